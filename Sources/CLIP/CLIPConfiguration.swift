@@ -1,0 +1,199 @@
+import Foundation
+
+/// Errors loading a CLIP model directory. Every case names the file and what was expected.
+public enum CLIPError: Error, CustomStringConvertible {
+    case missingFile(path: String, hint: String)
+    case badConfig(path: String, field: String, reason: String)
+    case missingWeight(path: String, key: String, expectedShape: [Int])
+    case wrongShape(path: String, key: String, expected: [Int], actual: [Int])
+    case safeTensors(SafeTensorsError)
+    case badInput(String)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let p, let hint): return "\(p): no such file (\(hint))"
+        case .badConfig(let p, let f, let r): return "\(p): field '\(f)': \(r)"
+        case .missingWeight(let p, let k, let s): return "\(p): missing tensor '\(k)' (expected shape \(s))"
+        case .wrongShape(let p, let k, let e, let a): return "\(p): tensor '\(k)' has shape \(a), expected \(e)"
+        case .safeTensors(let e): return e.description
+        case .badInput(let m): return m
+        }
+    }
+}
+
+/// The activation named by `hidden_act` in a Hugging Face CLIP config.
+public enum Activation: String, Codable, Sendable {
+    case quickGELU = "quick_gelu"
+    case gelu = "gelu"
+}
+
+/// One tower's transformer shape (`vision_config` or `text_config` of config.json).
+public struct TowerConfiguration: Codable, Sendable, Equatable {
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var hiddenAct: Activation
+    public var layerNormEps: Float
+    // Vision only.
+    public var imageSize: Int
+    public var patchSize: Int
+    public var numChannels: Int
+    // Text only.
+    public var vocabSize: Int
+    public var maxPositionEmbeddings: Int
+    public var eosTokenId: Int
+
+    enum CodingKeys: String, CodingKey {
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case hiddenAct = "hidden_act"
+        case layerNormEps = "layer_norm_eps"
+        case imageSize = "image_size"
+        case patchSize = "patch_size"
+        case numChannels = "num_channels"
+        case vocabSize = "vocab_size"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case eosTokenId = "eos_token_id"
+    }
+
+    /// Defaults are transformers' (CLIPTextConfig / CLIPVisionConfig) for fields old configs omit.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        intermediateSize = try c.decode(Int.self, forKey: .intermediateSize)
+        numHiddenLayers = try c.decode(Int.self, forKey: .numHiddenLayers)
+        numAttentionHeads = try c.decode(Int.self, forKey: .numAttentionHeads)
+        hiddenAct = try c.decodeIfPresent(Activation.self, forKey: .hiddenAct) ?? .quickGELU
+        layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? 1e-5
+        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? 224
+        patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? 32
+        numChannels = try c.decodeIfPresent(Int.self, forKey: .numChannels) ?? 3
+        vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? 49408
+        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 77
+        eosTokenId = try c.decodeIfPresent(Int.self, forKey: .eosTokenId) ?? 49407
+    }
+
+    public init(hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
+                hiddenAct: Activation = .quickGELU, layerNormEps: Float = 1e-5, imageSize: Int = 224,
+                patchSize: Int = 32, numChannels: Int = 3, vocabSize: Int = 49408,
+                maxPositionEmbeddings: Int = 77, eosTokenId: Int = 2) {
+        self.hiddenSize = hiddenSize; self.intermediateSize = intermediateSize
+        self.numHiddenLayers = numHiddenLayers; self.numAttentionHeads = numAttentionHeads
+        self.hiddenAct = hiddenAct; self.layerNormEps = layerNormEps; self.imageSize = imageSize
+        self.patchSize = patchSize; self.numChannels = numChannels; self.vocabSize = vocabSize
+        self.maxPositionEmbeddings = maxPositionEmbeddings; self.eosTokenId = eosTokenId
+    }
+
+    public var headDim: Int { hiddenSize / numAttentionHeads }
+    /// Vision tokens: one class token plus (image / patch)^2 patches.
+    public var visionTokens: Int { (imageSize / patchSize) * (imageSize / patchSize) + 1 }
+    /// transformers' CLIPTextTransformer: eos_token_id == 2 is the legacy configuration of the
+    /// hub's OpenAI checkpoints and means "pool at argmax(input_ids)".
+    public var poolsAtArgmax: Bool { eosTokenId == 2 }
+}
+
+/// config.json of a Hugging Face CLIPModel directory.
+public struct CLIPConfiguration: Codable, Sendable, Equatable {
+    public var projectionDim: Int
+    public var logitScaleInitValue: Float
+    public var text: TowerConfiguration
+    public var vision: TowerConfiguration
+
+    enum CodingKeys: String, CodingKey {
+        case projectionDim = "projection_dim"
+        case logitScaleInitValue = "logit_scale_init_value"
+        case text = "text_config"
+        case vision = "vision_config"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        projectionDim = try c.decodeIfPresent(Int.self, forKey: .projectionDim) ?? 512
+        logitScaleInitValue = try c.decodeIfPresent(Float.self, forKey: .logitScaleInitValue) ?? 2.6592
+        text = try c.decode(TowerConfiguration.self, forKey: .text)
+        vision = try c.decode(TowerConfiguration.self, forKey: .vision)
+    }
+
+    public init(projectionDim: Int, text: TowerConfiguration, vision: TowerConfiguration) {
+        self.projectionDim = projectionDim
+        self.logitScaleInitValue = 2.6592
+        self.text = text
+        self.vision = vision
+    }
+
+    /// Reads and validates config.json.
+    public static func load(from url: URL) throws(CLIPError) -> CLIPConfiguration {
+        let path = url.path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .missingFile(path: path, hint: "a Hugging Face CLIP directory has config.json")
+        }
+        let config: CLIPConfiguration
+        do { config = try JSONDecoder().decode(CLIPConfiguration.self, from: data) } catch let error as DecodingError {
+            throw .badConfig(path: path, field: Self.field(of: error), reason: Self.reason(of: error))
+        } catch {
+            throw .badConfig(path: path, field: "(file)", reason: "\(error)")
+        }
+        try config.validate(path: path)
+        return config
+    }
+
+    public func validate(path: String) throws(CLIPError) {
+        for (name, t) in [("text_config", text), ("vision_config", vision)] {
+            for (field, v) in [("hidden_size", t.hiddenSize), ("intermediate_size", t.intermediateSize),
+                               ("num_hidden_layers", t.numHiddenLayers), ("num_attention_heads", t.numAttentionHeads)]
+            where v <= 0 {
+                throw .badConfig(path: path, field: "\(name).\(field)", reason: "expected a positive integer, got \(v)")
+            }
+            if t.hiddenSize % t.numAttentionHeads != 0 {
+                throw .badConfig(path: path, field: "\(name).num_attention_heads",
+                                 reason: "hidden_size \(t.hiddenSize) is not divisible by \(t.numAttentionHeads) heads")
+            }
+        }
+        if vision.patchSize <= 0 || vision.imageSize % vision.patchSize != 0 {
+            throw .badConfig(path: path, field: "vision_config.patch_size",
+                             reason: "image_size \(vision.imageSize) must be a positive multiple of patch_size \(vision.patchSize)")
+        }
+        if vision.numChannels != 3 {
+            throw .badConfig(path: path, field: "vision_config.num_channels", reason: "expected 3, got \(vision.numChannels)")
+        }
+        if projectionDim <= 0 {
+            throw .badConfig(path: path, field: "projection_dim", reason: "expected a positive integer, got \(projectionDim)")
+        }
+    }
+
+    private static func field(of error: DecodingError) -> String {
+        let path: [CodingKey]
+        switch error {
+        case .keyNotFound(let key, let ctx): path = ctx.codingPath + [key]
+        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx): path = ctx.codingPath
+        @unknown default: path = []
+        }
+        return path.isEmpty ? "(root)" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    private static func reason(of error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound: return "missing"
+        case .typeMismatch(let type, _): return "expected \(type)"
+        case .valueNotFound(let type, _): return "expected \(type), found null"
+        case .dataCorrupted(let ctx): return ctx.debugDescription
+        @unknown default: return "\(error)"
+        }
+    }
+
+    /// Short architecture name ("ViT-B/32", "ViT-L/14-336") or a descriptive fallback.
+    public var architectureName: String {
+        let size: String
+        switch (vision.hiddenSize, vision.numHiddenLayers) {
+        case (768, 12): size = "B"
+        case (1024, 24): size = "L"
+        case (1280, 32): size = "H"
+        default: return "ViT-\(vision.hiddenSize)x\(vision.numHiddenLayers)/\(vision.patchSize)@\(vision.imageSize)"
+        }
+        let base = "ViT-\(size)/\(vision.patchSize)"
+        return vision.imageSize == 224 ? base : "\(base)-\(vision.imageSize)"
+    }
+}

@@ -1,0 +1,322 @@
+import Foundation
+import Tensor
+
+/// Where parameters come from: a checkpoint file or the synthetic generator.
+public protocol WeightSource {
+    /// The tensor for `key`, checked against `shape`, as Float32.
+    func tensor(_ key: String, shape: [Int]) throws(CLIPError) -> [Float]
+    /// Keys present but never requested (reported as unused).
+    func unusedKeys(requested: Set<String>) -> [String]
+}
+
+extension SafeTensorsFile: WeightSource {
+    public func tensor(_ key: String, shape: [Int]) throws(CLIPError) -> [Float] {
+        guard let e = entries[key] else { throw .missingWeight(path: path, key: key, expectedShape: shape) }
+        // A scalar may be stored as shape [] or [1].
+        let scalarOK = shape.isEmpty && e.shape == [1]
+        guard e.shape == shape || scalarOK else {
+            throw .wrongShape(path: path, key: key, expected: shape, actual: e.shape)
+        }
+        do { return try floats(key) } catch { throw .safeTensors(error) }
+    }
+
+    public func unusedKeys(requested: Set<String>) -> [String] {
+        keys.filter { !requested.contains($0) && !WeightNames.expectedBuffers.contains($0) }
+    }
+}
+
+extension SyntheticWeights: WeightSource {
+    public func tensor(_ key: String, shape: [Int]) throws(CLIPError) -> [Float] {
+        tensor(key: key, shape: shape)
+    }
+    public func unusedKeys(requested: Set<String>) -> [String] { [] }
+}
+
+/// A CLIP ViT model (both towers), immutable and Sendable after loading.
+///
+/// Reproduces transformers' CLIPModel.get_image_features / get_text_features (= OpenAI CLIP's
+/// encode_image / encode_text) in fp32; all matrix products go through `backend`.
+public struct CLIPModel: Sendable {
+    public let configuration: CLIPConfiguration
+    public let vision: TransformerEncoder
+    public let text: TransformerEncoder
+    /// Warnings from loading (unused checkpoint keys), for the caller to print.
+    public let warnings: [String]
+    /// The dtype of the checkpoint's weights ("F32", "F16", "BF16", or "synthetic").
+    public let weightDType: String
+    public let parameterCount: Int
+    public let backend: any LinearBackend
+
+    // Vision embeddings and head.
+    let classEmbedding: [Float]            // (Cv)
+    let patchEmbedding: Linear             // (Cv, 3 P P), no bias
+    let visionPositions: [Float]           // (Tv, Cv)
+    let preLayerNorm: (gamma: [Float], beta: [Float])
+    let postLayerNorm: (gamma: [Float], beta: [Float])
+    let visualProjection: Linear           // (E, Cv), no bias
+    // Text embeddings and head.
+    let tokenEmbedding: [Float]            // (V, Ct)
+    let textPositions: [Float]             // (77, Ct)
+    let finalLayerNorm: (gamma: [Float], beta: [Float])
+    let textProjection: Linear             // (E, Ct), no bias
+    /// The raw parameter; the similarity scale is exp(logitScale).
+    public let logitScale: Float
+
+    public var imageSize: Int { configuration.vision.imageSize }
+    public var embeddingDim: Int { configuration.projectionDim }
+
+    // MARK: - Loading
+
+    /// Loads a Hugging Face `openai/clip-vit-*` directory: config.json + model.safetensors.
+    public init(directory: URL, backend: any LinearBackend = SgemmBackend()) throws(CLIPError) {
+        let configURL = directory.appendingPathComponent("config.json")
+        let weightsURL = directory.appendingPathComponent("model.safetensors")
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
+            throw .missingFile(path: directory.path, hint: "expected a model directory with config.json and model.safetensors")
+        }
+        let config = try CLIPConfiguration.load(from: configURL)
+        guard FileManager.default.fileExists(atPath: weightsURL.path) else {
+            let hasBin = FileManager.default.fileExists(atPath: directory.appendingPathComponent("pytorch_model.bin").path)
+            throw .missingFile(path: weightsURL.path, hint: hasBin
+                ? "only pytorch_model.bin found; keypoints never unpickles: download model.safetensors from the same repository"
+                : "download model.safetensors from the Hugging Face repository")
+        }
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile(url: weightsURL) } catch { throw .safeTensors(error) }
+        let dtypes = Set(file.entries.values.filter { !WeightNames.expectedBuffers.contains($0.key) }.map(\.dtype.rawValue))
+        try self.init(configuration: config, weights: file, dtype: dtypes.sorted().joined(separator: "+"), backend: backend)
+    }
+
+    /// Builds the model from any weight source (a checkpoint or `SyntheticWeights`).
+    public init(configuration config: CLIPConfiguration, weights: some WeightSource, dtype: String,
+                backend: any LinearBackend = SgemmBackend()) throws(CLIPError) {
+        do { try BLAS.load() } catch { throw .badInput(error.description) }
+        var requested = Set<String>()
+        var count = 0
+        let shapes = Dictionary(uniqueKeysWithValues: WeightNames.expectedTensors(for: config).map { ($0.key, $0.shape) })
+        func get(_ key: String) throws(CLIPError) -> [Float] {
+            requested.insert(key)
+            let shape = shapes[key] ?? []
+            let t = try weights.tensor(key, shape: shape)
+            count += t.count
+            return t
+        }
+        func linear(_ module: String, bias: Bool = true) throws(CLIPError) -> Linear {
+            let w = try get(WeightNames.weight(module))
+            let shape = shapes[WeightNames.weight(module)] ?? []
+            precondition(shape.count == 2, "WeightNames lists no 2-D shape for \(module)")
+            let b = bias ? try get(WeightNames.bias(module)) : nil
+            return Linear(weight: w, bias: b, outFeatures: shape[0], inFeatures: shape[1])
+        }
+        func norm(_ module: String) throws(CLIPError) -> (gamma: [Float], beta: [Float]) {
+            (try get(WeightNames.weight(module)), try get(WeightNames.bias(module)))
+        }
+        func encoder(_ tower: String, _ t: TowerConfiguration) throws(CLIPError) -> TransformerEncoder {
+            var layers: [TransformerLayer] = []
+            for l in 0..<t.numHiddenLayers {
+                let p = WeightNames.layerPrefix(tower, l)
+                let q = try linear(p + WeightNames.Layer.q)
+                let k = try linear(p + WeightNames.Layer.k)
+                let v = try linear(p + WeightNames.Layer.v)
+                let qkv = Linear(weight: q.weight + k.weight + v.weight, bias: q.bias! + k.bias! + v.bias!,
+                                 outFeatures: 3 * t.hiddenSize, inFeatures: t.hiddenSize)
+                layers.append(TransformerLayer(
+                    layerNorm1: try norm(p + WeightNames.Layer.layerNorm1), qkv: qkv,
+                    out: try linear(p + WeightNames.Layer.out),
+                    layerNorm2: try norm(p + WeightNames.Layer.layerNorm2),
+                    fc1: try linear(p + WeightNames.Layer.fc1), fc2: try linear(p + WeightNames.Layer.fc2)))
+            }
+            return TransformerEncoder(width: t.hiddenSize, heads: t.numAttentionHeads, intermediate: t.intermediateSize,
+                                      activation: t.hiddenAct, eps: t.layerNormEps, layers: layers)
+        }
+
+        let v = config.vision, t = config.text
+        configuration = config
+        self.backend = backend
+        classEmbedding = try get(WeightNames.Vision.classEmbedding)
+        let patch = try get(WeightNames.Vision.patchEmbedding)
+        patchEmbedding = Linear(weight: patch, bias: nil, outFeatures: v.hiddenSize,
+                                inFeatures: v.numChannels * v.patchSize * v.patchSize)
+        visionPositions = try get(WeightNames.Vision.positionEmbedding)
+        preLayerNorm = try norm(WeightNames.Vision.preLayerNorm)
+        vision = try encoder(WeightNames.Vision.prefix, v)
+        postLayerNorm = try norm(WeightNames.Vision.postLayerNorm)
+        tokenEmbedding = try get(WeightNames.Text.tokenEmbedding)
+        textPositions = try get(WeightNames.Text.positionEmbedding)
+        text = try encoder(WeightNames.Text.prefix, t)
+        finalLayerNorm = try norm(WeightNames.Text.finalLayerNorm)
+        visualProjection = try linear(WeightNames.visualProjection, bias: false)
+        textProjection = try linear(WeightNames.textProjection, bias: false)
+        logitScale = try get(WeightNames.logitScale)[0]
+        parameterCount = count
+        weightDType = dtype
+        warnings = weights.unusedKeys(requested: requested).map { "unused checkpoint tensor '\($0)' (not part of a CLIP ViT)" }
+    }
+
+    /// A random-weight model of a known architecture (`keypoints bench --arch`).
+    public init(synthetic config: CLIPConfiguration, seed: UInt64 = SyntheticWeights.referenceSeed,
+                backend: any LinearBackend = SgemmBackend()) throws(CLIPError) {
+        try self.init(configuration: config, weights: SyntheticWeights(seed: seed), dtype: "synthetic", backend: backend)
+    }
+
+    // MARK: - Image tower
+
+    /// Image embeddings.
+    ///
+    /// pixels: (B, 3, S, S) normalised CHW -> (B, E), L2-normalised unless `normalize` is false.
+    /// - Parameter pooled: if given, receives the post-layernorm class tokens (B, Cv).
+    public func encodeImages(pixels: UnsafePointer<Float>, count b: Int, workspace ws: Workspace,
+                             normalize: Bool = true, pooled: UnsafeMutablePointer<Float>? = nil) -> [Float] {
+        let v = configuration.vision
+        let c = v.hiddenSize, p = v.patchSize, s = v.imageSize, g = s / p
+        let patches = g * g, t = patches + 1, k = 3 * p * p, e = configuration.projectionDim
+        guard b > 0 else { return [] }
+        // im2col: pixels (B, 3, S, S) -> cols (B P, 3 p p) in the conv weight's (c, ky, kx) order.
+        let cols = ws.buffer(.patches, count: b * patches * k)
+        parallelRanges(b * patches, workers: ws.workers, minimumPerWorker: 16) { _, range in
+            for row in range {
+                let bi = row / patches, pi = row % patches
+                let py = pi / g, px = pi % g
+                let dst = cols + row * k
+                for ch in 0..<3 {
+                    for ky in 0..<p {
+                        let src = pixels + ((bi * 3 + ch) * s + py * p + ky) * s + px * p
+                        (dst + (ch * p + ky) * p).update(from: src, count: p)
+                    }
+                }
+            }
+        }
+        // cols (B P, 3 p p) -> embedded (B P, C)
+        let embedded = ws.buffer(.attention, count: b * max(patches, t) * c)
+        backend.apply(patchEmbedding, x: cols, rows: b * patches, y: embedded, accumulate: false)
+        // x (B, T, C): [class; patches] + positions
+        let x = ws.buffer(.residual, count: b * t * c)
+        classEmbedding.withUnsafeBufferPointer { cls in
+            visionPositions.withUnsafeBufferPointer { pos in
+                for bi in 0..<b {
+                    let row0 = x + bi * t * c
+                    for j in 0..<c { row0[j] = cls[j] + pos[j] }
+                    for pi in 0..<patches {
+                        let dst = row0 + (pi + 1) * c, src = embedded + (bi * patches + pi) * c
+                        let pp = pos.baseAddress! + (pi + 1) * c
+                        for j in 0..<c { dst[j] = src[j] + pp[j] }
+                    }
+                }
+            }
+        }
+        preLayerNorm.gamma.withUnsafeBufferPointer { gm in
+            preLayerNorm.beta.withUnsafeBufferPointer { bt in
+                Kernels.layerNorm(x, rows: b * t, width: c, gamma: gm.baseAddress!, beta: bt.baseAddress!,
+                                  eps: v.layerNormEps, y: x, workers: ws.workers)
+            }
+        }
+        let cls = ws.buffer(.pooled, count: b * c)
+        vision.forward(x, batch: b, tokens: t, causal: false, backend: backend, workspace: ws,
+                       pooledRows: [Int](repeating: 0, count: b), pooledOut: cls)
+        postLayerNorm.gamma.withUnsafeBufferPointer { gm in
+            postLayerNorm.beta.withUnsafeBufferPointer { bt in
+                Kernels.layerNorm(cls, rows: b, width: c, gamma: gm.baseAddress!, beta: bt.baseAddress!,
+                                  eps: v.layerNormEps, y: cls, workers: ws.workers)
+            }
+        }
+        if let pooled { pooled.update(from: cls, count: b * c) }
+        return project(cls, rows: b, projection: visualProjection, dim: e, normalize: normalize)
+    }
+
+    /// Convenience over a Swift array: pixels.count must be B x 3 x S x S.
+    public func encodeImages(pixels: [Float], workspace ws: Workspace, normalize: Bool = true) throws(CLIPError) -> [Float] {
+        let per = 3 * imageSize * imageSize
+        guard !pixels.isEmpty, pixels.count % per == 0 else {
+            throw .badInput("encodeImages: \(pixels.count) floats is not a whole number of 3x\(imageSize)x\(imageSize) images")
+        }
+        return pixels.withUnsafeBufferPointer { encodeImages(pixels: $0.baseAddress!, count: pixels.count / per, workspace: ws, normalize: normalize) }
+    }
+
+    // MARK: - Text tower
+
+    /// Text embeddings.
+    ///
+    /// tokens: B rows of context-length ids (OpenAI layout: [sot, ..., eot, 0, ...]) -> (B, E).
+    /// Only the first max(pooled position) + 1 tokens are computed: with the causal mask, later
+    /// tokens cannot change the pooled one.
+    /// - Parameter pooled: if given, receives the final-layernorm pooled tokens (B, Ct).
+    public func encodeTexts(tokens: [[Int32]], workspace ws: Workspace, normalize: Bool = true,
+                            pooled: UnsafeMutablePointer<Float>? = nil) throws(CLIPError) -> [Float] {
+        let tc = configuration.text
+        let c = tc.hiddenSize, e = configuration.projectionDim, b = tokens.count
+        guard b > 0 else { return [] }
+        var positions: [Int] = []
+        for (i, row) in tokens.enumerated() {
+            guard !row.isEmpty, row.count <= tc.maxPositionEmbeddings else {
+                throw .badInput("text \(i): \(row.count) tokens; expected 1...\(tc.maxPositionEmbeddings)")
+            }
+            if let bad = row.first(where: { $0 < 0 || Int($0) >= tc.vocabSize }) {
+                throw .badInput("text \(i): token id \(bad) outside the vocabulary of \(tc.vocabSize)")
+            }
+            positions.append(Self.poolPosition(row, config: tc))
+        }
+        let t = (positions.max() ?? 0) + 1
+        let x = ws.buffer(.residual, count: b * t * c)
+        tokenEmbedding.withUnsafeBufferPointer { tok in
+            textPositions.withUnsafeBufferPointer { pos in
+                for bi in 0..<b {
+                    for ti in 0..<t {
+                        let id = ti < tokens[bi].count ? Int(tokens[bi][ti]) : 0
+                        let dst = x + (bi * t + ti) * c
+                        let te = tok.baseAddress! + id * c, pe = pos.baseAddress! + ti * c
+                        for j in 0..<c { dst[j] = te[j] + pe[j] }
+                    }
+                }
+            }
+        }
+        let out = ws.buffer(.pooled, count: b * c)
+        text.forward(x, batch: b, tokens: t, causal: true, backend: backend, workspace: ws,
+                     pooledRows: positions, pooledOut: out)
+        finalLayerNorm.gamma.withUnsafeBufferPointer { gm in
+            finalLayerNorm.beta.withUnsafeBufferPointer { bt in
+                Kernels.layerNorm(out, rows: b, width: c, gamma: gm.baseAddress!, beta: bt.baseAddress!,
+                                  eps: tc.layerNormEps, y: out, workers: ws.workers)
+            }
+        }
+        if let pooled { pooled.update(from: out, count: b * c) }
+        return project(out, rows: b, projection: textProjection, dim: e, normalize: normalize)
+    }
+
+    /// transformers' pooling: argmax of ids (legacy eos_token_id == 2, the OpenAI hub configs),
+    /// else the first position holding eos_token_id (the last position if there is none).
+    static func poolPosition(_ row: [Int32], config: TowerConfiguration) -> Int {
+        if config.poolsAtArgmax {
+            var best = 0
+            for (i, id) in row.enumerated() where id > row[best] { best = i }
+            return best
+        }
+        return row.firstIndex(of: Int32(config.eosTokenId)) ?? (row.count - 1)
+    }
+
+    // x: (R, C) -> (R, E)
+    private func project(_ x: UnsafePointer<Float>, rows: Int, projection: Linear, dim e: Int,
+                         normalize: Bool) -> [Float] {
+        var result = [Float](repeating: 0, count: rows * e)
+        result.withUnsafeMutableBufferPointer { r in
+            backend.apply(projection, x: x, rows: rows, y: r.baseAddress!, accumulate: false)
+            if normalize { Kernels.l2NormalizeRows(r.baseAddress!, rows: rows, width: e) }
+        }
+        return result
+    }
+
+    // MARK: - Cost
+
+    /// FLOPs of one image through the image tower (patch embedding, layers, projection).
+    public var imageFLOPs: Double {
+        let v = configuration.vision
+        let t = v.visionTokens
+        return patchEmbedding.flops(rows: t - 1) + vision.flops(batch: 1, tokens: t)
+            + visualProjection.flops(rows: 1)
+    }
+
+    /// FLOPs of one text of `tokens` tokens through the text tower.
+    public func textFLOPs(tokens: Int) -> Double {
+        text.flops(batch: 1, tokens: tokens) + textProjection.flops(rows: 1)
+    }
+}

@@ -1,0 +1,87 @@
+/// Deterministic pseudo-random CLIP weights, bit-identical to the generator in
+/// Tests/CLIPTests/Fixtures/make_reference.py (the spec is written out there and in
+/// `value(key:index:)` below).
+///
+/// Used for a model of a real architecture shape whose weights are not committed (tests compare
+/// it with PyTorch reference vectors) and for `keypoints bench --arch`, which measures speed
+/// without downloading weights.
+public struct SyntheticWeights: Sendable {
+    public let seed: UInt64
+    /// Seed of the committed ViT-B/32 references.
+    public static let referenceSeed: UInt64 = 20231002
+
+    public init(seed: UInt64) { self.seed = seed }
+
+    /// FNV-1a, 64 bit, over the UTF-8 bytes of the key.
+    public static func fnv1a(_ key: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return h
+    }
+
+    /// (center, scale) of the uniform distribution for a key; nil for buffers.
+    /// shape: the PyTorch shape of the tensor.
+    public static func distribution(key: String, shape: [Int]) -> (center: Float, scale: Float)? {
+        if key.hasSuffix("position_ids") { return nil }
+        let isNorm = key.contains("layer_norm") || key.contains("layrnorm") || key.contains("layernorm")
+        if isNorm && key.hasSuffix(".weight") { return (1, 0.2) }
+        if isNorm && key.hasSuffix(".bias") { return (0, 0.1) }
+        if key.hasSuffix("class_embedding") || key.hasSuffix("position_embedding.weight")
+            || key.hasSuffix("token_embedding.weight") { return (0, 0.2) }
+        if key.hasSuffix("patch_embedding.weight") {
+            let p = shape.count == 4 ? shape[3] : 1
+            return (0, Float((3.0 / Double(3 * p * p)).squareRoot()))
+        }
+        if key.hasSuffix(".weight") {
+            let fanIn = shape.count == 2 ? shape[1] : 1
+            return (0, Float((3.0 / Double(fanIn)).squareRoot()))
+        }
+        if key.hasSuffix(".bias") { return (0, 0.05) }
+        return (0, 0.05)
+    }
+
+    /// Fills a tensor: element i = center + scale * (2 u_i - 1), u_i from SplitMix64 finalisation
+    /// of (seed ^ fnv1a(key)) + (i + 1) * golden, top 24 bits.
+    public func tensor(key: String, shape: [Int]) -> [Float] {
+        if key == WeightNames.logitScale { return [2.6592600345611572] }
+        guard let (center, scale) = Self.distribution(key: key, shape: shape) else { return [] }
+        let n = shape.reduce(1, *)
+        let base = seed ^ Self.fnv1a(key)
+        return [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+            for i in 0..<n {
+                var z = base &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                z = z ^ (z >> 31)
+                let u = Float(z >> 40) / 16_777_216
+                let v = 2 * u - 1
+                let scaled = scale * v
+                buffer[i] = center + scaled
+            }
+            initialized = n
+        }
+    }
+}
+
+extension CLIPConfiguration {
+    /// Transformer shapes of the OpenAI CLIP ViTs (hub configs of openai/clip-vit-*).
+    public static func openAI(_ name: String) -> CLIPConfiguration? {
+        func text(_ width: Int, _ heads: Int) -> TowerConfiguration {
+            TowerConfiguration(hiddenSize: width, intermediateSize: 4 * width, numHiddenLayers: 12,
+                               numAttentionHeads: heads, vocabSize: 49408, maxPositionEmbeddings: 77, eosTokenId: 2)
+        }
+        func vision(_ width: Int, _ layers: Int, _ heads: Int, _ image: Int, _ patch: Int) -> TowerConfiguration {
+            TowerConfiguration(hiddenSize: width, intermediateSize: 4 * width, numHiddenLayers: layers,
+                               numAttentionHeads: heads, imageSize: image, patchSize: patch)
+        }
+        switch name.uppercased() {
+        case "VIT-B/32": return CLIPConfiguration(projectionDim: 512, text: text(512, 8), vision: vision(768, 12, 12, 224, 32))
+        case "VIT-B/16": return CLIPConfiguration(projectionDim: 512, text: text(512, 8), vision: vision(768, 12, 12, 224, 16))
+        case "VIT-L/14": return CLIPConfiguration(projectionDim: 768, text: text(768, 12), vision: vision(1024, 24, 16, 224, 14))
+        case "VIT-L/14-336", "VIT-L/14@336": return CLIPConfiguration(projectionDim: 768, text: text(768, 12), vision: vision(1024, 24, 16, 336, 14))
+        default: return nil
+        }
+    }
+
+    public static let openAINames = ["ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336"]
+}

@@ -1,0 +1,127 @@
+import Tensor
+
+/// One pre-norm transformer block of CLIP: x += attn(ln1(x)); x += mlp(ln2(x)).
+/// q, k and v are fused into one (3C, C) projection at load time so that one sgemm serves all three.
+public struct TransformerLayer: Sendable {
+    public let layerNorm1: (gamma: [Float], beta: [Float])
+    public let qkv: Linear          // (3C, C): rows [q; k; v]
+    public let out: Linear          // (C, C)
+    public let layerNorm2: (gamma: [Float], beta: [Float])
+    public let fc1: Linear          // (I, C)
+    public let fc2: Linear          // (C, I)
+}
+
+/// A stack of `TransformerLayer`s with its shape; immutable after loading.
+public struct TransformerEncoder: Sendable {
+    public let width: Int
+    public let heads: Int
+    public let intermediate: Int
+    public let activation: Activation
+    public let eps: Float
+    public let layers: [TransformerLayer]
+
+    /// Multiply-add FLOPs of a full pass over `rows` rows in sequences of `tokens` tokens.
+    public func flops(batch: Int, tokens: Int) -> Double {
+        let r = Double(batch * tokens), c = Double(width), i = Double(intermediate)
+        let linear = 2 * r * (3 * c * c + c * c + 2 * c * i)
+        let attention = 2 * 2 * Double(batch) * Double(tokens) * Double(tokens) * c
+        return Double(layers.count) * (linear + attention)
+    }
+
+    /// Runs every layer in place on x: (B, T, C) -> (B, T, C).
+    ///
+    /// With `pooledRows` (one token index per sequence), the last layer is computed for those
+    /// rows only (keys and values still use every token) and the result, (B, C), is written to
+    /// `pooledOut`; x is then left after the second-to-last layer. This skips (T - 1) / T of the
+    /// last layer's projections and MLP, which only feed tokens that are never read.
+    func forward(_ x: UnsafeMutablePointer<Float>, batch b: Int, tokens t: Int, causal: Bool,
+                 backend: any LinearBackend, workspace ws: Workspace,
+                 pooledRows: [Int]? = nil, pooledOut: UnsafeMutablePointer<Float>? = nil) {
+        let c = width, rows = b * t, w = ws.workers
+        let h = ws.buffer(.normed, count: rows * c)
+        let qkv = ws.buffer(.qkv, count: rows * 3 * c)
+        let attn = ws.buffer(.attention, count: rows * c)
+        let mlp = ws.buffer(.mlp, count: rows * intermediate)
+        let scores = ws.buffer(.scores, count: w * t * t)
+        for (index, layer) in layers.enumerated() {
+            let last = index == layers.count - 1
+            layer.layerNorm1.gamma.withUnsafeBufferPointer { g in
+                layer.layerNorm1.beta.withUnsafeBufferPointer { be in
+                    Kernels.layerNorm(x, rows: rows, width: c, gamma: g.baseAddress!, beta: be.baseAddress!,
+                                      eps: eps, y: h, workers: w)
+                }
+            }
+            // h (B T, C) -> qkv (B T, 3C)
+            backend.apply(layer.qkv, x: h, rows: rows, y: qkv, accumulate: false)
+            if last, let pooledRows, let pooledOut {
+                lastLayerPooled(layer, x: x, qkv: qkv, batch: b, tokens: t, causal: causal,
+                                rows: pooledRows, out: pooledOut, backend: backend, ws: ws)
+                return
+            }
+            // qkv (B, T, 3C) -> attn (B, T, C)
+            Kernels.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
+                              out: attn, scratch: scores, workers: w)
+            // x (B T, C) += attn · Woᵀ + bo
+            backend.apply(layer.out, x: attn, rows: rows, y: x, accumulate: true)
+            layer.layerNorm2.gamma.withUnsafeBufferPointer { g in
+                layer.layerNorm2.beta.withUnsafeBufferPointer { be in
+                    Kernels.layerNorm(x, rows: rows, width: c, gamma: g.baseAddress!, beta: be.baseAddress!,
+                                      eps: eps, y: h, workers: w)
+                }
+            }
+            // h (B T, C) -> mlp (B T, I) -> x += mlp · W2ᵀ + b2
+            backend.apply(layer.fc1, x: h, rows: rows, y: mlp, accumulate: false)
+            activate(mlp, count: rows * intermediate, workers: w)
+            backend.apply(layer.fc2, x: mlp, rows: rows, y: x, accumulate: true)
+        }
+    }
+
+    func activate(_ p: UnsafeMutablePointer<Float>, count: Int, workers: Int) {
+        switch activation {
+        case .quickGELU: Kernels.quickGELU(p, count: count, workers: workers)
+        case .gelu: Kernels.gelu(p, count: count, workers: workers)
+        }
+    }
+
+    /// The last layer for one query row per sequence.
+    /// qkv: (B, T, 3C), rows[b] = query token of sequence b -> out: (B, C).
+    private func lastLayerPooled(_ layer: TransformerLayer, x: UnsafeMutablePointer<Float>,
+                                 qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, causal: Bool,
+                                 rows: [Int], out: UnsafeMutablePointer<Float>,
+                                 backend: any LinearBackend, ws: Workspace) {
+        let c = width, d = c / heads, w = ws.workers
+        let attn = ws.buffer(.pooledAttention, count: b * c)
+        let scores = ws.buffer(.scores, count: w * t * t)
+        let scale = 1 / Float(d).squareRoot()
+        parallelRanges(b * heads, workers: w) { worker, range in
+            let s = scores + worker * t * t
+            for pair in range {
+                let bi = pair / heads, hd = pair % heads
+                let base = qkv + bi * t * 3 * c
+                let qi = rows[bi]
+                let visible = causal ? qi + 1 : t
+                // s (1, visible) = scale * q_row (1, D) · k (visible, D)ᵀ
+                GEMM.sgemm(transB: true, m: 1, n: visible, k: d, alpha: scale, a: base + qi * 3 * c + hd * d,
+                           lda: 3 * c, b: base + c + hd * d, ldb: 3 * c, beta: 0, c: s, ldc: visible)
+                Kernels.softmaxRows(s, rows: 1, cols: visible, ld: visible, causal: false)
+                // attn[b, hD ..< (h+1)D] (1, D) = s (1, visible) · v (visible, D)
+                GEMM.sgemm(m: 1, n: d, k: visible, a: s, lda: visible, b: base + 2 * c + hd * d, ldb: 3 * c,
+                           beta: 0, c: attn + bi * c + hd * d, ldc: c)
+            }
+        }
+        // out (B, C) = x[b, rows[b]] + attn · Woᵀ + bo
+        for bi in 0..<b { (out + bi * c).update(from: x + (bi * t + rows[bi]) * c, count: c) }
+        backend.apply(layer.out, x: attn, rows: b, y: out, accumulate: true)
+        let h = ws.buffer(.pooledMLP, count: b * (c + intermediate))
+        let m = h + b * c
+        layer.layerNorm2.gamma.withUnsafeBufferPointer { g in
+            layer.layerNorm2.beta.withUnsafeBufferPointer { be in
+                Kernels.layerNorm(out, rows: b, width: c, gamma: g.baseAddress!, beta: be.baseAddress!,
+                                  eps: eps, y: h, workers: w)
+            }
+        }
+        backend.apply(layer.fc1, x: h, rows: b, y: m, accumulate: false)
+        activate(m, count: b * intermediate, workers: w)
+        backend.apply(layer.fc2, x: m, rows: b, y: out, accumulate: true)
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+@testable import CLIP
+
+/// Committed fixtures (Tests/CLIPTests/Fixtures; made by make_reference.py, see its README.md).
+enum Fixtures {
+    static var root: URL { Bundle.module.resourceURL!.appendingPathComponent("Fixtures") }
+    static func model(_ name: String) -> URL { root.appendingPathComponent("models/\(name)") }
+    static func reference(_ name: String) throws -> SafeTensorsFile {
+        try SafeTensorsFile(url: root.appendingPathComponent("references/\(name).safetensors"))
+    }
+    static func tempDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kp-clip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// Per-embedding comparison: cosine and max-abs error of row `row` of two (N, E) matrices.
+func compareRows(_ a: [Float], _ b: [Float], width e: Int, row: Int) -> (cosine: Double, maxAbs: Float) {
+    var dot = 0.0, na = 0.0, nb = 0.0
+    var maxAbs: Float = 0
+    for j in 0..<e {
+        let x = Double(a[row * e + j]), y = Double(b[row * e + j])
+        dot += x * y; na += x * x; nb += y * y
+        maxAbs = max(maxAbs, abs(a[row * e + j] - b[row * e + j]))
+    }
+    return (dot / (na.squareRoot() * nb.squareRoot()), maxAbs)
+}
+
+/// OpenAI's normalisation of 8-bit pixels (N, 3, S, S) in float32, op for op as torchvision
+/// does it: ToTensor (x / 255) then Normalize ((x - mean) / std).
+func normalizePixels(_ u8: [Float], size s: Int) -> [Float] {
+    let mean: [Float] = [0.48145466, 0.4578275, 0.40821073]
+    let std: [Float] = [0.26862954, 0.26130258, 0.27577711]
+    return u8.enumerated().map { i, v in
+        let c = (i / (s * s)) % 3
+        return (v / 255 - mean[c]) / std[c]
+    }
+}
