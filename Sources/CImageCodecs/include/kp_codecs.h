@@ -1,2 +1,102 @@
-// Placeholder; replaced by the codec shim.
-int kp_codecs_placeholder(void);
+// kp_codecs: a small C shim over libjpeg(-turbo) and libpng.
+//
+// libjpeg and libpng report fatal errors through longjmp (libjpeg's default even calls exit()).
+// That cannot be expressed in Swift, so every entry point here installs its own setjmp handler,
+// returns a status code, and writes a human-readable message into a caller-provided buffer.
+// No function in this file calls exit() or prints to stderr.
+//
+// Ownership: buffers in kp_image and from kp_encode_png are malloc'ed here and released with
+// kp_image_free / kp_buffer_free.
+
+#ifndef KP_CODECS_H
+#define KP_CODECS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Largest accepted side, in pixels; larger images are refused before any pixel allocation.
+#define KP_MAX_SIDE 30000
+/// Largest accepted area, in pixels (200 Mpx).
+#define KP_MAX_PIXELS 200000000LL
+/// Capacity of kp_image.warnings, including the terminating NUL.
+#define KP_WARNINGS_CAPACITY 512
+
+/// Status codes returned by the kp_* functions.
+typedef enum {
+    KP_OK = 0,
+    KP_ERR_DECODE = 1,       ///< corrupt or truncated data; the message says what the library saw
+    KP_ERR_TOO_LARGE = 2,    ///< width/height exceed KP_MAX_SIDE or KP_MAX_PIXELS
+    KP_ERR_UNSUPPORTED = 3,  ///< valid file of a kind this shim does not convert (e.g. 2-channel JPEG)
+    KP_ERR_NOMEM = 4,        ///< allocation failed
+    KP_ERR_ARGUMENT = 5,     ///< caller passed an invalid argument (programmer error)
+    KP_ERR_ENCODE = 6        ///< libpng failed while writing
+} kp_status;
+
+/// Colour model of the source file, close to the Pillow mode Image.open would give.
+typedef enum {
+    KP_MODEL_GRAY = 0,        ///< JPEG 1 component, PNG grey 2..16 bit (Pillow "L" / "I;16")
+    KP_MODEL_GRAY_ALPHA = 1,  ///< PNG grey + alpha (Pillow "LA", or "RGBA" for 16 bit)
+    KP_MODEL_RGB = 2,         ///< JPEG 3 components, PNG truecolour (Pillow "RGB")
+    KP_MODEL_RGBA = 3,        ///< PNG truecolour + alpha (Pillow "RGBA")
+    KP_MODEL_PALETTE = 4,     ///< PNG indexed colour (Pillow "P")
+    KP_MODEL_BILEVEL = 5,     ///< PNG 1-bit grey (Pillow "1")
+    KP_MODEL_CMYK = 6         ///< JPEG 4 components, CMYK or YCCK (Pillow "CMYK")
+} kp_color_model;
+
+/// A decoded image: always 8-bit RGB, plus an alpha plane when the file carries transparency.
+typedef struct {
+    int width;
+    int height;
+    /// height * width * 3 bytes, rows top to bottom, R G B interleaved.
+    uint8_t *rgb;
+    /// height * width bytes (255 = opaque), or NULL when the file has no alpha channel and no tRNS.
+    uint8_t *alpha;
+    /// height * width * 4 bytes of C M Y K ink (0 = no ink, Adobe inversion undone), JPEG CMYK only,
+    /// else NULL. Pillow resamples CMYK images in this space before converting to RGB.
+    uint8_t *cmyk;
+    /// One of kp_color_model.
+    int color_model;
+    /// Bits per sample in the file (1, 2, 4, 8 or 16).
+    int bit_depth;
+    /// 1 when a PNG tRNS chunk supplied the alpha plane.
+    int has_trns;
+    /// 1 for progressive JPEG or interlaced (Adam7) PNG.
+    int progressive;
+    /// Non-fatal library warnings, newline separated, NUL terminated (may be truncated).
+    char warnings[KP_WARNINGS_CAPACITY];
+} kp_image;
+
+/// Decodes a baseline or progressive JPEG to 8-bit RGB.
+/// Greyscale is expanded to RGB; CMYK and YCCK are converted with Pillow's formula
+/// (R = 255 - K - C * (255 - K) / 255, rounded like Pillow's MULDIV255). Truncated input is an
+/// error (libjpeg itself would only warn and fill the rest with grey).
+/// - Returns: KP_OK and a filled `out` (free with kp_image_free), or an error code with `out`
+///   zeroed and a message in `err`.
+int kp_decode_jpeg(const uint8_t *data, size_t len, kp_image *out, char *err, size_t errlen);
+
+/// Decodes a PNG of any colour type and bit depth to 8-bit RGB plus an optional alpha plane.
+/// 16-bit samples keep their high byte (as Pillow does); 1/2/4-bit grey is scaled to 0...255;
+/// palette entries are looked up; tRNS becomes the alpha plane.
+int kp_decode_png(const uint8_t *data, size_t len, kp_image *out, char *err, size_t errlen);
+
+/// Releases the buffers of an image filled by kp_decode_*; safe on a zeroed struct.
+void kp_image_free(kp_image *image);
+
+/// Encodes 8-bit pixels (channels = 3 for RGB, 4 for RGBA; rows top to bottom, interleaved)
+/// as a PNG in memory.
+/// - Returns: KP_OK with `*out`/`*outlen` set (free with kp_buffer_free), or an error code.
+int kp_encode_png(const uint8_t *pixels, int width, int height, int channels,
+                  uint8_t **out, size_t *outlen, char *err, size_t errlen);
+
+/// Releases a buffer returned by kp_encode_png.
+void kp_buffer_free(uint8_t *buffer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // KP_CODECS_H

@@ -1,0 +1,97 @@
+/// An image as decoded from a file: 8-bit RGB, plus what the file held beyond RGB.
+///
+/// The extra fields let `ImagePreprocessor` resample exactly the way Pillow does for the mode
+/// `Image.open` would give the same file (premultiplied alpha for RGBA/LA, nearest neighbour for
+/// palette and 1-bit images, CMYK space for CMYK JPEGs).
+public struct DecodedImage: Sendable, Equatable {
+    /// Colour model of the source file; the Pillow mode is given per case.
+    public enum ColorModel: String, Sendable, Equatable, CaseIterable {
+        /// JPEG with 1 component, PNG grey with 2 to 16 bits (Pillow "L"; "I;16" at 16 bits).
+        case gray
+        /// PNG grey + alpha (Pillow "LA"; "RGBA" at 16 bits).
+        case grayAlpha
+        /// JPEG with 3 components, PNG truecolour (Pillow "RGB").
+        case rgb
+        /// PNG truecolour + alpha (Pillow "RGBA").
+        case rgba
+        /// PNG indexed colour, with or without tRNS (Pillow "P").
+        case palette
+        /// PNG 1-bit grey (Pillow "1").
+        case bilevel
+        /// JPEG with 4 components, CMYK or YCCK (Pillow "CMYK").
+        case cmyk
+    }
+
+    /// The pixels as 8-bit RGB (grey expanded, palette looked up, CMYK converted, 16 bit reduced
+    /// to the high byte).
+    public let rgb: RGBImage
+    /// One byte per pixel (255 = opaque) when the file has an alpha channel or a tRNS chunk.
+    public let alpha: [UInt8]?
+    /// C, M, Y, K ink per pixel (0 = no ink) for CMYK JPEGs, else nil.
+    public let cmyk: [UInt8]?
+    public let colorModel: ColorModel
+    /// Bits per sample in the file: 8 for JPEG; 1, 2, 4, 8 or 16 for PNG.
+    public let bitDepth: Int
+    /// True when the alpha plane came from a PNG tRNS chunk rather than an alpha channel.
+    public let hasTransparencyChunk: Bool
+    /// Progressive JPEG or interlaced PNG.
+    public let isProgressive: Bool
+    /// Non-fatal warnings from libjpeg/libpng (e.g. "Corrupt JPEG data: 2 extraneous bytes ...").
+    public let warnings: [String]
+
+    public var width: Int { rgb.width }
+    public var height: Int { rgb.height }
+
+    /// Wraps plain pixels, e.g. an image made in memory.
+    /// - Parameters:
+    ///   - rgb: the colour pixels.
+    ///   - alpha: optional alpha plane of `rgb.width * rgb.height` bytes; with one, the image is
+    ///     treated as RGBA (premultiplied resampling, like Pillow).
+    public init(rgb: RGBImage, alpha: [UInt8]? = nil) {
+        if let alpha {
+            precondition(alpha.count == rgb.width * rgb.height,
+                         "DecodedImage: alpha has \(alpha.count) bytes for \(rgb.width)x\(rgb.height)")
+        }
+        self.rgb = rgb
+        self.alpha = alpha
+        self.cmyk = nil
+        self.colorModel = alpha == nil ? .rgb : .rgba
+        self.bitDepth = 8
+        self.hasTransparencyChunk = false
+        self.isProgressive = false
+        self.warnings = []
+    }
+
+    init(rgb: RGBImage, alpha: [UInt8]?, cmyk: [UInt8]?, colorModel: ColorModel, bitDepth: Int,
+         hasTransparencyChunk: Bool, isProgressive: Bool, warnings: [String]) {
+        self.rgb = rgb
+        self.alpha = alpha
+        self.cmyk = cmyk
+        self.colorModel = colorModel
+        self.bitDepth = bitDepth
+        self.hasTransparencyChunk = hasTransparencyChunk
+        self.isProgressive = isProgressive
+        self.warnings = warnings
+    }
+
+    /// The pixels inside a rectangle, like Pillow's `im.crop((x, y, x + width, y + height))`:
+    /// colour, alpha and CMYK planes are cut alike and the source details are kept, so the crop
+    /// is preprocessed the way Pillow would preprocess it.
+    /// - Precondition: the rectangle is non-empty and lies inside the image.
+    public func cropped(x: Int, y: Int, width: Int, height: Int) -> DecodedImage {
+        let rgb = self.rgb.cropped(x: x, y: y, width: width, height: height)
+        func cut(_ plane: [UInt8], channels: Int) -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: width * height * channels)
+            for row in 0..<height {
+                let from = ((y + row) * self.width + x) * channels
+                out.replaceSubrange((row * width * channels)..<((row + 1) * width * channels),
+                                    with: plane[from..<(from + width * channels)])
+            }
+            return out
+        }
+        return DecodedImage(rgb: rgb, alpha: alpha.map { cut($0, channels: 1) },
+                            cmyk: cmyk.map { cut($0, channels: 4) }, colorModel: colorModel,
+                            bitDepth: bitDepth, hasTransparencyChunk: hasTransparencyChunk,
+                            isProgressive: isProgressive, warnings: warnings)
+    }
+}

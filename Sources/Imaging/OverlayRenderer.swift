@@ -1,0 +1,131 @@
+// All predicted keypoints of one photo on a single image, with their names.
+
+import Foundation
+
+/// A named point in original-image pixels.
+public struct LabeledPoint: Sendable, Equatable, Codable {
+    public var name: String
+    public var point: ImagePoint
+    public init(name: String, point: ImagePoint) { self.name = name; self.point = point }
+}
+
+/// Draws the photo (downscaled to at most `maxDisplaySide`) with every keypoint as a dot in its
+/// own colour (white rim) and its name in a label box of the same colour next to it. Labels
+/// stay inside the image: each tries right of, left of, above and below its dot (then the same
+/// positions shifted by one label height up and down) and takes the first that fits inside the
+/// photo without overlapping an earlier label; if none does, the first inside the photo.
+public struct OverlayRenderer: Sendable {
+    public var maxDisplaySide: Int
+    /// Dot radius in panel pixels.
+    public var dotRadius: Double
+    /// Label font magnification (1 = 5x7 pixels per character).
+    public var labelScale: Int
+
+    public init(maxDisplaySide: Int = 512, dotRadius: Double = 4, labelScale: Int = 1) {
+        self.maxDisplaySide = maxDisplaySide
+        self.dotRadius = dotRadius
+        self.labelScale = labelScale
+    }
+
+    /// Kenneth Kelly's 20 colours of maximum contrast (Color Eng. 3(6), 1965), without white
+    /// and black, in his order; keypoint i gets entry i mod 20, so the first few differ most.
+    public static let palette: [RGB] = [
+        RGB(0xF3, 0xC3, 0x00), RGB(0x87, 0x56, 0x92), RGB(0xF3, 0x84, 0x00), RGB(0xA1, 0xCA, 0xF1),
+        RGB(0xBE, 0x00, 0x32), RGB(0xC2, 0xB2, 0x80), RGB(0x84, 0x84, 0x82), RGB(0x00, 0x88, 0x56),
+        RGB(0xE6, 0x8F, 0xAC), RGB(0x00, 0x67, 0xA5), RGB(0xF9, 0x93, 0x79), RGB(0x60, 0x4E, 0x97),
+        RGB(0xF6, 0xA6, 0x00), RGB(0xB3, 0x44, 0x6C), RGB(0xDC, 0xD3, 0x00), RGB(0x88, 0x2D, 0x17),
+        RGB(0x8D, 0xB6, 0x00), RGB(0x65, 0x45, 0x22), RGB(0xE2, 0x58, 0x22), RGB(0x2B, 0x3D, 0x26),
+    ]
+
+    /// Colour of keypoint `index` (0-based).
+    public static func color(forIndex index: Int) -> RGB { palette[((index % palette.count) + palette.count) % palette.count] }
+
+    /// Label box padding around the text, in panel pixels.
+    static let labelPadding = 2
+
+    /// Renders the overlay. Points outside the image are drawn clipped (their labels are still
+    /// kept inside).
+    /// - Parameters:
+    ///   - photo: the original photo or a downscaled copy (same aspect ratio).
+    ///   - originalWidth, originalHeight: size the points refer to (defaults: the photo's).
+    /// - Throws: `CanvasError.invalidSize`, `CanvasError.invalidParameter` (non-finite point).
+    public func render(photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
+                       points: [LabeledPoint]) throws -> AnnotatedImage {
+        let ow = originalWidth ?? photo.width, oh = originalHeight ?? photo.height
+        guard ow > 0, oh > 0 else { throw CanvasError.invalidSize(what: "overlay original image", width: ow, height: oh) }
+        for p in points where !(p.point.x.isFinite && p.point.y.isFinite) {
+            throw CanvasError.invalidParameter(name: "overlay point \"\(p.name)\"", expected: "finite coordinates",
+                                               actual: "\(p.point)")
+        }
+        var image = HeatmapRenderer.displayPhoto(photo, maxSide: maxDisplaySide)
+        let result = AnnotatedImage(image: image, photoRect: PixelRect(x: 0, y: 0, width: image.width, height: image.height),
+                                    scaleX: Double(image.width) / Double(ow), scaleY: Double(image.height) / Double(oh))
+        let font = BitmapFont(scale: labelScale)
+        let bounds = result.photoRect
+        let rim = CanvasDrawing.disk(radius: dotRadius + 1.5, color: RGB(255, 255, 255))
+
+        // Dots first; labels after, placed to avoid earlier labels and other keypoints' dots.
+        var placed: [PixelRect] = []
+        var dots: [PixelRect] = []
+        for p in points {
+            let c = result.panelPoint(fromImage: p.point)
+            let r = Int((dotRadius + 1.5).rounded(.up))
+            dots.append(PixelRect(x: Int(c.x.rounded(.down)) - r, y: Int(c.y.rounded(.down)) - r,
+                                  width: 2 * r + 1, height: 2 * r + 1))
+        }
+        for (i, p) in points.enumerated() {
+            let c = result.panelPoint(fromImage: p.point)
+            rim.draw(on: &image, at: c)
+            CanvasDrawing.disk(radius: dotRadius, color: Self.color(forIndex: i)).draw(on: &image, at: c)
+        }
+        for (i, p) in points.enumerated() {
+            let color = Self.color(forIndex: i)
+            let c = result.panelPoint(fromImage: p.point)
+            let text = CanvasDrawing.fitted(p.name, font: font, maxWidth: bounds.width - 2 * Self.labelPadding)
+            if text.isEmpty { continue }
+            let box = Self.placeLabel(size: (font.width(of: text) + 2 * Self.labelPadding,
+                                             font.glyphHeight + 2 * Self.labelPadding),
+                                      near: c, dotRadius: dotRadius + 3, bounds: bounds,
+                                      avoid: placed, dots: dots, ownDot: i)
+            placed.append(box)
+            CanvasDrawing.fill(&image, box, color: color)
+            font.draw(text, on: &image, x: box.x + Self.labelPadding, y: box.y + Self.labelPadding,
+                      color: CanvasDrawing.textColor(on: color))
+        }
+        return AnnotatedImage(image: image, photoRect: bounds, scaleX: result.scaleX, scaleY: result.scaleY)
+    }
+
+    /// Writes the overlay as PNG (atomically).
+    public func writePNG(to url: URL, photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
+                         points: [LabeledPoint]) throws {
+        let overlay = try render(photo: photo, originalWidth: originalWidth, originalHeight: originalHeight,
+                                 points: points)
+        try ImageCodec.writePNG(overlay.image, to: url)
+    }
+
+    /// The label rectangle for a dot at `c` (see the type's doc for the order of attempts).
+    static func placeLabel(size: (Int, Int), near c: CanvasPoint, dotRadius: Double, bounds: PixelRect,
+                           avoid: [PixelRect], dots: [PixelRect], ownDot: Int) -> PixelRect {
+        let (w, h) = size
+        let cx = Int(c.x.rounded(.down)), cy = Int(c.y.rounded(.down)), d = Int(dotRadius.rounded(.up))
+        let base = [
+            (cx + d, cy - h / 2), (cx - d - w, cy - h / 2),          // right, left
+            (cx - w / 2, cy - d - h), (cx - w / 2, cy + d + 1),      // above, below
+        ]
+        var candidates: [PixelRect] = []
+        for shift in [0, -h, h, -2 * h, 2 * h] {
+            for (x, y) in base { candidates.append(PixelRect(x: x, y: y + shift, width: w, height: h)) }
+        }
+        func clamped(_ r: PixelRect) -> PixelRect {
+            PixelRect(x: min(max(r.x, bounds.x), bounds.maxX - r.width),
+                      y: min(max(r.y, bounds.y), bounds.maxY - r.height), width: r.width, height: r.height)
+        }
+        func inside(_ r: PixelRect) -> Bool { r.intersection(bounds) == r }
+        let free: (PixelRect) -> Bool = { r in
+            !avoid.contains { $0.intersects(r) } && !dots.enumerated().contains { $0.offset != ownDot && $0.element.intersects(r) }
+        }
+        if let r = candidates.first(where: { inside($0) && free($0) }) { return r }
+        if let r = candidates.first(where: { inside($0) }) { return r }
+        return clamped(candidates[0])
+    }
+}

@@ -1,0 +1,101 @@
+// The paper's visual prompts: what is done to the canvas for one candidate location.
+
+import Foundation
+
+/// One way of showing CLIP a candidate location.
+///
+/// JSON (grid presets): `{"type": "marker", "marker": {...MarkerStyle...}}`,
+/// `{"type": "markerBlurOutside", "marker": {...}, "sigma": 8}`,
+/// `{"type": "markerGreyOutside", "marker": {...}}`, `{"type": "crop", "fraction": 0.3}`.
+/// `marker` is optional and defaults to the paper's red circle.
+public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+    /// The marker drawn on the canvas (the paper's method).
+    case marker(MarkerStyle)
+    /// The marker, and everything outside the disk of radius r + t/2 (the marker's outer edge,
+    /// whatever its shape) Gaussian-blurred with standard deviation `sigma` canvas pixels.
+    case markerBlurOutside(MarkerStyle, sigma: Double)
+    /// The marker, and everything outside the disk of radius r + t/2 converted to grey
+    /// (ITU-R 601-2 luma, as Pillow's convert("L")).
+    case markerGreyOutside(MarkerStyle)
+    /// The "crop" baseline: a square of side `round(fraction * min(W, H))` canvas pixels centred
+    /// on the candidate (pixels beyond the canvas are grey `CanvasGeometry.defaultPadColor`),
+    /// resized with bicubic to the canvas size. No marker.
+    case crop(fraction: Double)
+
+    /// The paper's red circle.
+    public static let paper = VisualPrompt.marker(.paper)
+
+    /// The marker style, if the prompt draws one.
+    public var markerStyle: MarkerStyle? {
+        switch self {
+        case let .marker(s), let .markerBlurOutside(s, _), let .markerGreyOutside(s): return s
+        case .crop: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .marker(s): return "marker \(s)"
+        case let .markerBlurOutside(s, sigma): return "marker \(s), blur outside sigma \(sigma) px"
+        case let .markerGreyOutside(s): return "marker \(s), grey outside"
+        case let .crop(f): return "crop \(f) of the shorter side"
+        }
+    }
+
+    /// Checks the numeric parameters (sigma > 0, 0 < fraction <= 1).
+    /// - Throws: `CanvasError.invalidParameter` naming the parameter.
+    public func validate() throws {
+        switch self {
+        case let .markerBlurOutside(_, sigma):
+            guard sigma.isFinite, sigma > 0 else {
+                throw CanvasError.invalidParameter(name: "visual prompt sigma", expected: "a number > 0 (canvas px)",
+                                                   actual: "\(sigma)")
+            }
+        case let .crop(fraction):
+            guard fraction.isFinite, fraction > 0, fraction <= 1 else {
+                throw CanvasError.invalidParameter(name: "visual prompt crop fraction", expected: "0 < fraction <= 1",
+                                                   actual: "\(fraction)")
+            }
+        case .marker, .markerGreyOutside:
+            break
+        }
+    }
+
+    // MARK: Codable
+
+    private enum CodingKeys: String, CodingKey { case type, marker, sigma, fraction }
+    private enum Kind: String, Codable { case marker, markerBlurOutside, markerGreyOutside, crop }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = try c.decode(Kind.self, forKey: .type)
+        let style = try c.decodeIfPresent(MarkerStyle.self, forKey: .marker) ?? .paper
+        switch kind {
+        case .marker: self = .marker(style)
+        case .markerBlurOutside: self = .markerBlurOutside(style, sigma: try c.decode(Double.self, forKey: .sigma))
+        case .markerGreyOutside: self = .markerGreyOutside(style)
+        case .crop: self = .crop(fraction: try c.decode(Double.self, forKey: .fraction))
+        }
+        do {
+            try validate()
+        } catch let error as CanvasError {
+            let key: CodingKeys = kind == .crop ? .fraction : .sigma
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: error.description)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case let .marker(s):
+            try c.encode(Kind.marker, forKey: .type); try c.encode(s, forKey: .marker)
+        case let .markerBlurOutside(s, sigma):
+            try c.encode(Kind.markerBlurOutside, forKey: .type); try c.encode(s, forKey: .marker)
+            try c.encode(sigma, forKey: .sigma)
+        case let .markerGreyOutside(s):
+            try c.encode(Kind.markerGreyOutside, forKey: .type); try c.encode(s, forKey: .marker)
+        case let .crop(f):
+            try c.encode(Kind.crop, forKey: .type); try c.encode(f, forKey: .fraction)
+        }
+    }
+}
