@@ -1,0 +1,336 @@
+import Foundation
+
+/// A candidate-grid preset: which locations to score, coarse to fine, and how to draw the marker.
+///
+/// Loaded from `grids/*.json`; every field is documented in grids/README.md. Stage 0 is an
+/// `M x M` grid of cell centres over the whole search region. Each later stage puts a
+/// `grid x grid` window of finer cell centres around each survivor of the previous stage (per
+/// keypoint, the `top_k` best), with spacing `previous spacing * neighbourhood / grid`. The
+/// refinement ratio `grid / neighbourhood` must be a whole number so that every stage lies on
+/// one exact integer lattice (see `LatticePoint`): overlapping windows then ask for identical
+/// points, which are scored once.
+public struct GridPreset: Codable, Sendable, Equatable {
+    /// Short identifier, e.g. "fast".
+    public var name: String
+    /// One or two sentences for humans.
+    public var description: String
+    /// Coarse to fine; at least one.
+    public var stages: [GridStage]
+    /// How the marker is drawn (mapped to the imaging layer's marker style by the caller).
+    public var marker: PresetMarker
+    /// How a marked image is fitted to the square model input: "pad", "crop" or "stretch".
+    public var fit: String
+    /// Marked images per scorer call; `nil` means `GridPreset.defaultBatch`.
+    public var batch: Int?
+    /// Optional pass budget per image for optional survivors: each keypoint's best survivor is
+    /// always refined; further survivors (up to `top_k`) are refined, most ambiguous first
+    /// (smallest normalised gap to the best, across all keypoints), only while the image's passes
+    /// stay within `budget.passes(keypoints:)`. `nil`: all `top_k` survivors are refined.
+    public var budget: PassBudget?
+
+    /// Batch size used when the preset does not set one.
+    public static let defaultBatch = 64
+    /// Accepted values of `fit`.
+    public static let fitModes = ["pad", "crop", "stretch"]
+    /// Upper bound on the finest lattice resolution (cells per side), a guard against presets
+    /// whose refinement ratios multiply into absurd lattices (lattice coordinates stay far from
+    /// integer overflow and the score cache stays meaningful).
+    public static let maximumResolution = 100_000
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, stages, marker, fit, batch, budget
+    }
+
+    public init(name: String, description: String, stages: [GridStage], marker: PresetMarker,
+                fit: String, batch: Int? = nil, budget: PassBudget? = nil) {
+        self.name = name
+        self.description = description
+        self.stages = stages
+        self.marker = marker
+        self.fit = fit
+        self.batch = batch
+        self.budget = budget
+    }
+
+    /// The batch size to use: `batch` or `defaultBatch`.
+    public var effectiveBatch: Int { batch ?? Self.defaultBatch }
+
+    // MARK: - Loading
+
+    /// Loads and validates a preset file.
+    /// - Parameter url: a file URL; its `relativePath` (as given) names the file in errors.
+    /// - Throws: `GridPresetError` naming the file and the field.
+    public static func load(from url: URL) throws -> GridPreset {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw GridPresetError.unreadable(file: url.relativePath, reason: "\(error.localizedDescription)")
+        }
+        return try decode(data, file: url.relativePath)
+    }
+
+    /// Decodes and validates preset JSON.
+    /// - Parameters:
+    ///   - data: the JSON bytes.
+    ///   - file: the name used in error messages.
+    public static func decode(_ data: Data, file: String) throws -> GridPreset {
+        switch decodeJSONFile(GridPreset.self, from: data) {
+        case .success(let preset): return preset
+        case .failure(let e): throw GridPresetError.invalidField(file: file, field: e.field, message: e.message)
+        }
+    }
+
+    /// Checks an in-memory preset with exactly the rules applied to files (it is encoded and
+    /// read back through the same strict reader).
+    /// - Parameter file: the name used in error messages.
+    public func validate(file: String = "(in-memory preset)") throws {
+        let data: Data
+        do {
+            data = try JSONEncoder().encode(self)
+        } catch {
+            throw GridPresetError.invalidField(file: file, field: "(encoding)", message: "\(error)")
+        }
+        _ = try Self.decode(data, file: file)
+    }
+
+    // MARK: - Strict decoding
+
+    public init(from decoder: Decoder) throws {
+        let path = jsonFieldPath(decoder.codingPath)
+        let r = try JSONObjectReader(JSONValue(from: decoder), path: path,
+                                     known: ["name", "description", "stages", "marker", "fit", "batch", "budget"])
+        name = try r.string("name")
+        guard !name.isEmpty else {
+            throw JSONFieldError(field: r.fieldPath("name"), message: "expected a non-empty string")
+        }
+        description = try r.optionalString("description") ?? ""
+        let stageValues = try r.array("stages")
+        guard !stageValues.isEmpty else {
+            throw JSONFieldError(field: r.fieldPath("stages"), message: "expected at least one stage, got an empty array")
+        }
+        var stages: [GridStage] = []
+        var resolution = 1
+        for (i, value) in stageValues.enumerated() {
+            let stagePath = r.fieldPath("stages") + "[\(i)]"
+            let stage = try GridStage(json: value, path: stagePath, index: i,
+                                      isLast: i == stageValues.count - 1)
+            let factor = i == 0 ? stage.grid : stage.refinementRatio ?? 1
+            guard resolution <= Self.maximumResolution / factor else {
+                throw JSONFieldError(
+                    field: stagePath,
+                    message: "the stages refine to more than \(Self.maximumResolution) cells per side")
+            }
+            resolution *= factor
+            stages.append(stage)
+        }
+        self.stages = stages
+        guard let markerValue = r.fields["marker"] else {
+            throw JSONFieldError(field: r.fieldPath("marker"), message: "missing required field")
+        }
+        marker = try PresetMarker(json: markerValue, path: r.fieldPath("marker"))
+        fit = try r.choice("fit", among: Self.fitModes)
+        batch = try r.optionalInteger("batch", minimum: 1)
+        budget = r.has("budget") ? try PassBudget(json: r.fields["budget"] ?? .null, path: r.fieldPath("budget")) : nil
+    }
+}
+
+// MARK: - Stage
+
+/// One stage of a preset. Stage 0 covers the region; later stages refine around survivors.
+public struct GridStage: Encodable, Sendable, Equatable {
+    /// Candidates per side: the first stage scores `grid x grid` cell centres over the region;
+    /// later stages score a `grid x grid` window around each survivor. At least 2.
+    public var grid: Int
+    /// Later stages only: the window side as a multiple of the previous stage's spacing
+    /// (1.0 = the survivor's own cell, 2.0 = +-1 cell). `grid / neighbourhood` must be a whole
+    /// number >= 1: the refinement ratio (previous spacing / this spacing).
+    public var neighbourhood: Double?
+    /// Survivors per keypoint carried to the next stage (required unless this is the last stage).
+    public var topK: Int?
+    /// Optional: after the best survivor, a candidate survives only if its score is at least
+    /// `best - margin * (best - median)`, median over the candidates this stage scored for that
+    /// keypoint. `nil` keeps `top_k` survivors regardless of score.
+    public var margin: Double?
+    /// Optional: a candidate within `separation` spacings of this stage (Chebyshev distance) of an
+    /// already chosen survivor is skipped, so the survivors of one keypoint explore distinct
+    /// peaks. `nil` or 0 disables it.
+    public var separation: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case grid, neighbourhood
+        case topK = "top_k"
+        case margin, separation
+    }
+
+    public init(grid: Int, neighbourhood: Double? = nil, topK: Int? = nil, margin: Double? = nil,
+                separation: Double? = nil) {
+        self.grid = grid
+        self.neighbourhood = neighbourhood
+        self.topK = topK
+        self.margin = margin
+        self.separation = separation
+    }
+
+    /// `grid / neighbourhood` for a later stage (previous spacing / this spacing), `nil` for the
+    /// first stage or when it is not a whole number.
+    public var refinementRatio: Int? {
+        guard let n = neighbourhood, n > 0 else { return nil }
+        let ratio = Double(grid) / n
+        let rounded = ratio.rounded()
+        guard rounded >= 1, abs(ratio - rounded) <= Self.ratioTolerance * rounded else { return nil }
+        return Int(rounded)
+    }
+
+    /// Relative tolerance for "whole number" ratios: JSON decimals such as 1.5 are exact enough
+    /// in binary that 3 / 1.5 is 2 to within a few ulps.
+    static let ratioTolerance = 1e-9
+
+    init(json: JSONValue, path: String, index: Int, isLast: Bool) throws {
+        let r = try JSONObjectReader(json, path: path,
+                                     known: ["grid", "neighbourhood", "top_k", "margin", "separation"])
+        grid = try r.integer("grid", minimum: 2)
+        if index == 0 {
+            if r.has("neighbourhood") {
+                throw JSONFieldError(field: r.fieldPath("neighbourhood"),
+                                     message: "not allowed on the first stage, which covers the whole region")
+            }
+            neighbourhood = nil
+        } else {
+            let n = try r.number("neighbourhood")
+            guard n > 0 else {
+                throw JSONFieldError(field: r.fieldPath("neighbourhood"),
+                                     message: "expected a number > 0, got \(JSONValue.number(n).brief)")
+            }
+            neighbourhood = n
+        }
+        if isLast {
+            topK = try r.optionalInteger("top_k", minimum: 1)
+        } else {
+            guard r.fields["top_k"] != nil else {
+                throw JSONFieldError(field: r.fieldPath("top_k"),
+                                     message: "missing required field (a later stage refines this stage's survivors)")
+            }
+            topK = try r.integer("top_k", minimum: 1)
+        }
+        margin = try r.optionalNumber("margin")
+        if let m = margin, m < 0 {
+            throw JSONFieldError(field: r.fieldPath("margin"), message: "expected a number >= 0, got \(JSONValue.number(m).brief)")
+        }
+        separation = try r.optionalNumber("separation")
+        if let s = separation, s < 0 {
+            throw JSONFieldError(field: r.fieldPath("separation"),
+                                 message: "expected a number >= 0, got \(JSONValue.number(s).brief)")
+        }
+        if index > 0, refinementRatio == nil {
+            let ratio = Double(grid) / (neighbourhood ?? 1)
+            throw JSONFieldError(
+                field: r.fieldPath("neighbourhood"),
+                message: "grid / neighbourhood must be a whole number >= 1 (the refinement ratio), "
+                    + "got \(grid) / \(JSONValue.number(neighbourhood ?? 0).brief) = \(ratio)")
+        }
+    }
+}
+
+// MARK: - Budget
+
+/// Passes per image allowed for optional survivors: `base + perKeypoint * K` for K keypoints.
+/// More keypoints need more refinement windows, so the budget grows with K.
+public struct PassBudget: Codable, Sendable, Equatable {
+    public var base: Int
+    public var perKeypoint: Int
+
+    enum CodingKeys: String, CodingKey {
+        case base
+        case perKeypoint = "per_keypoint"
+    }
+
+    public init(base: Int, perKeypoint: Int = 0) {
+        self.base = base
+        self.perKeypoint = perKeypoint
+    }
+
+    /// The budget for `keypoints` keypoints.
+    public func passes(keypoints: Int) -> Int { base + perKeypoint * keypoints }
+
+    /// Strict decoding, as inside a preset file.
+    public init(from decoder: Decoder) throws {
+        try self.init(json: JSONValue(from: decoder), path: jsonFieldPath(decoder.codingPath))
+    }
+
+    init(json: JSONValue, path: String) throws {
+        let r = try JSONObjectReader(json, path: path, known: ["base", "per_keypoint"])
+        base = try r.integer("base", minimum: 1)
+        perKeypoint = try r.optionalInteger("per_keypoint", minimum: 0) ?? 0
+    }
+}
+
+// MARK: - Marker
+
+/// The marker as plain data; the caller maps it to the imaging layer's marker style.
+///
+/// The paper's marker is `{"shape": "circle", "color": [255, 0, 0], "radius": 0.06,
+/// "thickness": 0.01, "units": "fraction"}`: a red circle of radius 0.06 H and line width
+/// 0.01 H, H the shorter side of the model input.
+public struct PresetMarker: Codable, Sendable, Equatable {
+    /// One of `PresetMarker.shapes` (the paper's ablation: circle, arrow, square, cross).
+    public var shape: String
+    /// RGB, three integers 0...255.
+    public var color: [Int]
+    /// Circle radius / half side of square and cross / arrow length, in `units`.
+    public var radius: Double
+    /// Line width, in `units`.
+    public var thickness: Double
+    /// "fraction": of the shorter side of the model input (the paper's convention);
+    /// "pixels": model-input pixels.
+    public var units: String
+
+    public static let shapes = ["circle", "square", "cross", "arrow"]
+    public static let unitChoices = ["fraction", "pixels"]
+
+    /// The paper's red circle.
+    public static let paper = PresetMarker(shape: "circle", color: [255, 0, 0], radius: 0.06,
+                                           thickness: 0.01, units: "fraction")
+
+    public init(shape: String, color: [Int], radius: Double, thickness: Double, units: String) {
+        self.shape = shape
+        self.color = color
+        self.radius = radius
+        self.thickness = thickness
+        self.units = units
+    }
+
+    /// Strict decoding, as inside a preset file.
+    public init(from decoder: Decoder) throws {
+        try self.init(json: JSONValue(from: decoder), path: jsonFieldPath(decoder.codingPath))
+    }
+
+    init(json: JSONValue, path: String) throws {
+        let r = try JSONObjectReader(json, path: path,
+                                     known: ["shape", "color", "radius", "thickness", "units"])
+        shape = try r.choice("shape", among: Self.shapes)
+        let colorValues = try r.array("color")
+        let colorPath = r.fieldPath("color")
+        guard colorValues.count == 3 else {
+            throw JSONFieldError(field: colorPath, message: "expected 3 integers 0...255 (R, G, B), got \(colorValues.count) values")
+        }
+        color = try colorValues.enumerated().map { i, v in
+            guard case .number(let d) = v, d == d.rounded(), d >= 0, d <= 255 else {
+                throw JSONFieldError(field: colorPath + "[\(i)]", message: "expected an integer 0...255, got \(v.brief)")
+            }
+            return Int(d)
+        }
+        units = try r.choice("units", among: Self.unitChoices)
+        radius = try r.number("radius")
+        thickness = try r.number("thickness")
+        for (key, value) in [("radius", radius), ("thickness", thickness)] {
+            guard value > 0 else {
+                throw JSONFieldError(field: r.fieldPath(key), message: "expected a number > 0, got \(JSONValue.number(value).brief)")
+            }
+            if units == "fraction", value > 1 {
+                throw JSONFieldError(field: r.fieldPath(key),
+                                     message: "expected a fraction of the input side <= 1 (units is \"fraction\"), got \(JSONValue.number(value).brief)")
+            }
+        }
+    }
+}

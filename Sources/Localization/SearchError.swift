@@ -1,0 +1,23 @@
+/// Errors of a candidate search: bad arguments, or a scorer that broke its contract.
+public enum SearchError: Error, CustomStringConvertible, Equatable {
+    case invalidArgument(String)
+    /// The scorer returned a different number of rows than points sent.
+    case wrongRowCount(expected: Int, got: Int)
+    /// A row did not hold one score per keypoint.
+    case wrongScoreCount(point: SearchPoint, expected: Int, got: Int)
+    /// A NaN or infinite score.
+    case nonFiniteScore(point: SearchPoint, keypoint: Int, value: Float)
+
+    public var description: String {
+        switch self {
+        case .invalidArgument(let m):
+            return "search: \(m)"
+        case .wrongRowCount(let e, let g):
+            return "search: the scorer returned \(g) rows of scores for \(e) points"
+        case .wrongScoreCount(let p, let e, let g):
+            return "search: the scorer returned \(g) scores for point \(p), expected one per keypoint (\(e))"
+        case .nonFiniteScore(let p, let k, let v):
+            return "search: the scorer returned \(v) for keypoint \(k) at point \(p), expected a finite score"
+        }
+    }
+}

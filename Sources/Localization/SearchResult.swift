@@ -1,0 +1,68 @@
+/// One distinct location scored for an image, with the scores of all keypoints.
+public struct ScoredPoint: Codable, Sendable, Equatable {
+    /// Location in original-image pixels.
+    public var point: SearchPoint
+    /// Location on the plan's integer lattice (the cache key).
+    public var lattice: LatticePoint
+    /// The stage (0-based) that first asked for this location and scored it.
+    public var stage: Int
+    /// One score per keypoint.
+    public var scores: [Float]
+}
+
+/// One keypoint's view of one scored location, e.g. for a heatmap or `--scores` output.
+public struct SearchSample: Codable, Sendable, Equatable {
+    public var x: Double
+    public var y: Double
+    /// 0-based stage that scored the location.
+    public var stage: Int
+    public var score: Float
+}
+
+/// The answer for one keypoint.
+public struct KeypointResult: Codable, Sendable, Equatable {
+    /// Index of the keypoint in the caller's order (the scorer's column).
+    public var keypoint: Int
+    /// The best location among ALL locations scored for the image (any stage, asked for by any
+    /// keypoint). Ties: lowest stage, then lowest y, then lowest x (the scoring order).
+    public var point: SearchPoint
+    public var score: Float
+    /// 0-based stage that scored `point`.
+    public var stage: Int
+    /// `survivors[t]`: the locations of stage `t` whose windows stage `t + 1` refined, best first.
+    public var survivors: [[SearchPoint]]
+}
+
+/// Everything a search found for one image.
+public struct SearchResult: Codable, Sendable, Equatable {
+    public var presetName: String
+    public var region: SearchRegion
+    /// Cells per region side of the finest stage.
+    public var finestResolution: Int
+    /// Every distinct location scored, in scoring order: by stage, then row-major (y, then x).
+    public var points: [ScoredPoint]
+    /// One entry per keypoint, in the caller's order.
+    public var keypoints: [KeypointResult]
+    /// New (distinct, not cached) locations scored by each stage.
+    public var passesPerStage: [Int]
+
+    /// Scorer passes spent: the number of distinct locations scored (one marked image each).
+    public var passes: Int { points.count }
+
+    /// All scored locations seen by keypoint `keypoint`, in scoring order.
+    public func samples(keypoint: Int) -> [SearchSample] {
+        points.map { SearchSample(x: $0.point.x, y: $0.point.y, stage: $0.stage, score: $0.scores[keypoint]) }
+    }
+}
+
+/// Progress of a running search, reported after each scorer call.
+public struct SearchProgress: Sendable, Equatable {
+    /// 0-based stage being scored.
+    public var stage: Int
+    public var stageCount: Int
+    /// New locations of this stage scored so far / in total.
+    public var stageScored: Int
+    public var stageTotal: Int
+    /// Passes spent so far for the image.
+    public var passes: Int
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// SplitMix64 (Steele, Lea, Flood 2014; constants from Vigna's splitmix64.c): a 64-bit state
+/// advanced by the golden-ratio increment and mixed by two xor-shift-multiply rounds. Small,
+/// fast and fully specified here, so synthetic experiments give the same numbers on every
+/// platform and Swift version (the standard library's generators and `random(in:using:)` make
+/// no such promise).
+public struct SplitMix64: Sendable {
+    public private(set) var state: UInt64
+
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return Self.mix(state)
+    }
+
+    /// The output function on its own: a bijective 64-bit hash (used to hash positions).
+    public static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1): the top 53 bits scaled by 2^-53.
+    public mutating func nextUnit() -> Double {
+        Double(next() >> 11) * 0x1p-53
+    }
+
+    /// Uniform in [lower, upper).
+    public mutating func uniform(_ lower: Double, _ upper: Double) -> Double {
+        lower + (upper - lower) * nextUnit()
+    }
+
+    /// Log-uniform in [lower, upper) (both > 0): equal odds for each factor of two.
+    public mutating func logUniform(_ lower: Double, _ upper: Double) -> Double {
+        exp(log(lower) + (log(upper) - log(lower)) * nextUnit())
+    }
+
+    /// Uniform integer in `range` (modulo bias is below 2^-50 for the small ranges used here).
+    public mutating func integer(in range: ClosedRange<Int>) -> Int {
+        let span = UInt64(range.upperBound - range.lowerBound + 1)
+        return range.lowerBound + Int(next() % span)
+    }
+
+    /// True with probability `p`.
+    public mutating func chance(_ p: Double) -> Bool {
+        nextUnit() < p
+    }
+}
