@@ -1,0 +1,37 @@
+/// Errors loading a CLIP tokenizer or tokenizing text. Every loading case names the file, and the
+/// line (1-based) or key that is wrong.
+public enum TokenizerError: Error, CustomStringConvertible, Equatable {
+    case fileNotFound(path: String)
+    case unreadableFile(path: String, reason: String)
+    case notUTF8(path: String)
+    /// A merges line that is not two space-separated symbols.
+    case malformedMerge(path: String, line: Int, content: String)
+    /// vocab.json is not a JSON object of token -> non-negative integer id.
+    case malformedVocabulary(path: String, reason: String)
+    /// Two tokens of vocab.json share one id, so ids cannot be decoded.
+    case duplicateID(path: String, id: Int, first: String, second: String)
+    /// A token the tokenizer can produce is absent from vocab.json. `neededBy` says why it is needed
+    /// (a byte symbol, a special token, or "merges.txt line N").
+    case missingToken(path: String, token: String, neededBy: String)
+    case invalidContextLength(Int)
+    /// `tokenize(_:contextLength:truncate: false)` on a text with more tokens than fit.
+    case textTooLong(text: String, tokenCount: Int, contextLength: Int)
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let p): return "\(p): no such file"
+        case .unreadableFile(let p, let r): return "\(p): cannot read: \(r)"
+        case .notUTF8(let p): return "\(p): not valid UTF-8 text"
+        case .malformedMerge(let p, let l, let c):
+            return "\(p): line \(l): expected a merge of two space-separated symbols (e.g. \"t h\"), found \"\(c)\""
+        case .malformedVocabulary(let p, let r):
+            return "\(p): expected a JSON object of token -> integer id in 0...\(Int32.max): \(r)"
+        case .duplicateID(let p, let i, let a, let b): return "\(p): id \(i) is used by both \"\(a)\" and \"\(b)\""
+        case .missingToken(let p, let t, let n): return "\(p): no entry for token \"\(t)\" (needed by \(n))"
+        case .invalidContextLength(let n): return "context length \(n): expected at least 2 (start and end token)"
+        case .textTooLong(let t, let c, let n):
+            let shown = t.unicodeScalars.count > 60 ? String(String.UnicodeScalarView(t.unicodeScalars.prefix(60))) + "..." : t
+            return "text \"\(shown)\" has \(c) tokens with start and end, more than the context length \(n) (pass truncate: true to cut it)"
+        }
+    }
+}

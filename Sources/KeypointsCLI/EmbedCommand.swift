@@ -1,0 +1,73 @@
+import ArgumentParser
+import CLIP
+import Foundation
+import Imaging
+import Localization
+
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Print normalised CLIP embeddings of images and texts, and their cosine similarities.",
+        discussion: """
+            Example: keypoints embed --model ~/models/clip-vit-base-patch32 --image bird.jpg --text "a photo of a bird"
+            EXIF orientation is ignored: images are used as stored.
+            """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @Option(name: .customLong("image"), help: ArgumentHelp("An image file (JPEG or PNG); repeatable.", valueName: "path"))
+    var images: [String] = []
+    @Option(name: .customLong("text"), help: ArgumentHelp("A text; repeatable.", valueName: "text"))
+    var texts: [String] = []
+    @Flag(help: "Print exactly one JSON document.")
+    var json = false
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        if images.isEmpty && texts.isEmpty { throw ValidationError("give at least one --image or --text") }
+        for (i, t) in texts.enumerated() where t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError("--text number \(i + 1) is empty")
+        }
+    }
+
+    struct Output: Encodable {
+        struct Image: Encodable { let path: String; let embedding: [Float] }
+        struct Text: Encodable { let text: String; let embedding: [Float] }
+        let images: [Image]
+        let texts: [Text]
+        let similarity: [[Float]]
+    }
+
+    func run() throws {
+        let workers = try compute.configure()
+        let bundle = try CLIPBundle.load(directory: model.url)
+        for w in bundle.model.warnings { Console.warning(w) }
+        let ws = Workspace(workers: workers)
+        let decoded = try images.map { try ImageCodec.decode(contentsOf: URL(fileURLWithPath: $0)) }
+        let e = bundle.model.embeddingDim
+        let imageEmbeddings = decoded.isEmpty ? [] : bundle.embedImages(decoded, workspace: ws)
+        let textEmbeddings = texts.isEmpty ? [] : try bundle.embedTexts(texts, workspace: ws)
+        func row(_ m: [Float], _ i: Int) -> [Float] { Array(m[(i * e)..<((i + 1) * e)]) }
+        let similarity = images.indices.map { i in
+            texts.indices.map { j in zip(row(imageEmbeddings, i), row(textEmbeddings, j)).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+        }
+        let output = Output(
+            images: images.indices.map { Output.Image(path: images[$0], embedding: row(imageEmbeddings, $0)) },
+            texts: texts.indices.map { Output.Text(text: texts[$0], embedding: row(textEmbeddings, $0)) },
+            similarity: similarity)
+        if json { try Console.printJSON(output); return }
+
+        func preview(_ v: [Float]) -> String {
+            v.prefix(6).map { String(format: "%+.4f", $0) }.joined(separator: " ") + (v.count > 6 ? " ... (\(v.count) values)" : "")
+        }
+        for item in output.images { print("image \(item.path): \(preview(item.embedding))") }
+        for item in output.texts { print("text \"\(item.text)\": \(preview(item.embedding))") }
+        if !images.isEmpty && !texts.isEmpty {
+            print("\ncosine similarity (rows: images, columns: texts)")
+            for (i, path) in images.enumerated() {
+                print(similarity[i].map { String(format: "%8.4f", $0) }.joined(separator: " ") + "  " + path)
+            }
+            print("logit scale exp(\(Console.format(Double(bundle.model.logitScale)))) = \(Console.format(exp(Double(bundle.model.logitScale)), 2))")
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import CLIP
+import Foundation
+import Tensor
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Show the compute backend (BLAS library, core, threads) and, with --model, the model.",
+        discussion: "Example: keypoints info --model ~/models/clip-vit-large-patch14-336"
+    )
+
+    @Option(help: ArgumentHelp("A Hugging Face CLIP model directory.", valueName: "dir"))
+    var model: String?
+    @Flag(help: "Print exactly one JSON document.")
+    var json = false
+    @OptionGroup var compute: ComputeOptions
+
+    struct Output: Encodable {
+        struct Model: Encodable {
+            let path: String, architecture: String, parameters: Int, dtype: String
+            let imageSize: Int, embeddingDim: Int, activation: String, warnings: [String]
+            enum CodingKeys: String, CodingKey {
+                case path, architecture, parameters, dtype, warnings, activation
+                case imageSize = "image_size", embeddingDim = "embedding_dim"
+            }
+        }
+        let blas: BLASInfo
+        let suggestedCore: String?
+        let avx512BF16: Bool
+        let amxBF16: Bool
+        let model: Model?
+        enum CodingKeys: String, CodingKey {
+            case blas, model
+            case suggestedCore = "suggested_core", avx512BF16 = "cpu_avx512_bf16", amxBF16 = "cpu_amx_bf16"
+        }
+    }
+
+    func run() throws {
+        _ = try compute.configure()
+        var modelInfo: Output.Model?
+        if let model {
+            let url = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
+            let m = try CLIPModel(directory: url)
+            modelInfo = Output.Model(path: model, architecture: m.configuration.architectureName, parameters: m.parameterCount,
+                                     dtype: m.weightDType, imageSize: m.imageSize, embeddingDim: m.embeddingDim,
+                                     activation: m.configuration.vision.hiddenAct.rawValue, warnings: m.warnings)
+        }
+        let output = Output(blas: try BLAS.info(), suggestedCore: BLAS.suggestedCore, avx512BF16: BLAS.cpuHasAVX512BF16,
+                            amxBF16: BLAS.cpuHasAMXBF16, model: modelInfo)
+        if json { try Console.printJSON(output); return }
+        let b = output.blas
+        print("BLAS        \(b.library)")
+        print("core        \(b.core) (chosen by \(b.coreSource); CPUID suggests \(output.suggestedCore ?? "none"))")
+        print("threads     \(b.threads)")
+        print("config      \(b.config)")
+        print("cpu bf16    avx512_bf16 \(output.avx512BF16 ? "yes" : "no"), amx_bf16 \(output.amxBF16 ? "yes" : "no")")
+        if let m = modelInfo {
+            print("model       \(m.path)")
+            print("arch        \(m.architecture), \(m.activation), input \(m.imageSize) px, embedding \(m.embeddingDim)")
+            print("parameters  \(m.parameters) (\(String(format: "%.1f", Double(m.parameters) / 1e6)) M), weights \(m.dtype)")
+            for w in m.warnings { Console.warning(w) }
+        }
+    }
+}

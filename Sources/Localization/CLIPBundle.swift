@@ -1,0 +1,79 @@
+import CLIP
+import Foundation
+import Imaging
+import Tensor
+
+/// A CLIP model directory ready for use: the model, its tokenizer and its image preprocessing.
+///
+/// This is where the CLIP layer meets the imaging layer (which knows nothing of CLIP).
+public struct CLIPBundle: Sendable {
+    /// OpenAI CLIP's normalisation (clip.py `_transform`); preprocessor_config.json may override.
+    public static let openAIMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
+    public static let openAIStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
+
+    public let directory: URL?
+    public let model: CLIPModel
+    public let tokenizer: CLIPTokenizer
+    public let preprocessor: ImagePreprocessor
+
+    /// Loads config.json, model.safetensors, vocab.json + merges.txt, and preprocessor_config.json
+    /// when present (image_mean / image_std).
+    public static func load(directory: URL, backend: any LinearBackend = SgemmBackend()) throws -> CLIPBundle {
+        let model = try CLIPModel(directory: directory, backend: backend)
+        let tokenizer = try CLIPTokenizer(modelDirectory: directory)
+        let (mean, std) = try normalization(directory: directory)
+        return CLIPBundle(directory: directory, model: model, tokenizer: tokenizer,
+                          preprocessor: ImagePreprocessor(size: model.imageSize, mean: mean, std: std))
+    }
+
+    public init(directory: URL?, model: CLIPModel, tokenizer: CLIPTokenizer, preprocessor: ImagePreprocessor) {
+        self.directory = directory
+        self.model = model
+        self.tokenizer = tokenizer
+        self.preprocessor = preprocessor
+    }
+
+    /// image_mean / image_std of preprocessor_config.json, else OpenAI's.
+    static func normalization(directory: URL) throws(CLIPError) -> (mean: [Float], std: [Float]) {
+        let url = directory.appendingPathComponent("preprocessor_config.json")
+        guard let data = FileManager.default.contents(atPath: url.path) else { return (openAIMean, openAIStd) }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw .badConfig(path: url.path, field: "(file)", reason: "not a JSON object")
+        }
+        func triple(_ field: String, _ fallback: [Float]) throws(CLIPError) -> [Float] {
+            guard let value = json[field] else { return fallback }
+            guard let numbers = value as? [NSNumber], numbers.count == 3 else {
+                throw .badConfig(path: url.path, field: field, reason: "expected 3 numbers")
+            }
+            return numbers.map { $0.floatValue }
+        }
+        let mean = try triple("image_mean", openAIMean), std = try triple("image_std", openAIStd)
+        guard std.allSatisfy({ $0 > 0 }) else {
+            throw .badConfig(path: url.path, field: "image_std", reason: "expected positive values, got \(std)")
+        }
+        return (mean, std)
+    }
+
+    /// Normalised text embeddings (N, E) of prompts; an empty prompt is an error.
+    public func embedTexts(_ texts: [String], workspace: Workspace) throws -> [Float] {
+        for (i, t) in texts.enumerated() where CLIPTokenizer.cleanText(t).isEmpty {
+            throw CLIPError.badInput("text \(i + 1) is empty after cleaning: \"\(t)\"")
+        }
+        let tokens = try tokenizer.tokenize(texts, contextLength: model.configuration.text.maxPositionEmbeddings)
+        return try model.encodeTexts(tokens: tokens, workspace: workspace)
+    }
+
+    /// Normalised image embeddings (N, E) with OpenAI's preprocessing.
+    public func embedImages(_ images: [DecodedImage], workspace: Workspace) -> [Float] {
+        let per = preprocessor.valueCount
+        var pixels = [Float](repeating: 0, count: images.count * per)
+        pixels.withUnsafeMutableBufferPointer { buffer in
+            for (i, image) in images.enumerated() {
+                preprocessor.pixelValues(image, into: UnsafeMutableBufferPointer(rebasing: buffer[(i * per)..<((i + 1) * per)]))
+            }
+        }
+        return pixels.withUnsafeBufferPointer {
+            model.encodeImages(pixels: $0.baseAddress!, count: images.count, workspace: workspace)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import CLIP
+import Foundation
+import Testing
+
+/// End to end: `keypoints embed --json` on model directories written by transformers'
+/// save_pretrained, fed with committed photos and prompts, against transformers' normalised
+/// get_image_features / get_text_features on OpenAI's pixels and tokens (make_reference.py).
+/// The whole path is exercised: JPEG/PNG decoding, PIL-exact preprocessing, OpenAI tokenizer,
+/// forward pass. Bar from the issue: cosine >= 0.99999 per embedding.
+let endToEndCosineTolerance = 0.99999
+
+@Suite struct EmbedCommandTests {
+    static let images = ["bird.jpg", "cow.jpg", "face.png"]
+    static let texts = ["This is the beak of a bird", "a photo of a cat",
+                        "This image shows the front left hoof of the horse", "the tip of the nose"]
+
+    struct Output: Decodable {
+        struct Item: Decodable { let embedding: [Float] }
+        let images: [Item]
+        let texts: [Item]
+        let similarity: [[Float]]
+    }
+
+    @Test(arguments: ["tiny-quickgelu", "tiny-gelu-fp16", "tiny-bf16", "tiny-quickgelu-hub"])
+    func embedJSONMatchesTransformers(model: String) throws {
+        let fixtures = CLIRunner.clipFixtures
+        var args = ["embed", "--model", fixtures.appendingPathComponent("models/\(model)").path, "--json"]
+        for i in Self.images { args += ["--image", fixtures.appendingPathComponent("images/\(i)").path] }
+        for t in Self.texts { args += ["--text", t] }
+        let result = try CLIRunner.run(args)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let output = try JSONDecoder().decode(Output.self, from: result.stdoutData)
+        let refName = model == "tiny-quickgelu-hub" ? "tiny-quickgelu" : model
+        let ref = try SafeTensorsFile(url: fixtures.appendingPathComponent("references/\(refName).safetensors"))
+        let e = try ref.entry("image_embeds").shape[1]
+        let refImages = try ref.floats("image_embeds"), refTexts = try ref.floats("text_embeds")
+        #expect(output.images.count == 3 && output.texts.count == 4)
+        func cosine(_ a: [Float], _ b: ArraySlice<Float>) -> Double {
+            var d = 0.0, na = 0.0, nb = 0.0
+            for (x, y) in zip(a, b) { d += Double(x) * Double(y); na += Double(x * x); nb += Double(y * y) }
+            return d / (na * nb).squareRoot()
+        }
+        for (i, item) in output.images.enumerated() {
+            let c = cosine(item.embedding, refImages[(i * e)..<((i + 1) * e)])
+            #expect(c >= endToEndCosineTolerance, "\(model) image \(Self.images[i]): cosine \(c)")
+        }
+        for (i, item) in output.texts.enumerated() {
+            let c = cosine(item.embedding, refTexts[(i * e)..<((i + 1) * e)])
+            #expect(c >= endToEndCosineTolerance, "\(model) text \(i): cosine \(c)")
+        }
+        // similarity[i][j] is the dot product of the printed embeddings.
+        let s01 = zip(output.images[0].embedding, output.texts[1].embedding).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+        #expect(abs(output.similarity[0][1] - s01) < 1e-5)
+    }
+
+    @Test func badInputGivesOneLineErrorAndNonZeroExit() throws {
+        let fixtures = CLIRunner.clipFixtures
+        let model = fixtures.appendingPathComponent("models/tiny-quickgelu").path
+        let dir = try CLIRunner.tempDirectory()
+        let text = dir.appendingPathComponent("notes.jpg")
+        try Data("hello, not an image".utf8).write(to: text)
+        let truncated = dir.appendingPathComponent("half.jpg")
+        let jpeg = try Data(contentsOf: fixtures.appendingPathComponent("images/bird.jpg"))
+        try jpeg.prefix(jpeg.count / 2).write(to: truncated)
+        let cases: [([String], String)] = [
+            (["embed", "--model", "/nonexistent/model", "--text", "hi"], "/nonexistent/model"),
+            (["embed", "--model", model, "--image", text.path], "notes.jpg"),
+            (["embed", "--model", model, "--image", truncated.path], "half.jpg"),
+            (["embed", "--model", model, "--image", dir.appendingPathComponent("missing.png").path], "missing.png"),
+            (["embed", "--model", model, "--text", "  "], "empty"),
+            (["embed", "--model", model], "--image"),
+        ]
+        for (args, mention) in cases {
+            let r = try CLIRunner.run(args)
+            #expect(r.status != 0, "\(args) exited 0")
+            #expect(r.stderr.contains(mention), "\(args): stderr does not mention \(mention): \(r.stderr)")
+            #expect(r.stdout.isEmpty, "\(args): printed to stdout: \(r.stdout)")
+            #expect(!r.stderr.contains("Fatal error"), "\(args) crashed: \(r.stderr)")
+        }
+    }
+}
