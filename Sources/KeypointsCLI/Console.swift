@@ -20,5 +20,19 @@ enum Console {
         FileHandle.standardOutput.write(Data("\n".utf8))
     }
 
+    /// A progress line on stderr, rewritten in place on a terminal.
+    static func progress(_ message: String) {
+        if isatty(2) != 0 {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + message).utf8))
+        } else {
+            note(message)
+        }
+    }
+
+    /// Ends an in-place progress line.
+    static func endProgress() {
+        if isatty(2) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
     static func format(_ v: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", v) }
 }

@@ -1,0 +1,212 @@
+import ArgumentParser
+import CLIP
+import Foundation
+import Imaging
+import Localization
+
+struct LocalizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "localize",
+        abstract: "Find named keypoints in photos: a red circle at each candidate, scored by CLIP.",
+        discussion: """
+            Examples:
+              keypoints localize bird.jpg --model ~/models/clip-vit-large-patch14-336 --vocabulary cub --heatmap out/
+              keypoints localize horse.jpg --model DIR --keypoint "front left hoof" --template "This image shows the {part} of the horse"
+              keypoints localize a.jpg b.jpg --model DIR --vocabulary spair --category dog --grid dense30 --json
+            Coordinates are in original-image pixels, continuous: pixel (i, j) spans [i, i+1) x [j, j+1).
+            --grid and --vocabulary take a file or a bare name looked up in grids/ and keypoints/.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Photos (JPEG or PNG).", valueName: "image"))
+    var images: [String]
+    @OptionGroup var model: ModelOptions
+    @Option(name: .customLong("keypoint"), help: ArgumentHelp("A free-text keypoint (repeatable); the text is the prompt unless --template is given.", valueName: "text"))
+    var keypoints: [String] = []
+    @Option(help: ArgumentHelp("Prompt template for --keypoint texts, with {part}.", valueName: "template"))
+    var template: String?
+    @Option(help: ArgumentHelp("A keypoint vocabulary: a file or a name in keypoints/ (cub, spair, faces).", valueName: "file"))
+    var vocabulary: String?
+    @Option(help: ArgumentHelp("Category of the vocabulary (needed when it has several).", valueName: "name"))
+    var category: String?
+    @Option(help: ArgumentHelp("Only these keypoints of the vocabulary, comma-separated.", valueName: "names"))
+    var only: String?
+    @Option(help: ArgumentHelp("Grid-search preset: a file or a name in grids/ (fast, dense30).", valueName: "file"))
+    var grid = "fast"
+    @Option(help: ArgumentHelp("How the image is fitted to the model input (overrides the preset): pad, crop or stretch.", valueName: "mode"))
+    var fit: FitMode?
+    @Option(help: ArgumentHelp("Restrict candidates to a box in original pixels.", valueName: "x,y,w,h"))
+    var box: String?
+    @Flag(name: .customLong("crop-to-box"), help: "Crop the image to --box before fitting (the paper's SPair-71k protocol).")
+    var cropToBox = false
+    @Option(help: ArgumentHelp("Write one heatmap PNG per image and keypoint into this folder.", valueName: "dir"))
+    var heatmap: String?
+    @Option(help: ArgumentHelp("Write the photo with every predicted keypoint (a folder when there are several images).", valueName: "file"))
+    var overlay: String?
+    @Option(help: ArgumentHelp("Write every scored candidate as JSON.", valueName: "file"))
+    var scores: String?
+    @Flag(help: "Print exactly one JSON document.")
+    var json = false
+    @Option(help: ArgumentHelp("Marked images per forward pass (overrides the preset).", valueName: "n"))
+    var batch: Int?
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        if keypoints.isEmpty == (vocabulary == nil) {
+            throw ValidationError("give either --keypoint TEXT (repeatable) or --vocabulary FILE")
+        }
+        if vocabulary == nil && (category != nil || only != nil) {
+            throw ValidationError("--category and --only need --vocabulary")
+        }
+        if template != nil && keypoints.isEmpty { throw ValidationError("--template applies to --keypoint texts") }
+        if cropToBox && box == nil { throw ValidationError("--crop-to-box needs --box") }
+        if let box { _ = try Self.parseBox(box) }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        for k in keypoints where k.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--keypoint texts must not be empty")
+        }
+    }
+
+    static func parseBox(_ text: String) throws -> Box {
+        let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 4, let x = parts[0], let y = parts[1], let w = parts[2], let h = parts[3],
+              [x, y, w, h].allSatisfy(\.isFinite), w > 0, h > 0 else {
+            throw ValidationError("--box expects x,y,w,h with w, h > 0 (original pixels), got '\(text)'")
+        }
+        return Box(x: x, y: y, w: w, h: h)
+    }
+
+    // MARK: - Output documents
+
+    struct Output: Encodable {
+        struct Image: Encodable {
+            let path: String, width: Int, height: Int, passes: Int, seconds: Double
+            let keypoints: [KeypointPrediction]
+            let notes: [String]
+        }
+        let images: [Image]
+        let model: String
+        let grid: String
+    }
+
+    struct ScoresOutput: Encodable {
+        struct Image: Encodable { let path: String; let keypoints: [Keypoint] }
+        struct Keypoint: Encodable { let name: String; let samples: [SearchSample] }
+        let images: [Image]
+    }
+
+    // MARK: - Run
+
+    func run() throws {
+        let workers = try compute.configure()
+        let presetURL = try DataFiles.resolve(grid, folder: "grids")
+        var preset = try GridPreset.load(from: presetURL)
+        if let batch { preset.batch = batch }
+        let queries = try loadQueries()
+        var options = try Localizer.defaultOptions(for: preset)
+        if let fit { options.fit = fit }
+        if let box { options.box = try Self.parseBox(box) }
+        options.cropToBox = cropToBox
+
+        // Decode every image before any work, so that a bad file among several stops the run
+        // before anything is written.
+        let decoded = try images.map { path in (path, try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path))) }
+        let bundle = try CLIPBundle.load(directory: model.url)
+        for w in bundle.model.warnings { Console.warning(w) }
+        let localizer = Localizer(bundle: bundle, preset: preset, workers: workers)
+        // Check geometry (boxes) for every image up front as well.
+        for (path, image) in decoded {
+            _ = try localizer.geometry(width: image.width, height: image.height, path: path, options: options)
+        }
+
+        var results: [(ImageLocalization, Double)] = []
+        let start = Date()
+        for (index, (path, image)) in decoded.enumerated() {
+            let t0 = Date()
+            let result = try localizer.localize(image, path: path, keypoints: queries, options: options) { p in
+                if decoded.count == 1 || compute.verbose {
+                    Console.progress("stage \(p.stage + 1)/\(p.stageCount): \(p.stageScored)/\(p.stageTotal) locations, \(p.passes) passes")
+                }
+            }
+            let seconds = Date().timeIntervalSince(t0)
+            for note in result.notes { Console.warning("\(path): \(note)") }
+            try writeImageOutputs(result, image: image, index: index)
+            results.append((result, seconds))
+            if decoded.count > 1 {
+                let elapsed = Date().timeIntervalSince(start), done = Double(index + 1)
+                let eta = elapsed / done * (Double(decoded.count) - done)
+                Console.progress(String(format: "[%d/%d] %@: %d passes, %.1f s; %.2f images/s, ETA %.0f s",
+                                        index + 1, decoded.count, path, result.passes, seconds, done / elapsed, eta))
+            }
+        }
+        Console.endProgress()
+        if let scores { try writeScores(results.map(\.0), to: URL(fileURLWithPath: scores)) }
+
+        let output = Output(images: results.map { r, s in
+            Output.Image(path: r.path, width: r.width, height: r.height, passes: r.passes, seconds: s,
+                         keypoints: r.keypoints, notes: r.notes)
+        }, model: model.model, grid: preset.name)
+        if json { try Console.printJSON(output); return }
+        for (r, s) in results {
+            print("\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", s)) s, grid \(preset.name)")
+            let width = max(8, r.keypoints.map(\.name.count).max() ?? 8)
+            print("  " + "keypoint".padding(toLength: width, withPad: " ", startingAt: 0) + "         x         y    score")
+            for k in r.keypoints {
+                print("  " + k.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                      + String(format: " %9.1f %9.1f   %.4f", k.x, k.y, k.score))
+            }
+        }
+    }
+
+    func loadQueries() throws -> [KeypointQuery] {
+        if !keypoints.isEmpty { return try KeypointVocabulary.freeText(keypoints, template: template) }
+        let url = try DataFiles.resolve(vocabulary ?? "", folder: "keypoints")
+        let vocab = try KeypointVocabulary.load(from: url)
+        let name: String
+        if let category { name = category } else if vocab.categories.count == 1 { name = vocab.categories[0].name } else {
+            throw CLIError("\(url.path): has categories \(vocab.categoryNames.joined(separator: ", ")); choose one with --category")
+        }
+        let selection = only?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return try vocab.queries(category: name, keypoints: selection)
+    }
+
+    func writeImageOutputs(_ r: ImageLocalization, image: DecodedImage, index: Int) throws {
+        let stem = DataFiles.slug(URL(fileURLWithPath: r.path).deletingPathExtension().lastPathComponent)
+        let prefix = images.count > 1 ? "\(index + 1)-\(stem)" : stem
+        if let heatmap {
+            let dir = URL(fileURLWithPath: heatmap)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let renderer = HeatmapRenderer()
+            for (k, kp) in r.keypoints.enumerated() {
+                let samples = r.search.samples(keypoint: k).map { ScoreSample(x: $0.x, y: $0.y, score: Double($0.score)) }
+                let url = dir.appendingPathComponent("\(prefix)_\(DataFiles.slug(kp.name)).png")
+                try renderer.writePNG(to: url, photo: image.rgb, samples: samples, prediction: ImagePoint(x: kp.x, y: kp.y),
+                                      title: "\(kp.name)  (\(r.search.presetName), \(r.passes) passes)")
+            }
+        }
+        if let overlay {
+            var url = URL(fileURLWithPath: overlay)
+            if images.count > 1 {
+                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+                url = url.appendingPathComponent("\(prefix)_overlay.png")
+            } else {
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            }
+            let points = r.keypoints.map { LabeledPoint(name: $0.name, point: ImagePoint(x: $0.x, y: $0.y)) }
+            try OverlayRenderer().writePNG(to: url, photo: image.rgb, points: points)
+        }
+    }
+
+    func writeScores(_ results: [ImageLocalization], to url: URL) throws {
+        let doc = ScoresOutput(images: results.map { r in
+            ScoresOutput.Image(path: r.path, keypoints: r.keypoints.enumerated().map { k, kp in
+                ScoresOutput.Keypoint(name: kp.name, samples: r.search.samples(keypoint: k))
+            })
+        })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try DataFiles.writeAtomically(try encoder.encode(doc), to: url)
+    }
+}
+
+extension FitMode: ExpressibleByArgument {}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Finds the project's data folders (`grids/`, `keypoints/`) for default presets and vocabularies.
+///
+/// A value that names an existing file is used as given. A bare name ("fast", "cub") is looked up
+/// as `<folder>/<name>.json` in: $KEYPOINTS_DATA, the working directory, and the folders above
+/// the executable (a checkout's .build/release/keypoints finds the checkout's files).
+enum DataFiles {
+    static func resolve(_ value: String, folder: String) throws -> URL {
+        let expanded = (value as NSString).expandingTildeInPath
+        if FileManager.default.fileExists(atPath: expanded) { return URL(fileURLWithPath: expanded) }
+        let isBareName = !value.contains("/") && !value.hasSuffix(".json")
+        guard isBareName else { throw CLIError("\(value): no such file") }
+        let name = "\(folder)/\(value).json"
+        var roots: [URL] = []
+        if let env = ProcessInfo.processInfo.environment["KEYPOINTS_DATA"] { roots.append(URL(fileURLWithPath: env)) }
+        roots.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 { roots.append(dir); dir = dir.deletingLastPathComponent() }
+        for root in roots {
+            let candidate = root.appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+        }
+        throw CLIError("'\(value)': no file \(name) in $KEYPOINTS_DATA, the working directory or above the executable; give a path")
+    }
+
+    /// Writes data atomically (temporary file in the same folder, then rename).
+    static func writeAtomically(_ data: Data, to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        do { try data.write(to: url, options: .atomic) } catch {
+            throw CLIError("\(url.path): cannot write: \(error.localizedDescription)")
+        }
+    }
+
+    /// A file-name-safe form of a keypoint or image name.
+    static func slug(_ s: String) -> String {
+        let mapped = s.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
+        return String(mapped).split(separator: "-").joined(separator: "-")
+    }
+}

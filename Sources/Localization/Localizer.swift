@@ -1,0 +1,169 @@
+import CLIP
+import Foundation
+import Imaging
+import Tensor
+
+/// Errors of localization requests (bad boxes, empty keypoint lists, regions with no candidates).
+public enum LocalizationError: Error, CustomStringConvertible {
+    case noKeypoints
+    case invalidBox(image: String, reason: String)
+    case emptyRegion(image: String, reason: String)
+    case emptyPrompt(name: String)
+
+    public var description: String {
+        switch self {
+        case .noKeypoints: return "no keypoints to localize"
+        case .invalidBox(let image, let reason): return "\(image): --box: \(reason)"
+        case .emptyRegion(let image, let reason): return "\(image): no candidate locations: \(reason)"
+        case .emptyPrompt(let name): return "keypoint '\(name)': empty prompt"
+        }
+    }
+}
+
+/// One keypoint's answer, in original-image pixels (continuous coordinates: pixel (i, j) covers
+/// [i, i+1) x [j, j+1), its centre is (i + 0.5, j + 0.5)).
+public struct KeypointPrediction: Codable, Sendable, Equatable {
+    public var name: String
+    public var prompt: String
+    public var x: Double
+    public var y: Double
+    public var score: Float
+    /// The search stage (0-based) that scored the winning location.
+    public var stage: Int
+}
+
+/// The result for one image.
+public struct ImageLocalization: Sendable {
+    public var path: String
+    public var width: Int
+    public var height: Int
+    /// Image forward passes spent (distinct marked images scored).
+    public var passes: Int
+    public var keypoints: [KeypointPrediction]
+    /// Every scored location and its scores, for heatmaps and `--scores`.
+    public var search: SearchResult
+    /// The candidate region in original pixels.
+    public var region: SearchRegion
+    /// Notes for the user (e.g. crop mode leaving parts of the image out).
+    public var notes: [String]
+}
+
+/// Where to search and how to fit the image to the model input.
+public struct LocalizationOptions: Sendable {
+    public var fit: FitMode
+    /// Restricts candidates to this box (original pixels).
+    public var box: Box?
+    /// Crops the image to `box` before fitting (the paper's SPair-71k protocol).
+    public var cropToBox: Bool
+    public var prompt: VisualPrompt
+
+    public init(fit: FitMode, box: Box? = nil, cropToBox: Bool = false, prompt: VisualPrompt = .paper) {
+        self.fit = fit
+        self.box = box
+        self.cropToBox = cropToBox
+        self.prompt = prompt
+    }
+}
+
+/// Localizes named keypoints by visual prompting: the library behind `keypoints localize`.
+///
+/// Text embeddings are computed once per distinct prompt and cached across images. One set of
+/// marked images serves every keypoint of an image.
+public final class Localizer {
+    public let bundle: CLIPBundle
+    public let preset: GridPreset
+    public let workspace: Workspace
+    private var textCache: [String: [Float]] = [:]
+
+    public init(bundle: CLIPBundle, preset: GridPreset, workers: Int) {
+        self.bundle = bundle
+        self.preset = preset
+        self.workspace = Workspace(workers: workers)
+    }
+
+    /// The preset's fit mode and marker as imaging types.
+    public static func defaultOptions(for preset: GridPreset) throws -> LocalizationOptions {
+        guard let fit = FitMode(rawValue: preset.fit) else {
+            throw GridPresetError.invalidField(file: "(preset \(preset.name))", field: "fit",
+                                               message: "expected one of pad, crop, stretch, got \(preset.fit)")
+        }
+        return LocalizationOptions(fit: fit, prompt: .marker(try markerStyle(preset.marker)))
+    }
+
+    public static func markerStyle(_ m: PresetMarker) throws -> MarkerStyle {
+        guard let shape = MarkerShape(rawValue: m.shape), let units = MarkerUnits(rawValue: m.units), m.color.count == 3 else {
+            throw GridPresetError.invalidField(file: "(preset)", field: "marker", message: "unsupported marker \(m)")
+        }
+        let c = m.color.map { UInt8(clamping: $0) }
+        return MarkerStyle(shape: shape, color: RGB(c[0], c[1], c[2]), radius: m.radius, thickness: m.thickness, units: units)
+    }
+
+    /// (K, E) embeddings of the prompts, from the cache where possible.
+    public func textEmbeddings(_ prompts: [String]) throws -> [Float] {
+        let missing = Array(Set(prompts.filter { textCache[$0] == nil })).sorted()
+        if !missing.isEmpty {
+            let e = bundle.model.embeddingDim
+            let embedded = try bundle.embedTexts(missing, workspace: workspace)
+            for (i, p) in missing.enumerated() { textCache[p] = Array(embedded[(i * e)..<((i + 1) * e)]) }
+        }
+        return prompts.flatMap { textCache[$0] ?? [] }
+    }
+
+    /// The canvas geometry and the candidate region for an image.
+    public func geometry(width: Int, height: Int, path: String, options: LocalizationOptions)
+        throws -> (CanvasGeometry, SearchRegion, [String]) {
+        let size = bundle.model.imageSize
+        var notes: [String] = []
+        var box: Box?
+        if let b = options.box {
+            do { box = try b.validated(imageWidth: width, imageHeight: height, label: path) } catch {
+                throw LocalizationError.invalidBox(image: path, reason: "\(error)")
+            }
+        }
+        let geometry: CanvasGeometry
+        if options.cropToBox, let box {
+            geometry = try CanvasGeometry(imageWidth: width, imageHeight: height, box: box, label: path, size: size,
+                                          fitMode: options.fit)
+        } else {
+            geometry = try CanvasGeometry(imageWidth: width, imageHeight: height, size: size, fitMode: options.fit)
+        }
+        // Candidates: the box (or the image), cut to what the canvas shows.
+        var x0 = box?.x ?? 0, y0 = box?.y ?? 0
+        var x1 = box.map { $0.x + $0.w } ?? Double(width), y1 = box.map { $0.y + $0.h } ?? Double(height)
+        let shownTopLeft = geometry.imagePoint(fromCanvas: CanvasPoint(x: 0, y: 0))
+        let shownBottomRight = geometry.imagePoint(fromCanvas: CanvasPoint(x: Double(size), y: Double(size)))
+        let visible = (max(0, shownTopLeft.x), max(0, shownTopLeft.y),
+                       min(Double(width), shownBottomRight.x), min(Double(height), shownBottomRight.y))
+        if visible.0 > x0 || visible.1 > y0 || visible.2 < x1 || visible.3 < y1 {
+            notes.append(String(format: "fit 'crop' shows only x %.1f...%.1f, y %.1f...%.1f of the image: locations outside are not candidates",
+                                max(x0, visible.0), min(x1, visible.2), max(y0, visible.1), min(y1, visible.3)))
+        }
+        x0 = max(x0, visible.0); y0 = max(y0, visible.1); x1 = min(x1, visible.2); y1 = min(y1, visible.3)
+        guard x1 > x0, y1 > y0 else {
+            throw LocalizationError.emptyRegion(image: path, reason: "the box lies outside what fit '\(options.fit.rawValue)' shows")
+        }
+        return (geometry, SearchRegion(x: x0, y: y0, width: x1 - x0, height: y1 - y0), notes)
+    }
+
+    /// Localizes `keypoints` in one image.
+    public func localize(_ image: DecodedImage, path: String, keypoints: [KeypointQuery], options: LocalizationOptions,
+                         progress: ((SearchProgress) -> Void)? = nil) throws -> ImageLocalization {
+        guard !keypoints.isEmpty else { throw LocalizationError.noKeypoints }
+        for k in keypoints where k.prompt.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw LocalizationError.emptyPrompt(name: k.name)
+        }
+        let (geometry, region, notes) = try geometry(width: image.width, height: image.height, path: path, options: options)
+        let canvas = try geometry.makeCanvas(from: image.rgb)
+        let texts = try textEmbeddings(keypoints.map(\.prompt))
+        let search = try CoarseToFineSearch(preset: preset, region: region, keypointCount: keypoints.count)
+        var scorer = try CLIPScorer(model: bundle.model, preprocessor: bundle.preprocessor, geometry: geometry,
+                                    canvas: canvas, prompt: options.prompt, textEmbeddings: texts, workspace: workspace,
+                                    batch: search.batchSize)
+        let result = try search.run(&scorer, progress: progress)
+        let predictions = zip(keypoints, result.keypoints).map { query, r in
+            KeypointPrediction(name: query.name, prompt: query.prompt, x: r.point.x, y: r.point.y, score: r.score, stage: r.stage)
+        }
+        return ImageLocalization(path: path, width: image.width, height: image.height, passes: result.passes,
+                                 keypoints: predictions, search: result, region: region, notes: notes)
+    }
+}
