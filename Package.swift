@@ -5,7 +5,7 @@ let package = Package(
     name: "keypoints",
     products: [
         .executable(name: "keypoints", targets: ["KeypointsCLI"]),
-        .library(name: "KeypointsKit", targets: ["Tensor", "CLIP", "Imaging", "Localization", "Evaluation"]),
+        .library(name: "KeypointsKit", targets: ["Tensor", "TensorBF16", "CLIP", "Imaging", "Localization", "Evaluation", "ModelStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -18,25 +18,32 @@ let package = Package(
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // oneDNN for the bf16 matrix-product backend (TensorBF16).
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // setjmp/longjmp error handling of libjpeg and libpng cannot live in Swift.
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
 
         // MARK: - Layers (one direction of dependency)
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "TensorBF16", dependencies: ["Tensor", "CDNNL"]),
         .target(name: "CLIP", dependencies: ["Tensor"]),
+        // Model registry, download cache and verification; independent of the model code.
+        .target(name: "ModelStore"),
         .target(name: "Imaging", dependencies: ["CImageCodecs"]),
         .target(name: "Localization", dependencies: ["CLIP", "Imaging"]),
         .target(name: "Evaluation", dependencies: ["Localization"]),
         .executableTarget(
             name: "KeypointsCLI",
             dependencies: [
-                "Tensor", "CLIP", "Imaging", "Localization", "Evaluation",
+                "Tensor", "TensorBF16", "CLIP", "Imaging", "Localization", "Evaluation", "ModelStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // MARK: - Tests
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TensorBF16Tests", dependencies: ["TensorBF16", "CLIP"]),
+        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
         .testTarget(
             name: "CLIPTests", dependencies: ["CLIP", "Imaging"],
             exclude: ["Fixtures/make_reference.py", "Fixtures/make_tokenizer_golden.py"],
