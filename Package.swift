@@ -55,7 +55,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LocalizationTests", dependencies: ["Localization"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["KeypointsCLI"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,143 @@
+import Foundation
+import Localization
+
+/// COCO keypoints annotations (`root` = the annotation JSON, e.g.
+/// person_keypoints_val2017.json; images under `--images`, default the JSON's folder).
+///
+/// Fields used: `images[].id/file_name/width/height`, `categories[].id/name/keypoints`,
+/// `annotations[].id/image_id/category_id/keypoints/bbox/iscrowd`. `keypoints` holds `[x, y, v]`
+/// triples in the order of the category's names; `bbox` is `[x, y, width, height]`.
+///
+/// - Each annotation (one object instance) is an item, id = annotation id, in id order.
+///   Crowd annotations (`iscrowd` 1) and annotations without a labelled keypoint are skipped
+///   (and counted in a note), as COCO's own keypoint evaluation ignores them.
+/// - Visibility: COCO writes v = 2 for visible, v = 1 for labelled but not visible, v = 0 for not
+///   labelled. By default v >= 1 is evaluated (the location is known even when occluded);
+///   `includeOccluded: false` keeps v = 2 only.
+/// - The predictor sees the full image with the instance's bbox as the search region
+///   (`SearchRegion.box`): an image can hold several instances, and the box says which one.
+///   PCK is normalised by `max(bbox width, height)`.
+/// - Names: from the vocabulary when it has the category (matched by name; keypoint id = index
+///   in the category's `keypoints` list); otherwise the file's names with `_` read as spaces and
+///   the prompt `defaultTemplate` (`This is the {part} of a {category}`).
+public enum COCOReader {
+    public static let defaultTemplate = "This is the {part} of a {category}"
+
+    static func read(file: URL, images: URL?, categories: [String], vocabulary: KeypointVocabulary?,
+                            includeOccluded: Bool) throws -> ReaderOutput {
+        let json = try JSONNode.parse(file)
+        let imageRoot = images ?? file.deletingLastPathComponent()
+        var notes: [String] = []
+
+        struct Category {
+            let name: String
+            let keypoints: [(name: String, prompt: String)?]
+        }
+        var cats: [Int: Category] = [:]
+        var catOrder: [Int] = []
+        for node in try json.field("categories").array() {
+            let id = try node.field("id").integer()
+            let name = try node.field("name").string()
+            guard cats[id] == nil else { throw try node.field("id").fail("duplicate category id \(id)") }
+            let kpNames = try node.field("keypoints").array().map { try $0.string() }
+            var named: [(name: String, prompt: String)?]
+            if let v = vocabulary, let vc = v.categoryIfPresent(name) {
+                let byID = try v.namesByID(vc)
+                named = kpNames.indices.map { byID[$0] }
+            } else {
+                let template = try PromptTemplate(defaultTemplate)
+                named = try kpNames.map { raw in
+                    let n = raw.replacingOccurrences(of: "_", with: " ").trimmingCharacters(in: .whitespaces)
+                    return (n, try template.fill(part: n, values: ["category": name]))
+                }
+                if vocabulary != nil { notes.append("COCO category \(name) is not in \(vocabulary?.source ?? ""): using the file's keypoint names") }
+            }
+            cats[id] = Category(name: name, keypoints: named)
+            catOrder.append(id)
+        }
+        var wanted: Set<Int>? = nil
+        if !categories.isEmpty {
+            var set = Set<Int>()
+            for c in categories {
+                guard let id = catOrder.first(where: { cats[$0]?.name.lowercased() == c.lowercased() }) else {
+                    throw EvaluationError.unknownCategory(file: file.path, line: nil, name: c, known: catOrder.compactMap { cats[$0]?.name })
+                }
+                set.insert(id)
+            }
+            wanted = set
+        }
+
+        struct Image {
+            let path: String
+            let url: URL
+            let width: Int?
+            let height: Int?
+        }
+        var imgs: [Int: Image] = [:]
+        for node in try json.field("images").array() {
+            let id = try node.field("id").integer()
+            let nameNode = try node.field("file_name")
+            let path = try nameNode.string()
+            let url: URL
+            do {
+                url = try SafePath.resolve(path, under: imageRoot, file: file.path, line: nil)
+            } catch {
+                throw nameNode.fail("image path \"\(path)\" is absolute or leaves the image folder with \"..\"; refused")
+            }
+            guard imgs[id] == nil else { throw try node.field("id").fail("duplicate image id \(id)") }
+            let w = try node.child("width").map { try $0.integer() }
+            let h = try node.child("height").map { try $0.integer() }
+            imgs[id] = Image(path: path, url: url, width: w, height: h)
+        }
+
+        var items: [(Int, EvalItem)] = []
+        var crowd = 0, empty = 0
+        var seen = Set<Int>()
+        for node in try json.field("annotations").array() {
+            let id = try node.field("id").integer()
+            guard seen.insert(id).inserted else { throw try node.field("id").fail("duplicate annotation id \(id)") }
+            let catNode = try node.field("category_id")
+            let catID = try catNode.integer()
+            guard let cat = cats[catID] else {
+                throw EvaluationError.unknownCategory(file: file.path + ": " + catNode.path, line: nil, name: String(catID),
+                                                      known: catOrder.map(String.init))
+            }
+            if let wanted, !wanted.contains(catID) { continue }
+            let imageNode = try node.field("image_id")
+            guard let image = imgs[try imageNode.integer()] else { throw imageNode.fail("no image with this id in images[]") }
+            if let c = node.child("iscrowd"), try c.integer() != 0 { crowd += 1; continue }
+            let bboxNode = try node.field("bbox")
+            let b = try bboxNode.array()
+            guard b.count == 4 else { throw bboxNode.fail("expected [x, y, width, height], got \(bboxNode.brief)") }
+            let box = EvalBox(x: try b[0].coordinate(), y: try b[1].coordinate(), width: try b[2].number(), height: try b[3].number())
+            guard box.width > 0, box.height > 0 else { throw bboxNode.fail("expected width and height > 0, got \(box.width) x \(box.height)") }
+            let kpNode = try node.field("keypoints")
+            let k = try kpNode.array()
+            guard k.count == 3 * cat.keypoints.count else {
+                throw kpNode.fail("expected \(3 * cat.keypoints.count) numbers (x, y, v for each of \(cat.name)'s \(cat.keypoints.count) keypoints), got \(k.count)")
+            }
+            var keypoints: [GroundTruthKeypoint] = []
+            var unnamed = 0, labelled = 0
+            for i in 0..<cat.keypoints.count {
+                let v = try k[3 * i + 2].integer()
+                guard (0...2).contains(v) else { throw k[3 * i + 2].fail("expected visibility 0, 1 or 2, got \(v)") }
+                if v == 0 { continue }
+                labelled += 1
+                let x = try k[3 * i].coordinate(), y = try k[3 * i + 1].coordinate()
+                if v == 1 && !includeOccluded { continue }
+                if let n = cat.keypoints[i] {
+                    keypoints.append(GroundTruthKeypoint(id: i, name: n.name, prompt: n.prompt, x: x, y: y))
+                } else {
+                    unnamed += 1
+                }
+            }
+            if labelled == 0 { empty += 1; continue }
+            items.append((id, EvalItem(id: String(id), category: cat.name, imagePath: image.path, imageURL: image.url,
+                                       box: box, region: .box, keypoints: keypoints, unnamedKeypoints: unnamed,
+                                       expectedWidth: image.width, expectedHeight: image.height)))
+        }
+        if crowd > 0 { notes.append("\(crowd) crowd annotations (iscrowd 1) are not evaluated") }
+        if empty > 0 { notes.append("\(empty) annotations without a labelled keypoint are not evaluated") }
+        return ReaderOutput(items: items.sorted { $0.0 < $1.0 }.map(\.1), notes: notes, imageRoot: imageRoot)
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import Localization
+
+/// The datasets `keypoints eval` reads, each in its original release layout.
+public enum DatasetKind: String, CaseIterable, Sendable {
+    /// CUB-200-2011: `root` holds images.txt (see `CUBReader`).
+    case cub
+    /// SPair-71k: `root` holds JPEGImages/ and ImageAnnotation/ (see `SPairReader`).
+    case spair
+    /// FaceSynthetics: `root` holds NNNNNN.png and NNNNNN_ldmks.txt (see `FacesReader`).
+    case faces
+    /// COCO keypoints: `root` is the annotation JSON (see `COCOReader`).
+    case coco
+
+    /// Split used when none is given: the official test split where there is one.
+    public var defaultSplit: DatasetSplit {
+        switch self {
+        case .cub, .spair: return .test
+        case .faces, .coco: return .all
+        }
+    }
+
+    /// Splits the dataset defines.
+    public var splits: [DatasetSplit] {
+        switch self {
+        case .cub, .spair: return [.test, .train, .all]
+        case .faces, .coco: return [.all]
+        }
+    }
+
+    /// The vocabulary file under keypoints/ with this dataset's names (COCO names its own).
+    public var vocabularyFileName: String? {
+        switch self {
+        case .cub: return "cub.json"
+        case .spair: return "spair.json"
+        case .faces: return "faces.json"
+        case .coco: return nil
+        }
+    }
+}
+
+/// Which images of a dataset to evaluate.
+public enum DatasetSplit: String, CaseIterable, Sendable {
+    case test, train, all
+}
+
+/// What to read.
+public struct DatasetOptions: Sendable {
+    public var kind: DatasetKind
+    /// Dataset root (the COCO annotation file for `.coco`).
+    public var root: URL
+    /// COCO only: the image folder (default: the annotation file's folder).
+    public var images: URL?
+    /// `nil`: `kind.defaultSplit`.
+    public var split: DatasetSplit?
+    /// Categories to evaluate; empty: the dataset's default (SPair: the six animals; others: all).
+    public var categories: [String]
+    /// Keypoint names and prompts; required except for COCO (whose file names its keypoints).
+    public var vocabulary: KeypointVocabulary?
+    /// COCO only: evaluate keypoints labelled but not visible (v = 1) as well as visible ones (v = 2).
+    public var includeOccluded: Bool
+
+    public init(kind: DatasetKind, root: URL, images: URL? = nil, split: DatasetSplit? = nil,
+                categories: [String] = [], vocabulary: KeypointVocabulary? = nil, includeOccluded: Bool = true) {
+        self.kind = kind
+        self.root = root
+        self.images = images
+        self.split = split
+        self.categories = categories
+        self.vocabulary = vocabulary
+        self.includeOccluded = includeOccluded
+    }
+}
+
+/// A dataset read into evaluation items, in a deterministic order (the order sharding and
+/// `--limit` use): CUB by image id, SPair by category then name, FaceSynthetics by name, COCO by
+/// annotation id.
+public struct EvalDataset: Sendable {
+    public var kind: DatasetKind
+    public var root: URL
+    public var images: URL?
+    public var split: DatasetSplit
+    /// The categories asked for (empty: the default selection).
+    public var requestedCategories: [String]
+    public var items: [EvalItem]
+    /// Things worth telling the user (categories without images, keypoints without names, ...).
+    public var notes: [String]
+    /// The COCO v = 1 choice (part of the settings).
+    public var includeOccluded: Bool
+
+    public init(kind: DatasetKind, root: URL, images: URL? = nil, split: DatasetSplit, requestedCategories: [String],
+                items: [EvalItem], notes: [String] = [], includeOccluded: Bool = true) {
+        self.kind = kind
+        self.root = root
+        self.images = images
+        self.split = split
+        self.requestedCategories = requestedCategories
+        self.items = items
+        self.notes = notes
+        self.includeOccluded = includeOccluded
+    }
+
+    /// Reads a dataset.
+    /// - Throws: `EvaluationError` naming the file and line or field of any malformed row.
+    public static func load(_ options: DatasetOptions) throws -> EvalDataset {
+        let split = options.split ?? options.kind.defaultSplit
+        guard options.kind.splits.contains(split) else {
+            throw EvaluationError.invalidSelection(
+                "\(options.kind.rawValue) has no \(split.rawValue) split (available: \(options.kind.splits.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let categories = options.categories.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var out: ReaderOutput
+        switch options.kind {
+        case .cub:
+            out = try CUBReader.read(root: options.root, split: split, categories: categories,
+                                     vocabulary: try requireVocabulary(options))
+        case .spair:
+            out = try SPairReader.read(root: options.root, split: split, categories: categories,
+                                       vocabulary: try requireVocabulary(options))
+        case .faces:
+            guard categories.isEmpty else {
+                throw EvaluationError.invalidSelection("faces has one category (\"face\"); --categories does not apply")
+            }
+            out = try FacesReader.read(root: options.root, vocabulary: try requireVocabulary(options))
+        case .coco:
+            out = try COCOReader.read(file: options.root, images: options.images, categories: categories,
+                                      vocabulary: options.vocabulary, includeOccluded: options.includeOccluded)
+        }
+        let unnamed = out.items.reduce(0) { $0 + $1.unnamedKeypoints }
+        if unnamed > 0 {
+            out.notes.append("\(unnamed) annotated keypoints have no name in the vocabulary and are not evaluated")
+        }
+        return EvalDataset(kind: options.kind, root: options.root, images: options.kind == .coco ? out.imageRoot : nil,
+                           split: split, requestedCategories: categories, items: out.items, notes: out.notes,
+                           includeOccluded: options.includeOccluded)
+    }
+
+    static func requireVocabulary(_ options: DatasetOptions) throws -> KeypointVocabulary {
+        guard let v = options.vocabulary else {
+            throw EvaluationError.invalidSelection(
+                "\(options.kind.rawValue) needs a keypoint vocabulary (keypoints/\(options.kind.vocabularyFileName ?? "?"))")
+        }
+        return v
+    }
+
+    // MARK: - Identity
+
+    /// SHA-256 over every item's id, category, image path, box, region and keypoints (names,
+    /// prompts, coordinates): equal for the same annotations, selection and vocabulary, whatever
+    /// the shard or limit.
+    public var fingerprint: String {
+        var text = ""
+        for item in items {
+            text += "\(item.id)\t\(item.category)\t\(item.imagePath)\t\(item.box.x) \(item.box.y) \(item.box.width) \(item.box.height)\t\(item.region.rawValue)"
+            for k in item.keypoints { text += "\t\(k.id)|\(k.name)|\(k.prompt)|\(k.x)|\(k.y)" }
+            text += "\n"
+        }
+        return SHA256.hex(text)
+    }
+
+    /// The dataset part of a results header.
+    public var settings: [String: String] {
+        var s: [String: String] = [
+            "dataset": kind.rawValue,
+            "root": root.standardizedFileURL.path,
+            "split": split.rawValue,
+            "categories": requestedCategories.isEmpty ? "(default)" : requestedCategories.joined(separator: ","),
+            "dataset_sha256": fingerprint,
+            "dataset_items": String(items.count),
+        ]
+        if let images { s["images"] = images.standardizedFileURL.path }
+        if kind == .coco { s["coco_occluded"] = includeOccluded ? "included" : "excluded" }
+        return s
+    }
+}
+
+/// What a reader returns.
+struct ReaderOutput {
+    var items: [EvalItem]
+    var notes: [String] = []
+    var imageRoot: URL? = nil
+}
+
+extension KeypointVocabulary {
+    /// The category `name` if the vocabulary has it (exact, then case-insensitive), else nil.
+    func categoryIfPresent(_ name: String) -> KeypointCategory? {
+        try? category(name)
+    }
+
+    /// id -> (name, prompt) for one category.
+    func namesByID(_ category: KeypointCategory) throws -> [Int: (name: String, prompt: String)] {
+        var map: [Int: (String, String)] = [:]
+        for q in try category.queries() {
+            if let id = q.id { map[id] = (q.name, q.prompt) }
+        }
+        return map
+    }
+}

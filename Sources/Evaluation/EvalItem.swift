@@ -1,0 +1,121 @@
+import Foundation
+
+/// An axis-aligned box in original image pixels: left, top, width, height.
+///
+/// Encoded as the array `[x, y, w, h]`.
+public struct EvalBox: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var x: Double
+    public var y: Double
+    public var width: Double
+    public var height: Double
+
+    public init(x: Double, y: Double, width: Double, height: Double) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+
+    /// The PCK normaliser: `max(width, height)`.
+    public var size: Double { max(width, height) }
+
+    public var description: String { "[x \(x), y \(y), w \(width), h \(height)]" }
+
+    public init(from decoder: Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        x = try c.decode(Double.self)
+        y = try c.decode(Double.self)
+        width = try c.decode(Double.self)
+        height = try c.decode(Double.self)
+        guard c.isAtEnd else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected [x, y, w, h], got more than 4 numbers")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(x)
+        try c.encode(y)
+        try c.encode(width)
+        try c.encode(height)
+    }
+}
+
+/// A keypoint to look for: its name and the text CLIP scores against (no location).
+public struct EvalKeypoint: Codable, Sendable, Equatable {
+    public var name: String
+    public var prompt: String
+    public init(name: String, prompt: String) {
+        self.name = name
+        self.prompt = prompt
+    }
+}
+
+/// An annotated (visible, named) keypoint of an evaluation item, in original image pixels.
+public struct GroundTruthKeypoint: Sendable, Equatable {
+    /// The dataset's own keypoint id (CUB part_id, SPair index, FaceSynthetics row, COCO index).
+    public var id: Int
+    public var name: String
+    public var prompt: String
+    public var x: Double
+    public var y: Double
+
+    public init(id: Int, name: String, prompt: String, x: Double, y: Double) {
+        self.id = id
+        self.name = name
+        self.prompt = prompt
+        self.x = x
+        self.y = y
+    }
+
+    public var query: EvalKeypoint { EvalKeypoint(name: name, prompt: prompt) }
+}
+
+/// What the predictor is shown, per dataset (see `EvalItem.region`).
+public enum SearchRegion: String, Codable, Sendable, CaseIterable {
+    /// The whole image; the box only normalises PCK (CUB, as in the paper; FaceSynthetics).
+    case image
+    /// The whole image, with the box passed as the search region (COCO: one instance per box).
+    case box
+    /// The image cropped to the box; predictions are mapped back to original pixels (SPair-71k,
+    /// as in the paper).
+    case crop
+}
+
+/// One thing to evaluate: an image (or one annotated instance in it) with its keypoints.
+public struct EvalItem: Sendable, Equatable {
+    /// Unique and stable within the dataset (CUB image id, "dog/2009_001225", "000022", COCO
+    /// annotation id); results are keyed by it.
+    public var id: String
+    /// Per-category PCK groups by this (CUB class name, SPair category, "face", COCO category).
+    public var category: String
+    /// The image path as the dataset names it, relative to the image root.
+    public var imagePath: String
+    /// The resolved image file.
+    public var imageURL: URL
+    /// PCK normaliser (and search region or crop), original pixels.
+    public var box: EvalBox
+    public var region: SearchRegion
+    /// Visible, named keypoints, in the vocabulary's order.
+    public var keypoints: [GroundTruthKeypoint]
+    /// Annotated keypoints left out because the vocabulary has no name for them.
+    public var unnamedKeypoints: Int
+    /// Image size stated by the annotation, checked against the decoded image when present.
+    public var expectedWidth: Int?
+    public var expectedHeight: Int?
+
+    public init(id: String, category: String, imagePath: String, imageURL: URL, box: EvalBox,
+                region: SearchRegion, keypoints: [GroundTruthKeypoint], unnamedKeypoints: Int = 0,
+                expectedWidth: Int? = nil, expectedHeight: Int? = nil) {
+        self.id = id
+        self.category = category
+        self.imagePath = imagePath
+        self.imageURL = imageURL
+        self.box = box
+        self.region = region
+        self.keypoints = keypoints
+        self.unnamedKeypoints = unnamedKeypoints
+        self.expectedWidth = expectedWidth
+        self.expectedHeight = expectedHeight
+    }
+}

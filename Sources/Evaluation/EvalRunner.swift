@@ -1,0 +1,231 @@
+import Foundation
+import Imaging
+
+/// Progress after each item (for progress bars).
+public struct EvalProgress: Sendable {
+    /// Items of this run's selection finished so far (evaluated or skipped), including those
+    /// already in the results file when the run started.
+    public var finished: Int
+    /// Items in this run's selection.
+    public var total: Int
+    /// Of `finished`, how many were already in the file.
+    public var alreadyDone: Int
+    /// Items skipped by this run.
+    public var skipped: Int
+    /// Keypoints evaluated and correct at `alpha`, over every image record in the store.
+    public var keypoints: Int
+    public var correct: Int
+    /// Seconds since the run started.
+    public var elapsed: Double
+    /// The item just finished.
+    public var lastID: String
+
+    public var runningPCK: Double? { keypoints > 0 ? Double(correct) / Double(keypoints) : nil }
+}
+
+/// Runs a predictor over a dataset selection and records results.
+///
+/// Selection: the dataset's items in their deterministic order; with a shard, those at positions
+/// `p % n == i`; with a limit, the first N of those. Items already recorded in the store are
+/// skipped, so rerunning with the same `--out` resumes, and `--limit 2` followed by a run
+/// without limit evaluates every item once.
+///
+/// Per item: the image is decoded (a missing or undecodable image, or one whose size differs
+/// from the annotation, is recorded as skipped and the run continues); for crop datasets it is
+/// cropped to the box (every pixel with index in [x, x + w] x [y, y + h], clamped); the predictor
+/// gets the keypoint names and prompts, never the ground truth; predictions are checked and
+/// mapped back to original pixels; the record is appended and flushed.
+public struct EvalRunner {
+    public let dataset: EvalDataset
+    public let shard: Shard?
+    public let limit: Int?
+    /// For the running PCK shown while evaluating (results do not depend on it).
+    public let alpha: Double
+
+    /// Setting keys the runner writes; a predictor's `settings` must not use them.
+    public static let reservedSettingKeys: Set<String> = [
+        "dataset", "root", "images", "split", "categories", "dataset_sha256", "dataset_items", "coco_occluded",
+        "method", "shard",
+    ]
+
+    public init(dataset: EvalDataset, shard: Shard? = nil, limit: Int? = nil, alpha: Double = 0.1) {
+        self.dataset = dataset
+        self.shard = shard
+        self.limit = limit
+        self.alpha = alpha
+    }
+
+    /// The items this run covers, in order.
+    public var selection: [EvalItem] {
+        var items = dataset.items
+        if let shard {
+            items = items.enumerated().filter { shard.contains(position: $0.offset) }.map(\.element)
+        }
+        if let limit { items = Array(items.prefix(limit)) }
+        return items
+    }
+
+    /// The results header settings for `predictor`: the dataset's, the method, the shard, `extra`
+    /// (e.g. the CLI's model directory and grid preset hash) and the predictor's own.
+    /// - Throws: `invalidSelection` if `extra` or the predictor uses a reserved key, or if the
+    ///   predictor gives a key of `extra` another value.
+    public func settings(for predictor: any KeypointPredictor, extra: [String: String] = [:]) throws -> [String: String] {
+        var s = dataset.settings
+        s["method"] = predictor.method
+        s["shard"] = shard?.description ?? "all"
+        for (k, v) in extra {
+            guard !Self.reservedSettingKeys.contains(k) else {
+                throw EvaluationError.invalidSelection("setting key \"\(k)\" is reserved for the runner")
+            }
+            s[k] = v
+        }
+        for (k, v) in predictor.settings {
+            guard !Self.reservedSettingKeys.contains(k) else {
+                throw EvaluationError.invalidSelection("predictor \(predictor.method) uses the reserved setting key \"\(k)\"")
+            }
+            if let given = extra[k], given != v {
+                throw EvaluationError.invalidSelection("predictor \(predictor.method) sets \"\(k)\" to \(v), the command line to \(given)")
+            }
+            s[k] = v
+        }
+        return s
+    }
+
+    /// Evaluates every selected item not yet in `store`.
+    /// - Parameters:
+    ///   - predictor: the method.
+    ///   - store: where results go; its settings must be `settings(for: predictor)`.
+    ///   - progress: called after each item.
+    /// - Returns: the summary over every image record in the store at `alpha`.
+    /// - Throws: predictor errors, `predictorContract`, write errors. Items finished before the
+    ///   error stay recorded.
+    @discardableResult
+    public func run(predictor: inout any KeypointPredictor, store: ResultStore,
+                    progress: ((EvalProgress) -> Void)? = nil) throws -> PCKReport {
+        let items = selection
+        let started = Date()
+        let already = items.filter { store.isDone($0.id) }.count
+        try store.beginSession(SessionRecord(started: ResultStore.timestamp(), limit: limit, selected: items.count,
+                                             doneBefore: already))
+        var state = EvalProgress(finished: already, total: items.count, alreadyDone: already, skipped: 0,
+                                 keypoints: 0, correct: 0, elapsed: 0, lastID: "")
+        for r in store.images { count(r, into: &state) }
+        for item in items where !store.isDone(item.id) {
+            switch Self.loadImage(item) {
+            case .failure(let reason):
+                try store.appendSkipped(SkippedRecord(id: item.id, category: item.category, path: item.imagePath,
+                                                      reason: reason.message))
+                state.skipped += 1
+            case .success(let loaded):
+                let record = try evaluate(item, loaded, predictor: &predictor)
+                try store.append(record)
+                count(record, into: &state)
+            }
+            state.finished += 1
+            state.elapsed = Date().timeIntervalSince(started)
+            state.lastID = item.id
+            progress?(state)
+        }
+        return PCKReport.compute(records: store.images, skipped: store.unresolvedSkipped, settings: store.settings, alpha: alpha)
+    }
+
+    private func count(_ r: ImageRecord, into state: inout EvalProgress) {
+        for k in r.keypoints {
+            state.keypoints += 1
+            if PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: r.box.size, alpha: alpha) { state.correct += 1 }
+        }
+    }
+
+    // MARK: - One item
+
+    struct SkipReason: Error {
+        let message: String
+    }
+
+    struct LoadedImage {
+        let image: DecodedImage
+        let originalWidth: Int
+        let originalHeight: Int
+        /// Crop rectangle (original pixels) when the dataset crops.
+        let crop: EvalBox?
+    }
+
+    /// Decodes (and crops) an item's image, or says why it cannot be evaluated.
+    static func loadImage(_ item: EvalItem) -> Result<LoadedImage, SkipReason> {
+        let path = item.imageURL.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            return .failure(SkipReason(message: "missing image file \(path)"))
+        }
+        let decoded: DecodedImage
+        do {
+            decoded = try ImageCodec.decode(contentsOf: item.imageURL)
+        } catch {
+            return .failure(SkipReason(message: "cannot decode: \(error)"))
+        }
+        if let w = item.expectedWidth, let h = item.expectedHeight, w != decoded.width || h != decoded.height {
+            return .failure(SkipReason(message: "image is \(decoded.width)x\(decoded.height) but the annotation says \(w)x\(h): \(path)"))
+        }
+        guard item.region == .crop else {
+            return .success(LoadedImage(image: decoded, originalWidth: decoded.width, originalHeight: decoded.height, crop: nil))
+        }
+        let x0 = max(0, Int(item.box.x.rounded(.down))), y0 = max(0, Int(item.box.y.rounded(.down)))
+        let x1 = min(decoded.width - 1, Int((item.box.x + item.box.width).rounded(.up)))
+        let y1 = min(decoded.height - 1, Int((item.box.y + item.box.height).rounded(.up)))
+        guard x1 >= x0, y1 >= y0 else {
+            return .failure(SkipReason(message: "box \(item.box) lies outside the \(decoded.width)x\(decoded.height) image \(path)"))
+        }
+        let w = x1 - x0 + 1, h = y1 - y0 + 1
+        let rgb = decoded.rgb.cropped(x: x0, y: y0, width: w, height: h)
+        var alpha: [UInt8]? = nil
+        if let a = decoded.alpha {
+            var out = [UInt8](repeating: 0, count: w * h)
+            for row in 0..<h { for col in 0..<w { out[row * w + col] = a[(y0 + row) * decoded.width + x0 + col] } }
+            alpha = out
+        }
+        return .success(LoadedImage(image: DecodedImage(rgb: rgb, alpha: alpha), originalWidth: decoded.width,
+                                    originalHeight: decoded.height,
+                                    crop: EvalBox(x: Double(x0), y: Double(y0), width: Double(w), height: Double(h))))
+    }
+
+    func evaluate(_ item: EvalItem, _ loaded: LoadedImage, predictor: inout any KeypointPredictor) throws -> ImageRecord {
+        var predictions: [Prediction] = []
+        var passes = 0
+        let start = Date()
+        if !item.keypoints.isEmpty {
+            let region: EvalBox? = item.region == .box ? item.box : nil
+            let output = try predictor.predict(PredictionRequest(imageID: item.id, category: item.category, image: loaded.image,
+                                                                 region: region, keypoints: item.keypoints.map(\.query)))
+            predictions = output.predictions
+            passes = output.passes
+            try check(output, item: item, method: predictor.method)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let dx = loaded.crop?.x ?? 0, dy = loaded.crop?.y ?? 0
+        let keypoints = zip(item.keypoints, predictions).map { truth, p in
+            KeypointRecord(name: truth.name, gt: Point2(truth.x, truth.y), pred: Point2(p.x + dx, p.y + dy), score: p.score)
+        }
+        return ImageRecord(id: item.id, category: item.category, path: item.imagePath, width: loaded.originalWidth,
+                           height: loaded.originalHeight, box: item.box, crop: loaded.crop, keypoints: keypoints,
+                           unnamed: item.unnamedKeypoints, passes: passes, seconds: seconds)
+    }
+
+    private func check(_ output: PredictionOutput, item: EvalItem, method: String) throws {
+        guard output.predictions.count == item.keypoints.count else {
+            throw EvaluationError.predictorContract(method: method, imageID: item.id,
+                                                    message: "\(output.predictions.count) predictions for \(item.keypoints.count) keypoints")
+        }
+        for (p, k) in zip(output.predictions, item.keypoints) {
+            guard p.name == k.name else {
+                throw EvaluationError.predictorContract(method: method, imageID: item.id,
+                                                        message: "prediction \"\(p.name)\" where \"\(k.name)\" was asked (same order expected)")
+            }
+            guard p.x.isFinite, p.y.isFinite, p.score?.isFinite ?? true else {
+                throw EvaluationError.predictorContract(method: method, imageID: item.id,
+                                                        message: "non-finite prediction for \"\(p.name)\": (\(p.x), \(p.y)) score \(p.score.map { "\($0)" } ?? "nil")")
+            }
+        }
+        guard output.passes >= 0 else {
+            throw EvaluationError.predictorContract(method: method, imageID: item.id, message: "negative passes \(output.passes)")
+        }
+    }
+}

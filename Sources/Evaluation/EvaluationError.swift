@@ -1,0 +1,97 @@
+/// Everything that can go wrong while reading a dataset, running an evaluation or reading results.
+///
+/// Messages name the file, the line (text files) or field path (JSON files), and what was
+/// expected against what was found.
+public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// A file could not be read (missing, unreadable, not UTF-8).
+    case unreadable(file: String, reason: String)
+    /// A row of a whitespace-separated text file is malformed (`line` is 1-based).
+    case malformedRow(file: String, line: Int, message: String)
+    /// A JSON field is missing or invalid (`field` is a path such as `annotations[3].bbox`).
+    case malformedField(file: String, field: String, message: String)
+    /// Two files that must describe the same images disagree on their number of rows or ids.
+    case rowCountMismatch(file: String, count: Int, reference: String, expected: Int, detail: String)
+    /// A category that the data or the user named does not exist; `known` lists (some of) the known ones.
+    case unknownCategory(file: String, line: Int?, name: String, known: [String])
+    /// An image path that is absolute or climbs out of the dataset root with `..`.
+    case pathEscapesRoot(file: String, line: Int?, path: String)
+    /// A dataset, split or option combination that cannot be evaluated.
+    case invalidSelection(String)
+    /// A results file (JSON lines) is not one this tool wrote, or is corrupt before its last line.
+    case badResultsFile(file: String, line: Int, message: String)
+    /// Resuming into a results file written with other settings.
+    case settingsMismatch(file: String, differences: [SettingDifference])
+    /// Results files that cannot be merged (different settings).
+    case mergeMismatch(first: String, second: String, differences: [SettingDifference])
+    /// The same image appears twice among the merged results.
+    case duplicateImage(id: String, first: String, firstLine: Int, second: String, secondLine: Int)
+    /// A predictor returned something that breaks the `KeypointPredictor` contract.
+    case predictorContract(method: String, imageID: String, message: String)
+    /// Writing results failed.
+    case writeFailed(file: String, reason: String)
+    /// Another process holds the results file.
+    case locked(file: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let file, let reason):
+            return "\(file): cannot read: \(reason)"
+        case .malformedRow(let file, let line, let message):
+            return "\(file) line \(line): \(message)"
+        case .malformedField(let file, let field, let message):
+            return "\(file): \(field): \(message)"
+        case .rowCountMismatch(let file, let count, let reference, let expected, let detail):
+            return "\(file): \(count) rows, but \(reference) has \(expected): \(detail)"
+        case .unknownCategory(let file, let line, let name, let known):
+            let at = line.map { " line \($0)" } ?? ""
+            let list = known.count > 12 ? known.prefix(12).joined(separator: ", ") + ", ... (\(known.count) in all)"
+                                        : known.joined(separator: ", ")
+            return "\(file)\(at): unknown category \"\(name)\" (known: \(list.isEmpty ? "none" : list))"
+        case .pathEscapesRoot(let file, let line, let path):
+            let at = line.map { " line \($0)" } ?? ""
+            return "\(file)\(at): image path \"\(path)\" is absolute or leaves the dataset root with \"..\"; refused"
+        case .invalidSelection(let message):
+            return message
+        case .badResultsFile(let file, let line, let message):
+            return "\(file) line \(line): \(message)"
+        case .settingsMismatch(let file, let differences):
+            let list = differences.map { "\($0.key): the file has \($0.old), this run has \($0.new)" }
+            return "\(file) was written with other settings (\(list.joined(separator: "; "))); "
+                + "use another --out, or rerun with the file's settings to resume it"
+        case .mergeMismatch(let first, let second, let differences):
+            let list = differences.map { "\($0.key): \($0.old) vs \($0.new)" }
+            return "\(first) and \(second) come from different runs (\(list.joined(separator: "; "))); "
+                + "give --compare to report them side by side"
+        case .duplicateImage(let id, let first, let firstLine, let second, let secondLine):
+            return "image \(id) appears twice: \(first) line \(firstLine) and \(second) line \(secondLine)"
+        case .predictorContract(let method, let imageID, let message):
+            return "predictor \(method) on image \(imageID): \(message)"
+        case .writeFailed(let file, let reason):
+            return "\(file): cannot write: \(reason)"
+        case .locked(let file):
+            return "\(file) is being written by another keypoints eval process"
+        }
+    }
+}
+
+/// One setting that differs between two runs; "(absent)" stands for a missing key.
+public struct SettingDifference: Sendable, Equatable {
+    public var key: String
+    public var old: String
+    public var new: String
+    public init(key: String, old: String, new: String) {
+        self.key = key
+        self.old = old
+        self.new = new
+    }
+
+    /// Keys whose values differ between `a` and `b`, sorted, ignoring `ignoring`.
+    public static func between(_ a: [String: String], _ b: [String: String],
+                               ignoring: Set<String> = []) -> [SettingDifference] {
+        let keys = Set(a.keys).union(b.keys).subtracting(ignoring).sorted()
+        return keys.compactMap { k in
+            let x = a[k], y = b[k]
+            return x == y ? nil : SettingDifference(key: k, old: x ?? "(absent)", new: y ?? "(absent)")
+        }
+    }
+}

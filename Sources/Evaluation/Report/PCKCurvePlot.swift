@@ -1,0 +1,191 @@
+import Foundation
+import Imaging
+
+/// One line of a PCK-against-alpha plot.
+public struct CurveSeries: Sendable, Equatable {
+    public var label: String
+    public var alphas: [Double]
+    /// PCK at each alpha (nil: no keypoints).
+    public var values: [Double?]
+
+    public init(label: String, alphas: [Double], values: [Double?]) {
+        precondition(alphas.count == values.count, "CurveSeries: \(alphas.count) alphas, \(values.count) values")
+        self.label = label
+        self.alphas = alphas
+        self.values = values
+    }
+
+    /// The curve of `records` at `alphas`.
+    public init(label: String, records: [ImageRecord], alphas: [Double] = PCKCurvePlot.defaultAlphas) {
+        self.init(label: label, alphas: alphas, values: PCK.curve(sortedDistances: PCK.normalizedDistances(records), alphas: alphas))
+    }
+}
+
+/// Rasterises PCK-against-alpha curves into an `RGBImage` (no plotting library): axes with ticks
+/// and labels, light grid lines, a dashed line at the reported alpha, one coloured line per
+/// series and a legend.
+public enum PCKCurvePlot {
+    /// 0 to 0.2 in steps of 0.001.
+    public static let defaultAlphas: [Double] = (0...200).map { Double($0) / 1000 }
+
+    /// Line colours (matplotlib's tab10).
+    public static let palette: [RGB] = [
+        RGB(31, 119, 180), RGB(255, 127, 14), RGB(44, 160, 44), RGB(214, 39, 40), RGB(148, 103, 189),
+        RGB(140, 86, 75), RGB(227, 119, 194), RGB(127, 127, 127), RGB(188, 189, 34), RGB(23, 190, 207),
+    ]
+
+    static let black = RGB(0, 0, 0)
+    static let grid = RGB(226, 226, 226)
+    static let axisGrey = RGB(120, 120, 120)
+
+    /// Draws the plot.
+    /// - Parameters:
+    ///   - series: one line each (colours cycle through `palette`).
+    ///   - title: text above the plot.
+    ///   - markAlpha: a dashed vertical line with a label (e.g. the 0.1 the paper reports), or nil.
+    public static func render(_ series: [CurveSeries], title: String, markAlpha: Double? = 0.1,
+                              width: Int = 960, height: Int = 600) -> RGBImage {
+        var image = RGBImage(width: width, height: height, fill: RGB(255, 255, 255))
+        let font = BitmapFont(scale: 2)
+        let small = BitmapFont(scale: 2)
+        let left = 96, right = width - 32, top = 64, bottom = height - 84
+        let xMax = series.flatMap(\.alphas).max() ?? 0.2
+        let highest = series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
+        // y range: the next multiple of 0.1 above the highest value (at least 0.1, at most 1).
+        let yMax = min(1, max(0.1, (highest * 10 - 1e-9).rounded(.up) / 10))
+
+        func px(_ a: Double) -> Double { Double(left) + a / xMax * Double(right - left) }
+        func py(_ v: Double) -> Double { Double(bottom) - v / yMax * Double(bottom - top) }
+
+        // Title.
+        let t = String(title.prefix((width - 20) / font.advance))
+        font.draw(t, on: &image, x: (width - font.width(of: t)) / 2, y: 18, color: black)
+
+        // Grid and ticks: x every 0.01 (labels every 0.05), y in 5 or 10 steps.
+        let xStep = 0.01
+        for i in 0...Int((xMax / xStep).rounded()) {
+            let a = Double(i) * xStep
+            let x = Int(px(a).rounded())
+            let labelled = i % 5 == 0
+            if labelled { fillRect(&image, x: x, y: top, w: 1, h: bottom - top, color: grid) }
+            fillRect(&image, x: x, y: bottom, w: 1, h: labelled ? 8 : 4, color: black)
+            if labelled {
+                let s = String(format: "%.2f", a)
+                small.draw(s, on: &image, x: x - small.width(of: s) / 2, y: bottom + 14, color: black)
+            }
+        }
+        // Tick step: the finest of 1, 2, 5, 10, 20% that gives at most 8 intervals.
+        let yStep = [0.01, 0.02, 0.05, 0.1, 0.2].first { yMax / $0 <= 8 + 1e-9 } ?? 0.2
+        let ySteps = max(1, Int((yMax / yStep).rounded()))
+        for i in 0...ySteps {
+            let v = yMax * Double(i) / Double(ySteps)
+            let y = Int(py(v).rounded())
+            fillRect(&image, x: left, y: y, w: right - left, h: 1, color: grid)
+            fillRect(&image, x: left - 8, y: y, w: 8, h: 1, color: black)
+            let percent = v * 100
+            let s = String(format: abs(percent - percent.rounded()) < 1e-6 ? "%.0f%%" : "%.1f%%", percent)
+            small.draw(s, on: &image, x: left - 14 - small.width(of: s), y: y - small.glyphHeight / 2, color: black)
+        }
+
+        // Reported alpha.
+        if let m = markAlpha, m > 0, m <= xMax {
+            let x = Int(px(m).rounded())
+            var y = top
+            while y < bottom {
+                fillRect(&image, x: x, y: y, w: 2, h: min(8, bottom - y), color: axisGrey)
+                y += 14
+            }
+            // Label above the plot area, where no curve can cross it.
+            let s = "alpha = \(String(format: "%g", m))"
+            small.draw(s, on: &image, x: x - small.width(of: s) / 2, y: top - small.glyphHeight - 6, color: axisGrey)
+        }
+
+        // Axes and labels.
+        fillRect(&image, x: left, y: top, w: 2, h: bottom - top + 1, color: black)
+        fillRect(&image, x: left, y: bottom, w: right - left + 1, h: 2, color: black)
+        let xLabel = "alpha  (correct if distance <= alpha x max(box width, box height))"
+        font.draw(xLabel, on: &image, x: (left + right - font.width(of: xLabel)) / 2, y: bottom + 44, color: black)
+        font.draw("PCK", on: &image, x: left - font.width(of: "PCK") / 2, y: top - 28, color: black)
+
+        // Curves.
+        for (n, s) in series.enumerated() {
+            let color = palette[n % palette.count]
+            var previous: (Double, Double)? = nil
+            for (a, v) in zip(s.alphas, s.values) {
+                guard let v else { previous = nil; continue }
+                let p = (px(a), py(v))
+                if let q = previous { line(&image, from: q, to: p, radius: 1.6, color: color) }
+                else { line(&image, from: p, to: p, radius: 1.6, color: color) }
+                previous = p
+            }
+        }
+
+        // Legend, top left inside the plot.
+        if !series.isEmpty {
+            let rowHeight = small.glyphHeight + 10
+            let labels = series.map { String($0.label.prefix(70)) }
+            let boxW = 56 + (labels.map { small.width(of: $0) }.max() ?? 0)
+            let boxH = rowHeight * labels.count + 10
+            let bx = left + 14, by = top + 10
+            fillRect(&image, x: bx, y: by, w: boxW, h: boxH, color: RGB(255, 255, 255))
+            strokeRect(&image, x: bx, y: by, w: boxW, h: boxH, color: axisGrey)
+            for (n, label) in labels.enumerated() {
+                let cy = by + 5 + n * rowHeight + rowHeight / 2
+                line(&image, from: (Double(bx + 10), Double(cy)), to: (Double(bx + 42), Double(cy)), radius: 1.6,
+                     color: palette[n % palette.count])
+                small.draw(label, on: &image, x: bx + 50, y: cy - small.glyphHeight / 2, color: black)
+            }
+        }
+        return image
+    }
+
+    // MARK: - Drawing
+
+    static func fillRect(_ image: inout RGBImage, x: Int, y: Int, w: Int, h: Int, color: RGB) {
+        let x0 = max(0, x), y0 = max(0, y), x1 = min(image.width, x + w), y1 = min(image.height, y + h)
+        guard x1 > x0, y1 > y0 else { return }
+        let W = image.width
+        image.pixels.withUnsafeMutableBufferPointer { p in
+            for yy in y0..<y1 {
+                for xx in x0..<x1 {
+                    let o = (yy * W + xx) * 3
+                    p[o] = color.r; p[o + 1] = color.g; p[o + 2] = color.b
+                }
+            }
+        }
+    }
+
+    static func strokeRect(_ image: inout RGBImage, x: Int, y: Int, w: Int, h: Int, color: RGB) {
+        fillRect(&image, x: x, y: y, w: w, h: 1, color: color)
+        fillRect(&image, x: x, y: y + h - 1, w: w, h: 1, color: color)
+        fillRect(&image, x: x, y: y, w: 1, h: h, color: color)
+        fillRect(&image, x: x + w - 1, y: y, w: 1, h: h, color: color)
+    }
+
+    /// A thick line: disks of `radius` stamped every half pixel along the segment (pixel (i, j)
+    /// is inked when its centre (i + 0.5, j + 0.5) lies within `radius` of a stamp).
+    static func line(_ image: inout RGBImage, from a: (Double, Double), to b: (Double, Double), radius: Double, color: RGB) {
+        let length = max(abs(b.0 - a.0), abs(b.1 - a.1))
+        let steps = max(1, Int((length * 2).rounded(.up)))
+        let W = image.width, H = image.height
+        let r2 = radius * radius
+        image.pixels.withUnsafeMutableBufferPointer { p in
+            for s in 0...steps {
+                let t = Double(s) / Double(steps)
+                let cx = a.0 + (b.0 - a.0) * t, cy = a.1 + (b.1 - a.1) * t
+                let xs = max(0, Int((cx - radius).rounded(.down))), xe = min(W - 1, Int((cx + radius).rounded(.up)))
+                let ys = max(0, Int((cy - radius).rounded(.down))), ye = min(H - 1, Int((cy + radius).rounded(.up)))
+                guard xs <= xe, ys <= ye else { continue }
+                for yy in ys...ye {
+                    for xx in xs...xe {
+                        let dx = Double(xx) + 0.5 - cx, dy = Double(yy) + 0.5 - cy
+                        if dx * dx + dy * dy <= r2 {
+                            let o = (yy * W + xx) * 3
+                            p[o] = color.r; p[o + 1] = color.g; p[o + 2] = color.b
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// A value with the 1-based line it was read from.
+public struct Numbered<Value: Sendable>: Sendable {
+    public var line: Int
+    public var value: Value
+}
+
+/// A results file read back (read-only): header, records, and whether its last line is torn.
+public struct ResultFile: Sendable {
+    /// How errors name the file.
+    public var file: String
+    /// `nil` when the file is empty or only holds a torn header.
+    public var header: ResultHeader?
+    public var sessions: [Numbered<SessionRecord>]
+    public var images: [Numbered<ImageRecord>]
+    public var skipped: [Numbered<SkippedRecord>]
+    /// Bytes up to the end of the last complete, valid line.
+    public var validLength: Int
+    /// Why the tail after `validLength` is not a complete line (nil if there is none).
+    public var tornTail: String?
+
+    /// Reads and parses a results file.
+    public static func read(_ url: URL) throws -> ResultFile {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw EvaluationError.unreadable(file: url.path, reason: readReason(error))
+        }
+        return try parse(data, file: url.path)
+    }
+
+    /// Parses results-file bytes.
+    ///
+    /// A last line without its newline, or whose JSON does not decode, is a torn write of an
+    /// interrupted run: it is reported in `tornTail` and left out. Any other bad line is an error.
+    /// - Throws: `badResultsFile` (not a results file, corrupt line, duplicate image id).
+    public static func parse(_ data: Data, file: String) throws -> ResultFile {
+        var out = ResultFile(file: file, header: nil, sessions: [], images: [], skipped: [], validLength: 0, tornTail: nil)
+        let bytes = [UInt8](data)
+        // (start, end) of each newline-terminated line; the rest, if any, is unterminated.
+        var lines: [(Int, Int)] = []
+        var start = 0
+        for i in bytes.indices where bytes[i] == 0x0A {
+            lines.append((start, i))
+            start = i + 1
+        }
+        let unterminated = start < bytes.count
+        let decoder = JSONDecoder()
+        var seen: [String: Int] = [:]
+        for (n, range) in lines.enumerated() {
+            let lineNumber = n + 1
+            let isLast = n == lines.count - 1 && !unterminated
+            let slice = Data(bytes[range.0..<range.1])
+            let line: ResultLine
+            do {
+                line = try decoder.decode(ResultLine.self, from: slice)
+            } catch {
+                if isLast {
+                    out.tornTail = "line \(lineNumber) is not a complete JSON record (interrupted write)"
+                    return out
+                }
+                if n == 0 { throw EvaluationError.badResultsFile(file: file, line: 1, message: "not a keypoints eval results file (no header line)") }
+                throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: "invalid record: \(describe(error))")
+            }
+            switch line {
+            case .header(let h):
+                guard n == 0 else { throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: "a second header line") }
+                guard h.format == ResultHeader.formatName else {
+                    throw EvaluationError.badResultsFile(file: file, line: 1, message: "format \"\(h.format)\", expected \"\(ResultHeader.formatName)\"")
+                }
+                guard h.version <= ResultHeader.currentVersion else {
+                    throw EvaluationError.badResultsFile(file: file, line: 1,
+                                                         message: "format version \(h.version) is newer than this tool's \(ResultHeader.currentVersion)")
+                }
+                out.header = h
+            case .session(let s):
+                guard n > 0 else { throw EvaluationError.badResultsFile(file: file, line: 1, message: "not a keypoints eval results file (no header line)") }
+                out.sessions.append(Numbered(line: lineNumber, value: s))
+            case .image(let r):
+                guard n > 0 else { throw EvaluationError.badResultsFile(file: file, line: 1, message: "not a keypoints eval results file (no header line)") }
+                if let first = seen[r.id] {
+                    throw EvaluationError.duplicateImage(id: r.id, first: file, firstLine: first, second: file, secondLine: lineNumber)
+                }
+                seen[r.id] = lineNumber
+                out.images.append(Numbered(line: lineNumber, value: r))
+            case .skipped(let s):
+                guard n > 0 else { throw EvaluationError.badResultsFile(file: file, line: 1, message: "not a keypoints eval results file (no header line)") }
+                out.skipped.append(Numbered(line: lineNumber, value: s))
+            }
+            out.validLength = range.1 + 1
+        }
+        if unterminated {
+            out.tornTail = "line \(lines.count + 1) has no newline (interrupted write)"
+        }
+        return out
+    }
+
+    /// Skipped items that have no image record (a later run may have evaluated them), one per
+    /// id (the last reason), in file order.
+    public var unresolvedSkipped: [SkippedRecord] {
+        let done = Set(images.map(\.value.id))
+        var latest: [String: SkippedRecord] = [:]
+        var order: [String] = []
+        for s in skipped where !done.contains(s.value.id) {
+            if latest[s.value.id] == nil { order.append(s.value.id) }
+            latest[s.value.id] = s.value
+        }
+        return order.compactMap { latest[$0] }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? DecodingError {
+            switch e {
+            case .dataCorrupted(let c): return c.debugDescription
+            case .keyNotFound(let k, let c): return "missing \"\(k.stringValue)\"" + (c.codingPath.isEmpty ? "" : " in \(c.codingPath.map(\.stringValue).joined(separator: "."))")
+            case .typeMismatch(_, let c), .valueNotFound(_, let c):
+                return "\(c.debugDescription) at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+            @unknown default: return "\(e)"
+            }
+        }
+        return "\(error)"
+    }
+}

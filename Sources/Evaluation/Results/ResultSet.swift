@@ -1,0 +1,102 @@
+import Foundation
+
+/// Results of one run, possibly merged from the files of its shards.
+public struct ResultSet: Sendable {
+    /// The files merged, in the order given.
+    public var files: [String]
+    /// The first file's settings (with "shard" describing what was merged).
+    public var settings: [String: String]
+    public var images: [ImageRecord]
+    /// Skipped items without an image record in any of the files.
+    public var skipped: [SkippedRecord]
+    /// Things to tell the user (torn tails ignored, missing shards).
+    public var notes: [String]
+
+    /// Keys that may differ between files of one run: the shard, and the root folder (the same
+    /// data may sit at different paths on different machines; `dataset_sha256` still has to match).
+    public static let mergeIgnoredKeys: Set<String> = ["shard", "root", "images"]
+
+    /// Merges the results files of one run (typically its shards).
+    /// - Throws: `mergeMismatch` naming the differing settings, `duplicateImage` when an image is
+    ///   in two files, `badResultsFile` for a file without a header.
+    public static func merge(_ files: [ResultFile]) throws -> ResultSet {
+        guard let first = files.first else { throw EvaluationError.invalidSelection("no results files given") }
+        var names = Set<String>()
+        for f in files where !names.insert(URL(fileURLWithPath: f.file).standardizedFileURL.path).inserted {
+            throw EvaluationError.invalidSelection("\(f.file) is given twice")
+        }
+        var notes: [String] = []
+        var images: [ImageRecord] = []
+        var seen: [String: (file: String, line: Int)] = [:]
+        var shards: [String] = []
+        var headerSettings: [String: String]? = nil
+        for f in files {
+            guard let h = f.header else {
+                throw EvaluationError.badResultsFile(file: f.file, line: 1, message: "no header line (empty file?)")
+            }
+            if let base = headerSettings {
+                let d = SettingDifference.between(base, h.settings, ignoring: mergeIgnoredKeys)
+                guard d.isEmpty else { throw EvaluationError.mergeMismatch(first: first.file, second: f.file, differences: d) }
+            } else {
+                headerSettings = h.settings
+            }
+            if let torn = f.tornTail { notes.append("\(f.file): \(torn); ignored") }
+            shards.append(h.settings["shard"] ?? "all")
+            for r in f.images {
+                if let prior = seen[r.value.id] {
+                    throw EvaluationError.duplicateImage(id: r.value.id, first: prior.file, firstLine: prior.line,
+                                                         second: f.file, secondLine: r.line)
+                }
+                seen[r.value.id] = (f.file, r.line)
+                images.append(r.value)
+            }
+        }
+        var settings = headerSettings ?? [:]
+        if files.count > 1 {
+            settings["shard"] = shards.joined(separator: "+")
+            // Tell about shards of an n-way split that were not given.
+            let parsed = shards.compactMap { try? Shard(parsing: $0) }
+            if parsed.count == shards.count, let n = parsed.first?.count, parsed.allSatisfy({ $0.count == n }) {
+                let missing = (0..<n).filter { i in !parsed.contains { $0.index == i } }
+                if !missing.isEmpty { notes.append("shards \(missing.map { "\($0)/\(n)" }.joined(separator: ", ")) not given: the summary is partial") }
+            }
+        }
+        let done = Set(images.map(\.id))
+        var skipped: [SkippedRecord] = []
+        var skippedSeen = Set<String>()
+        for f in files {
+            for s in f.unresolvedSkipped where !done.contains(s.id) && skippedSeen.insert(s.id).inserted {
+                skipped.append(s)
+            }
+        }
+        if let expected = settings["dataset_items"].flatMap(Int.init), files.count > 1 || settings["shard"] == "all" {
+            let covered = images.count + skipped.count
+            if covered < expected { notes.append("\(covered) of the dataset's \(expected) items are in these results") }
+        }
+        return ResultSet(files: files.map(\.file), settings: settings, images: images, skipped: skipped, notes: notes)
+    }
+
+    /// Groups files by run (settings other than `mergeIgnoredKeys`), in order of first appearance,
+    /// and merges each group: for comparing methods side by side.
+    public static func mergeByRun(_ files: [ResultFile]) throws -> [ResultSet] {
+        var groups: [[ResultFile]] = []
+        for f in files {
+            guard let h = f.header else {
+                throw EvaluationError.badResultsFile(file: f.file, line: 1, message: "no header line (empty file?)")
+            }
+            if let i = groups.firstIndex(where: { g in
+                g[0].header.map { SettingDifference.between($0.settings, h.settings, ignoring: mergeIgnoredKeys).isEmpty } ?? false
+            }) {
+                groups[i].append(f)
+            } else {
+                groups.append([f])
+            }
+        }
+        return try groups.map(merge)
+    }
+
+    /// The summary at `alpha`.
+    public func report(alpha: Double) -> PCKReport {
+        PCKReport.compute(records: images, skipped: skipped, settings: settings, alpha: alpha)
+    }
+}

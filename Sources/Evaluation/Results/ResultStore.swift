@@ -1,0 +1,169 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where evaluation results go: a JSON-lines file (see ResultRecord.swift) that survives
+/// interruption, or memory only.
+///
+/// Every record is written with one `write(2)` of the whole line and `fsync`ed before the next
+/// image starts, so after a crash or SIGKILL the file holds every finished image plus at most one
+/// torn line. Opening an existing file resumes it: a torn last line is truncated away (its image
+/// is redone), images already recorded are skipped by the runner, and different settings are
+/// refused. The file is locked (`flock`) while open, so two runs cannot interleave lines.
+public final class ResultStore {
+    /// `nil` for an in-memory store.
+    public let url: URL?
+    public let settings: [String: String]
+    /// Image records in file order (from earlier runs, then this one).
+    public private(set) var images: [ImageRecord] = []
+    /// Skipped items in file order (see `ResultFile.unresolvedSkipped` for the summary view).
+    public private(set) var skipped: [SkippedRecord] = []
+    /// Set when opening truncated a torn last line: what was wrong.
+    public private(set) var repairedTail: String?
+    /// True when the file existed with a header (this is a resumed run).
+    public private(set) var resumed = false
+    private var done: Set<String> = []
+    private var fd: Int32 = -1
+
+    private init(url: URL?, settings: [String: String]) {
+        self.url = url
+        self.settings = settings
+    }
+
+    deinit {
+        if fd >= 0 { posixClose(fd) }
+    }
+
+    /// A store that keeps records in memory only.
+    public static func inMemory(settings: [String: String]) -> ResultStore {
+        ResultStore(url: nil, settings: settings)
+    }
+
+    /// Opens (creating or resuming) a results file.
+    /// - Throws: `settingsMismatch` if the file was written with other settings; `badResultsFile`
+    ///   if it is not a results file or is corrupt before its last line; `locked` if another
+    ///   process has it open; `writeFailed`.
+    public static func open(url: URL, settings: [String: String]) throws -> ResultStore {
+        let store = ResultStore(url: url, settings: settings)
+        let path = url.path
+        let existed = FileManager.default.fileExists(atPath: path)
+        let fd = posixOpen(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw EvaluationError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
+        store.fd = fd
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            throw errno == EWOULDBLOCK ? EvaluationError.locked(file: path)
+                                       : EvaluationError.writeFailed(file: path, reason: String(cString: strerror(errno)))
+        }
+        if !existed { syncDirectory(of: url) }
+
+        let parsed = try ResultFile.read(url)
+        if let torn = parsed.tornTail {
+            guard ftruncate(fd, off_t(parsed.validLength)) == 0, fsync(fd) == 0 else {
+                throw EvaluationError.writeFailed(file: path, reason: "truncating a torn last line: \(String(cString: strerror(errno)))")
+            }
+            store.repairedTail = torn
+        }
+        if let header = parsed.header {
+            let differences = SettingDifference.between(header.settings, settings)
+            guard differences.isEmpty else { throw EvaluationError.settingsMismatch(file: path, differences: differences) }
+            store.resumed = true
+            store.images = parsed.images.map(\.value)
+            store.skipped = parsed.skipped.map(\.value)
+            store.done = Set(store.images.map(\.id))
+        } else {
+            let header = ResultHeader(settings: settings, created: Self.timestamp())
+            try store.write(.header(header))
+        }
+        return store
+    }
+
+    /// Whether `id` already has an image record.
+    public func isDone(_ id: String) -> Bool { done.contains(id) }
+
+    /// Records the start of an invocation.
+    public func beginSession(_ session: SessionRecord) throws {
+        try write(.session(session))
+    }
+
+    /// Appends one image record (durably, for file stores).
+    /// - Precondition: `record.id` is not recorded yet (the runner checks `isDone`).
+    public func append(_ record: ImageRecord) throws {
+        precondition(!done.contains(record.id), "ResultStore.append: image \(record.id) is already recorded")
+        try write(.image(record))
+        images.append(record)
+        done.insert(record.id)
+    }
+
+    /// Appends a skipped item.
+    public func appendSkipped(_ record: SkippedRecord) throws {
+        try write(.skipped(record))
+        skipped.append(record)
+    }
+
+    /// Skipped items without an image record, one per id (the last reason).
+    public var unresolvedSkipped: [SkippedRecord] {
+        var latest: [String: SkippedRecord] = [:]
+        var order: [String] = []
+        for s in skipped where !done.contains(s.id) {
+            if latest[s.id] == nil { order.append(s.id) }
+            latest[s.id] = s
+        }
+        return order.compactMap { latest[$0] }
+    }
+
+    /// Releases the lock and closes the file (also done on deinit).
+    public func close() {
+        if fd >= 0 { posixClose(fd) }
+        fd = -1
+    }
+
+    // MARK: - Writing
+
+    private func write(_ line: ResultLine) throws {
+        guard let url else { return }
+        var data: Data
+        do {
+            data = try line.encodedLine()
+        } catch {
+            throw EvaluationError.writeFailed(file: url.path, reason: "cannot encode record: \(error)")
+        }
+        data.append(0x0A)
+        try data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var offset = 0
+            while offset < raw.count {
+                let n = posixWrite(fd, base + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw EvaluationError.writeFailed(file: url.path, reason: String(cString: strerror(errno)))
+                }
+                offset += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw EvaluationError.writeFailed(file: url.path, reason: "fsync: \(String(cString: strerror(errno)))") }
+    }
+
+    /// fsync of the folder, so a newly created file's directory entry is durable too.
+    private static func syncDirectory(of url: URL) {
+        let dir = posixOpen(url.deletingLastPathComponent().path, O_RDONLY | O_CLOEXEC, 0)
+        if dir >= 0 {
+            _ = fsync(dir)
+            posixClose(dir)
+        }
+    }
+
+    /// Current time, ISO 8601 UTC.
+    public static func timestamp() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date())
+    }
+}
+
+// File-scope wrappers: inside `ResultStore`, `open`/`close`/`write` name its own methods.
+private func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
+private func posixClose(_ fd: Int32) { _ = close(fd) }
+private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }

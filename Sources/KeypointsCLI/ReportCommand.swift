@@ -1,0 +1,93 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import Imaging
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Summarise `keypoints eval` results files: merge shards, recompute PCK at any alpha, plot PCK curves.",
+        discussion: """
+            Files of one run (its shards) are merged; an image found in two files is an error, and \
+            files from different runs are refused unless --compare is given, which reports each \
+            run on its own (and draws one curve per run).
+
+            Examples:
+              keypoints report spair-0.jsonl spair-1.jsonl spair-2.jsonl spair-3.jsonl
+              keypoints report --compare random.jsonl redcircle.jsonl --curve pck.png
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Results files written by keypoints eval --out.", valueName: "file"))
+    var files: [String]
+    @Option(help: "PCK threshold factor: correct if distance <= alpha * max(box width, box height).")
+    var alpha = 0.1
+    @Flag(help: "Report files from different runs (methods, models, grids) side by side instead of refusing.")
+    var compare = false
+    @Option(help: ArgumentHelp("Write a PNG plot of PCK against alpha from 0 to 0.2, one line per run.", valueName: "file.png"))
+    var curve: String?
+    @Flag(help: "Print exactly one JSON document (the PCK report; an array of them with --compare).")
+    var json = false
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one results file") }
+        guard alpha.isFinite, alpha > 0, alpha <= 1 else { throw ValidationError("--alpha must be in (0, 1], got \(alpha)") }
+        if let curve, !curve.lowercased().hasSuffix(".png") { throw ValidationError("--curve must name a .png file, got \(curve)") }
+    }
+
+    func run() throws {
+        let runs: [ResultSet]
+        do {
+            let parsed = try files.map { try ResultFile.read(EvalCommand.url($0)) }
+            runs = compare ? try ResultSet.mergeByRun(parsed) : [try ResultSet.merge(parsed)]
+        } catch let error as EvaluationError {
+            throw CLIError(error.description)
+        }
+        for run in runs { for note in run.notes { Console.note("note: \(note)") } }
+        let reports = runs.map { $0.report(alpha: alpha) }
+
+        if let curve {
+            let labels = Self.labels(runs, alpha: alpha)
+            let series = zip(runs, labels).map { run, label in CurveSeries(label: label, records: run.images) }
+            let datasets = Set(reports.map(\.dataset)).sorted().joined(separator: ", ")
+            let image = PCKCurvePlot.render(series, title: "PCK against alpha: \(datasets)", markAlpha: alpha)
+            do {
+                try ImageCodec.writePNG(image, to: EvalCommand.url(curve))
+            } catch {
+                throw CLIError("\(error)")
+            }
+            Console.note("wrote \(curve)")
+        }
+
+        if json {
+            if compare { try Console.printJSON(reports) } else { try Console.printJSON(reports[0]) }
+        } else {
+            for (i, (run, report)) in zip(runs, reports).enumerated() {
+                if i > 0 { print("") }
+                if runs.count > 1 || run.files.count > 1 { print("files: \(run.files.joined(separator: ", "))") }
+                print(report.table(), terminator: "")
+            }
+        }
+    }
+
+    /// Legend labels: the method plus what tells runs apart, and PCK at the report's alpha.
+    static func labels(_ runs: [ResultSet], alpha: Double) -> [String] {
+        let methods = runs.map { $0.settings["method"] ?? "?" }
+        return runs.enumerated().map { i, run in
+            var label = methods[i]
+            if methods.filter({ $0 == methods[i] }).count > 1 {
+                var extra: [String] = []
+                for key in ["grid", "model", "dataset", "split", "categories", "seed"] {
+                    let values = Set(runs.map { $0.settings[key] ?? "" })
+                    if values.count > 1, let v = run.settings[key] {
+                        extra.append("\(key) \((v as NSString).lastPathComponent)")
+                    }
+                }
+                label += extra.isEmpty ? " (\((run.files[0] as NSString).lastPathComponent))" : " (" + extra.joined(separator: ", ") + ")"
+            }
+            let r = run.report(alpha: alpha)
+            if let p = r.pck { label += String(format: ": PCK@%g %.1f%%, %d keypoints", alpha, 100 * p, r.keypoints) }
+            return label
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import Evaluation
+
+@Suite struct PCKTests {
+    func record(_ id: String, _ category: String, box: EvalBox, _ points: [(String, (Double, Double), (Double, Double))]) -> ImageRecord {
+        ImageRecord(id: id, category: category, path: "\(id).jpg", width: 500, height: 500, box: box, crop: nil,
+                    keypoints: points.map { KeypointRecord(name: $0.0, gt: Point2($0.1.0, $0.1.1), pred: Point2($0.2.0, $0.2.1), score: nil) },
+                    unnamed: 0, passes: 3, seconds: 0.5)
+    }
+
+    @Test func boundaryIsInclusive() {
+        // 3-4-5 triangle: distance exactly 5 = 0.1 x max(50, 20).
+        #expect(PCK.isCorrect(prediction: Point2(3, 4), truth: Point2(0, 0), boxSize: 50, alpha: 0.1))
+        #expect(!PCK.isCorrect(prediction: Point2(3, 4.001), truth: Point2(0, 0), boxSize: 50, alpha: 0.1))
+        // 0.1 * 30 = 3.0000000000000004 in binary, 0.3 * 10 = 3.0000000000000004 too; a point at
+        // exactly 3 px must count at alpha 0.1 with a 30 px box, and at alpha 0.3 with a 10 px box.
+        #expect(PCK.isCorrect(prediction: Point2(10, 13), truth: Point2(10, 10), boxSize: 30, alpha: 0.1))
+        #expect(PCK.isCorrect(prediction: Point2(13, 10), truth: Point2(10, 10), boxSize: 10, alpha: 0.3))
+        #expect(!PCK.isCorrect(prediction: Point2(13.0001, 10), truth: Point2(10, 10), boxSize: 10, alpha: 0.3))
+        #expect(EvalBox(x: 0, y: 0, width: 50, height: 20).size == 50)
+        #expect(EvalBox(x: 0, y: 0, width: 20, height: 60).size == 60)
+    }
+
+    /// Hand-checked summary: A has box size 50 (threshold 5): eye at distance 5 (correct), nose at
+    /// 6 (wrong). B has box 100 x 10 (threshold 10): eye at 10 (correct), tail at 10.5 (wrong).
+    /// C has an image without keypoints. Overall 2/4; per category A 1/2, B 1/2, C empty.
+    @Test func handCheckedReport() throws {
+        let records = [
+            record("1", "A", box: EvalBox(x: 0, y: 0, width: 50, height: 20), [("eye", (10, 10), (13, 14)), ("nose", (0, 0), (6, 0))]),
+            record("2", "B", box: EvalBox(x: 5, y: 5, width: 100, height: 10), [("eye", (50, 50), (50, 60)), ("tail", (0, 0), (0, 10.5))]),
+            record("3", "C", box: EvalBox(x: 0, y: 0, width: 10, height: 10), []),
+        ]
+        let skipped = [SkippedRecord(id: "4", category: "A", path: "4.jpg", reason: "missing image file 4.jpg")]
+        let r = PCKReport.compute(records: records, skipped: skipped, settings: ["dataset": "toy", "method": "hand"], alpha: 0.1)
+        #expect(r.dataset == "toy" && r.method == "hand" && r.alpha == 0.1)
+        #expect(r.images == 3 && r.skipped == 1 && r.keypoints == 4 && r.correct == 2 && r.pck == 0.5)
+        #expect(r.perCategory["A"] == PCKEntry(count: 2, correct: 1))
+        #expect(r.perCategory["B"] == PCKEntry(count: 2, correct: 1))
+        #expect(r.perCategory["C"] == PCKEntry(count: 0, correct: 0) && r.perCategory["C"]?.pck == nil)
+        #expect(r.meanPerCategory == 0.5)  // mean of A and B; C has nothing to average
+        #expect(r.perKeypoint["eye"] == PCKEntry(count: 2, correct: 2))
+        #expect(r.perKeypoint["nose"]?.pck == 0 && r.perKeypoint["tail"]?.count == 1)
+        #expect(r.perCategoryKeypoint["B"]?["tail"] == PCKEntry(count: 1, correct: 0))
+        #expect(r.passes == 9 && r.seconds == 1.5)
+
+        // At alpha 0.105 the tail (10.5 / 100) is correct too, the nose (6 / 50 = 0.12) still not.
+        #expect(PCKReport.compute(records: records, skipped: [], settings: [:], alpha: 0.105).correct == 3)
+        // Curve: normalised distances 0.1, 0.12, 0.1, 0.105.
+        let d = PCK.normalizedDistances(records)
+        #expect(PCK.curve(sortedDistances: d, alphas: [0, 0.0999, 0.1, 0.105, 0.12, 0.2]) == [0, 0, 0.5, 0.75, 1, 1])
+        #expect(PCK.curve(sortedDistances: [], alphas: [0.1]) == [nil])
+    }
+
+    @Test func reportJSONShape() throws {
+        let records = [record("1", "A", box: EvalBox(x: 0, y: 0, width: 50, height: 20), [("eye", (10, 10), (13, 14))]),
+                       record("2", "C", box: EvalBox(x: 0, y: 0, width: 10, height: 10), [])]
+        let r = PCKReport.compute(records: records, skipped: [], settings: ["dataset": "cub", "method": "random"], alpha: 0.1)
+        let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as? [String: Any])
+        for key in ["dataset", "method", "alpha", "images", "skipped", "keypoints", "pck", "per_keypoint", "per_category",
+                    "skipped_files", "mean_per_category"] {
+            #expect(json[key] != nil, "missing \(key)")
+        }
+        #expect(json["dataset"] as? String == "cub" && json["alpha"] as? Double == 0.1 && json["pck"] as? Double == 1)
+        let perCategory = try #require(json["per_category"] as? [String: [String: Any]])
+        #expect(perCategory["A"]?["pck"] as? Double == 1 && perCategory["A"]?["count"] as? Int == 1)
+        #expect(perCategory["C"]?["pck"] is NSNull, "empty category: pck is null, not missing")
+        // Round trip.
+        #expect(try JSONDecoder().decode(PCKReport.self, from: JSONEncoder().encode(r)) == r)
+    }
+
+    @Test func emptyReport() {
+        let r = PCKReport.compute(records: [], skipped: [], settings: [:], alpha: 0.1)
+        #expect(r.pck == nil && r.meanPerCategory == nil && r.keypoints == 0)
+        #expect(r.table().contains("overall:      -"))
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+@testable import Evaluation
+
+@Suite struct ResumeAndMergeTests {
+    /// Runs the random method on `dataset` into `out` (nil: memory).
+    @discardableResult
+    func evaluate(_ dataset: EvalDataset, out: URL?, seed: UInt64 = 0, shard: Shard? = nil,
+                  limit: Int? = nil) throws -> PCKReport {
+        let runner = EvalRunner(dataset: dataset, shard: shard, limit: limit)
+        var p: any KeypointPredictor = RandomPredictor(seed: seed)
+        let settings = try runner.settings(for: p)
+        let store = try out.map { try ResultStore.open(url: $0, settings: settings) } ?? ResultStore.inMemory(settings: settings)
+        defer { store.close() }
+        return try runner.run(predictor: &p, store: store)
+    }
+
+    /// The faces, CUB (all) and SPair fixtures together give 7 items; faces alone 2.
+    func imageLines(_ url: URL) throws -> [String] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").filter { $0.contains("\"type\":\"image\"") }.map(String.init)
+    }
+
+    @Test func limitThenFullEqualsOneRun() throws {
+        let dataset = try Fixtures.dataset(.cub, split: .all)
+        let folder = try Fixtures.temporaryFolder()
+        let resumed = folder.appendingPathComponent("resumed.jsonl")
+        let first = try evaluate(dataset, out: resumed, limit: 2)
+        #expect(first.images == 2)
+        let second = try evaluate(dataset, out: resumed)
+        let single = try evaluate(dataset, out: folder.appendingPathComponent("single.jsonl"))
+        #expect(second.images == 3)
+        #expect(second.pck == single.pck && second.perKeypoint == single.perKeypoint && second.perCategory == single.perCategory)
+        let ids = try ResultFile.read(resumed).images.map(\.value.id)
+        #expect(ids == ["953", "1291", "1768"])
+        // Predictions are identical line by line apart from timing.
+        let a = try ResultFile.read(resumed).images.map { $0.value.keypoints }
+        let b = try ResultFile.read(folder.appendingPathComponent("single.jsonl")).images.map { $0.value.keypoints }
+        #expect(a == b)
+        // Two sessions recorded, the second saw 2 done.
+        let sessions = try ResultFile.read(resumed).sessions.map(\.value)
+        #expect(sessions.map(\.limit) == [2, nil] && sessions.map(\.doneBefore) == [0, 2])
+        // A third run has nothing to do and changes nothing.
+        let before = try Data(contentsOf: resumed).count
+        let third = try evaluate(dataset, out: resumed)
+        #expect(third.pck == single.pck)
+        #expect(try imageLines(resumed).count == 3)
+        #expect(try Data(contentsOf: resumed).count > before)  // only a session line was added
+    }
+
+    @Test func tornLastLineIsTruncatedAndRedone() throws {
+        let dataset = try Fixtures.dataset(.cub, split: .all)
+        let folder = try Fixtures.temporaryFolder()
+        let reference = try evaluate(dataset, out: folder.appendingPathComponent("ref.jsonl"))
+        for cut in ["half", "no-newline", "garbage-with-newline"] {
+            let out = folder.appendingPathComponent("\(cut).jsonl")
+            try evaluate(dataset, out: out)
+            var text = try String(contentsOf: out, encoding: .utf8)
+            let lastLine = String(text.dropLast().split(separator: "\n").last ?? "")
+            text = String(text.dropLast(lastLine.count + 1))
+            switch cut {
+            case "half": text += lastLine.prefix(lastLine.count / 2)  // a torn write
+            case "no-newline": text += lastLine                       // complete JSON, newline missing
+            default: text += "{\"type\":\"image\",\"id\":\"17\n"     // invalid JSON, then newline
+            }
+            try text.write(to: out, atomically: true, encoding: .utf8)
+            let parsed = try ResultFile.read(out)
+            #expect(parsed.tornTail != nil && parsed.images.count == 2, "\(cut)")
+
+            let runner = EvalRunner(dataset: dataset)
+            var p: any KeypointPredictor = RandomPredictor()
+            let store = try ResultStore.open(url: out, settings: try runner.settings(for: p))
+            #expect(store.repairedTail != nil)
+            let report = try runner.run(predictor: &p, store: store)
+            store.close()
+            #expect(report.pck == reference.pck && report.images == 3, "\(cut)")
+            let after = try ResultFile.read(out)
+            #expect(after.tornTail == nil && after.images.map(\.value.id) == ["953", "1291", "1768"], "\(cut)")
+        }
+    }
+
+    @Test func tornHeaderStartsOver() throws {
+        let out = try Fixtures.temporaryFolder().appendingPathComponent("r.jsonl")
+        try "{\"type\":\"head".write(to: out, atomically: true, encoding: .utf8)
+        let report = try evaluate(try Fixtures.dataset(.faces), out: out)
+        #expect(report.images == 2)
+        #expect(try ResultFile.read(out).header != nil)
+    }
+
+    @Test func differentSettingsAreRefused() throws {
+        let dataset = try Fixtures.dataset(.cub, split: .all)
+        let out = try Fixtures.temporaryFolder().appendingPathComponent("r.jsonl")
+        try evaluate(dataset, out: out, limit: 1)
+        let seed = errorText { try evaluate(dataset, out: out, seed: 1) }
+        #expect(seed.contains("r.jsonl was written with other settings") && seed.contains("seed: the file has 0, this run has 1"), "\(seed)")
+        let split = errorText { try evaluate(try Fixtures.dataset(.cub), out: out) }
+        #expect(split.contains("split: the file has all, this run has test"), "\(split)")
+        let shard = errorText { try evaluate(dataset, out: out, shard: try Shard(index: 0, count: 2)) }
+        #expect(shard.contains("shard: the file has all, this run has 0/2"), "\(shard)")
+        // Nothing was appended by the refused runs.
+        #expect(try ResultFile.read(out).images.count == 1)
+    }
+
+    @Test func corruptMiddleLineAndForeignFilesAreErrors() throws {
+        let out = try Fixtures.temporaryFolder().appendingPathComponent("r.jsonl")
+        try evaluate(try Fixtures.dataset(.cub, split: .all), out: out)
+        try Fixtures.edit(out) { $0[2] = "{not json" }
+        let e = errorText { _ = try ResultFile.read(out) }
+        #expect(e.contains("r.jsonl line 3: invalid record"), "\(e)")
+        let foreign = out.deletingLastPathComponent().appendingPathComponent("notes.txt")
+        try "hello\nworld\n".write(to: foreign, atomically: true, encoding: .utf8)
+        #expect(errorText { _ = try ResultFile.read(foreign) }.contains("notes.txt line 1: not a keypoints eval results file"))
+    }
+
+    @Test func secondWriterIsLockedOut() throws {
+        let dataset = try Fixtures.dataset(.faces)
+        let out = try Fixtures.temporaryFolder().appendingPathComponent("r.jsonl")
+        let runner = EvalRunner(dataset: dataset)
+        let settings = try runner.settings(for: RandomPredictor())
+        let first = try ResultStore.open(url: out, settings: settings)
+        #expect(errorText { _ = try ResultStore.open(url: out, settings: settings) }.contains("being written by another"))
+        first.close()
+        _ = try ResultStore.open(url: out, settings: settings)
+    }
+
+    @Test func shardsMergeToTheUnshardedRun() throws {
+        let dataset = try Fixtures.dataset(.cub, split: .all)
+        let folder = try Fixtures.temporaryFolder()
+        let whole = try evaluate(dataset, out: folder.appendingPathComponent("all.jsonl"))
+        var files: [ResultFile] = []
+        for i in 0..<2 {
+            let url = folder.appendingPathComponent("s\(i).jsonl")
+            try evaluate(dataset, out: url, shard: try Shard(index: i, count: 2))
+            files.append(try ResultFile.read(url))
+        }
+        // Shard 0/2 takes positions 0 and 2 of the sorted ids (953, 1291, 1768).
+        #expect(files[0].images.map(\.value.id) == ["953", "1768"] && files[1].images.map(\.value.id) == ["1291"])
+        let merged = try ResultSet.merge(files)
+        let report = merged.report(alpha: 0.1)
+        #expect(report.pck == whole.pck && report.perKeypoint == whole.perKeypoint && report.images == whole.images)
+        #expect(merged.settings["shard"] == "0/2+1/2" && merged.notes.isEmpty)
+        // One shard alone: partial, and said so.
+        #expect(try ResultSet.merge([files[0]]).report(alpha: 0.1).images == 2)
+        #expect(try ResultSet.merge([files[1], files[0]]).images.count == 3)
+    }
+
+    @Test func mergeRefusesOtherRunsAndDuplicates() throws {
+        let dataset = try Fixtures.dataset(.cub, split: .all)
+        let folder = try Fixtures.temporaryFolder()
+        let a = folder.appendingPathComponent("a.jsonl"), b = folder.appendingPathComponent("b.jsonl")
+        let c = folder.appendingPathComponent("c.jsonl")
+        try evaluate(dataset, out: a)
+        try evaluate(dataset, out: b, seed: 7)
+        try evaluate(dataset, out: c, limit: 1)
+        let files = try [a, b, c].map { try ResultFile.read($0) }
+        let other = errorText { _ = try ResultSet.merge([files[0], files[1]]) }
+        #expect(other.contains("a.jsonl and") && other.contains("b.jsonl come from different runs") && other.contains("seed: 0 vs 7"), "\(other)")
+        let duplicate = errorText { _ = try ResultSet.merge([files[0], files[2]]) }
+        #expect(duplicate.contains("image 953 appears twice") && duplicate.contains("a.jsonl line 3") && duplicate.contains("c.jsonl line 3"),
+                "\(duplicate)")
+        #expect(errorText { _ = try ResultSet.merge([files[0], files[0]]) }.contains("a.jsonl is given twice"))
+        // Side by side: two runs.
+        let runs = try ResultSet.mergeByRun([files[0], files[1]])
+        #expect(runs.count == 2 && runs.map { $0.settings["seed"] } == ["0", "7"])
+    }
+
+    @Test func shardAndLimitParsing() throws {
+        #expect(try Shard(parsing: "1/4") == Shard(index: 1, count: 4))
+        for bad in ["4/4", "-1/2", "1", "a/b", "0/0"] {
+            #expect(errorText { _ = try Shard(parsing: bad) }.contains("expected i/n"), "\(bad)")
+        }
+        let dataset = try Fixtures.dataset(.cub, split: .all)
+        #expect(EvalRunner(dataset: dataset, shard: try Shard(index: 0, count: 2), limit: 1).selection.map(\.id) == ["953"])
+        #expect(EvalRunner(dataset: dataset, shard: try Shard(index: 1, count: 2), limit: 5).selection.map(\.id) == ["1291"])
+    }
+}
