@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Localization
+
+struct ExperimentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiment",
+        abstract: "Compare a coarse-to-fine preset with a dense reference on synthetic score landscapes.",
+        discussion: """
+            Landscapes are shaped like CLIP heatmaps (smooth bumps plus noise, sometimes a near-tie \
+            far away); with --keypoints 15 they cluster like CUB's parts. Success: the preset's \
+            answer lies within --tolerance reference cells of the reference grid's argmax.
+            Example: keypoints experiment --grid fast --reference dense30 --trials 1000 --keypoints 15
+            """
+    )
+
+    @Option(help: ArgumentHelp("The preset to test (file or name in grids/).", valueName: "file"))
+    var grid = "fast"
+    @Option(help: ArgumentHelp("The reference preset (file or name in grids/).", valueName: "file"))
+    var reference = "dense30"
+    @Option(help: "Number of random landscapes.")
+    var trials = 1000
+    @Option(help: "Keypoints per landscape (15: CUB-like clusters).")
+    var keypoints = 1
+    @Option(help: "Seed of the landscapes.")
+    var seed: UInt64 = 2024
+    @Option(help: "Success radius in reference-grid cells.")
+    var tolerance = 1.0
+    @Flag(help: "Print exactly one JSON document.")
+    var json = false
+
+    func validate() throws {
+        if trials < 1 { throw ValidationError("--trials must be at least 1") }
+        if keypoints < 1 { throw ValidationError("--keypoints must be at least 1") }
+        if !(tolerance >= 0) { throw ValidationError("--tolerance must be non-negative") }
+    }
+
+    func run() throws {
+        let preset = try GridPreset.load(from: try DataFiles.resolve(grid, folder: "grids"))
+        let ref = try GridPreset.load(from: try DataFiles.resolve(reference, folder: "grids"))
+        let report = try SearchExperiment.run(preset: preset, reference: ref, trials: trials, seed: seed,
+                                              keypoints: keypoints, toleranceCells: tolerance, keepTrials: false)
+        if json { try Console.printJSON(report) } else { print(report.summary) }
+    }
+}
