@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIP
 import Foundation
+import ModelStore
 import Tensor
 
 struct BenchCommand: ParsableCommand {
@@ -13,7 +14,7 @@ struct BenchCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("A Hugging Face CLIP model directory.", valueName: "dir"))
+    @Option(help: ArgumentHelp("A model name, ORG/NAME or a model directory.", valueName: "name|dir"))
     var model: String?
     @Option(help: ArgumentHelp("A known architecture: \(CLIPConfiguration.openAINames.joined(separator: ", ")).", valueName: "name"))
     var arch: String?
@@ -61,7 +62,7 @@ struct BenchCommand: ParsableCommand {
             name = config.architectureName
         } else {
             let path = model ?? ""
-            clip = try CLIPModel(directory: URL(fileURLWithPath: (path as NSString).expandingTildeInPath))
+            clip = try CLIPModel(directory: try ModelStore().resolve(path))
             name = path
         }
         let c = clip.configuration.vision

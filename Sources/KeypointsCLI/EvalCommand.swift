@@ -2,6 +2,7 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import Localization
+import ModelStore
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,7 +57,7 @@ struct EvalCommand: ParsableCommand {
     var dataset: Dataset
     @Option(help: ArgumentHelp("Dataset root (the annotation JSON file for coco).", valueName: "path"))
     var root: String
-    @Option(help: ArgumentHelp("A Hugging Face CLIP model directory (not needed for --method random).", valueName: "dir"))
+    @Option(help: ArgumentHelp("A model name (default \(ModelRegistry.defaultModelName)), ORG/NAME or a model directory; not used by --method random.", valueName: "name|dir"))
     var model: String?
     @Option(help: ArgumentHelp("coco only: the image folder (default: the annotation file's folder).", valueName: "dir"))
     var images: String?
@@ -88,9 +89,6 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        if method != .random && model == nil {
-            throw ValidationError("--model DIR is required for --method \(method.rawValue) (only --method random runs without a model)")
-        }
         if let split, !dataset.kind.splits.contains(split.split) {
             throw ValidationError("--dataset \(dataset.rawValue) has no \(split.rawValue) split; use --split all")
         }
@@ -177,7 +175,7 @@ struct EvalCommand: ParsableCommand {
     /// model directory, and the grid preset's path and SHA-256, so resuming with another model or
     /// an edited preset is refused.
     private func modelAndGridSettings() throws -> [String: String] {
-        guard method != .random, let model else { return [:] }
+        guard method != .random else { return [:] }
         let gridURL = try DataFiles.resolve(gridPath, folder: "grids")
         let data: Data
         do {
@@ -185,7 +183,7 @@ struct EvalCommand: ParsableCommand {
         } catch {
             throw CLIError("\(gridPath): cannot read the grid preset (run from the repository root, or give --grid FILE)")
         }
-        return ["model": Self.url(model).standardizedFileURL.path, "grid": gridPath, "grid_sha256": SHA256.hex(data)]
+        return ["model": try modelURL().standardizedFileURL.path, "grid": gridPath, "grid_sha256": SHA256.hex(data)]
     }
 
     /// Builds the predictor for `--method`.
@@ -199,12 +197,15 @@ struct EvalCommand: ParsableCommand {
         case .redcircle, .crop:
             let workers = try compute.configure()
             let preset = try GridPreset.load(from: try DataFiles.resolve(gridPath, folder: "grids"))
-            let bundle = try CLIPBundle.load(directory: Self.url(model ?? ""))
+            let bundle = try CLIPBundle.load(directory: try modelURL())
             for w in bundle.model.warnings { Console.warning(w) }
             let localizer = Localizer(bundle: bundle, preset: preset, workers: workers)
             return try CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer)
         }
     }
+
+    /// The model directory for the CLIP methods (the default model unless --model is given).
+    private func modelURL() throws -> URL { try ModelStore().resolve(model ?? ModelRegistry.defaultModelName) }
 
     static func url(_ path: String) -> URL {
         URL(fileURLWithPath: (path as NSString).expandingTildeInPath)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIP
 import Foundation
+import ModelStore
 import Tensor
 
 struct InfoCommand: ParsableCommand {
@@ -10,7 +11,7 @@ struct InfoCommand: ParsableCommand {
         discussion: "Example: keypoints info --model ~/models/clip-vit-large-patch14-336"
     )
 
-    @Option(help: ArgumentHelp("A Hugging Face CLIP model directory.", valueName: "dir"))
+    @Option(help: ArgumentHelp("A model name, ORG/NAME or a model directory.", valueName: "name|dir"))
     var model: String?
     @Flag(help: "Print exactly one JSON document.")
     var json = false
@@ -40,7 +41,7 @@ struct InfoCommand: ParsableCommand {
         _ = try compute.configure()
         var modelInfo: Output.Model?
         if let model {
-            let url = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
+            let url = try ModelStore().resolve(model)
             let m = try CLIPModel(directory: url)
             modelInfo = Output.Model(path: model, architecture: m.configuration.architectureName, parameters: m.parameterCount,
                                      dtype: m.weightDType, imageSize: m.imageSize, embeddingDim: m.embeddingDim,

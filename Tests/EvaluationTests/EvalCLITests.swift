@@ -80,8 +80,11 @@ enum KeypointsExecutable {
 
     @Test func argumentChecks() throws {
         guard KeypointsExecutable.available() else { return }
-        let noModel = try KeypointsExecutable.run(["eval", "--dataset", "cub", "--root", Fixtures.cub.path])
-        #expect(noModel.status != 0 && noModel.stderr.contains("--model DIR is required for --method redcircle"), "\(noModel.stderr)")
+        // Without --model the default model is used; in an empty cache the error names the fetch command.
+        let emptyHome = FileManager.default.temporaryDirectory.appendingPathComponent("kp-home-\(UUID().uuidString)")
+        let noModel = try KeypointsExecutable.run(["eval", "--dataset", "cub", "--root", Fixtures.cub.path],
+                                                  environment: ["KEYPOINTS_HOME": emptyHome.path])
+        #expect(noModel.status != 0 && noModel.stderr.contains("keypoints model fetch ViT-L/14-336"), "\(noModel.stderr)")
         let shard = try KeypointsExecutable.run(cubArguments + ["--shard", "2/2"])
         #expect(shard.status != 0 && shard.stderr.contains("expected i/n"), "\(shard.stderr)")
         let split = try KeypointsExecutable.run(["eval", "--dataset", "faces", "--root", Fixtures.faces.path, "--method", "random",

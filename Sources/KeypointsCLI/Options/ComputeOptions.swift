@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelStore
 import Tensor
 
 /// --threads and --verbose: shared by every command that runs the model.
@@ -28,10 +29,12 @@ struct ComputeOptions: ParsableArguments {
     }
 }
 
-/// A model directory option.
+/// The --model option: a model name (see `keypoints model list`), a Hugging Face repository id
+/// fetched with `keypoints model fetch`, or a model directory.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("A Hugging Face CLIP model directory (config.json, model.safetensors, vocab.json, merges.txt).", valueName: "dir"))
-    var model: String
+    @Option(name: .long, help: ArgumentHelp("A model name (keypoints model list), ORG/NAME, or a Hugging Face CLIP directory (config.json, model.safetensors, vocab.json, merges.txt).", valueName: "name|dir"))
+    var model: String = ModelRegistry.defaultModelName
 
-    var url: URL { URL(fileURLWithPath: (model as NSString).expandingTildeInPath) }
+    /// The model directory; a model that is not installed is an error naming the fetch command.
+    var url: URL { get throws { try ModelStore().resolve(model) } }
 }

@@ -1,0 +1,193 @@
+import Foundation
+
+extension ModelStore {
+    /// Downloads a model into the cache, resuming any earlier partial fetch, verifying every file,
+    /// and moving the complete folder into place in one rename.
+    ///
+    /// - Parameters:
+    ///   - name: A known name or alias ("ViT-L/14-336") or a Hugging Face repository id ("ORG/NAME").
+    ///   - options: Endpoint, revision, retries, timeout, force.
+    ///   - events: Progress (bytes, total, rate; several times a second) and notices. Called on a
+    ///     background queue.
+    /// - Returns: The installed folder and its manifest.
+    public func fetch(_ name: String, options: FetchOptions = FetchOptions(),
+                      events: (@Sendable (FetchEvent) -> Void)? = nil) async throws -> FetchResult {
+        var spec = try spec(for: name)
+        let revision = options.revision ?? spec.revision
+        if revision != spec.revision {
+            // Known sizes and digests belong to the registry's revision only.
+            spec.files = spec.files.map { ModelFile($0.name, optional: $0.optional) }
+            spec.revision = revision
+        }
+        // Reject a bad endpoint before touching the cache.
+        _ = try Self.downloadURL(endpoint: options.endpoint, repository: spec.repository, revision: revision, file: "config.json")
+
+        let final = folder(for: spec)
+        let staging = stagingFolder(for: spec)
+        let lock = try FetchLock(lockFile(for: spec))
+        defer { lock.release(removingFile: true) }
+
+        if !options.force, let m = installedManifest(for: spec), m.revision == revision {
+            return FetchResult(folder: final, manifest: m, alreadyInstalled: true)
+        }
+        try prepareStaging(staging, tag: "\(spec.repository)@\(revision)")
+        do {
+            return try await download(spec, name: name, revision: revision, options: options, staging: staging,
+                                      final: final, events: events)
+        } catch {
+            // A staging folder that holds no downloaded byte is not worth keeping (nor listing as partial).
+            if Self.directorySize(staging) == 0 { try? FileManager.default.removeItem(at: staging) }
+            throw error
+        }
+    }
+
+    private func download(_ spec: ModelSpec, name: String, revision: String, options: FetchOptions, staging: URL, final: URL,
+                          events: (@Sendable (FetchEvent) -> Void)?) async throws -> FetchResult {
+        var entries: [ModelManifest.Entry] = []
+        var absent: [String] = []
+        let downloader = HTTPDownloader(timeout: options.timeout, userAgent: "keypoints-modelstore/1 (+URLSession)")
+        for (index, file) in spec.files.enumerated() {
+            let url = try Self.downloadURL(endpoint: options.endpoint, repository: spec.repository, revision: revision,
+                                           file: file.name)
+            let destination = staging.appendingPathComponent(file.name)
+            let part = staging.appendingPathComponent(file.name + Self.partSuffix)
+            try createParent(of: destination)
+
+            if FileManager.default.fileExists(atPath: destination.path) {
+                // Completed (and verified, when a digest was known) by an earlier run.
+                let size = HTTPDownloader.fileSize(destination) ?? 0
+                let sha = try SHA256Hasher.hashFile(at: destination)
+                if (file.size.map { $0 == size } ?? true) && (file.sha256.map { $0 == sha } ?? true) {
+                    events?(.reused(file: file.name))
+                    entries.append(.init(name: file.name, size: size, sha256: sha, url: url.absoluteString,
+                                         verified: file.sha256 != nil ? "registry" : "recorded"))
+                    continue
+                }
+                try removeItem(destination)
+            }
+
+            var report: HTTPDownloader.ProgressHandler?
+            if let events {
+                let fileCount = spec.files.count
+                report = { @Sendable (done: Int64, total: Int64?, resumed: Int64, rate: Double) in
+                    events(.progress(FetchProgress(file: file.name, fileIndex: index + 1, fileCount: fileCount,
+                                                   bytesDone: done, bytesTotal: file.size ?? total, bytesResumed: resumed,
+                                                   bytesPerSecond: rate, finished: false)))
+                }
+            }
+            var attempt = 0
+            var outcome: DownloadOutcome?
+            while outcome == nil {
+                do {
+                    outcome = try await downloader.download(from: url, to: part, knownSize: file.size, progress: report)
+                } catch let error as ModelStoreError {
+                    switch error {
+                    case .notFound where file.optional:
+                        try? FileManager.default.removeItem(at: part)
+                        events?(.skippedOptional(file: file.name))
+                    case .interrupted, .timedOut, .network:
+                        guard attempt < options.retries else { throw error }
+                        attempt += 1
+                        events?(.retrying(file: file.name, attempt: attempt, of: options.retries, reason: error.description))
+                        try await Task.sleep(nanoseconds: UInt64(options.retryDelay * Double(attempt) * 1e9))
+                        continue
+                    default:
+                        throw error
+                    }
+                }
+                break
+            }
+            guard let outcome else {
+                absent.append(file.name)
+                continue
+            }
+            let verified = try verify(file: file, outcome: outcome, part: part, url: url)
+            events?(.progress(FetchProgress(file: file.name, fileIndex: index + 1, fileCount: spec.files.count,
+                                            bytesDone: outcome.size, bytesTotal: outcome.size, bytesResumed: 0,
+                                            bytesPerSecond: 0, finished: true)))
+            do { try FileManager.default.moveItem(at: part, to: destination) } catch {
+                throw ModelStoreError.fileSystem(path: destination.path, message: "cannot rename \(part.lastPathComponent): \(error.localizedDescription)")
+            }
+            entries.append(.init(name: file.name, size: outcome.size, sha256: outcome.sha256, url: url.absoluteString,
+                                 verified: verified))
+        }
+
+        let manifest = ModelManifest(name: registry.spec(named: name) != nil ? spec.name : name, repository: spec.repository,
+                                     revision: revision, endpoint: options.endpoint, fetchedAt: Date(),
+                                     files: entries, absent: absent)
+        try removeItem(staging.appendingPathComponent(Self.stagingInfoName))
+        try manifest.write(to: staging)
+        try install(staging: staging, final: final)
+        return FetchResult(folder: final, manifest: manifest, alreadyInstalled: false)
+    }
+
+    /// Checks size and digest; deletes the part file and throws on a mismatch.
+    /// - Returns: What the digest was checked against ("registry", "server" or "recorded").
+    private func verify(file: ModelFile, outcome: DownloadOutcome, part: URL, url: URL) throws -> String {
+        let u = url.absoluteString
+        if let expected = file.size ?? outcome.serverSize, expected != outcome.size {
+            try? FileManager.default.removeItem(at: part)
+            throw ModelStoreError.sizeMismatch(file: file.name, url: u, expected: expected, actual: outcome.size)
+        }
+        let expected: (digest: String, source: String)? =
+            file.sha256.map { ($0.lowercased(), "registry") } ?? outcome.serverSHA256.map { ($0, "server") }
+        guard let expected else { return "recorded" }
+        guard expected.digest == outcome.sha256 else {
+            try? FileManager.default.removeItem(at: part)
+            throw ModelStoreError.checksumMismatch(file: file.name, url: u, expected: expected.digest, actual: outcome.sha256,
+                                                   source: expected.source == "registry"
+                                                       ? "known digest of \(file.name); if the repository changed on purpose, fetch it by repository id instead"
+                                                       : "the server's X-Linked-Etag")
+        }
+        return expected.source
+    }
+
+    /// Creates the staging folder, or keeps it when it belongs to the same repository and
+    /// revision (so its files resume); a staging folder of another revision is wiped.
+    private func prepareStaging(_ staging: URL, tag: String) throws {
+        let info = staging.appendingPathComponent(Self.stagingInfoName)
+        if FileManager.default.fileExists(atPath: staging.path) {
+            let existing = try? String(contentsOf: info, encoding: .utf8)
+            if existing == tag { return }
+            try removeItem(staging)
+        }
+        do {
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+            try Data(tag.utf8).write(to: info)
+        } catch {
+            throw ModelStoreError.fileSystem(path: staging.path, message: "cannot create: \(error.localizedDescription)")
+        }
+    }
+
+    /// Renames the complete staging folder into place (replacing an older install, if any).
+    private func install(staging: URL, final: URL) throws {
+        let fm = FileManager.default
+        var aside: URL?
+        if fm.fileExists(atPath: final.path) {
+            let old = final.deletingLastPathComponent().appendingPathComponent(".\(final.lastPathComponent).old-\(UUID().uuidString)")
+            do { try fm.moveItem(at: final, to: old) } catch {
+                throw ModelStoreError.fileSystem(path: final.path, message: "cannot move the old install aside: \(error.localizedDescription)")
+            }
+            aside = old
+        }
+        do { try fm.moveItem(at: staging, to: final) } catch {
+            if let aside { try? fm.moveItem(at: aside, to: final) }
+            throw ModelStoreError.fileSystem(path: final.path, message: "cannot move \(staging.lastPathComponent) into place: \(error.localizedDescription)")
+        }
+        if let aside { try? fm.removeItem(at: aside) }
+    }
+
+    private func createParent(of url: URL) throws {
+        let parent = url.deletingLastPathComponent()
+        do { try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
+            throw ModelStoreError.fileSystem(path: parent.path, message: "cannot create folder: \(error.localizedDescription)")
+        }
+    }
+
+    private func removeItem(_ url: URL) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        do { try FileManager.default.removeItem(at: url) } catch {
+            throw ModelStoreError.fileSystem(path: url.path, message: "cannot remove: \(error.localizedDescription)")
+        }
+    }
+}

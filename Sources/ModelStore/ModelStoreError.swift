@@ -1,0 +1,85 @@
+import Foundation
+
+/// Failures of the model store: lookups, downloads and verification. Messages name the model,
+/// URL or path involved, with expected vs actual values, and say what to run next.
+public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
+    /// A name that is neither a known model, a repository id nor an existing directory.
+    case unknownModel(name: String, known: [String])
+    /// A known model that is not in the cache.
+    case notInstalled(name: String, cache: String)
+    /// A repository id (or a relative path that does not exist) that is not in the cache.
+    case repositoryNotInstalled(id: String, cache: String, known: [String])
+    /// `remove` of a model that has neither an install nor a partial fetch.
+    case nothingToRemove(name: String, cache: String)
+    /// A path that exists but is not a directory.
+    case notADirectory(path: String)
+    case notFound(url: String)
+    case httpStatus(url: String, status: Int)
+    /// The connection ended before the whole file arrived; the partial file is kept for a resume.
+    case interrupted(url: String, received: Int64, expected: Int64?, reason: String)
+    case timedOut(url: String, seconds: Double)
+    case network(url: String, message: String)
+    case badRangeResponse(url: String, detail: String)
+    case sizeMismatch(file: String, url: String, expected: Int64, actual: Int64)
+    /// `source` says where the expected digest came from ("registry", "server").
+    case checksumMismatch(file: String, url: String, expected: String, actual: String, source: String)
+    case fileSystem(path: String, message: String)
+    /// Another process is fetching the same model.
+    case busy(path: String)
+    case invalidManifest(path: String, message: String)
+    case invalidEndpoint(String)
+    case cancelled
+
+    /// The command that downloads `name` (quoted for the shell when needed).
+    public static func fetchCommand(_ name: String) -> String {
+        let safe = name.allSatisfy { $0.isLetter || $0.isNumber || "-_./@+:".contains($0) }
+        return "keypoints model fetch " + (safe ? name : "'" + name.replacingOccurrences(of: "'", with: "'\\''") + "'")
+    }
+
+    public var description: String {
+        switch self {
+        case let .unknownModel(name, known):
+            return "'\(name)' is not a model directory, a known model or a Hugging Face repository id (ORG/NAME); "
+                + "known models: " + known.joined(separator: ", ")
+                + " (e.g. \(Self.fetchCommand(known.last ?? "ViT-L/14-336")))"
+        case let .notInstalled(name, cache):
+            return "model \(name) is not installed (looked in \(cache)); download it with: \(Self.fetchCommand(name))"
+        case let .repositoryNotInstalled(id, cache, known):
+            return "no model directory '\(id)' and the Hugging Face repository \(id) is not installed (looked in \(cache)); "
+                + "download it with: \(Self.fetchCommand(id)) (known models: \(known.joined(separator: ", ")))"
+        case let .nothingToRemove(name, cache):
+            return "nothing to remove: \(name) is not in \(cache) (keypoints model list shows what is installed)"
+        case let .notADirectory(path):
+            return "\(path): not a directory (a model is a folder with config.json, model.safetensors, vocab.json, merges.txt)"
+        case let .notFound(url):
+            return "HTTP 404 Not Found: \(url) (check the model name, --revision and --endpoint)"
+        case let .httpStatus(url, status):
+            let hint = status == 401 || status == 403 ? " (the repository may be private or gated)" : ""
+            return "HTTP \(status) from \(url)\(hint)"
+        case let .interrupted(url, received, expected, reason):
+            let of = expected.map { " of \($0)" } ?? ""
+            return "download interrupted after \(received)\(of) bytes of \(url): \(reason); run the same fetch again to resume"
+        case let .timedOut(url, seconds):
+            return "no data from \(url) for \(Int(seconds)) s; run the same fetch again to resume"
+        case let .network(url, message):
+            return "\(url): \(message)"
+        case let .badRangeResponse(url, detail):
+            return "\(url): unusable range response: \(detail)"
+        case let .sizeMismatch(file, url, expected, actual):
+            return "\(file): expected \(expected) bytes, got \(actual) (from \(url)); the file was deleted, run the fetch again"
+        case let .checksumMismatch(file, url, expected, actual, source):
+            return "\(file): SHA-256 mismatch (from \(url)): expected \(expected) (\(source)), got \(actual); "
+                + "the file was deleted and nothing was installed"
+        case let .fileSystem(path, message):
+            return "\(path): \(message)"
+        case let .busy(path):
+            return "another keypoints process is fetching into \(path); wait for it or stop it"
+        case let .invalidManifest(path, message):
+            return "\(path): invalid manifest: \(message)"
+        case let .invalidEndpoint(value):
+            return "invalid endpoint '\(value)': expected an http:// or https:// URL such as https://huggingface.co"
+        case .cancelled:
+            return "fetch cancelled; run it again to resume"
+        }
+    }
+}

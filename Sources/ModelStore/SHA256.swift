@@ -1,0 +1,181 @@
+import Foundation
+
+/// Streaming SHA-256 (FIPS 180-4, section 6.2), for verifying downloaded model files.
+///
+/// Named `SHA256Hasher` so that it does not clash with `Evaluation.SHA256` (a one-shot helper)
+/// in code that imports both modules. Foundation on Linux has no digest API; this keeps the
+/// ModelStore target free of dependencies. Checked against the FIPS 180-2 appendix vectors.
+///
+///     var h = SHA256Hasher()
+///     h.update(chunk1); h.update(chunk2)
+///     let hex = h.finalizeHex()
+public struct SHA256Hasher: Sendable {
+    /// Round constants: the first 32 bits of the fractional parts of the cube roots of the first
+    /// 64 primes (FIPS 180-4, 4.2.2).
+    static let k: [UInt32] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+    ]
+
+    /// Initial hash value (FIPS 180-4, 5.3.3).
+    static let initial: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+
+    static let blockSize = 64
+
+    private var state: [UInt32] = SHA256Hasher.initial
+    /// A partial block carried between `update` calls (fewer than 64 bytes).
+    private var pending: [UInt8] = []
+    /// Message length so far, in bytes.
+    public private(set) var byteCount: UInt64 = 0
+
+    public init() { pending.reserveCapacity(Self.blockSize) }
+
+    // MARK: - Feeding data
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        byteCount &+= UInt64(bytes.count)
+        var offset = 0
+        if !pending.isEmpty {
+            let take = min(Self.blockSize - pending.count, bytes.count)
+            pending.append(contentsOf: bytes[0..<take])
+            offset = take
+            if pending.count == Self.blockSize {
+                pending.withUnsafeBytes { compress(blocks: $0) }
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        let whole = (bytes.count - offset) / Self.blockSize * Self.blockSize
+        if whole > 0 {
+            compress(blocks: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + whole)]))
+            offset += whole
+        }
+        if offset < bytes.count { pending.append(contentsOf: bytes[offset...]) }
+    }
+
+    public mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
+
+    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+
+    // MARK: - Result
+
+    /// Pads the message (FIPS 180-4, 5.1.1) and returns the 32-byte digest. The hasher is spent
+    /// afterwards: call `reset()` before reusing it.
+    public mutating func finalize() -> [UInt8] {
+        let bitLength = byteCount &* 8
+        var tail = pending
+        tail.append(0x80)
+        while tail.count % Self.blockSize != 56 { tail.append(0) }
+        for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))) }
+        tail.withUnsafeBytes { compress(blocks: $0) }
+        pending.removeAll(keepingCapacity: true)
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        for v in state {
+            out.append(UInt8(truncatingIfNeeded: v >> 24)); out.append(UInt8(truncatingIfNeeded: v >> 16))
+            out.append(UInt8(truncatingIfNeeded: v >> 8)); out.append(UInt8(truncatingIfNeeded: v))
+        }
+        return out
+    }
+
+    /// The digest as 64 lower-case hex digits.
+    public mutating func finalizeHex() -> String { Self.hex(finalize()) }
+
+    public mutating func reset() {
+        state = Self.initial
+        pending.removeAll(keepingCapacity: true)
+        byteCount = 0
+    }
+
+    // MARK: - One-shot helpers
+
+    public static func hex(_ digest: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var s = [UInt8]()
+        s.reserveCapacity(digest.count * 2)
+        for b in digest { s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 15)]) }
+        return String(decoding: s, as: UTF8.self)
+    }
+
+    /// The hex digest of `data`.
+    public static func hash(_ data: Data) -> String {
+        var h = SHA256Hasher()
+        h.update(data)
+        return h.finalizeHex()
+    }
+
+    /// The hex digest of a file, read in 4 MiB chunks.
+    public static func hashFile(at url: URL) throws -> String {
+        var h = SHA256Hasher()
+        try h.update(contentsOf: url)
+        return h.finalizeHex()
+    }
+
+    /// Feeds a whole file, read in 4 MiB chunks (memory stays flat for multi-GB weights).
+    public mutating func update(contentsOf url: URL) throws {
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: url) } catch {
+            throw ModelStoreError.fileSystem(path: url.path, message: "cannot open for reading: \(error.localizedDescription)")
+        }
+        defer { try? handle.close() }
+        while true {
+            let chunk: Data?
+            do { chunk = try handle.read(upToCount: 4 << 20) } catch {
+                throw ModelStoreError.fileSystem(path: url.path, message: "read failed: \(error.localizedDescription)")
+            }
+            guard let chunk, !chunk.isEmpty else { break }
+            update(chunk)
+        }
+    }
+
+    // MARK: - Compression function
+
+    // blocks: (n, 64) bytes, n >= 1 -> state updated in place (FIPS 180-4, 6.2.2).
+    private mutating func compress(blocks: UnsafeRawBufferPointer) {
+        precondition(blocks.count % Self.blockSize == 0, "SHA-256 compresses whole 64-byte blocks")
+        var h0 = state[0], h1 = state[1], h2 = state[2], h3 = state[3]
+        var h4 = state[4], h5 = state[5], h6 = state[6], h7 = state[7]
+        Self.k.withUnsafeBufferPointer { k in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                var base = 0
+                while base < blocks.count {
+                    for t in 0..<16 {
+                        let o = base + 4 * t
+                        w[t] = UInt32(blocks[o]) << 24 | UInt32(blocks[o + 1]) << 16 | UInt32(blocks[o + 2]) << 8 | UInt32(blocks[o + 3])
+                    }
+                    for t in 16..<64 {
+                        let x = w[t - 15], y = w[t - 2]
+                        let s0 = Self.rotr(x, 7) ^ Self.rotr(x, 18) ^ (x >> 3)
+                        let s1 = Self.rotr(y, 17) ^ Self.rotr(y, 19) ^ (y >> 10)
+                        w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+                    }
+                    var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
+                    for t in 0..<64 {
+                        let s1 = Self.rotr(e, 6) ^ Self.rotr(e, 11) ^ Self.rotr(e, 25)
+                        let ch = (e & f) ^ (~e & g)
+                        let t1 = h &+ s1 &+ ch &+ k[t] &+ w[t]
+                        let s0 = Self.rotr(a, 2) ^ Self.rotr(a, 13) ^ Self.rotr(a, 22)
+                        let maj = (a & b) ^ (a & c) ^ (b & c)
+                        let t2 = s0 &+ maj
+                        h = g; g = f; f = e; e = d &+ t1
+                        d = c; c = b; b = a; a = t1 &+ t2
+                    }
+                    h0 = h0 &+ a; h1 = h1 &+ b; h2 = h2 &+ c; h3 = h3 &+ d
+                    h4 = h4 &+ e; h5 = h5 &+ f; h6 = h6 &+ g; h7 = h7 &+ h
+                    base += Self.blockSize
+                }
+            }
+        }
+        state[0] = h0; state[1] = h1; state[2] = h2; state[3] = h3
+        state[4] = h4; state[5] = h5; state[6] = h6; state[7] = h7
+    }
+
+    @inline(__always) static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+}

@@ -1,0 +1,348 @@
+import Foundation
+import Testing
+@testable import ModelStore
+
+/// Fetches from a real HTTP server on 127.0.0.1 started inside each test, serving the tiny CLIP
+/// fixture in the hub's URL layout. Expected digests come from coreutils `sha256sum`.
+@Suite struct FetchTests {
+    /// Files, server, store and temporary home of one test.
+    struct Fixture {
+        let files: [String: Data]
+        let server: LoopbackHTTPServer
+        let home: URL
+        let store: ModelStore
+
+        init(faults: LoopbackHTTPServer.Faults = .init(), registry: ModelRegistry = TestSupport.registry()) throws {
+            files = try TestSupport.tinyModelFiles()
+            server = try LoopbackHTTPServer(files: TestSupport.served(files), faults: faults)
+            home = try TestSupport.temporaryHome()
+            store = ModelStore(home: home, registry: registry)
+        }
+
+        func finish() {
+            server.stop()
+            try? FileManager.default.removeItem(at: home)
+        }
+
+        var final: URL { store.modelsDirectory.appendingPathComponent("org--tiny") }
+        var staging: URL { store.modelsDirectory.appendingPathComponent("org--tiny.partial") }
+
+        /// The installed files equal the served ones, byte for byte.
+        func expectInstalledFilesIdentical() throws {
+            for (name, data) in files {
+                #expect(try Data(contentsOf: final.appendingPathComponent(name)) == data, "\(name)")
+            }
+        }
+
+        /// No folder that looks like an install: no final folder and no manifest anywhere.
+        func expectNothingInstalled() {
+            #expect(!FileManager.default.fileExists(atPath: final.path))
+            #expect(!TestSupport.tree(store.modelsDirectory).contains { $0.hasSuffix(ModelManifest.fileName) })
+            #expect(throws: ModelStoreError.self) { try store.resolve("tiny") }
+        }
+    }
+
+    static let safetensors = TestSupport.path("model.safetensors")
+
+    @Test func cleanFetchInstallsIdenticalFilesAndAManifest() async throws {
+        let f = try Fixture()
+        defer { f.finish() }
+        let log = EventLog()
+        let result = try await f.store.fetch("tiny", options: TestSupport.options(f.server)) { log.record($0) }
+
+        #expect(result.folder == f.final)
+        #expect(!result.alreadyInstalled)
+        try f.expectInstalledFilesIdentical()
+        #expect(!FileManager.default.fileExists(atPath: f.staging.path))
+        #expect(!FileManager.default.fileExists(atPath: f.store.modelsDirectory.appendingPathComponent("org--tiny.lock").path))
+
+        let manifest = try ModelManifest.load(from: f.final)
+        #expect(manifest == result.manifest)
+        #expect(manifest.repository == "org/tiny" && manifest.revision == "main" && manifest.name == "tiny")
+        #expect(manifest.absent == ["preprocessor_config.json"])  // optional, 404 on the server
+        #expect(manifest.files.map(\.name) == TestSupport.tinyFileNames)
+        for entry in manifest.files {
+            let data = try #require(f.files[entry.name])
+            #expect(entry.size == Int64(data.count))
+            #expect(entry.sha256 == (try TestSupport.externalSHA256(data)), "\(entry.name)")
+            #expect(entry.url == f.server.baseURL + TestSupport.path(entry.name))
+            #expect(entry.verified == "recorded")
+        }
+        // The folder the other commands get.
+        #expect(try f.store.resolve("tiny") == f.final)
+        #expect(try f.store.resolve("org/tiny") == f.final)
+        let listed = try #require(f.store.list().first)
+        #expect(listed.state == .installed && listed.sizeOnDisk == manifest.totalSize && listed.path == f.final.path)
+
+        // Progress: per file, bytes never go down, the last report of each file is complete.
+        let progress = log.progress
+        for name in TestSupport.tinyFileNames {
+            let mine = progress.filter { $0.file == name }
+            #expect(zip(mine, mine.dropFirst()).allSatisfy { $0.bytesDone <= $1.bytesDone }, "\(name)")
+            let last = try #require(mine.last)
+            #expect(last.finished && last.bytesDone == Int64(f.files[name]?.count ?? -1))
+        }
+        // No Range header on a fresh fetch, and no transparent compression asked for.
+        #expect(f.server.requests.allSatisfy { $0.headers["range"] == nil })
+        #expect(f.server.requests(for: Self.safetensors).first?.headers["accept-encoding"] == "identity")
+
+        // A second fetch finds it installed and sends nothing.
+        let before = f.server.requests.count
+        let again = try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        #expect(again.alreadyInstalled && f.server.requests.count == before)
+    }
+
+    @Test func interruptedFetchResumesWithARangeRequest() async throws {
+        let cut = 100_000
+        let f = try Fixture(faults: .init(closeAfterFirst: [Self.safetensors: cut]))
+        defer { f.finish() }
+
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        }
+        guard case .interrupted(let url, let received, let expected, _) = error else {
+            Issue.record("expected .interrupted, got \(String(describing: error))")
+            return
+        }
+        #expect(url == f.server.baseURL + Self.safetensors)
+        #expect(received == Int64(cut))
+        #expect(expected == Int64(f.files["model.safetensors"]?.count ?? -1))
+        #expect(error?.description.contains("run the same fetch again to resume") == true)
+        f.expectNothingInstalled()
+        // The bytes received so far wait in the staging folder.
+        let part = f.staging.appendingPathComponent("model.safetensors.part")
+        #expect(HTTPDownloader.fileSize(part) == Int64(cut))
+        #expect(f.store.list().first?.state == .partial)
+
+        let result = try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        let requests = f.server.requests(for: Self.safetensors)
+        #expect(requests.count == 2)
+        #expect(requests.first?.headers["range"] == nil)
+        #expect(requests.last?.headers["range"] == "bytes=\(cut)-")
+        // config.json was complete before the interruption: reused, not downloaded again.
+        #expect(f.server.requests(for: TestSupport.path("config.json")).count == 1)
+        try f.expectInstalledFilesIdentical()
+        let entry = try #require(result.manifest.files.first { $0.name == "model.safetensors" })
+        #expect(entry.sha256 == (try TestSupport.externalSHA256(f.files["model.safetensors"] ?? Data())))
+        #expect(!FileManager.default.fileExists(atPath: f.staging.path))
+    }
+
+    @Test func automaticRetryResumesWithinOneFetch() async throws {
+        let f = try Fixture(faults: .init(closeAfterFirst: [Self.safetensors: 300_000]))
+        defer { f.finish() }
+        let log = EventLog()
+        _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server, retries: 2)) { log.record($0) }
+        #expect(f.server.requests(for: Self.safetensors).last?.headers["range"] == "bytes=300000-")
+        #expect(log.all.contains { if case .retrying(file: "model.safetensors", attempt: 1, of: 2, _) = $0 { true } else { false } })
+        // The resumed request's progress says where it resumed.
+        #expect(log.progress.contains { $0.file == "model.safetensors" && $0.bytesResumed == 300_000 })
+        try f.expectInstalledFilesIdentical()
+    }
+
+    @Test func corruptedFileWithAKnownDigestInstallsNothing() async throws {
+        let files = try TestSupport.tinyModelFiles()
+        let digest = try TestSupport.externalSHA256(try #require(files["model.safetensors"]))
+        let f = try Fixture(faults: .init(corruptByteAt: [Self.safetensors: 4096]),
+                            registry: TestSupport.registry(sha256: ["model.safetensors": digest]))
+        defer { f.finish() }
+
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        }
+        guard case .checksumMismatch(let file, _, let expected, let actual, _) = error else {
+            Issue.record("expected .checksumMismatch, got \(String(describing: error))")
+            return
+        }
+        #expect(file == "model.safetensors" && expected == digest && actual != digest)
+        #expect(error?.description.contains("nothing was installed") == true)
+        f.expectNothingInstalled()
+        // The bad bytes are gone: neither the part file nor a completed copy remains.
+        let left = TestSupport.tree(f.staging)
+        #expect(!left.contains { $0.hasPrefix("model.safetensors") }, "\(left)")
+    }
+
+    @Test func hubLFSDigestIsCheckedWhenTheRegistryHasNone() async throws {
+        let files = try TestSupport.tinyModelFiles()
+        let digest = try TestSupport.externalSHA256(try #require(files["model.safetensors"]))
+        // Clean: verified against the server's X-Linked-Etag, through the redirect.
+        let ok = try Fixture(faults: .init(lfsRedirect: [Self.safetensors: digest]))
+        defer { ok.finish() }
+        let result = try await ok.store.fetch("tiny", options: TestSupport.options(ok.server))
+        #expect(result.manifest.files.first { $0.name == "model.safetensors" }?.verified == "server")
+        #expect(ok.server.requests(for: "/cdn" + Self.safetensors).count == 1)
+        try ok.expectInstalledFilesIdentical()
+
+        // Corrupted on the CDN: the hub's digest catches it.
+        let bad = try Fixture(faults: .init(corruptByteAt: ["/cdn" + Self.safetensors: 10], lfsRedirect: [Self.safetensors: digest]))
+        defer { bad.finish() }
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await bad.store.fetch("tiny", options: TestSupport.options(bad.server))
+        }
+        guard case .checksumMismatch(_, _, let expected, _, let source) = error else {
+            Issue.record("expected .checksumMismatch, got \(String(describing: error))")
+            return
+        }
+        #expect(expected == digest && source.contains("X-Linked-Etag"))
+        bad.expectNothingInstalled()
+    }
+
+    @Test func resumeFollowsTheRedirectWithItsRange() async throws {
+        let files = try TestSupport.tinyModelFiles()
+        let digest = try TestSupport.externalSHA256(try #require(files["model.safetensors"]))
+        let cdn = "/cdn" + Self.safetensors
+        let f = try Fixture(faults: .init(closeAfterFirst: [cdn: 50_000], lfsRedirect: [Self.safetensors: digest]))
+        defer { f.finish() }
+        _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server, retries: 1))
+        #expect(f.server.requests(for: Self.safetensors).last?.headers["range"] == "bytes=50000-")
+        #expect(f.server.requests(for: cdn).last?.headers["range"] == "bytes=50000-")
+        try f.expectInstalledFilesIdentical()
+    }
+
+    @Test func missingRequiredFileIsA404NamingTheURL() async throws {
+        let f = try Fixture(faults: .init(notFound: [TestSupport.path("vocab.json")]))
+        defer { f.finish() }
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("tiny", options: TestSupport.options(f.server, retries: 3))
+        }
+        let url = f.server.baseURL + TestSupport.path("vocab.json")
+        #expect(error == .notFound(url: url))
+        #expect(error?.description.contains(url) == true)
+        #expect(f.server.requests(for: TestSupport.path("vocab.json")).count == 1)  // a 404 is not retried
+        f.expectNothingInstalled()
+        // The files before it were downloaded and stay for a later fetch.
+        #expect(TestSupport.tree(f.staging).contains("model.safetensors"))
+    }
+
+    @Test func unknownRepositoryIsA404() async throws {
+        let f = try Fixture()
+        defer { f.finish() }
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("nobody/nothing", options: TestSupport.options(f.server))
+        }
+        #expect(error == .notFound(url: f.server.baseURL + "/nobody/nothing/resolve/main/config.json"))
+        // Nothing was downloaded, so nothing is left behind (no "partial" entry in the list).
+        #expect(TestSupport.tree(f.store.modelsDirectory).isEmpty)
+    }
+
+    @Test func serverThatIgnoresRangeRestartsFromZero() async throws {
+        let f = try Fixture(faults: .init(closeAfterFirst: [Self.safetensors: 200_000], ignoreRange: [Self.safetensors]))
+        defer { f.finish() }
+        _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server, retries: 1))
+        #expect(f.server.requests(for: Self.safetensors).last?.headers["range"] == "bytes=200000-")
+        try f.expectInstalledFilesIdentical()
+    }
+
+    /// A part file that is already whole (the process died before renaming it): the server
+    /// answers 416 with the total, and the file is verified and used.
+    @Test func rangeNotSatisfiableOnACompletePartFile() async throws {
+        let f = try Fixture()
+        defer { f.finish() }
+        try FileManager.default.createDirectory(at: f.staging, withIntermediateDirectories: true)
+        try Data("org/tiny@main".utf8).write(to: f.staging.appendingPathComponent(ModelStore.stagingInfoName))
+        let whole = try #require(f.files["model.safetensors"])
+        try whole.write(to: f.staging.appendingPathComponent("model.safetensors.part"))
+        _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        #expect(f.server.requests(for: Self.safetensors).map { $0.headers["range"] } == ["bytes=\(whole.count)-"])
+        try f.expectInstalledFilesIdentical()
+    }
+
+    /// A part file longer than the server's file: 416 without a match, so it restarts from zero.
+    @Test func rangeNotSatisfiableOnAnOverlongPartFileRestarts() async throws {
+        let f = try Fixture()
+        defer { f.finish() }
+        try FileManager.default.createDirectory(at: f.staging, withIntermediateDirectories: true)
+        try Data("org/tiny@main".utf8).write(to: f.staging.appendingPathComponent(ModelStore.stagingInfoName))
+        let whole = try #require(f.files["config.json"])
+        try (whole + Data(repeating: 0, count: 10)).write(to: f.staging.appendingPathComponent("config.json.part"))
+        _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        #expect(f.server.requests(for: TestSupport.path("config.json")).map { $0.headers["range"] } == ["bytes=\(whole.count + 10)-", nil])
+        try f.expectInstalledFilesIdentical()
+    }
+
+    @Test func stalledTransferTimesOutAndResumes() async throws {
+        var faults = LoopbackHTTPServer.Faults(stallAfterFirst: [Self.safetensors: 20_000])
+        faults.stallSeconds = 4
+        let f = try Fixture(faults: faults)
+        defer { f.finish() }
+        // Without the 1 s inactivity timeout the server would resume after its 4 s stall and the
+        // fetch would succeed, so an error here shows the timeout fired (no wall-clock assertion:
+        // timings belong in benchmarks, and a loaded CI machine would make one flaky).
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("tiny", options: TestSupport.options(f.server, timeout: 1))
+        }
+        guard case .timedOut = error else {
+            Issue.record("expected .timedOut, got \(String(describing: error))")
+            return
+        }
+        _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server, timeout: 10))
+        #expect(f.server.requests(for: Self.safetensors).last?.headers["range"] == "bytes=20000-")
+        try f.expectInstalledFilesIdentical()
+    }
+
+    /// Two fetches of one model at once: the second one is refused, not interleaved.
+    @Test func aSecondConcurrentFetchIsRefused() async throws {
+        let f = try Fixture()
+        defer { f.finish() }
+        let held = try FetchLock(f.store.modelsDirectory.appendingPathComponent("org--tiny.lock"))
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        }
+        #expect(error == .busy(path: f.store.modelsDirectory.appendingPathComponent("org--tiny").path))
+        #expect(throws: ModelStoreError.self) { try f.store.remove("tiny") }  // nothing there, and busy anyway
+        #expect(f.server.requests.isEmpty)
+        held.release()
+        _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        try f.expectInstalledFilesIdentical()
+    }
+
+    @Test func wrongSizeFromTheRegistryIsAnError() async throws {
+        let f = try Fixture(registry: TestSupport.registry(sizes: ["vocab.json": 5]))
+        defer { f.finish() }
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        }
+        guard case .sizeMismatch(let file, _, let expected, _) = error else {
+            Issue.record("expected .sizeMismatch, got \(String(describing: error))")
+            return
+        }
+        #expect(file == "vocab.json" && expected == 5)
+        f.expectNothingInstalled()
+    }
+
+    @Test func removeDeletesTheInstallAndAnyPartialFetch() async throws {
+        let f = try Fixture(faults: .init(closeAfterFirst: [Self.safetensors: 1000]))
+        defer { f.finish() }
+        _ = try? await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        #expect(FileManager.default.fileExists(atPath: f.staging.path))
+        #expect(try f.store.remove("tiny").map(\.path) == [f.staging.path])
+        #expect(!FileManager.default.fileExists(atPath: f.staging.path))
+
+        _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        #expect(try f.store.resolve("tiny") == f.final)
+        #expect(try f.store.remove("org/tiny").map(\.path) == [f.final.path])
+        #expect(TestSupport.tree(f.store.modelsDirectory).isEmpty)
+        let error = #expect(throws: ModelStoreError.self) { try f.store.resolve("tiny") }
+        #expect(error?.description.contains("keypoints model fetch tiny") == true)
+    }
+
+    @Test func forceReplacesAnInstallAndAnyRepositoryIDIsListed() async throws {
+        let f = try Fixture()
+        defer { f.finish() }
+        _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        var options = TestSupport.options(f.server)
+        options.force = true
+        let again = try await f.store.fetch("tiny", options: options)
+        #expect(!again.alreadyInstalled)
+        try f.expectInstalledFilesIdentical()
+        #expect(TestSupport.tree(f.store.modelsDirectory).filter { !$0.contains("/") } == ["org--tiny"])
+
+        // A repository that is not in the registry: fetched by id, listed, resolved by id.
+        let other = try LoopbackHTTPServer(files: TestSupport.served(f.files, repository: "someone/clip"))
+        defer { other.stop() }
+        let result = try await f.store.fetch("someone/clip", options: TestSupport.options(other))
+        #expect(result.folder.lastPathComponent == "someone--clip")
+        #expect(try f.store.resolve("someone/clip") == result.folder)
+        let entry = try #require(f.store.list().first { $0.repository == "someone/clip" })
+        #expect(!entry.known && entry.state == .installed && entry.name == "someone/clip")
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+@testable import ModelStore
+
+enum TestSupport {
+    /// A fresh folder under the system temporary directory, used as KEYPOINTS_HOME.
+    static func temporaryHome() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kp-modelstore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// The tiny random CLIP made for the CLIP tests (Tests/CLIPTests/Fixtures/make_reference.py):
+    /// a real Hugging Face model folder of ~840 kB.
+    static var tinyModelFolder: URL { repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/models/tiny-quickgelu") }
+
+    static let tinyFileNames = ["config.json", "model.safetensors", "vocab.json", "merges.txt"]
+
+    /// The tiny model's files by name.
+    static func tinyModelFiles() throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for name in tinyFileNames { out[name] = try Data(contentsOf: tinyModelFolder.appendingPathComponent(name)) }
+        return out
+    }
+
+    static let repository = "org/tiny"
+
+    static func path(_ file: String, repository: String = repository, revision: String = "main") -> String {
+        "/\(repository)/resolve/\(revision)/\(file)"
+    }
+
+    /// The hub layout for `files` under `repository`.
+    static func served(_ files: [String: Data], repository: String = repository) -> [String: Data] {
+        Dictionary(uniqueKeysWithValues: files.map { (path($0.key, repository: repository), $0.value) })
+    }
+
+    /// A registry with one model "tiny" = org/tiny; `sha256` and `sizes` fill in known values.
+    static func registry(sha256: [String: String] = [:], sizes: [String: Int64] = [:]) -> ModelRegistry {
+        let files = tinyFileNames.map { ModelFile($0, size: sizes[$0], sha256: sha256[$0]) }
+            + [ModelFile("preprocessor_config.json", optional: true)]
+        return ModelRegistry(models: [ModelSpec(name: "tiny", aliases: ["Tiny-1"], repository: repository, files: files,
+                                                summary: "tiny test CLIP")])
+    }
+
+    /// Fetch options for loopback tests: no retries unless asked, no delay, short timeout.
+    static func options(_ server: LoopbackHTTPServer, retries: Int = 0, timeout: TimeInterval = 10) -> FetchOptions {
+        FetchOptions(endpoint: server.baseURL, retries: retries, retryDelay: 0, timeout: timeout)
+    }
+
+    /// SHA-256 by coreutils `sha256sum`, an implementation independent of the one under test.
+    static func externalSHA256(_ data: Data) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kp-sha-\(UUID().uuidString)")
+        try data.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sha256sum", file.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let out = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let digest = String(decoding: out, as: UTF8.self).split(separator: " ").first else {
+            throw SupportError("sha256sum failed with status \(process.terminationStatus)")
+        }
+        return String(digest)
+    }
+
+    /// Every file and folder under `url`, relative, sorted.
+    static func tree(_ url: URL) -> [String] {
+        guard let e = FileManager.default.enumerator(atPath: url.path) else { return [] }
+        return (e.allObjects as? [String] ?? []).sorted()
+    }
+
+    struct SupportError: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+}
+
+/// Collects fetch events from the background queue.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [FetchEvent] = []
+
+    func record(_ e: FetchEvent) { lock.withLock { events.append(e) } }
+
+    var all: [FetchEvent] { lock.withLock { events } }
+
+    var progress: [FetchProgress] {
+        all.compactMap { if case .progress(let p) = $0 { return p } else { return nil } }
+    }
+}
