@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "ModelStore"),
         .target(name: "Imaging", dependencies: ["CImageCodecs"]),
         .target(name: "Localization", dependencies: ["CLIP", "Imaging"]),
-        .target(name: "Evaluation", dependencies: ["Localization"]),
+        .target(name: "Evaluation", dependencies: ["Localization", "ModelStore"]),
         .executableTarget(
             name: "KeypointsCLI",
             dependencies: [

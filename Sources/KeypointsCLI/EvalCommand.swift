@@ -183,7 +183,7 @@ struct EvalCommand: ParsableCommand {
         } catch {
             throw CLIError("\(gridPath): cannot read the grid preset (run from the repository root, or give --grid FILE)")
         }
-        return ["model": try modelURL().standardizedFileURL.path, "grid": gridPath, "grid_sha256": SHA256.hex(data)]
+        return ["model": try modelURL().standardizedFileURL.path, "grid": gridPath, "grid_sha256": SHA256Hasher.hash(data)]
     }
 
     /// Builds the predictor for `--method`.

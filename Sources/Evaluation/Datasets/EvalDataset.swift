@@ -1,4 +1,5 @@
 import Foundation
+import ModelStore
 import Localization
 
 /// The datasets `keypoints eval` reads, each in its original release layout.
@@ -155,7 +156,7 @@ public struct EvalDataset: Sendable {
             for k in item.keypoints { text += "\t\(k.id)|\(k.name)|\(k.prompt)|\(k.x)|\(k.y)" }
             text += "\n"
         }
-        return SHA256.hex(text)
+        return SHA256Hasher.hash(Data(text.utf8))
     }
 
     /// The dataset part of a results header.
