@@ -1,0 +1,70 @@
+import Glibc
+import Tensor
+
+extension BF16Backend {
+    /// GFLOP/s of one bf16 product shaped like the model's largest (rows x k) · (k x n), the
+    /// counterpart of `Benchmark.sgemmGFLOPs` (same default shape and timing rule: one warm-up,
+    /// then repeat until `minSeconds` have passed, at least twice).
+    ///
+    /// - Parameter includeConversion: true (default) times `apply` as the model calls it, fp32 x
+    ///   converted to bf16 on every call; false times the bf16 matmul alone (x already bf16), the
+    ///   figure oneDNN's own benchmarks quote.
+    /// - Returns: 2·m·n·k / seconds per product / 1e9.
+    public func gemmGFLOPs(m: Int = 3200, n: Int = 3072, k: Int = 768, minSeconds: Double = 2,
+                           includeConversion: Bool = true) throws(BF16Error) -> Double {
+        var seed: UInt32 = 7
+        func next() -> Float {
+            seed = seed &* 1_664_525 &+ 1_013_904_223
+            return Float(seed >> 8) / 8_388_608 - 1
+        }
+        let layer = Linear(weight: (0..<(n * k)).map { _ in next() }, bias: nil, outFeatures: n, inFeatures: k)
+        let x = (0..<(m * k)).map { _ in next() }
+        var y = [Float](repeating: 0, count: m * n)
+        defer { clearCache() }
+        if includeConversion {
+            let seconds = x.withUnsafeBufferPointer { px in
+                y.withUnsafeMutableBufferPointer { py in
+                    Self.measure(minSeconds: minSeconds) {
+                        apply(layer, x: px.baseAddress!, rows: m, y: py.baseAddress!, accumulate: false)
+                    }
+                }
+            }
+            return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
+        }
+        // The matmul alone: x pre-rounded to bf16 (the upper halves of the fp32 bit patterns).
+        let xb = x.map { UInt16(truncatingIfNeeded: BF16.rounded($0).bitPattern >> 16) }
+        let parts = threading == .workers ? max(1, min(threads, m / Self.minimumRowsPerWorker)) : 1
+        let seconds = try xb.withUnsafeBufferPointer { (px) throws(BF16Error) in
+            let (weights, small, large) = try resolve(layer, rowCounts: (m / parts, (m + parts - 1) / parts),
+                                                      accumulate: false)
+            return y.withUnsafeMutableBufferPointer { py in
+                Self.measure(minSeconds: minSeconds) {
+                    parallelRanges(m, workers: parts) { _, range in
+                        let plan = range.count == small.rows ? small : large
+                        execute(plan, x: UnsafeRawPointer(px.baseAddress! + range.lowerBound * k),
+                                y: py.baseAddress! + range.lowerBound * n, weights: weights, bias: nil,
+                                ompThreads: executionThreads, xIsBF16: true)
+                    }
+                }
+            }
+        }
+        return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
+    }
+
+    /// Seconds per call of `body` after one warm-up call, repeated for at least `minSeconds`.
+    static func measure(minSeconds: Double, _ body: () -> Void) -> Double {
+        func now() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        }
+        body()
+        var iterations = 0
+        let start = now()
+        repeat {
+            body()
+            iterations += 1
+        } while iterations < 2 || now() - start < minSeconds
+        return (now() - start) / Double(iterations)
+    }
+}

@@ -1,0 +1,541 @@
+import CDNNL
+import Glibc
+import Synchronization
+import Tensor
+
+/// bf16 matrix products through oneDNN (Debian's libdnnl 2.6): the second `LinearBackend`.
+///
+/// For y (R, N) = x (R, K) · Wᵀ + b:
+/// - W is converted to bf16 and reordered into the layout oneDNN's matmul prefers (on this
+///   machine `BA16a64b2a`: 64-column panels of K pairs, as `vdpbf16ps` consumes them) once per
+///   `Linear`, on its first use or in `prepare(_:)`;
+/// - x is converted to bf16 on every call (a oneDNN reorder, round to nearest even);
+/// - products accumulate in fp32, the bias is added in fp32 and y is written in fp32;
+///   `accumulate` is a sum post-op (y += x · Wᵀ + b) for the residual connections.
+/// LayerNorm, softmax, the activations and the attention products stay fp32 (they run outside
+/// the backend).
+///
+/// Weight cache: the model cannot hand its layers to the backend ahead of time, so prepared
+/// weights are keyed by the identity of the `Linear`'s weight array storage (its base address,
+/// with N and K). The cache keeps a reference to that array, so its storage cannot be freed and
+/// its address reused by another layer while the entry exists. Layers are immutable, so the
+/// address identifies the weights. `clearCache()` drops everything.
+///
+/// Threads: Debian's oneDNN uses OpenMP (libgomp), whose idle threads spin; next to OpenBLAS'
+/// and Dispatch's threads on a 2-core machine that costs more than it gains. With
+/// `Threading.workers` (the default) the rows are split into `threads` contiguous blocks, each
+/// executed single-threaded on a Dispatch worker; `.openMP` hands the whole product to oneDNN's
+/// own OpenMP threads. Measured on the 2-core AVX512-BF16 machine (ViT-B/32, batch 64, median
+/// of 3): workers 36.5 images/s, OpenMP 32.5; the raw 3200x3072x768 product is ~400 GFLOP/s
+/// either way.
+///
+/// Thread safety: `apply` may be called from several threads at once. Primitives are shared and
+/// immutable; every primitive is created with a user-managed scratchpad
+/// (`dnnl_scratchpad_mode_user`), and each execution brings its own stream, bf16 buffer and
+/// scratchpad from a locked pool. With oneDNN's default library-managed scratchpad, Debian's
+/// 2.6.3 crashes (SIGSEGV in the brgemm kernel) when two threads execute the same matmul whose
+/// row count is not a multiple of 16, e.g. ViT-L/14-336's 2308-row halves (reproduced in plain C).
+/// oneDNN sizes a primitive's work split by the OpenMP thread count of the thread that creates
+/// it, so primitives are created with the count they will be executed with.
+public final class BF16Backend: LinearBackend, @unchecked Sendable {
+    public enum Threading: String, Sendable, CaseIterable {
+        /// Rows split across Dispatch workers, oneDNN single-threaded in each.
+        case workers
+        /// One oneDNN call per product with `threads` OpenMP threads.
+        case openMP = "openmp"
+    }
+
+    /// Whether the CPU has bf16 dot-product instructions (AVX512-BF16 or AMX-BF16). Without them
+    /// oneDNN would emulate bf16 at a fraction of the fp32 speed, so callers should use fp32.
+    public static var isSupported: Bool { BLAS.cpuHasAVX512BF16 || BLAS.cpuHasAMXBF16 }
+
+    /// Which bf16 units the CPU has, e.g. "avx512_bf16 yes, amx_bf16 no".
+    public static var cpuFeatures: String {
+        "avx512_bf16 \(BLAS.cpuHasAVX512BF16 ? "yes" : "no"), amx_bf16 \(BLAS.cpuHasAMXBF16 ? "yes" : "no")"
+    }
+
+    /// Rows below which a product is not split across workers.
+    static let minimumRowsPerWorker = 32
+    /// The row count used to ask oneDNN for its weights layout (the layout does not depend on
+    /// it: `BA16a64b2a` for 1 to 3200 rows and every N, K of the CLIP models on AVX512-BF16).
+    static let layoutProbeRows = 256
+
+    public let threads: Int
+    public let threading: Threading
+    /// oneDNN's implementation for a ViT-B-sized product (768 x 768), e.g. "brg:avx512_core_bf16".
+    public let implementationName: String
+    /// oneDNN's version, e.g. "2.6.3".
+    public let oneDNNVersion: String
+    /// The instruction set oneDNN dispatches to, e.g. "avx512_core_bf16" or "avx512_core_amx".
+    public let isa: String
+
+    public var name: String { "bf16-onednn" }
+
+    private let engine: dnnl_engine_t
+    private let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - threads: threads per product (the CLI's `--threads`); default all online CPUs.
+    ///   - threading: how those threads are used (see the type's documentation).
+    /// - Throws: `BF16Error.unsupportedCPU` without AVX512-BF16 or AMX-BF16, `.dnnl` when oneDNN
+    ///   cannot create its CPU engine or has no bf16 matmul.
+    public init(threads: Int? = nil, threading: Threading = .workers) throws(BF16Error) {
+        guard Self.isSupported else { throw .unsupportedCPU(detail: Self.cpuFeatures) }
+        self.threads = max(1, threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        self.threading = threading
+        var engine: dnnl_engine_t? = nil
+        try DNNL.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create", "the CPU engine")
+        guard let engine else { throw .dnnl(call: "dnnl_engine_create", status: "null engine", problem: "the CPU engine") }
+        self.engine = engine
+        oneDNNVersion = DNNL.version
+        isa = DNNL.effectiveISA
+        do {
+            let probe = try Self.matmulDescriptor(engine: engine, rows: Self.layoutProbeRows, n: 768, k: 768,
+                                                  weights: nil, bias: true, accumulate: false)
+            implementationName = DNNL.implementation(probe)
+            dnnl_primitive_desc_destroy(probe)
+        } catch {
+            dnnl_engine_destroy(engine)
+            throw error
+        }
+    }
+
+    deinit {
+        // Primitives and memories first, then the engine they were made on.
+        state.withLock { $0 = State() }
+        dnnl_engine_destroy(engine)
+    }
+
+    // MARK: - LinearBackend
+
+    // x: (R, K) -> y: (R, N)
+    public func apply(_ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
+                      accumulate: Bool) {
+        guard rows > 0 else { return }
+        let parts = threading == .workers ? max(1, min(threads, rows / Self.minimumRowsPerWorker)) : 1
+        let resolved: (weights: PreparedWeights, small: Plan, large: Plan)
+        do {
+            resolved = try resolve(layer, rowCounts: (rows / parts, (rows + parts - 1) / parts), accumulate: accumulate)
+        } catch {
+            // Nothing was written yet: the exact path computes the same product.
+            state.withLock { s in
+                let notice = "\(error) (layer \(layer.outFeatures)x\(layer.inFeatures), \(rows) rows): computed in fp32"
+                if !s.notices.contains(notice) { s.notices.append(notice) }
+            }
+            SgemmBackend().apply(layer, x: x, rows: rows, y: y, accumulate: accumulate)
+            return
+        }
+        let ompThreads = executionThreads
+        withBias(layer) { bias in
+            if parts == 1 {
+                execute(resolved.large, x: x, y: y, weights: resolved.weights, bias: bias, ompThreads: ompThreads)
+                return
+            }
+            // parallelRanges splits `rows` into `parts` ranges of rows / parts or that plus one rows.
+            parallelRanges(rows, workers: parts) { _, range in
+                let plan = range.count == resolved.small.rows ? resolved.small : resolved.large
+                precondition(plan.rows == range.count, "BF16Backend: row split \(range.count) has no plan")
+                execute(plan, x: x + range.lowerBound * plan.k, y: y + range.lowerBound * plan.n,
+                        weights: resolved.weights, bias: bias, ompThreads: ompThreads)
+            }
+        }
+    }
+
+    // MARK: - Preparation and cache
+
+    /// Converts and reorders the weights of `layers` now instead of on first use (load time).
+    public func prepare(_ layers: [Linear]) throws(BF16Error) {
+        for layer in layers { _ = try preparedWeights(layer) }
+    }
+
+    /// Layers whose bf16 weights are cached.
+    public var cachedLayerCount: Int { state.withLock { $0.weights.count } }
+
+    /// Bytes of bf16 weights held (including oneDNN's padding to 64-column panels).
+    public var cachedWeightBytes: Int { state.withLock { $0.weights.values.reduce(0) { $0 + $1.bytes } } }
+
+    /// Every oneDNN implementation used so far, sorted (normally one: `implementationName`).
+    public var implementationsUsed: [String] { state.withLock { $0.plans.values.map(\.implementation) }.uniqueSorted() }
+
+    /// Products that oneDNN could not set up and that ran in fp32 instead (empty normally).
+    public var notices: [String] { state.withLock { $0.notices } }
+
+    /// Drops every cached weight and primitive.
+    public func clearCache() { state.withLock { $0 = State() } }
+
+    func resolve(_ layer: Linear, rowCounts: (Int, Int), accumulate: Bool)
+        throws(BF16Error) -> (weights: PreparedWeights, small: Plan, large: Plan) {
+        let weights = try preparedWeights(layer)
+        let bias = layer.bias != nil
+        let small = try plan(rows: rowCounts.0, weights: weights, bias: bias, accumulate: accumulate)
+        let large = rowCounts.1 == rowCounts.0 ? small
+            : try plan(rows: rowCounts.1, weights: weights, bias: bias, accumulate: accumulate)
+        return (weights, small, large)
+    }
+
+    private func preparedWeights(_ layer: Linear) throws(BF16Error) -> PreparedWeights {
+        let address = layer.weight.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let key = WeightKey(address: address, n: layer.outFeatures, k: layer.inFeatures)
+        return try state.withLock { (s) throws(BF16Error) -> PreparedWeights in
+            if let found = s.weights[key] { return found }
+            let context = try s.takeContext(engine: engine)
+            defer { s.contexts.append(context) }
+            OpenMP.setThreads(threads)
+            let prepared = try PreparedWeights(layer, engine: engine, stream: context.stream)
+            s.weights[key] = prepared
+            return prepared
+        }
+    }
+
+    private func plan(rows: Int, weights: PreparedWeights, bias: Bool, accumulate: Bool) throws(BF16Error) -> Plan {
+        let key = PlanKey(rows: rows, n: weights.n, k: weights.k, bias: bias, accumulate: accumulate)
+        return try state.withLock { (s) throws(BF16Error) -> Plan in
+            if let found = s.plans[key] { return found }
+            OpenMP.setThreads(executionThreads)
+            let plan = try Plan(engine: engine, rows: rows, weights: weights, bias: bias, accumulate: accumulate)
+            s.plans[key] = plan
+            return plan
+        }
+    }
+
+    /// OpenMP threads per oneDNN call: one per worker, or all of them in `.openMP` mode.
+    var executionThreads: Int { threading == .workers ? 1 : threads }
+
+    private func withBias(_ layer: Linear, _ body: (UnsafeRawPointer?) -> Void) {
+        if let bias = layer.bias {
+            bias.withUnsafeBufferPointer { body(UnsafeRawPointer($0.baseAddress)) }
+        } else {
+            body(nil)
+        }
+    }
+
+    // MARK: - Execution
+
+    /// One matmul on the calling thread: x (rows, K) f32 -> bf16 scratch -> y (rows, N) f32.
+    /// With `xIsBF16` x already holds bf16 values (the raw GEMM benchmark).
+    func execute(_ plan: Plan, x: UnsafeRawPointer, y: UnsafeMutablePointer<Float>, weights: PreparedWeights,
+                 bias: UnsafeRawPointer?, ompThreads: Int, xIsBF16: Bool = false) {
+        let context: ExecutionContext
+        do {
+            context = try state.withLock { (s) throws(BF16Error) -> ExecutionContext in
+                try s.takeContext(engine: engine)
+            }
+        } catch {
+            fatalError("\(error)")
+        }
+        defer { state.withLock { $0.contexts.append(context) } }
+        OpenMP.setThreads(ompThreads)
+        do {
+            let source: UnsafeRawPointer
+            if xIsBF16 {
+                source = x
+            } else {
+                let scratch = context.buffer(.activations, bytes: plan.rows * plan.k * 2)
+                var arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+                    (Args.from, plan.sourceF32, UnsafeMutableRawPointer(mutating: x)),
+                    (Args.to, plan.source, scratch),
+                ]
+                if let pad = plan.reorderScratchpad {
+                    arguments.append((Args.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
+                }
+                try context.run(plan.toBF16, arguments, plan: plan)
+                source = UnsafeRawPointer(scratch)
+            }
+            var arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+                (Args.src, plan.source, UnsafeMutableRawPointer(mutating: source)),
+                (Args.weights, weights.layout, weights.data),
+                (Args.dst, plan.destination, UnsafeMutableRawPointer(y)),
+            ]
+            if let bias { arguments.append((Args.bias, plan.bias, UnsafeMutableRawPointer(mutating: bias))) }
+            if let pad = plan.matmulScratchpad {
+                arguments.append((Args.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
+            }
+            try context.run(plan.matmul, arguments, plan: plan)
+        } catch {
+            // The primitive was created for exactly these descriptors: failing now is a oneDNN
+            // fault (or out of memory), and y may be half written, so there is no safe fallback.
+            fatalError("\(error)")
+        }
+    }
+
+    // MARK: - Primitive descriptors
+
+    /// A matmul primitive descriptor: x (rows, K) bf16 · W (K, N) bf16 (+ bias (1, N) f32) -> (rows, N) f32,
+    /// with a sum post-op when `accumulate`. `weights` nil lets oneDNN choose the weights layout.
+    static func matmulDescriptor(engine: dnnl_engine_t, rows: Int, n: Int, k: Int, weights: dnnl_memory_desc_t?,
+                                 bias: Bool, accumulate: Bool) throws(BF16Error) -> dnnl_primitive_desc_t {
+        let problem = "matmul (\(rows), \(k)) x (\(k), \(n)) bf16 -> f32\(bias ? " + bias" : "")\(accumulate ? " + sum" : "")"
+        var src = try DNNL.matrix(rows, k, dnnl_bf16, dnnl_ab)
+        var wei: dnnl_memory_desc_t
+        if let weights { wei = weights } else { wei = try DNNL.matrix(k, n, dnnl_bf16, dnnl_format_tag_any) }
+        var bia = try DNNL.matrix(1, n, dnnl_f32, dnnl_ab)
+        var dst = try DNNL.matrix(rows, n, dnnl_f32, dnnl_ab)
+        var desc = dnnl_matmul_desc_t()
+        if bias {
+            try DNNL.check(dnnl_matmul_desc_init(&desc, &src, &wei, &bia, &dst), "dnnl_matmul_desc_init", problem)
+        } else {
+            try DNNL.check(dnnl_matmul_desc_init(&desc, &src, &wei, nil, &dst), "dnnl_matmul_desc_init", problem)
+        }
+        var attr: dnnl_primitive_attr_t? = nil
+        try DNNL.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", problem)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        try DNNL.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                       "dnnl_primitive_attr_set_scratchpad_mode", problem)
+        if accumulate {
+            var ops: dnnl_post_ops_t? = nil
+            try DNNL.check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create", problem)
+            defer { dnnl_post_ops_destroy(ops) }
+            try DNNL.check(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum", problem)
+            try DNNL.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", problem)
+        }
+        var pd: dnnl_primitive_desc_t? = nil
+        try DNNL.check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil), "dnnl_primitive_desc_create", problem)
+        guard let pd else { throw .dnnl(call: "dnnl_primitive_desc_create", status: "null descriptor", problem: problem) }
+        return pd
+    }
+}
+
+// MARK: - Cache entries
+
+/// DNNL_ARG_* (dnnl_types.h); the C macros alias one another, so they are spelled out here.
+enum Args {
+    static let src: Int32 = 1        // DNNL_ARG_SRC = DNNL_ARG_SRC_0
+    static let from: Int32 = 1       // DNNL_ARG_FROM = DNNL_ARG_SRC_0
+    static let dst: Int32 = 17       // DNNL_ARG_DST = DNNL_ARG_DST_0
+    static let to: Int32 = 17        // DNNL_ARG_TO = DNNL_ARG_DST_0
+    static let weights: Int32 = 33   // DNNL_ARG_WEIGHTS = DNNL_ARG_WEIGHTS_0
+    static let bias: Int32 = 41      // DNNL_ARG_BIAS
+    static let scratchpad: Int32 = 80 // DNNL_ARG_SCRATCHPAD
+}
+
+/// The scratchpad a primitive needs from its caller (user scratchpad mode), if any.
+struct Scratchpad {
+    let descriptor: dnnl_memory_desc_t
+    let bytes: Int
+
+    /// nil when the primitive needs none.
+    init?(_ pd: dnnl_primitive_desc_t) {
+        guard let md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) else { return nil }
+        var descriptor = md.pointee
+        let bytes = dnnl_memory_desc_get_size(&descriptor)
+        guard bytes > 0 else { return nil }
+        self.descriptor = descriptor
+        self.bytes = bytes
+    }
+}
+
+struct WeightKey: Hashable {
+    let address: UInt
+    let n: Int
+    let k: Int
+}
+
+struct PlanKey: Hashable {
+    let rows: Int
+    let n: Int
+    let k: Int
+    let bias: Bool
+    let accumulate: Bool
+}
+
+struct State: ~Copyable {
+    var weights: [WeightKey: PreparedWeights] = [:]
+    var plans: [PlanKey: Plan] = [:]
+    /// Idle streams with their bf16 scratch, one per concurrent `execute`.
+    var contexts: [ExecutionContext] = []
+    var notices: [String] = []
+
+    /// An idle context, or a new one when all are in use.
+    mutating func takeContext(engine: dnnl_engine_t) throws(BF16Error) -> ExecutionContext {
+        if let idle = contexts.popLast() { return idle }
+        return try ExecutionContext(engine: engine)
+    }
+}
+
+/// One layer's weights in bf16, in the matmul's preferred layout; owns the oneDNN buffer.
+final class PreparedWeights: @unchecked Sendable {
+    /// The fp32 weights, held so their storage (the cache key) stays allocated.
+    let source: [Float]
+    let n: Int
+    let k: Int
+    let layout: dnnl_memory_desc_t
+    let bytes: Int
+    let data: UnsafeMutableRawPointer
+    private let memory: dnnl_memory_t
+
+    // W (N, K) f32 row-major, i.e. (K, N) column-major -> (K, N) bf16 in oneDNN's layout
+    init(_ layer: Linear, engine: dnnl_engine_t, stream: dnnl_stream_t) throws(BF16Error) {
+        n = layer.outFeatures
+        k = layer.inFeatures
+        source = layer.weight
+        let problem = "weights (\(n), \(k)) f32 -> bf16"
+        let pd = try BF16Backend.matmulDescriptor(engine: engine, rows: BF16Backend.layoutProbeRows, n: n, k: k,
+                                                  weights: nil, bias: false, accumulate: false)
+        defer { dnnl_primitive_desc_destroy(pd) }
+        guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
+            throw .dnnl(call: "dnnl_primitive_desc_query_md", status: "no weights descriptor", problem: problem)
+        }
+        var layout = chosen.pointee
+        self.layout = layout
+        bytes = dnnl_memory_desc_get_size(&layout)
+        var memory: dnnl_memory_t? = nil
+        try DNNL.check(dnnl_memory_create(&memory, &layout, engine, DNNL.allocate), "dnnl_memory_create", problem)
+        guard let memory else { throw .dnnl(call: "dnnl_memory_create", status: "null memory", problem: problem) }
+        self.memory = memory
+        var handle: UnsafeMutableRawPointer? = nil
+        try DNNL.check(dnnl_memory_get_data_handle(memory, &handle), "dnnl_memory_get_data_handle", problem)
+        guard let handle else { throw .dnnl(call: "dnnl_memory_get_data_handle", status: "null handle", problem: problem) }
+        data = handle
+
+        // This reorder runs once, under the backend's lock, so oneDNN's default (library-managed)
+        // scratchpad is safe for it.
+        var fp32 = try DNNL.matrix(k, n, dnnl_f32, dnnl_ba)
+        var reorderPD: dnnl_primitive_desc_t? = nil
+        try DNNL.check(dnnl_reorder_primitive_desc_create(&reorderPD, &fp32, engine, &layout, engine, nil),
+                       "dnnl_reorder_primitive_desc_create", problem)
+        defer { dnnl_primitive_desc_destroy(reorderPD) }
+        var reorder: dnnl_primitive_t? = nil
+        try DNNL.check(dnnl_primitive_create(&reorder, reorderPD), "dnnl_primitive_create", problem)
+        defer { dnnl_primitive_destroy(reorder) }
+        var input: dnnl_memory_t? = nil
+        try layer.weight.withUnsafeBufferPointer { (w) throws(BF16Error) in
+            try DNNL.check(dnnl_memory_create(&input, &fp32, engine, UnsafeMutableRawPointer(mutating: w.baseAddress)),
+                           "dnnl_memory_create", problem)
+            defer { dnnl_memory_destroy(input) }
+            var args = [dnnl_exec_arg_t(arg: Args.from, memory: input), dnnl_exec_arg_t(arg: Args.to, memory: memory)]
+            try DNNL.check(dnnl_primitive_execute(reorder, stream, 2, &args), "dnnl_primitive_execute", problem)
+            try DNNL.check(dnnl_stream_wait(stream), "dnnl_stream_wait", problem)
+        }
+    }
+
+    deinit { dnnl_memory_destroy(memory) }
+}
+
+/// The primitives for one product shape: x f32 -> bf16 reorder, then the matmul.
+final class Plan: @unchecked Sendable {
+    let rows: Int
+    let n: Int
+    let k: Int
+    let sourceF32: dnnl_memory_desc_t
+    let source: dnnl_memory_desc_t
+    let bias: dnnl_memory_desc_t
+    let destination: dnnl_memory_desc_t
+    let toBF16: dnnl_primitive_t
+    let matmul: dnnl_primitive_t
+    let reorderScratchpad: Scratchpad?
+    let matmulScratchpad: Scratchpad?
+    let implementation: String
+    let problem: String
+
+    init(engine: dnnl_engine_t, rows: Int, weights: PreparedWeights, bias: Bool, accumulate: Bool) throws(BF16Error) {
+        self.rows = rows
+        n = weights.n
+        k = weights.k
+        problem = "matmul (\(rows), \(k)) x (\(k), \(n))"
+        let pd = try BF16Backend.matmulDescriptor(engine: engine, rows: rows, n: n, k: k, weights: weights.layout,
+                                                  bias: bias, accumulate: accumulate)
+        defer { dnnl_primitive_desc_destroy(pd) }
+        implementation = DNNL.implementation(pd)
+        matmulScratchpad = Scratchpad(pd)
+        var matmul: dnnl_primitive_t? = nil
+        try DNNL.check(dnnl_primitive_create(&matmul, pd), "dnnl_primitive_create", problem)
+        guard let matmul else { throw .dnnl(call: "dnnl_primitive_create", status: "null primitive", problem: problem) }
+        self.matmul = matmul
+
+        var f32 = try DNNL.matrix(rows, k, dnnl_f32, dnnl_ab)
+        var bf16 = try DNNL.matrix(rows, k, dnnl_bf16, dnnl_ab)
+        sourceF32 = f32
+        source = bf16
+        self.bias = try DNNL.matrix(1, n, dnnl_f32, dnnl_ab)
+        destination = try DNNL.matrix(rows, n, dnnl_f32, dnnl_ab)
+        var reorder: dnnl_primitive_t? = nil
+        var pad: Scratchpad? = nil
+        do {
+            let what = "x (\(rows), \(k)) f32 -> bf16"
+            var attr: dnnl_primitive_attr_t? = nil
+            try DNNL.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", what)
+            defer { dnnl_primitive_attr_destroy(attr) }
+            try DNNL.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                           "dnnl_primitive_attr_set_scratchpad_mode", what)
+            var reorderPD: dnnl_primitive_desc_t? = nil
+            try DNNL.check(dnnl_reorder_primitive_desc_create(&reorderPD, &f32, engine, &bf16, engine, attr),
+                           "dnnl_reorder_primitive_desc_create", what)
+            defer { dnnl_primitive_desc_destroy(reorderPD) }
+            if let reorderPD { pad = Scratchpad(reorderPD) }
+            try DNNL.check(dnnl_primitive_create(&reorder, reorderPD), "dnnl_primitive_create", what)
+        } catch {
+            dnnl_primitive_destroy(matmul)
+            throw error
+        }
+        guard let reorder else {
+            dnnl_primitive_destroy(matmul)
+            throw .dnnl(call: "dnnl_primitive_create", status: "null primitive", problem: problem)
+        }
+        toBF16 = reorder
+        reorderScratchpad = pad
+    }
+
+    deinit {
+        dnnl_primitive_destroy(matmul)
+        dnnl_primitive_destroy(toBF16)
+    }
+}
+
+/// A stream with the buffers of one execution (bf16 x and oneDNN's scratchpad), used by one
+/// `execute` at a time.
+final class ExecutionContext: @unchecked Sendable {
+    enum Slot: Int, CaseIterable { case activations, scratchpad }
+
+    let engine: dnnl_engine_t
+    let stream: dnnl_stream_t
+    private var buffers: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: Slot.allCases.count)
+    private var capacities = [Int](repeating: 0, count: Slot.allCases.count)
+
+    init(engine: dnnl_engine_t) throws(BF16Error) {
+        self.engine = engine
+        var stream: dnnl_stream_t? = nil
+        try DNNL.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create",
+                       "a CPU stream")
+        guard let stream else { throw .dnnl(call: "dnnl_stream_create", status: "null stream", problem: "a CPU stream") }
+        self.stream = stream
+    }
+
+    deinit {
+        for b in buffers { b?.deallocate() }
+        dnnl_stream_destroy(stream)
+    }
+
+    /// The buffer in `slot`, at least `bytes` bytes, 64-byte aligned; grows only (contents not
+    /// preserved on growth).
+    func buffer(_ slot: Slot, bytes: Int) -> UnsafeMutableRawPointer {
+        let i = slot.rawValue
+        if let b = buffers[i], capacities[i] >= bytes { return b }
+        buffers[i]?.deallocate()
+        let size = max(bytes, 64)
+        let fresh = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        buffers[i] = fresh
+        capacities[i] = size
+        return fresh
+    }
+
+    /// Executes `primitive` on this stream with memories wrapping the given buffers, and waits.
+    func run(_ primitive: dnnl_primitive_t, _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)],
+             plan: Plan) throws(BF16Error) {
+        var args: [dnnl_exec_arg_t] = []
+        args.reserveCapacity(arguments.count)
+        defer { for a in args { dnnl_memory_destroy(a.memory) } }
+        for (index, descriptor, pointer) in arguments {
+            var md = descriptor
+            var memory: dnnl_memory_t? = nil
+            try DNNL.check(dnnl_memory_create(&memory, &md, engine, pointer), "dnnl_memory_create", plan.problem)
+            args.append(dnnl_exec_arg_t(arg: index, memory: memory))
+        }
+        try DNNL.check(dnnl_primitive_execute(primitive, stream, Int32(args.count), &args), "dnnl_primitive_execute",
+                       plan.problem)
+        try DNNL.check(dnnl_stream_wait(stream), "dnnl_stream_wait", plan.problem)
+    }
+}
+
+extension Array where Element == String {
+    fileprivate func uniqueSorted() -> [String] { Array(Set(self)).sorted() }
+}

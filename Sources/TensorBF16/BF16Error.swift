@@ -1,0 +1,16 @@
+/// Errors of the bf16 backend.
+public enum BF16Error: Error, CustomStringConvertible, Equatable {
+    /// The CPU lacks the instructions the backend needs (`detail` says which were found).
+    case unsupportedCPU(detail: String)
+    /// A oneDNN call failed: the C function, its status and the problem it was given.
+    case dnnl(call: String, status: String, problem: String)
+
+    public var description: String {
+        switch self {
+        case .unsupportedCPU(let detail):
+            return "bf16: this CPU has neither AVX512-BF16 nor AMX-BF16 (\(detail)); use --precision fp32"
+        case .dnnl(let call, let status, let problem):
+            return "bf16: oneDNN \(call) failed with \(status) for \(problem)"
+        }
+    }
+}

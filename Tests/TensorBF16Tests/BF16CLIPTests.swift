@@ -1,0 +1,102 @@
+import CLIP
+import Foundation
+import Tensor
+import Testing
+@testable import TensorBF16
+
+/// The issue's fidelity bar for bf16 (issue 6): cosine >= 0.999 per embedding against the fp32
+/// PyTorch references. (The fp32 path is held to 0.99999 in CLIPTests.)
+let bf16EmbeddingCosineTolerance = 0.999
+
+/// CLIPTests' committed fixtures (made by Tests/CLIPTests/Fixtures/make_reference.py; see its
+/// README.md). This target has no resources of its own, so they are found from this file's path.
+enum CLIPFixtures {
+    static var root: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("CLIPTests/Fixtures")
+    }
+    static func model(_ name: String) -> URL { root.appendingPathComponent("models/\(name)") }
+    static func reference(_ name: String) throws -> SafeTensorsFile {
+        try SafeTensorsFile(url: root.appendingPathComponent("references/\(name).safetensors"))
+    }
+}
+
+/// Cosine of row `row` of two (N, E) matrices.
+func rowCosine(_ a: [Float], _ b: [Float], width e: Int, row: Int) -> Double {
+    var dot = 0.0, na = 0.0, nb = 0.0
+    for j in 0..<e {
+        let x = Double(a[row * e + j]), y = Double(b[row * e + j])
+        dot += x * y; na += x * x; nb += y * y
+    }
+    return dot / (na.squareRoot() * nb.squareRoot())
+}
+
+/// OpenAI's normalisation of 8-bit pixels (N, 3, S, S) in float32, op for op as torchvision does
+/// it: ToTensor (x / 255) then Normalize ((x - mean) / std). Copied from CLIPTests' FixtureSupport.
+func normalizePixels(_ u8: [Float], size s: Int) -> [Float] {
+    let mean: [Float] = [0.48145466, 0.4578275, 0.40821073]
+    let std: [Float] = [0.26862954, 0.26130258, 0.27577711]
+    return u8.enumerated().map { i, v in
+        let c = (i / (s * s)) % 3
+        return (v / 255 - mean[c]) / std[c]
+    }
+}
+
+@Suite(.enabled(if: BF16Backend.isSupported, "CPU has neither AVX512-BF16 nor AMX-BF16: bf16 CLIP fidelity not tested"))
+struct BF16CLIPTests {
+    /// Encodes the reference file's images and texts with `model` and checks every embedding.
+    /// Returns the smallest cosine (for the log).
+    func checkEmbeddings(_ model: CLIPModel, reference ref: SafeTensorsFile, pixels: [Float], label: String,
+                         backend: BF16Backend) throws -> Double {
+        let e = model.embeddingDim
+        let ws = Workspace(workers: 2)
+        let images = try model.encodeImages(pixels: pixels, workspace: ws)
+        let expectedImages = try ref.floats("image_embeds")
+        var lowest = 1.0
+        for row in 0..<(expectedImages.count / e) {
+            let cosine = rowCosine(images, expectedImages, width: e, row: row)
+            lowest = min(lowest, cosine)
+            #expect(cosine >= bf16EmbeddingCosineTolerance, "\(label) image \(row): cosine \(cosine)")
+        }
+        let ids = try ref.integers("input_ids")
+        let tokens = stride(from: 0, to: ids.count, by: 77).map { ids[$0..<($0 + 77)].map { Int32($0) } }
+        let texts = try model.encodeTexts(tokens: tokens, workspace: ws)
+        let expectedTexts = try ref.floats("text_embeds")
+        for row in 0..<tokens.count {
+            let cosine = rowCosine(texts, expectedTexts, width: e, row: row)
+            lowest = min(lowest, cosine)
+            #expect(cosine >= bf16EmbeddingCosineTolerance, "\(label) text \(row): cosine \(cosine)")
+        }
+        #expect(backend.notices.isEmpty, "\(backend.notices)")
+        return lowest
+    }
+
+    @Test func tinyQuickGELUMatchesTransformers() throws {
+        let backend = try BF16Backend(threads: 2)
+        let model = try CLIPModel(directory: CLIPFixtures.model("tiny-quickgelu"), backend: backend)
+        let ref = try CLIPFixtures.reference("tiny-quickgelu")
+        let lowest = try checkEmbeddings(model, reference: ref, pixels: try ref.floats("pixel_values"),
+                                         label: "tiny-quickgelu", backend: backend)
+        // Every Linear went through the cache: per tower 4 per layer (2 layers) plus the projection,
+        // plus the patch embedding.
+        #expect(backend.cachedLayerCount == 2 * (4 * 2 + 1) + 1)
+        let exact = try CLIPModel(directory: CLIPFixtures.model("tiny-quickgelu"))
+        let pixels = try ref.floats("pixel_values")
+        let a = try model.encodeImages(pixels: pixels, workspace: Workspace(workers: 1))
+        let b = try exact.encodeImages(pixels: pixels, workspace: Workspace(workers: 1))
+        // bf16 rounding moves the embeddings by ~1e-3: identical ones would mean it never ran.
+        #expect(a != b, "bf16 embeddings are bit-identical to fp32: the bf16 backend did not run")
+        print("tiny-quickgelu bf16: lowest cosine \(lowest)")
+    }
+
+    @Test func syntheticViTB32MatchesTransformers() throws {
+        let config = try #require(CLIPConfiguration.openAI("ViT-B/32"))
+        let backend = try BF16Backend(threads: 2)
+        let model = try CLIPModel(synthetic: config, seed: SyntheticWeights.referenceSeed, backend: backend)
+        let ref = try CLIPFixtures.reference("vitb32-synthetic")
+        let pixels = normalizePixels(try ref.floats("pixel_values_u8"), size: 224)
+        let lowest = try checkEmbeddings(model, reference: ref, pixels: pixels, label: "ViT-B/32 synthetic",
+                                         backend: backend)
+        print("ViT-B/32 synthetic bf16: lowest cosine \(lowest), implementation \(backend.implementationsUsed)")
+    }
+}

@@ -1,0 +1,279 @@
+import Foundation
+import Tensor
+import Testing
+@testable import TensorBF16
+
+// MARK: - Tolerances
+
+/// bf16 keeps 8 significant bits: rounding x and w each moves a product by at most 2^-9 of its
+/// size, so one product by at most 2^-8 + 2^-18 (worst case, every rounding in the same direction).
+let bf16ProductBound = 0x1p-8 + 0x1p-18
+/// fp32 accumulation of K terms: at most K·2^-24 of the sum of their magnitudes (Higham's
+/// (K-1)·u bound, rounded up; oneDNN's summation order is its own).
+func accumulationBound(k: Int) -> Double { Double(k + 2) * 0x1p-24 }
+/// On random data the rounding errors of the K products have random signs, so the error grows like
+/// sqrt(K) as the output does and their ratio does not depend on K: measured RMS error / RMS of
+/// x · Wᵀ was 2.2e-3 (2^-8.8) on the cases with >= 6000 outputs and 1.8e-3 to 2.9e-3 on the noisier
+/// one-row cases, for K = 37 to 768. 2^-7 leaves a 2.7x margin; a wrong layout or a dropped bias
+/// gives errors of order 1, and a wrong rounding mode fails the bf16-reference check instead.
+let bf16RelativeRMSTolerance = 0x1p-7
+
+// MARK: - Helpers
+
+/// Deterministic values in [-1, 1) (an LCG; the seed names the case).
+func randomValues(_ count: Int, seed: UInt32) -> [Float] {
+    var s = seed &* 2_654_435_761 &+ 12_345
+    return (0..<count).map { _ in
+        s = s &* 1_664_525 &+ 1_013_904_223
+        return Float(s >> 8) / 8_388_608 - 1
+    }
+}
+
+func randomLinear(n: Int, k: Int, bias: Bool, seed: UInt32) -> Linear {
+    // Weights scaled like the model's (std ~ K^-1/2) so outputs are of order 1.
+    let scale = Float(3.0 / Double(k)).squareRoot()
+    return Linear(weight: randomValues(n * k, seed: seed).map { $0 * scale },
+                  bias: bias ? randomValues(n, seed: seed &+ 1) : nil, outFeatures: n, inFeatures: k)
+}
+
+func runBackend(_ backend: BF16Backend, _ layer: Linear, x: [Float], rows: Int, y: [Float], accumulate: Bool) -> [Float] {
+    var out = y
+    x.withUnsafeBufferPointer { px in
+        out.withUnsafeMutableBufferPointer { py in
+            backend.apply(layer, x: px.baseAddress!, rows: rows, y: py.baseAddress!, accumulate: accumulate)
+        }
+    }
+    return out
+}
+
+/// Σ_k |x_k w_k| + |b| + |y_prior| per output: the scale that bounds every rounding error.
+func magnitudes(_ layer: Linear, x: [Float], rows: Int, prior: [Float]?, rounded: Bool) -> [Double] {
+    let n = layer.outFeatures, k = layer.inFeatures
+    let xs = rounded ? x.map { BF16.rounded($0) } : x
+    let ws = rounded ? layer.weight.map { BF16.rounded($0) } : layer.weight
+    var out = [Double](repeating: 0, count: rows * n)
+    for i in 0..<rows {
+        for j in 0..<n {
+            var s = 0.0
+            for p in 0..<k { s += abs(Double(xs[i * k + p]) * Double(ws[j * k + p])) }
+            if let b = layer.bias { s += abs(Double(b[j])) }
+            if let prior { s += abs(Double(prior[i * n + j])) }
+            out[i * n + j] = s
+        }
+    }
+    return out
+}
+
+/// The exact product in double: y (R, N) (+)= x · Wᵀ + b from the fp32 values.
+func fp32Reference(_ layer: Linear, x: [Float], rows: Int, y: [Float], accumulate: Bool) -> [Float] {
+    let n = layer.outFeatures, k = layer.inFeatures
+    var out = y
+    for i in 0..<rows {
+        for j in 0..<n {
+            var acc = 0.0
+            for p in 0..<k { acc += Double(x[i * k + p]) * Double(layer.weight[j * k + p]) }
+            if let b = layer.bias { acc += Double(b[j]) }
+            if accumulate { acc += Double(y[i * n + j]) }
+            out[i * n + j] = Float(acc)
+        }
+    }
+    return out
+}
+
+struct LinearCase: Sendable, CustomTestStringConvertible {
+    let rows: Int
+    let n: Int
+    let k: Int
+    let bias: Bool
+    let accumulate: Bool
+    let threading: BF16Backend.Threading
+    var testDescription: String {
+        "rows \(rows), N \(n), K \(k)\(bias ? ", bias" : "")\(accumulate ? ", accumulate" : ""), \(threading.rawValue)"
+    }
+}
+
+// MARK: - Tests
+
+@Suite struct BF16RoundingTests {
+    /// Values from the IEEE 754 definition of round-to-nearest-even at 8 significant bits.
+    @Test func roundsToNearestEven() {
+        #expect(BF16.rounded(1) == 1)
+        #expect(BF16.rounded(1 + 0x1p-8) == 1)                       // halfway, 1 is even
+        #expect(BF16.rounded(1 + 0x1p-8 + 0x1p-20) == 1 + 0x1p-7)    // just above halfway
+        #expect(BF16.rounded(1 + 3 * 0x1p-8) == 1 + 0x1p-6)          // halfway, 1 + 2^-6 is even
+        #expect(BF16.rounded(-(1 + 3 * 0x1p-8)) == -(1 + 0x1p-6))
+        #expect(BF16.rounded(0x1.FFp0) == 2)                         // carries into the exponent
+        #expect(BF16.rounded(Float.greatestFiniteMagnitude) == .infinity)
+        #expect(BF16.rounded(.nan).isNaN)
+        #expect(BF16.rounded(0x1p-130) == 0x1p-130)                  // a bf16 subnormal (k · 2^-133)
+        #expect(BF16.rounded(0x1p-140) == 0)                         // below half of 2^-133
+    }
+}
+
+@Suite(.enabled(if: BF16Backend.isSupported, "CPU has neither AVX512-BF16 nor AMX-BF16: bf16 backend not tested"))
+struct BF16LinearTests {
+    static let cases: [LinearCase] = {
+        var cases: [LinearCase] = []
+        // Rows not multiples of any tile (1, 7, 65, 197), K around oneDNN's 16/32 blocks, and N with
+        // a tail after the 64-column panels (50 < 64, 130 = 2·64 + 2).
+        for rows in [1, 7, 65, 197] {
+            for k in [48, 64, 768] {
+                for n in [50, 130] {
+                    cases.append(LinearCase(rows: rows, n: n, k: k, bias: cases.count % 2 == 0,
+                                            accumulate: false, threading: .workers))
+                }
+            }
+        }
+        // Bias and accumulate in every combination, with both threading modes; K = 37 is odd
+        // (bf16 pairs need padding) and 300 is tiny-gelu-fp16's patch size 3·10·10.
+        for (bias, accumulate) in [(false, false), (true, false), (false, true), (true, true)] {
+            for threading in BF16Backend.Threading.allCases {
+                cases.append(LinearCase(rows: 65, n: 96, k: 37, bias: bias, accumulate: accumulate, threading: threading))
+                cases.append(LinearCase(rows: 197, n: 64, k: 300, bias: bias, accumulate: accumulate, threading: threading))
+            }
+        }
+        return cases
+    }()
+
+    @Test(arguments: cases)
+    func matchesReferences(_ c: LinearCase) throws {
+        let backend = try BF16Backend(threads: 2, threading: c.threading)
+        let layer = randomLinear(n: c.n, k: c.k, bias: c.bias, seed: UInt32(c.rows * 1000 + c.k + c.n))
+        let x = randomValues(c.rows * c.k, seed: UInt32(c.k * 7 + c.rows))
+        let prior = c.accumulate ? randomValues(c.rows * c.n, seed: 99) : [Float](repeating: .nan, count: c.rows * c.n)
+        let y = runBackend(backend, layer, x: x, rows: c.rows, y: prior, accumulate: c.accumulate)
+        #expect(backend.notices.isEmpty, "\(backend.notices)")
+
+        // 1. Against the same math on bf16-rounded inputs: only fp32 accumulation order differs.
+        var yb = prior
+        BF16.referenceApply(layer, x: x, rows: c.rows, y: &yb, accumulate: c.accumulate)
+        let scaleB = magnitudes(layer, x: x, rows: c.rows, prior: c.accumulate ? prior : nil, rounded: true)
+        var worstB = 0.0
+        for i in 0..<y.count {
+            worstB = max(worstB, abs(Double(y[i]) - Double(yb[i])) / max(scaleB[i], 1e-30))
+        }
+        #expect(worstB <= accumulationBound(k: c.k), "vs bf16 reference: error / magnitude \(worstB)")
+
+        // 2. Against the exact fp32 product: the bf16 rounding bound, and the typical (RMS) error.
+        let y32 = fp32Reference(layer, x: x, rows: c.rows, y: prior, accumulate: c.accumulate)
+        let scale = magnitudes(layer, x: x, rows: c.rows, prior: c.accumulate ? prior : nil, rounded: false)
+        var worst = 0.0, errorSquares = 0.0, valueSquares = 0.0
+        for i in 0..<y.count {
+            let e = Double(y[i]) - Double(y32[i])
+            worst = max(worst, abs(e) / max(scale[i], 1e-30))
+            errorSquares += e * e
+            // Relative to x · Wᵀ alone: bias and prior are added in fp32, exactly enough.
+            let product = Double(y32[i]) - (c.accumulate ? Double(prior[i]) : 0)
+                - (layer.bias.map { Double($0[i % c.n]) } ?? 0)
+            valueSquares += product * product
+        }
+        let relativeRMS = (errorSquares / valueSquares).squareRoot()
+        #expect(worst <= bf16ProductBound + accumulationBound(k: c.k), "vs fp32: error / magnitude \(worst)")
+        #expect(relativeRMS <= bf16RelativeRMSTolerance, "vs fp32: relative RMS error \(relativeRMS)")
+    }
+
+    /// The weight cache is keyed by storage identity: a new layer of the same shape (possibly at
+    /// a reused address) must never get another layer's weights.
+    @Test func cacheNeverServesStaleWeights() throws {
+        let backend = try BF16Backend(threads: 2)
+        let rows = 40, n = 64, k = 64
+        let x = randomValues(rows * k, seed: 5)
+        let zeros = [Float](repeating: 0, count: rows * n)
+        for round in 0..<6 {
+            // Each layer's array is freed at the end of the iteration unless the cache holds it.
+            let layer = randomLinear(n: n, k: k, bias: true, seed: UInt32(1000 + round))
+            let y = runBackend(backend, layer, x: x, rows: rows, y: zeros, accumulate: false)
+            var expected = zeros
+            BF16.referenceApply(layer, x: x, rows: rows, y: &expected, accumulate: false)
+            let worst = zip(y, expected).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-4, "round \(round): max abs \(worst) against this layer's own weights")
+        }
+        #expect(backend.cachedLayerCount == 6)
+        backend.clearCache()
+        #expect(backend.cachedLayerCount == 0)
+    }
+
+    @Test func prepareConvertsOnceAndReportsImplementation() throws {
+        let backend = try BF16Backend(threads: 1)
+        let layers = (0..<3).map { randomLinear(n: 130, k: 48, bias: false, seed: UInt32($0)) }
+        try backend.prepare(layers)
+        try backend.prepare(layers)
+        #expect(backend.cachedLayerCount == 3)
+        // 2 bytes per weight, plus oneDNN's zero padding of N to 64-column panels (130 -> 192) and
+        // of K to its block (at most the next multiple of 64).
+        #expect(backend.cachedWeightBytes >= 3 * 130 * 48 * 2)
+        #expect(backend.cachedWeightBytes <= 3 * 192 * 64 * 2)
+        #expect(backend.implementationName.contains("bf16") || backend.implementationName.contains("amx"),
+                "oneDNN chose \(backend.implementationName)")
+        #expect(backend.oneDNNVersion.hasPrefix("2."))
+    }
+
+    /// Two threads applying the same layer at once (as concurrent localization workers do).
+    @Test func concurrentCallsAgree() async throws {
+        let backend = try BF16Backend(threads: 2)
+        let layer = randomLinear(n: 130, k: 64, bias: true, seed: 77)
+        let rows = 97
+        let x = randomValues(rows * 64, seed: 3)
+        let zeros = [Float](repeating: 0, count: rows * 130)
+        let expected = runBackend(backend, layer, x: x, rows: rows, y: zeros, accumulate: false)
+        let results = await withTaskGroup(of: [Float].self) { group in
+            for _ in 0..<4 {
+                group.addTask { runBackend(backend, layer, x: x, rows: rows, y: zeros, accumulate: false) }
+            }
+            return await group.reduce(into: [[Float]]()) { $0.append($1) }
+        }
+        for r in results { #expect(r == expected) }
+    }
+
+    /// Regression: with oneDNN's library-managed scratchpad, two threads executing the same
+    /// matmul with a row count that is not a multiple of 16 crashed (SIGSEGV) in Debian's 2.6.3.
+    /// ViT-L/14-336 at batch 8 splits 4616 rows into two halves of 2308 exactly like this.
+    @Test(arguments: BF16Backend.Threading.allCases)
+    func concurrentHalvesWithRowTail(_ threading: BF16Backend.Threading) async throws {
+        let backend = try BF16Backend(threads: 2, threading: threading)
+        let rows = 4616, n = 768, k = 768
+        let layer = randomLinear(n: n, k: k, bias: true, seed: 11)
+        let x = randomValues(rows * k, seed: 12)
+        let prior = randomValues(rows * n, seed: 13)
+        // Two callers at once as well, so even .openMP executes one primitive concurrently.
+        let results = await withTaskGroup(of: [Float].self) { group in
+            for _ in 0..<2 {
+                group.addTask { runBackend(backend, layer, x: x, rows: rows, y: prior, accumulate: true) }
+            }
+            return await group.reduce(into: [[Float]]()) { $0.append($1) }
+        }
+        // Rows on both sides of the split and at the ends, against the bf16 reference.
+        let sampled = [0, 1, 2307, 2308, 2309, 4615]
+        for y in results {
+            for r in sampled {
+                var expected = Array(prior[(r * n)..<((r + 1) * n)])
+                BF16.referenceApply(layer, x: Array(x[(r * k)..<((r + 1) * k)]), rows: 1, y: &expected, accumulate: true)
+                let worst = (0..<n).map { abs(y[r * n + $0] - expected[$0]) }.max() ?? 0
+                #expect(worst < 1e-4, "row \(r): max abs \(worst)")
+            }
+        }
+    }
+
+    @Test func gemmRateIsMeasured() throws {
+        let backend = try BF16Backend(threads: 2)
+        let withConversion = try backend.gemmGFLOPs(m: 128, n: 256, k: 256, minSeconds: 0.05)
+        let raw = try backend.gemmGFLOPs(m: 128, n: 256, k: 256, minSeconds: 0.05, includeConversion: false)
+        #expect(withConversion > 0.01 && withConversion.isFinite)
+        #expect(raw > 0.01 && raw.isFinite)
+        #expect(backend.cachedLayerCount == 0)
+    }
+}
+
+@Suite struct BF16SupportTests {
+    /// On any CPU: construction either succeeds (bf16 units present) or says why it cannot.
+    @Test func constructionMatchesDetection() {
+        do {
+            let backend = try BF16Backend()
+            #expect(BF16Backend.isSupported)
+            #expect(backend.name == "bf16-onednn")
+        } catch {
+            #expect(!BF16Backend.isSupported)
+            #expect(error.description.contains("fp32"))
+        }
+    }
+}
