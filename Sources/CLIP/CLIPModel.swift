@@ -305,6 +305,12 @@ public struct CLIPModel: Sendable {
         return result
     }
 
+    /// Every `Linear` of the model (for backends that convert weights ahead of time).
+    public var linearLayers: [Linear] {
+        (vision.layers + text.layers).flatMap { [$0.qkv, $0.out, $0.fc1, $0.fc2] }
+            + [patchEmbedding, visualProjection, textProjection]
+    }
+
     // MARK: - Cost
 
     /// FLOPs of one image through the image tower (patch embedding, layers, projection).

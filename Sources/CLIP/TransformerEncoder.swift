@@ -93,7 +93,7 @@ public struct TransformerEncoder: Sendable {
         let attn = ws.buffer(.pooledAttention, count: b * c)
         let scores = ws.buffer(.scores, count: w * t * t)
         let scale = 1 / Float(d).squareRoot()
-        parallelRanges(b * heads, workers: w) { worker, range in
+        let run = { parallelRanges(b * heads, workers: w) { worker, range in
             let s = scores + worker * t * t
             for pair in range {
                 let bi = pair / heads, hd = pair % heads
@@ -108,7 +108,8 @@ public struct TransformerEncoder: Sendable {
                 GEMM.sgemm(m: 1, n: d, k: visible, a: s, lda: visible, b: base + 2 * c + hd * d, ldb: 3 * c,
                            beta: 0, c: attn + bi * c + hd * d, ldc: c)
             }
-        }
+        } }
+        if w > 1 { BLAS.singleThreaded(run) } else { run() }
         // out (B, C) = x[b, rows[b]] + attn · Woᵀ + bo
         for bi in 0..<b { (out + bi * c).update(from: x + (bi * t + rows[bi]) * c, count: c) }
         backend.apply(layer.out, x: attn, rows: b, y: out, accumulate: true)

@@ -1,16 +1,23 @@
 import ArgumentParser
 import CLIP
 import Foundation
+import Imaging
+import Localization
 import ModelStore
 import Tensor
+import TensorBF16
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure image- and text-encoder throughput against the machine's raw sgemm rate.",
+        abstract: "Measure encoder throughput in fp32 and bf16 against the machine's raw matrix-product rates.",
         discussion: """
             --arch builds a random-weight model of a known shape in memory, so speed can be measured \
-            without downloading weights. Example: keypoints bench --arch ViT-B/32 --batch 64
+            without downloading weights. Both precisions are measured in one run (bf16 only where \
+            the CPU has bf16 units) unless --precision picks one. --localize IMAGE adds seconds per \
+            image for 15 CUB keypoints with grids/fast.json (run) and grids/dense30.json (900 passes \
+            at the measured rate).
+            Example: keypoints bench --arch ViT-B/32 --batch 64
             """
     )
 
@@ -24,12 +31,14 @@ struct BenchCommand: ParsableCommand {
     var textBatch = 64
     @Option(help: "Minimum seconds to measure each workload.")
     var seconds = 3.0
+    @Option(help: ArgumentHelp("Also time localizing 15 CUB keypoints in this photo.", valueName: "image"))
+    var localize: String?
     @Flag(help: "Print exactly one JSON document.")
     var json = false
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        if (model == nil) == (arch == nil) { throw ValidationError("give exactly one of --model DIR or --arch NAME") }
+        if (model == nil) == (arch == nil) { throw ValidationError("give exactly one of --model or --arch NAME") }
         if let arch, CLIPConfiguration.openAI(arch) == nil {
             throw ValidationError("unknown --arch '\(arch)'; known: \(CLIPConfiguration.openAINames.joined(separator: ", "))")
         }
@@ -37,49 +46,137 @@ struct BenchCommand: ParsableCommand {
         if seconds <= 0 { throw ValidationError("--seconds must be positive") }
     }
 
+    /// One precision's measurements.
+    struct PrecisionReport: Encodable {
+        let precision: Precision
+        let backend: String
+        let image: ThroughputReport
+        let text: ThroughputReport
+        /// Raw matrix-product rate of this precision (sgemm, or oneDNN bf16 incl. conversion).
+        let gemmGFLOPs: Double
+        let imageFractionOfGEMM: Double
+        let localization: LocalizationBench?
+        enum CodingKeys: String, CodingKey {
+            case precision, backend, image, text, localization
+            case gemmGFLOPs = "gemm_gflops", imageFractionOfGEMM = "image_fraction_of_gemm"
+        }
+    }
+
+    struct LocalizationBench: Encodable {
+        let keypoints: Int
+        let fastPasses: Int
+        let fastSeconds: Double
+        let dense30Passes: Int
+        let dense30SecondsProjected: Double
+        enum CodingKeys: String, CodingKey {
+            case keypoints
+            case fastPasses = "fast_passes", fastSeconds = "fast_seconds"
+            case dense30Passes = "dense30_passes", dense30SecondsProjected = "dense30_seconds_projected"
+        }
+    }
+
     struct Output: Encodable {
         let model: String
         let batch: Int
         let threads: Int
         let blasCore: String
-        let image: ThroughputReport
-        let text: ThroughputReport
-        let sgemmGFLOPs: Double
-        let imageFractionOfSgemm: Double
+        // The fp32 figures at the top level (the reference path), when measured.
+        let image: ThroughputReport?
+        let text: ThroughputReport?
+        let sgemmGFLOPs: Double?
+        let precisions: [PrecisionReport]
         enum CodingKeys: String, CodingKey {
-            case model, batch, threads, image, text
-            case blasCore = "blas_core", sgemmGFLOPs = "sgemm_gflops", imageFractionOfSgemm = "image_fraction_of_sgemm"
+            case model, batch, threads, image, text, precisions
+            case blasCore = "blas_core", sgemmGFLOPs = "sgemm_gflops"
         }
     }
 
     func run() throws {
         let threads = try compute.configure()
-        let clip: CLIPModel
+        let config: CLIPConfiguration
         let name: String
-        if let arch, let config = CLIPConfiguration.openAI(arch) {
-            Console.note("building a random-weight \(arch) in memory ...")
-            clip = try CLIPModel(synthetic: config)
-            name = config.architectureName
+        var directory: URL?
+        if let arch, let c = CLIPConfiguration.openAI(arch) {
+            config = c
+            name = c.architectureName
         } else {
-            let path = model ?? ""
-            clip = try CLIPModel(directory: try ModelStore().resolve(path))
-            name = path
+            let url = try ModelStore().resolve(model ?? "")
+            config = try CLIPConfiguration.load(from: url.appendingPathComponent("config.json"))
+            name = model ?? ""
+            directory = url
         }
-        let c = clip.configuration.vision
-        Console.note("measuring sgemm ...")
-        let sgemm = try Benchmark.sgemmGFLOPs(m: batch * c.visionTokens, n: c.intermediateSize, k: c.hiddenSize, minSeconds: seconds)
-        Console.note("measuring the image encoder (batch \(batch)) ...")
-        let image = Benchmark.imageEncoder(clip, batch: batch, workers: threads, minSeconds: seconds)
-        Console.note("measuring the text encoder (batch \(textBatch)) ...")
-        let text = try Benchmark.textEncoder(clip, batch: textBatch, workers: threads, minSeconds: seconds)
-        let output = Output(model: name, batch: batch, threads: threads, blasCore: try BLAS.info().core, image: image, text: text,
-                            sgemmGFLOPs: sgemm, imageFractionOfSgemm: image.gflops / sgemm)
+        var precisions: [Precision] = compute.precision.map { [$0] } ?? [.fp32]
+        if compute.precision == nil && BF16Backend.isSupported { precisions.append(.bf16) }
+
+        var reports: [PrecisionReport] = []
+        for p in precisions {
+            var options = compute
+            options.precision = p
+            let (backend, got) = options.makeBackend()
+            guard got == p else { continue }
+            Console.note("[\(p.rawValue)] loading \(name) ...")
+            let clip = try directory.map { try CLIPModel(directory: $0, backend: backend) }
+                ?? CLIPModel(synthetic: config, backend: backend)
+            try compute.prepare(backend, for: clip)
+            let v = config.vision
+            let (m, n, k) = (batch * v.visionTokens, v.intermediateSize, v.hiddenSize)
+            Console.note("[\(p.rawValue)] measuring the raw matrix product \(m) x \(n) x \(k) ...")
+            let gemm = try (backend as? BF16Backend).map { try $0.gemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds) }
+                ?? Benchmark.sgemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds)
+            Console.note("[\(p.rawValue)] measuring the image encoder (batch \(batch)) ...")
+            let image = Benchmark.imageEncoder(clip, batch: batch, workers: threads, minSeconds: seconds)
+            Console.note("[\(p.rawValue)] measuring the text encoder (batch \(textBatch)) ...")
+            let text = try Benchmark.textEncoder(clip, batch: textBatch, workers: threads, minSeconds: seconds)
+            let loc = try localize.map { try localizationBench(clip, image: $0, perImageSeconds: 1 / image.itemsPerSecond) }
+            reports.append(PrecisionReport(precision: p, backend: backend.name, image: image, text: text, gemmGFLOPs: gemm,
+                                           imageFractionOfGEMM: image.gflops / gemm, localization: loc))
+        }
+        let fp32 = reports.first { $0.precision == .fp32 }
+        let output = Output(model: name, batch: batch, threads: threads, blasCore: try BLAS.info().core,
+                            image: fp32?.image, text: fp32?.text, sgemmGFLOPs: fp32?.gemmGFLOPs, precisions: reports)
         if json { try Console.printJSON(output); return }
         print("model \(name), batch \(batch), \(threads) threads, OpenBLAS core \(output.blasCore)")
-        print("workload        items/s    GFLOP/s   s/iteration")
-        print(String(format: "image encoder %9.2f %10.1f %12.3f", image.itemsPerSecond, image.gflops, image.secondsPerIteration))
-        print(String(format: "text encoder  %9.2f %10.1f %12.3f", text.itemsPerSecond, text.gflops, text.secondsPerIteration))
-        print(String(format: "sgemm (%d x %d x %d)   %10.1f", batch * c.visionTokens, c.intermediateSize, c.hiddenSize, sgemm))
-        print(String(format: "image encoder at %.0f%% of the sgemm rate", 100 * image.gflops / sgemm))
+        print("precision  workload        items/s    GFLOP/s   raw GEMM GFLOP/s   fraction")
+        for r in reports {
+            let p = r.precision.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+            print(p + String(format: " image encoder %9.2f %10.1f %14.1f %10.0f%%", r.image.itemsPerSecond,
+                             r.image.gflops, r.gemmGFLOPs, 100 * r.imageFractionOfGEMM))
+            print(p + String(format: " text encoder  %9.2f %10.1f", r.text.itemsPerSecond, r.text.gflops))
+        }
+        for r in reports {
+            if let l = r.localization {
+                print(String(format: "%@: localizing %d keypoints: fast.json %d passes in %.1f s; dense30.json %d passes ~ %.0f s (projected)",
+                             r.precision.rawValue, l.keypoints, l.fastPasses, l.fastSeconds, l.dense30Passes, l.dense30SecondsProjected))
+            }
+        }
+    }
+
+    /// Seconds to localize CUB's 15 parts with fast.json (run for real on random text
+    /// embeddings: a random model has no tokenizer), and dense30's 900 passes at the measured rate.
+    func localizationBench(_ clip: CLIPModel, image path: String, perImageSeconds: Double) throws -> LocalizationBench {
+        let photo = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: (path as NSString).expandingTildeInPath))
+        let preset = try GridPreset.load(from: try DataFiles.resolve("fast", folder: "grids"))
+        let dense = try GridPreset.load(from: try DataFiles.resolve("dense30", folder: "grids"))
+        let k = 15, e = clip.embeddingDim
+        var texts = [Float](repeating: 0, count: k * e)
+        for i in texts.indices { texts[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
+        texts.withUnsafeMutableBufferPointer { Kernels.l2NormalizeRows($0.baseAddress!, rows: k, width: e) }
+        var options = try Localizer.defaultOptions(for: preset)
+        options.box = nil
+        let geometry = try CanvasGeometry(imageWidth: photo.width, imageHeight: photo.height, size: clip.imageSize, fitMode: options.fit)
+        let canvas = try geometry.makeCanvas(from: photo.rgb)
+        let search = try CoarseToFineSearch(preset: preset, region: SearchRegion(imageWidth: photo.width, imageHeight: photo.height),
+                                            keypointCount: k, batchSize: batch)
+        var scorer = try CLIPScorer(model: clip, preprocessor: ImagePreprocessor(size: clip.imageSize, mean: CLIPBundle.openAIMean, std: CLIPBundle.openAIStd),
+                                    geometry: geometry, canvas: canvas, prompt: options.prompt, textEmbeddings: texts,
+                                    workspace: Workspace(workers: compute.resolvedThreads), batch: batch)
+        Console.note("localizing 15 keypoints with fast.json ...")
+        let start = Date()
+        let result = try search.run(&scorer)
+        let seconds = Date().timeIntervalSince(start)
+        let densePasses = try SearchPlan(preset: dense).firstStagePoints().count
+        return LocalizationBench(keypoints: k, fastPasses: result.passes, fastSeconds: seconds,
+                                 dense30Passes: densePasses, dense30SecondsProjected: Double(densePasses) * perImageSeconds)
     }
 }
+

@@ -36,11 +36,14 @@ struct EmbedCommand: ParsableCommand {
         let images: [Image]
         let texts: [Text]
         let similarity: [[Float]]
+        let precision: Precision
     }
 
     func run() throws {
         let workers = try compute.configure()
-        let bundle = try CLIPBundle.load(directory: model.url)
+        let (backend, precision) = compute.makeBackend()
+        let bundle = try CLIPBundle.load(directory: model.url, backend: backend)
+        try compute.prepare(backend, for: bundle.model)
         for w in bundle.model.warnings { Console.warning(w) }
         let ws = Workspace(workers: workers)
         let decoded = try images.map { try ImageCodec.decode(contentsOf: URL(fileURLWithPath: $0)) }
@@ -54,7 +57,7 @@ struct EmbedCommand: ParsableCommand {
         let output = Output(
             images: images.indices.map { Output.Image(path: images[$0], embedding: row(imageEmbeddings, $0)) },
             texts: texts.indices.map { Output.Text(text: texts[$0], embedding: row(textEmbeddings, $0)) },
-            similarity: similarity)
+            similarity: similarity, precision: precision)
         if json { try Console.printJSON(output); return }
 
         func preview(_ v: [Float]) -> String {

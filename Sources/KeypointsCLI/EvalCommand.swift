@@ -197,7 +197,9 @@ struct EvalCommand: ParsableCommand {
         case .redcircle, .crop:
             let workers = try compute.configure()
             let preset = try GridPreset.load(from: try DataFiles.resolve(gridPath, folder: "grids"))
-            let bundle = try CLIPBundle.load(directory: try modelURL())
+            let (backend, _) = compute.makeBackend()
+            let bundle = try CLIPBundle.load(directory: try modelURL(), backend: backend)
+            try compute.prepare(backend, for: bundle.model)
             for w in bundle.model.warnings { Console.warning(w) }
             let localizer = Localizer(bundle: bundle, preset: preset, workers: workers)
             return try CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer)

@@ -87,6 +87,7 @@ struct LocalizeCommand: ParsableCommand {
         let images: [Image]
         let model: String
         let grid: String
+        let precision: Precision
     }
 
     struct ScoresOutput: Encodable {
@@ -111,7 +112,9 @@ struct LocalizeCommand: ParsableCommand {
         // Decode every image before any work, so that a bad file among several stops the run
         // before anything is written.
         let decoded = try images.map { path in (path, try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path))) }
-        let bundle = try CLIPBundle.load(directory: model.url)
+        let (backend, precision) = compute.makeBackend()
+        let bundle = try CLIPBundle.load(directory: model.url, backend: backend)
+        try compute.prepare(backend, for: bundle.model)
         for w in bundle.model.warnings { Console.warning(w) }
         let localizer = Localizer(bundle: bundle, preset: preset, workers: workers)
         // Check geometry (boxes) for every image up front as well.
@@ -145,7 +148,7 @@ struct LocalizeCommand: ParsableCommand {
         let output = Output(images: results.map { r, s in
             Output.Image(path: r.path, width: r.width, height: r.height, passes: r.passes, seconds: s,
                          keypoints: r.keypoints, notes: r.notes)
-        }, model: model.model, grid: preset.name)
+        }, model: model.model, grid: preset.name, precision: precision)
         if json { try Console.printJSON(output); return }
         for (r, s) in results {
             print("\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", s)) s, grid \(preset.name)")

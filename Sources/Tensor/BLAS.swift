@@ -47,6 +47,18 @@ public enum BLAS {
 
     public static var threads: Int { Int(kp_blas_get_threads()) }
 
+    /// Runs `body` with OpenBLAS single-threaded, for regions where our own workers each call
+    /// sgemm: a multi-threaded OpenBLAS called from several threads at once oversubscribes the
+    /// cores (measured: ViT-L/14-336 attention spent most of its time in the kernel scheduler).
+    @inline(__always)
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        let n = kp_blas_get_threads()
+        if n <= 1 { return try body() }
+        kp_blas_set_threads(1)
+        defer { kp_blas_set_threads(n) }
+        return try body()
+    }
+
     public static func info() throws(TensorError) -> BLASInfo {
         try load()
         return BLASInfo(

@@ -84,7 +84,8 @@ public enum Kernels {
         let d = c / heads
         let scale = 1 / Float(d).squareRoot()
         let ld = 3 * c
-        parallelRanges(b * heads, workers: workers) { worker, range in
+        // Workers split the (b, h) tiles; each tile's sgemms then run single-threaded.
+        let run = { parallelRanges(b * heads, workers: workers) { worker, range in
             let s = scratch + worker * t * t
             for pair in range {
                 let bi = pair / heads, h = pair % heads
@@ -98,7 +99,8 @@ public enum Kernels {
                 GEMM.sgemm(m: t, n: d, k: t, a: s, lda: t, b: v, ldb: ld, beta: 0,
                            c: out + bi * t * c + h * d, ldc: c)
             }
-        }
+        } }
+        if workers > 1 { BLAS.singleThreaded(run) } else { run() }
     }
 
     // MARK: - Vectors

@@ -1,10 +1,26 @@
 import ArgumentParser
+import CLIP
 import Foundation
 import ModelStore
 import Tensor
+import TensorBF16
 
-/// --threads and --verbose: shared by every command that runs the model.
+/// Arithmetic of the matrix products.
+enum Precision: String, ExpressibleByArgument, CaseIterable, Codable {
+    /// OpenBLAS sgemm: the exact reference path.
+    case fp32
+    /// bf16 weights and activations through oneDNN, fp32 accumulation (AVX512-BF16 or AMX CPUs).
+    case bf16
+
+    /// bf16 where the CPU has bf16 units, else fp32.
+    static var automatic: Precision { BF16Backend.isSupported ? .bf16 : .fp32 }
+}
+
+/// --threads, --precision and --verbose: shared by every command that runs the model.
 struct ComputeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Matrix-product arithmetic: fp32 (exact reference) or bf16 (faster; default where the CPU has bf16 units).", valueName: "fp32|bf16"))
+    var precision: Precision?
+
     @Option(help: "Threads for matrix products and kernels (default: all cores).")
     var threads: Int?
 
@@ -16,6 +32,26 @@ struct ComputeOptions: ParsableArguments {
     }
 
     var resolvedThreads: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+
+    /// The backend for `precision` (automatic when not given); bf16 on a CPU without bf16 units
+    /// falls back to fp32 with a notice.
+    func makeBackend() -> (backend: any LinearBackend, precision: Precision) {
+        let wanted = precision ?? .automatic
+        guard wanted == .bf16 else { return (SgemmBackend(), .fp32) }
+        do {
+            let b = try BF16Backend(threads: resolvedThreads)
+            if verbose { Console.note("precision: bf16 (oneDNN \(b.oneDNNVersion), \(b.implementationName))") }
+            return (b, .bf16)
+        } catch {
+            Console.note("notice: bf16 unavailable (\(error)); using fp32")
+            return (SgemmBackend(), .fp32)
+        }
+    }
+
+    /// Converts a bf16 backend's weights at load time rather than on the first batch.
+    func prepare(_ backend: any LinearBackend, for model: CLIPModel) throws {
+        if let b = backend as? BF16Backend { try b.prepare(model.linearLayers) }
+    }
 
     /// Loads OpenBLAS, sets its threads and returns the worker count for our own kernels.
     func configure() throws -> Int {
