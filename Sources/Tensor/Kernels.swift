@@ -30,9 +30,17 @@ public enum Kernels {
     /// x (N) <- x * sigmoid(1.702 x): OpenAI CLIP's QuickGELU.
     public static func quickGELU(_ x: UnsafeMutablePointer<Float>, count: Int, workers: Int) {
         parallelRanges(count, workers: workers, minimumPerWorker: 4096) { _, range in
-            for i in range {
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: VectorExp.V.self)
+                let y = v / (1 + VectorExp.exp(-1.702 * v))
+                UnsafeMutableRawPointer(x + i).storeBytes(of: y, as: VectorExp.V.self)
+                i += 8
+            }
+            while i < range.upperBound {
                 let v = x[i]
                 x[i] = v / (1 + expf(-1.702 * v))
+                i += 1
             }
         }
     }
@@ -59,8 +67,7 @@ public enum Kernels {
             let n = causal ? min(cols, r + 1) : cols
             var m = -Float.infinity
             for j in 0..<n { m = max(m, row[j]) }
-            var sum: Float = 0
-            for j in 0..<n { let e = expf(row[j] - m); row[j] = e; sum += e }
+            let sum = VectorExp.expShiftedSum(row, count: n, shift: m)
             let inv = 1 / sum
             for j in 0..<n { row[j] *= inv }
             if n < cols { for j in n..<cols { row[j] = 0 } }

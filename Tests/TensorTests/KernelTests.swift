@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Tensor
 
@@ -124,5 +125,36 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         try BLAS.setThreads(1)
         #expect(BLAS.threads == 1)
         try BLAS.setThreads(2)
+    }
+}
+
+@Suite struct VectorExpTests {
+    /// Within 2 ulp (relative 2.4e-7) of the Double exponential over the float range.
+    static let relativeTolerance = 2.4e-7
+
+    @Test func matchesDoubleExp() {
+        var worst = 0.0
+        var x: Float = -87
+        while x < 88 {
+            let lanes = VectorExp.V(x, x + 0.013, x + 0.029, x + 0.031, x + 0.5, x + 0.77, x + 0.9, x + 0.999)
+            let got = VectorExp.exp(lanes)
+            for i in 0..<8 where lanes[i] <= 88.3 {  // above, exp overflows Float
+                let want = Foundation.exp(Double(lanes[i]))
+                worst = max(worst, abs(Double(got[i]) - want) / want)
+            }
+            x += 0.37
+        }
+        #expect(worst < Self.relativeTolerance, "worst relative error \(worst)")
+    }
+
+    @Test func expShiftedSumMatchesScalar() {
+        for n in [1, 7, 8, 9, 50, 577] {
+            var v = testData(n, seed: UInt64(n)).map { $0 * 20 }
+            let m = v.max() ?? 0
+            let want = v.map { Foundation.exp(Double($0 - m)) }
+            let sum = v.withUnsafeMutableBufferPointer { VectorExp.expShiftedSum($0.baseAddress!, count: n, shift: m) }
+            #expect(abs(Double(sum) - want.reduce(0, +)) < 1e-5 * Double(n))
+            for i in 0..<n { #expect(abs(Double(v[i]) - want[i]) <= 3e-7 * max(want[i], 1e-30) + 1e-38) }
+        }
     }
 }
