@@ -54,7 +54,7 @@ let package = Package(
             exclude: ["Fixtures/make_preprocess_golden.py"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "LocalizationTests", dependencies: ["Localization"]),
+        .testTarget(name: "LocalizationTests", dependencies: ["Localization", "TensorBF16"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["KeypointsCLI"]),
     ],

@@ -3,6 +3,7 @@ import CLIP
 import Foundation
 import ModelStore
 import Tensor
+import TensorBF16
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,8 +32,11 @@ struct InfoCommand: ParsableCommand {
         let avx512BF16: Bool
         let amxBF16: Bool
         let model: Model?
+        let defaultPrecision: String
+        let bf16Implementation: String?
         enum CodingKeys: String, CodingKey {
             case blas, model
+            case defaultPrecision = "default_precision", bf16Implementation = "bf16_implementation"
             case suggestedCore = "suggested_core", avx512BF16 = "cpu_avx512_bf16", amxBF16 = "cpu_amx_bf16"
         }
     }
@@ -47,8 +51,11 @@ struct InfoCommand: ParsableCommand {
                                      dtype: m.weightDType, imageSize: m.imageSize, embeddingDim: m.embeddingDim,
                                      activation: m.configuration.vision.hiddenAct.rawValue, warnings: m.warnings)
         }
+        let bf16 = BF16Backend.isSupported ? try? BF16Backend(threads: compute.resolvedThreads) : nil
         let output = Output(blas: try BLAS.info(), suggestedCore: BLAS.suggestedCore, avx512BF16: BLAS.cpuHasAVX512BF16,
-                            amxBF16: BLAS.cpuHasAMXBF16, model: modelInfo)
+                            amxBF16: BLAS.cpuHasAMXBF16, model: modelInfo,
+                            defaultPrecision: (compute.precision ?? .automatic).rawValue,
+                            bf16Implementation: bf16.map { "oneDNN \($0.oneDNNVersion) \($0.implementationName)" })
         if json { try Console.printJSON(output); return }
         let b = output.blas
         print("BLAS        \(b.library)")
@@ -56,6 +63,7 @@ struct InfoCommand: ParsableCommand {
         print("threads     \(b.threads)")
         print("config      \(b.config)")
         print("cpu bf16    avx512_bf16 \(output.avx512BF16 ? "yes" : "no"), amx_bf16 \(output.amxBF16 ? "yes" : "no")")
+        print("precision   \(output.defaultPrecision) by default" + (output.bf16Implementation.map { "; bf16 via \($0)" } ?? "; bf16 unavailable on this CPU"))
         if let m = modelInfo {
             print("model       \(m.path)")
             print("arch        \(m.architecture), \(m.activation), input \(m.imageSize) px, embedding \(m.embeddingDim)")
