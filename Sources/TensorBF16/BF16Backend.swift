@@ -47,7 +47,13 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
 
     /// Whether the CPU has bf16 dot-product instructions (AVX512-BF16 or AMX-BF16). Without them
     /// oneDNN would emulate bf16 at a fraction of the fp32 speed, so callers should use fp32.
-    public static var isSupported: Bool { BLAS.cpuHasAVX512BF16 || BLAS.cpuHasAMXBF16 }
+    ///
+    /// `KEYPOINTS_NO_BF16=1` in the environment makes it false: a user can opt out globally, and
+    /// tests use it to exercise the fp32 fallback on machines that do have bf16 units.
+    public static var isSupported: Bool {
+        if let v = getenv("KEYPOINTS_NO_BF16"), String(cString: v) == "1" { return false }
+        return BLAS.cpuHasAVX512BF16 || BLAS.cpuHasAMXBF16
+    }
 
     /// Which bf16 units the CPU has, e.g. "avx512_bf16 yes, amx_bf16 no".
     public static var cpuFeatures: String {

@@ -22,10 +22,11 @@ struct CLIRunner {
         return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("keypoints")
     }
 
-    static func run(_ arguments: [String], cwd: URL? = nil) throws -> Result {
+    static func run(_ arguments: [String], cwd: URL? = nil, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let cwd { process.currentDirectoryURL = cwd }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -80,3 +80,20 @@ let endToEndCosineTolerance = 0.99999
         }
     }
 }
+
+@Suite struct PrecisionFallbackTests {
+    struct Output: Decodable { let precision: String }
+
+    /// On a CPU without bf16 units (simulated with KEYPOINTS_NO_BF16=1), asking for bf16 falls back
+    /// to fp32 with a notice instead of failing.
+    @Test func bf16FallsBackToFP32WithANotice() throws {
+        let model = CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path
+        let r = try CLIRunner.run(["embed", "--model", model, "--text", "a bird", "--precision", "bf16", "--json"],
+                                  environment: ["KEYPOINTS_NO_BF16": "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("bf16 unavailable") && r.stderr.contains("using fp32"), "\(r.stderr)")
+        #expect(try JSONDecoder().decode(Output.self, from: r.stdoutData).precision == "fp32")
+        let info = try CLIRunner.run(["info"], environment: ["KEYPOINTS_NO_BF16": "1"])
+        #expect(info.stdout.contains("fp32 by default"), "\(info.stdout)")
+    }
+}
