@@ -152,6 +152,10 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
                                  reason: "hidden_size \(t.hiddenSize) is not divisible by \(t.numAttentionHeads) heads")
             }
         }
+        for (field, v) in [("vision_config.image_size", vision.imageSize), ("text_config.vocab_size", text.vocabSize),
+                           ("text_config.max_position_embeddings", text.maxPositionEmbeddings)] where v <= 0 {
+            throw .badConfig(path: path, field: field, reason: "expected a positive integer, got \(v)")
+        }
         if vision.patchSize <= 0 || vision.imageSize % vision.patchSize != 0 {
             throw .badConfig(path: path, field: "vision_config.patch_size",
                              reason: "image_size \(vision.imageSize) must be a positive multiple of patch_size \(vision.patchSize)")

@@ -165,6 +165,14 @@ public struct EvalRunner {
         if let w = item.expectedWidth, let h = item.expectedHeight, w != decoded.width || h != decoded.height {
             return .failure(SkipReason(message: "image is \(decoded.width)x\(decoded.height) but the annotation says \(w)x\(h): \(path)"))
         }
+        if item.region == .box {
+            // The search box must lie inside the image (1 px of slack, as Box.validated allows).
+            let b = item.box
+            guard b.width > 0, b.height > 0, b.x >= -1, b.y >= -1, b.x + b.width <= Double(decoded.width) + 1,
+                  b.y + b.height <= Double(decoded.height) + 1 else {
+                return .failure(SkipReason(message: "annotation box \(b) is not inside the \(decoded.width)x\(decoded.height) image \(path)"))
+            }
+        }
         guard item.region == .crop else {
             return .success(LoadedImage(image: decoded, originalWidth: decoded.width, originalHeight: decoded.height, crop: nil))
         }

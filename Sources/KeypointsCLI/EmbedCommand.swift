@@ -50,6 +50,7 @@ struct EmbedCommand: ParsableCommand {
         let e = bundle.model.embeddingDim
         let imageEmbeddings = decoded.isEmpty ? [] : bundle.embedImages(decoded, workspace: ws)
         let textEmbeddings = texts.isEmpty ? [] : try bundle.embedTexts(texts, workspace: ws)
+        compute.reportNotices(backend)
         func row(_ m: [Float], _ i: Int) -> [Float] { Array(m[(i * e)..<((i + 1) * e)]) }
         let similarity = images.indices.map { i in
             texts.indices.map { j in zip(row(imageEmbeddings, i), row(textEmbeddings, j)).reduce(Float(0)) { $0 + $1.0 * $1.1 } }

@@ -148,6 +148,7 @@ struct EvalCommand: ParsableCommand {
         let reporter = ProgressReporter(bar: ProgressBar(alpha: alpha))
         let report = try runner.run(predictor: &predictor, store: store) { reporter.update($0) }
         reporter.finish()
+        if let clip = predictor as? CLIPPredictor { compute.reportNotices(clip.localizer.bundle.model.backend) }
         if json {
             try Console.printJSON(report)
         } else {
@@ -183,7 +184,7 @@ struct EvalCommand: ParsableCommand {
         } catch {
             throw CLIError("\(gridPath): cannot read the grid preset (run from the repository root, or give --grid FILE)")
         }
-        return ["model": try modelURL().standardizedFileURL.path, "grid": gridPath, "grid_sha256": SHA256Hasher.hash(data)]
+        return ["model": try modelURL().standardizedFileURL.path, "grid": gridURL.standardizedFileURL.path, "grid_sha256": SHA256Hasher.hash(data)]
     }
 
     /// Builds the predictor for `--method`.

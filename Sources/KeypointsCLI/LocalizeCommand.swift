@@ -143,6 +143,7 @@ struct LocalizeCommand: ParsableCommand {
             }
         }
         Console.endProgress()
+        compute.reportNotices(backend)
         if let scores { try writeScores(results.map(\.0), to: URL(fileURLWithPath: scores)) }
 
         let output = Output(images: results.map { r, s in
@@ -180,9 +181,15 @@ struct LocalizeCommand: ParsableCommand {
             let dir = URL(fileURLWithPath: heatmap)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let renderer = HeatmapRenderer()
+            var used = Set<String>()
             for (k, kp) in r.keypoints.enumerated() {
+                // Distinct file names even when names fold to the same slug ("Left Eye", "left-eye").
+                var slug = DataFiles.slug(kp.name)
+                if slug.isEmpty { slug = "keypoint-\(k + 1)" }
+                if used.contains(slug) { slug += "-\(k + 1)" }
+                used.insert(slug)
                 let samples = r.search.samples(keypoint: k).map { ScoreSample(x: $0.x, y: $0.y, score: Double($0.score)) }
-                let url = dir.appendingPathComponent("\(prefix)_\(DataFiles.slug(kp.name)).png")
+                let url = dir.appendingPathComponent("\(prefix)_\(slug).png")
                 try renderer.writePNG(to: url, photo: image.rgb, samples: samples, prediction: ImagePoint(x: kp.x, y: kp.y),
                                       title: "\(kp.name)  (\(r.search.presetName), \(r.passes) passes)")
             }

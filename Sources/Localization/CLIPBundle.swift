@@ -63,17 +63,23 @@ public struct CLIPBundle: Sendable {
         return try model.encodeTexts(tokens: tokens, workspace: workspace)
     }
 
-    /// Normalised image embeddings (N, E) with OpenAI's preprocessing.
-    public func embedImages(_ images: [DecodedImage], workspace: Workspace) -> [Float] {
-        let per = preprocessor.valueCount
-        var pixels = [Float](repeating: 0, count: images.count * per)
-        pixels.withUnsafeMutableBufferPointer { buffer in
-            for (i, image) in images.enumerated() {
-                preprocessor.pixelValues(image, into: UnsafeMutableBufferPointer(rebasing: buffer[(i * per)..<((i + 1) * per)]))
+    /// Normalised image embeddings (N, E) with OpenAI's preprocessing, encoded `batch` images at
+    /// a time so that memory does not grow with N.
+    public func embedImages(_ images: [DecodedImage], workspace: Workspace, batch: Int = 32) -> [Float] {
+        let per = preprocessor.valueCount, step = max(1, batch)
+        var result: [Float] = []
+        var pixels = [Float](repeating: 0, count: min(step, images.count) * per)
+        for start in stride(from: 0, to: images.count, by: step) {
+            let chunk = images[start..<min(images.count, start + step)]
+            pixels.withUnsafeMutableBufferPointer { buffer in
+                for (i, image) in chunk.enumerated() {
+                    preprocessor.pixelValues(image, into: UnsafeMutableBufferPointer(rebasing: buffer[(i * per)..<((i + 1) * per)]))
+                }
+            }
+            result += pixels.withUnsafeBufferPointer {
+                model.encodeImages(pixels: $0.baseAddress!, count: chunk.count, workspace: workspace)
             }
         }
-        return pixels.withUnsafeBufferPointer {
-            model.encodeImages(pixels: $0.baseAddress!, count: images.count, workspace: workspace)
-        }
+        return result
     }
 }

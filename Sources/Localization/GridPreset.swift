@@ -178,7 +178,8 @@ public struct GridStage: Encodable, Sendable, Equatable {
         guard let n = neighbourhood, n > 0 else { return nil }
         let ratio = Double(grid) / n
         let rounded = ratio.rounded()
-        guard rounded >= 1, abs(ratio - rounded) <= Self.ratioTolerance * rounded else { return nil }
+        guard rounded >= 1, rounded <= Double(GridPreset.maximumResolution),
+              abs(ratio - rounded) <= Self.ratioTolerance * rounded else { return nil }
         return Int(rounded)
     }
 
@@ -190,6 +191,11 @@ public struct GridStage: Encodable, Sendable, Equatable {
         let r = try JSONObjectReader(json, path: path,
                                      known: ["grid", "neighbourhood", "top_k", "margin", "separation"])
         grid = try r.integer("grid", minimum: 2)
+        // A first stage scores grid² points; a later one grid² per survivor: keep both sane.
+        let maximumGrid = index == 0 ? 1000 : 100
+        guard grid <= maximumGrid else {
+            throw JSONFieldError(field: r.fieldPath("grid"), message: "expected an integer <= \(maximumGrid), got \(grid)")
+        }
         if index == 0 {
             if r.has("neighbourhood") {
                 throw JSONFieldError(field: r.fieldPath("neighbourhood"),

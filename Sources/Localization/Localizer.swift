@@ -13,7 +13,7 @@ public enum LocalizationError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noKeypoints: return "no keypoints to localize"
-        case .invalidBox(let image, let reason): return "\(image): --box: \(reason)"
+        case .invalidBox(let image, let reason): return "\(image): search box: \(reason)"
         case .emptyRegion(let image, let reason): return "\(image): no candidate locations: \(reason)"
         case .emptyPrompt(let name): return "keypoint '\(name)': empty prompt"
         }

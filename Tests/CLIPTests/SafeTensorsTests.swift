@@ -156,5 +156,11 @@ func rawSafeTensors(header: [String: Any], data: Data, claimedHeaderSize: UInt64
         #expect { try CLIPConfiguration.load(from: url) } throws: { error in
             "\(error)".contains("text_config.num_attention_heads")
         }
+        // A negative image size passes the divisibility check and squares to a plausible token
+        // count: it must be refused by name, not reach the preprocessor.
+        try Data(#"{"text_config": {"hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2}, "vision_config": {"hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "image_size": -336, "patch_size": 14}}"#.utf8).write(to: url)
+        #expect { try CLIPConfiguration.load(from: url) } throws: { error in
+            "\(error)".contains("vision_config.image_size")
+        }
     }
 }

@@ -71,6 +71,14 @@ import Testing
         #expect(samples.allSatisfy { $0["stage"] != nil && $0["score"] != nil })
     }
 
+    @Test func keypointNamesThatFoldTogetherGetDistinctHeatmaps() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let r = try localize(["--keypoint", "left eye", "--keypoint", "Left-Eye", "--keypoint", "★", "--heatmap", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let maps = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(maps == ["bird_keypoint-3.png", "bird_left-eye-2.png", "bird_left-eye.png"], "\(maps)")
+    }
+
     @Test func badInputStopsBeforeAnyOutput() throws {
         let dir = try CLIRunner.tempDirectory()
         let notImage = dir.appendingPathComponent("notes.png")

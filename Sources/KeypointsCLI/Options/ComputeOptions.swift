@@ -48,6 +48,11 @@ struct ComputeOptions: ParsableArguments {
         }
     }
 
+    /// Warns about products a bf16 backend had to compute in fp32 (shapes oneDNN could not plan).
+    func reportNotices(_ backend: any LinearBackend) {
+        if let b = backend as? BF16Backend { for n in b.notices { Console.warning(n) } }
+    }
+
     /// Converts a bf16 backend's weights at load time rather than on the first batch.
     func prepare(_ backend: any LinearBackend, for model: CLIPModel) throws {
         if let b = backend as? BF16Backend { try b.prepare(model.linearLayers) }

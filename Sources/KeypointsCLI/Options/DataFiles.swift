@@ -15,7 +15,9 @@ enum DataFiles {
         var roots: [URL] = []
         if let env = ProcessInfo.processInfo.environment["KEYPOINTS_DATA"] { roots.append(URL(fileURLWithPath: env)) }
         roots.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        // /proc/self/exe: argv[0] is a bare name when the command is found on PATH.
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 { roots.append(dir); dir = dir.deletingLastPathComponent() }
         for root in roots {
             let candidate = root.appendingPathComponent(name)
