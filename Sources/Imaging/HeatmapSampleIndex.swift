@@ -57,37 +57,12 @@ struct HeatmapSampleIndex {
     /// samples exactly at (x, y) are skipped (a sample's nearest OTHER location).
     /// Returns index -1 if no sample qualifies.
     func nearest(_ x: Double, _ y: Double, excludingCoincident: Bool = false) -> (index: Int, distance2: Double) {
-        let cx = min(max(Int(((x - originX) / cell).rounded(.down)), 0), cols - 1)
-        let cy = min(max(Int(((y - originY) / cell).rounded(.down)), 0), rows - 1)
         var best = -1
         var bestD2 = Double.infinity
-        var ring = 0
-        let maxRing = max(cols, rows)
-        while ring <= maxRing {
-            for by in (cy - ring) ... (cy + ring) where by >= 0 && by < rows {
-                let edgeRow = by == cy - ring || by == cy + ring
-                var bx = cx - ring
-                while bx <= cx + ring {
-                    if bx >= 0 && bx < cols {
-                        let b = by * cols + bx
-                        for k in start[b] ..< start[b + 1] {
-                            let i = order[k]
-                            let dx = xs[i] - x, dy = ys[i] - y
-                            let d2 = dx * dx + dy * dy
-                            if excludingCoincident && d2 == 0 { continue }
-                            if d2 < bestD2 || (d2 == bestD2 && i < best) { bestD2 = d2; best = i }
-                        }
-                    }
-                    // Inner rows of the ring: only the two end buckets.
-                    bx += edgeRow || ring == 0 ? 1 : 2 * ring
-                }
-            }
-            // Everything in ring + 1 or beyond is at least ring * cell away (also for a query
-            // outside the grid, whose bucket was clamped).
-            let reach = Double(ring) * cell
-            if best >= 0 && bestD2 < reach * reach { break }
-            ring += 1
-        }
+        visitRings(x, y) { i, d2 in
+            if excludingCoincident && d2 == 0 { return }
+            if d2 < bestD2 || (d2 == bestD2 && i < best) { bestD2 = d2; best = i }
+        } done: { reach2 in best >= 0 && bestD2 < reach2 }
         return (best, bestD2)
     }
 
@@ -95,9 +70,23 @@ struct HeatmapSampleIndex {
     /// exactly at (x, y); infinity if fewer than k samples qualify.
     func kthNearestDistance2(_ x: Double, _ y: Double, k: Int) -> Double {
         precondition(k >= 1, "kthNearestDistance2: k \(k)")
+        var best = [Double](repeating: .infinity, count: k)  // ascending
+        visitRings(x, y) { _, d2 in
+            if d2 == 0 || d2 >= best[k - 1] { return }
+            var j = k - 1
+            while j > 0 && best[j - 1] > d2 { best[j] = best[j - 1]; j -= 1 }
+            best[j] = d2
+        } done: { reach2 in best[k - 1] < reach2 }
+        return best[k - 1]
+    }
+
+    /// Visits (index, squared distance) of the samples in square rings of buckets around the
+    /// bucket of (x, y), ring 0 first, and stops after a ring when `done(reach²)` holds:
+    /// everything in later rings is at least `reach` = ring x cell away (also for a query outside
+    /// the grid, whose bucket was clamped).
+    private func visitRings(_ x: Double, _ y: Double, _ visit: (Int, Double) -> Void, done: (Double) -> Bool) {
         let cx = min(max(Int(((x - originX) / cell).rounded(.down)), 0), cols - 1)
         let cy = min(max(Int(((y - originY) / cell).rounded(.down)), 0), rows - 1)
-        var best = [Double](repeating: .infinity, count: k)  // ascending
         var ring = 0
         let maxRing = max(cols, rows)
         while ring <= maxRing {
@@ -110,20 +99,16 @@ struct HeatmapSampleIndex {
                         for q in start[b] ..< start[b + 1] {
                             let i = order[q]
                             let dx = xs[i] - x, dy = ys[i] - y
-                            let d2 = dx * dx + dy * dy
-                            if d2 == 0 || d2 >= best[k - 1] { continue }
-                            var j = k - 1
-                            while j > 0 && best[j - 1] > d2 { best[j] = best[j - 1]; j -= 1 }
-                            best[j] = d2
+                            visit(i, dx * dx + dy * dy)
                         }
                     }
+                    // Inner rows of the ring: only the two end buckets.
                     bx += edgeRow || ring == 0 ? 1 : 2 * ring
                 }
             }
             let reach = Double(ring) * cell
-            if best[k - 1] < reach * reach { break }
+            if done(reach * reach) { break }
             ring += 1
         }
-        return best[k - 1]
     }
 }
