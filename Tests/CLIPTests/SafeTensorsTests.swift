@@ -164,3 +164,35 @@ func rawSafeTensors(header: [String: Any], data: Data, claimedHeaderSize: UInt64
         }
     }
 }
+
+@Suite struct HubConfigTests {
+    /// The shape of the hub's older openai/clip-vit-* config.json files (transformers 4.x):
+    /// generation fields, nulls, id2label, `*_config_dict: null`, legacy eos_token_id 2.
+    @Test func legacyHubConfigDecodes() throws {
+        let json = #"""
+        {"_name_or_path": "openai/clip-vit-base-patch32", "architectures": ["CLIPModel"], "initializer_factor": 1.0,
+         "logit_scale_init_value": 2.6592, "model_type": "clip", "projection_dim": 512,
+         "text_config": {"_name_or_path": "", "architectures": null, "attention_dropout": 0.0, "bad_words_ids": null,
+           "bos_token_id": 0, "eos_token_id": 2, "hidden_act": "quick_gelu", "hidden_size": 512,
+           "id2label": {"0": "LABEL_0", "1": "LABEL_1"}, "initializer_factor": 1.0, "initializer_range": 0.02,
+           "intermediate_size": 2048, "layer_norm_eps": 1e-05, "max_length": 20, "max_position_embeddings": 77,
+           "model_type": "clip_text_model", "num_attention_heads": 8, "num_hidden_layers": 12, "pad_token_id": 1,
+           "prefix": null, "projection_dim": 512, "pruned_heads": {}, "vocab_size": 49408},
+         "text_config_dict": null, "torch_dtype": "float32", "transformers_version": null,
+         "vision_config": {"dropout": 0.0, "hidden_act": "quick_gelu", "hidden_size": 768, "image_size": 224,
+           "intermediate_size": 3072, "layer_norm_eps": 1e-05, "model_type": "clip_vision_model",
+           "num_attention_heads": 12, "num_hidden_layers": 12, "patch_size": 32, "projection_dim": 512},
+         "vision_config_dict": null}
+        """#
+        let url = try Fixtures.tempDirectory().appendingPathComponent("config.json")
+        try Data(json.utf8).write(to: url)
+        let config = try CLIPConfiguration.load(from: url)
+        #expect(config.architectureName == "ViT-B/32")
+        #expect(config.text.poolsAtArgmax)
+        #expect(config.vision.visionTokens == 50)
+        // Same shapes as the built-in ViT-B/32 (the vision tower's unused eos id aside).
+        var expected = try #require(CLIPConfiguration.openAI("ViT-B/32"))
+        expected.vision.eosTokenId = config.vision.eosTokenId
+        #expect(config == expected)
+    }
+}
