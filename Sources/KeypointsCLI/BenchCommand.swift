@@ -154,7 +154,7 @@ struct BenchCommand: ParsableCommand {
     /// Seconds to localize CUB's 15 parts with fast.json (run for real on random text
     /// embeddings: a random model has no tokenizer), and dense30's 900 passes at the measured rate.
     func localizationBench(_ clip: CLIPModel, image path: String, perImageSeconds: Double) throws -> LocalizationBench {
-        let photo = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: (path as NSString).expandingTildeInPath))
+        let photo = try ImageCodec.decode(contentsOf: DataFiles.fileURL(path))
         let preset = try GridPreset.load(from: try DataFiles.resolve("fast", folder: "grids"))
         let dense = try GridPreset.load(from: try DataFiles.resolve("dense30", folder: "grids"))
         let k = 15, e = clip.embeddingDim

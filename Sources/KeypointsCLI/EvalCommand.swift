@@ -116,9 +116,9 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func evaluate() throws {
-        let rootURL = Self.url(root)
+        let rootURL = DataFiles.fileURL(root)
         let vocabulary = try loadVocabulary()
-        let options = DatasetOptions(kind: dataset.kind, root: rootURL, images: images.map(Self.url), split: split?.split,
+        let options = DatasetOptions(kind: dataset.kind, root: rootURL, images: images.map(DataFiles.fileURL), split: split?.split,
                                      categories: categories.flatMap { $0.split(separator: ",").map(String.init) },
                                      vocabulary: vocabulary, includeOccluded: !visibleOnly)
         let data = try EvalDataset.load(options)
@@ -134,7 +134,7 @@ struct EvalCommand: ParsableCommand {
         let settings = try runner.settings(for: predictor, extra: try modelAndGridSettings())
         let store: ResultStore
         if let out {
-            store = try ResultStore.open(url: Self.url(out), settings: settings)
+            store = try ResultStore.open(url: DataFiles.fileURL(out), settings: settings)
             if let torn = store.repairedTail { Console.warning("\(out): \(torn); truncated, that image is redone") }
             if store.resumed {
                 let done = selected.filter { store.isDone($0.id) }.count
@@ -166,7 +166,7 @@ struct EvalCommand: ParsableCommand {
         } else {
             return nil
         }
-        return try KeypointVocabulary.load(from: Self.url(path))
+        return try KeypointVocabulary.load(from: DataFiles.fileURL(path))
     }
 
     /// The grid preset file the CLIP methods use.
@@ -210,7 +210,4 @@ struct EvalCommand: ParsableCommand {
     /// The model directory for the CLIP methods (the default model unless --model is given).
     private func modelURL() throws -> URL { try ModelStore().resolve(model ?? ModelRegistry.defaultModelName) }
 
-    static func url(_ path: String) -> URL {
-        URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
-    }
 }

@@ -38,7 +38,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let runs: [ResultSet]
         do {
-            let parsed = try files.map { try ResultFile.read(EvalCommand.url($0)) }
+            let parsed = try files.map { try ResultFile.read(DataFiles.fileURL($0)) }
             runs = compare ? try ResultSet.mergeByRun(parsed) : [try ResultSet.merge(parsed)]
         } catch let error as EvaluationError {
             throw CLIError(error.description)
@@ -52,7 +52,7 @@ struct ReportCommand: ParsableCommand {
             let datasets = Set(reports.map(\.dataset)).sorted().joined(separator: ", ")
             let image = PCKCurvePlot.render(series, title: "PCK against alpha: \(datasets)", markAlpha: alpha)
             do {
-                try ImageCodec.writePNG(image, to: EvalCommand.url(curve))
+                try ImageCodec.writePNG(image, to: DataFiles.fileURL(curve))
             } catch {
                 throw CLIError("\(error)")
             }

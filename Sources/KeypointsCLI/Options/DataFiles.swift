@@ -6,8 +6,13 @@ import Foundation
 /// as `<folder>/<name>.json` in: $KEYPOINTS_DATA, the working directory, and the folders above
 /// the executable (a checkout's .build/release/keypoints finds the checkout's files).
 enum DataFiles {
+    /// A path given on the command line, with `~` expanded.
+    static func fileURL(_ path: String) -> URL {
+        URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
+    }
+
     static func resolve(_ value: String, folder: String) throws -> URL {
-        let expanded = (value as NSString).expandingTildeInPath
+        let expanded = fileURL(value).path
         if FileManager.default.fileExists(atPath: expanded) { return URL(fileURLWithPath: expanded) }
         let isBareName = !value.contains("/") && !value.hasSuffix(".json")
         guard isBareName else { throw CLIError("\(value): no such file") }
