@@ -16,6 +16,9 @@ let package = Package(
         // OPENBLAS_CORETYPE (the library reads that variable in its load-time constructor,
         // so it must be set before the library is loaded). See Sources/COpenBLAS/kp_blas.c.
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        // fp32 softmax / GELU / LayerNorm with AVX-512 and AVX2 variants chosen at run time
+        // (Swift builds for baseline x86-64 and a dependency cannot pass unsafeFlags).
+        .target(name: "CKernels"),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // oneDNN for the bf16 matrix-product backend (TensorBF16).
@@ -24,7 +27,7 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
 
         // MARK: - Layers (one direction of dependency)
-        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
         .target(name: "TensorBF16", dependencies: ["Tensor", "CDNNL"]),
         .target(name: "CLIP", dependencies: ["Tensor"]),
         // Model registry, download cache and verification; independent of the model code.

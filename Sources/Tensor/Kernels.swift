@@ -1,27 +1,23 @@
+import CKernels
 import Foundation
 
 /// Elementwise and row-wise kernels of the transformer, fp32, in place where possible.
 /// Letters: R rows (= B x T), C width. Every kernel has a naive twin in Kernels+Reference.swift.
+/// LayerNorm, the activations and softmax run in C (Sources/CKernels): AVX-512, AVX2 or generic,
+/// chosen once for the CPU (`Kernels.isa`); these wrappers only split the work between workers.
 public enum Kernels {
     // MARK: - LayerNorm
 
     /// y (R, C) = (x - mean) / sqrt(var + eps) * gamma + beta, per row; y may alias x.
-    /// Two-pass mean/variance in Float with a Double row sum: matches PyTorch to ~1e-6 relative.
+    /// Two-pass mean/variance in Float over 16 (or 8) lane partial sums: within ~1e-6 of Double.
     public static func layerNorm(
         _ x: UnsafePointer<Float>, rows: Int, width c: Int, gamma: UnsafePointer<Float>,
         beta: UnsafePointer<Float>, eps: Float, y: UnsafeMutablePointer<Float>, workers: Int
     ) {
         parallelRanges(rows, workers: workers, minimumPerWorker: 8) { _, range in
-            for r in range {
-                let xr = x + r * c, yr = y + r * c
-                var sum: Float = 0
-                for j in 0..<c { sum += xr[j] }
-                let mean = sum / Float(c)
-                var sq: Float = 0
-                for j in 0..<c { let d = xr[j] - mean; sq += d * d }
-                let inv = 1 / (sq / Float(c) + eps).squareRoot()
-                for j in 0..<c { yr[j] = (xr[j] - mean) * inv * gamma[j] + beta[j] }
-            }
+            // x[range] (n, C) -> y[range] (n, C)
+            kp_layer_norm(x + range.lowerBound * c, range.count, c, gamma, beta, eps,
+                          y + range.lowerBound * c)
         }
     }
 
@@ -30,48 +26,50 @@ public enum Kernels {
     /// x (N) <- x * sigmoid(1.702 x): OpenAI CLIP's QuickGELU.
     public static func quickGELU(_ x: UnsafeMutablePointer<Float>, count: Int, workers: Int) {
         parallelRanges(count, workers: workers, minimumPerWorker: 4096) { _, range in
-            var i = range.lowerBound
-            while i + 8 <= range.upperBound {
-                let v = UnsafeRawPointer(x + i).loadUnaligned(as: VectorExp.V.self)
-                let y = v / (1 + VectorExp.exp(-1.702 * v))
-                UnsafeMutableRawPointer(x + i).storeBytes(of: y, as: VectorExp.V.self)
-                i += 8
-            }
-            while i < range.upperBound {
-                let v = x[i]
-                x[i] = v / (1 + expf(-1.702 * v))
-                i += 1
-            }
+            // x[range] (n) -> x[range] (n)
+            kp_quick_gelu(x + range.lowerBound, range.count)
         }
     }
 
     /// x (N) <- 0.5 x (1 + erf(x / sqrt 2)): exact GELU (PyTorch's default, OpenCLIP LAION models).
+    /// erf is a rational approximation within ~5e-7 absolute.
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, workers: Int) {
         parallelRanges(count, workers: workers, minimumPerWorker: 4096) { _, range in
-            for i in range {
-                let v = x[i]
-                x[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752))
-            }
+            // x[range] (n) -> x[range] (n)
+            kp_gelu(x + range.lowerBound, range.count)
         }
     }
 
     // MARK: - Softmax
 
     /// s (R, N) <- softmax over each row's first `valid(r)` entries; entries past it become 0
-    /// (the causal mask of the text tower: row r sees columns 0...r).
-    @inline(__always)
+    /// (the causal mask of the text tower: row r sees columns 0...r). Row stride `ld`; columns
+    /// N ..< ld are not touched. Single-threaded: attention calls it once per (batch, head) tile.
     public static func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                                    ld: Int, causal: Bool) {
-        for r in 0..<rows {
-            let row = s + r * ld
-            let n = causal ? min(cols, r + 1) : cols
-            var m = -Float.infinity
-            for j in 0..<n { m = max(m, row[j]) }
-            let sum = VectorExp.expShiftedSum(row, count: n, shift: m)
-            let inv = 1 / sum
-            for j in 0..<n { row[j] *= inv }
-            if n < cols { for j in n..<cols { row[j] = 0 } }
+        kp_softmax_rows(s, rows, cols, ld, causal ? 1 : 0)
+    }
+
+    // MARK: - Instruction set
+
+    /// The variant the calling thread's C kernels run: the CPU's best unless forced by `withISA`.
+    public static var isa: KernelISA {
+        switch String(cString: kp_kernels_isa()) {
+        case "avx512": .avx512
+        case "avx2": .avx2
+        default: .generic
         }
+    }
+
+    /// Runs `body` with the calling thread's kernels forced to `isa`, then returns to the CPU's
+    /// best; for tests. The setting is thread-local: only kernels running on this thread see it
+    /// (pass `workers: 1`), and other threads are unaffected. Returns nil without running `body`
+    /// when the CPU cannot run `isa`.
+    public static func withISA<Result>(_ isa: KernelISA, _ body: () throws -> Result) rethrows -> Result? {
+        kp_kernels_force_isa(isa.rawValue)
+        defer { kp_kernels_force_isa(0) }
+        guard Self.isa == isa else { return nil }
+        return try body()
     }
 
     // MARK: - Attention
@@ -122,4 +120,9 @@ public enum Kernels {
             if n > 0 { let inv = Float(1 / n); for j in 0..<c { row[j] *= inv } }
         }
     }
+}
+
+/// Instruction-set variant of the C kernels (LayerNorm, activations, softmax, exp).
+public enum KernelISA: Int32, CaseIterable, Sendable {
+    case generic = 1, avx2 = 2, avx512 = 3
 }

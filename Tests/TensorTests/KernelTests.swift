@@ -6,9 +6,9 @@ import Testing
 /// sgemm accumulates in Float with blocked summation; the reference in Double: relative error
 /// grows like sqrt(K) * eps32 ~ 1e-6 for K <= 300 on O(1) data.
 let gemmTolerance: Float = 2e-5
-/// LayerNorm: one Float pass over C <= 200 values vs Double.
+/// LayerNorm: Float passes over C <= 1024 values vs Double (measured 4.8e-7 at C = 1024).
 let layerNormTolerance: Float = 2e-5
-/// expf / erff vs Double exp / erf: a few ulp.
+/// QuickGELU / GELU over |x| <= 8 (times 8 at use): vector exp and rational erf vs Double.
 let activationTolerance: Float = 2e-6
 /// Attention: two sgemms and a softmax in Float vs all-Double.
 let attentionTolerance: Float = 2e-5
@@ -128,25 +128,8 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     }
 }
 
+/// VectorExp with the CPU's best variant; KernelVariantTests checks every variant's ulp error.
 @Suite struct VectorExpTests {
-    /// Within 2 ulp (relative 2.4e-7) of the Double exponential over the float range.
-    static let relativeTolerance = 2.4e-7
-
-    @Test func matchesDoubleExp() {
-        var worst = 0.0
-        var x: Float = -87
-        while x < 88 {
-            let lanes = VectorExp.V(x, x + 0.013, x + 0.029, x + 0.031, x + 0.5, x + 0.77, x + 0.9, x + 0.999)
-            let got = VectorExp.exp(lanes)
-            for i in 0..<8 where lanes[i] <= 88.3 {  // above, exp overflows Float
-                let want = Foundation.exp(Double(lanes[i]))
-                worst = max(worst, abs(Double(got[i]) - want) / want)
-            }
-            x += 0.37
-        }
-        #expect(worst < Self.relativeTolerance, "worst relative error \(worst)")
-    }
-
     @Test func expShiftedSumMatchesScalar() {
         for n in [1, 7, 8, 9, 50, 577] {
             var v = testData(n, seed: UInt64(n)).map { $0 * 20 }
