@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// Errors loading a CLIP model directory. Every case names the file and what was expected.
 public enum CLIPError: Error, CustomStringConvertible {
@@ -19,12 +20,6 @@ public enum CLIPError: Error, CustomStringConvertible {
         case .badInput(let m): return m
         }
     }
-}
-
-/// The activation named by `hidden_act` in a Hugging Face CLIP config.
-public enum Activation: String, Codable, Sendable {
-    case quickGELU = "quick_gelu"
-    case gelu = "gelu"
 }
 
 /// One tower's transformer shape (`vision_config` or `text_config` of config.json).

@@ -59,7 +59,7 @@ public struct TransformerEncoder: Sendable {
                 return
             }
             // qkv (B, T, 3C) -> attn (B, T, C)
-            Kernels.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
+            backend.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
                               out: attn, scratch: scores, workers: w)
             // x (B T, C) += attn · Woᵀ + bo
             backend.apply(layer.out, x: attn, rows: rows, y: x, accumulate: true)
@@ -70,16 +70,8 @@ public struct TransformerEncoder: Sendable {
                 }
             }
             // h (B T, C) -> mlp (B T, I) -> x += mlp · W2ᵀ + b2
-            backend.apply(layer.fc1, x: h, rows: rows, y: mlp, accumulate: false)
-            activate(mlp, count: rows * intermediate, workers: w)
+            backend.applyActivated(layer.fc1, activation: activation, x: h, rows: rows, y: mlp, workers: w)
             backend.apply(layer.fc2, x: mlp, rows: rows, y: x, accumulate: true)
-        }
-    }
-
-    func activate(_ p: UnsafeMutablePointer<Float>, count: Int, workers: Int) {
-        switch activation {
-        case .quickGELU: Kernels.quickGELU(p, count: count, workers: workers)
-        case .gelu: Kernels.gelu(p, count: count, workers: workers)
         }
     }
 
@@ -121,8 +113,7 @@ public struct TransformerEncoder: Sendable {
                                   eps: eps, y: h, workers: w)
             }
         }
-        backend.apply(layer.fc1, x: h, rows: b, y: m, accumulate: false)
-        activate(m, count: b * intermediate, workers: w)
+        backend.applyActivated(layer.fc1, activation: activation, x: h, rows: b, y: m, workers: w)
         backend.apply(layer.fc2, x: m, rows: b, y: out, accumulate: true)
     }
 }

@@ -55,7 +55,10 @@ struct InfoCommand: ParsableCommand {
         let output = Output(blas: try BLAS.info(), suggestedCore: BLAS.suggestedCore, avx512BF16: BLAS.cpuHasAVX512BF16,
                             amxBF16: BLAS.cpuHasAMXBF16, model: modelInfo,
                             defaultPrecision: (compute.precision ?? .automatic).rawValue,
-                            bf16Implementation: bf16.map { "oneDNN \($0.oneDNNVersion) \($0.implementationName)" })
+                            bf16Implementation: bf16.map { backend in
+                                "oneDNN \(backend.oneDNNVersion) \(backend.implementationName)"
+                                    + (backend.attentionImplementation().map { ", attention \($0)" } ?? "")
+                            })
         if json { try Console.printJSON(output); return }
         let b = output.blas
         print("BLAS        \(b.library)")

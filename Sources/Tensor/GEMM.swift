@@ -60,12 +60,58 @@ public struct Linear: Sendable {
     public func flops(rows: Int) -> Double { 2 * Double(rows) * Double(inFeatures) * Double(outFeatures) }
 }
 
-/// The matrix-product backend behind every `Linear` of the model.
+/// The MLP activation, as `hidden_act` names it in a Hugging Face CLIP config.
+public enum Activation: String, Codable, Sendable {
+    /// x * sigmoid(1.702 x): OpenAI CLIP.
+    case quickGELU = "quick_gelu"
+    /// 0.5 x (1 + erf(x / sqrt 2)): OpenCLIP LAION models.
+    case gelu = "gelu"
+}
+
+/// The arithmetic behind the model's matrix products: every `Linear` and the attention products.
+///
+/// A backend implements `apply`; `applyActivated` and `attention` have exact fp32 defaults
+/// (`apply` then the fp32 activation; `Kernels.attention`) that a backend may replace with
+/// fused or lower-precision versions.
 public protocol LinearBackend: Sendable {
     var name: String { get }
     /// y (R, N) = x (R, K) · Wᵀ + b, or with `accumulate` y += x · Wᵀ + b (residual connections).
     func apply(_ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
                accumulate: Bool)
+    /// y (R, N) = activation(x (R, K) · Wᵀ + b): the first MLP product with its activation.
+    func applyActivated(_ layer: Linear, activation: Activation, x: UnsafePointer<Float>, rows: Int,
+                        y: UnsafeMutablePointer<Float>, workers: Int)
+    /// Multi-head self-attention, as `Kernels.attention`:
+    /// qkv (B, T, 3C) -> out (B, T, C); `scratch` holds at least `workers * T * T` floats.
+    func attention(qkv: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int, heads: Int, causal: Bool,
+                   out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int)
+}
+
+extension LinearBackend {
+    // x: (R, K) -> y: (R, N)
+    public func applyActivated(_ layer: Linear, activation: Activation, x: UnsafePointer<Float>, rows: Int,
+                               y: UnsafeMutablePointer<Float>, workers: Int) {
+        apply(layer, x: x, rows: rows, y: y, accumulate: false)
+        Kernels.activate(activation, y, count: rows * layer.outFeatures, workers: workers)
+    }
+
+    // qkv: (B, T, 3C) -> out: (B, T, C)
+    public func attention(qkv: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int, heads: Int, causal: Bool,
+                          out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int) {
+        Kernels.attention(qkv: qkv, batch: batch, tokens: tokens, width: width, heads: heads, causal: causal,
+                          out: out, scratch: scratch, workers: workers)
+    }
+}
+
+extension Kernels {
+    /// x (N) <- activation(x).
+    public static func activate(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int,
+                                workers: Int) {
+        switch activation {
+        case .quickGELU: quickGELU(x, count: count, workers: workers)
+        case .gelu: gelu(x, count: count, workers: workers)
+        }
+    }
 }
 
 /// The exact fp32 path: OpenBLAS sgemm.

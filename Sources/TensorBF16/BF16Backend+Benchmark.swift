@@ -36,7 +36,7 @@ extension BF16Backend {
         let parts = threading == .workers ? max(1, min(threads, m / Self.minimumRowsPerWorker)) : 1
         let seconds = try xb.withUnsafeBufferPointer { (px) throws(BF16Error) in
             let (weights, small, large) = try resolve(layer, rowCounts: (m / parts, (m + parts - 1) / parts),
-                                                      accumulate: false)
+                                                      epilogue: .none)
             return y.withUnsafeMutableBufferPointer { py in
                 Self.measure(minSeconds: minSeconds) {
                     parallelRanges(m, workers: parts) { _, range in

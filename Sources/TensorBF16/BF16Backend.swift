@@ -12,8 +12,9 @@ import Tensor
 /// - x is converted to bf16 on every call (a oneDNN reorder, round to nearest even);
 /// - products accumulate in fp32, the bias is added in fp32 and y is written in fp32;
 ///   `accumulate` is a sum post-op (y += x · Wᵀ + b) for the residual connections.
-/// LayerNorm, softmax, the activations and the attention products stay fp32 (they run outside
-/// the backend).
+/// - the MLP activation runs as an eltwise post-op of the first MLP product (`applyActivated`);
+/// - the attention products run in bf16 too (`attention`, BF16Backend+Attention.swift).
+/// LayerNorm and softmax stay fp32.
 ///
 /// Weight cache: the model cannot hand its layers to the backend ahead of time, so prepared
 /// weights are keyed by the identity of the `Linear`'s weight array storage (its base address,
@@ -77,8 +78,8 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
 
     public var name: String { "bf16-onednn" }
 
-    private let engine: dnnl_engine_t
-    private let state = Mutex(State())
+    let engine: dnnl_engine_t
+    let state = Mutex(State())
 
     /// - Parameters:
     ///   - threads: threads per product (the CLI's `--threads`); default all online CPUs.
@@ -87,6 +88,8 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     ///   cannot create its CPU engine or has no bf16 matmul.
     public init(threads: Int? = nil, threading: Threading = .workers) throws(BF16Error) {
         guard Self.isSupported else { throw .unsupportedCPU(detail: Self.cpuFeatures) }
+        // Products oneDNN cannot set up fall back to OpenBLAS sgemm, so it must be loaded.
+        do { try BLAS.load() } catch { throw .blas(error.description) }
         self.threads = max(1, threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         self.threading = threading
         var engine: dnnl_engine_t? = nil
@@ -97,7 +100,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         isa = DNNL.effectiveISA
         do {
             let probe = try Self.matmulDescriptor(engine: engine, rows: Self.layoutProbeRows, n: 768, k: 768,
-                                                  weights: nil, bias: true, accumulate: false)
+                                                  weights: nil, bias: true, epilogue: .none)
             implementationName = DNNL.implementation(probe)
             dnnl_primitive_desc_destroy(probe)
         } catch {
@@ -117,18 +120,37 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     // x: (R, K) -> y: (R, N)
     public func apply(_ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
                       accumulate: Bool) {
+        product(layer, x: x, rows: rows, y: y, epilogue: accumulate ? .accumulate : .none)
+    }
+
+    /// The activation runs as a oneDNN eltwise post-op on the fp32 accumulator (swish with
+    /// alpha 1.702 is exactly QuickGELU; gelu_erf is GELU): no second pass over y.
+    // x: (R, K) -> y: (R, N)
+    public func applyActivated(_ layer: Linear, activation: Activation, x: UnsafePointer<Float>, rows: Int,
+                               y: UnsafeMutablePointer<Float>, workers: Int) {
+        product(layer, x: x, rows: rows, y: y, epilogue: .activation(activation))
+    }
+
+    // x: (R, K) -> y: (R, N)
+    private func product(_ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
+                         epilogue: Epilogue) {
         guard rows > 0 else { return }
         let parts = threading == .workers ? max(1, min(threads, rows / Self.minimumRowsPerWorker)) : 1
         let resolved: (weights: PreparedWeights, small: Plan, large: Plan)
         do {
-            resolved = try resolve(layer, rowCounts: (rows / parts, (rows + parts - 1) / parts), accumulate: accumulate)
+            resolved = try resolve(layer, rowCounts: (rows / parts, (rows + parts - 1) / parts), epilogue: epilogue)
         } catch {
             // Nothing was written yet: the exact path computes the same product.
             state.withLock { s in
                 let notice = "\(error) (layer \(layer.outFeatures)x\(layer.inFeatures), \(rows) rows): computed in fp32"
                 if !s.notices.contains(notice) { s.notices.append(notice) }
             }
-            SgemmBackend().apply(layer, x: x, rows: rows, y: y, accumulate: accumulate)
+            switch epilogue {
+            case .none, .accumulate:
+                SgemmBackend().apply(layer, x: x, rows: rows, y: y, accumulate: epilogue == .accumulate)
+            case .activation(let activation):
+                SgemmBackend().applyActivated(layer, activation: activation, x: x, rows: rows, y: y, workers: threads)
+            }
             return
         }
         let ompThreads = executionThreads
@@ -169,13 +191,13 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     /// Drops every cached weight and primitive.
     public func clearCache() { state.withLock { $0 = State() } }
 
-    func resolve(_ layer: Linear, rowCounts: (Int, Int), accumulate: Bool)
+    func resolve(_ layer: Linear, rowCounts: (Int, Int), epilogue: Epilogue)
         throws(BF16Error) -> (weights: PreparedWeights, small: Plan, large: Plan) {
         let weights = try preparedWeights(layer)
         let bias = layer.bias != nil
-        let small = try plan(rows: rowCounts.0, weights: weights, bias: bias, accumulate: accumulate)
+        let small = try plan(rows: rowCounts.0, weights: weights, bias: bias, epilogue: epilogue)
         let large = rowCounts.1 == rowCounts.0 ? small
-            : try plan(rows: rowCounts.1, weights: weights, bias: bias, accumulate: accumulate)
+            : try plan(rows: rowCounts.1, weights: weights, bias: bias, epilogue: epilogue)
         return (weights, small, large)
     }
 
@@ -193,12 +215,12 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         }
     }
 
-    private func plan(rows: Int, weights: PreparedWeights, bias: Bool, accumulate: Bool) throws(BF16Error) -> Plan {
-        let key = PlanKey(rows: rows, n: weights.n, k: weights.k, bias: bias, accumulate: accumulate)
+    private func plan(rows: Int, weights: PreparedWeights, bias: Bool, epilogue: Epilogue) throws(BF16Error) -> Plan {
+        let key = PlanKey(rows: rows, n: weights.n, k: weights.k, bias: bias, epilogue: epilogue)
         return try state.withLock { (s) throws(BF16Error) -> Plan in
             if let found = s.plans[key] { return found }
             OpenMP.setThreads(executionThreads)
-            let plan = try Plan(engine: engine, rows: rows, weights: weights, bias: bias, accumulate: accumulate)
+            let plan = try Plan(engine: engine, rows: rows, weights: weights, bias: bias, epilogue: epilogue)
             s.plans[key] = plan
             return plan
         }
@@ -244,7 +266,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
                 if let pad = plan.reorderScratchpad {
                     arguments.append((Args.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
                 }
-                try context.run(plan.toBF16, arguments, plan: plan)
+                try context.run(plan.toBF16, arguments, problem: plan.problem)
                 source = UnsafeRawPointer(scratch)
             }
             var arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
@@ -256,7 +278,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             if let pad = plan.matmulScratchpad {
                 arguments.append((Args.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
             }
-            try context.run(plan.matmul, arguments, plan: plan)
+            try context.run(plan.matmul, arguments, problem: plan.problem)
         } catch {
             // The primitive was created for exactly these descriptors: failing now is a oneDNN
             // fault (or out of memory), and y may be half written, so there is no safe fallback.
@@ -267,10 +289,11 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     // MARK: - Primitive descriptors
 
     /// A matmul primitive descriptor: x (rows, K) bf16 · W (K, N) bf16 (+ bias (1, N) f32) -> (rows, N) f32,
-    /// with a sum post-op when `accumulate`. `weights` nil lets oneDNN choose the weights layout.
+    /// then the epilogue as a post-op (sum into y, or an activation). `weights` nil lets oneDNN
+    /// choose the weights layout.
     static func matmulDescriptor(engine: dnnl_engine_t, rows: Int, n: Int, k: Int, weights: dnnl_memory_desc_t?,
-                                 bias: Bool, accumulate: Bool) throws(BF16Error) -> dnnl_primitive_desc_t {
-        let problem = "matmul (\(rows), \(k)) x (\(k), \(n)) bf16 -> f32\(bias ? " + bias" : "")\(accumulate ? " + sum" : "")"
+                                 bias: Bool, epilogue: Epilogue) throws(BF16Error) -> dnnl_primitive_desc_t {
+        let problem = "matmul (\(rows), \(k)) x (\(k), \(n)) bf16 -> f32\(bias ? " + bias" : "")\(epilogue.label)"
         var src = try DNNL.matrix(rows, k, dnnl_bf16, dnnl_ab)
         var wei: dnnl_memory_desc_t
         if let weights { wei = weights } else { wei = try DNNL.matrix(k, n, dnnl_bf16, dnnl_format_tag_any) }
@@ -287,11 +310,22 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         defer { dnnl_primitive_attr_destroy(attr) }
         try DNNL.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
                        "dnnl_primitive_attr_set_scratchpad_mode", problem)
-        if accumulate {
+        if epilogue != .none {
             var ops: dnnl_post_ops_t? = nil
             try DNNL.check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create", problem)
             defer { dnnl_post_ops_destroy(ops) }
-            try DNNL.check(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum", problem)
+            switch epilogue {
+            case .none: break
+            case .accumulate:
+                try DNNL.check(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum", problem)
+            case .activation(.quickGELU):
+                // swish: x * sigmoid(alpha x)
+                try DNNL.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_swish, 1.702, 0),
+                               "dnnl_post_ops_append_eltwise", problem)
+            case .activation(.gelu):
+                try DNNL.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_gelu_erf, 0, 0),
+                               "dnnl_post_ops_append_eltwise", problem)
+            }
             try DNNL.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", problem)
         }
         var pd: dnnl_primitive_desc_t? = nil
@@ -341,12 +375,31 @@ struct PlanKey: Hashable {
     let n: Int
     let k: Int
     let bias: Bool
-    let accumulate: Bool
+    let epilogue: Epilogue
+}
+
+/// What a product does after x · Wᵀ + b, as a oneDNN post-op.
+enum Epilogue: Hashable {
+    /// y = x · Wᵀ + b
+    case none
+    /// y += x · Wᵀ + b (sum post-op: the residual connections)
+    case accumulate
+    /// y = activation(x · Wᵀ + b) (eltwise post-op: the first MLP product)
+    case activation(Activation)
+
+    var label: String {
+        switch self {
+        case .none: return ""
+        case .accumulate: return " + sum"
+        case .activation(let a): return " + \(a.rawValue)"
+        }
+    }
 }
 
 struct State: ~Copyable {
     var weights: [WeightKey: PreparedWeights] = [:]
     var plans: [PlanKey: Plan] = [:]
+    var attentionPlans: [AttentionKey: AttentionPlan] = [:]
     /// Idle streams with their bf16 scratch, one per concurrent `execute`.
     var contexts: [ExecutionContext] = []
     var notices: [String] = []
@@ -376,7 +429,7 @@ final class PreparedWeights: @unchecked Sendable {
         source = layer.weight
         let problem = "weights (\(n), \(k)) f32 -> bf16"
         let pd = try BF16Backend.matmulDescriptor(engine: engine, rows: BF16Backend.layoutProbeRows, n: n, k: k,
-                                                  weights: nil, bias: false, accumulate: false)
+                                                  weights: nil, bias: false, epilogue: .none)
         defer { dnnl_primitive_desc_destroy(pd) }
         guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
             throw .dnnl(call: "dnnl_primitive_desc_query_md", status: "no weights descriptor", problem: problem)
@@ -433,13 +486,13 @@ final class Plan: @unchecked Sendable {
     let implementation: String
     let problem: String
 
-    init(engine: dnnl_engine_t, rows: Int, weights: PreparedWeights, bias: Bool, accumulate: Bool) throws(BF16Error) {
+    init(engine: dnnl_engine_t, rows: Int, weights: PreparedWeights, bias: Bool, epilogue: Epilogue) throws(BF16Error) {
         self.rows = rows
         n = weights.n
         k = weights.k
         problem = "matmul (\(rows), \(k)) x (\(k), \(n))"
         let pd = try BF16Backend.matmulDescriptor(engine: engine, rows: rows, n: n, k: k, weights: weights.layout,
-                                                  bias: bias, accumulate: accumulate)
+                                                  bias: bias, epilogue: epilogue)
         defer { dnnl_primitive_desc_destroy(pd) }
         implementation = DNNL.implementation(pd)
         matmulScratchpad = Scratchpad(pd)
@@ -490,7 +543,11 @@ final class Plan: @unchecked Sendable {
 /// A stream with the buffers of one execution (bf16 x and oneDNN's scratchpad), used by one
 /// `execute` at a time.
 final class ExecutionContext: @unchecked Sendable {
-    enum Slot: Int, CaseIterable { case activations, scratchpad }
+    enum Slot: Int, CaseIterable {
+        case activations, scratchpad
+        /// bf16 copies of the attention operands (BF16Backend+Attention.swift).
+        case attentionQKV, attentionProbabilities, attentionScratchpad
+    }
 
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
@@ -526,19 +583,19 @@ final class ExecutionContext: @unchecked Sendable {
 
     /// Executes `primitive` on this stream with memories wrapping the given buffers, and waits.
     func run(_ primitive: dnnl_primitive_t, _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)],
-             plan: Plan) throws(BF16Error) {
+             problem: String) throws(BF16Error) {
         var args: [dnnl_exec_arg_t] = []
         args.reserveCapacity(arguments.count)
         defer { for a in args { dnnl_memory_destroy(a.memory) } }
         for (index, descriptor, pointer) in arguments {
             var md = descriptor
             var memory: dnnl_memory_t? = nil
-            try DNNL.check(dnnl_memory_create(&memory, &md, engine, pointer), "dnnl_memory_create", plan.problem)
+            try DNNL.check(dnnl_memory_create(&memory, &md, engine, pointer), "dnnl_memory_create", problem)
             args.append(dnnl_exec_arg_t(arg: index, memory: memory))
         }
         try DNNL.check(dnnl_primitive_execute(primitive, stream, Int32(args.count), &args), "dnnl_primitive_execute",
-                       plan.problem)
-        try DNNL.check(dnnl_stream_wait(stream), "dnnl_stream_wait", plan.problem)
+                       problem)
+        try DNNL.check(dnnl_stream_wait(stream), "dnnl_stream_wait", problem)
     }
 }
 

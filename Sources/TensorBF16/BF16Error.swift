@@ -4,6 +4,8 @@ public enum BF16Error: Error, CustomStringConvertible, Equatable {
     case unsupportedCPU(detail: String)
     /// A oneDNN call failed: the C function, its status and the problem it was given.
     case dnnl(call: String, status: String, problem: String)
+    /// OpenBLAS, which the fp32 fallbacks (and the model's other products) need, did not load.
+    case blas(String)
 
     public var description: String {
         switch self {
@@ -11,6 +13,8 @@ public enum BF16Error: Error, CustomStringConvertible, Equatable {
             return "bf16: this CPU has neither AVX512-BF16 nor AMX-BF16 (\(detail)); use --precision fp32"
         case .dnnl(let call, let status, let problem):
             return "bf16: oneDNN \(call) failed with \(status) for \(problem)"
+        case .blas(let message):
+            return "bf16: \(message)"
         }
     }
 }

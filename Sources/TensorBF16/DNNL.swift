@@ -43,6 +43,77 @@ enum DNNL {
         return md
     }
 
+    /// A (rows, cols) matrix with arbitrary element strides, e.g. (1, ld) for a transposed view.
+    static func strided(_ rows: Int, _ cols: Int, _ type: dnnl_data_type_t, strides: (Int, Int))
+        throws(BF16Error) -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        let dims: [dnnl_dim_t] = [dnnl_dim_t(rows), dnnl_dim_t(cols)]
+        let steps: [dnnl_dim_t] = [dnnl_dim_t(strides.0), dnnl_dim_t(strides.1)]
+        try check(dnnl_memory_desc_init_by_strides(&md, 2, dims, type, steps), "dnnl_memory_desc_init_by_strides",
+                  "a \(rows)x\(cols) matrix with strides \(strides)")
+        return md
+    }
+
+    /// A primitive made with a user-managed scratchpad, with that scratchpad's size.
+    struct Made {
+        let primitive: dnnl_primitive_t
+        let scratchpad: Scratchpad?
+        let implementation: String
+    }
+
+    /// An attribute set to `dnnl_scratchpad_mode_user` (see BF16Backend: the library-managed
+    /// scratchpad of oneDNN 2.6.3 is not safe when threads share a primitive).
+    private static func userScratchpadAttribute(_ problem: String) throws(BF16Error) -> dnnl_primitive_attr_t? {
+        var attr: dnnl_primitive_attr_t? = nil
+        try check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", problem)
+        do {
+            try check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                      "dnnl_primitive_attr_set_scratchpad_mode", problem)
+        } catch {
+            dnnl_primitive_attr_destroy(attr)
+            throw error
+        }
+        return attr
+    }
+
+    private static func make(_ pd: dnnl_primitive_desc_t?, _ problem: String) throws(BF16Error) -> Made {
+        guard let pd else { throw .dnnl(call: "dnnl_primitive_desc_create", status: "null descriptor", problem: problem) }
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var primitive: dnnl_primitive_t? = nil
+        try check(dnnl_primitive_create(&primitive, pd), "dnnl_primitive_create", problem)
+        guard let primitive else { throw .dnnl(call: "dnnl_primitive_create", status: "null primitive", problem: problem) }
+        return Made(primitive: primitive, scratchpad: Scratchpad(pd), implementation: implementation(pd))
+    }
+
+    /// A reorder (type conversion and/or layout change) between two descriptors of one shape.
+    static func reorder(from source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t, engine: dnnl_engine_t,
+                        problem: String) throws(BF16Error) -> Made {
+        let attr = try userScratchpadAttribute(problem)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        var from = source, to = destination
+        var pd: dnnl_primitive_desc_t? = nil
+        try check(dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, attr),
+                  "dnnl_reorder_primitive_desc_create", problem)
+        return try make(pd, problem)
+    }
+
+    /// dst = outputScale · src · weights (no bias), with the given layouts.
+    static func matmul(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t,
+                       outputScale: Float?, engine: dnnl_engine_t, problem: String) throws(BF16Error) -> Made {
+        var s = src, w = weights, d = dst
+        var desc = dnnl_matmul_desc_t()
+        try check(dnnl_matmul_desc_init(&desc, &s, &w, nil, &d), "dnnl_matmul_desc_init", problem)
+        let attr = try userScratchpadAttribute(problem)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        if var scale = outputScale {
+            try check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale), "dnnl_primitive_attr_set_output_scales",
+                      problem)
+        }
+        var pd: dnnl_primitive_desc_t? = nil
+        try check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil), "dnnl_primitive_desc_create", problem)
+        return try make(pd, problem)
+    }
+
     /// The implementation oneDNN chose for a primitive descriptor, e.g. "brg:avx512_core_bf16".
     static func implementation(_ pd: dnnl_primitive_desc_t) -> String {
         var name: UnsafePointer<CChar>? = nil
