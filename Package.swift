@@ -58,8 +58,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LocalizationTests", dependencies: ["Localization", "TensorBF16"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["KeypointsCLI"]),
+        // Runs the built executable for the tests of the command line (CLITests, EvaluationTests).
+        .target(name: "KeypointsTestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI", "KeypointsTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["KeypointsCLI", "KeypointsTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

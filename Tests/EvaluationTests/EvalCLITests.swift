@@ -1,48 +1,19 @@
 import Foundation
 import Testing
+import KeypointsTestSupport
 @testable import Evaluation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Runs the built `keypoints` executable (it sits next to the test bundle; `swift test` builds
-/// every product). Same approach as Tests/CLITests/CLIRunner.swift.
-enum KeypointsExecutable {
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+/// The built `keypoints` executable (Tests/TestSupport), run from the repository root.
+extension KeypointsExecutable {
+    static func processInRepository(_ arguments: [String], environment: [String: String] = [:]) -> Process {
+        process(arguments, cwd: Fixtures.repositoryRoot, environment: environment)
     }
 
-    static var url: URL {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("keypoints")
-    }
-
-    static func process(_ arguments: [String], environment: [String: String] = [:]) -> Process {
-        let p = Process()
-        p.executableURL = url
-        p.arguments = arguments
-        p.currentDirectoryURL = Fixtures.repositoryRoot
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        return p
-    }
-
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let p = process(arguments, environment: environment)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+    static func runInRepository(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try run(arguments, cwd: Fixtures.repositoryRoot, environment: environment)
     }
 
     /// Fails the test with a useful message when the executable or its eval command is missing.
@@ -51,7 +22,7 @@ enum KeypointsExecutable {
             Issue.record("\(url.path) not found: build the package (swift build) before these tests")
             return false
         }
-        guard let help = try? run(["eval", "--help"]), help.stdout.contains("USAGE: keypoints eval") else {
+        guard let help = try? runInRepository(["eval", "--help"]), help.stdout.contains("USAGE: keypoints eval") else {
             Issue.record("keypoints has no eval subcommand: add EvalCommand.self and ReportCommand.self to the subcommands of KeypointsCommand")
             return false
         }
@@ -69,10 +40,10 @@ enum KeypointsExecutable {
 
     @Test func jsonReportAndTable() throws {
         guard KeypointsExecutable.available() else { return }
-        let json = try report(try KeypointsExecutable.run(cubArguments + ["--json"]))
+        let json = try report(try KeypointsExecutable.runInRepository(cubArguments + ["--json"]))
         #expect(json.dataset == "cub" && json.method == "random" && json.alpha == 0.1)
         #expect(json.images == 3 && json.keypoints == 31 && json.skipped == 0)  // 11 + 10 + 10 visible parts
-        let table = try KeypointsExecutable.run(cubArguments)
+        let table = try KeypointsExecutable.runInRepository(cubArguments)
         #expect(table.status == 0, "\(table.stderr)")
         #expect(table.stdout.contains("PCK@0.1  cub (all), method random"))
         #expect(table.stdout.contains("018.Spotted_Catbird") && table.stdout.contains("left wing"))
@@ -82,41 +53,41 @@ enum KeypointsExecutable {
         guard KeypointsExecutable.available() else { return }
         // Without --model the default model is used; in an empty cache the error names the fetch command.
         let emptyHome = FileManager.default.temporaryDirectory.appendingPathComponent("kp-home-\(UUID().uuidString)")
-        let noModel = try KeypointsExecutable.run(["eval", "--dataset", "cub", "--root", Fixtures.cub.path],
+        let noModel = try KeypointsExecutable.runInRepository(["eval", "--dataset", "cub", "--root", Fixtures.cub.path],
                                                   environment: ["KEYPOINTS_HOME": emptyHome.path])
         #expect(noModel.status != 0 && noModel.stderr.contains("keypoints model fetch ViT-L/14-336"), "\(noModel.stderr)")
-        let shard = try KeypointsExecutable.run(cubArguments + ["--shard", "2/2"])
+        let shard = try KeypointsExecutable.runInRepository(cubArguments + ["--shard", "2/2"])
         #expect(shard.status != 0 && shard.stderr.contains("expected i/n"), "\(shard.stderr)")
-        let split = try KeypointsExecutable.run(["eval", "--dataset", "faces", "--root", Fixtures.faces.path, "--method", "random",
+        let split = try KeypointsExecutable.runInRepository(["eval", "--dataset", "faces", "--root", Fixtures.faces.path, "--method", "random",
                                                  "--split", "test"])
         #expect(split.status != 0 && split.stderr.contains("has no test split"), "\(split.stderr)")
-        let missing = try KeypointsExecutable.run(["eval", "--dataset", "cub", "--root", "/nonexistent/CUB", "--method", "random"])
+        let missing = try KeypointsExecutable.runInRepository(["eval", "--dataset", "cub", "--root", "/nonexistent/CUB", "--method", "random"])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/CUB/images.txt: cannot read"), "\(missing.stderr)")
     }
 
     @Test func shardsMergedByReportEqualOneRun() throws {
         guard KeypointsExecutable.available() else { return }
         let folder = try Fixtures.temporaryFolder()
-        let whole = try report(try KeypointsExecutable.run(cubArguments + ["--json"]))
+        let whole = try report(try KeypointsExecutable.runInRepository(cubArguments + ["--json"]))
         var files: [String] = []
         for i in 0..<2 {
             let out = folder.appendingPathComponent("s\(i).jsonl").path
-            let r = try KeypointsExecutable.run(cubArguments + ["--shard", "\(i)/2", "--out", out])
+            let r = try KeypointsExecutable.runInRepository(cubArguments + ["--shard", "\(i)/2", "--out", out])
             #expect(r.status == 0, "\(r.stderr)")
             files.append(out)
         }
         let curve = folder.appendingPathComponent("curve.png").path
-        let merged = try report(try KeypointsExecutable.run(["report"] + files + ["--json", "--curve", curve]))
+        let merged = try report(try KeypointsExecutable.runInRepository(["report"] + files + ["--json", "--curve", curve]))
         #expect(merged.pck == whole.pck && merged.images == 3 && merged.perKeypoint == whole.perKeypoint)
         #expect(FileManager.default.fileExists(atPath: curve))
-        let alpha = try report(try KeypointsExecutable.run(["report"] + files + ["--json", "--alpha", "0.2"]))
+        let alpha = try report(try KeypointsExecutable.runInRepository(["report"] + files + ["--json", "--alpha", "0.2"]))
         #expect(alpha.alpha == 0.2 && alpha.correct >= merged.correct)
         // Another seed is another run: refused, unless compared.
         let other = folder.appendingPathComponent("seed1.jsonl").path
-        #expect(try KeypointsExecutable.run(cubArguments + ["--seed", "1", "--out", other]).status == 0)
-        let refused = try KeypointsExecutable.run(["report", files[0], other])
+        #expect(try KeypointsExecutable.runInRepository(cubArguments + ["--seed", "1", "--out", other]).status == 0)
+        let refused = try KeypointsExecutable.runInRepository(["report", files[0], other])
         #expect(refused.status != 0 && refused.stderr.contains("come from different runs"), "\(refused.stderr)")
-        let compared = try KeypointsExecutable.run(["report", "--compare", "--json"] + files + [other])
+        let compared = try KeypointsExecutable.runInRepository(["report", "--compare", "--json"] + files + [other])
         #expect(compared.status == 0, "\(compared.stderr)")
         #expect(try JSONDecoder().decode([PCKReport].self, from: Data(compared.stdout.utf8)).count == 2)
     }
@@ -127,13 +98,13 @@ enum KeypointsExecutable {
         guard KeypointsExecutable.available() else { return }
         let folder = try Fixtures.temporaryFolder()
         let out = folder.appendingPathComponent("killed.jsonl").path
-        let reference = try report(try KeypointsExecutable.run(cubArguments + ["--json"]))
+        let reference = try report(try KeypointsExecutable.runInRepository(cubArguments + ["--json"]))
         // 150 ms per image (3 images): kills land before, between and after images.
         let slow = [RandomPredictor.delayEnvironmentVariable: "150"]
         var generator = SystemRandomNumberGenerator()
         var kills = 0
         for attempt in 0..<4 {
-            let p = KeypointsExecutable.process(cubArguments + ["--out", out], environment: slow)
+            let p = KeypointsExecutable.processInRepository(cubArguments + ["--out", out], environment: slow)
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
@@ -149,7 +120,7 @@ enum KeypointsExecutable {
             }
         }
         #expect(kills >= 1)
-        let final = try report(try KeypointsExecutable.run(cubArguments + ["--out", out, "--json"]))
+        let final = try report(try KeypointsExecutable.runInRepository(cubArguments + ["--out", out, "--json"]))
         #expect(final.pck == reference.pck && final.images == reference.images && final.keypoints == reference.keypoints)
         #expect(final.perKeypoint == reference.perKeypoint && final.perCategory == reference.perCategory)
         let file = try ResultFile.read(URL(fileURLWithPath: out))
