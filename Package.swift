@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "KeypointsTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI", "KeypointsTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["KeypointsCLI", "KeypointsTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["KeypointsCLI", "TensorBF16", "KeypointsTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
             without downloading weights. Both precisions are measured in one run (bf16 only where \
             the CPU has bf16 units) unless --precision picks one. --localize IMAGE adds seconds per \
             image for 15 CUB keypoints with grids/fast.json (run) and grids/dense30.json (900 passes \
-            at the measured rate).
+            at the measured rate). "ceiling" is the images/s the encoder would reach if every             FLOP ran at the raw matrix-product rate: what this machine allows in that precision.
             Example: keypoints bench --arch ViT-B/32 --batch 64
             """
     )
@@ -55,10 +55,14 @@ struct BenchCommand: ParsableCommand {
         /// Raw matrix-product rate of this precision (sgemm, or oneDNN bf16 incl. conversion).
         let gemmGFLOPs: Double
         let imageFractionOfGEMM: Double
+        /// Images/s if every FLOP of the pass ran at the raw matrix-product rate: the bound this
+        /// machine puts on the encoder in this precision.
+        let imageCeiling: Double
         let localization: LocalizationBench?
         enum CodingKeys: String, CodingKey {
             case precision, backend, image, text, localization
             case gemmGFLOPs = "gemm_gflops", imageFractionOfGEMM = "image_fraction_of_gemm"
+            case imageCeiling = "image_ceiling_items_per_s"
         }
     }
 
@@ -129,18 +133,19 @@ struct BenchCommand: ParsableCommand {
             let text = try Benchmark.textEncoder(clip, batch: textBatch, workers: threads, minSeconds: seconds)
             let loc = try localize.map { try localizationBench(clip, image: $0, perImageSeconds: 1 / image.itemsPerSecond) }
             reports.append(PrecisionReport(precision: p, backend: backend.name, image: image, text: text, gemmGFLOPs: gemm,
-                                           imageFractionOfGEMM: image.gflops / gemm, localization: loc))
+                                           imageFractionOfGEMM: image.gflops / gemm,
+                                           imageCeiling: gemm / (image.gflops / image.itemsPerSecond), localization: loc))
         }
         let fp32 = reports.first { $0.precision == .fp32 }
         let output = Output(model: name, batch: batch, threads: threads, blasCore: try BLAS.info().core,
                             image: fp32?.image, text: fp32?.text, sgemmGFLOPs: fp32?.gemmGFLOPs, precisions: reports)
         if json { try Console.printJSON(output); return }
         print("model \(name), batch \(batch), \(threads) threads, OpenBLAS core \(output.blasCore)")
-        print("precision  workload        items/s    GFLOP/s   raw GEMM GFLOP/s   fraction")
+        print("precision  workload        items/s    GFLOP/s   raw GEMM GFLOP/s   fraction   ceiling items/s")
         for r in reports {
             let p = r.precision.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-            print(p + String(format: " image encoder %9.2f %10.1f %14.1f %10.0f%%", r.image.itemsPerSecond,
-                             r.image.gflops, r.gemmGFLOPs, 100 * r.imageFractionOfGEMM))
+            print(p + String(format: " image encoder %9.2f %10.1f %14.1f %10.0f%% %17.2f", r.image.itemsPerSecond,
+                             r.image.gflops, r.gemmGFLOPs, 100 * r.imageFractionOfGEMM, r.imageCeiling))
             print(p + String(format: " text encoder  %9.2f %10.1f", r.text.itemsPerSecond, r.text.gflops))
         }
         for r in reports {
