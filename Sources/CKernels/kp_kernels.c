@@ -139,6 +139,21 @@ static void softmax_rows_generic(float *s, long rows, long cols, long ld, int ca
     }
 }
 
+// Round to nearest even at 8 significant bits; the upper half of the float's bits (finite x).
+static inline uint16_t bf16_generic(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+// s (rows, cols), stride ld -> p (rows, cols) bf16, stride ldp
+static void softmax_rows_bf16_generic(float *s, long rows, long cols, long ld, int causal, uint16_t *p,
+                                      long ldp) {
+    softmax_rows_generic(s, rows, cols, ld, causal);
+    for (long r = 0; r < rows; r++)
+        for (long j = 0; j < cols; j++) p[r * ldp + j] = bf16_generic(s[r * ld + j]);
+}
+
 // x (N) -> x (N)
 static void quick_gelu_generic(float *x, long n) {
     for (long i = 0; i < n; i++) x[i] = x[i] / (1 + exp_generic(-KP_QUICK_GELU_SLOPE * x[i]));
@@ -256,6 +271,39 @@ KP_AVX512 static void softmax_rows_avx512(float *s, long rows, long cols, long l
             _mm512_mask_storeu_ps(row + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + j), inv));
         }
         if (n < cols) memset(row + n, 0, (size_t)(cols - n) * sizeof(float));
+    }
+}
+
+// 16 finite floats -> bf16, round to nearest even (as bf16_generic).
+KP_AVX512 static inline __m256i bf16x16(__m512 v) {
+    __m512i bits = _mm512_castps_si512(v);
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+    __m512i rounded = _mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF)));
+    return _mm512_cvtepi32_epi16(_mm512_srli_epi32(rounded, 16));
+}
+
+// s (rows, cols), stride ld -> p (rows, cols) bf16, stride ldp; the scaling pass writes p directly.
+KP_AVX512 static void softmax_rows_bf16_avx512(float *s, long rows, long cols, long ld, int causal,
+                                               uint16_t *p, long ldp) {
+    for (long r = 0; r < rows; r++) {
+        float *row = s + r * ld;
+        uint16_t *out = p + r * ldp;
+        long n = causal ? min_long(cols, r + 1) : cols;
+        __m512 vmax = _mm512_set1_ps(-INFINITY);
+        long j = 0;
+        for (; j + 16 <= n; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
+        if (j < n) {
+            __mmask16 m = tail_mask16(n - j);
+            vmax = _mm512_mask_max_ps(vmax, m, vmax, _mm512_maskz_loadu_ps(m, row + j));
+        }
+        const __m512 inv = _mm512_set1_ps(1 / exp_shifted_sum_avx512(row, n, _mm512_reduce_max_ps(vmax)));
+        for (j = 0; j + 16 <= n; j += 16)
+            _mm256_storeu_si256((__m256i *)(out + j), bf16x16(_mm512_mul_ps(_mm512_loadu_ps(row + j), inv)));
+        if (j < n) {
+            __mmask16 m = tail_mask16(n - j);
+            _mm256_mask_storeu_epi16(out + j, m, bf16x16(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + j), inv)));
+        }
+        if (n < cols) memset(out + n, 0, (size_t)(cols - n) * sizeof(uint16_t));
     }
 }
 
@@ -494,6 +542,15 @@ KP_AVX2 static void layer_norm_avx2(const float *x, long rows, long c, const flo
     }
 }
 
+// s (rows, cols), stride ld -> p (rows, cols) bf16, stride ldp (the bf16 backend needs AVX-512,
+// so this variant only has to be right: the AVX2 softmax, then a scalar conversion).
+KP_AVX2 static void softmax_rows_bf16_avx2(float *s, long rows, long cols, long ld, int causal, uint16_t *p,
+                                           long ldp) {
+    softmax_rows_avx2(s, rows, cols, ld, causal);
+    for (long r = 0; r < rows; r++)
+        for (long j = 0; j < cols; j++) p[r * ldp + j] = bf16_generic(s[r * ld + j]);
+}
+
 #endif  // KP_X86
 
 // MARK: - Dispatch
@@ -502,18 +559,21 @@ typedef struct {
     const char *name;
     float (*exp_shifted_sum)(float *, long, float);
     void (*softmax_rows)(float *, long, long, long, int);
+    void (*softmax_rows_bf16)(float *, long, long, long, int, uint16_t *, long);
     void (*quick_gelu)(float *, long);
     void (*gelu)(float *, long);
     void (*layer_norm)(const float *, long, long, const float *, const float *, float, float *);
 } kp_variant;
 
 static const kp_variant variants[4] = {
-    [KP_ISA_GENERIC] = {"generic", exp_shifted_sum_generic, softmax_rows_generic, quick_gelu_generic,
+    [KP_ISA_GENERIC] = {"generic", exp_shifted_sum_generic, softmax_rows_generic, softmax_rows_bf16_generic,
+                        quick_gelu_generic,
                         gelu_generic, layer_norm_generic},
 #if KP_X86
-    [KP_ISA_AVX2] = {"avx2", exp_shifted_sum_avx2, softmax_rows_avx2, quick_gelu_avx2, gelu_avx2,
+    [KP_ISA_AVX2] = {"avx2", exp_shifted_sum_avx2, softmax_rows_avx2, softmax_rows_bf16_avx2, quick_gelu_avx2, gelu_avx2,
                      layer_norm_avx2},
-    [KP_ISA_AVX512] = {"avx512", exp_shifted_sum_avx512, softmax_rows_avx512, quick_gelu_avx512,
+    [KP_ISA_AVX512] = {"avx512", exp_shifted_sum_avx512, softmax_rows_avx512, softmax_rows_bf16_avx512,
+                       quick_gelu_avx512,
                        gelu_avx512, layer_norm_avx512},
 #endif
 };
@@ -572,6 +632,11 @@ float kp_exp_shifted_sum(float *x, long n, float shift) {
 void kp_softmax_rows(float *s, long rows, long cols, long ld, int causal) {
     if (rows <= 0 || cols <= 0) return;
     current()->softmax_rows(s, rows, cols, ld, causal);
+}
+
+void kp_softmax_rows_bf16(float *s, long rows, long cols, long ld, int causal, uint16_t *p, long ldp) {
+    if (rows <= 0 || cols <= 0) return;
+    current()->softmax_rows_bf16(s, rows, cols, ld, causal, p, ldp);
 }
 
 void kp_quick_gelu(float *x, long n) {

@@ -50,6 +50,14 @@ public enum Kernels {
         kp_softmax_rows(s, rows, cols, ld, causal ? 1 : 0)
     }
 
+    /// p (R, N) bf16 bit patterns, row stride ldp <- softmax of each row of s (as `softmaxRows`),
+    /// rounded to nearest even; s is scratch afterwards. For bf16 attention.
+    // s: (R, N) f32 -> p: (R, N) bf16
+    public static func softmaxRowsBF16(_ s: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int,
+                                       causal: Bool, p: UnsafeMutablePointer<UInt16>, ldp: Int) {
+        kp_softmax_rows_bf16(s, rows, cols, ld, causal ? 1 : 0, p, ldp)
+    }
+
     // MARK: - Instruction set
 
     /// The variant the calling thread's C kernels run: the CPU's best unless forced by `withISA`.

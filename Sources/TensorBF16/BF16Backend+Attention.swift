@@ -6,8 +6,8 @@ import Tensor
 /// Per call: every image's qkv (T, 3C) is rounded to bf16 once (one reorder per image, images
 /// split across workers). Then each (image, head) tile, on the worker that owns it:
 ///   S (T, T) f32   = scale · q (T, D) · kᵀ        bf16 matmul, the scale as an output scale
-///   S             <- softmax(S) rows, fp32         `Kernels.softmaxRows` (causal mask as fp32)
-///   P (T, T) bf16  = round(S)                       reorder
+///   P (T, T) bf16  = round(softmax(S)) rows         `Kernels.softmaxRowsBF16` (fp32 softmax, causal
+///                                                   mask, rounded to bf16 in its last pass)
 ///   out (T, D) f32 = P · v (T, D)                   bf16 matmul, written at columns h D of out
 /// q, k and v are read in place from the bf16 copy through strided descriptors (row stride 3C),
 /// so nothing is gathered per head. This is what PyTorch's bf16 autocast does for attention
@@ -15,12 +15,19 @@ import Tensor
 ///
 /// Measured single-threaded on the AVX512-BF16 machine with ViT-L/14-336's tile (T 577, D 64):
 /// 190 GFLOP/s per product (oneDNN `gemm:jit`), about twice OpenBLAS sgemm on one core.
+/// Sequences shorter than `minimumAttentionTokens` (the text tower's 77, ViT-B/32's 50) keep the
+/// fp32 tiles of `Kernels.attention`: there the bf16 tiles measured no faster or slower.
 extension BF16Backend {
     // qkv: (B, T, 3C) -> out: (B, T, C)
     public func attention(qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int, heads: Int,
                           causal: Bool, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                           workers: Int) {
         guard b > 0, t > 0 else { return }
+        guard t >= minimumAttentionTokens else {
+            Kernels.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
+                              out: out, scratch: scratch, workers: workers)
+            return
+        }
         let plan: AttentionPlan
         do {
             plan = try attentionPlan(tokens: t, width: c, heads: heads)
@@ -69,9 +76,8 @@ extension BF16Backend {
                 // S (T, T) = scale · q (T, D) · kᵀ (D, T)
                 run(plan.scores, plan.scoresArguments(q: base, k: base + c * 2, s: s, scratchpad: pad),
                     context: context, problem: plan.problem)
-                Kernels.softmaxRows(s, rows: t, cols: t, ld: t, causal: causal)
-                run(plan.toBF16Probabilities, plan.probabilitiesArguments(s: s, p: p, scratchpad: pad),
-                    context: context, problem: plan.problem)
+                Kernels.softmaxRowsBF16(s, rows: t, cols: t, ld: t, causal: causal,
+                                        p: p.assumingMemoryBound(to: UInt16.self), ldp: t)
                 // out[image, :, h D ..< (h+1) D] (T, D) = P (T, T) · v (T, D)
                 run(plan.values, plan.valuesArguments(p: p, v: base + 2 * c * 2,
                                                       out: out + image * t * c + head * d, scratchpad: pad),
@@ -127,7 +133,7 @@ struct AttentionKey: Hashable {
     let heads: Int
 }
 
-/// The four primitives of bf16 attention for one shape (see `BF16Backend.attention`).
+/// The primitives of bf16 attention for one shape (see `BF16Backend.attention`).
 final class AttentionPlan: @unchecked Sendable {
     let problem: String
     // qkv (T, 3C) f32 -> bf16
@@ -140,9 +146,8 @@ final class AttentionPlan: @unchecked Sendable {
     let kT: dnnl_memory_desc_t
     let s: dnnl_memory_desc_t
     let scores: dnnl_primitive_t
-    // P (T, T) bf16 = round(S)
+    // P (T, T) bf16 = round(softmax(S)), written by Kernels.softmaxRowsBF16
     let p: dnnl_memory_desc_t
-    let toBF16Probabilities: dnnl_primitive_t
     // out (T, D; row stride C) = P · v (T, D; row stride 3C)
     let v: dnnl_memory_desc_t
     let o: dnnl_memory_desc_t
@@ -172,17 +177,14 @@ final class AttentionPlan: @unchecked Sendable {
             let scores = try DNNL.matmul(src: q, weights: kT, dst: s, outputScale: 1 / Float(d).squareRoot(),
                                          engine: engine, problem: problem)
             created.append(scores.primitive)
-            let probabilities = try DNNL.reorder(from: s, to: p, engine: engine, problem: problem)
-            created.append(probabilities.primitive)
             let values = try DNNL.matmul(src: p, weights: v, dst: o, outputScale: nil, engine: engine,
                                          problem: problem)
             created.append(values.primitive)
             toBF16QKV = qkvReorder.primitive
             qkvScratchpad = qkvReorder.scratchpad
             self.scores = scores.primitive
-            toBF16Probabilities = probabilities.primitive
             self.values = values.primitive
-            pads = [scores.scratchpad, probabilities.scratchpad, values.scratchpad]
+            pads = [scores.scratchpad, values.scratchpad]
             scratchpadBytes = max(64, pads.map { $0?.bytes ?? 0 }.max() ?? 0, qkvReorder.scratchpad?.bytes ?? 0)
             implementations = [scores.implementation, values.implementation]
         } catch {
@@ -192,7 +194,7 @@ final class AttentionPlan: @unchecked Sendable {
     }
 
     deinit {
-        for primitive in [toBF16QKV, scores, toBF16Probabilities, values] { dnnl_primitive_destroy(primitive) }
+        for primitive in [toBF16QKV, scores, values] { dnnl_primitive_destroy(primitive) }
     }
 
     private func withPad(_ index: Int, _ buffer: UnsafeMutableRawPointer,
@@ -207,14 +209,9 @@ final class AttentionPlan: @unchecked Sendable {
         withPad(0, scratchpad, [(Args.src, q, qPointer), (Args.weights, kT, k), (Args.dst, s, UnsafeMutableRawPointer(sPointer))])
     }
 
-    func probabilitiesArguments(s sPointer: UnsafeMutablePointer<Float>, p pPointer: UnsafeMutableRawPointer,
-                                scratchpad: UnsafeMutableRawPointer) -> [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] {
-        withPad(1, scratchpad, [(Args.from, s, UnsafeMutableRawPointer(sPointer)), (Args.to, p, pPointer)])
-    }
-
     func valuesArguments(p pPointer: UnsafeMutableRawPointer, v vPointer: UnsafeMutableRawPointer,
                          out: UnsafeMutablePointer<Float>, scratchpad: UnsafeMutableRawPointer)
         -> [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] {
-        withPad(2, scratchpad, [(Args.src, p, pPointer), (Args.weights, v, vPointer), (Args.dst, o, UnsafeMutableRawPointer(out))])
+        withPad(1, scratchpad, [(Args.src, p, pPointer), (Args.weights, v, vPointer), (Args.dst, o, UnsafeMutableRawPointer(out))])
     }
 }

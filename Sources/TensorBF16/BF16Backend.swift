@@ -81,17 +81,31 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     let engine: dnnl_engine_t
     let state = Mutex(State())
 
+    /// Sequences shorter than this keep fp32 attention tiles. Measured on the AVX512-BF16 machine
+    /// (`keypoints bench --precision bf16`, bf16 vs fp32 attention, images or texts/s): T 577
+    /// (ViT-L/14-336) 1.03-1.06 vs 0.84-0.96; T 257 (ViT-L/14) 2.49-2.53 vs 2.38-2.43; T 197
+    /// (ViT-B/16) 10.7 vs 10.9; T 77 (text, batch 64) 356-373 vs 409-444. Small tiles are a few
+    /// microseconds of arithmetic, so oneDNN's per-call cost outweighs the faster products.
+    public static let defaultMinimumAttentionTokens = 128
+
+    /// Attention runs in bf16 for sequences of at least this many tokens (see
+    /// `defaultMinimumAttentionTokens`); tests lower it to exercise the bf16 tiles on small shapes.
+    public let minimumAttentionTokens: Int
+
     /// - Parameters:
     ///   - threads: threads per product (the CLI's `--threads`); default all online CPUs.
     ///   - threading: how those threads are used (see the type's documentation).
+    ///   - minimumAttentionTokens: the shortest sequence whose attention runs in bf16.
     /// - Throws: `BF16Error.unsupportedCPU` without AVX512-BF16 or AMX-BF16, `.dnnl` when oneDNN
     ///   cannot create its CPU engine or has no bf16 matmul.
-    public init(threads: Int? = nil, threading: Threading = .workers) throws(BF16Error) {
+    public init(threads: Int? = nil, threading: Threading = .workers,
+                minimumAttentionTokens: Int = BF16Backend.defaultMinimumAttentionTokens) throws(BF16Error) {
         guard Self.isSupported else { throw .unsupportedCPU(detail: Self.cpuFeatures) }
         // Products oneDNN cannot set up fall back to OpenBLAS sgemm, so it must be loaded.
         do { try BLAS.load() } catch { throw .blas(error.description) }
         self.threads = max(1, threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         self.threading = threading
+        self.minimumAttentionTokens = minimumAttentionTokens
         var engine: dnnl_engine_t? = nil
         try DNNL.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create", "the CPU engine")
         guard let engine else { throw .dnnl(call: "dnnl_engine_create", status: "null engine", problem: "the CPU engine") }

@@ -71,8 +71,13 @@ struct BF16CLIPTests {
         return lowest
     }
 
-    @Test func tinyQuickGELUMatchesTransformers() throws {
-        let backend = try BF16Backend(threads: 2)
+    /// Attention thresholds: 1 runs every attention product in bf16 (these models' sequences are
+    /// short), the default keeps them fp32 as the CLI does for such lengths.
+    static let attentionThresholds = [1, BF16Backend.defaultMinimumAttentionTokens]
+
+    @Test(arguments: attentionThresholds)
+    func tinyQuickGELUMatchesTransformers(minimumAttentionTokens: Int) throws {
+        let backend = try BF16Backend(threads: 2, minimumAttentionTokens: minimumAttentionTokens)
         let model = try CLIPModel(directory: CLIPFixtures.model("tiny-quickgelu"), backend: backend)
         let ref = try CLIPFixtures.reference("tiny-quickgelu")
         let lowest = try checkEmbeddings(model, reference: ref, pixels: try ref.floats("pixel_values"),
@@ -86,17 +91,19 @@ struct BF16CLIPTests {
         let b = try exact.encodeImages(pixels: pixels, workspace: Workspace(workers: 1))
         // bf16 rounding moves the embeddings by ~1e-3: identical ones would mean it never ran.
         #expect(a != b, "bf16 embeddings are bit-identical to fp32: the bf16 backend did not run")
-        print("tiny-quickgelu bf16: lowest cosine \(lowest)")
+        print("tiny-quickgelu bf16 (attention bf16 from \(minimumAttentionTokens) tokens): lowest cosine \(lowest)")
     }
 
-    @Test func syntheticViTB32MatchesTransformers() throws {
+    @Test(arguments: attentionThresholds)
+    func syntheticViTB32MatchesTransformers(minimumAttentionTokens: Int) throws {
         let config = try #require(CLIPConfiguration.openAI("ViT-B/32"))
-        let backend = try BF16Backend(threads: 2)
+        let backend = try BF16Backend(threads: 2, minimumAttentionTokens: minimumAttentionTokens)
         let model = try CLIPModel(synthetic: config, seed: SyntheticWeights.referenceSeed, backend: backend)
         let ref = try CLIPFixtures.reference("vitb32-synthetic")
         let pixels = normalizePixels(try ref.floats("pixel_values_u8"), size: 224)
         let lowest = try checkEmbeddings(model, reference: ref, pixels: pixels, label: "ViT-B/32 synthetic",
                                          backend: backend)
-        print("ViT-B/32 synthetic bf16: lowest cosine \(lowest), implementation \(backend.implementationsUsed)")
+        print("ViT-B/32 synthetic bf16 (attention bf16 from \(minimumAttentionTokens) tokens): lowest cosine \(lowest), "
+              + "implementation \(backend.implementationsUsed)")
     }
 }

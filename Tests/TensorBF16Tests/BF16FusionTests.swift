@@ -122,9 +122,33 @@ struct BF16FusionTests {
         AttentionCase(batch: 2, tokens: 145, width: 128, heads: 2, causal: false), // 144 patches + class
     ]
 
+    /// Below `minimumAttentionTokens` the backend's attention is exactly the fp32 kernel's.
+    @Test func shortSequencesKeepFP32Attention() throws {
+        let backend = try BF16Backend(threads: 2)
+        let (b, t, c, heads) = (2, 77, 96, 3)
+        #expect(t < backend.minimumAttentionTokens)
+        let qkv = randomValues(b * t * 3 * c, seed: 5)
+        var viaBackend = [Float](repeating: .nan, count: b * t * c), viaKernel = viaBackend
+        var scratch = [Float](repeating: 0, count: 2 * t * t)
+        qkv.withUnsafeBufferPointer { pq in
+            scratch.withUnsafeMutableBufferPointer { ps in
+                viaBackend.withUnsafeMutableBufferPointer { po in
+                    backend.attention(qkv: pq.baseAddress!, batch: b, tokens: t, width: c, heads: heads, causal: true,
+                                      out: po.baseAddress!, scratch: ps.baseAddress!, workers: 2)
+                }
+                viaKernel.withUnsafeMutableBufferPointer { po in
+                    Kernels.attention(qkv: pq.baseAddress!, batch: b, tokens: t, width: c, heads: heads, causal: true,
+                                      out: po.baseAddress!, scratch: ps.baseAddress!, workers: 2)
+                }
+            }
+        }
+        #expect(viaBackend == viaKernel)
+    }
+
     @Test(arguments: attentionCases)
     func attentionMatchesReferences(_ c: AttentionCase) throws {
-        let backend = try BF16Backend(threads: 2)
+        // Every case in bf16, however short (by default short sequences stay fp32).
+        let backend = try BF16Backend(threads: 2, minimumAttentionTokens: 1)
         // q and k scaled so that the logits spread over several units (peaked softmax rows).
         let qkv = randomValues(c.batch * c.tokens * 3 * c.width, seed: UInt32(c.tokens * 31 + c.width))
             .enumerated().map { i, v in (i % (3 * c.width)) < 2 * c.width ? v * 2 : v }

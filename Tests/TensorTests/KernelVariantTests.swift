@@ -91,6 +91,45 @@ extension ReferenceKernels {
         }
     }
 
+    /// The bf16 softmax is the same variant's fp32 softmax rounded to nearest even, bit for bit
+    /// (so the Double reference above covers its accuracy); masked entries are 0 and the columns
+    /// of p past `cols` are untouched.
+    @Test(arguments: variants)
+    func softmaxBF16IsRoundedSoftmax(isa: KernelISA) {
+        func bf16Bits(_ x: Float) -> UInt16 {
+            let bits = x.bitPattern
+            return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+        }
+        let sentinel: UInt16 = 0xBEEF
+        for cols in [1, 7, 16, 50, 577] {
+            for causal in [false, true] {
+                let rows = cols + 2, ld = cols + 3, ldp = cols + 1
+                let s = testData(rows * ld, seed: UInt64(cols) + 7).map { $0 * 10 }
+                var fp32 = s, scratch = s
+                var p = [UInt16](repeating: sentinel, count: rows * ldp)
+                let ran: Void? = Kernels.withISA(isa) {
+                    fp32.withUnsafeMutableBufferPointer {
+                        Kernels.softmaxRows($0.baseAddress!, rows: rows, cols: cols, ld: ld, causal: causal)
+                    }
+                    scratch.withUnsafeMutableBufferPointer { ps in
+                        p.withUnsafeMutableBufferPointer { pp in
+                            Kernels.softmaxRowsBF16(ps.baseAddress!, rows: rows, cols: cols, ld: ld, causal: causal,
+                                                    p: pp.baseAddress!, ldp: ldp)
+                        }
+                    }
+                }
+                guard ran != nil else { return }
+                var mismatches = 0, padding = true
+                for r in 0..<rows {
+                    for j in 0..<cols where p[r * ldp + j] != bf16Bits(fp32[r * ld + j]) { mismatches += 1 }
+                    for j in cols..<ldp where p[r * ldp + j] != sentinel { padding = false }
+                }
+                #expect(mismatches == 0, "\(isa) cols \(cols) causal \(causal): \(mismatches) entries differ")
+                #expect(padding, "\(isa) cols \(cols) causal \(causal)")
+            }
+        }
+    }
+
     @Test(arguments: variants)
     func softmaxMatchesReference(isa: KernelISA) {
         let sentinel: Float = 12_345

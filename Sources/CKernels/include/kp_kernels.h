@@ -8,6 +8,8 @@
 #ifndef KP_KERNELS_H
 #define KP_KERNELS_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -29,6 +31,12 @@ float kp_exp_shifted_sum(float *x, long n, float shift);
 /// n(r) = cols, or min(cols, r + 1) when causal (row r sees columns 0...r); entries n(r) ..< cols
 /// become 0; columns cols ..< ld are not touched.
 void kp_softmax_rows(float *s, long rows, long cols, long ld, int causal);
+
+/// p (rows, cols) with row stride ldp <- softmax of each row of s as in kp_softmax_rows, rounded to
+/// bf16 (round to nearest even; the upper halves of the float bit patterns). s is scratch: its
+/// contents afterwards are unspecified. For the bf16 attention products: the probabilities feed
+/// a bf16 matmul directly, with no separate conversion pass.
+void kp_softmax_rows_bf16(float *s, long rows, long cols, long ld, int causal, uint16_t *p, long ldp);
 
 /// x (N) <- x * sigmoid(1.702 x): OpenAI CLIP's QuickGELU.
 void kp_quick_gelu(float *x, long n);
