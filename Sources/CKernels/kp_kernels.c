@@ -250,21 +250,26 @@ KP_AVX512 static float exp_shifted_sum_avx512(float *x, long n, float shift) {
     return _mm512_reduce_add_ps(acc);
 }
 
+// row (n) -> max over its n > 0 entries
+KP_AVX512 static inline float row_max_avx512(const float *row, long n) {
+    __m512 vmax = _mm512_set1_ps(-INFINITY);
+    long j = 0;
+    for (; j + 16 <= n; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
+    if (j < n) {
+        __mmask16 m = tail_mask16(n - j);
+        vmax = _mm512_mask_max_ps(vmax, m, vmax, _mm512_maskz_loadu_ps(m, row + j));
+    }
+    return _mm512_reduce_max_ps(vmax);
+}
+
 // s (rows, cols), stride ld -> same
 KP_AVX512 static void softmax_rows_avx512(float *s, long rows, long cols, long ld, int causal) {
     for (long r = 0; r < rows; r++) {
         float *row = s + r * ld;
         long n = causal ? min_long(cols, r + 1) : cols;
         if (n <= 0) continue;
-        __m512 vmax = _mm512_set1_ps(-INFINITY);
-        long j = 0;
-        for (; j + 16 <= n; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
-        if (j < n) {
-            __mmask16 m = tail_mask16(n - j);
-            vmax = _mm512_mask_max_ps(vmax, m, vmax, _mm512_maskz_loadu_ps(m, row + j));
-        }
-        float mx = _mm512_reduce_max_ps(vmax);
-        const __m512 inv = _mm512_set1_ps(1 / exp_shifted_sum_avx512(row, n, mx));
+        const __m512 inv = _mm512_set1_ps(1 / exp_shifted_sum_avx512(row, n, row_max_avx512(row, n)));
+        long j;
         for (j = 0; j + 16 <= n; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
         if (j < n) {
             __mmask16 m = tail_mask16(n - j);
@@ -289,14 +294,8 @@ KP_AVX512 static void softmax_rows_bf16_avx512(float *s, long rows, long cols, l
         float *row = s + r * ld;
         uint16_t *out = p + r * ldp;
         long n = causal ? min_long(cols, r + 1) : cols;
-        __m512 vmax = _mm512_set1_ps(-INFINITY);
-        long j = 0;
-        for (; j + 16 <= n; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
-        if (j < n) {
-            __mmask16 m = tail_mask16(n - j);
-            vmax = _mm512_mask_max_ps(vmax, m, vmax, _mm512_maskz_loadu_ps(m, row + j));
-        }
-        const __m512 inv = _mm512_set1_ps(1 / exp_shifted_sum_avx512(row, n, _mm512_reduce_max_ps(vmax)));
+        const __m512 inv = _mm512_set1_ps(1 / exp_shifted_sum_avx512(row, n, row_max_avx512(row, n)));
+        long j;
         for (j = 0; j + 16 <= n; j += 16)
             _mm256_storeu_si256((__m256i *)(out + j), bf16x16(_mm512_mul_ps(_mm512_loadu_ps(row + j), inv)));
         if (j < n) {
