@@ -15,6 +15,8 @@ public struct FetchOptions: Sendable {
     public var timeout: TimeInterval
     /// Download again even when the model is installed.
     public var force: Bool
+    /// Replaces the free-space query of the cache's file system (tests simulate a full disk).
+    var freeSpace: (@Sendable (URL) -> Int64?)?
 
     public init(endpoint: String = ModelStore.defaultEndpoint, revision: String? = nil, retries: Int = 3,
                 retryDelay: TimeInterval = 2, timeout: TimeInterval = 60, force: Bool = false) {

@@ -31,6 +31,8 @@ struct DownloadOutcome: Sendable {
 struct HTTPDownloader: Sendable {
     var timeout: TimeInterval
     var userAgent: String
+    /// Free bytes on the file system holding a path (statvfs); replaceable in tests.
+    var freeSpace: @Sendable (URL) -> Int64? = HTTPDownloader.availableBytes
 
     typealias ProgressHandler = @Sendable (_ done: Int64, _ total: Int64?, _ resumed: Int64, _ rate: Double) -> Void
 
@@ -100,7 +102,7 @@ struct HTTPDownloader: Sendable {
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1  // delegate callbacks in order: data, then completion
         let delegate = DownloadDelegate(url: url, handle: handle, part: part, offset: offset, hasher: hasher,
-                                        timeout: timeout, progress: progress)
+                                        timeout: timeout, freeSpace: freeSpace, progress: progress)
         let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
         defer { session.finishTasksAndInvalidate() }
         let task = session.dataTask(with: request)
@@ -114,6 +116,16 @@ struct HTTPDownloader: Sendable {
     }
 
     // MARK: - File helpers
+
+    /// Bytes available to this user on the file system that holds `url` (nil when unknown).
+    @Sendable static func availableBytes(_ url: URL) -> Int64? {
+        var info = statvfs()
+        guard statvfs(url.deletingLastPathComponent().path, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+
+    /// Space kept free beyond a file's remaining bytes: the manifest and other small files.
+    static let spaceMargin: Int64 = 16 << 20
 
     static func fileSize(_ url: URL) -> Int64? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
@@ -163,6 +175,7 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
     let handle: FileHandle
     let part: URL
     let timeout: TimeInterval
+    let freeSpace: @Sendable (URL) -> Int64?
     let progress: HTTPDownloader.ProgressHandler?
     /// Minimum time between two progress reports.
     static let reportInterval: TimeInterval = 0.1
@@ -185,11 +198,12 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
     private var lastReport = Date.distantPast
 
     init(url: URL, handle: FileHandle, part: URL, offset: Int64, hasher: SHA256Hasher, timeout: TimeInterval,
-         progress: HTTPDownloader.ProgressHandler?) {
+         freeSpace: @escaping @Sendable (URL) -> Int64?, progress: HTTPDownloader.ProgressHandler?) {
         self.url = url
         self.handle = handle
         self.part = part
         self.timeout = timeout
+        self.freeSpace = freeSpace
         self.progress = progress
         self.hasher = hasher
         self.resumedFrom = offset
@@ -262,6 +276,17 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
             reject(.notFound(url: url.absoluteString), dataTask)
         default:
             reject(.httpStatus(url: url.absoluteString, status: http.statusCode), dataTask)
+        }
+        // Before the first byte is written: refuse a body the disk cannot hold (the part file
+        // keeps what it has, so the fetch resumes once there is room).
+        if failure == nil, status == 200 || status == 206, let total = expectedTotal ?? serverSize,
+           let available = freeSpace(part) {
+            let needed = total - written
+            if needed + HTTPDownloader.spaceMargin > available {
+                reject(.insufficientSpace(file: part.lastPathComponent.replacingOccurrences(of: ModelStore.partSuffix, with: ""),
+                                          path: part.deletingLastPathComponent().path, needed: needed,
+                                          available: available), dataTask)
+            }
         }
         completionHandler(.allow)
     }

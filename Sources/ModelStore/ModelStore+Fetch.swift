@@ -45,7 +45,8 @@ extension ModelStore {
                           events: (@Sendable (FetchEvent) -> Void)?) async throws -> FetchResult {
         var entries: [ModelManifest.Entry] = []
         var absent: [String] = []
-        let downloader = HTTPDownloader(timeout: options.timeout, userAgent: "keypoints-modelstore/1 (+URLSession)")
+        var downloader = HTTPDownloader(timeout: options.timeout, userAgent: "keypoints-modelstore/1 (+URLSession)")
+        if let freeSpace = options.freeSpace { downloader.freeSpace = freeSpace }
         for (index, file) in spec.files.enumerated() {
             let url = try Self.downloadURL(endpoint: options.endpoint, repository: spec.repository, revision: revision,
                                            file: file.name)

@@ -24,6 +24,8 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
     /// `source` says where the expected digest came from ("registry", "server").
     case checksumMismatch(file: String, url: String, expected: String, actual: String, source: String)
     case fileSystem(path: String, message: String)
+    /// The file system holding `path` has `available` bytes free; the transfer needs `needed`.
+    case insufficientSpace(file: String, path: String, needed: Int64, available: Int64)
     /// Another process is fetching the same model.
     case busy(path: String)
     case invalidManifest(path: String, message: String)
@@ -72,6 +74,10 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
                 + "the file was deleted and nothing was installed"
         case let .fileSystem(path, message):
             return "\(path): \(message)"
+        case let .insufficientSpace(file, path, needed, available):
+            return "not enough disk space for \(file): needs \(Self.gigabytes(needed)) in \(path), "
+                + "\(Self.gigabytes(available)) free; free some space (or set KEYPOINTS_HOME to another disk) "
+                + "and run the fetch again to resume"
         case let .busy(path):
             return "another keypoints process is fetching into \(path); wait for it or stop it"
         case let .invalidManifest(path, message):
@@ -82,4 +88,7 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
             return "fetch cancelled; run it again to resume"
         }
     }
+
+    /// "1.71 GB" (decimal units, as download sizes are usually given).
+    static func gigabytes(_ bytes: Int64) -> String { String(format: "%.2f GB", Double(bytes) / 1e9) }
 }

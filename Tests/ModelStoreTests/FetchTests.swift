@@ -127,6 +127,29 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: f.staging.path))
     }
 
+    /// A disk too small for a file: refused before its first byte, naming the file, the folder and
+    /// both sizes; the next fetch (with room) completes.
+    @Test func fileLargerThanTheFreeSpaceIsRefusedBeforeWriting() async throws {
+        let f = try Fixture()
+        defer { f.finish() }
+        var options = TestSupport.options(f.server)
+        options.freeSpace = { url in url.lastPathComponent.hasPrefix("model.safetensors") ? 50_000 : 1 << 40 }
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("tiny", options: options)
+        }
+        let size = Int64(f.files["model.safetensors"]?.count ?? -1)
+        #expect(error == .insufficientSpace(file: "model.safetensors", path: f.staging.path, needed: size,
+                                            available: 50_000))
+        #expect(error?.description.contains("not enough disk space for model.safetensors") == true)
+        #expect(f.server.requests(for: Self.safetensors).count == 1)  // not retried
+        let part = f.staging.appendingPathComponent("model.safetensors.part")
+        #expect((HTTPDownloader.fileSize(part) ?? 0) == 0)
+        f.expectNothingInstalled()
+
+        _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        try f.expectInstalledFilesIdentical()
+    }
+
     @Test func automaticRetryResumesWithinOneFetch() async throws {
         let f = try Fixture(faults: .init(closeAfterFirst: [Self.safetensors: 300_000]))
         defer { f.finish() }
