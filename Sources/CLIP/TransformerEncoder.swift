@@ -70,8 +70,8 @@ public struct TransformerEncoder: Sendable {
                 }
             }
             // h (B T, C) -> mlp (B T, I) -> x += mlp · W2ᵀ + b2
-            backend.applyActivated(layer.fc1, activation: activation, x: h, rows: rows, y: mlp, workers: w)
-            backend.apply(layer.fc2, x: mlp, rows: rows, y: x, accumulate: true)
+            backend.mlp(fc1: layer.fc1, fc2: layer.fc2, activation: activation, h: h, rows: rows, x: x,
+                        hidden: mlp, workers: w)
         }
     }
 
@@ -113,7 +113,7 @@ public struct TransformerEncoder: Sendable {
                                   eps: eps, y: h, workers: w)
             }
         }
-        backend.applyActivated(layer.fc1, activation: activation, x: h, rows: b, y: m, workers: w)
-        backend.apply(layer.fc2, x: m, rows: b, y: out, accumulate: true)
+        backend.mlp(fc1: layer.fc1, fc2: layer.fc2, activation: activation, h: h, rows: b, x: out,
+                    hidden: m, workers: w)
     }
 }

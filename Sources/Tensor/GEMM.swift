@@ -70,9 +70,9 @@ public enum Activation: String, Codable, Sendable {
 
 /// The arithmetic behind the model's matrix products: every `Linear` and the attention products.
 ///
-/// A backend implements `apply`; `applyActivated` and `attention` have exact fp32 defaults
-/// (`apply` then the fp32 activation; `Kernels.attention`) that a backend may replace with
-/// fused or lower-precision versions.
+/// A backend implements `apply`; `applyActivated`, `mlp` and `attention` have exact fp32 defaults
+/// (`apply` then the fp32 activation; the two products in turn; `Kernels.attention`) that a backend
+/// may replace with fused or lower-precision versions.
 public protocol LinearBackend: Sendable {
     var name: String { get }
     /// y (R, N) = x (R, K) · Wᵀ + b, or with `accumulate` y += x · Wᵀ + b (residual connections).
@@ -81,6 +81,10 @@ public protocol LinearBackend: Sendable {
     /// y (R, N) = activation(x (R, K) · Wᵀ + b): the first MLP product with its activation.
     func applyActivated(_ layer: Linear, activation: Activation, x: UnsafePointer<Float>, rows: Int,
                         y: UnsafeMutablePointer<Float>, workers: Int)
+    /// The MLP block with its residual: x (R, C) += fc2(activation(fc1(h (R, C)))); `hidden` is
+    /// scratch for R x I floats (I = fc1's outputs).
+    func mlp(fc1: Linear, fc2: Linear, activation: Activation, h: UnsafePointer<Float>, rows: Int,
+             x: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, workers: Int)
     /// Multi-head self-attention, as `Kernels.attention`:
     /// qkv (B, T, 3C) -> out (B, T, C); `scratch` holds at least `workers * T * T` floats.
     func attention(qkv: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int, heads: Int, causal: Bool,
@@ -93,6 +97,13 @@ extension LinearBackend {
                                y: UnsafeMutablePointer<Float>, workers: Int) {
         apply(layer, x: x, rows: rows, y: y, accumulate: false)
         Kernels.activate(activation, y, count: rows * layer.outFeatures, workers: workers)
+    }
+
+    // h: (R, C) -> hidden (R, I) -> x: (R, C) +=
+    public func mlp(fc1: Linear, fc2: Linear, activation: Activation, h: UnsafePointer<Float>, rows: Int,
+                    x: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, workers: Int) {
+        applyActivated(fc1, activation: activation, x: h, rows: rows, y: hidden, workers: workers)
+        apply(fc2, x: hidden, rows: rows, y: x, accumulate: true)
     }
 
     // qkv: (B, T, 3C) -> out: (B, T, C)

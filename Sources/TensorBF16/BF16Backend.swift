@@ -12,7 +12,8 @@ import Tensor
 /// - x is converted to bf16 on every call (a oneDNN reorder, round to nearest even);
 /// - products accumulate in fp32, the bias is added in fp32 and y is written in fp32;
 ///   `accumulate` is a sum post-op (y += x · Wᵀ + b) for the residual connections.
-/// - the MLP activation runs as an eltwise post-op of the first MLP product (`applyActivated`);
+/// - the MLP activation runs as an eltwise post-op of the first MLP product, which writes bf16
+///   that the second product reads directly (`mlp`);
 /// - the attention products run in bf16 too (`attention`, BF16Backend+Attention.swift).
 /// LayerNorm and softmax stay fp32.
 ///
@@ -145,6 +146,50 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         product(layer, x: x, rows: rows, y: y, epilogue: .activation(activation))
     }
 
+    /// fc1 with its activation writes bf16 (rounded once, after the activation in fp32) that fc2
+    /// reads as it is: no fp32 round trip and no conversion pass between the two products. Each
+    /// worker runs both products on its own block of rows, one after the other.
+    // h: (R, C) -> hidden (R, I) bf16 -> x: (R, C) +=
+    public func mlp(fc1: Linear, fc2: Linear, activation: Activation, h: UnsafePointer<Float>, rows: Int,
+                    x: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, workers: Int) {
+        guard rows > 0 else { return }
+        let parts = threading == .workers ? max(1, min(threads, rows / Self.minimumRowsPerWorker)) : 1
+        let rowCounts = (rows / parts, (rows + parts - 1) / parts)
+        let first: (weights: PreparedWeights, small: Plan, large: Plan)
+        let second: (weights: PreparedWeights, small: Plan, large: Plan)
+        do {
+            first = try resolve(fc1, rowCounts: rowCounts, epilogue: .activationToBF16(activation))
+            second = try resolve(fc2, rowCounts: rowCounts, epilogue: .accumulate)
+        } catch {
+            state.withLock { s in
+                let notice = "\(error) (MLP \(fc1.inFeatures)x\(fc1.outFeatures)x\(fc2.outFeatures), \(rows) rows): "
+                    + "two separate products instead"
+                if !s.notices.contains(notice) { s.notices.append(notice) }
+            }
+            applyActivated(fc1, activation: activation, x: h, rows: rows, y: hidden, workers: workers)
+            apply(fc2, x: hidden, rows: rows, y: x, accumulate: true)
+            return
+        }
+        // bf16 needs half the bytes of the R x I floats the caller provides.
+        let hiddenBF16 = UnsafeMutableRawPointer(hidden)
+        let ompThreads = executionThreads
+        withBias(fc1) { bias1 in
+            withBias(fc2) { bias2 in
+                parallelRanges(rows, workers: parts) { _, range in
+                    let plan1 = range.count == first.small.rows ? first.small : first.large
+                    let plan2 = range.count == second.small.rows ? second.small : second.large
+                    precondition(plan1.rows == range.count && plan2.rows == range.count,
+                                 "BF16Backend: row split \(range.count) has no plan")
+                    let block = hiddenBF16 + range.lowerBound * plan1.n * 2
+                    execute(plan1, x: h + range.lowerBound * plan1.k, y: block, weights: first.weights,
+                            bias: bias1, ompThreads: ompThreads)
+                    execute(plan2, x: UnsafeRawPointer(block), y: x + range.lowerBound * plan2.n,
+                            weights: second.weights, bias: bias2, ompThreads: ompThreads, xIsBF16: true)
+                }
+            }
+        }
+    }
+
     // x: (R, K) -> y: (R, N)
     private func product(_ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
                          epilogue: Epilogue) {
@@ -162,7 +207,8 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             switch epilogue {
             case .none, .accumulate:
                 SgemmBackend().apply(layer, x: x, rows: rows, y: y, accumulate: epilogue == .accumulate)
-            case .activation(let activation):
+            case .activation(let activation), .activationToBF16(let activation):
+                // (product() never asks for bf16 output: only mlp() does, and it has its own fallback.)
                 SgemmBackend().applyActivated(layer, activation: activation, x: x, rows: rows, y: y, workers: threads)
             }
             return
@@ -253,9 +299,10 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
 
     // MARK: - Execution
 
-    /// One matmul on the calling thread: x (rows, K) f32 -> bf16 scratch -> y (rows, N) f32.
-    /// With `xIsBF16` x already holds bf16 values (the raw GEMM benchmark).
-    func execute(_ plan: Plan, x: UnsafeRawPointer, y: UnsafeMutablePointer<Float>, weights: PreparedWeights,
+    /// One matmul on the calling thread: x (rows, K) f32 -> bf16 scratch -> y (rows, N), f32 (or
+    /// bf16 for `.activationToBF16`). With `xIsBF16` x already holds bf16 values (the raw GEMM
+    /// benchmark, the second MLP product).
+    func execute(_ plan: Plan, x: UnsafeRawPointer, y: UnsafeMutableRawPointer, weights: PreparedWeights,
                  bias: UnsafeRawPointer?, ompThreads: Int, xIsBF16: Bool = false) {
         let context: ExecutionContext
         do {
@@ -286,7 +333,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             var arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
                 (Args.src, plan.source, UnsafeMutableRawPointer(mutating: source)),
                 (Args.weights, weights.layout, weights.data),
-                (Args.dst, plan.destination, UnsafeMutableRawPointer(y)),
+                (Args.dst, plan.destination, y),
             ]
             if let bias { arguments.append((Args.bias, plan.bias, UnsafeMutableRawPointer(mutating: bias))) }
             if let pad = plan.matmulScratchpad {
@@ -307,12 +354,13 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     /// choose the weights layout.
     static func matmulDescriptor(engine: dnnl_engine_t, rows: Int, n: Int, k: Int, weights: dnnl_memory_desc_t?,
                                  bias: Bool, epilogue: Epilogue) throws(BF16Error) -> dnnl_primitive_desc_t {
-        let problem = "matmul (\(rows), \(k)) x (\(k), \(n)) bf16 -> f32\(bias ? " + bias" : "")\(epilogue.label)"
+        let problem = "matmul (\(rows), \(k)) x (\(k), \(n)) bf16 -> \(epilogue.outputsBF16 ? "bf16" : "f32")"
+            + "\(bias ? " + bias" : "")\(epilogue.label)"
         var src = try DNNL.matrix(rows, k, dnnl_bf16, dnnl_ab)
         var wei: dnnl_memory_desc_t
         if let weights { wei = weights } else { wei = try DNNL.matrix(k, n, dnnl_bf16, dnnl_format_tag_any) }
         var bia = try DNNL.matrix(1, n, dnnl_f32, dnnl_ab)
-        var dst = try DNNL.matrix(rows, n, dnnl_f32, dnnl_ab)
+        var dst = try DNNL.matrix(rows, n, epilogue.outputsBF16 ? dnnl_bf16 : dnnl_f32, dnnl_ab)
         var desc = dnnl_matmul_desc_t()
         if bias {
             try DNNL.check(dnnl_matmul_desc_init(&desc, &src, &wei, &bia, &dst), "dnnl_matmul_desc_init", problem)
@@ -332,11 +380,11 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             case .none: break
             case .accumulate:
                 try DNNL.check(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum", problem)
-            case .activation(.quickGELU):
+            case .activation(.quickGELU), .activationToBF16(.quickGELU):
                 // swish: x * sigmoid(alpha x)
                 try DNNL.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_swish, 1.702, 0),
                                "dnnl_post_ops_append_eltwise", problem)
-            case .activation(.gelu):
+            case .activation(.gelu), .activationToBF16(.gelu):
                 try DNNL.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_gelu_erf, 0, 0),
                                "dnnl_post_ops_append_eltwise", problem)
             }
@@ -400,12 +448,17 @@ enum Epilogue: Hashable {
     case accumulate
     /// y = activation(x · Wᵀ + b) (eltwise post-op: the first MLP product)
     case activation(Activation)
+    /// The same with y written in bf16 (rounded after the activation), for the second MLP product
+    case activationToBF16(Activation)
+
+    var outputsBF16: Bool { if case .activationToBF16 = self { true } else { false } }
 
     var label: String {
         switch self {
         case .none: return ""
         case .accumulate: return " + sum"
         case .activation(let a): return " + \(a.rawValue)"
+        case .activationToBF16(let a): return " + \(a.rawValue) -> bf16"
         }
     }
 }
@@ -520,7 +573,7 @@ final class Plan: @unchecked Sendable {
         sourceF32 = f32
         source = bf16
         self.bias = try DNNL.matrix(1, n, dnnl_f32, dnnl_ab)
-        destination = try DNNL.matrix(rows, n, dnnl_f32, dnnl_ab)
+        destination = try DNNL.matrix(rows, n, epilogue.outputsBF16 ? dnnl_bf16 : dnnl_f32, dnnl_ab)
         var reorder: dnnl_primitive_t? = nil
         var pad: Scratchpad? = nil
         do {

@@ -12,6 +12,10 @@ let activationSlopeBound = 1.13
 /// absolute on outputs of order 1 covers that. With it the worst error used 1.6% of the allowance
 /// (measured); a wrong alpha (1 instead of 1.702) is off by ~0.1 and fails.
 let activationEvaluationTolerance = 1e-5
+/// The fused MLP against the backend's two separate products: both round the same fp32
+/// activations to bf16 (round to nearest even), so only oneDNN's accumulation order may differ;
+/// measured bit-identical on every case here, 1e-5 leaves room for another oneDNN build.
+let fusedMLPTolerance: Float = 1e-5
 /// bf16 attention against the same math on bf16-rounded q, k, v and P in double: only the fp32
 /// accumulation of the two products and the rounding of P from a slightly different fp32 softmax
 /// differ. On outputs of order 1 (v in [-1, 1]) measured at most 1.2e-4 (T 145); 1e-3 is the bar.
@@ -112,6 +116,50 @@ struct BF16FusionTests {
         }
         let errorSquares = zip(y, y32).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +)
         let valueSquares = y32.map { Double($0) * Double($0) }.reduce(0, +)
+        #expect((errorSquares / valueSquares).squareRoot() <= bf16RelativeRMSTolerance)
+    }
+
+    /// The fused MLP (fc1 + activation written in bf16, read by fc2 as it is) equals the backend's
+    /// two separate products (which round the same fp32 activations to bf16 in fc2's conversion),
+    /// and is as close to the exact fp32 MLP as any bf16 product.
+    @Test(arguments: [Activation.quickGELU, .gelu], [1, 65, 197])
+    func fusedMLPMatchesTwoProducts(_ activation: Activation, _ rows: Int) throws {
+        try BLAS.load()
+        let backend = try BF16Backend(threads: 2)
+        let (c, i) = (64, 256)
+        let fc1 = randomLinear(n: i, k: c, bias: true, seed: 21), fc2 = randomLinear(n: c, k: i, bias: true, seed: 22)
+        let h = randomValues(rows * c, seed: UInt32(rows)).map { $0 * 3 }
+        let prior = randomValues(rows * c, seed: 23)
+        func run(_ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+            var x = prior
+            var hidden = [Float](repeating: .nan, count: rows * i)
+            h.withUnsafeBufferPointer { ph in
+                x.withUnsafeMutableBufferPointer { px in
+                    hidden.withUnsafeMutableBufferPointer { body(ph.baseAddress!, px.baseAddress!, $0.baseAddress!) }
+                }
+            }
+            return x
+        }
+        let fused = run { h, x, hidden in
+            backend.mlp(fc1: fc1, fc2: fc2, activation: activation, h: h, rows: rows, x: x, hidden: hidden, workers: 2)
+        }
+        let separate = run { h, x, hidden in
+            backend.applyActivated(fc1, activation: activation, x: h, rows: rows, y: hidden, workers: 2)
+            backend.apply(fc2, x: hidden, rows: rows, y: x, accumulate: true)
+        }
+        let exact = run { h, x, hidden in
+            SgemmBackend().mlp(fc1: fc1, fc2: fc2, activation: activation, h: h, rows: rows, x: x, hidden: hidden,
+                               workers: 2)
+        }
+        #expect(backend.notices.isEmpty, "\(backend.notices)")
+        let worst = zip(fused, separate).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= fusedMLPTolerance, "fused vs separate bf16 products: max abs \(worst)")
+        var errorSquares = 0.0, valueSquares = 0.0
+        for j in exact.indices {
+            let e = Double(fused[j]) - Double(exact[j]), v = Double(exact[j]) - Double(prior[j])
+            errorSquares += e * e
+            valueSquares += v * v
+        }
         #expect((errorSquares / valueSquares).squareRoot() <= bf16RelativeRMSTolerance)
     }
 
