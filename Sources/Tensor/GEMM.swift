@@ -60,14 +60,6 @@ public struct Linear: Sendable {
     public func flops(rows: Int) -> Double { 2 * Double(rows) * Double(inFeatures) * Double(outFeatures) }
 }
 
-/// The MLP activation, as `hidden_act` names it in a Hugging Face CLIP config.
-public enum Activation: String, Codable, Sendable {
-    /// x * sigmoid(1.702 x): OpenAI CLIP.
-    case quickGELU = "quick_gelu"
-    /// 0.5 x (1 + erf(x / sqrt 2)): OpenCLIP LAION models.
-    case gelu = "gelu"
-}
-
 /// The arithmetic behind the model's matrix products: every `Linear` and the attention products.
 ///
 /// A backend implements `apply`; `applyActivated`, `mlp` and `attention` have exact fp32 defaults
@@ -111,17 +103,6 @@ extension LinearBackend {
                           out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int) {
         Kernels.attention(qkv: qkv, batch: batch, tokens: tokens, width: width, heads: heads, causal: causal,
                           out: out, scratch: scratch, workers: workers)
-    }
-}
-
-extension Kernels {
-    /// x (N) <- activation(x).
-    public static func activate(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int,
-                                workers: Int) {
-        switch activation {
-        case .quickGELU: quickGELU(x, count: count, workers: workers)
-        case .gelu: gelu(x, count: count, workers: workers)
-        }
     }
 }
 

@@ -1,6 +1,14 @@
 import CKernels
 import Foundation
 
+/// The MLP activation, as `hidden_act` names it in a Hugging Face CLIP config.
+public enum Activation: String, Codable, Sendable {
+    /// x * sigmoid(1.702 x): OpenAI CLIP.
+    case quickGELU = "quick_gelu"
+    /// 0.5 x (1 + erf(x / sqrt 2)): OpenCLIP LAION models.
+    case gelu = "gelu"
+}
+
 /// Elementwise and row-wise kernels of the transformer, fp32, in place where possible.
 /// Letters: R rows (= B x T), C width. Every kernel has a naive twin in Kernels+Reference.swift.
 /// LayerNorm, the activations and softmax run in C (Sources/CKernels): AVX-512, AVX2 or generic,
@@ -22,6 +30,15 @@ public enum Kernels {
     }
 
     // MARK: - Activations
+
+    /// x (N) <- activation(x).
+    public static func activate(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int,
+                                workers: Int) {
+        switch activation {
+        case .quickGELU: quickGELU(x, count: count, workers: workers)
+        case .gelu: gelu(x, count: count, workers: workers)
+        }
+    }
 
     /// x (N) <- x * sigmoid(1.702 x): OpenAI CLIP's QuickGELU.
     public static func quickGELU(_ x: UnsafeMutablePointer<Float>, count: Int, workers: Int) {
