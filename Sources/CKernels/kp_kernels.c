@@ -147,11 +147,16 @@ static inline uint16_t bf16_generic(float x) {
 }
 
 // s (rows, cols), stride ld -> p (rows, cols) bf16, stride ldp
+static void rows_to_bf16_generic(const float *s, long rows, long cols, long ld, uint16_t *p, long ldp) {
+    for (long r = 0; r < rows; r++)
+        for (long j = 0; j < cols; j++) p[r * ldp + j] = bf16_generic(s[r * ld + j]);
+}
+
+// s (rows, cols), stride ld -> p (rows, cols) bf16, stride ldp
 static void softmax_rows_bf16_generic(float *s, long rows, long cols, long ld, int causal, uint16_t *p,
                                       long ldp) {
     softmax_rows_generic(s, rows, cols, ld, causal);
-    for (long r = 0; r < rows; r++)
-        for (long j = 0; j < cols; j++) p[r * ldp + j] = bf16_generic(s[r * ld + j]);
+    rows_to_bf16_generic(s, rows, cols, ld, p, ldp);
 }
 
 // x (N) -> x (N)
@@ -546,8 +551,7 @@ KP_AVX2 static void layer_norm_avx2(const float *x, long rows, long c, const flo
 KP_AVX2 static void softmax_rows_bf16_avx2(float *s, long rows, long cols, long ld, int causal, uint16_t *p,
                                            long ldp) {
     softmax_rows_avx2(s, rows, cols, ld, causal);
-    for (long r = 0; r < rows; r++)
-        for (long j = 0; j < cols; j++) p[r * ldp + j] = bf16_generic(s[r * ld + j]);
+    rows_to_bf16_generic(s, rows, cols, ld, p, ldp);
 }
 
 #endif  // KP_X86

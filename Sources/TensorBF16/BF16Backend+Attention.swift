@@ -32,10 +32,7 @@ extension BF16Backend {
         do {
             plan = try attentionPlan(tokens: t, width: c, heads: heads)
         } catch {
-            state.withLock { s in
-                let notice = "\(error) (attention T \(t), C \(c), \(heads) heads): computed in fp32"
-                if !s.notices.contains(notice) { s.notices.append(notice) }
-            }
+            recordNotice("\(error) (attention T \(t), C \(c), \(heads) heads): computed in fp32")
             Kernels.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
                               out: out, scratch: scratch, workers: workers)
             return
@@ -104,16 +101,6 @@ extension BF16Backend {
             return plan
         }
     }
-
-    private func takeContext() -> ExecutionContext {
-        do {
-            return try state.withLock { (s) throws(BF16Error) -> ExecutionContext in try s.takeContext(engine: engine) }
-        } catch {
-            fatalError("\(error)")
-        }
-    }
-
-    private func returnContext(_ context: ExecutionContext) { state.withLock { $0.contexts.append(context) } }
 
     private func run(_ primitive: dnnl_primitive_t, _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)],
                      context: ExecutionContext, problem: String) {

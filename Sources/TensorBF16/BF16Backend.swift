@@ -161,11 +161,8 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             first = try resolve(fc1, rowCounts: rowCounts, epilogue: .activationToBF16(activation))
             second = try resolve(fc2, rowCounts: rowCounts, epilogue: .accumulate)
         } catch {
-            state.withLock { s in
-                let notice = "\(error) (MLP \(fc1.inFeatures)x\(fc1.outFeatures)x\(fc2.outFeatures), \(rows) rows): "
-                    + "two separate products instead"
-                if !s.notices.contains(notice) { s.notices.append(notice) }
-            }
+            recordNotice("\(error) (MLP \(fc1.inFeatures)x\(fc1.outFeatures)x\(fc2.outFeatures), \(rows) rows): "
+                + "two separate products instead")
             applyActivated(fc1, activation: activation, x: h, rows: rows, y: hidden, workers: workers)
             apply(fc2, x: hidden, rows: rows, y: x, accumulate: true)
             return
@@ -200,10 +197,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             resolved = try resolve(layer, rowCounts: (rows / parts, (rows + parts - 1) / parts), epilogue: epilogue)
         } catch {
             // Nothing was written yet: the exact path computes the same product.
-            state.withLock { s in
-                let notice = "\(error) (layer \(layer.outFeatures)x\(layer.inFeatures), \(rows) rows): computed in fp32"
-                if !s.notices.contains(notice) { s.notices.append(notice) }
-            }
+            recordNotice("\(error) (layer \(layer.outFeatures)x\(layer.inFeatures), \(rows) rows): computed in fp32")
             switch epilogue {
             case .none, .accumulate:
                 SgemmBackend().apply(layer, x: x, rows: rows, y: y, accumulate: epilogue == .accumulate)
@@ -299,20 +293,33 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
 
     // MARK: - Execution
 
+    /// Records that a product fell back to another path (each distinct notice once).
+    func recordNotice(_ notice: String) {
+        state.withLock { s in
+            if !s.notices.contains(notice) { s.notices.append(notice) }
+        }
+    }
+
+    /// An idle execution context (stream and buffers) for the calling thread; give it back with
+    /// `returnContext`.
+    func takeContext() -> ExecutionContext {
+        do {
+            return try state.withLock { (s) throws(BF16Error) -> ExecutionContext in try s.takeContext(engine: engine) }
+        } catch {
+            // Only a oneDNN stream that cannot be created (out of memory) gets here.
+            fatalError("\(error)")
+        }
+    }
+
+    func returnContext(_ context: ExecutionContext) { state.withLock { $0.contexts.append(context) } }
+
     /// One matmul on the calling thread: x (rows, K) f32 -> bf16 scratch -> y (rows, N), f32 (or
     /// bf16 for `.activationToBF16`). With `xIsBF16` x already holds bf16 values (the raw GEMM
     /// benchmark, the second MLP product).
     func execute(_ plan: Plan, x: UnsafeRawPointer, y: UnsafeMutableRawPointer, weights: PreparedWeights,
                  bias: UnsafeRawPointer?, ompThreads: Int, xIsBF16: Bool = false) {
-        let context: ExecutionContext
-        do {
-            context = try state.withLock { (s) throws(BF16Error) -> ExecutionContext in
-                try s.takeContext(engine: engine)
-            }
-        } catch {
-            fatalError("\(error)")
-        }
-        defer { state.withLock { $0.contexts.append(context) } }
+        let context = takeContext()
+        defer { returnContext(context) }
         OpenMP.setThreads(ompThreads)
         do {
             let source: UnsafeRawPointer
