@@ -17,6 +17,12 @@ typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int
 typedef void (*set_threads_fn)(int);
 typedef int (*get_threads_fn)(void);
 typedef char *(*get_string_fn)(void);
+// LAPACK's Fortran ABI (OpenBLAS bundles reference LAPACK built with gfortran): every argument by
+// pointer, then one hidden length per character argument.
+typedef void (*dsygvd_fn)(const int *itype, const char *jobz, const char *uplo, const int *n, double *a,
+                          const int *lda, double *b, const int *ldb, double *w, double *work,
+                          const int *lwork, int *iwork, const int *liwork, int *info, size_t jobz_len,
+                          size_t uplo_len);
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int load_status = -1;
@@ -28,6 +34,7 @@ static set_threads_fn p_set_threads;
 static get_threads_fn p_get_threads;
 static get_string_fn p_corename;
 static get_string_fn p_config;
+static dsygvd_fn p_dsygvd;
 
 #if defined(__x86_64__) || defined(__i386__)
 static unsigned long long xgetbv0(void) {
@@ -123,6 +130,7 @@ static void do_load(void) {
     p_get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
     p_corename = (get_string_fn)dlsym(handle, "openblas_get_corename");
     p_config = (get_string_fn)dlsym(handle, "openblas_get_config");
+    p_dsygvd = (dsygvd_fn)dlsym(handle, "dsygvd_");
     if (!p_sgemm) {
         snprintf(load_error, sizeof(load_error), "%s has no symbol cblas_sgemm", library_name);
         return;
@@ -146,4 +154,24 @@ void kp_blas_set_threads(int n) { if (p_set_threads) p_set_threads(n); }
 void kp_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     p_sgemm(101, trans_a ? 112 : 111, trans_b ? 112 : 111, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+int kp_has_dsygvd(void) { return p_dsygvd != NULL; }
+
+int kp_dsygvd(int n, double *a, double *b, double *w) {
+    if (!p_dsygvd) return -1000;
+    const int itype = 1, lda = n > 0 ? n : 1;
+    int info = 0, lwork = -1, liwork = -1, iwork_query = 0;
+    double work_query = 0;
+    p_dsygvd(&itype, "V", "U", &n, a, &lda, b, &lda, w, &work_query, &lwork, &iwork_query, &liwork, &info, 1, 1);
+    if (info != 0) return info;
+    lwork = (int)work_query;
+    liwork = iwork_query;
+    double *work = malloc(sizeof(double) * (size_t)(lwork > 1 ? lwork : 1));
+    int *iwork = malloc(sizeof(int) * (size_t)(liwork > 1 ? liwork : 1));
+    if (!work || !iwork) { free(work); free(iwork); return -1001; }
+    p_dsygvd(&itype, "V", "U", &n, a, &lda, b, &lda, w, work, &lwork, iwork, &liwork, &info, 1, 1);
+    free(work);
+    free(iwork);
+    return info;
 }

@@ -3,10 +3,14 @@ import COpenBLAS
 /// Errors of the tensor layer.
 public enum TensorError: Error, CustomStringConvertible {
     case blasUnavailable(String)
+    /// A LAPACK routine failed: its name, the problem size and LAPACK's `info`.
+    case lapack(routine: String, n: Int, info: Int, meaning: String)
 
     public var description: String {
         switch self {
         case .blasUnavailable(let message): return "BLAS: \(message)"
+        case .lapack(let routine, let n, let info, let meaning):
+            return "LAPACK \(routine) (n = \(n)): info \(info): \(meaning)"
         }
     }
 }

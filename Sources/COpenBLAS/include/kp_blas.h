@@ -39,6 +39,17 @@ void kp_blas_set_threads(int n);
 void kp_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
+/// Whether the loaded library exports LAPACK's dsygvd (Debian's libopenblas0 does).
+int kp_has_dsygvd(void);
+
+/// LAPACK dsygvd (itype 1, eigenvectors, upper triangle): solves A x = lambda B x for symmetric A
+/// and symmetric positive definite B, both n x n. The matrices are symmetric, so row- and
+/// column-major are the same input. On return `w` holds the n eigenvalues in ascending order and
+/// `a` the eigenvectors, B-orthonormal: eigenvector j is a[j*n ..< (j+1)*n] (column j in LAPACK's
+/// column-major layout = row j in row-major). `b` is overwritten by its Cholesky factor.
+/// Returns LAPACK's info (0 = success), -1000 if the library has no dsygvd, -1001 if out of memory.
+int kp_dsygvd(int n, double *a, double *b, double *w);
+
 /// CPU feature probes used for reporting and backend choice.
 int kp_cpu_has_avx512_bf16(void);
 int kp_cpu_has_amx_bf16(void);
