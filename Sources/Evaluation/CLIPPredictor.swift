@@ -34,7 +34,7 @@ public struct CLIPPredictor: KeypointPredictor {
 
     public mutating func predict(_ request: PredictionRequest) throws -> PredictionOutput {
         var opts = options
-        if let r = request.region { opts.box = Box(x: r.x, y: r.y, w: r.width, h: r.height) }
+        opts.box = request.region
         let queries = request.keypoints.map { KeypointQuery(id: nil, name: $0.name, prompt: $0.prompt) }
         let result = try localizer.localize(request.image, path: request.imageID, keypoints: queries, options: opts)
         return PredictionOutput(

@@ -1,45 +1,5 @@
 import Foundation
-
-/// An axis-aligned box in original image pixels: left, top, width, height.
-///
-/// Encoded as the array `[x, y, w, h]`.
-public struct EvalBox: Codable, Sendable, Equatable, CustomStringConvertible {
-    public var x: Double
-    public var y: Double
-    public var width: Double
-    public var height: Double
-
-    public init(x: Double, y: Double, width: Double, height: Double) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-    }
-
-    /// The PCK normaliser: `max(width, height)`.
-    public var size: Double { max(width, height) }
-
-    public var description: String { "[x \(x), y \(y), w \(width), h \(height)]" }
-
-    public init(from decoder: Decoder) throws {
-        var c = try decoder.unkeyedContainer()
-        x = try c.decode(Double.self)
-        y = try c.decode(Double.self)
-        width = try c.decode(Double.self)
-        height = try c.decode(Double.self)
-        guard c.isAtEnd else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected [x, y, w, h], got more than 4 numbers")
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.unkeyedContainer()
-        try c.encode(x)
-        try c.encode(y)
-        try c.encode(width)
-        try c.encode(height)
-    }
-}
+import Imaging
 
 /// A keypoint to look for: its name and the text CLIP scores against (no location).
 public struct EvalKeypoint: Codable, Sendable, Equatable {
@@ -94,7 +54,7 @@ public struct EvalItem: Sendable, Equatable {
     /// The resolved image file.
     public var imageURL: URL
     /// PCK normaliser (and search region or crop), original pixels.
-    public var box: EvalBox
+    public var box: Box
     public var region: SearchRegion
     /// Visible, named keypoints, in the vocabulary's order.
     public var keypoints: [GroundTruthKeypoint]
@@ -104,7 +64,7 @@ public struct EvalItem: Sendable, Equatable {
     public var expectedWidth: Int?
     public var expectedHeight: Int?
 
-    public init(id: String, category: String, imagePath: String, imageURL: URL, box: EvalBox,
+    public init(id: String, category: String, imagePath: String, imageURL: URL, box: Box,
                 region: SearchRegion, keypoints: [GroundTruthKeypoint], unnamedKeypoints: Int = 0,
                 expectedWidth: Int? = nil, expectedHeight: Int? = nil) {
         self.id = id

@@ -132,7 +132,7 @@ public struct EvalRunner {
     private func count(_ r: ImageRecord, into state: inout EvalProgress) {
         for k in r.keypoints {
             state.keypoints += 1
-            if PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: r.box.size, alpha: alpha) { state.correct += 1 }
+            if PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: r.box.longerSide, alpha: alpha) { state.correct += 1 }
         }
     }
 
@@ -147,7 +147,7 @@ public struct EvalRunner {
         let originalWidth: Int
         let originalHeight: Int
         /// Crop rectangle (original pixels) when the dataset crops.
-        let crop: EvalBox?
+        let crop: Box?
     }
 
     /// Decodes (and crops) an item's image, or says why it cannot be evaluated.
@@ -192,7 +192,7 @@ public struct EvalRunner {
         }
         return .success(LoadedImage(image: DecodedImage(rgb: rgb, alpha: alpha), originalWidth: decoded.width,
                                     originalHeight: decoded.height,
-                                    crop: EvalBox(x: Double(x0), y: Double(y0), width: Double(w), height: Double(h))))
+                                    crop: Box(x: Double(x0), y: Double(y0), width: Double(w), height: Double(h))))
     }
 
     func evaluate(_ item: EvalItem, _ loaded: LoadedImage, predictor: inout any KeypointPredictor) throws -> ImageRecord {
@@ -200,7 +200,7 @@ public struct EvalRunner {
         var passes = 0
         let start = Date()
         if !item.keypoints.isEmpty {
-            let region: EvalBox? = item.region == .box ? item.box : nil
+            let region: Box? = item.region == .box ? item.box : nil
             let output = try predictor.predict(PredictionRequest(imageID: item.id, category: item.category, image: loaded.image,
                                                                  region: region, keypoints: item.keypoints.map(\.query)))
             predictions = output.predictions
@@ -210,7 +210,7 @@ public struct EvalRunner {
         let seconds = Date().timeIntervalSince(start)
         let dx = loaded.crop?.x ?? 0, dy = loaded.crop?.y ?? 0
         let keypoints = zip(item.keypoints, predictions).map { truth, p in
-            KeypointRecord(name: truth.name, gt: Point2(truth.x, truth.y), pred: Point2(p.x + dx, p.y + dy), score: p.score)
+            KeypointRecord(name: truth.name, gt: Point(x: truth.x, y: truth.y), pred: Point(x: p.x + dx, y: p.y + dy), score: p.score)
         }
         return ImageRecord(id: item.id, category: item.category, path: item.imagePath, width: loaded.originalWidth,
                            height: loaded.originalHeight, box: item.box, crop: loaded.crop, keypoints: keypoints,

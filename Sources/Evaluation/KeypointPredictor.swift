@@ -40,11 +40,11 @@ public struct PredictionRequest: Sendable {
     /// The pixels to search (already cropped for crop datasets).
     public var image: DecodedImage
     /// Search region in `image` pixels, `nil` for the whole image.
-    public var region: EvalBox?
+    public var region: Box?
     /// Keypoints to find, with their prompts.
     public var keypoints: [EvalKeypoint]
 
-    public init(imageID: String, category: String, image: DecodedImage, region: EvalBox?, keypoints: [EvalKeypoint]) {
+    public init(imageID: String, category: String, image: DecodedImage, region: Box?, keypoints: [EvalKeypoint]) {
         self.imageID = imageID
         self.category = category
         self.image = image
@@ -53,8 +53,8 @@ public struct PredictionRequest: Sendable {
     }
 
     /// `region`, or the whole image as a box.
-    public var searchBox: EvalBox {
-        region ?? EvalBox(x: 0, y: 0, width: Double(image.width), height: Double(image.height))
+    public var searchBox: Box {
+        region ?? Box(imageWidth: image.width, imageHeight: image.height)
     }
 }
 

@@ -1,7 +1,7 @@
 // How an original photo becomes the square model-input canvas, and how points move between them.
 //
 // Coordinates are continuous pixels, origin at the top-left corner of the top-left pixel, pixel
-// (i, j) centred at (i + 0.5, j + 0.5) (see CanvasTypes.swift). With that convention a resize by
+// (i, j) centred at (i + 0.5, j + 0.5) (see Point.swift). With that convention a resize by
 // a factor s maps x -> x * s exactly, which is also what Pillow's resampling does (output pixel
 // centre i + 0.5 samples input position (i + 0.5) * in / out).
 
@@ -23,55 +23,6 @@ public enum FitMode: String, Codable, Sendable, CaseIterable {
     case crop
     /// Both sides resized to S independently (aspect ratio not kept). Nothing is lost.
     case stretch
-}
-
-// MARK: - Box
-
-/// An axis-aligned box in original-image pixels: `x, y` is the top-left corner, `w, h` the size.
-public struct Box: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
-    public var x: Double
-    public var y: Double
-    public var w: Double
-    public var h: Double
-    public init(x: Double, y: Double, w: Double, h: Double) {
-        self.x = x; self.y = y; self.w = w; self.h = h
-    }
-
-    /// Edges may stick out of the image by this much before the box is an error, because
-    /// datasets store boxes with inclusive integer corners (x2 = W - 1 + 1 = W, or one past).
-    /// Within the tolerance the box is clamped to the image.
-    public static let edgeTolerance = 1.0
-
-    /// Checks that the box is finite, non-empty and inside a `imageWidth x imageHeight` image
-    /// (up to `edgeTolerance`), and returns it clamped to the image.
-    /// - Parameter label: names the image (path or id) in the error message.
-    /// - Throws: `CanvasError.boxOutsideImage` naming the box, the image and the failed check.
-    public func validated(imageWidth: Int, imageHeight: Int, label: String = "image") throws -> Box {
-        func fail(_ reason: String) -> CanvasError {
-            .boxOutsideImage(label: label, box: self, imageWidth: imageWidth,
-                             imageHeight: imageHeight, reason: reason)
-        }
-        guard x.isFinite, y.isFinite, w.isFinite, h.isFinite else { throw fail("not finite") }
-        guard w > 0, h > 0 else { throw fail("empty (w and h must be > 0)") }
-        let tol = Box.edgeTolerance
-        let W = Double(imageWidth), H = Double(imageHeight)
-        guard x >= -tol, y >= -tol else { throw fail("top-left corner is left of or above the image") }
-        guard x + w <= W + tol else { throw fail("right edge x + w = \(x + w) > image width \(imageWidth)") }
-        guard y + h <= H + tol else { throw fail("bottom edge y + h = \(y + h) > image height \(imageHeight)") }
-        let x0 = max(0, x), y0 = max(0, y)
-        let x1 = min(W, x + w), y1 = min(H, y + h)
-        guard x1 > x0, y1 > y0 else { throw fail("no area left inside the image") }
-        return Box(x: x0, y: y0, w: x1 - x0, h: y1 - y0)
-    }
-
-    /// The integer pixels the box touches: `floor(x) ..< ceil(x + w)` (same for y).
-    public var coveringPixels: PixelRect {
-        let x0 = Int(x.rounded(.down)), y0 = Int(y.rounded(.down))
-        let x1 = Int((x + w).rounded(.up)), y1 = Int((y + h).rounded(.up))
-        return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
-    }
-
-    public var description: String { "[x \(x), y \(y), w \(w), h \(h)]" }
 }
 
 // MARK: - Geometry
@@ -172,7 +123,7 @@ public struct CanvasGeometry: Sendable, Equatable {
 
     /// Maps an original-image point to the canvas (it may fall outside the canvas in `.crop`
     /// mode or outside a box; see `canvasContains`).
-    public func canvasPoint(fromImage p: ImagePoint) -> CanvasPoint {
+    public func canvasPoint(fromImage p: Point) -> CanvasPoint {
         // Multiply before dividing: integer positions map exactly (80 * 448 / 640 = 56, while
         // 80 * (448 / 640) = 55.99999999999999).
         CanvasPoint(x: (p.x - Double(source.x)) * Double(resizedWidth) / Double(source.width) + Double(offsetX),
@@ -181,15 +132,15 @@ public struct CanvasGeometry: Sendable, Equatable {
 
     /// Maps a canvas point back to original-image pixels (a point in the letterbox padding maps
     /// outside the photo; see `imageContains`).
-    public func imagePoint(fromCanvas p: CanvasPoint) -> ImagePoint {
-        ImagePoint(x: (p.x - Double(offsetX)) * Double(source.width) / Double(resizedWidth) + Double(source.x),
+    public func imagePoint(fromCanvas p: CanvasPoint) -> Point {
+        Point(x: (p.x - Double(offsetX)) * Double(source.width) / Double(resizedWidth) + Double(source.x),
                    y: (p.y - Double(offsetY)) * Double(source.height) / Double(resizedHeight) + Double(source.y))
     }
 
     /// Whether an original-image point is shown on the canvas: inside the source region (the
     /// box, if any) and, after mapping, inside [0, S) x [0, S). False for the parts `.crop`
     /// mode cuts off.
-    public func canvasContains(_ p: ImagePoint) -> Bool {
+    public func canvasContains(_ p: Point) -> Bool {
         guard p.x >= Double(source.x), p.x < Double(source.maxX),
               p.y >= Double(source.y), p.y < Double(source.maxY) else { return false }
         let c = canvasPoint(fromImage: p)

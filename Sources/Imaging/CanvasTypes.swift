@@ -1,13 +1,10 @@
-// Small value types shared by the geometry, marker and heatmap code.
-//
-// Coordinate convention (everywhere in this module): continuous pixel coordinates with the origin
-// at the top-left CORNER of the top-left pixel, x to the right, y down. Pixel (i, j) covers
-// [i, i + 1) x [j, j + 1) and its centre is (i + 0.5, j + 0.5). A point (x, y) lies on pixel
-// (floor(x), floor(y)).
+// Small value types shared by the geometry, marker and heatmap code. Coordinates follow the
+// continuous pixel convention documented in Point.swift.
 
-// MARK: - Points
+// MARK: - Canvas points
 
-/// A point on the canvas (the model-input image), in continuous canvas pixels.
+/// A point on the canvas (the model-input image, or an annotation panel), in continuous pixels of
+/// that image: a different space from the original photo's `Point`.
 public struct CanvasPoint: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
     public var x: Double
     public var y: Double
@@ -17,14 +14,6 @@ public struct CanvasPoint: Sendable, Equatable, Hashable, Codable, CustomStringC
         CanvasPoint(x: Double(i) + 0.5, y: Double(j) + 0.5)
     }
     public var description: String { "(\(x), \(y)) canvas px" }
-}
-
-/// A point on the original photo, in continuous original-image pixels.
-public struct ImagePoint: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
-    public var x: Double
-    public var y: Double
-    public init(x: Double, y: Double) { self.x = x; self.y = y }
-    public var description: String { "(\(x), \(y)) image px" }
 }
 
 // MARK: - Integer rectangles
@@ -102,7 +91,7 @@ public struct AnnotatedImage: Sendable, Equatable {
     }
 
     /// Where an original-image point is drawn in `image` (continuous panel pixels).
-    public func panelPoint(fromImage p: ImagePoint) -> CanvasPoint {
+    public func panelPoint(fromImage p: Point) -> CanvasPoint {
         CanvasPoint(x: Double(photoRect.x) + p.x * scaleX, y: Double(photoRect.y) + p.y * scaleY)
     }
 }

@@ -75,7 +75,7 @@ public struct HeatmapRenderer: Sendable {
     /// - Throws: `CanvasError.invalidSample` (empty list, non-finite value),
     ///   `CanvasError.invalidSize`.
     public func render(photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
-                       samples: [ScoreSample], prediction: ImagePoint?, truth: ImagePoint? = nil,
+                       samples: [ScoreSample], prediction: Point?, truth: Point? = nil,
                        title: String) throws -> AnnotatedImage {
         let ow = originalWidth ?? photo.width, oh = originalHeight ?? photo.height
         guard ow > 0, oh > 0 else { throw CanvasError.invalidSize(what: "heatmap original image", width: ow, height: oh) }
@@ -135,7 +135,7 @@ public struct HeatmapRenderer: Sendable {
         if showSampleDots {
             let dot = CanvasDrawing.disk(radius: 1.3, color: RGB(0, 0, 0))
             for s in samples where s.x >= 0 && s.y >= 0 && s.x < Double(ow) && s.y < Double(oh) {
-                dot.draw(on: &panel, at: result.panelPoint(fromImage: ImagePoint(x: s.x, y: s.y)), opacity64: 40)
+                dot.draw(on: &panel, at: result.panelPoint(fromImage: Point(x: s.x, y: s.y)), opacity64: 40)
             }
         }
         if let t = truth {
@@ -153,7 +153,7 @@ public struct HeatmapRenderer: Sendable {
 
     /// Renders the panel and writes it as PNG (atomically).
     public func writePNG(to url: URL, photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
-                         samples: [ScoreSample], prediction: ImagePoint?, truth: ImagePoint? = nil,
+                         samples: [ScoreSample], prediction: Point?, truth: Point? = nil,
                          title: String) throws {
         let panel = try render(photo: photo, originalWidth: originalWidth, originalHeight: originalHeight,
                                samples: samples, prediction: prediction, truth: truth, title: title)

@@ -5,8 +5,8 @@ import Foundation
 /// A named point in original-image pixels.
 public struct LabeledPoint: Sendable, Equatable, Codable {
     public var name: String
-    public var point: ImagePoint
-    public init(name: String, point: ImagePoint) { self.name = name; self.point = point }
+    public var point: Point
+    public init(name: String, point: Point) { self.name = name; self.point = point }
 }
 
 /// Draws the photo (downscaled to at most `maxDisplaySide`) with every keypoint as a dot in its

@@ -170,7 +170,7 @@ struct BenchCommand: ParsableCommand {
         options.box = nil
         let geometry = try CanvasGeometry(imageWidth: photo.width, imageHeight: photo.height, size: clip.imageSize, fitMode: options.fit)
         let canvas = try geometry.makeCanvas(from: photo.rgb)
-        let search = try CoarseToFineSearch(preset: preset, region: SearchRegion(imageWidth: photo.width, imageHeight: photo.height),
+        let search = try CoarseToFineSearch(preset: preset, region: Box(imageWidth: photo.width, imageHeight: photo.height),
                                             keypointCount: k, batchSize: batch)
         var scorer = try CLIPScorer(model: clip, preprocessor: ImagePreprocessor(size: clip.imageSize, mean: CLIPBundle.openAIMean, std: CLIPBundle.openAIStd),
                                     geometry: geometry, canvas: canvas, prompt: options.prompt, textEmbeddings: texts,

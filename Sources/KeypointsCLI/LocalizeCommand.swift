@@ -73,7 +73,7 @@ struct LocalizeCommand: ParsableCommand {
               [x, y, w, h].allSatisfy(\.isFinite), w > 0, h > 0 else {
             throw ValidationError("--box expects x,y,w,h with w, h > 0 (original pixels), got '\(text)'")
         }
-        return Box(x: x, y: y, w: w, h: h)
+        return Box(x: x, y: y, width: w, height: h)
     }
 
     // MARK: - Output documents
@@ -190,7 +190,7 @@ struct LocalizeCommand: ParsableCommand {
                 used.insert(slug)
                 let samples = r.search.samples(keypoint: k).map { ScoreSample(x: $0.x, y: $0.y, score: Double($0.score)) }
                 let url = dir.appendingPathComponent("\(prefix)_\(slug).png")
-                try renderer.writePNG(to: url, photo: image.rgb, samples: samples, prediction: ImagePoint(x: kp.x, y: kp.y),
+                try renderer.writePNG(to: url, photo: image.rgb, samples: samples, prediction: Point(x: kp.x, y: kp.y),
                                       title: "\(kp.name)  (\(r.search.presetName), \(r.passes) passes)")
             }
         }
@@ -202,7 +202,7 @@ struct LocalizeCommand: ParsableCommand {
             } else {
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             }
-            let points = r.keypoints.map { LabeledPoint(name: $0.name, point: ImagePoint(x: $0.x, y: $0.y)) }
+            let points = r.keypoints.map { LabeledPoint(name: $0.name, point: Point(x: $0.x, y: $0.y)) }
             try OverlayRenderer().writePNG(to: url, photo: image.rgb, points: points)
         }
     }

@@ -36,12 +36,12 @@ public struct CLIPScorer: CandidateScorer {
     }
 
     // points (N) -> scores (N, K)
-    public mutating func score(_ points: [SearchPoint]) throws -> [[Float]] {
+    public mutating func score(_ points: [Point]) throws -> [[Float]] {
         let n = points.count, per = preprocessor.valueCount, e = model.embeddingDim
         let preprocessor = self.preprocessor
         if pixels.count < n * per { pixels = [Float](repeating: 0, count: n * per) }
         for (i, p) in points.enumerated() {
-            let c = geometry.canvasPoint(fromImage: ImagePoint(x: p.x, y: p.y))
+            let c = geometry.canvasPoint(fromImage: p)
             renderer.render(at: c, into: &scratch)
             let marked = scratch  // shares storage; a local avoids overlapping access to self
             pixels.withUnsafeMutableBufferPointer { buffer in

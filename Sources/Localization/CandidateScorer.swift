@@ -1,3 +1,5 @@
+import Imaging
+
 /// Scores candidate marker locations for every keypoint of one image.
 ///
 /// The real scorer (CLIP) renders one marked image per point and compares its embedding with K
@@ -13,5 +15,5 @@
 public protocol CandidateScorer {
     /// - Parameter points: candidate locations in original-image pixels, at most the batch size.
     /// - Returns: `points.count` rows of K scores.
-    mutating func score(_ points: [SearchPoint]) throws -> [[Float]]
+    mutating func score(_ points: [Point]) throws -> [[Float]]
 }

@@ -1,3 +1,5 @@
+import Imaging
+
 /// Coarse-to-fine candidate search over one image for K keypoints at once.
 ///
 /// Stage 0 scores the preset's `M x M` grid over the region (shared by all keypoints). Each
@@ -13,18 +15,23 @@
 public struct CoarseToFineSearch: Sendable {
     public let preset: GridPreset
     public let plan: SearchPlan
-    public let region: SearchRegion
+    public let region: Box
     public let keypointCount: Int
     public let batchSize: Int
 
     /// - Parameters:
     ///   - preset: validated again here (`GridPresetError` if invalid).
-    ///   - region: the searched rectangle in original-image pixels.
+    ///   - region: the searched rectangle in original-image pixels: the whole image, a bounding
+    ///     box, or a salient region; candidates never leave it (`SearchError` if empty or not
+    ///     finite).
     ///   - keypointCount: K, the number of scores per point the scorer returns (>= 1).
     ///   - batchSize: points per scorer call; `nil` uses the preset's `batch` (or its default).
-    public init(preset: GridPreset, region: SearchRegion, keypointCount: Int, batchSize: Int? = nil) throws {
+    public init(preset: GridPreset, region: Box, keypointCount: Int, batchSize: Int? = nil) throws {
         guard keypointCount >= 1 else {
             throw SearchError.invalidArgument("keypoint count must be >= 1, got \(keypointCount)")
+        }
+        guard region.isFiniteAndNonEmpty else {
+            throw SearchError.invalidArgument("search region must be finite and non-empty, got \(region)")
         }
         let batch = batchSize ?? preset.effectiveBatch
         guard batch >= 1 else { throw SearchError.invalidArgument("batch size must be >= 1, got \(batch)") }
@@ -36,7 +43,7 @@ public struct CoarseToFineSearch: Sendable {
     }
 
     /// Stage 0's candidates in original-image pixels, row-major.
-    public func firstStagePoints() -> [SearchPoint] {
+    public func firstStagePoints() -> [Point] {
         plan.firstStagePoints().map { plan.pixel($0, in: region) }
     }
 
@@ -52,7 +59,7 @@ public struct CoarseToFineSearch: Sendable {
         let K = keypointCount
         var points: [ScoredPoint] = []
         var index: [LatticePoint: Int] = [:]  // lattice point -> position in `points`
-        var survivors = [[[SearchPoint]]](repeating: [], count: K)
+        var survivors = [[[Point]]](repeating: [], count: K)
         // requests[k]: indices into `points` of the locations the current stage asked for on
         // behalf of keypoint k (the candidates for its next survivors).
         var requests = [[Int]](repeating: [], count: K)
@@ -127,7 +134,7 @@ public struct CoarseToFineSearch: Sendable {
     /// spent so far plus the new locations already requested by this stage plus those its window
     /// would add stay within the budget.
     func askAround(survivorsOf requests: [[Int]], stage t: Int, points: [ScoredPoint],
-                   index: [LatticePoint: Int], survivors: inout [[[SearchPoint]]]) -> [[LatticePoint]] {
+                   index: [LatticePoint: Int], survivors: inout [[[Point]]]) -> [[LatticePoint]] {
         let K = requests.count
         let ranked = (0..<K).map { rankCandidates(requests[$0], keypoint: $0, stage: t - 1, points: points) }
         var admitted = [[Candidate]](repeating: [], count: K)
@@ -211,7 +218,7 @@ public struct CoarseToFineSearch: Sendable {
 
     // MARK: - Scorer contract
 
-    private func check(_ rows: [[Float]], for pixels: [SearchPoint]) throws {
+    private func check(_ rows: [[Float]], for pixels: [Point]) throws {
         guard rows.count == pixels.count else {
             throw SearchError.wrongRowCount(expected: pixels.count, got: rows.count)
         }

@@ -43,7 +43,7 @@ public struct ImageLocalization: Sendable {
     /// Every scored location and its scores, for heatmaps and `--scores`.
     public var search: SearchResult
     /// The candidate region in original pixels.
-    public var region: SearchRegion
+    public var region: Box
     /// Notes for the user (e.g. crop mode leaving parts of the image out).
     public var notes: [String]
 }
@@ -111,7 +111,7 @@ public final class Localizer {
 
     /// The canvas geometry and the candidate region for an image.
     public func geometry(width: Int, height: Int, path: String, options: LocalizationOptions)
-        throws -> (CanvasGeometry, SearchRegion, [String]) {
+        throws -> (CanvasGeometry, Box, [String]) {
         let size = bundle.model.imageSize
         var notes: [String] = []
         var box: Box?
@@ -129,7 +129,7 @@ public final class Localizer {
         }
         // Candidates: the box (or the image), cut to what the canvas shows.
         var x0 = box?.x ?? 0, y0 = box?.y ?? 0
-        var x1 = box.map { $0.x + $0.w } ?? Double(width), y1 = box.map { $0.y + $0.h } ?? Double(height)
+        var x1 = box?.maxX ?? Double(width), y1 = box?.maxY ?? Double(height)
         let shownTopLeft = geometry.imagePoint(fromCanvas: CanvasPoint(x: 0, y: 0))
         let shownBottomRight = geometry.imagePoint(fromCanvas: CanvasPoint(x: Double(size), y: Double(size)))
         let visible = (max(0, shownTopLeft.x), max(0, shownTopLeft.y),
@@ -142,7 +142,7 @@ public final class Localizer {
         guard x1 > x0, y1 > y0 else {
             throw LocalizationError.emptyRegion(image: path, reason: "the box lies outside what fit '\(options.fit.rawValue)' shows")
         }
-        return (geometry, SearchRegion(x: x0, y: y0, width: x1 - x0, height: y1 - y0), notes)
+        return (geometry, Box(x: x0, y: y0, width: x1 - x0, height: y1 - y0), notes)
     }
 
     /// Localizes `keypoints` in one image.

@@ -1,12 +1,14 @@
+import Imaging
+
 /// Errors of a candidate search: bad arguments, or a scorer that broke its contract.
 public enum SearchError: Error, CustomStringConvertible, Equatable {
     case invalidArgument(String)
     /// The scorer returned a different number of rows than points sent.
     case wrongRowCount(expected: Int, got: Int)
     /// A row did not hold one score per keypoint.
-    case wrongScoreCount(point: SearchPoint, expected: Int, got: Int)
+    case wrongScoreCount(point: Point, expected: Int, got: Int)
     /// A NaN or infinite score.
-    case nonFiniteScore(point: SearchPoint, keypoint: Int, value: Float)
+    case nonFiniteScore(point: Point, keypoint: Int, value: Float)
 
     public var description: String {
         switch self {

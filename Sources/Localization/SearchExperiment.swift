@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// Measures how well a cheap preset reproduces a reference preset's answers on seeded synthetic
 /// landscapes (`SyntheticLandscape`), and what it costs. The lead's `keypoints experiment`
@@ -11,7 +12,7 @@ import Foundation
 /// 1 / reference finest resolution of the region side, i.e. 1/30 for dense30).
 public enum SearchExperiment {
     /// The region searched in every trial: non-square and offset, so pixel geometry is exercised.
-    public static let region = SearchRegion(x: 12, y: 34, width: 480, height: 360)
+    public static let region = Box(x: 12, y: 34, width: 480, height: 360)
 
     /// Runs `trials` seeded trials.
     /// - Parameters:
@@ -86,8 +87,8 @@ public enum SearchExperiment {
 /// What `SearchExperiment.run` measured. Rates are over all (trial, keypoint) pairs.
 public struct SearchExperimentReport: Codable, Sendable {
     public struct Outcome: Codable, Sendable {
-        public var found: SearchPoint
-        public var reference: SearchPoint
+        public var found: Point
+        public var reference: Point
         /// Chebyshev distance in reference cells.
         public var distanceCells: Double
         public var success: Bool
@@ -147,5 +148,38 @@ public struct SearchExperimentReport: Codable, Sendable {
             passes per image: mean \(String(format: "%.1f", meanPasses)), max \(maxPasses) (reference \(String(format: "%.0f", meanReferencePasses)))
             score regret: mean \(String(format: "%.4f", meanScoreRegret)), max \(String(format: "%.4f", maxScoreRegret))
             """
+    }
+}
+
+// MARK: - Outcome JSON
+
+extension SearchExperimentReport.Outcome {
+    // `found` and `reference` are written as `{"x": ..., "y": ...}` objects, the experiment's
+    // output format, rather than `Point`'s compact `[x, y]`.
+    private enum CodingKeys: String, CodingKey { case found, reference, distanceCells, success, scoreRegret }
+    private enum PointKeys: String, CodingKey { case x, y }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func point(_ key: CodingKeys) throws -> Point {
+            let p = try c.nestedContainer(keyedBy: PointKeys.self, forKey: key)
+            return Point(x: try p.decode(Double.self, forKey: .x), y: try p.decode(Double.self, forKey: .y))
+        }
+        self.init(found: try point(.found), reference: try point(.reference),
+                  distanceCells: try c.decode(Double.self, forKey: .distanceCells),
+                  success: try c.decode(Bool.self, forKey: .success),
+                  scoreRegret: try c.decode(Double.self, forKey: .scoreRegret))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        for (key, point) in [(CodingKeys.found, found), (.reference, reference)] {
+            var p = c.nestedContainer(keyedBy: PointKeys.self, forKey: key)
+            try p.encode(point.x, forKey: .x)
+            try p.encode(point.y, forKey: .y)
+        }
+        try c.encode(distanceCells, forKey: .distanceCells)
+        try c.encode(success, forKey: .success)
+        try c.encode(scoreRegret, forKey: .scoreRegret)
     }
 }

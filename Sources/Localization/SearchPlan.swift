@@ -1,3 +1,5 @@
+import Imaging
+
 /// A validated preset turned into exact integer lattice geometry.
 ///
 /// Stage `t` is the cell-centre grid of an `N_t x N_t` subdivision of the region:
@@ -97,9 +99,9 @@ public struct SearchPlan: Sendable, Equatable {
     }
 
     /// Converts a lattice point to original-image pixels inside `region`.
-    public func pixel(_ p: LatticePoint, in region: SearchRegion) -> SearchPoint {
+    public func pixel(_ p: LatticePoint, in region: Box) -> Point {
         let units = Double(2 * finestResolution)
-        return SearchPoint(x: region.x + Double(p.a) * region.width / units,
+        return Point(x: region.x + Double(p.a) * region.width / units,
                            y: region.y + Double(p.b) * region.height / units)
     }
 

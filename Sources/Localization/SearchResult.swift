@@ -1,7 +1,9 @@
+import Imaging
+
 /// One distinct location scored for an image, with the scores of all keypoints.
 public struct ScoredPoint: Codable, Sendable, Equatable {
     /// Location in original-image pixels.
-    public var point: SearchPoint
+    public var point: Point
     /// Location on the plan's integer lattice (the cache key).
     public var lattice: LatticePoint
     /// The stage (0-based) that first asked for this location and scored it.
@@ -25,18 +27,18 @@ public struct KeypointResult: Codable, Sendable, Equatable {
     public var keypoint: Int
     /// The best location among ALL locations scored for the image (any stage, asked for by any
     /// keypoint). Ties: lowest stage, then lowest y, then lowest x (the scoring order).
-    public var point: SearchPoint
+    public var point: Point
     public var score: Float
     /// 0-based stage that scored `point`.
     public var stage: Int
     /// `survivors[t]`: the locations of stage `t` whose windows stage `t + 1` refined, best first.
-    public var survivors: [[SearchPoint]]
+    public var survivors: [[Point]]
 }
 
 /// Everything a search found for one image.
 public struct SearchResult: Codable, Sendable, Equatable {
     public var presetName: String
-    public var region: SearchRegion
+    public var region: Box
     /// Cells per region side of the finest stage.
     public var finestResolution: Int
     /// Every distinct location scored, in scoring order: by stage, then row-major (y, then x).

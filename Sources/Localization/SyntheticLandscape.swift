@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// A seeded score landscape shaped like a CLIP marker heatmap, for testing searches without CLIP.
 ///
@@ -181,16 +182,16 @@ public struct SyntheticLandscape: Codable, Sendable, Equatable {
 /// experiments). Counts calls and points.
 public struct LandscapeScorer: CandidateScorer, Sendable {
     public var landscapes: [SyntheticLandscape]
-    public var region: SearchRegion
+    public var region: Box
     public private(set) var calls = 0
     public private(set) var pointsScored = 0
 
-    public init(landscapes: [SyntheticLandscape], region: SearchRegion) {
+    public init(landscapes: [SyntheticLandscape], region: Box) {
         self.landscapes = landscapes
         self.region = region
     }
 
-    public mutating func score(_ points: [SearchPoint]) throws -> [[Float]] {
+    public mutating func score(_ points: [Point]) throws -> [[Float]] {
         calls += 1
         pointsScored += points.count
         return points.map { p in

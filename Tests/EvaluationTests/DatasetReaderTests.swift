@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Testing
 @testable import Evaluation
 
@@ -18,8 +19,8 @@ import Testing
         // image_class_labels.txt "953 18"; classes.txt "18 018.Spotted_Catbird"
         #expect(item.category == "018.Spotted_Catbird")
         // bounding_boxes.txt "953 63.0 35.0 134.0 271.0"
-        #expect(item.box == EvalBox(x: 63, y: 35, width: 134, height: 271))
-        #expect(item.box.size == 271)
+        #expect(item.box == Box(x: 63, y: 35, width: 134, height: 271))
+        #expect(item.box.longerSide == 271)
         #expect(item.region == .image)
         // part_locs.txt: 11 visible rows for 953; first visible "953 2 86.0 60.0 1" (part 2 = beak),
         // invisible parts 1, 5, 7, 13 are left out.
@@ -78,7 +79,7 @@ import Testing
         #expect(d.notes.filter { $0.contains("has no folder") }.count == 5)
         let a = d.items[0]
         // 2009_001225.json: "bndbox": [145, 74, 366, 284], 500 x 375
-        #expect(a.box == EvalBox(x: 145, y: 74, width: 221, height: 210))
+        #expect(a.box == Box(x: 145, y: 74, width: 221, height: 210))
         #expect(a.region == .crop)
         #expect(a.expectedWidth == 500 && a.expectedHeight == 375)
         // kps 2..12 non-null and named for dog (Table 8); 14 ([352, 149]) non-null but unnamed; 13, 15 null.
@@ -154,7 +155,7 @@ import Testing
         let dog = d.items[0]
         #expect(dog.category == "dog" && dog.region == .box)
         // SPair bndbox [145, 74, 366, 284] -> bbox [145, 74, 221, 210]
-        #expect(dog.box == EvalBox(x: 145, y: 74, width: 221, height: 210))
+        #expect(dog.box == Box(x: 145, y: 74, width: 221, height: 210))
         #expect(dog.imagePath == "2009_001225.jpg" && FileManager.default.fileExists(atPath: dog.imageURL.path))
         // 11 labelled dog keypoints of the SPair annotation (ids 2-12); nose has v = 1 and counts by default.
         #expect(dog.keypoints.count == 11)

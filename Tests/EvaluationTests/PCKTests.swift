@@ -1,25 +1,26 @@
 import Foundation
+import Imaging
 import Testing
 @testable import Evaluation
 
 @Suite struct PCKTests {
-    func record(_ id: String, _ category: String, box: EvalBox, _ points: [(String, (Double, Double), (Double, Double))]) -> ImageRecord {
+    func record(_ id: String, _ category: String, box: Box, _ points: [(String, (Double, Double), (Double, Double))]) -> ImageRecord {
         ImageRecord(id: id, category: category, path: "\(id).jpg", width: 500, height: 500, box: box, crop: nil,
-                    keypoints: points.map { KeypointRecord(name: $0.0, gt: Point2($0.1.0, $0.1.1), pred: Point2($0.2.0, $0.2.1), score: nil) },
+                    keypoints: points.map { KeypointRecord(name: $0.0, gt: Point(x: $0.1.0, y: $0.1.1), pred: Point(x: $0.2.0, y: $0.2.1), score: nil) },
                     unnamed: 0, passes: 3, seconds: 0.5)
     }
 
     @Test func boundaryIsInclusive() {
         // 3-4-5 triangle: distance exactly 5 = 0.1 x max(50, 20).
-        #expect(PCK.isCorrect(prediction: Point2(3, 4), truth: Point2(0, 0), boxSize: 50, alpha: 0.1))
-        #expect(!PCK.isCorrect(prediction: Point2(3, 4.001), truth: Point2(0, 0), boxSize: 50, alpha: 0.1))
+        #expect(PCK.isCorrect(prediction: Point(x: 3, y: 4), truth: Point(x: 0, y: 0), boxSize: 50, alpha: 0.1))
+        #expect(!PCK.isCorrect(prediction: Point(x: 3, y: 4.001), truth: Point(x: 0, y: 0), boxSize: 50, alpha: 0.1))
         // 0.1 * 30 = 3.0000000000000004 in binary, 0.3 * 10 = 3.0000000000000004 too; a point at
         // exactly 3 px must count at alpha 0.1 with a 30 px box, and at alpha 0.3 with a 10 px box.
-        #expect(PCK.isCorrect(prediction: Point2(10, 13), truth: Point2(10, 10), boxSize: 30, alpha: 0.1))
-        #expect(PCK.isCorrect(prediction: Point2(13, 10), truth: Point2(10, 10), boxSize: 10, alpha: 0.3))
-        #expect(!PCK.isCorrect(prediction: Point2(13.0001, 10), truth: Point2(10, 10), boxSize: 10, alpha: 0.3))
-        #expect(EvalBox(x: 0, y: 0, width: 50, height: 20).size == 50)
-        #expect(EvalBox(x: 0, y: 0, width: 20, height: 60).size == 60)
+        #expect(PCK.isCorrect(prediction: Point(x: 10, y: 13), truth: Point(x: 10, y: 10), boxSize: 30, alpha: 0.1))
+        #expect(PCK.isCorrect(prediction: Point(x: 13, y: 10), truth: Point(x: 10, y: 10), boxSize: 10, alpha: 0.3))
+        #expect(!PCK.isCorrect(prediction: Point(x: 13.0001, y: 10), truth: Point(x: 10, y: 10), boxSize: 10, alpha: 0.3))
+        #expect(Box(x: 0, y: 0, width: 50, height: 20).longerSide == 50)
+        #expect(Box(x: 0, y: 0, width: 20, height: 60).longerSide == 60)
     }
 
     /// Hand-checked summary: A has box size 50 (threshold 5): eye at distance 5 (correct), nose at
@@ -27,9 +28,9 @@ import Testing
     /// C has an image without keypoints. Overall 2/4; per category A 1/2, B 1/2, C empty.
     @Test func handCheckedReport() throws {
         let records = [
-            record("1", "A", box: EvalBox(x: 0, y: 0, width: 50, height: 20), [("eye", (10, 10), (13, 14)), ("nose", (0, 0), (6, 0))]),
-            record("2", "B", box: EvalBox(x: 5, y: 5, width: 100, height: 10), [("eye", (50, 50), (50, 60)), ("tail", (0, 0), (0, 10.5))]),
-            record("3", "C", box: EvalBox(x: 0, y: 0, width: 10, height: 10), []),
+            record("1", "A", box: Box(x: 0, y: 0, width: 50, height: 20), [("eye", (10, 10), (13, 14)), ("nose", (0, 0), (6, 0))]),
+            record("2", "B", box: Box(x: 5, y: 5, width: 100, height: 10), [("eye", (50, 50), (50, 60)), ("tail", (0, 0), (0, 10.5))]),
+            record("3", "C", box: Box(x: 0, y: 0, width: 10, height: 10), []),
         ]
         let skipped = [SkippedRecord(id: "4", category: "A", path: "4.jpg", reason: "missing image file 4.jpg")]
         let r = PCKReport.compute(records: records, skipped: skipped, settings: ["dataset": "toy", "method": "hand"], alpha: 0.1)
@@ -53,8 +54,8 @@ import Testing
     }
 
     @Test func reportJSONShape() throws {
-        let records = [record("1", "A", box: EvalBox(x: 0, y: 0, width: 50, height: 20), [("eye", (10, 10), (13, 14))]),
-                       record("2", "C", box: EvalBox(x: 0, y: 0, width: 10, height: 10), [])]
+        let records = [record("1", "A", box: Box(x: 0, y: 0, width: 50, height: 20), [("eye", (10, 10), (13, 14))]),
+                       record("2", "C", box: Box(x: 0, y: 0, width: 10, height: 10), [])]
         let r = PCKReport.compute(records: records, skipped: [], settings: ["dataset": "cub", "method": "random"], alpha: 0.1)
         let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as? [String: Any])
         for key in ["dataset", "method", "alpha", "images", "skipped", "keypoints", "pck", "per_keypoint", "per_category",

@@ -7,7 +7,7 @@ import Testing
 struct SpyPredictor: KeypointPredictor {
     var method: String { "spy" }
     var settings: [String: String] { ["answer": "origin"] }
-    var seen: [(id: String, width: Int, height: Int, region: EvalBox?, names: [String])] = []
+    var seen: [(id: String, width: Int, height: Int, region: Box?, names: [String])] = []
     var answer = (x: 0.0, y: 0.0)
     var dropOne = false
 
@@ -38,10 +38,10 @@ struct SpyPredictor: KeypointPredictor {
         #expect(spy.seen[0].region == nil)
         #expect(spy.seen[0].names.first == "right ear")
         let r = store.images[0]
-        #expect(r.crop == EvalBox(x: 145, y: 74, width: 222, height: 211))
-        #expect(r.keypoints.allSatisfy { $0.pred == Point2(145, 74) })  // (0, 0) in the crop
+        #expect(r.crop == Box(x: 145, y: 74, width: 222, height: 211))
+        #expect(r.keypoints.allSatisfy { $0.pred == Point(x: 145, y: 74) })  // (0, 0) in the crop
         #expect(r.width == 500 && r.height == 375 && r.passes == 7 && r.unnamed == 1)
-        #expect(r.keypoints[0].gt == Point2(162, 83) && r.keypoints[0].score == 0.25)
+        #expect(r.keypoints[0].gt == Point(x: 162, y: 83) && r.keypoints[0].score == 0.25)
         #expect(report.images == 2 && report.keypoints == 21 && report.passes == 14)
     }
 
@@ -51,7 +51,7 @@ struct SpyPredictor: KeypointPredictor {
         let spy = try #require(p as? SpyPredictor)
         #expect(spy.seen.map(\.id) == ["10", "11", "14"])
         #expect(spy.seen[0].width == 500 && spy.seen[0].height == 375)
-        #expect(spy.seen[0].region == EvalBox(x: 145, y: 74, width: 221, height: 210))
+        #expect(spy.seen[0].region == Box(x: 145, y: 74, width: 221, height: 210))
     }
 
     @Test func cubSeesTheWholeImageAndOnlyVisibleParts() throws {
@@ -88,7 +88,7 @@ struct SpyPredictor: KeypointPredictor {
     @Test func randomPredictionsDependOnlyOnSeedImageAndName() throws {
         let image = DecodedImage(rgb: RGBImage(width: 40, height: 30))
         let keypoints = [EvalKeypoint(name: "beak", prompt: "p"), EvalKeypoint(name: "tail", prompt: "q")]
-        let region = EvalBox(x: 10, y: 5, width: 20, height: 10)
+        let region = Box(x: 10, y: 5, width: 20, height: 10)
         let p = RandomPredictor(seed: 3)
         let a = try p.predict(PredictionRequest(imageID: "42", category: "x", image: image, region: region, keypoints: keypoints))
         let b = try p.predict(PredictionRequest(imageID: "42", category: "x", image: image, region: region,
@@ -111,7 +111,7 @@ struct SpyPredictor: KeypointPredictor {
         var items: [EvalItem] = []
         for i in 0..<4000 {
             items.append(EvalItem(id: "\(i)", category: "c", imagePath: "x.png", imageURL: URL(fileURLWithPath: "/nonexistent"),
-                                  box: EvalBox(x: 0, y: 0, width: 100, height: 100), region: .box,
+                                  box: Box(x: 0, y: 0, width: 100, height: 100), region: .box,
                                   keypoints: [GroundTruthKeypoint(id: 0, name: "k", prompt: "k", x: 50, y: 50)]))
         }
         var correct = 0
@@ -120,7 +120,7 @@ struct SpyPredictor: KeypointPredictor {
         for item in items {
             let out = try p.predict(PredictionRequest(imageID: item.id, category: "c", image: image, region: item.box,
                                                       keypoints: item.keypoints.map(\.query)))
-            if PCK.isCorrect(prediction: Point2(out.predictions[0].x, out.predictions[0].y), truth: Point2(50, 50),
+            if PCK.isCorrect(prediction: Point(x: out.predictions[0].x, y: out.predictions[0].y), truth: Point(x: 50, y: 50),
                              boxSize: 100, alpha: 0.1) { correct += 1 }
         }
         let rate = Double(correct) / Double(items.count)

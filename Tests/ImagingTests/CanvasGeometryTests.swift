@@ -10,16 +10,16 @@ struct CanvasGeometryTests {
     static let sizes = [(37, 23), (41, 97), (301, 199), (640, 480), (336, 336), (1, 5)]
 
     /// Deterministic points spread over [0, w) x [0, h), including corners.
-    static func points(_ w: Int, _ h: Int) -> [ImagePoint] {
-        var pts = [ImagePoint(x: 0, y: 0), ImagePoint(x: Double(w) - 1e-3, y: Double(h) - 1e-3),
-                   ImagePoint(x: Double(w) / 2, y: Double(h) / 2)]
+    static func points(_ w: Int, _ h: Int) -> [Point] {
+        var pts = [Point(x: 0, y: 0), Point(x: Double(w) - 1e-3, y: Double(h) - 1e-3),
+                   Point(x: Double(w) / 2, y: Double(h) / 2)]
         var s: UInt64 = 12345
         for _ in 0 ..< 50 {
             s = s &* 6364136223846793005 &+ 1442695040888963407
             let u = Double(s >> 11) / Double(1 << 53)
             s = s &* 6364136223846793005 &+ 1442695040888963407
             let v = Double(s >> 11) / Double(1 << 53)
-            pts.append(ImagePoint(x: u * Double(w), y: v * Double(h)))
+            pts.append(Point(x: u * Double(w), y: v * Double(h)))
         }
         return pts
     }
@@ -49,7 +49,7 @@ struct CanvasGeometryTests {
         // 640x480 -> shorter side 336, longer int(336 * 640 / 480) = 448; crop offset (448 - 336) / 2 = 56.
         let g = try CanvasGeometry(imageWidth: 640, imageHeight: 480, size: 336, fitMode: .crop)
         #expect(g.resizedWidth == 448 && g.resizedHeight == 336 && g.offsetX == -56 && g.offsetY == 0)
-        #expect(g.canvasPoint(fromImage: ImagePoint(x: 320, y: 240)) == CanvasPoint(x: 168, y: 168))
+        #expect(g.canvasPoint(fromImage: Point(x: 320, y: 240)) == CanvasPoint(x: 168, y: 168))
         // 41x97 at 336: longer int(336 * 97 / 41) = int(794.93) = 794, offset (794 - 336) / 2 = 229.
         let t = try CanvasGeometry(imageWidth: 41, imageHeight: 97, size: 336, fitMode: .crop)
         #expect(t.resizedWidth == 336 && t.resizedHeight == 794 && t.offsetY == -229)
@@ -63,20 +63,20 @@ struct CanvasGeometryTests {
     func cropModeOutOfCanvas() throws {
         let g = try CanvasGeometry(imageWidth: 640, imageHeight: 480, size: 336, fitMode: .crop)
         // Canvas x = 0.7 x - 56: the canvas shows original x in [80, 560).
-        #expect(!g.canvasContains(ImagePoint(x: 10, y: 240)))
-        #expect(!g.canvasContains(ImagePoint(x: 79.9, y: 240)))
-        #expect(g.canvasContains(ImagePoint(x: 80, y: 240)))
-        #expect(g.canvasContains(ImagePoint(x: 320, y: 0)))
-        #expect(g.canvasContains(ImagePoint(x: 559.9, y: 479.9)))
-        #expect(!g.canvasContains(ImagePoint(x: 560, y: 240)))
-        #expect(!g.canvasContains(ImagePoint(x: 320, y: -0.1)))
-        #expect(!g.canvasContains(ImagePoint(x: 320, y: 480)))
+        #expect(!g.canvasContains(Point(x: 10, y: 240)))
+        #expect(!g.canvasContains(Point(x: 79.9, y: 240)))
+        #expect(g.canvasContains(Point(x: 80, y: 240)))
+        #expect(g.canvasContains(Point(x: 320, y: 0)))
+        #expect(g.canvasContains(Point(x: 559.9, y: 479.9)))
+        #expect(!g.canvasContains(Point(x: 560, y: 240)))
+        #expect(!g.canvasContains(Point(x: 320, y: -0.1)))
+        #expect(!g.canvasContains(Point(x: 320, y: 480)))
         // Every canvas point shows photo content in crop mode.
         #expect(g.imageRectOnCanvas == PixelRect(x: 0, y: 0, width: 336, height: 336))
         // In pad and stretch modes nothing inside the photo is cut off.
         for mode in [FitMode.pad, .stretch] {
             let p = try CanvasGeometry(imageWidth: 640, imageHeight: 480, size: 336, fitMode: mode)
-            #expect(p.canvasContains(ImagePoint(x: 10, y: 240)) && p.canvasContains(ImagePoint(x: 639.9, y: 479.9)))
+            #expect(p.canvasContains(Point(x: 10, y: 240)) && p.canvasContains(Point(x: 639.9, y: 479.9)))
         }
     }
 
@@ -103,7 +103,7 @@ struct CanvasGeometryTests {
     @Test("stretch mode scales each axis to S")
     func stretchMode() throws {
         let g = try CanvasGeometry(imageWidth: 301, imageHeight: 199, size: 224, fitMode: .stretch)
-        let c = g.canvasPoint(fromImage: ImagePoint(x: 301, y: 199))
+        let c = g.canvasPoint(fromImage: Point(x: 301, y: 199))
         #expect(abs(c.x - 224) < 1e-9 && abs(c.y - 224) < 1e-9)
     }
 
@@ -126,12 +126,12 @@ struct CanvasGeometryTests {
     @Test("box validation errors name the image and the box")
     func boxErrors() {
         let bad: [(Box, String)] = [
-            (Box(x: 10, y: 10, w: 100, h: 20), "right edge"),       // 110 > 64 + 1
-            (Box(x: 10, y: 40, w: 10, h: 20), "bottom edge"),       // 60 > 48 + 1
-            (Box(x: -5, y: 0, w: 10, h: 10), "left of or above"),
-            (Box(x: 0, y: 0, w: 0, h: 10), "empty"),
-            (Box(x: .nan, y: 0, w: 5, h: 5), "not finite"),
-            (Box(x: 64.5, y: 0, w: 0.4, h: 5), "no area"),          // inside the tolerance, but beyond the image
+            (Box(x: 10, y: 10, width: 100, height: 20), "right edge"),       // 110 > 64 + 1
+            (Box(x: 10, y: 40, width: 10, height: 20), "bottom edge"),       // 60 > 48 + 1
+            (Box(x: -5, y: 0, width: 10, height: 10), "left of or above"),
+            (Box(x: 0, y: 0, width: 0, height: 10), "empty"),
+            (Box(x: .nan, y: 0, width: 5, height: 5), "not finite"),
+            (Box(x: 64.5, y: 0, width: 0.4, height: 5), "no area"),          // inside the tolerance, but beyond the image
         ]
         for (box, reason) in bad {
             do {
@@ -148,25 +148,25 @@ struct CanvasGeometryTests {
         }
         // Within the 1 px tolerance: clamped, accepted.
         #expect(throws: Never.self) {
-            let b = try Box(x: -0.5, y: 0, w: 65, h: 48.5).validated(imageWidth: 64, imageHeight: 48)
-            #expect(b == Box(x: 0, y: 0, w: 64, h: 48))
+            let b = try Box(x: -0.5, y: 0, width: 65, height: 48.5).validated(imageWidth: 64, imageHeight: 48)
+            #expect(b == Box(x: 0, y: 0, width: 64, height: 48))
         }
     }
 
     @Test("crop-to-box: coordinates come back in original pixels", arguments: FitMode.allCases)
     func cropToBox(_ mode: FitMode) throws {
-        let box = Box(x: 100.5, y: 40, w: 201.25, h: 99)
+        let box = Box(x: 100.5, y: 40, width: 201.25, height: 99)
         let g = try CanvasGeometry(imageWidth: 640, imageHeight: 480, box: box, size: 224, fitMode: mode)
         #expect(g.source == PixelRect(x: 100, y: 40, width: 202, height: 99))  // floor(100.5) ..< ceil(301.75)
         for p in Self.points(202, 99) {
-            let q = ImagePoint(x: p.x + 100, y: p.y + 40)
+            let q = Point(x: p.x + 100, y: p.y + 40)
             let back = g.imagePoint(fromCanvas: g.canvasPoint(fromImage: q))
             #expect(abs(back.x - q.x) <= Self.roundTripTolerance && abs(back.y - q.y) <= Self.roundTripTolerance)
         }
         // Points outside the box are not on the canvas, whatever the fit mode.
-        #expect(!g.canvasContains(ImagePoint(x: 50, y: 60)))
-        #expect(!g.canvasContains(ImagePoint(x: 200, y: 200)))
-        #expect(g.canvasContains(ImagePoint(x: 201, y: 89.5)))  // the box centre
+        #expect(!g.canvasContains(Point(x: 50, y: 60)))
+        #expect(!g.canvasContains(Point(x: 200, y: 200)))
+        #expect(g.canvasContains(Point(x: 201, y: 89.5)))  // the box centre
         // The canvas of the box equals the plain canvas of the cropped photo.
         var photo = RGBImage(width: 640, height: 480)
         for y in 0 ..< 480 { for x in 0 ..< 640 { photo[x, y] = RGB(UInt8(x % 256), UInt8(y % 256), UInt8((x ^ y) % 256)) } }
@@ -174,8 +174,8 @@ struct CanvasGeometryTests {
         let plain = try CanvasGeometry(imageWidth: 202, imageHeight: 99, size: 224, fitMode: mode)
         #expect(try g.makeCanvas(from: photo) == plain.makeCanvas(from: cropped))
         // And maps points the same way, shifted by the box origin.
-        let c1 = g.canvasPoint(fromImage: ImagePoint(x: 150, y: 70))
-        let c2 = plain.canvasPoint(fromImage: ImagePoint(x: 50, y: 30))
+        let c1 = g.canvasPoint(fromImage: Point(x: 150, y: 70))
+        let c2 = plain.canvasPoint(fromImage: Point(x: 50, y: 30))
         #expect(abs(c1.x - c2.x) < 1e-9 && abs(c1.y - c2.y) < 1e-9)
     }
 

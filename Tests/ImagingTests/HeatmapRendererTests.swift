@@ -30,7 +30,7 @@ struct HeatmapRendererTests {
     func heatmapPNG() throws {
         let r = HeatmapRenderer()
         let panel = try r.render(photo: Self.texturedPhoto(300, 200), samples: Self.gridSamples(),
-                                 prediction: ImagePoint(x: 150.3, y: 80.6), title: "beak")
+                                 prediction: Point(x: 150.3, y: 80.6), title: "beak")
         // Layout (HeatmapRenderer): margin 8, title 14 px (5x7 font at scale 2), gap 6, photo 200,
         // gap 6, bar 12, 4, range text 14, margin 8 -> 8+14+6+200+6+12+4+14+8 = 272 high;
         // 8 + 300 + 8 = 316 wide.
@@ -104,15 +104,15 @@ struct HeatmapRendererTests {
     func downscaled() throws {
         let photo = Self.texturedPhoto(1024, 768)
         let panel = try HeatmapRenderer().render(photo: photo, samples: Self.gridSamples(width: 1024, height: 768),
-                                                 prediction: ImagePoint(x: 512, y: 384), title: "left eye")
+                                                 prediction: Point(x: 512, y: 384), title: "left eye")
         #expect(panel.photoRect.width == 512 && panel.photoRect.height == 384)
-        let c = panel.panelPoint(fromImage: ImagePoint(x: 512, y: 384))
+        let c = panel.panelPoint(fromImage: Point(x: 512, y: 384))
         #expect(panel.image[Int(c.x), Int(c.y)] == RGB(255, 0, 0))
         // A downscaled copy with the original size given: the same panel.
         let small = Resample.bicubic(photo, width: 512, height: 384)
         let again = try HeatmapRenderer().render(photo: small, originalWidth: 1024, originalHeight: 768,
                                                  samples: Self.gridSamples(width: 1024, height: 768),
-                                                 prediction: ImagePoint(x: 512, y: 384), title: "left eye")
+                                                 prediction: Point(x: 512, y: 384), title: "left eye")
         #expect(again == panel)
     }
 
@@ -162,9 +162,9 @@ struct HeatmapRendererTests {
     @Test("overlay: dots in distinct colours, labels inside the image")
     func overlay() throws {
         let photo = RGBImage(width: 200, height: 100, fill: RGB(90, 90, 90))
-        let points = [LabeledPoint(name: "beak", point: ImagePoint(x: 20.5, y: 50.5)),
-                      LabeledPoint(name: "right wing", point: ImagePoint(x: 195.5, y: 5.5)),
-                      LabeledPoint(name: "tail", point: ImagePoint(x: 100.5, y: 95.5))]
+        let points = [LabeledPoint(name: "beak", point: Point(x: 20.5, y: 50.5)),
+                      LabeledPoint(name: "right wing", point: Point(x: 195.5, y: 5.5)),
+                      LabeledPoint(name: "tail", point: Point(x: 100.5, y: 95.5))]
         let out = try OverlayRenderer().render(photo: photo, points: points)
         #expect(out.image.width == 200 && out.image.height == 100)
         for (i, p) in points.enumerated() {
@@ -263,12 +263,12 @@ struct HeatmapRendererTests {
         } }
         let best = samples.max { $0.score < $1.score }!
         try HeatmapRenderer().writePNG(to: dir.appendingPathComponent("preview_heatmap.png"), photo: photo,
-                                       samples: samples, prediction: ImagePoint(x: best.x, y: best.y),
-                                       truth: ImagePoint(x: 0.58 * W, y: 0.37 * H), title: "left eye")
+                                       samples: samples, prediction: Point(x: best.x, y: best.y),
+                                       truth: Point(x: 0.58 * W, y: 0.37 * H), title: "left eye")
         let names = ["back", "beak", "belly", "breast", "crown", "forehead", "left eye", "left leg", "left wing",
                      "nape", "right eye", "right leg", "right wing", "tail", "throat"]
         let points = names.enumerated().map { i, n in
-            LabeledPoint(name: n, point: ImagePoint(x: W * (0.15 + 0.7 * Double((i * 7) % 15) / 14),
+            LabeledPoint(name: n, point: Point(x: W * (0.15 + 0.7 * Double((i * 7) % 15) / 14),
                                                     y: H * (0.1 + 0.8 * Double(i) / 14)))
         }
         try OverlayRenderer().writePNG(to: dir.appendingPathComponent("preview_overlay.png"), photo: photo,

@@ -1,10 +1,11 @@
 import Foundation
+import Imaging
 import Testing
 @testable import Localization
 
 @Suite("Coarse-to-fine search")
 struct CoarseToFineSearchTests {
-    static let region = SearchRegion(x: 40, y: 25, width: 600, height: 450)
+    static let region = Box(x: 40, y: 25, width: 600, height: 450)
 
     /// u, v in [0, 1] -> pixels of `region`.
     static func px(_ u: Double, _ v: Double) -> (Double, Double) {
@@ -21,7 +22,7 @@ struct CoarseToFineSearchTests {
     }
 
     /// Chebyshev distance in cells of an `m x m` grid over `region`.
-    static func cells(_ a: SearchPoint, _ b: SearchPoint, grid m: Double = 30) -> Double {
+    static func cells(_ a: Point, _ b: Point, grid m: Double = 30) -> Double {
         max(abs(a.x - b.x) / (region.width / m), abs(a.y - b.y) / (region.height / m))
     }
 
@@ -44,7 +45,7 @@ struct CoarseToFineSearchTests {
         let (result, _) = try Self.run(Repo.preset("dense30"), [g])
         let expected = bruteForceArgmax(g, region: Self.region, grid: 30)
         #expect(result.keypoints[0].point == expected)
-        #expect(Self.cells(expected, SearchPoint(x: Self.px(0.8, 0.3).0, y: Self.px(0.8, 0.3).1)) <= 1)
+        #expect(Self.cells(expected, Point(x: Self.px(0.8, 0.3).0, y: Self.px(0.8, 0.3).1)) <= 1)
     }
 
     @Test func peakOnTheBorder() throws {
@@ -85,7 +86,7 @@ struct CoarseToFineSearchTests {
         let peak = gaussian(cx: cx, cy: cy, sigma: 0.015 * Self.region.width)
         let g: (Double, Double) -> Float = { x, y in Float(peak(x, y)) }
         let (dense, _) = try Self.run(Repo.preset("dense30"), [g])
-        #expect(Self.cells(dense.keypoints[0].point, SearchPoint(x: cx, y: cy)) <= 0.5 + 1e-9)
+        #expect(Self.cells(dense.keypoints[0].point, Point(x: cx, y: cy)) <= 0.5 + 1e-9)
     }
 
     // MARK: - Ties
@@ -97,7 +98,7 @@ struct CoarseToFineSearchTests {
             let k = result.keypoints[0]
             #expect(k.stage == 0)
             let m = Double(try Repo.preset(name).stages[0].grid)
-            #expect(close(k.point, SearchPoint(x: Self.region.x + 0.5 * Self.region.width / m,
+            #expect(close(k.point, Point(x: Self.region.x + 0.5 * Self.region.width / m,
                                                y: Self.region.y + 0.5 * Self.region.height / m)), "\(name)")
         }
     }
@@ -108,7 +109,7 @@ struct CoarseToFineSearchTests {
         let g: (Double, Double) -> Float = { x, y in (x > cutX && y > cutY) ? 1 : 0 }
         let (result, _) = try Self.run(Repo.preset("dense30"), [g])
         // First such dense centre: column 15, row 10.
-        #expect(close(result.keypoints[0].point, SearchPoint(x: Self.region.x + 15.5 * Self.region.width / 30,
+        #expect(close(result.keypoints[0].point, Point(x: Self.region.x + 15.5 * Self.region.width / 30,
                                                               y: Self.region.y + 10.5 * Self.region.height / 30)))
     }
 
@@ -121,7 +122,7 @@ struct CoarseToFineSearchTests {
         let (result, _) = try Self.run(Repo.preset("fast"), [g])
         let k = result.keypoints[0]
         #expect(k.stage == 0)
-        #expect(close(k.point, SearchPoint(x: Self.px(0.05, 0).0, y: Self.px(0, 0.35).1)))
+        #expect(close(k.point, Point(x: Self.px(0.05, 0).0, y: Self.px(0, 0.35).1)))
         let lowerLaterTie = result.points.contains { $0.stage == 1 && $0.scores[0] == 1 && $0.point.y < k.point.y }
         #expect(lowerLaterTie, "the test needs a tie with lower y from stage 1")
     }
@@ -257,7 +258,7 @@ struct CoarseToFineSearchTests {
         }
         // median ~ 0: threshold = 1 - 0.5 * 1 = 0.5 keeps 0.6 and drops 0.4.
         let (kept, _) = try Self.run(makePreset(stages(0.5)), [g])
-        #expect(kept.keypoints[0].survivors[0].map { Self.cells($0, SearchPoint(x: Self.px(0.85, 0.15).0,
+        #expect(kept.keypoints[0].survivors[0].map { Self.cells($0, Point(x: Self.px(0.85, 0.15).0,
                                                                                 y: Self.px(0.85, 0.15).1)) < 0.5 }
                 == [false, true])
         let (all, _) = try Self.run(makePreset(stages(nil)), [g])
@@ -278,7 +279,7 @@ struct CoarseToFineSearchTests {
         let make = { (separation: Double?) in
             makePreset([GridStage(grid: 10, topK: 2, separation: separation), GridStage(grid: 3, neighbourhood: 1)])
         }
-        let other = SearchPoint(x: Self.px(0.15, 0.85).0, y: Self.px(0.15, 0.85).1)
+        let other = Point(x: Self.px(0.15, 0.85).0, y: Self.px(0.15, 0.85).1)
         let (near, _) = try Self.run(make(nil), [g])
         #expect(Self.cells(near.keypoints[0].survivors[0][0], near.keypoints[0].survivors[0][1], grid: 10) <= 1 + 1e-9)
         let (apart, _) = try Self.run(make(1), [g])
@@ -330,7 +331,7 @@ struct CoarseToFineSearchTests {
 
     struct BrokenScorer: CandidateScorer {
         var rows: (Int) -> [[Float]]
-        mutating func score(_ points: [SearchPoint]) throws -> [[Float]] { rows(points.count) }
+        mutating func score(_ points: [Point]) throws -> [[Float]] { rows(points.count) }
     }
 
     @Test func scorerContractViolationsAreErrors() throws {

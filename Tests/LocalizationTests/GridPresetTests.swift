@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Testing
 @testable import Localization
 
@@ -210,7 +211,7 @@ struct GridPresetTests {
         #expect(error?.field == "stages[1].neighbourhood")
         #expect(throws: GridPresetError.self) { _ = try SearchPlan(preset: bad) }
         #expect(throws: GridPresetError.self) {
-            _ = try CoarseToFineSearch(preset: bad, region: SearchRegion(imageWidth: 10, imageHeight: 10), keypointCount: 1)
+            _ = try CoarseToFineSearch(preset: bad, region: Box(imageWidth: 10, imageHeight: 10), keypointCount: 1)
         }
     }
 

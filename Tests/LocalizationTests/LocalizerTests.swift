@@ -38,7 +38,7 @@ import Testing
                 let x = region.x + (Double(i) + 0.5) * region.width / 30
                 let y = region.y + (Double(j) + 0.5) * region.height / 30
                 var marked = canvas
-                renderer.draw(on: &marked, at: geometry.canvasPoint(fromImage: ImagePoint(x: x, y: y)))
+                renderer.draw(on: &marked, at: geometry.canvasPoint(fromImage: Point(x: x, y: y)))
                 let emb = try bundle.model.encodeImages(pixels: bundle.preprocessor.pixelValues(marked), workspace: ws)
                 for k in 0..<2 {
                     var s: Float = 0

@@ -1,15 +1,16 @@
 import Foundation
+import Imaging
 import Testing
 @testable import Localization
 
 @Suite("Grid geometry")
 struct SearchGeometryTests {
     /// Offset, non-square, non-integer size: every term of the centre formula matters.
-    static let region = SearchRegion(x: 10.5, y: 20, width: 301, height: 150)
+    static let region = Box(x: 10.5, y: 20, width: 301, height: 150)
 
     /// `((i + 0.5) W / M + x0, (j + 0.5) H / M + y0)`, written out independently of the plan.
-    static func centre(_ i: Double, _ j: Double, of m: Double, in r: SearchRegion = region) -> SearchPoint {
-        SearchPoint(x: r.x + (i + 0.5) * r.width / m, y: r.y + (j + 0.5) * r.height / m)
+    static func centre(_ i: Double, _ j: Double, of m: Double, in r: Box = region) -> Point {
+        Point(x: r.x + (i + 0.5) * r.width / m, y: r.y + (j + 0.5) * r.height / m)
     }
 
     @Test(arguments: [2, 7, 10, 30])
@@ -27,10 +28,10 @@ struct SearchGeometryTests {
     }
 
     @Test func wholeImageRegion() throws {
-        let r = SearchRegion(imageWidth: 640, imageHeight: 480)
+        let r = Box(imageWidth: 640, imageHeight: 480)
         let search = try CoarseToFineSearch(preset: makePreset([GridStage(grid: 4)]), region: r, keypointCount: 1)
-        #expect(search.firstStagePoints().prefix(2) == [SearchPoint(x: 80, y: 60), SearchPoint(x: 240, y: 60)])
-        #expect(search.firstStagePoints().last == SearchPoint(x: 560, y: 420))
+        #expect(search.firstStagePoints().prefix(2) == [Point(x: 80, y: 60), Point(x: 240, y: 60)])
+        #expect(search.firstStagePoints().last == Point(x: 560, y: 420))
     }
 
     /// fast's coarse centres (i + 0.5)/10 are dense-30 centres (3i + 1 + 0.5)/30: the lattices nest.
@@ -104,7 +105,7 @@ struct SearchGeometryTests {
         // Unit = 1 / (2 * 30) of the side; a = 1 is the centre of cell 0.
         #expect(close(plan.pixel(LatticePoint(a: 1, b: 59), in: Self.region), Self.centre(0, 29, of: 30)))
         #expect(close(plan.pixel(LatticePoint(a: 0, b: 60), in: Self.region),
-                      SearchPoint(x: Self.region.x, y: Self.region.y + Self.region.height)))
+                      Point(x: Self.region.x, y: Self.region.y + Self.region.height)))
     }
 
     @Test func rowMajorOrder() {

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 @testable import Localization
 
 /// Paths of the repository's data folders, found from this file (grids/ and keypoints/ sit
@@ -18,18 +19,18 @@ enum Repo {
 /// A scorer computing K functions of the pixel position and recording every call.
 struct RecordingScorer: CandidateScorer {
     var functions: [(Double, Double) -> Float]
-    private(set) var calls: [[SearchPoint]] = []
+    private(set) var calls: [[Point]] = []
 
     init(_ functions: [(Double, Double) -> Float]) {
         self.functions = functions
     }
 
-    mutating func score(_ points: [SearchPoint]) throws -> [[Float]] {
+    mutating func score(_ points: [Point]) throws -> [[Float]] {
         calls.append(points)
         return points.map { p in functions.map { $0(p.x, p.y) } }
     }
 
-    var allPoints: [SearchPoint] { calls.flatMap { $0 } }
+    var allPoints: [Point] { calls.flatMap { $0 } }
 }
 
 /// A preset with the paper's marker, for geometry and search tests.
@@ -45,8 +46,8 @@ func gaussian(cx: Double, cy: Double, sigma: Double, amplitude: Double = 1) -> (
 
 /// The dense M x M answer computed independently of the search code: cell centres
 /// `(x0 + (i + 0.5) W / M, y0 + (j + 0.5) H / M)`, first maximum in row-major order.
-func bruteForceArgmax(_ f: (Double, Double) -> Float, region r: SearchRegion, grid m: Int) -> SearchPoint {
-    var best = SearchPoint(x: .nan, y: .nan)
+func bruteForceArgmax(_ f: (Double, Double) -> Float, region r: Box, grid m: Int) -> Point {
+    var best = Point(x: .nan, y: .nan)
     var bestValue = -Float.infinity
     for j in 0..<m {
         for i in 0..<m {
@@ -55,7 +56,7 @@ func bruteForceArgmax(_ f: (Double, Double) -> Float, region r: SearchRegion, gr
             let v = f(x, y)
             if v > bestValue {
                 bestValue = v
-                best = SearchPoint(x: x, y: y)
+                best = Point(x: x, y: y)
             }
         }
     }
@@ -65,6 +66,6 @@ func bruteForceArgmax(_ f: (Double, Double) -> Float, region r: SearchRegion, gr
 /// Pixel coordinates computed along different routes agree to a few ulps of the coordinate.
 let pixelTolerance = 1e-9
 
-func close(_ a: SearchPoint, _ b: SearchPoint, tolerance: Double = pixelTolerance) -> Bool {
+func close(_ a: Point, _ b: Point, tolerance: Double = pixelTolerance) -> Bool {
     abs(a.x - b.x) <= tolerance * max(1, abs(a.x)) && abs(a.y - b.y) <= tolerance * max(1, abs(a.y))
 }

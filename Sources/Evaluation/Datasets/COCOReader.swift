@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Localization
 
 /// COCO keypoints annotations (`root` = the annotation JSON, e.g.
@@ -109,7 +110,7 @@ public enum COCOReader {
             let bboxNode = try node.field("bbox")
             let b = try bboxNode.array()
             guard b.count == 4 else { throw bboxNode.fail("expected [x, y, width, height], got \(bboxNode.brief)") }
-            let box = EvalBox(x: try b[0].coordinate(), y: try b[1].coordinate(), width: try b[2].number(), height: try b[3].number())
+            let box = Box(x: try b[0].coordinate(), y: try b[1].coordinate(), width: try b[2].number(), height: try b[3].number())
             guard box.width > 0, box.height > 0 else { throw bboxNode.fail("expected width and height > 0, got \(box.width) x \(box.height)") }
             let kpNode = try node.field("keypoints")
             let k = try kpNode.array()

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Localization
 
 /// CUB-200-2011 in its release layout (`root` = the folder holding images.txt):
@@ -83,14 +84,14 @@ public enum CUBReader {
             isTrain[try t.integer(f[0], row, "image_id")] = v == 1
         }
 
-        var boxes: [Int: EvalBox] = [:]
+        var boxes: [Int: Box] = [:]
         try perImage("bounding_boxes.txt", fields: 5, names: "image_id x y width height") { t, row, f in
             let x = try t.number(f[1], row, "x"), y = try t.number(f[2], row, "y")
             let w = try t.number(f[3], row, "width"), h = try t.number(f[4], row, "height")
             guard w > 0, h > 0 else {
                 throw EvaluationError.malformedRow(file: t.file, line: row.line, message: "expected a box with width and height > 0, got \(w) x \(h)")
             }
-            boxes[try t.integer(f[0], row, "image_id")] = EvalBox(x: x, y: y, width: w, height: h)
+            boxes[try t.integer(f[0], row, "image_id")] = Box(x: x, y: y, width: w, height: h)
         }
 
         let classesFile = try TextRows.read(url("classes.txt"))

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Localization
 
 /// FaceSynthetics in its flat release layout (`root` = the folder holding `NNNNNN.png` and
@@ -66,7 +67,7 @@ public enum FacesReader {
             }
             let path = stem + ".png"
             items.append(EvalItem(id: stem, category: category, imagePath: path, imageURL: root.appendingPathComponent(path),
-                                  box: EvalBox(x: minX, y: minY, width: maxX - minX, height: maxY - minY),
+                                  box: Box(x: minX, y: minY, width: maxX - minX, height: maxY - minY),
                                   region: .image, keypoints: points, unnamedKeypoints: unnamed))
         }
         return ReaderOutput(items: items)

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Localization
 
 /// SPair-71k in its release layout (`root` = the folder holding JPEGImages/):
@@ -140,7 +141,7 @@ public enum SPairReader {
         let path = "JPEGImages/\(category)/\(name).jpg"
         return EvalItem(id: "\(category)/\(name)", category: category, imagePath: path,
                         imageURL: root.appendingPathComponent(path),
-                        box: EvalBox(x: x1, y: y1, width: x2 - x1, height: y2 - y1), region: .crop,
+                        box: Box(x: x1, y: y1, width: x2 - x1, height: y2 - y1), region: .crop,
                         keypoints: keypoints, unnamedKeypoints: unnamed, expectedWidth: width, expectedHeight: height)
     }
 }

@@ -1,3 +1,5 @@
+import Imaging
+
 /// PCK@alpha (percentage of correct keypoints): a prediction is correct when its distance to the
 /// ground truth is at most `alpha * max(box width, box height)`, boundary included.
 public enum PCK {
@@ -10,7 +12,7 @@ public enum PCK {
     public static func threshold(alpha: Double, boxSize: Double) -> Double { alpha * boxSize }
 
     /// Whether `prediction` lies within `alpha * boxSize` of `truth` (inclusive).
-    public static func isCorrect(prediction: Point2, truth: Point2, boxSize: Double, alpha: Double) -> Bool {
+    public static func isCorrect(prediction: Point, truth: Point, boxSize: Double, alpha: Double) -> Bool {
         isCorrect(normalizedDistance: prediction.distance(to: truth) / boxSize, alpha: alpha)
     }
 
@@ -24,7 +26,7 @@ public enum PCK {
     public static func normalizedDistances(_ records: [ImageRecord]) -> [Double] {
         var out: [Double] = []
         for r in records {
-            let size = r.box.size
+            let size = r.box.longerSide
             for k in r.keypoints { out.append(k.pred.distance(to: k.gt) / size) }
         }
         return out.sorted()

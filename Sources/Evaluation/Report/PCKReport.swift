@@ -128,7 +128,7 @@ public struct PCKReport: Codable, Sendable, Equatable {
             unnamed += r.unnamed
             passes += r.passes
             seconds += r.seconds
-            let size = r.box.size
+            let size = r.box.longerSide
             if byCategory[r.category] == nil { byCategory[r.category] = (0, 0) }
             for k in r.keypoints {
                 let ok = PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: size, alpha: alpha) ? 1 : 0

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 // The results file: JSON lines, one object per line, each with a "type":
 //
@@ -11,34 +12,6 @@ import Foundation
 //
 // The first line is the header. Every other line is appended and fsync'ed on its own, so a
 // killed run leaves at most one torn last line, which the next run truncates and redoes.
-
-/// A 2-D point encoded as `[x, y]`.
-public struct Point2: Codable, Sendable, Equatable {
-    public var x: Double
-    public var y: Double
-    public init(_ x: Double, _ y: Double) {
-        self.x = x
-        self.y = y
-    }
-
-    public init(from decoder: Decoder) throws {
-        var c = try decoder.unkeyedContainer()
-        x = try c.decode(Double.self)
-        y = try c.decode(Double.self)
-        guard c.isAtEnd else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected [x, y]") }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.unkeyedContainer()
-        try c.encode(x)
-        try c.encode(y)
-    }
-
-    public func distance(to other: Point2) -> Double {
-        let dx = x - other.x, dy = y - other.y
-        return (dx * dx + dy * dy).squareRoot()
-    }
-}
 
 /// First line of a results file.
 public struct ResultHeader: Codable, Sendable, Equatable {
@@ -94,11 +67,11 @@ public struct SessionRecord: Codable, Sendable, Equatable {
 /// Ground truth and prediction of one keypoint, original image pixels.
 public struct KeypointRecord: Codable, Sendable, Equatable {
     public var name: String
-    public var gt: Point2
-    public var pred: Point2
+    public var gt: Point
+    public var pred: Point
     public var score: Double?
 
-    public init(name: String, gt: Point2, pred: Point2, score: Double?) {
+    public init(name: String, gt: Point, pred: Point, score: Double?) {
         self.name = name
         self.gt = gt
         self.pred = pred
@@ -123,16 +96,16 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     public var width: Int
     public var height: Int
     /// PCK normaliser, original pixels.
-    public var box: EvalBox
+    public var box: Box
     /// The pixel rectangle shown to the predictor when the dataset crops, else nil.
-    public var crop: EvalBox?
+    public var crop: Box?
     public var keypoints: [KeypointRecord]
     /// Annotated keypoints without a name (not evaluated).
     public var unnamed: Int
     public var passes: Int
     public var seconds: Double
 
-    public init(id: String, category: String, path: String, width: Int, height: Int, box: EvalBox, crop: EvalBox?,
+    public init(id: String, category: String, path: String, width: Int, height: Int, box: Box, crop: Box?,
                 keypoints: [KeypointRecord], unnamed: Int, passes: Int, seconds: Double) {
         self.id = id
         self.category = category
