@@ -63,6 +63,9 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI", "KeypointsTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["KeypointsCLI", "TensorBF16", "KeypointsTestSupport"]),
+        // Issue 15: hostile files through the built executable, each within a time and memory budget.
+        .testTarget(name: "HostileInputTests",
+                    dependencies: ["KeypointsCLI", "CLIP", "Imaging", "Localization", "Evaluation", "KeypointsTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

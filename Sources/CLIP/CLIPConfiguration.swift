@@ -135,31 +135,38 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
         return config
     }
 
-    public func validate(path: String) throws(CLIPError) {
+    /// Checks every size against `limits` (before any weight name or tensor is made from it)
+    /// and the relations between sizes.
+    public func validate(path: String, limits: TransformerLimits = .standard) throws(CLIPError) {
+        typealias L = TransformerLimits
         for (name, t) in [("text_config", text), ("vision_config", vision)] {
-            for (field, v) in [("hidden_size", t.hiddenSize), ("intermediate_size", t.intermediateSize),
-                               ("num_hidden_layers", t.numHiddenLayers), ("num_attention_heads", t.numAttentionHeads)]
-            where v <= 0 {
-                throw .badConfig(path: path, field: "\(name).\(field)", reason: "expected a positive integer, got \(v)")
-            }
+            try L.check(t.hiddenSize, atMost: limits.width, limit: "width", field: "\(name).hidden_size", path: path)
+            try L.check(t.intermediateSize, atMost: limits.intermediate, limit: "intermediate",
+                        field: "\(name).intermediate_size", path: path)
+            try L.check(t.numHiddenLayers, atMost: limits.layers, limit: "layers", field: "\(name).num_hidden_layers", path: path)
+            try L.check(t.numAttentionHeads, atMost: limits.heads, limit: "heads", field: "\(name).num_attention_heads", path: path)
             if t.hiddenSize % t.numAttentionHeads != 0 {
                 throw .badConfig(path: path, field: "\(name).num_attention_heads",
                                  reason: "hidden_size \(t.hiddenSize) is not divisible by \(t.numAttentionHeads) heads")
             }
         }
-        for (field, v) in [("vision_config.image_size", vision.imageSize), ("text_config.vocab_size", text.vocabSize),
-                           ("text_config.max_position_embeddings", text.maxPositionEmbeddings)] where v <= 0 {
-            throw .badConfig(path: path, field: field, reason: "expected a positive integer, got \(v)")
-        }
+        try L.check(vision.imageSize, atMost: limits.imageSize, limit: "imageSize", field: "vision_config.image_size", path: path)
+        try L.check(text.vocabSize, atMost: limits.vocabulary, limit: "vocabulary", field: "text_config.vocab_size", path: path)
+        try L.check(text.maxPositionEmbeddings, atMost: limits.tokens, limit: "tokens",
+                    field: "text_config.max_position_embeddings", path: path)
         if vision.patchSize <= 0 || vision.imageSize % vision.patchSize != 0 {
             throw .badConfig(path: path, field: "vision_config.patch_size",
                              reason: "image_size \(vision.imageSize) must be a positive multiple of patch_size \(vision.patchSize)")
         }
+        _ = try limits.visionTokens(imageSize: vision.imageSize, patchSize: vision.patchSize,
+                                    field: "vision_config.patch_size", path: path)
         if vision.numChannels != 3 {
             throw .badConfig(path: path, field: "vision_config.num_channels", reason: "expected 3, got \(vision.numChannels)")
         }
-        if projectionDim <= 0 {
-            throw .badConfig(path: path, field: "projection_dim", reason: "expected a positive integer, got \(projectionDim)")
+        try L.check(projectionDim, atMost: limits.width, limit: "width", field: "projection_dim", path: path)
+        if !(0..<text.vocabSize).contains(text.eosTokenId) {
+            throw .badConfig(path: path, field: "text_config.eos_token_id",
+                             reason: "expected a token id below vocab_size \(text.vocabSize), got \(text.eosTokenId)")
         }
     }
 

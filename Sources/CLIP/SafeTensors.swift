@@ -16,6 +16,8 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     case overlap(path: String, key: String, other: String)
     case missingKey(path: String, key: String)
     case wrongDType(path: String, key: String, expected: String, actual: String)
+    /// A size read from the file is over one of `SafeTensorsLimits`.
+    case tooLarge(path: String, what: String, value: UInt64, limit: String, maximum: Int)
 
     public var description: String {
         switch self {
@@ -30,11 +32,24 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
         case .outOfRange(let p, let k, let b, let e, let d):
             return "\(p): tensor '\(k)': data_offsets [\(b), \(e)] outside the data section of \(d) bytes"
         case .sizeMismatch(let p, let k, let s, let d, let b):
-            return "\(p): tensor '\(k)': shape \(s) of \(d) needs \(s.reduce(1, *) * (SafeTensorsDType(rawValue: d)?.size ?? 0)) bytes but data_offsets span \(b)"
+            return "\(p): tensor '\(k)': shape \(s) of \(d) needs \(Self.byteCountText(shape: s, dtype: d)) bytes but data_offsets span \(b)"
         case .overlap(let p, let k, let o): return "\(p): tensor '\(k)' overlaps tensor '\(o)'"
         case .missingKey(let p, let k): return "\(p): no tensor '\(k)'"
         case .wrongDType(let p, let k, let e, let a): return "\(p): tensor '\(k)': expected dtype \(e), found \(a)"
+        case .tooLarge(let p, let what, let value, let limit, let maximum):
+            return "\(p): \(what) \(value) is over the limit \(limit) = \(maximum)"
         }
+    }
+
+    /// shape x dtype size in bytes, or "more than Int.max" when that product overflows.
+    static func byteCountText(shape: [Int], dtype: String) -> String {
+        var product = SafeTensorsDType(rawValue: dtype)?.size ?? 1
+        for d in shape {
+            let (p, overflow) = product.multipliedReportingOverflow(by: d)
+            if overflow { return "more than \(Int.max)" }
+            product = p
+        }
+        return "\(product)"
     }
 }
 
@@ -50,6 +65,16 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable {
         case .i8, .u8, .bool: return 1
         }
     }
+}
+
+/// Bounds on what a safetensors header may state, checked before anything is built from it.
+public enum SafeTensorsLimits {
+    /// Header JSON bytes: the reference implementation's own limit (safetensors MAX_HEADER_SIZE).
+    public static let headerBytes = 100_000_000
+    /// Tensors in one file (a ViT-bigG CLIP has under 1,000).
+    public static let tensors = 100_000
+    /// Dimensions of one tensor.
+    public static let rank = 8
 }
 
 /// One tensor's header entry, validated against the file.
@@ -81,12 +106,14 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public init(url: URL) throws(SafeTensorsError) {
         let path = url.path
         self.path = path
-        let fd = open(path, O_RDONLY)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw .cannotOpen(path: path, reason: "is a directory") }
+        if (st.st_mode & S_IFMT) != S_IFREG { throw .cannotOpen(path: path, reason: "not a regular file") }
         let size = Int(st.st_size)
         guard size >= 8 else { throw .tooSmall(path: path, size: size) }
         guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
@@ -100,6 +127,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard headerSize <= UInt64(size - 8) else {
             throw .headerSize(path: path, claimed: headerSize, fileSize: size)
         }
+        guard headerSize <= UInt64(SafeTensorsLimits.headerBytes) else {
+            throw .tooLarge(path: path, what: "header size", value: headerSize, limit: "SafeTensorsLimits.headerBytes",
+                            maximum: SafeTensorsLimits.headerBytes)
+        }
         let n = Int(headerSize)
         let headerData = Data(bytes: raw + 8, count: n)
         let json: Any
@@ -108,6 +139,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
         guard let object = json as? [String: Any] else {
             throw .headerNotJSON(path: path, reason: "top level is not an object")
+        }
+        guard object.count <= SafeTensorsLimits.tensors + 1 else {
+            throw .tooLarge(path: path, what: "tensor count", value: UInt64(object.count), limit: "SafeTensorsLimits.tensors",
+                            maximum: SafeTensorsLimits.tensors)
         }
         let dataSize = size - 8 - n
         var entries: [String: SafeTensorsEntry] = [:]
@@ -131,6 +166,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
             guard let shapeAny = info["shape"] as? [Any],
                   let shape = Self.integers(shapeAny), shape.allSatisfy({ $0 >= 0 }) else {
                 throw .badEntry(path: path, key: key, reason: "field 'shape' must be a list of non-negative integers")
+            }
+            guard shape.count <= SafeTensorsLimits.rank else {
+                throw .badEntry(path: path, key: key,
+                                reason: "\(shape.count) dimensions, over the limit SafeTensorsLimits.rank = \(SafeTensorsLimits.rank)")
             }
             guard let offsetsAny = info["data_offsets"] as? [Any], let offsets = Self.integers(offsetsAny),
                   offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0] else {

@@ -7,6 +7,9 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
         guard count >= 1, index >= 0, index < count else {
             throw EvaluationError.invalidSelection("shard \(index)/\(count): expected i/n with n >= 1 and 0 <= i < n")
         }
+        guard count <= EvaluationLimits.shards else {
+            throw EvaluationError.invalidSelection("shard \(index)/\(count): n is over the limit EvaluationLimits.shards = \(EvaluationLimits.shards)")
+        }
         self.index = index
         self.count = count
     }

@@ -61,7 +61,9 @@ struct LocalizeCommand: ParsableCommand {
         if template != nil && keypoints.isEmpty { throw ValidationError("--template applies to --keypoint texts") }
         if cropToBox && box == nil { throw ValidationError("--crop-to-box needs --box") }
         if let box { _ = try Self.parseBox(box) }
-        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let batch, batch < 1 || batch > LocalizationLimits.batch {
+            throw ValidationError("--batch must be 1...\(LocalizationLimits.batch) (LocalizationLimits.batch)")
+        }
         for k in keypoints where k.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--keypoint texts must not be empty")
         }

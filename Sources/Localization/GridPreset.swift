@@ -35,7 +35,7 @@ public struct GridPreset: Codable, Sendable, Equatable {
     /// Upper bound on the finest lattice resolution (cells per side), a guard against presets
     /// whose refinement ratios multiply into absurd lattices (lattice coordinates stay far from
     /// integer overflow and the score cache stays meaningful).
-    public static let maximumResolution = 100_000
+    public static let maximumResolution = LocalizationLimits.gridResolution
 
     enum CodingKeys: String, CodingKey {
         case name, description, stages, marker, fit, batch, budget
@@ -131,6 +131,10 @@ public struct GridPreset: Codable, Sendable, Equatable {
         marker = try PresetMarker(json: markerValue, path: r.fieldPath("marker"))
         fit = try r.choice("fit", among: Self.fitModes)
         batch = try r.optionalInteger("batch", minimum: 1)
+        if let batch, batch > LocalizationLimits.batch {
+            throw JSONFieldError(field: r.fieldPath("batch"),
+                                 message: "\(batch) is over the limit LocalizationLimits.batch = \(LocalizationLimits.batch)")
+        }
         budget = r.has("budget") ? try PassBudget(json: r.fields["budget"] ?? .null, path: r.fieldPath("budget")) : nil
     }
 }

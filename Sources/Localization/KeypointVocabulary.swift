@@ -75,11 +75,16 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
         guard !values.isEmpty else {
             throw JSONFieldError(field: r.fieldPath("categories"), message: "expected at least one category, got an empty array")
         }
+        guard values.count <= LocalizationLimits.categories else {
+            throw JSONFieldError(field: r.fieldPath("categories"),
+                                 message: "\(values.count) categories, over the limit LocalizationLimits.categories = \(LocalizationLimits.categories)")
+        }
         var categories: [KeypointCategory] = []
+        var names = Set<String>()  // duplicate checks are hash lookups: loading stays linear
         for (i, v) in values.enumerated() {
             let path = r.fieldPath("categories") + "[\(i)]"
             let c = try KeypointCategory(json: v, path: path, defaultTemplate: template)
-            if categories.contains(where: { $0.name == c.name }) {
+            guard names.insert(c.name).inserted else {
                 throw JSONFieldError(field: path + ".name", message: "duplicate category \"\(c.name)\"")
             }
             categories.append(c)
@@ -111,9 +116,10 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
         let c = try category(name)
         let all = try c.queries()
         guard let wanted = keypoints else { return all }
+        let byName = Dictionary(all.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         return try wanted.map { w in
             let key = w.trimmingCharacters(in: .whitespaces).lowercased()
-            guard let q = all.first(where: { $0.name.lowercased() == key }) else {
+            guard let q = byName[key] else {
                 throw KeypointVocabularyError.unknownKeypoint(file: source, category: c.name, name: w,
                                                               known: c.keypoints.map(\.name))
             }
@@ -223,14 +229,19 @@ public struct KeypointCategory: Encodable, Sendable, Equatable {
         guard !items.isEmpty else {
             throw JSONFieldError(field: r.fieldPath("keypoints"), message: "expected at least one keypoint, got an empty array")
         }
+        guard items.count <= LocalizationLimits.keypointsPerCategory else {
+            throw JSONFieldError(field: r.fieldPath("keypoints"),
+                                 message: "\(items.count) keypoints, over the limit LocalizationLimits.keypointsPerCategory = \(LocalizationLimits.keypointsPerCategory)")
+        }
         var keypoints: [KeypointDefinition] = []
+        var ids = Set<Int>(), names = Set<String>()  // hash lookups: linear in the keypoints
         for (i, v) in items.enumerated() {
             let kPath = r.fieldPath("keypoints") + "[\(i)]"
             let k = try KeypointDefinition(json: v, path: kPath)
-            if keypoints.contains(where: { $0.id == k.id }) {
+            guard ids.insert(k.id).inserted else {
                 throw JSONFieldError(field: kPath + ".id", message: "duplicate id \(k.id)")
             }
-            if keypoints.contains(where: { $0.name.lowercased() == k.name.lowercased() }) {
+            guard names.insert(k.name.lowercased()).inserted else {
                 throw JSONFieldError(field: kPath + ".name", message: "duplicate name \"\(k.name)\"")
             }
             keypoints.append(k)

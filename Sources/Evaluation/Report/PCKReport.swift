@@ -125,8 +125,10 @@ public struct PCKReport: Codable, Sendable, Equatable {
         var unnamed = 0, passes = 0
         var seconds = 0.0
         for r in records {
-            unnamed += r.unnamed
-            passes += r.passes
+            // Saturating: ResultFile bounds each record (EvaluationLimits), so Int.max is only
+            // reached by records built in code with absurd counts.
+            unnamed = Self.saturatingSum(unnamed, r.unnamed)
+            passes = Self.saturatingSum(passes, r.passes)
             seconds += r.seconds
             let size = r.box.longerSide
             if byCategory[r.category] == nil { byCategory[r.category] = (0, 0) }
@@ -150,6 +152,11 @@ public struct PCKReport: Codable, Sendable, Equatable {
             perCategory: perCategory,
             perCategoryKeypoint: byCategoryKeypoint.mapValues { $0.mapValues { PCKEntry(count: $0.0, correct: $0.1) } },
             skippedFiles: skipped, unnamedKeypoints: unnamed, passes: passes, seconds: seconds, settings: settings)
+    }
+
+    static func saturatingSum(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b < 0 ? Int.min : Int.max) : sum
     }
 
     // MARK: - Text

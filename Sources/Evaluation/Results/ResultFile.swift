@@ -80,6 +80,9 @@ public struct ResultFile: Sendable {
                 out.sessions.append(Numbered(line: lineNumber, value: s))
             case .image(let r):
                 guard n > 0 else { throw EvaluationError.badResultsFile(file: file, line: 1, message: "not a keypoints eval results file (no header line)") }
+                if let problem = Self.boundsProblem(r) {
+                    throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: problem)
+                }
                 if let first = seen[r.id] {
                     throw EvaluationError.duplicateImage(id: r.id, first: file, firstLine: first, second: file, secondLine: lineNumber)
                 }
@@ -108,6 +111,24 @@ public struct ResultFile: Sendable {
             latest[s.value.id] = s.value
         }
         return order.compactMap { latest[$0] }
+    }
+
+    /// Why a record's counts are out of `EvaluationLimits` (so that sums over records cannot
+    /// overflow), or nil.
+    static func boundsProblem(_ r: ImageRecord) -> String? {
+        if !(0...EvaluationLimits.passesPerImage).contains(r.passes) {
+            return "passes \(r.passes): expected 0...\(EvaluationLimits.passesPerImage) (EvaluationLimits.passesPerImage)"
+        }
+        if !(0...EvaluationLimits.keypointsPerImage).contains(r.unnamed) {
+            return "unnamed \(r.unnamed): expected 0...\(EvaluationLimits.keypointsPerImage) (EvaluationLimits.keypointsPerImage)"
+        }
+        if r.keypoints.count > EvaluationLimits.keypointsPerImage {
+            return "\(r.keypoints.count) keypoints: over the limit EvaluationLimits.keypointsPerImage = \(EvaluationLimits.keypointsPerImage)"
+        }
+        if !r.seconds.isFinite || r.seconds < 0 {
+            return "seconds \(r.seconds): expected a finite number >= 0"
+        }
+        return nil
     }
 
     static func describe(_ error: any Error) -> String {

@@ -1,0 +1,121 @@
+import CLIP
+import Foundation
+import KeypointsTestSupport
+import Testing
+
+/// Issue 15, cases 1, 3 and 4: sizes in config.json and model.safetensors are bounded and all
+/// arithmetic on them is checked, so hostile model directories fail fast with one line.
+@Suite struct ModelFileTests {
+    /// Case 1: num_hidden_layers 1e9 grew memory by ~300 MB/s building weight names.
+    @Test func hugeLayerCountIsRefused() throws {
+        let model = try Hostile.modelCopy()
+        try Hostile.editJSON(model.appendingPathComponent("config.json")) { c in
+            var vision = c["vision_config"] as? [String: Any] ?? [:]
+            vision["num_hidden_layers"] = 1_000_000_000
+            c["vision_config"] = vision
+        }
+        let r = try Hostile.run(["info", "--model", model.path])
+        Hostile.expectOneLineError(r, ["config.json", "vision_config.num_hidden_layers", "1000000000",
+                                       "limit layers = \(TransformerLimits.standard.layers)"])
+    }
+
+    /// Case 4: image_size 2^33 with patch_size 1 overflowed counting vision tokens.
+    @Test func visionTokenOverflowIsRefused() throws {
+        let model = try Hostile.modelCopy()
+        try Hostile.editJSON(model.appendingPathComponent("config.json")) { c in
+            var vision = c["vision_config"] as? [String: Any] ?? [:]
+            vision["image_size"] = 1 << 33
+            vision["patch_size"] = 1
+            c["vision_config"] = vision
+        }
+        let r = try Hostile.run(["info", "--model", model.path])
+        Hostile.expectOneLineError(r, ["config.json", "vision_config.image_size", "limit imageSize"])
+        // Within the image limit, the token count is what overflows the table.
+        try Hostile.editJSON(model.appendingPathComponent("config.json")) { c in
+            var vision = c["vision_config"] as? [String: Any] ?? [:]
+            vision["image_size"] = 2048
+            vision["patch_size"] = 1
+            c["vision_config"] = vision
+        }
+        let tokens = try Hostile.run(["info", "--model", model.path])
+        Hostile.expectOneLineError(tokens, ["config.json", "vision_config.patch_size", "limit tokens = 4097"])
+    }
+
+    /// The limits table checks every field (library level, no process).
+    @Test func everyConfigSizeIsBounded() throws {
+        let base = try CLIPConfiguration.load(from: Hostile.tinyModel.appendingPathComponent("config.json"))
+        let huge = Int.max / 2
+        let cases: [(String, (inout CLIPConfiguration) -> Void)] = [
+            ("text_config.hidden_size", { $0.text.hiddenSize = huge }),
+            ("vision_config.intermediate_size", { $0.vision.intermediateSize = huge }),
+            ("text_config.num_attention_heads", { $0.text.numAttentionHeads = huge }),
+            ("text_config.vocab_size", { $0.text.vocabSize = huge }),
+            ("text_config.max_position_embeddings", { $0.text.maxPositionEmbeddings = huge }),
+            ("projection_dim", { $0.projectionDim = huge }),
+            ("text_config.eos_token_id", { $0.text.eosTokenId = huge }),
+        ]
+        for (field, edit) in cases {
+            var c = base
+            edit(&c)
+            do {
+                try c.validate(path: "config.json")
+                Issue.record("\(field) = \(huge) accepted")
+            } catch {
+                #expect(error.description.contains(field), "\(error)")
+            }
+        }
+    }
+
+    /// Case 3: a tensor whose shape product overflows; the error message itself used to
+    /// overflow (SIGILL).
+    @Test func safetensorsShapeOverflowIsOneLine() throws {
+        let model = try Hostile.modelCopy()
+        let url = model.appendingPathComponent("model.safetensors")
+        try writeSafetensors(url, header: [
+            "logit_scale": ["dtype": "F32", "shape": [1 << 40, 1 << 40, 1 << 40], "data_offsets": [0, 4]],
+        ], dataBytes: 4)
+        let r = try Hostile.run(["info", "--model", model.path])
+        Hostile.expectOneLineError(r, ["model.safetensors", "logit_scale", "more than \(Int.max) bytes"])
+        // The library error, directly.
+        #expect(throws: SafeTensorsError.self) { _ = try SafeTensorsFile(url: url) }
+    }
+
+    @Test func safetensorsHeaderAndRankLimits() throws {
+        let dir = try Hostile.temporaryFolder()
+        let url = dir.appendingPathComponent("big-header.safetensors")
+        var bytes = Data()
+        var n = UInt64(SafeTensorsLimits.headerBytes + 1).littleEndian
+        withUnsafeBytes(of: &n) { bytes.append(contentsOf: $0) }
+        try bytes.write(to: url)
+        // A sparse file large enough for the claimed header: refused before reading it.
+        let fd = open(url.path, O_WRONLY)
+        #expect(ftruncate(fd, off_t(SafeTensorsLimits.headerBytes + 64)) == 0)
+        close(fd)
+        do {
+            _ = try SafeTensorsFile(url: url)
+            Issue.record("a header over the limit was read")
+        } catch {
+            #expect(error.description.contains("SafeTensorsLimits.headerBytes"), "\(error)")
+        }
+        let rank = dir.appendingPathComponent("rank.safetensors")
+        try writeSafetensors(rank, header: ["x": ["dtype": "U8", "shape": Array(repeating: 1, count: 9), "data_offsets": [0, 1]]],
+                             dataBytes: 1)
+        do {
+            _ = try SafeTensorsFile(url: rank)
+            Issue.record("a tensor of rank 9 was accepted")
+        } catch {
+            #expect(error.description.contains("SafeTensorsLimits.rank"), "\(error)")
+        }
+    }
+
+    func writeSafetensors(_ url: URL, header: [String: Any], dataBytes: Int) throws {
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(0x20) }
+        var data = Data()
+        var n = UInt64(json.count).littleEndian
+        withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
+        data.append(json)
+        data.append(Data(count: dataBytes))
+        try data.write(to: url)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension KeypointsExecutable {
+    /// A finished run with its resources: the child's own peak resident memory (from wait4's
+    /// rusage, so other children of the test process do not count) and wall time.
+    public struct MeasuredResult: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+        /// Peak resident set of the child, bytes.
+        public let peakResidentBytes: Int
+        public let seconds: Double
+        /// True when the child was killed for running past the time limit.
+        public let timedOut: Bool
+        public var peakResidentMB: Double { Double(peakResidentBytes) / 1_048_576 }
+    }
+
+    /// Runs the executable with stdout and stderr sent to temporary files, killing it after
+    /// `timeLimit` seconds (a hang is a result, not a stuck test).
+    public static func runMeasured(_ arguments: [String], cwd: URL? = nil, timeLimit: Double = 20) throws -> MeasuredResult {
+        let dir = try tempDirectory(prefix: "kp-measured")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let outPath = dir.appendingPathComponent("stdout").path, errPath = dir.appendingPathComponent("stderr").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // env -C changes directory and then execs the executable in the same process, so the
+        // rusage is the executable's (Glibc's posix_spawn_file_actions_addchdir_np is not
+        // visible to Swift).
+        let argv = ["/usr/bin/env"] + (cwd.map { ["-C", $0.path] } ?? []) + [url.path] + arguments
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let started = Date()
+        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, nil, &cArgs, environ)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+        var status: Int32 = 0
+        var usage = rusage()
+        var timedOut = false
+        while true {
+            let r = wait4(pid, &status, WNOHANG, &usage)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            if !timedOut && Date().timeIntervalSince(started) > timeLimit {
+                kill(pid, SIGKILL)
+                timedOut = true
+            }
+            usleep(5_000)
+        }
+        let seconds = Date().timeIntervalSince(started)
+        // WIFEXITED / WEXITSTATUS: exit code in bits 8-15 when the low 7 bits are zero.
+        let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        func text(_ path: String) -> String {
+            String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        }
+        return MeasuredResult(status: exitStatus, stdout: text(outPath), stderr: text(errPath),
+                              peakResidentBytes: Int(usage.ru_maxrss) * 1024, seconds: seconds, timedOut: timedOut)
+    }
+}
