@@ -270,18 +270,26 @@ public enum SafeTensorsWriter {
     public static func write(_ tensors: [(key: String, shape: [Int], values: [Float])], to url: URL) throws {
         var header: [String: Any] = ["__metadata__": ["format": "pt"]]
         var offset = 0
+        var payload = Data()
         for t in tensors {
             let bytes = t.values.count * 4
             header[t.key] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]]
             offset += bytes
+            t.values.withUnsafeBytes { payload.append(contentsOf: $0) }
         }
+        try write(header: header, data: payload, to: url)
+    }
+
+    /// Writes a header object as given (not checked: tests write malformed ones) followed by
+    /// `data`, the JSON padded to a multiple of 8 bytes as the format recommends.
+    public static func write(header: [String: Any], data payload: Data, to url: URL) throws {
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }
         var data = Data()
         var n = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
         data.append(json)
-        for t in tensors { t.values.withUnsafeBytes { data.append(contentsOf: $0) } }
+        data.append(payload)
         try data.write(to: url, options: .atomic)
     }
 }

@@ -109,13 +109,6 @@ import Testing
     }
 
     func writeSafetensors(_ url: URL, header: [String: Any], dataBytes: Int) throws {
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        while json.count % 8 != 0 { json.append(0x20) }
-        var data = Data()
-        var n = UInt64(json.count).littleEndian
-        withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
-        data.append(json)
-        data.append(Data(count: dataBytes))
-        try data.write(to: url)
+        try SafeTensorsWriter.write(header: header, data: Data(count: dataBytes), to: url)
     }
 }
