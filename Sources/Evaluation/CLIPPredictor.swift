@@ -17,8 +17,8 @@ public struct CLIPPredictor: KeypointPredictor {
     public let options: LocalizationOptions
     public let kind: Method
 
-    public init(method: Method, localizer: Localizer) throws {
-        var options = try Localizer.defaultOptions(for: localizer.preset)
+    public init(method: Method, localizer: Localizer) {
+        var options = Localizer.defaultOptions(for: localizer.preset)
         if method == .crop { options.prompt = .crop(fraction: Self.cropFraction) }
         self.localizer = localizer
         self.options = options

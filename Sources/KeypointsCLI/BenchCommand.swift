@@ -166,7 +166,7 @@ struct BenchCommand: ParsableCommand {
         var texts = [Float](repeating: 0, count: k * e)
         for i in texts.indices { texts[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
         texts.withUnsafeMutableBufferPointer { Kernels.l2NormalizeRows($0.baseAddress!, rows: k, width: e) }
-        var options = try Localizer.defaultOptions(for: preset)
+        var options = Localizer.defaultOptions(for: preset)
         options.box = nil
         let geometry = try CanvasGeometry(imageWidth: photo.width, imageHeight: photo.height, size: clip.imageSize, fitMode: options.fit)
         let canvas = try geometry.makeCanvas(from: photo.rgb)

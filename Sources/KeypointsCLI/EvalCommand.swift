@@ -203,7 +203,7 @@ struct EvalCommand: ParsableCommand {
             try compute.prepare(backend, for: bundle.model)
             for w in bundle.model.warnings { Console.warning(w) }
             let localizer = Localizer(bundle: bundle, preset: preset, workers: workers)
-            return try CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer)
+            return CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer)
         }
     }
 

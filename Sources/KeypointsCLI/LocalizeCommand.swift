@@ -106,7 +106,7 @@ struct LocalizeCommand: ParsableCommand {
         var preset = try GridPreset.load(from: presetURL)
         if let batch { preset.batch = batch }
         let queries = try loadQueries()
-        var options = try Localizer.defaultOptions(for: preset)
+        var options = Localizer.defaultOptions(for: preset)
         if let fit { options.fit = fit }
         if let box { options.box = try Self.parseBox(box) }
         options.cropToBox = cropToBox

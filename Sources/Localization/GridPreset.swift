@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// A candidate-grid preset: which locations to score, coarse to fine, and how to draw the marker.
 ///
@@ -16,10 +17,11 @@ public struct GridPreset: Codable, Sendable, Equatable {
     public var description: String
     /// Coarse to fine; at least one.
     public var stages: [GridStage]
-    /// How the marker is drawn (mapped to the imaging layer's marker style by the caller).
-    public var marker: PresetMarker
-    /// How a marked image is fitted to the square model input: "pad", "crop" or "stretch".
-    public var fit: String
+    /// How the marker is drawn.
+    public var marker: MarkerStyle
+    /// How a marked image is fitted to the square model input ("pad", "crop" or "stretch" in
+    /// the file).
+    public var fit: FitMode
     /// Marked images per scorer call; `nil` means `GridPreset.defaultBatch`.
     public var batch: Int?
     /// Optional pass budget per image for optional survivors: each keypoint's best survivor is
@@ -30,8 +32,6 @@ public struct GridPreset: Codable, Sendable, Equatable {
 
     /// Batch size used when the preset does not set one.
     public static let defaultBatch = 64
-    /// Accepted values of `fit`.
-    public static let fitModes = ["pad", "crop", "stretch"]
     /// Upper bound on the finest lattice resolution (cells per side), a guard against presets
     /// whose refinement ratios multiply into absurd lattices (lattice coordinates stay far from
     /// integer overflow and the score cache stays meaningful).
@@ -41,8 +41,8 @@ public struct GridPreset: Codable, Sendable, Equatable {
         case name, description, stages, marker, fit, batch, budget
     }
 
-    public init(name: String, description: String, stages: [GridStage], marker: PresetMarker,
-                fit: String, batch: Int? = nil, budget: PassBudget? = nil) {
+    public init(name: String, description: String, stages: [GridStage], marker: MarkerStyle,
+                fit: FitMode, batch: Int? = nil, budget: PassBudget? = nil) {
         self.name = name
         self.description = description
         self.stages = stages
@@ -128,8 +128,8 @@ public struct GridPreset: Codable, Sendable, Equatable {
         guard let markerValue = r.fields["marker"] else {
             throw JSONFieldError(field: r.fieldPath("marker"), message: "missing required field")
         }
-        marker = try PresetMarker(json: markerValue, path: r.fieldPath("marker"))
-        fit = try r.choice("fit", among: Self.fitModes)
+        marker = try MarkerStyle(presetJSON: markerValue, path: r.fieldPath("marker"))
+        fit = try r.choice("fit", of: FitMode.self)
         batch = try r.optionalInteger("batch", minimum: 1)
         if let batch, batch > LocalizationLimits.batch {
             throw JSONFieldError(field: r.fieldPath("batch"),
@@ -277,70 +277,58 @@ public struct PassBudget: Codable, Sendable, Equatable {
 
 // MARK: - Marker
 
-/// The marker as plain data; the caller maps it to the imaging layer's marker style.
-///
-/// The paper's marker is `{"shape": "circle", "color": [255, 0, 0], "radius": 0.06,
-/// "thickness": 0.01, "units": "fraction"}`: a red circle of radius 0.06 H and line width
-/// 0.01 H, H the shorter side of the model input.
-public struct PresetMarker: Codable, Sendable, Equatable {
-    /// One of `PresetMarker.shapes` (the paper's ablation: circle, arrow, square, cross).
-    public var shape: String
-    /// RGB, three integers 0...255.
-    public var color: [Int]
-    /// Circle radius / half side of square and cross / arrow length, in `units`.
-    public var radius: Double
-    /// Line width, in `units`.
-    public var thickness: Double
-    /// "fraction": of the shorter side of the model input (the paper's convention);
-    /// "pixels": model-input pixels.
-    public var units: String
-
-    public static let shapes = ["circle", "square", "cross", "arrow"]
-    public static let unitChoices = ["fraction", "pixels"]
-
-    /// The paper's red circle.
-    public static let paper = PresetMarker(shape: "circle", color: [255, 0, 0], radius: 0.06,
-                                           thickness: 0.01, units: "fraction")
-
-    public init(shape: String, color: [Int], radius: Double, thickness: Double, units: String) {
-        self.shape = shape
-        self.color = color
-        self.radius = radius
-        self.thickness = thickness
-        self.units = units
-    }
-
-    /// Strict decoding, as inside a preset file.
-    public init(from decoder: Decoder) throws {
-        try self.init(json: JSONValue(from: decoder), path: jsonFieldPath(decoder.codingPath))
-    }
-
-    init(json: JSONValue, path: String) throws {
+extension MarkerStyle {
+    /// Strict decoding of a preset's `marker`: every key is required (unlike `MarkerStyle`'s own
+    /// lenient `Decodable`), and errors name the field path.
+    ///
+    /// The paper's marker is `{"shape": "circle", "color": [255, 0, 0], "radius": 0.06,
+    /// "thickness": 0.01, "units": "fraction"}`: a red circle of radius 0.06 H and line width
+    /// 0.01 H, H the shorter side of the model input. `radius` is the circle radius / half side of
+    /// square and cross / arrow length, `thickness` the line width, both in `units` ("fraction"
+    /// of the shorter side of the model input, or model-input "pixels").
+    init(presetJSON json: JSONValue, path: String) throws {
         let r = try JSONObjectReader(json, path: path,
                                      known: ["shape", "color", "radius", "thickness", "units"])
-        shape = try r.choice("shape", among: Self.shapes)
+        let shape = try r.choice("shape", of: MarkerShape.self)
         let colorValues = try r.array("color")
         let colorPath = r.fieldPath("color")
         guard colorValues.count == 3 else {
             throw JSONFieldError(field: colorPath, message: "expected 3 integers 0...255 (R, G, B), got \(colorValues.count) values")
         }
-        color = try colorValues.enumerated().map { i, v in
+        let channels = try colorValues.enumerated().map { i, v in
             guard case .number(let d) = v, d == d.rounded(), d >= 0, d <= 255 else {
                 throw JSONFieldError(field: colorPath + "[\(i)]", message: "expected an integer 0...255, got \(v.brief)")
             }
-            return Int(d)
+            return UInt8(d)
         }
-        units = try r.choice("units", among: Self.unitChoices)
-        radius = try r.number("radius")
-        thickness = try r.number("thickness")
+        let units = try r.choice("units", of: MarkerUnits.self)
+        let radius = try r.number("radius")
+        let thickness = try r.number("thickness")
         for (key, value) in [("radius", radius), ("thickness", thickness)] {
             guard value > 0 else {
                 throw JSONFieldError(field: r.fieldPath(key), message: "expected a number > 0, got \(JSONValue.number(value).brief)")
             }
-            if units == "fraction", value > 1 {
+            if units == .fraction, value > 1 {
                 throw JSONFieldError(field: r.fieldPath(key),
                                      message: "expected a fraction of the input side <= 1 (units is \"fraction\"), got \(JSONValue.number(value).brief)")
             }
         }
+        self.init(shape: shape, color: RGB(channels[0], channels[1], channels[2]), radius: radius,
+                  thickness: thickness, units: units)
+    }
+}
+
+// MARK: - Choices
+
+extension JSONObjectReader {
+    /// A required string field that must be the raw value of one of `T`'s cases, decoded into
+    /// `T`; the error lists the cases in declaration order.
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, of type: T.Type) throws -> T
+        where T.RawValue == String {
+        let raw = try choice(key, among: T.allCases.map(\.rawValue))
+        guard let value = T(rawValue: raw) else {
+            throw JSONFieldError(field: fieldPath(key), message: "no case of \(T.self) has raw value \"\(raw)\"")
+        }
+        return value
     }
 }

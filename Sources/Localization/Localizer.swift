@@ -81,21 +81,9 @@ public final class Localizer {
         self.workspace = Workspace(workers: workers)
     }
 
-    /// The preset's fit mode and marker as imaging types.
-    public static func defaultOptions(for preset: GridPreset) throws -> LocalizationOptions {
-        guard let fit = FitMode(rawValue: preset.fit) else {
-            throw GridPresetError.invalidField(file: "(preset \(preset.name))", field: "fit",
-                                               message: "expected one of pad, crop, stretch, got \(preset.fit)")
-        }
-        return LocalizationOptions(fit: fit, prompt: .marker(try markerStyle(preset.marker)))
-    }
-
-    public static func markerStyle(_ m: PresetMarker) throws -> MarkerStyle {
-        guard let shape = MarkerShape(rawValue: m.shape), let units = MarkerUnits(rawValue: m.units), m.color.count == 3 else {
-            throw GridPresetError.invalidField(file: "(preset)", field: "marker", message: "unsupported marker \(m)")
-        }
-        let c = m.color.map { UInt8(clamping: $0) }
-        return MarkerStyle(shape: shape, color: RGB(c[0], c[1], c[2]), radius: m.radius, thickness: m.thickness, units: units)
+    /// The preset's fit mode and marker, searching the whole image.
+    public static func defaultOptions(for preset: GridPreset) -> LocalizationOptions {
+        LocalizationOptions(fit: preset.fit, prompt: .marker(preset.marker))
     }
 
     /// (K, E) embeddings of the prompts, from the cache where possible.

@@ -150,36 +150,3 @@ public struct SearchExperimentReport: Codable, Sendable {
             """
     }
 }
-
-// MARK: - Outcome JSON
-
-extension SearchExperimentReport.Outcome {
-    // `found` and `reference` are written as `{"x": ..., "y": ...}` objects, the experiment's
-    // output format, rather than `Point`'s compact `[x, y]`.
-    private enum CodingKeys: String, CodingKey { case found, reference, distanceCells, success, scoreRegret }
-    private enum PointKeys: String, CodingKey { case x, y }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        func point(_ key: CodingKeys) throws -> Point {
-            let p = try c.nestedContainer(keyedBy: PointKeys.self, forKey: key)
-            return Point(x: try p.decode(Double.self, forKey: .x), y: try p.decode(Double.self, forKey: .y))
-        }
-        self.init(found: try point(.found), reference: try point(.reference),
-                  distanceCells: try c.decode(Double.self, forKey: .distanceCells),
-                  success: try c.decode(Bool.self, forKey: .success),
-                  scoreRegret: try c.decode(Double.self, forKey: .scoreRegret))
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        for (key, point) in [(CodingKeys.found, found), (.reference, reference)] {
-            var p = c.nestedContainer(keyedBy: PointKeys.self, forKey: key)
-            try p.encode(point.x, forKey: .x)
-            try p.encode(point.y, forKey: .y)
-        }
-        try c.encode(distanceCells, forKey: .distanceCells)
-        try c.encode(success, forKey: .success)
-        try c.encode(scoreRegret, forKey: .scoreRegret)
-    }
-}

@@ -12,7 +12,7 @@ struct GridPresetTests {
         #expect(p.name == "dense30")
         #expect(p.stages == [GridStage(grid: 30)])
         #expect(p.marker == .paper)
-        #expect(p.fit == "pad")
+        #expect(p.fit == .pad)
         let plan = try SearchPlan(preset: p)
         #expect(plan.finestResolution == 30)
     }
@@ -203,6 +203,49 @@ struct GridPresetTests {
         let missing = dir.appendingPathComponent("missing.json")
         let unreadable = #expect(throws: GridPresetError.self) { try GridPreset.load(from: missing) }
         #expect(unreadable?.description.hasPrefix(missing.path + ": cannot read grid preset") == true)
+    }
+
+    @Test func fitAndMarkerDecodeIntoImagingTypes() throws {
+        var b = Self.base()
+        b["fit"] = "crop"
+        b["marker"] = ["shape": "cross", "color": [0, 128, 255], "radius": 7, "thickness": 2, "units": "pixels"]
+        let p = try Self.decode(b)
+        #expect(p.fit == .crop)
+        #expect(p.marker == MarkerStyle(shape: .cross, color: RGB(0, 128, 255), radius: 7, thickness: 2, units: .pixels))
+        #expect(Localizer.defaultOptions(for: p).prompt == .marker(p.marker))
+    }
+
+    /// Bad enum-like values in a preset FILE are reported with that file's path and the field
+    /// (they were once converted late, with "(preset)" in place of the file).
+    static let enumCases: [Case] = [
+        Case(name: "unknown fit", json: { var b = base(); b["fit"] = "letterbox"; return b },
+             field: "fit", message: "expected one of \"pad\", \"crop\", \"stretch\", got \"letterbox\""),
+        Case(name: "unknown marker shape", json: { marker { $0["shape"] = "star" } }, field: "marker.shape",
+             message: "expected one of \"circle\", \"square\", \"cross\", \"arrow\", got \"star\""),
+        Case(name: "unknown marker units", json: { marker { $0["units"] = "inches" } }, field: "marker.units",
+             message: "expected one of \"fraction\", \"pixels\", got \"inches\""),
+    ]
+
+    /// Bad enum-like values in a preset FILE are reported with that file's path and the field
+    /// (they were once converted late, with "(preset)" in place of the file).
+    @Test(arguments: enumCases)
+    func badFitOrMarkerInAFileNamesTheFileAndField(_ c: Case) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gridpreset-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("custom.json")
+        try JSONSerialization.data(withJSONObject: c.json()).write(to: url)
+        let error = #expect(throws: GridPresetError.self) { try GridPreset.load(from: url) }
+        #expect(error?.field == c.field)
+        #expect(error?.description == "\(url.path): \(c.field): \(c.message)")
+    }
+
+    @Test func inMemoryMarkerIsCheckedByTheFileRules() throws {
+        var p = makePreset([GridStage(grid: 10)])
+        p.marker = MarkerStyle(radius: 2, units: .fraction)
+        let error = #expect(throws: GridPresetError.self) { try p.validate(file: "memory") }
+        #expect(error?.description.hasPrefix("memory: marker.radius: expected a fraction of the input side <= 1") == true,
+                "\(String(describing: error))")
     }
 
     @Test func inMemoryPresetsAreCheckedByTheSameRules() throws {

@@ -19,7 +19,7 @@ import Testing
         let image = try ImageCodec.decode(contentsOf: Self.fixtures.appendingPathComponent("images/cow.jpg"))
         let preset = try Repo.preset("dense30")
         let localizer = Localizer(bundle: bundle, preset: preset, workers: 2)
-        var options = try Localizer.defaultOptions(for: preset)
+        var options = Localizer.defaultOptions(for: preset)
         options.fit = fit
         let queries = try KeypointVocabulary.freeText(["nose", "tail"], template: "This image shows the {part} of the cow")
         let result = try localizer.localize(image, path: "cow.jpg", keypoints: queries, options: options)

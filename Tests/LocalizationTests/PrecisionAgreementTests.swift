@@ -29,7 +29,7 @@ struct PrecisionAgreementTests {
         var agree = 0, total = 0, worstRegret: Float = 0, worstCells = 0.0
         for name in ["bird.jpg", "cow.jpg", "face.png"] {
             let image = try ImageCodec.decode(contentsOf: fixtures.appendingPathComponent("images/\(name)"))
-            let options = try Localizer.defaultOptions(for: preset)
+            let options = Localizer.defaultOptions(for: preset)
             let a = try Localizer(bundle: fp32, preset: preset, workers: 2).localize(image, path: name, keypoints: queries, options: options)
             let b = try Localizer(bundle: bf16, preset: preset, workers: 2).localize(image, path: name, keypoints: queries, options: options)
             for k in queries.indices {

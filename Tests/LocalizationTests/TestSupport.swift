@@ -36,7 +36,7 @@ struct RecordingScorer: CandidateScorer {
 /// A preset with the paper's marker, for geometry and search tests.
 func makePreset(_ stages: [GridStage], budget: PassBudget? = nil, batch: Int? = nil,
                 name: String = "test") -> GridPreset {
-    GridPreset(name: name, description: "", stages: stages, marker: .paper, fit: "pad", batch: batch, budget: budget)
+    GridPreset(name: name, description: "", stages: stages, marker: .paper, fit: .pad, batch: batch, budget: budget)
 }
 
 /// exp(-d^2 / (2 sigma^2)) * amplitude, in pixels.
