@@ -5,7 +5,7 @@ let package = Package(
     name: "keypoints",
     products: [
         .executable(name: "keypoints", targets: ["KeypointsCLI"]),
-        .library(name: "KeypointsKit", targets: ["Tensor", "TensorBF16", "CLIP", "Imaging", "Localization", "Evaluation", "ModelStore"]),
+        .library(name: "KeypointsKit", targets: ["Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation", "ModelStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,6 +33,8 @@ let package = Package(
         // Model registry, download cache and verification; independent of the model code.
         .target(name: "ModelStore"),
         .target(name: "Imaging", dependencies: ["CImageCodecs"]),
+        // TokenCut foreground masks on DINO ViT keys (the paper's saliency mask).
+        .target(name: "Saliency", dependencies: ["CLIP", "Imaging", "Tensor"]),
         .target(name: "Localization", dependencies: ["CLIP", "Imaging"]),
         .target(name: "Evaluation", dependencies: ["Localization", "ModelStore"]),
         .executableTarget(
@@ -55,6 +57,11 @@ let package = Package(
         .testTarget(
             name: "ImagingTests", dependencies: ["Imaging"],
             exclude: ["Fixtures/make_preprocess_golden.py"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "DINOTests", dependencies: ["CLIP", "Saliency", "Imaging", "Tensor"],
+            exclude: ["Fixtures/make_reference.py"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LocalizationTests", dependencies: ["Localization", "TensorBF16"]),

@@ -121,18 +121,22 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
 
     /// Reads and validates config.json.
     public static func load(from url: URL) throws(CLIPError) -> CLIPConfiguration {
+        let config = try decodeConfig(CLIPConfiguration.self, from: url, family: "CLIP")
+        try config.validate(path: url.path)
+        return config
+    }
+
+    /// Decodes a config.json of any model family; errors name the file and the JSON field.
+    static func decodeConfig<T: Decodable>(_ type: T.Type, from url: URL, family: String) throws(CLIPError) -> T {
         let path = url.path
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .missingFile(path: path, hint: "a Hugging Face CLIP directory has config.json")
+            throw .missingFile(path: path, hint: "a Hugging Face \(family) directory has config.json")
         }
-        let config: CLIPConfiguration
-        do { config = try JSONDecoder().decode(CLIPConfiguration.self, from: data) } catch let error as DecodingError {
-            throw .badConfig(path: path, field: Self.field(of: error), reason: Self.reason(of: error))
+        do { return try JSONDecoder().decode(T.self, from: data) } catch let error as DecodingError {
+            throw .badConfig(path: path, field: field(of: error), reason: reason(of: error))
         } catch {
             throw .badConfig(path: path, field: "(file)", reason: "\(error)")
         }
-        try config.validate(path: path)
-        return config
     }
 
     /// Checks every size against `limits` (before any weight name or tensor is made from it)

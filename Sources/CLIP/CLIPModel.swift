@@ -69,89 +69,43 @@ public struct CLIPModel: Sendable {
 
     /// Loads a Hugging Face `openai/clip-vit-*` directory: config.json + model.safetensors.
     public init(directory: URL, backend: any LinearBackend = SgemmBackend()) throws(CLIPError) {
-        let configURL = directory.appendingPathComponent("config.json")
-        let weightsURL = directory.appendingPathComponent("model.safetensors")
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
-            throw .missingFile(path: directory.path, hint: "expected a model directory with config.json and model.safetensors")
-        }
-        let config = try CLIPConfiguration.load(from: configURL)
-        guard FileManager.default.fileExists(atPath: weightsURL.path) else {
-            let hasBin = FileManager.default.fileExists(atPath: directory.appendingPathComponent("pytorch_model.bin").path)
-            throw .missingFile(path: weightsURL.path, hint: hasBin
-                ? "only pytorch_model.bin found; keypoints never unpickles: download model.safetensors from the same repository"
-                : "download model.safetensors from the Hugging Face repository")
-        }
-        let file: SafeTensorsFile
-        do { file = try SafeTensorsFile(url: weightsURL) } catch { throw .safeTensors(error) }
-        let dtypes = Set(file.entries.values.filter { !WeightNames.expectedBuffers.contains($0.key) }.map(\.dtype.rawValue))
-        try self.init(configuration: config, weights: file, dtype: dtypes.sorted().joined(separator: "+"), backend: backend)
+        let checkpoint = try CheckpointDirectory(directory: directory, family: "CLIP")
+        let config = try CLIPConfiguration.load(from: checkpoint.configURL)
+        try self.init(configuration: config, weights: checkpoint.weights, dtype: checkpoint.dtype, backend: backend)
     }
 
     /// Builds the model from any weight source (a checkpoint or `SyntheticWeights`).
     public init(configuration config: CLIPConfiguration, weights: some WeightSource, dtype: String,
                 backend: any LinearBackend = SgemmBackend()) throws(CLIPError) {
         do { try BLAS.load() } catch { throw .badInput(error.description) }
-        var requested = Set<String>()
-        var count = 0
-        let shapes = Dictionary(uniqueKeysWithValues: WeightNames.expectedTensors(for: config).map { ($0.key, $0.shape) })
-        func get(_ key: String) throws(CLIPError) -> [Float] {
-            requested.insert(key)
-            let shape = shapes[key] ?? []
-            let t = try weights.tensor(key, shape: shape)
-            count += t.count
-            return t
-        }
-        func linear(_ module: String, bias: Bool = true) throws(CLIPError) -> Linear {
-            let w = try get(WeightNames.weight(module))
-            let shape = shapes[WeightNames.weight(module)] ?? []
-            precondition(shape.count == 2, "WeightNames lists no 2-D shape for \(module)")
-            let b = bias ? try get(WeightNames.bias(module)) : nil
-            return Linear(weight: w, bias: b, outFeatures: shape[0], inFeatures: shape[1])
-        }
-        func norm(_ module: String) throws(CLIPError) -> (gamma: [Float], beta: [Float]) {
-            (try get(WeightNames.weight(module)), try get(WeightNames.bias(module)))
-        }
+        var load = WeightLoader(source: weights, expected: WeightNames.expectedTensors(for: config))
         func encoder(_ tower: String, _ t: TowerConfiguration) throws(CLIPError) -> TransformerEncoder {
-            var layers: [TransformerLayer] = []
-            for l in 0..<t.numHiddenLayers {
-                let p = WeightNames.layerPrefix(tower, l)
-                let q = try linear(p + WeightNames.Layer.q)
-                let k = try linear(p + WeightNames.Layer.k)
-                let v = try linear(p + WeightNames.Layer.v)
-                let qkv = Linear(weight: q.weight + k.weight + v.weight, bias: q.bias! + k.bias! + v.bias!,
-                                 outFeatures: 3 * t.hiddenSize, inFeatures: t.hiddenSize)
-                layers.append(TransformerLayer(
-                    layerNorm1: try norm(p + WeightNames.Layer.layerNorm1), qkv: qkv,
-                    out: try linear(p + WeightNames.Layer.out),
-                    layerNorm2: try norm(p + WeightNames.Layer.layerNorm2),
-                    fc1: try linear(p + WeightNames.Layer.fc1), fc2: try linear(p + WeightNames.Layer.fc2)))
-            }
-            return TransformerEncoder(width: t.hiddenSize, heads: t.numAttentionHeads, intermediate: t.intermediateSize,
-                                      activation: t.hiddenAct, eps: t.layerNormEps, layers: layers)
+            try load.encoder(layers: t.numHiddenLayers, prefix: { WeightNames.layerPrefix(tower, $0) },
+                             keys: WeightNames.clipLayer, width: t.hiddenSize, heads: t.numAttentionHeads,
+                             intermediate: t.intermediateSize, activation: t.hiddenAct, eps: t.layerNormEps)
         }
 
         let v = config.vision, t = config.text
         configuration = config
         self.backend = backend
-        classEmbedding = try get(WeightNames.Vision.classEmbedding)
-        let patch = try get(WeightNames.Vision.patchEmbedding)
+        classEmbedding = try load.tensor(WeightNames.Vision.classEmbedding)
+        let patch = try load.tensor(WeightNames.Vision.patchEmbedding)
         patchEmbedding = Linear(weight: patch, bias: nil, outFeatures: v.hiddenSize,
                                 inFeatures: v.numChannels * v.patchSize * v.patchSize)
-        visionPositions = try get(WeightNames.Vision.positionEmbedding)
-        preLayerNorm = try norm(WeightNames.Vision.preLayerNorm)
+        visionPositions = try load.tensor(WeightNames.Vision.positionEmbedding)
+        preLayerNorm = try load.norm(WeightNames.Vision.preLayerNorm)
         vision = try encoder(WeightNames.Vision.prefix, v)
-        postLayerNorm = try norm(WeightNames.Vision.postLayerNorm)
-        tokenEmbedding = try get(WeightNames.Text.tokenEmbedding)
-        textPositions = try get(WeightNames.Text.positionEmbedding)
+        postLayerNorm = try load.norm(WeightNames.Vision.postLayerNorm)
+        tokenEmbedding = try load.tensor(WeightNames.Text.tokenEmbedding)
+        textPositions = try load.tensor(WeightNames.Text.positionEmbedding)
         text = try encoder(WeightNames.Text.prefix, t)
-        finalLayerNorm = try norm(WeightNames.Text.finalLayerNorm)
-        visualProjection = try linear(WeightNames.visualProjection, bias: false)
-        textProjection = try linear(WeightNames.textProjection, bias: false)
-        logitScale = try get(WeightNames.logitScale)[0]
-        parameterCount = count
+        finalLayerNorm = try load.norm(WeightNames.Text.finalLayerNorm)
+        visualProjection = try load.linear(WeightNames.visualProjection, bias: false)
+        textProjection = try load.linear(WeightNames.textProjection, bias: false)
+        logitScale = try load.tensor(WeightNames.logitScale)[0]
+        parameterCount = load.parameterCount
         weightDType = dtype
-        warnings = weights.unusedKeys(requested: requested).map { "unused checkpoint tensor '\($0)' (not part of a CLIP ViT)" }
+        warnings = load.unusedKeys().map { "unused checkpoint tensor '\($0)' (not part of a CLIP ViT)" }
     }
 
     /// A random-weight model of a known architecture (`keypoints bench --arch`).
@@ -174,19 +128,7 @@ public struct CLIPModel: Sendable {
         guard b > 0 else { return [] }
         // im2col: pixels (B, 3, S, S) -> cols (B P, 3 p p) in the conv weight's (c, ky, kx) order.
         let cols = ws.buffer(.patches, count: b * patches * k)
-        parallelRanges(b * patches, workers: ws.workers, minimumPerWorker: 16) { _, range in
-            for row in range {
-                let bi = row / patches, pi = row % patches
-                let py = pi / g, px = pi % g
-                let dst = cols + row * k
-                for ch in 0..<3 {
-                    for ky in 0..<p {
-                        let src = pixels + ((bi * 3 + ch) * s + py * p + ky) * s + px * p
-                        (dst + (ch * p + ky) * p).update(from: src, count: p)
-                    }
-                }
-            }
-        }
+        PatchEmbedding.im2col(pixels, batch: b, rows: g, cols: g, patch: p, into: cols, workers: ws.workers)
         // cols (B P, 3 p p) -> embedded (B P, C)
         let embedded = ws.buffer(.attention, count: b * max(patches, t) * c)
         backend.apply(patchEmbedding, x: cols, rows: b * patches, y: embedded, accumulate: false)

@@ -34,9 +34,14 @@ public struct TransformerEncoder: Sendable {
     /// rows only (keys and values still use every token) and the result, (B, C), is written to
     /// `pooledOut`; x is then left after the second-to-last layer. This skips (T - 1) / T of the
     /// last layer's projections and MLP, which only feed tokens that are never read.
+    ///
+    /// With `lastKeys`, the key projection of the last layer (its `layerNorm1` output times Wkᵀ
+    /// plus bias, all heads side by side) is copied there: (B, T, C). With `stopAfterLastKeys` the
+    /// pass ends right after that copy and x is left after the second-to-last layer.
     func forward(_ x: UnsafeMutablePointer<Float>, batch b: Int, tokens t: Int, causal: Bool,
                  backend: any LinearBackend, workspace ws: Workspace,
-                 pooledRows: [Int]? = nil, pooledOut: UnsafeMutablePointer<Float>? = nil) {
+                 pooledRows: [Int]? = nil, pooledOut: UnsafeMutablePointer<Float>? = nil,
+                 lastKeys: UnsafeMutablePointer<Float>? = nil, stopAfterLastKeys: Bool = false) {
         let c = width, rows = b * t, w = ws.workers
         let h = ws.buffer(.normed, count: rows * c)
         let qkv = ws.buffer(.qkv, count: rows * 3 * c)
@@ -53,6 +58,11 @@ public struct TransformerEncoder: Sendable {
             }
             // h (B T, C) -> qkv (B T, 3C)
             backend.apply(layer.qkv, x: h, rows: rows, y: qkv, accumulate: false)
+            if last, let lastKeys {
+                // qkv (B T, [q | k | v]) -> lastKeys (B T, C)
+                for r in 0..<rows { (lastKeys + r * c).update(from: qkv + r * 3 * c + c, count: c) }
+                if stopAfterLastKeys { return }
+            }
             if last, let pooledRows, let pooledOut {
                 lastLayerPooled(layer, x: x, qkv: qkv, batch: b, tokens: t, causal: causal,
                                 rows: pooledRows, out: pooledOut, backend: backend, ws: ws)

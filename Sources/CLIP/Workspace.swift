@@ -32,6 +32,6 @@ public final class Workspace {
     public var floatsHeld: Int { capacities.reduce(0, +) }
 
     enum Slot: Int {
-        case residual, normed, qkv, attention, mlp, scores, patches, pooled, pooledMLP, pooledAttention
+        case residual, normed, qkv, attention, mlp, scores, patches, pooled, pooledMLP, pooledAttention, keys
     }
 }

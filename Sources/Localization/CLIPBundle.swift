@@ -35,23 +35,7 @@ public struct CLIPBundle: Sendable {
 
     /// image_mean / image_std of preprocessor_config.json, else OpenAI's.
     static func normalization(directory: URL) throws(CLIPError) -> (mean: [Float], std: [Float]) {
-        let url = directory.appendingPathComponent("preprocessor_config.json")
-        guard let data = FileManager.default.contents(atPath: url.path) else { return (openAIMean, openAIStd) }
-        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw .badConfig(path: url.path, field: "(file)", reason: "not a JSON object")
-        }
-        func triple(_ field: String, _ fallback: [Float]) throws(CLIPError) -> [Float] {
-            guard let value = json[field] else { return fallback }
-            guard let numbers = value as? [NSNumber], numbers.count == 3 else {
-                throw .badConfig(path: url.path, field: field, reason: "expected 3 numbers")
-            }
-            return numbers.map { $0.floatValue }
-        }
-        let mean = try triple("image_mean", openAIMean), std = try triple("image_std", openAIStd)
-        guard std.allSatisfy({ $0 > 0 }) else {
-            throw .badConfig(path: url.path, field: "image_std", reason: "expected positive values, got \(std)")
-        }
-        return (mean, std)
+        try PreprocessorConfiguration.normalization(directory: directory, fallbackMean: openAIMean, fallbackStd: openAIStd)
     }
 
     /// Normalised text embeddings (N, E) of prompts; an empty prompt is an error.
