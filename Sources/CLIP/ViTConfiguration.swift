@@ -28,17 +28,6 @@ public struct ViTConfiguration: Codable, Sendable, Equatable {
         case qkvBias = "qkv_bias"
     }
 
-    /// Bounds on every size read from config.json, checked before anything is allocated.
-    /// The largest real DINO ViT (ViT-B/8) has width 768, 12 layers, 12 heads, MLP 3072.
-    public enum Limits {
-        public static let hiddenSize = 8192
-        public static let intermediateSize = 65_536
-        public static let layers = 256
-        public static let heads = 256
-        public static let imageSize = 4096
-        public static let patchSize = 64
-    }
-
     /// Defaults are transformers' ViTConfig for fields a config may omit.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -77,16 +66,16 @@ public struct ViTConfiguration: Codable, Sendable, Equatable {
         return config
     }
 
-    public func validate(path: String) throws(CLIPError) {
-        for (field, v, limit) in [("hidden_size", hiddenSize, Limits.hiddenSize),
-                                  ("intermediate_size", intermediateSize, Limits.intermediateSize),
-                                  ("num_hidden_layers", numHiddenLayers, Limits.layers),
-                                  ("num_attention_heads", numAttentionHeads, Limits.heads),
-                                  ("image_size", imageSize, Limits.imageSize),
-                                  ("patch_size", patchSize, Limits.patchSize)]
-        where v <= 0 || v > limit {
-            throw .badConfig(path: path, field: field, reason: "expected an integer in 1...\(limit), got \(v)")
-        }
+    /// Checks every size against `limits` (the table CLIP uses) before anything is built from it.
+    /// The patch side is bounded by the image side.
+    public func validate(path: String, limits: TransformerLimits = .standard) throws(CLIPError) {
+        typealias L = TransformerLimits
+        try L.check(hiddenSize, atMost: limits.width, limit: "width", field: "hidden_size", path: path)
+        try L.check(intermediateSize, atMost: limits.intermediate, limit: "intermediate", field: "intermediate_size", path: path)
+        try L.check(numHiddenLayers, atMost: limits.layers, limit: "layers", field: "num_hidden_layers", path: path)
+        try L.check(numAttentionHeads, atMost: limits.heads, limit: "heads", field: "num_attention_heads", path: path)
+        try L.check(imageSize, atMost: limits.imageSize, limit: "imageSize", field: "image_size", path: path)
+        try L.check(patchSize, atMost: imageSize, limit: "image_size", field: "patch_size", path: path)
         if hiddenSize % numAttentionHeads != 0 {
             throw .badConfig(path: path, field: "num_attention_heads",
                              reason: "hidden_size \(hiddenSize) is not divisible by \(numAttentionHeads) heads")
@@ -95,6 +84,7 @@ public struct ViTConfiguration: Codable, Sendable, Equatable {
             throw .badConfig(path: path, field: "patch_size",
                              reason: "image_size \(imageSize) must be a multiple of patch_size \(patchSize)")
         }
+        _ = try limits.visionTokens(imageSize: imageSize, patchSize: patchSize, field: "patch_size", path: path)
         if numChannels != 3 {
             throw .badConfig(path: path, field: "num_channels", reason: "expected 3, got \(numChannels)")
         }

@@ -1,3 +1,4 @@
+import CLIP
 import Imaging
 
 /// TokenCut's image preprocessing: photo -> longer side `size` (Pillow-exact bicubic; no resize
@@ -36,9 +37,13 @@ public struct SaliencyInput: Sendable {
             throw .badInput("--size \(size): expected \(p)...\(Self.maximumSize) (at least one \(p) px patch)")
         }
         let (w, h) = Self.resizedSize(width: image.width, height: image.height, size: size)
-        let resized = (w, h) == (image.width, image.height) ? image : Resample.bicubic(image, width: w, height: h)
         rows = (h + p - 1) / p
         cols = (w + p - 1) / p
+        let tokens = rows * cols + 1, limit = TransformerLimits.standard.tokens
+        guard tokens <= limit else {
+            throw .badInput("--size \(size): a \(rows)x\(cols) grid of \(p) px patches is \(tokens) tokens, over the limit tokens = \(limit)")
+        }
+        let resized = (w, h) == (image.width, image.height) ? image : Resample.bicubic(image, width: w, height: h)
         resizedWidth = w
         resizedHeight = h
         let paddedW = cols * p, paddedH = rows * p
