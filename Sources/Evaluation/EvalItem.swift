@@ -29,6 +29,8 @@ public struct GroundTruthKeypoint: Sendable, Equatable {
     }
 
     public var query: EvalKeypoint { EvalKeypoint(name: name, prompt: prompt) }
+    /// The annotated location (`x`, `y`).
+    public var point: Point { Point(x: x, y: y) }
 }
 
 /// What the predictor is shown, per dataset (see `EvalItem.region`).

@@ -210,7 +210,7 @@ public struct EvalRunner {
         let seconds = Date().timeIntervalSince(start)
         let dx = loaded.crop?.x ?? 0, dy = loaded.crop?.y ?? 0
         let keypoints = zip(item.keypoints, predictions).map { truth, p in
-            KeypointRecord(name: truth.name, gt: Point(x: truth.x, y: truth.y), pred: Point(x: p.x + dx, y: p.y + dy), score: p.score)
+            KeypointRecord(name: truth.name, gt: truth.point, pred: Point(x: p.x + dx, y: p.y + dy), score: p.score)
         }
         return ImageRecord(id: item.id, category: item.category, path: item.imagePath, width: loaded.originalWidth,
                            height: loaded.originalHeight, box: item.box, crop: loaded.crop, keypoints: keypoints,

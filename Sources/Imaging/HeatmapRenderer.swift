@@ -8,6 +8,8 @@ public struct ScoreSample: Sendable, Equatable, Codable {
     public var y: Double
     public var score: Double
     public init(x: Double, y: Double, score: Double) { self.x = x; self.y = y; self.score = score }
+    /// The sampled location, original-image pixels.
+    public var point: Point { Point(x: x, y: y) }
 }
 
 /// Draws a heatmap panel for one keypoint:
@@ -135,7 +137,7 @@ public struct HeatmapRenderer: Sendable {
         if showSampleDots {
             let dot = CanvasDrawing.disk(radius: 1.3, color: RGB(0, 0, 0))
             for s in samples where s.x >= 0 && s.y >= 0 && s.x < Double(ow) && s.y < Double(oh) {
-                dot.draw(on: &panel, at: result.panelPoint(fromImage: Point(x: s.x, y: s.y)), opacity64: 40)
+                dot.draw(on: &panel, at: result.panelPoint(fromImage: s.point), opacity64: 40)
             }
         }
         if let t = truth {

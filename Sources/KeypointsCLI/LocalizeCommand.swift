@@ -192,7 +192,7 @@ struct LocalizeCommand: ParsableCommand {
                 used.insert(slug)
                 let samples = r.search.samples(keypoint: k).map { ScoreSample(x: $0.x, y: $0.y, score: Double($0.score)) }
                 let url = dir.appendingPathComponent("\(prefix)_\(slug).png")
-                try renderer.writePNG(to: url, photo: image.rgb, samples: samples, prediction: Point(x: kp.x, y: kp.y),
+                try renderer.writePNG(to: url, photo: image.rgb, samples: samples, prediction: kp.point,
                                       title: "\(kp.name)  (\(r.search.presetName), \(r.passes) passes)")
             }
         }
@@ -204,7 +204,7 @@ struct LocalizeCommand: ParsableCommand {
             } else {
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             }
-            let points = r.keypoints.map { LabeledPoint(name: $0.name, point: Point(x: $0.x, y: $0.y)) }
+            let points = r.keypoints.map { LabeledPoint(name: $0.name, point: $0.point) }
             try OverlayRenderer().writePNG(to: url, photo: image.rgb, points: points)
         }
     }

@@ -30,6 +30,9 @@ public struct KeypointPrediction: Codable, Sendable, Equatable {
     public var score: Float
     /// The search stage (0-based) that scored the winning location.
     public var stage: Int
+
+    /// The predicted location (`x`, `y`).
+    public var point: Point { Point(x: x, y: y) }
 }
 
 /// The result for one image.
