@@ -33,8 +33,9 @@ public struct GroundTruthKeypoint: Sendable, Equatable {
     public var point: Point { Point(x: x, y: y) }
 }
 
-/// What the predictor is shown, per dataset (see `EvalItem.region`).
-public enum SearchRegion: String, Codable, Sendable, CaseIterable {
+/// What the predictor is shown, per dataset (see `EvalItem.region`); the search region itself is
+/// a `Box`.
+public enum SearchScope: String, Codable, Sendable, CaseIterable {
     /// The whole image; the box only normalises PCK (CUB, as in the paper; FaceSynthetics).
     case image
     /// The whole image, with the box passed as the search region (COCO: one instance per box).
@@ -57,7 +58,7 @@ public struct EvalItem: Sendable, Equatable {
     public var imageURL: URL
     /// PCK normaliser (and search region or crop), original pixels.
     public var box: Box
-    public var region: SearchRegion
+    public var region: SearchScope
     /// Visible, named keypoints, in the vocabulary's order.
     public var keypoints: [GroundTruthKeypoint]
     /// Annotated keypoints left out because the vocabulary has no name for them.
@@ -67,7 +68,7 @@ public struct EvalItem: Sendable, Equatable {
     public var expectedHeight: Int?
 
     public init(id: String, category: String, imagePath: String, imageURL: URL, box: Box,
-                region: SearchRegion, keypoints: [GroundTruthKeypoint], unnamedKeypoints: Int = 0,
+                region: SearchScope, keypoints: [GroundTruthKeypoint], unnamedKeypoints: Int = 0,
                 expectedWidth: Int? = nil, expectedHeight: Int? = nil) {
         self.id = id
         self.category = category

@@ -16,7 +16,7 @@ import Localization
 ///   labelled. By default v >= 1 is evaluated (the location is known even when occluded);
 ///   `includeOccluded: false` keeps v = 2 only.
 /// - The predictor sees the full image with the instance's bbox as the search region
-///   (`SearchRegion.box`): an image can hold several instances, and the box says which one.
+///   (`SearchScope.box`): an image can hold several instances, and the box says which one.
 ///   PCK is normalised by `max(bbox width, height)`.
 /// - Names: from the vocabulary when it has the category (matched by name; keypoint id = index
 ///   in the category's `keypoints` list); otherwise the file's names with `_` read as spaces and

@@ -16,7 +16,7 @@ import Localization
 ///   categories missing from `root` are noted, named ones must exist.
 /// - Keypoints: named by the vocabulary (the paper's Table 8 in keypoints/spair.json) by SPair id;
 ///   annotated ids without a name are skipped and counted.
-/// - As in the paper the predictor sees the image cropped to the box (`SearchRegion.crop`) and
+/// - As in the paper the predictor sees the image cropped to the box (`SearchScope.crop`) and
 ///   PCK is normalised by `max(x2 - x1, y2 - y1)` (as the official SPair evaluation does).
 ///
 /// Items: id `<category>/<name>`, ordered by category (in the order selected) then name.
