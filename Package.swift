@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "KeypointsCLI",
             dependencies: [
-                "Tensor", "TensorBF16", "CLIP", "Imaging", "Localization", "Evaluation", "ModelStore",
+                "Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation", "ModelStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "KeypointsTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI", "KeypointsTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["KeypointsCLI", "TensorBF16", "KeypointsTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["KeypointsCLI", "TensorBF16", "Imaging", "KeypointsTestSupport"]),
         // Issue 15: hostile files through the built executable, each within a time and memory budget.
         .testTarget(name: "HostileInputTests",
                     dependencies: ["KeypointsCLI", "CLIP", "Imaging", "Localization", "Evaluation", "KeypointsTestSupport"]),

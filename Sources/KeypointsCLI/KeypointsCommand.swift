@@ -10,6 +10,6 @@ struct KeypointsCommand: AsyncParsableCommand {
             against a prompt such as "This is the beak of a bird". Models are Hugging Face \
             openai/clip-vit-* directories (config.json, model.safetensors, vocab.json, merges.txt).
             """,
-        subcommands: [LocalizeCommand.self, EvalCommand.self, ReportCommand.self, EmbedCommand.self, InfoCommand.self, BenchCommand.self, ExperimentCommand.self, ModelCommand.self]
+        subcommands: [LocalizeCommand.self, EvalCommand.self, ReportCommand.self, SaliencyCommand.self, EmbedCommand.self, InfoCommand.self, BenchCommand.self, ExperimentCommand.self, ModelCommand.self]
     )
 }

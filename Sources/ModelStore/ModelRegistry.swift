@@ -72,7 +72,20 @@ public struct ModelRegistry: Sendable {
         ModelFile("preprocessor_config.json", optional: true),
     ]
 
-    /// The OpenAI CLIP ViTs in the Hugging Face layout.
+    /// Files of a Hugging Face ViTModel repository (DINO): no tokenizer.
+    public static let vitFiles: [ModelFile] = [
+        ModelFile("config.json"),
+        ModelFile("model.safetensors"),
+        ModelFile("preprocessor_config.json", optional: true),
+    ]
+
+    /// The saliency model of `keypoints saliency` and `--mask saliency` (TokenCut's default).
+    public static let defaultSaliencyModelName = "dino-vits16"
+
+    /// The OpenAI CLIP ViTs in the Hugging Face layout, then the DINO ViTs of TokenCut.
+    ///
+    /// DINO: on `main`, facebook/dino-vits16 and dino-vitb16 hold only pytorch_model.bin, which
+    /// keypoints never unpickles; their safetensors conversion is the revision `refs/pr/1`.
     ///
     /// Known digests. The hub cannot be reached from where this table was written, so a digest is
     /// recorded only where a public page showed it; every other file's digest is computed at
@@ -101,6 +114,12 @@ public struct ModelRegistry: Sendable {
                   summary: "OpenAI CLIP ViT-L/14, 224 px, quick_gelu (~1.7 GB)"),
         ModelSpec(name: "ViT-L/14-336", aliases: ["ViT-L-14-336"], repository: "openai/clip-vit-large-patch14-336",
                   files: standardFiles, summary: "OpenAI CLIP ViT-L/14 at 336 px, the paper's backbone (~1.7 GB)"),
+        ModelSpec(name: "dino-vits16", repository: "facebook/dino-vits16", revision: "refs/pr/1", files: vitFiles,
+                  summary: "DINO ViT-S/16 for saliency masks (TokenCut's default; ~87 MB)"),
+        ModelSpec(name: "dino-vitb16", repository: "facebook/dino-vitb16", revision: "refs/pr/1", files: vitFiles,
+                  summary: "DINO ViT-B/16 for saliency masks (~343 MB)"),
+        ModelSpec(name: "dino-vits8", repository: "facebook/dino-vits8", files: vitFiles,
+                  summary: "DINO ViT-S/8 for saliency masks, 4x the tokens of /16 (~87 MB)"),
     ])
 
     /// The known model called `name` (or one of its aliases, or its repository id), ignoring case.

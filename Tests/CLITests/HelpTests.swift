@@ -8,6 +8,7 @@ import Testing
         ("eval", ["--dataset", "--root", "--method", "--alpha", "--limit", "--shard", "--out", "--json"]),
         ("report", ["--alpha", "--curve", "--compare", "--json"]),
         ("embed", ["--image", "--text", "--json", "--model"]),
+        ("saliency", ["--model", "--tau", "--size", "--png", "--json", "--precision"]),
         ("info", ["--model", "--json"]),
         ("bench", ["--arch", "--batch", "--localize", "--precision", "--json"]),
         ("experiment", ["--grid", "--reference", "--trials", "--keypoints"]),

@@ -4,15 +4,26 @@ import Testing
 
 /// Registry, paths, resolve, list and remove: no network.
 @Suite struct ModelStoreTests {
-    @Test func builtinRegistryHasTheFourOpenAIModels() throws {
+    @Test func builtinRegistryHasTheFourOpenAIModelsAndThreeDINOModels() throws {
         let r = ModelRegistry.builtin
-        #expect(r.models.map(\.name) == ["ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336"])
+        #expect(r.models.map(\.name) == ["ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336",
+                                         "dino-vits16", "dino-vitb16", "dino-vits8"])
         #expect(r.spec(named: "vit-l/14-336")?.repository == "openai/clip-vit-large-patch14-336")
         #expect(r.spec(named: "ViT-B-32")?.repository == "openai/clip-vit-base-patch32")
         #expect(r.spec(named: "openai/clip-vit-base-patch16")?.name == "ViT-B/16")
         #expect(r.spec(named: ModelRegistry.defaultModelName) != nil)
+        // DINO: the safetensors variants (main holds only pytorch_model.bin for the /16 models).
+        #expect(r.spec(named: "dino-vits16").map { [$0.repository, $0.revision] } == ["facebook/dino-vits16", "refs/pr/1"])
+        #expect(r.spec(named: "dino-vitb16").map { [$0.repository, $0.revision] } == ["facebook/dino-vitb16", "refs/pr/1"])
+        #expect(r.spec(named: "dino-vits8").map { [$0.repository, $0.revision] } == ["facebook/dino-vits8", "main"])
+        #expect(r.spec(named: ModelRegistry.defaultSaliencyModelName) != nil)
+        let refsURL = try ModelStore.downloadURL(endpoint: "https://huggingface.co", repository: "facebook/dino-vits16",
+                                                 revision: "refs/pr/1", file: "model.safetensors")
+        #expect(refsURL.absoluteString == "https://huggingface.co/facebook/dino-vits16/resolve/refs%2Fpr%2F1/model.safetensors")
         for m in r.models {
-            #expect(m.files.filter { !$0.optional }.map(\.name) == ["config.json", "model.safetensors", "vocab.json", "merges.txt"])
+            let required = m.name.hasPrefix("dino") ? ["config.json", "model.safetensors"]
+                : ["config.json", "model.safetensors", "vocab.json", "merges.txt"]
+            #expect(m.files.filter { !$0.optional }.map(\.name) == required)
             for f in m.files { if let d = f.sha256 { #expect(d.count == 64 && d.allSatisfy(\.isHexDigit)) } }
         }
     }
@@ -76,7 +87,7 @@ import Testing
         #expect(typo?.description.contains("ViT-L/14-336") == true)
         // Neither a directory, a known name nor a repository id.
         let unknown = #expect(throws: ModelStoreError.self) { try store.resolve("clip-large") }
-        #expect(unknown == .unknownModel(name: "clip-large", known: ["ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336"]))
+        #expect(unknown == .unknownModel(name: "clip-large", known: ["ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336", "dino-vits16", "dino-vitb16", "dino-vits8"]))
         #expect(unknown?.description.contains("ViT-L/14-336") == true)
         // A path that does not exist is reported as a path.
         let path = #expect(throws: ModelStoreError.self) { try store.resolve("./no/such/dir") }
@@ -110,7 +121,7 @@ import Testing
         let home = try TestSupport.temporaryHome()
         defer { try? FileManager.default.removeItem(at: home) }
         let entries = ModelStore(home: home).list()
-        #expect(entries.map(\.name) == ["ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336"])
+        #expect(entries.map(\.name) == ["ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336", "dino-vits16", "dino-vitb16", "dino-vits8"])
         #expect(entries.filter(\.isDefault).map(\.name) == ["ViT-L/14-336"])
         #expect(entries.allSatisfy { $0.state == .notInstalled && $0.path == nil })
     }

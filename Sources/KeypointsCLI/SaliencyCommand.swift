@@ -1,0 +1,105 @@
+import ArgumentParser
+import CLIP
+import Foundation
+import Imaging
+import ModelStore
+import Saliency
+import TensorBF16
+
+struct SaliencyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "saliency",
+        abstract: "Find the salient object of photos without supervision: TokenCut on DINO ViT keys.",
+        discussion: """
+            The paper's saliency mask (TokenCut, Wang et al. CVPR 2022): the photo's longer side is \
+            resized to --size, the keys of DINO's last layer are cut in two by a normalised cut of \
+            their cosine-similarity graph (edges where similarity > --tau), and the 4-connected part \
+            holding the strongest token is kept.
+            Example: keypoints saliency bird.jpg --png out/ --json
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Photos (JPEG or PNG).", valueName: "image"))
+    var images: [String]
+    @Option(help: ArgumentHelp("A DINO model name (keypoints model list), ORG/NAME, or a Hugging Face ViTModel directory (config.json, model.safetensors).", valueName: "name|dir"))
+    var model: String = ModelRegistry.defaultSaliencyModelName
+    @Option(help: ArgumentHelp("Affinity threshold: token pairs with key cosine above it are linked.", valueName: "t"))
+    var tau: Float = TokenCut.defaultTau
+    @Option(help: ArgumentHelp("Longer side of the resized photo, pixels.", valueName: "px"))
+    var size: Int = SaliencyEstimator.defaultSize
+    @Option(help: ArgumentHelp("Write each photo with its mask shaded and outlined into this folder.", valueName: "dir"))
+    var png: String?
+    @Flag(help: "Print exactly one JSON document.")
+    var json = false
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        if images.isEmpty { throw ValidationError("give at least one image") }
+        guard tau.isFinite, (-1...1).contains(tau) else { throw ValidationError("--tau must be a cosine in -1...1, got \(tau)") }
+        guard (1...SaliencyInput.maximumSize).contains(size) else {
+            throw ValidationError("--size must be in 1...\(SaliencyInput.maximumSize), got \(size)")
+        }
+    }
+
+    struct Output: Encodable {
+        struct Image: Encodable {
+            let path: String
+            let width: Int
+            let height: Int
+            let grid: [Int]
+            let tokens: [[Int]]
+            let foregroundFraction: Double
+            enum CodingKeys: String, CodingKey {
+                case path, width, height, grid, tokens
+                case foregroundFraction = "foreground_fraction"
+            }
+        }
+        let model: String
+        let tau: Float
+        let size: Int
+        let images: [Image]
+    }
+
+    func run() throws {
+        let workers = try compute.configure()
+        let (backend, _) = compute.makeBackend()
+        let estimator = try SaliencyEstimator(directory: try ModelStore().resolve(model), backend: backend)
+        if let b = backend as? BF16Backend { try b.prepare(estimator.model.linearLayers) }
+        for w in estimator.model.warnings { Console.warning(w) }
+        // Every photo is decoded before any work, so a bad file fails before output is written.
+        let photos = try images.map { try ImageCodec.decode(contentsOf: DataFiles.fileURL($0)).rgb }
+        let ws = Workspace(workers: workers)
+        var results: [Output.Image] = [], seconds: [Double] = []
+        for (index, (path, photo)) in zip(images, photos).enumerated() {
+            let start = Date()
+            let result: SaliencyEstimator.Result
+            do { result = try estimator.estimate(photo, size: size, tau: tau, workspace: ws) } catch {
+                throw CLIError("\(path): \(error)")
+            }
+            seconds.append(Date().timeIntervalSince(start))
+            let mask = result.mask
+            if let png {
+                let stem = DataFiles.slug(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
+                let name = images.count > 1 ? "\(index + 1)-\(stem)_saliency.png" : "\(stem)_saliency.png"
+                let dir = DataFiles.fileURL(png)
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                try ImageCodec.writePNG(MaskRenderer().render(photo, mask: mask.pixelMask), to: dir.appendingPathComponent(name))
+            }
+            results.append(Output.Image(path: path, width: photo.width, height: photo.height, grid: [mask.rows, mask.cols],
+                                        tokens: mask.tokenRows, foregroundFraction: mask.foregroundFraction))
+        }
+        compute.reportNotices(backend)
+        if json {
+            try Console.printJSON(Output(model: model, tau: tau, size: size, images: results))
+            return
+        }
+        print("model \(model), tau \(Console.format(Double(tau), 3)), size \(size)")
+        print("image                          size        grid    foreground tokens  fraction   seconds")
+        for (r, s) in zip(results, seconds) {
+            let kept = r.tokens.joined().reduce(0, +)
+            print(String(format: "%-30@ %4dx%-6d %3dx%-4d %7d / %-7d %8.3f %9.3f",
+                         r.path as NSString, r.width, r.height, r.grid[0], r.grid[1], kept, r.grid[0] * r.grid[1],
+                         r.foregroundFraction, s))
+        }
+    }
+}
