@@ -17,12 +17,19 @@ struct EvalCommand: ParsableCommand {
             With --out FILE every finished image is appended to FILE (JSON lines) and flushed; \
             running the same command again resumes where it stopped (a torn last line is redone; \
             other settings are refused). --shard i/n evaluates images i, i+n, ... of the sorted \
-            dataset; --limit N the first N of those. Merge shard files with `keypoints report`.
+            dataset; --limit N the first N of those. Merge shard files with `keypoints report`. \
+            --shard auto takes i/n from a Slurm job array (SLURM_ARRAY_TASK_ID, \
+            SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN) or a Kubernetes Indexed Job \
+            (JOB_COMPLETION_INDEX with --shards N); {shard} in --out becomes the shard index. \
+            Runs are identified by content (model, grid, vocabulary and dataset digests, method, \
+            precision), not paths: shards run anywhere merge. The precision used is recorded; a \
+            resumed file keeps its precision unless --precision is given.
 
             Examples:
               keypoints eval --dataset cub --root CUB_200_2011 --model DIR --out cub.jsonl
               keypoints eval --dataset spair --root SPair-71k --method random --shard 0/4 \\
                 --out spair-0.jsonl
+              keypoints eval --dataset cub --root CUB_200_2011 --shard auto --out 'cub-{shard}.jsonl'
             """
     )
 
@@ -76,9 +83,11 @@ struct EvalCommand: ParsableCommand {
     var alpha = 0.1
     @Option(help: "Evaluate only the first N images (of the shard).")
     var limit: Int?
-    @Option(help: ArgumentHelp("Evaluate images i, i+n, i+2n, ... of the sorted dataset.", valueName: "i/n"))
+    @Option(help: ArgumentHelp("Evaluate images i, i+n, i+2n, ... of the sorted dataset; auto: this Slurm array task's or Kubernetes Indexed Job pod's shard.", valueName: "i/n|auto"))
     var shard: String?
-    @Option(help: ArgumentHelp("Append results here (JSON lines) and resume from it.", valueName: "file"))
+    @Option(help: ArgumentHelp("With --shard auto: the number of shards (required for Kubernetes; for Slurm, makes task ids the shard indices).", valueName: "n"))
+    var shards: Int?
+    @Option(help: ArgumentHelp("Append results here (JSON lines) and resume from it; {shard} is replaced by the shard index.", valueName: "file"))
     var out: String?
     @Flag(help: "Print exactly one JSON document (the PCK report).")
     var json = false
@@ -99,8 +108,15 @@ struct EvalCommand: ParsableCommand {
         }
         guard alpha.isFinite, alpha > 0, alpha <= 1 else { throw ValidationError("--alpha must be in (0, 1], got \(alpha)") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
-        if let shard {
+        if let shard, shard != Self.automaticShard {
             do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") }
+        }
+        if let shards {
+            guard shard == Self.automaticShard else { throw ValidationError("--shards applies to --shard auto only") }
+            guard shards >= 1 else { throw ValidationError("--shards must be at least 1, got \(shards)") }
+        }
+        if shard == nil, let out, out.contains(Shard.outputPlaceholder) {
+            throw ValidationError("--out \(out) holds \(Shard.outputPlaceholder) but no --shard is given")
         }
         if root.isEmpty { throw ValidationError("--root is empty") }
     }
@@ -116,6 +132,9 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func evaluate() throws {
+        let shard = try resolvedShard()
+        let out = shard.map { s in self.out.map { s.substituted(in: $0) } } ?? self.out
+        if let shard, self.shard == Self.automaticShard { Console.note("shard \(shard) (--shard auto)") }
         let rootURL = DataFiles.fileURL(root)
         let vocabulary = try loadVocabulary()
         let options = DatasetOptions(kind: dataset.kind, root: rootURL, images: images.map(DataFiles.fileURL), split: split?.split,
@@ -123,15 +142,22 @@ struct EvalCommand: ParsableCommand {
                                      vocabulary: vocabulary, includeOccluded: !visibleOnly)
         let data = try EvalDataset.load(options)
         for note in data.notes { Console.note("note: \(note)") }
-        let runner = EvalRunner(dataset: data, shard: try shard.map { try Shard(parsing: $0) }, limit: limit, alpha: alpha)
+        let runner = EvalRunner(dataset: data, shard: shard, limit: limit, alpha: alpha)
         let selected = runner.selection
         guard !selected.isEmpty else {
             throw CLIError("no images selected (\(data.items.count) in the \(data.split.rawValue) split"
                            + (shard.map { ", shard \($0)" } ?? "") + ")")
         }
 
-        var predictor = try makePredictor()
-        let settings = try runner.settings(for: predictor, extra: try modelAndGridSettings())
+        let built = try makePredictor(resuming: out)
+        var predictor = built.predictor
+        var extra = try modelAndGridSettings()
+        if let vocabulary = try vocabularyFile {
+            extra["vocabulary"] = vocabulary.url.standardizedFileURL.path
+            extra["vocabulary_sha256"] = vocabulary.sha256
+        }
+        if let precision = built.precision { extra["precision"] = precision.rawValue }
+        let settings = try runner.settings(for: predictor, extra: extra)
         let store: ResultStore
         if let out {
             store = try ResultStore.open(url: DataFiles.fileURL(out), settings: settings)
@@ -157,24 +183,47 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
-    private func loadVocabulary() throws -> KeypointVocabulary? {
-        let path: String
-        if let vocabulary {
-            path = vocabulary
-        } else if let name = dataset.kind.vocabularyFileName {
-            path = try DataFiles.resolve(String(name.dropLast(".json".count)), folder: "keypoints").path
-        } else {
-            return nil
+    static let automaticShard = "auto"
+
+    /// --shard i/n, or for --shard auto the job-array task's shard (`Shard.automatic`).
+    private func resolvedShard() throws -> Shard? {
+        guard let shard else { return nil }
+        if shard == Self.automaticShard {
+            return try Shard.automatic(environment: ProcessInfo.processInfo.environment, count: shards)
         }
-        return try KeypointVocabulary.load(from: DataFiles.fileURL(path))
+        return try Shard(parsing: shard)
+    }
+
+    private func loadVocabulary() throws -> KeypointVocabulary? {
+        guard let file = try vocabularyFile else { return nil }
+        return try KeypointVocabulary.load(from: file.url)
+    }
+
+    /// The vocabulary file in use (--vocabulary, else the dataset's default) and its SHA-256,
+    /// or nil (coco without --vocabulary).
+    private var vocabularyFile: (url: URL, sha256: String)? {
+        get throws {
+            let path: String
+            if let vocabulary {
+                path = vocabulary
+            } else if let name = dataset.kind.vocabularyFileName {
+                path = try DataFiles.resolve(String(name.dropLast(".json".count)), folder: "keypoints").path
+            } else {
+                return nil
+            }
+            let url = DataFiles.fileURL(path)
+            // An unreadable file is reported by KeypointVocabulary.load with its own message.
+            guard let data = try? Data(contentsOf: url) else { return (url, "(unreadable)") }
+            return (url, SHA256Hasher.hash(data))
+        }
     }
 
     /// The grid preset file the CLIP methods use.
     var gridPath: String { grid ?? "fast" }
 
-    /// What the results header records about the model and the grid (CLIP methods only): the
-    /// model directory, and the grid preset's path and SHA-256, so resuming with another model or
-    /// an edited preset is refused.
+    /// What the results header records about the model and the grid (CLIP methods only): their
+    /// content digests, which identify the run (resuming or merging with another model or an
+    /// edited preset is refused), and their paths, for information (`RunIdentity`).
     private func modelAndGridSettings() throws -> [String: String] {
         guard method != .random else { return [:] }
         let gridURL = try DataFiles.resolve(gridPath, folder: "grids")
@@ -184,27 +233,52 @@ struct EvalCommand: ParsableCommand {
         } catch {
             throw CLIError("\(gridPath): cannot read the grid preset (run from the repository root, or give --grid FILE)")
         }
-        return ["model": try modelURL().standardizedFileURL.path, "grid": gridURL.standardizedFileURL.path, "grid_sha256": SHA256Hasher.hash(data)]
+        let model = try modelURL()
+        let modelDigest: String
+        do {
+            modelDigest = try ModelDigest.digest(ofModelAt: model) { name, bytes in
+                Console.note("hashing \(name) (\(bytes / 1_000_000) MB) once to identify the run by content")
+            }
+        } catch {
+            throw CLIError("\(error)")
+        }
+        return ["model": model.standardizedFileURL.path, "model_sha256": modelDigest,
+                "grid": gridURL.standardizedFileURL.path, "grid_sha256": SHA256Hasher.hash(data)]
     }
 
-    /// Builds the predictor for `--method`.
-    // The header records "model", "grid" and "grid_sha256" (modelAndGridSettings()); the CLIP
-    // predictor adds its visual prompt, fit, weights and backend.
-    private func makePredictor() throws -> any KeypointPredictor {
+    /// Builds the predictor for `--method`, and says which precision it computes in (nil for
+    /// random).
+    ///
+    /// Without --precision, a resumed results file keeps the precision it was written with (when
+    /// this CPU has it), so a requeued shard landing on another node type still resumes.
+    // The header records "model", "model_sha256", "grid" and "grid_sha256"
+    // (modelAndGridSettings()) and "precision"; the CLIP predictor adds its visual prompt, fit,
+    // weights and backend.
+    private func makePredictor(resuming out: String?) throws -> (predictor: any KeypointPredictor, precision: Precision?) {
         switch method {
         case .random:
             let delay = ProcessInfo.processInfo.environment[RandomPredictor.delayEnvironmentVariable].flatMap(Int.init) ?? 0
-            return RandomPredictor(seed: seed, delayMilliseconds: delay)
+            return (RandomPredictor(seed: seed, delayMilliseconds: delay), nil)
         case .redcircle, .crop:
+            var compute = self.compute
+            if compute.precision == nil, let out, let recorded = Self.recordedPrecision(DataFiles.fileURL(out)) {
+                compute.precision = recorded
+            }
             let workers = try compute.configure()
             let preset = try GridPreset.load(from: try DataFiles.resolve(gridPath, folder: "grids"))
-            let (backend, _) = compute.makeBackend()
+            let (backend, precision) = compute.makeBackend()
             let bundle = try CLIPBundle.load(directory: try modelURL(), backend: backend)
             try compute.prepare(backend, for: bundle.model)
             for w in bundle.model.warnings { Console.warning(w) }
             let localizer = Localizer(bundle: bundle, preset: preset, workers: workers)
-            return CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer)
+            return (CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer), precision)
         }
+    }
+
+    /// The precision recorded in an existing results file's header, if any.
+    static func recordedPrecision(_ url: URL) -> Precision? {
+        guard FileManager.default.fileExists(atPath: url.path), let file = try? ResultFile.read(url) else { return nil }
+        return file.header?.settings["precision"].flatMap(Precision.init(rawValue:))
     }
 
     /// The model directory for the CLIP methods (the default model unless --model is given).

@@ -10,7 +10,10 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Files of one run (its shards) are merged; an image found in two files is an error, and \
             files from different runs are refused unless --compare is given, which reports each \
-            run on its own (and draws one curve per run).
+            run on its own (and draws one curve per run). A run is identified by content (model, \
+            grid, vocabulary and dataset digests, method, visual prompt, seed, precision), not by \
+            paths, so shards run on different machines merge. Shards that differ only in \
+            precision (fp32 / bf16) merge only with --allow-mixed-precision.
 
             Examples:
               keypoints report spair-0.jsonl spair-1.jsonl spair-2.jsonl spair-3.jsonl
@@ -24,6 +27,9 @@ struct ReportCommand: ParsableCommand {
     var alpha = 0.1
     @Flag(help: "Report files from different runs (methods, models, grids) side by side instead of refusing.")
     var compare = false
+    @Flag(name: .customLong("allow-mixed-precision"),
+          help: "Merge shards that differ only in precision (fp32 and bf16 agree on most argmaxes, not all); the report says so.")
+    var allowMixedPrecision = false
     @Option(help: ArgumentHelp("Write a PNG plot of PCK against alpha from 0 to 0.2, one line per run.", valueName: "file.png"))
     var curve: String?
     @Flag(help: "Print exactly one JSON document (the PCK report; an array of them with --compare).")
@@ -39,7 +45,8 @@ struct ReportCommand: ParsableCommand {
         let runs: [ResultSet]
         do {
             let parsed = try files.map { try ResultFile.read(DataFiles.fileURL($0)) }
-            runs = compare ? try ResultSet.mergeByRun(parsed) : [try ResultSet.merge(parsed)]
+            runs = compare ? try ResultSet.mergeByRun(parsed, allowMixedPrecision: allowMixedPrecision)
+                           : [try ResultSet.merge(parsed, allowMixedPrecision: allowMixedPrecision)]
         } catch let error as EvaluationError {
             throw CLIError(error.description)
         }

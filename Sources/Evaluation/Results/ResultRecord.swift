@@ -3,7 +3,7 @@ import Imaging
 
 // The results file: JSON lines, one object per line, each with a "type":
 //
-//   {"type":"header","format":"keypoints-eval-results","version":1,"settings":{...},"created":"..."}
+//   {"type":"header","format":"keypoints-eval-results","version":2,"settings":{...},"created":"..."}
 //   {"type":"session","started":"...","limit":2,"selected":3,"done_before":0}
 //   {"type":"image","id":"953","category":"018.Spotted_Catbird","path":"images/...","width":239,
 //    "height":320,"box":[63,35,134,271],"crop":null,"passes":0,"seconds":0.01,"unnamed":0,
@@ -16,12 +16,15 @@ import Imaging
 /// First line of a results file.
 public struct ResultHeader: Codable, Sendable, Equatable {
     public static let formatName = "keypoints-eval-results"
-    public static let currentVersion = 1
+    /// 2: the model, grid and vocabulary are identified by content digests, paths only inform,
+    /// and the precision used is recorded (`RunIdentity`). 1: the model and grid by path.
+    public static let currentVersion = 2
 
     public var format: String
     public var version: Int
     /// Everything that determines the results (dataset, selection, method, model, grid, seed,
-    /// shard); compared on resume and merge. Not alpha: it is an analysis parameter.
+    /// precision, shard), plus paths for information; compared on resume and merge as
+    /// `RunIdentity` says. Not alpha: it is an analysis parameter.
     public var settings: [String: String]
     public var created: String
 

@@ -12,14 +12,28 @@ public struct ResultSet: Sendable {
     /// Things to tell the user (torn tails ignored, missing shards).
     public var notes: [String]
 
-    /// Keys that may differ between files of one run: the shard, and the root folder (the same
-    /// data may sit at different paths on different machines; `dataset_sha256` still has to match).
-    public static let mergeIgnoredKeys: Set<String> = ["shard", "root", "images"]
+    /// Whether two headers belong to one run (`RunIdentity`): same format version, and equal
+    /// settings but for the shard and the information-only paths (and the precision when
+    /// `allowMixedPrecision`).
+    static func differences(_ a: ResultHeader, _ b: ResultHeader, allowMixedPrecision: Bool) -> [SettingDifference] {
+        guard a.version == b.version else {
+            return [SettingDifference(key: "format version", old: String(a.version), new: String(b.version))]
+        }
+        return SettingDifference.between(a.settings, b.settings,
+                                         ignoring: RunIdentity.mergeIgnoredKeys(version: a.version, allowMixedPrecision: allowMixedPrecision))
+    }
 
-    /// Merges the results files of one run (typically its shards).
-    /// - Throws: `mergeMismatch` naming the differing settings, `duplicateImage` when an image is
-    ///   in two files, `badResultsFile` for a file without a header.
-    public static func merge(_ files: [ResultFile]) throws -> ResultSet {
+    static let version1MergeAdvice = "it identifies the model and grid by path and merges only with other format-1 files; "
+        + "rerun its shard with this version to merge it with format-2 files"
+
+    /// Merges the results files of one run (typically its shards), wherever they ran: paths may
+    /// differ, content digests may not (see `RunIdentity`).
+    /// - Parameter allowMixedPrecision: merge shards that differ only in precision (fp32 / bf16),
+    ///   saying so in `notes` and recording every precision in `settings`.
+    /// - Throws: `mergeMismatch` naming the differing settings, `mixedPrecision` when only the
+    ///   precision differs, `duplicateImage` when an image is in two files, `badResultsFile` for a
+    ///   file without a header.
+    public static func merge(_ files: [ResultFile], allowMixedPrecision: Bool = false) throws -> ResultSet {
         guard let first = files.first else { throw EvaluationError.invalidSelection("no results files given") }
         var names = Set<String>()
         for f in files where !names.insert(URL(fileURLWithPath: f.file).standardizedFileURL.path).inserted {
@@ -29,17 +43,28 @@ public struct ResultSet: Sendable {
         var images: [ImageRecord] = []
         var seen: [String: (file: String, line: Int)] = [:]
         var shards: [String] = []
-        var headerSettings: [String: String]? = nil
+        var firstHeader: ResultHeader? = nil
+        var filesByPrecision: [String: [String]] = [:]
         for f in files {
             guard let h = f.header else {
                 throw EvaluationError.badResultsFile(file: f.file, line: 1, message: "no header line (empty file?)")
             }
-            if let base = headerSettings {
-                let d = SettingDifference.between(base, h.settings, ignoring: mergeIgnoredKeys)
-                guard d.isEmpty else { throw EvaluationError.mergeMismatch(first: first.file, second: f.file, differences: d) }
+            if let base = firstHeader {
+                if base.version != h.version {
+                    let (old, version) = base.version < h.version ? (first.file, base.version) : (f.file, h.version)
+                    throw EvaluationError.oldResultsFormat(file: old, version: version, reason: Self.version1MergeAdvice)
+                }
+                let d = differences(base, h, allowMixedPrecision: allowMixedPrecision)
+                guard d.isEmpty else {
+                    if d.allSatisfy({ RunIdentity.precisionKeys.contains($0.key) }), let p = d.first(where: { $0.key == "precision" }) ?? d.first {
+                        throw EvaluationError.mixedPrecision(first: first.file, second: f.file, firstPrecision: p.old, secondPrecision: p.new)
+                    }
+                    throw EvaluationError.mergeMismatch(first: first.file, second: f.file, differences: d)
+                }
             } else {
-                headerSettings = h.settings
+                firstHeader = h
             }
+            if let p = h.settings["precision"] { filesByPrecision[p, default: []].append(f.file) }
             if let torn = f.tornTail { notes.append("\(f.file): \(torn); ignored") }
             shards.append(h.settings["shard"] ?? "all")
             for r in f.images {
@@ -51,7 +76,15 @@ public struct ResultSet: Sendable {
                 images.append(r.value)
             }
         }
-        var settings = headerSettings ?? [:]
+        var settings = firstHeader?.settings ?? [:]
+        if filesByPrecision.count > 1 {
+            let precisions = filesByPrecision.keys.sorted()
+            settings["precision"] = precisions.joined(separator: "+")
+            let backends = Set(files.compactMap { $0.header?.settings["backend"] }).sorted()
+            if !backends.isEmpty { settings["backend"] = backends.joined(separator: "+") }
+            notes.append("merged shards computed in different precisions (--allow-mixed-precision): "
+                         + precisions.map { "\($0): \(filesByPrecision[$0, default: []].joined(separator: ", "))" }.joined(separator: "; "))
+        }
         if files.count > 1 {
             settings["shard"] = shards.joined(separator: "+")
             // Tell about shards of an n-way split that were not given.
@@ -80,23 +113,23 @@ public struct ResultSet: Sendable {
         return ResultSet(files: files.map(\.file), settings: settings, images: images, skipped: skipped, notes: notes)
     }
 
-    /// Groups files by run (settings other than `mergeIgnoredKeys`), in order of first appearance,
-    /// and merges each group: for comparing methods side by side.
-    public static func mergeByRun(_ files: [ResultFile]) throws -> [ResultSet] {
+    /// Groups files by run (`RunIdentity`), in order of first appearance, and merges each group:
+    /// for comparing methods side by side.
+    public static func mergeByRun(_ files: [ResultFile], allowMixedPrecision: Bool = false) throws -> [ResultSet] {
         var groups: [[ResultFile]] = []
         for f in files {
             guard let h = f.header else {
                 throw EvaluationError.badResultsFile(file: f.file, line: 1, message: "no header line (empty file?)")
             }
             if let i = groups.firstIndex(where: { g in
-                g[0].header.map { SettingDifference.between($0.settings, h.settings, ignoring: mergeIgnoredKeys).isEmpty } ?? false
+                g[0].header.map { differences($0, h, allowMixedPrecision: allowMixedPrecision).isEmpty } ?? false
             }) {
                 groups[i].append(f)
             } else {
                 groups.append([f])
             }
         }
-        return try groups.map(merge)
+        return try groups.map { try merge($0, allowMixedPrecision: allowMixedPrecision) }
     }
 
     /// The summary at `alpha`.

@@ -12,7 +12,7 @@ import Darwin
 /// image starts, so after a crash or SIGKILL the file holds every finished image plus at most one
 /// torn line. Opening an existing file resumes it: a torn last line is truncated away (its image
 /// is redone), images already recorded are skipped by the runner, and different settings are
-/// refused. The file is locked (`flock`) while open, so two runs cannot interleave lines.
+/// refused (paths only inform: the same run resumes from another checkout, see `RunIdentity`). The file is locked (`flock`) while open, so two runs cannot interleave lines.
 public final class ResultStore {
     /// `nil` for an in-memory store.
     public let url: URL?
@@ -67,7 +67,13 @@ public final class ResultStore {
             store.repairedTail = torn
         }
         if let header = parsed.header {
-            let differences = SettingDifference.between(header.settings, settings)
+            guard header.version == ResultHeader.currentVersion else {
+                throw EvaluationError.oldResultsFormat(
+                    file: path, version: header.version,
+                    reason: "it identifies the model and grid by path, so it is not resumed; finish it with the keypoints that "
+                        + "wrote it, or start another --out (keypoints report still reads it)")
+            }
+            let differences = SettingDifference.between(header.settings, settings, ignoring: RunIdentity.resumeIgnoredKeys)
             guard differences.isEmpty else { throw EvaluationError.settingsMismatch(file: path, differences: differences) }
             store.resumed = true
             store.images = parsed.images.map(\.value)
