@@ -27,12 +27,14 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
 
         // MARK: - Layers (one direction of dependency)
+        // Utilities every layer may use and that depend on nothing but Foundation.
+        .target(name: "KeypointsSupport"),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
         .target(name: "TensorBF16", dependencies: ["Tensor", "CDNNL"]),
         .target(name: "CLIP", dependencies: ["Tensor"]),
         // Model registry, download cache and verification; independent of the model code.
         .target(name: "ModelStore"),
-        .target(name: "Imaging", dependencies: ["CImageCodecs"]),
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "KeypointsSupport"]),
         // TokenCut foreground masks on DINO ViT keys (the paper's saliency mask).
         .target(name: "Saliency", dependencies: ["CLIP", "Imaging", "Tensor"]),
         .target(name: "Localization", dependencies: ["CLIP", "Imaging"]),

@@ -42,9 +42,10 @@ static void kp_append_warning(kp_image *image, const char *message) {
 }
 
 /// Refuses absurd sizes before any pixel buffer is allocated.
-static int kp_size_ok(long long width, long long height) {
-    return width > 0 && height > 0 && width <= KP_MAX_SIDE && height <= KP_MAX_SIDE &&
-           width * height <= KP_MAX_PIXELS;
+static int kp_size_ok(long long width, long long height, kp_limits limits) {
+    // width, height <= max_side (far below 2^31), so the product cannot overflow.
+    return width > 0 && height > 0 && width <= limits.max_side && height <= limits.max_side &&
+           width * height <= limits.max_pixels;
 }
 
 /// Pillow's MULDIV255: a * b / 255 rounded, for 0 <= a, b <= 255.
@@ -102,6 +103,20 @@ static void kp_jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
         e->status = KP_ERR_DECODE;
         longjmp(e->jump, 1);
     }
+    switch (cinfo->err->msg_code) {
+        // Damaged scan data: libjpeg resynchronises and fills what it lost with grey.
+        case JWRN_HIT_MARKER:        // "premature end of data segment" (e.g. cut and closed with EOI)
+        case JWRN_HUFF_BAD_CODE:
+        case JWRN_MUST_RESYNC:
+        case JWRN_NOT_SEQUENTIAL:
+        case JWRN_BOGUS_PROGRESSION:
+            if (e->image != NULL) {
+                e->image->damaged = 1;
+            }
+            break;
+        default:                     // e.g. extraneous bytes before a marker: pixels intact
+            break;
+    }
     kp_append_warning(e->image, text);
 }
 
@@ -118,7 +133,7 @@ static void kp_jpeg_fail(j_decompress_ptr cinfo, int status, const char *fmt, ..
     longjmp(e->jump, 1);
 }
 
-int kp_decode_jpeg(const uint8_t *data, size_t len, kp_image *out, char *err, size_t errlen) {
+int kp_decode_jpeg(const uint8_t *data, size_t len, kp_limits limits, kp_image *out, char *err, size_t errlen) {
     if (out == NULL) {
         kp_set_error(err, errlen, "kp_decode_jpeg: no output struct");
         return KP_ERR_ARGUMENT;
@@ -155,10 +170,10 @@ int kp_decode_jpeg(const uint8_t *data, size_t len, kp_image *out, char *err, si
     jpeg_mem_src(&cinfo, data, (unsigned long)len);
     jpeg_read_header(&cinfo, TRUE);
 
-    if (!kp_size_ok(cinfo.image_width, cinfo.image_height)) {
+    if (!kp_size_ok(cinfo.image_width, cinfo.image_height, limits)) {
         kp_jpeg_fail(&cinfo, KP_ERR_TOO_LARGE,
-                     "image is %ux%u, over the limit of %d px per side or %lld pixels",
-                     cinfo.image_width, cinfo.image_height, KP_MAX_SIDE, KP_MAX_PIXELS);
+                     "image is %ux%u, over the limit of %lld px per side or %lld pixels",
+                     cinfo.image_width, cinfo.image_height, limits.max_side, limits.max_pixels);
     }
     switch (cinfo.num_components) {
         case 1:
@@ -185,7 +200,7 @@ int kp_decode_jpeg(const uint8_t *data, size_t len, kp_image *out, char *err, si
     const int width = (int)cinfo.output_width;
     const int height = (int)cinfo.output_height;
     const int components = cinfo.output_components;
-    if (!kp_size_ok(width, height) || (components != 1 && components != 3 && components != 4)) {
+    if (!kp_size_ok(width, height, limits) || (components != 1 && components != 3 && components != 4)) {
         kp_jpeg_fail(&cinfo, KP_ERR_DECODE, "unexpected output %dx%d with %d components",
                      width, height, components);
     }
@@ -277,7 +292,7 @@ static void kp_png_read_fn(png_structp png, png_bytep dst, png_size_t count) {
     src->pos += count;
 }
 
-int kp_decode_png(const uint8_t *data, size_t len, kp_image *out, char *err, size_t errlen) {
+int kp_decode_png(const uint8_t *data, size_t len, kp_limits limits, kp_image *out, char *err, size_t errlen) {
     if (out == NULL) {
         kp_set_error(err, errlen, "kp_decode_png: no output struct");
         return KP_ERR_ARGUMENT;
@@ -327,11 +342,11 @@ int kp_decode_png(const uint8_t *data, size_t len, kp_image *out, char *err, siz
     png_uint_32 width32 = 0, height32 = 0;
     int bit_depth = 0, color_type = 0, interlace = 0;
     png_get_IHDR(png, info, &width32, &height32, &bit_depth, &color_type, &interlace, NULL, NULL);
-    if (!kp_size_ok(width32, height32)) {
+    if (!kp_size_ok(width32, height32, limits)) {
         char message[160];
         snprintf(message, sizeof message,
-                 "image is %ux%u, over the limit of %d px per side or %lld pixels",
-                 (unsigned)width32, (unsigned)height32, KP_MAX_SIDE, KP_MAX_PIXELS);
+                 "image is %ux%u, over the limit of %lld px per side or %lld pixels",
+                 (unsigned)width32, (unsigned)height32, limits.max_side, limits.max_pixels);
         ctx.status = KP_ERR_TOO_LARGE;
         png_error(png, message);
     }
@@ -454,11 +469,7 @@ int kp_encode_png(const uint8_t *pixels, int width, int height, int channels, ui
     }
     *out = NULL;
     *outlen = 0;
-    if (!kp_size_ok(width, height)) {
-        kp_set_error(err, errlen, "image is %dx%d, over the limit of %d px per side or %lld pixels",
-                     width, height, KP_MAX_SIDE, KP_MAX_PIXELS);
-        return KP_ERR_TOO_LARGE;
-    }
+    // No size limit here: the pixels are already in memory (libpng refuses what PNG cannot hold).
 
     kp_png_context ctx;
     memset(&ctx, 0, sizeof ctx);

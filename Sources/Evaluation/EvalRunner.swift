@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import KeypointsSupport
 
 /// Progress after each item (for progress bars).
 public struct EvalProgress: Sendable {
@@ -19,6 +20,8 @@ public struct EvalProgress: Sendable {
     public var elapsed: Double
     /// The item just finished.
     public var lastID: String
+    /// Its record's notes (e.g. a damaged image decoded anyway), for warnings.
+    public var lastNotes: [String] = []
 
     public var runningPCK: Double? { keypoints > 0 ? Double(correct) / Double(keypoints) : nil }
 }
@@ -48,11 +51,19 @@ public struct EvalRunner {
         "method", "shard",
     ]
 
-    public init(dataset: EvalDataset, shard: Shard? = nil, limit: Int? = nil, alpha: Double = 0.1) {
+    /// How images are read: by default only inside `dataset.imageContainmentRoot` (after
+    /// symlinks) and damaged JPEGs are skipped.
+    public let imageOptions: ImageReadOptions
+
+    public init(dataset: EvalDataset, shard: Shard? = nil, limit: Int? = nil, alpha: Double = 0.1,
+                followSymlinks: Bool = false, allowDamagedImages: Bool = false) {
         self.dataset = dataset
         self.shard = shard
         self.limit = limit
         self.alpha = alpha
+        self.imageOptions = ImageReadOptions(
+            containment: RegularFile.Containment(root: dataset.imageContainmentRoot, followSymlinks: followSymlinks),
+            allowDamaged: allowDamagedImages)
     }
 
     /// The items this run covers, in order.
@@ -111,15 +122,17 @@ public struct EvalRunner {
                                  keypoints: 0, correct: 0, elapsed: 0, lastID: "")
         for r in store.images { count(r, into: &state) }
         for item in items where !store.isDone(item.id) {
-            switch Self.loadImage(item) {
+            switch Self.loadImage(item, options: imageOptions) {
             case .failure(let reason):
                 try store.appendSkipped(SkippedRecord(id: item.id, category: item.category, path: item.imagePath,
                                                       reason: reason.message))
                 state.skipped += 1
+                state.lastNotes = []
             case .success(let loaded):
                 let record = try evaluate(item, loaded, predictor: &predictor)
                 try store.append(record)
                 count(record, into: &state)
+                state.lastNotes = record.notes
             }
             state.finished += 1
             state.elapsed = Date().timeIntervalSince(started)
@@ -148,20 +161,24 @@ public struct EvalRunner {
         let originalHeight: Int
         /// Crop rectangle (original pixels) when the dataset crops.
         let crop: Box?
+        /// For the record: e.g. that the image was damaged and decoded anyway.
+        let notes: [String]
     }
 
     /// Decodes (and crops) an item's image, or says why it cannot be evaluated.
-    static func loadImage(_ item: EvalItem) -> Result<LoadedImage, SkipReason> {
+    /// The decoded image is dropped when the item is done: the runner holds one photo at a time.
+    static func loadImage(_ item: EvalItem, options: ImageReadOptions = ImageReadOptions()) -> Result<LoadedImage, SkipReason> {
         let path = item.imageURL.path
         guard FileManager.default.fileExists(atPath: path) else {
             return .failure(SkipReason(message: "missing image file \(path)"))
         }
         let decoded: DecodedImage
         do {
-            decoded = try ImageCodec.decode(contentsOf: item.imageURL)
+            decoded = try ImageCodec.decode(contentsOf: item.imageURL, options: options)
         } catch {
             return .failure(SkipReason(message: "cannot decode: \(error)"))
         }
+        let notes = decoded.isDamaged ? ["damaged image, decoded anyway: " + decoded.warnings.joined(separator: "; ")] : []
         if let w = item.expectedWidth, let h = item.expectedHeight, w != decoded.width || h != decoded.height {
             return .failure(SkipReason(message: "image is \(decoded.width)x\(decoded.height) but the annotation says \(w)x\(h): \(path)"))
         }
@@ -174,7 +191,8 @@ public struct EvalRunner {
             }
         }
         guard item.region == .crop else {
-            return .success(LoadedImage(image: decoded, originalWidth: decoded.width, originalHeight: decoded.height, crop: nil))
+            return .success(LoadedImage(image: decoded, originalWidth: decoded.width, originalHeight: decoded.height, crop: nil,
+                                        notes: notes))
         }
         let x0 = max(0, Int(item.box.x.rounded(.down))), y0 = max(0, Int(item.box.y.rounded(.down)))
         let x1 = min(decoded.width - 1, Int((item.box.x + item.box.width).rounded(.up)))
@@ -192,7 +210,7 @@ public struct EvalRunner {
         }
         return .success(LoadedImage(image: DecodedImage(rgb: rgb, alpha: alpha), originalWidth: decoded.width,
                                     originalHeight: decoded.height,
-                                    crop: Box(x: Double(x0), y: Double(y0), width: Double(w), height: Double(h))))
+                                    crop: Box(x: Double(x0), y: Double(y0), width: Double(w), height: Double(h)), notes: notes))
     }
 
     func evaluate(_ item: EvalItem, _ loaded: LoadedImage, predictor: inout any KeypointPredictor) throws -> ImageRecord {
@@ -214,7 +232,7 @@ public struct EvalRunner {
         }
         return ImageRecord(id: item.id, category: item.category, path: item.imagePath, width: loaded.originalWidth,
                            height: loaded.originalHeight, box: item.box, crop: loaded.crop, keypoints: keypoints,
-                           unnamed: item.unnamedKeypoints, passes: passes, seconds: seconds)
+                           unnamed: item.unnamedKeypoints, passes: passes, seconds: seconds, notes: loaded.notes)
     }
 
     private func check(_ output: PredictionOutput, item: EvalItem, method: String) throws {

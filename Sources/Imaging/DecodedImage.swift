@@ -38,6 +38,10 @@ public struct DecodedImage: Sendable, Equatable {
     public let isProgressive: Bool
     /// Non-fatal warnings from libjpeg/libpng (e.g. "Corrupt JPEG data: 2 extraneous bytes ...").
     public let warnings: [String]
+    /// Decoded although libjpeg reported corrupt data (only with
+    /// `ImageReadOptions.allowDamaged`; otherwise such a file is an `ImageError.damaged`):
+    /// parts of the picture are grey or stale, `warnings` say what the decoder saw.
+    public let isDamaged: Bool
 
     public var width: Int { rgb.width }
     public var height: Int { rgb.height }
@@ -60,10 +64,11 @@ public struct DecodedImage: Sendable, Equatable {
         self.hasTransparencyChunk = false
         self.isProgressive = false
         self.warnings = []
+        self.isDamaged = false
     }
 
     init(rgb: RGBImage, alpha: [UInt8]?, cmyk: [UInt8]?, colorModel: ColorModel, bitDepth: Int,
-         hasTransparencyChunk: Bool, isProgressive: Bool, warnings: [String]) {
+         hasTransparencyChunk: Bool, isProgressive: Bool, warnings: [String], isDamaged: Bool = false) {
         self.rgb = rgb
         self.alpha = alpha
         self.cmyk = cmyk
@@ -72,6 +77,7 @@ public struct DecodedImage: Sendable, Equatable {
         self.hasTransparencyChunk = hasTransparencyChunk
         self.isProgressive = isProgressive
         self.warnings = warnings
+        self.isDamaged = isDamaged
     }
 
     /// The pixels inside a rectangle, like Pillow's `im.crop((x, y, x + width, y + height))`:
@@ -92,6 +98,6 @@ public struct DecodedImage: Sendable, Equatable {
         return DecodedImage(rgb: rgb, alpha: alpha.map { cut($0, channels: 1) },
                             cmyk: cmyk.map { cut($0, channels: 4) }, colorModel: colorModel,
                             bitDepth: bitDepth, hasTransparencyChunk: hasTransparencyChunk,
-                            isProgressive: isProgressive, warnings: warnings)
+                            isProgressive: isProgressive, warnings: warnings, isDamaged: isDamaged)
     }
 }

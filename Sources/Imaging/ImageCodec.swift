@@ -1,5 +1,6 @@
 import CImageCodecs
 import Foundation
+import KeypointsSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -26,9 +27,6 @@ public enum ImageCodec {
         case png = "PNG"
     }
 
-    /// Number of leading bytes quoted in `ImageError.unknownFormat`.
-    static let quotedByteCount = 16
-
     /// The format announced by the magic bytes, or nil.
     public static func detectFormat(_ bytes: UnsafeRawBufferPointer) -> Format? {
         if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF {
@@ -44,38 +42,43 @@ public enum ImageCodec {
     // MARK: - Decoding
 
     /// Decodes a JPEG or PNG file.
-    /// - Parameter url: a file URL.
+    /// - Parameters:
+    ///   - url: a file URL; only a regular file of at most `ImagingLimits.fileBytes` is read
+    ///     (a FIFO or device is refused without blocking).
+    ///   - options: where the file must lie, and whether damaged JPEGs are accepted.
     /// - Returns: the pixels as 8-bit RGB plus alpha and source details.
-    /// - Throws: `ImageError.unreadable`, `.unknownFormat`, `.decodeFailed`, `.tooLarge` or
-    ///   `.unsupported`, each naming the file.
-    public static func decode(contentsOf url: URL) throws(ImageError) -> DecodedImage {
-        let data = try readFile(url)
-        return try decode(data: data, name: url.path)
+    /// - Throws: `ImageError.unreadable`, `.unknownFormat`, `.decodeFailed`, `.damaged`,
+    ///   `.tooLarge` or `.unsupported`, each naming the file.
+    public static func decode(contentsOf url: URL, options: ImageReadOptions = ImageReadOptions()) throws(ImageError) -> DecodedImage {
+        let data = try readFile(url, options: options)
+        return try decode(data: data, name: url.path, options: options)
     }
 
     /// Decodes JPEG or PNG bytes held in memory.
     /// - Parameters:
     ///   - data: the encoded file.
     ///   - name: how errors refer to the data (usually the path it came from).
-    public static func decode(data: Data, name: String) throws(ImageError) -> DecodedImage {
+    ///   - options: whether damaged JPEGs are accepted (the containment is not used here).
+    public static func decode(data: Data, name: String, options: ImageReadOptions = ImageReadOptions()) throws(ImageError) -> DecodedImage {
         let result: Result<DecodedImage, ImageError> = data.withUnsafeBytes { raw in
             guard let format = detectFormat(raw), let base = raw.baseAddress else {
-                return .failure(.unknownFormat(path: name, firstBytes: Array(raw.prefix(quotedByteCount))))
+                return .failure(.unknownFormat(path: name, byteCount: raw.count))
             }
             return decode(base.assumingMemoryBound(to: UInt8.self), count: raw.count,
-                          format: format, name: name)
+                          format: format, name: name, allowDamaged: options.allowDamaged)
         }
         return try result.get()
     }
 
     private static func decode(_ bytes: UnsafePointer<UInt8>, count: Int, format: Format,
-                               name: String) -> Result<DecodedImage, ImageError> {
+                               name: String, allowDamaged: Bool) -> Result<DecodedImage, ImageError> {
         var image = kp_image()
         var message = [CChar](repeating: 0, count: 512)
+        let limits = kp_limits(max_side: Int64(ImagingLimits.side), max_pixels: Int64(ImagingLimits.pixels))
         let status = message.withUnsafeMutableBufferPointer { err -> Int32 in
             switch format {
-            case .jpeg: return kp_decode_jpeg(bytes, count, &image, err.baseAddress, err.count)
-            case .png: return kp_decode_png(bytes, count, &image, err.baseAddress, err.count)
+            case .jpeg: return kp_decode_jpeg(bytes, count, limits, &image, err.baseAddress, err.count)
+            case .png: return kp_decode_png(bytes, count, limits, &image, err.baseAddress, err.count)
             }
         }
         defer { kp_image_free(&image) }
@@ -90,7 +93,11 @@ public enum ImageCodec {
         default:
             return .failure(.decodeFailed(path: name, format: format.rawValue, message: text))
         }
-        return .success(wrap(image))
+        let decoded = wrap(image)
+        if decoded.isDamaged && !allowDamaged {
+            return .failure(.damaged(path: name, format: format.rawValue, warnings: decoded.warnings))
+        }
+        return .success(decoded)
     }
 
     /// Copies a kp_image filled by the C shim into Swift storage.
@@ -118,7 +125,7 @@ public enum ImageCodec {
         }
         return DecodedImage(rgb: rgb, alpha: alpha, cmyk: cmyk, colorModel: model,
                             bitDepth: Int(image.bit_depth), hasTransparencyChunk: image.has_trns != 0,
-                            isProgressive: image.progressive != 0, warnings: warnings)
+                            isProgressive: image.progressive != 0, warnings: warnings, isDamaged: image.damaged != 0)
     }
 
     // MARK: - Encoding
@@ -200,30 +207,27 @@ public enum ImageCodec {
         }
     }
 
-    /// Reads a whole file with POSIX calls, for precise reasons ("No such file or directory",
-    /// "is a directory", "Permission denied").
-    static func readFile(_ url: URL) throws(ImageError) -> Data {
-        func failure(_ reason: String) -> ImageError { .unreadable(path: url.path, reason: reason) }
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure(String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw failure(String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw failure("not a regular file (a directory?)") }
-        var data = Data(count: Int(info.st_size))
-        var total = 0
-        let ok = data.withUnsafeMutableBytes { raw -> Bool in
-            while total < raw.count {
-                let n = read(fd, raw.baseAddress! + total, raw.count - total)
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { return false }
-                if n == 0 { break }  // the file shrank while reading
-                total += n
-            }
-            return true
+    /// Reads a whole image file through `RegularFile` (regular files only, size cap, optional
+    /// containment in a root folder).
+    static func readFile(_ url: URL, options: ImageReadOptions = ImageReadOptions()) throws(ImageError) -> Data {
+        do {
+            return try RegularFile.read(url, maxBytes: ImagingLimits.fileBytes, limitName: "ImagingLimits.fileBytes",
+                                        containment: options.containment)
+        } catch {
+            throw .unreadable(path: url.path, reason: error.message)
         }
-        guard ok else { throw failure(String(cString: strerror(errno))) }
-        if total < data.count { data.removeSubrange(total...) }
-        return data
+    }
+}
+
+/// How `ImageCodec.decode(contentsOf:options:)` treats a file.
+public struct ImageReadOptions: Sendable, Equatable {
+    /// When set, the file must resolve (after symlinks) inside this root.
+    public var containment: RegularFile.Containment?
+    /// Accept JPEGs with corrupt data (`DecodedImage.isDamaged`) instead of failing.
+    public var allowDamaged: Bool
+
+    public init(containment: RegularFile.Containment? = nil, allowDamaged: Bool = false) {
+        self.containment = containment
+        self.allowDamaged = allowDamaged
     }
 }

@@ -5,8 +5,12 @@
 public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file could not be read at all (missing, a directory, no permission).
     case unreadable(path: String, reason: String)
-    /// The bytes are neither JPEG nor PNG; `firstBytes` are the first few bytes of the data.
-    case unknownFormat(path: String, firstBytes: [UInt8])
+    /// The bytes are neither JPEG nor PNG (the message never quotes them: the file may be
+    /// anything, e.g. a link to a private file); `byteCount` is the data's size.
+    case unknownFormat(path: String, byteCount: Int)
+    /// The decoder reported corrupt data (parts of the picture would be grey); `warnings` are
+    /// the decoder's. `ImageReadOptions.allowDamaged` accepts such files.
+    case damaged(path: String, format: String, warnings: [String])
     /// libjpeg or libpng rejected the data (corrupt or truncated file); `message` is the library's.
     case decodeFailed(path: String, format: String, message: String)
     /// The image is larger than the decoder accepts (checked before allocating pixels).
@@ -22,8 +26,13 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case let .unreadable(path, reason):
             return "cannot read image file \(path): \(reason)"
-        case let .unknownFormat(path, firstBytes):
-            return "\(path): not a JPEG or PNG image: first bytes \(Self.describe(firstBytes))"
+        case let .unknownFormat(path, byteCount):
+            return byteCount == 0 ? "\(path): not a JPEG or PNG image: the file is empty"
+                : "\(path): not a JPEG or PNG image: its first bytes match neither signature (\(byteCount) bytes)"
+        case let .damaged(path, format, warnings):
+            return "\(path): damaged \(format): \(warnings.first ?? "corrupt data")"
+                + (warnings.count > 1 ? " (and \(warnings.count - 1) more warnings)" : "")
+                + "; --allow-damaged-images accepts it"
         case let .decodeFailed(path, format, message):
             return "\(path): cannot decode \(format): \(message)"
         case let .tooLarge(path, format, message):
@@ -35,16 +44,5 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .writeFailed(path, reason):
             return "cannot write image file \(path): \(reason)"
         }
-    }
-
-    /// Hex bytes plus their printable ASCII, e.g. `68 65 6c 6c 6f ("hello")`.
-    static func describe(_ bytes: [UInt8]) -> String {
-        if bytes.isEmpty { return "(empty file)" }
-        let hex = bytes.map { b in
-            let s = String(b, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined(separator: " ")
-        let ascii = String(bytes.map { (0x20...0x7e).contains($0) ? Character(UnicodeScalar($0)) : "." })
-        return "\(hex) (\"\(ascii)\")"
     }
 }

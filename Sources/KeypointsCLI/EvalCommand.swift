@@ -95,6 +95,12 @@ struct EvalCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Flag(name: .customLong("visible-only"), help: "coco only: evaluate v = 2 (visible) keypoints, not v = 1 (labelled, occluded).")
     var visibleOnly = false
+    @Flag(name: .customLong("follow-symlinks"),
+          help: "Read images whose path resolves (through symlinks) outside the dataset root; refused by default.")
+    var followSymlinks = false
+    @Flag(name: .customLong("allow-damaged-images"),
+          help: "Evaluate JPEGs with corrupt data (partly grey) with a warning and a note in the results; skipped by default.")
+    var allowDamagedImages = false
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -142,7 +148,8 @@ struct EvalCommand: ParsableCommand {
                                      vocabulary: vocabulary, includeOccluded: !visibleOnly)
         let data = try EvalDataset.load(options)
         for note in data.notes { Console.note("note: \(note)") }
-        let runner = EvalRunner(dataset: data, shard: shard, limit: limit, alpha: alpha)
+        let runner = EvalRunner(dataset: data, shard: shard, limit: limit, alpha: alpha,
+                                followSymlinks: followSymlinks, allowDamagedImages: allowDamagedImages)
         let selected = runner.selection
         guard !selected.isEmpty else {
             throw CLIError("no images selected (\(data.items.count) in the \(data.split.rawValue) split"
@@ -172,7 +179,10 @@ struct EvalCommand: ParsableCommand {
         defer { store.close() }
 
         let reporter = ProgressReporter(bar: ProgressBar(alpha: alpha))
-        let report = try runner.run(predictor: &predictor, store: store) { reporter.update($0) }
+        let report = try runner.run(predictor: &predictor, store: store) { progress in
+            for note in progress.lastNotes { Console.warning("\(progress.lastID): \(note)") }
+            reporter.update(progress)
+        }
         reporter.finish()
         if let clip = predictor as? CLIPPredictor { compute.reportNotices(clip.localizer.bundle.model.backend) }
         if json {

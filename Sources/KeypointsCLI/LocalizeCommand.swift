@@ -49,6 +49,9 @@ struct LocalizeCommand: ParsableCommand {
     var json = false
     @Option(help: ArgumentHelp("Marked images per forward pass (overrides the preset).", valueName: "n"))
     var batch: Int?
+    @Flag(name: .customLong("allow-damaged-images"),
+          help: "Localize in JPEGs with corrupt data (partly grey) with a warning and a note; refused by default.")
+    var allowDamagedImages = false
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -111,37 +114,45 @@ struct LocalizeCommand: ParsableCommand {
         if let box { options.box = try Self.parseBox(box) }
         options.cropToBox = cropToBox
 
-        // Decode every image before any work, so that a bad file among several stops the run
-        // before anything is written.
-        let decoded = try images.map { path in (path, try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path))) }
+        // Decode every image once before any work, so that a bad file among several stops the run
+        // before anything is written, keeping only its size: each photo is decoded again when its
+        // turn comes and dropped after, so memory holds one photo whatever the number of images.
+        let readOptions = ImageReadOptions(allowDamaged: allowDamagedImages)
+        let sizes = try images.map { path in
+            let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: readOptions)
+            for w in image.warnings { Console.warning("\(path): decoder: \(w)") }
+            return (path: path, width: image.width, height: image.height)
+        }
         let (backend, precision) = compute.makeBackend()
         let bundle = try CLIPBundle.load(directory: model.url, backend: backend)
         try compute.prepare(backend, for: bundle.model)
         for w in bundle.model.warnings { Console.warning(w) }
         let localizer = Localizer(bundle: bundle, preset: preset, workers: workers)
         // Check geometry (boxes) for every image up front as well.
-        for (path, image) in decoded {
-            _ = try localizer.geometry(width: image.width, height: image.height, path: path, options: options)
+        for image in sizes {
+            _ = try localizer.geometry(width: image.width, height: image.height, path: image.path, options: options)
         }
 
         var results: [(ImageLocalization, Double)] = []
         let start = Date()
-        for (index, (path, image)) in decoded.enumerated() {
+        for (index, path) in images.enumerated() {
+            let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: readOptions)
             let t0 = Date()
-            let result = try localizer.localize(image, path: path, keypoints: queries, options: options) { p in
-                if decoded.count == 1 || compute.verbose {
+            var result = try localizer.localize(image, path: path, keypoints: queries, options: options) { p in
+                if images.count == 1 || compute.verbose {
                     Console.progress("stage \(p.stage + 1)/\(p.stageCount): \(p.stageScored)/\(p.stageTotal) locations, \(p.passes) passes")
                 }
             }
             let seconds = Date().timeIntervalSince(t0)
+            if image.isDamaged { result.notes.append("damaged image, decoded anyway: " + image.warnings.joined(separator: "; ")) }
             for note in result.notes { Console.warning("\(path): \(note)") }
             try writeImageOutputs(result, image: image, index: index)
             results.append((result, seconds))
-            if decoded.count > 1 {
+            if images.count > 1 {
                 let elapsed = Date().timeIntervalSince(start), done = Double(index + 1)
-                let eta = elapsed / done * (Double(decoded.count) - done)
+                let eta = elapsed / done * (Double(images.count) - done)
                 Console.progress(String(format: "[%d/%d] %@: %d passes, %.1f s; %.2f images/s, ETA %.0f s",
-                                        index + 1, decoded.count, path, result.passes, seconds, done / elapsed, eta))
+                                        index + 1, images.count, path, result.passes, seconds, done / elapsed, eta))
             }
         }
         Console.endProgress()

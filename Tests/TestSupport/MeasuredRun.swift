@@ -13,6 +13,9 @@ extension KeypointsExecutable {
         /// Peak resident set of the child, bytes.
         public let peakResidentBytes: Int
         public let seconds: Double
+        /// User plus system CPU time of the child: unlike wall time, not stretched by other
+        /// processes competing for the cores.
+        public let cpuSeconds: Double
         /// True when the child was killed for running past the time limit.
         public let timedOut: Bool
         public var peakResidentMB: Double { Double(peakResidentBytes) / 1_048_576 }
@@ -54,12 +57,15 @@ extension KeypointsExecutable {
             usleep(5_000)
         }
         let seconds = Date().timeIntervalSince(started)
+        func value(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        let cpuSeconds = value(usage.ru_utime) + value(usage.ru_stime)
         // WIFEXITED / WEXITSTATUS: exit code in bits 8-15 when the low 7 bits are zero.
         let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         func text(_ path: String) -> String {
             String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
         }
         return MeasuredResult(status: exitStatus, stdout: text(outPath), stderr: text(errPath),
-                              peakResidentBytes: Int(usage.ru_maxrss) * 1024, seconds: seconds, timedOut: timedOut)
+                              peakResidentBytes: Int(usage.ru_maxrss) * 1024, seconds: seconds,
+                              cpuSeconds: cpuSeconds, timedOut: timedOut)
     }
 }

@@ -18,10 +18,12 @@
 extern "C" {
 #endif
 
-/// Largest accepted side, in pixels; larger images are refused before any pixel allocation.
-#define KP_MAX_SIDE 30000
-/// Largest accepted area, in pixels (200 Mpx).
-#define KP_MAX_PIXELS 200000000LL
+/// Size limits of one decode, checked against the header before any pixel allocation. The
+/// values live in Swift (Imaging's ImagingLimits); C only applies them.
+typedef struct {
+    long long max_side;    ///< largest accepted width or height, pixels
+    long long max_pixels;  ///< largest accepted width * height
+} kp_limits;
 /// Capacity of kp_image.warnings, including the terminating NUL.
 #define KP_WARNINGS_CAPACITY 512
 
@@ -29,7 +31,7 @@ extern "C" {
 typedef enum {
     KP_OK = 0,
     KP_ERR_DECODE = 1,       ///< corrupt or truncated data; the message says what the library saw
-    KP_ERR_TOO_LARGE = 2,    ///< width/height exceed KP_MAX_SIDE or KP_MAX_PIXELS
+    KP_ERR_TOO_LARGE = 2,    ///< width/height exceed kp_limits
     KP_ERR_UNSUPPORTED = 3,  ///< valid file of a kind this shim does not convert (e.g. 2-channel JPEG)
     KP_ERR_NOMEM = 4,        ///< allocation failed
     KP_ERR_ARGUMENT = 5,     ///< caller passed an invalid argument (programmer error)
@@ -66,6 +68,10 @@ typedef struct {
     int has_trns;
     /// 1 for progressive JPEG or interlaced (Adam7) PNG.
     int progressive;
+    /// 1 when libjpeg reported corrupt entropy-coded data (a marker or bad Huffman code inside
+    /// a scan, lost sync, a bogus progression): it then goes on with grey or stale pixels, so the
+    /// image is damaged even though decoding "succeeded". The warnings say what was seen.
+    int damaged;
     /// Non-fatal library warnings, newline separated, NUL terminated (may be truncated).
     char warnings[KP_WARNINGS_CAPACITY];
 } kp_image;
@@ -76,12 +82,12 @@ typedef struct {
 /// error (libjpeg itself would only warn and fill the rest with grey).
 /// - Returns: KP_OK and a filled `out` (free with kp_image_free), or an error code with `out`
 ///   zeroed and a message in `err`.
-int kp_decode_jpeg(const uint8_t *data, size_t len, kp_image *out, char *err, size_t errlen);
+int kp_decode_jpeg(const uint8_t *data, size_t len, kp_limits limits, kp_image *out, char *err, size_t errlen);
 
 /// Decodes a PNG of any colour type and bit depth to 8-bit RGB plus an optional alpha plane.
 /// 16-bit samples keep their high byte (as Pillow does); 1/2/4-bit grey is scaled to 0...255;
 /// palette entries are looked up; tRNS becomes the alpha plane.
-int kp_decode_png(const uint8_t *data, size_t len, kp_image *out, char *err, size_t errlen);
+int kp_decode_png(const uint8_t *data, size_t len, kp_limits limits, kp_image *out, char *err, size_t errlen);
 
 /// Releases the buffers of an image filled by kp_decode_*; safe on a zeroed struct.
 void kp_image_free(kp_image *image);

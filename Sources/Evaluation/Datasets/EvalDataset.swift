@@ -101,6 +101,10 @@ public struct EvalDataset: Sendable {
         self.includeOccluded = includeOccluded
     }
 
+    /// The folder every image must lie in after symlinks are resolved (unless the run follows
+    /// symlinks): the COCO image folder, else the dataset root.
+    public var imageContainmentRoot: URL { images ?? root }
+
     /// Reads a dataset.
     /// - Throws: `EvaluationError` naming the file and line or field of any malformed row.
     public static func load(_ options: DatasetOptions) throws -> EvalDataset {

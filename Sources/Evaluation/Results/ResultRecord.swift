@@ -107,9 +107,12 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     public var unnamed: Int
     public var passes: Int
     public var seconds: Double
+    /// Things to know about this image's result, e.g. that it was damaged and decoded anyway
+    /// (`--allow-damaged-images`). Written only when non-empty; absent in older files.
+    public var notes: [String]
 
     public init(id: String, category: String, path: String, width: Int, height: Int, box: Box, crop: Box?,
-                keypoints: [KeypointRecord], unnamed: Int, passes: Int, seconds: Double) {
+                keypoints: [KeypointRecord], unnamed: Int, passes: Int, seconds: Double, notes: [String] = []) {
         self.id = id
         self.category = category
         self.path = path
@@ -121,6 +124,27 @@ public struct ImageRecord: Codable, Sendable, Equatable {
         self.unnamed = unnamed
         self.passes = passes
         self.seconds = seconds
+        self.notes = notes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, category, path, width, height, box, crop, keypoints, unnamed, passes, seconds, notes
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        category = try c.decode(String.self, forKey: .category)
+        path = try c.decode(String.self, forKey: .path)
+        width = try c.decode(Int.self, forKey: .width)
+        height = try c.decode(Int.self, forKey: .height)
+        box = try c.decode(Box.self, forKey: .box)
+        crop = try c.decodeIfPresent(Box.self, forKey: .crop)
+        keypoints = try c.decode([KeypointRecord].self, forKey: .keypoints)
+        unnamed = try c.decode(Int.self, forKey: .unnamed)
+        passes = try c.decode(Int.self, forKey: .passes)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -136,6 +160,7 @@ public struct ImageRecord: Codable, Sendable, Equatable {
         try c.encode(unnamed, forKey: .unnamed)
         try c.encode(passes, forKey: .passes)
         try c.encode(seconds, forKey: .seconds)
+        if !notes.isEmpty { try c.encode(notes, forKey: .notes) }
     }
 }
 

@@ -1,0 +1,13 @@
+/// A file that could not be opened or read; `message` says which step failed and why
+/// (`cannot open for reading: ...`, `read failed: ...`).
+public struct FileReadError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(path): \(message)" }
+}
