@@ -5,10 +5,10 @@ public enum ImagingLimits {
     /// as a high-quality JPEG (~25 MB) or as a PNG (up to ~150 MB only for noise-like content).
     public static let fileBytes = 128 << 20
     /// Pixels of one decoded image: 50 Mpx, the largest common camera sensors (e.g. 8688 x 5792).
-    /// Why not more: on the 2-core machines this runs on, decoding and resampling 50 Mpx takes
-    /// about a second and holds 6 bytes per pixel at the peak (the decoder's RGB buffer and its
-    /// Swift copy, 300 MB); the previous 200 Mpx limit let a 1 KB file with a lying header
-    /// allocate 1.2 GB per image.
+    /// Why not more: one 50 Mpx photo already peaks at 335 MB resident in `localize` (6 bytes per
+    /// pixel: the decoder's RGB buffer and its Swift copy, plus the model) and takes seconds of
+    /// CPU on the 2-core machines this runs on; the previous 200 Mpx limit let a 1 KB file with a
+    /// lying header allocate 1.2 GB per image.
     public static let pixels = 50_000_000
     /// Pixels per side (panoramas up to 30000 x 1666 still pass the pixel limit).
     public static let side = 30_000

@@ -1,0 +1,69 @@
+import CLIP
+import Evaluation
+import Foundation
+import Imaging
+import Localization
+
+/// One parser of outside input, fed one fuzzer input at a time. Errors are the expected outcome
+/// for most inputs; a crash, a sanitizer report, a timeout or running out of memory is a bug.
+enum FuzzTarget: String, CaseIterable, Sendable {
+    case safetensors, image, results, grid, vocabulary, coco, cub, config
+
+    /// Feeds one input to the parser; thrown errors are ignored (they are the parser's answer).
+    func run(_ data: Data, scratch: URL) {
+        do {
+            switch self {
+            case .safetensors:
+                let url = try write(data, "model.safetensors", in: scratch)
+                let file = try SafeTensorsFile(url: url)
+                // Read every tensor the header accepted: offsets and sizes must hold.
+                for key in file.keys { _ = try file.floats(key) }
+            case .image:
+                _ = try ImageCodec.decode(data: data, name: "fuzz", options: ImageReadOptions(allowDamaged: true))
+            case .results:
+                let results = try ResultFile.parse(data, file: "fuzz.jsonl")
+                _ = try ResultSet.merge([results]).report(alpha: 0.1).table()
+            case .grid:
+                _ = try GridPreset.decode(data, file: "fuzz.json")
+            case .vocabulary:
+                let vocabulary = try KeypointVocabulary.decode(data, file: "fuzz.json")
+                for c in vocabulary.categories { _ = try c.queries() }
+            case .coco:
+                let url = try write(data, "annotations.json", in: scratch)
+                _ = try EvalDataset.load(DatasetOptions(kind: .coco, root: url, images: scratch, split: .all))
+            case .cub:
+                // The input holds CUB's text files separated by NUL bytes, in `cubFiles` order.
+                let root = scratch.appendingPathComponent("CUB_200_2011")
+                try FileManager.default.createDirectory(at: root.appendingPathComponent("parts"), withIntermediateDirectories: true)
+                let parts = data.split(separator: 0, maxSplits: Self.cubFiles.count - 1, omittingEmptySubsequences: false)
+                for (i, name) in Self.cubFiles.enumerated() {
+                    _ = try write(i < parts.count ? Data(parts[i]) : Data(), name, in: root)
+                }
+                _ = try EvalDataset.load(DatasetOptions(kind: .cub, root: root, split: .all, vocabulary: Self.cubVocabulary))
+            case .config:
+                let url = try write(data, "config.json", in: scratch)
+                let config = try CLIPConfiguration.load(from: url)
+                _ = WeightNames.expectedTensors(for: config)
+            }
+        } catch {
+            // A clean refusal.
+        }
+    }
+
+    /// CUB's annotation files, in the order the `cub` target's inputs hold them.
+    static let cubFiles = ["images.txt", "classes.txt", "image_class_labels.txt", "train_test_split.txt",
+                           "bounding_boxes.txt", "parts/parts.txt", "parts/part_locs.txt"]
+
+    /// keypoints/cub.json, found from this file's place in the repository.
+    static let cubVocabulary: KeypointVocabulary? = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        return try? KeypointVocabulary.load(from: root.appendingPathComponent("keypoints/cub.json"))
+    }()
+
+    private func write(_ data: Data, _ name: String, in folder: URL) throws -> URL {
+        let url = folder.appendingPathComponent(name)
+        try data.write(to: url)
+        return url
+    }
+}

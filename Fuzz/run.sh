@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harness (Fuzz/Package.swift) with AddressSanitizer and runs one parser's
+# target, or all of them, for SECONDS each, starting from the committed seeds.
+#
+#   Fuzz/run.sh TARGET SECONDS [libFuzzer options]   e.g. Fuzz/run.sh image 600
+#   Fuzz/run.sh all SECONDS                           every target in turn (CI: a few seconds)
+#
+# Targets: safetensors image results grid vocabulary coco cub config.
+# New interesting inputs go to Fuzz/Corpus/TARGET (not committed); a crash, timeout or
+# out-of-memory input is written to Fuzz/Artifacts/ and the script exits non-zero.
+# SWIFT_BACKTRACE=enable=no lets libFuzzer (not the Swift runtime) handle the crash and keep
+# the input.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+targets=(safetensors image results grid vocabulary coco cub config)
+if [[ $# -lt 2 ]]; then
+    echo "usage: Fuzz/run.sh TARGET|all SECONDS [libFuzzer options]; targets: ${targets[*]}" >&2
+    exit 2
+fi
+target=$1 seconds=$2
+shift 2
+
+# The C shims (image codecs, kernels) are instrumented too, so the sanitizer watches them.
+swift build -c debug --product KeypointsFuzz \
+    -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address 2>&1 | grep -v "Cannot export local symbol" >&2
+binary=$(swift build -c debug --show-bin-path)/KeypointsFuzz
+
+run_one() {
+    local t=$1
+    shift
+    mkdir -p "Corpus/$t" Artifacts
+    echo "== $t: $seconds s" >&2
+    KEYPOINTS_FUZZ_TARGET=$t SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 \
+        "$binary" "Corpus/$t" "Seeds/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="Artifacts/$t-" -print_final_stats=1 "$@"
+}
+
+if [[ $target == all ]]; then
+    for t in "${targets[@]}"; do run_one "$t" "$@"; done
+else
+    run_one "$target" "$@"
+fi
