@@ -5,7 +5,7 @@ let package = Package(
     name: "keypoints",
     products: [
         .executable(name: "keypoints", targets: ["KeypointsCLI"]),
-        .library(name: "KeypointsKit", targets: ["Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation", "ModelStore"]),
+        .library(name: "KeypointsKit", targets: ["KeypointsSupport", "Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation", "ModelStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,37 +27,39 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
 
         // MARK: - Layers (one direction of dependency)
-        // Utilities every layer may use and that depend on nothing but Foundation.
+        // Utilities every layer may use and that depend on nothing but Foundation: strict JSON
+        // reading, SHA-256, SplitMix64, FNV-1a, monotonic timing, size-capped regular-file reads.
         .target(name: "KeypointsSupport"),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
-        .target(name: "TensorBF16", dependencies: ["Tensor", "CDNNL"]),
-        .target(name: "CLIP", dependencies: ["Tensor"]),
+        .target(name: "TensorBF16", dependencies: ["Tensor", "CDNNL", "KeypointsSupport"]),
+        .target(name: "CLIP", dependencies: ["Tensor", "KeypointsSupport"]),
         // Model registry, download cache and verification; independent of the model code.
-        .target(name: "ModelStore"),
+        .target(name: "ModelStore", dependencies: ["KeypointsSupport"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "KeypointsSupport"]),
         // TokenCut foreground masks on DINO ViT keys (the paper's saliency mask).
         .target(name: "Saliency", dependencies: ["CLIP", "Imaging", "Tensor"]),
-        .target(name: "Localization", dependencies: ["CLIP", "Imaging"]),
-        .target(name: "Evaluation", dependencies: ["Localization", "ModelStore"]),
+        .target(name: "Localization", dependencies: ["CLIP", "Imaging", "KeypointsSupport"]),
+        .target(name: "Evaluation", dependencies: ["Localization", "KeypointsSupport"]),
         .executableTarget(
             name: "KeypointsCLI",
             dependencies: [
-                "Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation", "ModelStore",
+                "KeypointsSupport", "Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation", "ModelStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // MARK: - Tests
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "KeypointsSupportTests", dependencies: ["KeypointsSupport", "KeypointsTestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "KeypointsSupport"]),
         .testTarget(name: "TensorBF16Tests", dependencies: ["TensorBF16", "CLIP"]),
-        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore"]),
+        .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "KeypointsSupport", "KeypointsTestSupport"]),
         .testTarget(
             name: "CLIPTests", dependencies: ["CLIP", "Imaging"],
             exclude: ["Fixtures/make_reference.py", "Fixtures/make_tokenizer_golden.py"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "ImagingTests", dependencies: ["Imaging"],
+            name: "ImagingTests", dependencies: ["Imaging", "KeypointsSupport"],
             exclude: ["Fixtures/make_preprocess_golden.py"],
             resources: [.copy("Fixtures")]
         ),
@@ -66,8 +68,9 @@ let package = Package(
             exclude: ["Fixtures/make_reference.py"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "LocalizationTests", dependencies: ["Localization", "TensorBF16"]),
-        // Runs the built executable for the tests of the command line (CLITests, EvaluationTests).
+        .testTarget(name: "LocalizationTests", dependencies: ["Localization", "TensorBF16", "KeypointsSupport"]),
+        // Runs the built executable for the tests of the command line (CLITests, EvaluationTests);
+        // sha256sum as an independent SHA-256 (KeypointsSupportTests, ModelStoreTests).
         .target(name: "KeypointsTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI", "KeypointsTestSupport"],
                     exclude: ["Fixtures"]),

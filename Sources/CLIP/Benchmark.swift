@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 import Tensor
 
 /// Throughput of one measured workload: what `keypoints bench` prints.
@@ -20,23 +21,10 @@ public struct ThroughputReport: Codable, Sendable {
 
 /// Speed measurements (never assertions): raw sgemm and the two encoders.
 public enum Benchmark {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
     /// Times `body` after `warmup` runs until `minSeconds` have passed (at least `minIterations`).
     public static func measure(warmup: Int = 1, minIterations: Int = 2, minSeconds: Double = 2,
                                _ body: () throws -> Void) rethrows -> (seconds: Double, iterations: Int) {
-        for _ in 0..<warmup { try body() }
-        var iterations = 0
-        let start = now()
-        repeat {
-            try body()
-            iterations += 1
-        } while iterations < minIterations || now() - start < minSeconds
-        return ((now() - start) / Double(iterations), iterations)
+        try Stopwatch.measure(warmup: warmup, minIterations: minIterations, minSeconds: minSeconds, body)
     }
 
     /// GFLOP/s of one sgemm shaped like the model's largest product (rows x k) · (k x n).

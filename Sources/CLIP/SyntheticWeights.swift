@@ -1,6 +1,8 @@
+import KeypointsSupport
+
 /// Deterministic pseudo-random CLIP weights, bit-identical to the generator in
 /// Tests/CLIPTests/Fixtures/make_reference.py (the spec is written out there and in
-/// `value(key:index:)` below).
+/// `tensor(key:shape:)` below).
 ///
 /// Used for a model of a real architecture shape whose weights are not committed (tests compare
 /// it with PyTorch reference vectors) and for `keypoints bench --arch`, which measures speed
@@ -11,13 +13,6 @@ public struct SyntheticWeights: Sendable {
     public static let referenceSeed: UInt64 = 20231002
 
     public init(seed: UInt64) { self.seed = seed }
-
-    /// FNV-1a, 64 bit, over the UTF-8 bytes of the key.
-    public static func fnv1a(_ key: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return h
-    }
 
     /// (center, scale) of the uniform distribution for a key; nil for buffers.
     /// shape: the PyTorch shape of the tensor.
@@ -40,19 +35,17 @@ public struct SyntheticWeights: Sendable {
         return (0, 0.05)
     }
 
-    /// Fills a tensor: element i = center + scale * (2 u_i - 1), u_i from SplitMix64 finalisation
-    /// of (seed ^ fnv1a(key)) + (i + 1) * golden, top 24 bits.
+    /// Fills a tensor: element i = center + scale * (2 u_i - 1), u_i the top 24 bits of output
+    /// i + 1 of SplitMix64 seeded with seed ^ FNV-1a(key), i.e. the finalisation of
+    /// (seed ^ fnv1a(key)) + (i + 1) * golden.
     public func tensor(key: String, shape: [Int]) -> [Float] {
         if key == WeightNames.logitScale { return [2.6592600345611572] }
         guard let (center, scale) = Self.distribution(key: key, shape: shape) else { return [] }
         let n = shape.reduce(1, *)
-        let base = seed ^ Self.fnv1a(key)
+        var rng = SplitMix64(seed: seed ^ FNV1a.hash64(key))
         return [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
             for i in 0..<n {
-                var z = base &+ UInt64(i + 1) &* 0x9E37_79B9_7F4A_7C15
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                z = z ^ (z >> 31)
+                let z = rng.next()
                 let u = Float(z >> 40) / 16_777_216
                 let v = 2 * u - 1
                 let scaled = scale * v

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 import Localization
 
 /// The paper's random baseline (Table 4, "random location"): each keypoint is put at a uniform
@@ -29,23 +30,13 @@ public struct RandomPredictor: KeypointPredictor {
     public func predict(_ request: PredictionRequest) throws -> PredictionOutput {
         if delayMilliseconds > 0 { usleep(useconds_t(min(delayMilliseconds, 60_000)) * 1000) }
         let box = request.searchBox
-        let imageHash = Self.fnv1a64(request.imageID) ^ SplitMix64.mix(seed)
+        let imageHash = FNV1a.hash64(request.imageID) ^ SplitMix64.mix(seed)
         let predictions = request.keypoints.map { k -> Prediction in
-            var rng = SplitMix64(seed: SplitMix64.mix(imageHash ^ Self.fnv1a64(k.name)))
+            var rng = SplitMix64(seed: SplitMix64.mix(imageHash ^ FNV1a.hash64(k.name)))
             let x = rng.uniform(box.x, box.x + box.width)
             let y = rng.uniform(box.y, box.y + box.height)
             return Prediction(name: k.name, x: x, y: y, score: nil)
         }
         return PredictionOutput(predictions: predictions, passes: 0)
-    }
-
-    /// FNV-1a, 64 bit, over the UTF-8 bytes (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
-    public static func fnv1a64(_ text: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in text.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01b3
-        }
-        return h
     }
 }

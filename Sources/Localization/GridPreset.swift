@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import KeypointsSupport
 
 /// A candidate-grid preset: which locations to score, coarse to fine, and how to draw the marker.
 ///

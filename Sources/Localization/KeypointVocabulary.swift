@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// Named keypoints per object category and the prompt template that turns a name into CLIP text.
 ///

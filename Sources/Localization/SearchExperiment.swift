@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import KeypointsSupport
 
 /// Measures how well a cheap preset reproduces a reference preset's answers on seeded synthetic
 /// landscapes (`SyntheticLandscape`), and what it costs. The lead's `keypoints experiment`

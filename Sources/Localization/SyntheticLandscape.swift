@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import KeypointsSupport
 
 /// A seeded score landscape shaped like a CLIP marker heatmap, for testing searches without CLIP.
 ///

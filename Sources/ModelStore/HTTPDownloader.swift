@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -45,7 +46,7 @@ struct HTTPDownloader: Sendable {
                 offset = 0
             }
             var hasher = SHA256Hasher()
-            if offset > 0 { try hasher.update(contentsOf: part) }
+            if offset > 0 { try ModelStoreError.mapping { () throws(FileReadError) in try hasher.update(contentsOf: part) } }
             if let knownSize, offset == knownSize {
                 // Complete from an earlier run; nothing to ask the server.
                 return DownloadOutcome(size: offset, sha256: hasher.finalizeHex(), serverSHA256: nil, serverSize: nil)

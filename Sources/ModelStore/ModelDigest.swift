@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// The content digest of a model directory: what identifies a model in evaluation results,
 /// wherever the directory sits (two copies at different paths have one digest).
@@ -55,7 +56,7 @@ public enum ModelDigest {
                 sha = cached.sha256
             } else {
                 if size >= cacheThreshold { hashing?(name, size) }
-                sha = try SHA256Hasher.hashFile(at: url)
+                sha = try ModelStoreError.mapping { () throws(FileReadError) in try SHA256Hasher.hashFile(at: url) }
                 if size >= cacheThreshold {
                     cache[name] = CachedDigest(size: size, mtime: mtime, sha256: sha)
                     cacheChanged = true

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 extension ModelStore {
     /// Downloads a model into the cache, resuming any earlier partial fetch, verifying every file,
@@ -57,7 +58,7 @@ extension ModelStore {
             if FileManager.default.fileExists(atPath: destination.path) {
                 // Completed (and verified, when a digest was known) by an earlier run.
                 let size = HTTPDownloader.fileSize(destination) ?? 0
-                let sha = try SHA256Hasher.hashFile(at: destination)
+                let sha = try ModelStoreError.mapping { () throws(FileReadError) in try SHA256Hasher.hashFile(at: destination) }
                 if (file.size.map { $0 == size } ?? true) && (file.sha256.map { $0 == sha } ?? true) {
                     events?(.reused(file: file.name))
                     entries.append(.init(name: file.name, size: size, sha256: sha, url: url.absoluteString,

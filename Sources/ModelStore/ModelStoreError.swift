@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// Failures of the model store: lookups, downloads and verification. Messages name the model,
 /// URL or path involved, with expected vs actual values, and say what to run next.
@@ -91,4 +92,13 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
 
     /// "1.71 GB" (decimal units, as download sizes are usually given).
     static func gigabytes(_ bytes: Int64) -> String { String(format: "%.2f GB", Double(bytes) / 1e9) }
+
+    /// Runs `body`, reporting a failed file read as `fileSystem` (path and step).
+    static func mapping<T>(_ body: () throws(FileReadError) -> T) throws(ModelStoreError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .fileSystem(path: error.path, message: error.message)
+        }
+    }
 }

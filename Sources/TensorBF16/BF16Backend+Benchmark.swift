@@ -1,4 +1,5 @@
 import Glibc
+import KeypointsSupport
 import Tensor
 
 extension BF16Backend {
@@ -53,18 +54,6 @@ extension BF16Backend {
 
     /// Seconds per call of `body` after one warm-up call, repeated for at least `minSeconds`.
     static func measure(minSeconds: Double, _ body: () -> Void) -> Double {
-        func now() -> Double {
-            var ts = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &ts)
-            return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-        }
-        body()
-        var iterations = 0
-        let start = now()
-        repeat {
-            body()
-            iterations += 1
-        } while iterations < 2 || now() - start < minSeconds
-        return (now() - start) / Double(iterations)
+        Stopwatch.measure(warmup: 1, minIterations: 2, minSeconds: minSeconds, body).seconds
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 import Testing
 
 @testable import Imaging
@@ -198,17 +199,8 @@ func maxDifference(_ a: [UInt8], _ b: [UInt8]) -> Int {
     return m
 }
 
-/// Deterministic bytes for tests (SplitMix64).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// Deterministic bytes for tests: the top 8 bits of the next output.
     mutating func nextByte() -> UInt8 { UInt8(truncatingIfNeeded: next() >> 56) }
 }
 

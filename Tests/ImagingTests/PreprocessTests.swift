@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 import Testing
 
 @testable import Imaging

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import KeypointsSupport
 import Testing
 @testable import Localization
 

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsTestSupport
 import Testing
 @testable import ModelStore
 
@@ -64,7 +65,7 @@ import Testing
         for entry in manifest.files {
             let data = try #require(f.files[entry.name])
             #expect(entry.size == Int64(data.count))
-            #expect(entry.sha256 == (try TestSupport.externalSHA256(data)), "\(entry.name)")
+            #expect(entry.sha256 == (try ExternalSHA256.hex(data)), "\(entry.name)")
             #expect(entry.url == f.server.baseURL + TestSupport.path(entry.name))
             #expect(entry.verified == "recorded")
         }
@@ -123,7 +124,7 @@ import Testing
         #expect(f.server.requests(for: TestSupport.path("config.json")).count == 1)
         try f.expectInstalledFilesIdentical()
         let entry = try #require(result.manifest.files.first { $0.name == "model.safetensors" })
-        #expect(entry.sha256 == (try TestSupport.externalSHA256(f.files["model.safetensors"] ?? Data())))
+        #expect(entry.sha256 == (try ExternalSHA256.hex(f.files["model.safetensors"] ?? Data())))
         #expect(!FileManager.default.fileExists(atPath: f.staging.path))
     }
 
@@ -164,7 +165,7 @@ import Testing
 
     @Test func corruptedFileWithAKnownDigestInstallsNothing() async throws {
         let files = try TestSupport.tinyModelFiles()
-        let digest = try TestSupport.externalSHA256(try #require(files["model.safetensors"]))
+        let digest = try ExternalSHA256.hex(try #require(files["model.safetensors"]))
         let f = try Fixture(faults: .init(corruptByteAt: [Self.safetensors: 4096]),
                             registry: TestSupport.registry(sha256: ["model.safetensors": digest]))
         defer { f.finish() }
@@ -186,7 +187,7 @@ import Testing
 
     @Test func hubLFSDigestIsCheckedWhenTheRegistryHasNone() async throws {
         let files = try TestSupport.tinyModelFiles()
-        let digest = try TestSupport.externalSHA256(try #require(files["model.safetensors"]))
+        let digest = try ExternalSHA256.hex(try #require(files["model.safetensors"]))
         // Clean: verified against the server's X-Linked-Etag, through the redirect.
         let ok = try Fixture(faults: .init(lfsRedirect: [Self.safetensors: digest]))
         defer { ok.finish() }
@@ -211,7 +212,7 @@ import Testing
 
     @Test func resumeFollowsTheRedirectWithItsRange() async throws {
         let files = try TestSupport.tinyModelFiles()
-        let digest = try TestSupport.externalSHA256(try #require(files["model.safetensors"]))
+        let digest = try ExternalSHA256.hex(try #require(files["model.safetensors"]))
         let cdn = "/cdn" + Self.safetensors
         let f = try Fixture(faults: .init(closeAfterFirst: [cdn: 50_000], lfsRedirect: [Self.safetensors: digest]))
         defer { f.finish() }

@@ -50,34 +50,10 @@ enum TestSupport {
         FetchOptions(endpoint: server.baseURL, retries: retries, retryDelay: 0, timeout: timeout)
     }
 
-    /// SHA-256 by coreutils `sha256sum`, an implementation independent of the one under test.
-    static func externalSHA256(_ data: Data) throws -> String {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kp-sha-\(UUID().uuidString)")
-        try data.write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sha256sum", file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let out = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let digest = String(decoding: out, as: UTF8.self).split(separator: " ").first else {
-            throw SupportError("sha256sum failed with status \(process.terminationStatus)")
-        }
-        return String(digest)
-    }
-
     /// Every file and folder under `url`, relative, sorted.
     static func tree(_ url: URL) -> [String] {
         guard let e = FileManager.default.enumerator(atPath: url.path) else { return [] }
         return (e.allObjects as? [String] ?? []).sorted()
-    }
-
-    struct SupportError: Error, CustomStringConvertible {
-        let description: String
-        init(_ d: String) { description = d }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 import Testing
 @testable import Tensor
 
@@ -15,15 +16,8 @@ let attentionTolerance: Float = 2e-5
 
 /// Deterministic test data in [-1, 1) (SplitMix64).
 func testData(_ n: Int, seed: UInt64) -> [Float] {
-    var s = seed
-    return (0..<n).map { _ in
-        s &+= 0x9E37_79B9_7F4A_7C15
-        var z = s
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / 8_388_608 - 1
-    }
+    var rng = SplitMix64(seed: seed)
+    return (0..<n).map { _ in Float(rng.next() >> 40) / 8_388_608 - 1 }
 }
 
 func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {

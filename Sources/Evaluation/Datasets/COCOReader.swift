@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import KeypointsSupport
 import Localization
 
 /// COCO keypoints annotations (`root` = the annotation JSON, e.g.
@@ -25,23 +26,72 @@ public enum COCOReader {
     public static let defaultTemplate = "This is the {part} of a {category}"
 
     static func read(file: URL, images: URL?, categories: [String], vocabulary: KeypointVocabulary?,
-                            includeOccluded: Bool) throws -> ReaderOutput {
-        let json = try JSONNode.parse(file)
+                     includeOccluded: Bool) throws -> ReaderOutput {
         let imageRoot = images ?? file.deletingLastPathComponent()
+        let json = try AnnotationFile.json(file)
         var notes: [String] = []
-
-        struct Category {
-            let name: String
-            let keypoints: [(name: String, prompt: String)?]
+        let cats = try readCategories(json.field("categories"), vocabulary: vocabulary, notes: &notes)
+        let wanted = try cats.selection(categories, file: file.path)
+        let imgs = try readImages(json.field("images"), root: imageRoot, file: file.path)
+        var items: [(Int, EvalItem)] = []
+        var crowd = 0, empty = 0
+        var seen = Set<Int>()
+        for node in try json.field("annotations").array() {
+            let idNode = try node.field("id")
+            let id = try idNode.integer()
+            guard seen.insert(id).inserted else { throw idNode.fail("duplicate annotation id \(id)") }
+            switch try readAnnotation(node, categories: cats, wanted: wanted, images: imgs,
+                                      includeOccluded: includeOccluded, file: file.path) {
+            case .item(let item): items.append((id, item))
+            case .crowd: crowd += 1
+            case .noLabelledKeypoint: empty += 1
+            case .notSelected: break
+            }
         }
-        var cats: [Int: Category] = [:]
-        var catOrder: [Int] = []
-        for node in try json.field("categories").array() {
-            let id = try node.field("id").integer()
+        if crowd > 0 { notes.append("\(crowd) crowd annotations (iscrowd 1) are not evaluated") }
+        if empty > 0 { notes.append("\(empty) annotations without a labelled keypoint are not evaluated") }
+        return ReaderOutput(items: items.sorted { $0.0 < $1.0 }.map(\.1), notes: notes, imageRoot: imageRoot)
+    }
+
+    /// One category of `categories[]`: its name and, per keypoint, (name, prompt) or nil when the
+    /// vocabulary has the category but not that keypoint.
+    struct Category {
+        let name: String
+        let keypoints: [(name: String, prompt: String)?]
+    }
+
+    /// The categories by id, in file order.
+    struct Categories {
+        var byID: [Int: Category] = [:]
+        var order: [Int] = []
+
+        /// The ids of the named categories (any case); nil (all) when `names` is empty.
+        func selection(_ names: [String], file: String) throws -> Set<Int>? {
+            guard !names.isEmpty else { return nil }
+            var set = Set<Int>()
+            for c in names {
+                guard let id = order.first(where: { byID[$0]?.name.lowercased() == c.lowercased() }) else {
+                    throw EvaluationError.unknownCategory(file: file, line: nil, name: c,
+                                                          known: order.compactMap { byID[$0]?.name })
+                }
+                set.insert(id)
+            }
+            return set
+        }
+    }
+
+    /// `categories[]`: id, name and keypoint names, named from the vocabulary when it has the
+    /// category, else from the file (`_` read as spaces) with `defaultTemplate`.
+    static func readCategories(_ list: JSONNode, vocabulary: KeypointVocabulary?,
+                               notes: inout [String]) throws -> Categories {
+        var cats = Categories()
+        for node in try list.array() {
+            let idNode = try node.field("id")
+            let id = try idNode.integer()
             let name = try node.field("name").string()
-            guard cats[id] == nil else { throw try node.field("id").fail("duplicate category id \(id)") }
+            guard cats.byID[id] == nil else { throw idNode.fail("duplicate category id \(id)") }
             let kpNames = try node.field("keypoints").array().map { try $0.string() }
-            var named: [(name: String, prompt: String)?]
+            let named: [(name: String, prompt: String)?]
             if let v = vocabulary, let vc = v.categoryIfPresent(name) {
                 let byID = try v.namesByID(vc)
                 named = kpNames.indices.map { byID[$0] }
@@ -51,94 +101,99 @@ public enum COCOReader {
                     let n = raw.replacingOccurrences(of: "_", with: " ").trimmingCharacters(in: .whitespaces)
                     return (n, try template.fill(part: n, values: ["category": name]))
                 }
-                if vocabulary != nil { notes.append("COCO category \(name) is not in \(vocabulary?.source ?? ""): using the file's keypoint names") }
+                if let v = vocabulary { notes.append("COCO category \(name) is not in \(v.source): using the file's keypoint names") }
             }
-            cats[id] = Category(name: name, keypoints: named)
-            catOrder.append(id)
+            cats.byID[id] = Category(name: name, keypoints: named)
+            cats.order.append(id)
         }
-        var wanted: Set<Int>? = nil
-        if !categories.isEmpty {
-            var set = Set<Int>()
-            for c in categories {
-                guard let id = catOrder.first(where: { cats[$0]?.name.lowercased() == c.lowercased() }) else {
-                    throw EvaluationError.unknownCategory(file: file.path, line: nil, name: c, known: catOrder.compactMap { cats[$0]?.name })
-                }
-                set.insert(id)
-            }
-            wanted = set
-        }
+        return cats
+    }
 
-        struct Image {
-            let path: String
-            let url: URL
-            let width: Int?
-            let height: Int?
-        }
+    /// One image of `images[]`.
+    struct Image {
+        let path: String
+        let url: URL
+        let width: Int?
+        let height: Int?
+    }
+
+    /// `images[]`: id -> file name (resolved under `root`, never leaving it) and optional size.
+    static func readImages(_ list: JSONNode, root: URL, file: String) throws -> [Int: Image] {
         var imgs: [Int: Image] = [:]
-        for node in try json.field("images").array() {
-            let id = try node.field("id").integer()
+        for node in try list.array() {
+            let idNode = try node.field("id")
+            let id = try idNode.integer()
             let nameNode = try node.field("file_name")
             let path = try nameNode.string()
             let url: URL
             do {
-                url = try SafePath.resolve(path, under: imageRoot, file: file.path, line: nil)
+                url = try SafePath.resolve(path, under: root, file: file, line: nil)
             } catch {
                 throw nameNode.fail("image path \"\(path)\" is absolute or leaves the image folder with \"..\"; refused")
             }
-            guard imgs[id] == nil else { throw try node.field("id").fail("duplicate image id \(id)") }
+            guard imgs[id] == nil else { throw idNode.fail("duplicate image id \(id)") }
             let w = try node.child("width").map { try $0.integer() }
             let h = try node.child("height").map { try $0.integer() }
             imgs[id] = Image(path: path, url: url, width: w, height: h)
         }
+        return imgs
+    }
 
-        var items: [(Int, EvalItem)] = []
-        var crowd = 0, empty = 0
-        var seen = Set<Int>()
-        for node in try json.field("annotations").array() {
-            let id = try node.field("id").integer()
-            guard seen.insert(id).inserted else { throw try node.field("id").fail("duplicate annotation id \(id)") }
-            let catNode = try node.field("category_id")
-            let catID = try catNode.integer()
-            guard let cat = cats[catID] else {
-                throw EvaluationError.unknownCategory(file: file.path + ": " + catNode.path, line: nil, name: String(catID),
-                                                      known: catOrder.map(String.init))
-            }
-            if let wanted, !wanted.contains(catID) { continue }
-            let imageNode = try node.field("image_id")
-            guard let image = imgs[try imageNode.integer()] else { throw imageNode.fail("no image with this id in images[]") }
-            if let c = node.child("iscrowd"), try c.integer() != 0 { crowd += 1; continue }
-            let bboxNode = try node.field("bbox")
-            let b = try bboxNode.array()
-            guard b.count == 4 else { throw bboxNode.fail("expected [x, y, width, height], got \(bboxNode.brief)") }
-            let box = Box(x: try b[0].coordinate(), y: try b[1].coordinate(), width: try b[2].number(), height: try b[3].number())
-            guard box.width > 0, box.height > 0 else { throw bboxNode.fail("expected width and height > 0, got \(box.width) x \(box.height)") }
-            let kpNode = try node.field("keypoints")
-            let k = try kpNode.array()
-            guard k.count == 3 * cat.keypoints.count else {
-                throw kpNode.fail("expected \(3 * cat.keypoints.count) numbers (x, y, v for each of \(cat.name)'s \(cat.keypoints.count) keypoints), got \(k.count)")
-            }
-            var keypoints: [GroundTruthKeypoint] = []
-            var unnamed = 0, labelled = 0
-            for i in 0..<cat.keypoints.count {
-                let v = try k[3 * i + 2].integer()
-                guard (0...2).contains(v) else { throw k[3 * i + 2].fail("expected visibility 0, 1 or 2, got \(v)") }
-                if v == 0 { continue }
-                labelled += 1
-                let x = try k[3 * i].coordinate(), y = try k[3 * i + 1].coordinate()
-                if v == 1 && !includeOccluded { continue }
-                if let n = cat.keypoints[i] {
-                    keypoints.append(GroundTruthKeypoint(id: i, name: n.name, prompt: n.prompt, x: x, y: y))
-                } else {
-                    unnamed += 1
-                }
-            }
-            if labelled == 0 { empty += 1; continue }
-            items.append((id, EvalItem(id: String(id), category: cat.name, imagePath: image.path, imageURL: image.url,
-                                       box: box, region: .box, keypoints: keypoints, unnamedKeypoints: unnamed,
-                                       expectedWidth: image.width, expectedHeight: image.height)))
+    /// What became of one annotation.
+    enum Annotation {
+        case item(EvalItem)
+        case crowd
+        case noLabelledKeypoint
+        case notSelected
+    }
+
+    /// One element of `annotations[]` (its id already checked unique).
+    static func readAnnotation(_ node: JSONNode, categories cats: Categories, wanted: Set<Int>?, images: [Int: Image],
+                               includeOccluded: Bool, file: String) throws -> Annotation {
+        let id = try node.field("id").integer()
+        let catNode = try node.field("category_id")
+        let catID = try catNode.integer()
+        guard let cat = cats.byID[catID] else {
+            throw EvaluationError.unknownCategory(file: file + ": " + catNode.path, line: nil, name: String(catID),
+                                                  known: cats.order.map(String.init))
         }
-        if crowd > 0 { notes.append("\(crowd) crowd annotations (iscrowd 1) are not evaluated") }
-        if empty > 0 { notes.append("\(empty) annotations without a labelled keypoint are not evaluated") }
-        return ReaderOutput(items: items.sorted { $0.0 < $1.0 }.map(\.1), notes: notes, imageRoot: imageRoot)
+        if let wanted, !wanted.contains(catID) { return .notSelected }
+        let imageNode = try node.field("image_id")
+        guard let image = images[try imageNode.integer()] else { throw imageNode.fail("no image with this id in images[]") }
+        if let c = node.child("iscrowd"), try c.integer() != 0 { return .crowd }
+        let box = try readBox(node.field("bbox"))
+        let kpNode = try node.field("keypoints")
+        let k = try kpNode.array()
+        guard k.count == 3 * cat.keypoints.count else {
+            throw kpNode.fail("expected \(3 * cat.keypoints.count) numbers (x, y, v for each of \(cat.name)'s \(cat.keypoints.count) keypoints), got \(k.count)")
+        }
+        var keypoints: [GroundTruthKeypoint] = []
+        var unnamed = 0, labelled = 0
+        for i in 0..<cat.keypoints.count {
+            let v = try k[3 * i + 2].integer()
+            guard (0...2).contains(v) else { throw k[3 * i + 2].fail("expected visibility 0, 1 or 2, got \(v)") }
+            if v == 0 { continue }
+            labelled += 1
+            let x = try k[3 * i].coordinate(), y = try k[3 * i + 1].coordinate()
+            if v == 1 && !includeOccluded { continue }
+            if let n = cat.keypoints[i] {
+                keypoints.append(GroundTruthKeypoint(id: i, name: n.name, prompt: n.prompt, x: x, y: y))
+            } else {
+                unnamed += 1
+            }
+        }
+        if labelled == 0 { return .noLabelledKeypoint }
+        return .item(EvalItem(id: String(id), category: cat.name, imagePath: image.path, imageURL: image.url,
+                              box: box, region: .box, keypoints: keypoints, unnamedKeypoints: unnamed,
+                              expectedWidth: image.width, expectedHeight: image.height))
+    }
+
+    /// `bbox`: `[x, y, width, height]` with a positive size.
+    static func readBox(_ node: JSONNode) throws -> Box {
+        let b = try node.array()
+        guard b.count == 4 else { throw node.fail("expected [x, y, width, height], got \(node.brief)") }
+        let box = Box(x: try b[0].coordinate(), y: try b[1].coordinate(), width: try b[2].number(), height: try b[3].number())
+        guard box.width > 0, box.height > 0 else { throw node.fail("expected width and height > 0, got \(box.width) x \(box.height)") }
+        return box
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import ModelStore
+import KeypointsSupport
 import Localization
 
 /// The datasets `keypoints eval` reads, each in its original release layout.
@@ -115,6 +115,22 @@ public struct EvalDataset: Sendable {
         }
         let categories = options.categories.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var out: ReaderOutput
+        do {
+            out = try read(options, split: split, categories: categories)
+        } catch let error as JSONFieldError {
+            throw EvaluationError(error)
+        }
+        let unnamed = out.items.reduce(0) { $0 + $1.unnamedKeypoints }
+        if unnamed > 0 {
+            out.notes.append("\(unnamed) annotated keypoints have no name in the vocabulary and are not evaluated")
+        }
+        return EvalDataset(kind: options.kind, root: options.root, images: options.kind == .coco ? out.imageRoot : nil,
+                           split: split, requestedCategories: categories, items: out.items, notes: out.notes,
+                           includeOccluded: options.includeOccluded)
+    }
+
+    static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
+        let out: ReaderOutput
         switch options.kind {
         case .cub:
             out = try CUBReader.read(root: options.root, split: split, categories: categories,
@@ -131,13 +147,7 @@ public struct EvalDataset: Sendable {
             out = try COCOReader.read(file: options.root, images: options.images, categories: categories,
                                       vocabulary: options.vocabulary, includeOccluded: options.includeOccluded)
         }
-        let unnamed = out.items.reduce(0) { $0 + $1.unnamedKeypoints }
-        if unnamed > 0 {
-            out.notes.append("\(unnamed) annotated keypoints have no name in the vocabulary and are not evaluated")
-        }
-        return EvalDataset(kind: options.kind, root: options.root, images: options.kind == .coco ? out.imageRoot : nil,
-                           split: split, requestedCategories: categories, items: out.items, notes: out.notes,
-                           includeOccluded: options.includeOccluded)
+        return out
     }
 
     static func requireVocabulary(_ options: DatasetOptions) throws -> KeypointVocabulary {

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import KeypointsSupport
 import Localization
 
 /// SPair-71k in its release layout (`root` = the folder holding JPEGImages/):
@@ -104,7 +105,7 @@ public enum SPairReader {
     static func readImage(root: URL, category: String, name: String,
                           names: [Int: (name: String, prompt: String)]) throws -> EvalItem {
         let url = root.appendingPathComponent("ImageAnnotation/\(category)/\(name).json")
-        let json = try JSONNode.parse(url)
+        let json = try AnnotationFile.json(url)
         let filename = try json.field("filename").string()
         guard filename == name + ".jpg" else {
             throw try json.field("filename").fail("expected \"\(name).jpg\" (the annotation's own name), got \"\(filename)\"")

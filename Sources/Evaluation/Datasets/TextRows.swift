@@ -16,12 +16,7 @@ struct TextRows {
 
     static func read(_ url: URL, name: String? = nil) throws -> TextRows {
         let file = name ?? url.path
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw EvaluationError.unreadable(file: file, reason: readReason(error))
-        }
+        let data = try AnnotationFile.data(url, name: file)
         guard let text = String(data: data, encoding: .utf8) else {
             throw EvaluationError.unreadable(file: file, reason: "not UTF-8 text")
         }
@@ -77,16 +72,6 @@ struct TextRows {
         }
         return v
     }
-}
-
-/// A short reason from a Foundation file error.
-func readReason(_ error: any Error) -> String {
-    let ns = error as NSError
-    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-        return String(cString: strerror(Int32(underlying.code)))
-    }
-    if ns.domain == NSCocoaErrorDomain && ns.code == NSFileReadNoSuchFileError { return "no such file" }
-    return ns.localizedDescription
 }
 
 // MARK: - Paths

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ModelStore
+import KeypointsTestSupport
+@testable import KeypointsSupport
 
 /// FIPS 180-2 appendix B and the NIST example values for SHA-256.
 @Suite struct SHA256Tests {
@@ -29,7 +30,7 @@ import Testing
     @Test func chunkingDoesNotMatter() throws {
         var generator = SystemRandomNumberGenerator()
         let data = Data((0..<1000).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        let reference = try TestSupport.externalSHA256(data)
+        let reference = try ExternalSHA256.hex(data)
         for step in [1, 3, 55, 56, 63, 64, 65, 127, 128, 999] {
             var h = SHA256Hasher()
             var i = 0
@@ -45,13 +46,28 @@ import Testing
     @Test func paddingBoundaries() throws {
         for n in [55, 56, 57, 63, 64, 65, 119, 120] {
             let data = Data(repeating: 0x61, count: n)
-            #expect(SHA256Hasher.hash(data) == (try TestSupport.externalSHA256(data)), "length \(n)")
+            #expect(SHA256Hasher.hash(data) == (try ExternalSHA256.hex(data)), "length \(n)")
         }
     }
 
+    /// A file of several 4 MiB read chunks plus a partial one.
     @Test func hashFileMatchesSha256sum() throws {
-        let url = TestSupport.tinyModelFolder.appendingPathComponent("model.safetensors")
-        #expect(try SHA256Hasher.hashFile(at: url) == (try TestSupport.externalSHA256(Data(contentsOf: url))))
+        var rng = SplitMix64(seed: 3)
+        let data = Data((0..<(9 << 20) + 77).map { _ in UInt8(truncatingIfNeeded: rng.next() >> 56) })
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kp-sha-file-\(UUID().uuidString)")
+        try data.write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect(try SHA256Hasher.hashFile(at: url) == (try ExternalSHA256.hex(data)))
+    }
+
+    @Test func hashFileNamesAMissingFile() {
+        let url = URL(fileURLWithPath: "/nonexistent/kp-sha-missing")
+        #expect(throws: FileReadError.self) { try SHA256Hasher.hashFile(at: url) }
+        do {
+            _ = try SHA256Hasher.hashFile(at: url)
+        } catch {
+            #expect(error.path == url.path && error.message.hasPrefix("cannot open for reading"))
+        }
     }
 
     @Test func resetStartsOver() {

@@ -5,21 +5,29 @@ import Foundation
 /// fast and fully specified here, so synthetic experiments give the same numbers on every
 /// platform and Swift version (the standard library's generators and `random(in:using:)` make
 /// no such promise).
+///
+/// `next()` and `mix` are inlinable: the synthetic weight generator calls them once per weight.
 public struct SplitMix64: Sendable {
-    public private(set) var state: UInt64
+    @usableFromInline var current: UInt64
+
+    /// The state: the seed advanced by the golden-ratio increment once per `next()`.
+    public var state: UInt64 { current }
 
     public init(seed: UInt64) {
-        state = seed
+        current = seed
     }
 
+    /// The golden-ratio increment, 2^64 / phi rounded to odd.
+    public static let increment: UInt64 = 0x9E37_79B9_7F4A_7C15
+
     /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return Self.mix(state)
+    @inlinable public mutating func next() -> UInt64 {
+        current &+= Self.increment
+        return Self.mix(current)
     }
 
     /// The output function on its own: a bijective 64-bit hash (used to hash positions).
-    public static func mix(_ value: UInt64) -> UInt64 {
+    @inlinable public static func mix(_ value: UInt64) -> UInt64 {
         var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB

@@ -2,9 +2,9 @@ import Foundation
 
 /// Streaming SHA-256 (FIPS 180-4, section 6.2), for verifying downloaded model files.
 ///
-/// Named `SHA256Hasher` so that it does not clash with `Evaluation.SHA256` (a one-shot helper)
-/// in code that imports both modules. Foundation on Linux has no digest API; this keeps the
-/// ModelStore target free of dependencies. Checked against the FIPS 180-2 appendix vectors.
+/// Used for downloaded model files (ModelStore), dataset fingerprints and grid presets in results
+/// headers (Evaluation, CLI). Foundation on Linux has no digest API; this keeps the project free
+/// of a crypto dependency. Checked against the FIPS 180-2 appendix vectors.
 ///
 ///     var h = SHA256Hasher()
 ///     h.update(chunk1); h.update(chunk2)
@@ -112,23 +112,23 @@ public struct SHA256Hasher: Sendable {
     }
 
     /// The hex digest of a file, read in 4 MiB chunks.
-    public static func hashFile(at url: URL) throws -> String {
+    public static func hashFile(at url: URL) throws(FileReadError) -> String {
         var h = SHA256Hasher()
         try h.update(contentsOf: url)
         return h.finalizeHex()
     }
 
     /// Feeds a whole file, read in 4 MiB chunks (memory stays flat for multi-GB weights).
-    public mutating func update(contentsOf url: URL) throws {
+    public mutating func update(contentsOf url: URL) throws(FileReadError) {
         let handle: FileHandle
         do { handle = try FileHandle(forReadingFrom: url) } catch {
-            throw ModelStoreError.fileSystem(path: url.path, message: "cannot open for reading: \(error.localizedDescription)")
+            throw FileReadError(path: url.path, message: "cannot open for reading: \(error.localizedDescription)")
         }
         defer { try? handle.close() }
         while true {
             let chunk: Data?
             do { chunk = try handle.read(upToCount: 4 << 20) } catch {
-                throw ModelStoreError.fileSystem(path: url.path, message: "read failed: \(error.localizedDescription)")
+                throw FileReadError(path: url.path, message: "read failed: \(error.localizedDescription)")
             }
             guard let chunk, !chunk.isEmpty else { break }
             update(chunk)
