@@ -36,7 +36,7 @@ extension SyntheticWeights: WeightSource {
 ///
 /// Reproduces transformers' CLIPModel.get_image_features / get_text_features (= OpenAI CLIP's
 /// encode_image / encode_text) in fp32; all matrix products go through `backend`.
-public struct CLIPModel: Sendable {
+public struct CLIPModel: BackendModel {
     public let configuration: CLIPConfiguration
     public let vision: TransformerEncoder
     public let text: TransformerEncoder

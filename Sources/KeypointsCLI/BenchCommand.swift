@@ -114,14 +114,12 @@ struct BenchCommand: ParsableCommand {
 
         var reports: [PrecisionReport] = []
         for p in precisions {
-            var options = compute
-            options.precision = p
-            let (backend, got) = options.makeBackend()
-            guard got == p else { continue }
             Console.note("[\(p.rawValue)] loading \(name) ...")
-            let clip = try directory.map { try CLIPModel(directory: $0, backend: backend) }
-                ?? CLIPModel(synthetic: config, backend: backend)
-            try compute.prepare(backend, for: clip)
+            let loaded = try compute.loadModel(precision: p) { backend in
+                try directory.map { try CLIPModel(directory: $0, backend: backend) } ?? CLIPModel(synthetic: config, backend: backend)
+            }
+            guard loaded.precision == p else { continue }
+            let clip = loaded.model, backend = clip.backend
             let v = config.vision
             let (m, n, k) = (batch * v.visionTokens, v.intermediateSize, v.hiddenSize)
             Console.note("[\(p.rawValue)] measuring the raw matrix product \(m) x \(n) x \(k) ...")
@@ -160,24 +158,20 @@ struct BenchCommand: ParsableCommand {
     /// embeddings: a random model has no tokenizer), and dense30's 900 passes at the measured rate.
     func localizationBench(_ clip: CLIPModel, image path: String, perImageSeconds: Double) throws -> LocalizationBench {
         let photo = try ImageCodec.decode(contentsOf: DataFiles.fileURL(path))
-        let preset = try GridPreset.load(from: try DataFiles.resolve("fast", folder: "grids"))
+        var preset = try GridPreset.load(from: try DataFiles.resolve("fast", folder: "grids"))
         let dense = try GridPreset.load(from: try DataFiles.resolve("dense30", folder: "grids"))
         let k = 15, e = clip.embeddingDim
         var texts = [Float](repeating: 0, count: k * e)
         for i in texts.indices { texts[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
         texts.withUnsafeMutableBufferPointer { Kernels.l2NormalizeRows($0.baseAddress!, rows: k, width: e) }
-        var options = Localizer.defaultOptions(for: preset)
-        options.box = nil
-        let geometry = try CanvasGeometry(imageWidth: photo.width, imageHeight: photo.height, size: clip.imageSize, fitMode: options.fit)
-        let canvas = try geometry.makeCanvas(from: photo.rgb)
-        let search = try CoarseToFineSearch(preset: preset, region: Box(imageWidth: photo.width, imageHeight: photo.height),
-                                            keypointCount: k, batchSize: batch)
-        var scorer = try CLIPScorer(model: clip, preprocessor: ImagePreprocessor(size: clip.imageSize, mean: CLIPBundle.openAIMean, std: CLIPBundle.openAIStd),
-                                    geometry: geometry, canvas: canvas, prompt: options.prompt, textEmbeddings: texts,
-                                    workspace: Workspace(workers: compute.resolvedThreads), batch: batch)
+        let queries = (0..<k).map { KeypointQuery(id: nil, name: "keypoint \($0 + 1)", prompt: "keypoint \($0 + 1)") }
+        preset.batch = batch
+        let localizer = Localizer(bundle: CLIPBundle(model: clip), preset: preset, workers: compute.resolvedThreads)
+        localizer.provideTextEmbeddings(texts, prompts: queries.map(\.prompt))
+        let options = Localizer.defaultOptions(for: preset)
         Console.note("localizing 15 keypoints with fast.json ...")
         let start = Date()
-        let result = try search.run(&scorer)
+        let result = try localizer.localize(photo, path: path, keypoints: queries, options: options)
         let seconds = Date().timeIntervalSince(start)
         let densePasses = try SearchPlan(preset: dense).firstStagePoints().count
         return LocalizationBench(keypoints: k, fastPasses: result.passes, fastSeconds: seconds,

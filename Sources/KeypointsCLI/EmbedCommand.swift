@@ -40,17 +40,14 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        let workers = try compute.configure()
-        let (backend, precision) = compute.makeBackend()
-        let bundle = try CLIPBundle.load(directory: model.url, backend: backend)
-        try compute.prepare(backend, for: bundle.model)
-        for w in bundle.model.warnings { Console.warning(w) }
-        let ws = Workspace(workers: workers)
+        let loaded = try compute.loadModel { try CLIPBundle.load(directory: model.url, backend: $0) }
+        let bundle = loaded.model, precision = loaded.precision
+        let ws = Workspace(workers: loaded.workers)
         let decoded = try images.map { try ImageCodec.decode(contentsOf: URL(fileURLWithPath: $0)) }
         let e = bundle.model.embeddingDim
         let imageEmbeddings = decoded.isEmpty ? [] : bundle.embedImages(decoded, workspace: ws)
         let textEmbeddings = texts.isEmpty ? [] : try bundle.embedTexts(texts, workspace: ws)
-        compute.reportNotices(backend)
+        loaded.reportNotices()
         func row(_ m: [Float], _ i: Int) -> [Float] { Array(m[(i * e)..<((i + 1) * e)]) }
         let similarity = images.indices.map { i in
             texts.indices.map { j in zip(row(imageEmbeddings, i), row(textEmbeddings, j)).reduce(Float(0)) { $0 + $1.0 * $1.1 } }

@@ -185,7 +185,7 @@ struct EvalCommand: ParsableCommand {
             reporter.update(progress)
         }
         reporter.finish()
-        if let clip = predictor as? CLIPPredictor { compute.reportNotices(clip.localizer.bundle.model.backend) }
+        if let clip = predictor as? CLIPPredictor { ComputeOptions.reportNotices(of: clip.localizer.bundle.backend) }
         if json {
             try Console.printJSON(report)
         } else {
@@ -275,14 +275,10 @@ struct EvalCommand: ParsableCommand {
             if compute.precision == nil, let out, let recorded = Self.recordedPrecision(DataFiles.fileURL(out)) {
                 compute.precision = recorded
             }
-            let workers = try compute.configure()
             let preset = try GridPreset.load(from: try DataFiles.resolve(gridPath, folder: "grids"))
-            let (backend, precision) = compute.makeBackend()
-            let bundle = try CLIPBundle.load(directory: try modelURL(), backend: backend)
-            try compute.prepare(backend, for: bundle.model)
-            for w in bundle.model.warnings { Console.warning(w) }
-            let localizer = Localizer(bundle: bundle, preset: preset, workers: workers)
-            return (CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer), precision)
+            let loaded = try compute.loadModel { try CLIPBundle.load(directory: try modelURL(), backend: $0) }
+            let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
+            return (CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer), loaded.precision)
         }
     }
 

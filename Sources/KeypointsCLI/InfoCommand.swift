@@ -45,8 +45,8 @@ struct InfoCommand: ParsableCommand {
         _ = try compute.configure()
         var modelInfo: Output.Model?
         if let model {
-            let url = try ModelStore().resolve(model)
-            let m = try CLIPModel(directory: url)
+            // fp32: describing the model needs no bf16 copy of its weights.
+            let m = try compute.loadModel(precision: .fp32) { try CLIPModel(directory: ModelStore().resolve(model), backend: $0) }.model
             modelInfo = Output.Model(path: model, architecture: m.configuration.architectureName, parameters: m.parameterCount,
                                      dtype: m.weightDType, imageSize: m.imageSize, embeddingDim: m.embeddingDim,
                                      activation: m.configuration.vision.hiddenAct.rawValue, warnings: m.warnings)
@@ -71,7 +71,6 @@ struct InfoCommand: ParsableCommand {
             print("model       \(m.path)")
             print("arch        \(m.architecture), \(m.activation), input \(m.imageSize) px, embedding \(m.embeddingDim)")
             print("parameters  \(m.parameters) (\(String(format: "%.1f", Double(m.parameters) / 1e6)) M), weights \(m.dtype)")
-            for w in m.warnings { Console.warning(w) }
         }
     }
 }

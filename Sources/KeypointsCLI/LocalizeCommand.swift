@@ -104,7 +104,6 @@ struct LocalizeCommand: ParsableCommand {
     // MARK: - Run
 
     func run() throws {
-        let workers = try compute.configure()
         let presetURL = try DataFiles.resolve(grid, folder: "grids")
         var preset = try GridPreset.load(from: presetURL)
         if let batch { preset.batch = batch }
@@ -123,11 +122,9 @@ struct LocalizeCommand: ParsableCommand {
             for w in image.warnings { Console.warning("\(path): decoder: \(w)") }
             return (path: path, width: image.width, height: image.height)
         }
-        let (backend, precision) = compute.makeBackend()
-        let bundle = try CLIPBundle.load(directory: model.url, backend: backend)
-        try compute.prepare(backend, for: bundle.model)
-        for w in bundle.model.warnings { Console.warning(w) }
-        let localizer = Localizer(bundle: bundle, preset: preset, workers: workers)
+        let loaded = try compute.loadModel { try CLIPBundle.load(directory: model.url, backend: $0) }
+        let precision = loaded.precision
+        let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
         // Check geometry (boxes) for every image up front as well.
         for image in sizes {
             _ = try localizer.geometry(width: image.width, height: image.height, path: image.path, options: options)
@@ -156,7 +153,7 @@ struct LocalizeCommand: ParsableCommand {
             }
         }
         Console.endProgress()
-        compute.reportNotices(backend)
+        loaded.reportNotices()
         if let scores { try writeScores(results.map(\.0), to: URL(fileURLWithPath: scores)) }
 
         let output = Output(images: results.map { r, s in

@@ -6,15 +6,21 @@ import Tensor
 /// A CLIP model directory ready for use: the model, its tokenizer and its image preprocessing.
 ///
 /// This is where the CLIP layer meets the imaging layer (which knows nothing of CLIP).
-public struct CLIPBundle: Sendable {
+/// A bundle without a tokenizer (a random-weight model built in memory) embeds images only.
+public struct CLIPBundle: BackendModel {
     /// OpenAI CLIP's normalisation (clip.py `_transform`); preprocessor_config.json may override.
     public static let openAIMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
     public static let openAIStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
 
     public let directory: URL?
     public let model: CLIPModel
-    public let tokenizer: CLIPTokenizer
+    /// nil for a model built in memory (`init(model:)`): it embeds images, not texts.
+    public let tokenizer: CLIPTokenizer?
     public let preprocessor: ImagePreprocessor
+
+    public var backend: any LinearBackend { model.backend }
+    public var linearLayers: [Linear] { model.linearLayers }
+    public var warnings: [String] { model.warnings }
 
     /// Loads config.json, model.safetensors, vocab.json + merges.txt, and preprocessor_config.json
     /// when present (image_mean / image_std).
@@ -26,11 +32,18 @@ public struct CLIPBundle: Sendable {
                           preprocessor: ImagePreprocessor(size: model.imageSize, mean: mean, std: std))
     }
 
-    public init(directory: URL?, model: CLIPModel, tokenizer: CLIPTokenizer, preprocessor: ImagePreprocessor) {
+    public init(directory: URL?, model: CLIPModel, tokenizer: CLIPTokenizer?, preprocessor: ImagePreprocessor) {
         self.directory = directory
         self.model = model
         self.tokenizer = tokenizer
         self.preprocessor = preprocessor
+    }
+
+    /// A model built in memory (random weights): OpenAI's preprocessing, no tokenizer, so text
+    /// embeddings come from elsewhere (`Localizer.provideTextEmbeddings`).
+    public init(model: CLIPModel) {
+        self.init(directory: nil, model: model, tokenizer: nil,
+                  preprocessor: ImagePreprocessor(size: model.imageSize, mean: Self.openAIMean, std: Self.openAIStd))
     }
 
     /// image_mean / image_std of preprocessor_config.json, else OpenAI's.
@@ -40,6 +53,7 @@ public struct CLIPBundle: Sendable {
 
     /// Normalised text embeddings (N, E) of prompts; an empty prompt is an error.
     public func embedTexts(_ texts: [String], workspace: Workspace) throws -> [Float] {
+        guard let tokenizer else { throw CLIPError.badInput("this model was built in memory and has no tokenizer") }
         for (i, t) in texts.enumerated() where CLIPTokenizer.cleanText(t).isEmpty {
             throw CLIPError.badInput("text \(i + 1) is empty after cleaning: \"\(t)\"")
         }

@@ -100,6 +100,14 @@ public final class Localizer {
         return prompts.flatMap { textCache[$0] ?? [] }
     }
 
+    /// Uses `embeddings` (K, E), L2-normalised, as the text embeddings of `prompts` from now on:
+    /// for a model without a tokenizer (a random-weight model in `keypoints bench`).
+    public func provideTextEmbeddings(_ embeddings: [Float], prompts: [String]) {
+        let e = bundle.model.embeddingDim
+        precondition(embeddings.count == prompts.count * e, "Localizer: \(prompts.count) prompts need \(prompts.count * e) values")
+        for (i, p) in prompts.enumerated() { textCache[p] = Array(embeddings[(i * e)..<((i + 1) * e)]) }
+    }
+
     /// The canvas geometry and the candidate region for an image.
     public func geometry(width: Int, height: Int, path: String, options: LocalizationOptions)
         throws -> (CanvasGeometry, Box, [String]) {

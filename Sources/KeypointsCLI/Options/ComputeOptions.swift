@@ -2,6 +2,7 @@ import ArgumentParser
 import CLIP
 import Foundation
 import ModelStore
+import Synchronization
 import Tensor
 import TensorBF16
 
@@ -33,11 +34,25 @@ struct ComputeOptions: ParsableArguments {
 
     var resolvedThreads: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
 
-    /// The backend for `precision` (automatic when not given); bf16 on a CPU without bf16 units
-    /// falls back to fp32 with a notice.
-    func makeBackend() -> (backend: any LinearBackend, precision: Precision) {
-        let wanted = precision ?? .automatic
-        guard wanted == .bf16 else { return (SgemmBackend(), .fp32) }
+    /// The one way a command gets a model: sets the threads, makes the backend for `precision`
+    /// (or `override`), loads the model on it with `load`, converts its weights for the backend
+    /// now rather than on the first batch, and prints its loading warnings, once. Any model family
+    /// conforming to `BackendModel` loads this way (a CLIP bundle or model, a DINO ViT).
+    /// - Parameter override: the precision to use instead of `--precision` (bench measures each).
+    func loadModel<Model: BackendModel>(precision override: Precision? = nil,
+                                        _ load: (any LinearBackend) throws -> Model) throws -> LoadedModel<Model> {
+        let workers = try configure()
+        let (backend, precision) = makeBackend(override ?? precision)
+        let model = try load(backend)
+        try model.prepareBackend()
+        for w in model.warnings { Console.warning(w) }
+        return LoadedModel(model: model, precision: precision, workers: workers)
+    }
+
+    /// The backend for `wanted` (automatic when nil); bf16 on a CPU without bf16 units falls back
+    /// to fp32 with a notice.
+    private func makeBackend(_ wanted: Precision?) -> (backend: any LinearBackend, precision: Precision) {
+        guard (wanted ?? .automatic) == .bf16 else { return (SgemmBackend(), .fp32) }
         do {
             let b = try BF16Backend(threads: resolvedThreads)
             if verbose { Console.note("precision: bf16 (oneDNN \(b.oneDNNVersion), \(b.implementationName))") }
@@ -48,26 +63,38 @@ struct ComputeOptions: ParsableArguments {
         }
     }
 
-    /// Warns about products a bf16 backend had to compute in fp32 (shapes oneDNN could not plan).
-    func reportNotices(_ backend: any LinearBackend) {
-        if let b = backend as? BF16Backend { for n in b.notices { Console.warning(n) } }
+    /// Warns about products `backend` had to compute another way than asked (shapes oneDNN could
+    /// not plan); call once, after the work.
+    static func reportNotices(of backend: any LinearBackend) {
+        for n in backend.notices { Console.warning(n) }
     }
 
-    /// Converts a bf16 backend's weights at load time rather than on the first batch.
-    func prepare(_ backend: any LinearBackend, for model: CLIPModel) throws {
-        if let b = backend as? BF16Backend { try b.prepare(model.linearLayers) }
-    }
+    /// Whether the BLAS backend line of --verbose was printed (once per process, however many
+    /// models a command loads).
+    private static let backendAnnounced = Atomic<Bool>(false)
 
     /// Loads OpenBLAS, sets its threads and returns the worker count for our own kernels.
     func configure() throws -> Int {
         let n = resolvedThreads
         try BLAS.setThreads(n)
-        if verbose {
+        if verbose && !Self.backendAnnounced.exchange(true, ordering: .relaxed) {
             let info = try BLAS.info()
             Console.note("backend: \(info.library), core \(info.core) (chosen by \(info.coreSource)), \(info.threads) threads")
         }
         return n
     }
+}
+
+/// A model made ready by `ComputeOptions.loadModel`.
+struct LoadedModel<Model: BackendModel> {
+    let model: Model
+    /// The precision its backend computes in (fp32 when bf16 was asked for but is unavailable).
+    let precision: Precision
+    /// Workers for the elementwise kernels and attention tiles (`--threads`).
+    let workers: Int
+
+    /// Warns about products the backend had to compute another way; call once, after the work.
+    func reportNotices() { ComputeOptions.reportNotices(of: model.backend) }
 }
 
 /// The --model option: a model name (see `keypoints model list`), a Hugging Face repository id
