@@ -328,23 +328,23 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             } else {
                 let scratch = context.buffer(.activations, bytes: plan.rows * plan.k * 2)
                 var arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
-                    (Args.from, plan.sourceF32, UnsafeMutableRawPointer(mutating: x)),
-                    (Args.to, plan.source, scratch),
+                    (DNNL.Arg.from, plan.sourceF32, UnsafeMutableRawPointer(mutating: x)),
+                    (DNNL.Arg.to, plan.source, scratch),
                 ]
                 if let pad = plan.reorderScratchpad {
-                    arguments.append((Args.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
+                    arguments.append((DNNL.Arg.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
                 }
                 try context.run(plan.toBF16, arguments, problem: plan.problem)
                 source = UnsafeRawPointer(scratch)
             }
             var arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
-                (Args.src, plan.source, UnsafeMutableRawPointer(mutating: source)),
-                (Args.weights, weights.layout, weights.data),
-                (Args.dst, plan.destination, y),
+                (DNNL.Arg.src, plan.source, UnsafeMutableRawPointer(mutating: source)),
+                (DNNL.Arg.weights, weights.layout, weights.data),
+                (DNNL.Arg.dst, plan.destination, y),
             ]
-            if let bias { arguments.append((Args.bias, plan.bias, UnsafeMutableRawPointer(mutating: bias))) }
+            if let bias { arguments.append((DNNL.Arg.bias, plan.bias, UnsafeMutableRawPointer(mutating: bias))) }
             if let pad = plan.matmulScratchpad {
-                arguments.append((Args.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
+                arguments.append((DNNL.Arg.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
             }
             try context.run(plan.matmul, arguments, problem: plan.problem)
         } catch {
@@ -401,275 +401,6 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         try DNNL.check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil), "dnnl_primitive_desc_create", problem)
         guard let pd else { throw .dnnl(call: "dnnl_primitive_desc_create", status: "null descriptor", problem: problem) }
         return pd
-    }
-}
-
-// MARK: - Cache entries
-
-/// DNNL_ARG_* (dnnl_types.h); the C macros alias one another, so they are spelled out here.
-enum Args {
-    static let src: Int32 = 1        // DNNL_ARG_SRC = DNNL_ARG_SRC_0
-    static let from: Int32 = 1       // DNNL_ARG_FROM = DNNL_ARG_SRC_0
-    static let dst: Int32 = 17       // DNNL_ARG_DST = DNNL_ARG_DST_0
-    static let to: Int32 = 17        // DNNL_ARG_TO = DNNL_ARG_DST_0
-    static let weights: Int32 = 33   // DNNL_ARG_WEIGHTS = DNNL_ARG_WEIGHTS_0
-    static let bias: Int32 = 41      // DNNL_ARG_BIAS
-    static let scratchpad: Int32 = 80 // DNNL_ARG_SCRATCHPAD
-}
-
-/// The scratchpad a primitive needs from its caller (user scratchpad mode), if any.
-struct Scratchpad {
-    let descriptor: dnnl_memory_desc_t
-    let bytes: Int
-
-    /// nil when the primitive needs none.
-    init?(_ pd: dnnl_primitive_desc_t) {
-        guard let md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) else { return nil }
-        var descriptor = md.pointee
-        let bytes = dnnl_memory_desc_get_size(&descriptor)
-        guard bytes > 0 else { return nil }
-        self.descriptor = descriptor
-        self.bytes = bytes
-    }
-}
-
-struct WeightKey: Hashable {
-    let address: UInt
-    let n: Int
-    let k: Int
-}
-
-struct PlanKey: Hashable {
-    let rows: Int
-    let n: Int
-    let k: Int
-    let bias: Bool
-    let epilogue: Epilogue
-}
-
-/// What a product does after x · Wᵀ + b, as a oneDNN post-op.
-enum Epilogue: Hashable {
-    /// y = x · Wᵀ + b
-    case none
-    /// y += x · Wᵀ + b (sum post-op: the residual connections)
-    case accumulate
-    /// y = activation(x · Wᵀ + b) (eltwise post-op: the first MLP product)
-    case activation(Activation)
-    /// The same with y written in bf16 (rounded after the activation), for the second MLP product
-    case activationToBF16(Activation)
-
-    var outputsBF16: Bool { if case .activationToBF16 = self { true } else { false } }
-
-    var label: String {
-        switch self {
-        case .none: return ""
-        case .accumulate: return " + sum"
-        case .activation(let a): return " + \(a.rawValue)"
-        case .activationToBF16(let a): return " + \(a.rawValue) -> bf16"
-        }
-    }
-}
-
-struct State: ~Copyable {
-    var weights: [WeightKey: PreparedWeights] = [:]
-    var plans: [PlanKey: Plan] = [:]
-    var attentionPlans: [AttentionKey: AttentionPlan] = [:]
-    /// Idle streams with their bf16 scratch, one per concurrent `execute`.
-    var contexts: [ExecutionContext] = []
-    var notices: [String] = []
-
-    /// An idle context, or a new one when all are in use.
-    mutating func takeContext(engine: dnnl_engine_t) throws(BF16Error) -> ExecutionContext {
-        if let idle = contexts.popLast() { return idle }
-        return try ExecutionContext(engine: engine)
-    }
-}
-
-/// One layer's weights in bf16, in the matmul's preferred layout; owns the oneDNN buffer.
-final class PreparedWeights: @unchecked Sendable {
-    /// The fp32 weights, held so their storage (the cache key) stays allocated.
-    let source: [Float]
-    let n: Int
-    let k: Int
-    let layout: dnnl_memory_desc_t
-    let bytes: Int
-    let data: UnsafeMutableRawPointer
-    private let memory: dnnl_memory_t
-
-    // W (N, K) f32 row-major, i.e. (K, N) column-major -> (K, N) bf16 in oneDNN's layout
-    init(_ layer: Linear, engine: dnnl_engine_t, stream: dnnl_stream_t) throws(BF16Error) {
-        n = layer.outFeatures
-        k = layer.inFeatures
-        source = layer.weight
-        let problem = "weights (\(n), \(k)) f32 -> bf16"
-        let pd = try BF16Backend.matmulDescriptor(engine: engine, rows: BF16Backend.layoutProbeRows, n: n, k: k,
-                                                  weights: nil, bias: false, epilogue: .none)
-        defer { dnnl_primitive_desc_destroy(pd) }
-        guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
-            throw .dnnl(call: "dnnl_primitive_desc_query_md", status: "no weights descriptor", problem: problem)
-        }
-        var layout = chosen.pointee
-        self.layout = layout
-        bytes = dnnl_memory_desc_get_size(&layout)
-        var memory: dnnl_memory_t? = nil
-        try DNNL.check(dnnl_memory_create(&memory, &layout, engine, DNNL.allocate), "dnnl_memory_create", problem)
-        guard let memory else { throw .dnnl(call: "dnnl_memory_create", status: "null memory", problem: problem) }
-        self.memory = memory
-        var handle: UnsafeMutableRawPointer? = nil
-        try DNNL.check(dnnl_memory_get_data_handle(memory, &handle), "dnnl_memory_get_data_handle", problem)
-        guard let handle else { throw .dnnl(call: "dnnl_memory_get_data_handle", status: "null handle", problem: problem) }
-        data = handle
-
-        // This reorder runs once, under the backend's lock, so oneDNN's default (library-managed)
-        // scratchpad is safe for it.
-        var fp32 = try DNNL.matrix(k, n, dnnl_f32, dnnl_ba)
-        var reorderPD: dnnl_primitive_desc_t? = nil
-        try DNNL.check(dnnl_reorder_primitive_desc_create(&reorderPD, &fp32, engine, &layout, engine, nil),
-                       "dnnl_reorder_primitive_desc_create", problem)
-        defer { dnnl_primitive_desc_destroy(reorderPD) }
-        var reorder: dnnl_primitive_t? = nil
-        try DNNL.check(dnnl_primitive_create(&reorder, reorderPD), "dnnl_primitive_create", problem)
-        defer { dnnl_primitive_destroy(reorder) }
-        var input: dnnl_memory_t? = nil
-        try layer.weight.withUnsafeBufferPointer { (w) throws(BF16Error) in
-            try DNNL.check(dnnl_memory_create(&input, &fp32, engine, UnsafeMutableRawPointer(mutating: w.baseAddress)),
-                           "dnnl_memory_create", problem)
-            defer { dnnl_memory_destroy(input) }
-            var args = [dnnl_exec_arg_t(arg: Args.from, memory: input), dnnl_exec_arg_t(arg: Args.to, memory: memory)]
-            try DNNL.check(dnnl_primitive_execute(reorder, stream, 2, &args), "dnnl_primitive_execute", problem)
-            try DNNL.check(dnnl_stream_wait(stream), "dnnl_stream_wait", problem)
-        }
-    }
-
-    deinit { dnnl_memory_destroy(memory) }
-}
-
-/// The primitives for one product shape: x f32 -> bf16 reorder, then the matmul.
-final class Plan: @unchecked Sendable {
-    let rows: Int
-    let n: Int
-    let k: Int
-    let sourceF32: dnnl_memory_desc_t
-    let source: dnnl_memory_desc_t
-    let bias: dnnl_memory_desc_t
-    let destination: dnnl_memory_desc_t
-    let toBF16: dnnl_primitive_t
-    let matmul: dnnl_primitive_t
-    let reorderScratchpad: Scratchpad?
-    let matmulScratchpad: Scratchpad?
-    let implementation: String
-    let problem: String
-
-    init(engine: dnnl_engine_t, rows: Int, weights: PreparedWeights, bias: Bool, epilogue: Epilogue) throws(BF16Error) {
-        self.rows = rows
-        n = weights.n
-        k = weights.k
-        problem = "matmul (\(rows), \(k)) x (\(k), \(n))"
-        let pd = try BF16Backend.matmulDescriptor(engine: engine, rows: rows, n: n, k: k, weights: weights.layout,
-                                                  bias: bias, epilogue: epilogue)
-        defer { dnnl_primitive_desc_destroy(pd) }
-        implementation = DNNL.implementation(pd)
-        matmulScratchpad = Scratchpad(pd)
-        var matmul: dnnl_primitive_t? = nil
-        try DNNL.check(dnnl_primitive_create(&matmul, pd), "dnnl_primitive_create", problem)
-        guard let matmul else { throw .dnnl(call: "dnnl_primitive_create", status: "null primitive", problem: problem) }
-        self.matmul = matmul
-
-        var f32 = try DNNL.matrix(rows, k, dnnl_f32, dnnl_ab)
-        var bf16 = try DNNL.matrix(rows, k, dnnl_bf16, dnnl_ab)
-        sourceF32 = f32
-        source = bf16
-        self.bias = try DNNL.matrix(1, n, dnnl_f32, dnnl_ab)
-        destination = try DNNL.matrix(rows, n, epilogue.outputsBF16 ? dnnl_bf16 : dnnl_f32, dnnl_ab)
-        var reorder: dnnl_primitive_t? = nil
-        var pad: Scratchpad? = nil
-        do {
-            let what = "x (\(rows), \(k)) f32 -> bf16"
-            var attr: dnnl_primitive_attr_t? = nil
-            try DNNL.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", what)
-            defer { dnnl_primitive_attr_destroy(attr) }
-            try DNNL.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
-                           "dnnl_primitive_attr_set_scratchpad_mode", what)
-            var reorderPD: dnnl_primitive_desc_t? = nil
-            try DNNL.check(dnnl_reorder_primitive_desc_create(&reorderPD, &f32, engine, &bf16, engine, attr),
-                           "dnnl_reorder_primitive_desc_create", what)
-            defer { dnnl_primitive_desc_destroy(reorderPD) }
-            if let reorderPD { pad = Scratchpad(reorderPD) }
-            try DNNL.check(dnnl_primitive_create(&reorder, reorderPD), "dnnl_primitive_create", what)
-        } catch {
-            dnnl_primitive_destroy(matmul)
-            throw error
-        }
-        guard let reorder else {
-            dnnl_primitive_destroy(matmul)
-            throw .dnnl(call: "dnnl_primitive_create", status: "null primitive", problem: problem)
-        }
-        toBF16 = reorder
-        reorderScratchpad = pad
-    }
-
-    deinit {
-        dnnl_primitive_destroy(matmul)
-        dnnl_primitive_destroy(toBF16)
-    }
-}
-
-/// A stream with the buffers of one execution (bf16 x and oneDNN's scratchpad), used by one
-/// `execute` at a time.
-final class ExecutionContext: @unchecked Sendable {
-    enum Slot: Int, CaseIterable {
-        case activations, scratchpad
-        /// bf16 copies of the attention operands (BF16Backend+Attention.swift).
-        case attentionQKV, attentionProbabilities, attentionScratchpad
-    }
-
-    let engine: dnnl_engine_t
-    let stream: dnnl_stream_t
-    private var buffers: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: Slot.allCases.count)
-    private var capacities = [Int](repeating: 0, count: Slot.allCases.count)
-
-    init(engine: dnnl_engine_t) throws(BF16Error) {
-        self.engine = engine
-        var stream: dnnl_stream_t? = nil
-        try DNNL.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create",
-                       "a CPU stream")
-        guard let stream else { throw .dnnl(call: "dnnl_stream_create", status: "null stream", problem: "a CPU stream") }
-        self.stream = stream
-    }
-
-    deinit {
-        for b in buffers { b?.deallocate() }
-        dnnl_stream_destroy(stream)
-    }
-
-    /// The buffer in `slot`, at least `bytes` bytes, 64-byte aligned; grows only (contents not
-    /// preserved on growth).
-    func buffer(_ slot: Slot, bytes: Int) -> UnsafeMutableRawPointer {
-        let i = slot.rawValue
-        if let b = buffers[i], capacities[i] >= bytes { return b }
-        buffers[i]?.deallocate()
-        let size = max(bytes, 64)
-        let fresh = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-        buffers[i] = fresh
-        capacities[i] = size
-        return fresh
-    }
-
-    /// Executes `primitive` on this stream with memories wrapping the given buffers, and waits.
-    func run(_ primitive: dnnl_primitive_t, _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)],
-             problem: String) throws(BF16Error) {
-        var args: [dnnl_exec_arg_t] = []
-        args.reserveCapacity(arguments.count)
-        defer { for a in args { dnnl_memory_destroy(a.memory) } }
-        for (index, descriptor, pointer) in arguments {
-            var md = descriptor
-            var memory: dnnl_memory_t? = nil
-            try DNNL.check(dnnl_memory_create(&memory, &md, engine, pointer), "dnnl_memory_create", problem)
-            args.append(dnnl_exec_arg_t(arg: index, memory: memory))
-        }
-        try DNNL.check(dnnl_primitive_execute(primitive, stream, Int32(args.count), &args), "dnnl_primitive_execute",
-                       problem)
-        try DNNL.check(dnnl_stream_wait(stream), "dnnl_stream_wait", problem)
     }
 }
 

@@ -141,3 +141,16 @@ enum DNNL {
         }
     }
 }
+
+extension DNNL {
+    /// DNNL_ARG_* (dnnl_types.h); the C macros alias one another, so they are spelled out here.
+    enum Arg {
+        static let src: Int32 = 1        // DNNL_ARG_SRC = DNNL_ARG_SRC_0
+        static let from: Int32 = 1       // DNNL_ARG_FROM = DNNL_ARG_SRC_0
+        static let dst: Int32 = 17       // DNNL_ARG_DST = DNNL_ARG_DST_0
+        static let to: Int32 = 17        // DNNL_ARG_TO = DNNL_ARG_DST_0
+        static let weights: Int32 = 33   // DNNL_ARG_WEIGHTS = DNNL_ARG_WEIGHTS_0
+        static let bias: Int32 = 41      // DNNL_ARG_BIAS
+        static let scratchpad: Int32 = 80 // DNNL_ARG_SCRATCHPAD
+    }
+}
