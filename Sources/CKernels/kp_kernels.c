@@ -1,10 +1,11 @@
 // See include/kp_kernels.h for why these kernels are in C.
 //
-// Each kernel exists three times: AVX-512F (16 lanes, masked tails), AVX2+FMA (8 lanes, masked
-// tails through vmaskmov) and generic C (plain loops the compiler may vectorise for the baseline
-// ISA). All three compute the same formulas: exp by Cody-Waite reduction and a degree-6 polynomial
-// (as the former Swift VectorExp, with minimax coefficients), erf by the rational approximation of
-// Eigen and XLA.
+// Each kernel is written once, in kp_kernels_body.h, over a small vector vocabulary (V_LOAD,
+// V_FMA, M_TAIL, ...), and compiled three times by including that file under three mappings of the
+// vocabulary (as llama.cpp's GGML_F32_VEC mappings do): AVX-512F (16 lanes, masked tails), AVX2+FMA
+// (8 lanes, masked tails through vmaskmov) and generic C (8 lanes as plain arrays the compiler may
+// vectorise for the baseline ISA). The formulas: exp by Cody-Waite reduction and a degree-6
+// polynomial (minimax coefficients), erf by the rational approximation of Eigen and XLA.
 #include "kp_kernels.h"
 
 #include <math.h>
@@ -62,229 +63,115 @@
 #define KP_QUICK_GELU_SLOPE 1.702f
 #define KP_SQRT1_2 0.70710678118654752f
 
-static inline long min_long(long a, long b) { return a < b ? a : b; }
+// Row r's softmax length: all cols, or the first r + 1 when causal (row r sees columns 0...r).
+static inline long softmax_length(long r, long cols, int causal) {
+    return causal ? (cols < r + 1 ? cols : r + 1) : cols;
+}
 
-// MARK: - Generic C
+// MARK: - Generic C: 8 lanes as plain arrays
 
-// Comparisons written so that NaN passes through the clamps.
-static inline float exp_generic(float x) {
-    x = x < KP_EXP_LO ? KP_EXP_LO : x;
-    x = x > KP_EXP_HI ? KP_EXP_HI : x;
-    float t = x * KP_LOG2E + KP_MAGIC;
-    float n = t - KP_MAGIC;
-    float r = x - n * KP_LN2_HI - n * KP_LN2_LO;
-    float p = KP_C6;
-    p = p * r + KP_C5;
-    p = p * r + KP_C4;
-    p = p * r + KP_C3;
-    p = p * r + KP_C2;
-    p = p * r + 1;
-    p = p * r + 1;
+typedef struct { float f[8]; } kp_lanes8;
+
+#define KP_GENERIC_MAP(body)  \
+    kp_lanes8 r;              \
+    for (int i = 0; i < 8; i++) r.f[i] = (body); \
+    return r;
+
+static inline kp_lanes8 g_set1(float x) { KP_GENERIC_MAP(x) }
+static inline kp_lanes8 g_load(const float *p) { KP_GENERIC_MAP(p[i]) }
+static inline kp_lanes8 g_load_tail(long k, const float *p) { KP_GENERIC_MAP(i < k ? p[i] : 0) }
+static inline kp_lanes8 g_load_tail_or(long k, const float *p, float fill) { KP_GENERIC_MAP(i < k ? p[i] : fill) }
+static inline kp_lanes8 g_keep(long k, kp_lanes8 v) { KP_GENERIC_MAP(i < k ? v.f[i] : 0) }
+static inline kp_lanes8 g_add(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] + b.f[i]) }
+static inline kp_lanes8 g_sub(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] - b.f[i]) }
+static inline kp_lanes8 g_mul(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] * b.f[i]) }
+static inline kp_lanes8 g_div(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] / b.f[i]) }
+// As x86's minps / maxps: b when either is NaN.
+static inline kp_lanes8 g_min(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] < b.f[i] ? a.f[i] : b.f[i]) }
+static inline kp_lanes8 g_max(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] > b.f[i] ? a.f[i] : b.f[i]) }
+static inline kp_lanes8 g_fma(kp_lanes8 a, kp_lanes8 b, kp_lanes8 c) { KP_GENERIC_MAP(a.f[i] * b.f[i] + c.f[i]) }
+static inline kp_lanes8 g_fnma(kp_lanes8 a, kp_lanes8 b, kp_lanes8 c) { KP_GENERIC_MAP(c.f[i] - a.f[i] * b.f[i]) }
+
+static inline float g_pow2_magic_lane(float t) {
     uint32_t bits;
     memcpy(&bits, &t, sizeof bits);
-    bits = (bits - KP_MAGIC_BITS + 127u) << 23;  // 2^n as a float
+    bits = (bits - (KP_MAGIC_BITS - 127u)) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return scale;
+}
+static inline kp_lanes8 g_pow2_magic(kp_lanes8 t) { KP_GENERIC_MAP(g_pow2_magic_lane(t.f[i])) }
+
+static inline void g_store(float *p, kp_lanes8 v) { memcpy(p, v.f, sizeof v.f); }
+static inline void g_store_tail(float *p, long k, kp_lanes8 v) { memcpy(p, v.f, (size_t)k * sizeof(float)); }
+
+static inline float g_sum(kp_lanes8 v) {
+    return ((v.f[0] + v.f[4]) + (v.f[1] + v.f[5])) + ((v.f[2] + v.f[6]) + (v.f[3] + v.f[7]));
 }
 
-static inline float erf_generic(float x) {
-    x = x < -KP_ERF_CLAMP ? -KP_ERF_CLAMP : x;
-    x = x > KP_ERF_CLAMP ? KP_ERF_CLAMP : x;
-    float x2 = x * x;
-    float p = KP_ERF_A13;
-    p = p * x2 + KP_ERF_A11;
-    p = p * x2 + KP_ERF_A9;
-    p = p * x2 + KP_ERF_A7;
-    p = p * x2 + KP_ERF_A5;
-    p = p * x2 + KP_ERF_A3;
-    p = p * x2 + KP_ERF_A1;
-    float q = KP_ERF_B8;
-    q = q * x2 + KP_ERF_B6;
-    q = q * x2 + KP_ERF_B4;
-    q = q * x2 + KP_ERF_B2;
-    q = q * x2 + KP_ERF_B0;
-    return x * p / q;
-}
-
-// x (N) <- exp(x - shift), returns the sum; 8 partial sums (as the vector variants keep lanes).
-static float exp_shifted_sum_generic(float *x, long n, float shift) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        for (int k = 0; k < 8; k++) {
-            float e = exp_generic(x[i + k] - shift);
-            x[i + k] = e;
-            acc[k] += e;
-        }
-    }
-    for (; i < n; i++) {
-        float e = exp_generic(x[i] - shift);
-        x[i] = e;
-        acc[0] += e;
-    }
-    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-}
-
-// s (rows, cols), stride ld -> same
-static void softmax_rows_generic(float *s, long rows, long cols, long ld, int causal) {
-    for (long r = 0; r < rows; r++) {
-        float *row = s + r * ld;
-        long n = causal ? min_long(cols, r + 1) : cols;
-        float m = -INFINITY;
-        for (long j = 0; j < n; j++) m = row[j] > m ? row[j] : m;
-        float inv = 1 / exp_shifted_sum_generic(row, n, m);
-        for (long j = 0; j < n; j++) row[j] *= inv;
-        if (n < cols) memset(row + n, 0, (size_t)(cols - n) * sizeof(float));
-    }
+static inline float g_max_lane(kp_lanes8 v) {
+    float m = v.f[0];
+    for (int i = 1; i < 8; i++) m = v.f[i] > m ? v.f[i] : m;
+    return m;
 }
 
 // Round to nearest even at 8 significant bits; the upper half of the float's bits (finite x).
-static inline uint16_t bf16_generic(float x) {
+static inline uint16_t bf16_round(float x) {
     uint32_t bits;
     memcpy(&bits, &x, sizeof bits);
     return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
 }
 
-// s (rows, cols), stride ld -> p (rows, cols) bf16, stride ldp
-static void rows_to_bf16_generic(const float *s, long rows, long cols, long ld, uint16_t *p, long ldp) {
-    for (long r = 0; r < rows; r++)
-        for (long j = 0; j < cols; j++) p[r * ldp + j] = bf16_generic(s[r * ld + j]);
+static inline void g_store_bf16_tail(uint16_t *p, long k, kp_lanes8 v) {
+    for (long i = 0; i < k; i++) p[i] = bf16_round(v.f[i]);
 }
 
-// s (rows, cols), stride ld -> p (rows, cols) bf16, stride ldp
-static void softmax_rows_bf16_generic(float *s, long rows, long cols, long ld, int causal, uint16_t *p,
-                                      long ldp) {
-    softmax_rows_generic(s, rows, cols, ld, causal);
-    rows_to_bf16_generic(s, rows, cols, ld, p, ldp);
-}
-
-// x (N) -> x (N)
-static void quick_gelu_generic(float *x, long n) {
-    for (long i = 0; i < n; i++) x[i] = x[i] / (1 + exp_generic(-KP_QUICK_GELU_SLOPE * x[i]));
-}
-
-// x (N) -> x (N)
-static void gelu_generic(float *x, long n) {
-    for (long i = 0; i < n; i++) {
-        float h = 0.5f * x[i];
-        x[i] = h + h * erf_generic(x[i] * KP_SQRT1_2);
-    }
-}
-
-// x (rows, c) -> y (rows, c); y may alias x (each y[j] is written after its x[j] is read).
-static void layer_norm_generic(const float *x, long rows, long c, const float *gamma,
-                               const float *beta, float eps, float *y) {
-    for (long r = 0; r < rows; r++) {
-        const float *xr = x + r * c;
-        float *yr = y + r * c;
-        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        long j = 0;
-        for (; j + 8 <= c; j += 8)
-            for (int k = 0; k < 8; k++) acc[k] += xr[j + k];
-        for (; j < c; j++) acc[0] += xr[j];
-        float mean = (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))) / (float)c;
-        float sq[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (j = 0; j + 8 <= c; j += 8)
-            for (int k = 0; k < 8; k++) { float d = xr[j + k] - mean; sq[k] += d * d; }
-        for (; j < c; j++) { float d = xr[j] - mean; sq[0] += d * d; }
-        float var = (((sq[0] + sq[4]) + (sq[1] + sq[5])) + ((sq[2] + sq[6]) + (sq[3] + sq[7]))) / (float)c;
-        float inv = 1 / sqrtf(var + eps);
-        for (j = 0; j < c; j++) yr[j] = (xr[j] - mean) * inv * gamma[j] + beta[j];
-    }
-}
+#define KP_ISA(name) name##_generic
+#define KP_TARGET
+#define KP_LANES 8
+#define V kp_lanes8
+#define M long
+#define V_SET1 g_set1
+#define V_ZERO() g_set1(0)
+#define V_LOAD g_load
+#define V_STORE g_store
+#define M_TAIL(k) (k)
+#define V_LOAD_TAIL g_load_tail
+#define V_STORE_TAIL g_store_tail
+#define V_LOAD_TAIL_OR g_load_tail_or
+#define V_KEEP g_keep
+#define V_ADD g_add
+#define V_SUB g_sub
+#define V_MUL g_mul
+#define V_DIV g_div
+#define V_MIN g_min
+#define V_MAX g_max
+#define V_FMA g_fma
+#define V_FNMA g_fnma
+#define V_POW2_MAGIC g_pow2_magic
+#define V_SUM g_sum
+#define V_MAX_LANE g_max_lane
+#define S_SQRT sqrtf
+#define V_STORE_BF16(p, v) g_store_bf16_tail(p, 8, v)
+#define V_STORE_BF16_TAIL g_store_bf16_tail
+#include "kp_kernels_body.h"
+#include "kp_kernels_unmap.h"
 
 #if KP_X86
 
-// MARK: - AVX-512F
+// MARK: - AVX-512F: 16 lanes, masked tails
+
+// sqrt of one float without libm's errno path (also used by the AVX2 variant).
+KP_AVX2 static inline float sqrt1(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
 
 KP_AVX512 static inline __mmask16 tail_mask16(long k) { return (__mmask16)((1u << k) - 1); }
 
-KP_AVX512 static inline __m512 exp16(__m512 x) {
-    // max/min return their second operand when either is NaN: NaN passes through.
-    x = _mm512_min_ps(_mm512_set1_ps(KP_EXP_HI), _mm512_max_ps(_mm512_set1_ps(KP_EXP_LO), x));
-    const __m512 magic = _mm512_set1_ps(KP_MAGIC);
-    __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(KP_LOG2E), magic);
-    __m512 n = _mm512_sub_ps(t, magic);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(KP_LN2_HI), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(KP_LN2_LO), r);
-    __m512 p = _mm512_set1_ps(KP_C6);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(KP_C5));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(KP_C4));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(KP_C3));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(KP_C2));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1));
+KP_AVX512 static inline __m512 pow2_magic16(__m512 t) {
     __m512i e = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32((int)(KP_MAGIC_BITS - 127u)));
-    return _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(e, 23)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
 }
 
-KP_AVX512 static inline __m512 erf16(__m512 x) {
-    x = _mm512_min_ps(_mm512_set1_ps(KP_ERF_CLAMP), _mm512_max_ps(_mm512_set1_ps(-KP_ERF_CLAMP), x));
-    __m512 x2 = _mm512_mul_ps(x, x);
-    __m512 p = _mm512_set1_ps(KP_ERF_A13);
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(KP_ERF_A11));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(KP_ERF_A9));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(KP_ERF_A7));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(KP_ERF_A5));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(KP_ERF_A3));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(KP_ERF_A1));
-    __m512 q = _mm512_set1_ps(KP_ERF_B8);
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(KP_ERF_B6));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(KP_ERF_B4));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(KP_ERF_B2));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(KP_ERF_B0));
-    return _mm512_div_ps(_mm512_mul_ps(x, p), q);
-}
-
-KP_AVX512 static float exp_shifted_sum_avx512(float *x, long n, float shift) {
-    const __m512 s = _mm512_set1_ps(shift);
-    __m512 acc = _mm512_setzero_ps();
-    long i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
-        _mm512_storeu_ps(x + i, e);
-        acc = _mm512_add_ps(acc, e);
-    }
-    if (i < n) {
-        __mmask16 m = tail_mask16(n - i);
-        __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), s));
-        _mm512_mask_storeu_ps(x + i, m, e);
-        acc = _mm512_mask_add_ps(acc, m, acc, e);
-    }
-    return _mm512_reduce_add_ps(acc);
-}
-
-// row (n) -> max over its n > 0 entries
-KP_AVX512 static inline float row_max_avx512(const float *row, long n) {
-    __m512 vmax = _mm512_set1_ps(-INFINITY);
-    long j = 0;
-    for (; j + 16 <= n; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
-    if (j < n) {
-        __mmask16 m = tail_mask16(n - j);
-        vmax = _mm512_mask_max_ps(vmax, m, vmax, _mm512_maskz_loadu_ps(m, row + j));
-    }
-    return _mm512_reduce_max_ps(vmax);
-}
-
-// s (rows, cols), stride ld -> same
-KP_AVX512 static void softmax_rows_avx512(float *s, long rows, long cols, long ld, int causal) {
-    for (long r = 0; r < rows; r++) {
-        float *row = s + r * ld;
-        long n = causal ? min_long(cols, r + 1) : cols;
-        if (n <= 0) continue;
-        const __m512 inv = _mm512_set1_ps(1 / exp_shifted_sum_avx512(row, n, row_max_avx512(row, n)));
-        long j;
-        for (j = 0; j + 16 <= n; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
-        if (j < n) {
-            __mmask16 m = tail_mask16(n - j);
-            _mm512_mask_storeu_ps(row + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + j), inv));
-        }
-        if (n < cols) memset(row + n, 0, (size_t)(cols - n) * sizeof(float));
-    }
-}
-
-// 16 finite floats -> bf16, round to nearest even (as bf16_generic).
+// 16 finite floats -> bf16, round to nearest even (as bf16_round).
 KP_AVX512 static inline __m256i bf16x16(__m512 v) {
     __m512i bits = _mm512_castps_si512(v);
     __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
@@ -292,91 +179,38 @@ KP_AVX512 static inline __m256i bf16x16(__m512 v) {
     return _mm512_cvtepi32_epi16(_mm512_srli_epi32(rounded, 16));
 }
 
-// s (rows, cols), stride ld -> p (rows, cols) bf16, stride ldp; the scaling pass writes p directly.
-KP_AVX512 static void softmax_rows_bf16_avx512(float *s, long rows, long cols, long ld, int causal,
-                                               uint16_t *p, long ldp) {
-    for (long r = 0; r < rows; r++) {
-        float *row = s + r * ld;
-        uint16_t *out = p + r * ldp;
-        long n = causal ? min_long(cols, r + 1) : cols;
-        const __m512 inv = _mm512_set1_ps(1 / exp_shifted_sum_avx512(row, n, row_max_avx512(row, n)));
-        long j;
-        for (j = 0; j + 16 <= n; j += 16)
-            _mm256_storeu_si256((__m256i *)(out + j), bf16x16(_mm512_mul_ps(_mm512_loadu_ps(row + j), inv)));
-        if (j < n) {
-            __mmask16 m = tail_mask16(n - j);
-            _mm256_mask_storeu_epi16(out + j, m, bf16x16(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + j), inv)));
-        }
-        if (n < cols) memset(out + n, 0, (size_t)(cols - n) * sizeof(uint16_t));
-    }
-}
+#define KP_ISA(name) name##_avx512
+#define KP_TARGET KP_AVX512
+#define KP_LANES 16
+#define V __m512
+#define M __mmask16
+#define V_SET1 _mm512_set1_ps
+#define V_ZERO _mm512_setzero_ps
+#define V_LOAD _mm512_loadu_ps
+#define V_STORE _mm512_storeu_ps
+#define M_TAIL tail_mask16
+#define V_LOAD_TAIL _mm512_maskz_loadu_ps
+#define V_STORE_TAIL _mm512_mask_storeu_ps
+#define V_LOAD_TAIL_OR(m, p, fill) _mm512_mask_loadu_ps(_mm512_set1_ps(fill), m, p)
+#define V_KEEP _mm512_maskz_mov_ps
+#define V_ADD _mm512_add_ps
+#define V_SUB _mm512_sub_ps
+#define V_MUL _mm512_mul_ps
+#define V_DIV _mm512_div_ps
+#define V_MIN _mm512_min_ps
+#define V_MAX _mm512_max_ps
+#define V_FMA _mm512_fmadd_ps
+#define V_FNMA _mm512_fnmadd_ps
+#define V_POW2_MAGIC pow2_magic16
+#define V_SUM _mm512_reduce_add_ps
+#define V_MAX_LANE _mm512_reduce_max_ps
+#define S_SQRT sqrt1
+#define V_STORE_BF16(p, v) _mm256_storeu_si256((__m256i *)(p), bf16x16(v))
+#define V_STORE_BF16_TAIL(p, m, v) _mm256_mask_storeu_epi16(p, m, bf16x16(v))
+#include "kp_kernels_body.h"
+#include "kp_kernels_unmap.h"
 
-// x (N) -> x (N)
-KP_AVX512 static void quick_gelu_avx512(float *x, long n) {
-    const __m512 one = _mm512_set1_ps(1), slope = _mm512_set1_ps(-KP_QUICK_GELU_SLOPE);
-    long i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 v = _mm512_loadu_ps(x + i);
-        _mm512_storeu_ps(x + i, _mm512_div_ps(v, _mm512_add_ps(one, exp16(_mm512_mul_ps(slope, v)))));
-    }
-    if (i < n) {
-        __mmask16 m = tail_mask16(n - i);
-        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-        _mm512_mask_storeu_ps(x + i, m, _mm512_div_ps(v, _mm512_add_ps(one, exp16(_mm512_mul_ps(slope, v)))));
-    }
-}
-
-// x (N) -> x (N)
-KP_AVX512 static void gelu_avx512(float *x, long n) {
-    const __m512 half = _mm512_set1_ps(0.5f), k = _mm512_set1_ps(KP_SQRT1_2);
-    long i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 v = _mm512_loadu_ps(x + i), h = _mm512_mul_ps(half, v);
-        _mm512_storeu_ps(x + i, _mm512_fmadd_ps(h, erf16(_mm512_mul_ps(v, k)), h));
-    }
-    if (i < n) {
-        __mmask16 m = tail_mask16(n - i);
-        __m512 v = _mm512_maskz_loadu_ps(m, x + i), h = _mm512_mul_ps(half, v);
-        _mm512_mask_storeu_ps(x + i, m, _mm512_fmadd_ps(h, erf16(_mm512_mul_ps(v, k)), h));
-    }
-}
-
-// x (rows, c) -> y (rows, c); y may alias x.
-KP_AVX512 static void layer_norm_avx512(const float *x, long rows, long c, const float *gamma,
-                                        const float *beta, float eps, float *y) {
-    const long body = c & ~15L;
-    const __mmask16 tail = tail_mask16(c - body);
-    for (long r = 0; r < rows; r++) {
-        const float *xr = x + r * c;
-        float *yr = y + r * c;
-        __m512 acc = _mm512_setzero_ps();
-        for (long j = 0; j < body; j += 16) acc = _mm512_add_ps(acc, _mm512_loadu_ps(xr + j));
-        if (tail) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(tail, xr + body));
-        const __m512 mean = _mm512_set1_ps(_mm512_reduce_add_ps(acc) / (float)c);
-        acc = _mm512_setzero_ps();
-        for (long j = 0; j < body; j += 16) {
-            __m512 d = _mm512_sub_ps(_mm512_loadu_ps(xr + j), mean);
-            acc = _mm512_fmadd_ps(d, d, acc);
-        }
-        if (tail) {
-            __m512 d = _mm512_maskz_sub_ps(tail, _mm512_maskz_loadu_ps(tail, xr + body), mean);
-            acc = _mm512_fmadd_ps(d, d, acc);
-        }
-        float var = _mm512_reduce_add_ps(acc) / (float)c;
-        const __m512 inv = _mm512_set1_ps(1 / _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(var + eps))));
-        for (long j = 0; j < body; j += 16) {
-            __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + j), mean), inv);
-            _mm512_storeu_ps(yr + j, _mm512_fmadd_ps(d, _mm512_loadu_ps(gamma + j), _mm512_loadu_ps(beta + j)));
-        }
-        if (tail) {
-            __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, xr + body), mean), inv);
-            __m512 g = _mm512_maskz_loadu_ps(tail, gamma + body), b = _mm512_maskz_loadu_ps(tail, beta + body);
-            _mm512_mask_storeu_ps(yr + body, tail, _mm512_fmadd_ps(d, g, b));
-        }
-    }
-}
-
-// MARK: - AVX2 + FMA
+// MARK: - AVX2 + FMA: 8 lanes, masked tails through vmaskmov
 
 // Lanes [8 - k, 16 - k) of this table: the first k lanes set (vmaskmov uses the sign bits).
 static const int32_t tail_mask8_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -399,160 +233,58 @@ KP_AVX2 static inline float hmax8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-KP_AVX2 static inline __m256 exp8(__m256 x) {
-    x = _mm256_min_ps(_mm256_set1_ps(KP_EXP_HI), _mm256_max_ps(_mm256_set1_ps(KP_EXP_LO), x));
-    const __m256 magic = _mm256_set1_ps(KP_MAGIC);
-    __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(KP_LOG2E), magic);
-    __m256 n = _mm256_sub_ps(t, magic);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(KP_LN2_HI), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(KP_LN2_LO), r);
-    __m256 p = _mm256_set1_ps(KP_C6);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(KP_C5));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(KP_C4));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(KP_C3));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(KP_C2));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1));
+KP_AVX2 static inline __m256 pow2_magic8(__m256 t) {
     __m256i e = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32((int)(KP_MAGIC_BITS - 127u)));
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(e, 23)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
 }
 
-KP_AVX2 static inline __m256 erf8(__m256 x) {
-    x = _mm256_min_ps(_mm256_set1_ps(KP_ERF_CLAMP), _mm256_max_ps(_mm256_set1_ps(-KP_ERF_CLAMP), x));
-    __m256 x2 = _mm256_mul_ps(x, x);
-    __m256 p = _mm256_set1_ps(KP_ERF_A13);
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(KP_ERF_A11));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(KP_ERF_A9));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(KP_ERF_A7));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(KP_ERF_A5));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(KP_ERF_A3));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(KP_ERF_A1));
-    __m256 q = _mm256_set1_ps(KP_ERF_B8);
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(KP_ERF_B6));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(KP_ERF_B4));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(KP_ERF_B2));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(KP_ERF_B0));
-    return _mm256_div_ps(_mm256_mul_ps(x, p), q);
+// 8 finite floats -> bf16, round to nearest even (as bf16_round); the rounded values fit 16 bits,
+// so the saturating pack is exact.
+KP_AVX2 static inline __m128i bf16x8(__m256 v) {
+    __m256i bits = _mm256_castps_si256(v);
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+    __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(bits, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7FFF))), 16);
+    return _mm_packus_epi32(_mm256_castsi256_si128(rounded), _mm256_extracti128_si256(rounded, 1));
 }
 
-KP_AVX2 static float exp_shifted_sum_avx2(float *x, long n, float shift) {
-    const __m256 s = _mm256_set1_ps(shift);
-    __m256 acc = _mm256_setzero_ps();
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
-        _mm256_storeu_ps(x + i, e);
-        acc = _mm256_add_ps(acc, e);
-    }
-    if (i < n) {
-        __m256i m = tail_mask8(n - i);
-        __m256 e = exp8(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), s));
-        _mm256_maskstore_ps(x + i, m, e);
-        acc = _mm256_add_ps(acc, _mm256_and_ps(e, _mm256_castsi256_ps(m)));
-    }
-    return hsum8(acc);
+// The first k lanes of v (k = the set lanes of the tail mask m) as bf16.
+KP_AVX2 static inline void store_bf16x8_tail(uint16_t *p, __m256i m, __m256 v) {
+    uint16_t lanes[8];
+    _mm_storeu_si128((__m128i *)lanes, bf16x8(v));
+    memcpy(p, lanes, (size_t)__builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(m))) * sizeof(uint16_t));
 }
 
-// s (rows, cols), stride ld -> same
-KP_AVX2 static void softmax_rows_avx2(float *s, long rows, long cols, long ld, int causal) {
-    const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
-    for (long r = 0; r < rows; r++) {
-        float *row = s + r * ld;
-        long n = causal ? min_long(cols, r + 1) : cols;
-        if (n <= 0) continue;
-        __m256 vmax = minus_inf;
-        long j = 0;
-        for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(row + j));
-        if (j < n) {
-            __m256i m = tail_mask8(n - j);
-            __m256 v = _mm256_blendv_ps(minus_inf, _mm256_maskload_ps(row + j, m), _mm256_castsi256_ps(m));
-            vmax = _mm256_max_ps(vmax, v);
-        }
-        float mx = hmax8(vmax);
-        const __m256 inv = _mm256_set1_ps(1 / exp_shifted_sum_avx2(row, n, mx));
-        for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inv));
-        if (j < n) {
-            __m256i m = tail_mask8(n - j);
-            _mm256_maskstore_ps(row + j, m, _mm256_mul_ps(_mm256_maskload_ps(row + j, m), inv));
-        }
-        if (n < cols) memset(row + n, 0, (size_t)(cols - n) * sizeof(float));
-    }
-}
-
-// x (N) -> x (N)
-KP_AVX2 static void quick_gelu_avx2(float *x, long n) {
-    const __m256 one = _mm256_set1_ps(1), slope = _mm256_set1_ps(-KP_QUICK_GELU_SLOPE);
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i);
-        _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, exp8(_mm256_mul_ps(slope, v)))));
-    }
-    if (i < n) {
-        __m256i m = tail_mask8(n - i);
-        __m256 v = _mm256_maskload_ps(x + i, m);
-        _mm256_maskstore_ps(x + i, m, _mm256_div_ps(v, _mm256_add_ps(one, exp8(_mm256_mul_ps(slope, v)))));
-    }
-}
-
-// x (N) -> x (N)
-KP_AVX2 static void gelu_avx2(float *x, long n) {
-    const __m256 half = _mm256_set1_ps(0.5f), k = _mm256_set1_ps(KP_SQRT1_2);
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i), h = _mm256_mul_ps(half, v);
-        _mm256_storeu_ps(x + i, _mm256_fmadd_ps(h, erf8(_mm256_mul_ps(v, k)), h));
-    }
-    if (i < n) {
-        __m256i m = tail_mask8(n - i);
-        __m256 v = _mm256_maskload_ps(x + i, m), h = _mm256_mul_ps(half, v);
-        _mm256_maskstore_ps(x + i, m, _mm256_fmadd_ps(h, erf8(_mm256_mul_ps(v, k)), h));
-    }
-}
-
-// x (rows, c) -> y (rows, c); y may alias x.
-KP_AVX2 static void layer_norm_avx2(const float *x, long rows, long c, const float *gamma,
-                                    const float *beta, float eps, float *y) {
-    const long body = c & ~7L;
-    const __m256i tail = tail_mask8(c - body);
-    const int has_tail = body < c;
-    for (long r = 0; r < rows; r++) {
-        const float *xr = x + r * c;
-        float *yr = y + r * c;
-        __m256 acc = _mm256_setzero_ps();
-        for (long j = 0; j < body; j += 8) acc = _mm256_add_ps(acc, _mm256_loadu_ps(xr + j));
-        if (has_tail) acc = _mm256_add_ps(acc, _mm256_maskload_ps(xr + body, tail));
-        const __m256 mean = _mm256_set1_ps(hsum8(acc) / (float)c);
-        acc = _mm256_setzero_ps();
-        for (long j = 0; j < body; j += 8) {
-            __m256 d = _mm256_sub_ps(_mm256_loadu_ps(xr + j), mean);
-            acc = _mm256_fmadd_ps(d, d, acc);
-        }
-        if (has_tail) {
-            __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + body, tail), mean),
-                                     _mm256_castsi256_ps(tail));
-            acc = _mm256_fmadd_ps(d, d, acc);
-        }
-        float var = hsum8(acc) / (float)c;
-        const __m256 inv = _mm256_set1_ps(1 / _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(var + eps))));
-        for (long j = 0; j < body; j += 8) {
-            __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), mean), inv);
-            _mm256_storeu_ps(yr + j, _mm256_fmadd_ps(d, _mm256_loadu_ps(gamma + j), _mm256_loadu_ps(beta + j)));
-        }
-        if (has_tail) {
-            __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + body, tail), mean), inv);
-            __m256 g = _mm256_maskload_ps(gamma + body, tail), b = _mm256_maskload_ps(beta + body, tail);
-            _mm256_maskstore_ps(yr + body, tail, _mm256_fmadd_ps(d, g, b));
-        }
-    }
-}
-
-// s (rows, cols), stride ld -> p (rows, cols) bf16, stride ldp (the bf16 backend needs AVX-512,
-// so this variant only has to be right: the AVX2 softmax, then a scalar conversion).
-KP_AVX2 static void softmax_rows_bf16_avx2(float *s, long rows, long cols, long ld, int causal, uint16_t *p,
-                                           long ldp) {
-    softmax_rows_avx2(s, rows, cols, ld, causal);
-    rows_to_bf16_generic(s, rows, cols, ld, p, ldp);
-}
+#define KP_ISA(name) name##_avx2
+#define KP_TARGET KP_AVX2
+#define KP_LANES 8
+#define V __m256
+#define M __m256i
+#define V_SET1 _mm256_set1_ps
+#define V_ZERO _mm256_setzero_ps
+#define V_LOAD _mm256_loadu_ps
+#define V_STORE _mm256_storeu_ps
+#define M_TAIL tail_mask8
+#define V_LOAD_TAIL(m, p) _mm256_maskload_ps(p, m)
+#define V_STORE_TAIL _mm256_maskstore_ps
+#define V_LOAD_TAIL_OR(m, p, fill) \
+    _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m))
+#define V_KEEP(m, v) _mm256_and_ps(v, _mm256_castsi256_ps(m))
+#define V_ADD _mm256_add_ps
+#define V_SUB _mm256_sub_ps
+#define V_MUL _mm256_mul_ps
+#define V_DIV _mm256_div_ps
+#define V_MIN _mm256_min_ps
+#define V_MAX _mm256_max_ps
+#define V_FMA _mm256_fmadd_ps
+#define V_FNMA _mm256_fnmadd_ps
+#define V_POW2_MAGIC pow2_magic8
+#define V_SUM hsum8
+#define V_MAX_LANE hmax8
+#define S_SQRT sqrt1
+#define V_STORE_BF16(p, v) _mm_storeu_si128((__m128i *)(p), bf16x8(v))
+#define V_STORE_BF16_TAIL store_bf16x8_tail
+#include "kp_kernels_body.h"
+#include "kp_kernels_unmap.h"
 
 #endif  // KP_X86
 

@@ -1,0 +1,30 @@
+// Undefines the vector vocabulary of kp_kernels_body.h after one instantiation (see kp_kernels.c).
+// Included only by kp_kernels.c, several times (hence no include guard).
+#undef KP_ISA
+#undef KP_TARGET
+#undef KP_LANES
+#undef V
+#undef M
+#undef V_SET1
+#undef V_ZERO
+#undef V_LOAD
+#undef V_STORE
+#undef M_TAIL
+#undef V_LOAD_TAIL
+#undef V_STORE_TAIL
+#undef V_LOAD_TAIL_OR
+#undef V_KEEP
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_DIV
+#undef V_MIN
+#undef V_MAX
+#undef V_FMA
+#undef V_FNMA
+#undef V_POW2_MAGIC
+#undef V_SUM
+#undef V_MAX_LANE
+#undef V_STORE_BF16
+#undef V_STORE_BF16_TAIL
+#undef S_SQRT
