@@ -68,50 +68,59 @@ static inline long softmax_length(long r, long cols, int causal) {
     return causal ? (cols < r + 1 ? cols : r + 1) : cols;
 }
 
-// MARK: - Generic C: 8 lanes as plain arrays
+// MARK: - Generic C: 8 lanes as GCC/Clang vector types (split into SSE2 halves on baseline x86-64)
 
-typedef struct { float f[8]; } kp_lanes8;
+// These 32-byte vectors cross only static functions of this file, all compiled with the same
+// flags, so the warning that their calling convention differs with and without AVX is moot.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpsabi"
 
-#define KP_GENERIC_MAP(body)  \
-    kp_lanes8 r;              \
-    for (int i = 0; i < 8; i++) r.f[i] = (body); \
-    return r;
+typedef float kp_lanes8 __attribute__((vector_size(32)));
+typedef int32_t kp_mask8 __attribute__((vector_size(32)));
+typedef uint32_t kp_bits8 __attribute__((vector_size(32)));
 
-static inline kp_lanes8 g_set1(float x) { KP_GENERIC_MAP(x) }
-static inline kp_lanes8 g_load(const float *p) { KP_GENERIC_MAP(p[i]) }
-static inline kp_lanes8 g_load_tail(long k, const float *p) { KP_GENERIC_MAP(i < k ? p[i] : 0) }
-static inline kp_lanes8 g_load_tail_or(long k, const float *p, float fill) { KP_GENERIC_MAP(i < k ? p[i] : fill) }
-static inline kp_lanes8 g_keep(long k, kp_lanes8 v) { KP_GENERIC_MAP(i < k ? v.f[i] : 0) }
-static inline kp_lanes8 g_add(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] + b.f[i]) }
-static inline kp_lanes8 g_sub(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] - b.f[i]) }
-static inline kp_lanes8 g_mul(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] * b.f[i]) }
-static inline kp_lanes8 g_div(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] / b.f[i]) }
-// As x86's minps / maxps: b when either is NaN.
-static inline kp_lanes8 g_min(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] < b.f[i] ? a.f[i] : b.f[i]) }
-static inline kp_lanes8 g_max(kp_lanes8 a, kp_lanes8 b) { KP_GENERIC_MAP(a.f[i] > b.f[i] ? a.f[i] : b.f[i]) }
-static inline kp_lanes8 g_fma(kp_lanes8 a, kp_lanes8 b, kp_lanes8 c) { KP_GENERIC_MAP(a.f[i] * b.f[i] + c.f[i]) }
-static inline kp_lanes8 g_fnma(kp_lanes8 a, kp_lanes8 b, kp_lanes8 c) { KP_GENERIC_MAP(c.f[i] - a.f[i] * b.f[i]) }
-
-static inline float g_pow2_magic_lane(float t) {
-    uint32_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    bits = (bits - (KP_MAGIC_BITS - 127u)) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return scale;
+static inline kp_lanes8 g_set1(float x) { return (kp_lanes8){0} + x; }
+static inline kp_lanes8 g_load(const float *p) {
+    kp_lanes8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
-static inline kp_lanes8 g_pow2_magic(kp_lanes8 t) { KP_GENERIC_MAP(g_pow2_magic_lane(t.f[i])) }
-
-static inline void g_store(float *p, kp_lanes8 v) { memcpy(p, v.f, sizeof v.f); }
-static inline void g_store_tail(float *p, long k, kp_lanes8 v) { memcpy(p, v.f, (size_t)k * sizeof(float)); }
+static inline void g_store(float *p, kp_lanes8 v) { memcpy(p, &v, sizeof v); }
+static inline kp_lanes8 g_load_tail_or(long k, const float *p, float fill) {
+    kp_lanes8 v = g_set1(fill);
+    memcpy(&v, p, (size_t)k * sizeof(float));
+    return v;
+}
+static inline kp_lanes8 g_load_tail(long k, const float *p) { return g_load_tail_or(k, p, 0); }
+static inline void g_store_tail(float *p, long k, kp_lanes8 v) { memcpy(p, &v, (size_t)k * sizeof(float)); }
+// Lanes i < k of v, the others 0.
+static inline kp_lanes8 g_keep(long k, kp_lanes8 v) {
+    const kp_mask8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    return (kp_lanes8)((kp_mask8)v & (lane < (int32_t)k));
+}
+static inline kp_lanes8 g_select(kp_mask8 m, kp_lanes8 a, kp_lanes8 b) {
+    return (kp_lanes8)(((kp_mask8)a & m) | ((kp_mask8)b & ~m));
+}
+static inline kp_lanes8 g_add(kp_lanes8 a, kp_lanes8 b) { return a + b; }
+static inline kp_lanes8 g_sub(kp_lanes8 a, kp_lanes8 b) { return a - b; }
+static inline kp_lanes8 g_mul(kp_lanes8 a, kp_lanes8 b) { return a * b; }
+static inline kp_lanes8 g_div(kp_lanes8 a, kp_lanes8 b) { return a / b; }
+// As x86's minps / maxps: b when either is NaN.
+static inline kp_lanes8 g_min(kp_lanes8 a, kp_lanes8 b) { return g_select(a < b, a, b); }
+static inline kp_lanes8 g_max(kp_lanes8 a, kp_lanes8 b) { return g_select(a > b, a, b); }
+static inline kp_lanes8 g_fma(kp_lanes8 a, kp_lanes8 b, kp_lanes8 c) { return a * b + c; }
+static inline kp_lanes8 g_fnma(kp_lanes8 a, kp_lanes8 b, kp_lanes8 c) { return c - a * b; }
+static inline kp_lanes8 g_pow2_magic(kp_lanes8 t) {
+    return (kp_lanes8)(((kp_bits8)t - (KP_MAGIC_BITS - 127u)) << 23);
+}
 
 static inline float g_sum(kp_lanes8 v) {
-    return ((v.f[0] + v.f[4]) + (v.f[1] + v.f[5])) + ((v.f[2] + v.f[6]) + (v.f[3] + v.f[7]));
+    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
 }
 
 static inline float g_max_lane(kp_lanes8 v) {
-    float m = v.f[0];
-    for (int i = 1; i < 8; i++) m = v.f[i] > m ? v.f[i] : m;
+    float m = v[0];
+    for (int i = 1; i < 8; i++) m = v[i] > m ? v[i] : m;
     return m;
 }
 
@@ -123,7 +132,7 @@ static inline uint16_t bf16_round(float x) {
 }
 
 static inline void g_store_bf16_tail(uint16_t *p, long k, kp_lanes8 v) {
-    for (long i = 0; i < k; i++) p[i] = bf16_round(v.f[i]);
+    for (long i = 0; i < k; i++) p[i] = bf16_round(v[i]);
 }
 
 #define KP_ISA(name) name##_generic
@@ -156,6 +165,8 @@ static inline void g_store_bf16_tail(uint16_t *p, long k, kp_lanes8 v) {
 #define V_STORE_BF16_TAIL g_store_bf16_tail
 #include "kp_kernels_body.h"
 #include "kp_kernels_unmap.h"
+
+#pragma clang diagnostic pop
 
 #if KP_X86
 
