@@ -90,38 +90,42 @@ KP_TARGET static inline float KP_ISA(row_max)(const float *row, long n) {
     return V_MAX_LANE(vmax);
 }
 
-// s (rows, cols), stride ld -> same
-KP_TARGET static void KP_ISA(softmax_rows)(float *s, long rows, long cols, long ld, int causal) {
+// s (rows, cols), stride ld -> s in place, or with p -> p (rows, cols) bf16, stride ldp (s is then
+// scratch): the scaling pass writes the output directly. Inlined into the two kernels below, where
+// p is a constant (NULL or not), so the choice costs no branch.
+KP_TARGET static inline void KP_ISA(softmax_rows_to)(float *s, long rows, long cols, long ld, int causal,
+                                                    uint16_t *p, long ldp) {
     for (long r = 0; r < rows; r++) {
         float *row = s + r * ld;
+        uint16_t *out = p ? p + r * ldp : NULL;
         long n = softmax_length(r, cols, causal);
         const V inv = V_SET1(1 / KP_ISA(exp_shifted_sum)(row, n, KP_ISA(row_max)(row, n)));
         long j;
-        for (j = 0; j + KP_LANES <= n; j += KP_LANES) V_STORE(row + j, V_MUL(V_LOAD(row + j), inv));
+        for (j = 0; j + KP_LANES <= n; j += KP_LANES) {
+            V y = V_MUL(V_LOAD(row + j), inv);
+            if (out) V_STORE_BF16(out + j, y); else V_STORE(row + j, y);
+        }
         if (j < n) {
             M m = M_TAIL(n - j);
-            V_STORE_TAIL(row + j, m, V_MUL(V_LOAD_TAIL(m, row + j), inv));
+            V y = V_MUL(V_LOAD_TAIL(m, row + j), inv);
+            if (out) V_STORE_BF16_TAIL(out + j, m, y); else V_STORE_TAIL(row + j, m, y);
         }
-        if (n < cols) memset(row + n, 0, (size_t)(cols - n) * sizeof(float));
+        if (n < cols) {
+            if (out) memset(out + n, 0, (size_t)(cols - n) * sizeof(uint16_t));
+            else memset(row + n, 0, (size_t)(cols - n) * sizeof(float));
+        }
     }
 }
 
-// s (rows, cols), stride ld -> p (rows, cols) bf16, stride ldp; the scaling pass writes p directly.
+// s (rows, cols), stride ld -> same
+KP_TARGET static void KP_ISA(softmax_rows)(float *s, long rows, long cols, long ld, int causal) {
+    KP_ISA(softmax_rows_to)(s, rows, cols, ld, causal, NULL, 0);
+}
+
+// s (rows, cols), stride ld -> p (rows, cols) bf16, stride ldp
 KP_TARGET static void KP_ISA(softmax_rows_bf16)(float *s, long rows, long cols, long ld, int causal,
                                                uint16_t *p, long ldp) {
-    for (long r = 0; r < rows; r++) {
-        float *row = s + r * ld;
-        uint16_t *out = p + r * ldp;
-        long n = softmax_length(r, cols, causal);
-        const V inv = V_SET1(1 / KP_ISA(exp_shifted_sum)(row, n, KP_ISA(row_max)(row, n)));
-        long j;
-        for (j = 0; j + KP_LANES <= n; j += KP_LANES) V_STORE_BF16(out + j, V_MUL(V_LOAD(row + j), inv));
-        if (j < n) {
-            M m = M_TAIL(n - j);
-            V_STORE_BF16_TAIL(out + j, m, V_MUL(V_LOAD_TAIL(m, row + j), inv));
-        }
-        if (n < cols) memset(out + n, 0, (size_t)(cols - n) * sizeof(uint16_t));
-    }
+    KP_ISA(softmax_rows_to)(s, rows, cols, ld, causal, p, ldp);
 }
 
 // x (N) -> x (N): x * sigmoid(1.702 x) = x / (1 + exp(-1.702 x))
