@@ -139,25 +139,21 @@ KP_TARGET static inline V KP_ISA(gelu_lanes)(V v) {
     return V_FMA(h, KP_ISA(erf)(V_MUL(v, V_SET1(KP_SQRT1_2))), h);
 }
 
-// x (N) -> x (N)
-KP_TARGET static void KP_ISA(quick_gelu)(float *x, long n) {
+// x (N) -> f(x) (N), KP_LANES at a time. Inlined where f is a constant, so f is inlined too.
+KP_TARGET static inline void KP_ISA(map_lanes)(float *x, long n, V (*f)(V)) {
     long i = 0;
-    for (; i + KP_LANES <= n; i += KP_LANES) V_STORE(x + i, KP_ISA(quick_gelu_lanes)(V_LOAD(x + i)));
+    for (; i + KP_LANES <= n; i += KP_LANES) V_STORE(x + i, f(V_LOAD(x + i)));
     if (i < n) {
         M m = M_TAIL(n - i);
-        V_STORE_TAIL(x + i, m, KP_ISA(quick_gelu_lanes)(V_LOAD_TAIL(m, x + i)));
+        V_STORE_TAIL(x + i, m, f(V_LOAD_TAIL(m, x + i)));
     }
 }
 
 // x (N) -> x (N)
-KP_TARGET static void KP_ISA(gelu)(float *x, long n) {
-    long i = 0;
-    for (; i + KP_LANES <= n; i += KP_LANES) V_STORE(x + i, KP_ISA(gelu_lanes)(V_LOAD(x + i)));
-    if (i < n) {
-        M m = M_TAIL(n - i);
-        V_STORE_TAIL(x + i, m, KP_ISA(gelu_lanes)(V_LOAD_TAIL(m, x + i)));
-    }
-}
+KP_TARGET static void KP_ISA(quick_gelu)(float *x, long n) { KP_ISA(map_lanes)(x, n, KP_ISA(quick_gelu_lanes)); }
+
+// x (N) -> x (N)
+KP_TARGET static void KP_ISA(gelu)(float *x, long n) { KP_ISA(map_lanes)(x, n, KP_ISA(gelu_lanes)); }
 
 // x (rows, c) -> y (rows, c); y may alias x (each y[j] is written after its x[j] is read).
 KP_TARGET static void KP_ISA(layer_norm)(const float *x, long rows, long c, const float *gamma,
