@@ -8,7 +8,7 @@ import Tensor
 /// inputs of any size that is a multiple of the patch: [class; patches] + bicubic-interpolated
 /// position embeddings, pre-norm layers with exact GELU (the same `TransformerEncoder` and
 /// `LinearBackend` as CLIP), final LayerNorm; no LayerNorm before the encoder.
-public struct DINOModel: Sendable {
+public struct DINOModel: BackendModel {
     public let configuration: ViTConfiguration
     public let encoder: TransformerEncoder
     /// Warnings from loading (unused checkpoint keys), for the caller to print.

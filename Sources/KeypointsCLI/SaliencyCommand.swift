@@ -4,7 +4,6 @@ import Foundation
 import Imaging
 import ModelStore
 import Saliency
-import TensorBF16
 
 struct SaliencyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,11 +60,8 @@ struct SaliencyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let workers = try compute.configure()
-        let (backend, _) = compute.makeBackend()
-        let estimator = try SaliencyEstimator(directory: try ModelStore().resolve(model), backend: backend)
-        if let b = backend as? BF16Backend { try b.prepare(estimator.model.linearLayers) }
-        for w in estimator.model.warnings { Console.warning(w) }
+        let loaded = try compute.loadModel { try SaliencyEstimator(directory: try ModelStore().resolve(model), backend: $0) }
+        let estimator = loaded.model, workers = loaded.workers
         // Every photo is decoded before any work, so a bad file fails before output is written.
         let photos = try images.map { try ImageCodec.decode(contentsOf: DataFiles.fileURL($0)).rgb }
         let ws = Workspace(workers: workers)
@@ -88,7 +84,7 @@ struct SaliencyCommand: ParsableCommand {
             results.append(Output.Image(path: path, width: photo.width, height: photo.height, grid: [mask.rows, mask.cols],
                                         tokens: mask.tokenRows, foregroundFraction: mask.foregroundFraction))
         }
-        compute.reportNotices(backend)
+        loaded.reportNotices()
         if json {
             try Console.printJSON(Output(model: model, tau: tau, size: size, images: results))
             return

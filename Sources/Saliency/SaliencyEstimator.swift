@@ -6,7 +6,7 @@ import Tensor
 /// TokenCut on DINO: a DINO ViT and its image normalisation, ready to compute foreground masks.
 ///
 /// This is where the DINO model meets the imaging layer.
-public struct SaliencyEstimator: Sendable {
+public struct SaliencyEstimator: BackendModel {
     /// ImageNet statistics (the DINO hub repositories' preprocessor_config.json).
     public static let imageNetMean: [Float] = [0.485, 0.456, 0.406]
     public static let imageNetStd: [Float] = [0.229, 0.224, 0.225]
@@ -16,6 +16,10 @@ public struct SaliencyEstimator: Sendable {
     public let model: DINOModel
     public let mean: [Float]
     public let std: [Float]
+
+    public var backend: any LinearBackend { model.backend }
+    public var linearLayers: [Linear] { model.linearLayers }
+    public var warnings: [String] { model.warnings }
 
     public init(model: DINOModel, mean: [Float] = imageNetMean, std: [Float] = imageNetStd) {
         self.model = model
