@@ -43,6 +43,8 @@ enum Hostile {
         let r = try KeypointsExecutable.runMeasured(arguments, cwd: repositoryRoot, timeLimit: max(30, 10 * timeLimit))
         #expect(!r.timedOut, "killed after \(r.seconds) s: \(arguments)")
         #expect(r.cpuSeconds < timeLimit, "\(r.cpuSeconds) s CPU (limit \(timeLimit) s): \(arguments)")
+        // Zero would mean the measurement read nothing (and every memory bound passed unread).
+        #expect(r.peakResidentMB > 0, "no peak resident memory measured: \(arguments)")
         #expect(r.peakResidentMB < memoryLimitMB, "\(r.peakResidentMB) MB resident (limit \(memoryLimitMB) MB): \(arguments)")
         return r
     }

@@ -4,8 +4,9 @@ import Glibc
 #endif
 
 extension KeypointsExecutable {
-    /// A finished run with its resources: the child's own peak resident memory (from wait4's
-    /// rusage, so other children of the test process do not count) and wall time.
+    /// A finished run with its resources: the child's own peak resident memory (the high-water
+    /// mark of the executable's address space, polled from /proc; see `peakResident(of:)`),
+    /// CPU time and wall time.
     public struct MeasuredResult: Sendable {
         public let status: Int32
         public let stdout: String
@@ -46,7 +47,9 @@ extension KeypointsExecutable {
         var status: Int32 = 0
         var usage = rusage()
         var timedOut = false
+        var peakResident = 0
         while true {
+            peakResident = max(peakResident, Self.peakResident(of: pid))
             let r = wait4(pid, &status, WNOHANG, &usage)
             if r == pid { break }
             if r < 0 && errno != EINTR { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
@@ -65,7 +68,24 @@ extension KeypointsExecutable {
             String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
         }
         return MeasuredResult(status: exitStatus, stdout: text(outPath), stderr: text(errPath),
-                              peakResidentBytes: Int(usage.ru_maxrss) * 1024, seconds: seconds,
+                              peakResidentBytes: peakResident, seconds: seconds,
                               cpuSeconds: cpuSeconds, timedOut: timedOut)
+    }
+
+    /// VmHWM of a running process, bytes (0 once it has exited or if unreadable).
+    ///
+    /// Not wait4's ru_maxrss: posix_spawn starts the child with vfork semantics, sharing this
+    /// test process's address space until exec, and Linux carries that address space's
+    /// high-water mark into the child's maxrss at exec — so ru_maxrss reports the (large) test
+    /// process instead of the executable. VmHWM belongs to the address space exec created.
+    /// Polled every few milliseconds; being a high-water mark, it misses at most the growth of
+    /// the child's last poll interval.
+    static func peakResident(of pid: pid_t) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.count >= 2, let kB = Int(fields[1]) { return kB * 1024 }
+        }
+        return 0
     }
 }
