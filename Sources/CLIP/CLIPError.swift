@@ -1,0 +1,20 @@
+/// Errors loading a CLIP model directory. Every case names the file and what was expected.
+public enum CLIPError: Error, CustomStringConvertible {
+    case missingFile(path: String, hint: String)
+    case badConfig(path: String, field: String, reason: String)
+    case missingWeight(path: String, key: String, expectedShape: [Int])
+    case wrongShape(path: String, key: String, expected: [Int], actual: [Int])
+    case safeTensors(SafeTensorsError)
+    case badInput(String)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let p, let hint): return "\(p): no such file (\(hint))"
+        case .badConfig(let p, let f, let r): return "\(p): field '\(f)': \(r)"
+        case .missingWeight(let p, let k, let s): return "\(p): missing tensor '\(k)' (expected shape \(s))"
+        case .wrongShape(let p, let k, let e, let a): return "\(p): tensor '\(k)' has shape \(a), expected \(e)"
+        case .safeTensors(let e): return e.description
+        case .badInput(let m): return m
+        }
+    }
+}
