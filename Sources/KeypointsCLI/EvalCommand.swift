@@ -34,35 +34,13 @@ struct EvalCommand: ParsableCommand {
             """
     )
 
-    enum Dataset: String, ExpressibleByArgument, CaseIterable {
-        case cub, spair, faces, coco
-        var kind: DatasetKind {
-            switch self {
-            case .cub: return .cub
-            case .spair: return .spair
-            case .faces: return .faces
-            case .coco: return .coco
-            }
-        }
-    }
-
     enum Method: String, ExpressibleByArgument, CaseIterable {
         case redcircle, crop, random
     }
 
-    enum Split: String, ExpressibleByArgument, CaseIterable {
-        case test, train, all
-        var split: DatasetSplit {
-            switch self {
-            case .test: return .test
-            case .train: return .train
-            case .all: return .all
-            }
-        }
-    }
 
     @Option(help: "The dataset format.")
-    var dataset: Dataset
+    var dataset: DatasetKind
     @Option(help: ArgumentHelp("Dataset root (the annotation JSON file for coco).", valueName: "path"))
     var root: String
     @Option(help: ArgumentHelp("A model name (default \(ModelRegistry.defaultModelName)), ORG/NAME or a model directory; not used by --method random.", valueName: "name|dir"))
@@ -70,7 +48,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("coco only: the image folder (default: the annotation file's folder).", valueName: "dir"))
     var images: String?
     @Option(help: "Which images: test (default for cub, spair), train, all (faces and coco have only all).")
-    var split: Split?
+    var split: DatasetSplit?
     @Option(parsing: .upToNextOption,
             help: ArgumentHelp("Categories to evaluate, space- or comma-separated (spair default: bird cat cow dog horse sheep; cub: class names or ids; coco: category names).", valueName: "name"))
     var categories: [String] = []
@@ -105,7 +83,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        if let split, !dataset.kind.splits.contains(split.split) {
+        if let split, !dataset.splits.contains(split) {
             throw ValidationError("--dataset \(dataset.rawValue) has no \(split.rawValue) split; use --split all")
         }
         if images != nil && dataset != .coco { throw ValidationError("--images applies to --dataset coco only") }
@@ -144,7 +122,7 @@ struct EvalCommand: ParsableCommand {
         if let shard, self.shard == Self.automaticShard { Console.note("shard \(shard) (--shard auto)") }
         let rootURL = DataFiles.fileURL(root)
         let vocabulary = try loadVocabulary()
-        let options = DatasetOptions(kind: dataset.kind, root: rootURL, images: images.map(DataFiles.fileURL), split: split?.split,
+        let options = DatasetOptions(kind: dataset, root: rootURL, images: images.map(DataFiles.fileURL), split: split,
                                      categories: categories.flatMap { $0.split(separator: ",").map(String.init) },
                                      vocabulary: vocabulary, includeOccluded: !visibleOnly)
         let data = try EvalDataset.load(options)
@@ -157,9 +135,17 @@ struct EvalCommand: ParsableCommand {
                            + (shard.map { ", shard \($0)" } ?? "") + ")")
         }
 
-        let built = try makePredictor(resuming: out)
+        let built: (predictor: any KeypointPredictor, precision: Precision?)
+        var extra: [String: String] = [:]
+        switch method {
+        case .random:
+            built = (randomPredictor(), nil)
+        case .redcircle, .crop:
+            let grid = try loadGrid()
+            built = try clipPredictor(preset: grid.preset, resuming: out)
+            extra = try modelAndGridSettings(grid: grid)
+        }
         var predictor = built.predictor
-        var extra = try modelAndGridSettings()
         if let vocabulary = try vocabularyFile {
             extra["vocabulary"] = vocabulary.url.standardizedFileURL.path
             extra["vocabulary_sha256"] = vocabulary.sha256
@@ -217,7 +203,7 @@ struct EvalCommand: ParsableCommand {
             let path: String
             if let vocabulary {
                 path = vocabulary
-            } else if let name = dataset.kind.vocabularyFileName {
+            } else if let name = dataset.vocabularyFileName {
                 path = try DataFiles.resolve(String(name.dropLast(".json".count)), folder: "keypoints").path
             } else {
                 return nil
@@ -232,18 +218,24 @@ struct EvalCommand: ParsableCommand {
     /// The grid preset file the CLIP methods use.
     var gridPath: String { grid ?? "fast" }
 
+    /// A grid preset file resolved and read once: the preset for the predictor, the file's path
+    /// and SHA-256 for the results header.
+    struct GridFile {
+        let url: URL
+        let preset: GridPreset
+        let sha256: String
+    }
+
+    private func loadGrid() throws -> GridFile {
+        let url = try DataFiles.resolve(gridPath, folder: "grids")
+        let data = try GridPreset.contents(of: url)
+        return GridFile(url: url, preset: try GridPreset.decode(data, file: url.relativePath), sha256: SHA256Hasher.hash(data))
+    }
+
     /// What the results header records about the model and the grid (CLIP methods only): their
     /// content digests, which identify the run (resuming or merging with another model or an
     /// edited preset is refused), and their paths, for information (`RunIdentity`).
-    private func modelAndGridSettings() throws -> [String: String] {
-        guard method != .random else { return [:] }
-        let gridURL = try DataFiles.resolve(gridPath, folder: "grids")
-        let data: Data
-        do {
-            data = try Data(contentsOf: gridURL)
-        } catch {
-            throw CLIError("\(gridPath): cannot read the grid preset (run from the repository root, or give --grid FILE)")
-        }
+    private func modelAndGridSettings(grid: GridFile) throws -> [String: String] {
         let model = try modelURL()
         let modelDigest: String
         do {
@@ -254,32 +246,31 @@ struct EvalCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         return ["model": model.standardizedFileURL.path, "model_sha256": modelDigest,
-                "grid": gridURL.standardizedFileURL.path, "grid_sha256": SHA256Hasher.hash(data)]
+                "grid": grid.url.standardizedFileURL.path, "grid_sha256": grid.sha256]
     }
 
-    /// Builds the predictor for `--method`, and says which precision it computes in (nil for
-    /// random).
+    /// Builds the CLIP predictor (`--method redcircle` or `crop`) and says which precision it
+    /// computes in.
     ///
     /// Without --precision, a resumed results file keeps the precision it was written with (when
     /// this CPU has it), so a requeued shard landing on another node type still resumes.
     // The header records "model", "model_sha256", "grid" and "grid_sha256"
     // (modelAndGridSettings()) and "precision"; the CLIP predictor adds its visual prompt, fit,
     // weights and backend.
-    private func makePredictor(resuming out: String?) throws -> (predictor: any KeypointPredictor, precision: Precision?) {
-        switch method {
-        case .random:
-            let delay = ProcessInfo.processInfo.environment[RandomPredictor.delayEnvironmentVariable].flatMap(Int.init) ?? 0
-            return (RandomPredictor(seed: seed, delayMilliseconds: delay), nil)
-        case .redcircle, .crop:
-            var compute = self.compute
-            if compute.precision == nil, let out, let recorded = Self.recordedPrecision(DataFiles.fileURL(out)) {
-                compute.precision = recorded
-            }
-            let preset = try GridPreset.load(from: try DataFiles.resolve(gridPath, folder: "grids"))
-            let loaded = try compute.loadModel { try CLIPBundle.load(directory: try modelURL(), backend: $0) }
-            let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
-            return (CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer), loaded.precision)
+    private func clipPredictor(preset: GridPreset, resuming out: String?) throws -> (predictor: any KeypointPredictor, precision: Precision?) {
+        var compute = self.compute
+        if compute.precision == nil, let out, let recorded = Self.recordedPrecision(DataFiles.fileURL(out)) {
+            compute.precision = recorded
         }
+        let loaded = try compute.loadModel { try CLIPBundle.load(directory: try modelURL(), backend: $0) }
+        let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
+        return (CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer), loaded.precision)
+    }
+
+    /// The random baseline (`--method random`).
+    private func randomPredictor() -> RandomPredictor {
+        let delay = ProcessInfo.processInfo.environment[RandomPredictor.delayEnvironmentVariable].flatMap(Int.init) ?? 0
+        return RandomPredictor(seed: seed, delayMilliseconds: delay)
     }
 
     /// The precision recorded in an existing results file's header, if any.
@@ -292,3 +283,6 @@ struct EvalCommand: ParsableCommand {
     private func modelURL() throws -> URL { try ModelStore().resolve(model ?? ModelRegistry.defaultModelName) }
 
 }
+
+extension DatasetKind: ExpressibleByArgument {}
+extension DatasetSplit: ExpressibleByArgument {}

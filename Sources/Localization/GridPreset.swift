@@ -62,13 +62,17 @@ public struct GridPreset: Codable, Sendable, Equatable {
     /// - Parameter url: a file URL; its `relativePath` (as given) names the file in errors.
     /// - Throws: `GridPresetError` naming the file and the field.
     public static func load(from url: URL) throws -> GridPreset {
-        let data: Data
+        try decode(contents(of: url), file: url.relativePath)
+    }
+
+    /// The bytes of a preset file, for callers that also hash them (`keypoints eval`).
+    /// - Throws: `GridPresetError.unreadable` naming the file (its `relativePath`).
+    public static func contents(of url: URL) throws -> Data {
         do {
-            data = try Data(contentsOf: url)
+            return try Data(contentsOf: url)
         } catch {
             throw GridPresetError.unreadable(file: url.relativePath, reason: "\(error.localizedDescription)")
         }
-        return try decode(data, file: url.relativePath)
     }
 
     /// Decodes and validates preset JSON.
