@@ -26,119 +26,212 @@ public enum CUBReader {
     ///   - categories: class names (`032.Mangrove_Cuckoo`, or without the number prefix, any
     ///     case) or class ids; empty = all classes.
     static func read(root: URL, split: DatasetSplit, categories: [String],
-                            vocabulary: KeypointVocabulary) throws -> ReaderOutput {
+                     vocabulary: KeypointVocabulary) throws -> ReaderOutput {
         func url(_ name: String) -> URL { root.appendingPathComponent(name) }
+        let images = try readImages(url("images.txt"), root: root)
+        let isTrain = try readSplit(url("train_test_split.txt"), images: images)
+        let boxes = try readBoxes(url("bounding_boxes.txt"), images: images)
+        let classes = try readClasses(url("classes.txt"))
+        let classOf = try readClassLabels(url("image_class_labels.txt"), images: images, classes: classes)
+        let parts = try readParts(url("parts/parts.txt"))
+        let locations = try readPartLocations(url("parts/part_locs.txt"), images: images, parts: parts,
+                                              names: try partNames(vocabulary))
+        let wanted = try classes.selection(categories)
 
-        // images.txt: id -> path
-        let imagesFile = try TextRows.read(url("images.txt"))
+        var items: [EvalItem] = []
+        let imagesRoot = root.appendingPathComponent("images")
+        for id in images.order.sorted() {
+            guard let p = images.paths[id], let box = boxes[id], let category = classOf[id], let train = isTrain[id] else { continue }
+            switch split {
+            case .test where train, .train where !train: continue
+            default: break
+            }
+            if let wanted, !wanted.contains(category) { continue }
+            let path = "images/" + p.path
+            items.append(EvalItem(id: String(id), category: category, imagePath: path,
+                                  imageURL: imagesRoot.appendingPathComponent(p.path), box: box, region: .image,
+                                  keypoints: locations.visible[id] ?? [], unnamedKeypoints: locations.unnamed[id] ?? 0))
+        }
+        return ReaderOutput(items: items)
+    }
+
+    // MARK: - images.txt
+
+    /// images.txt: image id -> path under images/ (and its line), in file order.
+    struct Images {
+        let file: String
         var paths: [Int: (path: String, line: Int)] = [:]
         var order: [Int] = []
-        for row in imagesFile.rows {
-            let f = try imagesFile.fields(row, count: 2, names: "image_id path", restJoined: true)
-            let id = try imagesFile.integer(f[0], row, "image_id")
-            if let first = paths[id] {
-                throw EvaluationError.malformedRow(file: imagesFile.file, line: row.line,
+    }
+
+    static func readImages(_ url: URL, root: URL) throws -> Images {
+        let t = try TextRows.read(url)
+        var images = Images(file: t.file)
+        for row in t.rows {
+            let f = try t.fields(row, count: 2, names: "image_id path", restJoined: true)
+            let id = try t.integer(f[0], row, "image_id")
+            if let first = images.paths[id] {
+                throw EvaluationError.malformedRow(file: t.file, line: row.line,
                                                    message: "duplicate image_id \(id) (first on line \(first.line))")
             }
             let path = String(f[1])
-            _ = try SafePath.resolve(path, under: root, file: imagesFile.file, line: row.line)
-            paths[id] = (path, row.line)
-            order.append(id)
+            _ = try SafePath.resolve(path, under: root, file: t.file, line: row.line)
+            images.paths[id] = (path, row.line)
+            images.order.append(id)
         }
-        guard !paths.isEmpty else {
-            throw EvaluationError.malformedRow(file: imagesFile.file, line: 1, message: "no images listed")
+        guard !images.paths.isEmpty else {
+            throw EvaluationError.malformedRow(file: t.file, line: 1, message: "no images listed")
         }
+        return images
+    }
 
-        /// Reads a file with one row per image: `id rest...`, checking ids and count.
-        func perImage(_ name: String, fields count: Int, names: String,
-                      parse: (TextRows, TextRows.Row, [Substring]) throws -> Void) throws {
-            let t = try TextRows.read(url(name))
-            var seen: [Int: Int] = [:]
-            for row in t.rows {
-                let f = try t.fields(row, count: count, names: names)
-                let id = try t.integer(f[0], row, "image_id")
-                guard paths[id] != nil else {
-                    throw EvaluationError.malformedRow(file: t.file, line: row.line,
-                                                       message: "image_id \(id) is not in \(imagesFile.file)")
-                }
-                if let first = seen[id] {
-                    throw EvaluationError.malformedRow(file: t.file, line: row.line,
-                                                       message: "duplicate image_id \(id) (first on line \(first))")
-                }
-                seen[id] = row.line
-                try parse(t, row, f)
+    /// Reads a file with one row per image of images.txt, `image_id rest...`, checking the ids
+    /// and the count; `parse` reads each row's fields into the result.
+    static func readPerImage<Value>(_ url: URL, images: Images, fields count: Int, names: String,
+                                    parse: (TextRows, TextRows.Row, [Substring]) throws -> Value) throws -> [Int: Value] {
+        let t = try TextRows.read(url)
+        var values: [Int: Value] = [:]
+        var seen: [Int: Int] = [:]
+        for row in t.rows {
+            let f = try t.fields(row, count: count, names: names)
+            let id = try t.integer(f[0], row, "image_id")
+            guard images.paths[id] != nil else {
+                throw EvaluationError.malformedRow(file: t.file, line: row.line,
+                                                   message: "image_id \(id) is not in \(images.file)")
             }
-            if seen.count != paths.count, let missing = order.first(where: { seen[$0] == nil }) {
-                throw EvaluationError.rowCountMismatch(
-                    file: t.file, count: t.rows.count, reference: imagesFile.file, expected: paths.count,
-                    detail: "no row for image_id \(missing) (\(imagesFile.file) line \(paths[missing]?.line ?? 0))")
+            if let first = seen[id] {
+                throw EvaluationError.malformedRow(file: t.file, line: row.line,
+                                                   message: "duplicate image_id \(id) (first on line \(first))")
             }
+            seen[id] = row.line
+            values[id] = try parse(t, row, f)
         }
+        if seen.count != images.paths.count, let missing = images.order.first(where: { seen[$0] == nil }) {
+            throw EvaluationError.rowCountMismatch(
+                file: t.file, count: t.rows.count, reference: images.file, expected: images.paths.count,
+                detail: "no row for image_id \(missing) (\(images.file) line \(images.paths[missing]?.line ?? 0))")
+        }
+        return values
+    }
 
-        var isTrain: [Int: Bool] = [:]
-        try perImage("train_test_split.txt", fields: 2, names: "image_id is_training_image") { t, row, f in
+    // MARK: - Per-image files
+
+    /// train_test_split.txt: image id -> is a training image.
+    static func readSplit(_ url: URL, images: Images) throws -> [Int: Bool] {
+        try readPerImage(url, images: images, fields: 2, names: "image_id is_training_image") { t, row, f in
             let v = try t.integer(f[1], row, "is_training_image")
             guard v == 0 || v == 1 else {
                 throw EvaluationError.malformedRow(file: t.file, line: row.line, message: "is_training_image: expected 0 or 1, got \(v)")
             }
-            isTrain[try t.integer(f[0], row, "image_id")] = v == 1
+            return v == 1
         }
+    }
 
-        var boxes: [Int: Box] = [:]
-        try perImage("bounding_boxes.txt", fields: 5, names: "image_id x y width height") { t, row, f in
+    /// bounding_boxes.txt: image id -> box (pixels, positive size).
+    static func readBoxes(_ url: URL, images: Images) throws -> [Int: Box] {
+        try readPerImage(url, images: images, fields: 5, names: "image_id x y width height") { t, row, f in
             let x = try t.number(f[1], row, "x"), y = try t.number(f[2], row, "y")
             let w = try t.number(f[3], row, "width"), h = try t.number(f[4], row, "height")
             guard w > 0, h > 0 else {
                 throw EvaluationError.malformedRow(file: t.file, line: row.line, message: "expected a box with width and height > 0, got \(w) x \(h)")
             }
-            boxes[try t.integer(f[0], row, "image_id")] = Box(x: x, y: y, width: w, height: h)
+            return Box(x: x, y: y, width: w, height: h)
         }
+    }
 
-        let classesFile = try TextRows.read(url("classes.txt"))
-        var classNames: [Int: String] = [:]
-        var classOrder: [Int] = []
-        for row in classesFile.rows {
-            let f = try classesFile.fields(row, count: 2, names: "class_id name", restJoined: true)
-            let id = try classesFile.integer(f[0], row, "class_id")
-            if classNames[id] != nil {
-                throw EvaluationError.malformedRow(file: classesFile.file, line: row.line, message: "duplicate class_id \(id)")
-            }
-            classNames[id] = String(f[1])
-            classOrder.append(id)
-        }
-        var classOf: [Int: String] = [:]
-        try perImage("image_class_labels.txt", fields: 2, names: "image_id class_id") { t, row, f in
+    /// image_class_labels.txt: image id -> class name.
+    static func readClassLabels(_ url: URL, images: Images, classes: Classes) throws -> [Int: String] {
+        try readPerImage(url, images: images, fields: 2, names: "image_id class_id") { t, row, f in
             let c = try t.integer(f[1], row, "class_id")
-            guard let name = classNames[c] else {
+            guard let name = classes.names[c] else {
                 throw EvaluationError.unknownCategory(file: t.file, line: row.line, name: "class_id \(c)",
-                                                      known: classOrder.map { String($0) })
+                                                      known: classes.order.map { String($0) })
             }
-            classOf[try t.integer(f[0], row, "image_id")] = name
+            return name
         }
+    }
 
-        // Parts and their names from the vocabulary.
-        let partsFile = try TextRows.read(url("parts/parts.txt"))
-        var partIDs: [Int] = []
-        for row in partsFile.rows {
-            let f = try partsFile.fields(row, count: 2, names: "part_id name", restJoined: true)
-            let id = try partsFile.integer(f[0], row, "part_id")
-            if partIDs.contains(id) {
-                throw EvaluationError.malformedRow(file: partsFile.file, line: row.line, message: "duplicate part_id \(id)")
+    // MARK: - classes.txt
+
+    /// classes.txt: class id -> name, in file order.
+    struct Classes {
+        let file: String
+        var names: [Int: String] = [:]
+        var order: [Int] = []
+
+        /// The class names selected by `categories` (names with or without the number prefix,
+        /// any case, or ids); nil (all) when `categories` is empty.
+        func selection(_ categories: [String]) throws -> Set<String>? {
+            guard !categories.isEmpty else { return nil }
+            let all = order.compactMap { names[$0] }
+            var set = Set<String>()
+            for c in categories {
+                let key = c.lowercased()
+                let match = order.first { id in
+                    guard let name = names[id] else { return false }
+                    let plain = name.split(separator: ".", maxSplits: 1).last.map(String.init) ?? name
+                    return name.lowercased() == key || plain.lowercased() == key || String(id) == c
+                }
+                guard let id = match, let name = names[id] else {
+                    throw EvaluationError.unknownCategory(file: file, line: nil, name: c, known: all)
+                }
+                set.insert(name)
             }
-            partIDs.append(id)
+            return set
         }
-        let vocabularyCategory: KeypointCategory
+    }
+
+    static func readClasses(_ url: URL) throws -> Classes {
+        let t = try TextRows.read(url)
+        var classes = Classes(file: t.file)
+        for row in t.rows {
+            let f = try t.fields(row, count: 2, names: "class_id name", restJoined: true)
+            let id = try t.integer(f[0], row, "class_id")
+            if classes.names[id] != nil {
+                throw EvaluationError.malformedRow(file: t.file, line: row.line, message: "duplicate class_id \(id)")
+            }
+            classes.names[id] = String(f[1])
+            classes.order.append(id)
+        }
+        return classes
+    }
+
+    // MARK: - parts/parts.txt and parts/part_locs.txt
+
+    /// parts/parts.txt: the part ids, in file order.
+    static func readParts(_ url: URL) throws -> (file: String, ids: [Int]) {
+        let t = try TextRows.read(url)
+        var ids: [Int] = []
+        for row in t.rows {
+            let f = try t.fields(row, count: 2, names: "part_id name", restJoined: true)
+            let id = try t.integer(f[0], row, "part_id")
+            if ids.contains(id) {
+                throw EvaluationError.malformedRow(file: t.file, line: row.line, message: "duplicate part_id \(id)")
+            }
+            ids.append(id)
+        }
+        return (t.file, ids)
+    }
+
+    /// Part id -> (name, prompt) from the vocabulary's category "bird" (or its only category).
+    static func partNames(_ vocabulary: KeypointVocabulary) throws -> [Int: (name: String, prompt: String)] {
+        let category: KeypointCategory
         if let bird = vocabulary.categoryIfPresent("bird") {
-            vocabularyCategory = bird
+            category = bird
         } else if vocabulary.categories.count == 1 {
-            vocabularyCategory = vocabulary.categories[0]
+            category = vocabulary.categories[0]
         } else {
             throw EvaluationError.unknownCategory(file: vocabulary.source, line: nil, name: "bird", known: vocabulary.categoryNames)
         }
-        let names = try vocabulary.namesByID(vocabularyCategory)
+        return try vocabulary.namesByID(category)
+    }
 
-        // part_locs.txt: visible parts per image.
-        let locs = try TextRows.read(url("parts/part_locs.txt"))
+    /// parts/part_locs.txt: per image, its visible named parts and how many visible parts have
+    /// no name; every image must have one row per part.
+    static func readPartLocations(_ url: URL, images: Images, parts: (file: String, ids: [Int]),
+                                  names: [Int: (name: String, prompt: String)]) throws
+        -> (visible: [Int: [GroundTruthKeypoint]], unnamed: [Int: Int]) {
+        let locs = try TextRows.read(url)
         var visible: [Int: [GroundTruthKeypoint]] = [:]
         var unnamed: [Int: Int] = [:]
         var rowsPerImage: [Int: Set<Int>] = [:]
@@ -146,11 +239,11 @@ public enum CUBReader {
             let f = try locs.fields(row, count: 5, names: "image_id part_id x y visible")
             let image = try locs.integer(f[0], row, "image_id")
             let part = try locs.integer(f[1], row, "part_id")
-            guard paths[image] != nil else {
-                throw EvaluationError.malformedRow(file: locs.file, line: row.line, message: "image_id \(image) is not in \(imagesFile.file)")
+            guard images.paths[image] != nil else {
+                throw EvaluationError.malformedRow(file: locs.file, line: row.line, message: "image_id \(image) is not in \(images.file)")
             }
-            guard partIDs.contains(part) else {
-                throw EvaluationError.malformedRow(file: locs.file, line: row.line, message: "part_id \(part) is not in \(partsFile.file)")
+            guard parts.ids.contains(part) else {
+                throw EvaluationError.malformedRow(file: locs.file, line: row.line, message: "part_id \(part) is not in \(parts.file)")
             }
             guard rowsPerImage[image, default: []].insert(part).inserted else {
                 throw EvaluationError.malformedRow(file: locs.file, line: row.line, message: "duplicate row for image_id \(image) part_id \(part)")
@@ -167,49 +260,14 @@ public enum CUBReader {
                 unnamed[image, default: 0] += 1
             }
         }
-        let expectedRows = paths.count * partIDs.count
+        let expectedRows = images.paths.count * parts.ids.count
         if locs.rows.count != expectedRows {
-            let bad = order.first { rowsPerImage[$0]?.count != partIDs.count } ?? order[0]
+            let bad = images.order.first { rowsPerImage[$0]?.count != parts.ids.count } ?? images.order[0]
             throw EvaluationError.rowCountMismatch(
-                file: locs.file, count: locs.rows.count, reference: "\(imagesFile.file) x \(partsFile.file)",
+                file: locs.file, count: locs.rows.count, reference: "\(images.file) x \(parts.file)",
                 expected: expectedRows,
-                detail: "image_id \(bad) has \(rowsPerImage[bad]?.count ?? 0) part rows, expected \(partIDs.count)")
+                detail: "image_id \(bad) has \(rowsPerImage[bad]?.count ?? 0) part rows, expected \(parts.ids.count)")
         }
-
-        // Class selection.
-        var wanted: Set<String>? = nil
-        if !categories.isEmpty {
-            let all = classOrder.compactMap { classNames[$0] }
-            var set = Set<String>()
-            for c in categories {
-                let key = c.lowercased()
-                let match = classOrder.first { id in
-                    guard let name = classNames[id] else { return false }
-                    let plain = name.split(separator: ".", maxSplits: 1).last.map(String.init) ?? name
-                    return name.lowercased() == key || plain.lowercased() == key || String(id) == c
-                }
-                guard let id = match, let name = classNames[id] else {
-                    throw EvaluationError.unknownCategory(file: classesFile.file, line: nil, name: c, known: all)
-                }
-                set.insert(name)
-            }
-            wanted = set
-        }
-
-        var items: [EvalItem] = []
-        let imagesRoot = root.appendingPathComponent("images")
-        for id in order.sorted() {
-            guard let p = paths[id], let box = boxes[id], let category = classOf[id], let train = isTrain[id] else { continue }
-            switch split {
-            case .test where train, .train where !train: continue
-            default: break
-            }
-            if let wanted, !wanted.contains(category) { continue }
-            let path = "images/" + p.path
-            items.append(EvalItem(id: String(id), category: category, imagePath: path,
-                                  imageURL: imagesRoot.appendingPathComponent(p.path), box: box, region: .image,
-                                  keypoints: visible[id] ?? [], unnamedKeypoints: unnamed[id] ?? 0))
-        }
-        return ReaderOutput(items: items)
+        return (visible, unnamed)
     }
 }
