@@ -33,7 +33,7 @@ enum Fixtures {
             case .cub: return cub
             case .spair: return spair
             case .faces: return faces
-            case .coco: return coco
+            default: return coco  // DatasetKind is a table of readers, not an enum
             }
         }()
         let vocabulary: KeypointVocabulary? = try kind.vocabularyFileName.map { try self.vocabulary(String($0.dropLast(5))) }

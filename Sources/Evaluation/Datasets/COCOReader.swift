@@ -22,7 +22,16 @@ import Localization
 /// - Names: from the vocabulary when it has the category (matched by name; keypoint id = index
 ///   in the category's `keypoints` list); otherwise the file's names with `_` read as spaces and
 ///   the prompt `defaultTemplate` (`This is the {part} of a {category}`).
-public enum COCOReader {
+public enum COCOReader: DatasetReader {
+    static let name = "coco"
+    static let splits: [DatasetSplit] = [.all]
+    static let vocabularyFileName: String? = nil
+
+    static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
+        try read(file: options.root, images: options.images, categories: categories,
+                 vocabulary: options.vocabulary, includeOccluded: options.includeOccluded)
+    }
+
     public static let defaultTemplate = "This is the {part} of a {category}"
 
     static func read(file: URL, images: URL?, categories: [String], vocabulary: KeypointVocabulary?,

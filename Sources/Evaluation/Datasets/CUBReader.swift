@@ -20,7 +20,16 @@ import Localization
 /// category) by part id. Items are CUB images, id = image id, category = class name
 /// (classes.txt), in ascending id order; the predictor sees the whole image (the paper localizes
 /// on the full image; the box only normalises PCK).
-public enum CUBReader {
+public enum CUBReader: DatasetReader {
+    static let name = "cub"
+    static let splits: [DatasetSplit] = [.test, .train, .all]
+    static let vocabularyFileName: String? = "cub.json"
+
+    static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
+        try read(root: options.root, split: split, categories: categories,
+                 vocabulary: try EvalDataset.requireVocabulary(options))
+    }
+
     /// Reads the annotation files and selects a split and classes.
     /// - Parameters:
     ///   - categories: class names (`032.Mangrove_Cuckoo`, or without the number prefix, any

@@ -2,42 +2,49 @@ import Foundation
 import KeypointsSupport
 import Localization
 
-/// The datasets `keypoints eval` reads, each in its original release layout.
-public enum DatasetKind: String, CaseIterable, Sendable {
+/// The datasets `keypoints eval` reads, each in its original release layout: one per reader in
+/// `DatasetKind.readers`, named by the reader (`cub`, `spair`, `faces`, `coco`).
+public struct DatasetKind: RawRepresentable, CaseIterable, Hashable, Sendable {
+    /// The registration table, in the order `--dataset` lists them. Adding a dataset is one
+    /// reader file (a `DatasetReader`) and one entry here.
+    static let readers: [any DatasetReader.Type] = [CUBReader.self, SPairReader.self, FacesReader.self, COCOReader.self]
+
+    /// The reader's name, the `--dataset` value.
+    public let rawValue: String
+    let reader: any DatasetReader.Type
+
+    init(_ reader: any DatasetReader.Type) {
+        rawValue = reader.name
+        self.reader = reader
+    }
+
+    public init?(rawValue: String) {
+        guard let reader = Self.readers.first(where: { $0.name == rawValue }) else { return nil }
+        self.init(reader)
+    }
+
+    public static var allCases: [DatasetKind] { readers.map(DatasetKind.init) }
+
     /// CUB-200-2011: `root` holds images.txt (see `CUBReader`).
-    case cub
+    public static let cub = DatasetKind(CUBReader.self)
     /// SPair-71k: `root` holds JPEGImages/ and ImageAnnotation/ (see `SPairReader`).
-    case spair
+    public static let spair = DatasetKind(SPairReader.self)
     /// FaceSynthetics: `root` holds NNNNNN.png and NNNNNN_ldmks.txt (see `FacesReader`).
-    case faces
+    public static let faces = DatasetKind(FacesReader.self)
     /// COCO keypoints: `root` is the annotation JSON (see `COCOReader`).
-    case coco
+    public static let coco = DatasetKind(COCOReader.self)
+
+    public static func == (a: DatasetKind, b: DatasetKind) -> Bool { a.rawValue == b.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
     /// Split used when none is given: the official test split where there is one.
-    public var defaultSplit: DatasetSplit {
-        switch self {
-        case .cub, .spair: return .test
-        case .faces, .coco: return .all
-        }
-    }
+    public var defaultSplit: DatasetSplit { reader.splits[0] }
 
     /// Splits the dataset defines.
-    public var splits: [DatasetSplit] {
-        switch self {
-        case .cub, .spair: return [.test, .train, .all]
-        case .faces, .coco: return [.all]
-        }
-    }
+    public var splits: [DatasetSplit] { reader.splits }
 
     /// The vocabulary file under keypoints/ with this dataset's names (COCO names its own).
-    public var vocabularyFileName: String? {
-        switch self {
-        case .cub: return "cub.json"
-        case .spair: return "spair.json"
-        case .faces: return "faces.json"
-        case .coco: return nil
-        }
-    }
+    public var vocabularyFileName: String? { reader.vocabularyFileName }
 }
 
 /// Which images of a dataset to evaluate.
@@ -116,7 +123,7 @@ public struct EvalDataset: Sendable {
         let categories = options.categories.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var out: ReaderOutput
         do {
-            out = try read(options, split: split, categories: categories)
+            out = try options.kind.reader.read(options, split: split, categories: categories)
         } catch let error as JSONFieldError {
             throw EvaluationError(error)
         }
@@ -124,32 +131,12 @@ public struct EvalDataset: Sendable {
         if unnamed > 0 {
             out.notes.append("\(unnamed) annotated keypoints have no name in the vocabulary and are not evaluated")
         }
-        return EvalDataset(kind: options.kind, root: options.root, images: options.kind == .coco ? out.imageRoot : nil,
+        return EvalDataset(kind: options.kind, root: options.root, images: out.imageRoot,
                            split: split, requestedCategories: categories, items: out.items, notes: out.notes,
                            includeOccluded: options.includeOccluded)
     }
 
-    static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
-        let out: ReaderOutput
-        switch options.kind {
-        case .cub:
-            out = try CUBReader.read(root: options.root, split: split, categories: categories,
-                                     vocabulary: try requireVocabulary(options))
-        case .spair:
-            out = try SPairReader.read(root: options.root, split: split, categories: categories,
-                                       vocabulary: try requireVocabulary(options))
-        case .faces:
-            guard categories.isEmpty else {
-                throw EvaluationError.invalidSelection("faces has one category (\"face\"); --categories does not apply")
-            }
-            out = try FacesReader.read(root: options.root, vocabulary: try requireVocabulary(options))
-        case .coco:
-            out = try COCOReader.read(file: options.root, images: options.images, categories: categories,
-                                      vocabulary: options.vocabulary, includeOccluded: options.includeOccluded)
-        }
-        return out
-    }
-
+    /// The vocabulary the CUB, SPair and faces readers need.
     static func requireVocabulary(_ options: DatasetOptions) throws -> KeypointVocabulary {
         guard let v = options.vocabulary else {
             throw EvaluationError.invalidSelection(

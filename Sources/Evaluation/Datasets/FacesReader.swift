@@ -10,7 +10,18 @@ import Localization
 /// The PCK normaliser is the landmarks' extent (`max(width, height)` of their bounding box);
 /// the predictor sees the whole image. FaceSynthetics has no official split (`all` only).
 /// Items: id = the file stem (`000022`), category "face", in name order.
-public enum FacesReader {
+public enum FacesReader: DatasetReader {
+    static let name = "faces"
+    static let splits: [DatasetSplit] = [.all]
+    static let vocabularyFileName: String? = "faces.json"
+
+    static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
+        guard categories.isEmpty else {
+            throw EvaluationError.invalidSelection("faces has one category (\"face\"); --categories does not apply")
+        }
+        return try read(root: options.root, vocabulary: try EvalDataset.requireVocabulary(options))
+    }
+
     /// Landmarks per file in the FaceSynthetics release.
     public static let landmarkCount = 70
     /// Category name used for items and looked up in the vocabulary.

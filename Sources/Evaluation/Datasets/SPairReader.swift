@@ -21,7 +21,16 @@ import Localization
 ///   PCK is normalised by `max(x2 - x1, y2 - y1)` (as the official SPair evaluation does).
 ///
 /// Items: id `<category>/<name>`, ordered by category (in the order selected) then name.
-public enum SPairReader {
+public enum SPairReader: DatasetReader {
+    static let name = "spair"
+    static let splits: [DatasetSplit] = [.test, .train, .all]
+    static let vocabularyFileName: String? = "spair.json"
+
+    static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
+        try read(root: options.root, split: split, categories: categories,
+                 vocabulary: try EvalDataset.requireVocabulary(options))
+    }
+
     /// The paper's six animal classes, the default selection.
     public static let animals = ["bird", "cat", "cow", "dog", "horse", "sheep"]
     /// Layout subfolder used for the split files.
