@@ -25,17 +25,12 @@ public enum CUBReader: DatasetReader {
     static let splits: [DatasetSplit] = [.test, .train, .all]
     static let vocabularyFileName: String? = "cub.json"
 
-    static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
-        try read(root: options.root, split: split, categories: categories,
-                 vocabulary: try EvalDataset.requireVocabulary(options))
-    }
-
     /// Reads the annotation files and selects a split and classes.
     /// - Parameters:
     ///   - categories: class names (`032.Mangrove_Cuckoo`, or without the number prefix, any
     ///     case) or class ids; empty = all classes.
-    static func read(root: URL, split: DatasetSplit, categories: [String],
-                     vocabulary: KeypointVocabulary) throws -> ReaderOutput {
+    static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
+        let root = options.root, vocabulary = try EvalDataset.requireVocabulary(options)
         func url(_ name: String) -> URL { root.appendingPathComponent(name) }
         let images = try readImages(url("images.txt"), root: root)
         let isTrain = try readSplit(url("train_test_split.txt"), images: images)

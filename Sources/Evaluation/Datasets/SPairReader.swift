@@ -26,18 +26,13 @@ public enum SPairReader: DatasetReader {
     static let splits: [DatasetSplit] = [.test, .train, .all]
     static let vocabularyFileName: String? = "spair.json"
 
-    static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
-        try read(root: options.root, split: split, categories: categories,
-                 vocabulary: try EvalDataset.requireVocabulary(options))
-    }
-
     /// The paper's six animal classes, the default selection.
     public static let animals = ["bird", "cat", "cow", "dog", "horse", "sheep"]
     /// Layout subfolder used for the split files.
     public static let layout = "large"
 
-    static func read(root: URL, split: DatasetSplit, categories: [String],
-                            vocabulary: KeypointVocabulary) throws -> ReaderOutput {
+    static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
+        let root = options.root, vocabulary = try EvalDataset.requireVocabulary(options)
         let annotations = root.appendingPathComponent("ImageAnnotation")
         let fm = FileManager.default
         var notes: [String] = []
