@@ -114,7 +114,7 @@ public struct EvalRunner {
     public func run(predictor: inout any KeypointPredictor, store: ResultStore,
                     progress: ((EvalProgress) -> Void)? = nil) throws -> PCKReport {
         let items = selection
-        let started = Date()
+        let started = Stopwatch()
         let already = items.filter { store.isDone($0.id) }.count
         try store.beginSession(SessionRecord(started: ResultStore.timestamp(), limit: limit, selected: items.count,
                                              doneBefore: already))
@@ -135,7 +135,7 @@ public struct EvalRunner {
                 state.lastNotes = record.notes
             }
             state.finished += 1
-            state.elapsed = Date().timeIntervalSince(started)
+            state.elapsed = started.seconds
             state.lastID = item.id
             progress?(state)
         }
@@ -216,7 +216,7 @@ public struct EvalRunner {
     func evaluate(_ item: EvalItem, _ loaded: LoadedImage, predictor: inout any KeypointPredictor) throws -> ImageRecord {
         var predictions: [Prediction] = []
         var passes = 0
-        let start = Date()
+        let watch = Stopwatch()
         if !item.keypoints.isEmpty {
             let region: Box? = item.region == .box ? item.box : nil
             let output = try predictor.predict(PredictionRequest(imageID: item.id, category: item.category, image: loaded.image,
@@ -225,7 +225,7 @@ public struct EvalRunner {
             passes = output.passes
             try check(output, item: item, method: predictor.method)
         }
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = watch.seconds
         let dx = loaded.crop?.x ?? 0, dy = loaded.crop?.y ?? 0
         let keypoints = zip(item.keypoints, predictions).map { truth, p in
             KeypointRecord(name: truth.name, gt: truth.point, pred: Point(x: p.x + dx, y: p.y + dy), score: p.score)

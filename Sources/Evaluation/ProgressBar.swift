@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import KeypointsSupport
 
 /// One-line progress of an evaluation: bar, images done, rate, ETA and the running PCK.
 ///
@@ -51,7 +52,8 @@ public final class ProgressReporter {
     public let bar: ProgressBar
     public let interval: Double
     private let isTerminal: Bool
-    private var lastDraw = Date.distantPast
+    /// When the bar was last drawn (`Stopwatch.now()` seconds).
+    private var lastDraw = -Double.infinity
     private var lastDecile = -1
     private var drewInPlace = false
 
@@ -64,8 +66,8 @@ public final class ProgressReporter {
     public func update(_ p: EvalProgress) {
         let finishedAll = p.finished >= p.total
         if isTerminal {
-            let now = Date()
-            guard finishedAll || now.timeIntervalSince(lastDraw) >= interval else { return }
+            let now = Stopwatch.now()
+            guard finishedAll || now - lastDraw >= interval else { return }
             lastDraw = now
             emit("\r" + bar.render(p) + "\u{1B}[K")
             drewInPlace = true

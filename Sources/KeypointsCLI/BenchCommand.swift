@@ -2,6 +2,7 @@ import ArgumentParser
 import CLIP
 import Foundation
 import Imaging
+import KeypointsSupport
 import Localization
 import ModelStore
 import Tensor
@@ -170,9 +171,9 @@ struct BenchCommand: ParsableCommand {
         localizer.provideTextEmbeddings(texts, prompts: queries.map(\.prompt))
         let options = Localizer.defaultOptions(for: preset)
         Console.note("localizing 15 keypoints with fast.json ...")
-        let start = Date()
+        let watch = Stopwatch()
         let result = try localizer.localize(photo, path: path, keypoints: queries, options: options)
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = watch.seconds
         let densePasses = try SearchPlan(preset: dense).firstStagePoints().count
         return LocalizationBench(keypoints: k, fastPasses: result.passes, fastSeconds: seconds,
                                  dense30Passes: densePasses, dense30SecondsProjected: Double(densePasses) * perImageSeconds)

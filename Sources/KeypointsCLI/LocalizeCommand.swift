@@ -2,6 +2,7 @@ import ArgumentParser
 import CLIP
 import Foundation
 import Imaging
+import KeypointsSupport
 import Localization
 
 struct LocalizeCommand: ParsableCommand {
@@ -131,22 +132,22 @@ struct LocalizeCommand: ParsableCommand {
         }
 
         var results: [(ImageLocalization, Double)] = []
-        let start = Date()
+        let run = Stopwatch()
         for (index, path) in images.enumerated() {
             let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: readOptions)
-            let t0 = Date()
+            let watch = Stopwatch()
             var result = try localizer.localize(image, path: path, keypoints: queries, options: options) { p in
                 if images.count == 1 || compute.verbose {
                     Console.progress("stage \(p.stage + 1)/\(p.stageCount): \(p.stageScored)/\(p.stageTotal) locations, \(p.passes) passes")
                 }
             }
-            let seconds = Date().timeIntervalSince(t0)
+            let seconds = watch.seconds
             if image.isDamaged { result.notes.append("damaged image, decoded anyway: " + image.warnings.joined(separator: "; ")) }
             for note in result.notes { Console.warning("\(path): \(note)") }
             try writeImageOutputs(result, image: image, index: index)
             results.append((result, seconds))
             if images.count > 1 {
-                let elapsed = Date().timeIntervalSince(start), done = Double(index + 1)
+                let elapsed = run.seconds, done = Double(index + 1)
                 let eta = elapsed / done * (Double(images.count) - done)
                 Console.progress(String(format: "[%d/%d] %@: %d passes, %.1f s; %.2f images/s, ETA %.0f s",
                                         index + 1, images.count, path, result.passes, seconds, done / elapsed, eta))

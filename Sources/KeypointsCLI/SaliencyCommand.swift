@@ -2,6 +2,7 @@ import ArgumentParser
 import CLIP
 import Foundation
 import Imaging
+import KeypointsSupport
 import ModelStore
 import Saliency
 
@@ -67,12 +68,12 @@ struct SaliencyCommand: ParsableCommand {
         let ws = Workspace(workers: workers)
         var results: [Output.Image] = [], seconds: [Double] = []
         for (index, (path, photo)) in zip(images, photos).enumerated() {
-            let start = Date()
+            let watch = Stopwatch()
             let result: SaliencyEstimator.Result
             do { result = try estimator.estimate(photo, size: size, tau: tau, workspace: ws) } catch {
                 throw CLIError("\(path): \(error)")
             }
-            seconds.append(Date().timeIntervalSince(start))
+            seconds.append(watch.seconds)
             let mask = result.mask
             if let png {
                 let stem = DataFiles.slug(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)

@@ -195,8 +195,9 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
     private var rangeNotSatisfiableTotal: Int64??
     private var serverSHA256: String?
     private var serverSize: Int64?
-    private let started = Date()
-    private var lastReport = Date.distantPast
+    private let started = Stopwatch()
+    /// When progress was last reported (`Stopwatch.now()` seconds).
+    private var lastReport = -Double.infinity
 
     init(url: URL, handle: FileHandle, part: URL, offset: Int64, hasher: SHA256Hasher, timeout: TimeInterval,
          freeSpace: @escaping @Sendable (URL) -> Int64?, progress: HTTPDownloader.ProgressHandler?) {
@@ -306,10 +307,10 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
 
     private func report(force: Bool) {
         guard let progress else { return }
-        let now = Date()
-        guard force || now.timeIntervalSince(lastReport) >= Self.reportInterval else { return }
+        let now = Stopwatch.now()
+        guard force || now - lastReport >= Self.reportInterval else { return }
         lastReport = now
-        let elapsed = now.timeIntervalSince(started)
+        let elapsed = now - started.start
         let rate = elapsed > 0 ? Double(bytesThisRequest) / elapsed : 0
         progress(written, expectedTotal ?? serverSize, resumedFrom, rate)
     }
