@@ -2,14 +2,18 @@ import Imaging
 
 /// Coarse-to-fine candidate search over one image for K keypoints at once.
 ///
-/// Stage 0 scores the preset's `M x M` grid over the region (shared by all keypoints). Each
-/// later stage takes, per keypoint, the survivors of the previous stage (its `top_k` best among
-/// the locations that stage asked for on its behalf, subject to `margin` and `separation`; beyond
-/// each keypoint's best, only while the preset's pass `budget` allows) and asks for the window of
-/// finer cells around each. All requests of a stage are merged, locations
-/// already scored for this image are taken from the cache, and the new ones are scored in
-/// row-major order in chunks of `batchSize`. Each keypoint's answer is the argmax over every
-/// location scored for the image, whichever stage or keypoint asked for it.
+/// Every keypoint runs its own search, exactly as if it were the only keypoint asked for:
+/// stage 0 asks for the preset's `M x M` grid over the region; each later stage takes that
+/// keypoint's survivors of the previous stage (its `top_k` best among the locations that stage
+/// asked for on its behalf, subject to `margin` and `separation`; beyond its best, only while its
+/// own pass `budget` allows, counting the locations it has asked for itself) and asks for the
+/// window of finer cells around each. Its answer is the argmax over the locations it asked for.
+/// So a keypoint's answer depends only on the image, its own scores and the preset.
+///
+/// The keypoints share the scoring: all requests of a stage are merged, locations already scored
+/// for this image are taken from the cache, and the new ones are scored in row-major order in
+/// chunks of `batchSize`. K keypoints therefore never cost more passes than K separate runs, and
+/// usually far fewer (stage 0 is scored once).
 ///
 /// One `run` is one image: the score cache lives inside it, so no location is scored twice.
 public struct CoarseToFineSearch: Sendable {
@@ -47,6 +51,28 @@ public struct CoarseToFineSearch: Sendable {
         plan.firstStagePoints().map { plan.pixel($0, in: region) }
     }
 
+    /// What one keypoint's own search has asked for so far, in the order a run for that keypoint
+    /// alone would have scored it: by the stage that first asked (for this keypoint), then
+    /// row-major.
+    struct OwnLocations {
+        /// Indices into the image's `points`.
+        var points: [Int] = []
+        /// `stages[i]`: the stage that first asked for `points[i]` on this keypoint's behalf.
+        var stages: [Int] = []
+        /// Index into `points` -> position in this keypoint's order.
+        var position: [Int: Int] = [:]
+        var lattice = Set<LatticePoint>()
+
+        var count: Int { points.count }
+
+        mutating func append(_ point: Int, lattice p: LatticePoint, stage: Int) {
+            guard lattice.insert(p).inserted else { return }
+            position[point] = points.count
+            points.append(point)
+            stages.append(stage)
+        }
+    }
+
     /// Runs the search for one image.
     /// - Parameters:
     ///   - scorer: scores batches of points for all K keypoints.
@@ -59,19 +85,22 @@ public struct CoarseToFineSearch: Sendable {
         let K = keypointCount
         var points: [ScoredPoint] = []
         var index: [LatticePoint: Int] = [:]  // lattice point -> position in `points`
+        var own = [OwnLocations](repeating: OwnLocations(), count: K)
         var survivors = [[[Point]]](repeating: [], count: K)
         // requests[k]: indices into `points` of the locations the current stage asked for on
         // behalf of keypoint k (the candidates for its next survivors).
         var requests = [[Int]](repeating: [], count: K)
 
         for t in 0..<plan.stages.count {
-            // 1. What does this stage ask for, per keypoint?
+            // 1. What does this stage ask for, per keypoint (each keypoint on its own)?
             var asked: [[LatticePoint]]
             if t == 0 {
                 asked = [[LatticePoint]](repeating: plan.firstStagePoints(), count: K)
             } else {
-                asked = askAround(survivorsOf: requests, stage: t, points: points, index: index,
-                                  survivors: &survivors)
+                asked = (0..<K).map { k in
+                    askAround(requests[k], keypoint: k, stage: t, points: points, own: own[k],
+                              survivors: &survivors[k])
+                }
             }
 
             // 2. Merge, drop cached locations, score the rest row-major in chunks.
@@ -94,20 +123,28 @@ public struct CoarseToFineSearch: Sendable {
                 progress?(SearchProgress(stage: t, stageCount: plan.stages.count, stageScored: done,
                                          stageTotal: ordered.count, passes: points.count))
             }
-            // Every asked location is now in the cache.
-            requests = asked.map { list in list.compactMap { index[$0] } }
+            // Every asked location is now in the cache. `asked[k]` is sorted row-major, so the
+            // locations new to keypoint k join its own order as a run for k alone would score them.
+            for k in 0..<K {
+                requests[k] = asked[k].compactMap { index[$0] }
+                for (p, i) in zip(asked[k], requests[k]) { own[k].append(i, lattice: p, stage: t) }
+            }
         }
 
-        // 3. Answers: first maximum in scoring order = lowest stage, then lowest y, then lowest x.
+        // 3. Answers: each keypoint's first maximum over its own locations in its own order
+        //    (lowest stage, then lowest y, then lowest x).
         var results: [KeypointResult] = []
         results.reserveCapacity(K)
         for k in 0..<K {
+            let mine = own[k].points
             var best = 0
-            for i in 1..<points.count where points[i].scores[k] > points[best].scores[k] {
+            for i in 1..<mine.count where points[mine[i]].scores[k] > points[mine[best]].scores[k] {
                 best = i
             }
-            results.append(KeypointResult(keypoint: k, point: points[best].point, score: points[best].scores[k],
-                                          stage: points[best].stage, survivors: survivors[k]))
+            let p = points[mine[best]]
+            results.append(KeypointResult(keypoint: k, point: p.point, score: p.scores[k],
+                                          stage: own[k].stages[best], survivors: survivors[k],
+                                          locations: mine, locationStages: own[k].stages))
         }
         var perStage = [Int](repeating: 0, count: plan.stages.count)
         for p in points { perStage[p.stage] += 1 }
@@ -125,72 +162,58 @@ public struct CoarseToFineSearch: Sendable {
         var gap: Double
     }
 
-    /// Chooses the survivors of stage `stage - 1` for every keypoint and returns, per keypoint,
-    /// the sorted union of the stage-`stage` windows around them.
+    /// Chooses keypoint `k`'s survivors of stage `stage - 1` among `requests` and returns the
+    /// sorted union of the stage-`stage` windows around them.
     ///
-    /// Each keypoint's best candidate always survives. Its further candidates (`rankCandidates`)
-    /// survive unconditionally without a budget; with a `budget` they are admitted across all
-    /// keypoints in order of increasing gap (ties: keypoint, then rank), each only if the passes
-    /// spent so far plus the new locations already requested by this stage plus those its window
-    /// would add stay within the budget.
-    func askAround(survivorsOf requests: [[Int]], stage t: Int, points: [ScoredPoint],
-                   index: [LatticePoint: Int], survivors: inout [[[Point]]]) -> [[LatticePoint]] {
-        let K = requests.count
-        let ranked = (0..<K).map { rankCandidates(requests[$0], keypoint: $0, stage: t - 1, points: points) }
-        var admitted = [[Candidate]](repeating: [], count: K)
-        var pending = Set<LatticePoint>()  // new locations this stage will score
-        var windows: [Int: [LatticePoint]] = [:]
-        func window(_ i: Int) -> [LatticePoint] {
-            if let w = windows[i] { return w }
-            let w = plan.window(stage: t, around: points[i].lattice)
-            windows[i] = w
-            return w
+    /// The best candidate always survives. The further candidates (`rankCandidates`) survive
+    /// unconditionally without a budget; with a `budget` they are admitted in order of increasing
+    /// gap (ties: rank), each only if the locations this keypoint has asked for so far, plus the
+    /// new ones (for this keypoint) already requested by this stage, plus those its window would
+    /// add stay within the budget. Locations other keypoints had scored count like any other:
+    /// the choice is the one a run for this keypoint alone would make.
+    func askAround(_ requests: [Int], keypoint k: Int, stage t: Int, points: [ScoredPoint],
+                   own: OwnLocations, survivors: inout [[Point]]) -> [LatticePoint] {
+        let ranked = rankCandidates(requests, keypoint: k, stage: t - 1, points: points, order: own.position)
+        var admitted: [Candidate] = []
+        var pending = Set<LatticePoint>()  // locations new to this keypoint this stage will ask for
+        var union = Set<LatticePoint>()
+        func admit(_ c: Candidate, window: [LatticePoint]) {
+            admitted.append(c)
+            union.formUnion(window)
+            for p in window where !own.lattice.contains(p) { pending.insert(p) }
         }
-        func admit(_ c: Candidate, keypoint k: Int) {
-            admitted[k].append(c)
-            for p in window(c.point) where index[p] == nil { pending.insert(p) }
+        if let first = ranked.first {
+            admit(first, window: plan.window(stage: t, around: points[first.point].lattice))
         }
-        for k in 0..<K {
-            if let first = ranked[k].first { admit(first, keypoint: k) }
-        }
-        var extras: [(k: Int, c: Candidate)] = []
-        for k in 0..<K { extras += ranked[k].dropFirst().map { (k, $0) } }
-        if let budget = plan.budget?.passes(keypoints: K) {
-            extras.sort { l, r in
-                if l.c.gap != r.c.gap { return l.c.gap < r.c.gap }
-                return l.k != r.k ? l.k < r.k : l.c.rank < r.c.rank
-            }
-            for (k, c) in extras {
-                let added = window(c.point).reduce(0) { n, p in
-                    n + ((index[p] == nil && !pending.contains(p)) ? 1 : 0)
+        var extras = Array(ranked.dropFirst())
+        if let budget = plan.budget?.passes {
+            extras.sort { l, r in l.gap != r.gap ? l.gap < r.gap : l.rank < r.rank }
+            for c in extras {
+                let window = plan.window(stage: t, around: points[c.point].lattice)
+                let added = window.reduce(0) { n, p in
+                    n + ((!own.lattice.contains(p) && !pending.contains(p)) ? 1 : 0)
                 }
-                if points.count + pending.count + added <= budget { admit(c, keypoint: k) }
+                if own.count + pending.count + added <= budget { admit(c, window: window) }
             }
         } else {
-            for (k, c) in extras { admit(c, keypoint: k) }
+            for c in extras { admit(c, window: plan.window(stage: t, around: points[c.point].lattice)) }
         }
-        var asked: [[LatticePoint]] = []
-        asked.reserveCapacity(K)
-        for k in 0..<K {
-            let chosen = admitted[k].sorted { $0.rank < $1.rank }
-            survivors[k].append(chosen.map { points[$0.point].point })
-            var union = Set<LatticePoint>()
-            for c in chosen { union.formUnion(window(c.point)) }
-            asked.append(union.sorted())
-        }
-        return asked
+        survivors.append(admitted.sorted { $0.rank < $1.rank }.map { points[$0.point].point })
+        return union.sorted()
     }
 
     /// The survivor candidates of stage `stage` for keypoint `k` among `candidates` (indices into
-    /// `points`), best first: greedily by score (ties: scoring order), at most `top_k`; after the
-    /// first, a candidate needs a score >= `best - margin * (best - median)` and must be more
-    /// than `separation` stage spacings (Chebyshev) from every earlier one.
-    func rankCandidates(_ candidates: [Int], keypoint k: Int, stage: Int, points: [ScoredPoint]) -> [Candidate] {
+    /// `points`), best first: greedily by score (ties: the keypoint's own order `order`, index
+    /// into `points` -> position), at most `top_k`; after the first, a candidate needs a score
+    /// >= `best - margin * (best - median)` and must be more than `separation` stage spacings
+    /// (Chebyshev) from every earlier one.
+    func rankCandidates(_ candidates: [Int], keypoint k: Int, stage: Int, points: [ScoredPoint],
+                        order ownOrder: [Int: Int]) -> [Candidate] {
         let s = plan.stages[stage]
         guard !candidates.isEmpty, s.topK > 0 else { return [] }
         let order = candidates.sorted { l, r in
             let sl = points[l].scores[k], sr = points[r].scores[k]
-            return sl != sr ? sl > sr : l < r
+            return sl != sr ? sl > sr : (ownOrder[l] ?? l) < (ownOrder[r] ?? r)
         }
         let best = Double(points[order[0]].scores[k])
         let median = Double(points[order[order.count / 2]].scores[k])  // upper median

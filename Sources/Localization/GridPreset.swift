@@ -25,10 +25,10 @@ public struct GridPreset: Codable, Sendable, Equatable {
     public var fit: FitMode
     /// Marked images per scorer call; `nil` means `GridPreset.defaultBatch`.
     public var batch: Int?
-    /// Optional pass budget per image for optional survivors: each keypoint's best survivor is
-    /// always refined; further survivors (up to `top_k`) are refined, most ambiguous first
-    /// (smallest normalised gap to the best, across all keypoints), only while the image's passes
-    /// stay within `budget.passes(keypoints:)`. `nil`: all `top_k` survivors are refined.
+    /// Optional pass budget of each keypoint's search for optional survivors: each keypoint's
+    /// best survivor is always refined; its further survivors (up to `top_k`) are refined, most
+    /// ambiguous first (smallest normalised gap to its best), only while the locations that
+    /// keypoint has asked for stay within `budget.passes`. `nil`: all `top_k` survivors are refined.
     public var budget: PassBudget?
 
     /// Batch size used when the preset does not set one.
@@ -249,24 +249,23 @@ public struct GridStage: Encodable, Sendable, Equatable {
 
 // MARK: - Budget
 
-/// Passes per image allowed for optional survivors: `base + perKeypoint * K` for K keypoints.
-/// More keypoints need more refinement windows, so the budget grows with K.
+/// Passes allowed to one keypoint's search for its optional survivors.
+///
+/// Every keypoint has its own budget: its search counts the distinct locations it has asked for
+/// itself (whether or not another keypoint of the same image had them scored already), exactly as
+/// if it ran alone, so its answer never depends on which other keypoints were asked for. Shared
+/// locations are still scored once per image, so K keypoints cost at most K times one keypoint.
 public struct PassBudget: Codable, Sendable, Equatable {
-    public var base: Int
-    public var perKeypoint: Int
+    /// Passes per keypoint (its stage-0 grid included).
+    public var passes: Int
 
     enum CodingKeys: String, CodingKey {
-        case base
-        case perKeypoint = "per_keypoint"
+        case passes
     }
 
-    public init(base: Int, perKeypoint: Int = 0) {
-        self.base = base
-        self.perKeypoint = perKeypoint
+    public init(passes: Int) {
+        self.passes = passes
     }
-
-    /// The budget for `keypoints` keypoints.
-    public func passes(keypoints: Int) -> Int { base + perKeypoint * keypoints }
 
     /// Strict decoding, as inside a preset file.
     public init(from decoder: Decoder) throws {
@@ -274,9 +273,13 @@ public struct PassBudget: Codable, Sendable, Equatable {
     }
 
     init(json: JSONValue, path: String) throws {
-        let r = try JSONObjectReader(json, path: path, known: ["base", "per_keypoint"])
-        base = try r.integer("base", minimum: 1)
-        perKeypoint = try r.optionalInteger("per_keypoint", minimum: 0) ?? 0
+        if case .object(let fields) = json, fields["base"] != nil || fields["per_keypoint"] != nil {
+            throw JSONFieldError(
+                field: jsonFieldPath(path, fields["base"] != nil ? "base" : "per_keypoint"), message: "\"base\" and \"per_keypoint\" were replaced by \"passes\", the budget of each "
+                    + "keypoint's own search (e.g. {\"passes\": 150}; see grids/README.md)")
+        }
+        let r = try JSONObjectReader(json, path: path, known: ["passes"])
+        passes = try r.integer("passes", minimum: 1)
     }
 }
 

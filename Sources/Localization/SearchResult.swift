@@ -25,14 +25,20 @@ public struct SearchSample: Codable, Sendable, Equatable {
 public struct KeypointResult: Codable, Sendable, Equatable {
     /// Index of the keypoint in the caller's order (the scorer's column).
     public var keypoint: Int
-    /// The best location among ALL locations scored for the image (any stage, asked for by any
-    /// keypoint). Ties: lowest stage, then lowest y, then lowest x (the scoring order).
+    /// The best location among the locations this keypoint's own search asked for (any stage).
+    /// Ties: lowest stage, then lowest y, then lowest x (the order of a run for it alone).
     public var point: Point
     public var score: Float
-    /// 0-based stage that scored `point`.
+    /// 0-based stage at which this keypoint's search asked for `point`.
     public var stage: Int
     /// `survivors[t]`: the locations of stage `t` whose windows stage `t + 1` refined, best first.
     public var survivors: [[Point]]
+    /// Indices into `SearchResult.points` of the locations this keypoint's search asked for, in
+    /// its own order (by the stage that first asked for it, then row-major). Its pass count
+    /// alone is `locations.count`.
+    public var locations: [Int]
+    /// `locationStages[i]`: the stage at which this keypoint's search first asked for `locations[i]`.
+    public var locationStages: [Int]
 }
 
 /// Everything a search found for one image.
@@ -51,9 +57,13 @@ public struct SearchResult: Codable, Sendable, Equatable {
     /// Scorer passes spent: the number of distinct locations scored (one marked image each).
     public var passes: Int { points.count }
 
-    /// All scored locations seen by keypoint `keypoint`, in scoring order.
+    /// The locations keypoint `keypoint`'s own search asked for, in its own order, with the stage
+    /// at which it asked (independent of the other keypoints, like its answer).
     public func samples(keypoint: Int) -> [SearchSample] {
-        points.map { SearchSample(x: $0.point.x, y: $0.point.y, stage: $0.stage, score: $0.scores[keypoint]) }
+        let r = keypoints[keypoint]
+        return zip(r.locations, r.locationStages).map { i, stage in
+            SearchSample(x: points[i].point.x, y: points[i].point.y, stage: stage, score: points[i].scores[keypoint])
+        }
     }
 }
 

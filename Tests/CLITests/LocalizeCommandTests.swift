@@ -47,6 +47,29 @@ import Testing
         }
     }
 
+    /// Issue 14: under the default (budgeted, coarse-to-fine) preset a keypoint's answer does not
+    /// depend on the other keypoints asked for: each CUB part alone (`--only`) gives the same
+    /// point as inside the 15 parts. Before, the refinement budget was shared across keypoints.
+    @Test func eachKeypointAnswersTheSameAloneAsAmongFifteen() throws {
+        let all = try localize(["--vocabulary", "cub", "--json"])
+        #expect(all.status == 0, "\(all.stderr)")
+        let together = try JSONDecoder().decode(Output.self, from: all.stdoutData).images[0]
+        #expect(together.keypoints.count == 15)
+        var singlePasses = 0
+        for k in together.keypoints {
+            let one = try localize(["--vocabulary", "cub", "--only", k.name, "--json"])
+            #expect(one.status == 0, "\(one.stderr)")
+            let alone = try JSONDecoder().decode(Output.self, from: one.stdoutData).images[0]
+            #expect(alone.keypoints.count == 1)
+            #expect(alone.keypoints[0].x == k.x && alone.keypoints[0].y == k.y,
+                    "\(k.name): (\(alone.keypoints[0].x), \(alone.keypoints[0].y)) alone, (\(k.x), \(k.y)) among 15")
+            #expect(alone.passes <= 150)
+            singlePasses += alone.passes
+        }
+        // Shared locations are scored once: never more than 15 separate runs.
+        #expect(together.passes <= singlePasses)
+    }
+
     @Test func writesHeatmapsOverlayAndScores() throws {
         let dir = try CLIRunner.tempDirectory()
         let r = try localize(["--vocabulary", "cub", "--only", "beak,left eye", "--heatmap", dir.appendingPathComponent("maps").path,

@@ -27,8 +27,7 @@ struct GridPresetTests {
         let plan = try SearchPlan(preset: p)
         // The last stage's lattice is dense30's: 10 cells refined 3 times per side.
         #expect(plan.finestResolution == 30)
-        #expect(p.budget?.passes(keypoints: 1) ?? 0 <= 150)
-        #expect(p.budget?.passes(keypoints: 15) ?? 0 <= 225)
+        #expect(p.budget?.passes ?? 0 <= 150)
     }
 
     @Test func everyFileInGridsLoads() throws {
@@ -55,7 +54,7 @@ struct GridPresetTests {
             "name": "t", "description": "d",
             "stages": [["grid": 10, "top_k": 2, "separation": 1], ["grid": 3, "neighbourhood": 1]],
             "marker": ["shape": "circle", "color": [255, 0, 0], "radius": 0.06, "thickness": 0.01, "units": "fraction"],
-            "fit": "pad", "batch": 16, "budget": ["base": 100, "per_keypoint": 5],
+            "fit": "pad", "batch": 16, "budget": ["passes": 105],
         ]
     }
 
@@ -81,7 +80,7 @@ struct GridPresetTests {
 
     @Test func baseIsValid() throws {
         let p = try Self.decode(Self.base())
-        #expect(p.budget == PassBudget(base: 100, perKeypoint: 5))
+        #expect(p.budget == PassBudget(passes: 105))
         #expect(p.effectiveBatch == 16)
     }
 
@@ -152,10 +151,10 @@ struct GridPresetTests {
              field: "marker.units", message: "got \"inches\""),
         Case(name: "batch 0", json: { var b = base(); b["batch"] = 0; return b },
              field: "batch", message: "expected an integer >= 1, got 0"),
-        Case(name: "budget base 0", json: { var b = base(); b["budget"] = ["base": 0]; return b },
-             field: "budget.base", message: "expected an integer >= 1, got 0"),
-        Case(name: "negative per-keypoint budget", json: { var b = base(); b["budget"] = ["base": 9, "per_keypoint": -2]; return b },
-             field: "budget.per_keypoint", message: "got -2"),
+        Case(name: "budget passes 0", json: { var b = base(); b["budget"] = ["passes": 0]; return b },
+             field: "budget.passes", message: "expected an integer >= 1, got 0"),
+        Case(name: "old shared budget", json: { var b = base(); b["budget"] = ["base": 145, "per_keypoint": 5]; return b },
+             field: "budget.base", message: "were replaced by \"passes\""),
         Case(name: "empty name", json: { var b = base(); b["name"] = ""; return b },
              field: "name", message: "expected a non-empty string"),
         Case(name: "unknown top-level field", json: { var b = base(); b["stage"] = 1; return b },

@@ -34,7 +34,8 @@ struct SearchExperimentTests {
         let report = try SearchExperiment.run(preset: Repo.preset("fast"), reference: Repo.preset("dense30"),
                                               trials: 20, seed: 2, keypoints: 15)
         #expect(report.successRate >= 0.95, "\(report.summary)")
-        #expect(report.maxPasses <= 225)
+        // Stage 0 (100) is shared; each keypoint spends at most 150 - 100 on its own windows.
+        #expect(report.maxPasses <= 100 + 15 * 50)
         #expect(report.layout == "bird-like")
     }
 
