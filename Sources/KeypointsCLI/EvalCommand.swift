@@ -110,7 +110,7 @@ struct EvalCommand: ParsableCommand {
         do {
             try evaluate()
         } catch let error as EvaluationError {
-            throw CLIError(error.description)
+            throw CLIError(error.description + rootHint(for: error.description))
         } catch let error as KeypointVocabularyError {
             throw CLIError(error.description)
         }
@@ -135,6 +135,7 @@ struct EvalCommand: ParsableCommand {
                            + (shard.map { ", shard \($0)" } ?? "") + ")")
         }
 
+        if let out { try OutputPath.checkFile(out, option: "--out") }
         let built: (predictor: any KeypointPredictor, precision: Precision?)
         var extra: [String: String] = [:]
         switch method {
@@ -151,6 +152,7 @@ struct EvalCommand: ParsableCommand {
             extra["vocabulary_sha256"] = vocabulary.sha256
         }
         if let precision = built.precision { extra["precision"] = precision.rawValue }
+        extra["software"] = SoftwareVersion.full  // information only (RunIdentity)
         let settings = try runner.settings(for: predictor, extra: extra)
         let store: ResultStore
         if let out {
@@ -178,6 +180,51 @@ struct EvalCommand: ParsableCommand {
             print(report.table(), terminator: "")
             if let out { print("results: \(out)") }
         }
+        if report.keypoints == 0 { throw CLIError(nothingScoredMessage(report)) }
+    }
+
+    /// A hint for a `--root` that is not the dataset's folder: the folder one level down that
+    /// holds the expected file, if there is one.
+    func rootHint(for message: String) -> String {
+        let expected: (file: String, folder: String)
+        switch dataset {
+        case .cub: expected = ("images.txt", "CUB_200_2011")
+        case .spair: expected = ("JPEGImages", "SPair-71k")
+        case .faces, .coco: return ""
+        }
+        guard message.contains(expected.file) else { return "" }
+        let rootURL = DataFiles.fileURL(root)
+        let children = (try? FileManager.default.contentsOfDirectory(atPath: rootURL.path)) ?? []
+        for child in children.sorted()
+        where FileManager.default.fileExists(atPath: rootURL.appendingPathComponent(child).appendingPathComponent(expected.file).path) {
+            return "; did you mean --root \(rootURL.appendingPathComponent(child).path)?"
+        }
+        return "; --root must be the \(expected.folder) folder that holds \(expected.file)"
+    }
+
+    /// Why a run scored no keypoint, and what to change (issue 14: such a run used to exit 0).
+    func nothingScoredMessage(_ report: PCKReport) -> String {
+        var message = "scored no keypoint"
+        if report.skipped > 0 {
+            message += ": all \(report.skipped) image(s) were skipped"
+            if let first = report.skippedFiles.first { message += " (first: \(first.path): \(first.reason))" }
+            switch dataset {
+            case .coco:
+                message += images == nil
+                    ? "; coco images are looked up next to the annotation file unless --images DIR names their folder"
+                    : "; check that --images \(images ?? "") is the folder holding the files named in the annotation's file_name"
+            case .cub:
+                message += "; --root must be the CUB_200_2011 folder (images.txt, images/, parts/)"
+            case .spair:
+                message += "; --root must be the SPair-71k folder (JPEGImages/, ImageAnnotation/)"
+            case .faces:
+                message += "; --root must be the folder of NNNNNN.png and NNNNNN_ldmks.txt"
+            }
+        } else {
+            message += " in \(report.images) image(s): none has a visible keypoint with a name in the vocabulary"
+                + " (check --categories and --vocabulary)"
+        }
+        return message
     }
 
     static let automaticShard = "auto"

@@ -73,6 +73,25 @@ struct LocalizeCommand: ParsableCommand {
         }
     }
 
+    /// Output paths are checked before the model is loaded (issue 14: an existing file given to
+    /// --heatmap used to fail after the compute with a raw Foundation error).
+    func checkOutputPaths() throws {
+        if let heatmap { try OutputPath.checkFolder(heatmap, option: "--heatmap") }
+        if let scores { try OutputPath.checkFile(scores, option: "--scores") }
+        if let overlay {
+            if images.count > 1 {
+                let ext = URL(fileURLWithPath: overlay).pathExtension.lowercased()
+                if ["png", "jpg", "jpeg"].contains(ext) {
+                    throw CLIError("--overlay \(overlay): \(images.count) images need a folder (one overlay per image), "
+                                   + "not a .\(ext) file name; give a folder, e.g. --overlay out/")
+                }
+                try OutputPath.checkFolder(overlay, option: "--overlay")
+            } else {
+                try OutputPath.checkFile(overlay, option: "--overlay")
+            }
+        }
+    }
+
     static func parseBox(_ text: String) throws -> Box {
         let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 4, let x = parts[0], let y = parts[1], let w = parts[2], let h = parts[3],
@@ -94,6 +113,8 @@ struct LocalizeCommand: ParsableCommand {
         let model: String
         let grid: String
         let precision: Precision
+        /// `SoftwareVersion.full`.
+        let version: String
     }
 
     struct ScoresOutput: Encodable {
@@ -105,6 +126,7 @@ struct LocalizeCommand: ParsableCommand {
     // MARK: - Run
 
     func run() throws {
+        try checkOutputPaths()
         let presetURL = try DataFiles.resolve(grid, folder: "grids")
         var preset = try GridPreset.load(from: presetURL)
         if let batch { preset.batch = batch }
@@ -160,7 +182,7 @@ struct LocalizeCommand: ParsableCommand {
         let output = Output(images: results.map { r, s in
             Output.Image(path: r.path, width: r.width, height: r.height, passes: r.passes, seconds: s,
                          keypoints: r.keypoints, notes: r.notes)
-        }, model: model.model, grid: preset.name, precision: precision)
+        }, model: model.model, grid: preset.name, precision: precision, version: SoftwareVersion.full)
         if json { try Console.printJSON(output); return }
         for (r, s) in results {
             print("\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", s)) s, grid \(preset.name)")

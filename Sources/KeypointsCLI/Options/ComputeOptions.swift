@@ -22,14 +22,18 @@ struct ComputeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Matrix-product arithmetic: fp32 (exact reference) or bf16 (faster; default where the CPU has bf16 units).", valueName: "fp32|bf16"))
     var precision: Precision?
 
-    @Option(help: "Threads for matrix products and kernels (default: all cores).")
+    // `.unconditional`: "--threads -2" reaches validate() (a clear range error) instead of
+    // being read as an unknown option and reported as a missing value.
+    @Option(parsing: .unconditional, help: "Threads for matrix products and kernels, 1 up to OpenBLAS's limit (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Print the compute backend (BLAS core, threads) to stderr.")
     var verbose = false
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads, threads < 1 {
+            throw ValidationError("--threads must be at least 1 (and at most OpenBLAS's limit, 64 in Debian's build), got \(threads)")
+        }
     }
 
     var resolvedThreads: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
@@ -77,6 +81,10 @@ struct ComputeOptions: ParsableArguments {
     func configure() throws -> Int {
         let n = resolvedThreads
         try BLAS.setThreads(n)
+        // OpenBLAS clamps silently to the thread count it was built for: refuse instead.
+        if BLAS.threads < n {
+            throw CLIError("--threads \(n): this OpenBLAS runs at most \(BLAS.threads) threads; use --threads 1...\(BLAS.threads)")
+        }
         if verbose && !Self.backendAnnounced.exchange(true, ordering: .relaxed) {
             let info = try BLAS.info()
             Console.note("backend: \(info.library), core \(info.core) (chosen by \(info.coreSource)), \(info.threads) threads")

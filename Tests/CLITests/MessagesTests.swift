@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// Issue 14, "Exits and messages": each case failed (or printed raw text) before.
+@Suite struct MessagesTests {
+    static var model: String { CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path }
+    static var bird: String { CLIRunner.clipFixtures.appendingPathComponent("images/bird.jpg").path }
+    static var evalFixtures: URL { CLIRunner.repositoryRoot.appendingPathComponent("Tests/EvaluationTests/Fixtures") }
+
+    func run(_ arguments: [String]) throws -> CLIRunner.Result {
+        try CLIRunner.run(arguments, cwd: CLIRunner.repositoryRoot)
+    }
+
+    @Test func unknownSubcommandSuggestsTheNearest() throws {
+        let r = try run(["locallize", Self.bird])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("unknown command 'locallize'") && r.stderr.contains("did you mean 'localize'?"), "\(r.stderr)")
+        #expect(!r.stderr.contains("unexpected argument"))
+    }
+
+    @Test func versionIsPrinted() throws {
+        let r = try run(["--version"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.range(of: #"^\d+\.\d+\.\d+"#, options: .regularExpression) != nil, "\(r.stdout)")
+    }
+
+    @Test func localizeJSONRecordsTheVersion() throws {
+        let r = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--grid", "dense30", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any]
+        let version = try #require(doc?["version"] as? String)
+        #expect(version.hasPrefix(try run(["--version"]).stdout.split(separator: " ").first.map(String.init) ?? "?"))
+    }
+
+    @Test func negativeThreadsGetARangeMessage() throws {
+        let r = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--threads", "-2"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--threads must be at least 1") && r.stderr.contains("got -2"), "\(r.stderr)")
+    }
+
+    @Test func threadsBeyondOpenBLASAreRefused() throws {
+        let r = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--threads", "100000"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("--threads 100000: this OpenBLAS runs at most"), "\(r.stderr)")
+    }
+
+    /// Checked before the model is loaded: a model path that does not exist is not what fails.
+    @Test func outputPathsAreCheckedBeforeAnyCompute() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let file = dir.appendingPathComponent("existing.txt")
+        try Data("x".utf8).write(to: file)
+        let base = ["localize", Self.bird, "--model", "/nonexistent/model", "--keypoint", "beak"]
+        let heatmap = try run(base + ["--heatmap", file.path])
+        #expect(heatmap.status == 1)
+        #expect(heatmap.stderr.contains("--heatmap \(file.path): is a file"), "\(heatmap.stderr)")
+        #expect(!heatmap.stderr.contains("NSCocoaErrorDomain") && !heatmap.stderr.contains("nonexistent"))
+        let scores = try run(base + ["--scores", file.appendingPathComponent("scores.json").path])
+        #expect(scores.status == 1)
+        #expect(scores.stderr.contains("--scores") && scores.stderr.contains("is a file, not a folder"), "\(scores.stderr)")
+        let overlay = try run(["localize", Self.bird, Self.bird, "--model", "/nonexistent/model", "--keypoint", "beak",
+                               "--overlay", dir.appendingPathComponent("x.png").path])
+        #expect(overlay.status == 1)
+        #expect(overlay.stderr.contains("2 images need a folder"), "\(overlay.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.png").path))
+    }
+
+    @Test func evalThatScoresNothingIsAnErrorWithTheCause() throws {
+        // COCO without --images: the images are not next to the annotation file.
+        let coco = try run(["eval", "--dataset", "coco", "--root", Self.evalFixtures.appendingPathComponent("coco/dogs.json").path,
+                            "--method", "random"])
+        #expect(coco.status == 1, "\(coco.stdout)\n\(coco.stderr)")
+        #expect(coco.stderr.contains("scored no keypoint") && coco.stderr.contains("--images DIR"), "\(coco.stderr)")
+    }
+
+    @Test func wrongCUBRootNamesTheRightFolder() throws {
+        let parent = Self.evalFixtures.appendingPathComponent("cub")
+        let r = try run(["eval", "--dataset", "cub", "--root", parent.path, "--method", "random"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("did you mean --root \(parent.appendingPathComponent("CUB_200_2011").path)?"), "\(r.stderr)")
+    }
+}
