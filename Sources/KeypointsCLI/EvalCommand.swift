@@ -190,7 +190,7 @@ struct EvalCommand: ParsableCommand {
         switch dataset {
         case .cub: expected = ("images.txt", "CUB_200_2011")
         case .spair: expected = ("JPEGImages", "SPair-71k")
-        case .faces, .coco: return ""
+        default: return ""
         }
         guard message.contains(expected.file) else { return "" }
         let rootURL = DataFiles.fileURL(root)
@@ -219,6 +219,8 @@ struct EvalCommand: ParsableCommand {
                 message += "; --root must be the SPair-71k folder (JPEGImages/, ImageAnnotation/)"
             case .faces:
                 message += "; --root must be the folder of NNNNNN.png and NNNNNN_ldmks.txt"
+            default:
+                message += "; check --root"
             }
         } else {
             message += " in \(report.images) image(s): none has a visible keypoint with a name in the vocabulary"
