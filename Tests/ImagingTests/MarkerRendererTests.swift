@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 import Testing
 @testable import Imaging
 
@@ -62,12 +63,6 @@ struct MarkerRendererTests {
         return img
     }
 
-    static func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h ^= UInt64(b); h = h &* 0x0000_0100_0000_01b3 }
-        return h
-    }
-
     static func fixtureURL(_ name: String) -> URL {
         Bundle.module.resourceURL!.appendingPathComponent("Fixtures/markers").appendingPathComponent(name)
     }
@@ -81,7 +76,7 @@ struct MarkerRendererTests {
         #expect(golden.width == c.size && golden.height == c.size)
         let differing = zip(img.pixels, golden.pixels).filter { $0 != $1 }.count
         #expect(differing == 0, "\(c.name): \(differing) bytes differ from the NumPy golden")
-        #expect(Self.fnv1a64(img.pixels) == c.fnv, "\(c.name): checksum 0x\(String(Self.fnv1a64(img.pixels), radix: 16))")
+        #expect(FNV1a.hash64(img.pixels) == c.fnv, "\(c.name): checksum 0x\(String(FNV1a.hash64(img.pixels), radix: 16))")
     }
 
     // MARK: - Hand-reasoned spot pixels
