@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 import Tensor
 
 /// config.json of a Hugging Face CLIPModel directory.
@@ -40,8 +41,14 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
     /// Decodes a config.json of any model family; errors name the file and the JSON field.
     static func decodeConfig<T: Decodable>(_ type: T.Type, from url: URL, family: String) throws(CLIPError) -> T {
         let path = url.path
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw .missingFile(path: path, hint: "a Hugging Face \(family) directory has config.json")
+        }
+        let data: Data
+        do {
+            data = try RegularFile.read(url, maxBytes: TransformerLimits.configFileBytes, limitName: "TransformerLimits.configFileBytes")
+        } catch {
+            throw .badConfig(path: path, field: "(file)", reason: error.message)
         }
         do { return try JSONDecoder().decode(T.self, from: data) } catch let error as DecodingError {
             throw .badConfig(path: path, field: field(of: error), reason: reason(of: error))

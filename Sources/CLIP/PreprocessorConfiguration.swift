@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// The part of a Hugging Face preprocessor_config.json keypoints reads: image_mean, image_std.
 public enum PreprocessorConfiguration {
@@ -7,7 +8,13 @@ public enum PreprocessorConfiguration {
     public static func normalization(directory: URL, fallbackMean: [Float],
                                      fallbackStd: [Float]) throws(CLIPError) -> (mean: [Float], std: [Float]) {
         let url = directory.appendingPathComponent("preprocessor_config.json")
-        guard let data = FileManager.default.contents(atPath: url.path) else { return (fallbackMean, fallbackStd) }
+        guard FileManager.default.fileExists(atPath: url.path) else { return (fallbackMean, fallbackStd) }
+        let data: Data
+        do {
+            data = try RegularFile.read(url, maxBytes: TransformerLimits.configFileBytes, limitName: "TransformerLimits.configFileBytes")
+        } catch {
+            throw .badConfig(path: url.path, field: "(file)", reason: error.message)
+        }
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw .badConfig(path: url.path, field: "(file)", reason: "not a JSON object")
         }

@@ -28,6 +28,11 @@ public struct TransformerLimits: Sendable, Equatable {
         self.imageSize = imageSize; self.tokens = tokens; self.vocabulary = vocabulary
     }
 
+    /// Bytes of config.json and preprocessor_config.json (a few KB in practice).
+    public static let configFileBytes = 1 << 20
+    /// Bytes of a tokenizer file (CLIP's vocab.json is 1.7 MB, merges.txt 0.5 MB).
+    public static let tokenizerFileBytes = 64 << 20
+
     /// The limits of every model this project loads.
     public static let standard = TransformerLimits(
         layers: 64, width: 8192, intermediate: 32768, heads: 128, imageSize: 2048, tokens: 4097,

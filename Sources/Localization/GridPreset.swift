@@ -1,6 +1,6 @@
 import Foundation
-import Imaging
 import KeypointsSupport
+import Imaging
 
 /// A candidate-grid preset: which locations to score, coarse to fine, and how to draw the marker.
 ///
@@ -69,9 +69,9 @@ public struct GridPreset: Codable, Sendable, Equatable {
     /// - Throws: `GridPresetError.unreadable` naming the file (its `relativePath`).
     public static func contents(of url: URL) throws -> Data {
         do {
-            return try Data(contentsOf: url)
+            return try RegularFile.read(url, maxBytes: LocalizationLimits.fileBytes, limitName: "LocalizationLimits.fileBytes")
         } catch {
-            throw GridPresetError.unreadable(file: url.relativePath, reason: "\(error.localizedDescription)")
+            throw GridPresetError.unreadable(file: url.relativePath, reason: error.message)
         }
     }
 

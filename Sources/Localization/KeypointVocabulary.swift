@@ -38,9 +38,9 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
     public static func load(from url: URL) throws -> KeypointVocabulary {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try RegularFile.read(url, maxBytes: LocalizationLimits.fileBytes, limitName: "LocalizationLimits.fileBytes")
         } catch {
-            throw KeypointVocabularyError.unreadable(file: url.relativePath, reason: error.localizedDescription)
+            throw KeypointVocabularyError.unreadable(file: url.relativePath, reason: error.message)
         }
         return try decode(data, file: url.relativePath)
     }

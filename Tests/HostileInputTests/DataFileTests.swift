@@ -3,6 +3,9 @@ import Foundation
 import KeypointsTestSupport
 import Localization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Issue 15, cases 2, 5, 6 and 7: results files, grid presets and vocabularies with hostile
 /// numbers or sizes.
@@ -100,5 +103,34 @@ import Testing
         try JSONSerialization.data(withJSONObject: over).write(to: url)
         let counted = try Hostile.run(["localize", Hostile.birdJPEG.path, "--model", Hostile.tinyModel.path, "--vocabulary", url.path])
         Hostile.expectOneLineError(counted, ["many.json", "LocalizationLimits.keypointsPerCategory"])
+    }
+
+    /// Case 8 for every other data file: config.json, a grid preset, a vocabulary, an
+    /// annotation file and a results file that are FIFOs are refused at once, naming the file.
+    @Test func fifoDataFilesAreRefusedWithoutBlocking() throws {
+        let dir = try Hostile.temporaryFolder()
+        func fifo(_ name: String) -> URL {
+            let url = dir.appendingPathComponent(name)
+            #expect(mkfifo(url.path, 0o644) == 0)
+            return url
+        }
+        let model = try Hostile.modelCopy()
+        let config = model.appendingPathComponent("config.json")
+        try FileManager.default.removeItem(at: config)
+        #expect(mkfifo(config.path, 0o644) == 0)
+        Hostile.expectOneLineError(try Hostile.run(["info", "--model", model.path]), ["config.json", "not a regular file (a FIFO)"])
+        let grid = fifo("grid.json"), vocabulary = fifo("vocabulary.json")
+        Hostile.expectOneLineError(try Hostile.run(["localize", Hostile.birdJPEG.path, "--model", Hostile.tinyModel.path,
+                                                    "--grid", grid.path, "--keypoint", "beak"]), ["grid.json", "not a regular file (a FIFO)"])
+        Hostile.expectOneLineError(try Hostile.run(["localize", Hostile.birdJPEG.path, "--model", Hostile.tinyModel.path,
+                                                    "--vocabulary", vocabulary.path]), ["vocabulary.json", "not a regular file (a FIFO)"])
+        let results = fifo("results.jsonl")
+        Hostile.expectOneLineError(try Hostile.run(["report", results.path]), ["results.jsonl", "not a regular file (a FIFO)"])
+        let cub = dir.appendingPathComponent("CUB_200_2011")
+        try FileManager.default.copyItem(at: Hostile.cub, to: cub)
+        try FileManager.default.removeItem(at: cub.appendingPathComponent("images.txt"))
+        #expect(mkfifo(cub.appendingPathComponent("images.txt").path, 0o644) == 0)
+        Hostile.expectOneLineError(try Hostile.run(cubArguments.map { $0 == Hostile.cub.path ? cub.path : $0 }),
+                                   ["images.txt", "not a regular file (a FIFO)"])
     }
 }

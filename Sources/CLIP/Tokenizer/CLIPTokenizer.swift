@@ -2,6 +2,7 @@
 // clip.tokenize in https://github.com/openai/CLIP/blob/main/clip/clip.py
 
 import Foundation
+import KeypointsSupport
 
 /// OpenAI CLIP's tokenizer: the text clean-up of `simple_tokenizer.py` (ftfy subset, HTML
 /// unescaping, whitespace collapsing, lower case), its word split, byte-level BPE with "</w>" word
@@ -196,7 +197,11 @@ public struct CLIPTokenizer: Sendable {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(path: path) }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw .unreadableFile(path: path, reason: "\(error)") }
+        do {
+            data = try RegularFile.read(url, maxBytes: TransformerLimits.tokenizerFileBytes, limitName: "TransformerLimits.tokenizerFileBytes")
+        } catch {
+            throw .unreadableFile(path: path, reason: error.message)
+        }
         guard let text = String(data: data, encoding: .utf8) else { throw .notUTF8(path: path) }
         return text
     }

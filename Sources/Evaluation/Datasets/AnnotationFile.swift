@@ -5,12 +5,14 @@ import KeypointsSupport
 /// reports an unreadable file naming it. JSON errors name the file through `JSONNode.file`;
 /// `EvaluationError.init(_:)` turns them into `malformedField`.
 enum AnnotationFile {
-    /// The bytes of `url`; `name` (default: the path) names the file in errors.
+    /// The bytes of `url` (a regular file of at most `EvaluationLimits.annotationFileBytes`,
+    /// opened without blocking); `name` (default: the path) names the file in errors.
     static func data(_ url: URL, name: String? = nil) throws -> Data {
         do {
-            return try Data(contentsOf: url)
+            return try RegularFile.read(url, maxBytes: EvaluationLimits.annotationFileBytes,
+                                        limitName: "EvaluationLimits.annotationFileBytes")
         } catch {
-            throw EvaluationError.unreadable(file: name ?? url.path, reason: readReason(error))
+            throw EvaluationError.unreadable(file: name ?? url.path, reason: error.message)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// A value with the 1-based line it was read from.
 public struct Numbered<Value: Sendable>: Sendable {
@@ -24,9 +25,9 @@ public struct ResultFile: Sendable {
     public static func read(_ url: URL) throws -> ResultFile {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try RegularFile.read(url, maxBytes: EvaluationLimits.resultsFileBytes, limitName: "EvaluationLimits.resultsFileBytes")
         } catch {
-            throw EvaluationError.unreadable(file: url.path, reason: readReason(error))
+            throw EvaluationError.unreadable(file: url.path, reason: error.message)
         }
         return try parse(data, file: url.path)
     }
