@@ -39,7 +39,7 @@ let package = Package(
         // TokenCut foreground masks on DINO ViT keys (the paper's saliency mask).
         .target(name: "Saliency", dependencies: ["CLIP", "Imaging", "Tensor"]),
         .target(name: "Localization", dependencies: ["CLIP", "Imaging", "KeypointsSupport"]),
-        .target(name: "Evaluation", dependencies: ["Localization", "KeypointsSupport"]),
+        .target(name: "Evaluation", dependencies: ["Localization", "Saliency", "KeypointsSupport"]),
         .executableTarget(
             name: "KeypointsCLI",
             dependencies: [

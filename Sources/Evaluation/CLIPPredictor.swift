@@ -35,6 +35,8 @@ public struct CLIPPredictor: KeypointPredictor {
     public mutating func predict(_ request: PredictionRequest) throws -> PredictionOutput {
         var opts = options
         opts.box = request.region
+        opts.mask = request.mask
+        opts.maskName = "search"
         let queries = request.keypoints.map { KeypointQuery(id: nil, name: $0.name, prompt: $0.prompt) }
         let result = try localizer.localize(request.image, path: request.imageID, keypoints: queries, options: opts)
         return PredictionOutput(

@@ -54,6 +54,9 @@ public struct EvalRunner {
     /// How images are read: by default only inside `dataset.imageContainmentRoot` (after
     /// symlinks) and damaged JPEGs are skipped.
     public let imageOptions: ImageReadOptions
+    /// Where candidates may lie, per image (`--mask`); nil = everywhere. Its `settings` belong in
+    /// the `extra` of `settings(for:extra:)`.
+    public var searchMask: (any SearchMaskSource)?
 
     public init(dataset: EvalDataset, shard: Shard? = nil, limit: Int? = nil, alpha: Double = 0.1,
                 followSymlinks: Bool = false, allowDamagedImages: Bool = false) {
@@ -219,8 +222,13 @@ public struct EvalRunner {
         let watch = Stopwatch()
         if !item.keypoints.isEmpty {
             let region: Box? = item.region == .box ? item.box : nil
-            let output = try predictor.predict(PredictionRequest(imageID: item.id, category: item.category, image: loaded.image,
-                                                                 region: region, keypoints: item.keypoints.map(\.query)))
+            let shift: (x: Double, y: Double) = loaded.crop.map { ($0.x, $0.y) } ?? (0, 0)
+            var request = PredictionRequest(imageID: item.id, category: item.category, image: loaded.image,
+                                            region: region, keypoints: item.keypoints.map(\.query),
+                                            objectBox: Box(x: item.box.x - shift.x, y: item.box.y - shift.y,
+                                                           width: item.box.width, height: item.box.height))
+            if let searchMask { request.mask = try searchMask.mask(for: request) }
+            let output = try predictor.predict(request)
             predictions = output.predictions
             passes = output.passes
             try check(output, item: item, method: predictor.method)

@@ -43,13 +43,22 @@ public struct PredictionRequest: Sendable {
     public var region: Box?
     /// Keypoints to find, with their prompts.
     public var keypoints: [EvalKeypoint]
+    /// The object's annotated box in `image` pixels (ground truth of the box only: `--mask box`,
+    /// the upper bound for a saliency mask), if the dataset has one.
+    public var objectBox: Box?
+    /// Candidates only where this mask (of `image`) is set, when given (`--mask`); predictors
+    /// fall back to no mask when it holds none of their candidates.
+    public var mask: PixelMask?
 
-    public init(imageID: String, category: String, image: DecodedImage, region: Box?, keypoints: [EvalKeypoint]) {
+    public init(imageID: String, category: String, image: DecodedImage, region: Box?, keypoints: [EvalKeypoint],
+                objectBox: Box? = nil, mask: PixelMask? = nil) {
         self.imageID = imageID
         self.category = category
         self.image = image
         self.region = region
         self.keypoints = keypoints
+        self.objectBox = objectBox
+        self.mask = mask
     }
 
     /// `region`, or the whole image as a box.

@@ -80,6 +80,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(name: .customLong("allow-damaged-images"),
           help: "Evaluate JPEGs with corrupt data (partly grey) with a warning and a note in the results; skipped by default.")
     var allowDamagedImages = false
+    @OptionGroup var maskOptions: MaskOptions
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -104,6 +105,7 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("--out \(out) holds \(Shard.outputPlaceholder) but no --shard is given")
         }
         if root.isEmpty { throw ValidationError("--root is empty") }
+        if case .file = maskOptions.kind { throw ValidationError("--mask FILE.png applies to localize; eval takes none, saliency or box") }
     }
 
     func run() throws {
@@ -127,7 +129,7 @@ struct EvalCommand: ParsableCommand {
                                      vocabulary: vocabulary, includeOccluded: !visibleOnly)
         let data = try EvalDataset.load(options)
         for note in data.notes { Console.note("note: \(note)") }
-        let runner = EvalRunner(dataset: data, shard: shard, limit: limit, alpha: alpha,
+        var runner = EvalRunner(dataset: data, shard: shard, limit: limit, alpha: alpha,
                                 followSymlinks: followSymlinks, allowDamagedImages: allowDamagedImages)
         let selected = runner.selection
         guard !selected.isEmpty else {
@@ -147,12 +149,14 @@ struct EvalCommand: ParsableCommand {
             extra = try modelAndGridSettings(grid: grid)
         }
         var predictor = built.predictor
+        runner.searchMask = try makeSearchMask()
         if let vocabulary = try vocabularyFile {
             extra["vocabulary"] = vocabulary.url.standardizedFileURL.path
             extra["vocabulary_sha256"] = vocabulary.sha256
         }
         if let precision = built.precision { extra["precision"] = precision.rawValue }
         extra["software"] = SoftwareVersion.full  // information only (RunIdentity)
+        for (k, v) in runner.searchMask?.settings ?? [:] { extra[k] = v }
         let settings = try runner.settings(for: predictor, extra: extra)
         let store: ResultStore
         if let out {
@@ -326,6 +330,24 @@ struct EvalCommand: ParsableCommand {
     static func recordedPrecision(_ url: URL) -> Precision? {
         guard FileManager.default.fileExists(atPath: url.path), let file = try? ResultFile.read(url) else { return nil }
         return file.header?.settings["precision"].flatMap(Precision.init(rawValue:))
+    }
+
+    /// The per-image search mask of --mask (nil for none).
+    private func makeSearchMask() throws -> (any SearchMaskSource)? {
+        switch maskOptions.kind {
+        case .none, .file: return nil
+        case .box: return BoxSearchMask()
+        case .saliency:
+            let workers = try compute.configure()
+            let (backend, _) = compute.makeBackend()
+            guard let estimator = try maskOptions.loadEstimator(backend: backend) else { return nil }
+            let directory = try ModelStore().resolve(maskOptions.saliencyModel)
+            let weights: Data
+            do { weights = try Data(contentsOf: directory.appendingPathComponent("model.safetensors"), options: .mappedIfSafe) } catch {
+                throw CLIError("\(directory.path)/model.safetensors: cannot read: \(error.localizedDescription)")
+            }
+            return SaliencySearchMask(estimator: estimator, modelDigest: SHA256Hasher.hash(weights), workers: workers)
+        }
     }
 
     /// The model directory for the CLIP methods (the default model unless --model is given).

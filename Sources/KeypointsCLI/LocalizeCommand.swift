@@ -40,6 +40,7 @@ struct LocalizeCommand: ParsableCommand {
     var box: String?
     @Flag(name: .customLong("crop-to-box"), help: "Crop the image to --box before fitting (the paper's SPair-71k protocol).")
     var cropToBox = false
+    @OptionGroup var maskOptions: MaskOptions
     @Option(help: ArgumentHelp("Write one heatmap PNG per image and keypoint into this folder.", valueName: "dir"))
     var heatmap: String?
     @Option(help: ArgumentHelp("Write the photo with every predicted keypoint (a folder when there are several images).", valueName: "file"))
@@ -64,6 +65,7 @@ struct LocalizeCommand: ParsableCommand {
         }
         if template != nil && keypoints.isEmpty { throw ValidationError("--template applies to --keypoint texts") }
         if cropToBox && box == nil { throw ValidationError("--crop-to-box needs --box") }
+        if maskOptions.kind == .box && box == nil { throw ValidationError("--mask box needs --box") }
         if let box { _ = try Self.parseBox(box) }
         if let batch, batch < 1 || batch > LocalizationLimits.batch {
             throw ValidationError("--batch must be 1...\(LocalizationLimits.batch) (LocalizationLimits.batch)")
@@ -149,16 +151,29 @@ struct LocalizeCommand: ParsableCommand {
         let precision = loaded.precision
         let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
         // Check geometry (boxes) for every image up front as well.
+        var validatedBoxes: [Box?] = []
         for image in sizes {
             _ = try localizer.geometry(width: image.width, height: image.height, path: image.path, options: options)
+            validatedBoxes.append(try options.box.map {
+                try $0.validated(imageWidth: image.width, imageHeight: image.height, label: image.path)
+            })
         }
+        // The mask file is read and checked against every photo's size before any work; a
+        // saliency model is loaded once. Masks are made per photo, before its CLIP passes.
+        let fileMask = try maskOptions.loadFileMask(checkingSizes: sizes.map { ($0.path, $0.width, $0.height) })
+        let estimator = try maskOptions.loadEstimator(backend: backend)
 
         var results: [(ImageLocalization, Double)] = []
         let run = Stopwatch()
         for (index, path) in images.enumerated() {
             let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: readOptions)
             let watch = Stopwatch()
-            var result = try localizer.localize(image, path: path, keypoints: queries, options: options) { p in
+            var imageOptions = options
+            imageOptions.mask = try maskOptions.makeMask(photo: image, path: path, box: validatedBoxes[index],
+                                                         cropToBox: cropToBox, fileMask: fileMask, estimator: estimator,
+                                                         workspace: localizer.workspace)
+            imageOptions.maskName = maskOptions.mask
+            var result = try localizer.localize(image, path: path, keypoints: queries, options: imageOptions) { p in
                 if images.count == 1 || compute.verbose {
                     Console.progress("stage \(p.stage + 1)/\(p.stageCount): \(p.stageScored)/\(p.stageTotal) locations, \(p.passes) passes")
                 }

@@ -22,6 +22,9 @@ public struct CoarseToFineSearch: Sendable {
     public let region: Box
     public let keypointCount: Int
     public let batchSize: Int
+    /// Where candidates may lie (a saliency mask, a box, a mask file): every stage drops the
+    /// locations outside it before scoring. nil = the whole region.
+    public let mask: PixelMask?
 
     /// - Parameters:
     ///   - preset: validated again here (`GridPresetError` if invalid).
@@ -30,7 +33,10 @@ public struct CoarseToFineSearch: Sendable {
     ///     finite).
     ///   - keypointCount: K, the number of scores per point the scorer returns (>= 1).
     ///   - batchSize: points per scorer call; `nil` uses the preset's `batch` (or its default).
-    public init(preset: GridPreset, region: Box, keypointCount: Int, batchSize: Int? = nil) throws {
+    ///   - mask: candidates outside it are never scored, in any stage. It must hold at least one
+    ///     first-stage location (`SearchError` otherwise; `Localizer` falls back to no mask then).
+    public init(preset: GridPreset, region: Box, keypointCount: Int, batchSize: Int? = nil,
+                mask: PixelMask? = nil) throws {
         guard keypointCount >= 1 else {
             throw SearchError.invalidArgument("keypoint count must be >= 1, got \(keypointCount)")
         }
@@ -44,6 +50,10 @@ public struct CoarseToFineSearch: Sendable {
         self.region = region
         self.keypointCount = keypointCount
         self.batchSize = batch
+        self.mask = mask
+        if let mask, !plan.firstStagePoints().contains(where: { mask.contains(plan.pixel($0, in: region)) }) {
+            throw SearchError.invalidArgument("the mask holds none of the \(plan.firstStagePoints().count) first-stage locations")
+        }
     }
 
     /// Stage 0's candidates in original-image pixels, row-major.
@@ -101,6 +111,11 @@ public struct CoarseToFineSearch: Sendable {
                     askAround(requests[k], keypoint: k, stage: t, points: points, own: own[k],
                               survivors: &survivors[k])
                 }
+            }
+
+            // Outside the mask nothing is a candidate, in any stage.
+            if let mask {
+                asked = asked.map { list in list.filter { mask.contains(plan.pixel($0, in: region)) } }
             }
 
             // 2. Merge, drop cached locations, score the rest row-major in chunks.

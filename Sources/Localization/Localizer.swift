@@ -9,6 +9,7 @@ public enum LocalizationError: Error, CustomStringConvertible {
     case invalidBox(image: String, reason: String)
     case emptyRegion(image: String, reason: String)
     case emptyPrompt(name: String)
+    case maskSize(image: String, mask: String, maskWidth: Int, maskHeight: Int, width: Int, height: Int)
 
     public var description: String {
         switch self {
@@ -16,6 +17,8 @@ public enum LocalizationError: Error, CustomStringConvertible {
         case .invalidBox(let image, let reason): return "\(image): search box: \(reason)"
         case .emptyRegion(let image, let reason): return "\(image): no candidate locations: \(reason)"
         case .emptyPrompt(let name): return "keypoint '\(name)': empty prompt"
+        case .maskSize(let image, let mask, let mw, let mh, let w, let h):
+            return "\(image): mask \(mask) is \(mw)x\(mh), expected the photo's size \(w)x\(h)"
         }
     }
 }
@@ -59,12 +62,19 @@ public struct LocalizationOptions: Sendable {
     /// Crops the image to `box` before fitting (the paper's SPair-71k protocol).
     public var cropToBox: Bool
     public var prompt: VisualPrompt
+    /// Candidates only where the mask is set (original pixels, the photo's size), in every stage.
+    public var mask: PixelMask?
+    /// Where the mask came from, for messages ("saliency", "box", a file name).
+    public var maskName: String
 
-    public init(fit: FitMode, box: Box? = nil, cropToBox: Bool = false, prompt: VisualPrompt = .paper) {
+    public init(fit: FitMode, box: Box? = nil, cropToBox: Bool = false, prompt: VisualPrompt = .paper,
+                mask: PixelMask? = nil, maskName: String = "mask") {
         self.fit = fit
         self.box = box
         self.cropToBox = cropToBox
         self.prompt = prompt
+        self.mask = mask
+        self.maskName = maskName
     }
 }
 
@@ -151,10 +161,23 @@ public final class Localizer {
         for k in keypoints where k.prompt.trimmingCharacters(in: .whitespaces).isEmpty {
             throw LocalizationError.emptyPrompt(name: k.name)
         }
-        let (geometry, region, notes) = try geometry(width: image.width, height: image.height, path: path, options: options)
+        let (geometry, region, geometryNotes) = try geometry(width: image.width, height: image.height, path: path, options: options)
+        var notes = geometryNotes
+        var mask = options.mask
+        if let m = mask {
+            guard m.width == image.width, m.height == image.height else {
+                throw LocalizationError.maskSize(image: path, mask: options.maskName, maskWidth: m.width, maskHeight: m.height,
+                                                 width: image.width, height: image.height)
+            }
+            let first = try CoarseToFineSearch(preset: preset, region: region, keypointCount: keypoints.count).firstStagePoints()
+            if !first.contains(where: { m.contains($0) }) {
+                notes.append("\(options.maskName) mask holds none of the \(first.count) first-stage locations: searching without a mask")
+                mask = nil
+            }
+        }
         let canvas = try geometry.makeCanvas(from: image.rgb)
         let texts = try textEmbeddings(keypoints.map(\.prompt))
-        let search = try CoarseToFineSearch(preset: preset, region: region, keypointCount: keypoints.count)
+        let search = try CoarseToFineSearch(preset: preset, region: region, keypointCount: keypoints.count, mask: mask)
         var scorer = try CLIPScorer(model: bundle.model, preprocessor: bundle.preprocessor, geometry: geometry,
                                     canvas: canvas, prompt: options.prompt, textEmbeddings: texts, workspace: workspace,
                                     batch: search.batchSize)
