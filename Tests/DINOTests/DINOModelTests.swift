@@ -8,6 +8,9 @@ import Tensor
 /// Per-token parity with transformers' ViTModel in fp32 (issue 10): sgemm vs PyTorch's blocked
 /// products over <= 4 layers of width <= 36 differ by ~1e-6 relative.
 let tokenCosineTolerance = 0.99999
+/// The keys-only pass runs the same products as the full pass; other suites running in parallel
+/// change OpenBLAS' thread count, and with it the summation order (last-bit differences).
+let keysOnlyTolerance: Float = 1e-5
 /// TokenCut preprocessing: Pillow-exact resize and the same float32 ops as NumPy.
 let pixelTolerance: Float = 1e-6
 
@@ -31,7 +34,8 @@ let pixelTolerance: Float = 1e-6
             #expect(worstHidden >= tokenCosineTolerance, "\(name) case \(k): worst hidden cosine \(worstHidden)")
             // Keys only (the pass stops after the last key projection) gives the same keys.
             let keysOnly = try model.run(pixels: pixels, rows: rows, cols: cols, workspace: ws).keys
-            #expect(keysOnly == out.keys)
+            let worst = zip(keysOnly, out.keys).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(keysOnly.count == out.keys.count && worst <= keysOnlyTolerance, "keys-only pass differs by \(worst)")
         }
     }
 
