@@ -338,9 +338,8 @@ struct EvalCommand: ParsableCommand {
         case .none, .file: return nil
         case .box: return BoxSearchMask()
         case .saliency:
-            let workers = try compute.configure()
-            let (backend, _) = compute.makeBackend()
-            guard let estimator = try maskOptions.loadEstimator(backend: backend) else { return nil }
+            guard let loaded = try maskOptions.loadEstimator(compute: compute) else { return nil }
+            let estimator = loaded.model, workers = loaded.workers
             let directory = try ModelStore().resolve(maskOptions.saliencyModel)
             let weights: Data
             do { weights = try Data(contentsOf: directory.appendingPathComponent("model.safetensors"), options: .mappedIfSafe) } catch {

@@ -161,7 +161,7 @@ struct LocalizeCommand: ParsableCommand {
         // The mask file is read and checked against every photo's size before any work; a
         // saliency model is loaded once. Masks are made per photo, before its CLIP passes.
         let fileMask = try maskOptions.loadFileMask(checkingSizes: sizes.map { ($0.path, $0.width, $0.height) })
-        let estimator = try maskOptions.loadEstimator(backend: backend)
+        let estimator = try maskOptions.loadEstimator(compute: compute)?.model
 
         var results: [(ImageLocalization, Double)] = []
         let run = Stopwatch()

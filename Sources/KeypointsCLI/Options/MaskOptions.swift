@@ -5,7 +5,6 @@ import Imaging
 import ModelStore
 import Saliency
 import Tensor
-import TensorBF16
 
 /// --mask and --saliency-model: where candidates may lie (issue 10).
 struct MaskOptions: ParsableArguments {
@@ -45,13 +44,11 @@ struct MaskOptions: ParsableArguments {
         }
     }
 
-    /// The DINO estimator for --mask saliency, on `backend`; nil for the other kinds.
-    func loadEstimator(backend: any LinearBackend) throws -> SaliencyEstimator? {
+    /// The DINO estimator for --mask saliency, loaded like every model (`ComputeOptions.loadModel`);
+    /// nil for the other kinds.
+    func loadEstimator(compute: ComputeOptions) throws -> LoadedModel<SaliencyEstimator>? {
         guard kind == .saliency else { return nil }
-        let estimator = try SaliencyEstimator(directory: try ModelStore().resolve(saliencyModel), backend: backend)
-        if let b = backend as? BF16Backend { try b.prepare(estimator.model.linearLayers) }
-        for w in estimator.model.warnings { Console.warning("saliency model: \(w)") }
-        return estimator
+        return try compute.loadModel { try SaliencyEstimator(directory: try ModelStore().resolve(saliencyModel), backend: $0) }
     }
 
     /// For --mask FILE.png: the mask, checked against the size of every photo it will serve.
