@@ -22,8 +22,18 @@ target=$1 seconds=$2
 shift 2
 
 # The C shims (image codecs, kernels) are instrumented too, so the sanitizer watches them.
-swift build -c debug --product KeypointsFuzz \
-    -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address 2>&1 | grep -v "Cannot export local symbol" >&2
+# (gold's "Cannot export local symbol" warnings about ASan internals are left out of the log.)
+# The main package is a path dependency: when its files are removed or renamed, SwiftPM keeps a
+# stale build description ("missing inputs"); dropping it makes the build plan again (cheap).
+rm -f .build/debug.yaml
+log=$(mktemp)
+if ! swift build -c debug --product KeypointsFuzz \
+        -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address >"$log" 2>&1; then
+    grep -v "Cannot export local symbol" "$log" >&2
+    rm -f "$log"
+    exit 1
+fi
+rm -f "$log"
 binary=$(swift build -c debug --show-bin-path)/KeypointsFuzz
 
 run_one() {
