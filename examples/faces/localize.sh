@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Free-text face landmarks with a prompt template.
 set -euo pipefail
-model="${KEYPOINTS_MODEL:-$HOME/models/clip-vit-large-patch14-336}"
+# The model fetched by `keypoints model fetch ViT-L/14-336` (by name), unless KEYPOINTS_MODEL names
+# another (a name, ORG/NAME or a directory).
+model="${KEYPOINTS_MODEL:-ViT-L/14-336}"
 swift build -c release --product keypoints >&2
 .build/release/keypoints localize examples/faces/000000.png --model "$model" \
     --keypoint "tip of the nose" --keypoint "left eye" --keypoint "right corner of the mouth" \
