@@ -17,8 +17,11 @@ public struct CLIPPredictor: KeypointPredictor {
     public let options: LocalizationOptions
     public let kind: Method
 
-    public init(method: Method, localizer: Localizer) {
+    /// - Parameter prompt: the red circle's visual prompt (ablations: marker, colour, size, blur
+    ///   or grey outside); `nil` uses the preset's marker. Ignored by `crop`.
+    public init(method: Method, localizer: Localizer, prompt: VisualPrompt? = nil) {
         var options = Localizer.defaultOptions(for: localizer.preset)
+        if let prompt { options.prompt = prompt }
         if method == .crop { options.prompt = .crop(fraction: Self.cropFraction) }
         self.localizer = localizer
         self.options = options

@@ -81,6 +81,7 @@ struct EvalCommand: ParsableCommand {
           help: "Evaluate JPEGs with corrupt data (partly grey) with a warning and a note in the results; skipped by default.")
     var allowDamagedImages = false
     @OptionGroup var maskOptions: MaskOptions
+    @OptionGroup(title: "Ablations (the paper's switches)") var ablation: PromptOptions
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -106,6 +107,9 @@ struct EvalCommand: ParsableCommand {
         }
         if root.isEmpty { throw ValidationError("--root is empty") }
         if case .file = maskOptions.kind { throw ValidationError("--mask FILE.png applies to localize; eval takes none, saliency or box") }
+        if ablation.changesThePrompt && method != .redcircle {
+            throw ValidationError("--marker, --color, --radius, --thickness and --prompt apply to --method redcircle")
+        }
     }
 
     func run() throws {
@@ -157,6 +161,7 @@ struct EvalCommand: ParsableCommand {
         if let precision = built.precision { extra["precision"] = precision.rawValue }
         extra["software"] = SoftwareVersion.full  // information only (RunIdentity)
         for (k, v) in runner.searchMask?.settings ?? [:] { extra[k] = v }
+        if let template = ablation.template { extra["template"] = template }
         let settings = try runner.settings(for: predictor, extra: extra)
         let store: ResultStore
         if let out {
@@ -245,8 +250,14 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func loadVocabulary() throws -> KeypointVocabulary? {
-        guard let file = try vocabularyFile else { return nil }
-        return try KeypointVocabulary.load(from: file.url)
+        guard let file = try vocabularyFile else {
+            if ablation.template != nil {
+                throw CLIError("--template: coco without --vocabulary prompts with the annotation file's names; give --vocabulary FILE to use a template")
+            }
+            return nil
+        }
+        let vocabulary = try KeypointVocabulary.load(from: file.url)
+        return try ablation.template.map { try vocabulary.replacingTemplate($0) } ?? vocabulary
     }
 
     /// The vocabulary file in use (--vocabulary, else the dataset's default) and its SHA-256,
@@ -317,7 +328,9 @@ struct EvalCommand: ParsableCommand {
         }
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: try modelURL(), backend: $0) }
         let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
-        return (CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer), loaded.precision)
+        let prompt = try ablation.visualPrompt(base: Localizer.defaultOptions(for: preset).prompt, presetMarker: preset.marker,
+                                               inputSide: loaded.model.model.imageSize)
+        return (CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer, prompt: prompt), loaded.precision)
     }
 
     /// The random baseline (`--method random`).

@@ -24,8 +24,6 @@ struct LocalizeCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("keypoint"), help: ArgumentHelp("A free-text keypoint (repeatable); the text is the prompt unless --template is given.", valueName: "text"))
     var keypoints: [String] = []
-    @Option(help: ArgumentHelp("Prompt template for --keypoint texts, with {part}.", valueName: "template"))
-    var template: String?
     @Option(help: ArgumentHelp("A keypoint vocabulary: a file or a name in keypoints/ (cub, spair, faces).", valueName: "file"))
     var vocabulary: String?
     @Option(help: ArgumentHelp("Category of the vocabulary (needed when it has several).", valueName: "name"))
@@ -54,6 +52,9 @@ struct LocalizeCommand: ParsableCommand {
     @Flag(name: .customLong("allow-damaged-images"),
           help: "Localize in JPEGs with corrupt data (partly grey) with a warning and a note; refused by default.")
     var allowDamagedImages = false
+    @OptionGroup(title: "Ablations (the paper's switches)") var ablation: PromptOptions
+    @Option(name: .customLong("save-marked"), help: ArgumentHelp("Write the exact canvas CLIP scored at each prediction (what the model saw) into this folder.", valueName: "dir"))
+    var saveMarked: String?
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -63,7 +64,6 @@ struct LocalizeCommand: ParsableCommand {
         if vocabulary == nil && (category != nil || only != nil) {
             throw ValidationError("--category and --only need --vocabulary")
         }
-        if template != nil && keypoints.isEmpty { throw ValidationError("--template applies to --keypoint texts") }
         if cropToBox && box == nil { throw ValidationError("--crop-to-box needs --box") }
         if maskOptions.kind == .box && box == nil { throw ValidationError("--mask box needs --box") }
         if let box { _ = try Self.parseBox(box) }
@@ -79,6 +79,7 @@ struct LocalizeCommand: ParsableCommand {
     /// --heatmap used to fail after the compute with a raw Foundation error).
     func checkOutputPaths() throws {
         if let heatmap { try OutputPath.checkFolder(heatmap, option: "--heatmap") }
+        if let saveMarked { try OutputPath.checkFolder(saveMarked, option: "--save-marked") }
         if let scores { try OutputPath.checkFile(scores, option: "--scores") }
         if let overlay {
             if images.count > 1 {
@@ -117,6 +118,15 @@ struct LocalizeCommand: ParsableCommand {
         let precision: Precision
         /// `SoftwareVersion.full`.
         let version: String
+        /// The visual prompt as scored (marker shape, colour, size; blur or grey outside).
+        let visualPrompt: String
+        /// `--template`, if given.
+        let template: String?
+
+        enum CodingKeys: String, CodingKey {
+            case images, model, grid, precision, version, template
+            case visualPrompt = "visual_prompt"
+        }
     }
 
     struct ScoresOutput: Encodable {
@@ -149,6 +159,8 @@ struct LocalizeCommand: ParsableCommand {
         }
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: model.url, backend: $0) }
         let precision = loaded.precision
+        options.prompt = try ablation.visualPrompt(base: options.prompt, presetMarker: preset.marker,
+                                                   inputSide: loaded.model.model.imageSize)
         let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
         // Check geometry (boxes) for every image up front as well.
         var validatedBoxes: [Box?] = []
@@ -182,6 +194,9 @@ struct LocalizeCommand: ParsableCommand {
             if image.isDamaged { result.notes.append("damaged image, decoded anyway: " + image.warnings.joined(separator: "; ")) }
             for note in result.notes { Console.warning("\(path): \(note)") }
             try writeImageOutputs(result, image: image, index: index)
+            if let saveMarked {
+                try writeMarked(result, image: image, index: index, folder: saveMarked, localizer: localizer, options: imageOptions)
+            }
             results.append((result, seconds))
             if images.count > 1 {
                 let elapsed = run.seconds, done = Double(index + 1)
@@ -197,10 +212,12 @@ struct LocalizeCommand: ParsableCommand {
         let output = Output(images: results.map { r, s in
             Output.Image(path: r.path, width: r.width, height: r.height, passes: r.passes, seconds: s,
                          keypoints: r.keypoints, notes: r.notes)
-        }, model: model.model, grid: preset.name, precision: precision, version: SoftwareVersion.full)
+        }, model: model.model, grid: preset.name, precision: precision, version: SoftwareVersion.full,
+           visualPrompt: options.prompt.description, template: ablation.template)
         if json { try Console.printJSON(output); return }
         for (r, s) in results {
-            print("\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", s)) s, grid \(preset.name)")
+            print("\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", s)) s, grid \(preset.name)"
+                  + (ablation.changesThePrompt ? ", \(options.prompt)" : ""))
             let width = max(8, r.keypoints.map(\.name.count).max() ?? 8)
             print("  " + "keypoint".padding(toLength: width, withPad: " ", startingAt: 0) + "         x         y    score")
             for k in r.keypoints {
@@ -211,9 +228,10 @@ struct LocalizeCommand: ParsableCommand {
     }
 
     func loadQueries() throws -> [KeypointQuery] {
-        if !keypoints.isEmpty { return try KeypointVocabulary.freeText(keypoints, template: template) }
+        if !keypoints.isEmpty { return try KeypointVocabulary.freeText(keypoints, template: ablation.template) }
         let url = try DataFiles.resolve(vocabulary ?? "", folder: "keypoints")
-        let vocab = try KeypointVocabulary.load(from: url)
+        var vocab = try KeypointVocabulary.load(from: url)
+        if let template = ablation.template { vocab = try vocab.replacingTemplate(template) }
         let name: String
         if let category { name = category } else if vocab.categories.count == 1 { name = vocab.categories[0].name } else {
             throw CLIError("\(url.path): has categories \(vocab.categoryNames.joined(separator: ", ")); choose one with --category")
@@ -222,20 +240,32 @@ struct LocalizeCommand: ParsableCommand {
         return try vocab.queries(category: name, keypoints: selection)
     }
 
-    func writeImageOutputs(_ r: ImageLocalization, image: DecodedImage, index: Int) throws {
+    /// The file-name prefix of an image's outputs: its slug, numbered when there are several.
+    func filePrefix(_ r: ImageLocalization, index: Int) -> String {
         let stem = DataFiles.slug(URL(fileURLWithPath: r.path).deletingPathExtension().lastPathComponent)
-        let prefix = images.count > 1 ? "\(index + 1)-\(stem)" : stem
+        return images.count > 1 ? "\(index + 1)-\(stem)" : stem
+    }
+
+    /// One file-name slug per keypoint, distinct even when names fold to the same slug
+    /// ("Left Eye", "left-eye").
+    static func fileSlugs(_ keypoints: [KeypointPrediction]) -> [String] {
+        var used = Set<String>()
+        return keypoints.enumerated().map { k, kp in
+            var slug = DataFiles.slug(kp.name)
+            if slug.isEmpty { slug = "keypoint-\(k + 1)" }
+            if used.contains(slug) { slug += "-\(k + 1)" }
+            used.insert(slug)
+            return slug
+        }
+    }
+
+    func writeImageOutputs(_ r: ImageLocalization, image: DecodedImage, index: Int) throws {
+        let prefix = filePrefix(r, index: index)
         if let heatmap {
             let dir = URL(fileURLWithPath: heatmap)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let renderer = HeatmapRenderer()
-            var used = Set<String>()
-            for (k, kp) in r.keypoints.enumerated() {
-                // Distinct file names even when names fold to the same slug ("Left Eye", "left-eye").
-                var slug = DataFiles.slug(kp.name)
-                if slug.isEmpty { slug = "keypoint-\(k + 1)" }
-                if used.contains(slug) { slug += "-\(k + 1)" }
-                used.insert(slug)
+            for (k, (kp, slug)) in zip(r.keypoints, Self.fileSlugs(r.keypoints)).enumerated() {
                 let samples = r.search.samples(keypoint: k).map { ScoreSample(x: $0.x, y: $0.y, score: Double($0.score)) }
                 let url = dir.appendingPathComponent("\(prefix)_\(slug).png")
                 try renderer.writePNG(to: url, photo: image.rgb, samples: samples, prediction: kp.point,
@@ -252,6 +282,19 @@ struct LocalizeCommand: ParsableCommand {
             }
             let points = r.keypoints.map { LabeledPoint(name: $0.name, point: $0.point) }
             try OverlayRenderer().writePNG(to: url, photo: image.rgb, points: points)
+        }
+    }
+
+    /// `--save-marked`: the canvas CLIP scored at each keypoint's prediction,
+    /// `<image>_<keypoint>_marked.png` (model-input size, exactly the scored pixels).
+    func writeMarked(_ r: ImageLocalization, image: DecodedImage, index: Int, folder: String,
+                     localizer: Localizer, options: LocalizationOptions) throws {
+        let prefix = filePrefix(r, index: index)
+        let dir = DataFiles.fileURL(folder)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for (kp, slug) in zip(r.keypoints, Self.fileSlugs(r.keypoints)) {
+            let canvas = try localizer.markedCanvas(image, path: r.path, at: kp.point, options: options)
+            try DataFiles.writeAtomically(try ImageCodec.encodePNG(canvas), to: dir.appendingPathComponent("\(prefix)_\(slug)_marked.png"))
         }
     }
 

@@ -295,3 +295,35 @@ public struct KeypointQuery: Codable, Sendable, Equatable {
         self.prompt = prompt
     }
 }
+
+// MARK: - Template override
+
+extension KeypointVocabulary {
+    /// The vocabulary with `template` in force for every category and keypoint (per-keypoint
+    /// `prompt`s are dropped too): the `--template` ablation switch of `localize` and `eval`.
+    /// - Throws: `badTemplate` if `template` lacks `{part}` or names a placeholder some category
+    ///   has no value for.
+    public func replacingTemplate(_ template: String) throws -> KeypointVocabulary {
+        let parsed: PromptTemplate
+        do throws(PromptTemplateError) {
+            parsed = try PromptTemplate(template)
+        } catch {
+            throw KeypointVocabularyError.badTemplate(template: template, message: error.message)
+        }
+        guard parsed.placeholders.contains(PromptTemplate.part) else {
+            throw KeypointVocabularyError.badTemplate(template: template, message: "needs {part}")
+        }
+        var copy = self
+        copy.template = template
+        for i in copy.categories.indices {
+            let c = copy.categories[i]
+            if let missing = parsed.placeholders.first(where: { $0 != PromptTemplate.part && c.values[$0] == nil }) {
+                throw KeypointVocabularyError.badTemplate(
+                    template: template, message: "category \(c.name) has no value for {\(missing)} in \(source)")
+            }
+            copy.categories[i].template = template
+            for j in c.keypoints.indices { copy.categories[i].keypoints[j].prompt = nil }
+        }
+        return copy
+    }
+}

@@ -154,6 +154,16 @@ public final class Localizer {
         return (geometry, Box(x: x0, y: y0, width: x1 - x0, height: y1 - y0), notes)
     }
 
+    /// The exact canvas CLIP scores for a candidate at `point` (original pixels): the image
+    /// fitted to the model input with `options.prompt` applied there (`--save-marked`).
+    public func markedCanvas(_ image: DecodedImage, path: String, at point: Point,
+                             options: LocalizationOptions) throws -> RGBImage {
+        let (geometry, _, _) = try geometry(width: image.width, height: image.height, path: path, options: options)
+        let canvas = try geometry.makeCanvas(from: image.rgb)
+        let renderer = try VisualPromptRenderer(prompt: options.prompt, canvas: canvas)
+        return renderer.render(at: geometry.canvasPoint(fromImage: point))
+    }
+
     /// Localizes `keypoints` in one image.
     public func localize(_ image: DecodedImage, path: String, keypoints: [KeypointQuery], options: LocalizationOptions,
                          progress: ((SearchProgress) -> Void)? = nil) throws -> ImageLocalization {

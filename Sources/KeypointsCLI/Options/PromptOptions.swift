@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Localization
+
+/// The paper's ablation switches, shared by `localize` and `eval`: the prompt template, the
+/// marker (shape, colour, radius, thickness) and the visual prompt (circle, circle + blur outside,
+/// circle + grey outside). Unset switches keep the grid preset's marker and the vocabulary's
+/// template.
+struct PromptOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Prompt template with {part}; with --vocabulary it replaces the vocabulary's templates and prompts.", valueName: "template"))
+    var template: String?
+    @Option(help: ArgumentHelp("Marker shape (overrides the preset): circle, square, cross or arrow.", valueName: "shape"))
+    var marker: MarkerShape?
+    @Option(help: ArgumentHelp("Marker colour: red, green, blue, yellow, black, white, R,G,B or #RRGGBB.", valueName: "colour"))
+    var color: String?
+    @Option(help: ArgumentHelp("Marker radius: a fraction of the model input's side (0.06) or pixels (20px).", valueName: "r"))
+    var radius: String?
+    @Option(help: ArgumentHelp("Marker line width: a fraction of the model input's side (0.01) or pixels (3px).", valueName: "t"))
+    var thickness: String?
+    @Option(help: ArgumentHelp("Visual prompt: circle (the marker), circle+blur (blur outside it) or circle+grey (grey outside it).", valueName: "kind"))
+    var prompt: PromptKind?
+
+    enum PromptKind: String, ExpressibleByArgument, CaseIterable {
+        case circle
+        case circleBlur = "circle+blur"
+        case circleGrey = "circle+grey"
+    }
+
+    /// Standard deviation of the blur outside the marker for `circle+blur`, in model-input pixels
+    /// (the paper does not give it; 8 px at 336 px blurs away texture but keeps the layout).
+    static let blurSigma = 8.0
+
+    /// A length given on the command line.
+    struct Length: Equatable {
+        var value: Double
+        var units: MarkerUnits
+    }
+
+    static func parseLength(_ text: String, option: String) throws -> Length {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let pixels = t.hasSuffix("px")
+        guard let v = Double(pixels ? String(t.dropLast(2)) : t), v.isFinite, v > 0, pixels || v <= 1 else {
+            throw ValidationError("\(option) expects a fraction of the model input's side in (0, 1] (e.g. 0.06) or pixels (e.g. 20px), got '\(text)'")
+        }
+        return Length(value: v, units: pixels ? .pixels : .fraction)
+    }
+
+    static let namedColors: [String: RGB] = [
+        "red": RGB(255, 0, 0), "green": RGB(0, 255, 0), "blue": RGB(0, 0, 255), "yellow": RGB(255, 255, 0),
+        "black": RGB(0, 0, 0), "white": RGB(255, 255, 255),
+    ]
+
+    static func parseColor(_ text: String) throws -> RGB {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if let c = namedColors[t] { return c }
+        var parts: [Int?] = []
+        if t.hasPrefix("#"), t.count == 7 {
+            let hex = Array(t.dropFirst())
+            parts = stride(from: 0, to: 6, by: 2).map { Int(String(hex[$0..<($0 + 2)]), radix: 16) }
+        } else {
+            parts = t.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        guard parts.count == 3, let r = parts[0], let g = parts[1], let b = parts[2],
+              [r, g, b].allSatisfy({ (0...255).contains($0) }) else {
+            throw ValidationError("--color expects \(namedColors.keys.sorted().joined(separator: ", ")), R,G,B (0...255) or #RRGGBB, got '\(text)'")
+        }
+        return RGB(UInt8(r), UInt8(g), UInt8(b))
+    }
+
+    func validate() throws {
+        if let color { _ = try Self.parseColor(color) }
+        if let radius { _ = try Self.parseLength(radius, option: "--radius") }
+        if let thickness { _ = try Self.parseLength(thickness, option: "--thickness") }
+    }
+
+    /// True when any marker or prompt switch is given.
+    var changesThePrompt: Bool { marker != nil || color != nil || radius != nil || thickness != nil || prompt != nil }
+
+    /// The preset's marker with the switches applied. Radius and thickness in different units
+    /// are both converted to model-input pixels (`inputSide`: the model's input size).
+    func markerStyle(base: MarkerStyle, inputSide: Int) throws -> MarkerStyle {
+        var m = base
+        if let marker { m.shape = marker }
+        if let color { m.color = try Self.parseColor(color) }
+        let r = try radius.map { try Self.parseLength($0, option: "--radius") } ?? Length(value: base.radius, units: base.units)
+        let t = try thickness.map { try Self.parseLength($0, option: "--thickness") } ?? Length(value: base.thickness, units: base.units)
+        if r.units == t.units {
+            (m.radius, m.thickness, m.units) = (r.value, t.value, r.units)
+        } else {
+            // As MarkerStyle.pixelSizes rounds fractions: whole pixels, at least 1.
+            func px(_ l: Length) -> Double { l.units == .pixels ? l.value : max(1, (l.value * Double(inputSide)).rounded()) }
+            (m.radius, m.thickness, m.units) = (px(r), px(t), .pixels)
+        }
+        return m
+    }
+
+    /// The visual prompt for the red-circle method: the preset's, or the one the switches say.
+    func visualPrompt(base: VisualPrompt, presetMarker: MarkerStyle, inputSide: Int) throws -> VisualPrompt {
+        guard changesThePrompt else { return base }
+        let m = try markerStyle(base: base.markerStyle ?? presetMarker, inputSide: inputSide)
+        let p: VisualPrompt
+        switch prompt ?? .circle {
+        case .circle: p = .marker(m)
+        case .circleBlur: p = .markerBlurOutside(m, sigma: Self.blurSigma)
+        case .circleGrey: p = .markerGreyOutside(m)
+        }
+        try p.validate()
+        return p
+    }
+}
+
+extension MarkerShape: ExpressibleByArgument {}
