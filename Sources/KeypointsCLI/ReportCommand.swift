@@ -32,12 +32,16 @@ struct ReportCommand: ParsableCommand {
     var allowMixedPrecision = false
     @Option(help: ArgumentHelp("Write a PNG plot of PCK against alpha from 0 to 0.2, one line per run.", valueName: "file.png"))
     var curve: String?
-    @Flag(help: "Print exactly one JSON document (the PCK report; an array of them with --compare).")
+    @Flag(help: "Print exactly one JSON document (the PCK report; with --compare the comparison table and the reports).")
     var json = false
+    @Flag(help: "With --compare: print the comparison table as CSV (rows overall, categories, keypoints; one column per run).")
+    var csv = false
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one results file") }
         guard alpha.isFinite, alpha > 0, alpha <= 1 else { throw ValidationError("--alpha must be in (0, 1], got \(alpha)") }
+        if csv && !compare { throw ValidationError("--csv applies to --compare") }
+        if csv && json { throw ValidationError("give --json or --csv, not both") }
         if let curve, !curve.lowercased().hasSuffix(".png") { throw ValidationError("--curve must name a .png file, got \(curve)") }
     }
 
@@ -66,8 +70,14 @@ struct ReportCommand: ParsableCommand {
             Console.note("wrote \(curve)")
         }
 
-        if json {
-            if compare { try Console.printJSON(reports) } else { try Console.printJSON(reports[0]) }
+        if compare {
+            let labels = Self.labels(runs, alpha: nil)
+            let comparison = PCKComparison(alpha: alpha, labels: labels, files: runs.map(\.files), reports: reports)
+            if json { try Console.printJSON(comparison) } else if csv { print(comparison.csv(), terminator: "") } else {
+                print(comparison.table(), terminator: "")
+            }
+        } else if json {
+            try Console.printJSON(reports[0])
         } else {
             for (i, (run, report)) in zip(runs, reports).enumerated() {
                 if i > 0 { print("") }
@@ -78,13 +88,13 @@ struct ReportCommand: ParsableCommand {
     }
 
     /// Legend labels: the method plus what tells runs apart, and PCK at the report's alpha.
-    static func labels(_ runs: [ResultSet], alpha: Double) -> [String] {
+    static func labels(_ runs: [ResultSet], alpha: Double?) -> [String] {
         let methods = runs.map { $0.settings["method"] ?? "?" }
         return runs.enumerated().map { i, run in
             var label = methods[i]
             if methods.filter({ $0 == methods[i] }).count > 1 {
                 var extra: [String] = []
-                for key in ["grid", "model", "dataset", "split", "categories", "seed"] {
+                for key in ["grid", "model", "mask", "visual_prompt", "template", "precision", "dataset", "split", "categories", "seed"] {
                     let values = Set(runs.map { $0.settings[key] ?? "" })
                     if values.count > 1, let v = run.settings[key] {
                         extra.append("\(key) \((v as NSString).lastPathComponent)")
@@ -92,6 +102,7 @@ struct ReportCommand: ParsableCommand {
                 }
                 label += extra.isEmpty ? " (\((run.files[0] as NSString).lastPathComponent))" : " (" + extra.joined(separator: ", ") + ")"
             }
+            guard let alpha else { return label }
             let r = run.report(alpha: alpha)
             if let p = r.pck { label += String(format: ": PCK@%g %.1f%%, %d keypoints", alpha, 100 * p, r.keypoints) }
             return label

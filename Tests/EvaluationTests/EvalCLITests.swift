@@ -89,7 +89,17 @@ extension KeypointsExecutable {
         #expect(refused.status != 0 && refused.stderr.contains("come from different runs"), "\(refused.stderr)")
         let compared = try KeypointsExecutable.runInRepository(["report", "--compare", "--json"] + files + [other])
         #expect(compared.status == 0, "\(compared.stderr)")
-        #expect(try JSONDecoder().decode([PCKReport].self, from: Data(compared.stdout.utf8)).count == 2)
+        // Issue 14: one table, rows overall / keypoints, one column per run; also as JSON and CSV.
+        let comparison = try JSONDecoder().decode(PCKComparison.self, from: Data(compared.stdout.utf8))
+        #expect(comparison.reports.count == 2 && comparison.runs.count == 2)
+        #expect(comparison.rows.first?.kind == "overall" && comparison.rows.allSatisfy { $0.values.count == 2 })
+        #expect(comparison.rows.contains { $0.kind == "keypoint" && $0.name == "beak" })
+        let table = try KeypointsExecutable.runInRepository(["report", "--compare"] + files + [other])
+        #expect(table.status == 0 && table.stdout.contains("runs compared (columns)"), "\(table.stderr)")
+        #expect(table.stdout.components(separatedBy: "PCK@").count == 2, "one table, not one report per run: \(table.stdout)")
+        let csv = try KeypointsExecutable.runInRepository(["report", "--compare", "--csv"] + files + [other])
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(csv.status == 0 && lines.first?.hasPrefix("row,name,") == true && lines.count == comparison.rows.count + 1)
     }
 
     /// Kills `keypoints eval` with SIGKILL at random moments, restarts it each time, and checks
