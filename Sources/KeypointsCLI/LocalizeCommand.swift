@@ -161,6 +161,7 @@ struct LocalizeCommand: ParsableCommand {
         let precision = loaded.precision
         options.prompt = try ablation.visualPrompt(base: options.prompt, presetMarker: preset.marker,
                                                    inputSide: loaded.model.model.imageSize)
+        for w in loaded.model.truncationWarnings(Array(Set(queries.map(\.prompt))).sorted()) { Console.warning(w) }
         let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
         // Check geometry (boxes) for every image up front as well.
         var validatedBoxes: [Box?] = []

@@ -61,6 +61,20 @@ public struct CLIPBundle: BackendModel {
         return try model.encodeTexts(tokens: tokens, workspace: workspace)
     }
 
+    /// Warnings for texts longer than the text tower's context (CLIP: 77 tokens with the start
+    /// and end tokens): such texts are cut, as `clip.tokenize(truncate=True)` does, so the end of
+    /// the prompt is not seen. One message per text, with its token count.
+    public func truncationWarnings(_ texts: [String]) -> [String] {
+        guard let tokenizer else { return [] }
+        let limit = model.configuration.text.maxPositionEmbeddings
+        return texts.compactMap { t in
+            let count = tokenizer.encode(t).count + 2  // start and end tokens
+            return count > limit
+                ? "prompt \"\(t)\" is \(count) tokens; CLIP reads only the first \(limit) (the rest is cut)"
+                : nil
+        }
+    }
+
     /// Normalised image embeddings (N, E) with OpenAI's preprocessing, encoded `batch` images at
     /// a time so that memory does not grow with N.
     public func embedImages(_ images: [DecodedImage], workspace: Workspace, batch: Int = 32) -> [Float] {

@@ -78,4 +78,15 @@ import Testing
         #expect(r.status == 1)
         #expect(r.stderr.contains("did you mean --root \(parent.appendingPathComponent("CUB_200_2011").path)?"), "\(r.stderr)")
     }
+
+    @Test func overlongPromptsWarnWithTheTokenCount() throws {
+        let long = Array(repeating: "beak", count: 90).joined(separator: " ")
+        let r = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", long, "--grid", "dense30"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // At least 92 tokens (90 words, start, end); the tiny fixture's BPE may split words further.
+        let count = r.stderr.firstMatch(of: /is (\d+) tokens; CLIP reads only the first 77/).flatMap { Int($0.1) }
+        #expect((count ?? 0) >= 92, "\(r.stderr)")
+        let short = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak"])
+        #expect(!short.stderr.contains("tokens; CLIP reads only"))
+    }
 }
