@@ -176,6 +176,8 @@ struct EvalCommand: ParsableCommand {
         }
         defer { store.close() }
 
+        let interrupt = out.map { InterruptNote(resultsFile: $0) }
+        defer { interrupt?.cancel() }
         let reporter = ProgressReporter(bar: ProgressBar(alpha: alpha))
         let report = try runner.run(predictor: &predictor, store: store) { progress in
             for note in progress.lastNotes { Console.warning("\(progress.lastID): \(note)") }

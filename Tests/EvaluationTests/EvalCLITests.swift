@@ -102,6 +102,27 @@ extension KeypointsExecutable {
         #expect(csv.status == 0 && lines.first?.hasPrefix("row,name,") == true && lines.count == comparison.rows.count + 1)
     }
 
+    /// Issue 14: Ctrl-C during `eval --out` says how many images are saved and that rerunning
+    /// resumes, and exits 130.
+    @Test func sigintSaysHowToResume() throws {
+        guard KeypointsExecutable.available() else { return }
+        let folder = try Fixtures.temporaryFolder()
+        let out = folder.appendingPathComponent("interrupted.jsonl").path
+        let p = KeypointsExecutable.processInRepository(cubArguments + ["--out", out],
+                                                        environment: [RandomPredictor.delayEnvironmentVariable: "400"])
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        usleep(600_000)  // the first of 3 images (400 ms each) is done
+        kill(p.processIdentifier, SIGINT)
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        let saved = try ResultFile.read(URL(fileURLWithPath: out)).images.count
+        #expect(text.contains("interrupted: \(out) holds \(saved) finished image(s); run the same command again to resume"), "\(text)")
+    }
+
     /// Kills `keypoints eval` with SIGKILL at random moments, restarts it each time, and checks
     /// that the final summary equals an uninterrupted run's and that no image is recorded twice.
     @Test func survivesSIGKILL() throws {
