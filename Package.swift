@@ -30,7 +30,7 @@ let package = Package(
         // Utilities every layer may use and that depend on nothing but Foundation: strict JSON
         // reading, SHA-256, SplitMix64, FNV-1a, monotonic timing, size-capped regular-file reads.
         .target(name: "KeypointsSupport"),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels", "KeypointsSupport"]),
         .target(name: "TensorBF16", dependencies: ["Tensor", "CDNNL", "KeypointsSupport"]),
         .target(name: "CLIP", dependencies: ["Tensor", "KeypointsSupport"]),
         // Model registry, download cache and verification; independent of the model code.

@@ -47,12 +47,7 @@ public enum Benchmark {
 
     /// Images per second through the image tower at batch `batch` (random pixels).
     public static func imageEncoder(_ model: CLIPModel, batch: Int, workers: Int, minSeconds: Double = 3) -> ThroughputReport {
-        let s = model.imageSize
-        var seed: UInt32 = 1
-        let pixels = (0..<(batch * 3 * s * s)).map { _ -> Float in
-            seed = seed &* 1_664_525 &+ 1_013_904_223
-            return Float(seed >> 8) / 8_388_608 - 1
-        }
+        let pixels = randomPixels(model, batch: batch)
         let ws = Workspace(workers: workers)
         let (seconds, iterations) = pixels.withUnsafeBufferPointer { p in
             measure(minSeconds: minSeconds) { _ = model.encodeImages(pixels: p.baseAddress!, count: batch, workspace: ws) }
@@ -60,6 +55,38 @@ public enum Benchmark {
         return ThroughputReport(itemsPerSecond: Double(batch) / seconds,
                                 gflops: model.imageFLOPs * Double(batch) / seconds / 1e9,
                                 secondsPerIteration: seconds, iterations: iterations, batch: batch)
+    }
+
+    /// Where the image tower's time goes at batch `batch`, by operation class: the model's
+    /// backend reporting to a profiler, one untimed warm-up pass, then passes for at least
+    /// `minSeconds` (and at least one).
+    public static func imageEncoderProfile(_ model: CLIPModel, batch: Int, workers: Int,
+                                           minSeconds: Double = 3) -> OperationProfile {
+        let pixels = randomPixels(model, batch: batch)
+        let profiler = Profiler()
+        let profiled = model.using(model.backend.profiled(by: profiler))
+        let ws = Workspace(workers: workers)
+        return pixels.withUnsafeBufferPointer { p in
+            _ = profiled.encodeImages(pixels: p.baseAddress!, count: batch, workspace: ws)
+            profiler.reset()
+            var passes = 0
+            let watch = Stopwatch()
+            repeat {
+                _ = profiled.encodeImages(pixels: p.baseAddress!, count: batch, workspace: ws)
+                passes += 1
+            } while watch.seconds < minSeconds
+            return OperationProfile(totals: profiler.totals, totalSeconds: watch.seconds, items: passes * batch)
+        }
+    }
+
+    /// Uniform pixels in [-1, 1) for `batch` images, the same every call.
+    static func randomPixels(_ model: CLIPModel, batch: Int) -> [Float] {
+        let s = model.imageSize
+        var seed: UInt32 = 1
+        return (0..<(batch * 3 * s * s)).map { _ -> Float in
+            seed = seed &* 1_664_525 &+ 1_013_904_223
+            return Float(seed >> 8) / 8_388_608 - 1
+        }
     }
 
     /// Texts per second through the text tower: prompts of `tokens` tokens (sot ... eot).

@@ -45,7 +45,7 @@ public struct CLIPModel: BackendModel {
     /// The dtype of the checkpoint's weights ("F32", "F16", "BF16", or "synthetic").
     public let weightDType: String
     public let parameterCount: Int
-    public let backend: any LinearBackend
+    public private(set) var backend: any LinearBackend
 
     // Vision embeddings and head.
     let classEmbedding: [Float]            // (Cv)
@@ -147,21 +147,13 @@ public struct CLIPModel: BackendModel {
                 }
             }
         }
-        preLayerNorm.gamma.withUnsafeBufferPointer { gm in
-            preLayerNorm.beta.withUnsafeBufferPointer { bt in
-                Kernels.layerNorm(x, rows: b * t, width: c, gamma: gm.baseAddress!, beta: bt.baseAddress!,
-                                  eps: v.layerNormEps, y: x, workers: ws.workers)
-            }
-        }
+        Kernels.layerNorm(x, rows: b * t, width: c, parameters: preLayerNorm, eps: v.layerNormEps, y: x, workers: ws.workers,
+                          profiler: backend.profiler)
         let cls = ws.buffer(.pooled, count: b * c)
         vision.forward(x, batch: b, tokens: t, causal: false, backend: backend, workspace: ws,
                        pooledRows: [Int](repeating: 0, count: b), pooledOut: cls)
-        postLayerNorm.gamma.withUnsafeBufferPointer { gm in
-            postLayerNorm.beta.withUnsafeBufferPointer { bt in
-                Kernels.layerNorm(cls, rows: b, width: c, gamma: gm.baseAddress!, beta: bt.baseAddress!,
-                                  eps: v.layerNormEps, y: cls, workers: ws.workers)
-            }
-        }
+        Kernels.layerNorm(cls, rows: b, width: c, parameters: postLayerNorm, eps: v.layerNormEps, y: cls, workers: ws.workers,
+                          profiler: backend.profiler)
         if let pooled { pooled.update(from: cls, count: b * c) }
         return project(cls, rows: b, projection: visualProjection, dim: e, normalize: normalize)
     }
@@ -215,12 +207,8 @@ public struct CLIPModel: BackendModel {
         let out = ws.buffer(.pooled, count: b * c)
         text.forward(x, batch: b, tokens: t, causal: true, backend: backend, workspace: ws,
                      pooledRows: positions, pooledOut: out)
-        finalLayerNorm.gamma.withUnsafeBufferPointer { gm in
-            finalLayerNorm.beta.withUnsafeBufferPointer { bt in
-                Kernels.layerNorm(out, rows: b, width: c, gamma: gm.baseAddress!, beta: bt.baseAddress!,
-                                  eps: tc.layerNormEps, y: out, workers: ws.workers)
-            }
-        }
+        Kernels.layerNorm(out, rows: b, width: c, parameters: finalLayerNorm, eps: tc.layerNormEps, y: out, workers: ws.workers,
+                          profiler: backend.profiler)
         if let pooled { pooled.update(from: out, count: b * c) }
         return project(out, rows: b, projection: textProjection, dim: e, normalize: normalize)
     }
@@ -245,6 +233,14 @@ public struct CLIPModel: BackendModel {
             if normalize { Kernels.l2NormalizeRows(r.baseAddress!, rows: rows, width: e) }
         }
         return result
+    }
+
+    /// This model with its products on `backend` (the weights are shared, not copied): e.g. the
+    /// same backend reporting to a profiler.
+    public func using(_ backend: any LinearBackend) -> CLIPModel {
+        var model = self
+        model.backend = backend
+        return model
     }
 
     /// Every `Linear` of the model (for backends that convert weights ahead of time).

@@ -116,12 +116,8 @@ public struct DINOModel: BackendModel {
             for bi in 0..<b { (keys + bi * patches * c).update(from: allKeys + (bi * t + 1) * c, count: patches * c) }
         }
         if let hiddenStates {
-            finalLayerNorm.gamma.withUnsafeBufferPointer { gm in
-                finalLayerNorm.beta.withUnsafeBufferPointer { bt in
-                    Kernels.layerNorm(x, rows: b * t, width: c, gamma: gm.baseAddress!, beta: bt.baseAddress!,
-                                      eps: configuration.layerNormEps, y: hiddenStates, workers: ws.workers)
-                }
-            }
+            Kernels.layerNorm(x, rows: b * t, width: c, parameters: finalLayerNorm, eps: configuration.layerNormEps, y: hiddenStates, workers: ws.workers,
+                              profiler: backend.profiler)
         }
     }
 

@@ -50,12 +50,8 @@ public struct TransformerEncoder: Sendable {
         let scores = ws.buffer(.scores, count: w * t * t)
         for (index, layer) in layers.enumerated() {
             let last = index == layers.count - 1
-            layer.layerNorm1.gamma.withUnsafeBufferPointer { g in
-                layer.layerNorm1.beta.withUnsafeBufferPointer { be in
-                    Kernels.layerNorm(x, rows: rows, width: c, gamma: g.baseAddress!, beta: be.baseAddress!,
-                                      eps: eps, y: h, workers: w)
-                }
-            }
+            Kernels.layerNorm(x, rows: rows, width: c, parameters: layer.layerNorm1, eps: eps, y: h, workers: w,
+                              profiler: backend.profiler)
             // h (B T, C) -> qkv (B T, 3C)
             backend.apply(layer.qkv, x: h, rows: rows, y: qkv, accumulate: false)
             if last, let lastKeys {
@@ -73,12 +69,8 @@ public struct TransformerEncoder: Sendable {
                               out: attn, scratch: scores, workers: w)
             // x (B T, C) += attn · Woᵀ + bo
             backend.apply(layer.out, x: attn, rows: rows, y: x, accumulate: true)
-            layer.layerNorm2.gamma.withUnsafeBufferPointer { g in
-                layer.layerNorm2.beta.withUnsafeBufferPointer { be in
-                    Kernels.layerNorm(x, rows: rows, width: c, gamma: g.baseAddress!, beta: be.baseAddress!,
-                                      eps: eps, y: h, workers: w)
-                }
-            }
+            Kernels.layerNorm(x, rows: rows, width: c, parameters: layer.layerNorm2, eps: eps, y: h, workers: w,
+                              profiler: backend.profiler)
             // h (B T, C) -> mlp (B T, I) -> x += mlp · W2ᵀ + b2
             backend.mlp(fc1: layer.fc1, fc2: layer.fc2, activation: activation, h: h, rows: rows, x: x,
                         hidden: mlp, workers: w)
@@ -95,6 +87,7 @@ public struct TransformerEncoder: Sendable {
         let attn = ws.buffer(.pooledAttention, count: b * c)
         let scores = ws.buffer(.scores, count: w * t * t)
         let scale = 1 / Float(d).squareRoot()
+        let profiler = backend.profiler
         let run = { parallelRanges(b * heads, workers: w) { worker, range in
             let s = scores + worker * t * t
             for pair in range {
@@ -102,27 +95,30 @@ public struct TransformerEncoder: Sendable {
                 let base = qkv + bi * t * 3 * c
                 let qi = rows[bi]
                 let visible = causal ? qi + 1 : t
+                let productFLOPs = 2 * Double(visible) * Double(d)
                 // s (1, visible) = scale * q_row (1, D) · k (visible, D)ᵀ
-                GEMM.sgemm(transB: true, m: 1, n: visible, k: d, alpha: scale, a: base + qi * 3 * c + hd * d,
-                           lda: 3 * c, b: base + c + hd * d, ldb: 3 * c, beta: 0, c: s, ldc: visible)
-                Kernels.softmaxRows(s, rows: 1, cols: visible, ld: visible, causal: false)
+                profiler.measure(.attentionProducts, flops: productFLOPs) {
+                    GEMM.sgemm(transB: true, m: 1, n: visible, k: d, alpha: scale, a: base + qi * 3 * c + hd * d,
+                               lda: 3 * c, b: base + c + hd * d, ldb: 3 * c, beta: 0, c: s, ldc: visible)
+                }
+                profiler.measure(.softmax) { Kernels.softmaxRows(s, rows: 1, cols: visible, ld: visible, causal: false) }
                 // attn[b, hD ..< (h+1)D] (1, D) = s (1, visible) · v (visible, D)
-                GEMM.sgemm(m: 1, n: d, k: visible, a: s, lda: visible, b: base + 2 * c + hd * d, ldb: 3 * c,
-                           beta: 0, c: attn + bi * c + hd * d, ldc: c)
+                profiler.measure(.attentionProducts, flops: productFLOPs) {
+                    GEMM.sgemm(m: 1, n: d, k: visible, a: s, lda: visible, b: base + 2 * c + hd * d, ldb: 3 * c,
+                               beta: 0, c: attn + bi * c + hd * d, ldc: c)
+                }
             }
         } }
-        if w > 1 { BLAS.singleThreaded(run) } else { run() }
+        profiler.measureComposite(remainder: .attentionProducts) {
+            if w > 1 { BLAS.singleThreaded(run) } else { run() }
+        }
         // out (B, C) = x[b, rows[b]] + attn · Woᵀ + bo
         for bi in 0..<b { (out + bi * c).update(from: x + (bi * t + rows[bi]) * c, count: c) }
         backend.apply(layer.out, x: attn, rows: b, y: out, accumulate: true)
         let h = ws.buffer(.pooledMLP, count: b * (c + intermediate))
         let m = h + b * c
-        layer.layerNorm2.gamma.withUnsafeBufferPointer { g in
-            layer.layerNorm2.beta.withUnsafeBufferPointer { be in
-                Kernels.layerNorm(out, rows: b, width: c, gamma: g.baseAddress!, beta: be.baseAddress!,
-                                  eps: eps, y: h, workers: w)
-            }
-        }
+        Kernels.layerNorm(out, rows: b, width: c, parameters: layer.layerNorm2, eps: eps, y: h, workers: w,
+                          profiler: backend.profiler)
         backend.mlp(fc1: layer.fc1, fc2: layer.fc2, activation: activation, h: h, rows: b, x: out,
                     hidden: m, workers: w)
     }

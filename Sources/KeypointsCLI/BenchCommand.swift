@@ -17,8 +17,13 @@ struct BenchCommand: ParsableCommand {
             without downloading weights. Both precisions are measured in one run (bf16 only where \
             the CPU has bf16 units) unless --precision picks one. --localize IMAGE adds seconds per \
             image for 15 CUB keypoints with grids/fast.json (run) and grids/dense30.json (900 passes \
-            at the measured rate). "ceiling" is the images/s the encoder would reach if every             FLOP ran at the raw matrix-product rate: what this machine allows in that precision.
-            Example: keypoints bench --arch ViT-B/32 --batch 64
+            at the measured rate). "ceiling" is the images/s the encoder would reach if every \
+            FLOP ran at the raw matrix-product rate: what this machine allows in that precision. \
+            --profile adds, per precision, the image encoder's seconds per image by operation class \
+            (linear-layer products, attention products, softmax, LayerNorm, activation, precision \
+            conversions and reorders, everything else), their shares and the products' GFLOP/s, \
+            from a separate profiled run.
+            Example: keypoints bench --arch ViT-B/32 --batch 64 --profile
             """
     )
 
@@ -34,6 +39,8 @@ struct BenchCommand: ParsableCommand {
     var seconds = 3.0
     @Option(help: ArgumentHelp("Also time localizing 15 CUB keypoints in this photo.", valueName: "image"))
     var localize: String?
+    @Flag(help: "Also split the image encoder's time per image by operation class (products, softmax, LayerNorm, activation, conversions, other).")
+    var profile = false
     @Flag(help: "Print exactly one JSON document.")
     var json = false
     @OptionGroup var compute: ComputeOptions
@@ -60,8 +67,11 @@ struct BenchCommand: ParsableCommand {
         /// machine puts on the encoder in this precision.
         let imageCeiling: Double
         let localization: LocalizationBench?
+        /// With --profile: the image encoder's time per image by operation class (a separate,
+        /// profiled run; `image` is measured without the profiler).
+        let profile: OperationProfile?
         enum CodingKeys: String, CodingKey {
-            case precision, backend, image, text, localization
+            case precision, backend, image, text, localization, profile
             case gemmGFLOPs = "gemm_gflops", imageFractionOfGEMM = "image_fraction_of_gemm"
             case imageCeiling = "image_ceiling_items_per_s"
         }
@@ -131,9 +141,15 @@ struct BenchCommand: ParsableCommand {
             Console.note("[\(p.rawValue)] measuring the text encoder (batch \(textBatch)) ...")
             let text = try Benchmark.textEncoder(clip, batch: textBatch, workers: threads, minSeconds: seconds)
             let loc = try localize.map { try localizationBench(clip, image: $0, perImageSeconds: 1 / image.itemsPerSecond) }
+            var profiled: OperationProfile?
+            if profile {
+                Console.note("[\(p.rawValue)] profiling the image encoder (batch \(batch)) ...")
+                profiled = Benchmark.imageEncoderProfile(clip, batch: batch, workers: threads, minSeconds: seconds)
+            }
             reports.append(PrecisionReport(precision: p, backend: backend.name, image: image, text: text, gemmGFLOPs: gemm,
                                            imageFractionOfGEMM: image.gflops / gemm,
-                                           imageCeiling: gemm / (image.gflops / image.itemsPerSecond), localization: loc))
+                                           imageCeiling: gemm / (image.gflops / image.itemsPerSecond), localization: loc,
+                                           profile: profiled))
         }
         let fp32 = reports.first { $0.precision == .fp32 }
         let output = Output(model: name, batch: batch, threads: threads, blasCore: try BLAS.info().core,
@@ -146,6 +162,17 @@ struct BenchCommand: ParsableCommand {
             print(p + String(format: " image encoder %9.2f %10.1f %14.1f %10.0f%% %17.2f", r.image.itemsPerSecond,
                              r.image.gflops, r.gemmGFLOPs, 100 * r.imageFractionOfGEMM, r.imageCeiling))
             print(p + String(format: " text encoder  %9.2f %10.1f", r.text.itemsPerSecond, r.text.gflops))
+        }
+        for r in reports {
+            guard let profile = r.profile else { continue }
+            print(String(format: "\n%@ image encoder by operation (batch %d, %.4f s per image, profiled run):",
+                         r.precision.rawValue, batch, profile.secondsPerItem))
+            print("operation            s/image    share   GFLOP/s")
+            for e in profile.operations {
+                print(e.operation.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
+                      + String(format: " %9.5f %7.1f%%", e.secondsPerItem, 100 * e.share)
+                      + (e.gflops.map { String(format: " %9.1f", $0) } ?? ""))
+            }
         }
         for r in reports {
             if let l = r.localization {

@@ -20,12 +20,29 @@ public enum Kernels {
     /// Two-pass mean/variance in Float over 16 (or 8) lane partial sums: within ~1e-6 of Double.
     public static func layerNorm(
         _ x: UnsafePointer<Float>, rows: Int, width c: Int, gamma: UnsafePointer<Float>,
-        beta: UnsafePointer<Float>, eps: Float, y: UnsafeMutablePointer<Float>, workers: Int
+        beta: UnsafePointer<Float>, eps: Float, y: UnsafeMutablePointer<Float>, workers: Int,
+        profiler: Profiler? = nil
     ) {
-        parallelRanges(rows, workers: workers, minimumPerWorker: 8) { _, range in
-            // x[range] (n, C) -> y[range] (n, C)
-            kp_layer_norm(x + range.lowerBound * c, range.count, c, gamma, beta, eps,
-                          y + range.lowerBound * c)
+        profiler.measure(.layerNorm) {
+            parallelRanges(rows, workers: workers, minimumPerWorker: 8) { _, range in
+                // x[range] (n, C) -> y[range] (n, C)
+                kp_layer_norm(x + range.lowerBound * c, range.count, c, gamma, beta, eps,
+                              y + range.lowerBound * c)
+            }
+        }
+    }
+
+    /// `layerNorm` with the parameters as arrays (gamma, beta: (C)).
+    // x: (R, C) -> y: (R, C)
+    public static func layerNorm(
+        _ x: UnsafePointer<Float>, rows: Int, width c: Int, parameters: (gamma: [Float], beta: [Float]), eps: Float,
+        y: UnsafeMutablePointer<Float>, workers: Int, profiler: Profiler? = nil
+    ) {
+        parameters.gamma.withUnsafeBufferPointer { g in
+            parameters.beta.withUnsafeBufferPointer { b in
+                layerNorm(x, rows: rows, width: c, gamma: g.baseAddress!, beta: b.baseAddress!, eps: eps, y: y,
+                          workers: workers, profiler: profiler)
+            }
         }
     }
 
@@ -33,10 +50,12 @@ public enum Kernels {
 
     /// x (N) <- activation(x).
     public static func activate(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int,
-                                workers: Int) {
-        switch activation {
-        case .quickGELU: quickGELU(x, count: count, workers: workers)
-        case .gelu: gelu(x, count: count, workers: workers)
+                                workers: Int, profiler: Profiler? = nil) {
+        profiler.measure(.activation) {
+            switch activation {
+            case .quickGELU: quickGELU(x, count: count, workers: workers)
+            case .gelu: gelu(x, count: count, workers: workers)
+            }
         }
     }
 
@@ -109,11 +128,12 @@ public enum Kernels {
     public static func attention(
         qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int, heads: Int,
         causal: Bool, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-        workers: Int
+        workers: Int, profiler: Profiler? = nil
     ) {
         let d = c / heads
         let scale = 1 / Float(d).squareRoot()
         let ld = 3 * c
+        let productFLOPs = 2 * Double(t) * Double(t) * Double(d)
         // Workers split the (b, h) tiles; each tile's sgemms then run single-threaded.
         let run = { parallelRanges(b * heads, workers: workers) { worker, range in
             let s = scratch + worker * t * t
@@ -122,15 +142,21 @@ public enum Kernels {
                 let base = qkv + bi * t * ld
                 let q = base + h * d, k = base + c + h * d, v = base + 2 * c + h * d
                 // S (T, T) = scale * q (T, D) · kᵀ
-                GEMM.sgemm(transB: true, m: t, n: t, k: d, alpha: scale, a: q, lda: ld, b: k,
-                           ldb: ld, beta: 0, c: s, ldc: t)
-                softmaxRows(s, rows: t, cols: t, ld: t, causal: causal)
+                profiler.measure(.attentionProducts, flops: productFLOPs) {
+                    GEMM.sgemm(transB: true, m: t, n: t, k: d, alpha: scale, a: q, lda: ld, b: k,
+                               ldb: ld, beta: 0, c: s, ldc: t)
+                }
+                profiler.measure(.softmax) { softmaxRows(s, rows: t, cols: t, ld: t, causal: causal) }
                 // out[b, :, h D ..< (h+1) D] (T, D) = S (T, T) · v (T, D)
-                GEMM.sgemm(m: t, n: d, k: t, a: s, lda: t, b: v, ldb: ld, beta: 0,
-                           c: out + bi * t * c + h * d, ldc: c)
+                profiler.measure(.attentionProducts, flops: productFLOPs) {
+                    GEMM.sgemm(m: t, n: d, k: t, a: s, lda: t, b: v, ldb: ld, beta: 0,
+                               c: out + bi * t * c + h * d, ldc: c)
+                }
             }
         } }
-        if workers > 1 { BLAS.singleThreaded(run) } else { run() }
+        profiler.measureComposite(remainder: .attentionProducts) {
+            if workers > 1 { BLAS.singleThreaded(run) } else { run() }
+        }
     }
 
     // MARK: - Vectors

@@ -12,6 +12,10 @@ public protocol LinearBackend: Sendable {
     /// Products computed another way than asked (e.g. in fp32 because a faster plan failed),
     /// each distinct notice once; empty normally.
     var notices: [String] { get }
+    /// Where this backend reports the time of its operations; nil (the default) measures nothing.
+    var profiler: Profiler? { get }
+    /// The same backend, sharing its prepared weights, reporting to `profiler`.
+    func profiled(by profiler: Profiler) -> any LinearBackend
     /// y (R, N) = x (R, K) · Wᵀ + b, or with `accumulate` y += x · Wᵀ + b (residual connections).
     func apply(_ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
                accumulate: Bool)
@@ -33,11 +37,13 @@ extension LinearBackend {
 
     public var notices: [String] { [] }
 
+    public var profiler: Profiler? { nil }
+
     // x: (R, K) -> y: (R, N)
     public func applyActivated(_ layer: Linear, activation: Activation, x: UnsafePointer<Float>, rows: Int,
                                y: UnsafeMutablePointer<Float>, workers: Int) {
         apply(layer, x: x, rows: rows, y: y, accumulate: false)
-        Kernels.activate(activation, y, count: rows * layer.outFeatures, workers: workers)
+        Kernels.activate(activation, y, count: rows * layer.outFeatures, workers: workers, profiler: profiler)
     }
 
     // h: (R, C) -> hidden (R, I) -> x: (R, C) +=
@@ -51,6 +57,6 @@ extension LinearBackend {
     public func attention(qkv: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int, heads: Int, causal: Bool,
                           out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int) {
         Kernels.attention(qkv: qkv, batch: batch, tokens: tokens, width: width, heads: heads, causal: causal,
-                          out: out, scratch: scratch, workers: workers)
+                          out: out, scratch: scratch, workers: workers, profiler: profiler)
     }
 }

@@ -1,11 +1,23 @@
 /// The exact fp32 path: OpenBLAS sgemm.
 public struct SgemmBackend: LinearBackend {
-    public init() {}
+    public let profiler: Profiler?
+
+    public init(profiler: Profiler? = nil) { self.profiler = profiler }
     public var name: String { "fp32-openblas" }
+
+    public func profiled(by profiler: Profiler) -> any LinearBackend { SgemmBackend(profiler: profiler) }
 
     // x: (R, K) -> y: (R, N)
     public func apply(_ layer: Linear, x: UnsafePointer<Float>, rows: Int,
                       y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        profiler.measure(.linearProducts, flops: layer.flops(rows: rows)) {
+            product(layer, x: x, rows: rows, y: y, accumulate: accumulate)
+        }
+    }
+
+    // x: (R, K) -> y: (R, N)
+    private func product(_ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
+                         accumulate: Bool) {
         let n = layer.outFeatures, k = layer.inFeatures
         var beta: Float = accumulate ? 1 : 0
         if let bias = layer.bias {

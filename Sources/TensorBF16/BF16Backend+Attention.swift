@@ -25,7 +25,7 @@ extension BF16Backend {
         guard b > 0, t > 0 else { return }
         guard t >= minimumAttentionTokens else {
             Kernels.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
-                              out: out, scratch: scratch, workers: workers)
+                              out: out, scratch: scratch, workers: workers, profiler: profiler)
             return
         }
         let plan: AttentionPlan
@@ -34,9 +34,20 @@ extension BF16Backend {
         } catch {
             recordNotice("\(error) (attention T \(t), C \(c), \(heads) heads): computed in fp32")
             Kernels.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
-                              out: out, scratch: scratch, workers: workers)
+                              out: out, scratch: scratch, workers: workers, profiler: profiler)
             return
         }
+        profiler.measureComposite(remainder: .attentionProducts) {
+            tiles(plan, qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal, out: out,
+                  scratch: scratch, workers: workers)
+        }
+    }
+
+    /// The bf16 attention of `attention` once its plan is made.
+    // qkv: (B, T, 3C) -> out: (B, T, C)
+    private func tiles(_ plan: AttentionPlan, qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int,
+                       heads: Int, causal: Bool, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                       workers: Int) {
         let w = max(1, workers)
         // One context holds the bf16 copy of the whole qkv for the duration of the call.
         let shared = takeContext()
@@ -56,10 +67,11 @@ extension BF16Backend {
                     arguments.append((DNNL.Arg.scratchpad, pad.descriptor,
                                       context.buffer(.attentionScratchpad, bytes: pad.bytes)))
                 }
-                run(plan.toBF16QKV, arguments, context: context, problem: plan.problem)
+                profiler.measure(.conversions) { run(plan.toBF16QKV, arguments, context: context, problem: plan.problem) }
             }
         }
         let d = c / heads
+        let productFLOPs = 2 * Double(t) * Double(t) * Double(d)
         parallelRanges(b * heads, workers: w) { worker, tiles in
             let context = takeContext()
             defer { returnContext(context) }
@@ -71,14 +83,20 @@ extension BF16Backend {
                 let image = tile / heads, head = tile % heads
                 let base = qkvBF16 + (image * imageBytes + head * d) * 2
                 // S (T, T) = scale · q (T, D) · kᵀ (D, T)
-                run(plan.scores, plan.scoresArguments(q: base, k: base + c * 2, s: s, scratchpad: pad),
-                    context: context, problem: plan.problem)
-                Kernels.softmaxRowsBF16(s, rows: t, cols: t, ld: t, causal: causal,
-                                        p: p.assumingMemoryBound(to: UInt16.self), ldp: t)
+                profiler.measure(.attentionProducts, flops: productFLOPs) {
+                    run(plan.scores, plan.scoresArguments(q: base, k: base + c * 2, s: s, scratchpad: pad),
+                        context: context, problem: plan.problem)
+                }
+                profiler.measure(.softmax) {
+                    Kernels.softmaxRowsBF16(s, rows: t, cols: t, ld: t, causal: causal,
+                                            p: p.assumingMemoryBound(to: UInt16.self), ldp: t)
+                }
                 // out[image, :, h D ..< (h+1) D] (T, D) = P (T, T) · v (T, D)
-                run(plan.values, plan.valuesArguments(p: p, v: base + 2 * c * 2,
-                                                      out: out + image * t * c + head * d, scratchpad: pad),
-                    context: context, problem: plan.problem)
+                profiler.measure(.attentionProducts, flops: productFLOPs) {
+                    run(plan.values, plan.valuesArguments(p: p, v: base + 2 * c * 2,
+                                                          out: out + image * t * c + head * d, scratchpad: pad),
+                        context: context, problem: plan.problem)
+                }
             }
         }
     }
@@ -93,7 +111,7 @@ extension BF16Backend {
     /// The attention primitives for one (T, C, heads) shape, created once.
     func attentionPlan(tokens: Int, width: Int, heads: Int) throws(BF16Error) -> AttentionPlan {
         let key = AttentionKey(tokens: tokens, width: width, heads: heads)
-        return try state.withLock { (s) throws(BF16Error) -> AttentionPlan in
+        return try core.state.withLock { (s) throws(BF16Error) -> AttentionPlan in
             if let found = s.attentionPlans[key] { return found }
             OpenMP.setThreads(1)
             let plan = try AttentionPlan(engine: engine, key: key)

@@ -1,4 +1,5 @@
 import CDNNL
+import Synchronization
 
 extension BF16Backend {
     /// The backend's caches and pools, behind its lock.
@@ -14,6 +15,21 @@ extension BF16Backend {
         mutating func takeContext(engine: dnnl_engine_t) throws(BF16Error) -> ExecutionContext {
             if let idle = contexts.popLast() { return idle }
             return try ExecutionContext(engine: engine)
+        }
+    }
+
+    /// The oneDNN engine and everything made on it, behind one lock; owned by a backend and the
+    /// copies `profiled(by:)` makes of it.
+    final class Core: @unchecked Sendable {
+        let engine: dnnl_engine_t
+        let state = Mutex(State())
+
+        init(engine: dnnl_engine_t) { self.engine = engine }
+
+        deinit {
+            // Primitives and memories first, then the engine they were made on.
+            state.withLock { $0 = State() }
+            dnnl_engine_destroy(engine)
         }
     }
 }

@@ -1,5 +1,6 @@
 import CDNNL
 import Glibc
+import KeypointsSupport
 import Synchronization
 import Tensor
 
@@ -79,8 +80,11 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
 
     public var name: String { "bf16-onednn" }
 
-    let engine: dnnl_engine_t
-    let state = Mutex(State())
+    /// The oneDNN engine and the caches, shared by the copies `profiled(by:)` makes.
+    let core: Core
+    var engine: dnnl_engine_t { core.engine }
+    /// Where operations report their time (`profiled(by:)`); nil measures nothing.
+    public let profiler: Profiler?
 
     /// Sequences shorter than this keep fp32 attention tiles. Measured on the AVX512-BF16 machine
     /// (`keypoints bench --precision bf16`, bf16 vs fp32 attention, images or texts/s): T 577
@@ -110,25 +114,29 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         var engine: dnnl_engine_t? = nil
         try DNNL.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create", "the CPU engine")
         guard let engine else { throw .dnnl(call: "dnnl_engine_create", status: "null engine", problem: "the CPU engine") }
-        self.engine = engine
+        core = Core(engine: engine)  // destroys the engine when the backend is dropped, or if init throws now
+        profiler = nil
         oneDNNVersion = DNNL.version
         isa = DNNL.effectiveISA
-        do {
-            let probe = try Self.matmulDescriptor(engine: engine, rows: Self.layoutProbeRows, n: 768, k: 768,
-                                                  weights: nil, bias: true, epilogue: .none)
-            implementationName = DNNL.implementation(probe)
-            dnnl_primitive_desc_destroy(probe)
-        } catch {
-            dnnl_engine_destroy(engine)
-            throw error
-        }
+        let probe = try Self.matmulDescriptor(engine: engine, rows: Self.layoutProbeRows, n: 768, k: 768,
+                                              weights: nil, bias: true, epilogue: .none)
+        implementationName = DNNL.implementation(probe)
+        dnnl_primitive_desc_destroy(probe)
     }
 
-    deinit {
-        // Primitives and memories first, then the engine they were made on.
-        state.withLock { $0 = State() }
-        dnnl_engine_destroy(engine)
+    /// `other` reporting to `profiler`, with the same engine, weights and primitives.
+    private init(sharing other: BF16Backend, profiler: Profiler) {
+        threads = other.threads
+        threading = other.threading
+        minimumAttentionTokens = other.minimumAttentionTokens
+        implementationName = other.implementationName
+        oneDNNVersion = other.oneDNNVersion
+        isa = other.isa
+        core = other.core
+        self.profiler = profiler
     }
+
+    public func profiled(by profiler: Profiler) -> any LinearBackend { BF16Backend(sharing: self, profiler: profiler) }
 
     // MARK: - LinearBackend
 
@@ -170,18 +178,20 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         // bf16 needs half the bytes of the R x I floats the caller provides.
         let hiddenBF16 = UnsafeMutableRawPointer(hidden)
         let ompThreads = executionThreads
-        withBias(fc1) { bias1 in
-            withBias(fc2) { bias2 in
-                parallelRanges(rows, workers: parts) { _, range in
-                    let plan1 = range.count == first.small.rows ? first.small : first.large
-                    let plan2 = range.count == second.small.rows ? second.small : second.large
-                    precondition(plan1.rows == range.count && plan2.rows == range.count,
-                                 "BF16Backend: row split \(range.count) has no plan")
-                    let block = hiddenBF16 + range.lowerBound * plan1.n * 2
-                    execute(plan1, x: h + range.lowerBound * plan1.k, y: block, weights: first.weights,
-                            bias: bias1, ompThreads: ompThreads)
-                    execute(plan2, x: UnsafeRawPointer(block), y: x + range.lowerBound * plan2.n,
-                            weights: second.weights, bias: bias2, ompThreads: ompThreads, xIsBF16: true)
+        profiler.measureComposite(remainder: .linearProducts) {
+            withBias(fc1) { bias1 in
+                withBias(fc2) { bias2 in
+                    parallelRanges(rows, workers: parts) { _, range in
+                        let plan1 = range.count == first.small.rows ? first.small : first.large
+                        let plan2 = range.count == second.small.rows ? second.small : second.large
+                        precondition(plan1.rows == range.count && plan2.rows == range.count,
+                                     "BF16Backend: row split \(range.count) has no plan")
+                        let block = hiddenBF16 + range.lowerBound * plan1.n * 2
+                        execute(plan1, x: h + range.lowerBound * plan1.k, y: block, weights: first.weights,
+                                bias: bias1, ompThreads: ompThreads)
+                        execute(plan2, x: UnsafeRawPointer(block), y: x + range.lowerBound * plan2.n,
+                                weights: second.weights, bias: bias2, ompThreads: ompThreads, xIsBF16: true)
+                    }
                 }
             }
         }
@@ -200,25 +210,27 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             recordNotice("\(error) (layer \(layer.outFeatures)x\(layer.inFeatures), \(rows) rows): computed in fp32")
             switch epilogue {
             case .none, .accumulate:
-                SgemmBackend().apply(layer, x: x, rows: rows, y: y, accumulate: epilogue == .accumulate)
+                SgemmBackend(profiler: profiler).apply(layer, x: x, rows: rows, y: y, accumulate: epilogue == .accumulate)
             case .activation(let activation), .activationToBF16(let activation):
                 // (product() never asks for bf16 output: only mlp() does, and it has its own fallback.)
-                SgemmBackend().applyActivated(layer, activation: activation, x: x, rows: rows, y: y, workers: threads)
+                SgemmBackend(profiler: profiler).applyActivated(layer, activation: activation, x: x, rows: rows, y: y, workers: threads)
             }
             return
         }
         let ompThreads = executionThreads
-        withBias(layer) { bias in
-            if parts == 1 {
-                execute(resolved.large, x: x, y: y, weights: resolved.weights, bias: bias, ompThreads: ompThreads)
-                return
-            }
-            // parallelRanges splits `rows` into `parts` ranges of rows / parts or that plus one rows.
-            parallelRanges(rows, workers: parts) { _, range in
-                let plan = range.count == resolved.small.rows ? resolved.small : resolved.large
-                precondition(plan.rows == range.count, "BF16Backend: row split \(range.count) has no plan")
-                execute(plan, x: x + range.lowerBound * plan.k, y: y + range.lowerBound * plan.n,
-                        weights: resolved.weights, bias: bias, ompThreads: ompThreads)
+        profiler.measureComposite(remainder: .linearProducts) {
+            withBias(layer) { bias in
+                if parts == 1 {
+                    execute(resolved.large, x: x, y: y, weights: resolved.weights, bias: bias, ompThreads: ompThreads)
+                    return
+                }
+                // parallelRanges splits `rows` into `parts` ranges of rows / parts or that plus one rows.
+                parallelRanges(rows, workers: parts) { _, range in
+                    let plan = range.count == resolved.small.rows ? resolved.small : resolved.large
+                    precondition(plan.rows == range.count, "BF16Backend: row split \(range.count) has no plan")
+                    execute(plan, x: x + range.lowerBound * plan.k, y: y + range.lowerBound * plan.n,
+                            weights: resolved.weights, bias: bias, ompThreads: ompThreads)
+                }
             }
         }
     }
@@ -231,19 +243,19 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     }
 
     /// Layers whose bf16 weights are cached.
-    public var cachedLayerCount: Int { state.withLock { $0.weights.count } }
+    public var cachedLayerCount: Int { core.state.withLock { $0.weights.count } }
 
     /// Bytes of bf16 weights held (including oneDNN's padding to 64-column panels).
-    public var cachedWeightBytes: Int { state.withLock { $0.weights.values.reduce(0) { $0 + $1.bytes } } }
+    public var cachedWeightBytes: Int { core.state.withLock { $0.weights.values.reduce(0) { $0 + $1.bytes } } }
 
     /// Every oneDNN implementation used so far, sorted (normally one: `implementationName`).
-    public var implementationsUsed: [String] { state.withLock { $0.plans.values.map(\.implementation) }.uniqueSorted() }
+    public var implementationsUsed: [String] { core.state.withLock { $0.plans.values.map(\.implementation) }.uniqueSorted() }
 
     /// Products that oneDNN could not set up and that ran in fp32 instead (empty normally).
-    public var notices: [String] { state.withLock { $0.notices } }
+    public var notices: [String] { core.state.withLock { $0.notices } }
 
     /// Drops every cached weight and primitive.
-    public func clearCache() { state.withLock { $0 = State() } }
+    public func clearCache() { core.state.withLock { $0 = State() } }
 
     func resolve(_ layer: Linear, rowCounts: (Int, Int), epilogue: Epilogue)
         throws(BF16Error) -> (weights: PreparedWeights, small: Plan, large: Plan) {
@@ -258,7 +270,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     private func preparedWeights(_ layer: Linear) throws(BF16Error) -> PreparedWeights {
         let address = layer.weight.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
         let key = WeightKey(address: address, n: layer.outFeatures, k: layer.inFeatures)
-        return try state.withLock { (s) throws(BF16Error) -> PreparedWeights in
+        return try core.state.withLock { (s) throws(BF16Error) -> PreparedWeights in
             if let found = s.weights[key] { return found }
             let context = try s.takeContext(engine: engine)
             defer { s.contexts.append(context) }
@@ -271,7 +283,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
 
     private func plan(rows: Int, weights: PreparedWeights, bias: Bool, epilogue: Epilogue) throws(BF16Error) -> Plan {
         let key = PlanKey(rows: rows, n: weights.n, k: weights.k, bias: bias, epilogue: epilogue)
-        return try state.withLock { (s) throws(BF16Error) -> Plan in
+        return try core.state.withLock { (s) throws(BF16Error) -> Plan in
             if let found = s.plans[key] { return found }
             OpenMP.setThreads(executionThreads)
             let plan = try Plan(engine: engine, rows: rows, weights: weights, bias: bias, epilogue: epilogue)
@@ -295,7 +307,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
 
     /// Records that a product fell back to another path (each distinct notice once).
     func recordNotice(_ notice: String) {
-        state.withLock { s in
+        core.state.withLock { s in
             if !s.notices.contains(notice) { s.notices.append(notice) }
         }
     }
@@ -304,14 +316,14 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     /// `returnContext`.
     func takeContext() -> ExecutionContext {
         do {
-            return try state.withLock { (s) throws(BF16Error) -> ExecutionContext in try s.takeContext(engine: engine) }
+            return try core.state.withLock { (s) throws(BF16Error) -> ExecutionContext in try s.takeContext(engine: engine) }
         } catch {
             // Only a oneDNN stream that cannot be created (out of memory) gets here.
             fatalError("\(error)")
         }
     }
 
-    func returnContext(_ context: ExecutionContext) { state.withLock { $0.contexts.append(context) } }
+    func returnContext(_ context: ExecutionContext) { core.state.withLock { $0.contexts.append(context) } }
 
     /// One matmul on the calling thread: x (rows, K) f32 -> bf16 scratch -> y (rows, N), f32 (or
     /// bf16 for `.activationToBF16`). With `xIsBF16` x already holds bf16 values (the raw GEMM
@@ -334,7 +346,9 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
                 if let pad = plan.reorderScratchpad {
                     arguments.append((DNNL.Arg.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
                 }
+                let start = profiler == nil ? 0 : Stopwatch.now()
                 try context.run(plan.toBF16, arguments, problem: plan.problem)
+                profiler?.record(.conversions, seconds: Stopwatch.now() - start)
                 source = UnsafeRawPointer(scratch)
             }
             var arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
@@ -346,7 +360,10 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             if let pad = plan.matmulScratchpad {
                 arguments.append((DNNL.Arg.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
             }
+            let start = profiler == nil ? 0 : Stopwatch.now()
             try context.run(plan.matmul, arguments, problem: plan.problem)
+            profiler?.record(.linearProducts, seconds: Stopwatch.now() - start,
+                             flops: 2 * Double(plan.rows) * Double(plan.n) * Double(plan.k))
         } catch {
             // The primitive was created for exactly these descriptors: failing now is a oneDNN
             // fault (or out of memory), and y may be half written, so there is no safe fallback.

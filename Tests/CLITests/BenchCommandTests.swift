@@ -40,6 +40,62 @@ import TensorBF16
         }
     }
 
+    struct ProfileOutput: Decodable {
+        struct Throughput: Decodable { let items_per_s: Double }
+        struct Entry: Decodable {
+            let operation: String
+            let seconds_per_item: Double
+            let share: Double
+            let gflops: Double?
+        }
+        struct Profile: Decodable {
+            let items: Int
+            let seconds_per_item: Double
+            let operations: [Entry]
+        }
+        struct PrecisionReport: Decodable {
+            let precision: String
+            let profile: Profile
+        }
+        // The top-level fields a single-precision run keeps.
+        let image: Throughput
+        let text: Throughput
+        let sgemm_gflops: Double
+        let precisions: [PrecisionReport]
+    }
+
+    /// The shares of a profile add up to 1 up to the rounding of a handful of Double sums.
+    static let shareSumTolerance = 1e-9
+
+    /// `--profile --json`: every operation class is present once, in the documented order, with
+    /// non-negative times whose shares sum to 1 and add up to the total; the linear products
+    /// report their rate. No timing is asserted.
+    @Test func profileJSONCoversEveryOperationClass() throws {
+        let model = CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path
+        let result = try CLIRunner.run(["bench", "--model", model, "--batch", "3", "--text-batch", "2",
+                                        "--seconds", "0.05", "--precision", "fp32", "--profile", "--json"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let output = try JSONDecoder().decode(ProfileOutput.self, from: result.stdoutData)
+        #expect(output.image.items_per_s > 0 && output.text.items_per_s > 0 && output.sgemm_gflops > 0)
+        #expect(output.precisions.map(\.precision) == ["fp32"])
+        let classes = ["linear_products", "attention_products", "softmax", "layer_norm", "activation", "conversions",
+                       "other"]
+        for p in output.precisions {
+            let profile = p.profile
+            #expect(profile.items >= 3 && profile.items % 3 == 0, "whole batches of 3: \(profile.items)")
+            #expect(profile.operations.map(\.operation) == classes)
+            #expect(profile.operations.allSatisfy { $0.share >= 0 && $0.seconds_per_item >= 0 })
+            let shares = profile.operations.reduce(0) { $0 + $1.share }
+            #expect(abs(shares - 1) <= Self.shareSumTolerance, "shares sum to \(shares)")
+            let seconds = profile.operations.reduce(0) { $0 + $1.seconds_per_item }
+            #expect(abs(seconds - profile.seconds_per_item) <= Self.shareSumTolerance * profile.seconds_per_item)
+            let linear = try #require(profile.operations.first { $0.operation == "linear_products" })
+            #expect((linear.gflops ?? 0) > 0 && linear.share > 0)
+            // fp32 converts nothing.
+            #expect(profile.operations.first { $0.operation == "conversions" }?.share == 0)
+        }
+    }
+
     @Test func refusesBothModelAndArch() throws {
         let result = try CLIRunner.run(["bench", "--model", "x", "--arch", "ViT-B/32"])
         #expect(result.status != 0)
