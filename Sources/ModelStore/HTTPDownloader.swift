@@ -334,6 +334,9 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
             let code = (error as? URLError)?.code
             if code == .timedOut { throw ModelStoreError.timedOut(url: u, seconds: timeout) }
             if code == .cancelled { throw ModelStoreError.cancelled }
+            if code == .cannotFindHost || code == .dnsLookupFailed {
+                throw ModelStoreError.hostNotFound(url: u, host: url.host ?? u)
+            }
             let reason = (error as NSError).localizedDescription
             if status == 200 || status == 206 {
                 throw ModelStoreError.interrupted(url: u, received: written, expected: expectedTotal, reason: reason)

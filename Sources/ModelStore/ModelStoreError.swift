@@ -20,6 +20,8 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
     case interrupted(url: String, received: Int64, expected: Int64?, reason: String)
     case timedOut(url: String, seconds: Double)
     case network(url: String, message: String)
+    /// The server's name did not resolve (offline, no DNS): not retried.
+    case hostNotFound(url: String, host: String)
     case badRangeResponse(url: String, detail: String)
     case sizeMismatch(file: String, url: String, expected: Int64, actual: Int64)
     /// `source` says where the expected digest came from ("registry", "server").
@@ -66,6 +68,10 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
             return "no data from \(url) for \(Int(seconds)) s; run the same fetch again to resume"
         case let .network(url, message):
             return "\(url): \(message)"
+        case let .hostNotFound(url, host):
+            return "\(url): cannot resolve \(host) (offline, or no DNS?); fetch through a reachable mirror with "
+                + "--endpoint URL or KEYPOINTS_HF_ENDPOINT=URL, or download config.json, model.safetensors, vocab.json "
+                + "and merges.txt another way and pass their folder with --model DIR"
         case let .badRangeResponse(url, detail):
             return "\(url): unusable range response: \(detail)"
         case let .sizeMismatch(file, url, expected, actual):

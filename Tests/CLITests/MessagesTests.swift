@@ -89,4 +89,16 @@ import Testing
         let short = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak"])
         #expect(!short.stderr.contains("tokens; CLIP reads only"))
     }
+
+    /// A name that cannot resolve (".invalid" never does) is not retried, and the message gives the
+    /// three ways out.
+    @Test func offlineFetchIsNotRetriedAndSaysWhatToDo() throws {
+        let home = try CLIRunner.tempDirectory()
+        let r = try CLIRunner.run(["model", "fetch", "ViT-B/32", "--endpoint", "http://keypoints-test.invalid"],
+                                  cwd: CLIRunner.repositoryRoot, environment: ["KEYPOINTS_HOME": home.path])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("cannot resolve keypoints-test.invalid"), "\(r.stderr)")
+        #expect(r.stderr.contains("--endpoint") && r.stderr.contains("KEYPOINTS_HF_ENDPOINT") && r.stderr.contains("--model DIR"))
+        #expect(!r.stderr.lowercased().contains("retry"), "\(r.stderr)")
+    }
 }
