@@ -101,4 +101,10 @@ import Testing
         #expect(r.stderr.contains("--endpoint") && r.stderr.contains("KEYPOINTS_HF_ENDPOINT") && r.stderr.contains("--model DIR"))
         #expect(!r.stderr.lowercased().contains("retry"), "\(r.stderr)")
     }
+
+    @Test func unknownVocabularyListsTheKnownNames() throws {
+        let r = try run(["localize", Self.bird, "--model", Self.model, "--vocabulary", "cubb"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("(known: cub, faces, spair)"), "\(r.stderr)")
+    }
 }

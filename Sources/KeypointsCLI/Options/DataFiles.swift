@@ -28,7 +28,17 @@ enum DataFiles {
             let candidate = root.appendingPathComponent(name)
             if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
         }
-        throw CLIError("'\(value)': no file \(name) in $KEYPOINTS_DATA, the working directory or above the executable; give a path")
+        // Name what is there: the bare names of the first data folder found.
+        var known: [String] = []
+        for root in roots {
+            let dir = root.appendingPathComponent(folder)
+            if let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path) {
+                known = files.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(".json".count)) }.sorted()
+                if !known.isEmpty { break }
+            }
+        }
+        let list = known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"
+        throw CLIError("'\(value)': no file \(name) in $KEYPOINTS_DATA, the working directory or above the executable\(list); give a name or a path")
     }
 
     /// Writes data atomically (temporary file in the same folder, then rename).
