@@ -5,10 +5,15 @@ let package = Package(
     name: "keypoints",
     products: [
         .executable(name: "keypoints", targets: ["KeypointsCLI"]),
-        .library(name: "KeypointsKit", targets: ["KeypointsSupport", "Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation", "ModelStore"]),
+        .library(
+            name: "KeypointsKit",
+            targets: [
+                "KeypointsSupport", "Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation",
+                "ModelStore",
+            ]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // MARK: - System libraries and C shims
@@ -43,7 +48,8 @@ let package = Package(
         .executableTarget(
             name: "KeypointsCLI",
             dependencies: [
-                "KeypointsSupport", "Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation", "ModelStore",
+                "KeypointsSupport", "Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation",
+                "ModelStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -72,12 +78,14 @@ let package = Package(
         // Runs the built executable for the tests of the command line (CLITests, EvaluationTests);
         // sha256sum as an independent SHA-256 (KeypointsSupportTests, ModelStoreTests).
         .target(name: "KeypointsTestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI", "KeypointsTestSupport"],
-                    exclude: ["Fixtures"]),
+        .testTarget(
+            name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI", "KeypointsTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["KeypointsCLI", "TensorBF16", "Imaging", "KeypointsTestSupport"]),
         // Issue 15: hostile files through the built executable, each within a time and memory budget.
-        .testTarget(name: "HostileInputTests",
-                    dependencies: ["KeypointsCLI", "CLIP", "Imaging", "Localization", "Evaluation", "KeypointsTestSupport"]),
+        .testTarget(
+            name: "HostileInputTests",
+            dependencies: ["KeypointsCLI", "CLIP", "Imaging", "Localization", "Evaluation", "KeypointsTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,7 +15,7 @@ let package = Package(
         .executableTarget(
             name: "KeypointsFuzz",
             dependencies: [.product(name: "KeypointsKit", package: parent)]
-        ),
+        )
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,22 +22,27 @@ public struct ThroughputReport: Codable, Sendable {
 /// Speed measurements (never assertions): raw sgemm and the two encoders.
 public enum Benchmark {
     /// Times `body` after `warmup` runs until `minSeconds` have passed (at least `minIterations`).
-    public static func measure(warmup: Int = 1, minIterations: Int = 2, minSeconds: Double = 2,
-                               _ body: () throws -> Void) rethrows -> (seconds: Double, iterations: Int) {
+    public static func measure(
+        warmup: Int = 1, minIterations: Int = 2, minSeconds: Double = 2,
+        _ body: () throws -> Void
+    ) rethrows -> (seconds: Double, iterations: Int) {
         try Stopwatch.measure(warmup: warmup, minIterations: minIterations, minSeconds: minSeconds, body)
     }
 
     /// GFLOP/s of one sgemm shaped like the model's largest product (rows x k) · (k x n).
-    public static func sgemmGFLOPs(m: Int = 3200, n: Int = 3072, k: Int = 768, minSeconds: Double = 2) throws -> Double {
+    public static func sgemmGFLOPs(m: Int = 3200, n: Int = 3072, k: Int = 768, minSeconds: Double = 2) throws -> Double
+    {
         try BLAS.load()
-        let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
+        let a = [Float](repeating: 0.5, count: m * k)
+        let b = [Float](repeating: 0.25, count: k * n)
         var c = [Float](repeating: 0, count: m * n)
         let (seconds, _) = a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
                     measure(minSeconds: minSeconds) {
-                        GEMM.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n,
-                                   c: pc.baseAddress!, ldc: n)
+                        GEMM.sgemm(
+                            m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n,
+                            c: pc.baseAddress!, ldc: n)
                     }
                 }
             }
@@ -46,22 +51,29 @@ public enum Benchmark {
     }
 
     /// Images per second through the image tower at batch `batch` (random pixels).
-    public static func imageEncoder(_ model: CLIPModel, batch: Int, workers: Int, minSeconds: Double = 3) -> ThroughputReport {
+    public static func imageEncoder(_ model: CLIPModel, batch: Int, workers: Int, minSeconds: Double = 3)
+        -> ThroughputReport
+    {
         let pixels = randomPixels(model, batch: batch)
         let ws = Workspace(workers: workers)
         let (seconds, iterations) = pixels.withUnsafeBufferPointer { p in
-            measure(minSeconds: minSeconds) { _ = model.encodeImages(pixels: p.baseAddress!, count: batch, workspace: ws) }
+            measure(minSeconds: minSeconds) {
+                _ = model.encodeImages(pixels: p.baseAddress!, count: batch, workspace: ws)
+            }
         }
-        return ThroughputReport(itemsPerSecond: Double(batch) / seconds,
-                                gflops: model.imageFLOPs * Double(batch) / seconds / 1e9,
-                                secondsPerIteration: seconds, iterations: iterations, batch: batch)
+        return ThroughputReport(
+            itemsPerSecond: Double(batch) / seconds,
+            gflops: model.imageFLOPs * Double(batch) / seconds / 1e9,
+            secondsPerIteration: seconds, iterations: iterations, batch: batch)
     }
 
     /// Where the image tower's time goes at batch `batch`, by operation class: the model's
     /// backend reporting to a profiler, one untimed warm-up pass, then passes for at least
     /// `minSeconds` (and at least one).
-    public static func imageEncoderProfile(_ model: CLIPModel, batch: Int, workers: Int,
-                                           minSeconds: Double = 3) -> OperationProfile {
+    public static func imageEncoderProfile(
+        _ model: CLIPModel, batch: Int, workers: Int,
+        minSeconds: Double = 3
+    ) -> OperationProfile {
         let pixels = randomPixels(model, batch: batch)
         let profiler = Profiler()
         let profiled = model.using(model.backend.profiled(by: profiler))
@@ -90,8 +102,10 @@ public enum Benchmark {
     }
 
     /// Texts per second through the text tower: prompts of `tokens` tokens (sot ... eot).
-    public static func textEncoder(_ model: CLIPModel, batch: Int, tokens: Int = 12, workers: Int,
-                                   minSeconds: Double = 2) throws -> ThroughputReport {
+    public static func textEncoder(
+        _ model: CLIPModel, batch: Int, tokens: Int = 12, workers: Int,
+        minSeconds: Double = 2
+    ) throws -> ThroughputReport {
         let t = model.configuration.text
         let eot = Int32(t.poolsAtArgmax ? t.vocabSize - 1 : t.eosTokenId)
         let rows = (0..<batch).map { i -> [Int32] in
@@ -102,9 +116,12 @@ public enum Benchmark {
             return row
         }
         let ws = Workspace(workers: workers)
-        let (seconds, iterations) = try measure(minSeconds: minSeconds) { _ = try model.encodeTexts(tokens: rows, workspace: ws) }
-        return ThroughputReport(itemsPerSecond: Double(batch) / seconds,
-                                gflops: model.textFLOPs(tokens: tokens) * Double(batch) / seconds / 1e9,
-                                secondsPerIteration: seconds, iterations: iterations, batch: batch)
+        let (seconds, iterations) = try measure(minSeconds: minSeconds) {
+            _ = try model.encodeTexts(tokens: rows, workspace: ws)
+        }
+        return ThroughputReport(
+            itemsPerSecond: Double(batch) / seconds,
+            gflops: model.textFLOPs(tokens: tokens) * Double(batch) / seconds / 1e9,
+            secondsPerIteration: seconds, iterations: iterations, batch: batch)
     }
 }

@@ -46,7 +46,8 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
         }
         let data: Data
         do {
-            data = try RegularFile.read(url, maxBytes: TransformerLimits.configFileBytes, limitName: "TransformerLimits.configFileBytes")
+            data = try RegularFile.read(
+                url, maxBytes: TransformerLimits.configFileBytes, limitName: "TransformerLimits.configFileBytes")
         } catch {
             throw .badConfig(path: path, field: "(file)", reason: error.message)
         }
@@ -63,32 +64,46 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
         typealias L = TransformerLimits
         for (name, t) in [("text_config", text), ("vision_config", vision)] {
             try L.check(t.hiddenSize, atMost: limits.width, limit: "width", field: "\(name).hidden_size", path: path)
-            try L.check(t.intermediateSize, atMost: limits.intermediate, limit: "intermediate",
-                        field: "\(name).intermediate_size", path: path)
-            try L.check(t.numHiddenLayers, atMost: limits.layers, limit: "layers", field: "\(name).num_hidden_layers", path: path)
-            try L.check(t.numAttentionHeads, atMost: limits.heads, limit: "heads", field: "\(name).num_attention_heads", path: path)
+            try L.check(
+                t.intermediateSize, atMost: limits.intermediate, limit: "intermediate",
+                field: "\(name).intermediate_size", path: path)
+            try L.check(
+                t.numHiddenLayers, atMost: limits.layers, limit: "layers", field: "\(name).num_hidden_layers",
+                path: path)
+            try L.check(
+                t.numAttentionHeads, atMost: limits.heads, limit: "heads", field: "\(name).num_attention_heads",
+                path: path)
             if t.hiddenSize % t.numAttentionHeads != 0 {
-                throw .badConfig(path: path, field: "\(name).num_attention_heads",
-                                 reason: "hidden_size \(t.hiddenSize) is not divisible by \(t.numAttentionHeads) heads")
+                throw .badConfig(
+                    path: path, field: "\(name).num_attention_heads",
+                    reason: "hidden_size \(t.hiddenSize) is not divisible by \(t.numAttentionHeads) heads")
             }
         }
-        try L.check(vision.imageSize, atMost: limits.imageSize, limit: "imageSize", field: "vision_config.image_size", path: path)
-        try L.check(text.vocabSize, atMost: limits.vocabulary, limit: "vocabulary", field: "text_config.vocab_size", path: path)
-        try L.check(text.maxPositionEmbeddings, atMost: limits.tokens, limit: "tokens",
-                    field: "text_config.max_position_embeddings", path: path)
+        try L.check(
+            vision.imageSize, atMost: limits.imageSize, limit: "imageSize", field: "vision_config.image_size",
+            path: path)
+        try L.check(
+            text.vocabSize, atMost: limits.vocabulary, limit: "vocabulary", field: "text_config.vocab_size", path: path)
+        try L.check(
+            text.maxPositionEmbeddings, atMost: limits.tokens, limit: "tokens",
+            field: "text_config.max_position_embeddings", path: path)
         if vision.patchSize <= 0 || vision.imageSize % vision.patchSize != 0 {
-            throw .badConfig(path: path, field: "vision_config.patch_size",
-                             reason: "image_size \(vision.imageSize) must be a positive multiple of patch_size \(vision.patchSize)")
+            throw .badConfig(
+                path: path, field: "vision_config.patch_size",
+                reason: "image_size \(vision.imageSize) must be a positive multiple of patch_size \(vision.patchSize)")
         }
-        _ = try limits.visionTokens(imageSize: vision.imageSize, patchSize: vision.patchSize,
-                                    field: "vision_config.patch_size", path: path)
+        _ = try limits.visionTokens(
+            imageSize: vision.imageSize, patchSize: vision.patchSize,
+            field: "vision_config.patch_size", path: path)
         if vision.numChannels != 3 {
-            throw .badConfig(path: path, field: "vision_config.num_channels", reason: "expected 3, got \(vision.numChannels)")
+            throw .badConfig(
+                path: path, field: "vision_config.num_channels", reason: "expected 3, got \(vision.numChannels)")
         }
         try L.check(projectionDim, atMost: limits.width, limit: "width", field: "projection_dim", path: path)
         if !(0..<text.vocabSize).contains(text.eosTokenId) {
-            throw .badConfig(path: path, field: "text_config.eos_token_id",
-                             reason: "expected a token id below vocab_size \(text.vocabSize), got \(text.eosTokenId)")
+            throw .badConfig(
+                path: path, field: "text_config.eos_token_id",
+                reason: "expected a token id below vocab_size \(text.vocabSize), got \(text.eosTokenId)")
         }
     }
 
@@ -99,7 +114,8 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
         case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx): path = ctx.codingPath
         @unknown default: path = []
         }
-        return path.isEmpty ? "(root)" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        return path.isEmpty
+            ? "(root)" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
 
     private static func reason(of error: DecodingError) -> String {

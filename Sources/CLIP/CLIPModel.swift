@@ -48,17 +48,17 @@ public struct CLIPModel: BackendModel {
     public private(set) var backend: any LinearBackend
 
     // Vision embeddings and head.
-    let classEmbedding: [Float]            // (Cv)
-    let patchEmbedding: Linear             // (Cv, 3 P P), no bias
-    let visionPositions: [Float]           // (Tv, Cv)
+    let classEmbedding: [Float]  // (Cv)
+    let patchEmbedding: Linear  // (Cv, 3 P P), no bias
+    let visionPositions: [Float]  // (Tv, Cv)
     let preLayerNorm: (gamma: [Float], beta: [Float])
     let postLayerNorm: (gamma: [Float], beta: [Float])
-    let visualProjection: Linear           // (E, Cv), no bias
+    let visualProjection: Linear  // (E, Cv), no bias
     // Text embeddings and head.
-    let tokenEmbedding: [Float]            // (V, Ct)
-    let textPositions: [Float]             // (77, Ct)
+    let tokenEmbedding: [Float]  // (V, Ct)
+    let textPositions: [Float]  // (77, Ct)
     let finalLayerNorm: (gamma: [Float], beta: [Float])
-    let textProjection: Linear             // (E, Ct), no bias
+    let textProjection: Linear  // (E, Ct), no bias
     /// The raw parameter; the similarity scale is exp(logitScale).
     public let logitScale: Float
 
@@ -75,23 +75,28 @@ public struct CLIPModel: BackendModel {
     }
 
     /// Builds the model from any weight source (a checkpoint or `SyntheticWeights`).
-    public init(configuration config: CLIPConfiguration, weights: some WeightSource, dtype: String,
-                backend: any LinearBackend = SgemmBackend()) throws(CLIPError) {
+    public init(
+        configuration config: CLIPConfiguration, weights: some WeightSource, dtype: String,
+        backend: any LinearBackend = SgemmBackend()
+    ) throws(CLIPError) {
         do { try BLAS.load() } catch { throw .badInput(error.description) }
         var load = WeightLoader(source: weights, expected: WeightNames.expectedTensors(for: config))
         func encoder(_ tower: String, _ t: TowerConfiguration) throws(CLIPError) -> TransformerEncoder {
-            try load.encoder(layers: t.numHiddenLayers, prefix: { WeightNames.layerPrefix(tower, $0) },
-                             keys: WeightNames.clipLayer, width: t.hiddenSize, heads: t.numAttentionHeads,
-                             intermediate: t.intermediateSize, activation: t.hiddenAct, eps: t.layerNormEps)
+            try load.encoder(
+                layers: t.numHiddenLayers, prefix: { WeightNames.layerPrefix(tower, $0) },
+                keys: WeightNames.clipLayer, width: t.hiddenSize, heads: t.numAttentionHeads,
+                intermediate: t.intermediateSize, activation: t.hiddenAct, eps: t.layerNormEps)
         }
 
-        let v = config.vision, t = config.text
+        let v = config.vision
+        let t = config.text
         configuration = config
         self.backend = backend
         classEmbedding = try load.tensor(WeightNames.Vision.classEmbedding)
         let patch = try load.tensor(WeightNames.Vision.patchEmbedding)
-        patchEmbedding = Linear(weight: patch, bias: nil, outFeatures: v.hiddenSize,
-                                inFeatures: v.numChannels * v.patchSize * v.patchSize)
+        patchEmbedding = Linear(
+            weight: patch, bias: nil, outFeatures: v.hiddenSize,
+            inFeatures: v.numChannels * v.patchSize * v.patchSize)
         visionPositions = try load.tensor(WeightNames.Vision.positionEmbedding)
         preLayerNorm = try load.norm(WeightNames.Vision.preLayerNorm)
         vision = try encoder(WeightNames.Vision.prefix, v)
@@ -109,9 +114,12 @@ public struct CLIPModel: BackendModel {
     }
 
     /// A random-weight model of a known architecture (`keypoints bench --arch`).
-    public init(synthetic config: CLIPConfiguration, seed: UInt64 = SyntheticWeights.referenceSeed,
-                backend: any LinearBackend = SgemmBackend()) throws(CLIPError) {
-        try self.init(configuration: config, weights: SyntheticWeights(seed: seed), dtype: "synthetic", backend: backend)
+    public init(
+        synthetic config: CLIPConfiguration, seed: UInt64 = SyntheticWeights.referenceSeed,
+        backend: any LinearBackend = SgemmBackend()
+    ) throws(CLIPError) {
+        try self.init(
+            configuration: config, weights: SyntheticWeights(seed: seed), dtype: "synthetic", backend: backend)
     }
 
     // MARK: - Image tower
@@ -120,11 +128,19 @@ public struct CLIPModel: BackendModel {
     ///
     /// pixels: (B, 3, S, S) normalised CHW -> (B, E), L2-normalised unless `normalize` is false.
     /// - Parameter pooled: if given, receives the post-layernorm class tokens (B, Cv).
-    public func encodeImages(pixels: UnsafePointer<Float>, count b: Int, workspace ws: Workspace,
-                             normalize: Bool = true, pooled: UnsafeMutablePointer<Float>? = nil) -> [Float] {
+    public func encodeImages(
+        pixels: UnsafePointer<Float>, count b: Int, workspace ws: Workspace,
+        normalize: Bool = true, pooled: UnsafeMutablePointer<Float>? = nil
+    ) -> [Float] {
         let v = configuration.vision
-        let c = v.hiddenSize, p = v.patchSize, s = v.imageSize, g = s / p
-        let patches = g * g, t = patches + 1, k = 3 * p * p, e = configuration.projectionDim
+        let c = v.hiddenSize
+        let p = v.patchSize
+        let s = v.imageSize
+        let g = s / p
+        let patches = g * g
+        let t = patches + 1
+        let k = 3 * p * p
+        let e = configuration.projectionDim
         guard b > 0 else { return [] }
         // im2col: pixels (B, 3, S, S) -> cols (B P, 3 p p) in the conv weight's (c, ky, kx) order.
         let cols = ws.buffer(.patches, count: b * patches * k)
@@ -140,31 +156,40 @@ public struct CLIPModel: BackendModel {
                     let row0 = x + bi * t * c
                     for j in 0..<c { row0[j] = cls[j] + pos[j] }
                     for pi in 0..<patches {
-                        let dst = row0 + (pi + 1) * c, src = embedded + (bi * patches + pi) * c
+                        let dst = row0 + (pi + 1) * c
+                        let src = embedded + (bi * patches + pi) * c
                         let pp = pos.baseAddress! + (pi + 1) * c
                         for j in 0..<c { dst[j] = src[j] + pp[j] }
                     }
                 }
             }
         }
-        Kernels.layerNorm(x, rows: b * t, width: c, parameters: preLayerNorm, eps: v.layerNormEps, y: x, workers: ws.workers,
-                          profiler: backend.profiler)
+        Kernels.layerNorm(
+            x, rows: b * t, width: c, parameters: preLayerNorm, eps: v.layerNormEps, y: x, workers: ws.workers,
+            profiler: backend.profiler)
         let cls = ws.buffer(.pooled, count: b * c)
-        vision.forward(x, batch: b, tokens: t, causal: false, backend: backend, workspace: ws,
-                       pooledRows: [Int](repeating: 0, count: b), pooledOut: cls)
-        Kernels.layerNorm(cls, rows: b, width: c, parameters: postLayerNorm, eps: v.layerNormEps, y: cls, workers: ws.workers,
-                          profiler: backend.profiler)
+        vision.forward(
+            x, batch: b, tokens: t, causal: false, backend: backend, workspace: ws,
+            pooledRows: [Int](repeating: 0, count: b), pooledOut: cls)
+        Kernels.layerNorm(
+            cls, rows: b, width: c, parameters: postLayerNorm, eps: v.layerNormEps, y: cls, workers: ws.workers,
+            profiler: backend.profiler)
         if let pooled { pooled.update(from: cls, count: b * c) }
         return project(cls, rows: b, projection: visualProjection, dim: e, normalize: normalize)
     }
 
     /// Convenience over a Swift array: pixels.count must be B x 3 x S x S.
-    public func encodeImages(pixels: [Float], workspace ws: Workspace, normalize: Bool = true) throws(CLIPError) -> [Float] {
+    public func encodeImages(pixels: [Float], workspace ws: Workspace, normalize: Bool = true) throws(CLIPError)
+        -> [Float]
+    {
         let per = 3 * imageSize * imageSize
         guard !pixels.isEmpty, pixels.count % per == 0 else {
-            throw .badInput("encodeImages: \(pixels.count) floats is not a whole number of 3x\(imageSize)x\(imageSize) images")
+            throw .badInput(
+                "encodeImages: \(pixels.count) floats is not a whole number of 3x\(imageSize)x\(imageSize) images")
         }
-        return pixels.withUnsafeBufferPointer { encodeImages(pixels: $0.baseAddress!, count: pixels.count / per, workspace: ws, normalize: normalize) }
+        return pixels.withUnsafeBufferPointer {
+            encodeImages(pixels: $0.baseAddress!, count: pixels.count / per, workspace: ws, normalize: normalize)
+        }
     }
 
     // MARK: - Text tower
@@ -175,10 +200,14 @@ public struct CLIPModel: BackendModel {
     /// Only the first max(pooled position) + 1 tokens are computed: with the causal mask, later
     /// tokens cannot change the pooled one.
     /// - Parameter pooled: if given, receives the final-layernorm pooled tokens (B, Ct).
-    public func encodeTexts(tokens: [[Int32]], workspace ws: Workspace, normalize: Bool = true,
-                            pooled: UnsafeMutablePointer<Float>? = nil) throws(CLIPError) -> [Float] {
+    public func encodeTexts(
+        tokens: [[Int32]], workspace ws: Workspace, normalize: Bool = true,
+        pooled: UnsafeMutablePointer<Float>? = nil
+    ) throws(CLIPError) -> [Float] {
         let tc = configuration.text
-        let c = tc.hiddenSize, e = configuration.projectionDim, b = tokens.count
+        let c = tc.hiddenSize
+        let e = configuration.projectionDim
+        let b = tokens.count
         guard b > 0 else { return [] }
         var positions: [Int] = []
         for (i, row) in tokens.enumerated() {
@@ -198,17 +227,20 @@ public struct CLIPModel: BackendModel {
                     for ti in 0..<t {
                         let id = ti < tokens[bi].count ? Int(tokens[bi][ti]) : 0
                         let dst = x + (bi * t + ti) * c
-                        let te = tok.baseAddress! + id * c, pe = pos.baseAddress! + ti * c
+                        let te = tok.baseAddress! + id * c
+                        let pe = pos.baseAddress! + ti * c
                         for j in 0..<c { dst[j] = te[j] + pe[j] }
                     }
                 }
             }
         }
         let out = ws.buffer(.pooled, count: b * c)
-        text.forward(x, batch: b, tokens: t, causal: true, backend: backend, workspace: ws,
-                     pooledRows: positions, pooledOut: out)
-        Kernels.layerNorm(out, rows: b, width: c, parameters: finalLayerNorm, eps: tc.layerNormEps, y: out, workers: ws.workers,
-                          profiler: backend.profiler)
+        text.forward(
+            x, batch: b, tokens: t, causal: true, backend: backend, workspace: ws,
+            pooledRows: positions, pooledOut: out)
+        Kernels.layerNorm(
+            out, rows: b, width: c, parameters: finalLayerNorm, eps: tc.layerNormEps, y: out, workers: ws.workers,
+            profiler: backend.profiler)
         if let pooled { pooled.update(from: out, count: b * c) }
         return project(out, rows: b, projection: textProjection, dim: e, normalize: normalize)
     }
@@ -225,8 +257,10 @@ public struct CLIPModel: BackendModel {
     }
 
     // x: (R, C) -> (R, E)
-    private func project(_ x: UnsafePointer<Float>, rows: Int, projection: Linear, dim e: Int,
-                         normalize: Bool) -> [Float] {
+    private func project(
+        _ x: UnsafePointer<Float>, rows: Int, projection: Linear, dim e: Int,
+        normalize: Bool
+    ) -> [Float] {
         var result = [Float](repeating: 0, count: rows * e)
         result.withUnsafeMutableBufferPointer { r in
             backend.apply(projection, x: x, rows: rows, y: r.baseAddress!, accumulate: false)

@@ -6,14 +6,20 @@ import Tensor
 enum PatchEmbedding {
     /// pixels: (B, 3, H, W) with H = rows p, W = cols p -> cols: (B rows cols, 3 p p), patches in
     /// row-major grid order.
-    static func im2col(_ pixels: UnsafePointer<Float>, batch b: Int, rows: Int, cols gridCols: Int,
-                       patch p: Int, into out: UnsafeMutablePointer<Float>, workers: Int) {
-        let patches = rows * gridCols, k = 3 * p * p
-        let height = rows * p, width = gridCols * p
+    static func im2col(
+        _ pixels: UnsafePointer<Float>, batch b: Int, rows: Int, cols gridCols: Int,
+        patch p: Int, into out: UnsafeMutablePointer<Float>, workers: Int
+    ) {
+        let patches = rows * gridCols
+        let k = 3 * p * p
+        let height = rows * p
+        let width = gridCols * p
         parallelRanges(b * patches, workers: workers, minimumPerWorker: 16) { _, range in
             for row in range {
-                let bi = row / patches, pi = row % patches
-                let py = pi / gridCols, px = pi % gridCols
+                let bi = row / patches
+                let pi = row % patches
+                let py = pi / gridCols
+                let px = pi % gridCols
                 let dst = out + row * k
                 for ch in 0..<3 {
                     for ky in 0..<p {

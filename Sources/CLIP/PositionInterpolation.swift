@@ -13,7 +13,8 @@ public enum PositionInterpolation {
     /// The 4 taps and weights along one axis: out index i reads in[index[k]] with weight[k].
     static func taps(inSize: Int, outSize: Int) -> (index: [[Int]], weight: [[Float]]) {
         let scale = Float(inSize) / Float(outSize)
-        var indices: [[Int]] = [], weights: [[Float]] = []
+        var indices: [[Int]] = []
+        var weights: [[Float]] = []
         for i in 0..<outSize {
             let real = scale * (Float(i) + 0.5) - 0.5
             let base = min(Int(real.rounded(.down)), inSize - 1)
@@ -28,11 +29,14 @@ public enum PositionInterpolation {
     }
 
     /// grid: (gh, gw, C) row-major -> (rows, cols, C).
-    public static func bicubic(_ grid: [Float], height gh: Int, width gw: Int, channels c: Int,
-                               rows: Int, cols: Int) -> [Float] {
+    public static func bicubic(
+        _ grid: [Float], height gh: Int, width gw: Int, channels c: Int,
+        rows: Int, cols: Int
+    ) -> [Float] {
         precondition(grid.count == gh * gw * c && rows > 0 && cols > 0, "PositionInterpolation: shapes")
         if gh == rows && gw == cols { return grid }
-        let ty = taps(inSize: gh, outSize: rows), tx = taps(inSize: gw, outSize: cols)
+        let ty = taps(inSize: gh, outSize: rows)
+        let tx = taps(inSize: gw, outSize: cols)
         var out = [Float](repeating: 0, count: rows * cols * c)
         var acc = [Double](repeating: 0, count: c)
         for y in 0..<rows {

@@ -5,13 +5,16 @@ import KeypointsSupport
 public enum PreprocessorConfiguration {
     /// image_mean / image_std of `directory`/preprocessor_config.json; the fallbacks when the file
     /// or a field is absent. Three finite numbers each; std positive.
-    public static func normalization(directory: URL, fallbackMean: [Float],
-                                     fallbackStd: [Float]) throws(CLIPError) -> (mean: [Float], std: [Float]) {
+    public static func normalization(
+        directory: URL, fallbackMean: [Float],
+        fallbackStd: [Float]
+    ) throws(CLIPError) -> (mean: [Float], std: [Float]) {
         let url = directory.appendingPathComponent("preprocessor_config.json")
         guard FileManager.default.fileExists(atPath: url.path) else { return (fallbackMean, fallbackStd) }
         let data: Data
         do {
-            data = try RegularFile.read(url, maxBytes: TransformerLimits.configFileBytes, limitName: "TransformerLimits.configFileBytes")
+            data = try RegularFile.read(
+                url, maxBytes: TransformerLimits.configFileBytes, limitName: "TransformerLimits.configFileBytes")
         } catch {
             throw .badConfig(path: url.path, field: "(file)", reason: error.message)
         }
@@ -21,12 +24,14 @@ public enum PreprocessorConfiguration {
         func triple(_ field: String, _ fallback: [Float]) throws(CLIPError) -> [Float] {
             guard let value = json[field] else { return fallback }
             guard let numbers = value as? [NSNumber], numbers.count == 3,
-                  numbers.allSatisfy({ $0.floatValue.isFinite }) else {
+                numbers.allSatisfy({ $0.floatValue.isFinite })
+            else {
                 throw .badConfig(path: url.path, field: field, reason: "expected 3 finite numbers")
             }
             return numbers.map { $0.floatValue }
         }
-        let mean = try triple("image_mean", fallbackMean), std = try triple("image_std", fallbackStd)
+        let mean = try triple("image_mean", fallbackMean)
+        let std = try triple("image_std", fallbackStd)
         guard std.allSatisfy({ $0 > 0 }) else {
             throw .badConfig(path: url.path, field: "image_std", reason: "expected positive values, got \(std)")
         }

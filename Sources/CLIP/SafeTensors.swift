@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Errors reading a safetensors file. Every case names the file.
@@ -22,17 +23,20 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .cannotOpen(let p, let r): return "\(p): cannot open: \(r)"
-        case .tooSmall(let p, let s): return "\(p): not a safetensors file: \(s) bytes, need at least 8 for the header size"
+        case .tooSmall(let p, let s):
+            return "\(p): not a safetensors file: \(s) bytes, need at least 8 for the header size"
         case .headerSize(let p, let c, let f):
             return "\(p): header claims \(c) bytes but the file has only \(f) bytes (truncated or not safetensors)"
         case .headerNotJSON(let p, let r): return "\(p): header is not a JSON object: \(r)"
         case .badEntry(let p, let k, let r): return "\(p): tensor '\(k)': \(r)"
         case .unknownDType(let p, let k, let d):
-            return "\(p): tensor '\(k)': unknown dtype '\(d)' (expected one of \(SafeTensorsDType.allCases.map(\.rawValue).joined(separator: ", ")))"
+            return
+                "\(p): tensor '\(k)': unknown dtype '\(d)' (expected one of \(SafeTensorsDType.allCases.map(\.rawValue).joined(separator: ", ")))"
         case .outOfRange(let p, let k, let b, let e, let d):
             return "\(p): tensor '\(k)': data_offsets [\(b), \(e)] outside the data section of \(d) bytes"
         case .sizeMismatch(let p, let k, let s, let d, let b):
-            return "\(p): tensor '\(k)': shape \(s) of \(d) needs \(Self.byteCountText(shape: s, dtype: d)) bytes but data_offsets span \(b)"
+            return
+                "\(p): tensor '\(k)': shape \(s) of \(d) needs \(Self.byteCountText(shape: s, dtype: d)) bytes but data_offsets span \(b)"
         case .overlap(let p, let k, let o): return "\(p): tensor '\(k)' overlaps tensor '\(o)'"
         case .missingKey(let p, let k): return "\(p): no tensor '\(k)'"
         case .wrongDType(let p, let k, let e, let a): return "\(p): tensor '\(k)': expected dtype \(e), found \(a)"
@@ -54,8 +58,16 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
 }
 
 public enum SafeTensorsDType: String, CaseIterable, Sendable {
-    case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
-    case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
+    case f64 = "F64"
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case i64 = "I64"
+    case i32 = "I32"
+    case i16 = "I16"
+    case i8 = "I8"
+    case u8 = "U8"
+    case bool = "BOOL"
 
     public var size: Int {
         switch self {
@@ -128,8 +140,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
             throw .headerSize(path: path, claimed: headerSize, fileSize: size)
         }
         guard headerSize <= UInt64(SafeTensorsLimits.headerBytes) else {
-            throw .tooLarge(path: path, what: "header size", value: headerSize, limit: "SafeTensorsLimits.headerBytes",
-                            maximum: SafeTensorsLimits.headerBytes)
+            throw .tooLarge(
+                path: path, what: "header size", value: headerSize, limit: "SafeTensorsLimits.headerBytes",
+                maximum: SafeTensorsLimits.headerBytes)
         }
         let n = Int(headerSize)
         let headerData = Data(bytes: raw + 8, count: n)
@@ -141,8 +154,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
             throw .headerNotJSON(path: path, reason: "top level is not an object")
         }
         guard object.count <= SafeTensorsLimits.tensors + 1 else {
-            throw .tooLarge(path: path, what: "tensor count", value: UInt64(object.count), limit: "SafeTensorsLimits.tensors",
-                            maximum: SafeTensorsLimits.tensors)
+            throw .tooLarge(
+                path: path, what: "tensor count", value: UInt64(object.count), limit: "SafeTensorsLimits.tensors",
+                maximum: SafeTensorsLimits.tensors)
         }
         let dataSize = size - 8 - n
         var entries: [String: SafeTensorsEntry] = [:]
@@ -164,16 +178,21 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 throw .unknownDType(path: path, key: key, dtype: dtypeName)
             }
             guard let shapeAny = info["shape"] as? [Any],
-                  let shape = Self.integers(shapeAny), shape.allSatisfy({ $0 >= 0 }) else {
+                let shape = Self.integers(shapeAny), shape.allSatisfy({ $0 >= 0 })
+            else {
                 throw .badEntry(path: path, key: key, reason: "field 'shape' must be a list of non-negative integers")
             }
             guard shape.count <= SafeTensorsLimits.rank else {
-                throw .badEntry(path: path, key: key,
-                                reason: "\(shape.count) dimensions, over the limit SafeTensorsLimits.rank = \(SafeTensorsLimits.rank)")
+                throw .badEntry(
+                    path: path, key: key,
+                    reason:
+                        "\(shape.count) dimensions, over the limit SafeTensorsLimits.rank = \(SafeTensorsLimits.rank)")
             }
             guard let offsetsAny = info["data_offsets"] as? [Any], let offsets = Self.integers(offsetsAny),
-                  offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0] else {
-                throw .badEntry(path: path, key: key, reason: "field 'data_offsets' must be [begin, end] with 0 <= begin <= end")
+                offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0]
+            else {
+                throw .badEntry(
+                    path: path, key: key, reason: "field 'data_offsets' must be [begin, end] with 0 <= begin <= end")
             }
             guard offsets[1] <= dataSize else {
                 throw .outOfRange(path: path, key: key, begin: offsets[0], end: offsets[1], dataSize: dataSize)
@@ -183,8 +202,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 return (p, acc.1 || o)
             }
             guard !overflow, count.multipliedReportingOverflow(by: dtype.size).partialValue == offsets[1] - offsets[0],
-                  !count.multipliedReportingOverflow(by: dtype.size).overflow else {
-                throw .sizeMismatch(path: path, key: key, shape: shape, dtype: dtypeName, bytes: offsets[1] - offsets[0])
+                !count.multipliedReportingOverflow(by: dtype.size).overflow
+            else {
+                throw .sizeMismatch(
+                    path: path, key: key, shape: shape, dtype: dtypeName, bytes: offsets[1] - offsets[0])
             }
             entries[key] = SafeTensorsEntry(key: key, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
         }
@@ -234,7 +255,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
         case .f16:
             return (0..<n).map { Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
         case .bf16:
-            return (0..<n).map { Float(bitPattern: UInt32(p.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) << 16) }
+            return (0..<n).map {
+                Float(bitPattern: UInt32(p.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) << 16)
+            }
         case .f64:
             return (0..<n).map { Float(p.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) }
         case .i64:

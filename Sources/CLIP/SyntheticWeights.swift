@@ -10,7 +10,7 @@ import KeypointsSupport
 public struct SyntheticWeights: Sendable {
     public let seed: UInt64
     /// Seed of the committed ViT-B/32 references.
-    public static let referenceSeed: UInt64 = 20231002
+    public static let referenceSeed: UInt64 = 20_231_002
 
     public init(seed: UInt64) { self.seed = seed }
 
@@ -22,7 +22,10 @@ public struct SyntheticWeights: Sendable {
         if isNorm && key.hasSuffix(".weight") { return (1, 0.2) }
         if isNorm && key.hasSuffix(".bias") { return (0, 0.1) }
         if key.hasSuffix("class_embedding") || key.hasSuffix("position_embedding.weight")
-            || key.hasSuffix("token_embedding.weight") { return (0, 0.2) }
+            || key.hasSuffix("token_embedding.weight")
+        {
+            return (0, 0.2)
+        }
         if key.hasSuffix("patch_embedding.weight") {
             let p = shape.count == 4 ? shape[3] : 1
             return (0, Float((3.0 / Double(3 * p * p)).squareRoot()))

@@ -50,15 +50,24 @@ public struct TowerConfiguration: Codable, Sendable, Equatable {
         eosTokenId = try c.decodeIfPresent(Int.self, forKey: .eosTokenId) ?? 49407
     }
 
-    public init(hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
-                hiddenAct: Activation = .quickGELU, layerNormEps: Float = 1e-5, imageSize: Int = 224,
-                patchSize: Int = 32, numChannels: Int = 3, vocabSize: Int = 49408,
-                maxPositionEmbeddings: Int = 77, eosTokenId: Int = 2) {
-        self.hiddenSize = hiddenSize; self.intermediateSize = intermediateSize
-        self.numHiddenLayers = numHiddenLayers; self.numAttentionHeads = numAttentionHeads
-        self.hiddenAct = hiddenAct; self.layerNormEps = layerNormEps; self.imageSize = imageSize
-        self.patchSize = patchSize; self.numChannels = numChannels; self.vocabSize = vocabSize
-        self.maxPositionEmbeddings = maxPositionEmbeddings; self.eosTokenId = eosTokenId
+    public init(
+        hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
+        hiddenAct: Activation = .quickGELU, layerNormEps: Float = 1e-5, imageSize: Int = 224,
+        patchSize: Int = 32, numChannels: Int = 3, vocabSize: Int = 49408,
+        maxPositionEmbeddings: Int = 77, eosTokenId: Int = 2
+    ) {
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.hiddenAct = hiddenAct
+        self.layerNormEps = layerNormEps
+        self.imageSize = imageSize
+        self.patchSize = patchSize
+        self.numChannels = numChannels
+        self.vocabSize = vocabSize
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.eosTokenId = eosTokenId
     }
 
     public var headDim: Int { hiddenSize / numAttentionHeads }

@@ -4,11 +4,11 @@ import Tensor
 /// q, k and v are fused into one (3C, C) projection at load time so that one sgemm serves all three.
 public struct TransformerLayer: Sendable {
     public let layerNorm1: (gamma: [Float], beta: [Float])
-    public let qkv: Linear          // (3C, C): rows [q; k; v]
-    public let out: Linear          // (C, C)
+    public let qkv: Linear  // (3C, C): rows [q; k; v]
+    public let out: Linear  // (C, C)
     public let layerNorm2: (gamma: [Float], beta: [Float])
-    public let fc1: Linear          // (I, C)
-    public let fc2: Linear          // (C, I)
+    public let fc1: Linear  // (I, C)
+    public let fc2: Linear  // (C, I)
 }
 
 /// A stack of `TransformerLayer`s with its shape; immutable after loading.
@@ -22,7 +22,9 @@ public struct TransformerEncoder: Sendable {
 
     /// Multiply-add FLOPs of a full pass over `rows` rows in sequences of `tokens` tokens.
     public func flops(batch: Int, tokens: Int) -> Double {
-        let r = Double(batch * tokens), c = Double(width), i = Double(intermediate)
+        let r = Double(batch * tokens)
+        let c = Double(width)
+        let i = Double(intermediate)
         let linear = 2 * r * (3 * c * c + c * c + 2 * c * i)
         let attention = 2 * 2 * Double(batch) * Double(tokens) * Double(tokens) * c
         return Double(layers.count) * (linear + attention)
@@ -38,11 +40,15 @@ public struct TransformerEncoder: Sendable {
     /// With `lastKeys`, the key projection of the last layer (its `layerNorm1` output times Wkᵀ
     /// plus bias, all heads side by side) is copied there: (B, T, C). With `stopAfterLastKeys` the
     /// pass ends right after that copy and x is left after the second-to-last layer.
-    func forward(_ x: UnsafeMutablePointer<Float>, batch b: Int, tokens t: Int, causal: Bool,
-                 backend: any LinearBackend, workspace ws: Workspace,
-                 pooledRows: [Int]? = nil, pooledOut: UnsafeMutablePointer<Float>? = nil,
-                 lastKeys: UnsafeMutablePointer<Float>? = nil, stopAfterLastKeys: Bool = false) {
-        let c = width, rows = b * t, w = ws.workers
+    func forward(
+        _ x: UnsafeMutablePointer<Float>, batch b: Int, tokens t: Int, causal: Bool,
+        backend: any LinearBackend, workspace ws: Workspace,
+        pooledRows: [Int]? = nil, pooledOut: UnsafeMutablePointer<Float>? = nil,
+        lastKeys: UnsafeMutablePointer<Float>? = nil, stopAfterLastKeys: Bool = false
+    ) {
+        let c = width
+        let rows = b * t
+        let w = ws.workers
         let h = ws.buffer(.normed, count: rows * c)
         let qkv = ws.buffer(.qkv, count: rows * 3 * c)
         let attn = ws.buffer(.attention, count: rows * c)
@@ -50,8 +56,9 @@ public struct TransformerEncoder: Sendable {
         let scores = ws.buffer(.scores, count: w * t * t)
         for (index, layer) in layers.enumerated() {
             let last = index == layers.count - 1
-            Kernels.layerNorm(x, rows: rows, width: c, parameters: layer.layerNorm1, eps: eps, y: h, workers: w,
-                              profiler: backend.profiler)
+            Kernels.layerNorm(
+                x, rows: rows, width: c, parameters: layer.layerNorm1, eps: eps, y: h, workers: w,
+                profiler: backend.profiler)
             // h (B T, C) -> qkv (B T, 3C)
             backend.apply(layer.qkv, x: h, rows: rows, y: qkv, accumulate: false)
             if last, let lastKeys {
@@ -60,55 +67,70 @@ public struct TransformerEncoder: Sendable {
                 if stopAfterLastKeys { return }
             }
             if last, let pooledRows, let pooledOut {
-                lastLayerPooled(layer, x: x, qkv: qkv, batch: b, tokens: t, causal: causal,
-                                rows: pooledRows, out: pooledOut, backend: backend, ws: ws)
+                lastLayerPooled(
+                    layer, x: x, qkv: qkv, batch: b, tokens: t, causal: causal,
+                    rows: pooledRows, out: pooledOut, backend: backend, ws: ws)
                 return
             }
             // qkv (B, T, 3C) -> attn (B, T, C)
-            backend.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
-                              out: attn, scratch: scores, workers: w)
+            backend.attention(
+                qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
+                out: attn, scratch: scores, workers: w)
             // x (B T, C) += attn · Woᵀ + bo
             backend.apply(layer.out, x: attn, rows: rows, y: x, accumulate: true)
-            Kernels.layerNorm(x, rows: rows, width: c, parameters: layer.layerNorm2, eps: eps, y: h, workers: w,
-                              profiler: backend.profiler)
+            Kernels.layerNorm(
+                x, rows: rows, width: c, parameters: layer.layerNorm2, eps: eps, y: h, workers: w,
+                profiler: backend.profiler)
             // h (B T, C) -> mlp (B T, I) -> x += mlp · W2ᵀ + b2
-            backend.mlp(fc1: layer.fc1, fc2: layer.fc2, activation: activation, h: h, rows: rows, x: x,
-                        hidden: mlp, workers: w)
+            backend.mlp(
+                fc1: layer.fc1, fc2: layer.fc2, activation: activation, h: h, rows: rows, x: x,
+                hidden: mlp, workers: w)
         }
     }
 
     /// The last layer for one query row per sequence.
     /// qkv: (B, T, 3C), rows[b] = query token of sequence b -> out: (B, C).
-    private func lastLayerPooled(_ layer: TransformerLayer, x: UnsafeMutablePointer<Float>,
-                                 qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, causal: Bool,
-                                 rows: [Int], out: UnsafeMutablePointer<Float>,
-                                 backend: any LinearBackend, ws: Workspace) {
-        let c = width, d = c / heads, w = ws.workers
+    private func lastLayerPooled(
+        _ layer: TransformerLayer, x: UnsafeMutablePointer<Float>,
+        qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, causal: Bool,
+        rows: [Int], out: UnsafeMutablePointer<Float>,
+        backend: any LinearBackend, ws: Workspace
+    ) {
+        let c = width
+        let d = c / heads
+        let w = ws.workers
         let attn = ws.buffer(.pooledAttention, count: b * c)
         let scores = ws.buffer(.scores, count: w * t * t)
         let scale = 1 / Float(d).squareRoot()
         let profiler = backend.profiler
-        let run = { parallelRanges(b * heads, workers: w) { worker, range in
-            let s = scores + worker * t * t
-            for pair in range {
-                let bi = pair / heads, hd = pair % heads
-                let base = qkv + bi * t * 3 * c
-                let qi = rows[bi]
-                let visible = causal ? qi + 1 : t
-                let productFLOPs = 2 * Double(visible) * Double(d)
-                // s (1, visible) = scale * q_row (1, D) · k (visible, D)ᵀ
-                profiler.measure(.attentionProducts, flops: productFLOPs) {
-                    GEMM.sgemm(transB: true, m: 1, n: visible, k: d, alpha: scale, a: base + qi * 3 * c + hd * d,
-                               lda: 3 * c, b: base + c + hd * d, ldb: 3 * c, beta: 0, c: s, ldc: visible)
-                }
-                profiler.measure(.softmax) { Kernels.softmaxRows(s, rows: 1, cols: visible, ld: visible, causal: false) }
-                // attn[b, hD ..< (h+1)D] (1, D) = s (1, visible) · v (visible, D)
-                profiler.measure(.attentionProducts, flops: productFLOPs) {
-                    GEMM.sgemm(m: 1, n: d, k: visible, a: s, lda: visible, b: base + 2 * c + hd * d, ldb: 3 * c,
-                               beta: 0, c: attn + bi * c + hd * d, ldc: c)
+        let run = {
+            parallelRanges(b * heads, workers: w) { worker, range in
+                let s = scores + worker * t * t
+                for pair in range {
+                    let bi = pair / heads
+                    let hd = pair % heads
+                    let base = qkv + bi * t * 3 * c
+                    let qi = rows[bi]
+                    let visible = causal ? qi + 1 : t
+                    let productFLOPs = 2 * Double(visible) * Double(d)
+                    // s (1, visible) = scale * q_row (1, D) · k (visible, D)ᵀ
+                    profiler.measure(.attentionProducts, flops: productFLOPs) {
+                        GEMM.sgemm(
+                            transB: true, m: 1, n: visible, k: d, alpha: scale, a: base + qi * 3 * c + hd * d,
+                            lda: 3 * c, b: base + c + hd * d, ldb: 3 * c, beta: 0, c: s, ldc: visible)
+                    }
+                    profiler.measure(.softmax) {
+                        Kernels.softmaxRows(s, rows: 1, cols: visible, ld: visible, causal: false)
+                    }
+                    // attn[b, hD ..< (h+1)D] (1, D) = s (1, visible) · v (visible, D)
+                    profiler.measure(.attentionProducts, flops: productFLOPs) {
+                        GEMM.sgemm(
+                            m: 1, n: d, k: visible, a: s, lda: visible, b: base + 2 * c + hd * d, ldb: 3 * c,
+                            beta: 0, c: attn + bi * c + hd * d, ldc: c)
+                    }
                 }
             }
-        } }
+        }
         profiler.measureComposite(remainder: .attentionProducts) {
             if w > 1 { BLAS.singleThreaded(run) } else { run() }
         }
@@ -117,9 +139,11 @@ public struct TransformerEncoder: Sendable {
         backend.apply(layer.out, x: attn, rows: b, y: out, accumulate: true)
         let h = ws.buffer(.pooledMLP, count: b * (c + intermediate))
         let m = h + b * c
-        Kernels.layerNorm(out, rows: b, width: c, parameters: layer.layerNorm2, eps: eps, y: h, workers: w,
-                          profiler: backend.profiler)
-        backend.mlp(fc1: layer.fc1, fc2: layer.fc2, activation: activation, h: h, rows: b, x: out,
-                    hidden: m, workers: w)
+        Kernels.layerNorm(
+            out, rows: b, width: c, parameters: layer.layerNorm2, eps: eps, y: h, workers: w,
+            profiler: backend.profiler)
+        backend.mlp(
+            fc1: layer.fc1, fc2: layer.fc2, activation: activation, h: h, rows: b, x: out,
+            hidden: m, workers: w)
     }
 }

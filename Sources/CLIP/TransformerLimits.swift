@@ -24,8 +24,13 @@ public struct TransformerLimits: Sendable, Equatable {
     public var vocabulary: Int
 
     public init(layers: Int, width: Int, intermediate: Int, heads: Int, imageSize: Int, tokens: Int, vocabulary: Int) {
-        self.layers = layers; self.width = width; self.intermediate = intermediate; self.heads = heads
-        self.imageSize = imageSize; self.tokens = tokens; self.vocabulary = vocabulary
+        self.layers = layers
+        self.width = width
+        self.intermediate = intermediate
+        self.heads = heads
+        self.imageSize = imageSize
+        self.tokens = tokens
+        self.vocabulary = vocabulary
     }
 
     /// Bytes of config.json and preprocessor_config.json (a few KB in practice).
@@ -43,8 +48,10 @@ public struct TransformerLimits: Sendable, Equatable {
     ///   - value: the number read from the file.
     ///   - maximum: one of this table's limits; `limit` is its name in the error.
     /// - Throws: `CLIPError.badConfig` naming the field, the value and the limit.
-    public static func check(_ value: Int, atMost maximum: Int, limit: String, field: String,
-                             path: String) throws(CLIPError) {
+    public static func check(
+        _ value: Int, atMost maximum: Int, limit: String, field: String,
+        path: String
+    ) throws(CLIPError) {
         guard value >= 1 else {
             throw .badConfig(path: path, field: field, reason: "expected a positive integer, got \(value)")
         }
@@ -60,8 +67,11 @@ public struct TransformerLimits: Sendable, Equatable {
         let (square, overflow) = side.multipliedReportingOverflow(by: side)
         let (count, overflow2) = square.addingReportingOverflow(1)
         guard !overflow, !overflow2, count <= tokens else {
-            throw .badConfig(path: path, field: field,
-                             reason: "image_size \(imageSize) / patch_size \(patchSize) gives over the limit tokens = \(tokens) vision tokens")
+            throw .badConfig(
+                path: path, field: field,
+                reason:
+                    "image_size \(imageSize) / patch_size \(patchSize) gives over the limit tokens = \(tokens) vision tokens"
+            )
         }
         return count
     }

@@ -43,18 +43,27 @@ public struct ViTConfiguration: Codable, Sendable, Equatable {
         qkvBias = try c.decodeIfPresent(Bool.self, forKey: .qkvBias) ?? true
     }
 
-    public init(hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
-                hiddenAct: Activation = .gelu, layerNormEps: Float = 1e-6, imageSize: Int = 224,
-                patchSize: Int = 16, numChannels: Int = 3, qkvBias: Bool = true) {
-        self.hiddenSize = hiddenSize; self.intermediateSize = intermediateSize
-        self.numHiddenLayers = numHiddenLayers; self.numAttentionHeads = numAttentionHeads
-        self.hiddenAct = hiddenAct; self.layerNormEps = layerNormEps; self.imageSize = imageSize
-        self.patchSize = patchSize; self.numChannels = numChannels; self.qkvBias = qkvBias
+    public init(
+        hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
+        hiddenAct: Activation = .gelu, layerNormEps: Float = 1e-6, imageSize: Int = 224,
+        patchSize: Int = 16, numChannels: Int = 3, qkvBias: Bool = true
+    ) {
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.hiddenAct = hiddenAct
+        self.layerNormEps = layerNormEps
+        self.imageSize = imageSize
+        self.patchSize = patchSize
+        self.numChannels = numChannels
+        self.qkvBias = qkvBias
     }
 
     /// DINO ViT-S/16 (facebook/dino-vits16): the shape of `keypoints saliency`'s default model.
-    public static let dinoViTS16 = ViTConfiguration(hiddenSize: 384, intermediateSize: 1536, numHiddenLayers: 12,
-                                                    numAttentionHeads: 6, patchSize: 16)
+    public static let dinoViTS16 = ViTConfiguration(
+        hiddenSize: 384, intermediateSize: 1536, numHiddenLayers: 12,
+        numAttentionHeads: 6, patchSize: 16)
 
     /// Side of the checkpoint's position-embedding grid.
     public var checkpointGrid: Int { imageSize / patchSize }
@@ -71,25 +80,30 @@ public struct ViTConfiguration: Codable, Sendable, Equatable {
     public func validate(path: String, limits: TransformerLimits = .standard) throws(CLIPError) {
         typealias L = TransformerLimits
         try L.check(hiddenSize, atMost: limits.width, limit: "width", field: "hidden_size", path: path)
-        try L.check(intermediateSize, atMost: limits.intermediate, limit: "intermediate", field: "intermediate_size", path: path)
+        try L.check(
+            intermediateSize, atMost: limits.intermediate, limit: "intermediate", field: "intermediate_size", path: path
+        )
         try L.check(numHiddenLayers, atMost: limits.layers, limit: "layers", field: "num_hidden_layers", path: path)
         try L.check(numAttentionHeads, atMost: limits.heads, limit: "heads", field: "num_attention_heads", path: path)
         try L.check(imageSize, atMost: limits.imageSize, limit: "imageSize", field: "image_size", path: path)
         try L.check(patchSize, atMost: imageSize, limit: "image_size", field: "patch_size", path: path)
         if hiddenSize % numAttentionHeads != 0 {
-            throw .badConfig(path: path, field: "num_attention_heads",
-                             reason: "hidden_size \(hiddenSize) is not divisible by \(numAttentionHeads) heads")
+            throw .badConfig(
+                path: path, field: "num_attention_heads",
+                reason: "hidden_size \(hiddenSize) is not divisible by \(numAttentionHeads) heads")
         }
         if imageSize % patchSize != 0 {
-            throw .badConfig(path: path, field: "patch_size",
-                             reason: "image_size \(imageSize) must be a multiple of patch_size \(patchSize)")
+            throw .badConfig(
+                path: path, field: "patch_size",
+                reason: "image_size \(imageSize) must be a multiple of patch_size \(patchSize)")
         }
         _ = try limits.visionTokens(imageSize: imageSize, patchSize: patchSize, field: "patch_size", path: path)
         if numChannels != 3 {
             throw .badConfig(path: path, field: "num_channels", reason: "expected 3, got \(numChannels)")
         }
         if !(layerNormEps > 0 && layerNormEps < 1) {
-            throw .badConfig(path: path, field: "layer_norm_eps", reason: "expected a value in (0, 1), got \(layerNormEps)")
+            throw .badConfig(
+                path: path, field: "layer_norm_eps", reason: "expected a value in (0, 1), got \(layerNormEps)")
         }
     }
 }

@@ -40,9 +40,11 @@ struct WeightLoader<Source: WeightSource> {
     /// - Parameters:
     ///   - prefix: the key prefix of layer l.
     ///   - qkvBias: whether q, k and v have biases (zeros are used otherwise).
-    mutating func encoder(layers count: Int, prefix: (Int) -> String, keys: WeightNames.LayerKeys, width c: Int,
-                          heads: Int, intermediate: Int, activation: Activation, eps: Float,
-                          qkvBias: Bool = true) throws(CLIPError) -> TransformerEncoder {
+    mutating func encoder(
+        layers count: Int, prefix: (Int) -> String, keys: WeightNames.LayerKeys, width c: Int,
+        heads: Int, intermediate: Int, activation: Activation, eps: Float,
+        qkvBias: Bool = true
+    ) throws(CLIPError) -> TransformerEncoder {
         var layers: [TransformerLayer] = []
         for l in 0..<count {
             let p = prefix(l)
@@ -50,16 +52,19 @@ struct WeightLoader<Source: WeightSource> {
             let k = try linear(p + keys.k, bias: qkvBias)
             let v = try linear(p + keys.v, bias: qkvBias)
             let zeros = [Float](repeating: 0, count: c)
-            let qkv = Linear(weight: q.weight + k.weight + v.weight,
-                             bias: (q.bias ?? zeros) + (k.bias ?? zeros) + (v.bias ?? zeros),
-                             outFeatures: 3 * c, inFeatures: c)
-            layers.append(TransformerLayer(
-                layerNorm1: try norm(p + keys.layerNorm1), qkv: qkv, out: try linear(p + keys.out),
-                layerNorm2: try norm(p + keys.layerNorm2),
-                fc1: try linear(p + keys.fc1), fc2: try linear(p + keys.fc2)))
+            let qkv = Linear(
+                weight: q.weight + k.weight + v.weight,
+                bias: (q.bias ?? zeros) + (k.bias ?? zeros) + (v.bias ?? zeros),
+                outFeatures: 3 * c, inFeatures: c)
+            layers.append(
+                TransformerLayer(
+                    layerNorm1: try norm(p + keys.layerNorm1), qkv: qkv, out: try linear(p + keys.out),
+                    layerNorm2: try norm(p + keys.layerNorm2),
+                    fc1: try linear(p + keys.fc1), fc2: try linear(p + keys.fc2)))
         }
-        return TransformerEncoder(width: c, heads: heads, intermediate: intermediate, activation: activation,
-                                  eps: eps, layers: layers)
+        return TransformerEncoder(
+            width: c, heads: heads, intermediate: intermediate, activation: activation,
+            eps: eps, layers: layers)
     }
 
     /// Keys of the source never read, except those `ignored` says the family may carry.
@@ -81,18 +86,24 @@ struct CheckpointDirectory {
         let weightsURL = directory.appendingPathComponent("model.safetensors")
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
-            throw .missingFile(path: directory.path,
-                               hint: "expected a \(family) model directory with config.json and model.safetensors")
+            throw .missingFile(
+                path: directory.path,
+                hint: "expected a \(family) model directory with config.json and model.safetensors")
         }
         configURL = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: weightsURL.path) else {
-            let hasBin = FileManager.default.fileExists(atPath: directory.appendingPathComponent("pytorch_model.bin").path)
-            throw .missingFile(path: weightsURL.path, hint: hasBin
-                ? "only pytorch_model.bin found; keypoints never unpickles: download model.safetensors from the same repository"
-                : "download model.safetensors from the Hugging Face repository")
+            let hasBin = FileManager.default.fileExists(
+                atPath: directory.appendingPathComponent("pytorch_model.bin").path)
+            throw .missingFile(
+                path: weightsURL.path,
+                hint: hasBin
+                    ? "only pytorch_model.bin found; keypoints never unpickles: download model.safetensors from the same repository"
+                    : "download model.safetensors from the Hugging Face repository")
         }
         do { weights = try SafeTensorsFile(url: weightsURL) } catch { throw .safeTensors(error) }
-        dtype = Set(weights.entries.values.filter { !WeightNames.expectedBuffers.contains($0.key) }.map(\.dtype.rawValue))
-            .sorted().joined(separator: "+")
+        dtype = Set(
+            weights.entries.values.filter { !WeightNames.expectedBuffers.contains($0.key) }.map(\.dtype.rawValue)
+        )
+        .sorted().joined(separator: "+")
     }
 }

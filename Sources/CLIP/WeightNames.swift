@@ -49,8 +49,10 @@ public enum WeightNames {
 
     /// The parameters of one pre-norm layer under `prefix` with their PyTorch shapes.
     /// - Parameter qkvBias: whether q, k and v have biases (ViT's `qkv_bias`; always in CLIP).
-    static func layerTensors(_ p: String, _ keys: LayerKeys, width c: Int, intermediate i: Int,
-                             qkvBias: Bool = true) -> [(key: String, shape: [Int])] {
+    static func layerTensors(
+        _ p: String, _ keys: LayerKeys, width c: Int, intermediate i: Int,
+        qkvBias: Bool = true
+    ) -> [(key: String, shape: [Int])] {
         var out: [(key: String, shape: [Int])] = []
         for m in [keys.q, keys.k, keys.v, keys.out] {
             out.append((weight(p + m), [c, c]))
@@ -75,10 +77,12 @@ public enum WeightNames {
         var out: [(key: String, shape: [Int])] = []
         func layers(_ tower: String, _ t: TowerConfiguration) {
             for l in 0..<t.numHiddenLayers {
-                out += layerTensors(layerPrefix(tower, l), clipLayer, width: t.hiddenSize, intermediate: t.intermediateSize)
+                out += layerTensors(
+                    layerPrefix(tower, l), clipLayer, width: t.hiddenSize, intermediate: t.intermediateSize)
             }
         }
-        let v = config.vision, t = config.text
+        let v = config.vision
+        let t = config.text
         out.append((Vision.classEmbedding, [v.hiddenSize]))
         out.append((Vision.patchEmbedding, [v.hiddenSize, v.numChannels, v.patchSize, v.patchSize]))
         out.append((Vision.positionEmbedding, [v.visionTokens, v.hiddenSize]))
@@ -120,7 +124,8 @@ public enum WeightNames {
 
         /// All parameters of a ViTModel (without pooler) with their PyTorch shapes.
         public static func expectedTensors(for config: ViTConfiguration) -> [(key: String, shape: [Int])] {
-            let c = config.hiddenSize, p = config.patchSize
+            let c = config.hiddenSize
+            let p = config.patchSize
             var out: [(key: String, shape: [Int])] = [
                 (classToken, [1, 1, c]),
                 (positionEmbeddings, [1, config.checkpointGrid * config.checkpointGrid + 1, c]),
@@ -128,8 +133,9 @@ public enum WeightNames {
                 (bias(patchProjection), [c]),
             ]
             for l in 0..<config.numHiddenLayers {
-                out += layerTensors(layerPrefix(l), layer, width: c, intermediate: config.intermediateSize,
-                                    qkvBias: config.qkvBias)
+                out += layerTensors(
+                    layerPrefix(l), layer, width: c, intermediate: config.intermediateSize,
+                    qkvBias: config.qkvBias)
             }
             out.append((weight(finalLayerNorm), [c]))
             out.append((bias(finalLayerNorm), [c]))

@@ -31,8 +31,10 @@ public struct CLIPPredictor: KeypointPredictor {
     public var method: String { kind.rawValue }
 
     public var settings: [String: String] {
-        ["visual_prompt": options.prompt.description, "fit": options.fit.rawValue,
-         "weights": localizer.bundle.model.weightDType, "backend": localizer.bundle.model.backend.name]
+        [
+            "visual_prompt": options.prompt.description, "fit": options.fit.rawValue,
+            "weights": localizer.bundle.model.weightDType, "backend": localizer.bundle.model.backend.name,
+        ]
     }
 
     public mutating func predict(_ request: PredictionRequest) throws -> PredictionOutput {

@@ -67,9 +67,11 @@ public struct EvalItem: Sendable, Equatable {
     public var expectedWidth: Int?
     public var expectedHeight: Int?
 
-    public init(id: String, category: String, imagePath: String, imageURL: URL, box: Box,
-                region: SearchScope, keypoints: [GroundTruthKeypoint], unnamedKeypoints: Int = 0,
-                expectedWidth: Int? = nil, expectedHeight: Int? = nil) {
+    public init(
+        id: String, category: String, imagePath: String, imageURL: URL, box: Box,
+        region: SearchScope, keypoints: [GroundTruthKeypoint], unnamedKeypoints: Int = 0,
+        expectedWidth: Int? = nil, expectedHeight: Int? = nil
+    ) {
         self.id = id
         self.category = category
         self.imagePath = imagePath

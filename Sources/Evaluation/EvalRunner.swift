@@ -58,8 +58,10 @@ public struct EvalRunner {
     /// the `extra` of `settings(for:extra:)`.
     public var searchMask: (any SearchMaskSource)?
 
-    public init(dataset: EvalDataset, shard: Shard? = nil, limit: Int? = nil, alpha: Double = 0.1,
-                followSymlinks: Bool = false, allowDamagedImages: Bool = false) {
+    public init(
+        dataset: EvalDataset, shard: Shard? = nil, limit: Int? = nil, alpha: Double = 0.1,
+        followSymlinks: Bool = false, allowDamagedImages: Bool = false
+    ) {
         self.dataset = dataset
         self.shard = shard
         self.limit = limit
@@ -83,7 +85,8 @@ public struct EvalRunner {
     /// (e.g. the CLI's model directory and grid preset hash) and the predictor's own.
     /// - Throws: `invalidSelection` if `extra` or the predictor uses a reserved key, or if the
     ///   predictor gives a key of `extra` another value.
-    public func settings(for predictor: any KeypointPredictor, extra: [String: String] = [:]) throws -> [String: String] {
+    public func settings(for predictor: any KeypointPredictor, extra: [String: String] = [:]) throws -> [String: String]
+    {
         var s = dataset.settings
         s["method"] = predictor.method
         s["shard"] = shard?.description ?? "all"
@@ -95,10 +98,12 @@ public struct EvalRunner {
         }
         for (k, v) in predictor.settings {
             guard !Self.reservedSettingKeys.contains(k) else {
-                throw EvaluationError.invalidSelection("predictor \(predictor.method) uses the reserved setting key \"\(k)\"")
+                throw EvaluationError.invalidSelection(
+                    "predictor \(predictor.method) uses the reserved setting key \"\(k)\"")
             }
             if let given = extra[k], given != v {
-                throw EvaluationError.invalidSelection("predictor \(predictor.method) sets \"\(k)\" to \(v), the command line to \(given)")
+                throw EvaluationError.invalidSelection(
+                    "predictor \(predictor.method) sets \"\(k)\" to \(v), the command line to \(given)")
             }
             s[k] = v
         }
@@ -114,21 +119,28 @@ public struct EvalRunner {
     /// - Throws: predictor errors, `predictorContract`, write errors. Items finished before the
     ///   error stay recorded.
     @discardableResult
-    public func run(predictor: inout any KeypointPredictor, store: ResultStore,
-                    progress: ((EvalProgress) -> Void)? = nil) throws -> PCKReport {
+    public func run(
+        predictor: inout any KeypointPredictor, store: ResultStore,
+        progress: ((EvalProgress) -> Void)? = nil
+    ) throws -> PCKReport {
         let items = selection
         let started = Stopwatch()
         let already = items.filter { store.isDone($0.id) }.count
-        try store.beginSession(SessionRecord(started: ResultStore.timestamp(), limit: limit, selected: items.count,
-                                             doneBefore: already))
-        var state = EvalProgress(finished: already, total: items.count, alreadyDone: already, skipped: 0,
-                                 keypoints: 0, correct: 0, elapsed: 0, lastID: "")
+        try store.beginSession(
+            SessionRecord(
+                started: ResultStore.timestamp(), limit: limit, selected: items.count,
+                doneBefore: already))
+        var state = EvalProgress(
+            finished: already, total: items.count, alreadyDone: already, skipped: 0,
+            keypoints: 0, correct: 0, elapsed: 0, lastID: "")
         for r in store.images { count(r, into: &state) }
         for item in items where !store.isDone(item.id) {
             switch Self.loadImage(item, options: imageOptions) {
             case .failure(let reason):
-                try store.appendSkipped(SkippedRecord(id: item.id, category: item.category, path: item.imagePath,
-                                                      reason: reason.message))
+                try store.appendSkipped(
+                    SkippedRecord(
+                        id: item.id, category: item.category, path: item.imagePath,
+                        reason: reason.message))
                 state.skipped += 1
                 state.lastNotes = []
             case .success(let loaded):
@@ -142,13 +154,16 @@ public struct EvalRunner {
             state.lastID = item.id
             progress?(state)
         }
-        return PCKReport.compute(records: store.images, skipped: store.unresolvedSkipped, settings: store.settings, alpha: alpha)
+        return PCKReport.compute(
+            records: store.images, skipped: store.unresolvedSkipped, settings: store.settings, alpha: alpha)
     }
 
     private func count(_ r: ImageRecord, into state: inout EvalProgress) {
         for k in r.keypoints {
             state.keypoints += 1
-            if PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: r.box.longerSide, alpha: alpha) { state.correct += 1 }
+            if PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: r.box.longerSide, alpha: alpha) {
+                state.correct += 1
+            }
         }
     }
 
@@ -170,7 +185,9 @@ public struct EvalRunner {
 
     /// Decodes (and crops) an item's image, or says why it cannot be evaluated.
     /// The decoded image is dropped when the item is done: the runner holds one photo at a time.
-    static func loadImage(_ item: EvalItem, options: ImageReadOptions = ImageReadOptions()) -> Result<LoadedImage, SkipReason> {
+    static func loadImage(_ item: EvalItem, options: ImageReadOptions = ImageReadOptions()) -> Result<
+        LoadedImage, SkipReason
+    > {
         let path = item.imageURL.path
         guard FileManager.default.fileExists(atPath: path) else {
             return .failure(SkipReason(message: "missing image file \(path)"))
@@ -181,29 +198,42 @@ public struct EvalRunner {
         } catch {
             return .failure(SkipReason(message: "cannot decode: \(error)"))
         }
-        let notes = decoded.isDamaged ? ["damaged image, decoded anyway: " + decoded.warnings.joined(separator: "; ")] : []
+        let notes =
+            decoded.isDamaged ? ["damaged image, decoded anyway: " + decoded.warnings.joined(separator: "; ")] : []
         if let w = item.expectedWidth, let h = item.expectedHeight, w != decoded.width || h != decoded.height {
-            return .failure(SkipReason(message: "image is \(decoded.width)x\(decoded.height) but the annotation says \(w)x\(h): \(path)"))
+            return .failure(
+                SkipReason(
+                    message: "image is \(decoded.width)x\(decoded.height) but the annotation says \(w)x\(h): \(path)"))
         }
         if item.region == .box {
             // The search box must lie inside the image (1 px of slack, as Box.validated allows).
             let b = item.box
             guard b.width > 0, b.height > 0, b.x >= -1, b.y >= -1, b.x + b.width <= Double(decoded.width) + 1,
-                  b.y + b.height <= Double(decoded.height) + 1 else {
-                return .failure(SkipReason(message: "annotation box \(b) is not inside the \(decoded.width)x\(decoded.height) image \(path)"))
+                b.y + b.height <= Double(decoded.height) + 1
+            else {
+                return .failure(
+                    SkipReason(
+                        message:
+                            "annotation box \(b) is not inside the \(decoded.width)x\(decoded.height) image \(path)"))
             }
         }
         guard item.region == .crop else {
-            return .success(LoadedImage(image: decoded, originalWidth: decoded.width, originalHeight: decoded.height, crop: nil,
-                                        notes: notes))
+            return .success(
+                LoadedImage(
+                    image: decoded, originalWidth: decoded.width, originalHeight: decoded.height, crop: nil,
+                    notes: notes))
         }
-        let x0 = max(0, Int(item.box.x.rounded(.down))), y0 = max(0, Int(item.box.y.rounded(.down)))
+        let x0 = max(0, Int(item.box.x.rounded(.down)))
+        let y0 = max(0, Int(item.box.y.rounded(.down)))
         let x1 = min(decoded.width - 1, Int((item.box.x + item.box.width).rounded(.up)))
         let y1 = min(decoded.height - 1, Int((item.box.y + item.box.height).rounded(.up)))
         guard x1 >= x0, y1 >= y0 else {
-            return .failure(SkipReason(message: "box \(item.box) lies outside the \(decoded.width)x\(decoded.height) image \(path)"))
+            return .failure(
+                SkipReason(message: "box \(item.box) lies outside the \(decoded.width)x\(decoded.height) image \(path)")
+            )
         }
-        let w = x1 - x0 + 1, h = y1 - y0 + 1
+        let w = x1 - x0 + 1
+        let h = y1 - y0 + 1
         let rgb = decoded.rgb.cropped(x: x0, y: y0, width: w, height: h)
         var alpha: [UInt8]? = nil
         if let a = decoded.alpha {
@@ -211,22 +241,27 @@ public struct EvalRunner {
             for row in 0..<h { for col in 0..<w { out[row * w + col] = a[(y0 + row) * decoded.width + x0 + col] } }
             alpha = out
         }
-        return .success(LoadedImage(image: DecodedImage(rgb: rgb, alpha: alpha), originalWidth: decoded.width,
-                                    originalHeight: decoded.height,
-                                    crop: Box(x: Double(x0), y: Double(y0), width: Double(w), height: Double(h)), notes: notes))
+        return .success(
+            LoadedImage(
+                image: DecodedImage(rgb: rgb, alpha: alpha), originalWidth: decoded.width,
+                originalHeight: decoded.height,
+                crop: Box(x: Double(x0), y: Double(y0), width: Double(w), height: Double(h)), notes: notes))
     }
 
-    func evaluate(_ item: EvalItem, _ loaded: LoadedImage, predictor: inout any KeypointPredictor) throws -> ImageRecord {
+    func evaluate(_ item: EvalItem, _ loaded: LoadedImage, predictor: inout any KeypointPredictor) throws -> ImageRecord
+    {
         var predictions: [Prediction] = []
         var passes = 0
         let watch = Stopwatch()
         if !item.keypoints.isEmpty {
             let region: Box? = item.region == .box ? item.box : nil
             let shift: (x: Double, y: Double) = loaded.crop.map { ($0.x, $0.y) } ?? (0, 0)
-            var request = PredictionRequest(imageID: item.id, category: item.category, image: loaded.image,
-                                            region: region, keypoints: item.keypoints.map(\.query),
-                                            objectBox: Box(x: item.box.x - shift.x, y: item.box.y - shift.y,
-                                                           width: item.box.width, height: item.box.height))
+            var request = PredictionRequest(
+                imageID: item.id, category: item.category, image: loaded.image,
+                region: region, keypoints: item.keypoints.map(\.query),
+                objectBox: Box(
+                    x: item.box.x - shift.x, y: item.box.y - shift.y,
+                    width: item.box.width, height: item.box.height))
             if let searchMask { request.mask = try searchMask.mask(for: request) }
             let output = try predictor.predict(request)
             predictions = output.predictions
@@ -234,32 +269,40 @@ public struct EvalRunner {
             try check(output, item: item, method: predictor.method)
         }
         let seconds = watch.seconds
-        let dx = loaded.crop?.x ?? 0, dy = loaded.crop?.y ?? 0
+        let dx = loaded.crop?.x ?? 0
+        let dy = loaded.crop?.y ?? 0
         let keypoints = zip(item.keypoints, predictions).map { truth, p in
             KeypointRecord(name: truth.name, gt: truth.point, pred: Point(x: p.x + dx, y: p.y + dy), score: p.score)
         }
-        return ImageRecord(id: item.id, category: item.category, path: item.imagePath, width: loaded.originalWidth,
-                           height: loaded.originalHeight, box: item.box, crop: loaded.crop, keypoints: keypoints,
-                           unnamed: item.unnamedKeypoints, passes: passes, seconds: seconds, notes: loaded.notes)
+        return ImageRecord(
+            id: item.id, category: item.category, path: item.imagePath, width: loaded.originalWidth,
+            height: loaded.originalHeight, box: item.box, crop: loaded.crop, keypoints: keypoints,
+            unnamed: item.unnamedKeypoints, passes: passes, seconds: seconds, notes: loaded.notes)
     }
 
     private func check(_ output: PredictionOutput, item: EvalItem, method: String) throws {
         guard output.predictions.count == item.keypoints.count else {
-            throw EvaluationError.predictorContract(method: method, imageID: item.id,
-                                                    message: "\(output.predictions.count) predictions for \(item.keypoints.count) keypoints")
+            throw EvaluationError.predictorContract(
+                method: method, imageID: item.id,
+                message: "\(output.predictions.count) predictions for \(item.keypoints.count) keypoints")
         }
         for (p, k) in zip(output.predictions, item.keypoints) {
             guard p.name == k.name else {
-                throw EvaluationError.predictorContract(method: method, imageID: item.id,
-                                                        message: "prediction \"\(p.name)\" where \"\(k.name)\" was asked (same order expected)")
+                throw EvaluationError.predictorContract(
+                    method: method, imageID: item.id,
+                    message: "prediction \"\(p.name)\" where \"\(k.name)\" was asked (same order expected)")
             }
             guard p.x.isFinite, p.y.isFinite, p.score?.isFinite ?? true else {
-                throw EvaluationError.predictorContract(method: method, imageID: item.id,
-                                                        message: "non-finite prediction for \"\(p.name)\": (\(p.x), \(p.y)) score \(p.score.map { "\($0)" } ?? "nil")")
+                throw EvaluationError.predictorContract(
+                    method: method, imageID: item.id,
+                    message:
+                        "non-finite prediction for \"\(p.name)\": (\(p.x), \(p.y)) score \(p.score.map { "\($0)" } ?? "nil")"
+                )
             }
         }
         guard output.passes >= 0 else {
-            throw EvaluationError.predictorContract(method: method, imageID: item.id, message: "negative passes \(output.passes)")
+            throw EvaluationError.predictorContract(
+                method: method, imageID: item.id, message: "negative passes \(output.passes)")
         }
     }
 }

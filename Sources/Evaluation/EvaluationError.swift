@@ -48,8 +48,10 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
             return "\(file): \(count) rows, but \(reference) has \(expected): \(detail)"
         case .unknownCategory(let file, let line, let name, let known):
             let at = line.map { " line \($0)" } ?? ""
-            let list = known.count > 12 ? known.prefix(12).joined(separator: ", ") + ", ... (\(known.count) in all)"
-                                        : known.joined(separator: ", ")
+            let list =
+                known.count > 12
+                ? known.prefix(12).joined(separator: ", ") + ", ... (\(known.count) in all)"
+                : known.joined(separator: ", ")
             return "\(file)\(at): unknown category \"\(name)\" (known: \(list.isEmpty ? "none" : list))"
         case .pathEscapesRoot(let file, let line, let path):
             let at = line.map { " line \($0)" } ?? ""
@@ -67,7 +69,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
             return "\(first) and \(second) come from different runs (\(list.joined(separator: "; "))); "
                 + "give --compare to report them side by side"
         case .mixedPrecision(let first, let second, let a, let b):
-            return "\(first) and \(second) differ only in precision (\(a) vs \(b)); fp32 and bf16 agree on most argmaxes, "
+            return
+                "\(first) and \(second) differ only in precision (\(a) vs \(b)); fp32 and bf16 agree on most argmaxes, "
                 + "not all: give --allow-mixed-precision to merge them anyway, or pin eval --precision"
         case .oldResultsFormat(let file, let version, let reason):
             return "\(file) is results format \(version), written by an older keypoints: \(reason)"
@@ -95,11 +98,14 @@ public struct SettingDifference: Sendable, Equatable {
     }
 
     /// Keys whose values differ between `a` and `b`, sorted, ignoring `ignoring`.
-    public static func between(_ a: [String: String], _ b: [String: String],
-                               ignoring: Set<String> = []) -> [SettingDifference] {
+    public static func between(
+        _ a: [String: String], _ b: [String: String],
+        ignoring: Set<String> = []
+    ) -> [SettingDifference] {
         let keys = Set(a.keys).union(b.keys).subtracting(ignoring).sorted()
         return keys.compactMap { k in
-            let x = a[k], y = b[k]
+            let x = a[k]
+            let y = b[k]
             return x == y ? nil : SettingDifference(key: k, old: x ?? "(absent)", new: y ?? "(absent)")
         }
     }

@@ -50,8 +50,10 @@ public struct PredictionRequest: Sendable {
     /// fall back to no mask when it holds none of their candidates.
     public var mask: PixelMask?
 
-    public init(imageID: String, category: String, image: DecodedImage, region: Box?, keypoints: [EvalKeypoint],
-                objectBox: Box? = nil, mask: PixelMask? = nil) {
+    public init(
+        imageID: String, category: String, image: DecodedImage, region: Box?, keypoints: [EvalKeypoint],
+        objectBox: Box? = nil, mask: PixelMask? = nil
+    ) {
         self.imageID = imageID
         self.category = category
         self.image = image

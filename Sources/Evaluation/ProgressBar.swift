@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import KeypointsSupport
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// One-line progress of an evaluation: bar, images done, rate, ETA and the running PCK.
 ///
@@ -41,7 +42,9 @@ public struct ProgressBar: Sendable {
     public static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "?" }
         let t = Int(seconds.rounded())
-        let h = t / 3600, m = (t % 3600) / 60, sec = t % 60
+        let h = t / 3600
+        let m = (t % 3600) / 60
+        let sec = t % 60
         return h > 0 ? String(format: "%d:%02d:%02d", h, m, sec) : String(format: "%d:%02d", m, sec)
     }
 }

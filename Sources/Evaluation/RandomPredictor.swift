@@ -40,8 +40,9 @@ public struct RandomPredictor: KeypointPredictor {
                 // Uniform inside the mask: a set pixel uniformly, then a point uniformly inside it.
                 let index = min(inside.count - 1, Int(rng.uniform(0, Double(inside.count))))
                 let (px, py) = inside[index]
-                return Prediction(name: k.name, x: rng.uniform(Double(px), Double(px + 1)),
-                                  y: rng.uniform(Double(py), Double(py + 1)), score: nil)
+                return Prediction(
+                    name: k.name, x: rng.uniform(Double(px), Double(px + 1)),
+                    y: rng.uniform(Double(py), Double(py + 1)), score: nil)
             }
             let x = rng.uniform(box.x, box.x + box.width)
             let y = rng.uniform(box.y, box.y + box.height)
@@ -54,8 +55,10 @@ public struct RandomPredictor: KeypointPredictor {
     static func maskPixels(_ mask: PixelMask, in box: Box) -> [(Int, Int)] {
         var out: [(Int, Int)] = []
         for y in 0..<mask.height where Double(y) + 0.5 >= box.y && Double(y) + 0.5 < box.maxY {
-            for x in 0..<mask.width where mask.bits[y * mask.width + x] != 0
-                && Double(x) + 0.5 >= box.x && Double(x) + 0.5 < box.maxX {
+            for x in 0..<mask.width
+            where mask.bits[y * mask.width + x] != 0
+                && Double(x) + 0.5 >= box.x && Double(x) + 0.5 < box.maxX
+            {
                 out.append((x, y))
             }
         }

@@ -32,8 +32,10 @@ public struct SaliencySearchMask: SearchMaskSource {
     public let modelDigest: String
     let workspace: Workspace
 
-    public init(estimator: SaliencyEstimator, modelDigest: String, size: Int = SaliencyEstimator.defaultSize,
-                tau: Float = TokenCut.defaultTau, workers: Int) {
+    public init(
+        estimator: SaliencyEstimator, modelDigest: String, size: Int = SaliencyEstimator.defaultSize,
+        tau: Float = TokenCut.defaultTau, workers: Int
+    ) {
         self.estimator = estimator
         self.modelDigest = modelDigest
         self.size = size

@@ -10,7 +10,8 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
             throw EvaluationError.invalidSelection("shard \(index)/\(count): expected i/n with n >= 1 and 0 <= i < n")
         }
         guard count <= EvaluationLimits.shards else {
-            throw EvaluationError.invalidSelection("shard \(index)/\(count): n is over the limit EvaluationLimits.shards = \(EvaluationLimits.shards)")
+            throw EvaluationError.invalidSelection(
+                "shard \(index)/\(count): n is over the limit EvaluationLimits.shards = \(EvaluationLimits.shards)")
         }
         self.index = index
         self.count = count
@@ -54,7 +55,8 @@ extension Shard {
         func integer(_ name: String) throws -> Int? {
             guard let text = environment[name], !text.isEmpty else { return nil }
             guard let v = Int(text.trimmingCharacters(in: .whitespaces)), v >= 0 else {
-                throw EvaluationError.invalidSelection("--shard auto: \(name)=\"\(text)\" is not a non-negative integer")
+                throw EvaluationError.invalidSelection(
+                    "--shard auto: \(name)=\"\(text)\" is not a non-negative integer")
             }
             return v
         }
@@ -62,12 +64,14 @@ extension Shard {
             if let count {
                 guard id < count else {
                     throw EvaluationError.invalidSelection(
-                        "--shard auto: \(slurmIndexVariable)=\(id) is not a shard of --shards \(count) (with --shards, array task ids are shard indices 0..\(count - 1))")
+                        "--shard auto: \(slurmIndexVariable)=\(id) is not a shard of --shards \(count) (with --shards, array task ids are shard indices 0..\(count - 1))"
+                    )
                 }
                 return try Shard(index: id, count: count)
             }
             guard let n = try integer(slurmCountVariable), n >= 1 else {
-                throw EvaluationError.invalidSelection("--shard auto: \(slurmIndexVariable) is set but \(slurmCountVariable) is not; give --shards N")
+                throw EvaluationError.invalidSelection(
+                    "--shard auto: \(slurmIndexVariable) is set but \(slurmCountVariable) is not; give --shards N")
             }
             let minimum = try integer(slurmMinimumVariable) ?? 0
             let step = max(1, try integer(slurmStepVariable) ?? 1)
@@ -75,22 +79,24 @@ extension Shard {
             guard offset >= 0, offset % step == 0, offset / step < n else {
                 throw EvaluationError.invalidSelection(
                     "--shard auto: array task \(id) (min \(minimum), step \(step), \(n) tasks) is not one of an evenly spaced array; "
-                    + "give --shards N and use task ids 0..N-1")
+                        + "give --shards N and use task ids 0..N-1")
             }
             return try Shard(index: offset / step, count: n)
         }
         if let index = try integer(kubernetesIndexVariable) {
             guard let count else {
-                throw EvaluationError.invalidSelection("--shard auto: \(kubernetesIndexVariable) is set; give the Job's completions as --shards N")
+                throw EvaluationError.invalidSelection(
+                    "--shard auto: \(kubernetesIndexVariable) is set; give the Job's completions as --shards N")
             }
             guard index < count else {
-                throw EvaluationError.invalidSelection("--shard auto: \(kubernetesIndexVariable)=\(index) is not below --shards \(count)")
+                throw EvaluationError.invalidSelection(
+                    "--shard auto: \(kubernetesIndexVariable)=\(index) is not below --shards \(count)")
             }
             return try Shard(index: index, count: count)
         }
         throw EvaluationError.invalidSelection(
             "--shard auto: neither \(slurmIndexVariable) (Slurm job array, with \(slurmCountVariable)) nor \(kubernetesIndexVariable) "
-            + "(Kubernetes Indexed Job, with --shards N) is set; give --shard i/n outside a job array")
+                + "(Kubernetes Indexed Job, with --shards N) is set; give --shard i/n outside a job array")
     }
 
     /// The placeholder `--out` may hold, replaced by the shard index.

@@ -34,9 +34,10 @@ public struct BitmapFont: Sendable, Equatable {
 
     /// Whether font pixel (column `x` 0..<5, row `y` 0..<7) of `scalar` is ink.
     public static func isInk(_ scalar: Unicode.Scalar, column x: Int, row y: Int) -> Bool {
-        precondition((0 ..< cellWidth).contains(x) && (0 ..< cellHeight).contains(y),
-                     "BitmapFont.isInk: (\(x), \(y)) outside the 5x7 cell")
-        let code = (32 ... 126).contains(scalar.value) ? Int(scalar.value) : Int(("?" as Unicode.Scalar).value)
+        precondition(
+            (0..<cellWidth).contains(x) && (0..<cellHeight).contains(y),
+            "BitmapFont.isInk: (\(x), \(y)) outside the 5x7 cell")
+        let code = (32...126).contains(scalar.value) ? Int(scalar.value) : Int(("?" as Unicode.Scalar).value)
         let row = glyphRows5x7[(code - 32) * cellHeight + y]
         return row & (1 << (cellWidth - 1 - x)) != 0
     }
@@ -44,22 +45,26 @@ public struct BitmapFont: Sendable, Equatable {
     /// Draws `text` with its top-left corner at (x, y), clipped to the image. Opaque ink, the
     /// background is left as it is.
     public func draw(_ text: String, on image: inout RGBImage, x: Int, y: Int, color: RGB) {
-        let W = image.width, H = image.height, s = scale
+        let W = image.width
+        let H = image.height
+        let s = scale
         image.pixels.withUnsafeMutableBufferPointer { p in
             var originX = x
             for scalar in text.unicodeScalars {
                 defer { originX += advance }
                 if originX >= W || originX + advance <= 0 { continue }
-                for row in 0 ..< BitmapFont.cellHeight {
-                    for col in 0 ..< BitmapFont.cellWidth where BitmapFont.isInk(scalar, column: col, row: row) {
-                        for dy in 0 ..< s {
+                for row in 0..<BitmapFont.cellHeight {
+                    for col in 0..<BitmapFont.cellWidth where BitmapFont.isInk(scalar, column: col, row: row) {
+                        for dy in 0..<s {
                             let py = y + row * s + dy
                             if py < 0 || py >= H { continue }
-                            for dx in 0 ..< s {
+                            for dx in 0..<s {
                                 let px = originX + col * s + dx
                                 if px < 0 || px >= W { continue }
                                 let o = (py * W + px) * 3
-                                p[o] = color.r; p[o + 1] = color.g; p[o + 2] = color.b
+                                p[o] = color.r
+                                p[o + 1] = color.g
+                                p[o + 2] = color.b
                             }
                         }
                     }

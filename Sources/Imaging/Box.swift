@@ -45,26 +45,32 @@ public struct Box: Sendable, Equatable, Hashable, Codable, CustomStringConvertib
     /// - Throws: `CanvasError.boxOutsideImage` naming the box, the image and the failed check.
     public func validated(imageWidth: Int, imageHeight: Int, label: String = "image") throws -> Box {
         func fail(_ reason: String) -> CanvasError {
-            .boxOutsideImage(label: label, box: self, imageWidth: imageWidth,
-                             imageHeight: imageHeight, reason: reason)
+            .boxOutsideImage(
+                label: label, box: self, imageWidth: imageWidth,
+                imageHeight: imageHeight, reason: reason)
         }
         guard x.isFinite, y.isFinite, width.isFinite, height.isFinite else { throw fail("not finite") }
         guard width > 0, height > 0 else { throw fail("empty (w and h must be > 0)") }
         let tol = Box.edgeTolerance
-        let W = Double(imageWidth), H = Double(imageHeight)
+        let W = Double(imageWidth)
+        let H = Double(imageHeight)
         guard x >= -tol, y >= -tol else { throw fail("top-left corner is left of or above the image") }
         guard maxX <= W + tol else { throw fail("right edge x + w = \(maxX) > image width \(imageWidth)") }
         guard maxY <= H + tol else { throw fail("bottom edge y + h = \(maxY) > image height \(imageHeight)") }
-        let x0 = max(0, x), y0 = max(0, y)
-        let x1 = min(W, maxX), y1 = min(H, maxY)
+        let x0 = max(0, x)
+        let y0 = max(0, y)
+        let x1 = min(W, maxX)
+        let y1 = min(H, maxY)
         guard x1 > x0, y1 > y0 else { throw fail("no area left inside the image") }
         return Box(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
 
     /// The integer pixels the box touches: `floor(x) ..< ceil(x + width)` (same for y).
     public var coveringPixels: PixelRect {
-        let x0 = Int(x.rounded(.down)), y0 = Int(y.rounded(.down))
-        let x1 = Int(maxX.rounded(.up)), y1 = Int(maxY.rounded(.up))
+        let x0 = Int(x.rounded(.down))
+        let y0 = Int(y.rounded(.down))
+        let x1 = Int(maxX.rounded(.up))
+        let y1 = Int(maxY.rounded(.up))
         return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
 
@@ -79,7 +85,8 @@ public struct Box: Sendable, Equatable, Hashable, Codable, CustomStringConvertib
         width = try c.decode(Double.self)
         height = try c.decode(Double.self)
         guard c.isAtEnd else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected [x, y, w, h], got more than 4 numbers")
+            throw DecodingError.dataCorruptedError(
+                in: c, debugDescription: "expected [x, y, w, h], got more than 4 numbers")
         }
     }
 

@@ -7,12 +7,15 @@ enum CanvasDrawing {
     static func fill(_ image: inout RGBImage, _ rect: PixelRect, color: RGB, opacity: Double = 1) {
         let r = rect.intersection(PixelRect(x: 0, y: 0, width: image.width, height: image.height))
         if r.isEmpty { return }
-        let a = Int((min(max(opacity, 0), 1) * 256).rounded()), ia = 256 - a
-        let cr = Int(color.r) * a, cg = Int(color.g) * a, cb = Int(color.b) * a
+        let a = Int((min(max(opacity, 0), 1) * 256).rounded())
+        let ia = 256 - a
+        let cr = Int(color.r) * a
+        let cg = Int(color.g) * a
+        let cb = Int(color.b) * a
         let W = image.width
         image.pixels.withUnsafeMutableBufferPointer { p in
-            for y in r.y ..< r.maxY {
-                for x in r.x ..< r.maxX {
+            for y in r.y..<r.maxY {
+                for x in r.x..<r.maxX {
                     let o = (y * W + x) * 3
                     p[o] = UInt8((Int(p[o]) * ia + cr + 128) >> 8)
                     p[o + 1] = UInt8((Int(p[o + 1]) * ia + cg + 128) >> 8)
@@ -24,8 +27,10 @@ enum CanvasDrawing {
 
     /// A marker of `shape` with radius and thickness in image pixels.
     static func marker(_ shape: MarkerShape, radius: Double, thickness: Double, color: RGB) -> MarkerRenderer {
-        MarkerRenderer(style: MarkerStyle(shape: shape, color: color, radius: radius, thickness: thickness,
-                                          units: .pixels), shorterSide: 1)
+        MarkerRenderer(
+            style: MarkerStyle(
+                shape: shape, color: color, radius: radius, thickness: thickness,
+                units: .pixels), shorterSide: 1)
     }
 
     /// A filled disk of `radius` image pixels.
@@ -35,8 +40,10 @@ enum CanvasDrawing {
 
     /// A cross of half-length `radius` and line `thickness`, in `color`, with an outline of
     /// `outline` pixels in `outlineColor` all around.
-    static func outlinedCross(_ image: inout RGBImage, at c: CanvasPoint, radius: Double, thickness: Double,
-                              color: RGB, outline: Double, outlineColor: RGB) {
+    static func outlinedCross(
+        _ image: inout RGBImage, at c: CanvasPoint, radius: Double, thickness: Double,
+        color: RGB, outline: Double, outlineColor: RGB
+    ) {
         marker(.cross, radius: radius + outline, thickness: thickness + 2 * outline, color: outlineColor)
             .draw(on: &image, at: c)
         marker(.cross, radius: radius, thickness: thickness, color: color).draw(on: &image, at: c)

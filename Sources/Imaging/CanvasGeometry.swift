@@ -57,34 +57,42 @@ public struct CanvasGeometry: Sendable, Equatable {
 
     /// Geometry for the whole photo.
     /// - Throws: `CanvasError.invalidSize` if a size is not positive.
-    public init(imageWidth: Int, imageHeight: Int, size: Int, fitMode: FitMode,
-                padColor: RGB = CanvasGeometry.defaultPadColor) throws {
+    public init(
+        imageWidth: Int, imageHeight: Int, size: Int, fitMode: FitMode,
+        padColor: RGB = CanvasGeometry.defaultPadColor
+    ) throws {
         guard imageWidth > 0, imageHeight > 0 else {
             throw CanvasError.invalidSize(what: "original image", width: imageWidth, height: imageHeight)
         }
-        try self.init(imageWidth: imageWidth, imageHeight: imageHeight,
-                      source: PixelRect(x: 0, y: 0, width: imageWidth, height: imageHeight),
-                      size: size, fitMode: fitMode, padColor: padColor)
+        try self.init(
+            imageWidth: imageWidth, imageHeight: imageHeight,
+            source: PixelRect(x: 0, y: 0, width: imageWidth, height: imageHeight),
+            size: size, fitMode: fitMode, padColor: padColor)
     }
 
     /// Crop-to-box geometry: the photo is cropped to the pixels `box` covers, then fitted.
     /// Points still go in and come out in ORIGINAL-image pixels.
     /// - Parameter label: names the image in errors.
     /// - Throws: `CanvasError.boxOutsideImage` if the box is not inside the image.
-    public init(imageWidth: Int, imageHeight: Int, box: Box, label: String = "image", size: Int,
-                fitMode: FitMode, padColor: RGB = CanvasGeometry.defaultPadColor) throws {
+    public init(
+        imageWidth: Int, imageHeight: Int, box: Box, label: String = "image", size: Int,
+        fitMode: FitMode, padColor: RGB = CanvasGeometry.defaultPadColor
+    ) throws {
         guard imageWidth > 0, imageHeight > 0 else {
             throw CanvasError.invalidSize(what: "original image", width: imageWidth, height: imageHeight)
         }
         let clamped = try box.validated(imageWidth: imageWidth, imageHeight: imageHeight, label: label)
         let source = clamped.coveringPixels.intersection(
             PixelRect(x: 0, y: 0, width: imageWidth, height: imageHeight))
-        try self.init(imageWidth: imageWidth, imageHeight: imageHeight, source: source,
-                      size: size, fitMode: fitMode, padColor: padColor)
+        try self.init(
+            imageWidth: imageWidth, imageHeight: imageHeight, source: source,
+            size: size, fitMode: fitMode, padColor: padColor)
     }
 
-    private init(imageWidth: Int, imageHeight: Int, source: PixelRect, size: Int,
-                 fitMode: FitMode, padColor: RGB) throws {
+    private init(
+        imageWidth: Int, imageHeight: Int, source: PixelRect, size: Int,
+        fitMode: FitMode, padColor: RGB
+    ) throws {
         guard size > 0 else { throw CanvasError.invalidSize(what: "model input", width: size, height: size) }
         guard !source.isEmpty else {
             throw CanvasError.invalidSize(what: "source region", width: source.width, height: source.height)
@@ -95,7 +103,8 @@ public struct CanvasGeometry: Sendable, Equatable {
         self.size = size
         self.fitMode = fitMode
         self.padColor = padColor
-        let w = source.width, h = source.height
+        let w = source.width
+        let h = source.height
         switch fitMode {
         case .stretch:
             (resizedWidth, resizedHeight) = (size, size)
@@ -107,7 +116,8 @@ public struct CanvasGeometry: Sendable, Equatable {
             let origin = ImagePreprocessor.centerCropOrigin(width: resizedWidth, height: resizedHeight, crop: size)
             (offsetX, offsetY) = (-origin.x, -origin.y)
         case .pad:
-            let short = min(w, h), long = max(w, h)
+            let short = min(w, h)
+            let long = max(w, h)
             let newShort = max(1, Int((Double(size) * Double(short) / Double(long)).rounded()))
             (resizedWidth, resizedHeight) = w >= h ? (size, newShort) : (newShort, size)
             offsetX = (size - resizedWidth) / 2
@@ -126,15 +136,17 @@ public struct CanvasGeometry: Sendable, Equatable {
     public func canvasPoint(fromImage p: Point) -> CanvasPoint {
         // Multiply before dividing: integer positions map exactly (80 * 448 / 640 = 56, while
         // 80 * (448 / 640) = 55.99999999999999).
-        CanvasPoint(x: (p.x - Double(source.x)) * Double(resizedWidth) / Double(source.width) + Double(offsetX),
-                    y: (p.y - Double(source.y)) * Double(resizedHeight) / Double(source.height) + Double(offsetY))
+        CanvasPoint(
+            x: (p.x - Double(source.x)) * Double(resizedWidth) / Double(source.width) + Double(offsetX),
+            y: (p.y - Double(source.y)) * Double(resizedHeight) / Double(source.height) + Double(offsetY))
     }
 
     /// Maps a canvas point back to original-image pixels (a point in the letterbox padding maps
     /// outside the photo; see `imageContains`).
     public func imagePoint(fromCanvas p: CanvasPoint) -> Point {
-        Point(x: (p.x - Double(offsetX)) * Double(source.width) / Double(resizedWidth) + Double(source.x),
-                   y: (p.y - Double(offsetY)) * Double(source.height) / Double(resizedHeight) + Double(source.y))
+        Point(
+            x: (p.x - Double(offsetX)) * Double(source.width) / Double(resizedWidth) + Double(source.x),
+            y: (p.y - Double(offsetY)) * Double(source.height) / Double(resizedHeight) + Double(source.y))
     }
 
     /// Whether an original-image point is shown on the canvas: inside the source region (the
@@ -142,7 +154,8 @@ public struct CanvasGeometry: Sendable, Equatable {
     /// mode cuts off.
     public func canvasContains(_ p: Point) -> Bool {
         guard p.x >= Double(source.x), p.x < Double(source.maxX),
-              p.y >= Double(source.y), p.y < Double(source.maxY) else { return false }
+            p.y >= Double(source.y), p.y < Double(source.maxY)
+        else { return false }
         let c = canvasPoint(fromImage: p)
         let s = Double(size)
         return c.x >= 0 && c.x < s && c.y >= 0 && c.y < s
@@ -168,19 +181,22 @@ public struct CanvasGeometry: Sendable, Equatable {
     /// - Throws: `CanvasError.imageSizeMismatch` if `image` is not `imageWidth x imageHeight`.
     public func makeCanvas(from image: RGBImage) throws -> RGBImage {
         guard image.width == imageWidth, image.height == imageHeight else {
-            throw CanvasError.imageSizeMismatch(what: "CanvasGeometry.makeCanvas", expectedWidth: imageWidth,
-                                                expectedHeight: imageHeight, actualWidth: image.width,
-                                                actualHeight: image.height)
+            throw CanvasError.imageSizeMismatch(
+                what: "CanvasGeometry.makeCanvas", expectedWidth: imageWidth,
+                expectedHeight: imageHeight, actualWidth: image.width,
+                actualHeight: image.height)
         }
         let whole = PixelRect(x: 0, y: 0, width: imageWidth, height: imageHeight)
         let sourceImage = source == whole ? image : CanvasOps.crop(image, to: source, fill: padColor)
-        let resized = (resizedWidth == source.width && resizedHeight == source.height)
+        let resized =
+            (resizedWidth == source.width && resizedHeight == source.height)
             ? sourceImage
             : Resample.bicubic(sourceImage, width: resizedWidth, height: resizedHeight)
         if offsetX == 0, offsetY == 0, resizedWidth == size, resizedHeight == size { return resized }
         // Crop and pad are the same operation: copy the resized image to (offsetX, offsetY) on an
         // S x S canvas filled with the pad colour (in .crop mode nothing of the fill remains).
-        return CanvasOps.crop(resized, to: PixelRect(x: -offsetX, y: -offsetY, width: size, height: size),
-                              fill: padColor)
+        return CanvasOps.crop(
+            resized, to: PixelRect(x: -offsetX, y: -offsetY, width: size, height: size),
+            fill: padColor)
     }
 }

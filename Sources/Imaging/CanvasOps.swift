@@ -17,7 +17,7 @@ enum CanvasOps {
         let rowBytes = inside.width * 3
         image.pixels.withUnsafeBufferPointer { src in
             out.pixels.withUnsafeMutableBufferPointer { dst in
-                for y in inside.y ..< inside.maxY {
+                for y in inside.y..<inside.maxY {
                     let s = (y * image.width + inside.x) * 3
                     let d = ((y - rect.y) * rect.width + (inside.x - rect.x)) * 3
                     (dst.baseAddress! + d).update(from: src.baseAddress! + s, count: rowBytes)
@@ -29,8 +29,9 @@ enum CanvasOps {
 
     /// Copies `src` into `dst` (same size) without allocating when `dst` owns its buffer.
     static func copy(_ src: RGBImage, into dst: inout RGBImage) {
-        precondition(src.width == dst.width && src.height == dst.height,
-                     "CanvasOps.copy: \(src.width)x\(src.height) into \(dst.width)x\(dst.height)")
+        precondition(
+            src.width == dst.width && src.height == dst.height,
+            "CanvasOps.copy: \(src.width)x\(src.height) into \(dst.width)x\(dst.height)")
         src.pixels.withUnsafeBufferPointer { s in
             dst.pixels.withUnsafeMutableBufferPointer { d in
                 d.baseAddress!.update(from: s.baseAddress!, count: s.count)
@@ -49,7 +50,9 @@ enum CanvasOps {
             while o < p.count {
                 let l = (UInt32(p[o]) * 19595 + UInt32(p[o + 1]) * 38470 + UInt32(p[o + 2]) * 7471 + 0x8000) >> 16
                 let v = UInt8(l)
-                p[o] = v; p[o + 1] = v; p[o + 2] = v
+                p[o] = v
+                p[o + 1] = v
+                p[o + 2] = v
                 o += 3
             }
         }
@@ -67,32 +70,39 @@ enum CanvasOps {
         let radius = max(1, Int((3 * sigma).rounded(.up)))
         var weights = [Float](repeating: 0, count: 2 * radius + 1)
         var sum: Float = 0
-        for k in -radius ... radius {
+        for k in -radius...radius {
             let w = Float(exp(-Double(k * k) / (2 * sigma * sigma)))
             weights[k + radius] = w
             sum += w
         }
         for i in weights.indices { weights[i] /= sum }
 
-        let W = image.width, H = image.height
+        let W = image.width
+        let H = image.height
         var tmp = [Float](repeating: 0, count: W * H * 3)
         var out = image
         weights.withUnsafeBufferPointer { wt in
             // Horizontal pass: u8 image -> float tmp.
             image.pixels.withUnsafeBufferPointer { src in
                 tmp.withUnsafeMutableBufferPointer { dst in
-                    for y in 0 ..< H {
+                    for y in 0..<H {
                         let row = y * W * 3
-                        for x in 0 ..< W {
-                            var r: Float = 0, g: Float = 0, b: Float = 0
-                            for k in -radius ... radius {
+                        for x in 0..<W {
+                            var r: Float = 0
+                            var g: Float = 0
+                            var b: Float = 0
+                            for k in -radius...radius {
                                 let xx = min(max(x + k, 0), W - 1)
                                 let o = row + xx * 3
                                 let w = wt[k + radius]
-                                r += w * Float(src[o]); g += w * Float(src[o + 1]); b += w * Float(src[o + 2])
+                                r += w * Float(src[o])
+                                g += w * Float(src[o + 1])
+                                b += w * Float(src[o + 2])
                             }
                             let o = row + x * 3
-                            dst[o] = r; dst[o + 1] = g; dst[o + 2] = b
+                            dst[o] = r
+                            dst[o + 1] = g
+                            dst[o + 2] = b
                         }
                     }
                 }
@@ -100,17 +110,23 @@ enum CanvasOps {
             // Vertical pass: float tmp -> u8 out (rounded, clamped).
             tmp.withUnsafeBufferPointer { src in
                 out.pixels.withUnsafeMutableBufferPointer { dst in
-                    for y in 0 ..< H {
-                        for x in 0 ..< W {
-                            var r: Float = 0, g: Float = 0, b: Float = 0
-                            for k in -radius ... radius {
+                    for y in 0..<H {
+                        for x in 0..<W {
+                            var r: Float = 0
+                            var g: Float = 0
+                            var b: Float = 0
+                            for k in -radius...radius {
                                 let yy = min(max(y + k, 0), H - 1)
                                 let o = (yy * W + x) * 3
                                 let w = wt[k + radius]
-                                r += w * src[o]; g += w * src[o + 1]; b += w * src[o + 2]
+                                r += w * src[o]
+                                g += w * src[o + 1]
+                                b += w * src[o + 2]
                             }
                             let o = (y * W + x) * 3
-                            dst[o] = toByte(r); dst[o + 1] = toByte(g); dst[o + 2] = toByte(b)
+                            dst[o] = toByte(r)
+                            dst[o + 1] = toByte(g)
+                            dst[o + 2] = toByte(b)
                         }
                     }
                 }

@@ -8,7 +8,10 @@
 public struct CanvasPoint: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
     public var x: Double
     public var y: Double
-    public init(x: Double, y: Double) { self.x = x; self.y = y }
+    public init(x: Double, y: Double) {
+        self.x = x
+        self.y = y
+    }
     /// The centre of canvas pixel (i, j).
     public static func pixelCenter(_ i: Int, _ j: Int) -> CanvasPoint {
         CanvasPoint(x: Double(i) + 0.5, y: Double(j) + 0.5)
@@ -25,15 +28,20 @@ public struct PixelRect: Sendable, Equatable, Hashable, Codable, CustomStringCon
     public var width: Int
     public var height: Int
     public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x; self.y = y; self.width = width; self.height = height
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
     }
     public var maxX: Int { x + width }
     public var maxY: Int { y + height }
     public var isEmpty: Bool { width <= 0 || height <= 0 }
     /// The part of `self` inside `other` (possibly empty, then width or height is 0).
     public func intersection(_ other: PixelRect) -> PixelRect {
-        let x0 = max(x, other.x), y0 = max(y, other.y)
-        let x1 = min(maxX, other.maxX), y1 = min(maxY, other.maxY)
+        let x0 = max(x, other.x)
+        let y0 = max(y, other.y)
+        let x1 = min(maxX, other.maxX)
+        let y1 = min(maxY, other.maxY)
         return PixelRect(x: x0, y: y0, width: max(0, x1 - x0), height: max(0, y1 - y0))
     }
     public func intersects(_ other: PixelRect) -> Bool { !intersection(other).isEmpty }
@@ -49,8 +57,9 @@ public enum CanvasError: Error, CustomStringConvertible, Equatable {
     /// A bounding box is empty, not finite or not inside its image.
     case boxOutsideImage(label: String, box: Box, imageWidth: Int, imageHeight: Int, reason: String)
     /// An image handed to a geometry does not have the size the geometry was built for.
-    case imageSizeMismatch(what: String, expectedWidth: Int, expectedHeight: Int,
-                           actualWidth: Int, actualHeight: Int)
+    case imageSizeMismatch(
+        what: String, expectedWidth: Int, expectedHeight: Int,
+        actualWidth: Int, actualHeight: Int)
     /// A parameter is out of its valid range (`name` is the parameter or JSON key).
     case invalidParameter(name: String, expected: String, actual: String)
     /// A score sample cannot be drawn (`index` in the caller's list).
@@ -58,15 +67,15 @@ public enum CanvasError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .invalidSize(what, w, h):
+        case .invalidSize(let what, let w, let h):
             return "\(what): size \(w)x\(h) is not positive"
-        case let .boxOutsideImage(label, box, iw, ih, reason):
+        case .boxOutsideImage(let label, let box, let iw, let ih, let reason):
             return "box \(box) of \(label) (image \(iw)x\(ih)): \(reason)"
-        case let .imageSizeMismatch(what, ew, eh, aw, ah):
+        case .imageSizeMismatch(let what, let ew, let eh, let aw, let ah):
             return "\(what): expected an image of \(ew)x\(eh), got \(aw)x\(ah)"
-        case let .invalidParameter(name, expected, actual):
+        case .invalidParameter(let name, let expected, let actual):
             return "\(name): expected \(expected), got \(actual)"
-        case let .invalidSample(index, reason):
+        case .invalidSample(let index, let reason):
             return "score sample \(index): \(reason)"
         }
     }

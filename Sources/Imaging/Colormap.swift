@@ -17,7 +17,7 @@ public enum Colormap: String, Codable, Sendable, CaseIterable {
 
     /// Table entry 0 ... 255.
     public func entry(_ i: Int) -> RGB {
-        precondition((0 ... 255).contains(i), "Colormap.entry: index \(i) outside 0...255")
+        precondition((0...255).contains(i), "Colormap.entry: index \(i) outside 0...255")
         let table = self == .viridis ? Colormap.viridisTable : Colormap.magmaTable
         return RGB(table[3 * i], table[3 * i + 1], table[3 * i + 2])
     }

@@ -53,8 +53,9 @@ public struct DecodedImage: Sendable, Equatable {
     ///     treated as RGBA (premultiplied resampling, like Pillow).
     public init(rgb: RGBImage, alpha: [UInt8]? = nil) {
         if let alpha {
-            precondition(alpha.count == rgb.width * rgb.height,
-                         "DecodedImage: alpha has \(alpha.count) bytes for \(rgb.width)x\(rgb.height)")
+            precondition(
+                alpha.count == rgb.width * rgb.height,
+                "DecodedImage: alpha has \(alpha.count) bytes for \(rgb.width)x\(rgb.height)")
         }
         self.rgb = rgb
         self.alpha = alpha
@@ -67,8 +68,10 @@ public struct DecodedImage: Sendable, Equatable {
         self.isDamaged = false
     }
 
-    init(rgb: RGBImage, alpha: [UInt8]?, cmyk: [UInt8]?, colorModel: ColorModel, bitDepth: Int,
-         hasTransparencyChunk: Bool, isProgressive: Bool, warnings: [String], isDamaged: Bool = false) {
+    init(
+        rgb: RGBImage, alpha: [UInt8]?, cmyk: [UInt8]?, colorModel: ColorModel, bitDepth: Int,
+        hasTransparencyChunk: Bool, isProgressive: Bool, warnings: [String], isDamaged: Bool = false
+    ) {
         self.rgb = rgb
         self.alpha = alpha
         self.cmyk = cmyk
@@ -90,14 +93,16 @@ public struct DecodedImage: Sendable, Equatable {
             var out = [UInt8](repeating: 0, count: width * height * channels)
             for row in 0..<height {
                 let from = ((y + row) * self.width + x) * channels
-                out.replaceSubrange((row * width * channels)..<((row + 1) * width * channels),
-                                    with: plane[from..<(from + width * channels)])
+                out.replaceSubrange(
+                    (row * width * channels)..<((row + 1) * width * channels),
+                    with: plane[from..<(from + width * channels)])
             }
             return out
         }
-        return DecodedImage(rgb: rgb, alpha: alpha.map { cut($0, channels: 1) },
-                            cmyk: cmyk.map { cut($0, channels: 4) }, colorModel: colorModel,
-                            bitDepth: bitDepth, hasTransparencyChunk: hasTransparencyChunk,
-                            isProgressive: isProgressive, warnings: warnings, isDamaged: isDamaged)
+        return DecodedImage(
+            rgb: rgb, alpha: alpha.map { cut($0, channels: 1) },
+            cmyk: cmyk.map { cut($0, channels: 4) }, colorModel: colorModel,
+            bitDepth: bitDepth, hasTransparencyChunk: hasTransparencyChunk,
+            isProgressive: isProgressive, warnings: warnings, isDamaged: isDamaged)
     }
 }

@@ -7,7 +7,11 @@ public struct ScoreSample: Sendable, Equatable, Codable {
     public var x: Double
     public var y: Double
     public var score: Double
-    public init(x: Double, y: Double, score: Double) { self.x = x; self.y = y; self.score = score }
+    public init(x: Double, y: Double, score: Double) {
+        self.x = x
+        self.y = y
+        self.score = score
+    }
     /// The sampled location, original-image pixels.
     public var point: Point { Point(x: x, y: y) }
 }
@@ -37,8 +41,10 @@ public struct HeatmapRenderer: Sendable {
     /// Colour of the ground-truth ring (outlined in white).
     public var truthColor: RGB
 
-    public init(colormap: Colormap = .viridis, opacity: Double = 0.55, maxDisplaySide: Int = 512,
-                showSampleDots: Bool = true, predictionColor: RGB = .red, truthColor: RGB = RGB(0, 230, 0)) {
+    public init(
+        colormap: Colormap = .viridis, opacity: Double = 0.55, maxDisplaySide: Int = 512,
+        showSampleDots: Bool = true, predictionColor: RGB = .red, truthColor: RGB = RGB(0, 230, 0)
+    ) {
         self.colormap = colormap
         self.opacity = opacity
         self.maxDisplaySide = maxDisplaySide
@@ -76,11 +82,16 @@ public struct HeatmapRenderer: Sendable {
     ///   - title: the keypoint name (cut with "..." if too long).
     /// - Throws: `CanvasError.invalidSample` (empty list, non-finite value),
     ///   `CanvasError.invalidSize`.
-    public func render(photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
-                       samples: [ScoreSample], prediction: Point?, truth: Point? = nil,
-                       title: String) throws -> AnnotatedImage {
-        let ow = originalWidth ?? photo.width, oh = originalHeight ?? photo.height
-        guard ow > 0, oh > 0 else { throw CanvasError.invalidSize(what: "heatmap original image", width: ow, height: oh) }
+    public func render(
+        photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
+        samples: [ScoreSample], prediction: Point?, truth: Point? = nil,
+        title: String
+    ) throws -> AnnotatedImage {
+        let ow = originalWidth ?? photo.width
+        let oh = originalHeight ?? photo.height
+        guard ow > 0, oh > 0 else {
+            throw CanvasError.invalidSize(what: "heatmap original image", width: ow, height: oh)
+        }
         guard !samples.isEmpty else { throw CanvasError.invalidSample(index: 0, reason: "no samples to draw") }
         for (i, s) in samples.enumerated() where !(s.x.isFinite && s.y.isFinite && s.score.isFinite) {
             throw CanvasError.invalidSample(index: i, reason: "not finite: x \(s.x) y \(s.y) score \(s.score)")
@@ -90,19 +101,24 @@ public struct HeatmapRenderer: Sendable {
         }
 
         let display = Self.displayPhoto(photo, maxSide: maxDisplaySide)
-        let sx = Double(display.width) / Double(ow), sy = Double(display.height) / Double(oh)
+        let sx = Double(display.width) / Double(ow)
+        let sy = Double(display.height) / Double(oh)
         let lo = samples.reduce(Double.infinity) { min($0, $1.score) }
         let hi = samples.reduce(-Double.infinity) { max($0, $1.score) }
 
         // Colour layer over the photo.
         var tinted = display
-        paintScores(on: &tinted, samples: samples, scaleX: sx, scaleY: sy, low: lo, high: hi,
-                     originalWidth: ow, originalHeight: oh)
+        paintScores(
+            on: &tinted, samples: samples, scaleX: sx, scaleY: sy, low: lo, high: hi,
+            originalWidth: ow, originalHeight: oh)
 
         // Panel layout.
-        let m = Self.margin, gap = Self.gap
-        let big = BitmapFont(scale: 2), small = BitmapFont(scale: 1)
-        let minText = String(format: "min %.4f", lo), maxText = String(format: "max %.4f", hi)
+        let m = Self.margin
+        let gap = Self.gap
+        let big = BitmapFont(scale: 2)
+        let small = BitmapFont(scale: 1)
+        let minText = String(format: "min %.4f", lo)
+        let maxText = String(format: "max %.4f", hi)
         let rangeFont = big.width(of: minText + "  " + maxText) <= max(display.width, 240) ? big : small
         let contentWidth = max(display.width, rangeFont.width(of: minText + "  " + maxText))
         let panelWidth = contentWidth + 2 * m
@@ -122,14 +138,16 @@ public struct HeatmapRenderer: Sendable {
 
         // Colour bar under the photo, full content width, with the range below it.
         let barRect = PixelRect(x: m, y: barY, width: contentWidth, height: Self.barHeight)
-        for x in 0 ..< barRect.width {
+        for x in 0..<barRect.width {
             let color = colormap.color(at: (Double(x) + 0.5) / Double(barRect.width))
-            CanvasDrawing.fill(&panel, PixelRect(x: barRect.x + x, y: barRect.y, width: 1, height: barRect.height),
-                               color: color)
+            CanvasDrawing.fill(
+                &panel, PixelRect(x: barRect.x + x, y: barRect.y, width: 1, height: barRect.height),
+                color: color)
         }
         rangeFont.draw(minText, on: &panel, x: m, y: textY, color: Self.textColor)
-        rangeFont.draw(maxText, on: &panel, x: m + contentWidth - rangeFont.width(of: maxText), y: textY,
-                       color: Self.textColor)
+        rangeFont.draw(
+            maxText, on: &panel, x: m + contentWidth - rangeFont.width(of: maxText), y: textY,
+            color: Self.textColor)
 
         let result = AnnotatedImage(image: panel, photoRect: photoRect, scaleX: sx, scaleY: sy)
 
@@ -146,19 +164,23 @@ public struct HeatmapRenderer: Sendable {
             CanvasDrawing.marker(.circle, radius: 8, thickness: 2, color: truthColor).draw(on: &panel, at: c)
         }
         if let p = prediction {
-            CanvasDrawing.outlinedCross(&panel, at: result.panelPoint(fromImage: p), radius: Self.crossRadius,
-                                        thickness: Self.crossThickness, color: predictionColor,
-                                        outline: Self.crossOutline, outlineColor: RGB(255, 255, 255))
+            CanvasDrawing.outlinedCross(
+                &panel, at: result.panelPoint(fromImage: p), radius: Self.crossRadius,
+                thickness: Self.crossThickness, color: predictionColor,
+                outline: Self.crossOutline, outlineColor: RGB(255, 255, 255))
         }
         return AnnotatedImage(image: panel, photoRect: photoRect, scaleX: sx, scaleY: sy)
     }
 
     /// Renders the panel and writes it as PNG (atomically).
-    public func writePNG(to url: URL, photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
-                         samples: [ScoreSample], prediction: Point?, truth: Point? = nil,
-                         title: String) throws {
-        let panel = try render(photo: photo, originalWidth: originalWidth, originalHeight: originalHeight,
-                               samples: samples, prediction: prediction, truth: truth, title: title)
+    public func writePNG(
+        to url: URL, photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
+        samples: [ScoreSample], prediction: Point?, truth: Point? = nil,
+        title: String
+    ) throws {
+        let panel = try render(
+            photo: photo, originalWidth: originalWidth, originalHeight: originalHeight,
+            samples: samples, prediction: prediction, truth: truth, title: title)
         try ImageCodec.writePNG(panel.image, to: url)
     }
 
@@ -170,7 +192,8 @@ public struct HeatmapRenderer: Sendable {
         let long = max(photo.width, photo.height)
         guard maxSide > 0, long > maxSide else { return photo }
         let s = Double(maxSide) / Double(long)
-        let w = max(1, Int((Double(photo.width) * s).rounded())), h = max(1, Int((Double(photo.height) * s).rounded()))
+        let w = max(1, Int((Double(photo.width) * s).rounded()))
+        let h = max(1, Int((Double(photo.height) * s).rounded()))
         return Resample.bicubic(photo, width: w, height: h)
     }
 
@@ -179,7 +202,7 @@ public struct HeatmapRenderer: Sendable {
         let W = dst.width
         src.pixels.withUnsafeBufferPointer { s in
             dst.pixels.withUnsafeMutableBufferPointer { d in
-                for y in 0 ..< from.height {
+                for y in 0..<from.height {
                     let so = ((from.y + y) * src.width + from.x) * 3
                     let dOff = ((to.y + y) * W + to.x) * 3
                     (d.baseAddress! + dOff).update(from: s.baseAddress! + so, count: from.width * 3)
@@ -190,9 +213,12 @@ public struct HeatmapRenderer: Sendable {
 
     /// Blends the nearest-sample colour over every display pixel within reach of a sample.
     // display: (h, w, 3) u8, in place
-    func paintScores(on display: inout RGBImage, samples: [ScoreSample], scaleX sx: Double, scaleY sy: Double,
-                     low: Double, high: Double, originalWidth ow: Int, originalHeight oh: Int) {
-        let xs = samples.map(\.x), ys = samples.map(\.y)
+    func paintScores(
+        on display: inout RGBImage, samples: [ScoreSample], scaleX sx: Double, scaleY sy: Double,
+        low: Double, high: Double, originalWidth ow: Int, originalHeight oh: Int
+    ) {
+        let xs = samples.map(\.x)
+        let ys = samples.map(\.y)
         let index = HeatmapSampleIndex(xs: xs, ys: ys, bounds: (0, 0, Double(ow), Double(oh)))
         // Reach: a pixel is painted if its nearest sample is within R = 0.75 x the largest
         // 4th-nearest-neighbour spacing of any sample (the coarsest grid's larger step), so a
@@ -212,19 +238,23 @@ public struct HeatmapRenderer: Sendable {
         var colors = [UInt8](repeating: 0, count: samples.count * 3)
         for (i, s) in samples.enumerated() {
             let c = colormap.color(at: range > 0 ? (s.score - low) / range : 0.5)
-            colors[3 * i] = c.r; colors[3 * i + 1] = c.g; colors[3 * i + 2] = c.b
+            colors[3 * i] = c.r
+            colors[3 * i + 1] = c.g
+            colors[3 * i + 2] = c.b
         }
-        let a = Int((opacity * 256).rounded()), ia = 256 - a
-        let W = display.width, H = display.height
+        let a = Int((opacity * 256).rounded())
+        let ia = 256 - a
+        let W = display.width
+        let H = display.height
         display.pixels.withUnsafeMutableBufferPointer { p in
-            for j in 0 ..< H {
+            for j in 0..<H {
                 let y = (Double(j) + 0.5) / sy
-                for i in 0 ..< W {
+                for i in 0..<W {
                     let x = (Double(i) + 0.5) / sx
                     let (k, d2) = index.nearest(x, y)
                     if k < 0 || d2 > reach2 { continue }
                     let o = (j * W + i) * 3
-                    for ch in 0 ..< 3 {
+                    for ch in 0..<3 {
                         p[o + ch] = UInt8((Int(p[o + ch]) * ia + Int(colors[3 * k + ch]) * a + 128) >> 8)
                     }
                 }

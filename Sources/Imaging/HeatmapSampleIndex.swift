@@ -16,9 +16,12 @@ struct HeatmapSampleIndex {
         precondition(!xs.isEmpty && xs.count == ys.count, "HeatmapSampleIndex: \(xs.count) x, \(ys.count) y")
         self.xs = xs
         self.ys = ys
-        let minX = xs.reduce(bounds.0, min), minY = ys.reduce(bounds.1, min)
-        let maxX = xs.reduce(bounds.2, max), maxY = ys.reduce(bounds.3, max)
-        let w = max(maxX - minX, 1), h = max(maxY - minY, 1)
+        let minX = xs.reduce(bounds.0, min)
+        let minY = ys.reduce(bounds.1, min)
+        let maxX = xs.reduce(bounds.2, max)
+        let maxY = ys.reduce(bounds.3, max)
+        let w = max(maxX - minX, 1)
+        let h = max(maxY - minY, 1)
         let cell = max((w * h / Double(xs.count)).squareRoot(), 1e-3)
         let cols = min(max(1, Int((w / cell).rounded(.up))), 4096)
         let rows = min(max(1, Int((h / cell).rounded(.up))), 4096)
@@ -35,7 +38,7 @@ struct HeatmapSampleIndex {
             bucketOf[i] = b
             counts[b + 1] += 1
         }
-        for b in 0 ..< cols * rows { counts[b + 1] += counts[b] }
+        for b in 0..<cols * rows { counts[b + 1] += counts[b] }
         var fill = counts
         var order = [Int](repeating: 0, count: xs.count)
         for i in xs.indices {  // ascending i within each bucket
@@ -46,8 +49,10 @@ struct HeatmapSampleIndex {
         self.order = order
     }
 
-    static func bucket(_ x: Double, _ y: Double, originX: Double, originY: Double, cell: Double,
-                       cols: Int, rows: Int) -> Int {
+    static func bucket(
+        _ x: Double, _ y: Double, originX: Double, originY: Double, cell: Double,
+        cols: Int, rows: Int
+    ) -> Int {
         let cx = min(max(Int(((x - originX) / cell).rounded(.down)), 0), cols - 1)
         let cy = min(max(Int(((y - originY) / cell).rounded(.down)), 0), rows - 1)
         return cy * cols + cx
@@ -61,8 +66,13 @@ struct HeatmapSampleIndex {
         var bestD2 = Double.infinity
         visitRings(x, y) { i, d2 in
             if excludingCoincident && d2 == 0 { return }
-            if d2 < bestD2 || (d2 == bestD2 && i < best) { bestD2 = d2; best = i }
-        } done: { reach2 in best >= 0 && bestD2 < reach2 }
+            if d2 < bestD2 || (d2 == bestD2 && i < best) {
+                bestD2 = d2
+                best = i
+            }
+        } done: { reach2 in
+            best >= 0 && bestD2 < reach2
+        }
         return (best, bestD2)
     }
 
@@ -74,9 +84,14 @@ struct HeatmapSampleIndex {
         visitRings(x, y) { _, d2 in
             if d2 == 0 || d2 >= best[k - 1] { return }
             var j = k - 1
-            while j > 0 && best[j - 1] > d2 { best[j] = best[j - 1]; j -= 1 }
+            while j > 0 && best[j - 1] > d2 {
+                best[j] = best[j - 1]
+                j -= 1
+            }
             best[j] = d2
-        } done: { reach2 in best[k - 1] < reach2 }
+        } done: { reach2 in
+            best[k - 1] < reach2
+        }
         return best[k - 1]
     }
 
@@ -90,15 +105,16 @@ struct HeatmapSampleIndex {
         var ring = 0
         let maxRing = max(cols, rows)
         while ring <= maxRing {
-            for by in (cy - ring) ... (cy + ring) where by >= 0 && by < rows {
+            for by in (cy - ring)...(cy + ring) where by >= 0 && by < rows {
                 let edgeRow = by == cy - ring || by == cy + ring
                 var bx = cx - ring
                 while bx <= cx + ring {
                     if bx >= 0 && bx < cols {
                         let b = by * cols + bx
-                        for q in start[b] ..< start[b + 1] {
+                        for q in start[b]..<start[b + 1] {
                             let i = order[q]
-                            let dx = xs[i] - x, dy = ys[i] - y
+                            let dx = xs[i] - x
+                            let dy = ys[i] - y
                             visit(i, dx * dx + dy * dy)
                         }
                     }

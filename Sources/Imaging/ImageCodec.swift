@@ -3,9 +3,9 @@ import Foundation
 import KeypointsSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads JPEG and PNG files and writes PNG files, through libjpeg-turbo and libpng.
@@ -49,7 +49,9 @@ public enum ImageCodec {
     /// - Returns: the pixels as 8-bit RGB plus alpha and source details.
     /// - Throws: `ImageError.unreadable`, `.unknownFormat`, `.decodeFailed`, `.damaged`,
     ///   `.tooLarge` or `.unsupported`, each naming the file.
-    public static func decode(contentsOf url: URL, options: ImageReadOptions = ImageReadOptions()) throws(ImageError) -> DecodedImage {
+    public static func decode(contentsOf url: URL, options: ImageReadOptions = ImageReadOptions()) throws(ImageError)
+        -> DecodedImage
+    {
         let data = try readFile(url, options: options)
         return try decode(data: data, name: url.path, options: options)
     }
@@ -59,19 +61,24 @@ public enum ImageCodec {
     ///   - data: the encoded file.
     ///   - name: how errors refer to the data (usually the path it came from).
     ///   - options: whether damaged JPEGs are accepted (the containment is not used here).
-    public static func decode(data: Data, name: String, options: ImageReadOptions = ImageReadOptions()) throws(ImageError) -> DecodedImage {
+    public static func decode(data: Data, name: String, options: ImageReadOptions = ImageReadOptions())
+        throws(ImageError) -> DecodedImage
+    {
         let result: Result<DecodedImage, ImageError> = data.withUnsafeBytes { raw in
             guard let format = detectFormat(raw), let base = raw.baseAddress else {
                 return .failure(.unknownFormat(path: name, byteCount: raw.count))
             }
-            return decode(base.assumingMemoryBound(to: UInt8.self), count: raw.count,
-                          format: format, name: name, allowDamaged: options.allowDamaged)
+            return decode(
+                base.assumingMemoryBound(to: UInt8.self), count: raw.count,
+                format: format, name: name, allowDamaged: options.allowDamaged)
         }
         return try result.get()
     }
 
-    private static func decode(_ bytes: UnsafePointer<UInt8>, count: Int, format: Format,
-                               name: String, allowDamaged: Bool) -> Result<DecodedImage, ImageError> {
+    private static func decode(
+        _ bytes: UnsafePointer<UInt8>, count: Int, format: Format,
+        name: String, allowDamaged: Bool
+    ) -> Result<DecodedImage, ImageError> {
         var image = kp_image()
         var message = [CChar](repeating: 0, count: 512)
         let limits = kp_limits(max_side: Int64(ImagingLimits.side), max_pixels: Int64(ImagingLimits.pixels))
@@ -102,10 +109,12 @@ public enum ImageCodec {
 
     /// Copies a kp_image filled by the C shim into Swift storage.
     private static func wrap(_ image: kp_image) -> DecodedImage {
-        let width = Int(image.width), height = Int(image.height)
+        let width = Int(image.width)
+        let height = Int(image.height)
         let count = width * height
-        let rgb = RGBImage(width: width, height: height,
-                           pixels: Array(UnsafeBufferPointer(start: image.rgb, count: count * 3)))
+        let rgb = RGBImage(
+            width: width, height: height,
+            pixels: Array(UnsafeBufferPointer(start: image.rgb, count: count * 3)))
         let alpha = image.alpha.map { Array(UnsafeBufferPointer(start: $0, count: count)) }
         let cmyk = image.cmyk.map { Array(UnsafeBufferPointer(start: $0, count: count * 4)) }
         let model: DecodedImage.ColorModel
@@ -123,9 +132,10 @@ public enum ImageCodec {
             let text = String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             return text.isEmpty ? [] : text.split(separator: "\n").map(String.init)
         }
-        return DecodedImage(rgb: rgb, alpha: alpha, cmyk: cmyk, colorModel: model,
-                            bitDepth: Int(image.bit_depth), hasTransparencyChunk: image.has_trns != 0,
-                            isProgressive: image.progressive != 0, warnings: warnings, isDamaged: image.damaged != 0)
+        return DecodedImage(
+            rgb: rgb, alpha: alpha, cmyk: cmyk, colorModel: model,
+            bitDepth: Int(image.bit_depth), hasTransparencyChunk: image.has_trns != 0,
+            isProgressive: image.progressive != 0, warnings: warnings, isDamaged: image.damaged != 0)
     }
 
     // MARK: - Encoding
@@ -137,8 +147,9 @@ public enum ImageCodec {
 
     /// Encodes an RGB image with an alpha plane (`width * height` bytes) as an 8-bit RGBA PNG.
     public static func encodePNG(_ image: RGBImage, alpha: [UInt8]) throws(ImageError) -> Data {
-        precondition(alpha.count == image.width * image.height,
-                     "encodePNG: alpha has \(alpha.count) bytes for \(image.width)x\(image.height)")
+        precondition(
+            alpha.count == image.width * image.height,
+            "encodePNG: alpha has \(alpha.count) bytes for \(image.width)x\(image.height)")
         var rgba = [UInt8](repeating: 0, count: alpha.count * 4)
         for i in 0..<alpha.count {
             rgba[4 * i] = image.pixels[3 * i]
@@ -149,15 +160,18 @@ public enum ImageCodec {
         return try encodePNG(pixels: rgba, width: image.width, height: image.height, channels: 4)
     }
 
-    private static func encodePNG(pixels: [UInt8], width: Int, height: Int,
-                                  channels: Int) throws(ImageError) -> Data {
+    private static func encodePNG(
+        pixels: [UInt8], width: Int, height: Int,
+        channels: Int
+    ) throws(ImageError) -> Data {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var length = 0
         var message = [CChar](repeating: 0, count: 512)
         let status = pixels.withUnsafeBufferPointer { px in
             message.withUnsafeMutableBufferPointer { err in
-                kp_encode_png(px.baseAddress, Int32(width), Int32(height), Int32(channels),
-                              &out, &length, err.baseAddress, err.count)
+                kp_encode_png(
+                    px.baseAddress, Int32(width), Int32(height), Int32(channels),
+                    &out, &length, err.baseAddress, err.count)
             }
         }
         defer { kp_buffer_free(out) }
@@ -211,8 +225,9 @@ public enum ImageCodec {
     /// containment in a root folder).
     static func readFile(_ url: URL, options: ImageReadOptions = ImageReadOptions()) throws(ImageError) -> Data {
         do {
-            return try RegularFile.read(url, maxBytes: ImagingLimits.fileBytes, limitName: "ImagingLimits.fileBytes",
-                                        containment: options.containment)
+            return try RegularFile.read(
+                url, maxBytes: ImagingLimits.fileBytes, limitName: "ImagingLimits.fileBytes",
+                containment: options.containment)
         } catch {
             throw .unreadable(path: url.path, reason: error.message)
         }

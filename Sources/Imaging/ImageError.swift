@@ -24,24 +24,25 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public var description: String {
         switch self {
-        case let .unreadable(path, reason):
+        case .unreadable(let path, let reason):
             return "cannot read image file \(path): \(reason)"
-        case let .unknownFormat(path, byteCount):
-            return byteCount == 0 ? "\(path): not a JPEG or PNG image: the file is empty"
+        case .unknownFormat(let path, let byteCount):
+            return byteCount == 0
+                ? "\(path): not a JPEG or PNG image: the file is empty"
                 : "\(path): not a JPEG or PNG image: its first bytes match neither signature (\(byteCount) bytes)"
-        case let .damaged(path, format, warnings):
+        case .damaged(let path, let format, let warnings):
             return "\(path): damaged \(format): \(warnings.first ?? "corrupt data")"
                 + (warnings.count > 1 ? " (and \(warnings.count - 1) more warnings)" : "")
                 + "; --allow-damaged-images accepts it"
-        case let .decodeFailed(path, format, message):
+        case .decodeFailed(let path, let format, let message):
             return "\(path): cannot decode \(format): \(message)"
-        case let .tooLarge(path, format, message):
+        case .tooLarge(let path, let format, let message):
             return "\(path): \(format) refused: \(message)"
-        case let .unsupported(path, format, what):
+        case .unsupported(let path, let format, let what):
             return "\(path): unsupported \(format): \(what)"
-        case let .encodeFailed(message):
+        case .encodeFailed(let message):
             return "cannot encode PNG: \(message)"
-        case let .writeFailed(path, reason):
+        case .writeFailed(let path, let reason):
             return "cannot write image file \(path): \(reason)"
         }
     }

@@ -31,8 +31,9 @@ public struct ImagePreprocessor: Sendable {
     /// - Precondition: three means and three positive stds (the caller validates its config).
     public init(size: Int, mean: [Float], std: [Float]) {
         precondition(size > 0, "ImagePreprocessor: size \(size) must be positive")
-        precondition(mean.count == 3 && std.count == 3,
-                     "ImagePreprocessor: need 3 means and 3 stds, got \(mean.count) and \(std.count)")
+        precondition(
+            mean.count == 3 && std.count == 3,
+            "ImagePreprocessor: need 3 means and 3 stds, got \(mean.count) and \(std.count)")
         precondition(std.allSatisfy { $0 > 0 }, "ImagePreprocessor: std \(std) must be positive")
         self.size = size
         self.mean = mean
@@ -47,9 +48,12 @@ public struct ImagePreprocessor: Sendable {
 
     /// Output size of torchvision `Resize(shorterSide)`: the shorter side becomes `shorterSide`,
     /// the longer one `int(shorterSide * long / short)` (float division, truncated).
-    public static func resizedSize(width: Int, height: Int,
-                                   shorterSide: Int) -> (width: Int, height: Int) {
-        let short = min(width, height), long = max(width, height)
+    public static func resizedSize(
+        width: Int, height: Int,
+        shorterSide: Int
+    ) -> (width: Int, height: Int) {
+        let short = min(width, height)
+        let long = max(width, height)
         let newLong = Int(Double(shorterSide * long) / Double(short))
         return width <= height ? (shorterSide, newLong) : (newLong, shorterSide)
     }
@@ -70,36 +74,43 @@ public struct ImagePreprocessor: Sendable {
         // After the resize the shorter side equals `size`, so the crop never needs padding.
         let origin = Self.centerCropOrigin(width: rw, height: rh, crop: size)
         let window = Resample.Window(x: origin.x, y: origin.y, width: size, height: size)
-        let w = image.width, h = image.height
+        let w = image.width
+        let h = image.height
         let pixels: [UInt8]
         switch image.colorModel {
         case .palette, .bilevel:
-            pixels = Resample.nearest(image.rgb.pixels, width: w, height: h, channels: 3,
-                                      outWidth: rw, outHeight: rh, window: window)
+            pixels = Resample.nearest(
+                image.rgb.pixels, width: w, height: h, channels: 3,
+                outWidth: rw, outHeight: rh, window: window)
         case .rgba, .grayAlpha:
             if let alpha = image.alpha {
-                let rgba = Resample.bicubicPremultiplied(image.rgb.pixels, alpha: alpha, width: w,
-                                                         height: h, outWidth: rw, outHeight: rh,
-                                                         window: window)
+                let rgba = Resample.bicubicPremultiplied(
+                    image.rgb.pixels, alpha: alpha, width: w,
+                    height: h, outWidth: rw, outHeight: rh,
+                    window: window)
                 pixels = Self.dropFourth(rgba)
             } else {
-                pixels = Resample.bicubic(image.rgb.pixels, width: w, height: h, channels: 3,
-                                          outWidth: rw, outHeight: rh, window: window)
+                pixels = Resample.bicubic(
+                    image.rgb.pixels, width: w, height: h, channels: 3,
+                    outWidth: rw, outHeight: rh, window: window)
             }
         case .cmyk:
             if let ink = image.cmyk {
-                let resized = Resample.bicubic(ink, width: w, height: h, channels: 4,
-                                               outWidth: rw, outHeight: rh, window: window)
+                let resized = Resample.bicubic(
+                    ink, width: w, height: h, channels: 4,
+                    outWidth: rw, outHeight: rh, window: window)
                 pixels = Self.cmykToRGB(resized)
             } else {
-                pixels = Resample.bicubic(image.rgb.pixels, width: w, height: h, channels: 3,
-                                          outWidth: rw, outHeight: rh, window: window)
+                pixels = Resample.bicubic(
+                    image.rgb.pixels, width: w, height: h, channels: 3,
+                    outWidth: rw, outHeight: rh, window: window)
             }
         case .gray, .rgb:
             // Greyscale: Pillow resamples "L" per channel, identical to resampling R = G = B.
             // A tRNS colour on "L"/"RGB" is dropped by convert("RGB"), so the alpha is ignored.
-            pixels = Resample.bicubic(image.rgb.pixels, width: w, height: h, channels: 3,
-                                      outWidth: rw, outHeight: rh, window: window)
+            pixels = Resample.bicubic(
+                image.rgb.pixels, width: w, height: h, channels: 3,
+                outWidth: rw, outHeight: rh, window: window)
         }
         return RGBImage(width: size, height: size, pixels: pixels)
     }
@@ -140,8 +151,9 @@ public struct ImagePreprocessor: Sendable {
     /// preprocessor's mean and std. Allocation-free.
     /// - Parameter output: `3 * size * size` floats, (3, size, size).
     public func normalize(_ canvas: RGBImage, into output: UnsafeMutableBufferPointer<Float>) {
-        precondition(canvas.width == size && canvas.height == size,
-                     "normalize: canvas \(canvas.width)x\(canvas.height), expected \(size)x\(size)")
+        precondition(
+            canvas.width == size && canvas.height == size,
+            "normalize: canvas \(canvas.width)x\(canvas.height), expected \(size)x\(size)")
         table.withUnsafeBufferPointer { t in
             Self.normalize(canvas, table: t, into: output)
         }
@@ -151,8 +163,10 @@ public struct ImagePreprocessor: Sendable {
     /// computed in float32 exactly as torchvision's ToTensor + Normalize. Allocation-free (the
     /// 768-entry lookup table lives on the stack).
     /// - Parameter output: `3 * canvas.width * canvas.height` floats, (3, H, W).
-    public static func normalize(_ canvas: RGBImage, mean: [Float], std: [Float],
-                                 into output: UnsafeMutableBufferPointer<Float>) {
+    public static func normalize(
+        _ canvas: RGBImage, mean: [Float], std: [Float],
+        into output: UnsafeMutableBufferPointer<Float>
+    ) {
         precondition(mean.count == 3 && std.count == 3, "normalize: need 3 means and 3 stds")
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * 256) { t in
             fillNormalizationTable(t, mean: mean, std: std)
@@ -161,16 +175,23 @@ public struct ImagePreprocessor: Sendable {
     }
 
     /// canvas (H, W, 3) UInt8 -> output (3, H, W) Float through a (3, 256) table.
-    private static func normalize(_ canvas: RGBImage, table: UnsafeBufferPointer<Float>,
-                                  into output: UnsafeMutableBufferPointer<Float>) {
+    private static func normalize(
+        _ canvas: RGBImage, table: UnsafeBufferPointer<Float>,
+        into output: UnsafeMutableBufferPointer<Float>
+    ) {
         let plane = canvas.width * canvas.height
-        precondition(output.count == 3 * plane,
-                     "normalize: output holds \(output.count) floats, need \(3 * plane)")
+        precondition(
+            output.count == 3 * plane,
+            "normalize: output holds \(output.count) floats, need \(3 * plane)")
         guard let out = output.baseAddress, let lut = table.baseAddress else { return }
         canvas.pixels.withUnsafeBufferPointer { px in
             guard let p = px.baseAddress else { return }
-            let r = out, g = out + plane, b = out + 2 * plane
-            let lr = lut, lg = lut + 256, lb = lut + 512
+            let r = out
+            let g = out + plane
+            let b = out + 2 * plane
+            let lr = lut
+            let lg = lut + 256
+            let lb = lut + 512
             for i in 0..<plane {
                 r[i] = lr[Int(p[3 * i])]
                 g[i] = lg[Int(p[3 * i + 1])]
@@ -186,8 +207,10 @@ public struct ImagePreprocessor: Sendable {
     }
 
     /// (x / 255 - mean) / std in float32, the operation order of ToTensor then Normalize.
-    private static func fillNormalizationTable(_ table: UnsafeMutableBufferPointer<Float>,
-                                               mean: [Float], std: [Float]) {
+    private static func fillNormalizationTable(
+        _ table: UnsafeMutableBufferPointer<Float>,
+        mean: [Float], std: [Float]
+    ) {
         for c in 0..<3 {
             for v in 0..<256 {
                 table[c * 256 + v] = (Float(v) / 255 - mean[c]) / std[c]

@@ -48,8 +48,9 @@ public struct MarkerRenderer: Sendable {
 
     /// A filled disk of `radius` pixels (used as the "inside" region of blur/grey prompts).
     init(diskRadius: Double, color: RGB) {
-        self.style = MarkerStyle(shape: .circle, color: color, radius: diskRadius / 2,
-                                 thickness: diskRadius, units: .pixels)
+        self.style = MarkerStyle(
+            shape: .circle, color: color, radius: diskRadius / 2,
+            thickness: diskRadius, units: .pixels)
         self.radius = diskRadius / 2
         self.thickness = diskRadius
         self.kind = Kind(shape: .circle, r: diskRadius / 2, t: diskRadius)
@@ -59,8 +60,10 @@ public struct MarkerRenderer: Sendable {
 
     /// The pixels the marker may touch when centred at `c` (not clipped to any canvas).
     public func pixelBounds(at c: CanvasPoint) -> PixelRect {
-        let x0 = Int((c.x + kind.minX).rounded(.down)), x1 = Int((c.x + kind.maxX).rounded(.down))
-        let y0 = Int((c.y + kind.minY).rounded(.down)), y1 = Int((c.y + kind.maxY).rounded(.down))
+        let x0 = Int((c.x + kind.minX).rounded(.down))
+        let x1 = Int((c.x + kind.maxX).rounded(.down))
+        let y0 = Int((c.y + kind.minY).rounded(.down))
+        let y1 = Int((c.y + kind.maxY).rounded(.down))
         return PixelRect(x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1)
     }
 
@@ -79,19 +82,22 @@ public struct MarkerRenderer: Sendable {
 
     /// `draw` with the coverage scaled by `opacity64 / 64` (for translucent annotation dots).
     func draw(on canvas: inout RGBImage, at c: CanvasPoint, opacity64: Int) {
-        precondition((0 ... 64).contains(opacity64), "MarkerRenderer.draw: opacity64 \(opacity64)")
+        precondition((0...64).contains(opacity64), "MarkerRenderer.draw: opacity64 \(opacity64)")
         let W = canvas.width
         let box = pixelBounds(at: c).intersection(PixelRect(x: 0, y: 0, width: W, height: canvas.height))
         if box.isEmpty { return }
         let kind = self.kind
-        let cr = Int(style.color.r), cg = Int(style.color.g), cb = Int(style.color.b)
+        let cr = Int(style.color.r)
+        let cg = Int(style.color.g)
+        let cb = Int(style.color.b)
         canvas.pixels.withUnsafeMutableBufferPointer { p in
-            for py in box.y ..< box.maxY {
-                for px in box.x ..< box.maxX {
+            for py in box.y..<box.maxY {
+                for px in box.x..<box.maxX {
                     var k = kind.coverage(px: px, py: py, cx: c.x, cy: c.y)
                     if opacity64 < 64 { k = (k * opacity64 + 32) >> 6 }
                     if k == 0 { continue }
-                    let o = (py * W + px) * 3, ik = 64 - k
+                    let o = (py * W + px) * 3
+                    let ik = 64 - k
                     p[o] = UInt8((Int(p[o]) * ik + cr * k + 32) >> 6)
                     p[o + 1] = UInt8((Int(p[o + 1]) * ik + cg * k + 32) >> 6)
                     p[o + 2] = UInt8((Int(p[o + 2]) * ik + cb * k + 32) >> 6)
@@ -118,12 +124,13 @@ public struct MarkerRenderer: Sendable {
         let kind = self.kind
         source.pixels.withUnsafeBufferPointer { s in
             out.pixels.withUnsafeMutableBufferPointer { p in
-                for py in box.y ..< box.maxY {
-                    for px in box.x ..< box.maxX {
+                for py in box.y..<box.maxY {
+                    for px in box.x..<box.maxX {
                         let k = kind.coverage(px: px, py: py, cx: c.x, cy: c.y)
                         if k == 0 { continue }
-                        let o = (py * W + px) * 3, ik = 64 - k
-                        for ch in 0 ..< 3 {
+                        let o = (py * W + px) * 3
+                        let ik = 64 - k
+                        for ch in 0..<3 {
                             p[o + ch] = UInt8((Int(p[o + ch]) * ik + Int(s[o + ch]) * k + 32) >> 6)
                         }
                     }
@@ -142,19 +149,20 @@ extension MarkerRenderer {
     struct Kind: Sendable {
         enum Shape: Sendable { case ring, square, cross, arrow }
         let shape: Shape
-        let r: Double, ht: Double             // radius, half thickness
-        let in2: Double, out2: Double         // ring: squared inner/outer radius
-        let inner: Double, outer: Double      // square: half-side of inner/outer edge
+        let r: Double, ht: Double  // radius, half thickness
+        let in2: Double, out2: Double  // ring: squared inner/outer radius
+        let inner: Double, outer: Double  // square: half-side of inner/outer edge
         // arrow: shaft segment from (tx, ty) to (ex, ey); head triangle (ax, ay) (bx, by) (qx, qy)
         let tx: Double, ty: Double, ex: Double, ey: Double
         let ax: Double, ay: Double, bx: Double, by: Double, qx: Double, qy: Double
-        let orient: Double                    // sign of the triangle's signed area
+        let orient: Double  // sign of the triangle's signed area
         let minX: Double, minY: Double, maxX: Double, maxY: Double
 
         init(shape: MarkerShape, r: Double, t: Double) {
             self.r = r
             ht = t / 2
-            let rin = max(0, r - t / 2), rout = r + t / 2
+            let rin = max(0, r - t / 2)
+            let rout = r + t / 2
             in2 = rin * rin
             out2 = rout * rout
             inner = r - t / 2
@@ -162,13 +170,20 @@ extension MarkerRenderer {
             // Arrow: unit direction of travel u = (1, 1)/sqrt(2) (from the upper left to the
             // tip at the origin), length L = 2r, head length 0.7r, head half-width 0.45r.
             let u = 1.0 / 2.0.squareRoot()
-            let L = 2 * r, hl = 0.7 * r, hw = 0.45 * r
-            tx = -L * u; ty = -L * u
-            ex = -0.5 * hl * u; ey = -0.5 * hl * u
-            ax = 0; ay = 0
+            let L = 2 * r
+            let hl = 0.7 * r
+            let hw = 0.45 * r
+            tx = -L * u
+            ty = -L * u
+            ex = -0.5 * hl * u
+            ey = -0.5 * hl * u
+            ax = 0
+            ay = 0
             // base centre (-hl u, -hl u), normal n = (-u, u)
-            bx = -hl * u - hw * -u; by = -hl * u - hw * u
-            qx = -hl * u + hw * -u; qy = -hl * u + hw * u
+            bx = -hl * u - hw * -u
+            by = -hl * u - hw * u
+            qx = -hl * u + hw * -u
+            qy = -hl * u + hw * u
             let area = (bx - ax) * (qy - ay) - (by - ay) * (qx - ax)
             orient = area >= 0 ? 1 : -1
             switch shape {
@@ -184,8 +199,10 @@ extension MarkerRenderer {
                 (minX, minY, maxX, maxY) = (-e, -e, e, e)
             case .arrow:
                 self.shape = .arrow
-                minX = min(tx - t / 2, bx, qx); minY = min(ty - t / 2, by, qy)
-                maxX = max(ax, ex + t / 2); maxY = max(ay, ey + t / 2)
+                minX = min(tx - t / 2, bx, qx)
+                minY = min(ty - t / 2, by, qy)
+                maxX = max(ax, ex + t / 2)
+                maxY = max(ay, ey + t / 2)
             }
         }
 
@@ -195,9 +212,9 @@ extension MarkerRenderer {
             if d > MarkerRenderer.wholePixelMargin { return 0 }
             if d < -MarkerRenderer.wholePixelMargin { return MarkerRenderer.samplesPerPixel }
             var k = 0
-            for l in 0 ..< MarkerRenderer.samplesPerAxis {
+            for l in 0..<MarkerRenderer.samplesPerAxis {
                 let dy = (Double(py) + (Double(l) + 0.5) / 8) - cy
-                for m in 0 ..< MarkerRenderer.samplesPerAxis {
+                for m in 0..<MarkerRenderer.samplesPerAxis {
                     let dx = (Double(px) + (Double(m) + 0.5) / 8) - cx
                     if inside(dx, dy) { k += 1 }
                 }
@@ -215,7 +232,8 @@ extension MarkerRenderer {
                 let m = max(abs(dx), abs(dy))
                 return m <= outer && m >= inner
             case .cross:
-                let a = abs(dx), b = abs(dy)
+                let a = abs(dx)
+                let b = abs(dy)
                 return (a <= r && b <= ht) || (b <= r && a <= ht)
             case .arrow:
                 return shaftDistance2(dx, dy) <= ht * ht || inTriangle(dx, dy)
@@ -230,7 +248,8 @@ extension MarkerRenderer {
             case .square:
                 return abs(max(abs(dx), abs(dy)) - r) - ht
             case .cross:
-                let a = abs(dx), b = abs(dy)
+                let a = abs(dx)
+                let b = abs(dy)
                 return min(max(a - r, b - ht), max(b - r, a - ht))
             case .arrow:
                 return min(shaftDistance2(dx, dy).squareRoot() - ht, triangleDistance(dx, dy))
@@ -240,10 +259,12 @@ extension MarkerRenderer {
         /// Squared distance from (x, y) to the shaft segment.
         @inline(__always)
         func shaftDistance2(_ x: Double, _ y: Double) -> Double {
-            let sx = ex - tx, sy = ey - ty
+            let sx = ex - tx
+            let sy = ey - ty
             let s = ((x - tx) * sx + (y - ty) * sy) / (sx * sx + sy * sy)
             let c = min(max(s, 0), 1)
-            let dx = x - (tx + c * sx), dy = y - (ty + c * sy)
+            let dx = x - (tx + c * sx)
+            let dy = y - (ty + c * sy)
             return dx * dx + dy * dy
         }
 

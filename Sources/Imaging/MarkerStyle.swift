@@ -41,8 +41,10 @@ public struct MarkerStyle: Sendable, Equatable, Hashable, Codable, CustomStringC
     /// (r = 20 px and t = 3 px at H = 336).
     public static let paper = MarkerStyle()
 
-    public init(shape: MarkerShape = .circle, color: RGB = .red, radius: Double = 0.06,
-                thickness: Double = 0.01, units: MarkerUnits = .fraction) {
+    public init(
+        shape: MarkerShape = .circle, color: RGB = .red, radius: Double = 0.06,
+        thickness: Double = 0.01, units: MarkerUnits = .fraction
+    ) {
         self.shape = shape
         self.color = color
         self.radius = radius
@@ -81,7 +83,7 @@ public struct MarkerStyle: Sendable, Equatable, Hashable, Codable, CustomStringC
         radius = try c.decodeIfPresent(Double.self, forKey: .radius) ?? d.radius
         thickness = try c.decodeIfPresent(Double.self, forKey: .thickness) ?? d.thickness
         if let rgb = try c.decodeIfPresent([Int].self, forKey: .color) {
-            guard rgb.count == 3, rgb.allSatisfy({ (0 ... 255).contains($0) }) else {
+            guard rgb.count == 3, rgb.allSatisfy({ (0...255).contains($0) }) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .color, in: c,
                     debugDescription: "marker color: expected [r, g, b] with 3 integers in 0...255, got \(rgb)")

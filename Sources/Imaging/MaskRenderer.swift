@@ -15,7 +15,8 @@ public struct MaskRenderer: Sendable {
 
     /// photo (H, W, 3), mask (H W) with non-zero = region -> (H, W, 3).
     public func render(_ photo: RGBImage, mask: [UInt8]) -> RGBImage {
-        let w = photo.width, h = photo.height
+        let w = photo.width
+        let h = photo.height
         precondition(mask.count == w * h, "MaskRenderer: mask of \(mask.count) for \(w)x\(h)")
         let r = Self.outlineWidth(width: w, height: h)
         var out = photo
@@ -27,7 +28,10 @@ public struct MaskRenderer: Sendable {
                 if inside {
                     search: for d in 1...r {
                         for (nx, ny) in [(x - d, y), (x + d, y), (x, y - d), (x, y + d)] {
-                            if nx < 0 || ny < 0 || nx >= w || ny >= h || mask[ny * w + nx] == 0 { boundary = true; break search }
+                            if nx < 0 || ny < 0 || nx >= w || ny >= h || mask[ny * w + nx] == 0 {
+                                boundary = true
+                                break search
+                            }
                         }
                     }
                 }
@@ -38,8 +42,10 @@ public struct MaskRenderer: Sendable {
                     c = (Double(outline.r), Double(outline.g), Double(outline.b))
                 } else if inside {
                     let t = tintStrength
-                    c = (src.0 * (1 - t) + Double(tint.r) * t, src.1 * (1 - t) + Double(tint.g) * t,
-                         src.2 * (1 - t) + Double(tint.b) * t)
+                    c = (
+                        src.0 * (1 - t) + Double(tint.r) * t, src.1 * (1 - t) + Double(tint.g) * t,
+                        src.2 * (1 - t) + Double(tint.b) * t
+                    )
                 } else {
                     c = (src.0 * outsideBrightness, src.1 * outsideBrightness, src.2 * outsideBrightness)
                 }

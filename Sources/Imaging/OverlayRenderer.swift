@@ -6,7 +6,10 @@ import Foundation
 public struct LabeledPoint: Sendable, Equatable, Codable {
     public var name: String
     public var point: Point
-    public init(name: String, point: Point) { self.name = name; self.point = point }
+    public init(name: String, point: Point) {
+        self.name = name
+        self.point = point
+    }
 }
 
 /// Draws the photo (downscaled to at most `maxDisplaySide`) with every keypoint as a dot in its
@@ -38,7 +41,9 @@ public struct OverlayRenderer: Sendable {
     ]
 
     /// Colour of keypoint `index` (0-based).
-    public static func color(forIndex index: Int) -> RGB { palette[((index % palette.count) + palette.count) % palette.count] }
+    public static func color(forIndex index: Int) -> RGB {
+        palette[((index % palette.count) + palette.count) % palette.count]
+    }
 
     /// Label box padding around the text, in panel pixels.
     static let labelPadding = 2
@@ -49,17 +54,24 @@ public struct OverlayRenderer: Sendable {
     ///   - photo: the original photo or a downscaled copy (same aspect ratio).
     ///   - originalWidth, originalHeight: size the points refer to (defaults: the photo's).
     /// - Throws: `CanvasError.invalidSize`, `CanvasError.invalidParameter` (non-finite point).
-    public func render(photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
-                       points: [LabeledPoint]) throws -> AnnotatedImage {
-        let ow = originalWidth ?? photo.width, oh = originalHeight ?? photo.height
-        guard ow > 0, oh > 0 else { throw CanvasError.invalidSize(what: "overlay original image", width: ow, height: oh) }
+    public func render(
+        photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
+        points: [LabeledPoint]
+    ) throws -> AnnotatedImage {
+        let ow = originalWidth ?? photo.width
+        let oh = originalHeight ?? photo.height
+        guard ow > 0, oh > 0 else {
+            throw CanvasError.invalidSize(what: "overlay original image", width: ow, height: oh)
+        }
         for p in points where !(p.point.x.isFinite && p.point.y.isFinite) {
-            throw CanvasError.invalidParameter(name: "overlay point \"\(p.name)\"", expected: "finite coordinates",
-                                               actual: "\(p.point)")
+            throw CanvasError.invalidParameter(
+                name: "overlay point \"\(p.name)\"", expected: "finite coordinates",
+                actual: "\(p.point)")
         }
         var image = HeatmapRenderer.displayPhoto(photo, maxSide: maxDisplaySide)
-        let result = AnnotatedImage(image: image, photoRect: PixelRect(x: 0, y: 0, width: image.width, height: image.height),
-                                    scaleX: Double(image.width) / Double(ow), scaleY: Double(image.height) / Double(oh))
+        let result = AnnotatedImage(
+            image: image, photoRect: PixelRect(x: 0, y: 0, width: image.width, height: image.height),
+            scaleX: Double(image.width) / Double(ow), scaleY: Double(image.height) / Double(oh))
         let font = BitmapFont(scale: labelScale)
         let bounds = result.photoRect
         let rim = CanvasDrawing.disk(radius: dotRadius + 1.5, color: RGB(255, 255, 255))
@@ -70,8 +82,10 @@ public struct OverlayRenderer: Sendable {
         for p in points {
             let c = result.panelPoint(fromImage: p.point)
             let r = Int((dotRadius + 1.5).rounded(.up))
-            dots.append(PixelRect(x: Int(c.x.rounded(.down)) - r, y: Int(c.y.rounded(.down)) - r,
-                                  width: 2 * r + 1, height: 2 * r + 1))
+            dots.append(
+                PixelRect(
+                    x: Int(c.x.rounded(.down)) - r, y: Int(c.y.rounded(.down)) - r,
+                    width: 2 * r + 1, height: 2 * r + 1))
         }
         for (i, p) in points.enumerated() {
             let c = result.panelPoint(fromImage: p.point)
@@ -83,46 +97,59 @@ public struct OverlayRenderer: Sendable {
             let c = result.panelPoint(fromImage: p.point)
             let text = CanvasDrawing.fitted(p.name, font: font, maxWidth: bounds.width - 2 * Self.labelPadding)
             if text.isEmpty { continue }
-            let box = Self.placeLabel(size: (font.width(of: text) + 2 * Self.labelPadding,
-                                             font.glyphHeight + 2 * Self.labelPadding),
-                                      near: c, dotRadius: dotRadius + 3, bounds: bounds,
-                                      avoid: placed, dots: dots, ownDot: i)
+            let box = Self.placeLabel(
+                size: (
+                    font.width(of: text) + 2 * Self.labelPadding,
+                    font.glyphHeight + 2 * Self.labelPadding
+                ),
+                near: c, dotRadius: dotRadius + 3, bounds: bounds,
+                avoid: placed, dots: dots, ownDot: i)
             placed.append(box)
             CanvasDrawing.fill(&image, box, color: color)
-            font.draw(text, on: &image, x: box.x + Self.labelPadding, y: box.y + Self.labelPadding,
-                      color: CanvasDrawing.textColor(on: color))
+            font.draw(
+                text, on: &image, x: box.x + Self.labelPadding, y: box.y + Self.labelPadding,
+                color: CanvasDrawing.textColor(on: color))
         }
         return AnnotatedImage(image: image, photoRect: bounds, scaleX: result.scaleX, scaleY: result.scaleY)
     }
 
     /// Writes the overlay as PNG (atomically).
-    public func writePNG(to url: URL, photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
-                         points: [LabeledPoint]) throws {
-        let overlay = try render(photo: photo, originalWidth: originalWidth, originalHeight: originalHeight,
-                                 points: points)
+    public func writePNG(
+        to url: URL, photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
+        points: [LabeledPoint]
+    ) throws {
+        let overlay = try render(
+            photo: photo, originalWidth: originalWidth, originalHeight: originalHeight,
+            points: points)
         try ImageCodec.writePNG(overlay.image, to: url)
     }
 
     /// The label rectangle for a dot at `c` (see the type's doc for the order of attempts).
-    static func placeLabel(size: (Int, Int), near c: CanvasPoint, dotRadius: Double, bounds: PixelRect,
-                           avoid: [PixelRect], dots: [PixelRect], ownDot: Int) -> PixelRect {
+    static func placeLabel(
+        size: (Int, Int), near c: CanvasPoint, dotRadius: Double, bounds: PixelRect,
+        avoid: [PixelRect], dots: [PixelRect], ownDot: Int
+    ) -> PixelRect {
         let (w, h) = size
-        let cx = Int(c.x.rounded(.down)), cy = Int(c.y.rounded(.down)), d = Int(dotRadius.rounded(.up))
+        let cx = Int(c.x.rounded(.down))
+        let cy = Int(c.y.rounded(.down))
+        let d = Int(dotRadius.rounded(.up))
         let base = [
-            (cx + d, cy - h / 2), (cx - d - w, cy - h / 2),          // right, left
-            (cx - w / 2, cy - d - h), (cx - w / 2, cy + d + 1),      // above, below
+            (cx + d, cy - h / 2), (cx - d - w, cy - h / 2),  // right, left
+            (cx - w / 2, cy - d - h), (cx - w / 2, cy + d + 1),  // above, below
         ]
         var candidates: [PixelRect] = []
         for shift in [0, -h, h, -2 * h, 2 * h] {
             for (x, y) in base { candidates.append(PixelRect(x: x, y: y + shift, width: w, height: h)) }
         }
         func clamped(_ r: PixelRect) -> PixelRect {
-            PixelRect(x: min(max(r.x, bounds.x), bounds.maxX - r.width),
-                      y: min(max(r.y, bounds.y), bounds.maxY - r.height), width: r.width, height: r.height)
+            PixelRect(
+                x: min(max(r.x, bounds.x), bounds.maxX - r.width),
+                y: min(max(r.y, bounds.y), bounds.maxY - r.height), width: r.width, height: r.height)
         }
         func inside(_ r: PixelRect) -> Bool { r.intersection(bounds) == r }
         let free: (PixelRect) -> Bool = { r in
-            !avoid.contains { $0.intersects(r) } && !dots.enumerated().contains { $0.offset != ownDot && $0.element.intersects(r) }
+            !avoid.contains { $0.intersects(r) }
+                && !dots.enumerated().contains { $0.offset != ownDot && $0.element.intersects(r) }
         }
         if let r = candidates.first(where: { inside($0) && free($0) }) { return r }
         if let r = candidates.first(where: { inside($0) }) { return r }

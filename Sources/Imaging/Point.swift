@@ -20,7 +20,8 @@ public struct Point: Sendable, Equatable, Hashable, Codable, CustomStringConvert
 
     /// Euclidean distance in pixels.
     public func distance(to other: Point) -> Double {
-        let dx = x - other.x, dy = y - other.y
+        let dx = x - other.x
+        let dy = y - other.y
         return (dx * dx + dy * dy).squareRoot()
     }
 

@@ -11,8 +11,9 @@ public struct RGBImage: Sendable, Equatable {
     /// - Precondition: `pixels.count == width * height * 3` (a programmer error otherwise).
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(width > 0 && height > 0, "RGBImage: empty size \(width)x\(height)")
-        precondition(pixels.count == width * height * 3,
-                     "RGBImage: \(pixels.count) bytes for \(width)x\(height)x3")
+        precondition(
+            pixels.count == width * height * 3,
+            "RGBImage: \(pixels.count) bytes for \(width)x\(height)x3")
         self.width = width
         self.height = height
         self.pixels = pixels
@@ -25,7 +26,9 @@ public struct RGBImage: Sendable, Equatable {
         self.height = height
         var p = [UInt8](repeating: 0, count: width * height * 3)
         for i in 0..<(width * height) {
-            p[3 * i] = fill.r; p[3 * i + 1] = fill.g; p[3 * i + 2] = fill.b
+            p[3 * i] = fill.r
+            p[3 * i + 1] = fill.g
+            p[3 * i + 2] = fill.b
         }
         self.pixels = p
     }
@@ -37,7 +40,9 @@ public struct RGBImage: Sendable, Equatable {
         }
         set {
             let o = (y * width + x) * 3
-            pixels[o] = newValue.r; pixels[o + 1] = newValue.g; pixels[o + 2] = newValue.b
+            pixels[o] = newValue.r
+            pixels[o + 1] = newValue.g
+            pixels[o + 2] = newValue.b
         }
     }
 }
@@ -47,6 +52,10 @@ public struct RGB: Sendable, Equatable, Hashable, Codable {
     public var r: UInt8
     public var g: UInt8
     public var b: UInt8
-    public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) { self.r = r; self.g = g; self.b = b }
+    public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) {
+        self.r = r
+        self.g = g
+        self.b = b
+    }
     public static let red = RGB(255, 0, 0)
 }

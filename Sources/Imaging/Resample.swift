@@ -23,8 +23,9 @@ public enum Resample {
     public static func bicubic(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
         precondition(width > 0 && height > 0, "Resample.bicubic: empty output \(width)x\(height)")
         let window = Window(x: 0, y: 0, width: width, height: height)
-        let pixels = bicubic(image.pixels, width: image.width, height: image.height, channels: 3,
-                             outWidth: width, outHeight: height, window: window)
+        let pixels = bicubic(
+            image.pixels, width: image.width, height: image.height, channels: 3,
+            outWidth: width, outHeight: height, window: window)
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
@@ -33,15 +34,19 @@ public enum Resample {
     /// - Parameters:
     ///   - alpha: `image.width * image.height` bytes, 255 = opaque.
     /// - Returns: the resized colour (un-premultiplied) and alpha.
-    public static func bicubic(_ image: RGBImage, alpha: [UInt8], width: Int,
-                               height: Int) -> (rgb: RGBImage, alpha: [UInt8]) {
+    public static func bicubic(
+        _ image: RGBImage, alpha: [UInt8], width: Int,
+        height: Int
+    ) -> (rgb: RGBImage, alpha: [UInt8]) {
         precondition(width > 0 && height > 0, "Resample.bicubic: empty output \(width)x\(height)")
-        precondition(alpha.count == image.width * image.height,
-                     "Resample.bicubic: alpha has \(alpha.count) bytes for \(image.width)x\(image.height)")
+        precondition(
+            alpha.count == image.width * image.height,
+            "Resample.bicubic: alpha has \(alpha.count) bytes for \(image.width)x\(image.height)")
         let window = Window(x: 0, y: 0, width: width, height: height)
-        let rgba = bicubicPremultiplied(image.pixels, alpha: alpha, width: image.width,
-                                        height: image.height, outWidth: width, outHeight: height,
-                                        window: window)
+        let rgba = bicubicPremultiplied(
+            image.pixels, alpha: alpha, width: image.width,
+            height: image.height, outWidth: width, outHeight: height,
+            window: window)
         var rgb = [UInt8](repeating: 0, count: width * height * 3)
         var a = [UInt8](repeating: 0, count: width * height)
         splitRGBA(rgba, rgb: &rgb, alpha: &a)
@@ -53,8 +58,9 @@ public enum Resample {
     public static func nearest(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
         precondition(width > 0 && height > 0, "Resample.nearest: empty output \(width)x\(height)")
         let window = Window(x: 0, y: 0, width: width, height: height)
-        let pixels = nearest(image.pixels, width: image.width, height: image.height, channels: 3,
-                             outWidth: width, outHeight: height, window: window)
+        let pixels = nearest(
+            image.pixels, width: image.width, height: image.height, channels: 3,
+            outWidth: width, outHeight: height, window: window)
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
@@ -145,12 +151,15 @@ public enum Resample {
     /// Pass order follows Pillow 13: horizontal then vertical, except that the vertical pass goes
     /// first when the height shrinks by more than twice as many pixels as the width does. The
     /// order changes the intermediate 8-bit rounding, so it is part of the exact result.
-    static func bicubic(_ src: [UInt8], width: Int, height: Int, channels: Int, outWidth: Int,
-                        outHeight: Int, window: Window) -> [UInt8] {
+    static func bicubic(
+        _ src: [UInt8], width: Int, height: Int, channels: Int, outWidth: Int,
+        outHeight: Int, window: Window
+    ) -> [UInt8] {
         precondition(src.count == width * height * channels, "Resample: buffer size mismatch")
-        precondition(window.x >= 0 && window.y >= 0 && window.width > 0 && window.height > 0
-                     && window.x + window.width <= outWidth && window.y + window.height <= outHeight,
-                     "Resample: window \(window) outside \(outWidth)x\(outHeight)")
+        precondition(
+            window.x >= 0 && window.y >= 0 && window.width > 0 && window.height > 0
+                && window.x + window.width <= outWidth && window.y + window.height <= outHeight,
+            "Resample: window \(window) outside \(outWidth)x\(outHeight)")
         let columnTaps: Taps? = outWidth != width ? bicubicTaps(inSize: width, outSize: outWidth) : nil
         let rowTaps: Taps? = outHeight != height ? bicubicTaps(inSize: height, outSize: outHeight) : nil
         let columns = window.x..<(window.x + window.width)
@@ -167,12 +176,14 @@ public enum Resample {
                     verticalPass(image, channels: channels, taps: rowTaps, rows: rows, columns: needed, into: t)
                 }
                 return temp.withUnsafeBufferPointer { t in
-                    let mid = Plane(pixels: t, width: needed.count, firstColumn: needed.lowerBound,
-                                    firstRow: rows.lowerBound)
+                    let mid = Plane(
+                        pixels: t, width: needed.count, firstColumn: needed.lowerBound,
+                        firstRow: rows.lowerBound)
                     var out = [UInt8](repeating: 0, count: rows.count * columns.count * channels)
                     out.withUnsafeMutableBufferPointer { o in
-                        horizontalPass(mid, channels: channels, taps: columnTaps, rows: rows,
-                                       columns: columns, into: o)
+                        horizontalPass(
+                            mid, channels: channels, taps: columnTaps, rows: rows,
+                            columns: columns, into: o)
                     }
                     return out
                 }
@@ -183,16 +194,18 @@ public enum Resample {
             var temp = [UInt8](repeating: 0, count: needed.count * columns.count * channels)
             temp.withUnsafeMutableBufferPointer { t in
                 if let columnTaps {
-                    horizontalPass(image, channels: channels, taps: columnTaps, rows: needed,
-                                   columns: columns, into: t)
+                    horizontalPass(
+                        image, channels: channels, taps: columnTaps, rows: needed,
+                        columns: columns, into: t)
                 } else {
                     copy(image, channels: channels, rows: needed, columns: columns, into: t)
                 }
             }
             guard let rowTaps else { return temp }
             return temp.withUnsafeBufferPointer { t in
-                let mid = Plane(pixels: t, width: columns.count, firstColumn: columns.lowerBound,
-                                firstRow: needed.lowerBound)
+                let mid = Plane(
+                    pixels: t, width: columns.count, firstColumn: columns.lowerBound,
+                    firstRow: needed.lowerBound)
                 var out = [UInt8](repeating: 0, count: rows.count * columns.count * channels)
                 out.withUnsafeMutableBufferPointer { o in
                     verticalPass(mid, channels: channels, taps: rowTaps, rows: rows, columns: columns, into: o)
@@ -219,8 +232,10 @@ public enum Resample {
 
     /// Pillow's ImagingResampleHorizontal_8bpc for some rows and output columns.
     /// src (rows, W, C) -> dst (rows.count, columns.count, C); rows/columns in image coordinates.
-    static func horizontalPass(_ src: Plane, channels: Int, taps: Taps, rows: Range<Int>,
-                               columns: Range<Int>, into dst: UnsafeMutableBufferPointer<UInt8>) {
+    static func horizontalPass(
+        _ src: Plane, channels: Int, taps: Taps, rows: Range<Int>,
+        columns: Range<Int>, into dst: UnsafeMutableBufferPointer<UInt8>
+    ) {
         let half = Int32(1) << (precisionBits - 1)
         let s = src.pixels
         taps.weights.withUnsafeBufferPointer { kk in
@@ -248,8 +263,10 @@ public enum Resample {
 
     /// Pillow's ImagingResampleVertical_8bpc for some output rows and columns.
     /// src (R, W, C) -> dst (rows.count, columns.count, C); rows/columns in image coordinates.
-    static func verticalPass(_ src: Plane, channels: Int, taps: Taps, rows: Range<Int>,
-                             columns: Range<Int>, into dst: UnsafeMutableBufferPointer<UInt8>) {
+    static func verticalPass(
+        _ src: Plane, channels: Int, taps: Taps, rows: Range<Int>,
+        columns: Range<Int>, into dst: UnsafeMutableBufferPointer<UInt8>
+    ) {
         let half = Int32(1) << (precisionBits - 1)
         let s = src.pixels
         let rowStride = src.width * channels
@@ -259,7 +276,8 @@ public enum Resample {
             for yy in rows {
                 let k = yy * taps.stride
                 let n = taps.count[yy]
-                let start = (taps.first[yy] - src.firstRow) * rowStride
+                let start =
+                    (taps.first[yy] - src.firstRow) * rowStride
                     + (columns.lowerBound - src.firstColumn) * channels
                 for i in 0..<span {
                     var acc = half
@@ -276,8 +294,10 @@ public enum Resample {
     }
 
     /// Copies a rectangle: src (R, W, C) -> dst (rows.count, columns.count, C).
-    static func copy(_ src: Plane, channels: Int, rows: Range<Int>, columns: Range<Int>,
-                     into dst: UnsafeMutableBufferPointer<UInt8>) {
+    static func copy(
+        _ src: Plane, channels: Int, rows: Range<Int>, columns: Range<Int>,
+        into dst: UnsafeMutableBufferPointer<UInt8>
+    ) {
         let span = columns.count * channels
         var o = 0
         for y in rows {
@@ -298,8 +318,10 @@ public enum Resample {
 
     /// Resamples colour + alpha as Pillow does for "RGBA" and "LA" images.
     /// Shapes: rgb (H, W, 3), alpha (H, W) -> (window.height, window.width, 4) un-premultiplied.
-    static func bicubicPremultiplied(_ rgb: [UInt8], alpha: [UInt8], width: Int, height: Int,
-                                     outWidth: Int, outHeight: Int, window: Window) -> [UInt8] {
+    static func bicubicPremultiplied(
+        _ rgb: [UInt8], alpha: [UInt8], width: Int, height: Int,
+        outWidth: Int, outHeight: Int, window: Window
+    ) -> [UInt8] {
         let count = width * height
         var rgba = [UInt8](repeating: 0, count: count * 4)
         let sameSize = outWidth == width && outHeight == height
@@ -311,8 +333,9 @@ public enum Resample {
             rgba[4 * i + 2] = sameSize ? rgb[3 * i + 2] : mulDiv255(rgb[3 * i + 2], a)
             rgba[4 * i + 3] = a
         }
-        var out = bicubic(rgba, width: width, height: height, channels: 4, outWidth: outWidth,
-                          outHeight: outHeight, window: window)
+        var out = bicubic(
+            rgba, width: width, height: height, channels: 4, outWidth: outWidth,
+            outHeight: outHeight, window: window)
         if sameSize { return out }
         // rgba2rgbA: leave fully transparent and fully opaque pixels alone, else divide.
         for i in stride(from: 0, to: out.count, by: 4) {
@@ -341,8 +364,10 @@ public enum Resample {
     /// Pillow's nearest-neighbour resize (`_resize` -> ImagingTransform affine -> ImagingScaleAffine):
     /// sample positions start at half a step and accumulate the step in double precision.
     /// Shapes: src (H, W, C) -> (window.height, window.width, C).
-    static func nearest(_ src: [UInt8], width: Int, height: Int, channels: Int, outWidth: Int,
-                        outHeight: Int, window: Window) -> [UInt8] {
+    static func nearest(
+        _ src: [UInt8], width: Int, height: Int, channels: Int, outWidth: Int,
+        outHeight: Int, window: Window
+    ) -> [UInt8] {
         precondition(src.count == width * height * channels, "Resample: buffer size mismatch")
         /// Pillow's COORD: -1 for negative positions, else truncation.
         func coordinate(_ v: Double) -> Int { v < 0.0 ? -1 : Int(v) }

@@ -28,17 +28,17 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
     /// The marker style, if the prompt draws one.
     public var markerStyle: MarkerStyle? {
         switch self {
-        case let .marker(s), let .markerBlurOutside(s, _), let .markerGreyOutside(s): return s
+        case .marker(let s), .markerBlurOutside(let s, _), .markerGreyOutside(let s): return s
         case .crop: return nil
         }
     }
 
     public var description: String {
         switch self {
-        case let .marker(s): return "marker \(s)"
-        case let .markerBlurOutside(s, sigma): return "marker \(s), blur outside sigma \(sigma) px"
-        case let .markerGreyOutside(s): return "marker \(s), grey outside"
-        case let .crop(f): return "crop \(f) of the shorter side"
+        case .marker(let s): return "marker \(s)"
+        case .markerBlurOutside(let s, let sigma): return "marker \(s), blur outside sigma \(sigma) px"
+        case .markerGreyOutside(let s): return "marker \(s), grey outside"
+        case .crop(let f): return "crop \(f) of the shorter side"
         }
     }
 
@@ -46,15 +46,17 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
     /// - Throws: `CanvasError.invalidParameter` naming the parameter.
     public func validate() throws {
         switch self {
-        case let .markerBlurOutside(_, sigma):
+        case .markerBlurOutside(_, let sigma):
             guard sigma.isFinite, sigma > 0 else {
-                throw CanvasError.invalidParameter(name: "visual prompt sigma", expected: "a number > 0 (canvas px)",
-                                                   actual: "\(sigma)")
+                throw CanvasError.invalidParameter(
+                    name: "visual prompt sigma", expected: "a number > 0 (canvas px)",
+                    actual: "\(sigma)")
             }
-        case let .crop(fraction):
+        case .crop(let fraction):
             guard fraction.isFinite, fraction > 0, fraction <= 1 else {
-                throw CanvasError.invalidParameter(name: "visual prompt crop fraction", expected: "0 < fraction <= 1",
-                                                   actual: "\(fraction)")
+                throw CanvasError.invalidParameter(
+                    name: "visual prompt crop fraction", expected: "0 < fraction <= 1",
+                    actual: "\(fraction)")
             }
         case .marker, .markerGreyOutside:
             break
@@ -87,15 +89,19 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         switch self {
-        case let .marker(s):
-            try c.encode(Kind.marker, forKey: .type); try c.encode(s, forKey: .marker)
-        case let .markerBlurOutside(s, sigma):
-            try c.encode(Kind.markerBlurOutside, forKey: .type); try c.encode(s, forKey: .marker)
+        case .marker(let s):
+            try c.encode(Kind.marker, forKey: .type)
+            try c.encode(s, forKey: .marker)
+        case .markerBlurOutside(let s, let sigma):
+            try c.encode(Kind.markerBlurOutside, forKey: .type)
+            try c.encode(s, forKey: .marker)
             try c.encode(sigma, forKey: .sigma)
-        case let .markerGreyOutside(s):
-            try c.encode(Kind.markerGreyOutside, forKey: .type); try c.encode(s, forKey: .marker)
-        case let .crop(f):
-            try c.encode(Kind.crop, forKey: .type); try c.encode(f, forKey: .fraction)
+        case .markerGreyOutside(let s):
+            try c.encode(Kind.markerGreyOutside, forKey: .type)
+            try c.encode(s, forKey: .marker)
+        case .crop(let f):
+            try c.encode(Kind.crop, forKey: .type)
+            try c.encode(f, forKey: .fraction)
         }
     }
 }

@@ -34,17 +34,19 @@ public struct VisualPromptRenderer: Sendable {
         self.canvas = canvas
         let H = min(canvas.width, canvas.height)
         switch prompt {
-        case let .marker(style):
+        case .marker(let style):
             mode = .marker(MarkerRenderer(style: style, shorterSide: H))
-        case let .markerBlurOutside(style, sigma):
+        case .markerBlurOutside(let style, let sigma):
             let m = MarkerRenderer(style: style, shorterSide: H)
-            mode = .outside(m, region: MarkerRenderer(diskRadius: m.radius + m.thickness / 2, color: style.color),
-                            background: CanvasOps.gaussianBlurred(canvas, sigma: sigma))
-        case let .markerGreyOutside(style):
+            mode = .outside(
+                m, region: MarkerRenderer(diskRadius: m.radius + m.thickness / 2, color: style.color),
+                background: CanvasOps.gaussianBlurred(canvas, sigma: sigma))
+        case .markerGreyOutside(let style):
             let m = MarkerRenderer(style: style, shorterSide: H)
-            mode = .outside(m, region: MarkerRenderer(diskRadius: m.radius + m.thickness / 2, color: style.color),
-                            background: CanvasOps.greyscale(canvas))
-        case let .crop(fraction):
+            mode = .outside(
+                m, region: MarkerRenderer(diskRadius: m.radius + m.thickness / 2, color: style.color),
+                background: CanvasOps.greyscale(canvas))
+        case .crop(let fraction):
             mode = .crop(side: max(1, Int((fraction * Double(H)).rounded())))
         }
     }
@@ -58,18 +60,20 @@ public struct VisualPromptRenderer: Sendable {
     /// Marker prompts do not allocate (one copy of the canvas or background, then only the
     /// marker's bounding box is touched); the crop prompt allocates its crop and resize.
     public func render(at c: CanvasPoint, into out: inout RGBImage) {
-        precondition(out.width == outputWidth && out.height == outputHeight,
-                     "VisualPromptRenderer: buffer \(out.width)x\(out.height), expected \(outputWidth)x\(outputHeight)")
+        precondition(
+            out.width == outputWidth && out.height == outputHeight,
+            "VisualPromptRenderer: buffer \(out.width)x\(out.height), expected \(outputWidth)x\(outputHeight)")
         switch mode {
-        case let .marker(m):
+        case .marker(let m):
             m.render(base: canvas, at: c, into: &out)
-        case let .outside(m, region, background):
+        case .outside(let m, let region, let background):
             CanvasOps.copy(background, into: &out)
             region.composite(canvas, onto: &out, at: c)
             m.draw(on: &out, at: c)
-        case let .crop(side):
+        case .crop(let side):
             let crop = CanvasOps.crop(canvas, to: cropRect(at: c, side: side), fill: CanvasGeometry.defaultPadColor)
-            let resized = (side == canvas.width && side == canvas.height)
+            let resized =
+                (side == canvas.width && side == canvas.height)
                 ? crop : Resample.bicubic(crop, width: canvas.width, height: canvas.height)
             CanvasOps.copy(resized, into: &out)
         }
@@ -89,7 +93,7 @@ public struct VisualPromptRenderer: Sendable {
     /// so the candidate is within half a pixel of the crop's centre. Pixels beyond the canvas
     /// are filled with `CanvasGeometry.defaultPadColor`.
     public func cropRect(at c: CanvasPoint) -> PixelRect? {
-        guard case let .crop(side) = mode else { return nil }
+        guard case .crop(let side) = mode else { return nil }
         return cropRect(at: c, side: side)
     }
 

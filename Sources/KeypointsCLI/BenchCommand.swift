@@ -29,7 +29,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("A model name, ORG/NAME or a model directory.", valueName: "name|dir"))
     var model: String?
-    @Option(help: ArgumentHelp("A known architecture: \(CLIPConfiguration.openAINames.joined(separator: ", ")).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "A known architecture: \(CLIPConfiguration.openAINames.joined(separator: ", ")).", valueName: "name"))
     var arch: String?
     @Option(help: "Images per forward pass.")
     var batch = 64
@@ -39,7 +41,10 @@ struct BenchCommand: ParsableCommand {
     var seconds = 3.0
     @Option(help: ArgumentHelp("Also time localizing 15 CUB keypoints in this photo.", valueName: "image"))
     var localize: String?
-    @Flag(help: "Also split the image encoder's time per image by operation class (products, softmax, LayerNorm, activation, conversions, other).")
+    @Flag(
+        help:
+            "Also split the image encoder's time per image by operation class (products, softmax, LayerNorm, activation, conversions, other)."
+    )
     var profile = false
     @Flag(help: "Print exactly one JSON document.")
     var json = false
@@ -48,7 +53,8 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if (model == nil) == (arch == nil) { throw ValidationError("give exactly one of --model or --arch NAME") }
         if let arch, CLIPConfiguration.openAI(arch) == nil {
-            throw ValidationError("unknown --arch '\(arch)'; known: \(CLIPConfiguration.openAINames.joined(separator: ", "))")
+            throw ValidationError(
+                "unknown --arch '\(arch)'; known: \(CLIPConfiguration.openAINames.joined(separator: ", "))")
         }
         if batch < 1 || textBatch < 1 { throw ValidationError("--batch and --text-batch must be at least 1") }
         if seconds <= 0 { throw ValidationError("--seconds must be positive") }
@@ -72,7 +78,8 @@ struct BenchCommand: ParsableCommand {
         let profile: OperationProfile?
         enum CodingKeys: String, CodingKey {
             case precision, backend, image, text, localization, profile
-            case gemmGFLOPs = "gemm_gflops", imageFractionOfGEMM = "image_fraction_of_gemm"
+            case gemmGFLOPs = "gemm_gflops"
+            case imageFractionOfGEMM = "image_fraction_of_gemm"
             case imageCeiling = "image_ceiling_items_per_s"
         }
     }
@@ -85,8 +92,10 @@ struct BenchCommand: ParsableCommand {
         let dense30SecondsProjected: Double
         enum CodingKeys: String, CodingKey {
             case keypoints
-            case fastPasses = "fast_passes", fastSeconds = "fast_seconds"
-            case dense30Passes = "dense30_passes", dense30SecondsProjected = "dense30_seconds_projected"
+            case fastPasses = "fast_passes"
+            case fastSeconds = "fast_seconds"
+            case dense30Passes = "dense30_passes"
+            case dense30SecondsProjected = "dense30_seconds_projected"
         }
     }
 
@@ -102,7 +111,8 @@ struct BenchCommand: ParsableCommand {
         let precisions: [PrecisionReport]
         enum CodingKeys: String, CodingKey {
             case model, batch, threads, image, text, precisions
-            case blasCore = "blas_core", sgemmGFLOPs = "sgemm_gflops"
+            case blasCore = "blas_core"
+            case sgemmGFLOPs = "sgemm_gflops"
         }
     }
 
@@ -127,57 +137,78 @@ struct BenchCommand: ParsableCommand {
         for p in precisions {
             Console.note("[\(p.rawValue)] loading \(name) ...")
             let loaded = try compute.loadModel(precision: p) { backend in
-                try directory.map { try CLIPModel(directory: $0, backend: backend) } ?? CLIPModel(synthetic: config, backend: backend)
+                try directory.map { try CLIPModel(directory: $0, backend: backend) }
+                    ?? CLIPModel(synthetic: config, backend: backend)
             }
             guard loaded.precision == p else { continue }
-            let clip = loaded.model, backend = clip.backend
+            let clip = loaded.model
+            let backend = clip.backend
             let v = config.vision
             let (m, n, k) = (batch * v.visionTokens, v.intermediateSize, v.hiddenSize)
             Console.note("[\(p.rawValue)] measuring the raw matrix product \(m) x \(n) x \(k) ...")
-            let gemm = try (backend as? BF16Backend).map { try $0.gemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds) }
+            let gemm =
+                try (backend as? BF16Backend).map { try $0.gemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds) }
                 ?? Benchmark.sgemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds)
             Console.note("[\(p.rawValue)] measuring the image encoder (batch \(batch)) ...")
             let image = Benchmark.imageEncoder(clip, batch: batch, workers: threads, minSeconds: seconds)
             Console.note("[\(p.rawValue)] measuring the text encoder (batch \(textBatch)) ...")
             let text = try Benchmark.textEncoder(clip, batch: textBatch, workers: threads, minSeconds: seconds)
-            let loc = try localize.map { try localizationBench(clip, image: $0, perImageSeconds: 1 / image.itemsPerSecond) }
+            let loc = try localize.map {
+                try localizationBench(clip, image: $0, perImageSeconds: 1 / image.itemsPerSecond)
+            }
             var profiled: OperationProfile?
             if profile {
                 Console.note("[\(p.rawValue)] profiling the image encoder (batch \(batch)) ...")
                 profiled = Benchmark.imageEncoderProfile(clip, batch: batch, workers: threads, minSeconds: seconds)
             }
-            reports.append(PrecisionReport(precision: p, backend: backend.name, image: image, text: text, gemmGFLOPs: gemm,
-                                           imageFractionOfGEMM: image.gflops / gemm,
-                                           imageCeiling: gemm / (image.gflops / image.itemsPerSecond), localization: loc,
-                                           profile: profiled))
+            reports.append(
+                PrecisionReport(
+                    precision: p, backend: backend.name, image: image, text: text, gemmGFLOPs: gemm,
+                    imageFractionOfGEMM: image.gflops / gemm,
+                    imageCeiling: gemm / (image.gflops / image.itemsPerSecond), localization: loc,
+                    profile: profiled))
         }
         let fp32 = reports.first { $0.precision == .fp32 }
-        let output = Output(model: name, batch: batch, threads: threads, blasCore: try BLAS.info().core,
-                            image: fp32?.image, text: fp32?.text, sgemmGFLOPs: fp32?.gemmGFLOPs, precisions: reports)
-        if json { try Console.printJSON(output); return }
+        let output = Output(
+            model: name, batch: batch, threads: threads, blasCore: try BLAS.info().core,
+            image: fp32?.image, text: fp32?.text, sgemmGFLOPs: fp32?.gemmGFLOPs, precisions: reports)
+        if json {
+            try Console.printJSON(output)
+            return
+        }
         print("model \(name), batch \(batch), \(threads) threads, OpenBLAS core \(output.blasCore)")
         print("precision  workload        items/s    GFLOP/s   raw GEMM GFLOP/s   fraction   ceiling items/s")
         for r in reports {
             let p = r.precision.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-            print(p + String(format: " image encoder %9.2f %10.1f %14.1f %10.0f%% %17.2f", r.image.itemsPerSecond,
-                             r.image.gflops, r.gemmGFLOPs, 100 * r.imageFractionOfGEMM, r.imageCeiling))
+            print(
+                p
+                    + String(
+                        format: " image encoder %9.2f %10.1f %14.1f %10.0f%% %17.2f", r.image.itemsPerSecond,
+                        r.image.gflops, r.gemmGFLOPs, 100 * r.imageFractionOfGEMM, r.imageCeiling))
             print(p + String(format: " text encoder  %9.2f %10.1f", r.text.itemsPerSecond, r.text.gflops))
         }
         for r in reports {
             guard let profile = r.profile else { continue }
-            print(String(format: "\n%@ image encoder by operation (batch %d, %.4f s per image, profiled run):",
-                         r.precision.rawValue, batch, profile.secondsPerItem))
+            print(
+                String(
+                    format: "\n%@ image encoder by operation (batch %d, %.4f s per image, profiled run):",
+                    r.precision.rawValue, batch, profile.secondsPerItem))
             print("operation            s/image    share   GFLOP/s")
             for e in profile.operations {
-                print(e.operation.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
-                      + String(format: " %9.5f %7.1f%%", e.secondsPerItem, 100 * e.share)
-                      + (e.gflops.map { String(format: " %9.1f", $0) } ?? ""))
+                print(
+                    e.operation.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
+                        + String(format: " %9.5f %7.1f%%", e.secondsPerItem, 100 * e.share)
+                        + (e.gflops.map { String(format: " %9.1f", $0) } ?? ""))
             }
         }
         for r in reports {
             if let l = r.localization {
-                print(String(format: "%@: localizing %d keypoints: fast.json %d passes in %.1f s; dense30.json %d passes ~ %.0f s (projected)",
-                             r.precision.rawValue, l.keypoints, l.fastPasses, l.fastSeconds, l.dense30Passes, l.dense30SecondsProjected))
+                print(
+                    String(
+                        format:
+                            "%@: localizing %d keypoints: fast.json %d passes in %.1f s; dense30.json %d passes ~ %.0f s (projected)",
+                        r.precision.rawValue, l.keypoints, l.fastPasses, l.fastSeconds, l.dense30Passes,
+                        l.dense30SecondsProjected))
             }
         }
     }
@@ -188,7 +219,8 @@ struct BenchCommand: ParsableCommand {
         let photo = try ImageCodec.decode(contentsOf: DataFiles.fileURL(path))
         var preset = try GridPreset.load(from: try DataFiles.resolve("fast", folder: "grids"))
         let dense = try GridPreset.load(from: try DataFiles.resolve("dense30", folder: "grids"))
-        let k = 15, e = clip.embeddingDim
+        let k = 15
+        let e = clip.embeddingDim
         var texts = [Float](repeating: 0, count: k * e)
         for i in texts.indices { texts[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
         texts.withUnsafeMutableBufferPointer { Kernels.l2NormalizeRows($0.baseAddress!, rows: k, width: e) }
@@ -202,8 +234,8 @@ struct BenchCommand: ParsableCommand {
         let result = try localizer.localize(photo, path: path, keypoints: queries, options: options)
         let seconds = watch.seconds
         let densePasses = try SearchPlan(preset: dense).firstStagePoints().count
-        return LocalizationBench(keypoints: k, fastPasses: result.passes, fastSeconds: seconds,
-                                 dense30Passes: densePasses, dense30SecondsProjected: Double(densePasses) * perImageSeconds)
+        return LocalizationBench(
+            keypoints: k, fastPasses: result.passes, fastSeconds: seconds,
+            dense30Passes: densePasses, dense30SecondsProjected: Double(densePasses) * perImageSeconds)
     }
 }
-

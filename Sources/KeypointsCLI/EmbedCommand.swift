@@ -15,7 +15,8 @@ struct EmbedCommand: ParsableCommand {
     )
 
     @OptionGroup var model: ModelOptions
-    @Option(name: .customLong("image"), help: ArgumentHelp("An image file (JPEG or PNG); repeatable.", valueName: "path"))
+    @Option(
+        name: .customLong("image"), help: ArgumentHelp("An image file (JPEG or PNG); repeatable.", valueName: "path"))
     var images: [String] = []
     @Option(name: .customLong("text"), help: ArgumentHelp("A text; repeatable.", valueName: "text"))
     var texts: [String] = []
@@ -31,8 +32,14 @@ struct EmbedCommand: ParsableCommand {
     }
 
     struct Output: Encodable {
-        struct Image: Encodable { let path: String; let embedding: [Float] }
-        struct Text: Encodable { let text: String; let embedding: [Float] }
+        struct Image: Encodable {
+            let path: String
+            let embedding: [Float]
+        }
+        struct Text: Encodable {
+            let text: String
+            let embedding: [Float]
+        }
         let images: [Image]
         let texts: [Text]
         let similarity: [[Float]]
@@ -41,7 +48,8 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: model.url, backend: $0) }
-        let bundle = loaded.model, precision = loaded.precision
+        let bundle = loaded.model
+        let precision = loaded.precision
         let ws = Workspace(workers: loaded.workers)
         let decoded = try images.map { try ImageCodec.decode(contentsOf: URL(fileURLWithPath: $0)) }
         let e = bundle.model.embeddingDim
@@ -50,16 +58,22 @@ struct EmbedCommand: ParsableCommand {
         loaded.reportNotices()
         func row(_ m: [Float], _ i: Int) -> [Float] { Array(m[(i * e)..<((i + 1) * e)]) }
         let similarity = images.indices.map { i in
-            texts.indices.map { j in zip(row(imageEmbeddings, i), row(textEmbeddings, j)).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+            texts.indices.map { j in
+                zip(row(imageEmbeddings, i), row(textEmbeddings, j)).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            }
         }
         let output = Output(
             images: images.indices.map { Output.Image(path: images[$0], embedding: row(imageEmbeddings, $0)) },
             texts: texts.indices.map { Output.Text(text: texts[$0], embedding: row(textEmbeddings, $0)) },
             similarity: similarity, precision: precision)
-        if json { try Console.printJSON(output); return }
+        if json {
+            try Console.printJSON(output)
+            return
+        }
 
         func preview(_ v: [Float]) -> String {
-            v.prefix(6).map { String(format: "%+.4f", $0) }.joined(separator: " ") + (v.count > 6 ? " ... (\(v.count) values)" : "")
+            v.prefix(6).map { String(format: "%+.4f", $0) }.joined(separator: " ")
+                + (v.count > 6 ? " ... (\(v.count) values)" : "")
         }
         for item in output.images { print("image \(item.path): \(preview(item.embedding))") }
         for item in output.texts { print("text \"\(item.text)\": \(preview(item.embedding))") }
@@ -68,7 +82,9 @@ struct EmbedCommand: ParsableCommand {
             for (i, path) in images.enumerated() {
                 print(similarity[i].map { String(format: "%8.4f", $0) }.joined(separator: " ") + "  " + path)
             }
-            print("logit scale exp(\(Console.format(Double(bundle.model.logitScale)))) = \(Console.format(exp(Double(bundle.model.logitScale)), 2))")
+            print(
+                "logit scale exp(\(Console.format(Double(bundle.model.logitScale)))) = \(Console.format(exp(Double(bundle.model.logitScale)), 2))"
+            )
         }
     }
 }

@@ -38,23 +38,34 @@ struct EvalCommand: ParsableCommand {
         case redcircle, crop, random
     }
 
-
     @Option(help: "The dataset format.")
     var dataset: DatasetKind
     @Option(help: ArgumentHelp("Dataset root (the annotation JSON file for coco).", valueName: "path"))
     var root: String
-    @Option(help: ArgumentHelp("A model name (default \(ModelRegistry.defaultModelName)), ORG/NAME or a model directory; not used by --method random.", valueName: "name|dir"))
+    @Option(
+        help: ArgumentHelp(
+            "A model name (default \(ModelRegistry.defaultModelName)), ORG/NAME or a model directory; not used by --method random.",
+            valueName: "name|dir"))
     var model: String?
-    @Option(help: ArgumentHelp("coco only: the image folder (default: the annotation file's folder).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp("coco only: the image folder (default: the annotation file's folder).", valueName: "dir"))
     var images: String?
     @Option(help: "Which images: test (default for cub, spair), train, all (faces and coco have only all).")
     var split: DatasetSplit?
-    @Option(parsing: .upToNextOption,
-            help: ArgumentHelp("Categories to evaluate, space- or comma-separated (spair default: bird cat cow dog horse sheep; cub: class names or ids; coco: category names).", valueName: "name"))
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Categories to evaluate, space- or comma-separated (spair default: bird cat cow dog horse sheep; cub: class names or ids; coco: category names).",
+            valueName: "name"))
     var categories: [String] = []
-    @Option(help: ArgumentHelp("Keypoint names and prompts (default: keypoints/<dataset>.json; coco: the file's names).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Keypoint names and prompts (default: keypoints/<dataset>.json; coco: the file's names).", valueName: "file"
+        ))
     var vocabulary: String?
-    @Option(help: ArgumentHelp("Candidate-grid preset for redcircle and crop (default: grids/fast.json).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Candidate-grid preset for redcircle and crop (default: grids/fast.json).", valueName: "file"))
     var grid: String?
     @Option(help: "Localization method: redcircle (the paper's), crop (score crops), random (baseline).")
     var method: Method = .redcircle
@@ -62,23 +73,38 @@ struct EvalCommand: ParsableCommand {
     var alpha = 0.1
     @Option(help: "Evaluate only the first N images (of the shard).")
     var limit: Int?
-    @Option(help: ArgumentHelp("Evaluate images i, i+n, i+2n, ... of the sorted dataset; auto: this Slurm array task's or Kubernetes Indexed Job pod's shard.", valueName: "i/n|auto"))
+    @Option(
+        help: ArgumentHelp(
+            "Evaluate images i, i+n, i+2n, ... of the sorted dataset; auto: this Slurm array task's or Kubernetes Indexed Job pod's shard.",
+            valueName: "i/n|auto"))
     var shard: String?
-    @Option(help: ArgumentHelp("With --shard auto: the number of shards (required for Kubernetes; for Slurm, makes task ids the shard indices).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "With --shard auto: the number of shards (required for Kubernetes; for Slurm, makes task ids the shard indices).",
+            valueName: "n"))
     var shards: Int?
-    @Option(help: ArgumentHelp("Append results here (JSON lines) and resume from it; {shard} is replaced by the shard index.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Append results here (JSON lines) and resume from it; {shard} is replaced by the shard index.",
+            valueName: "file"))
     var out: String?
     @Flag(help: "Print exactly one JSON document (the PCK report).")
     var json = false
     @Option(help: "Seed of the random method.")
     var seed: UInt64 = 0
-    @Flag(name: .customLong("visible-only"), help: "coco only: evaluate v = 2 (visible) keypoints, not v = 1 (labelled, occluded).")
+    @Flag(
+        name: .customLong("visible-only"),
+        help: "coco only: evaluate v = 2 (visible) keypoints, not v = 1 (labelled, occluded).")
     var visibleOnly = false
-    @Flag(name: .customLong("follow-symlinks"),
-          help: "Read images whose path resolves (through symlinks) outside the dataset root; refused by default.")
+    @Flag(
+        name: .customLong("follow-symlinks"),
+        help: "Read images whose path resolves (through symlinks) outside the dataset root; refused by default.")
     var followSymlinks = false
-    @Flag(name: .customLong("allow-damaged-images"),
-          help: "Evaluate JPEGs with corrupt data (partly grey) with a warning and a note in the results; skipped by default.")
+    @Flag(
+        name: .customLong("allow-damaged-images"),
+        help:
+            "Evaluate JPEGs with corrupt data (partly grey) with a warning and a note in the results; skipped by default."
+    )
     var allowDamagedImages = false
     @OptionGroup var maskOptions: MaskOptions
     @OptionGroup(title: "Ablations (the paper's switches)") var ablation: PromptOptions
@@ -93,7 +119,9 @@ struct EvalCommand: ParsableCommand {
         if dataset == .faces && !categories.isEmpty {
             throw ValidationError("--dataset faces has a single category; --categories does not apply")
         }
-        guard alpha.isFinite, alpha > 0, alpha <= 1 else { throw ValidationError("--alpha must be in (0, 1], got \(alpha)") }
+        guard alpha.isFinite, alpha > 0, alpha <= 1 else {
+            throw ValidationError("--alpha must be in (0, 1], got \(alpha)")
+        }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if let shard, shard != Self.automaticShard {
             do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") }
@@ -106,7 +134,9 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("--out \(out) holds \(Shard.outputPlaceholder) but no --shard is given")
         }
         if root.isEmpty { throw ValidationError("--root is empty") }
-        if case .file = maskOptions.kind { throw ValidationError("--mask FILE.png applies to localize; eval takes none, saliency or box") }
+        if case .file = maskOptions.kind {
+            throw ValidationError("--mask FILE.png applies to localize; eval takes none, saliency or box")
+        }
         if ablation.changesThePrompt && method != .redcircle {
             throw ValidationError("--marker, --color, --radius, --thickness and --prompt apply to --method redcircle")
         }
@@ -128,17 +158,20 @@ struct EvalCommand: ParsableCommand {
         if let shard, self.shard == Self.automaticShard { Console.note("shard \(shard) (--shard auto)") }
         let rootURL = DataFiles.fileURL(root)
         let vocabulary = try loadVocabulary()
-        let options = DatasetOptions(kind: dataset, root: rootURL, images: images.map(DataFiles.fileURL), split: split,
-                                     categories: categories.flatMap { $0.split(separator: ",").map(String.init) },
-                                     vocabulary: vocabulary, includeOccluded: !visibleOnly)
+        let options = DatasetOptions(
+            kind: dataset, root: rootURL, images: images.map(DataFiles.fileURL), split: split,
+            categories: categories.flatMap { $0.split(separator: ",").map(String.init) },
+            vocabulary: vocabulary, includeOccluded: !visibleOnly)
         let data = try EvalDataset.load(options)
         for note in data.notes { Console.note("note: \(note)") }
-        var runner = EvalRunner(dataset: data, shard: shard, limit: limit, alpha: alpha,
-                                followSymlinks: followSymlinks, allowDamagedImages: allowDamagedImages)
+        var runner = EvalRunner(
+            dataset: data, shard: shard, limit: limit, alpha: alpha,
+            followSymlinks: followSymlinks, allowDamagedImages: allowDamagedImages)
         let selected = runner.selection
         guard !selected.isEmpty else {
-            throw CLIError("no images selected (\(data.items.count) in the \(data.split.rawValue) split"
-                           + (shard.map { ", shard \($0)" } ?? "") + ")")
+            throw CLIError(
+                "no images selected (\(data.items.count) in the \(data.split.rawValue) split"
+                    + (shard.map { ", shard \($0)" } ?? "") + ")")
         }
 
         if let out { try OutputPath.checkFile(out, option: "--out") }
@@ -207,7 +240,9 @@ struct EvalCommand: ParsableCommand {
         let rootURL = DataFiles.fileURL(root)
         let children = (try? FileManager.default.contentsOfDirectory(atPath: rootURL.path)) ?? []
         for child in children.sorted()
-        where FileManager.default.fileExists(atPath: rootURL.appendingPathComponent(child).appendingPathComponent(expected.file).path) {
+        where FileManager.default.fileExists(
+            atPath: rootURL.appendingPathComponent(child).appendingPathComponent(expected.file).path)
+        {
             return "; did you mean --root \(rootURL.appendingPathComponent(child).path)?"
         }
         return "; --root must be the \(expected.folder) folder that holds \(expected.file)"
@@ -221,7 +256,8 @@ struct EvalCommand: ParsableCommand {
             if let first = report.skippedFiles.first { message += " (first: \(first.path): \(first.reason))" }
             switch dataset {
             case .coco:
-                message += images == nil
+                message +=
+                    images == nil
                     ? "; coco images are looked up next to the annotation file unless --images DIR names their folder"
                     : "; check that --images \(images ?? "") is the folder holding the files named in the annotation's file_name"
             case .cub:
@@ -234,7 +270,8 @@ struct EvalCommand: ParsableCommand {
                 message += "; check --root"
             }
         } else {
-            message += " in \(report.images) image(s): none has a visible keypoint with a name in the vocabulary"
+            message +=
+                " in \(report.images) image(s): none has a visible keypoint with a name in the vocabulary"
                 + " (check --categories and --vocabulary)"
         }
         return message
@@ -254,7 +291,9 @@ struct EvalCommand: ParsableCommand {
     private func loadVocabulary() throws -> KeypointVocabulary? {
         guard let file = try vocabularyFile else {
             if ablation.template != nil {
-                throw CLIError("--template: coco without --vocabulary prompts with the annotation file's names; give --vocabulary FILE to use a template")
+                throw CLIError(
+                    "--template: coco without --vocabulary prompts with the annotation file's names; give --vocabulary FILE to use a template"
+                )
             }
             return nil
         }
@@ -295,7 +334,8 @@ struct EvalCommand: ParsableCommand {
     private func loadGrid() throws -> GridFile {
         let url = try DataFiles.resolve(gridPath, folder: "grids")
         let data = try GridPreset.contents(of: url)
-        return GridFile(url: url, preset: try GridPreset.decode(data, file: url.relativePath), sha256: SHA256Hasher.hash(data))
+        return GridFile(
+            url: url, preset: try GridPreset.decode(data, file: url.relativePath), sha256: SHA256Hasher.hash(data))
     }
 
     /// What the results header records about the model and the grid (CLIP methods only): their
@@ -311,8 +351,10 @@ struct EvalCommand: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        return ["model": model.standardizedFileURL.path, "model_sha256": modelDigest,
-                "grid": grid.url.standardizedFileURL.path, "grid_sha256": grid.sha256]
+        return [
+            "model": model.standardizedFileURL.path, "model_sha256": modelDigest,
+            "grid": grid.url.standardizedFileURL.path, "grid_sha256": grid.sha256,
+        ]
     }
 
     /// Builds the CLIP predictor (`--method redcircle` or `crop`) and says which precision it
@@ -323,16 +365,22 @@ struct EvalCommand: ParsableCommand {
     // The header records "model", "model_sha256", "grid" and "grid_sha256"
     // (modelAndGridSettings()) and "precision"; the CLIP predictor adds its visual prompt, fit,
     // weights and backend.
-    private func clipPredictor(preset: GridPreset, resuming out: String?) throws -> (predictor: any KeypointPredictor, precision: Precision?) {
+    private func clipPredictor(preset: GridPreset, resuming out: String?) throws -> (
+        predictor: any KeypointPredictor, precision: Precision?
+    ) {
         var compute = self.compute
         if compute.precision == nil, let out, let recorded = Self.recordedPrecision(DataFiles.fileURL(out)) {
             compute.precision = recorded
         }
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: try modelURL(), backend: $0) }
         let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
-        let prompt = try ablation.visualPrompt(base: Localizer.defaultOptions(for: preset).prompt, presetMarker: preset.marker,
-                                               inputSide: loaded.model.model.imageSize)
-        return (CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer, prompt: prompt), loaded.precision)
+        let prompt = try ablation.visualPrompt(
+            base: Localizer.defaultOptions(for: preset).prompt, presetMarker: preset.marker,
+            inputSide: loaded.model.model.imageSize)
+        return (
+            CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer, prompt: prompt),
+            loaded.precision
+        )
     }
 
     /// The random baseline (`--method random`).
@@ -354,10 +402,14 @@ struct EvalCommand: ParsableCommand {
         case .box: return BoxSearchMask()
         case .saliency:
             guard let loaded = try maskOptions.loadEstimator(compute: compute) else { return nil }
-            let estimator = loaded.model, workers = loaded.workers
+            let estimator = loaded.model
+            let workers = loaded.workers
             let directory = try ModelStore().resolve(maskOptions.saliencyModel)
             let weights: Data
-            do { weights = try Data(contentsOf: directory.appendingPathComponent("model.safetensors"), options: .mappedIfSafe) } catch {
+            do {
+                weights = try Data(
+                    contentsOf: directory.appendingPathComponent("model.safetensors"), options: .mappedIfSafe)
+            } catch {
                 throw CLIError("\(directory.path)/model.safetensors: cannot read: \(error.localizedDescription)")
             }
             return SaliencySearchMask(estimator: estimator, modelDigest: SHA256Hasher.hash(weights), workers: workers)

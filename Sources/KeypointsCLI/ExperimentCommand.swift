@@ -38,8 +38,9 @@ struct ExperimentCommand: ParsableCommand {
     func run() throws {
         let preset = try GridPreset.load(from: try DataFiles.resolve(grid, folder: "grids"))
         let ref = try GridPreset.load(from: try DataFiles.resolve(reference, folder: "grids"))
-        let report = try SearchExperiment.run(preset: preset, reference: ref, trials: trials, seed: seed,
-                                              keypoints: keypoints, toleranceCells: tolerance, keepTrials: false)
+        let report = try SearchExperiment.run(
+            preset: preset, reference: ref, trials: trials, seed: seed,
+            keypoints: keypoints, toleranceCells: tolerance, keepTrials: false)
         if json { try Console.printJSON(report) } else { print(report.summary) }
     }
 }

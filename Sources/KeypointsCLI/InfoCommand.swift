@@ -24,7 +24,8 @@ struct InfoCommand: ParsableCommand {
             let imageSize: Int, embeddingDim: Int, activation: String, warnings: [String]
             enum CodingKeys: String, CodingKey {
                 case path, architecture, parameters, dtype, warnings, activation
-                case imageSize = "image_size", embeddingDim = "embedding_dim"
+                case imageSize = "image_size"
+                case embeddingDim = "embedding_dim"
             }
         }
         let blas: BLASInfo
@@ -36,8 +37,11 @@ struct InfoCommand: ParsableCommand {
         let bf16Implementation: String?
         enum CodingKeys: String, CodingKey {
             case blas, model
-            case defaultPrecision = "default_precision", bf16Implementation = "bf16_implementation"
-            case suggestedCore = "suggested_core", avx512BF16 = "cpu_avx512_bf16", amxBF16 = "cpu_amx_bf16"
+            case defaultPrecision = "default_precision"
+            case bf16Implementation = "bf16_implementation"
+            case suggestedCore = "suggested_core"
+            case avx512BF16 = "cpu_avx512_bf16"
+            case amxBF16 = "cpu_amx_bf16"
         }
     }
 
@@ -46,31 +50,43 @@ struct InfoCommand: ParsableCommand {
         var modelInfo: Output.Model?
         if let model {
             // fp32: describing the model needs no bf16 copy of its weights.
-            let m = try compute.loadModel(precision: .fp32) { try CLIPModel(directory: ModelStore().resolve(model), backend: $0) }.model
-            modelInfo = Output.Model(path: model, architecture: m.configuration.architectureName, parameters: m.parameterCount,
-                                     dtype: m.weightDType, imageSize: m.imageSize, embeddingDim: m.embeddingDim,
-                                     activation: m.configuration.vision.hiddenAct.rawValue, warnings: m.warnings)
+            let m = try compute.loadModel(precision: .fp32) {
+                try CLIPModel(directory: ModelStore().resolve(model), backend: $0)
+            }.model
+            modelInfo = Output.Model(
+                path: model, architecture: m.configuration.architectureName, parameters: m.parameterCount,
+                dtype: m.weightDType, imageSize: m.imageSize, embeddingDim: m.embeddingDim,
+                activation: m.configuration.vision.hiddenAct.rawValue, warnings: m.warnings)
         }
         let bf16 = BF16Backend.isSupported ? try? BF16Backend(threads: compute.resolvedThreads) : nil
-        let output = Output(blas: try BLAS.info(), suggestedCore: BLAS.suggestedCore, avx512BF16: BLAS.cpuHasAVX512BF16,
-                            amxBF16: BLAS.cpuHasAMXBF16, model: modelInfo,
-                            defaultPrecision: (compute.precision ?? .automatic).rawValue,
-                            bf16Implementation: bf16.map { backend in
-                                "oneDNN \(backend.oneDNNVersion) \(backend.implementationName)"
-                                    + (backend.attentionImplementation().map { ", attention \($0)" } ?? "")
-                            })
-        if json { try Console.printJSON(output); return }
+        let output = Output(
+            blas: try BLAS.info(), suggestedCore: BLAS.suggestedCore, avx512BF16: BLAS.cpuHasAVX512BF16,
+            amxBF16: BLAS.cpuHasAMXBF16, model: modelInfo,
+            defaultPrecision: (compute.precision ?? .automatic).rawValue,
+            bf16Implementation: bf16.map { backend in
+                "oneDNN \(backend.oneDNNVersion) \(backend.implementationName)"
+                    + (backend.attentionImplementation().map { ", attention \($0)" } ?? "")
+            })
+        if json {
+            try Console.printJSON(output)
+            return
+        }
         let b = output.blas
         print("BLAS        \(b.library)")
         print("core        \(b.core) (chosen by \(b.coreSource); CPUID suggests \(output.suggestedCore ?? "none"))")
         print("threads     \(b.threads)")
         print("config      \(b.config)")
         print("cpu bf16    avx512_bf16 \(output.avx512BF16 ? "yes" : "no"), amx_bf16 \(output.amxBF16 ? "yes" : "no")")
-        print("precision   \(output.defaultPrecision) by default" + (output.bf16Implementation.map { "; bf16 via \($0)" } ?? "; bf16 unavailable on this CPU"))
+        print(
+            "precision   \(output.defaultPrecision) by default"
+                + (output.bf16Implementation.map { "; bf16 via \($0)" } ?? "; bf16 unavailable on this CPU"))
         if let m = modelInfo {
             print("model       \(m.path)")
-            print("arch        \(m.architecture), \(m.activation), input \(m.imageSize) px, embedding \(m.embeddingDim)")
-            print("parameters  \(m.parameters) (\(String(format: "%.1f", Double(m.parameters) / 1e6)) M), weights \(m.dtype)")
+            print(
+                "arch        \(m.architecture), \(m.activation), input \(m.imageSize) px, embedding \(m.embeddingDim)")
+            print(
+                "parameters  \(m.parameters) (\(String(format: "%.1f", Double(m.parameters) / 1e6)) M), weights \(m.dtype)"
+            )
         }
     }
 }

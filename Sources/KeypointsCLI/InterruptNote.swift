@@ -17,8 +17,10 @@ final class InterruptNote: @unchecked Sendable {
             let saved = text.split(separator: "\n").filter {
                 $0.contains("\"type\":\"image\"") || $0.contains("\"type\":\"skipped\"")
             }.count
-            FileHandle.standardError.write(Data(
-                "\ninterrupted: \(resultsFile) holds \(saved) finished image(s); run the same command again to resume\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "\ninterrupted: \(resultsFile) holds \(saved) finished image(s); run the same command again to resume\n"
+                        .utf8))
             exit(130)
         }
         source.resume()

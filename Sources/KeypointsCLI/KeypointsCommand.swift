@@ -12,7 +12,10 @@ struct KeypointsCommand: AsyncParsableCommand {
             openai/clip-vit-* directories (config.json, model.safetensors, vocab.json, merges.txt).
             """,
         version: SoftwareVersion.full,
-        subcommands: [LocalizeCommand.self, EvalCommand.self, ReportCommand.self, SaliencyCommand.self, EmbedCommand.self, InfoCommand.self, BenchCommand.self, ExperimentCommand.self, ModelCommand.self]
+        subcommands: [
+            LocalizeCommand.self, EvalCommand.self, ReportCommand.self, SaliencyCommand.self, EmbedCommand.self,
+            InfoCommand.self, BenchCommand.self, ExperimentCommand.self, ModelCommand.self,
+        ]
     )
 
     /// Parses and runs; a first argument that is neither an option nor a subcommand is refused
@@ -24,8 +27,10 @@ struct KeypointsCommand: AsyncParsableCommand {
             if !names.contains(first) {
                 let nearest = names.min { editDistance($0, first) < editDistance($1, first) } ?? "localize"
                 let hint = editDistance(nearest, first) <= max(2, first.count / 3) ? "did you mean '\(nearest)'? " : ""
-                FileHandle.standardError.write(Data(
-                    "Error: unknown command '\(first)'; \(hint)commands: \(names.dropLast().joined(separator: ", ")) (keypoints --help)\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "Error: unknown command '\(first)'; \(hint)commands: \(names.dropLast().joined(separator: ", ")) (keypoints --help)\n"
+                            .utf8))
                 Foundation.exit(64)
             }
         }
@@ -43,7 +48,8 @@ struct KeypointsCommand: AsyncParsableCommand {
 
     /// Levenshtein distance, for suggestions.
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.lowercased()), b = Array(b.lowercased())
+        let a = Array(a.lowercased())
+        let b = Array(b.lowercased())
         if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
         var previous = Array(0...b.count)
         for i in 1...a.count {

@@ -22,9 +22,14 @@ struct LocalizeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Photos (JPEG or PNG).", valueName: "image"))
     var images: [String]
     @OptionGroup var model: ModelOptions
-    @Option(name: .customLong("keypoint"), help: ArgumentHelp("A free-text keypoint (repeatable); the text is the prompt unless --template is given.", valueName: "text"))
+    @Option(
+        name: .customLong("keypoint"),
+        help: ArgumentHelp(
+            "A free-text keypoint (repeatable); the text is the prompt unless --template is given.", valueName: "text"))
     var keypoints: [String] = []
-    @Option(help: ArgumentHelp("A keypoint vocabulary: a file or a name in keypoints/ (cub, spair, faces).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A keypoint vocabulary: a file or a name in keypoints/ (cub, spair, faces).", valueName: "file"))
     var vocabulary: String?
     @Option(help: ArgumentHelp("Category of the vocabulary (needed when it has several).", valueName: "name"))
     var category: String?
@@ -32,16 +37,24 @@ struct LocalizeCommand: ParsableCommand {
     var only: String?
     @Option(help: ArgumentHelp("Grid-search preset: a file or a name in grids/ (fast, dense30).", valueName: "file"))
     var grid = "fast"
-    @Option(help: ArgumentHelp("How the image is fitted to the model input (overrides the preset): pad, crop or stretch.", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "How the image is fitted to the model input (overrides the preset): pad, crop or stretch.",
+            valueName: "mode"))
     var fit: FitMode?
     @Option(help: ArgumentHelp("Restrict candidates to a box in original pixels.", valueName: "x,y,w,h"))
     var box: String?
-    @Flag(name: .customLong("crop-to-box"), help: "Crop the image to --box before fitting (the paper's SPair-71k protocol).")
+    @Flag(
+        name: .customLong("crop-to-box"),
+        help: "Crop the image to --box before fitting (the paper's SPair-71k protocol).")
     var cropToBox = false
     @OptionGroup var maskOptions: MaskOptions
     @Option(help: ArgumentHelp("Write one heatmap PNG per image and keypoint into this folder.", valueName: "dir"))
     var heatmap: String?
-    @Option(help: ArgumentHelp("Write the photo with every predicted keypoint (a folder when there are several images).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Write the photo with every predicted keypoint (a folder when there are several images).", valueName: "file"
+        ))
     var overlay: String?
     @Option(help: ArgumentHelp("Write every scored candidate as JSON.", valueName: "file"))
     var scores: String?
@@ -49,11 +62,16 @@ struct LocalizeCommand: ParsableCommand {
     var json = false
     @Option(help: ArgumentHelp("Marked images per forward pass (overrides the preset).", valueName: "n"))
     var batch: Int?
-    @Flag(name: .customLong("allow-damaged-images"),
-          help: "Localize in JPEGs with corrupt data (partly grey) with a warning and a note; refused by default.")
+    @Flag(
+        name: .customLong("allow-damaged-images"),
+        help: "Localize in JPEGs with corrupt data (partly grey) with a warning and a note; refused by default.")
     var allowDamagedImages = false
     @OptionGroup(title: "Ablations (the paper's switches)") var ablation: PromptOptions
-    @Option(name: .customLong("save-marked"), help: ArgumentHelp("Write the exact canvas CLIP scored at each prediction (what the model saw) into this folder.", valueName: "dir"))
+    @Option(
+        name: .customLong("save-marked"),
+        help: ArgumentHelp(
+            "Write the exact canvas CLIP scored at each prediction (what the model saw) into this folder.",
+            valueName: "dir"))
     var saveMarked: String?
     @OptionGroup var compute: ComputeOptions
 
@@ -85,8 +103,9 @@ struct LocalizeCommand: ParsableCommand {
             if images.count > 1 {
                 let ext = URL(fileURLWithPath: overlay).pathExtension.lowercased()
                 if ["png", "jpg", "jpeg"].contains(ext) {
-                    throw CLIError("--overlay \(overlay): \(images.count) images need a folder (one overlay per image), "
-                                   + "not a .\(ext) file name; give a folder, e.g. --overlay out/")
+                    throw CLIError(
+                        "--overlay \(overlay): \(images.count) images need a folder (one overlay per image), "
+                            + "not a .\(ext) file name; give a folder, e.g. --overlay out/")
                 }
                 try OutputPath.checkFolder(overlay, option: "--overlay")
             } else {
@@ -98,7 +117,8 @@ struct LocalizeCommand: ParsableCommand {
     static func parseBox(_ text: String) throws -> Box {
         let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 4, let x = parts[0], let y = parts[1], let w = parts[2], let h = parts[3],
-              [x, y, w, h].allSatisfy(\.isFinite), w > 0, h > 0 else {
+            [x, y, w, h].allSatisfy(\.isFinite), w > 0, h > 0
+        else {
             throw ValidationError("--box expects x,y,w,h with w, h > 0 (original pixels), got '\(text)'")
         }
         return Box(x: x, y: y, width: w, height: h)
@@ -130,8 +150,14 @@ struct LocalizeCommand: ParsableCommand {
     }
 
     struct ScoresOutput: Encodable {
-        struct Image: Encodable { let path: String; let keypoints: [Keypoint] }
-        struct Keypoint: Encodable { let name: String; let samples: [SearchSample] }
+        struct Image: Encodable {
+            let path: String
+            let keypoints: [Keypoint]
+        }
+        struct Keypoint: Encodable {
+            let name: String
+            let samples: [SearchSample]
+        }
         let images: [Image]
     }
 
@@ -159,17 +185,19 @@ struct LocalizeCommand: ParsableCommand {
         }
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: model.url, backend: $0) }
         let precision = loaded.precision
-        options.prompt = try ablation.visualPrompt(base: options.prompt, presetMarker: preset.marker,
-                                                   inputSide: loaded.model.model.imageSize)
+        options.prompt = try ablation.visualPrompt(
+            base: options.prompt, presetMarker: preset.marker,
+            inputSide: loaded.model.model.imageSize)
         for w in loaded.model.truncationWarnings(Array(Set(queries.map(\.prompt))).sorted()) { Console.warning(w) }
         let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
         // Check geometry (boxes) for every image up front as well.
         var validatedBoxes: [Box?] = []
         for image in sizes {
             _ = try localizer.geometry(width: image.width, height: image.height, path: image.path, options: options)
-            validatedBoxes.append(try options.box.map {
-                try $0.validated(imageWidth: image.width, imageHeight: image.height, label: image.path)
-            })
+            validatedBoxes.append(
+                try options.box.map {
+                    try $0.validated(imageWidth: image.width, imageHeight: image.height, label: image.path)
+                })
         }
         // The mask file is read and checked against every photo's size before any work; a
         // saliency model is loaded once. Masks are made per photo, before its CLIP passes.
@@ -182,48 +210,66 @@ struct LocalizeCommand: ParsableCommand {
             let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: readOptions)
             let watch = Stopwatch()
             var imageOptions = options
-            imageOptions.mask = try maskOptions.makeMask(photo: image, path: path, box: validatedBoxes[index],
-                                                         cropToBox: cropToBox, fileMask: fileMask, estimator: estimator,
-                                                         workspace: localizer.workspace)
+            imageOptions.mask = try maskOptions.makeMask(
+                photo: image, path: path, box: validatedBoxes[index],
+                cropToBox: cropToBox, fileMask: fileMask, estimator: estimator,
+                workspace: localizer.workspace)
             imageOptions.maskName = maskOptions.mask
             var result = try localizer.localize(image, path: path, keypoints: queries, options: imageOptions) { p in
                 if images.count == 1 || compute.verbose {
-                    Console.progress("stage \(p.stage + 1)/\(p.stageCount): \(p.stageScored)/\(p.stageTotal) locations, \(p.passes) passes")
+                    Console.progress(
+                        "stage \(p.stage + 1)/\(p.stageCount): \(p.stageScored)/\(p.stageTotal) locations, \(p.passes) passes"
+                    )
                 }
             }
             let seconds = watch.seconds
-            if image.isDamaged { result.notes.append("damaged image, decoded anyway: " + image.warnings.joined(separator: "; ")) }
+            if image.isDamaged {
+                result.notes.append("damaged image, decoded anyway: " + image.warnings.joined(separator: "; "))
+            }
             for note in result.notes { Console.warning("\(path): \(note)") }
             try writeImageOutputs(result, image: image, index: index)
             if let saveMarked {
-                try writeMarked(result, image: image, index: index, folder: saveMarked, localizer: localizer, options: imageOptions)
+                try writeMarked(
+                    result, image: image, index: index, folder: saveMarked, localizer: localizer, options: imageOptions)
             }
             results.append((result, seconds))
             if images.count > 1 {
-                let elapsed = run.seconds, done = Double(index + 1)
+                let elapsed = run.seconds
+                let done = Double(index + 1)
                 let eta = elapsed / done * (Double(images.count) - done)
-                Console.progress(String(format: "[%d/%d] %@: %d passes, %.1f s; %.2f images/s, ETA %.0f s",
-                                        index + 1, images.count, path, result.passes, seconds, done / elapsed, eta))
+                Console.progress(
+                    String(
+                        format: "[%d/%d] %@: %d passes, %.1f s; %.2f images/s, ETA %.0f s",
+                        index + 1, images.count, path, result.passes, seconds, done / elapsed, eta))
             }
         }
         Console.endProgress()
         loaded.reportNotices()
         if let scores { try writeScores(results.map(\.0), to: URL(fileURLWithPath: scores)) }
 
-        let output = Output(images: results.map { r, s in
-            Output.Image(path: r.path, width: r.width, height: r.height, passes: r.passes, seconds: s,
-                         keypoints: r.keypoints, notes: r.notes)
-        }, model: model.model, grid: preset.name, precision: precision, version: SoftwareVersion.full,
-           visualPrompt: options.prompt.description, template: ablation.template)
-        if json { try Console.printJSON(output); return }
+        let output = Output(
+            images: results.map { r, s in
+                Output.Image(
+                    path: r.path, width: r.width, height: r.height, passes: r.passes, seconds: s,
+                    keypoints: r.keypoints, notes: r.notes)
+            }, model: model.model, grid: preset.name, precision: precision, version: SoftwareVersion.full,
+            visualPrompt: options.prompt.description, template: ablation.template)
+        if json {
+            try Console.printJSON(output)
+            return
+        }
         for (r, s) in results {
-            print("\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", s)) s, grid \(preset.name)"
-                  + (ablation.changesThePrompt ? ", \(options.prompt)" : ""))
+            print(
+                "\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", s)) s, grid \(preset.name)"
+                    + (ablation.changesThePrompt ? ", \(options.prompt)" : ""))
             let width = max(8, r.keypoints.map(\.name.count).max() ?? 8)
-            print("  " + "keypoint".padding(toLength: width, withPad: " ", startingAt: 0) + "         x         y    score")
+            print(
+                "  " + "keypoint".padding(toLength: width, withPad: " ", startingAt: 0)
+                    + "         x         y    score")
             for k in r.keypoints {
-                print("  " + k.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                      + String(format: " %9.1f %9.1f   %.4f", k.x, k.y, k.score))
+                print(
+                    "  " + k.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                        + String(format: " %9.1f %9.1f   %.4f", k.x, k.y, k.score))
             }
         }
     }
@@ -234,8 +280,14 @@ struct LocalizeCommand: ParsableCommand {
         var vocab = try KeypointVocabulary.load(from: url)
         if let template = ablation.template { vocab = try vocab.replacingTemplate(template) }
         let name: String
-        if let category { name = category } else if vocab.categories.count == 1 { name = vocab.categories[0].name } else {
-            throw CLIError("\(url.path): has categories \(vocab.categoryNames.joined(separator: ", ")); choose one with --category")
+        if let category {
+            name = category
+        } else if vocab.categories.count == 1 {
+            name = vocab.categories[0].name
+        } else {
+            throw CLIError(
+                "\(url.path): has categories \(vocab.categoryNames.joined(separator: ", ")); choose one with --category"
+            )
         }
         let selection = only?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         return try vocab.queries(category: name, keypoints: selection)
@@ -267,10 +319,13 @@ struct LocalizeCommand: ParsableCommand {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let renderer = HeatmapRenderer()
             for (k, (kp, slug)) in zip(r.keypoints, Self.fileSlugs(r.keypoints)).enumerated() {
-                let samples = r.search.samples(keypoint: k).map { ScoreSample(x: $0.x, y: $0.y, score: Double($0.score)) }
+                let samples = r.search.samples(keypoint: k).map {
+                    ScoreSample(x: $0.x, y: $0.y, score: Double($0.score))
+                }
                 let url = dir.appendingPathComponent("\(prefix)_\(slug).png")
-                try renderer.writePNG(to: url, photo: image.rgb, samples: samples, prediction: kp.point,
-                                      title: "\(kp.name)  (\(r.search.presetName), \(r.passes) passes)")
+                try renderer.writePNG(
+                    to: url, photo: image.rgb, samples: samples, prediction: kp.point,
+                    title: "\(kp.name)  (\(r.search.presetName), \(r.passes) passes)")
             }
         }
         if let overlay {
@@ -279,7 +334,8 @@ struct LocalizeCommand: ParsableCommand {
                 try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
                 url = url.appendingPathComponent("\(prefix)_overlay.png")
             } else {
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             }
             let points = r.keypoints.map { LabeledPoint(name: $0.name, point: $0.point) }
             try OverlayRenderer().writePNG(to: url, photo: image.rgb, points: points)
@@ -288,23 +344,29 @@ struct LocalizeCommand: ParsableCommand {
 
     /// `--save-marked`: the canvas CLIP scored at each keypoint's prediction,
     /// `<image>_<keypoint>_marked.png` (model-input size, exactly the scored pixels).
-    func writeMarked(_ r: ImageLocalization, image: DecodedImage, index: Int, folder: String,
-                     localizer: Localizer, options: LocalizationOptions) throws {
+    func writeMarked(
+        _ r: ImageLocalization, image: DecodedImage, index: Int, folder: String,
+        localizer: Localizer, options: LocalizationOptions
+    ) throws {
         let prefix = filePrefix(r, index: index)
         let dir = DataFiles.fileURL(folder)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for (kp, slug) in zip(r.keypoints, Self.fileSlugs(r.keypoints)) {
             let canvas = try localizer.markedCanvas(image, path: r.path, at: kp.point, options: options)
-            try DataFiles.writeAtomically(try ImageCodec.encodePNG(canvas), to: dir.appendingPathComponent("\(prefix)_\(slug)_marked.png"))
+            try DataFiles.writeAtomically(
+                try ImageCodec.encodePNG(canvas), to: dir.appendingPathComponent("\(prefix)_\(slug)_marked.png"))
         }
     }
 
     func writeScores(_ results: [ImageLocalization], to url: URL) throws {
-        let doc = ScoresOutput(images: results.map { r in
-            ScoresOutput.Image(path: r.path, keypoints: r.keypoints.enumerated().map { k, kp in
-                ScoresOutput.Keypoint(name: kp.name, samples: r.search.samples(keypoint: k))
+        let doc = ScoresOutput(
+            images: results.map { r in
+                ScoresOutput.Image(
+                    path: r.path,
+                    keypoints: r.keypoints.enumerated().map { k, kp in
+                        ScoresOutput.Keypoint(name: kp.name, samples: r.search.samples(keypoint: k))
+                    })
             })
-        })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try DataFiles.writeAtomically(try encoder.encode(doc), to: url)

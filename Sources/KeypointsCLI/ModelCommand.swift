@@ -47,7 +47,9 @@ struct ModelCommand: AsyncParsableCommand {
                 case .partial: state = "partial (fetch resumes)"
                 case .notInstalled: state = "-"
                 }
-                let size = e.sizeOnDisk.map(FetchProgress.bytes) ?? e.downloadSize.map { "(" + FetchProgress.bytes($0) + ")" } ?? "-"
+                let size =
+                    e.sizeOnDisk.map(FetchProgress.bytes) ?? e.downloadSize.map { "(" + FetchProgress.bytes($0) + ")" }
+                    ?? "-"
                 return [e.name + (e.isDefault ? " *" : ""), e.repository, state, size]
             }
             let header = ["NAME", "REPOSITORY", "STATE", "SIZE"]
@@ -98,8 +100,9 @@ struct ModelCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = ModelStore()
-            let options = FetchOptions(endpoint: endpoint ?? ModelStore.defaultEndpoint(), revision: revision,
-                                       retries: retries, timeout: timeout, force: force)
+            let options = FetchOptions(
+                endpoint: endpoint ?? ModelStore.defaultEndpoint(), revision: revision,
+                retries: retries, timeout: timeout, force: force)
             let printer = FetchPrinter()
             let result: FetchResult
             do {
@@ -111,13 +114,16 @@ struct ModelCommand: AsyncParsableCommand {
             printer.end()
             let m = result.manifest
             if result.alreadyInstalled {
-                Console.note("\(m.name) is already installed (revision \(m.revision)); use --force to download it again")
+                Console.note(
+                    "\(m.name) is already installed (revision \(m.revision)); use --force to download it again")
             } else {
                 let checked = m.files.filter { $0.verified != "recorded" }.map(\.name)
-                Console.note("installed \(m.name) from \(m.repository)@\(m.revision): \(m.files.count) files, "
-                             + FetchProgress.bytes(m.totalSize)
-                             + (checked.isEmpty ? "; SHA-256 recorded in \(ModelManifest.fileName)"
-                                                : "; SHA-256 verified for \(checked.joined(separator: ", "))"))
+                Console.note(
+                    "installed \(m.name) from \(m.repository)@\(m.revision): \(m.files.count) files, "
+                        + FetchProgress.bytes(m.totalSize)
+                        + (checked.isEmpty
+                            ? "; SHA-256 recorded in \(ModelManifest.fileName)"
+                            : "; SHA-256 verified for \(checked.joined(separator: ", "))"))
             }
             print(result.folder.path)
         }
@@ -157,14 +163,18 @@ private final class FetchPrinter: @unchecked Sendable {
                 if isTerminal {
                     Console.progress(p.render())
                     drawing = true
-                    if p.finished { Console.endProgress(); drawing = false }
+                    if p.finished {
+                        Console.endProgress()
+                        drawing = false
+                    }
                 } else {
-                    let quarter = p.finished ? 4 : min(3, p.bytesTotal.map { $0 > 0 ? Int(4 * p.bytesDone / $0) : 0 } ?? 0)
+                    let quarter =
+                        p.finished ? 4 : min(3, p.bytesTotal.map { $0 > 0 ? Int(4 * p.bytesDone / $0) : 0 } ?? 0)
                     guard quarter > lastQuarter[p.file, default: -1] else { return }
                     lastQuarter[p.file] = quarter
                     Console.note(p.render())
                 }
-            case let .retrying(file, attempt, of, reason):
+            case .retrying(let file, let attempt, let of, let reason):
                 endLine()
                 Console.warning("\(file): \(reason) (resuming, attempt \(attempt) of \(of))")
             case .skippedOptional(let file):
@@ -180,6 +190,9 @@ private final class FetchPrinter: @unchecked Sendable {
     func end() { lock.withLock { endLine() } }
 
     private func endLine() {
-        if drawing { Console.endProgress(); drawing = false }
+        if drawing {
+            Console.endProgress()
+            drawing = false
+        }
     }
 }

@@ -6,7 +6,8 @@ import Imaging
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Summarise `keypoints eval` results files: merge shards, recompute PCK at any alpha, plot PCK curves.",
+        abstract:
+            "Summarise `keypoints eval` results files: merge shards, recompute PCK at any alpha, plot PCK curves.",
         discussion: """
             Files of one run (its shards) are merged; an image found in two files is an error, and \
             files from different runs are refused unless --compare is given, which reports each \
@@ -27,30 +28,45 @@ struct ReportCommand: ParsableCommand {
     var alpha = 0.1
     @Flag(help: "Report files from different runs (methods, models, grids) side by side instead of refusing.")
     var compare = false
-    @Flag(name: .customLong("allow-mixed-precision"),
-          help: "Merge shards that differ only in precision (fp32 and bf16 agree on most argmaxes, not all); the report says so.")
+    @Flag(
+        name: .customLong("allow-mixed-precision"),
+        help:
+            "Merge shards that differ only in precision (fp32 and bf16 agree on most argmaxes, not all); the report says so."
+    )
     var allowMixedPrecision = false
-    @Option(help: ArgumentHelp("Write a PNG plot of PCK against alpha from 0 to 0.2, one line per run.", valueName: "file.png"))
+    @Option(
+        help: ArgumentHelp(
+            "Write a PNG plot of PCK against alpha from 0 to 0.2, one line per run.", valueName: "file.png"))
     var curve: String?
-    @Flag(help: "Print exactly one JSON document (the PCK report; with --compare the comparison table and the reports).")
+    @Flag(
+        help: "Print exactly one JSON document (the PCK report; with --compare the comparison table and the reports).")
     var json = false
-    @Flag(help: "With --compare: print the comparison table as CSV (rows overall, categories, keypoints; one column per run).")
+    @Flag(
+        help:
+            "With --compare: print the comparison table as CSV (rows overall, categories, keypoints; one column per run)."
+    )
     var csv = false
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one results file") }
-        guard alpha.isFinite, alpha > 0, alpha <= 1 else { throw ValidationError("--alpha must be in (0, 1], got \(alpha)") }
+        guard alpha.isFinite, alpha > 0, alpha <= 1 else {
+            throw ValidationError("--alpha must be in (0, 1], got \(alpha)")
+        }
         if csv && !compare { throw ValidationError("--csv applies to --compare") }
         if csv && json { throw ValidationError("give --json or --csv, not both") }
-        if let curve, !curve.lowercased().hasSuffix(".png") { throw ValidationError("--curve must name a .png file, got \(curve)") }
+        if let curve, !curve.lowercased().hasSuffix(".png") {
+            throw ValidationError("--curve must name a .png file, got \(curve)")
+        }
     }
 
     func run() throws {
         let runs: [ResultSet]
         do {
             let parsed = try files.map { try ResultFile.read(DataFiles.fileURL($0)) }
-            runs = compare ? try ResultSet.mergeByRun(parsed, allowMixedPrecision: allowMixedPrecision)
-                           : [try ResultSet.merge(parsed, allowMixedPrecision: allowMixedPrecision)]
+            runs =
+                compare
+                ? try ResultSet.mergeByRun(parsed, allowMixedPrecision: allowMixedPrecision)
+                : [try ResultSet.merge(parsed, allowMixedPrecision: allowMixedPrecision)]
         } catch let error as EvaluationError {
             throw CLIError(error.description)
         }
@@ -73,7 +89,11 @@ struct ReportCommand: ParsableCommand {
         if compare {
             let labels = Self.labels(runs, alpha: nil)
             let comparison = PCKComparison(alpha: alpha, labels: labels, files: runs.map(\.files), reports: reports)
-            if json { try Console.printJSON(comparison) } else if csv { print(comparison.csv(), terminator: "") } else {
+            if json {
+                try Console.printJSON(comparison)
+            } else if csv {
+                print(comparison.csv(), terminator: "")
+            } else {
                 print(comparison.table(), terminator: "")
             }
         } else if json {
@@ -94,13 +114,18 @@ struct ReportCommand: ParsableCommand {
             var label = methods[i]
             if methods.filter({ $0 == methods[i] }).count > 1 {
                 var extra: [String] = []
-                for key in ["grid", "model", "mask", "visual_prompt", "template", "precision", "dataset", "split", "categories", "seed"] {
+                for key in [
+                    "grid", "model", "mask", "visual_prompt", "template", "precision", "dataset", "split", "categories",
+                    "seed",
+                ] {
                     let values = Set(runs.map { $0.settings[key] ?? "" })
                     if values.count > 1, let v = run.settings[key] {
                         extra.append("\(key) \((v as NSString).lastPathComponent)")
                     }
                 }
-                label += extra.isEmpty ? " (\((run.files[0] as NSString).lastPathComponent))" : " (" + extra.joined(separator: ", ") + ")"
+                label +=
+                    extra.isEmpty
+                    ? " (\((run.files[0] as NSString).lastPathComponent))" : " (" + extra.joined(separator: ", ") + ")"
             }
             guard let alpha else { return label }
             let r = run.report(alpha: alpha)

@@ -21,13 +21,17 @@ struct SaliencyCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("Photos (JPEG or PNG).", valueName: "image"))
     var images: [String]
-    @Option(help: ArgumentHelp("A DINO model name (keypoints model list), ORG/NAME, or a Hugging Face ViTModel directory (config.json, model.safetensors).", valueName: "name|dir"))
+    @Option(
+        help: ArgumentHelp(
+            "A DINO model name (keypoints model list), ORG/NAME, or a Hugging Face ViTModel directory (config.json, model.safetensors).",
+            valueName: "name|dir"))
     var model: String = ModelRegistry.defaultSaliencyModelName
     @Option(help: ArgumentHelp("Affinity threshold: token pairs with key cosine above it are linked.", valueName: "t"))
     var tau: Float = TokenCut.defaultTau
     @Option(help: ArgumentHelp("Longer side of the resized photo, pixels.", valueName: "px"))
     var size: Int = SaliencyEstimator.defaultSize
-    @Option(help: ArgumentHelp("Write each photo with its mask shaded and outlined into this folder.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp("Write each photo with its mask shaded and outlined into this folder.", valueName: "dir"))
     var png: String?
     @Flag(help: "Print exactly one JSON document.")
     var json = false
@@ -35,7 +39,9 @@ struct SaliencyCommand: ParsableCommand {
 
     func validate() throws {
         if images.isEmpty { throw ValidationError("give at least one image") }
-        guard tau.isFinite, (-1...1).contains(tau) else { throw ValidationError("--tau must be a cosine in -1...1, got \(tau)") }
+        guard tau.isFinite, (-1...1).contains(tau) else {
+            throw ValidationError("--tau must be a cosine in -1...1, got \(tau)")
+        }
         guard (1...SaliencyInput.maximumSize).contains(size) else {
             throw ValidationError("--size must be in 1...\(SaliencyInput.maximumSize), got \(size)")
         }
@@ -61,12 +67,16 @@ struct SaliencyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try compute.loadModel { try SaliencyEstimator(directory: try ModelStore().resolve(model), backend: $0) }
-        let estimator = loaded.model, workers = loaded.workers
+        let loaded = try compute.loadModel {
+            try SaliencyEstimator(directory: try ModelStore().resolve(model), backend: $0)
+        }
+        let estimator = loaded.model
+        let workers = loaded.workers
         // Every photo is decoded before any work, so a bad file fails before output is written.
         let photos = try images.map { try ImageCodec.decode(contentsOf: DataFiles.fileURL($0)).rgb }
         let ws = Workspace(workers: workers)
-        var results: [Output.Image] = [], seconds: [Double] = []
+        var results: [Output.Image] = []
+        var seconds: [Double] = []
         for (index, (path, photo)) in zip(images, photos).enumerated() {
             let watch = Stopwatch()
             let result: SaliencyEstimator.Result
@@ -80,10 +90,13 @@ struct SaliencyCommand: ParsableCommand {
                 let name = images.count > 1 ? "\(index + 1)-\(stem)_saliency.png" : "\(stem)_saliency.png"
                 let dir = DataFiles.fileURL(png)
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                try ImageCodec.writePNG(MaskRenderer().render(photo, mask: mask.pixelMask), to: dir.appendingPathComponent(name))
+                try ImageCodec.writePNG(
+                    MaskRenderer().render(photo, mask: mask.pixelMask), to: dir.appendingPathComponent(name))
             }
-            results.append(Output.Image(path: path, width: photo.width, height: photo.height, grid: [mask.rows, mask.cols],
-                                        tokens: mask.tokenRows, foregroundFraction: mask.foregroundFraction))
+            results.append(
+                Output.Image(
+                    path: path, width: photo.width, height: photo.height, grid: [mask.rows, mask.cols],
+                    tokens: mask.tokenRows, foregroundFraction: mask.foregroundFraction))
         }
         loaded.reportNotices()
         if json {
@@ -94,9 +107,11 @@ struct SaliencyCommand: ParsableCommand {
         print("image                          size        grid    foreground tokens  fraction   seconds")
         for (r, s) in zip(results, seconds) {
             let kept = r.tokens.joined().reduce(0, +)
-            print(String(format: "%-30@ %4dx%-6d %3dx%-4d %7d / %-7d %8.3f %9.3f",
-                         r.path as NSString, r.width, r.height, r.grid[0], r.grid[1], kept, r.grid[0] * r.grid[1],
-                         r.foregroundFraction, s))
+            print(
+                String(
+                    format: "%-30@ %4dx%-6d %3dx%-4d %7d / %-7d %8.3f %9.3f",
+                    r.path as NSString, r.width, r.height, r.grid[0], r.grid[1], kept, r.grid[0] * r.grid[1],
+                    r.foregroundFraction, s))
         }
     }
 }

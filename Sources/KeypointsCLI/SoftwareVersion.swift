@@ -12,12 +12,16 @@ enum SoftwareVersion {
 
     /// `git describe --always --dirty` of the checkout holding the executable, if any.
     static let gitDescription: String? = {
-        let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                      ?? CommandLine.arguments[0])
+        let exe = URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0])
         var dir = exe.deletingLastPathComponent()
         var checkout: URL?
         while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent(".git").path) { checkout = dir; break }
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent(".git").path) {
+                checkout = dir
+                break
+            }
             dir = dir.deletingLastPathComponent()
         }
         guard let checkout else { return nil }

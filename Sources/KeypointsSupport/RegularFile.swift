@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reading outside input files defensively: only regular files (checked without blocking, so a
@@ -35,8 +36,10 @@ public enum RegularFile {
     ///   - containment: when given, the file's real path must lie under the real path of its root.
     /// - Throws: `FileReadError` naming the path: missing, not a regular file, over the cap,
     ///   outside the root, or a failed read.
-    public static func read(_ url: URL, maxBytes: Int, limitName: String,
-                            containment: Containment? = nil) throws(FileReadError) -> Data {
+    public static func read(
+        _ url: URL, maxBytes: Int, limitName: String,
+        containment: Containment? = nil
+    ) throws(FileReadError) -> Data {
         let path = url.path
         let target = try containment.map { c throws(FileReadError) in try resolve(path, within: c) } ?? path
         // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
@@ -60,7 +63,10 @@ public enum RegularFile {
             while total < raw.count {
                 let n = Glibc.read(fd, raw.baseAddress! + total, raw.count - total)
                 if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-                if n < 0 { failure = "read failed: \(errorText())"; return }
+                if n < 0 {
+                    failure = "read failed: \(errorText())"
+                    return
+                }
                 if n == 0 { break }  // the file shrank while reading
                 total += n
             }
@@ -81,8 +87,10 @@ public enum RegularFile {
         }
         let prefix = root.hasSuffix("/") ? root : root + "/"
         guard real.hasPrefix(prefix) else {
-            throw FileReadError(path: path, message: "resolves to \(real), outside the root \(root); refused "
-                                + "(--follow-symlinks allows links out of the dataset)")
+            throw FileReadError(
+                path: path,
+                message: "resolves to \(real), outside the root \(root); refused "
+                    + "(--follow-symlinks allows links out of the dataset)")
         }
         return real
     }

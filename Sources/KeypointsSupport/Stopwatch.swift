@@ -25,8 +25,10 @@ public struct Stopwatch: Sendable {
     /// The benchmarks' timing rule: `warmup` untimed calls of `body`, then calls until
     /// `minSeconds` have passed and at least `minIterations` were made.
     /// - Returns: seconds per call and the number of timed calls.
-    public static func measure(warmup: Int = 1, minIterations: Int = 2, minSeconds: Double,
-                               _ body: () throws -> Void) rethrows -> (seconds: Double, iterations: Int) {
+    public static func measure(
+        warmup: Int = 1, minIterations: Int = 2, minSeconds: Double,
+        _ body: () throws -> Void
+    ) rethrows -> (seconds: Double, iterations: Int) {
         for _ in 0..<warmup { try body() }
         var iterations = 0
         let watch = Stopwatch()

@@ -28,8 +28,9 @@ public struct CLIPBundle: BackendModel {
         let model = try CLIPModel(directory: directory, backend: backend)
         let tokenizer = try CLIPTokenizer(modelDirectory: directory)
         let (mean, std) = try normalization(directory: directory)
-        return CLIPBundle(directory: directory, model: model, tokenizer: tokenizer,
-                          preprocessor: ImagePreprocessor(size: model.imageSize, mean: mean, std: std))
+        return CLIPBundle(
+            directory: directory, model: model, tokenizer: tokenizer,
+            preprocessor: ImagePreprocessor(size: model.imageSize, mean: mean, std: std))
     }
 
     public init(directory: URL?, model: CLIPModel, tokenizer: CLIPTokenizer?, preprocessor: ImagePreprocessor) {
@@ -42,13 +43,15 @@ public struct CLIPBundle: BackendModel {
     /// A model built in memory (random weights): OpenAI's preprocessing, no tokenizer, so text
     /// embeddings come from elsewhere (`Localizer.provideTextEmbeddings`).
     public init(model: CLIPModel) {
-        self.init(directory: nil, model: model, tokenizer: nil,
-                  preprocessor: ImagePreprocessor(size: model.imageSize, mean: Self.openAIMean, std: Self.openAIStd))
+        self.init(
+            directory: nil, model: model, tokenizer: nil,
+            preprocessor: ImagePreprocessor(size: model.imageSize, mean: Self.openAIMean, std: Self.openAIStd))
     }
 
     /// image_mean / image_std of preprocessor_config.json, else OpenAI's.
     static func normalization(directory: URL) throws(CLIPError) -> (mean: [Float], std: [Float]) {
-        try PreprocessorConfiguration.normalization(directory: directory, fallbackMean: openAIMean, fallbackStd: openAIStd)
+        try PreprocessorConfiguration.normalization(
+            directory: directory, fallbackMean: openAIMean, fallbackStd: openAIStd)
     }
 
     /// Normalised text embeddings (N, E) of prompts; an empty prompt is an error.
@@ -78,14 +81,16 @@ public struct CLIPBundle: BackendModel {
     /// Normalised image embeddings (N, E) with OpenAI's preprocessing, encoded `batch` images at
     /// a time so that memory does not grow with N.
     public func embedImages(_ images: [DecodedImage], workspace: Workspace, batch: Int = 32) -> [Float] {
-        let per = preprocessor.valueCount, step = max(1, batch)
+        let per = preprocessor.valueCount
+        let step = max(1, batch)
         var result: [Float] = []
         var pixels = [Float](repeating: 0, count: min(step, images.count) * per)
         for start in stride(from: 0, to: images.count, by: step) {
             let chunk = images[start..<min(images.count, start + step)]
             pixels.withUnsafeMutableBufferPointer { buffer in
                 for (i, image) in chunk.enumerated() {
-                    preprocessor.pixelValues(image, into: UnsafeMutableBufferPointer(rebasing: buffer[(i * per)..<((i + 1) * per)]))
+                    preprocessor.pixelValues(
+                        image, into: UnsafeMutableBufferPointer(rebasing: buffer[(i * per)..<((i + 1) * per)]))
                 }
             }
             result += pixels.withUnsafeBufferPointer {

@@ -22,8 +22,10 @@ public struct CLIPScorer: CandidateScorer {
     /// - Parameters:
     ///   - canvas: the image fitted to the model input (`geometry.makeCanvas`).
     ///   - textEmbeddings: K rows of the model's embedding width, L2-normalised.
-    public init(model: CLIPModel, preprocessor: ImagePreprocessor, geometry: CanvasGeometry, canvas: RGBImage,
-                prompt: VisualPrompt, textEmbeddings: [Float], workspace: Workspace, batch: Int) throws {
+    public init(
+        model: CLIPModel, preprocessor: ImagePreprocessor, geometry: CanvasGeometry, canvas: RGBImage,
+        prompt: VisualPrompt, textEmbeddings: [Float], workspace: Workspace, batch: Int
+    ) throws {
         self.model = model
         self.preprocessor = preprocessor
         self.geometry = geometry
@@ -37,7 +39,9 @@ public struct CLIPScorer: CandidateScorer {
 
     // points (N) -> scores (N, K)
     public mutating func score(_ points: [Point]) throws -> [[Float]] {
-        let n = points.count, per = preprocessor.valueCount, e = model.embeddingDim
+        let n = points.count
+        let per = preprocessor.valueCount
+        let e = model.embeddingDim
         let preprocessor = self.preprocessor
         if pixels.count < n * per { pixels = [Float](repeating: 0, count: n * per) }
         for (i, p) in points.enumerated() {
@@ -45,7 +49,8 @@ public struct CLIPScorer: CandidateScorer {
             renderer.render(at: c, into: &scratch)
             let marked = scratch  // shares storage; a local avoids overlapping access to self
             pixels.withUnsafeMutableBufferPointer { buffer in
-                preprocessor.normalize(marked, into: UnsafeMutableBufferPointer(rebasing: buffer[(i * per)..<((i + 1) * per)]))
+                preprocessor.normalize(
+                    marked, into: UnsafeMutableBufferPointer(rebasing: buffer[(i * per)..<((i + 1) * per)]))
             }
         }
         let embeddings = pixels.withUnsafeBufferPointer {

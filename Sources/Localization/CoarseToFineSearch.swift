@@ -35,8 +35,10 @@ public struct CoarseToFineSearch: Sendable {
     ///   - batchSize: points per scorer call; `nil` uses the preset's `batch` (or its default).
     ///   - mask: candidates outside it are never scored, in any stage. It must hold at least one
     ///     first-stage location (`SearchError` otherwise; `Localizer` falls back to no mask then).
-    public init(preset: GridPreset, region: Box, keypointCount: Int, batchSize: Int? = nil,
-                mask: PixelMask? = nil) throws {
+    public init(
+        preset: GridPreset, region: Box, keypointCount: Int, batchSize: Int? = nil,
+        mask: PixelMask? = nil
+    ) throws {
         guard keypointCount >= 1 else {
             throw SearchError.invalidArgument("keypoint count must be >= 1, got \(keypointCount)")
         }
@@ -52,7 +54,8 @@ public struct CoarseToFineSearch: Sendable {
         self.batchSize = batch
         self.mask = mask
         if let mask, !plan.firstStagePoints().contains(where: { mask.contains(plan.pixel($0, in: region)) }) {
-            throw SearchError.invalidArgument("the mask holds none of the \(plan.firstStagePoints().count) first-stage locations")
+            throw SearchError.invalidArgument(
+                "the mask holds none of the \(plan.firstStagePoints().count) first-stage locations")
         }
     }
 
@@ -108,8 +111,9 @@ public struct CoarseToFineSearch: Sendable {
                 asked = [[LatticePoint]](repeating: plan.firstStagePoints(), count: K)
             } else {
                 asked = (0..<K).map { k in
-                    askAround(requests[k], keypoint: k, stage: t, points: points, own: own[k],
-                              survivors: &survivors[k])
+                    askAround(
+                        requests[k], keypoint: k, stage: t, points: points, own: own[k],
+                        survivors: &survivors[k])
                 }
             }
 
@@ -135,8 +139,10 @@ public struct CoarseToFineSearch: Sendable {
                     points.append(ScoredPoint(point: pixels[i], lattice: p, stage: t, scores: rows[i]))
                 }
                 done += chunk.count
-                progress?(SearchProgress(stage: t, stageCount: plan.stages.count, stageScored: done,
-                                         stageTotal: ordered.count, passes: points.count))
+                progress?(
+                    SearchProgress(
+                        stage: t, stageCount: plan.stages.count, stageScored: done,
+                        stageTotal: ordered.count, passes: points.count))
             }
             // Every asked location is now in the cache. `asked[k]` is sorted row-major, so the
             // locations new to keypoint k join its own order as a run for k alone would score them.
@@ -157,14 +163,17 @@ public struct CoarseToFineSearch: Sendable {
                 best = i
             }
             let p = points[mine[best]]
-            results.append(KeypointResult(keypoint: k, point: p.point, score: p.scores[k],
-                                          stage: own[k].stages[best], survivors: survivors[k],
-                                          locations: mine, locationStages: own[k].stages))
+            results.append(
+                KeypointResult(
+                    keypoint: k, point: p.point, score: p.scores[k],
+                    stage: own[k].stages[best], survivors: survivors[k],
+                    locations: mine, locationStages: own[k].stages))
         }
         var perStage = [Int](repeating: 0, count: plan.stages.count)
         for p in points { perStage[p.stage] += 1 }
-        return SearchResult(presetName: preset.name, region: region, finestResolution: plan.finestResolution,
-                            points: points, keypoints: results, passesPerStage: perStage)
+        return SearchResult(
+            presetName: preset.name, region: region, finestResolution: plan.finestResolution,
+            points: points, keypoints: results, passesPerStage: perStage)
     }
 
     // MARK: - Survivors
@@ -186,8 +195,10 @@ public struct CoarseToFineSearch: Sendable {
     /// new ones (for this keypoint) already requested by this stage, plus those its window would
     /// add stay within the budget. Locations other keypoints had scored count like any other:
     /// the choice is the one a run for this keypoint alone would make.
-    func askAround(_ requests: [Int], keypoint k: Int, stage t: Int, points: [ScoredPoint],
-                   own: OwnLocations, survivors: inout [[Point]]) -> [LatticePoint] {
+    func askAround(
+        _ requests: [Int], keypoint k: Int, stage t: Int, points: [ScoredPoint],
+        own: OwnLocations, survivors: inout [[Point]]
+    ) -> [LatticePoint] {
         let ranked = rankCandidates(requests, keypoint: k, stage: t - 1, points: points, order: own.position)
         var admitted: [Candidate] = []
         var pending = Set<LatticePoint>()  // locations new to this keypoint this stage will ask for
@@ -222,12 +233,15 @@ public struct CoarseToFineSearch: Sendable {
     /// into `points` -> position), at most `top_k`; after the first, a candidate needs a score
     /// >= `best - margin * (best - median)` and must be more than `separation` stage spacings
     /// (Chebyshev) from every earlier one.
-    func rankCandidates(_ candidates: [Int], keypoint k: Int, stage: Int, points: [ScoredPoint],
-                        order ownOrder: [Int: Int]) -> [Candidate] {
+    func rankCandidates(
+        _ candidates: [Int], keypoint k: Int, stage: Int, points: [ScoredPoint],
+        order ownOrder: [Int: Int]
+    ) -> [Candidate] {
         let s = plan.stages[stage]
         guard !candidates.isEmpty, s.topK > 0 else { return [] }
         let order = candidates.sorted { l, r in
-            let sl = points[l].scores[k], sr = points[r].scores[k]
+            let sl = points[l].scores[k]
+            let sr = points[r].scores[k]
             return sl != sr ? sl > sr : (ownOrder[l] ?? l) < (ownOrder[r] ?? r)
         }
         let best = Double(points[order[0]].scores[k])

@@ -1,6 +1,6 @@
 import Foundation
-import KeypointsSupport
 import Imaging
+import KeypointsSupport
 
 /// A candidate-grid preset: which locations to score, coarse to fine, and how to draw the marker.
 ///
@@ -42,8 +42,10 @@ public struct GridPreset: Codable, Sendable, Equatable {
         case name, description, stages, marker, fit, batch, budget
     }
 
-    public init(name: String, description: String, stages: [GridStage], marker: MarkerStyle,
-                fit: FitMode, batch: Int? = nil, budget: PassBudget? = nil) {
+    public init(
+        name: String, description: String, stages: [GridStage], marker: MarkerStyle,
+        fit: FitMode, batch: Int? = nil, budget: PassBudget? = nil
+    ) {
         self.name = name
         self.description = description
         self.stages = stages
@@ -69,7 +71,8 @@ public struct GridPreset: Codable, Sendable, Equatable {
     /// - Throws: `GridPresetError.unreadable` naming the file (its `relativePath`).
     public static func contents(of url: URL) throws -> Data {
         do {
-            return try RegularFile.read(url, maxBytes: LocalizationLimits.fileBytes, limitName: "LocalizationLimits.fileBytes")
+            return try RegularFile.read(
+                url, maxBytes: LocalizationLimits.fileBytes, limitName: "LocalizationLimits.fileBytes")
         } catch {
             throw GridPresetError.unreadable(file: url.relativePath, reason: error.message)
         }
@@ -103,8 +106,9 @@ public struct GridPreset: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let path = jsonFieldPath(decoder.codingPath)
-        let r = try JSONObjectReader(JSONValue(from: decoder), path: path,
-                                     known: ["name", "description", "stages", "marker", "fit", "batch", "budget"])
+        let r = try JSONObjectReader(
+            JSONValue(from: decoder), path: path,
+            known: ["name", "description", "stages", "marker", "fit", "batch", "budget"])
         name = try r.string("name")
         guard !name.isEmpty else {
             throw JSONFieldError(field: r.fieldPath("name"), message: "expected a non-empty string")
@@ -112,14 +116,16 @@ public struct GridPreset: Codable, Sendable, Equatable {
         description = try r.optionalString("description") ?? ""
         let stageValues = try r.array("stages")
         guard !stageValues.isEmpty else {
-            throw JSONFieldError(field: r.fieldPath("stages"), message: "expected at least one stage, got an empty array")
+            throw JSONFieldError(
+                field: r.fieldPath("stages"), message: "expected at least one stage, got an empty array")
         }
         var stages: [GridStage] = []
         var resolution = 1
         for (i, value) in stageValues.enumerated() {
             let stagePath = r.fieldPath("stages") + "[\(i)]"
-            let stage = try GridStage(json: value, path: stagePath, index: i,
-                                      isLast: i == stageValues.count - 1)
+            let stage = try GridStage(
+                json: value, path: stagePath, index: i,
+                isLast: i == stageValues.count - 1)
             let factor = i == 0 ? stage.grid : stage.refinementRatio ?? 1
             guard resolution <= Self.maximumResolution / factor else {
                 throw JSONFieldError(
@@ -137,8 +143,9 @@ public struct GridPreset: Codable, Sendable, Equatable {
         fit = try r.choice("fit", of: FitMode.self)
         batch = try r.optionalInteger("batch", minimum: 1)
         if let batch, batch > LocalizationLimits.batch {
-            throw JSONFieldError(field: r.fieldPath("batch"),
-                                 message: "\(batch) is over the limit LocalizationLimits.batch = \(LocalizationLimits.batch)")
+            throw JSONFieldError(
+                field: r.fieldPath("batch"),
+                message: "\(batch) is over the limit LocalizationLimits.batch = \(LocalizationLimits.batch)")
         }
         budget = r.has("budget") ? try PassBudget(json: r.fields["budget"] ?? .null, path: r.fieldPath("budget")) : nil
     }
@@ -172,8 +179,10 @@ public struct GridStage: Encodable, Sendable, Equatable {
         case margin, separation
     }
 
-    public init(grid: Int, neighbourhood: Double? = nil, topK: Int? = nil, margin: Double? = nil,
-                separation: Double? = nil) {
+    public init(
+        grid: Int, neighbourhood: Double? = nil, topK: Int? = nil, margin: Double? = nil,
+        separation: Double? = nil
+    ) {
         self.grid = grid
         self.neighbourhood = neighbourhood
         self.topK = topK
@@ -188,7 +197,8 @@ public struct GridStage: Encodable, Sendable, Equatable {
         let ratio = Double(grid) / n
         let rounded = ratio.rounded()
         guard rounded >= 1, rounded <= Double(GridPreset.maximumResolution),
-              abs(ratio - rounded) <= Self.ratioTolerance * rounded else { return nil }
+            abs(ratio - rounded) <= Self.ratioTolerance * rounded
+        else { return nil }
         return Int(rounded)
     }
 
@@ -197,25 +207,29 @@ public struct GridStage: Encodable, Sendable, Equatable {
     static let ratioTolerance = 1e-9
 
     init(json: JSONValue, path: String, index: Int, isLast: Bool) throws {
-        let r = try JSONObjectReader(json, path: path,
-                                     known: ["grid", "neighbourhood", "top_k", "margin", "separation"])
+        let r = try JSONObjectReader(
+            json, path: path,
+            known: ["grid", "neighbourhood", "top_k", "margin", "separation"])
         grid = try r.integer("grid", minimum: 2)
         // A first stage scores grid² points; a later one grid² per survivor: keep both sane.
         let maximumGrid = index == 0 ? 1000 : 100
         guard grid <= maximumGrid else {
-            throw JSONFieldError(field: r.fieldPath("grid"), message: "expected an integer <= \(maximumGrid), got \(grid)")
+            throw JSONFieldError(
+                field: r.fieldPath("grid"), message: "expected an integer <= \(maximumGrid), got \(grid)")
         }
         if index == 0 {
             if r.has("neighbourhood") {
-                throw JSONFieldError(field: r.fieldPath("neighbourhood"),
-                                     message: "not allowed on the first stage, which covers the whole region")
+                throw JSONFieldError(
+                    field: r.fieldPath("neighbourhood"),
+                    message: "not allowed on the first stage, which covers the whole region")
             }
             neighbourhood = nil
         } else {
             let n = try r.number("neighbourhood")
             guard n > 0 else {
-                throw JSONFieldError(field: r.fieldPath("neighbourhood"),
-                                     message: "expected a number > 0, got \(JSONValue.number(n).brief)")
+                throw JSONFieldError(
+                    field: r.fieldPath("neighbourhood"),
+                    message: "expected a number > 0, got \(JSONValue.number(n).brief)")
             }
             neighbourhood = n
         }
@@ -223,19 +237,22 @@ public struct GridStage: Encodable, Sendable, Equatable {
             topK = try r.optionalInteger("top_k", minimum: 1)
         } else {
             guard r.fields["top_k"] != nil else {
-                throw JSONFieldError(field: r.fieldPath("top_k"),
-                                     message: "missing required field (a later stage refines this stage's survivors)")
+                throw JSONFieldError(
+                    field: r.fieldPath("top_k"),
+                    message: "missing required field (a later stage refines this stage's survivors)")
             }
             topK = try r.integer("top_k", minimum: 1)
         }
         margin = try r.optionalNumber("margin")
         if let m = margin, m < 0 {
-            throw JSONFieldError(field: r.fieldPath("margin"), message: "expected a number >= 0, got \(JSONValue.number(m).brief)")
+            throw JSONFieldError(
+                field: r.fieldPath("margin"), message: "expected a number >= 0, got \(JSONValue.number(m).brief)")
         }
         separation = try r.optionalNumber("separation")
         if let s = separation, s < 0 {
-            throw JSONFieldError(field: r.fieldPath("separation"),
-                                 message: "expected a number >= 0, got \(JSONValue.number(s).brief)")
+            throw JSONFieldError(
+                field: r.fieldPath("separation"),
+                message: "expected a number >= 0, got \(JSONValue.number(s).brief)")
         }
         if index > 0, refinementRatio == nil {
             let ratio = Double(grid) / (neighbourhood ?? 1)
@@ -275,7 +292,8 @@ public struct PassBudget: Codable, Sendable, Equatable {
     init(json: JSONValue, path: String) throws {
         if case .object(let fields) = json, fields["base"] != nil || fields["per_keypoint"] != nil {
             throw JSONFieldError(
-                field: jsonFieldPath(path, fields["base"] != nil ? "base" : "per_keypoint"), message: "\"base\" and \"per_keypoint\" were replaced by \"passes\", the budget of each "
+                field: jsonFieldPath(path, fields["base"] != nil ? "base" : "per_keypoint"),
+                message: "\"base\" and \"per_keypoint\" were replaced by \"passes\", the budget of each "
                     + "keypoint's own search (e.g. {\"passes\": 150}; see grids/README.md)")
         }
         let r = try JSONObjectReader(json, path: path, known: ["passes"])
@@ -295,17 +313,20 @@ extension MarkerStyle {
     /// square and cross / arrow length, `thickness` the line width, both in `units` ("fraction"
     /// of the shorter side of the model input, or model-input "pixels").
     init(presetJSON json: JSONValue, path: String) throws {
-        let r = try JSONObjectReader(json, path: path,
-                                     known: ["shape", "color", "radius", "thickness", "units"])
+        let r = try JSONObjectReader(
+            json, path: path,
+            known: ["shape", "color", "radius", "thickness", "units"])
         let shape = try r.choice("shape", of: MarkerShape.self)
         let colorValues = try r.array("color")
         let colorPath = r.fieldPath("color")
         guard colorValues.count == 3 else {
-            throw JSONFieldError(field: colorPath, message: "expected 3 integers 0...255 (R, G, B), got \(colorValues.count) values")
+            throw JSONFieldError(
+                field: colorPath, message: "expected 3 integers 0...255 (R, G, B), got \(colorValues.count) values")
         }
         let channels = try colorValues.enumerated().map { i, v in
             guard case .number(let d) = v, d == d.rounded(), d >= 0, d <= 255 else {
-                throw JSONFieldError(field: colorPath + "[\(i)]", message: "expected an integer 0...255, got \(v.brief)")
+                throw JSONFieldError(
+                    field: colorPath + "[\(i)]", message: "expected an integer 0...255, got \(v.brief)")
             }
             return UInt8(d)
         }
@@ -314,15 +335,20 @@ extension MarkerStyle {
         let thickness = try r.number("thickness")
         for (key, value) in [("radius", radius), ("thickness", thickness)] {
             guard value > 0 else {
-                throw JSONFieldError(field: r.fieldPath(key), message: "expected a number > 0, got \(JSONValue.number(value).brief)")
+                throw JSONFieldError(
+                    field: r.fieldPath(key), message: "expected a number > 0, got \(JSONValue.number(value).brief)")
             }
             if units == .fraction, value > 1 {
-                throw JSONFieldError(field: r.fieldPath(key),
-                                     message: "expected a fraction of the input side <= 1 (units is \"fraction\"), got \(JSONValue.number(value).brief)")
+                throw JSONFieldError(
+                    field: r.fieldPath(key),
+                    message:
+                        "expected a fraction of the input side <= 1 (units is \"fraction\"), got \(JSONValue.number(value).brief)"
+                )
             }
         }
-        self.init(shape: shape, color: RGB(channels[0], channels[1], channels[2]), radius: radius,
-                  thickness: thickness, units: units)
+        self.init(
+            shape: shape, color: RGB(channels[0], channels[1], channels[2]), radius: radius,
+            thickness: thickness, units: units)
     }
 }
 
@@ -332,7 +358,7 @@ extension JSONObjectReader {
     /// A required string field that must be the raw value of one of `T`'s cases, decoded into
     /// `T`; the error lists the cases in declaration order.
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, of type: T.Type) throws -> T
-        where T.RawValue == String {
+    where T.RawValue == String {
         let raw = try choice(key, among: T.allCases.map(\.rawValue))
         guard let value = T(rawValue: raw) else {
             throw JSONFieldError(field: fieldPath(key), message: "no case of \(T.self) has raw value \"\(raw)\"")

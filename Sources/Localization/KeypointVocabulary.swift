@@ -21,8 +21,10 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
         case name, description, template, categories
     }
 
-    public init(name: String, description: String = "", template: String? = nil,
-                categories: [KeypointCategory], source: String = "(in-memory vocabulary)") {
+    public init(
+        name: String, description: String = "", template: String? = nil,
+        categories: [KeypointCategory], source: String = "(in-memory vocabulary)"
+    ) {
         self.name = name
         self.description = description
         self.template = template
@@ -38,7 +40,8 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
     public static func load(from url: URL) throws -> KeypointVocabulary {
         let data: Data
         do {
-            data = try RegularFile.read(url, maxBytes: LocalizationLimits.fileBytes, limitName: "LocalizationLimits.fileBytes")
+            data = try RegularFile.read(
+                url, maxBytes: LocalizationLimits.fileBytes, limitName: "LocalizationLimits.fileBytes")
         } catch {
             throw KeypointVocabularyError.unreadable(file: url.relativePath, reason: error.message)
         }
@@ -57,8 +60,9 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: Decoder) throws {
-        let r = try JSONObjectReader(JSONValue(from: decoder), path: jsonFieldPath(decoder.codingPath),
-                                     known: ["name", "description", "template", "categories"])
+        let r = try JSONObjectReader(
+            JSONValue(from: decoder), path: jsonFieldPath(decoder.codingPath),
+            known: ["name", "description", "template", "categories"])
         name = try r.string("name")
         guard !name.isEmpty else {
             throw JSONFieldError(field: r.fieldPath("name"), message: "expected a non-empty string")
@@ -74,11 +78,15 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
         }
         let values = try r.array("categories")
         guard !values.isEmpty else {
-            throw JSONFieldError(field: r.fieldPath("categories"), message: "expected at least one category, got an empty array")
+            throw JSONFieldError(
+                field: r.fieldPath("categories"), message: "expected at least one category, got an empty array")
         }
         guard values.count <= LocalizationLimits.categories else {
-            throw JSONFieldError(field: r.fieldPath("categories"),
-                                 message: "\(values.count) categories, over the limit LocalizationLimits.categories = \(LocalizationLimits.categories)")
+            throw JSONFieldError(
+                field: r.fieldPath("categories"),
+                message:
+                    "\(values.count) categories, over the limit LocalizationLimits.categories = \(LocalizationLimits.categories)"
+            )
         }
         var categories: [KeypointCategory] = []
         var names = Set<String>()  // duplicate checks are hash lookups: loading stays linear
@@ -121,8 +129,9 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
         return try wanted.map { w in
             let key = w.trimmingCharacters(in: .whitespaces).lowercased()
             guard let q = byName[key] else {
-                throw KeypointVocabularyError.unknownKeypoint(file: source, category: c.name, name: w,
-                                                              known: c.keypoints.map(\.name))
+                throw KeypointVocabularyError.unknownKeypoint(
+                    file: source, category: c.name, name: w,
+                    known: c.keypoints.map(\.name))
             }
             return q
         }
@@ -205,7 +214,8 @@ public struct KeypointCategory: Encodable, Sendable, Equatable {
         if let object = try r.optionalObject("values") {
             for (key, v) in object {
                 guard case .string(let s) = v else {
-                    throw JSONFieldError(field: r.fieldPath("values") + "." + key, message: "expected a string, got \(v.brief)")
+                    throw JSONFieldError(
+                        field: r.fieldPath("values") + "." + key, message: "expected a string, got \(v.brief)")
                 }
                 values[key] = s
             }
@@ -213,8 +223,9 @@ public struct KeypointCategory: Encodable, Sendable, Equatable {
         self.values = values
         let own = try r.optionalString("template")
         guard let text = own ?? defaultTemplate else {
-            throw JSONFieldError(field: r.fieldPath("template"),
-                                 message: "missing required field (the file has no top-level template either)")
+            throw JSONFieldError(
+                field: r.fieldPath("template"),
+                message: "missing required field (the file has no top-level template either)")
         }
         let templatePath = own != nil ? r.fieldPath("template") : "template"
         let parsed: PromptTemplate
@@ -222,20 +233,26 @@ public struct KeypointCategory: Encodable, Sendable, Equatable {
             parsed = try PromptTemplate(text)
             _ = try parsed.fill(part: "", values: values)
         } catch {
-            throw JSONFieldError(field: own != nil ? templatePath : r.fieldPath("values"),
-                                 message: "template \"\(text)\": \(error.message)")
+            throw JSONFieldError(
+                field: own != nil ? templatePath : r.fieldPath("values"),
+                message: "template \"\(text)\": \(error.message)")
         }
         template = text
         let items = try r.array("keypoints")
         guard !items.isEmpty else {
-            throw JSONFieldError(field: r.fieldPath("keypoints"), message: "expected at least one keypoint, got an empty array")
+            throw JSONFieldError(
+                field: r.fieldPath("keypoints"), message: "expected at least one keypoint, got an empty array")
         }
         guard items.count <= LocalizationLimits.keypointsPerCategory else {
-            throw JSONFieldError(field: r.fieldPath("keypoints"),
-                                 message: "\(items.count) keypoints, over the limit LocalizationLimits.keypointsPerCategory = \(LocalizationLimits.keypointsPerCategory)")
+            throw JSONFieldError(
+                field: r.fieldPath("keypoints"),
+                message:
+                    "\(items.count) keypoints, over the limit LocalizationLimits.keypointsPerCategory = \(LocalizationLimits.keypointsPerCategory)"
+            )
         }
         var keypoints: [KeypointDefinition] = []
-        var ids = Set<Int>(), names = Set<String>()  // hash lookups: linear in the keypoints
+        var ids = Set<Int>()
+        var names = Set<String>()  // hash lookups: linear in the keypoints
         for (i, v) in items.enumerated() {
             let kPath = r.fieldPath("keypoints") + "[\(i)]"
             let k = try KeypointDefinition(json: v, path: kPath)

@@ -22,7 +22,8 @@ public enum KeypointVocabularyError: Error, CustomStringConvertible, Equatable {
         case .unknownCategory(let file, let name, let known):
             return "\(file): unknown category \"\(name)\" (known: \(known.joined(separator: ", ")))"
         case .unknownKeypoint(let file, let category, let name, let known):
-            return "\(file): category \"\(category)\" has no keypoint \"\(name)\" (known: \(known.joined(separator: ", ")))"
+            return
+                "\(file): category \"\(category)\" has no keypoint \"\(name)\" (known: \(known.joined(separator: ", ")))"
         case .badTemplate(let template, let message):
             return "template \"\(template)\": \(message)"
         case .emptyKeypoint(let index):

@@ -67,8 +67,10 @@ public struct LocalizationOptions: Sendable {
     /// Where the mask came from, for messages ("saliency", "box", a file name).
     public var maskName: String
 
-    public init(fit: FitMode, box: Box? = nil, cropToBox: Bool = false, prompt: VisualPrompt = .paper,
-                mask: PixelMask? = nil, maskName: String = "mask") {
+    public init(
+        fit: FitMode, box: Box? = nil, cropToBox: Bool = false, prompt: VisualPrompt = .paper,
+        mask: PixelMask? = nil, maskName: String = "mask"
+    ) {
         self.fit = fit
         self.box = box
         self.cropToBox = cropToBox
@@ -114,13 +116,16 @@ public final class Localizer {
     /// for a model without a tokenizer (a random-weight model in `keypoints bench`).
     public func provideTextEmbeddings(_ embeddings: [Float], prompts: [String]) {
         let e = bundle.model.embeddingDim
-        precondition(embeddings.count == prompts.count * e, "Localizer: \(prompts.count) prompts need \(prompts.count * e) values")
+        precondition(
+            embeddings.count == prompts.count * e,
+            "Localizer: \(prompts.count) prompts need \(prompts.count * e) values")
         for (i, p) in prompts.enumerated() { textCache[p] = Array(embeddings[(i * e)..<((i + 1) * e)]) }
     }
 
     /// The canvas geometry and the candidate region for an image.
     public func geometry(width: Int, height: Int, path: String, options: LocalizationOptions)
-        throws -> (CanvasGeometry, Box, [String]) {
+        throws -> (CanvasGeometry, Box, [String])
+    {
         let size = bundle.model.imageSize
         var notes: [String] = []
         var box: Box?
@@ -131,33 +136,47 @@ public final class Localizer {
         }
         let geometry: CanvasGeometry
         if options.cropToBox, let box {
-            geometry = try CanvasGeometry(imageWidth: width, imageHeight: height, box: box, label: path, size: size,
-                                          fitMode: options.fit)
+            geometry = try CanvasGeometry(
+                imageWidth: width, imageHeight: height, box: box, label: path, size: size,
+                fitMode: options.fit)
         } else {
             geometry = try CanvasGeometry(imageWidth: width, imageHeight: height, size: size, fitMode: options.fit)
         }
         // Candidates: the box (or the image), cut to what the canvas shows.
-        var x0 = box?.x ?? 0, y0 = box?.y ?? 0
-        var x1 = box?.maxX ?? Double(width), y1 = box?.maxY ?? Double(height)
+        var x0 = box?.x ?? 0
+        var y0 = box?.y ?? 0
+        var x1 = box?.maxX ?? Double(width)
+        var y1 = box?.maxY ?? Double(height)
         let shownTopLeft = geometry.imagePoint(fromCanvas: CanvasPoint(x: 0, y: 0))
         let shownBottomRight = geometry.imagePoint(fromCanvas: CanvasPoint(x: Double(size), y: Double(size)))
-        let visible = (max(0, shownTopLeft.x), max(0, shownTopLeft.y),
-                       min(Double(width), shownBottomRight.x), min(Double(height), shownBottomRight.y))
+        let visible = (
+            max(0, shownTopLeft.x), max(0, shownTopLeft.y),
+            min(Double(width), shownBottomRight.x), min(Double(height), shownBottomRight.y)
+        )
         if visible.0 > x0 || visible.1 > y0 || visible.2 < x1 || visible.3 < y1 {
-            notes.append(String(format: "fit 'crop' shows only x %.1f...%.1f, y %.1f...%.1f of the image: locations outside are not candidates",
-                                max(x0, visible.0), min(x1, visible.2), max(y0, visible.1), min(y1, visible.3)))
+            notes.append(
+                String(
+                    format:
+                        "fit 'crop' shows only x %.1f...%.1f, y %.1f...%.1f of the image: locations outside are not candidates",
+                    max(x0, visible.0), min(x1, visible.2), max(y0, visible.1), min(y1, visible.3)))
         }
-        x0 = max(x0, visible.0); y0 = max(y0, visible.1); x1 = min(x1, visible.2); y1 = min(y1, visible.3)
+        x0 = max(x0, visible.0)
+        y0 = max(y0, visible.1)
+        x1 = min(x1, visible.2)
+        y1 = min(y1, visible.3)
         guard x1 > x0, y1 > y0 else {
-            throw LocalizationError.emptyRegion(image: path, reason: "the box lies outside what fit '\(options.fit.rawValue)' shows")
+            throw LocalizationError.emptyRegion(
+                image: path, reason: "the box lies outside what fit '\(options.fit.rawValue)' shows")
         }
         return (geometry, Box(x: x0, y: y0, width: x1 - x0, height: y1 - y0), notes)
     }
 
     /// The exact canvas CLIP scores for a candidate at `point` (original pixels): the image
     /// fitted to the model input with `options.prompt` applied there (`--save-marked`).
-    public func markedCanvas(_ image: DecodedImage, path: String, at point: Point,
-                             options: LocalizationOptions) throws -> RGBImage {
+    public func markedCanvas(
+        _ image: DecodedImage, path: String, at point: Point,
+        options: LocalizationOptions
+    ) throws -> RGBImage {
         let (geometry, _, _) = try geometry(width: image.width, height: image.height, path: path, options: options)
         let canvas = try geometry.makeCanvas(from: image.rgb)
         let renderer = try VisualPromptRenderer(prompt: options.prompt, canvas: canvas)
@@ -165,37 +184,47 @@ public final class Localizer {
     }
 
     /// Localizes `keypoints` in one image.
-    public func localize(_ image: DecodedImage, path: String, keypoints: [KeypointQuery], options: LocalizationOptions,
-                         progress: ((SearchProgress) -> Void)? = nil) throws -> ImageLocalization {
+    public func localize(
+        _ image: DecodedImage, path: String, keypoints: [KeypointQuery], options: LocalizationOptions,
+        progress: ((SearchProgress) -> Void)? = nil
+    ) throws -> ImageLocalization {
         guard !keypoints.isEmpty else { throw LocalizationError.noKeypoints }
         for k in keypoints where k.prompt.trimmingCharacters(in: .whitespaces).isEmpty {
             throw LocalizationError.emptyPrompt(name: k.name)
         }
-        let (geometry, region, geometryNotes) = try geometry(width: image.width, height: image.height, path: path, options: options)
+        let (geometry, region, geometryNotes) = try geometry(
+            width: image.width, height: image.height, path: path, options: options)
         var notes = geometryNotes
         var mask = options.mask
         if let m = mask {
             guard m.width == image.width, m.height == image.height else {
-                throw LocalizationError.maskSize(image: path, mask: options.maskName, maskWidth: m.width, maskHeight: m.height,
-                                                 width: image.width, height: image.height)
+                throw LocalizationError.maskSize(
+                    image: path, mask: options.maskName, maskWidth: m.width, maskHeight: m.height,
+                    width: image.width, height: image.height)
             }
-            let first = try CoarseToFineSearch(preset: preset, region: region, keypointCount: keypoints.count).firstStagePoints()
+            let first = try CoarseToFineSearch(preset: preset, region: region, keypointCount: keypoints.count)
+                .firstStagePoints()
             if !first.contains(where: { m.contains($0) }) {
-                notes.append("\(options.maskName) mask holds none of the \(first.count) first-stage locations: searching without a mask")
+                notes.append(
+                    "\(options.maskName) mask holds none of the \(first.count) first-stage locations: searching without a mask"
+                )
                 mask = nil
             }
         }
         let canvas = try geometry.makeCanvas(from: image.rgb)
         let texts = try textEmbeddings(keypoints.map(\.prompt))
         let search = try CoarseToFineSearch(preset: preset, region: region, keypointCount: keypoints.count, mask: mask)
-        var scorer = try CLIPScorer(model: bundle.model, preprocessor: bundle.preprocessor, geometry: geometry,
-                                    canvas: canvas, prompt: options.prompt, textEmbeddings: texts, workspace: workspace,
-                                    batch: search.batchSize)
+        var scorer = try CLIPScorer(
+            model: bundle.model, preprocessor: bundle.preprocessor, geometry: geometry,
+            canvas: canvas, prompt: options.prompt, textEmbeddings: texts, workspace: workspace,
+            batch: search.batchSize)
         let result = try search.run(&scorer, progress: progress)
         let predictions = zip(keypoints, result.keypoints).map { query, r in
-            KeypointPrediction(name: query.name, prompt: query.prompt, x: r.point.x, y: r.point.y, score: r.score, stage: r.stage)
+            KeypointPrediction(
+                name: query.name, prompt: query.prompt, x: r.point.x, y: r.point.y, score: r.score, stage: r.stage)
         }
-        return ImageLocalization(path: path, width: image.width, height: image.height, passes: result.passes,
-                                 keypoints: predictions, search: result, region: region, notes: notes)
+        return ImageLocalization(
+            path: path, width: image.width, height: image.height, passes: result.passes,
+            keypoints: predictions, search: result, region: region, notes: notes)
     }
 }

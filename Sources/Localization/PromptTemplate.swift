@@ -67,7 +67,10 @@ public struct PromptTemplate: Sendable, Equatable, CustomStringConvertible {
             if text[i] == "{", let close = text[i...].firstIndex(of: "}") {
                 let name = text[text.index(after: i)..<close]
                 if !name.isEmpty, name.allSatisfy(isNameCharacter) {
-                    if !literal.isEmpty { out.append(.literal(literal)); literal = "" }
+                    if !literal.isEmpty {
+                        out.append(.literal(literal))
+                        literal = ""
+                    }
                     out.append(.placeholder(String(name)))
                     i = text.index(after: close)
                     continue

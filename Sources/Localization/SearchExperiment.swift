@@ -26,10 +26,12 @@ public enum SearchExperiment {
     ///   - toleranceCells: success radius in reference cells (Chebyshev).
     ///   - parameters: the landscape distribution.
     ///   - keepTrials: include per-trial records in the report.
-    public static func run(preset: GridPreset, reference: GridPreset, trials: Int, seed: UInt64,
-                           keypoints: Int, toleranceCells: Double = 1,
-                           parameters: SyntheticLandscape.Parameters = .init(),
-                           keepTrials: Bool = true) throws -> SearchExperimentReport {
+    public static func run(
+        preset: GridPreset, reference: GridPreset, trials: Int, seed: UInt64,
+        keypoints: Int, toleranceCells: Double = 1,
+        parameters: SyntheticLandscape.Parameters = .init(),
+        keepTrials: Bool = true
+    ) throws -> SearchExperimentReport {
         guard trials >= 1 else { throw SearchError.invalidArgument("trials must be >= 1, got \(trials)") }
         let search = try CoarseToFineSearch(preset: preset, region: region, keypointCount: keypoints)
         let truth = try CoarseToFineSearch(preset: reference, region: region, keypointCount: keypoints)
@@ -40,11 +42,17 @@ public enum SearchExperiment {
         let slack = 1e-9
 
         var records: [SearchExperimentReport.Trial] = []
-        var successes = 0, exact = 0, totalPasses = 0, maxPasses = 0, totalReferencePasses = 0
-        var totalRegret = 0.0, maxRegret = 0.0
+        var successes = 0
+        var exact = 0
+        var totalPasses = 0
+        var maxPasses = 0
+        var totalReferencePasses = 0
+        var totalRegret = 0.0
+        var maxRegret = 0.0
         for t in 0..<trials {
             var rng = SplitMix64(seed: SplitMix64.mix(seed &+ UInt64(t)))
-            let landscapes = keypoints == 1
+            let landscapes =
+                keypoints == 1
                 ? [SyntheticLandscape.random(&rng, parameters: parameters)]
                 : SyntheticLandscape.birdLike(&rng, keypoints: keypoints, parameters: parameters)
             var scorer = LandscapeScorer(landscapes: landscapes, region: region)
@@ -54,7 +62,8 @@ public enum SearchExperiment {
 
             var outcomes: [SearchExperimentReport.Outcome] = []
             for k in 0..<keypoints {
-                let f = found.keypoints[k], e = expected.keypoints[k]
+                let f = found.keypoints[k]
+                let e = expected.keypoints[k]
                 let distance = max(abs(f.point.x - e.point.x) / cellX, abs(f.point.y - e.point.y) / cellY)
                 let ok = distance <= toleranceCells * (1 + slack)
                 let regret = Double(e.score) - Double(f.score)
@@ -62,15 +71,19 @@ public enum SearchExperiment {
                 exact += distance <= slack ? 1 : 0
                 totalRegret += regret
                 maxRegret = max(maxRegret, regret)
-                outcomes.append(.init(found: f.point, reference: e.point, distanceCells: distance,
-                                      success: ok, scoreRegret: regret))
+                outcomes.append(
+                    .init(
+                        found: f.point, reference: e.point, distanceCells: distance,
+                        success: ok, scoreRegret: regret))
             }
             totalPasses += found.passes
             maxPasses = max(maxPasses, found.passes)
             totalReferencePasses += expected.passes
             if keepTrials {
-                records.append(.init(index: t, passes: found.passes, referencePasses: expected.passes,
-                                     keypoints: outcomes))
+                records.append(
+                    .init(
+                        index: t, passes: found.passes, referencePasses: expected.passes,
+                        keypoints: outcomes))
             }
         }
         let n = Double(trials * keypoints)

@@ -48,10 +48,11 @@ public struct SearchPlan: Sendable, Equatable {
         finestResolution = finest
         budget = preset.budget
         stages = preset.stages.enumerated().map { i, s in
-            Stage(grid: s.grid, resolution: resolutions[i], refinementRatio: ratios[i],
-                  topK: i == preset.stages.count - 1 ? 0 : (s.topK ?? 1),
-                  margin: s.margin, separation: s.separation,
-                  step: 2 * finest / resolutions[i])
+            Stage(
+                grid: s.grid, resolution: resolutions[i], refinementRatio: ratios[i],
+                topK: i == preset.stages.count - 1 ? 0 : (s.topK ?? 1),
+                margin: s.margin, separation: s.separation,
+                step: 2 * finest / resolutions[i])
         }
     }
 
@@ -101,8 +102,9 @@ public struct SearchPlan: Sendable, Equatable {
     /// Converts a lattice point to original-image pixels inside `region`.
     public func pixel(_ p: LatticePoint, in region: Box) -> Point {
         let units = Double(2 * finestResolution)
-        return Point(x: region.x + Double(p.a) * region.width / units,
-                           y: region.y + Double(p.b) * region.height / units)
+        return Point(
+            x: region.x + Double(p.a) * region.width / units,
+            y: region.y + Double(p.b) * region.height / units)
     }
 
     /// Spacing of stage `stage` in lattice units.

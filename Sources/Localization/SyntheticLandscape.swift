@@ -61,7 +61,8 @@ public struct SyntheticLandscape: Codable, Sendable, Equatable {
     public func value(u: Double, v: Double) -> Double {
         var total = 0.0
         for b in bumps {
-            let du = u - b.cx, dv = v - b.cy
+            let du = u - b.cx
+            let dv = v - b.cy
             total += b.amplitude * exp(-(du * du + dv * dv) / (2 * b.sigma * b.sigma))
         }
         for w in waves {
@@ -108,7 +109,8 @@ public struct SyntheticLandscape: Codable, Sendable, Equatable {
 
     /// One keypoint's landscape: a peak at a uniform random position, maybe a near tie, distractors.
     public static func random(_ rng: inout SplitMix64, parameters p: Parameters = Parameters()) -> SyntheticLandscape {
-        let lo = p.borderMargin, hi = 1 - p.borderMargin
+        let lo = p.borderMargin
+        let hi = 1 - p.borderMargin
         let peak = (rng.uniform(lo, hi), rng.uniform(lo, hi))
         return random(&rng, peak: peak, shared: [], parameters: p)
     }
@@ -116,33 +118,45 @@ public struct SyntheticLandscape: Codable, Sendable, Equatable {
     /// A landscape with its main peak at `peak` (normalised), plus `shared` bumps (parts of the
     /// same object that light up for every keypoint), a possible near tie, distractors, texture
     /// and noise.
-    public static func random(_ rng: inout SplitMix64, peak: (Double, Double), shared: [Bump],
-                              parameters p: Parameters = Parameters()) -> SyntheticLandscape {
-        let lo = p.borderMargin, hi = 1 - p.borderMargin
-        var bumps = [Bump(cx: peak.0, cy: peak.1, sigma: rng.logUniform(p.peakSigma.lowerBound, p.peakSigma.upperBound),
-                          amplitude: 1)]
+    public static func random(
+        _ rng: inout SplitMix64, peak: (Double, Double), shared: [Bump],
+        parameters p: Parameters = Parameters()
+    ) -> SyntheticLandscape {
+        let lo = p.borderMargin
+        let hi = 1 - p.borderMargin
+        var bumps = [
+            Bump(
+                cx: peak.0, cy: peak.1, sigma: rng.logUniform(p.peakSigma.lowerBound, p.peakSigma.upperBound),
+                amplitude: 1)
+        ]
         if rng.chance(p.nearTieProbability) {
             var c = (rng.uniform(lo, hi), rng.uniform(lo, hi))
             // Rejection sampling; the region is large enough that this ends quickly.
             while hypot(c.0 - peak.0, c.1 - peak.1) < p.nearTieMinimumDistance {
                 c = (rng.uniform(lo, hi), rng.uniform(lo, hi))
             }
-            bumps.append(Bump(cx: c.0, cy: c.1,
-                              sigma: rng.logUniform(p.peakSigma.lowerBound, p.peakSigma.upperBound),
-                              amplitude: rng.uniform(p.nearTieAmplitude.lowerBound, p.nearTieAmplitude.upperBound)))
+            bumps.append(
+                Bump(
+                    cx: c.0, cy: c.1,
+                    sigma: rng.logUniform(p.peakSigma.lowerBound, p.peakSigma.upperBound),
+                    amplitude: rng.uniform(p.nearTieAmplitude.lowerBound, p.nearTieAmplitude.upperBound)))
         }
         for _ in 0..<rng.integer(in: p.distractorCount) {
-            bumps.append(Bump(cx: rng.uniform(0, 1), cy: rng.uniform(0, 1),
-                              sigma: rng.logUniform(p.distractorSigma.lowerBound, p.distractorSigma.upperBound),
-                              amplitude: rng.uniform(p.distractorAmplitude.lowerBound, p.distractorAmplitude.upperBound)))
+            bumps.append(
+                Bump(
+                    cx: rng.uniform(0, 1), cy: rng.uniform(0, 1),
+                    sigma: rng.logUniform(p.distractorSigma.lowerBound, p.distractorSigma.upperBound),
+                    amplitude: rng.uniform(p.distractorAmplitude.lowerBound, p.distractorAmplitude.upperBound)))
         }
         bumps += shared
         var waves: [Wave] = []
         for _ in 0..<p.waveCount {
             let length = rng.uniform(p.waveLength.lowerBound, p.waveLength.upperBound)
             let angle = rng.uniform(0, 2 * Double.pi)
-            waves.append(Wave(fu: cos(angle) / length, fv: sin(angle) / length,
-                              phase: rng.uniform(0, 2 * Double.pi), amplitude: p.waveAmplitude))
+            waves.append(
+                Wave(
+                    fu: cos(angle) / length, fv: sin(angle) / length,
+                    phase: rng.uniform(0, 2 * Double.pi), amplitude: p.waveAmplitude))
         }
         return SyntheticLandscape(bumps: bumps, waves: waves, whiteNoise: p.whiteNoise, noiseSeed: rng.next())
     }
@@ -151,8 +165,10 @@ public struct SyntheticLandscape: Codable, Sendable, Equatable {
     /// `round(7 K / 15)` keypoints (CUB's beak, crown, forehead, eyes, nape, throat) peak within
     /// a few percent of one head position; the rest (back, belly, breast, legs, wings, tail)
     /// spread over the body. Every landscape also carries two shared bumps (head, body).
-    public static func birdLike(_ rng: inout SplitMix64, keypoints K: Int,
-                                parameters p: Parameters = Parameters()) -> [SyntheticLandscape] {
+    public static func birdLike(
+        _ rng: inout SplitMix64, keypoints K: Int,
+        parameters p: Parameters = Parameters()
+    ) -> [SyntheticLandscape] {
         func clamp(_ x: Double) -> Double { min(max(x, p.borderMargin), 1 - p.borderMargin) }
         let bodySize = rng.uniform(0.2, 0.35)
         let body = (rng.uniform(0.3, 0.7), rng.uniform(0.3, 0.7))
@@ -168,9 +184,12 @@ public struct SyntheticLandscape: Codable, Sendable, Equatable {
         for k in 0..<K {
             let peak: (Double, Double)
             if k < headCount {
-                peak = (clamp(head.0 + rng.uniform(-headSize, headSize)), clamp(head.1 + rng.uniform(-headSize, headSize)))
+                peak = (
+                    clamp(head.0 + rng.uniform(-headSize, headSize)), clamp(head.1 + rng.uniform(-headSize, headSize))
+                )
             } else {
-                let r = bodySize * rng.nextUnit().squareRoot(), a = rng.uniform(0, 2 * Double.pi)
+                let r = bodySize * rng.nextUnit().squareRoot()
+                let a = rng.uniform(0, 2 * Double.pi)
                 peak = (clamp(body.0 + r * cos(a)), clamp(body.1 + r * sin(a)))
             }
             out.append(random(&rng, peak: peak, shared: shared, parameters: p))
@@ -196,7 +215,8 @@ public struct LandscapeScorer: CandidateScorer, Sendable {
         calls += 1
         pointsScored += points.count
         return points.map { p in
-            let u = (p.x - region.x) / region.width, v = (p.y - region.y) / region.height
+            let u = (p.x - region.x) / region.width
+            let v = (p.y - region.y) / region.height
             return landscapes.map { Float($0.value(u: u, v: v)) }
         }
     }

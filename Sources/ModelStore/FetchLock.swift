@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An exclusive advisory lock (flock) on a file; released by `release()` or when the process ends.
@@ -12,13 +13,18 @@ final class FetchLock {
 
     init(_ url: URL) throws {
         self.url = url
-        do { try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true) } catch {
-            throw ModelStoreError.fileSystem(path: url.deletingLastPathComponent().path,
-                                             message: "cannot create folder: \(error.localizedDescription)")
+        do {
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw ModelStoreError.fileSystem(
+                path: url.deletingLastPathComponent().path,
+                message: "cannot create folder: \(error.localizedDescription)")
         }
         fd = open(url.path, O_CREAT | O_RDWR, 0o644)
         guard fd >= 0 else {
-            throw ModelStoreError.fileSystem(path: url.path, message: "cannot open lock file: \(String(cString: strerror(errno)))")
+            throw ModelStoreError.fileSystem(
+                path: url.path, message: "cannot open lock file: \(String(cString: strerror(errno)))")
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             close(fd)

@@ -18,8 +18,10 @@ public struct FetchOptions: Sendable {
     /// Replaces the free-space query of the cache's file system (tests simulate a full disk).
     var freeSpace: (@Sendable (URL) -> Int64?)?
 
-    public init(endpoint: String = ModelStore.defaultEndpoint, revision: String? = nil, retries: Int = 3,
-                retryDelay: TimeInterval = 2, timeout: TimeInterval = 60, force: Bool = false) {
+    public init(
+        endpoint: String = ModelStore.defaultEndpoint, revision: String? = nil, retries: Int = 3,
+        retryDelay: TimeInterval = 2, timeout: TimeInterval = 60, force: Bool = false
+    ) {
         self.endpoint = endpoint
         self.revision = revision
         self.retries = retries

@@ -17,8 +17,10 @@ public struct FetchProgress: Sendable, Equatable {
     public var bytesPerSecond: Double
     public var finished: Bool
 
-    public init(file: String, fileIndex: Int, fileCount: Int, bytesDone: Int64, bytesTotal: Int64?,
-                bytesResumed: Int64, bytesPerSecond: Double, finished: Bool) {
+    public init(
+        file: String, fileIndex: Int, fileCount: Int, bytesDone: Int64, bytesTotal: Int64?,
+        bytesResumed: Int64, bytesPerSecond: Double, finished: Bool
+    ) {
         self.file = file
         self.fileIndex = fileIndex
         self.fileCount = fileCount
@@ -70,7 +72,9 @@ public struct FetchProgress: Sendable, Equatable {
     public static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "?" }
         let t = Int(seconds.rounded())
-        let h = t / 3600, m = (t % 3600) / 60, sec = t % 60
+        let h = t / 3600
+        let m = (t % 3600) / 60
+        let sec = t % 60
         return h > 0 ? String(format: "%d:%02d:%02d", h, m, sec) : String(format: "%d:%02d", m, sec)
     }
 }

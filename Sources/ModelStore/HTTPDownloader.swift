@@ -1,7 +1,8 @@
 import Foundation
 import KeypointsSupport
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// What one download of one file produced.
@@ -37,7 +38,9 @@ struct HTTPDownloader: Sendable {
 
     typealias ProgressHandler = @Sendable (_ done: Int64, _ total: Int64?, _ resumed: Int64, _ rate: Double) -> Void
 
-    func download(from url: URL, to part: URL, knownSize: Int64?, progress: ProgressHandler?) async throws -> DownloadOutcome {
+    func download(from url: URL, to part: URL, knownSize: Int64?, progress: ProgressHandler?) async throws
+        -> DownloadOutcome
+    {
         var restartedAfter416 = false
         while true {
             var offset = Self.fileSize(part) ?? 0
@@ -46,7 +49,9 @@ struct HTTPDownloader: Sendable {
                 offset = 0
             }
             var hasher = SHA256Hasher()
-            if offset > 0 { try ModelStoreError.mapping { () throws(FileReadError) in try hasher.update(contentsOf: part) } }
+            if offset > 0 {
+                try ModelStoreError.mapping { () throws(FileReadError) in try hasher.update(contentsOf: part) }
+            }
             if let knownSize, offset == knownSize {
                 // Complete from an earlier run; nothing to ask the server.
                 return DownloadOutcome(size: offset, sha256: hasher.finalizeHex(), serverSHA256: nil, serverSize: nil)
@@ -56,10 +61,12 @@ struct HTTPDownloader: Sendable {
                 return outcome
             case .rangeNotSatisfiable(let total):
                 if let total, total == offset {
-                    return DownloadOutcome(size: offset, sha256: hasher.finalizeHex(), serverSHA256: nil, serverSize: total)
+                    return DownloadOutcome(
+                        size: offset, sha256: hasher.finalizeHex(), serverSHA256: nil, serverSize: total)
                 }
                 guard !restartedAfter416 else {
-                    throw ModelStoreError.badRangeResponse(url: url.absoluteString,
+                    throw ModelStoreError.badRangeResponse(
+                        url: url.absoluteString,
                         detail: "416 for a request from byte 0 (server total \(total.map(String.init) ?? "unknown"))")
                 }
                 // The part file is longer than (or inconsistent with) the server's file: start over.
@@ -74,8 +81,10 @@ struct HTTPDownloader: Sendable {
         case rangeNotSatisfiable(total: Int64?)
     }
 
-    private func attempt(url: URL, part: URL, offset: Int64, hasher: SHA256Hasher,
-                         progress: ProgressHandler?) async throws -> AttemptResult {
+    private func attempt(
+        url: URL, part: URL, offset: Int64, hasher: SHA256Hasher,
+        progress: ProgressHandler?
+    ) async throws -> AttemptResult {
         if !FileManager.default.fileExists(atPath: part.path) {
             guard FileManager.default.createFile(atPath: part.path, contents: nil) else {
                 throw ModelStoreError.fileSystem(path: part.path, message: "cannot create file")
@@ -86,7 +95,8 @@ struct HTTPDownloader: Sendable {
             handle = try FileHandle(forWritingTo: part)
             try handle.seekToEnd()
         } catch {
-            throw ModelStoreError.fileSystem(path: part.path, message: "cannot open for writing: \(error.localizedDescription)")
+            throw ModelStoreError.fileSystem(
+                path: part.path, message: "cannot open for writing: \(error.localizedDescription)")
         }
 
         var request = URLRequest(url: url)
@@ -102,8 +112,9 @@ struct HTTPDownloader: Sendable {
         configuration.urlCache = nil
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1  // delegate callbacks in order: data, then completion
-        let delegate = DownloadDelegate(url: url, handle: handle, part: part, offset: offset, hasher: hasher,
-                                        timeout: timeout, freeSpace: freeSpace, progress: progress)
+        let delegate = DownloadDelegate(
+            url: url, handle: handle, part: part, offset: offset, hasher: hasher,
+            timeout: timeout, freeSpace: freeSpace, progress: progress)
         let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
         defer { session.finishTasksAndInvalidate() }
         let task = session.dataTask(with: request)
@@ -130,7 +141,8 @@ struct HTTPDownloader: Sendable {
 
     static func fileSize(_ url: URL) -> Int64? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
-              let size = attributes[.size] as? NSNumber else { return nil }
+            let size = attributes[.size] as? NSNumber
+        else { return nil }
         return size.int64Value
     }
 
@@ -199,8 +211,10 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
     /// When progress was last reported (`Stopwatch.now()` seconds).
     private var lastReport = -Double.infinity
 
-    init(url: URL, handle: FileHandle, part: URL, offset: Int64, hasher: SHA256Hasher, timeout: TimeInterval,
-         freeSpace: @escaping @Sendable (URL) -> Int64?, progress: HTTPDownloader.ProgressHandler?) {
+    init(
+        url: URL, handle: FileHandle, part: URL, offset: Int64, hasher: SHA256Hasher, timeout: TimeInterval,
+        freeSpace: @escaping @Sendable (URL) -> Int64?, progress: HTTPDownloader.ProgressHandler?
+    ) {
         self.url = url
         self.handle = handle
         self.part = part
@@ -227,17 +241,23 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
 
     // MARK: - URLSessionDataDelegate
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
         // The hub answers /resolve/ of an LFS file with a redirect to its CDN that carries the
         // file's SHA-256 and size (huggingface_hub reads the same headers).
-        if let sha = HTTPDownloader.sha256FromETag(response.value(forHTTPHeaderField: "X-Linked-Etag")) { serverSHA256 = sha }
+        if let sha = HTTPDownloader.sha256FromETag(response.value(forHTTPHeaderField: "X-Linked-Etag")) {
+            serverSHA256 = sha
+        }
         if let size = response.value(forHTTPHeaderField: "X-Linked-Size").flatMap({ Int64($0) }) { serverSize = size }
         completionHandler(request)
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
         guard let http = response as? HTTPURLResponse else {
             reject(.network(url: url.absoluteString, message: "not an HTTP response"), dataTask)
             completionHandler(.allow)
@@ -251,7 +271,9 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
             if written > 0 {
                 // The server ignored the Range header: the body is the whole file, start over.
                 do { try handle.truncate(atOffset: 0) } catch {
-                    reject(.fileSystem(path: part.path, message: "cannot truncate: \(error.localizedDescription)"), dataTask)
+                    reject(
+                        .fileSystem(path: part.path, message: "cannot truncate: \(error.localizedDescription)"),
+                        dataTask)
                 }
                 hasher.reset()
                 written = 0
@@ -260,13 +282,17 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
             expectedTotal = length
         case 206:
             guard let value = http.value(forHTTPHeaderField: "Content-Range"),
-                  let range = HTTPDownloader.parseContentRange(value), let start = range.start else {
-                reject(.badRangeResponse(url: url.absoluteString, detail: "206 without a valid Content-Range"), dataTask)
+                let range = HTTPDownloader.parseContentRange(value), let start = range.start
+            else {
+                reject(
+                    .badRangeResponse(url: url.absoluteString, detail: "206 without a valid Content-Range"), dataTask)
                 break
             }
             guard start == written else {
-                reject(.badRangeResponse(url: url.absoluteString,
-                                         detail: "asked for bytes from \(written), server sent from \(start)"), dataTask)
+                reject(
+                    .badRangeResponse(
+                        url: url.absoluteString,
+                        detail: "asked for bytes from \(written), server sent from \(start)"), dataTask)
                 break
             }
             expectedTotal = range.total ?? length.map { written + $0 }
@@ -282,19 +308,24 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
         // Before the first byte is written: refuse a body the disk cannot hold (the part file
         // keeps what it has, so the fetch resumes once there is room).
         if failure == nil, status == 200 || status == 206, let total = expectedTotal ?? serverSize,
-           let available = freeSpace(part) {
+            let available = freeSpace(part)
+        {
             let needed = total - written
             if needed + HTTPDownloader.spaceMargin > available {
-                reject(.insufficientSpace(file: part.lastPathComponent.replacingOccurrences(of: ModelStore.partSuffix, with: ""),
-                                          path: part.deletingLastPathComponent().path, needed: needed,
-                                          available: available), dataTask)
+                reject(
+                    .insufficientSpace(
+                        file: part.lastPathComponent.replacingOccurrences(of: ModelStore.partSuffix, with: ""),
+                        path: part.deletingLastPathComponent().path, needed: needed,
+                        available: available), dataTask)
             }
         }
         completionHandler(.allow)
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        guard failure == nil, rangeNotSatisfiableTotal == nil, let status, status == 200 || status == 206 else { return }
+        guard failure == nil, rangeNotSatisfiableTotal == nil, let status, status == 200 || status == 206 else {
+            return
+        }
         do { try handle.write(contentsOf: data) } catch {
             reject(.fileSystem(path: part.path, message: "write failed: \(error.localizedDescription)"), dataTask)
             return
@@ -347,11 +378,14 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
             throw ModelStoreError.network(url: u, message: "no HTTP response")
         }
         if let expectedTotal, written != expectedTotal {
-            throw ModelStoreError.interrupted(url: u, received: written, expected: expectedTotal,
-                                              reason: "the response ended early")
+            throw ModelStoreError.interrupted(
+                url: u, received: written, expected: expectedTotal,
+                reason: "the response ended early")
         }
         report(force: true)
-        return .complete(DownloadOutcome(size: written, sha256: hasher.finalizeHex(),
-                                         serverSHA256: serverSHA256, serverSize: serverSize))
+        return .complete(
+            DownloadOutcome(
+                size: written, sha256: hasher.finalizeHex(),
+                serverSHA256: serverSHA256, serverSize: serverSize))
     }
 }

@@ -15,7 +15,9 @@ import KeypointsSupport
 public enum ModelDigest {
     /// The files that determine a model's outputs (weights, architecture, tokenizer,
     /// preprocessing), in digest order; absent ones are left out.
-    public static let contentFiles = ["config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json"]
+    public static let contentFiles = [
+        "config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json",
+    ]
     public static let cacheFileName = "keypoints-digests.json"
     /// Files smaller than this are hashed every time: it takes milliseconds, and test fixtures in
     /// a source tree stay free of cache files.
@@ -34,8 +36,10 @@ public enum ModelDigest {
     ///   - cacheThreshold: files this large or larger are cached (a parameter for tests).
     ///   - hashing: called before such a file is hashed (name, bytes), for a progress note.
     /// - Throws: `fileSystem` when the folder has no config.json or a file cannot be read.
-    public static func digest(ofModelAt folder: URL, cacheThreshold: Int64 = cacheThreshold,
-                              hashing: ((String, Int64) -> Void)? = nil) throws -> String {
+    public static func digest(
+        ofModelAt folder: URL, cacheThreshold: Int64 = cacheThreshold,
+        hashing: ((String, Int64) -> Void)? = nil
+    ) throws -> String {
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw ModelStoreError.fileSystem(path: folder.path, message: "no config.json: not a model directory")
         }
@@ -75,7 +79,8 @@ public enum ModelDigest {
 
     /// The cache, or empty when it is absent, too large or not valid (it is only a shortcut).
     static func readCache(_ url: URL) -> [String: CachedDigest] {
-        guard let size = HTTPDownloader.fileSize(url), size <= maxCacheBytes, let data = try? Data(contentsOf: url) else { return [:] }
+        guard let size = HTTPDownloader.fileSize(url), size <= maxCacheBytes, let data = try? Data(contentsOf: url)
+        else { return [:] }
         return (try? JSONDecoder().decode([String: CachedDigest].self, from: data)) ?? [:]
     }
 }

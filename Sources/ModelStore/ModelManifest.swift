@@ -42,8 +42,10 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         case fetchedAt = "fetched_at"
     }
 
-    public init(name: String, repository: String, revision: String, endpoint: String, fetchedAt: Date,
-                files: [Entry], absent: [String]) {
+    public init(
+        name: String, repository: String, revision: String, endpoint: String, fetchedAt: Date,
+        files: [Entry], absent: [String]
+    ) {
         self.format = Self.currentFormat
         self.name = name
         self.repository = repository
@@ -74,7 +76,8 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do { try encoder.encode(self).write(to: url, options: .atomic) } catch {
-            throw ModelStoreError.fileSystem(path: url.path, message: "cannot write manifest: \(error.localizedDescription)")
+            throw ModelStoreError.fileSystem(
+                path: url.path, message: "cannot write manifest: \(error.localizedDescription)")
         }
     }
 }

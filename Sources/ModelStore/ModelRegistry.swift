@@ -32,8 +32,10 @@ public struct ModelSpec: Sendable, Codable, Equatable {
     public var files: [ModelFile]
     public var summary: String
 
-    public init(name: String, aliases: [String] = [], repository: String, revision: String = "main",
-                files: [ModelFile], summary: String = "") {
+    public init(
+        name: String, aliases: [String] = [], repository: String, revision: String = "main",
+        files: [ModelFile], summary: String = ""
+    ) {
         self.name = name
         self.aliases = aliases
         self.repository = repository
@@ -100,40 +102,50 @@ public struct ModelRegistry: Sendable {
     ///   https://huggingface.co/SG161222/Verus_Vision_1.0b/commit/ff4883bccc850cf0002b024698bf57f642134769
     ///   (which give the exact size).
     public static let builtin = ModelRegistry(models: [
-        ModelSpec(name: "ViT-B/32", aliases: ["ViT-B-32"], repository: "openai/clip-vit-base-patch32",
-                  files: standardFiles, summary: "OpenAI CLIP ViT-B/32, 224 px, quick_gelu (~0.6 GB)"),
-        ModelSpec(name: "ViT-B/16", aliases: ["ViT-B-16"], repository: "openai/clip-vit-base-patch16",
-                  files: standardFiles, summary: "OpenAI CLIP ViT-B/16, 224 px, quick_gelu (~0.6 GB)"),
-        ModelSpec(name: "ViT-L/14", aliases: ["ViT-L-14"], repository: "openai/clip-vit-large-patch14",
-                  files: standardFiles.map { f in
-                      f.name == "model.safetensors"
-                          ? ModelFile(f.name, size: 1_710_540_580,
-                                      sha256: "a2bf730a0c7debf160f7a6b50b3aaf3703e7e88ac73de7a314903141db026dcb")
-                          : f
-                  },
-                  summary: "OpenAI CLIP ViT-L/14, 224 px, quick_gelu (~1.7 GB)"),
-        ModelSpec(name: "ViT-L/14-336", aliases: ["ViT-L-14-336"], repository: "openai/clip-vit-large-patch14-336",
-                  files: standardFiles, summary: "OpenAI CLIP ViT-L/14 at 336 px, the paper's backbone (~1.7 GB)"),
-        ModelSpec(name: "dino-vits16", repository: "facebook/dino-vits16", revision: "refs/pr/1", files: vitFiles,
-                  summary: "DINO ViT-S/16 for saliency masks (TokenCut's default; ~87 MB)"),
-        ModelSpec(name: "dino-vitb16", repository: "facebook/dino-vitb16", revision: "refs/pr/1", files: vitFiles,
-                  summary: "DINO ViT-B/16 for saliency masks (~343 MB)"),
-        ModelSpec(name: "dino-vits8", repository: "facebook/dino-vits8", files: vitFiles,
-                  summary: "DINO ViT-S/8 for saliency masks, 4x the tokens of /16 (~87 MB)"),
+        ModelSpec(
+            name: "ViT-B/32", aliases: ["ViT-B-32"], repository: "openai/clip-vit-base-patch32",
+            files: standardFiles, summary: "OpenAI CLIP ViT-B/32, 224 px, quick_gelu (~0.6 GB)"),
+        ModelSpec(
+            name: "ViT-B/16", aliases: ["ViT-B-16"], repository: "openai/clip-vit-base-patch16",
+            files: standardFiles, summary: "OpenAI CLIP ViT-B/16, 224 px, quick_gelu (~0.6 GB)"),
+        ModelSpec(
+            name: "ViT-L/14", aliases: ["ViT-L-14"], repository: "openai/clip-vit-large-patch14",
+            files: standardFiles.map { f in
+                f.name == "model.safetensors"
+                    ? ModelFile(
+                        f.name, size: 1_710_540_580,
+                        sha256: "a2bf730a0c7debf160f7a6b50b3aaf3703e7e88ac73de7a314903141db026dcb")
+                    : f
+            },
+            summary: "OpenAI CLIP ViT-L/14, 224 px, quick_gelu (~1.7 GB)"),
+        ModelSpec(
+            name: "ViT-L/14-336", aliases: ["ViT-L-14-336"], repository: "openai/clip-vit-large-patch14-336",
+            files: standardFiles, summary: "OpenAI CLIP ViT-L/14 at 336 px, the paper's backbone (~1.7 GB)"),
+        ModelSpec(
+            name: "dino-vits16", repository: "facebook/dino-vits16", revision: "refs/pr/1", files: vitFiles,
+            summary: "DINO ViT-S/16 for saliency masks (TokenCut's default; ~87 MB)"),
+        ModelSpec(
+            name: "dino-vitb16", repository: "facebook/dino-vitb16", revision: "refs/pr/1", files: vitFiles,
+            summary: "DINO ViT-B/16 for saliency masks (~343 MB)"),
+        ModelSpec(
+            name: "dino-vits8", repository: "facebook/dino-vits8", files: vitFiles,
+            summary: "DINO ViT-S/8 for saliency masks, 4x the tokens of /16 (~87 MB)"),
     ])
 
     /// The known model called `name` (or one of its aliases, or its repository id), ignoring case.
     public func spec(named name: String) -> ModelSpec? {
         let key = name.lowercased()
         return models.first { m in
-            m.name.lowercased() == key || m.aliases.contains { $0.lowercased() == key } || m.repository.lowercased() == key
+            m.name.lowercased() == key || m.aliases.contains { $0.lowercased() == key }
+                || m.repository.lowercased() == key
         }
     }
 
     /// A spec for any Hugging Face repository with the standard file layout and no known digests.
     public static func adHoc(repository: String) -> ModelSpec {
-        ModelSpec(name: repository, repository: repository, files: standardFiles,
-                  summary: "Hugging Face repository \(repository)")
+        ModelSpec(
+            name: repository, repository: repository, files: standardFiles,
+            summary: "Hugging Face repository \(repository)")
     }
 
     /// True for "ORG/NAME" with both parts made of letters, digits, '-', '_' and '.' (not "." or

@@ -11,8 +11,10 @@ extension ModelStore {
     ///   - events: Progress (bytes, total, rate; several times a second) and notices. Called on a
     ///     background queue.
     /// - Returns: The installed folder and its manifest.
-    public func fetch(_ name: String, options: FetchOptions = FetchOptions(),
-                      events: (@Sendable (FetchEvent) -> Void)? = nil) async throws -> FetchResult {
+    public func fetch(
+        _ name: String, options: FetchOptions = FetchOptions(),
+        events: (@Sendable (FetchEvent) -> Void)? = nil
+    ) async throws -> FetchResult {
         var spec = try spec(for: name)
         let revision = options.revision ?? spec.revision
         if revision != spec.revision {
@@ -21,7 +23,8 @@ extension ModelStore {
             spec.revision = revision
         }
         // Reject a bad endpoint before touching the cache.
-        _ = try Self.downloadURL(endpoint: options.endpoint, repository: spec.repository, revision: revision, file: "config.json")
+        _ = try Self.downloadURL(
+            endpoint: options.endpoint, repository: spec.repository, revision: revision, file: "config.json")
 
         let final = folder(for: spec)
         let staging = stagingFolder(for: spec)
@@ -33,8 +36,9 @@ extension ModelStore {
         }
         try prepareStaging(staging, tag: "\(spec.repository)@\(revision)")
         do {
-            return try await download(spec, name: name, revision: revision, options: options, staging: staging,
-                                      final: final, events: events)
+            return try await download(
+                spec, name: name, revision: revision, options: options, staging: staging,
+                final: final, events: events)
         } catch {
             // A staging folder that holds no downloaded byte is not worth keeping (nor listing as partial).
             if Self.directorySize(staging) == 0 { try? FileManager.default.removeItem(at: staging) }
@@ -42,15 +46,18 @@ extension ModelStore {
         }
     }
 
-    private func download(_ spec: ModelSpec, name: String, revision: String, options: FetchOptions, staging: URL, final: URL,
-                          events: (@Sendable (FetchEvent) -> Void)?) async throws -> FetchResult {
+    private func download(
+        _ spec: ModelSpec, name: String, revision: String, options: FetchOptions, staging: URL, final: URL,
+        events: (@Sendable (FetchEvent) -> Void)?
+    ) async throws -> FetchResult {
         var entries: [ModelManifest.Entry] = []
         var absent: [String] = []
         var downloader = HTTPDownloader(timeout: options.timeout, userAgent: "keypoints-modelstore/1 (+URLSession)")
         if let freeSpace = options.freeSpace { downloader.freeSpace = freeSpace }
         for (index, file) in spec.files.enumerated() {
-            let url = try Self.downloadURL(endpoint: options.endpoint, repository: spec.repository, revision: revision,
-                                           file: file.name)
+            let url = try Self.downloadURL(
+                endpoint: options.endpoint, repository: spec.repository, revision: revision,
+                file: file.name)
             let destination = staging.appendingPathComponent(file.name)
             let part = staging.appendingPathComponent(file.name + Self.partSuffix)
             try createParent(of: destination)
@@ -58,11 +65,15 @@ extension ModelStore {
             if FileManager.default.fileExists(atPath: destination.path) {
                 // Completed (and verified, when a digest was known) by an earlier run.
                 let size = HTTPDownloader.fileSize(destination) ?? 0
-                let sha = try ModelStoreError.mapping { () throws(FileReadError) in try SHA256Hasher.hashFile(at: destination) }
+                let sha = try ModelStoreError.mapping { () throws(FileReadError) in
+                    try SHA256Hasher.hashFile(at: destination)
+                }
                 if (file.size.map { $0 == size } ?? true) && (file.sha256.map { $0 == sha } ?? true) {
                     events?(.reused(file: file.name))
-                    entries.append(.init(name: file.name, size: size, sha256: sha, url: url.absoluteString,
-                                         verified: file.sha256 != nil ? "registry" : "recorded"))
+                    entries.append(
+                        .init(
+                            name: file.name, size: size, sha256: sha, url: url.absoluteString,
+                            verified: file.sha256 != nil ? "registry" : "recorded"))
                     continue
                 }
                 try removeItem(destination)
@@ -72,9 +83,12 @@ extension ModelStore {
             if let events {
                 let fileCount = spec.files.count
                 report = { @Sendable (done: Int64, total: Int64?, resumed: Int64, rate: Double) in
-                    events(.progress(FetchProgress(file: file.name, fileIndex: index + 1, fileCount: fileCount,
-                                                   bytesDone: done, bytesTotal: file.size ?? total, bytesResumed: resumed,
-                                                   bytesPerSecond: rate, finished: false)))
+                    events(
+                        .progress(
+                            FetchProgress(
+                                file: file.name, fileIndex: index + 1, fileCount: fileCount,
+                                bytesDone: done, bytesTotal: file.size ?? total, bytesResumed: resumed,
+                                bytesPerSecond: rate, finished: false)))
                 }
             }
             var attempt = 0
@@ -90,7 +104,9 @@ extension ModelStore {
                     case .interrupted, .timedOut, .network:
                         guard attempt < options.retries else { throw error }
                         attempt += 1
-                        events?(.retrying(file: file.name, attempt: attempt, of: options.retries, reason: error.description))
+                        events?(
+                            .retrying(file: file.name, attempt: attempt, of: options.retries, reason: error.description)
+                        )
                         try await Task.sleep(nanoseconds: UInt64(options.retryDelay * Double(attempt) * 1e9))
                         continue
                     default:
@@ -104,19 +120,27 @@ extension ModelStore {
                 continue
             }
             let verified = try verify(file: file, outcome: outcome, part: part, url: url)
-            events?(.progress(FetchProgress(file: file.name, fileIndex: index + 1, fileCount: spec.files.count,
-                                            bytesDone: outcome.size, bytesTotal: outcome.size, bytesResumed: 0,
-                                            bytesPerSecond: 0, finished: true)))
+            events?(
+                .progress(
+                    FetchProgress(
+                        file: file.name, fileIndex: index + 1, fileCount: spec.files.count,
+                        bytesDone: outcome.size, bytesTotal: outcome.size, bytesResumed: 0,
+                        bytesPerSecond: 0, finished: true)))
             do { try FileManager.default.moveItem(at: part, to: destination) } catch {
-                throw ModelStoreError.fileSystem(path: destination.path, message: "cannot rename \(part.lastPathComponent): \(error.localizedDescription)")
+                throw ModelStoreError.fileSystem(
+                    path: destination.path,
+                    message: "cannot rename \(part.lastPathComponent): \(error.localizedDescription)")
             }
-            entries.append(.init(name: file.name, size: outcome.size, sha256: outcome.sha256, url: url.absoluteString,
-                                 verified: verified))
+            entries.append(
+                .init(
+                    name: file.name, size: outcome.size, sha256: outcome.sha256, url: url.absoluteString,
+                    verified: verified))
         }
 
-        let manifest = ModelManifest(name: registry.spec(named: name) != nil ? spec.name : name, repository: spec.repository,
-                                     revision: revision, endpoint: options.endpoint, fetchedAt: Date(),
-                                     files: entries, absent: absent)
+        let manifest = ModelManifest(
+            name: registry.spec(named: name) != nil ? spec.name : name, repository: spec.repository,
+            revision: revision, endpoint: options.endpoint, fetchedAt: Date(),
+            files: entries, absent: absent)
         try removeItem(staging.appendingPathComponent(Self.stagingInfoName))
         try manifest.write(to: staging)
         try install(staging: staging, final: final)
@@ -136,10 +160,11 @@ extension ModelStore {
         guard let expected else { return "recorded" }
         guard expected.digest == outcome.sha256 else {
             try? FileManager.default.removeItem(at: part)
-            throw ModelStoreError.checksumMismatch(file: file.name, url: u, expected: expected.digest, actual: outcome.sha256,
-                                                   source: expected.source == "registry"
-                                                       ? "known digest of \(file.name); if the repository changed on purpose, fetch it by repository id instead"
-                                                       : "the server's X-Linked-Etag")
+            throw ModelStoreError.checksumMismatch(
+                file: file.name, url: u, expected: expected.digest, actual: outcome.sha256,
+                source: expected.source == "registry"
+                    ? "known digest of \(file.name); if the repository changed on purpose, fetch it by repository id instead"
+                    : "the server's X-Linked-Etag")
         }
         return expected.source
     }
@@ -157,7 +182,8 @@ extension ModelStore {
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
             try Data(tag.utf8).write(to: info)
         } catch {
-            throw ModelStoreError.fileSystem(path: staging.path, message: "cannot create: \(error.localizedDescription)")
+            throw ModelStoreError.fileSystem(
+                path: staging.path, message: "cannot create: \(error.localizedDescription)")
         }
     }
 
@@ -166,15 +192,19 @@ extension ModelStore {
         let fm = FileManager.default
         var aside: URL?
         if fm.fileExists(atPath: final.path) {
-            let old = final.deletingLastPathComponent().appendingPathComponent(".\(final.lastPathComponent).old-\(UUID().uuidString)")
+            let old = final.deletingLastPathComponent().appendingPathComponent(
+                ".\(final.lastPathComponent).old-\(UUID().uuidString)")
             do { try fm.moveItem(at: final, to: old) } catch {
-                throw ModelStoreError.fileSystem(path: final.path, message: "cannot move the old install aside: \(error.localizedDescription)")
+                throw ModelStoreError.fileSystem(
+                    path: final.path, message: "cannot move the old install aside: \(error.localizedDescription)")
             }
             aside = old
         }
         do { try fm.moveItem(at: staging, to: final) } catch {
             if let aside { try? fm.moveItem(at: aside, to: final) }
-            throw ModelStoreError.fileSystem(path: final.path, message: "cannot move \(staging.lastPathComponent) into place: \(error.localizedDescription)")
+            throw ModelStoreError.fileSystem(
+                path: final.path,
+                message: "cannot move \(staging.lastPathComponent) into place: \(error.localizedDescription)")
         }
         if let aside { try? fm.removeItem(at: aside) }
     }
@@ -182,7 +212,8 @@ extension ModelStore {
     private func createParent(of url: URL) throws {
         let parent = url.deletingLastPathComponent()
         do { try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
-            throw ModelStoreError.fileSystem(path: parent.path, message: "cannot create folder: \(error.localizedDescription)")
+            throw ModelStoreError.fileSystem(
+                path: parent.path, message: "cannot create folder: \(error.localizedDescription)")
         }
     }
 

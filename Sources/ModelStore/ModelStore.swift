@@ -30,7 +30,8 @@ public struct ModelStore: Sendable {
     }
 
     /// The store at the default home for this environment.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, registry: ModelRegistry = .builtin) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, registry: ModelRegistry = .builtin)
+    {
         self.init(home: Self.defaultHome(environment: environment), registry: registry)
     }
 
@@ -45,7 +46,8 @@ public struct ModelStore: Sendable {
             return URL(fileURLWithPath: x, isDirectory: true).appendingPathComponent("keypoints", isDirectory: true)
         }
         let userHome = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return URL(fileURLWithPath: userHome, isDirectory: true).appendingPathComponent(".cache/keypoints", isDirectory: true)
+        return URL(fileURLWithPath: userHome, isDirectory: true).appendingPathComponent(
+            ".cache/keypoints", isDirectory: true)
     }
 
     /// `$KEYPOINTS_HF_ENDPOINT`, else `$HF_ENDPOINT` (huggingface_hub's variable), else https://huggingface.co.
@@ -62,12 +64,15 @@ public struct ModelStore: Sendable {
         var base = endpoint
         while base.hasSuffix("/") { base.removeLast() }
         guard let e = URL(string: base), let scheme = e.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              e.host != nil else { throw ModelStoreError.invalidEndpoint(endpoint) }
+            e.host != nil
+        else { throw ModelStoreError.invalidEndpoint(endpoint) }
         var segment = CharacterSet.urlPathAllowed
         segment.remove("/")
         let rev = revision.addingPercentEncoding(withAllowedCharacters: segment) ?? revision
-        let path = file.split(separator: "/").map { String($0).addingPercentEncoding(withAllowedCharacters: segment) ?? String($0) }
-            .joined(separator: "/")
+        let path = file.split(separator: "/").map {
+            String($0).addingPercentEncoding(withAllowedCharacters: segment) ?? String($0)
+        }
+        .joined(separator: "/")
         guard let url = URL(string: "\(base)/\(repository)/resolve/\(rev)/\(path)") else {
             throw ModelStoreError.invalidEndpoint(endpoint)
         }
@@ -86,16 +91,19 @@ public struct ModelStore: Sendable {
 
     /// Where `spec` is installed (whether or not it is).
     public func folder(for spec: ModelSpec) -> URL {
-        modelsDirectory.appendingPathComponent(ModelRegistry.folderName(forRepository: spec.repository), isDirectory: true)
+        modelsDirectory.appendingPathComponent(
+            ModelRegistry.folderName(forRepository: spec.repository), isDirectory: true)
     }
 
     func stagingFolder(for spec: ModelSpec) -> URL {
-        modelsDirectory.appendingPathComponent(ModelRegistry.folderName(forRepository: spec.repository) + Self.stagingSuffix,
-                                               isDirectory: true)
+        modelsDirectory.appendingPathComponent(
+            ModelRegistry.folderName(forRepository: spec.repository) + Self.stagingSuffix,
+            isDirectory: true)
     }
 
     func lockFile(for spec: ModelSpec) -> URL {
-        modelsDirectory.appendingPathComponent(ModelRegistry.folderName(forRepository: spec.repository) + Self.lockSuffix)
+        modelsDirectory.appendingPathComponent(
+            ModelRegistry.folderName(forRepository: spec.repository) + Self.lockSuffix)
     }
 
     /// The manifest of a complete install of `spec`: the folder has a readable manifest and every
@@ -123,7 +131,8 @@ public struct ModelStore: Sendable {
             guard isDirectory.boolValue else { throw ModelStoreError.notADirectory(path: expanded) }
             return URL(fileURLWithPath: expanded, isDirectory: true)
         }
-        let looksLikePath = nameOrPath.hasPrefix("/") || nameOrPath.hasPrefix("./") || nameOrPath.hasPrefix("../")
+        let looksLikePath =
+            nameOrPath.hasPrefix("/") || nameOrPath.hasPrefix("./") || nameOrPath.hasPrefix("../")
             || nameOrPath.hasPrefix("~")
         if looksLikePath { throw ModelStoreError.fileSystem(path: expanded, message: "no such model directory") }
         let spec = try spec(for: nameOrPath)
@@ -131,7 +140,8 @@ public struct ModelStore: Sendable {
         if registry.spec(named: nameOrPath) != nil {
             throw ModelStoreError.notInstalled(name: spec.name, cache: modelsDirectory.path)
         }
-        throw ModelStoreError.repositoryNotInstalled(id: nameOrPath, cache: modelsDirectory.path, known: registry.models.map(\.name))
+        throw ModelStoreError.repositoryNotInstalled(
+            id: nameOrPath, cache: modelsDirectory.path, known: registry.models.map(\.name))
     }
 
     // MARK: - List
@@ -159,7 +169,9 @@ public struct ModelStore: Sendable {
 
         enum CodingKeys: String, CodingKey {
             case name, repository, summary, known, state, path, revision
-            case isDefault = "default", sizeOnDisk = "size_on_disk", downloadSize = "download_size"
+            case isDefault = "default"
+            case sizeOnDisk = "size_on_disk"
+            case downloadSize = "download_size"
         }
     }
 
@@ -171,17 +183,22 @@ public struct ModelStore: Sendable {
         var extraFolders = Set<String>()
         for n in names {
             var base = n
-            if base.hasSuffix(Self.stagingSuffix) { base.removeLast(Self.stagingSuffix.count) }
-            else if base.hasSuffix(Self.lockSuffix) { continue }
+            if base.hasSuffix(Self.stagingSuffix) {
+                base.removeLast(Self.stagingSuffix.count)
+            } else if base.hasSuffix(Self.lockSuffix) {
+                continue
+            }
             if !knownFolders.contains(base) && !base.hasPrefix(".") { extraFolders.insert(base) }
         }
         for f in extraFolders.sorted() {
             let repository: String
             if let m = try? ModelManifest.load(from: modelsDirectory.appendingPathComponent(f)) {
                 repository = m.repository
-            } else if let info = try? String(contentsOf: modelsDirectory.appendingPathComponent(f + Self.stagingSuffix)
-                .appendingPathComponent(Self.stagingInfoName), encoding: .utf8),
-                let repo = info.split(separator: "@").first {
+            } else if let info = try? String(
+                contentsOf: modelsDirectory.appendingPathComponent(f + Self.stagingSuffix)
+                    .appendingPathComponent(Self.stagingInfoName), encoding: .utf8),
+                let repo = info.split(separator: "@").first
+            {
                 repository = String(repo)
             } else {
                 continue  // not ours
@@ -193,9 +210,10 @@ public struct ModelStore: Sendable {
     }
 
     private func entry(for spec: ModelSpec, known: Bool) -> Entry {
-        var e = Entry(name: known ? spec.name : spec.repository, repository: spec.repository, summary: spec.summary,
-                      known: known, isDefault: known && spec.name == ModelRegistry.defaultModelName,
-                      state: .notInstalled, path: nil, revision: nil, sizeOnDisk: nil, downloadSize: spec.knownDownloadSize)
+        var e = Entry(
+            name: known ? spec.name : spec.repository, repository: spec.repository, summary: spec.summary,
+            known: known, isDefault: known && spec.name == ModelRegistry.defaultModelName,
+            state: .notInstalled, path: nil, revision: nil, sizeOnDisk: nil, downloadSize: spec.knownDownloadSize)
         if let m = installedManifest(for: spec) {
             e.state = .installed
             e.path = folder(for: spec).path
@@ -210,7 +228,9 @@ public struct ModelStore: Sendable {
     }
 
     static func directorySize(_ url: URL) -> Int64 {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { !$0.hasPrefix(".") }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter {
+            !$0.hasPrefix(".")
+        }
         return names.reduce(Int64(0)) { $0 + (HTTPDownloader.fileSize(url.appendingPathComponent($1)) ?? 0) }
     }
 
@@ -221,9 +241,12 @@ public struct ModelStore: Sendable {
     @discardableResult
     public func remove(_ name: String) throws -> [URL] {
         let spec = try spec(for: name)
-        let targets = [folder(for: spec), stagingFolder(for: spec)].filter { FileManager.default.fileExists(atPath: $0.path) }
+        let targets = [folder(for: spec), stagingFolder(for: spec)].filter {
+            FileManager.default.fileExists(atPath: $0.path)
+        }
         guard !targets.isEmpty else {
-            throw ModelStoreError.nothingToRemove(name: registry.spec(named: name) != nil ? spec.name : name, cache: modelsDirectory.path)
+            throw ModelStoreError.nothingToRemove(
+                name: registry.spec(named: name) != nil ? spec.name : name, cache: modelsDirectory.path)
         }
         let lock = try FetchLock(lockFile(for: spec))
         defer { lock.release(removingFile: true) }

@@ -43,53 +43,57 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .unknownModel(name, known):
+        case .unknownModel(let name, let known):
             return "'\(name)' is not a model directory, a known model or a Hugging Face repository id (ORG/NAME); "
                 + "known models: " + known.joined(separator: ", ")
                 + " (e.g. \(Self.fetchCommand(known.last ?? "ViT-L/14-336")))"
-        case let .notInstalled(name, cache):
+        case .notInstalled(let name, let cache):
             return "model \(name) is not installed (looked in \(cache)); download it with: \(Self.fetchCommand(name))"
-        case let .repositoryNotInstalled(id, cache, known):
-            return "no model directory '\(id)' and the Hugging Face repository \(id) is not installed (looked in \(cache)); "
+        case .repositoryNotInstalled(let id, let cache, let known):
+            return
+                "no model directory '\(id)' and the Hugging Face repository \(id) is not installed (looked in \(cache)); "
                 + "download it with: \(Self.fetchCommand(id)) (known models: \(known.joined(separator: ", ")))"
-        case let .nothingToRemove(name, cache):
+        case .nothingToRemove(let name, let cache):
             return "nothing to remove: \(name) is not in \(cache) (keypoints model list shows what is installed)"
-        case let .notADirectory(path):
-            return "\(path): not a directory (a model is a folder with config.json, model.safetensors, vocab.json, merges.txt)"
-        case let .notFound(url):
+        case .notADirectory(let path):
+            return
+                "\(path): not a directory (a model is a folder with config.json, model.safetensors, vocab.json, merges.txt)"
+        case .notFound(let url):
             return "HTTP 404 Not Found: \(url) (check the model name, --revision and --endpoint)"
-        case let .httpStatus(url, status):
+        case .httpStatus(let url, let status):
             let hint = status == 401 || status == 403 ? " (the repository may be private or gated)" : ""
             return "HTTP \(status) from \(url)\(hint)"
-        case let .interrupted(url, received, expected, reason):
+        case .interrupted(let url, let received, let expected, let reason):
             let of = expected.map { " of \($0)" } ?? ""
-            return "download interrupted after \(received)\(of) bytes of \(url): \(reason); run the same fetch again to resume"
-        case let .timedOut(url, seconds):
+            return
+                "download interrupted after \(received)\(of) bytes of \(url): \(reason); run the same fetch again to resume"
+        case .timedOut(let url, let seconds):
             return "no data from \(url) for \(Int(seconds)) s; run the same fetch again to resume"
-        case let .network(url, message):
+        case .network(let url, let message):
             return "\(url): \(message)"
-        case let .hostNotFound(url, host):
+        case .hostNotFound(let url, let host):
             return "\(url): cannot resolve \(host) (offline, or no DNS?); fetch through a reachable mirror with "
                 + "--endpoint URL or KEYPOINTS_HF_ENDPOINT=URL, or download config.json, model.safetensors, vocab.json "
                 + "and merges.txt another way and pass their folder with --model DIR"
-        case let .badRangeResponse(url, detail):
+        case .badRangeResponse(let url, let detail):
             return "\(url): unusable range response: \(detail)"
-        case let .sizeMismatch(file, url, expected, actual):
-            return "\(file): expected \(expected) bytes, got \(actual) (from \(url)); the file was deleted, run the fetch again"
-        case let .checksumMismatch(file, url, expected, actual, source):
+        case .sizeMismatch(let file, let url, let expected, let actual):
+            return
+                "\(file): expected \(expected) bytes, got \(actual) (from \(url)); the file was deleted, run the fetch again"
+        case .checksumMismatch(let file, let url, let expected, let actual, let source):
             return "\(file): SHA-256 mismatch (from \(url)): expected \(expected) (\(source)), got \(actual); "
                 + "the file was deleted and nothing was installed"
-        case let .fileSystem(path, message):
+        case .fileSystem(let path, let message):
             return "\(path): \(message)"
-        case let .insufficientSpace(file, path, needed, available):
+        case .insufficientSpace(let file, let path, let needed, let available):
             return "not enough disk space for \(file): needs \(Self.gigabytes(needed)) in \(path), "
                 + "\(Self.gigabytes(available)) free; free some space (or set KEYPOINTS_HOME to another disk) "
                 + "and run the fetch again to resume"
-        case let .busy(path):
+        case .busy(let path):
             return "another keypoints process is fetching into \(path); wait for it or stop it"
-        case let .invalidManifest(path, message):
+        case .invalidManifest(let path, let message):
             return "\(path): invalid manifest: \(message)"
-        case let .invalidEndpoint(value):
+        case .invalidEndpoint(let value):
             return "invalid endpoint '\(value)': expected an http:// or https:// URL such as https://huggingface.co"
         case .cancelled:
             return "fetch cancelled; run it again to resume"

@@ -44,19 +44,23 @@ public struct SaliencyEstimator: BackendModel {
     /// - Parameters:
     ///   - size: the longer side of the resized photo.
     ///   - tau: the affinity threshold.
-    public func estimate(_ image: RGBImage, size: Int = defaultSize, tau: Float = TokenCut.defaultTau,
-                         workspace: Workspace) throws(SaliencyError) -> Result {
+    public func estimate(
+        _ image: RGBImage, size: Int = defaultSize, tau: Float = TokenCut.defaultTau,
+        workspace: Workspace
+    ) throws(SaliencyError) -> Result {
         guard tau.isFinite, tau >= -1, tau <= 1 else { throw .badInput("--tau \(tau): expected a cosine in -1...1") }
         let input = try SaliencyInput(image: image, size: size, patch: model.patchSize, mean: mean, std: std)
         let keys: [Float]
         do {
             keys = try model.run(pixels: input.pixels, rows: input.rows, cols: input.cols, workspace: workspace).keys
         } catch { throw .badInput(error.description) }
-        let partition = try TokenCut.partition(features: keys, rows: input.rows, cols: input.cols,
-                                               dimension: model.width, tau: tau)
-        let mask = SaliencyMask(width: image.width, height: image.height, rows: input.rows, cols: input.cols,
-                                patch: model.patchSize, resizedWidth: input.resizedWidth,
-                                resizedHeight: input.resizedHeight, tokens: partition.mask)
+        let partition = try TokenCut.partition(
+            features: keys, rows: input.rows, cols: input.cols,
+            dimension: model.width, tau: tau)
+        let mask = SaliencyMask(
+            width: image.width, height: image.height, rows: input.rows, cols: input.cols,
+            patch: model.patchSize, resizedWidth: input.resizedWidth,
+            resizedHeight: input.resizedHeight, tokens: partition.mask)
         return Result(mask: mask, partition: partition)
     }
 }
@@ -65,19 +69,26 @@ extension SaliencyEstimator {
     /// The TokenCut foreground as a `PixelMask` of the whole photo, computed on the photo or, with
     /// `crop`, on the pixels the box covers (the box-crop protocol); outside the crop nothing is set.
     /// - Parameter crop: a box already validated against the photo.
-    public func pixelMask(_ photo: RGBImage, crop: Box? = nil, size: Int = defaultSize, tau: Float = TokenCut.defaultTau,
-                          workspace: Workspace) throws(SaliencyError) -> PixelMask {
+    public func pixelMask(
+        _ photo: RGBImage, crop: Box? = nil, size: Int = defaultSize, tau: Float = TokenCut.defaultTau,
+        workspace: Workspace
+    ) throws(SaliencyError) -> PixelMask {
         guard let crop else {
             let mask = try estimate(photo, size: size, tau: tau, workspace: workspace).mask
             return PixelMask(width: photo.width, height: photo.height, bits: mask.pixelMask)
         }
         let r = crop.coveringPixels
-        let x0 = max(0, r.x), y0 = max(0, r.y)
-        let x1 = min(photo.width, r.x + r.width), y1 = min(photo.height, r.y + r.height)
-        guard x1 > x0, y1 > y0 else { throw .badInput("saliency crop \(crop) lies outside the \(photo.width)x\(photo.height) photo") }
+        let x0 = max(0, r.x)
+        let y0 = max(0, r.y)
+        let x1 = min(photo.width, r.x + r.width)
+        let y1 = min(photo.height, r.y + r.height)
+        guard x1 > x0, y1 > y0 else {
+            throw .badInput("saliency crop \(crop) lies outside the \(photo.width)x\(photo.height) photo")
+        }
         let part = photo.cropped(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
         let mask = try estimate(part, size: size, tau: tau, workspace: workspace).mask
-        return PixelMask(placing: PixelMask(width: part.width, height: part.height, bits: mask.pixelMask),
-                         atX: x0, y: y0, width: photo.width, height: photo.height)
+        return PixelMask(
+            placing: PixelMask(width: part.width, height: part.height, bits: mask.pixelMask),
+            atX: x0, y: y0, width: photo.width, height: photo.height)
     }
 }

@@ -39,14 +39,18 @@ public struct SaliencyInput: Sendable {
         let (w, h) = Self.resizedSize(width: image.width, height: image.height, size: size)
         rows = (h + p - 1) / p
         cols = (w + p - 1) / p
-        let tokens = rows * cols + 1, limit = TransformerLimits.standard.tokens
+        let tokens = rows * cols + 1
+        let limit = TransformerLimits.standard.tokens
         guard tokens <= limit else {
-            throw .badInput("--size \(size): a \(rows)x\(cols) grid of \(p) px patches is \(tokens) tokens, over the limit tokens = \(limit)")
+            throw .badInput(
+                "--size \(size): a \(rows)x\(cols) grid of \(p) px patches is \(tokens) tokens, over the limit tokens = \(limit)"
+            )
         }
         let resized = (w, h) == (image.width, image.height) ? image : Resample.bicubic(image, width: w, height: h)
         resizedWidth = w
         resizedHeight = h
-        let paddedW = cols * p, paddedH = rows * p
+        let paddedW = cols * p
+        let paddedH = rows * p
         var normalized = [Float](repeating: 0, count: 3 * w * h)
         normalized.withUnsafeMutableBufferPointer {
             ImagePreprocessor.normalize(resized, mean: mean, std: std, into: $0)
@@ -54,8 +58,9 @@ public struct SaliencyInput: Sendable {
         var out = [Float](repeating: 0, count: 3 * paddedW * paddedH)
         for ch in 0..<3 {
             for y in 0..<h {
-                let src = (ch * h + y) * w, dst = (ch * paddedH + y) * paddedW
-                out.replaceSubrange(dst ..< dst + w, with: normalized[src ..< src + w])
+                let src = (ch * h + y) * w
+                let dst = (ch * paddedH + y) * paddedW
+                out.replaceSubrange(dst..<dst + w, with: normalized[src..<src + w])
             }
         }
         pixels = out

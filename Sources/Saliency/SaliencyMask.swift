@@ -17,18 +17,28 @@ public struct SaliencyMask: Sendable, Equatable {
     /// (rows cols), 1 = foreground.
     public let tokens: [UInt8]
 
-    public init(width: Int, height: Int, rows: Int, cols: Int, patch: Int, resizedWidth: Int, resizedHeight: Int,
-                tokens: [UInt8]) {
+    public init(
+        width: Int, height: Int, rows: Int, cols: Int, patch: Int, resizedWidth: Int, resizedHeight: Int,
+        tokens: [UInt8]
+    ) {
         precondition(tokens.count == rows * cols, "SaliencyMask: \(tokens.count) tokens for \(rows)x\(cols)")
-        self.width = width; self.height = height; self.rows = rows; self.cols = cols; self.patch = patch
-        self.resizedWidth = resizedWidth; self.resizedHeight = resizedHeight; self.tokens = tokens
+        self.width = width
+        self.height = height
+        self.rows = rows
+        self.cols = cols
+        self.patch = patch
+        self.resizedWidth = resizedWidth
+        self.resizedHeight = resizedHeight
+        self.tokens = tokens
     }
 
     /// Whether the original-image point (x, y) is foreground; points outside the photo are not.
     public func contains(x: Double, y: Double) -> Bool {
         guard x >= 0, y >= 0, x < Double(width), y < Double(height) else { return false }
-        let rx = x * Double(resizedWidth) / Double(width), ry = y * Double(resizedHeight) / Double(height)
-        let col = min(cols - 1, Int(rx) / patch), row = min(rows - 1, Int(ry) / patch)
+        let rx = x * Double(resizedWidth) / Double(width)
+        let ry = y * Double(resizedHeight) / Double(height)
+        let col = min(cols - 1, Int(rx) / patch)
+        let row = min(rows - 1, Int(ry) / patch)
         return tokens[row * cols + col] != 0
     }
 

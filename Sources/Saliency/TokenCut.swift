@@ -39,21 +39,28 @@ public enum TokenCut {
     }
 
     /// features: (rows cols, D) row-major, tokens in grid order -> the kept foreground component.
-    public static func partition(features: [Float], rows: Int, cols: Int, dimension d: Int,
-                                 tau: Float = defaultTau) throws(SaliencyError) -> Partition {
+    public static func partition(
+        features: [Float], rows: Int, cols: Int, dimension d: Int,
+        tau: Float = defaultTau
+    ) throws(SaliencyError) -> Partition {
         let n = rows * cols
         guard rows > 0, cols > 0, d > 0, features.count == n * d else {
             throw .badInput("TokenCut: \(features.count) features for a \(rows)x\(cols) grid of dimension \(d)")
         }
         guard n >= 2 else { throw .badInput("TokenCut: a \(rows)x\(cols) grid has fewer than 2 tokens to separate") }
         guard n <= SymmetricEigen.maximumOrder else {
-            throw .badInput("TokenCut: \(n) tokens exceed the limit of \(SymmetricEigen.maximumOrder); use a smaller --size")
+            throw .badInput(
+                "TokenCut: \(n) tokens exceed the limit of \(SymmetricEigen.maximumOrder); use a smaller --size")
         }
         // 1. Rows of F normalised in Double.
         var f = [Double](repeating: 0, count: n * d)
         for i in 0..<n {
             var norm = 0.0
-            for j in 0..<d { let v = Double(features[i * d + j]); f[i * d + j] = v; norm += v * v }
+            for j in 0..<d {
+                let v = Double(features[i * d + j])
+                f[i * d + j] = v
+                norm += v * v
+            }
             let inv = norm > 0 ? 1 / norm.squareRoot() : 0
             for j in 0..<d { f[i * d + j] *= inv }
         }
@@ -88,7 +95,7 @@ public enum TokenCut {
             throw .eigensolver(error.description)
         }
         // 4. Bipartition by the mean, seed, sign.
-        var x = Array(solution.vectors[n ..< 2 * n])
+        var x = Array(solution.vectors[n..<2 * n])
         let mean = x.reduce(0, +) / Double(n)
         var foreground = x.map { $0 > mean }
         var seed = 0
@@ -99,8 +106,9 @@ public enum TokenCut {
         }
         // 5. The seed's 4-connected component.
         let mask = connectedComponent(foreground, rows: rows, cols: cols, seed: seed)
-        return Partition(rows: rows, cols: cols, eigenvector: x,
-                         eigenvalues: (solution.values[1], n > 2 ? solution.values[2] : nil), mask: mask, seed: seed)
+        return Partition(
+            rows: rows, cols: cols, eigenvector: x,
+            eigenvalues: (solution.values[1], n > 2 ? solution.values[2] : nil), mask: mask, seed: seed)
     }
 
     /// cells: (rows cols) -> (rows cols) with 1 on the 4-connected set of true cells holding `seed`.
@@ -110,11 +118,15 @@ public enum TokenCut {
         var stack = [seed]
         mask[seed] = 1
         while let i = stack.popLast() {
-            let r = i / cols, c = i % cols
+            let r = i / cols
+            let c = i % cols
             for (nr, nc) in [(r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)]
             where nr >= 0 && nr < rows && nc >= 0 && nc < cols {
                 let j = nr * cols + nc
-                if cells[j] && mask[j] == 0 { mask[j] = 1; stack.append(j) }
+                if cells[j] && mask[j] == 0 {
+                    mask[j] = 1
+                    stack.append(j)
+                }
             }
         }
         return mask

@@ -4,16 +4,19 @@ import Foundation
 /// these on shapes that are not tile multiples.
 public enum ReferenceKernels {
     // x: (R, C) -> (R, C)
-    public static func layerNorm(_ x: [Float], rows: Int, width c: Int, gamma: [Float],
-                                 beta: [Float], eps: Float) -> [Float] {
+    public static func layerNorm(
+        _ x: [Float], rows: Int, width c: Int, gamma: [Float],
+        beta: [Float], eps: Float
+    ) -> [Float] {
         var y = [Float](repeating: 0, count: x.count)
         for r in 0..<rows {
             let row = (0..<c).map { Double(x[r * c + $0]) }
             let mean = row.reduce(0, +) / Double(c)
             let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(c)
             for j in 0..<c {
-                y[r * c + j] = Float((row[j] - mean) / (variance + Double(eps)).squareRoot()
-                                     * Double(gamma[j]) + Double(beta[j]))
+                y[r * c + j] = Float(
+                    (row[j] - mean) / (variance + Double(eps)).squareRoot()
+                        * Double(gamma[j]) + Double(beta[j]))
             }
         }
         return y
@@ -28,8 +31,10 @@ public enum ReferenceKernels {
     }
 
     /// qkv: (B, T, 3C) -> (B, T, C), one head at a time, explicit loops.
-    public static func attention(qkv: [Float], batch b: Int, tokens t: Int, width c: Int,
-                                 heads: Int, causal: Bool) -> [Float] {
+    public static func attention(
+        qkv: [Float], batch b: Int, tokens t: Int, width c: Int,
+        heads: Int, causal: Bool
+    ) -> [Float] {
         let d = c / heads
         var out = [Float](repeating: 0, count: b * t * c)
         for bi in 0..<b {

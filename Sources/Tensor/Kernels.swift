@@ -26,8 +26,9 @@ public enum Kernels {
         profiler.measure(.layerNorm) {
             parallelRanges(rows, workers: workers, minimumPerWorker: 8) { _, range in
                 // x[range] (n, C) -> y[range] (n, C)
-                kp_layer_norm(x + range.lowerBound * c, range.count, c, gamma, beta, eps,
-                              y + range.lowerBound * c)
+                kp_layer_norm(
+                    x + range.lowerBound * c, range.count, c, gamma, beta, eps,
+                    y + range.lowerBound * c)
             }
         }
     }
@@ -40,8 +41,9 @@ public enum Kernels {
     ) {
         parameters.gamma.withUnsafeBufferPointer { g in
             parameters.beta.withUnsafeBufferPointer { b in
-                layerNorm(x, rows: rows, width: c, gamma: g.baseAddress!, beta: b.baseAddress!, eps: eps, y: y,
-                          workers: workers, profiler: profiler)
+                layerNorm(
+                    x, rows: rows, width: c, gamma: g.baseAddress!, beta: b.baseAddress!, eps: eps, y: y,
+                    workers: workers, profiler: profiler)
             }
         }
     }
@@ -49,8 +51,10 @@ public enum Kernels {
     // MARK: - Activations
 
     /// x (N) <- activation(x).
-    public static func activate(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int,
-                                workers: Int, profiler: Profiler? = nil) {
+    public static func activate(
+        _ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int,
+        workers: Int, profiler: Profiler? = nil
+    ) {
         profiler.measure(.activation) {
             switch activation {
             case .quickGELU: quickGELU(x, count: count, workers: workers)
@@ -81,16 +85,20 @@ public enum Kernels {
     /// s (R, N) <- softmax over each row's first `valid(r)` entries; entries past it become 0
     /// (the causal mask of the text tower: row r sees columns 0...r). Row stride `ld`; columns
     /// N ..< ld are not touched. Single-threaded: attention calls it once per (batch, head) tile.
-    public static func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
-                                   ld: Int, causal: Bool) {
+    public static func softmaxRows(
+        _ s: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+        ld: Int, causal: Bool
+    ) {
         kp_softmax_rows(s, rows, cols, ld, causal ? 1 : 0)
     }
 
     /// p (R, N) bf16 bit patterns, row stride ldp <- softmax of each row of s (as `softmaxRows`),
     /// rounded to nearest even; s is scratch afterwards. For bf16 attention.
     // s: (R, N) f32 -> p: (R, N) bf16
-    public static func softmaxRowsBF16(_ s: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int,
-                                       causal: Bool, p: UnsafeMutablePointer<UInt16>, ldp: Int) {
+    public static func softmaxRowsBF16(
+        _ s: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int,
+        causal: Bool, p: UnsafeMutablePointer<UInt16>, ldp: Int
+    ) {
         kp_softmax_rows_bf16(s, rows, cols, ld, causal ? 1 : 0, p, ldp)
     }
 
@@ -135,25 +143,32 @@ public enum Kernels {
         let ld = 3 * c
         let productFLOPs = 2 * Double(t) * Double(t) * Double(d)
         // Workers split the (b, h) tiles; each tile's sgemms then run single-threaded.
-        let run = { parallelRanges(b * heads, workers: workers) { worker, range in
-            let s = scratch + worker * t * t
-            for pair in range {
-                let bi = pair / heads, h = pair % heads
-                let base = qkv + bi * t * ld
-                let q = base + h * d, k = base + c + h * d, v = base + 2 * c + h * d
-                // S (T, T) = scale * q (T, D) · kᵀ
-                profiler.measure(.attentionProducts, flops: productFLOPs) {
-                    GEMM.sgemm(transB: true, m: t, n: t, k: d, alpha: scale, a: q, lda: ld, b: k,
-                               ldb: ld, beta: 0, c: s, ldc: t)
-                }
-                profiler.measure(.softmax) { softmaxRows(s, rows: t, cols: t, ld: t, causal: causal) }
-                // out[b, :, h D ..< (h+1) D] (T, D) = S (T, T) · v (T, D)
-                profiler.measure(.attentionProducts, flops: productFLOPs) {
-                    GEMM.sgemm(m: t, n: d, k: t, a: s, lda: t, b: v, ldb: ld, beta: 0,
-                               c: out + bi * t * c + h * d, ldc: c)
+        let run = {
+            parallelRanges(b * heads, workers: workers) { worker, range in
+                let s = scratch + worker * t * t
+                for pair in range {
+                    let bi = pair / heads
+                    let h = pair % heads
+                    let base = qkv + bi * t * ld
+                    let q = base + h * d
+                    let k = base + c + h * d
+                    let v = base + 2 * c + h * d
+                    // S (T, T) = scale * q (T, D) · kᵀ
+                    profiler.measure(.attentionProducts, flops: productFLOPs) {
+                        GEMM.sgemm(
+                            transB: true, m: t, n: t, k: d, alpha: scale, a: q, lda: ld, b: k,
+                            ldb: ld, beta: 0, c: s, ldc: t)
+                    }
+                    profiler.measure(.softmax) { softmaxRows(s, rows: t, cols: t, ld: t, causal: causal) }
+                    // out[b, :, h D ..< (h+1) D] (T, D) = S (T, T) · v (T, D)
+                    profiler.measure(.attentionProducts, flops: productFLOPs) {
+                        GEMM.sgemm(
+                            m: t, n: d, k: t, a: s, lda: t, b: v, ldb: ld, beta: 0,
+                            c: out + bi * t * c + h * d, ldc: c)
+                    }
                 }
             }
-        } }
+        }
         profiler.measureComposite(remainder: .attentionProducts) {
             if workers > 1 { BLAS.singleThreaded(run) } else { run() }
         }
@@ -168,12 +183,17 @@ public enum Kernels {
             var sq: Double = 0
             for j in 0..<c { sq += Double(row[j]) * Double(row[j]) }
             let n = sq.squareRoot()
-            if n > 0 { let inv = Float(1 / n); for j in 0..<c { row[j] *= inv } }
+            if n > 0 {
+                let inv = Float(1 / n)
+                for j in 0..<c { row[j] *= inv }
+            }
         }
     }
 }
 
 /// Instruction-set variant of the C kernels (LayerNorm, activations, softmax, exp).
 public enum KernelISA: Int32, CaseIterable, Sendable {
-    case generic = 1, avx2 = 2, avx512 = 3
+    case generic = 1
+    case avx2 = 2
+    case avx512 = 3
 }

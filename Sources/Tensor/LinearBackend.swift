@@ -17,19 +17,23 @@ public protocol LinearBackend: Sendable {
     /// The same backend, sharing its prepared weights, reporting to `profiler`.
     func profiled(by profiler: Profiler) -> any LinearBackend
     /// y (R, N) = x (R, K) · Wᵀ + b, or with `accumulate` y += x · Wᵀ + b (residual connections).
-    func apply(_ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
-               accumulate: Bool)
+    func apply(
+        _ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
+        accumulate: Bool)
     /// y (R, N) = activation(x (R, K) · Wᵀ + b): the first MLP product with its activation.
-    func applyActivated(_ layer: Linear, activation: Activation, x: UnsafePointer<Float>, rows: Int,
-                        y: UnsafeMutablePointer<Float>, workers: Int)
+    func applyActivated(
+        _ layer: Linear, activation: Activation, x: UnsafePointer<Float>, rows: Int,
+        y: UnsafeMutablePointer<Float>, workers: Int)
     /// The MLP block with its residual: x (R, C) += fc2(activation(fc1(h (R, C)))); `hidden` is
     /// scratch for R x I floats (I = fc1's outputs).
-    func mlp(fc1: Linear, fc2: Linear, activation: Activation, h: UnsafePointer<Float>, rows: Int,
-             x: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, workers: Int)
+    func mlp(
+        fc1: Linear, fc2: Linear, activation: Activation, h: UnsafePointer<Float>, rows: Int,
+        x: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, workers: Int)
     /// Multi-head self-attention, as `Kernels.attention`:
     /// qkv (B, T, 3C) -> out (B, T, C); `scratch` holds at least `workers * T * T` floats.
-    func attention(qkv: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int, heads: Int, causal: Bool,
-                   out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int)
+    func attention(
+        qkv: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int, heads: Int, causal: Bool,
+        out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int)
 }
 
 extension LinearBackend {
@@ -40,23 +44,30 @@ extension LinearBackend {
     public var profiler: Profiler? { nil }
 
     // x: (R, K) -> y: (R, N)
-    public func applyActivated(_ layer: Linear, activation: Activation, x: UnsafePointer<Float>, rows: Int,
-                               y: UnsafeMutablePointer<Float>, workers: Int) {
+    public func applyActivated(
+        _ layer: Linear, activation: Activation, x: UnsafePointer<Float>, rows: Int,
+        y: UnsafeMutablePointer<Float>, workers: Int
+    ) {
         apply(layer, x: x, rows: rows, y: y, accumulate: false)
         Kernels.activate(activation, y, count: rows * layer.outFeatures, workers: workers, profiler: profiler)
     }
 
     // h: (R, C) -> hidden (R, I) -> x: (R, C) +=
-    public func mlp(fc1: Linear, fc2: Linear, activation: Activation, h: UnsafePointer<Float>, rows: Int,
-                    x: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, workers: Int) {
+    public func mlp(
+        fc1: Linear, fc2: Linear, activation: Activation, h: UnsafePointer<Float>, rows: Int,
+        x: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, workers: Int
+    ) {
         applyActivated(fc1, activation: activation, x: h, rows: rows, y: hidden, workers: workers)
         apply(fc2, x: hidden, rows: rows, y: x, accumulate: true)
     }
 
     // qkv: (B, T, 3C) -> out: (B, T, C)
-    public func attention(qkv: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int, heads: Int, causal: Bool,
-                          out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int) {
-        Kernels.attention(qkv: qkv, batch: batch, tokens: tokens, width: width, heads: heads, causal: causal,
-                          out: out, scratch: scratch, workers: workers, profiler: profiler)
+    public func attention(
+        qkv: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int, heads: Int, causal: Bool,
+        out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int
+    ) {
+        Kernels.attention(
+            qkv: qkv, batch: batch, tokens: tokens, width: width, heads: heads, causal: causal,
+            out: out, scratch: scratch, workers: workers, profiler: profiler)
     }
 }

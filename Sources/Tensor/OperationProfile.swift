@@ -40,12 +40,15 @@ public struct OperationProfile: Codable, Sendable, Equatable {
         var entries: [Entry] = measured.map { operation in
             let seconds = totals.seconds[operation] ?? 0
             let flops = totals.flops[operation] ?? 0
-            return Entry(operation: operation, secondsPerItem: seconds * perItem, share: whole > 0 ? seconds / whole : 0,
-                         gflops: flops > 0 && seconds > 0 ? flops / seconds / 1e9 : nil)
+            return Entry(
+                operation: operation, secondsPerItem: seconds * perItem, share: whole > 0 ? seconds / whole : 0,
+                gflops: flops > 0 && seconds > 0 ? flops / seconds / 1e9 : nil)
         }
         let other = whole - seen
-        entries.append(Entry(operation: .other, secondsPerItem: other * perItem, share: whole > 0 ? other / whole : 0,
-                             gflops: nil))
+        entries.append(
+            Entry(
+                operation: .other, secondsPerItem: other * perItem, share: whole > 0 ? other / whole : 0,
+                gflops: nil))
         self.items = items
         self.secondsPerItem = whole * perItem
         self.operations = entries

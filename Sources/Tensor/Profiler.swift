@@ -60,7 +60,8 @@ public final class Profiler: Sendable {
     /// Runs `body`, charging its time to `operation` (and `flops` to its FLOP count): wall time,
     /// or inside a composite operation thread time as one of its parts.
     public func measure<Result>(_ operation: Operation, flops: Double = 0, _ body: () throws -> Result) rethrows
-        -> Result {
+        -> Result
+    {
         let start = Stopwatch.now()
         let result = try body()
         record(operation, seconds: Stopwatch.now() - start, flops: flops)
@@ -119,7 +120,8 @@ extension Optional where Wrapped == Profiler {
     /// `Profiler.measure` when there is a profiler, else just `body`: one nil check.
     @inline(__always)
     public func measure<Result>(_ operation: Profiler.Operation, flops: Double = 0, _ body: () throws -> Result)
-        rethrows -> Result {
+        rethrows -> Result
+    {
         guard let profiler = self else { return try body() }
         return try profiler.measure(operation, flops: flops, body)
     }
@@ -127,7 +129,8 @@ extension Optional where Wrapped == Profiler {
     /// `Profiler.measureComposite` when there is a profiler, else just `body`: one nil check.
     @inline(__always)
     public func measureComposite<Result>(remainder: Profiler.Operation, _ body: () throws -> Result) rethrows
-        -> Result {
+        -> Result
+    {
         guard let profiler = self else { return try body() }
         return try profiler.measureComposite(remainder: remainder, body)
     }

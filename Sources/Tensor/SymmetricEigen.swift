@@ -23,10 +23,12 @@ public enum SymmetricEigen {
         guard n > 0 else { return ([], []) }
         try BLAS.load()
         guard kp_has_dsygvd() != 0 else {
-            throw .lapack(routine: "dsygvd", n: n, info: -1000,
-                          meaning: "the loaded BLAS library has no LAPACK (install libopenblas0, which bundles it)")
+            throw .lapack(
+                routine: "dsygvd", n: n, info: -1000,
+                meaning: "the loaded BLAS library has no LAPACK (install libopenblas0, which bundles it)")
         }
-        var vectors = a, factor = b
+        var vectors = a
+        var factor = b
         var values = [Double](repeating: 0, count: n)
         let info = vectors.withUnsafeMutableBufferPointer { v in
             factor.withUnsafeMutableBufferPointer { f in

@@ -26,7 +26,9 @@ final class AttentionPlan: @unchecked Sendable {
     let implementations: [String]
 
     init(engine: dnnl_engine_t, key: AttentionKey) throws(BF16Error) {
-        let t = key.tokens, c = key.width, d = key.width / key.heads
+        let t = key.tokens
+        let c = key.width
+        let d = key.width / key.heads
         problem = "bf16 attention (T \(t), C \(c), \(key.heads) heads)"
         qkvF32 = try DNNL.matrix(t, 3 * c, dnnl_f32, dnnl_ab)
         qkvBF16 = try DNNL.matrix(t, 3 * c, dnnl_bf16, dnnl_ab)
@@ -41,11 +43,13 @@ final class AttentionPlan: @unchecked Sendable {
         do {
             let qkvReorder = try DNNL.reorder(from: qkvF32, to: qkvBF16, engine: engine, problem: problem)
             created.append(qkvReorder.primitive)
-            let scores = try DNNL.matmul(src: q, weights: kT, dst: s, outputScale: 1 / Float(d).squareRoot(),
-                                         engine: engine, problem: problem)
+            let scores = try DNNL.matmul(
+                src: q, weights: kT, dst: s, outputScale: 1 / Float(d).squareRoot(),
+                engine: engine, problem: problem)
             created.append(scores.primitive)
-            let values = try DNNL.matmul(src: p, weights: v, dst: o, outputScale: nil, engine: engine,
-                                         problem: problem)
+            let values = try DNNL.matmul(
+                src: p, weights: v, dst: o, outputScale: nil, engine: engine,
+                problem: problem)
             created.append(values.primitive)
             toBF16QKV = qkvReorder.primitive
             qkvScratchpad = qkvReorder.scratchpad
@@ -64,22 +68,40 @@ final class AttentionPlan: @unchecked Sendable {
         for primitive in [toBF16QKV, scores, values] { dnnl_primitive_destroy(primitive) }
     }
 
-    private func withPad(_ index: Int, _ buffer: UnsafeMutableRawPointer,
-                         _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)])
-        -> [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] {
+    private func withPad(
+        _ index: Int, _ buffer: UnsafeMutableRawPointer,
+        _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)]
+    )
+        -> [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)]
+    {
         guard let pad = pads[index] else { return arguments }
         return arguments + [(DNNL.Arg.scratchpad, pad.descriptor, buffer)]
     }
 
-    func scoresArguments(q qPointer: UnsafeMutableRawPointer, k: UnsafeMutableRawPointer, s sPointer: UnsafeMutablePointer<Float>,
-                         scratchpad: UnsafeMutableRawPointer) -> [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] {
-        withPad(0, scratchpad, [(DNNL.Arg.src, q, qPointer), (DNNL.Arg.weights, kT, k), (DNNL.Arg.dst, s, UnsafeMutableRawPointer(sPointer))])
+    func scoresArguments(
+        q qPointer: UnsafeMutableRawPointer, k: UnsafeMutableRawPointer, s sPointer: UnsafeMutablePointer<Float>,
+        scratchpad: UnsafeMutableRawPointer
+    ) -> [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] {
+        withPad(
+            0, scratchpad,
+            [
+                (DNNL.Arg.src, q, qPointer), (DNNL.Arg.weights, kT, k),
+                (DNNL.Arg.dst, s, UnsafeMutableRawPointer(sPointer)),
+            ])
     }
 
-    func valuesArguments(p pPointer: UnsafeMutableRawPointer, v vPointer: UnsafeMutableRawPointer,
-                         out: UnsafeMutablePointer<Float>, scratchpad: UnsafeMutableRawPointer)
-        -> [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] {
-        withPad(1, scratchpad, [(DNNL.Arg.src, p, pPointer), (DNNL.Arg.weights, v, vPointer), (DNNL.Arg.dst, o, UnsafeMutableRawPointer(out))])
+    func valuesArguments(
+        p pPointer: UnsafeMutableRawPointer, v vPointer: UnsafeMutableRawPointer,
+        out: UnsafeMutablePointer<Float>, scratchpad: UnsafeMutableRawPointer
+    )
+        -> [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)]
+    {
+        withPad(
+            1, scratchpad,
+            [
+                (DNNL.Arg.src, p, pPointer), (DNNL.Arg.weights, v, vPointer),
+                (DNNL.Arg.dst, o, UnsafeMutableRawPointer(out)),
+            ])
     }
 }
 

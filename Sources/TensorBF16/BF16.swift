@@ -15,9 +15,11 @@ public enum BF16 {
     /// Naive y (R, N) (+)= round(x) (R, K) · round(W)ᵀ + b with double accumulation: what the
     /// backend computes up to its fp32 accumulation order.
     public static func referenceApply(_ layer: Linear, x: [Float], rows: Int, y: inout [Float], accumulate: Bool) {
-        let n = layer.outFeatures, k = layer.inFeatures
+        let n = layer.outFeatures
+        let k = layer.inFeatures
         precondition(x.count == rows * k && y.count == rows * n, "BF16.referenceApply: sizes")
-        let w = layer.weight.map(rounded), xr = x.map(rounded)
+        let w = layer.weight.map(rounded)
+        let xr = x.map(rounded)
         for r in 0..<rows {
             for j in 0..<n {
                 var acc = 0.0

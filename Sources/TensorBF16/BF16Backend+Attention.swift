@@ -19,13 +19,16 @@ import Tensor
 /// fp32 tiles of `Kernels.attention`: there the bf16 tiles measured no faster or slower.
 extension BF16Backend {
     // qkv: (B, T, 3C) -> out: (B, T, C)
-    public func attention(qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int, heads: Int,
-                          causal: Bool, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                          workers: Int) {
+    public func attention(
+        qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int, heads: Int,
+        causal: Bool, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        workers: Int
+    ) {
         guard b > 0, t > 0 else { return }
         guard t >= minimumAttentionTokens else {
-            Kernels.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
-                              out: out, scratch: scratch, workers: workers, profiler: profiler)
+            Kernels.attention(
+                qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
+                out: out, scratch: scratch, workers: workers, profiler: profiler)
             return
         }
         let plan: AttentionPlan
@@ -33,21 +36,25 @@ extension BF16Backend {
             plan = try attentionPlan(tokens: t, width: c, heads: heads)
         } catch {
             recordNotice("\(error) (attention T \(t), C \(c), \(heads) heads): computed in fp32")
-            Kernels.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
-                              out: out, scratch: scratch, workers: workers, profiler: profiler)
+            Kernels.attention(
+                qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal,
+                out: out, scratch: scratch, workers: workers, profiler: profiler)
             return
         }
         profiler.measureComposite(remainder: .attentionProducts) {
-            tiles(plan, qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal, out: out,
-                  scratch: scratch, workers: workers)
+            tiles(
+                plan, qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal, out: out,
+                scratch: scratch, workers: workers)
         }
     }
 
     /// The bf16 attention of `attention` once its plan is made.
     // qkv: (B, T, 3C) -> out: (B, T, C)
-    private func tiles(_ plan: AttentionPlan, qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int,
-                       heads: Int, causal: Bool, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                       workers: Int) {
+    private func tiles(
+        _ plan: AttentionPlan, qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int,
+        heads: Int, causal: Bool, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        workers: Int
+    ) {
         let w = max(1, workers)
         // One context holds the bf16 copy of the whole qkv for the duration of the call.
         let shared = takeContext()
@@ -64,10 +71,15 @@ extension BF16Backend {
                     (DNNL.Arg.to, plan.qkvBF16, qkvBF16 + image * imageBytes * 2),
                 ]
                 if let pad = plan.qkvScratchpad {
-                    arguments.append((DNNL.Arg.scratchpad, pad.descriptor,
-                                      context.buffer(.attentionScratchpad, bytes: pad.bytes)))
+                    arguments.append(
+                        (
+                            DNNL.Arg.scratchpad, pad.descriptor,
+                            context.buffer(.attentionScratchpad, bytes: pad.bytes)
+                        ))
                 }
-                profiler.measure(.conversions) { run(plan.toBF16QKV, arguments, context: context, problem: plan.problem) }
+                profiler.measure(.conversions) {
+                    run(plan.toBF16QKV, arguments, context: context, problem: plan.problem)
+                }
             }
         }
         let d = c / heads
@@ -80,21 +92,27 @@ extension BF16Backend {
             let p = context.buffer(.attentionProbabilities, bytes: t * t * 2)
             let pad = context.buffer(.attentionScratchpad, bytes: plan.scratchpadBytes)
             for tile in tiles {
-                let image = tile / heads, head = tile % heads
+                let image = tile / heads
+                let head = tile % heads
                 let base = qkvBF16 + (image * imageBytes + head * d) * 2
                 // S (T, T) = scale · q (T, D) · kᵀ (D, T)
                 profiler.measure(.attentionProducts, flops: productFLOPs) {
-                    run(plan.scores, plan.scoresArguments(q: base, k: base + c * 2, s: s, scratchpad: pad),
+                    run(
+                        plan.scores, plan.scoresArguments(q: base, k: base + c * 2, s: s, scratchpad: pad),
                         context: context, problem: plan.problem)
                 }
                 profiler.measure(.softmax) {
-                    Kernels.softmaxRowsBF16(s, rows: t, cols: t, ld: t, causal: causal,
-                                            p: p.assumingMemoryBound(to: UInt16.self), ldp: t)
+                    Kernels.softmaxRowsBF16(
+                        s, rows: t, cols: t, ld: t, causal: causal,
+                        p: p.assumingMemoryBound(to: UInt16.self), ldp: t)
                 }
                 // out[image, :, h D ..< (h+1) D] (T, D) = P (T, T) · v (T, D)
                 profiler.measure(.attentionProducts, flops: productFLOPs) {
-                    run(plan.values, plan.valuesArguments(p: p, v: base + 2 * c * 2,
-                                                          out: out + image * t * c + head * d, scratchpad: pad),
+                    run(
+                        plan.values,
+                        plan.valuesArguments(
+                            p: p, v: base + 2 * c * 2,
+                            out: out + image * t * c + head * d, scratchpad: pad),
                         context: context, problem: plan.problem)
                 }
             }
@@ -120,8 +138,10 @@ extension BF16Backend {
         }
     }
 
-    private func run(_ primitive: dnnl_primitive_t, _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)],
-                     context: ExecutionContext, problem: String) {
+    private func run(
+        _ primitive: dnnl_primitive_t, _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)],
+        context: ExecutionContext, problem: String
+    ) {
         do {
             try context.run(primitive, arguments, problem: problem)
         } catch {

@@ -11,8 +11,10 @@ extension BF16Backend {
     ///   converted to bf16 on every call; false times the bf16 matmul alone (x already bf16), the
     ///   figure oneDNN's own benchmarks quote.
     /// - Returns: 2·m·n·k / seconds per product / 1e9.
-    public func gemmGFLOPs(m: Int = 3200, n: Int = 3072, k: Int = 768, minSeconds: Double = 2,
-                           includeConversion: Bool = true) throws(BF16Error) -> Double {
+    public func gemmGFLOPs(
+        m: Int = 3200, n: Int = 3072, k: Int = 768, minSeconds: Double = 2,
+        includeConversion: Bool = true
+    ) throws(BF16Error) -> Double {
         var seed: UInt32 = 7
         func next() -> Float {
             seed = seed &* 1_664_525 &+ 1_013_904_223
@@ -36,15 +38,17 @@ extension BF16Backend {
         let xb = x.map { UInt16(truncatingIfNeeded: BF16.rounded($0).bitPattern >> 16) }
         let parts = threading == .workers ? max(1, min(threads, m / Self.minimumRowsPerWorker)) : 1
         let seconds = try xb.withUnsafeBufferPointer { (px) throws(BF16Error) in
-            let (weights, small, large) = try resolve(layer, rowCounts: (m / parts, (m + parts - 1) / parts),
-                                                      epilogue: .none)
+            let (weights, small, large) = try resolve(
+                layer, rowCounts: (m / parts, (m + parts - 1) / parts),
+                epilogue: .none)
             return y.withUnsafeMutableBufferPointer { py in
                 Self.measure(minSeconds: minSeconds) {
                     parallelRanges(m, workers: parts) { _, range in
                         let plan = range.count == small.rows ? small : large
-                        execute(plan, x: UnsafeRawPointer(px.baseAddress! + range.lowerBound * k),
-                                y: py.baseAddress! + range.lowerBound * n, weights: weights, bias: nil,
-                                ompThreads: executionThreads, xIsBF16: true)
+                        execute(
+                            plan, x: UnsafeRawPointer(px.baseAddress! + range.lowerBound * k),
+                            y: py.baseAddress! + range.lowerBound * n, weights: weights, bias: nil,
+                            ompThreads: executionThreads, xIsBF16: true)
                     }
                 }
             }

@@ -103,8 +103,10 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     ///   - minimumAttentionTokens: the shortest sequence whose attention runs in bf16.
     /// - Throws: `BF16Error.unsupportedCPU` without AVX512-BF16 or AMX-BF16, `.dnnl` when oneDNN
     ///   cannot create its CPU engine or has no bf16 matmul.
-    public init(threads: Int? = nil, threading: Threading = .workers,
-                minimumAttentionTokens: Int = BF16Backend.defaultMinimumAttentionTokens) throws(BF16Error) {
+    public init(
+        threads: Int? = nil, threading: Threading = .workers,
+        minimumAttentionTokens: Int = BF16Backend.defaultMinimumAttentionTokens
+    ) throws(BF16Error) {
         guard Self.isSupported else { throw .unsupportedCPU(detail: Self.cpuFeatures) }
         // Products oneDNN cannot set up fall back to OpenBLAS sgemm, so it must be loaded.
         do { try BLAS.load() } catch { throw .blas(error.description) }
@@ -113,13 +115,16 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         self.minimumAttentionTokens = minimumAttentionTokens
         var engine: dnnl_engine_t? = nil
         try DNNL.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create", "the CPU engine")
-        guard let engine else { throw .dnnl(call: "dnnl_engine_create", status: "null engine", problem: "the CPU engine") }
+        guard let engine else {
+            throw .dnnl(call: "dnnl_engine_create", status: "null engine", problem: "the CPU engine")
+        }
         core = Core(engine: engine)  // destroys the engine when the backend is dropped, or if init throws now
         profiler = nil
         oneDNNVersion = DNNL.version
         isa = DNNL.effectiveISA
-        let probe = try Self.matmulDescriptor(engine: engine, rows: Self.layoutProbeRows, n: 768, k: 768,
-                                              weights: nil, bias: true, epilogue: .none)
+        let probe = try Self.matmulDescriptor(
+            engine: engine, rows: Self.layoutProbeRows, n: 768, k: 768,
+            weights: nil, bias: true, epilogue: .none)
         implementationName = DNNL.implementation(probe)
         dnnl_primitive_desc_destroy(probe)
     }
@@ -141,16 +146,20 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     // MARK: - LinearBackend
 
     // x: (R, K) -> y: (R, N)
-    public func apply(_ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
-                      accumulate: Bool) {
+    public func apply(
+        _ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
+        accumulate: Bool
+    ) {
         product(layer, x: x, rows: rows, y: y, epilogue: accumulate ? .accumulate : .none)
     }
 
     /// The activation runs as a oneDNN eltwise post-op on the fp32 accumulator (swish with
     /// alpha 1.702 is exactly QuickGELU; gelu_erf is GELU): no second pass over y.
     // x: (R, K) -> y: (R, N)
-    public func applyActivated(_ layer: Linear, activation: Activation, x: UnsafePointer<Float>, rows: Int,
-                               y: UnsafeMutablePointer<Float>, workers: Int) {
+    public func applyActivated(
+        _ layer: Linear, activation: Activation, x: UnsafePointer<Float>, rows: Int,
+        y: UnsafeMutablePointer<Float>, workers: Int
+    ) {
         product(layer, x: x, rows: rows, y: y, epilogue: .activation(activation))
     }
 
@@ -158,8 +167,10 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     /// reads as it is: no fp32 round trip and no conversion pass between the two products. Each
     /// worker runs both products on its own block of rows, one after the other.
     // h: (R, C) -> hidden (R, I) bf16 -> x: (R, C) +=
-    public func mlp(fc1: Linear, fc2: Linear, activation: Activation, h: UnsafePointer<Float>, rows: Int,
-                    x: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, workers: Int) {
+    public func mlp(
+        fc1: Linear, fc2: Linear, activation: Activation, h: UnsafePointer<Float>, rows: Int,
+        x: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, workers: Int
+    ) {
         guard rows > 0 else { return }
         let parts = threading == .workers ? max(1, min(threads, rows / Self.minimumRowsPerWorker)) : 1
         let rowCounts = (rows / parts, (rows + parts - 1) / parts)
@@ -169,8 +180,9 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             first = try resolve(fc1, rowCounts: rowCounts, epilogue: .activationToBF16(activation))
             second = try resolve(fc2, rowCounts: rowCounts, epilogue: .accumulate)
         } catch {
-            recordNotice("\(error) (MLP \(fc1.inFeatures)x\(fc1.outFeatures)x\(fc2.outFeatures), \(rows) rows): "
-                + "two separate products instead")
+            recordNotice(
+                "\(error) (MLP \(fc1.inFeatures)x\(fc1.outFeatures)x\(fc2.outFeatures), \(rows) rows): "
+                    + "two separate products instead")
             applyActivated(fc1, activation: activation, x: h, rows: rows, y: hidden, workers: workers)
             apply(fc2, x: hidden, rows: rows, y: x, accumulate: true)
             return
@@ -184,13 +196,16 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
                     parallelRanges(rows, workers: parts) { _, range in
                         let plan1 = range.count == first.small.rows ? first.small : first.large
                         let plan2 = range.count == second.small.rows ? second.small : second.large
-                        precondition(plan1.rows == range.count && plan2.rows == range.count,
-                                     "BF16Backend: row split \(range.count) has no plan")
+                        precondition(
+                            plan1.rows == range.count && plan2.rows == range.count,
+                            "BF16Backend: row split \(range.count) has no plan")
                         let block = hiddenBF16 + range.lowerBound * plan1.n * 2
-                        execute(plan1, x: h + range.lowerBound * plan1.k, y: block, weights: first.weights,
-                                bias: bias1, ompThreads: ompThreads)
-                        execute(plan2, x: UnsafeRawPointer(block), y: x + range.lowerBound * plan2.n,
-                                weights: second.weights, bias: bias2, ompThreads: ompThreads, xIsBF16: true)
+                        execute(
+                            plan1, x: h + range.lowerBound * plan1.k, y: block, weights: first.weights,
+                            bias: bias1, ompThreads: ompThreads)
+                        execute(
+                            plan2, x: UnsafeRawPointer(block), y: x + range.lowerBound * plan2.n,
+                            weights: second.weights, bias: bias2, ompThreads: ompThreads, xIsBF16: true)
                     }
                 }
             }
@@ -198,8 +213,10 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     }
 
     // x: (R, K) -> y: (R, N)
-    private func product(_ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
-                         epilogue: Epilogue) {
+    private func product(
+        _ layer: Linear, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>,
+        epilogue: Epilogue
+    ) {
         guard rows > 0 else { return }
         let parts = threading == .workers ? max(1, min(threads, rows / Self.minimumRowsPerWorker)) : 1
         let resolved: (weights: PreparedWeights, small: Plan, large: Plan)
@@ -210,10 +227,12 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             recordNotice("\(error) (layer \(layer.outFeatures)x\(layer.inFeatures), \(rows) rows): computed in fp32")
             switch epilogue {
             case .none, .accumulate:
-                SgemmBackend(profiler: profiler).apply(layer, x: x, rows: rows, y: y, accumulate: epilogue == .accumulate)
+                SgemmBackend(profiler: profiler).apply(
+                    layer, x: x, rows: rows, y: y, accumulate: epilogue == .accumulate)
             case .activation(let activation), .activationToBF16(let activation):
                 // (product() never asks for bf16 output: only mlp() does, and it has its own fallback.)
-                SgemmBackend(profiler: profiler).applyActivated(layer, activation: activation, x: x, rows: rows, y: y, workers: threads)
+                SgemmBackend(profiler: profiler).applyActivated(
+                    layer, activation: activation, x: x, rows: rows, y: y, workers: threads)
             }
             return
         }
@@ -228,8 +247,9 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
                 parallelRanges(rows, workers: parts) { _, range in
                     let plan = range.count == resolved.small.rows ? resolved.small : resolved.large
                     precondition(plan.rows == range.count, "BF16Backend: row split \(range.count) has no plan")
-                    execute(plan, x: x + range.lowerBound * plan.k, y: y + range.lowerBound * plan.n,
-                            weights: resolved.weights, bias: bias, ompThreads: ompThreads)
+                    execute(
+                        plan, x: x + range.lowerBound * plan.k, y: y + range.lowerBound * plan.n,
+                        weights: resolved.weights, bias: bias, ompThreads: ompThreads)
                 }
             }
         }
@@ -249,7 +269,9 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     public var cachedWeightBytes: Int { core.state.withLock { $0.weights.values.reduce(0) { $0 + $1.bytes } } }
 
     /// Every oneDNN implementation used so far, sorted (normally one: `implementationName`).
-    public var implementationsUsed: [String] { core.state.withLock { $0.plans.values.map(\.implementation) }.uniqueSorted() }
+    public var implementationsUsed: [String] {
+        core.state.withLock { $0.plans.values.map(\.implementation) }.uniqueSorted()
+    }
 
     /// Products that oneDNN could not set up and that ran in fp32 instead (empty normally).
     public var notices: [String] { core.state.withLock { $0.notices } }
@@ -258,11 +280,14 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     public func clearCache() { core.state.withLock { $0 = State() } }
 
     func resolve(_ layer: Linear, rowCounts: (Int, Int), epilogue: Epilogue)
-        throws(BF16Error) -> (weights: PreparedWeights, small: Plan, large: Plan) {
+        throws(BF16Error) -> (weights: PreparedWeights, small: Plan, large: Plan)
+    {
         let weights = try preparedWeights(layer)
         let bias = layer.bias != nil
         let small = try plan(rows: rowCounts.0, weights: weights, bias: bias, epilogue: epilogue)
-        let large = rowCounts.1 == rowCounts.0 ? small
+        let large =
+            rowCounts.1 == rowCounts.0
+            ? small
             : try plan(rows: rowCounts.1, weights: weights, bias: bias, epilogue: epilogue)
         return (weights, small, large)
     }
@@ -316,7 +341,9 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     /// `returnContext`.
     func takeContext() -> ExecutionContext {
         do {
-            return try core.state.withLock { (s) throws(BF16Error) -> ExecutionContext in try s.takeContext(engine: engine) }
+            return try core.state.withLock { (s) throws(BF16Error) -> ExecutionContext in
+                try s.takeContext(engine: engine)
+            }
         } catch {
             // Only a oneDNN stream that cannot be created (out of memory) gets here.
             fatalError("\(error)")
@@ -328,8 +355,10 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     /// One matmul on the calling thread: x (rows, K) f32 -> bf16 scratch -> y (rows, N), f32 (or
     /// bf16 for `.activationToBF16`). With `xIsBF16` x already holds bf16 values (the raw GEMM
     /// benchmark, the second MLP product).
-    func execute(_ plan: Plan, x: UnsafeRawPointer, y: UnsafeMutableRawPointer, weights: PreparedWeights,
-                 bias: UnsafeRawPointer?, ompThreads: Int, xIsBF16: Bool = false) {
+    func execute(
+        _ plan: Plan, x: UnsafeRawPointer, y: UnsafeMutableRawPointer, weights: PreparedWeights,
+        bias: UnsafeRawPointer?, ompThreads: Int, xIsBF16: Bool = false
+    ) {
         let context = takeContext()
         defer { returnContext(context) }
         OpenMP.setThreads(ompThreads)
@@ -344,7 +373,8 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
                     (DNNL.Arg.to, plan.source, scratch),
                 ]
                 if let pad = plan.reorderScratchpad {
-                    arguments.append((DNNL.Arg.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
+                    arguments.append(
+                        (DNNL.Arg.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
                 }
                 let start = profiler == nil ? 0 : Stopwatch.now()
                 try context.run(plan.toBF16, arguments, problem: plan.problem)
@@ -362,8 +392,9 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
             }
             let start = profiler == nil ? 0 : Stopwatch.now()
             try context.run(plan.matmul, arguments, problem: plan.problem)
-            profiler?.record(.linearProducts, seconds: Stopwatch.now() - start,
-                             flops: 2 * Double(plan.rows) * Double(plan.n) * Double(plan.k))
+            profiler?.record(
+                .linearProducts, seconds: Stopwatch.now() - start,
+                flops: 2 * Double(plan.rows) * Double(plan.n) * Double(plan.k))
         } catch {
             // The primitive was created for exactly these descriptors: failing now is a oneDNN
             // fault (or out of memory), and y may be half written, so there is no safe fallback.
@@ -376,9 +407,12 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     /// A matmul primitive descriptor: x (rows, K) bf16 · W (K, N) bf16 (+ bias (1, N) f32) -> (rows, N) f32,
     /// then the epilogue as a post-op (sum into y, or an activation). `weights` nil lets oneDNN
     /// choose the weights layout.
-    static func matmulDescriptor(engine: dnnl_engine_t, rows: Int, n: Int, k: Int, weights: dnnl_memory_desc_t?,
-                                 bias: Bool, epilogue: Epilogue) throws(BF16Error) -> dnnl_primitive_desc_t {
-        let problem = "matmul (\(rows), \(k)) x (\(k), \(n)) bf16 -> \(epilogue.outputsBF16 ? "bf16" : "f32")"
+    static func matmulDescriptor(
+        engine: dnnl_engine_t, rows: Int, n: Int, k: Int, weights: dnnl_memory_desc_t?,
+        bias: Bool, epilogue: Epilogue
+    ) throws(BF16Error) -> dnnl_primitive_desc_t {
+        let problem =
+            "matmul (\(rows), \(k)) x (\(k), \(n)) bf16 -> \(epilogue.outputsBF16 ? "bf16" : "f32")"
             + "\(bias ? " + bias" : "")\(epilogue.label)"
         var src = try DNNL.matrix(rows, k, dnnl_bf16, dnnl_ab)
         var wei: dnnl_memory_desc_t
@@ -394,8 +428,9 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         var attr: dnnl_primitive_attr_t? = nil
         try DNNL.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", problem)
         defer { dnnl_primitive_attr_destroy(attr) }
-        try DNNL.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
-                       "dnnl_primitive_attr_set_scratchpad_mode", problem)
+        try DNNL.check(
+            dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+            "dnnl_primitive_attr_set_scratchpad_mode", problem)
         if epilogue != .none {
             var ops: dnnl_post_ops_t? = nil
             try DNNL.check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create", problem)
@@ -406,17 +441,21 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
                 try DNNL.check(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum", problem)
             case .activation(.quickGELU), .activationToBF16(.quickGELU):
                 // swish: x * sigmoid(alpha x)
-                try DNNL.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_swish, 1.702, 0),
-                               "dnnl_post_ops_append_eltwise", problem)
+                try DNNL.check(
+                    dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_swish, 1.702, 0),
+                    "dnnl_post_ops_append_eltwise", problem)
             case .activation(.gelu), .activationToBF16(.gelu):
-                try DNNL.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_gelu_erf, 0, 0),
-                               "dnnl_post_ops_append_eltwise", problem)
+                try DNNL.check(
+                    dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_gelu_erf, 0, 0),
+                    "dnnl_post_ops_append_eltwise", problem)
             }
             try DNNL.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops", problem)
         }
         var pd: dnnl_primitive_desc_t? = nil
         try DNNL.check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil), "dnnl_primitive_desc_create", problem)
-        guard let pd else { throw .dnnl(call: "dnnl_primitive_desc_create", status: "null descriptor", problem: problem) }
+        guard let pd else {
+            throw .dnnl(call: "dnnl_primitive_desc_create", status: "null descriptor", problem: problem)
+        }
         return pd
     }
 }

@@ -24,33 +24,39 @@ enum DNNL {
     /// A (rows, cols) matrix descriptor in a named layout (`dnnl_ab` row-major, `dnnl_ba`
     /// column-major, `dnnl_format_tag_any` to let a primitive choose).
     static func matrix(_ rows: Int, _ cols: Int, _ type: dnnl_data_type_t, _ tag: dnnl_format_tag_t)
-        throws(BF16Error) -> dnnl_memory_desc_t {
+        throws(BF16Error) -> dnnl_memory_desc_t
+    {
         var md = dnnl_memory_desc_t()
         let dims: [dnnl_dim_t] = [dnnl_dim_t(rows), dnnl_dim_t(cols)]
-        try check(dnnl_memory_desc_init_by_tag(&md, 2, dims, type, tag), "dnnl_memory_desc_init_by_tag",
-                  "a \(rows)x\(cols) matrix")
+        try check(
+            dnnl_memory_desc_init_by_tag(&md, 2, dims, type, tag), "dnnl_memory_desc_init_by_tag",
+            "a \(rows)x\(cols) matrix")
         return md
     }
 
     /// A (rows, cols) row-major matrix whose rows are `rowStride` elements apart.
     static func matrix(_ rows: Int, _ cols: Int, _ type: dnnl_data_type_t, rowStride: Int)
-        throws(BF16Error) -> dnnl_memory_desc_t {
+        throws(BF16Error) -> dnnl_memory_desc_t
+    {
         var md = dnnl_memory_desc_t()
         let dims: [dnnl_dim_t] = [dnnl_dim_t(rows), dnnl_dim_t(cols)]
         let strides: [dnnl_dim_t] = [dnnl_dim_t(rowStride), 1]
-        try check(dnnl_memory_desc_init_by_strides(&md, 2, dims, type, strides), "dnnl_memory_desc_init_by_strides",
-                  "a \(rows)x\(cols) matrix with row stride \(rowStride)")
+        try check(
+            dnnl_memory_desc_init_by_strides(&md, 2, dims, type, strides), "dnnl_memory_desc_init_by_strides",
+            "a \(rows)x\(cols) matrix with row stride \(rowStride)")
         return md
     }
 
     /// A (rows, cols) matrix with arbitrary element strides, e.g. (1, ld) for a transposed view.
     static func strided(_ rows: Int, _ cols: Int, _ type: dnnl_data_type_t, strides: (Int, Int))
-        throws(BF16Error) -> dnnl_memory_desc_t {
+        throws(BF16Error) -> dnnl_memory_desc_t
+    {
         var md = dnnl_memory_desc_t()
         let dims: [dnnl_dim_t] = [dnnl_dim_t(rows), dnnl_dim_t(cols)]
         let steps: [dnnl_dim_t] = [dnnl_dim_t(strides.0), dnnl_dim_t(strides.1)]
-        try check(dnnl_memory_desc_init_by_strides(&md, 2, dims, type, steps), "dnnl_memory_desc_init_by_strides",
-                  "a \(rows)x\(cols) matrix with strides \(strides)")
+        try check(
+            dnnl_memory_desc_init_by_strides(&md, 2, dims, type, steps), "dnnl_memory_desc_init_by_strides",
+            "a \(rows)x\(cols) matrix with strides \(strides)")
         return md
     }
 
@@ -67,8 +73,9 @@ enum DNNL {
         var attr: dnnl_primitive_attr_t? = nil
         try check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", problem)
         do {
-            try check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
-                      "dnnl_primitive_attr_set_scratchpad_mode", problem)
+            try check(
+                dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                "dnnl_primitive_attr_set_scratchpad_mode", problem)
         } catch {
             dnnl_primitive_attr_destroy(attr)
             throw error
@@ -77,37 +84,50 @@ enum DNNL {
     }
 
     private static func make(_ pd: dnnl_primitive_desc_t?, _ problem: String) throws(BF16Error) -> Made {
-        guard let pd else { throw .dnnl(call: "dnnl_primitive_desc_create", status: "null descriptor", problem: problem) }
+        guard let pd else {
+            throw .dnnl(call: "dnnl_primitive_desc_create", status: "null descriptor", problem: problem)
+        }
         defer { dnnl_primitive_desc_destroy(pd) }
         var primitive: dnnl_primitive_t? = nil
         try check(dnnl_primitive_create(&primitive, pd), "dnnl_primitive_create", problem)
-        guard let primitive else { throw .dnnl(call: "dnnl_primitive_create", status: "null primitive", problem: problem) }
+        guard let primitive else {
+            throw .dnnl(call: "dnnl_primitive_create", status: "null primitive", problem: problem)
+        }
         return Made(primitive: primitive, scratchpad: Scratchpad(pd), implementation: implementation(pd))
     }
 
     /// A reorder (type conversion and/or layout change) between two descriptors of one shape.
-    static func reorder(from source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t, engine: dnnl_engine_t,
-                        problem: String) throws(BF16Error) -> Made {
+    static func reorder(
+        from source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t, engine: dnnl_engine_t,
+        problem: String
+    ) throws(BF16Error) -> Made {
         let attr = try userScratchpadAttribute(problem)
         defer { dnnl_primitive_attr_destroy(attr) }
-        var from = source, to = destination
+        var from = source
+        var to = destination
         var pd: dnnl_primitive_desc_t? = nil
-        try check(dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, attr),
-                  "dnnl_reorder_primitive_desc_create", problem)
+        try check(
+            dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, attr),
+            "dnnl_reorder_primitive_desc_create", problem)
         return try make(pd, problem)
     }
 
     /// dst = outputScale · src · weights (no bias), with the given layouts.
-    static func matmul(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t,
-                       outputScale: Float?, engine: dnnl_engine_t, problem: String) throws(BF16Error) -> Made {
-        var s = src, w = weights, d = dst
+    static func matmul(
+        src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t,
+        outputScale: Float?, engine: dnnl_engine_t, problem: String
+    ) throws(BF16Error) -> Made {
+        var s = src
+        var w = weights
+        var d = dst
         var desc = dnnl_matmul_desc_t()
         try check(dnnl_matmul_desc_init(&desc, &s, &w, nil, &d), "dnnl_matmul_desc_init", problem)
         let attr = try userScratchpadAttribute(problem)
         defer { dnnl_primitive_attr_destroy(attr) }
         if var scale = outputScale {
-            try check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale), "dnnl_primitive_attr_set_output_scales",
-                      problem)
+            try check(
+                dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale), "dnnl_primitive_attr_set_output_scales",
+                problem)
         }
         var pd: dnnl_primitive_desc_t? = nil
         try check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil), "dnnl_primitive_desc_create", problem)
@@ -117,7 +137,9 @@ enum DNNL {
     /// The implementation oneDNN chose for a primitive descriptor, e.g. "brg:avx512_core_bf16".
     static func implementation(_ pd: dnnl_primitive_desc_t) -> String {
         var name: UnsafePointer<CChar>? = nil
-        let status = withUnsafeMutablePointer(to: &name) { dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, $0) }
+        let status = withUnsafeMutablePointer(to: &name) {
+            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, $0)
+        }
         guard status == dnnl_success, let name else { return "unknown" }
         return String(cString: name)
     }
@@ -145,12 +167,12 @@ enum DNNL {
 extension DNNL {
     /// DNNL_ARG_* (dnnl_types.h); the C macros alias one another, so they are spelled out here.
     enum Arg {
-        static let src: Int32 = 1        // DNNL_ARG_SRC = DNNL_ARG_SRC_0
-        static let from: Int32 = 1       // DNNL_ARG_FROM = DNNL_ARG_SRC_0
-        static let dst: Int32 = 17       // DNNL_ARG_DST = DNNL_ARG_DST_0
-        static let to: Int32 = 17        // DNNL_ARG_TO = DNNL_ARG_DST_0
-        static let weights: Int32 = 33   // DNNL_ARG_WEIGHTS = DNNL_ARG_WEIGHTS_0
-        static let bias: Int32 = 41      // DNNL_ARG_BIAS
-        static let scratchpad: Int32 = 80 // DNNL_ARG_SCRATCHPAD
+        static let src: Int32 = 1  // DNNL_ARG_SRC = DNNL_ARG_SRC_0
+        static let from: Int32 = 1  // DNNL_ARG_FROM = DNNL_ARG_SRC_0
+        static let dst: Int32 = 17  // DNNL_ARG_DST = DNNL_ARG_DST_0
+        static let to: Int32 = 17  // DNNL_ARG_TO = DNNL_ARG_DST_0
+        static let weights: Int32 = 33  // DNNL_ARG_WEIGHTS = DNNL_ARG_WEIGHTS_0
+        static let bias: Int32 = 41  // DNNL_ARG_BIAS
+        static let scratchpad: Int32 = 80  // DNNL_ARG_SCRATCHPAD
     }
 }

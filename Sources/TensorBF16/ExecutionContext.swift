@@ -17,9 +17,12 @@ final class ExecutionContext: @unchecked Sendable {
     init(engine: dnnl_engine_t) throws(BF16Error) {
         self.engine = engine
         var stream: dnnl_stream_t? = nil
-        try DNNL.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create",
-                       "a CPU stream")
-        guard let stream else { throw .dnnl(call: "dnnl_stream_create", status: "null stream", problem: "a CPU stream") }
+        try DNNL.check(
+            dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create",
+            "a CPU stream")
+        guard let stream else {
+            throw .dnnl(call: "dnnl_stream_create", status: "null stream", problem: "a CPU stream")
+        }
         self.stream = stream
     }
 
@@ -42,8 +45,10 @@ final class ExecutionContext: @unchecked Sendable {
     }
 
     /// Executes `primitive` on this stream with memories wrapping the given buffers, and waits.
-    func run(_ primitive: dnnl_primitive_t, _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)],
-             problem: String) throws(BF16Error) {
+    func run(
+        _ primitive: dnnl_primitive_t, _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)],
+        problem: String
+    ) throws(BF16Error) {
         var args: [dnnl_exec_arg_t] = []
         args.reserveCapacity(arguments.count)
         defer { for a in args { dnnl_memory_destroy(a.memory) } }
@@ -53,8 +58,9 @@ final class ExecutionContext: @unchecked Sendable {
             try DNNL.check(dnnl_memory_create(&memory, &md, engine, pointer), "dnnl_memory_create", problem)
             args.append(dnnl_exec_arg_t(arg: index, memory: memory))
         }
-        try DNNL.check(dnnl_primitive_execute(primitive, stream, Int32(args.count), &args), "dnnl_primitive_execute",
-                       problem)
+        try DNNL.check(
+            dnnl_primitive_execute(primitive, stream, Int32(args.count), &args), "dnnl_primitive_execute",
+            problem)
         try DNNL.check(dnnl_stream_wait(stream), "dnnl_stream_wait", problem)
     }
 }

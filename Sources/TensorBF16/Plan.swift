@@ -21,8 +21,9 @@ final class Plan: @unchecked Sendable {
         n = weights.n
         k = weights.k
         problem = "matmul (\(rows), \(k)) x (\(k), \(n))"
-        let pd = try BF16Backend.matmulDescriptor(engine: engine, rows: rows, n: n, k: k, weights: weights.layout,
-                                                  bias: bias, epilogue: epilogue)
+        let pd = try BF16Backend.matmulDescriptor(
+            engine: engine, rows: rows, n: n, k: k, weights: weights.layout,
+            bias: bias, epilogue: epilogue)
         defer { dnnl_primitive_desc_destroy(pd) }
         implementation = DNNL.implementation(pd)
         matmulScratchpad = Scratchpad(pd)
@@ -44,11 +45,13 @@ final class Plan: @unchecked Sendable {
             var attr: dnnl_primitive_attr_t? = nil
             try DNNL.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", what)
             defer { dnnl_primitive_attr_destroy(attr) }
-            try DNNL.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
-                           "dnnl_primitive_attr_set_scratchpad_mode", what)
+            try DNNL.check(
+                dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                "dnnl_primitive_attr_set_scratchpad_mode", what)
             var reorderPD: dnnl_primitive_desc_t? = nil
-            try DNNL.check(dnnl_reorder_primitive_desc_create(&reorderPD, &f32, engine, &bf16, engine, attr),
-                           "dnnl_reorder_primitive_desc_create", what)
+            try DNNL.check(
+                dnnl_reorder_primitive_desc_create(&reorderPD, &f32, engine, &bf16, engine, attr),
+                "dnnl_reorder_primitive_desc_create", what)
             defer { dnnl_primitive_desc_destroy(reorderPD) }
             if let reorderPD { pad = Scratchpad(reorderPD) }
             try DNNL.check(dnnl_primitive_create(&reorder, reorderPD), "dnnl_primitive_create", what)

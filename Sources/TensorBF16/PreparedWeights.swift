@@ -18,8 +18,9 @@ final class PreparedWeights: @unchecked Sendable {
         k = layer.inFeatures
         source = layer.weight
         let problem = "weights (\(n), \(k)) f32 -> bf16"
-        let pd = try BF16Backend.matmulDescriptor(engine: engine, rows: BF16Backend.layoutProbeRows, n: n, k: k,
-                                                  weights: nil, bias: false, epilogue: .none)
+        let pd = try BF16Backend.matmulDescriptor(
+            engine: engine, rows: BF16Backend.layoutProbeRows, n: n, k: k,
+            weights: nil, bias: false, epilogue: .none)
         defer { dnnl_primitive_desc_destroy(pd) }
         guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
             throw .dnnl(call: "dnnl_primitive_desc_query_md", status: "no weights descriptor", problem: problem)
@@ -33,25 +34,31 @@ final class PreparedWeights: @unchecked Sendable {
         self.memory = memory
         var handle: UnsafeMutableRawPointer? = nil
         try DNNL.check(dnnl_memory_get_data_handle(memory, &handle), "dnnl_memory_get_data_handle", problem)
-        guard let handle else { throw .dnnl(call: "dnnl_memory_get_data_handle", status: "null handle", problem: problem) }
+        guard let handle else {
+            throw .dnnl(call: "dnnl_memory_get_data_handle", status: "null handle", problem: problem)
+        }
         data = handle
 
         // This reorder runs once, under the backend's lock, so oneDNN's default (library-managed)
         // scratchpad is safe for it.
         var fp32 = try DNNL.matrix(k, n, dnnl_f32, dnnl_ba)
         var reorderPD: dnnl_primitive_desc_t? = nil
-        try DNNL.check(dnnl_reorder_primitive_desc_create(&reorderPD, &fp32, engine, &layout, engine, nil),
-                       "dnnl_reorder_primitive_desc_create", problem)
+        try DNNL.check(
+            dnnl_reorder_primitive_desc_create(&reorderPD, &fp32, engine, &layout, engine, nil),
+            "dnnl_reorder_primitive_desc_create", problem)
         defer { dnnl_primitive_desc_destroy(reorderPD) }
         var reorder: dnnl_primitive_t? = nil
         try DNNL.check(dnnl_primitive_create(&reorder, reorderPD), "dnnl_primitive_create", problem)
         defer { dnnl_primitive_destroy(reorder) }
         var input: dnnl_memory_t? = nil
         try layer.weight.withUnsafeBufferPointer { (w) throws(BF16Error) in
-            try DNNL.check(dnnl_memory_create(&input, &fp32, engine, UnsafeMutableRawPointer(mutating: w.baseAddress)),
-                           "dnnl_memory_create", problem)
+            try DNNL.check(
+                dnnl_memory_create(&input, &fp32, engine, UnsafeMutableRawPointer(mutating: w.baseAddress)),
+                "dnnl_memory_create", problem)
             defer { dnnl_memory_destroy(input) }
-            var args = [dnnl_exec_arg_t(arg: DNNL.Arg.from, memory: input), dnnl_exec_arg_t(arg: DNNL.Arg.to, memory: memory)]
+            var args = [
+                dnnl_exec_arg_t(arg: DNNL.Arg.from, memory: input), dnnl_exec_arg_t(arg: DNNL.Arg.to, memory: memory),
+            ]
             try DNNL.check(dnnl_primitive_execute(reorder, stream, 2, &args), "dnnl_primitive_execute", problem)
             try DNNL.check(dnnl_stream_wait(stream), "dnnl_stream_wait", problem)
         }

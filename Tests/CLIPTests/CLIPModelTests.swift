@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import CLIP
 import Tensor
+import Testing
+
+@testable import CLIP
 
 /// fp32 weights, same math as PyTorch in a different order (fused qkv, blocked sgemm, pooled
 /// last layer): embeddings agree to ~1e-6; the bar is cosine >= 0.99999, max abs <= 1e-4.
@@ -40,7 +41,8 @@ struct ReferenceCase: Sendable, CustomTestStringConvertible {
             #expect(cosine >= embeddingCosineTolerance, "\(name) image \(row): cosine \(cosine)")
             #expect(maxAbs <= embeddingMaxAbsTolerance, "\(name) image \(row): max abs \(maxAbs)")
         }
-        let vp = compareRows(pooled, try ref.floats("vision_pooled"), width: model.configuration.vision.hiddenSize, row: 0)
+        let vp = compareRows(
+            pooled, try ref.floats("vision_pooled"), width: model.configuration.vision.hiddenSize, row: 0)
         #expect(vp.cosine >= embeddingCosineTolerance)
 
         let ids = try ref.integers("input_ids")
@@ -113,7 +115,9 @@ struct ReferenceCase: Sendable, CustomTestStringConvertible {
         let images = try model.encodeImages(pixels: pixels, workspace: ws)
         let expected = try ref.floats("image_embeds")
         var worst = (cosine: 1.0, maxAbs: Float(0))
-        defer { print("ViT-B/32 synthetic vs transformers: worst cosine \(worst.cosine), worst max abs \(worst.maxAbs)") }
+        defer {
+            print("ViT-B/32 synthetic vs transformers: worst cosine \(worst.cosine), worst max abs \(worst.maxAbs)")
+        }
         for row in 0..<3 {
             let (cosine, maxAbs) = compareRows(images, expected, width: 512, row: row)
             worst = (min(worst.cosine, cosine), max(worst.maxAbs, maxAbs))

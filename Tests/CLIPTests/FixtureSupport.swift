@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import CLIP
 
 /// Committed fixtures (Tests/CLIPTests/Fixtures; made by make_reference.py, see its README.md).
@@ -17,11 +18,16 @@ enum Fixtures {
 
 /// Per-embedding comparison: cosine and max-abs error of row `row` of two (N, E) matrices.
 func compareRows(_ a: [Float], _ b: [Float], width e: Int, row: Int) -> (cosine: Double, maxAbs: Float) {
-    var dot = 0.0, na = 0.0, nb = 0.0
+    var dot = 0.0
+    var na = 0.0
+    var nb = 0.0
     var maxAbs: Float = 0
     for j in 0..<e {
-        let x = Double(a[row * e + j]), y = Double(b[row * e + j])
-        dot += x * y; na += x * x; nb += y * y
+        let x = Double(a[row * e + j])
+        let y = Double(b[row * e + j])
+        dot += x * y
+        na += x * x
+        nb += y * y
         maxAbs = max(maxAbs, abs(a[row * e + j] - b[row * e + j]))
     }
     return (dot / (na.squareRoot() * nb.squareRoot()), maxAbs)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIP
 
 /// Builds a raw safetensors file from a header object and a data section.
@@ -20,14 +21,18 @@ func rawSafeTensors(header: [String: Any], data: Data, claimedHeaderSize: UInt64
         return url
     }
 
-    func expectError(_ data: Data, _ check: (SafeTensorsError) -> Bool, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectError(
+        _ data: Data, _ check: (SafeTensorsError) -> Bool, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let url = try write(data)
         do {
             _ = try SafeTensorsFile(url: url)
             Issue.record("no error", sourceLocation: sourceLocation)
         } catch {
             #expect(check(error), "\(error)", sourceLocation: sourceLocation)
-            #expect(error.description.contains(url.path), "message does not name the file: \(error)", sourceLocation: sourceLocation)
+            #expect(
+                error.description.contains(url.path), "message does not name the file: \(error)",
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -77,11 +82,15 @@ func rawSafeTensors(header: [String: Any], data: Data, claimedHeaderSize: UInt64
         garbage.append(Data("{{{{{".utf8))
         try expectError(garbage) { if case .headerNotJSON = $0 { true } else { false } }
         // Unknown dtype.
-        try expectError(try rawSafeTensors(header: ["a": ["dtype": "Q4", "shape": [2], "data_offsets": [0, 8]]], data: eight)) {
+        try expectError(
+            try rawSafeTensors(header: ["a": ["dtype": "Q4", "shape": [2], "data_offsets": [0, 8]]], data: eight)
+        ) {
             if case .unknownDType(_, "a", "Q4") = $0 { true } else { false }
         }
         // Shape and byte count disagree.
-        try expectError(try rawSafeTensors(header: ["a": ["dtype": "F32", "shape": [3], "data_offsets": [0, 8]]], data: eight)) {
+        try expectError(
+            try rawSafeTensors(header: ["a": ["dtype": "F32", "shape": [3], "data_offsets": [0, 8]]], data: eight)
+        ) {
             if case .sizeMismatch(_, "a", _, _, _) = $0 { true } else { false }
         }
         // Overlapping tensors.
@@ -89,12 +98,18 @@ func rawSafeTensors(header: [String: Any], data: Data, claimedHeaderSize: UInt64
             "a": ["dtype": "F32", "shape": [2], "data_offsets": [0, 8]],
             "b": ["dtype": "F32", "shape": [1], "data_offsets": [4, 8]],
         ]
-        try expectError(try rawSafeTensors(header: overlapping, data: eight)) { if case .overlap = $0 { true } else { false } }
+        try expectError(try rawSafeTensors(header: overlapping, data: eight)) {
+            if case .overlap = $0 { true } else { false }
+        }
         // Negative / reversed offsets and a bad shape.
-        try expectError(try rawSafeTensors(header: ["a": ["dtype": "F32", "shape": [2], "data_offsets": [8, 0]]], data: eight)) {
+        try expectError(
+            try rawSafeTensors(header: ["a": ["dtype": "F32", "shape": [2], "data_offsets": [8, 0]]], data: eight)
+        ) {
             if case .badEntry(_, "a", _) = $0 { true } else { false }
         }
-        try expectError(try rawSafeTensors(header: ["a": ["dtype": "F32", "shape": [-2], "data_offsets": [0, 8]]], data: eight)) {
+        try expectError(
+            try rawSafeTensors(header: ["a": ["dtype": "F32", "shape": [-2], "data_offsets": [0, 8]]], data: eight)
+        ) {
             if case .badEntry(_, "a", _) = $0 { true } else { false }
         }
     }
@@ -103,7 +118,8 @@ func rawSafeTensors(header: [String: Any], data: Data, claimedHeaderSize: UInt64
         let source = Fixtures.model("tiny-quickgelu")
         let dir = try Fixtures.tempDirectory()
         for name in ["config.json", "vocab.json", "merges.txt"] {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+            try FileManager.default.copyItem(
+                at: source.appendingPathComponent(name), to: dir.appendingPathComponent(name))
         }
         let weights = try Data(contentsOf: source.appendingPathComponent("model.safetensors"))
         try weights.prefix(weights.count - 1000).write(to: dir.appendingPathComponent("model.safetensors"))
@@ -117,7 +133,8 @@ func rawSafeTensors(header: [String: Any], data: Data, claimedHeaderSize: UInt64
         let source = Fixtures.model("tiny-quickgelu")
         let dir = try Fixtures.tempDirectory()
         for name in ["config.json", "vocab.json", "merges.txt"] {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+            try FileManager.default.copyItem(
+                at: source.appendingPathComponent(name), to: dir.appendingPathComponent(name))
         }
         let file = try SafeTensorsFile(url: source.appendingPathComponent("model.safetensors"))
         var tensors = try file.keys.map { (key: $0, shape: try file.entry($0).shape, values: try file.floats($0)) }
@@ -152,13 +169,19 @@ func rawSafeTensors(header: [String: Any], data: Data, claimedHeaderSize: UInt64
         #expect { try CLIPConfiguration.load(from: url) } throws: { error in
             "\(error)".contains("config.json") && "\(error)".contains("text_config.intermediate_size")
         }
-        try Data(#"{"text_config": {"hidden_size": 48, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 5}, "vision_config": {"hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2}}"#.utf8).write(to: url)
+        try Data(
+            #"{"text_config": {"hidden_size": 48, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 5}, "vision_config": {"hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2}}"#
+                .utf8
+        ).write(to: url)
         #expect { try CLIPConfiguration.load(from: url) } throws: { error in
             "\(error)".contains("text_config.num_attention_heads")
         }
         // A negative image size passes the divisibility check and squares to a plausible token
         // count: it must be refused by name, not reach the preprocessor.
-        try Data(#"{"text_config": {"hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2}, "vision_config": {"hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "image_size": -336, "patch_size": 14}}"#.utf8).write(to: url)
+        try Data(
+            #"{"text_config": {"hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2}, "vision_config": {"hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "image_size": -336, "patch_size": 14}}"#
+                .utf8
+        ).write(to: url)
         #expect { try CLIPConfiguration.load(from: url) } throws: { error in
             "\(error)".contains("vision_config.image_size")
         }
@@ -170,20 +193,20 @@ func rawSafeTensors(header: [String: Any], data: Data, claimedHeaderSize: UInt64
     /// generation fields, nulls, id2label, `*_config_dict: null`, legacy eos_token_id 2.
     @Test func legacyHubConfigDecodes() throws {
         let json = #"""
-        {"_name_or_path": "openai/clip-vit-base-patch32", "architectures": ["CLIPModel"], "initializer_factor": 1.0,
-         "logit_scale_init_value": 2.6592, "model_type": "clip", "projection_dim": 512,
-         "text_config": {"_name_or_path": "", "architectures": null, "attention_dropout": 0.0, "bad_words_ids": null,
-           "bos_token_id": 0, "eos_token_id": 2, "hidden_act": "quick_gelu", "hidden_size": 512,
-           "id2label": {"0": "LABEL_0", "1": "LABEL_1"}, "initializer_factor": 1.0, "initializer_range": 0.02,
-           "intermediate_size": 2048, "layer_norm_eps": 1e-05, "max_length": 20, "max_position_embeddings": 77,
-           "model_type": "clip_text_model", "num_attention_heads": 8, "num_hidden_layers": 12, "pad_token_id": 1,
-           "prefix": null, "projection_dim": 512, "pruned_heads": {}, "vocab_size": 49408},
-         "text_config_dict": null, "torch_dtype": "float32", "transformers_version": null,
-         "vision_config": {"dropout": 0.0, "hidden_act": "quick_gelu", "hidden_size": 768, "image_size": 224,
-           "intermediate_size": 3072, "layer_norm_eps": 1e-05, "model_type": "clip_vision_model",
-           "num_attention_heads": 12, "num_hidden_layers": 12, "patch_size": 32, "projection_dim": 512},
-         "vision_config_dict": null}
-        """#
+            {"_name_or_path": "openai/clip-vit-base-patch32", "architectures": ["CLIPModel"], "initializer_factor": 1.0,
+             "logit_scale_init_value": 2.6592, "model_type": "clip", "projection_dim": 512,
+             "text_config": {"_name_or_path": "", "architectures": null, "attention_dropout": 0.0, "bad_words_ids": null,
+               "bos_token_id": 0, "eos_token_id": 2, "hidden_act": "quick_gelu", "hidden_size": 512,
+               "id2label": {"0": "LABEL_0", "1": "LABEL_1"}, "initializer_factor": 1.0, "initializer_range": 0.02,
+               "intermediate_size": 2048, "layer_norm_eps": 1e-05, "max_length": 20, "max_position_embeddings": 77,
+               "model_type": "clip_text_model", "num_attention_heads": 8, "num_hidden_layers": 12, "pad_token_id": 1,
+               "prefix": null, "projection_dim": 512, "pruned_heads": {}, "vocab_size": 49408},
+             "text_config_dict": null, "torch_dtype": "float32", "transformers_version": null,
+             "vision_config": {"dropout": 0.0, "hidden_act": "quick_gelu", "hidden_size": 768, "image_size": 224,
+               "intermediate_size": 3072, "layer_norm_eps": 1e-05, "model_type": "clip_vision_model",
+               "num_attention_heads": 12, "num_hidden_layers": 12, "patch_size": 32, "projection_dim": 512},
+             "vision_config_dict": null}
+            """#
         let url = try Fixtures.tempDirectory().appendingPathComponent("config.json")
         try Data(json.utf8).write(to: url)
         let config = try CLIPConfiguration.load(from: url)

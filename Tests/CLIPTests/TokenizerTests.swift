@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIP
 
 /// Golden ids come from OpenAI's own simple_tokenizer.py code run by
@@ -59,8 +60,9 @@ struct TokenizerTests {
 
     func golden() throws -> Golden {
         let golden = try Self.golden.get()
-        try #require(golden.format == Self.goldenFormat && golden.version == Self.goldenVersion,
-                     "golden.json is \(golden.format) v\(golden.version): re-run make_tokenizer_golden.py")
+        try #require(
+            golden.format == Self.goldenFormat && golden.version == Self.goldenVersion,
+            "golden.json is \(golden.format) v\(golden.version): re-run make_tokenizer_golden.py")
         return golden
     }
 
@@ -77,7 +79,9 @@ struct TokenizerTests {
         return Array(text.split(separator: "\n").dropFirst().map(String.init))
     }
 
-    func expectGolden(_ tokenizer: CLIPTokenizer, _ cases: [Case], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectGolden(_ tokenizer: CLIPTokenizer, _ cases: [Case], sourceLocation: SourceLocation = #_sourceLocation)
+        throws
+    {
         for item in cases {
             let ids = try tokenizer.tokenize(item.text)
             #expect(ids == item.ids, "text \(item.text.debugDescription)", sourceLocation: sourceLocation)
@@ -119,9 +123,13 @@ struct TokenizerTests {
     @Test func ftfySubsetMatchesFtfyOnGoldenTexts() throws {
         for item in try golden().cases {
             let fixed = String(scalars: TextCleaning.fixText(Array(item.text.unicodeScalars)))
-            #expect(Array(fixed.unicodeScalars) == Array(item.ftfy.unicodeScalars), "ftfy.fix_text(\(item.text.debugDescription))")
+            #expect(
+                Array(fixed.unicodeScalars) == Array(item.ftfy.unicodeScalars),
+                "ftfy.fix_text(\(item.text.debugDescription))")
             let cleaned = CLIPTokenizer.cleanText(item.text)
-            #expect(Array(cleaned.unicodeScalars) == Array(item.cleaned.unicodeScalars), "cleaned \(item.text.debugDescription)")
+            #expect(
+                Array(cleaned.unicodeScalars) == Array(item.cleaned.unicodeScalars),
+                "cleaned \(item.text.debugDescription)")
         }
     }
 
@@ -148,7 +156,8 @@ struct TokenizerTests {
         struct Fuzz: Decodable { let cases: [Case] }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let fuzz = try decoder.decode(Fuzz.self, from: Data(contentsOf: URL(fileURLWithPath: try #require(Self.fuzzPath))))
+        let fuzz = try decoder.decode(
+            Fuzz.self, from: Data(contentsOf: URL(fileURLWithPath: try #require(Self.fuzzPath))))
         let tokenizer = try Self.openAI.get()
         var failures = 0
         for item in fuzz.cases {
@@ -157,7 +166,9 @@ struct TokenizerTests {
             if Array(cleaned.unicodeScalars) != Array(item.cleaned.unicodeScalars) || ids != item.ids {
                 failures += 1
                 if failures <= 20 {
-                    Issue.record("text \(item.text.debugDescription): cleaned \(cleaned.debugDescription), expected \(item.cleaned.debugDescription)")
+                    Issue.record(
+                        "text \(item.text.debugDescription): cleaned \(cleaned.debugDescription), expected \(item.cleaned.debugDescription)"
+                    )
                 }
             }
         }
@@ -230,7 +241,8 @@ struct TokenizerTests {
         for item in golden.cases {
             // a real token 0 ("!") moves to `top`; the padding zeros stay zeros
             let real = min(item.bpeCount + 2, golden.contextLength)
-            let expected = item.ids.prefix(real).map { top - $0 } + Array(repeating: 0, count: golden.contextLength - real)
+            let expected =
+                item.ids.prefix(real).map { top - $0 } + Array(repeating: 0, count: golden.contextLength - real)
             #expect(try reversed.tokenize(item.text) == expected, "text \(item.text.debugDescription)")
         }
     }
@@ -288,7 +300,9 @@ struct TokenizerTests {
 
         try "#version: 0.2\ni n\n".write(to: merges, atomically: true, encoding: .utf8)
         let vocabulary = folder.appendingPathComponent("vocab.json")
-        #expect(throws: TokenizerError.fileNotFound(path: vocabulary.path)) { try CLIPTokenizer(modelDirectory: folder) }
+        #expect(throws: TokenizerError.fileNotFound(path: vocabulary.path)) {
+            try CLIPTokenizer(modelDirectory: folder)
+        }
     }
 
     @Test func badVocabularyFilesAreRejected() throws {
@@ -302,7 +316,10 @@ struct TokenizerTests {
 
         vocabulary.removeValue(forKey: "<|endoftext|>")
         try JSONEncoder().encode(vocabulary).write(to: vocabularyURL)
-        #expect(throws: TokenizerError.missingToken(path: vocabularyURL.path, token: "<|endoftext|>", neededBy: "the end token")) {
+        #expect(
+            throws: TokenizerError.missingToken(
+                path: vocabularyURL.path, token: "<|endoftext|>", neededBy: "the end token")
+        ) {
             try CLIPTokenizer(modelDirectory: folder)
         }
 
@@ -328,7 +345,10 @@ struct TokenizerTests {
     /// each "</w>" into a space; the final one is stripped).
     @Test func decodeRoundTripsSimpleASCII() throws {
         let tokenizer = try Self.openAI.get()
-        for text in ["This is the beak of a bird", "  The   LEFT eye\tof a CAT  ", "pneumonoultramicroscopicsilicovolcanoconiosis"] {
+        for text in [
+            "This is the beak of a bird", "  The   LEFT eye\tof a CAT  ",
+            "pneumonoultramicroscopicsilicovolcanoconiosis",
+        ] {
             let ids = try tokenizer.tokenize(text)
             #expect(tokenizer.decode(ids) == CLIPTokenizer.cleanText(text))
         }

@@ -8,11 +8,18 @@ import Testing
 @Suite struct AblationSwitchTests {
     static var model: String { CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path }
     static var bird: String { CLIRunner.clipFixtures.appendingPathComponent("images/bird.jpg").path }
-    static var cub: String { CLIRunner.repositoryRoot.appendingPathComponent("Tests/EvaluationTests/Fixtures/cub/CUB_200_2011").path }
+    static var cub: String {
+        CLIRunner.repositoryRoot.appendingPathComponent("Tests/EvaluationTests/Fixtures/cub/CUB_200_2011").path
+    }
 
     struct Output: Decodable {
         struct Image: Decodable { let keypoints: [Keypoint] }
-        struct Keypoint: Decodable { let name: String; let prompt: String; let x: Double; let y: Double }
+        struct Keypoint: Decodable {
+            let name: String
+            let prompt: String
+            let x: Double
+            let y: Double
+        }
         let images: [Image]
         let visual_prompt: String
         let template: String?
@@ -23,10 +30,13 @@ import Testing
     }
 
     @Test func templateOverridesTheVocabularysTemplate() throws {
-        let r = try localize(["--vocabulary", "cub", "--only", "beak,tail", "--template", "A photo of the {part} of a bird", "--json"])
+        let r = try localize([
+            "--vocabulary", "cub", "--only", "beak,tail", "--template", "A photo of the {part} of a bird", "--json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let out = try JSONDecoder().decode(Output.self, from: r.stdoutData)
-        #expect(out.images[0].keypoints.map(\.prompt) == ["A photo of the beak of a bird", "A photo of the tail of a bird"])
+        #expect(
+            out.images[0].keypoints.map(\.prompt) == ["A photo of the beak of a bird", "A photo of the tail of a bird"])
         #expect(out.template == "A photo of the {part} of a bird")
         let bad = try localize(["--vocabulary", "cub", "--template", "no placeholder"])
         #expect(bad.status != 0)
@@ -34,14 +44,19 @@ import Testing
     }
 
     @Test func markerSwitchesAreScoredAndRecorded() throws {
-        let r = try localize(["--keypoint", "beak", "--marker", "square", "--color", "blue", "--radius", "30px",
-                              "--thickness", "0.02", "--prompt", "circle+grey", "--json"])
+        let r = try localize([
+            "--keypoint", "beak", "--marker", "square", "--color", "blue", "--radius", "30px",
+            "--thickness", "0.02", "--prompt", "circle+grey", "--json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let out = try JSONDecoder().decode(Output.self, from: r.stdoutData)
         // Mixed units: the fraction is converted to model-input pixels.
-        #expect(out.visual_prompt.contains("square") && out.visual_prompt.contains("rgb(0,0,255)")
-                && out.visual_prompt.contains("r 30.0px") && out.visual_prompt.contains("grey outside"), "\(out.visual_prompt)")
-        let plain = try JSONDecoder().decode(Output.self, from: try localize(["--keypoint", "beak", "--json"]).stdoutData)
+        #expect(
+            out.visual_prompt.contains("square") && out.visual_prompt.contains("rgb(0,0,255)")
+                && out.visual_prompt.contains("r 30.0px") && out.visual_prompt.contains("grey outside"),
+            "\(out.visual_prompt)")
+        let plain = try JSONDecoder().decode(
+            Output.self, from: try localize(["--keypoint", "beak", "--json"]).stdoutData)
         #expect(plain.visual_prompt.contains("circle rgb(255,0,0) r 0.06H"), "\(plain.visual_prompt)")
         let wrong = try localize(["--keypoint", "beak", "--radius", "2"])
         #expect(wrong.status != 0 && wrong.stderr.contains("--radius expects"), "\(wrong.stderr)")
@@ -80,18 +95,24 @@ import Testing
     @Test func evalRecordsTheSwitchesInItsHeader() throws {
         let dir = try CLIRunner.tempDirectory()
         let out = dir.appendingPathComponent("r.jsonl")
-        let r = try CLIRunner.run(["eval", "--dataset", "cub", "--root", Self.cub, "--split", "all", "--limit", "1",
-                                   "--model", Self.model, "--grid", "fast", "--marker", "cross", "--template", "A photo of a bird's {part}",
-                                   "--out", out.path], cwd: CLIRunner.repositoryRoot)
+        let r = try CLIRunner.run(
+            [
+                "eval", "--dataset", "cub", "--root", Self.cub, "--split", "all", "--limit", "1",
+                "--model", Self.model, "--grid", "fast", "--marker", "cross", "--template",
+                "A photo of a bird's {part}",
+                "--out", out.path,
+            ], cwd: CLIRunner.repositoryRoot)
         #expect(r.status == 0, "\(r.stderr)")
-        let header = try #require(String(decoding: try Data(contentsOf: out), as: UTF8.self).split(separator: "\n").first)
+        let header = try #require(
+            String(decoding: try Data(contentsOf: out), as: UTF8.self).split(separator: "\n").first)
         let json = try JSONSerialization.jsonObject(with: Data(header.utf8)) as? [String: Any]
         let settings = try #require(json?["settings"] as? [String: String])
         #expect(settings["visual_prompt"]?.contains("cross") == true, "\(settings)")
         #expect(settings["template"] == "A photo of a bird's {part}")
         #expect(settings["software"] != nil)
-        let random = try CLIRunner.run(["eval", "--dataset", "cub", "--root", Self.cub, "--method", "random", "--marker", "square"],
-                                       cwd: CLIRunner.repositoryRoot)
+        let random = try CLIRunner.run(
+            ["eval", "--dataset", "cub", "--root", Self.cub, "--method", "random", "--marker", "square"],
+            cwd: CLIRunner.repositoryRoot)
         #expect(random.status != 0 && random.stderr.contains("apply to --method redcircle"), "\(random.stderr)")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TensorBF16
+import Testing
 
 /// `keypoints bench --json` on a committed tiny model: every precision the CPU has is measured,
 /// and the derived figures agree with the measured ones. No timing is asserted (speed belongs to
@@ -25,8 +25,10 @@ import TensorBF16
 
     @Test func jsonReportIsConsistent() throws {
         let model = CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path
-        let result = try CLIRunner.run(["bench", "--model", model, "--batch", "3", "--text-batch", "2",
-                                        "--seconds", "0.05", "--json"])
+        let result = try CLIRunner.run([
+            "bench", "--model", model, "--batch", "3", "--text-batch", "2",
+            "--seconds", "0.05", "--json",
+        ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let output = try JSONDecoder().decode(Output.self, from: result.stdoutData)
         #expect(output.batch == 3)
@@ -72,14 +74,18 @@ import TensorBF16
     /// report their rate. No timing is asserted.
     @Test func profileJSONCoversEveryOperationClass() throws {
         let model = CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path
-        let result = try CLIRunner.run(["bench", "--model", model, "--batch", "3", "--text-batch", "2",
-                                        "--seconds", "0.05", "--precision", "fp32", "--profile", "--json"])
+        let result = try CLIRunner.run([
+            "bench", "--model", model, "--batch", "3", "--text-batch", "2",
+            "--seconds", "0.05", "--precision", "fp32", "--profile", "--json",
+        ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let output = try JSONDecoder().decode(ProfileOutput.self, from: result.stdoutData)
         #expect(output.image.items_per_s > 0 && output.text.items_per_s > 0 && output.sgemm_gflops > 0)
         #expect(output.precisions.map(\.precision) == ["fp32"])
-        let classes = ["linear_products", "attention_products", "softmax", "layer_norm", "activation", "conversions",
-                       "other"]
+        let classes = [
+            "linear_products", "attention_products", "softmax", "layer_norm", "activation", "conversions",
+            "other",
+        ]
         for p in output.precisions {
             let profile = p.profile
             #expect(profile.items >= 3 && profile.items % 3 == 0, "whole batches of 3: \(profile.items)")

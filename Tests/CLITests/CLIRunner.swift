@@ -6,7 +6,8 @@ enum CLIRunner {
     typealias Result = KeypointsExecutable.Result
 
     static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     static var clipFixtures: URL { repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures") }

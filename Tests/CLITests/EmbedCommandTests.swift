@@ -11,8 +11,10 @@ let endToEndCosineTolerance = 0.99999
 
 @Suite struct EmbedCommandTests {
     static let images = ["bird.jpg", "cow.jpg", "face.png"]
-    static let texts = ["This is the beak of a bird", "a photo of a cat",
-                        "This image shows the front left hoof of the horse", "the tip of the nose"]
+    static let texts = [
+        "This is the beak of a bird", "a photo of a cat",
+        "This image shows the front left hoof of the horse", "the tip of the nose",
+    ]
 
     struct Output: Decodable {
         struct Item: Decodable { let embedding: [Float] }
@@ -25,7 +27,10 @@ let endToEndCosineTolerance = 0.99999
     func embedJSONMatchesTransformers(model: String) throws {
         let fixtures = CLIRunner.clipFixtures
         // fp32: the exact path (bf16, the default on CPUs with bf16 units, is tested in TensorBF16Tests).
-        var args = ["embed", "--model", fixtures.appendingPathComponent("models/\(model)").path, "--json", "--precision", "fp32"]
+        var args = [
+            "embed", "--model", fixtures.appendingPathComponent("models/\(model)").path, "--json", "--precision",
+            "fp32",
+        ]
         for i in Self.images { args += ["--image", fixtures.appendingPathComponent("images/\(i)").path] }
         for t in Self.texts { args += ["--text", t] }
         let result = try CLIRunner.run(args)
@@ -34,11 +39,18 @@ let endToEndCosineTolerance = 0.99999
         let refName = model == "tiny-quickgelu-hub" ? "tiny-quickgelu" : model
         let ref = try SafeTensorsFile(url: fixtures.appendingPathComponent("references/\(refName).safetensors"))
         let e = try ref.entry("image_embeds").shape[1]
-        let refImages = try ref.floats("image_embeds"), refTexts = try ref.floats("text_embeds")
+        let refImages = try ref.floats("image_embeds")
+        let refTexts = try ref.floats("text_embeds")
         #expect(output.images.count == 3 && output.texts.count == 4)
         func cosine(_ a: [Float], _ b: ArraySlice<Float>) -> Double {
-            var d = 0.0, na = 0.0, nb = 0.0
-            for (x, y) in zip(a, b) { d += Double(x) * Double(y); na += Double(x * x); nb += Double(y * y) }
+            var d = 0.0
+            var na = 0.0
+            var nb = 0.0
+            for (x, y) in zip(a, b) {
+                d += Double(x) * Double(y)
+                na += Double(x * x)
+                nb += Double(y * y)
+            }
             return d / (na * nb).squareRoot()
         }
         for (i, item) in output.images.enumerated() {
@@ -88,8 +100,9 @@ let endToEndCosineTolerance = 0.99999
     /// to fp32 with a notice instead of failing.
     @Test func bf16FallsBackToFP32WithANotice() throws {
         let model = CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path
-        let r = try CLIRunner.run(["embed", "--model", model, "--text", "a bird", "--precision", "bf16", "--json"],
-                                  environment: ["KEYPOINTS_NO_BF16": "1"])
+        let r = try CLIRunner.run(
+            ["embed", "--model", model, "--text", "a bird", "--precision", "bf16", "--json"],
+            environment: ["KEYPOINTS_NO_BF16": "1"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("bf16 unavailable") && r.stderr.contains("using fp32"), "\(r.stderr)")
         #expect(try JSONDecoder().decode(Output.self, from: r.stdoutData).precision == "fp32")

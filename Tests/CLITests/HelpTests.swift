@@ -4,7 +4,13 @@ import Testing
 /// options a user looks for must be listed).
 @Suite struct HelpTests {
     static let expectations: [(String, [String])] = [
-        ("localize", ["--keypoint", "--vocabulary", "--grid", "--fit", "--box", "--crop-to-box", "--heatmap", "--overlay", "--scores", "--json", "--batch", "--threads", "--precision"]),
+        (
+            "localize",
+            [
+                "--keypoint", "--vocabulary", "--grid", "--fit", "--box", "--crop-to-box", "--heatmap", "--overlay",
+                "--scores", "--json", "--batch", "--threads", "--precision",
+            ]
+        ),
         ("eval", ["--dataset", "--root", "--method", "--alpha", "--limit", "--shard", "--out", "--json"]),
         ("report", ["--alpha", "--curve", "--compare", "--json"]),
         ("embed", ["--image", "--text", "--json", "--model"]),

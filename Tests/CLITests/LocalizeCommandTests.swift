@@ -19,7 +19,13 @@ import Testing
             let passes: Int
             let keypoints: [Keypoint]
         }
-        struct Keypoint: Decodable { let name: String; let prompt: String; let x: Double; let y: Double; let score: Float }
+        struct Keypoint: Decodable {
+            let name: String
+            let prompt: String
+            let x: Double
+            let y: Double
+            let score: Float
+        }
         let images: [Image]
     }
 
@@ -28,7 +34,9 @@ import Testing
     }
 
     @Test func fifteenKeypointsCostTheSamePassesAsOneWithDense30() throws {
-        let one = try localize(["--keypoint", "beak", "--template", "This is the {part} of a bird", "--grid", "dense30", "--json"])
+        let one = try localize([
+            "--keypoint", "beak", "--template", "This is the {part} of a bird", "--grid", "dense30", "--json",
+        ])
         #expect(one.status == 0, "\(one.stderr)")
         let all = try localize(["--vocabulary", "cub", "--grid", "dense30", "--json"])
         #expect(all.status == 0, "\(all.stderr)")
@@ -61,8 +69,9 @@ import Testing
             #expect(one.status == 0, "\(one.stderr)")
             let alone = try JSONDecoder().decode(Output.self, from: one.stdoutData).images[0]
             #expect(alone.keypoints.count == 1)
-            #expect(alone.keypoints[0].x == k.x && alone.keypoints[0].y == k.y,
-                    "\(k.name): (\(alone.keypoints[0].x), \(alone.keypoints[0].y)) alone, (\(k.x), \(k.y)) among 15")
+            #expect(
+                alone.keypoints[0].x == k.x && alone.keypoints[0].y == k.y,
+                "\(k.name): (\(alone.keypoints[0].x), \(alone.keypoints[0].y)) alone, (\(k.x), \(k.y)) among 15")
             #expect(alone.passes <= 150)
             singlePasses += alone.passes
         }
@@ -72,9 +81,11 @@ import Testing
 
     @Test func writesHeatmapsOverlayAndScores() throws {
         let dir = try CLIRunner.tempDirectory()
-        let r = try localize(["--vocabulary", "cub", "--only", "beak,left eye", "--heatmap", dir.appendingPathComponent("maps").path,
-                              "--overlay", dir.appendingPathComponent("overlay.png").path,
-                              "--scores", dir.appendingPathComponent("scores.json").path])
+        let r = try localize([
+            "--vocabulary", "cub", "--only", "beak,left eye", "--heatmap", dir.appendingPathComponent("maps").path,
+            "--overlay", dir.appendingPathComponent("overlay.png").path,
+            "--scores", dir.appendingPathComponent("scores.json").path,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("beak") && r.stdout.contains("passes"))
         let maps = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("maps").path).sorted()
@@ -85,7 +96,9 @@ import Testing
         }
         let overlay = try ImageCodec.decode(contentsOf: dir.appendingPathComponent("overlay.png"))
         #expect(overlay.width == 160 && overlay.height == 120)
-        let scores = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("scores.json"))) as? [String: Any]
+        let scores =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("scores.json")))
+            as? [String: Any]
         let images = try #require(scores?["images"] as? [[String: Any]])
         let keypoints = try #require(images.first?["keypoints"] as? [[String: Any]])
         #expect(keypoints.count == 2)
@@ -96,7 +109,9 @@ import Testing
 
     @Test func keypointNamesThatFoldTogetherGetDistinctHeatmaps() throws {
         let dir = try CLIRunner.tempDirectory()
-        let r = try localize(["--keypoint", "left eye", "--keypoint", "Left-Eye", "--keypoint", "★", "--heatmap", dir.path])
+        let r = try localize([
+            "--keypoint", "left eye", "--keypoint", "Left-Eye", "--keypoint", "★", "--heatmap", dir.path,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let maps = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
         #expect(maps == ["bird_keypoint-3.png", "bird_left-eye-2.png", "bird_left-eye.png"], "\(maps)")
@@ -131,7 +146,10 @@ import Testing
     }
 
     @Test func boxAndCropToBoxKeepPredictionsInsideTheBox() throws {
-        for extra in [["--box", "40,30,60,50"], ["--box", "40,30,60,50", "--crop-to-box"], ["--box", "40,30,60,50", "--fit", "crop"]] {
+        for extra in [
+            ["--box", "40,30,60,50"], ["--box", "40,30,60,50", "--crop-to-box"],
+            ["--box", "40,30,60,50", "--fit", "crop"],
+        ] {
             let r = try localize(["--vocabulary", "cub", "--only", "beak,tail", "--json"] + extra)
             #expect(r.status == 0, "\(extra): \(r.stderr)")
             let out = try JSONDecoder().decode(Output.self, from: r.stdoutData)

@@ -9,14 +9,24 @@ import Testing
     static var bird: String { CLIRunner.clipFixtures.appendingPathComponent("images/bird.jpg").path }
 
     struct Output: Decodable {
-        struct Image: Decodable { let passes: Int; let notes: [String] }
+        struct Image: Decodable {
+            let passes: Int
+            let notes: [String]
+        }
         let images: [Image]
     }
 
     /// A 160x120 mask: white inside the rectangle x 30..<100, y 20..<90.
     func writeMask(_ url: URL, width: Int = 160, height: Int = 120) throws -> (Double, Double) -> Bool {
         var image = RGBImage(width: width, height: height, fill: RGB(0, 0, 0))
-        for y in 20..<90 { for x in 30..<100 { let i = 3 * (y * width + x); image.pixels[i] = 255; image.pixels[i + 1] = 255; image.pixels[i + 2] = 255 } }
+        for y in 20..<90 {
+            for x in 30..<100 {
+                let i = 3 * (y * width + x)
+                image.pixels[i] = 255
+                image.pixels[i + 1] = 255
+                image.pixels[i + 2] = 255
+            }
+        }
         try ImageCodec.encodePNG(image).write(to: url)
         return { x, y in x >= 30 && x < 100 && y >= 20 && y < 90 }
     }
@@ -27,9 +37,12 @@ import Testing
         let inside = try writeMask(maskURL)
         for grid in ["dense30", "fast"] {
             let scores = dir.appendingPathComponent("scores-\(grid).json")
-            let r = try CLIRunner.run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--keypoint", "tail",
-                                       "--grid", grid, "--mask", maskURL.path, "--scores", scores.path, "--json",
-                                       "--precision", "fp32"], cwd: CLIRunner.repositoryRoot)
+            let r = try CLIRunner.run(
+                [
+                    "localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--keypoint", "tail",
+                    "--grid", grid, "--mask", maskURL.path, "--scores", scores.path, "--json",
+                    "--precision", "fp32",
+                ], cwd: CLIRunner.repositoryRoot)
             #expect(r.status == 0, "\(r.stderr)")
             let json = try JSONSerialization.jsonObject(with: Data(contentsOf: scores)) as? [String: Any]
             let keypoints = try #require((json?["images"] as? [[String: Any]])?.first?["keypoints"] as? [[String: Any]])
@@ -37,14 +50,17 @@ import Testing
                 let samples = try #require(k["samples"] as? [[String: Any]])
                 #expect(!samples.isEmpty)
                 for s in samples {
-                    let x = try #require(s["x"] as? Double), y = try #require(s["y"] as? Double)
+                    let x = try #require(s["x"] as? Double)
+                    let y = try #require(s["y"] as? Double)
                     #expect(inside(x, y), "\(grid): candidate (\(x), \(y)) outside the mask")
                 }
             }
             if grid == "dense30" {
                 // Grid centres (i + 0.5) * 160 / 30, (j + 0.5) * 120 / 30 of the whole photo (fit pad).
                 var count = 0
-                for j in 0..<30 { for i in 0..<30 where inside((Double(i) + 0.5) * 160 / 30, (Double(j) + 0.5) * 4) { count += 1 } }
+                for j in 0..<30 {
+                    for i in 0..<30 where inside((Double(i) + 0.5) * 160 / 30, (Double(j) + 0.5) * 4) { count += 1 }
+                }
                 let output = try JSONDecoder().decode(Output.self, from: r.stdoutData)
                 #expect(output.images[0].passes == count && count > 0 && count < 900)
             }
@@ -56,14 +72,21 @@ import Testing
         let wrong = dir.appendingPathComponent("wrong.png")
         _ = try writeMask(wrong, width: 100, height: 120)
         let scores = dir.appendingPathComponent("scores.json")
-        let r = try CLIRunner.run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--mask", wrong.path,
-                                   "--scores", scores.path], cwd: CLIRunner.repositoryRoot)
+        let r = try CLIRunner.run(
+            [
+                "localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--mask", wrong.path,
+                "--scores", scores.path,
+            ], cwd: CLIRunner.repositoryRoot)
         #expect(r.status != 0)
         #expect(r.stderr.contains("mask is 100x120, the photo") && r.stderr.contains("160x120"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scores.path))
-        let noBox = try CLIRunner.run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--mask", "box"])
+        let noBox = try CLIRunner.run([
+            "localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--mask", "box",
+        ])
         #expect(noBox.status != 0 && noBox.stderr.contains("--mask box needs --box"))
-        let notPNG = try CLIRunner.run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--mask", "mask.jpg"])
+        let notPNG = try CLIRunner.run([
+            "localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--mask", "mask.jpg",
+        ])
         #expect(notPNG.status != 0 && notPNG.stderr.contains("--mask expects"))
     }
 
@@ -71,8 +94,11 @@ import Testing
         let dir = try CLIRunner.tempDirectory()
         let black = dir.appendingPathComponent("black.png")
         try ImageCodec.encodePNG(RGBImage(width: 160, height: 120, fill: RGB(0, 0, 0))).write(to: black)
-        let r = try CLIRunner.run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--grid", "dense30",
-                                   "--mask", black.path, "--json", "--precision", "fp32"], cwd: CLIRunner.repositoryRoot)
+        let r = try CLIRunner.run(
+            [
+                "localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--grid", "dense30",
+                "--mask", black.path, "--json", "--precision", "fp32",
+            ], cwd: CLIRunner.repositoryRoot)
         #expect(r.status == 0, "\(r.stderr)")
         let output = try JSONDecoder().decode(Output.self, from: r.stdoutData)
         #expect(output.images[0].passes == 900)

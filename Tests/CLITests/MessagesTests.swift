@@ -14,7 +14,9 @@ import Testing
     @Test func unknownSubcommandSuggestsTheNearest() throws {
         let r = try run(["locallize", Self.bird])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("unknown command 'locallize'") && r.stderr.contains("did you mean 'localize'?"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("unknown command 'locallize'") && r.stderr.contains("did you mean 'localize'?"),
+            "\(r.stderr)")
         #expect(!r.stderr.contains("unexpected argument"))
     }
 
@@ -25,7 +27,9 @@ import Testing
     }
 
     @Test func localizeJSONRecordsTheVersion() throws {
-        let r = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--grid", "dense30", "--json"])
+        let r = try run([
+            "localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--grid", "dense30", "--json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let doc = try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any]
         let version = try #require(doc?["version"] as? String)
@@ -56,9 +60,12 @@ import Testing
         #expect(!heatmap.stderr.contains("NSCocoaErrorDomain") && !heatmap.stderr.contains("nonexistent"))
         let scores = try run(base + ["--scores", file.appendingPathComponent("scores.json").path])
         #expect(scores.status == 1)
-        #expect(scores.stderr.contains("--scores") && scores.stderr.contains("is a file, not a folder"), "\(scores.stderr)")
-        let overlay = try run(["localize", Self.bird, Self.bird, "--model", "/nonexistent/model", "--keypoint", "beak",
-                               "--overlay", dir.appendingPathComponent("x.png").path])
+        #expect(
+            scores.stderr.contains("--scores") && scores.stderr.contains("is a file, not a folder"), "\(scores.stderr)")
+        let overlay = try run([
+            "localize", Self.bird, Self.bird, "--model", "/nonexistent/model", "--keypoint", "beak",
+            "--overlay", dir.appendingPathComponent("x.png").path,
+        ])
         #expect(overlay.status == 1)
         #expect(overlay.stderr.contains("2 images need a folder"), "\(overlay.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.png").path))
@@ -66,8 +73,10 @@ import Testing
 
     @Test func evalThatScoresNothingIsAnErrorWithTheCause() throws {
         // COCO without --images: the images are not next to the annotation file.
-        let coco = try run(["eval", "--dataset", "coco", "--root", Self.evalFixtures.appendingPathComponent("coco/dogs.json").path,
-                            "--method", "random"])
+        let coco = try run([
+            "eval", "--dataset", "coco", "--root", Self.evalFixtures.appendingPathComponent("coco/dogs.json").path,
+            "--method", "random",
+        ])
         #expect(coco.status == 1, "\(coco.stdout)\n\(coco.stderr)")
         #expect(coco.stderr.contains("scored no keypoint") && coco.stderr.contains("--images DIR"), "\(coco.stderr)")
     }
@@ -76,7 +85,9 @@ import Testing
         let parent = Self.evalFixtures.appendingPathComponent("cub")
         let r = try run(["eval", "--dataset", "cub", "--root", parent.path, "--method", "random"])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("did you mean --root \(parent.appendingPathComponent("CUB_200_2011").path)?"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("did you mean --root \(parent.appendingPathComponent("CUB_200_2011").path)?"),
+            "\(r.stderr)")
     }
 
     @Test func overlongPromptsWarnWithTheTokenCount() throws {
@@ -94,11 +105,14 @@ import Testing
     /// three ways out.
     @Test func offlineFetchIsNotRetriedAndSaysWhatToDo() throws {
         let home = try CLIRunner.tempDirectory()
-        let r = try CLIRunner.run(["model", "fetch", "ViT-B/32", "--endpoint", "http://keypoints-test.invalid"],
-                                  cwd: CLIRunner.repositoryRoot, environment: ["KEYPOINTS_HOME": home.path])
+        let r = try CLIRunner.run(
+            ["model", "fetch", "ViT-B/32", "--endpoint", "http://keypoints-test.invalid"],
+            cwd: CLIRunner.repositoryRoot, environment: ["KEYPOINTS_HOME": home.path])
         #expect(r.status != 0)
         #expect(r.stderr.contains("cannot resolve keypoints-test.invalid"), "\(r.stderr)")
-        #expect(r.stderr.contains("--endpoint") && r.stderr.contains("KEYPOINTS_HF_ENDPOINT") && r.stderr.contains("--model DIR"))
+        #expect(
+            r.stderr.contains("--endpoint") && r.stderr.contains("KEYPOINTS_HF_ENDPOINT")
+                && r.stderr.contains("--model DIR"))
         #expect(!r.stderr.lowercased().contains("retry"), "\(r.stderr)")
     }
 

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-@testable import CLIP
 import Imaging
 import Saliency
 import Tensor
+import Testing
+
+@testable import CLIP
 
 /// Per-token parity with transformers' ViTModel in fp32 (issue 10): sgemm vs PyTorch's blocked
 /// products over <= 4 layers of width <= 36 differ by ~1e-6 relative.
@@ -22,20 +23,25 @@ let pixelTolerance: Float = 1e-6
         let ref = try Fixtures.reference(name)
         let ws = Workspace(workers: 2)
         for (k, fixtureCase) in try Fixtures.cases(ref).enumerated() {
-            let rows = fixtureCase.grid[0], cols = fixtureCase.grid[1], c = model.width
+            let rows = fixtureCase.grid[0]
+            let cols = fixtureCase.grid[1]
+            let c = model.width
             #expect(rows != cols && rows != model.configuration.checkpointGrid, "grid must be interpolated")
             let pixels = try ref.floats("case\(k).pixel_values")
             let out = try model.run(pixels: pixels, rows: rows, cols: cols, workspace: ws, withHiddenStates: true)
-            let keys = try ref.floats("case\(k).keys"), hidden = try ref.floats("case\(k).hidden_states")
+            let keys = try ref.floats("case\(k).keys")
+            let hidden = try ref.floats("case\(k).hidden_states")
             #expect(out.keys.count == keys.count && out.hiddenStates.count == hidden.count)
             let worstKey = (0..<(rows * cols)).map { rowCosine(out.keys, keys, width: c, row: $0) }.min() ?? 0
-            let worstHidden = (0...(rows * cols)).map { rowCosine(out.hiddenStates, hidden, width: c, row: $0) }.min() ?? 0
+            let worstHidden =
+                (0...(rows * cols)).map { rowCosine(out.hiddenStates, hidden, width: c, row: $0) }.min() ?? 0
             #expect(worstKey >= tokenCosineTolerance, "\(name) case \(k): worst key cosine \(worstKey)")
             #expect(worstHidden >= tokenCosineTolerance, "\(name) case \(k): worst hidden cosine \(worstHidden)")
             // Keys only (the pass stops after the last key projection) gives the same keys.
             let keysOnly = try model.run(pixels: pixels, rows: rows, cols: cols, workspace: ws).keys
             let worst = zip(keysOnly, out.keys).map { abs($0 - $1) }.max() ?? .infinity
-            #expect(keysOnly.count == out.keys.count && worst <= keysOnlyTolerance, "keys-only pass differs by \(worst)")
+            #expect(
+                keysOnly.count == out.keys.count && worst <= keysOnlyTolerance, "keys-only pass differs by \(worst)")
         }
     }
 
@@ -45,8 +51,9 @@ let pixelTolerance: Float = 1e-6
         let ref = try Fixtures.reference(name)
         for (k, fixtureCase) in try Fixtures.cases(ref).enumerated() {
             let image = try ImageCodec.decode(contentsOf: Fixtures.image(fixtureCase.image)).rgb
-            let input = try SaliencyInput(image: image, size: fixtureCase.size, patch: estimator.model.patchSize,
-                                          mean: estimator.mean, std: estimator.std)
+            let input = try SaliencyInput(
+                image: image, size: fixtureCase.size, patch: estimator.model.patchSize,
+                mean: estimator.mean, std: estimator.std)
             #expect([input.rows, input.cols] == fixtureCase.grid)
             #expect([input.resizedWidth, input.resizedHeight] == fixtureCase.resized)
             let expected = try ref.floats("case\(k).pixel_values")
@@ -80,7 +87,8 @@ let pixelTolerance: Float = 1e-6
         #expect {
             _ = try DINOModel(directory: dir)
         } throws: { error in
-            "\(error)".contains("tensor 'encoder.layer.0.intermediate.dense.weight' has shape [52, 36], expected [50, 36]")
+            "\(error)".contains(
+                "tensor 'encoder.layer.0.intermediate.dense.weight' has shape [52, 36], expected [50, 36]")
         }
     }
 

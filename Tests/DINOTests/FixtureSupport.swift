@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import CLIP
 
 /// Committed fixtures (Tests/DINOTests/Fixtures; made by make_reference.py, see its README.md).
@@ -33,7 +34,9 @@ enum Fixtures {
         }
         let meta = try JSONDecoder().decode(Metadata.self, from: json)
         guard meta.fixture_version == fixtureVersion else {
-            throw CLIPError.badInput("\(file.path): fixture version \(meta.fixture_version), expected \(fixtureVersion); re-run make_reference.py")
+            throw CLIPError.badInput(
+                "\(file.path): fixture version \(meta.fixture_version), expected \(fixtureVersion); re-run make_reference.py"
+            )
         }
         return meta.cases
     }
@@ -43,7 +46,8 @@ enum Fixtures {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kp-dino-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for file in ["model.safetensors", "preprocessor_config.json"] {
-            try FileManager.default.copyItem(at: model(name).appendingPathComponent(file), to: dir.appendingPathComponent(file))
+            try FileManager.default.copyItem(
+                at: model(name).appendingPathComponent(file), to: dir.appendingPathComponent(file))
         }
         let data = try Data(contentsOf: model(name).appendingPathComponent("config.json"))
         var json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
@@ -55,10 +59,15 @@ enum Fixtures {
 
 /// Cosine of row `row` of two (N, C) matrices.
 func rowCosine(_ a: [Float], _ b: [Float], width c: Int, row: Int) -> Double {
-    var dot = 0.0, na = 0.0, nb = 0.0
+    var dot = 0.0
+    var na = 0.0
+    var nb = 0.0
     for j in 0..<c {
-        let x = Double(a[row * c + j]), y = Double(b[row * c + j])
-        dot += x * y; na += x * x; nb += y * y
+        let x = Double(a[row * c + j])
+        let y = Double(b[row * c + j])
+        dot += x * y
+        na += x * x
+        nb += y * y
     }
     return dot / (na.squareRoot() * nb.squareRoot())
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+
 @testable import Evaluation
 
 @Suite struct CurvePlotTests {
@@ -12,7 +13,8 @@ import Testing
         #expect(image.width == 960 && image.height == 600)
         // Plot area: x from 96 (alpha 0) to 928 (alpha 0.2); y from 516 (0) to 64 (0.8, the
         // next tenth above the highest value). "flat" = 0.25 lies at y = 516 - 0.25 / 0.8 * 452 = 374.75.
-        let blue = PCKCurvePlot.palette[0], orange = PCKCurvePlot.palette[1]
+        let blue = PCKCurvePlot.palette[0]
+        let orange = PCKCurvePlot.palette[1]
         #expect(image[700, 374] == orange || image[700, 375] == orange)
         // "linear" at alpha 0.15 (x = 720): value 0.6 -> y = 516 - 0.6 / 0.8 * 452 = 177.
         #expect((175...179).contains { image[720, $0] == blue })

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+
 @testable import Evaluation
 
 // Expected values are read off the fixture files themselves (quoted next to each check), not
@@ -36,14 +37,20 @@ import Testing
         #expect(try Fixtures.dataset(.cub, split: .train).items.map(\.id) == ["1291"])
         #expect(try Fixtures.dataset(.cub, split: .all).items.map(\.id) == ["953", "1291", "1768"])
         // Class by full name, by name without the number, by id; any case.
-        #expect(try Fixtures.dataset(.cub, split: .all, categories: ["032.Mangrove_Cuckoo"]).items.map(\.id) == ["1768"])
-        #expect(try Fixtures.dataset(.cub, split: .all, categories: ["red_faced_cormorant", "18"]).items.map(\.id) == ["953", "1291"])
+        #expect(
+            try Fixtures.dataset(.cub, split: .all, categories: ["032.Mangrove_Cuckoo"]).items.map(\.id) == ["1768"])
+        #expect(
+            try Fixtures.dataset(.cub, split: .all, categories: ["red_faced_cormorant", "18"]).items.map(\.id) == [
+                "953", "1291",
+            ])
         let e = errorText { _ = try Fixtures.dataset(.cub, categories: ["Dodo"]) }
         #expect(e.contains("classes.txt") && e.contains("unknown category \"Dodo\""), "\(e)")
     }
 
     /// The complete annotation files of the release (11,788 images, 176,820 part rows) parse.
-    @Test(.enabled(if: Fixtures.hasSharedData, "../shared/data is not present (fresh clone): full-size CUB files not tested"))
+    @Test(
+        .enabled(
+            if: Fixtures.hasSharedData, "../shared/data is not present (fresh clone): full-size CUB files not tested"))
     func fullSizeAnnotations() throws {
         let root = Fixtures.sharedData.appendingPathComponent("cub/full_annotations/CUB_200_2011")
         let all = try Fixtures.dataset(.cub, root: root, split: .all)
@@ -62,7 +69,8 @@ import Testing
     /// The 100-image sample with images: every image file exists where the reader says.
     @Test(.enabled(if: Fixtures.hasSharedData, "../shared/data is not present: CUB sample not tested"))
     func sharedSample() throws {
-        let d = try Fixtures.dataset(.cub, root: Fixtures.sharedData.appendingPathComponent("cub/CUB_200_2011"), split: .all)
+        let d = try Fixtures.dataset(
+            .cub, root: Fixtures.sharedData.appendingPathComponent("cub/CUB_200_2011"), split: .all)
         #expect(d.items.count == 100)
         #expect(d.items.allSatisfy { FileManager.default.fileExists(atPath: $0.imageURL.path) })
         // PROVENANCE.md: 1,149 of the 1,500 part rows are visible.
@@ -115,8 +123,9 @@ import Testing
         #expect(planes.items.allSatisfy { $0.keypoints.isEmpty && $0.unnamedKeypoints > 0 })
         #expect(planes.notes.contains { $0.contains("aeroplane has no keypoint names") })
         // PROVENANCE.md: 127 non-null keypoints over the 12 images.
-        let all = try Fixtures.dataset(.spair, root: root, split: .all,
-                                       categories: ["aeroplane", "cow", "dog", "horse", "motorbike", "pottedplant"])
+        let all = try Fixtures.dataset(
+            .spair, root: root, split: .all,
+            categories: ["aeroplane", "cow", "dog", "horse", "motorbike", "pottedplant"])
         #expect(all.items.reduce(0) { $0 + $1.keypoints.count + $1.unnamedKeypoints } == 127)
     }
 }
@@ -141,7 +150,9 @@ import Testing
 
     @Test func noSplitNoCategories() {
         #expect(errorText { _ = try Fixtures.dataset(.faces, split: .test) }.contains("faces has no test split"))
-        #expect(errorText { _ = try Fixtures.dataset(.faces, categories: ["face"]) }.contains("--categories does not apply"))
+        #expect(
+            errorText { _ = try Fixtures.dataset(.faces, categories: ["face"]) }.contains("--categories does not apply")
+        )
     }
 }
 
@@ -167,11 +178,15 @@ import Testing
     }
 
     @Test func visibleOnlyAndCategories() throws {
-        let d = try EvalDataset.load(DatasetOptions(kind: .coco, root: Fixtures.coco, images: Fixtures.cocoImages,
-                                                    categories: ["cat"], includeOccluded: false))
+        let d = try EvalDataset.load(
+            DatasetOptions(
+                kind: .coco, root: Fixtures.coco, images: Fixtures.cocoImages,
+                categories: ["cat"], includeOccluded: false))
         #expect(d.items.map(\.id) == ["14"])
-        let dogs = try EvalDataset.load(DatasetOptions(kind: .coco, root: Fixtures.coco, images: Fixtures.cocoImages,
-                                                       categories: ["dog"], includeOccluded: false))
+        let dogs = try EvalDataset.load(
+            DatasetOptions(
+                kind: .coco, root: Fixtures.coco, images: Fixtures.cocoImages,
+                categories: ["dog"], includeOccluded: false))
         #expect(dogs.items[0].keypoints.count == 10)
         #expect(!dogs.items[0].keypoints.contains { $0.name == "nose" })
         #expect(dogs.settings["coco_occluded"] == "excluded")

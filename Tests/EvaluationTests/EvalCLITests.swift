@@ -1,9 +1,11 @@
 import Foundation
-import Testing
 import KeypointsTestSupport
+import Testing
+
 @testable import Evaluation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The built `keypoints` executable (Tests/TestSupport), run from the repository root.
@@ -23,7 +25,9 @@ extension KeypointsExecutable {
             return false
         }
         guard let help = try? runInRepository(["eval", "--help"]), help.stdout.contains("USAGE: keypoints eval") else {
-            Issue.record("keypoints has no eval subcommand: add EvalCommand.self and ReportCommand.self to the subcommands of KeypointsCommand")
+            Issue.record(
+                "keypoints has no eval subcommand: add EvalCommand.self and ReportCommand.self to the subcommands of KeypointsCommand"
+            )
             return false
         }
         return true
@@ -31,7 +35,9 @@ extension KeypointsExecutable {
 }
 
 @Suite(.serialized) struct EvalCLITests {
-    let cubArguments = ["eval", "--dataset", "cub", "--root", Fixtures.cub.path, "--split", "all", "--method", "random"]
+    let cubArguments = [
+        "eval", "--dataset", "cub", "--root", Fixtures.cub.path, "--split", "all", "--method", "random",
+    ]
 
     func report(_ r: KeypointsExecutable.Result) throws -> PCKReport {
         #expect(r.status == 0, "stderr: \(r.stderr)")
@@ -53,16 +59,24 @@ extension KeypointsExecutable {
         guard KeypointsExecutable.available() else { return }
         // Without --model the default model is used; in an empty cache the error names the fetch command.
         let emptyHome = FileManager.default.temporaryDirectory.appendingPathComponent("kp-home-\(UUID().uuidString)")
-        let noModel = try KeypointsExecutable.runInRepository(["eval", "--dataset", "cub", "--root", Fixtures.cub.path],
-                                                  environment: ["KEYPOINTS_HOME": emptyHome.path])
-        #expect(noModel.status != 0 && noModel.stderr.contains("keypoints model fetch ViT-L/14-336"), "\(noModel.stderr)")
+        let noModel = try KeypointsExecutable.runInRepository(
+            ["eval", "--dataset", "cub", "--root", Fixtures.cub.path],
+            environment: ["KEYPOINTS_HOME": emptyHome.path])
+        #expect(
+            noModel.status != 0 && noModel.stderr.contains("keypoints model fetch ViT-L/14-336"), "\(noModel.stderr)")
         let shard = try KeypointsExecutable.runInRepository(cubArguments + ["--shard", "2/2"])
         #expect(shard.status != 0 && shard.stderr.contains("expected i/n"), "\(shard.stderr)")
-        let split = try KeypointsExecutable.runInRepository(["eval", "--dataset", "faces", "--root", Fixtures.faces.path, "--method", "random",
-                                                 "--split", "test"])
+        let split = try KeypointsExecutable.runInRepository([
+            "eval", "--dataset", "faces", "--root", Fixtures.faces.path, "--method", "random",
+            "--split", "test",
+        ])
         #expect(split.status != 0 && split.stderr.contains("has no test split"), "\(split.stderr)")
-        let missing = try KeypointsExecutable.runInRepository(["eval", "--dataset", "cub", "--root", "/nonexistent/CUB", "--method", "random"])
-        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/CUB/images.txt: cannot read"), "\(missing.stderr)")
+        let missing = try KeypointsExecutable.runInRepository([
+            "eval", "--dataset", "cub", "--root", "/nonexistent/CUB", "--method", "random",
+        ])
+        #expect(
+            missing.status != 0 && missing.stderr.contains("/nonexistent/CUB/images.txt: cannot read"),
+            "\(missing.stderr)")
     }
 
     @Test func shardsMergedByReportEqualOneRun() throws {
@@ -77,10 +91,12 @@ extension KeypointsExecutable {
             files.append(out)
         }
         let curve = folder.appendingPathComponent("curve.png").path
-        let merged = try report(try KeypointsExecutable.runInRepository(["report"] + files + ["--json", "--curve", curve]))
+        let merged = try report(
+            try KeypointsExecutable.runInRepository(["report"] + files + ["--json", "--curve", curve]))
         #expect(merged.pck == whole.pck && merged.images == 3 && merged.perKeypoint == whole.perKeypoint)
         #expect(FileManager.default.fileExists(atPath: curve))
-        let alpha = try report(try KeypointsExecutable.runInRepository(["report"] + files + ["--json", "--alpha", "0.2"]))
+        let alpha = try report(
+            try KeypointsExecutable.runInRepository(["report"] + files + ["--json", "--alpha", "0.2"]))
         #expect(alpha.alpha == 0.2 && alpha.correct >= merged.correct)
         // Another seed is another run: refused, unless compared.
         let other = folder.appendingPathComponent("seed1.jsonl").path
@@ -96,10 +112,13 @@ extension KeypointsExecutable {
         #expect(comparison.rows.contains { $0.kind == "keypoint" && $0.name == "beak" })
         let table = try KeypointsExecutable.runInRepository(["report", "--compare"] + files + [other])
         #expect(table.status == 0 && table.stdout.contains("runs compared (columns)"), "\(table.stderr)")
-        #expect(table.stdout.components(separatedBy: "PCK@").count == 2, "one table, not one report per run: \(table.stdout)")
+        #expect(
+            table.stdout.components(separatedBy: "PCK@").count == 2,
+            "one table, not one report per run: \(table.stdout)")
         let csv = try KeypointsExecutable.runInRepository(["report", "--compare", "--csv"] + files + [other])
         let lines = csv.stdout.split(separator: "\n")
-        #expect(csv.status == 0 && lines.first?.hasPrefix("row,name,") == true && lines.count == comparison.rows.count + 1)
+        #expect(
+            csv.status == 0 && lines.first?.hasPrefix("row,name,") == true && lines.count == comparison.rows.count + 1)
     }
 
     /// Issue 14: Ctrl-C during `eval --out` says how many images are saved and that rerunning
@@ -108,8 +127,9 @@ extension KeypointsExecutable {
         guard KeypointsExecutable.available() else { return }
         let folder = try Fixtures.temporaryFolder()
         let out = folder.appendingPathComponent("interrupted.jsonl").path
-        let p = KeypointsExecutable.processInRepository(cubArguments + ["--out", out],
-                                                        environment: [RandomPredictor.delayEnvironmentVariable: "400"])
+        let p = KeypointsExecutable.processInRepository(
+            cubArguments + ["--out", out],
+            environment: [RandomPredictor.delayEnvironmentVariable: "400"])
         let err = Pipe()
         p.standardOutput = FileHandle.nullDevice
         p.standardError = err
@@ -120,7 +140,9 @@ extension KeypointsExecutable {
         p.waitUntilExit()
         #expect(p.terminationStatus == 130)
         let saved = try ResultFile.read(URL(fileURLWithPath: out)).images.count
-        #expect(text.contains("interrupted: \(out) holds \(saved) finished image(s); run the same command again to resume"), "\(text)")
+        #expect(
+            text.contains("interrupted: \(out) holds \(saved) finished image(s); run the same command again to resume"),
+            "\(text)")
     }
 
     /// Kills `keypoints eval` with SIGKILL at random moments, restarts it each time, and checks
@@ -147,16 +169,20 @@ extension KeypointsExecutable {
             }
             p.waitUntilExit()
             if attempt == 0, FileManager.default.fileExists(atPath: out) {
-                #expect(try ResultFile.read(URL(fileURLWithPath: out)).images.count < 3, "the first run was not interrupted")
+                #expect(
+                    try ResultFile.read(URL(fileURLWithPath: out)).images.count < 3, "the first run was not interrupted"
+                )
             }
         }
         #expect(kills >= 1)
         let final = try report(try KeypointsExecutable.runInRepository(cubArguments + ["--out", out, "--json"]))
-        #expect(final.pck == reference.pck && final.images == reference.images && final.keypoints == reference.keypoints)
+        #expect(
+            final.pck == reference.pck && final.images == reference.images && final.keypoints == reference.keypoints)
         #expect(final.perKeypoint == reference.perKeypoint && final.perCategory == reference.perCategory)
         let file = try ResultFile.read(URL(fileURLWithPath: out))
         #expect(file.tornTail == nil)
-        #expect(file.images.map(\.value.id).sorted() == ["1291", "1768", "953"])  // each once (duplicates throw on read)
+        // Each image once (duplicates throw on read).
+        #expect(file.images.map(\.value.id).sorted() == ["1291", "1768", "953"])
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
         #expect(lines.filter { $0.contains("\"type\":\"image\"") }.count == 3)
         #expect(lines.filter { $0.contains("\"type\":\"header\"") }.count == 1)

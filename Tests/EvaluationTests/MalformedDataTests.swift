@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Evaluation
 
 /// Broken copies of the fixtures: every error must name the file and the line (text files) or
@@ -16,27 +17,35 @@ import Testing
         #expect(e.contains("bounding_boxes.txt: 2 rows, but") && e.contains("images.txt has 3"), "\(e)")
         #expect(e.contains("no row for image_id 1291") && e.contains("images.txt line 2"), "\(e)")
         let p = try brokenCUB("parts/part_locs.txt") { $0.remove(at: 20) }
-        #expect(p.contains("part_locs.txt: 44 rows") && p.contains("image_id 1291 has 14 part rows, expected 15"), "\(p)")
+        #expect(
+            p.contains("part_locs.txt: 44 rows") && p.contains("image_id 1291 has 14 part rows, expected 15"), "\(p)")
     }
 
     @Test func cubNaNAndNegativeCoordinates() throws {
         let nan = try brokenCUB("parts/part_locs.txt") { $0[1] = "953 2 nan 60.0 1" }
         #expect(nan.contains("part_locs.txt line 2") && nan.contains("x: expected a finite number, got nan"), "\(nan)")
         let negative = try brokenCUB("bounding_boxes.txt") { $0[2] = "1768 -6.0 7.0 494.0 323.0" }
-        #expect(negative.contains("bounding_boxes.txt line 3") && negative.contains("x: expected a coordinate >= 0, got -6.0"), "\(negative)")
+        #expect(
+            negative.contains("bounding_boxes.txt line 3")
+                && negative.contains("x: expected a coordinate >= 0, got -6.0"), "\(negative)")
         let zero = try brokenCUB("bounding_boxes.txt") { $0[0] = "953 63.0 35.0 0 271.0" }
         #expect(zero.contains("bounding_boxes.txt line 1") && zero.contains("width and height > 0"), "\(zero)")
         let text = try brokenCUB("parts/part_locs.txt") { $0[3] = "953 4 110.0 1x9.0 1" }
-        #expect(text.contains("part_locs.txt line 4") && text.contains("y: expected a number, got \"1x9.0\""), "\(text)")
+        #expect(
+            text.contains("part_locs.txt line 4") && text.contains("y: expected a number, got \"1x9.0\""), "\(text)")
         let visible = try brokenCUB("parts/part_locs.txt") { $0[3] = "953 4 110.0 119.0 2" }
-        #expect(visible.contains("part_locs.txt line 4") && visible.contains("visible: expected 0 or 1, got 2"), "\(visible)")
+        #expect(
+            visible.contains("part_locs.txt line 4") && visible.contains("visible: expected 0 or 1, got 2"),
+            "\(visible)")
     }
 
     @Test func cubUnknownIDsAndCategories() throws {
         let id = try brokenCUB("train_test_split.txt") { $0[1] = "1292 1" }
         #expect(id.contains("train_test_split.txt line 2") && id.contains("image_id 1292 is not in"), "\(id)")
         let cls = try brokenCUB("image_class_labels.txt") { $0[2] = "1768 201" }
-        #expect(cls.contains("image_class_labels.txt line 3") && cls.contains("unknown category \"class_id 201\""), "\(cls)")
+        #expect(
+            cls.contains("image_class_labels.txt line 3") && cls.contains("unknown category \"class_id 201\""), "\(cls)"
+        )
         let dup = try brokenCUB("images.txt") { $0.append("953 x/y.jpg") }
         #expect(dup.contains("images.txt line 4") && dup.contains("duplicate image_id 953 (first on line 1)"), "\(dup)")
         let fields = try brokenCUB("train_test_split.txt") { $0[0] = "953" }
@@ -45,7 +54,8 @@ import Testing
 
     @Test func cubPathEscapingTheRoot() throws {
         let e = try brokenCUB("images.txt") { $0[1] = "1291 ../../../etc/passwd" }
-        #expect(e.contains("images.txt line 2") && e.contains("\"../../../etc/passwd\"") && e.contains("refused"), "\(e)")
+        #expect(
+            e.contains("images.txt line 2") && e.contains("\"../../../etc/passwd\"") && e.contains("refused"), "\(e)")
         let abs = try brokenCUB("images.txt") { $0[0] = "953 /etc/passwd" }
         #expect(abs.contains("images.txt line 1") && abs.contains("refused"), "\(abs)")
     }
@@ -84,7 +94,9 @@ import Testing
         let escape = try brokenSPair("Layout/large/test.txt") { $0[0] = "007272-../../x-2011_002398:dog" }
         #expect(escape.contains("test.txt line 1") && escape.contains("refused"), "\(escape)")
         let shape = try brokenSPair("Layout/large/test.txt") { $0[0] = "007272-2009_001225:dog" }
-        #expect(shape.contains("test.txt line 1") && shape.contains("expected <pair id>-<source>-<target>:<category>"), "\(shape)")
+        #expect(
+            shape.contains("test.txt line 1") && shape.contains("expected <pair id>-<source>-<target>:<category>"),
+            "\(shape)")
     }
 
     @Test func spairAnnotationErrors() throws {
@@ -114,10 +126,13 @@ import Testing
         let root = try Fixtures.copy(Fixtures.faces)
         try Fixtures.edit(root.appendingPathComponent("000024_ldmks.txt")) { $0[9] = "nan 208.0" }
         let nan = errorText { _ = try Fixtures.dataset(.faces, root: root) }
-        #expect(nan.contains("000024_ldmks.txt line 10") && nan.contains("x: expected a finite number, got nan"), "\(nan)")
+        #expect(
+            nan.contains("000024_ldmks.txt line 10") && nan.contains("x: expected a finite number, got nan"), "\(nan)")
         try Fixtures.edit(root.appendingPathComponent("000024_ldmks.txt")) { $0.remove(at: 9) }
         let short = errorText { _ = try Fixtures.dataset(.faces, root: root) }
-        #expect(short.contains("000024_ldmks.txt") && short.contains("expected 70 landmark rows \"x y\", got 69"), "\(short)")
+        #expect(
+            short.contains("000024_ldmks.txt") && short.contains("expected 70 landmark rows \"x y\", got 69"),
+            "\(short)")
     }
 
     // MARK: - COCO
@@ -125,7 +140,8 @@ import Testing
     func brokenCOCO(_ edit: (inout [String: Any]) -> Void) throws -> String {
         let folder = try Fixtures.temporaryFolder()
         let url = folder.appendingPathComponent("broken.json")
-        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.coco)) as? [String: Any])
+        var json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.coco)) as? [String: Any])
         edit(&json)
         try JSONSerialization.data(withJSONObject: json).write(to: url)
         return errorText {
@@ -145,7 +161,9 @@ import Testing
             a[0]["category_id"] = 99
             j["annotations"] = a
         }
-        #expect(category.contains("annotations[0].category_id") && category.contains("unknown category \"99\""), "\(category)")
+        #expect(
+            category.contains("annotations[0].category_id") && category.contains("unknown category \"99\""),
+            "\(category)")
         let length = try brokenCOCO { j in
             var a = j["annotations"] as? [[String: Any]] ?? []
             a[1]["keypoints"] = [1, 2, 2]

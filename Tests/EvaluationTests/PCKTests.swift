@@ -1,13 +1,20 @@
 import Foundation
 import Imaging
 import Testing
+
 @testable import Evaluation
 
 @Suite struct PCKTests {
-    func record(_ id: String, _ category: String, box: Box, _ points: [(String, (Double, Double), (Double, Double))]) -> ImageRecord {
-        ImageRecord(id: id, category: category, path: "\(id).jpg", width: 500, height: 500, box: box, crop: nil,
-                    keypoints: points.map { KeypointRecord(name: $0.0, gt: Point(x: $0.1.0, y: $0.1.1), pred: Point(x: $0.2.0, y: $0.2.1), score: nil) },
-                    unnamed: 0, passes: 3, seconds: 0.5)
+    func record(_ id: String, _ category: String, box: Box, _ points: [(String, (Double, Double), (Double, Double))])
+        -> ImageRecord
+    {
+        ImageRecord(
+            id: id, category: category, path: "\(id).jpg", width: 500, height: 500, box: box, crop: nil,
+            keypoints: points.map {
+                KeypointRecord(
+                    name: $0.0, gt: Point(x: $0.1.0, y: $0.1.1), pred: Point(x: $0.2.0, y: $0.2.1), score: nil)
+            },
+            unnamed: 0, passes: 3, seconds: 0.5)
     }
 
     @Test func boundaryIsInclusive() {
@@ -18,7 +25,8 @@ import Testing
         // exactly 3 px must count at alpha 0.1 with a 30 px box, and at alpha 0.3 with a 10 px box.
         #expect(PCK.isCorrect(prediction: Point(x: 10, y: 13), truth: Point(x: 10, y: 10), boxSize: 30, alpha: 0.1))
         #expect(PCK.isCorrect(prediction: Point(x: 13, y: 10), truth: Point(x: 10, y: 10), boxSize: 10, alpha: 0.3))
-        #expect(!PCK.isCorrect(prediction: Point(x: 13.0001, y: 10), truth: Point(x: 10, y: 10), boxSize: 10, alpha: 0.3))
+        #expect(
+            !PCK.isCorrect(prediction: Point(x: 13.0001, y: 10), truth: Point(x: 10, y: 10), boxSize: 10, alpha: 0.3))
         #expect(Box(x: 0, y: 0, width: 50, height: 20).longerSide == 50)
         #expect(Box(x: 0, y: 0, width: 20, height: 60).longerSide == 60)
     }
@@ -28,12 +36,17 @@ import Testing
     /// C has an image without keypoints. Overall 2/4; per category A 1/2, B 1/2, C empty.
     @Test func handCheckedReport() throws {
         let records = [
-            record("1", "A", box: Box(x: 0, y: 0, width: 50, height: 20), [("eye", (10, 10), (13, 14)), ("nose", (0, 0), (6, 0))]),
-            record("2", "B", box: Box(x: 5, y: 5, width: 100, height: 10), [("eye", (50, 50), (50, 60)), ("tail", (0, 0), (0, 10.5))]),
+            record(
+                "1", "A", box: Box(x: 0, y: 0, width: 50, height: 20),
+                [("eye", (10, 10), (13, 14)), ("nose", (0, 0), (6, 0))]),
+            record(
+                "2", "B", box: Box(x: 5, y: 5, width: 100, height: 10),
+                [("eye", (50, 50), (50, 60)), ("tail", (0, 0), (0, 10.5))]),
             record("3", "C", box: Box(x: 0, y: 0, width: 10, height: 10), []),
         ]
         let skipped = [SkippedRecord(id: "4", category: "A", path: "4.jpg", reason: "missing image file 4.jpg")]
-        let r = PCKReport.compute(records: records, skipped: skipped, settings: ["dataset": "toy", "method": "hand"], alpha: 0.1)
+        let r = PCKReport.compute(
+            records: records, skipped: skipped, settings: ["dataset": "toy", "method": "hand"], alpha: 0.1)
         #expect(r.dataset == "toy" && r.method == "hand" && r.alpha == 0.1)
         #expect(r.images == 3 && r.skipped == 1 && r.keypoints == 4 && r.correct == 2 && r.pck == 0.5)
         #expect(r.perCategory["A"] == PCKEntry(count: 2, correct: 1))
@@ -54,12 +67,17 @@ import Testing
     }
 
     @Test func reportJSONShape() throws {
-        let records = [record("1", "A", box: Box(x: 0, y: 0, width: 50, height: 20), [("eye", (10, 10), (13, 14))]),
-                       record("2", "C", box: Box(x: 0, y: 0, width: 10, height: 10), [])]
-        let r = PCKReport.compute(records: records, skipped: [], settings: ["dataset": "cub", "method": "random"], alpha: 0.1)
+        let records = [
+            record("1", "A", box: Box(x: 0, y: 0, width: 50, height: 20), [("eye", (10, 10), (13, 14))]),
+            record("2", "C", box: Box(x: 0, y: 0, width: 10, height: 10), []),
+        ]
+        let r = PCKReport.compute(
+            records: records, skipped: [], settings: ["dataset": "cub", "method": "random"], alpha: 0.1)
         let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as? [String: Any])
-        for key in ["dataset", "method", "alpha", "images", "skipped", "keypoints", "pck", "per_keypoint", "per_category",
-                    "skipped_files", "mean_per_category"] {
+        for key in [
+            "dataset", "method", "alpha", "images", "skipped", "keypoints", "pck", "per_keypoint", "per_category",
+            "skipped_files", "mean_per_category",
+        ] {
             #expect(json[key] != nil, "missing \(key)")
         }
         #expect(json["dataset"] as? String == "cub" && json["alpha"] as? Double == 0.1 && json["pck"] as? Double == 1)

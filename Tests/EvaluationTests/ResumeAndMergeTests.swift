@@ -1,23 +1,29 @@
 import Foundation
 import Testing
+
 @testable import Evaluation
 
 @Suite struct ResumeAndMergeTests {
     /// Runs the random method on `dataset` into `out` (nil: memory).
     @discardableResult
-    func evaluate(_ dataset: EvalDataset, out: URL?, seed: UInt64 = 0, shard: Shard? = nil,
-                  limit: Int? = nil) throws -> PCKReport {
+    func evaluate(
+        _ dataset: EvalDataset, out: URL?, seed: UInt64 = 0, shard: Shard? = nil,
+        limit: Int? = nil
+    ) throws -> PCKReport {
         let runner = EvalRunner(dataset: dataset, shard: shard, limit: limit)
         var p: any KeypointPredictor = RandomPredictor(seed: seed)
         let settings = try runner.settings(for: p)
-        let store = try out.map { try ResultStore.open(url: $0, settings: settings) } ?? ResultStore.inMemory(settings: settings)
+        let store =
+            try out.map { try ResultStore.open(url: $0, settings: settings) }
+            ?? ResultStore.inMemory(settings: settings)
         defer { store.close() }
         return try runner.run(predictor: &p, store: store)
     }
 
     /// The faces, CUB (all) and SPair fixtures together give 7 items; faces alone 2.
     func imageLines(_ url: URL) throws -> [String] {
-        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").filter { $0.contains("\"type\":\"image\"") }.map(String.init)
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").filter { $0.contains("\"type\":\"image\"") }
+            .map(String.init)
     }
 
     @Test func limitThenFullEqualsOneRun() throws {
@@ -29,7 +35,9 @@ import Testing
         let second = try evaluate(dataset, out: resumed)
         let single = try evaluate(dataset, out: folder.appendingPathComponent("single.jsonl"))
         #expect(second.images == 3)
-        #expect(second.pck == single.pck && second.perKeypoint == single.perKeypoint && second.perCategory == single.perCategory)
+        #expect(
+            second.pck == single.pck && second.perKeypoint == single.perKeypoint
+                && second.perCategory == single.perCategory)
         let ids = try ResultFile.read(resumed).images.map(\.value.id)
         #expect(ids == ["953", "1291", "1768"])
         // Predictions are identical line by line apart from timing.
@@ -59,8 +67,8 @@ import Testing
             text = String(text.dropLast(lastLine.count + 1))
             switch cut {
             case "half": text += lastLine.prefix(lastLine.count / 2)  // a torn write
-            case "no-newline": text += lastLine                       // complete JSON, newline missing
-            default: text += "{\"type\":\"image\",\"id\":\"17\n"     // invalid JSON, then newline
+            case "no-newline": text += lastLine  // complete JSON, newline missing
+            default: text += "{\"type\":\"image\",\"id\":\"17\n"  // invalid JSON, then newline
             }
             try text.write(to: out, atomically: true, encoding: .utf8)
             let parsed = try ResultFile.read(out)
@@ -91,7 +99,9 @@ import Testing
         let out = try Fixtures.temporaryFolder().appendingPathComponent("r.jsonl")
         try evaluate(dataset, out: out, limit: 1)
         let seed = errorText { try evaluate(dataset, out: out, seed: 1) }
-        #expect(seed.contains("r.jsonl was written with other settings") && seed.contains("seed: the file has 0, this run has 1"), "\(seed)")
+        #expect(
+            seed.contains("r.jsonl was written with other settings")
+                && seed.contains("seed: the file has 0, this run has 1"), "\(seed)")
         let split = errorText { try evaluate(try Fixtures.dataset(.cub), out: out) }
         #expect(split.contains("split: the file has all, this run has test"), "\(split)")
         let shard = errorText { try evaluate(dataset, out: out, shard: try Shard(index: 0, count: 2)) }
@@ -108,7 +118,9 @@ import Testing
         #expect(e.contains("r.jsonl line 3: invalid record"), "\(e)")
         let foreign = out.deletingLastPathComponent().appendingPathComponent("notes.txt")
         try "hello\nworld\n".write(to: foreign, atomically: true, encoding: .utf8)
-        #expect(errorText { _ = try ResultFile.read(foreign) }.contains("notes.txt line 1: not a keypoints eval results file"))
+        #expect(
+            errorText { _ = try ResultFile.read(foreign) }.contains(
+                "notes.txt line 1: not a keypoints eval results file"))
     }
 
     @Test func secondWriterIsLockedOut() throws {
@@ -117,7 +129,8 @@ import Testing
         let runner = EvalRunner(dataset: dataset)
         let settings = try runner.settings(for: RandomPredictor())
         let first = try ResultStore.open(url: out, settings: settings)
-        #expect(errorText { _ = try ResultStore.open(url: out, settings: settings) }.contains("being written by another"))
+        #expect(
+            errorText { _ = try ResultStore.open(url: out, settings: settings) }.contains("being written by another"))
         first.close()
         _ = try ResultStore.open(url: out, settings: settings)
     }
@@ -146,17 +159,22 @@ import Testing
     @Test func mergeRefusesOtherRunsAndDuplicates() throws {
         let dataset = try Fixtures.dataset(.cub, split: .all)
         let folder = try Fixtures.temporaryFolder()
-        let a = folder.appendingPathComponent("a.jsonl"), b = folder.appendingPathComponent("b.jsonl")
+        let a = folder.appendingPathComponent("a.jsonl")
+        let b = folder.appendingPathComponent("b.jsonl")
         let c = folder.appendingPathComponent("c.jsonl")
         try evaluate(dataset, out: a)
         try evaluate(dataset, out: b, seed: 7)
         try evaluate(dataset, out: c, limit: 1)
         let files = try [a, b, c].map { try ResultFile.read($0) }
         let other = errorText { _ = try ResultSet.merge([files[0], files[1]]) }
-        #expect(other.contains("a.jsonl and") && other.contains("b.jsonl come from different runs") && other.contains("seed: 0 vs 7"), "\(other)")
+        #expect(
+            other.contains("a.jsonl and") && other.contains("b.jsonl come from different runs")
+                && other.contains("seed: 0 vs 7"), "\(other)")
         let duplicate = errorText { _ = try ResultSet.merge([files[0], files[2]]) }
-        #expect(duplicate.contains("image 953 appears twice") && duplicate.contains("a.jsonl line 3") && duplicate.contains("c.jsonl line 3"),
-                "\(duplicate)")
+        #expect(
+            duplicate.contains("image 953 appears twice") && duplicate.contains("a.jsonl line 3")
+                && duplicate.contains("c.jsonl line 3"),
+            "\(duplicate)")
         #expect(errorText { _ = try ResultSet.merge([files[0], files[0]]) }.contains("a.jsonl is given twice"))
         // Side by side: two runs.
         let runs = try ResultSet.mergeByRun([files[0], files[1]])
@@ -169,7 +187,10 @@ import Testing
             #expect(errorText { _ = try Shard(parsing: bad) }.contains("expected i/n"), "\(bad)")
         }
         let dataset = try Fixtures.dataset(.cub, split: .all)
-        #expect(EvalRunner(dataset: dataset, shard: try Shard(index: 0, count: 2), limit: 1).selection.map(\.id) == ["953"])
-        #expect(EvalRunner(dataset: dataset, shard: try Shard(index: 1, count: 2), limit: 5).selection.map(\.id) == ["1291"])
+        #expect(
+            EvalRunner(dataset: dataset, shard: try Shard(index: 0, count: 2), limit: 1).selection.map(\.id) == ["953"])
+        #expect(
+            EvalRunner(dataset: dataset, shard: try Shard(index: 1, count: 2), limit: 5).selection.map(\.id) == ["1291"]
+        )
     }
 }

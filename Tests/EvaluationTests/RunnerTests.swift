@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+
 @testable import Evaluation
 
 /// Records what it was shown and answers fixed points.
@@ -12,7 +13,8 @@ struct SpyPredictor: KeypointPredictor {
     var dropOne = false
 
     mutating func predict(_ request: PredictionRequest) throws -> PredictionOutput {
-        seen.append((request.imageID, request.image.width, request.image.height, request.region, request.keypoints.map(\.name)))
+        seen.append(
+            (request.imageID, request.image.width, request.image.height, request.region, request.keypoints.map(\.name)))
         var p = request.keypoints.map { Prediction(name: $0.name, x: answer.x, y: answer.y, score: 0.25) }
         if dropOne { p.removeLast() }
         return PredictionOutput(predictions: p, passes: 7)
@@ -20,11 +22,15 @@ struct SpyPredictor: KeypointPredictor {
 }
 
 @Suite struct RunnerTests {
-    func run(_ dataset: EvalDataset, _ predictor: inout any KeypointPredictor, out: URL? = nil,
-             shard: Shard? = nil, limit: Int? = nil) throws -> (PCKReport, ResultStore) {
+    func run(
+        _ dataset: EvalDataset, _ predictor: inout any KeypointPredictor, out: URL? = nil,
+        shard: Shard? = nil, limit: Int? = nil
+    ) throws -> (PCKReport, ResultStore) {
         let runner = EvalRunner(dataset: dataset, shard: shard, limit: limit)
         let settings = try runner.settings(for: predictor)
-        let store = try out.map { try ResultStore.open(url: $0, settings: settings) } ?? ResultStore.inMemory(settings: settings)
+        let store =
+            try out.map { try ResultStore.open(url: $0, settings: settings) }
+            ?? ResultStore.inMemory(settings: settings)
         let report = try runner.run(predictor: &predictor, store: store)
         return (report, store)
     }
@@ -80,8 +86,9 @@ struct SpyPredictor: KeypointPredictor {
         // Extra (command-line) settings are recorded; a predictor may repeat them but not contradict them.
         let s = try runner.settings(for: SpyPredictor(), extra: ["model": "/m", "answer": "origin"])
         #expect(s["model"] == "/m" && s["answer"] == "origin" && s["method"] == "spy" && s["shard"] == "all")
-        #expect(errorText { _ = try runner.settings(for: SpyPredictor(), extra: ["answer": "other"]) }
-                    .contains("predictor spy sets \"answer\" to origin, the command line to other"))
+        #expect(
+            errorText { _ = try runner.settings(for: SpyPredictor(), extra: ["answer": "other"]) }
+                .contains("predictor spy sets \"answer\" to origin, the command line to other"))
         #expect(errorText { _ = try runner.settings(for: SpyPredictor(), extra: ["split": "x"]) }.contains("reserved"))
     }
 
@@ -90,15 +97,21 @@ struct SpyPredictor: KeypointPredictor {
         let keypoints = [EvalKeypoint(name: "beak", prompt: "p"), EvalKeypoint(name: "tail", prompt: "q")]
         let region = Box(x: 10, y: 5, width: 20, height: 10)
         let p = RandomPredictor(seed: 3)
-        let a = try p.predict(PredictionRequest(imageID: "42", category: "x", image: image, region: region, keypoints: keypoints))
-        let b = try p.predict(PredictionRequest(imageID: "42", category: "x", image: image, region: region,
-                                                keypoints: Array(keypoints.reversed())))
+        let a = try p.predict(
+            PredictionRequest(imageID: "42", category: "x", image: image, region: region, keypoints: keypoints))
+        let b = try p.predict(
+            PredictionRequest(
+                imageID: "42", category: "x", image: image, region: region,
+                keypoints: Array(keypoints.reversed())))
         #expect(a.predictions[0] == b.predictions[1] && a.predictions[1] == b.predictions[0])
         #expect(a.predictions.allSatisfy { $0.x >= 10 && $0.x < 30 && $0.y >= 5 && $0.y < 15 })
-        let other = try RandomPredictor(seed: 4).predict(PredictionRequest(imageID: "42", category: "x", image: image,
-                                                                            region: region, keypoints: keypoints))
+        let other = try RandomPredictor(seed: 4).predict(
+            PredictionRequest(
+                imageID: "42", category: "x", image: image,
+                region: region, keypoints: keypoints))
         #expect(other.predictions != a.predictions)
-        let whole = try p.predict(PredictionRequest(imageID: "43", category: "x", image: image, region: nil, keypoints: keypoints))
+        let whole = try p.predict(
+            PredictionRequest(imageID: "43", category: "x", image: image, region: nil, keypoints: keypoints))
         #expect(whole.predictions.allSatisfy { $0.x >= 0 && $0.x < 40 && $0.y >= 0 && $0.y < 30 })
     }
 
@@ -108,18 +121,26 @@ struct SpyPredictor: KeypointPredictor {
     @Test func randomBaselineMatchesGeometry() throws {
         var items: [EvalItem] = []
         for i in 0..<4000 {
-            items.append(EvalItem(id: "\(i)", category: "c", imagePath: "x.png", imageURL: URL(fileURLWithPath: "/nonexistent"),
-                                  box: Box(x: 0, y: 0, width: 100, height: 100), region: .box,
-                                  keypoints: [GroundTruthKeypoint(id: 0, name: "k", prompt: "k", x: 50, y: 50)]))
+            items.append(
+                EvalItem(
+                    id: "\(i)", category: "c", imagePath: "x.png", imageURL: URL(fileURLWithPath: "/nonexistent"),
+                    box: Box(x: 0, y: 0, width: 100, height: 100), region: .box,
+                    keypoints: [GroundTruthKeypoint(id: 0, name: "k", prompt: "k", x: 50, y: 50)]))
         }
         var correct = 0
         let p = RandomPredictor(seed: 0)
         let image = DecodedImage(rgb: RGBImage(width: 100, height: 100))
         for item in items {
-            let out = try p.predict(PredictionRequest(imageID: item.id, category: "c", image: image, region: item.box,
-                                                      keypoints: item.keypoints.map(\.query)))
-            if PCK.isCorrect(prediction: Point(x: out.predictions[0].x, y: out.predictions[0].y), truth: Point(x: 50, y: 50),
-                             boxSize: 100, alpha: 0.1) { correct += 1 }
+            let out = try p.predict(
+                PredictionRequest(
+                    imageID: item.id, category: "c", image: image, region: item.box,
+                    keypoints: item.keypoints.map(\.query)))
+            if PCK.isCorrect(
+                prediction: Point(x: out.predictions[0].x, y: out.predictions[0].y), truth: Point(x: 50, y: 50),
+                boxSize: 100, alpha: 0.1)
+            {
+                correct += 1
+            }
         }
         let rate = Double(correct) / Double(items.count)
         // pi / 100 = 0.0314; binomial standard error sqrt(p (1 - p) / 4000) = 0.0028, allow 4 of them.
@@ -137,7 +158,9 @@ struct SpyPredictor: KeypointPredictor {
         store.close()
         #expect(report.images == 2 && report.skipped == 1)
         let s = try #require(report.skippedFiles.first)
-        #expect(s.id == "953" && s.reason.contains("missing image file") && s.reason.contains("Spotted_Catbird_0018_796800.jpg"))
+        #expect(
+            s.id == "953" && s.reason.contains("missing image file")
+                && s.reason.contains("Spotted_Catbird_0018_796800.jpg"))
         #expect(report.table().contains("skipped images (1)"))
         // Resuming retries it (still missing): still one skipped item, no duplicate image lines.
         var q: any KeypointPredictor = RandomPredictor()

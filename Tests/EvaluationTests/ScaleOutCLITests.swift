@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import KeypointsTestSupport
+import Testing
+
 @testable import Evaluation
 
 /// `keypoints eval --shard auto` in a (simulated) job array, and shards run from copies of the
@@ -8,9 +9,13 @@ import KeypointsTestSupport
 @Suite(.serialized) struct ScaleOutCLITests {
     let cubArguments = ["eval", "--dataset", "cub", "--split", "all"]
     /// No job-array variables, whatever the environment the tests run in.
-    let outsideArrays = ["SLURM_ARRAY_TASK_ID": "", "SLURM_ARRAY_TASK_COUNT": "", "SLURM_ARRAY_TASK_MIN": "",
-                         "SLURM_ARRAY_TASK_STEP": "", "JOB_COMPLETION_INDEX": ""]
-    static var tinyModel: URL { Fixtures.repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/models/tiny-quickgelu") }
+    let outsideArrays = [
+        "SLURM_ARRAY_TASK_ID": "", "SLURM_ARRAY_TASK_COUNT": "", "SLURM_ARRAY_TASK_MIN": "",
+        "SLURM_ARRAY_TASK_STEP": "", "JOB_COMPLETION_INDEX": "",
+    ]
+    static var tinyModel: URL {
+        Fixtures.repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/models/tiny-quickgelu")
+    }
 
     func report(_ r: KeypointsExecutable.Result) throws -> PCKReport {
         #expect(r.status == 0, "stderr: \(r.stderr)")
@@ -21,11 +26,14 @@ import KeypointsTestSupport
         guard KeypointsExecutable.available() else { return }
         let folder = try Fixtures.temporaryFolder()
         let out = folder.appendingPathComponent("cub-{shard}.jsonl").path
-        let arguments = cubArguments + ["--root", Fixtures.cub.path, "--method", "random", "--shard", "auto", "--out", out]
+        let arguments =
+            cubArguments + ["--root", Fixtures.cub.path, "--method", "random", "--shard", "auto", "--out", out]
         let outside = try KeypointsExecutable.runInRepository(arguments, environment: outsideArrays)
         #expect(outside.status != 0, "\(outside.stdout)")
         let lines = outside.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && lines[0].contains("SLURM_ARRAY_TASK_ID") && lines[0].contains("JOB_COMPLETION_INDEX"), "\(outside.stderr)")
+        #expect(
+            lines.count == 1 && lines[0].contains("SLURM_ARRAY_TASK_ID") && lines[0].contains("JOB_COMPLETION_INDEX"),
+            "\(outside.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
 
         // Task 3 of --array=1-3: shard 2/3, the third id in sorted order.
@@ -43,7 +51,9 @@ import KeypointsTestSupport
         #expect(k8s.status == 0, "\(k8s.stderr)")
         #expect(try ResultFile.read(folder.appendingPathComponent("cub-0.jsonl")).images.map(\.value.id) == ["953"])
         let noCount = try KeypointsExecutable.runInRepository(arguments, environment: pod)
-        #expect(noCount.status != 0 && noCount.stderr.contains("give the Job's completions as --shards N"), "\(noCount.stderr)")
+        #expect(
+            noCount.status != 0 && noCount.stderr.contains("give the Job's completions as --shards N"),
+            "\(noCount.stderr)")
     }
 
     /// The new-user case: two checkouts at different paths, each with its own copy of the
@@ -53,25 +63,33 @@ import KeypointsTestSupport
         guard KeypointsExecutable.available() else { return }
         let folder = try Fixtures.temporaryFolder()
         func clip(_ model: URL, grid: URL, vocabulary: URL, root: URL) -> [String] {
-            cubArguments + ["--root", root.path, "--model", model.path, "--grid", grid.path, "--vocabulary", vocabulary.path,
-                            "--precision", "fp32", "--threads", "1"]
+            cubArguments + [
+                "--root", root.path, "--model", model.path, "--grid", grid.path, "--vocabulary", vocabulary.path,
+                "--precision", "fp32", "--threads", "1",
+            ]
         }
         let grid = Fixtures.repositoryRoot.appendingPathComponent("grids/fast.json")
         let vocabulary = Fixtures.repositoryRoot.appendingPathComponent("keypoints/cub.json")
-        let whole = try report(try KeypointsExecutable.runInRepository(
-            clip(Self.tinyModel, grid: grid, vocabulary: vocabulary, root: Fixtures.cub) + ["--json"], environment: outsideArrays))
+        let whole = try report(
+            try KeypointsExecutable.runInRepository(
+                clip(Self.tinyModel, grid: grid, vocabulary: vocabulary, root: Fixtures.cub) + ["--json"],
+                environment: outsideArrays))
         var files: [String] = []
         for i in 0..<2 {
             let checkout = folder.appendingPathComponent("checkout\(i)", isDirectory: true)
             try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
             for source in [Self.tinyModel, grid, vocabulary, Fixtures.cub] {
-                try FileManager.default.copyItem(at: source, to: checkout.appendingPathComponent(source.lastPathComponent))
+                try FileManager.default.copyItem(
+                    at: source, to: checkout.appendingPathComponent(source.lastPathComponent))
             }
             let out = checkout.appendingPathComponent("results-\(i).jsonl").path
             let r = try KeypointsExecutable.runInRepository(
-                clip(checkout.appendingPathComponent(Self.tinyModel.lastPathComponent), grid: checkout.appendingPathComponent("fast.json"),
-                     vocabulary: checkout.appendingPathComponent("cub.json"), root: checkout.appendingPathComponent("CUB_200_2011"))
-                + ["--shard", "\(i)/2", "--out", out], environment: outsideArrays)
+                clip(
+                    checkout.appendingPathComponent(Self.tinyModel.lastPathComponent),
+                    grid: checkout.appendingPathComponent("fast.json"),
+                    vocabulary: checkout.appendingPathComponent("cub.json"),
+                    root: checkout.appendingPathComponent("CUB_200_2011"))
+                    + ["--shard", "\(i)/2", "--out", out], environment: outsideArrays)
             #expect(r.status == 0, "\(r.stderr)")
             files.append(out)
         }
@@ -84,9 +102,11 @@ import KeypointsTestSupport
 
         // The same shard with another model's weights is another run: refused, naming the digest.
         let other = folder.appendingPathComponent("other.jsonl").path
-        let otherModel = Fixtures.repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/models/tiny-gelu-fp16")
-        let r = try KeypointsExecutable.runInRepository(clip(otherModel, grid: grid, vocabulary: vocabulary, root: Fixtures.cub)
-                                                        + ["--shard", "1/2", "--out", other], environment: outsideArrays)
+        let otherModel = Fixtures.repositoryRoot.appendingPathComponent(
+            "Tests/CLIPTests/Fixtures/models/tiny-gelu-fp16")
+        let r = try KeypointsExecutable.runInRepository(
+            clip(otherModel, grid: grid, vocabulary: vocabulary, root: Fixtures.cub)
+                + ["--shard", "1/2", "--out", other], environment: outsideArrays)
         #expect(r.status == 0, "\(r.stderr)")
         let refused = try KeypointsExecutable.runInRepository(["report", files[0], other])
         #expect(refused.status != 0 && refused.stderr.contains("model_sha256"), "\(refused.stderr)")

@@ -1,43 +1,69 @@
 import Foundation
-import Testing
 import KeypointsTestSupport
+import Testing
+
 @testable import Evaluation
 
 /// Shards that run anywhere: `--shard auto` from job-array variables, runs identified by content
 /// rather than paths, the precision recorded and merged only when allowed, old files refused.
 @Suite struct ShardAutomaticTests {
     @Test func slurmArrays() throws {
-        #expect(try Shard.automatic(environment: ["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3"], count: nil)
+        #expect(
+            try Shard.automatic(environment: ["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3"], count: nil)
                 == Shard(index: 2, count: 3))
         // --array=1-4: ids 1..4 are shards 0..3.
-        #expect(try Shard.automatic(environment: ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1"],
-                                    count: nil) == Shard(index: 0, count: 4))
+        #expect(
+            try Shard.automatic(
+                environment: ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1"],
+                count: nil) == Shard(index: 0, count: 4))
         // --array=0-6:2: ids 0, 2, 4, 6 are shards 0..3.
-        #expect(try Shard.automatic(environment: ["SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0",
-                                                  "SLURM_ARRAY_TASK_STEP": "2"], count: nil) == Shard(index: 2, count: 4))
+        #expect(
+            try Shard.automatic(
+                environment: [
+                    "SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0",
+                    "SLURM_ARRAY_TASK_STEP": "2",
+                ], count: nil) == Shard(index: 2, count: 4))
         // With --shards the task id is the shard: rerunning shard 5 of 8 alone (--array=5).
-        #expect(try Shard.automatic(environment: ["SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "1", "SLURM_ARRAY_TASK_MIN": "5"],
-                                    count: 8) == Shard(index: 5, count: 8))
-        let sparse = errorText { _ = try Shard.automatic(environment: ["SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "2",
-                                                                       "SLURM_ARRAY_TASK_MIN": "2"], count: nil) }
+        #expect(
+            try Shard.automatic(
+                environment: ["SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_COUNT": "1", "SLURM_ARRAY_TASK_MIN": "5"],
+                count: 8) == Shard(index: 5, count: 8))
+        let sparse = errorText {
+            _ = try Shard.automatic(
+                environment: [
+                    "SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "2",
+                    "SLURM_ARRAY_TASK_MIN": "2",
+                ], count: nil)
+        }
         #expect(sparse.contains("give --shards N"), "\(sparse)")
         let beyond = errorText { _ = try Shard.automatic(environment: ["SLURM_ARRAY_TASK_ID": "8"], count: 8) }
         #expect(beyond.contains("SLURM_ARRAY_TASK_ID=8 is not a shard of --shards 8"), "\(beyond)")
         let noCount = errorText { _ = try Shard.automatic(environment: ["SLURM_ARRAY_TASK_ID": "0"], count: nil) }
         #expect(noCount.contains("SLURM_ARRAY_TASK_COUNT is not"), "\(noCount)")
-        let bad = errorText { _ = try Shard.automatic(environment: ["SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "2"], count: nil) }
+        let bad = errorText {
+            _ = try Shard.automatic(
+                environment: ["SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "2"], count: nil)
+        }
         #expect(bad.contains("SLURM_ARRAY_TASK_ID=\"x\" is not a non-negative integer"), "\(bad)")
     }
 
     @Test func kubernetesIndexedJobsAndNeither() throws {
         #expect(try Shard.automatic(environment: ["JOB_COMPLETION_INDEX": "3"], count: 4) == Shard(index: 3, count: 4))
-        #expect(errorText { _ = try Shard.automatic(environment: ["JOB_COMPLETION_INDEX": "3"], count: nil) }.contains("--shards N"))
-        #expect(errorText { _ = try Shard.automatic(environment: ["JOB_COMPLETION_INDEX": "4"], count: 4) }.contains("not below --shards 4"))
+        #expect(
+            errorText { _ = try Shard.automatic(environment: ["JOB_COMPLETION_INDEX": "3"], count: nil) }.contains(
+                "--shards N"))
+        #expect(
+            errorText { _ = try Shard.automatic(environment: ["JOB_COMPLETION_INDEX": "4"], count: 4) }.contains(
+                "not below --shards 4"))
         // Slurm wins when both are set (a Slurm job started from a pod keeps its own index).
-        #expect(try Shard.automatic(environment: ["JOB_COMPLETION_INDEX": "0", "SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2"],
-                                    count: nil) == Shard(index: 1, count: 2))
+        #expect(
+            try Shard.automatic(
+                environment: ["JOB_COMPLETION_INDEX": "0", "SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2"],
+                count: nil) == Shard(index: 1, count: 2))
         let neither = errorText { _ = try Shard.automatic(environment: ["SLURM_ARRAY_TASK_ID": ""], count: 3) }
-        #expect(neither.contains("SLURM_ARRAY_TASK_ID") && neither.contains("JOB_COMPLETION_INDEX") && !neither.contains("\n"), "\(neither)")
+        #expect(
+            neither.contains("SLURM_ARRAY_TASK_ID") && neither.contains("JOB_COMPLETION_INDEX")
+                && !neither.contains("\n"), "\(neither)")
         #expect(try Shard(index: 2, count: 3).substituted(in: "out/cub-{shard}.jsonl") == "out/cub-2.jsonl")
     }
 }
@@ -58,24 +84,33 @@ import KeypointsTestSupport
     @Test func pathsInformPrecisionMergesOnlyWhenAllowed() throws {
         let dataset = try Fixtures.dataset(.cub, split: .all)
         let folder = try Fixtures.temporaryFolder()
-        let a = folder.appendingPathComponent("a.jsonl"), b = folder.appendingPathComponent("b.jsonl")
+        let a = folder.appendingPathComponent("a.jsonl")
+        let b = folder.appendingPathComponent("b.jsonl")
         let c = folder.appendingPathComponent("c.jsonl")
         try evaluate(dataset, out: a, shard: try Shard(index: 0, count: 2), extra: fp32)
         // Same run on another machine: other model path, same content and precision.
-        try evaluate(dataset, out: b, shard: try Shard(index: 1, count: 2), extra: fp32.merging(["model": "/elsewhere/model"]) { $1 })
+        try evaluate(
+            dataset, out: b, shard: try Shard(index: 1, count: 2),
+            extra: fp32.merging(["model": "/elsewhere/model"]) { $1 })
         try evaluate(dataset, out: c, shard: try Shard(index: 1, count: 2), extra: bf16)
         let files = try [a, b, c].map { try ResultFile.read($0) }
         let merged = try ResultSet.merge([files[0], files[1]])
         #expect(merged.images.count == 3 && merged.notes.isEmpty && merged.settings["precision"] == "fp32")
         let refused = errorText { _ = try ResultSet.merge([files[0], files[2]]) }
-        #expect(refused.contains("differ only in precision (fp32 vs bf16)") && refused.contains("--allow-mixed-precision"), "\(refused)")
+        #expect(
+            refused.contains("differ only in precision (fp32 vs bf16)") && refused.contains("--allow-mixed-precision"),
+            "\(refused)")
         let mixed = try ResultSet.merge([files[0], files[2]], allowMixedPrecision: true)
         #expect(mixed.images.count == 3 && mixed.settings["precision"] == "bf16+fp32")
-        #expect(mixed.notes.contains { $0.contains("different precisions") && $0.contains("c.jsonl") }, "\(mixed.notes)")
+        #expect(
+            mixed.notes.contains { $0.contains("different precisions") && $0.contains("c.jsonl") }, "\(mixed.notes)")
         // Another model content is another run, allowed precision or not.
         let d = folder.appendingPathComponent("d.jsonl")
-        try evaluate(dataset, out: d, shard: try Shard(index: 1, count: 2), extra: fp32.merging(["model_sha256": "m2"]) { $1 })
-        let other = errorText { _ = try ResultSet.merge([files[0], try ResultFile.read(d)], allowMixedPrecision: true) }
+        try evaluate(
+            dataset, out: d, shard: try Shard(index: 1, count: 2), extra: fp32.merging(["model_sha256": "m2"]) { $1 })
+        let other = errorText {
+            _ = try ResultSet.merge([files[0], try ResultFile.read(d)], allowMixedPrecision: true)
+        }
         #expect(other.contains("come from different runs") && other.contains("model_sha256: m1 vs m2"), "\(other)")
     }
 
@@ -88,12 +123,15 @@ import KeypointsTestSupport
         try runner.run(predictor: &p, store: first)
         first.close()
         // The model and dataset moved (a requeued task on another node): resumed.
-        var moved = try EvalRunner(dataset: dataset).settings(for: p, extra: fp32.merging(["model": "/node7/model"]) { $1 })
+        var moved = try EvalRunner(dataset: dataset).settings(
+            for: p, extra: fp32.merging(["model": "/node7/model"]) { $1 })
         moved["root"] = "/node7/CUB_200_2011"
         let again = try ResultStore.open(url: out, settings: moved)
         #expect(again.resumed && again.images.count == 1)
         again.close()
-        let refused = errorText { _ = try ResultStore.open(url: out, settings: try EvalRunner(dataset: dataset).settings(for: p, extra: bf16)) }
+        let refused = errorText {
+            _ = try ResultStore.open(url: out, settings: try EvalRunner(dataset: dataset).settings(for: p, extra: bf16))
+        }
         #expect(refused.contains("precision: the file has fp32, this run has bf16"), "\(refused)")
     }
 
@@ -116,7 +154,9 @@ import KeypointsTestSupport
         try evaluate(dataset, out: current, shard: try Shard(index: 1, count: 2), extra: ["model": "/a/model"])
         let mixed = errorText { _ = try ResultSet.merge([old[0], try ResultFile.read(current)]) }
         #expect(mixed.contains("old0.jsonl is results format 1") && mixed.contains("rerun its shard"), "\(mixed)")
-        let resumed = errorText { try evaluate(dataset, out: urls[0], shard: try Shard(index: 0, count: 2), extra: ["model": "/a/model"]) }
+        let resumed = errorText {
+            try evaluate(dataset, out: urls[0], shard: try Shard(index: 0, count: 2), extra: ["model": "/a/model"])
+        }
         #expect(resumed.contains("old0.jsonl is results format 1") && resumed.contains("not resumed"), "\(resumed)")
     }
 }

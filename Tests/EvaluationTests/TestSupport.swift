@@ -1,13 +1,15 @@
 import Foundation
 import Localization
 import Testing
+
 @testable import Evaluation
 
 /// Paths and helpers shared by the Evaluation tests. Fixtures are found from this file's
 /// location (#filePath), so Package.swift needs no resources entry for them.
 enum Fixtures {
     static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     static var folder: URL { repositoryRoot.appendingPathComponent("Tests/EvaluationTests/Fixtures") }
@@ -20,25 +22,35 @@ enum Fixtures {
     /// The project's real sample data (../shared/data beside the clone), present on the
     /// development machine and in CI but not in a fresh clone.
     static var sharedData: URL { repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data") }
-    static var hasSharedData: Bool { FileManager.default.fileExists(atPath: sharedData.appendingPathComponent("README.md").path) }
+    static var hasSharedData: Bool {
+        FileManager.default.fileExists(atPath: sharedData.appendingPathComponent("README.md").path)
+    }
 
     static func vocabulary(_ name: String) throws -> KeypointVocabulary {
         try KeypointVocabulary.load(from: repositoryRoot.appendingPathComponent("keypoints/\(name).json"))
     }
 
-    static func dataset(_ kind: DatasetKind, root: URL? = nil, split: DatasetSplit? = nil,
-                        categories: [String] = []) throws -> EvalDataset {
-        let root = root ?? {
-            switch kind {
-            case .cub: return cub
-            case .spair: return spair
-            case .faces: return faces
-            default: return coco  // DatasetKind is a table of readers, not an enum
-            }
-        }()
-        let vocabulary: KeypointVocabulary? = try kind.vocabularyFileName.map { try self.vocabulary(String($0.dropLast(5))) }
-        return try EvalDataset.load(DatasetOptions(kind: kind, root: root, images: kind == .coco ? cocoImages : nil,
-                                                   split: split, categories: categories, vocabulary: vocabulary))
+    static func dataset(
+        _ kind: DatasetKind, root: URL? = nil, split: DatasetSplit? = nil,
+        categories: [String] = []
+    ) throws -> EvalDataset {
+        let root =
+            root
+            ?? {
+                switch kind {
+                case .cub: return cub
+                case .spair: return spair
+                case .faces: return faces
+                default: return coco  // DatasetKind is a table of readers, not an enum
+                }
+            }()
+        let vocabulary: KeypointVocabulary? = try kind.vocabularyFileName.map {
+            try self.vocabulary(String($0.dropLast(5)))
+        }
+        return try EvalDataset.load(
+            DatasetOptions(
+                kind: kind, root: root, images: kind == .coco ? cocoImages : nil,
+                split: split, categories: categories, vocabulary: vocabulary))
     }
 
     /// A fresh temporary folder.
@@ -55,7 +67,8 @@ enum Fixtures {
         // The sources may be read-only; the copy must be writable.
         if let e = FileManager.default.enumerator(atPath: target.path) {
             for case let p as String in e {
-                try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: target.appendingPathComponent(p).path)
+                try? FileManager.default.setAttributes(
+                    [.posixPermissions: 0o755], ofItemAtPath: target.appendingPathComponent(p).path)
             }
         }
         return target

@@ -7,9 +7,12 @@ import Testing
 /// quoted file contents, under `timeLimit` seconds and `memoryLimitMB` resident.
 enum Hostile {
     static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
-    static var tinyModel: URL { repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/models/tiny-quickgelu") }
+    static var tinyModel: URL {
+        repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/models/tiny-quickgelu")
+    }
     static var birdJPEG: URL { repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/images/bird.jpg") }
     static var cub: URL { repositoryRoot.appendingPathComponent("Tests/EvaluationTests/Fixtures/cub/CUB_200_2011") }
 
@@ -36,8 +39,10 @@ enum Hostile {
     /// Runs the executable from the repository root and checks the budget (CPU seconds, peak
     /// resident memory of the child).
     @discardableResult
-    static func run(_ arguments: [String], timeLimit: Double = Hostile.timeLimit,
-                    memoryLimitMB: Double = Hostile.memoryLimitMB) throws -> KeypointsExecutable.MeasuredResult {
+    static func run(
+        _ arguments: [String], timeLimit: Double = Hostile.timeLimit,
+        memoryLimitMB: Double = Hostile.memoryLimitMB
+    ) throws -> KeypointsExecutable.MeasuredResult {
         // The budget is CPU time (other builds and tests share the cores); wall time only
         // catches hangs, which use no CPU (a blocked open on a FIFO).
         let r = try KeypointsExecutable.runMeasured(arguments, cwd: repositoryRoot, timeLimit: max(30, 10 * timeLimit))
@@ -45,7 +50,9 @@ enum Hostile {
         #expect(r.cpuSeconds < timeLimit, "\(r.cpuSeconds) s CPU (limit \(timeLimit) s): \(arguments)")
         // Zero would mean the measurement read nothing (and every memory bound passed unread).
         #expect(r.peakResidentMB > 0, "no peak resident memory measured: \(arguments)")
-        #expect(r.peakResidentMB < memoryLimitMB, "\(r.peakResidentMB) MB resident (limit \(memoryLimitMB) MB): \(arguments)")
+        #expect(
+            r.peakResidentMB < memoryLimitMB,
+            "\(r.peakResidentMB) MB resident (limit \(memoryLimitMB) MB): \(arguments)")
         return r
     }
 
@@ -53,8 +60,10 @@ enum Hostile {
     static let usageError: Int32 = 64
 
     /// Expects `status` (1: a runtime error) and one error line on stderr containing every part.
-    static func expectOneLineError(_ r: KeypointsExecutable.MeasuredResult, _ parts: [String], status: Int32 = 1,
-                                   sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectOneLineError(
+        _ r: KeypointsExecutable.MeasuredResult, _ parts: [String], status: Int32 = 1,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(r.status == status, "status \(r.status), stderr: \(r.stderr)", sourceLocation: sourceLocation)
         let errors = r.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") || $0.hasPrefix("error:") }
         #expect(errors.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)

@@ -3,8 +3,9 @@ import Foundation
 import Imaging
 import KeypointsTestSupport
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue 15, cases 8 to 12: image files that are not regular files, lie outside the dataset,
@@ -21,8 +22,9 @@ import Glibc
     }
 
     func eval(_ root: URL, _ extra: [String] = [], out: URL? = nil) throws -> KeypointsExecutable.MeasuredResult {
-        try Hostile.run(["eval", "--dataset", "cub", "--root", root.path, "--split", "all", "--method", "random", "--json"]
-                        + (out.map { ["--out", $0.path] } ?? []) + extra)
+        try Hostile.run(
+            ["eval", "--dataset", "cub", "--root", root.path, "--split", "all", "--method", "random", "--json"]
+                + (out.map { ["--out", $0.path] } ?? []) + extra)
     }
 
     func report(_ r: KeypointsExecutable.MeasuredResult) throws -> PCKReport {
@@ -33,9 +35,12 @@ import Glibc
     /// A JPEG whose start-of-frame claims `width` x `height` (the scan data is the original's).
     func jpegClaiming(width: Int, height: Int) throws -> Data {
         var bytes = [UInt8](try Data(contentsOf: Hostile.birdJPEG))
-        let sof = try #require(bytes.indices.dropLast().first { bytes[$0] == 0xFF && (0xC0...0xC2).contains(bytes[$0 + 1]) })
-        bytes[sof + 5] = UInt8(height >> 8); bytes[sof + 6] = UInt8(height & 0xFF)
-        bytes[sof + 7] = UInt8(width >> 8); bytes[sof + 8] = UInt8(width & 0xFF)
+        let sof = try #require(
+            bytes.indices.dropLast().first { bytes[$0] == 0xFF && (0xC0...0xC2).contains(bytes[$0 + 1]) })
+        bytes[sof + 5] = UInt8(height >> 8)
+        bytes[sof + 6] = UInt8(height & 0xFF)
+        bytes[sof + 7] = UInt8(width >> 8)
+        bytes[sof + 8] = UInt8(width & 0xFF)
         return Data(bytes.prefix(1024))
     }
 
@@ -68,14 +73,19 @@ import Glibc
         let out = root.deletingLastPathComponent().appendingPathComponent("results.jsonl")
         let refused = try eval(root, out: out)
         let r = try report(refused)
-        #expect(r.skipped == 1 && r.skippedFiles.first?.reason.contains("outside the root") == true, "\(r.skippedFiles)")
+        #expect(
+            r.skipped == 1 && r.skippedFiles.first?.reason.contains("outside the root") == true, "\(r.skippedFiles)")
         // With --follow-symlinks the file is read, but no message quotes it.
         let out2 = root.deletingLastPathComponent().appendingPathComponent("followed.jsonl")
         let followed = try eval(root, ["--follow-symlinks"], out: out2)
         let f = try report(followed)
-        #expect(f.skipped == 1 && f.skippedFiles.first?.reason.contains("not a JPEG or PNG image") == true, "\(f.skippedFiles)")
-        for text in [refused.stdout, refused.stderr, followed.stdout, followed.stderr,
-                     try String(contentsOf: out, encoding: .utf8), try String(contentsOf: out2, encoding: .utf8)] {
+        #expect(
+            f.skipped == 1 && f.skippedFiles.first?.reason.contains("not a JPEG or PNG image") == true,
+            "\(f.skippedFiles)")
+        for text in [
+            refused.stdout, refused.stderr, followed.stdout, followed.stderr,
+            try String(contentsOf: out, encoding: .utf8), try String(contentsOf: out2, encoding: .utf8),
+        ] {
             #expect(!text.contains("root:x") && !text.contains("secret-contents"))
         }
         // A link to a 3 GB sparse file is refused by its size, not read.
@@ -83,7 +93,9 @@ import Glibc
         try sparseFile(huge, size: 3 << 30)
         let big = try cubCopy { try FileManager.default.createSymbolicLink(at: $0, withDestinationURL: huge) }
         let b = try report(try eval(big, ["--follow-symlinks"]))
-        #expect(b.skippedFiles.first?.reason.contains("over the limit ImagingLimits.fileBytes") == true, "\(b.skippedFiles)")
+        #expect(
+            b.skippedFiles.first?.reason.contains("over the limit ImagingLimits.fileBytes") == true, "\(b.skippedFiles)"
+        )
     }
 
     /// Case 10: a JPEG cut short and closed with an EOI marker decoded silently as mostly grey.
@@ -92,17 +104,25 @@ import Glibc
         let damaged = dir.appendingPathComponent("cut.jpg")
         let original = try Data(contentsOf: Hostile.birdJPEG)
         try (original.prefix(original.count / 2) + Data([0xFF, 0xD9])).write(to: damaged)
-        let refused = try Hostile.run(["localize", damaged.path, "--model", Hostile.tinyModel.path, "--keypoint", "beak"])
-        Hostile.expectOneLineError(refused, [damaged.path, "damaged JPEG", "Corrupt JPEG data", "--allow-damaged-images"])
-        let allowed = try Hostile.run(["localize", damaged.path, "--model", Hostile.tinyModel.path, "--keypoint", "beak",
-                                       "--allow-damaged-images", "--json"], timeLimit: 10)
+        let refused = try Hostile.run([
+            "localize", damaged.path, "--model", Hostile.tinyModel.path, "--keypoint", "beak",
+        ])
+        Hostile.expectOneLineError(
+            refused, [damaged.path, "damaged JPEG", "Corrupt JPEG data", "--allow-damaged-images"])
+        let allowed = try Hostile.run(
+            [
+                "localize", damaged.path, "--model", Hostile.tinyModel.path, "--keypoint", "beak",
+                "--allow-damaged-images", "--json",
+            ], timeLimit: 10)
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(allowed.stderr.contains("damaged image, decoded anyway"), "\(allowed.stderr)")
         #expect(allowed.stdout.contains("damaged image, decoded anyway"), "the note is in the JSON output")
         // In eval: skipped by default, evaluated with a note in the record when allowed.
         let root = try cubCopy { try (original.prefix(original.count / 2) + Data([0xFF, 0xD9])).write(to: $0) }
         let skipped = try report(try eval(root))
-        #expect(skipped.skipped == 1 && skipped.skippedFiles.first?.reason.contains("damaged JPEG") == true, "\(skipped.skippedFiles)")
+        #expect(
+            skipped.skipped == 1 && skipped.skippedFiles.first?.reason.contains("damaged JPEG") == true,
+            "\(skipped.skippedFiles)")
         let out = root.deletingLastPathComponent().appendingPathComponent("allowed.jsonl")
         let evaluated = try eval(root, ["--allow-damaged-images"], out: out)
         #expect(try report(evaluated).skipped == 0)
@@ -116,8 +136,10 @@ import Glibc
         let dir = try Hostile.temporaryFolder()
         let liar = dir.appendingPathComponent("liar.jpg")
         try jpegClaiming(width: 14000, height: 14000).write(to: liar)
-        let r = try Hostile.run(["localize", liar.path, liar.path, liar.path, liar.path, "--model", Hostile.tinyModel.path,
-                                 "--keypoint", "beak"])
+        let r = try Hostile.run([
+            "localize", liar.path, liar.path, liar.path, liar.path, "--model", Hostile.tinyModel.path,
+            "--keypoint", "beak",
+        ])
         Hostile.expectOneLineError(r, [liar.path, "14000x14000", "\(ImagingLimits.pixels) pixels"])
     }
 
@@ -130,18 +152,27 @@ import Glibc
         // A smooth 3000x2000 gradient, written by our own encoder (no external tool needed).
         let (w, h) = (3000, 2000)
         var pixels = [UInt8](repeating: 0, count: w * h * 3)
-        for y in 0..<h { for x in 0..<w { let i = 3 * (y * w + x); pixels[i] = UInt8(x % 256); pixels[i + 1] = UInt8(y % 256); pixels[i + 2] = 128 } }
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = 3 * (y * w + x)
+                pixels[i] = UInt8(x % 256)
+                pixels[i + 1] = UInt8(y % 256)
+                pixels[i + 2] = 128
+            }
+        }
         try ImageCodec.writePNG(RGBImage(width: w, height: h, pixels: pixels), to: photo)
         func peak(_ count: Int) throws -> Double {
-            let r = try Hostile.run(["localize"] + Array(repeating: photo.path, count: count)
-                                    + ["--model", Hostile.tinyModel.path, "--keypoint", "beak", "--json"], timeLimit: 60)
+            let r = try Hostile.run(
+                ["localize"] + Array(repeating: photo.path, count: count)
+                    + ["--model", Hostile.tinyModel.path, "--keypoint", "beak", "--json"], timeLimit: 60)
             #expect(r.status == 0, "\(r.stderr)")
             return r.peakResidentMB
         }
         // From 2 photos on: after the first photo is freed, glibc raises its mmap threshold and
         // serves the next one from the heap, a one-time step of a few MB (measured: 1 photo
         // 81 MB, 2 photos 89 MB, 4 photos 89 MB). Holding every photo would add 2 x 17 MB here.
-        let two = try peak(2), four = try peak(4)
+        let two = try peak(2)
+        let four = try peak(4)
         let photoMB = Double(w * h * 3) / 1_048_576
         #expect(four - two < photoMB, "2 photos: \(two) MB, 4 photos: \(four) MB (one photo is \(photoMB) MB)")
     }
@@ -152,6 +183,7 @@ import Glibc
         let huge = dir.appendingPathComponent("huge.jpg")
         try sparseFile(huge, size: 3 << 30)
         let r = try Hostile.run(["localize", huge.path, "--model", Hostile.tinyModel.path, "--keypoint", "beak"])
-        Hostile.expectOneLineError(r, [huge.path, "\(3 << 30) bytes", "over the limit ImagingLimits.fileBytes = \(ImagingLimits.fileBytes)"])
+        Hostile.expectOneLineError(
+            r, [huge.path, "\(3 << 30) bytes", "over the limit ImagingLimits.fileBytes = \(ImagingLimits.fileBytes)"])
     }
 }

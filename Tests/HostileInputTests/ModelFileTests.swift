@@ -15,8 +15,12 @@ import Testing
             c["vision_config"] = vision
         }
         let r = try Hostile.run(["info", "--model", model.path])
-        Hostile.expectOneLineError(r, ["config.json", "vision_config.num_hidden_layers", "1000000000",
-                                       "limit layers = \(TransformerLimits.standard.layers)"])
+        Hostile.expectOneLineError(
+            r,
+            [
+                "config.json", "vision_config.num_hidden_layers", "1000000000",
+                "limit layers = \(TransformerLimits.standard.layers)",
+            ])
     }
 
     /// Case 4: image_size 2^33 with patch_size 1 overflowed counting vision tokens.
@@ -71,9 +75,11 @@ import Testing
     @Test func safetensorsShapeOverflowIsOneLine() throws {
         let model = try Hostile.modelCopy()
         let url = model.appendingPathComponent("model.safetensors")
-        try writeSafetensors(url, header: [
-            "logit_scale": ["dtype": "F32", "shape": [1 << 40, 1 << 40, 1 << 40], "data_offsets": [0, 4]],
-        ], dataBytes: 4)
+        try writeSafetensors(
+            url,
+            header: [
+                "logit_scale": ["dtype": "F32", "shape": [1 << 40, 1 << 40, 1 << 40], "data_offsets": [0, 4]]
+            ], dataBytes: 4)
         let r = try Hostile.run(["info", "--model", model.path])
         Hostile.expectOneLineError(r, ["model.safetensors", "logit_scale", "more than \(Int.max) bytes"])
         // The library error, directly.
@@ -98,8 +104,9 @@ import Testing
             #expect(error.description.contains("SafeTensorsLimits.headerBytes"), "\(error)")
         }
         let rank = dir.appendingPathComponent("rank.safetensors")
-        try writeSafetensors(rank, header: ["x": ["dtype": "U8", "shape": Array(repeating: 1, count: 9), "data_offsets": [0, 1]]],
-                             dataBytes: 1)
+        try writeSafetensors(
+            rank, header: ["x": ["dtype": "U8", "shape": Array(repeating: 1, count: 9), "data_offsets": [0, 1]]],
+            dataBytes: 1)
         do {
             _ = try SafeTensorsFile(url: rank)
             Issue.record("a tensor of rank 9 was accepted")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Imaging
 
 @Suite("Canvas geometry")
@@ -11,13 +12,15 @@ struct CanvasGeometryTests {
 
     /// Deterministic points spread over [0, w) x [0, h), including corners.
     static func points(_ w: Int, _ h: Int) -> [Point] {
-        var pts = [Point(x: 0, y: 0), Point(x: Double(w) - 1e-3, y: Double(h) - 1e-3),
-                   Point(x: Double(w) / 2, y: Double(h) / 2)]
+        var pts = [
+            Point(x: 0, y: 0), Point(x: Double(w) - 1e-3, y: Double(h) - 1e-3),
+            Point(x: Double(w) / 2, y: Double(h) / 2),
+        ]
         var s: UInt64 = 12345
-        for _ in 0 ..< 50 {
-            s = s &* 6364136223846793005 &+ 1442695040888963407
+        for _ in 0..<50 {
+            s = s &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let u = Double(s >> 11) / Double(1 << 53)
-            s = s &* 6364136223846793005 &+ 1442695040888963407
+            s = s &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let v = Double(s >> 11) / Double(1 << 53)
             pts.append(Point(x: u * Double(w), y: v * Double(h)))
         }
@@ -31,14 +34,16 @@ struct CanvasGeometryTests {
                 let g = try CanvasGeometry(imageWidth: w, imageHeight: h, size: S, fitMode: mode)
                 for p in Self.points(w, h) {
                     let q = g.imagePoint(fromCanvas: g.canvasPoint(fromImage: p))
-                    #expect(abs(q.x - p.x) <= Self.roundTripTolerance && abs(q.y - p.y) <= Self.roundTripTolerance,
-                            "\(mode) \(w)x\(h) S \(S): \(p) -> \(q)")
+                    #expect(
+                        abs(q.x - p.x) <= Self.roundTripTolerance && abs(q.y - p.y) <= Self.roundTripTolerance,
+                        "\(mode) \(w)x\(h) S \(S): \(p) -> \(q)")
                 }
                 // And canvas -> original -> canvas over the canvas.
                 for p in Self.points(S, S) {
                     let c = CanvasPoint(x: p.x, y: p.y)
                     let back = g.canvasPoint(fromImage: g.imagePoint(fromCanvas: c))
-                    #expect(abs(back.x - c.x) <= Self.roundTripTolerance && abs(back.y - c.y) <= Self.roundTripTolerance)
+                    #expect(
+                        abs(back.x - c.x) <= Self.roundTripTolerance && abs(back.y - c.y) <= Self.roundTripTolerance)
                 }
             }
         }
@@ -110,7 +115,7 @@ struct CanvasGeometryTests {
     @Test("makeCanvas: S x S in every mode; crop mode equals the CLIP preprocessor", arguments: FitMode.allCases)
     func makeCanvas(_ mode: FitMode) throws {
         var photo = RGBImage(width: 61, height: 37)
-        for y in 0 ..< 37 { for x in 0 ..< 61 { photo[x, y] = RGB(UInt8(x * 4), UInt8(y * 6), UInt8((x + y) % 256)) } }
+        for y in 0..<37 { for x in 0..<61 { photo[x, y] = RGB(UInt8(x * 4), UInt8(y * 6), UInt8((x + y) % 256)) } }
         let g = try CanvasGeometry(imageWidth: 61, imageHeight: 37, size: 48, fitMode: mode)
         let canvas = try g.makeCanvas(from: photo)
         #expect(canvas.width == 48 && canvas.height == 48)
@@ -126,17 +131,18 @@ struct CanvasGeometryTests {
     @Test("box validation errors name the image and the box")
     func boxErrors() {
         let bad: [(Box, String)] = [
-            (Box(x: 10, y: 10, width: 100, height: 20), "right edge"),       // 110 > 64 + 1
-            (Box(x: 10, y: 40, width: 10, height: 20), "bottom edge"),       // 60 > 48 + 1
+            (Box(x: 10, y: 10, width: 100, height: 20), "right edge"),  // 110 > 64 + 1
+            (Box(x: 10, y: 40, width: 10, height: 20), "bottom edge"),  // 60 > 48 + 1
             (Box(x: -5, y: 0, width: 10, height: 10), "left of or above"),
             (Box(x: 0, y: 0, width: 0, height: 10), "empty"),
             (Box(x: .nan, y: 0, width: 5, height: 5), "not finite"),
-            (Box(x: 64.5, y: 0, width: 0.4, height: 5), "no area"),          // inside the tolerance, but beyond the image
+            (Box(x: 64.5, y: 0, width: 0.4, height: 5), "no area"),  // inside the tolerance, but beyond the image
         ]
         for (box, reason) in bad {
             do {
-                _ = try CanvasGeometry(imageWidth: 64, imageHeight: 48, box: box, label: "bird_042.jpg", size: 32,
-                                       fitMode: .pad)
+                _ = try CanvasGeometry(
+                    imageWidth: 64, imageHeight: 48, box: box, label: "bird_042.jpg", size: 32,
+                    fitMode: .pad)
                 Issue.record("\(box) accepted")
             } catch let e as CanvasError {
                 #expect(e.description.contains("bird_042.jpg"), "\(e)")
@@ -169,7 +175,9 @@ struct CanvasGeometryTests {
         #expect(g.canvasContains(Point(x: 201, y: 89.5)))  // the box centre
         // The canvas of the box equals the plain canvas of the cropped photo.
         var photo = RGBImage(width: 640, height: 480)
-        for y in 0 ..< 480 { for x in 0 ..< 640 { photo[x, y] = RGB(UInt8(x % 256), UInt8(y % 256), UInt8((x ^ y) % 256)) } }
+        for y in 0..<480 {
+            for x in 0..<640 { photo[x, y] = RGB(UInt8(x % 256), UInt8(y % 256), UInt8((x ^ y) % 256)) }
+        }
         let cropped = photo.cropped(x: 100, y: 40, width: 202, height: 99)
         let plain = try CanvasGeometry(imageWidth: 202, imageHeight: 99, size: 224, fitMode: mode)
         #expect(try g.makeCanvas(from: photo) == plain.makeCanvas(from: cropped))

@@ -84,7 +84,7 @@ struct CodecTests {
 
         let missing = dir.appendingPathComponent("no/such/dir/out.png")
         let error = #expect(throws: ImageError.self) { try ImageCodec.writePNG(first, to: missing) }
-        guard case let .writeFailed(path, _)? = error else {
+        guard case .writeFailed(let path, _)? = error else {
             Issue.record("expected writeFailed, got \(String(describing: error))")
             return
         }
@@ -124,8 +124,10 @@ struct CodecTests {
         let text = CodecFixtures.url("text.jpg")
         let notImage = #expect(throws: ImageError.self) { try ImageCodec.decode(contentsOf: text) }
         // Issue 15: messages never quote the file's bytes (it may be anything a link points to).
-        #expect(notImage?.description.hasPrefix("\(text.path): not a JPEG or PNG image: its first bytes match neither signature") == true,
-                "\(String(describing: notImage))")
+        #expect(
+            notImage?.description.hasPrefix(
+                "\(text.path): not a JPEG or PNG image: its first bytes match neither signature") == true,
+            "\(String(describing: notImage))")
         #expect(notImage?.description.contains("This is") == false)
         let jpeg = #expect(throws: ImageError.self) {
             try ImageCodec.decode(contentsOf: CodecFixtures.url("truncated.jpg"))
@@ -145,7 +147,7 @@ struct CodecTests {
     func unreadableAndNames() throws {
         let missing = URL(fileURLWithPath: "/nonexistent/dir/photo.jpg")
         let error = #expect(throws: ImageError.self) { try ImageCodec.decode(contentsOf: missing) }
-        guard case let .unreadable(path, _)? = error else {
+        guard case .unreadable(let path, _)? = error else {
             Issue.record("expected unreadable, got \(String(describing: error))")
             return
         }
@@ -166,14 +168,17 @@ struct CodecTests {
     @Test("cropping a decoded image cuts colour and alpha alike")
     func crop() throws {
         let image = try ImageCodec.decode(contentsOf: CodecFixtures.url("rgba8.png"))
-        let rgb = try CodecFixtures.bytes("expected/rgba8.rgb"), alpha = try CodecFixtures.bytes("expected/rgba8.alpha")
+        let rgb = try CodecFixtures.bytes("expected/rgba8.rgb")
+        let alpha = try CodecFixtures.bytes("expected/rgba8.alpha")
         let (x, y, w, h) = (3, 2, 10, 7)
         let crop = image.cropped(x: x, y: y, width: w, height: h)
         #expect(crop.width == w && crop.height == h && crop.colorModel == .rgba)
         let cropAlpha = try #require(crop.alpha)
         for row in 0..<h {
             let from = (y + row) * image.width + x
-            #expect(Array(crop.rgb.pixels[(row * w * 3)..<((row + 1) * w * 3)]) == Array(rgb[(from * 3)..<((from + w) * 3)]))
+            #expect(
+                Array(crop.rgb.pixels[(row * w * 3)..<((row + 1) * w * 3)]) == Array(rgb[(from * 3)..<((from + w) * 3)])
+            )
             #expect(Array(cropAlpha[(row * w)..<((row + 1) * w)]) == Array(alpha[from..<(from + w)]))
         }
     }
@@ -242,8 +247,9 @@ enum CodecFixtures {
 
     static func manifest() throws -> Manifest {
         let m = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url("manifest.json")))
-        try #require(m.version == manifestVersion,
-                     "codecs/manifest.json version \(m.version) != \(manifestVersion): re-run make_preprocess_golden.py")
+        try #require(
+            m.version == manifestVersion,
+            "codecs/manifest.json version \(m.version) != \(manifestVersion): re-run make_preprocess_golden.py")
         return m
     }
 }

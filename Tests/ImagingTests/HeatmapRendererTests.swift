@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Imaging
 
 @Suite("Heatmaps, overlays, font, colour maps")
@@ -8,11 +9,13 @@ struct HeatmapRendererTests {
     /// (bottom right).
     static func gridSamples(width: Double = 300, height: Double = 200) -> [ScoreSample] {
         var out: [ScoreSample] = []
-        for j in 0 ..< 10 {
-            for i in 0 ..< 10 {
+        for j in 0..<10 {
+            for i in 0..<10 {
                 let f = Double(i + j) / 18
-                out.append(ScoreSample(x: (Double(i) + 0.5) * width / 10, y: (Double(j) + 0.5) * height / 10,
-                                       score: 0.2113 + (0.2764 - 0.2113) * f))
+                out.append(
+                    ScoreSample(
+                        x: (Double(i) + 0.5) * width / 10, y: (Double(j) + 0.5) * height / 10,
+                        score: 0.2113 + (0.2764 - 0.2113) * f))
             }
         }
         return out
@@ -20,7 +23,7 @@ struct HeatmapRendererTests {
 
     static func texturedPhoto(_ w: Int, _ h: Int) -> RGBImage {
         var img = RGBImage(width: w, height: h)
-        for y in 0 ..< h { for x in 0 ..< w { img[x, y] = RGB(UInt8((x * 3) % 256), UInt8((y * 5) % 256), 90) } }
+        for y in 0..<h { for x in 0..<w { img[x, y] = RGB(UInt8((x * 3) % 256), UInt8((y * 5) % 256), 90) } }
         return img
     }
 
@@ -29,8 +32,9 @@ struct HeatmapRendererTests {
     @Test("heatmap PNG: expected size, prediction pixel has the marker colour")
     func heatmapPNG() throws {
         let r = HeatmapRenderer()
-        let panel = try r.render(photo: Self.texturedPhoto(300, 200), samples: Self.gridSamples(),
-                                 prediction: Point(x: 150.3, y: 80.6), title: "beak")
+        let panel = try r.render(
+            photo: Self.texturedPhoto(300, 200), samples: Self.gridSamples(),
+            prediction: Point(x: 150.3, y: 80.6), title: "beak")
         // Layout (HeatmapRenderer): margin 8, title 14 px (5x7 font at scale 2), gap 6, photo 200,
         // gap 6, bar 12, 4, range text 14, margin 8 -> 8+14+6+200+6+12+4+14+8 = 272 high;
         // 8 + 300 + 8 = 316 wide.
@@ -49,15 +53,18 @@ struct HeatmapRendererTests {
 
     @Test("heatmap writes the score range as text")
     func rangeText() throws {
-        let panel = try HeatmapRenderer().render(photo: Self.texturedPhoto(300, 200), samples: Self.gridSamples(),
-                                                 prediction: nil, title: "beak")
+        let panel = try HeatmapRenderer().render(
+            photo: Self.texturedPhoto(300, 200), samples: Self.gridSamples(),
+            prediction: nil, title: "beak")
         // Expected: "min 0.2113" at (8, 250) and "max 0.2764" right-aligned to x = 308, scale 2.
         let font = BitmapFont(scale: 2)
         var expected = panel.image
-        CanvasDrawing.fill(&expected, PixelRect(x: 0, y: 250, width: 316, height: 14), color: HeatmapRenderer.background)
+        CanvasDrawing.fill(
+            &expected, PixelRect(x: 0, y: 250, width: 316, height: 14), color: HeatmapRenderer.background)
         font.draw("min 0.2113", on: &expected, x: 8, y: 250, color: HeatmapRenderer.textColor)
-        font.draw("max 0.2764", on: &expected, x: 308 - font.width(of: "max 0.2764"), y: 250,
-                  color: HeatmapRenderer.textColor)
+        font.draw(
+            "max 0.2764", on: &expected, x: 308 - font.width(of: "max 0.2764"), y: 250,
+            color: HeatmapRenderer.textColor)
         #expect(expected == panel.image)
         // And the title "beak" at (8, 8).
         var title = panel.image
@@ -80,16 +87,18 @@ struct HeatmapRendererTests {
             func ch(_ v: UInt8) -> UInt8 { UInt8((100 * 115 + Int(v) * 141 + 128) >> 8) }
             return RGB(ch(c.r), ch(c.g), ch(c.b))
         }
-        #expect(at(10, 30) == blend(RGB(68, 1, 84)))    // nearest: the low sample
-        #expect(at(95, 30) == blend(RGB(253, 231, 37))) // nearest: the high sample
-        #expect(at(49, 59) == blend(RGB(68, 1, 84)))    // x = 49.5 is still nearer the left one
+        #expect(at(10, 30) == blend(RGB(68, 1, 84)))  // nearest: the low sample
+        #expect(at(95, 30) == blend(RGB(253, 231, 37)))  // nearest: the high sample
+        #expect(at(49, 59) == blend(RGB(68, 1, 84)))  // x = 49.5 is still nearer the left one
         #expect(at(50, 59) == blend(RGB(253, 231, 37)))
 
         // Samples only on the left (3 x 6 grid, step 10, x = 5, 15, 25): the largest
         // 4th-nearest-neighbour spacing is a corner's, 20 (two steps along an edge), so paint
         // reaches R = 0.75 * 20 = 15 px from the nearest sample; the rest is the plain photo.
         var left: [ScoreSample] = []
-        for j in 0 ..< 6 { for i in 0 ..< 3 { left.append(ScoreSample(x: Double(5 + 10 * i), y: Double(5 + 10 * j), score: Double(i))) } }
+        for j in 0..<6 {
+            for i in 0..<3 { left.append(ScoreSample(x: Double(5 + 10 * i), y: Double(5 + 10 * j), score: Double(i))) }
+        }
         let partial = try r.render(photo: photo, samples: left, prediction: nil, title: "t")
         let p = partial.photoRect
         #expect(partial.image[p.x + 60, p.y + 30] == grey)
@@ -103,16 +112,18 @@ struct HeatmapRendererTests {
     @Test("large photos are downscaled for display; the prediction still lands on its pixel")
     func downscaled() throws {
         let photo = Self.texturedPhoto(1024, 768)
-        let panel = try HeatmapRenderer().render(photo: photo, samples: Self.gridSamples(width: 1024, height: 768),
-                                                 prediction: Point(x: 512, y: 384), title: "left eye")
+        let panel = try HeatmapRenderer().render(
+            photo: photo, samples: Self.gridSamples(width: 1024, height: 768),
+            prediction: Point(x: 512, y: 384), title: "left eye")
         #expect(panel.photoRect.width == 512 && panel.photoRect.height == 384)
         let c = panel.panelPoint(fromImage: Point(x: 512, y: 384))
         #expect(panel.image[Int(c.x), Int(c.y)] == RGB(255, 0, 0))
         // A downscaled copy with the original size given: the same panel.
         let small = Resample.bicubic(photo, width: 512, height: 384)
-        let again = try HeatmapRenderer().render(photo: small, originalWidth: 1024, originalHeight: 768,
-                                                 samples: Self.gridSamples(width: 1024, height: 768),
-                                                 prediction: Point(x: 512, y: 384), title: "left eye")
+        let again = try HeatmapRenderer().render(
+            photo: small, originalWidth: 1024, originalHeight: 768,
+            samples: Self.gridSamples(width: 1024, height: 768),
+            prediction: Point(x: 512, y: 384), title: "left eye")
         #expect(again == panel)
     }
 
@@ -123,9 +134,13 @@ struct HeatmapRendererTests {
             try HeatmapRenderer().render(photo: photo, samples: [], prediction: nil, title: "x")
         }
         do {
-            _ = try HeatmapRenderer().render(photo: photo, samples: [ScoreSample(x: 1, y: 1, score: 0),
-                                                                    ScoreSample(x: 2, y: 2, score: .nan)],
-                                             prediction: nil, title: "x")
+            _ = try HeatmapRenderer().render(
+                photo: photo,
+                samples: [
+                    ScoreSample(x: 1, y: 1, score: 0),
+                    ScoreSample(x: 2, y: 2, score: .nan),
+                ],
+                prediction: nil, title: "x")
             Issue.record("NaN accepted")
         } catch {
             #expect("\(error)".contains("score sample 1"), "\(error)")
@@ -136,21 +151,34 @@ struct HeatmapRendererTests {
     func sampleIndex() {
         var s: UInt64 = 7
         func next() -> Double {
-            s = s &* 6364136223846793005 &+ 1442695040888963407
+            s = s &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Double(s >> 11) / Double(1 << 53)
         }
         // Scattered points at mixed densities (like coarse-to-fine), some duplicated.
-        var xs: [Double] = [], ys: [Double] = []
-        for _ in 0 ..< 60 { xs.append(next() * 400); ys.append(next() * 300) }
-        for _ in 0 ..< 60 { xs.append(200 + next() * 20); ys.append(150 + next() * 20) }
-        xs.append(xs[3]); ys.append(ys[3])
+        var xs: [Double] = []
+        var ys: [Double] = []
+        for _ in 0..<60 {
+            xs.append(next() * 400)
+            ys.append(next() * 300)
+        }
+        for _ in 0..<60 {
+            xs.append(200 + next() * 20)
+            ys.append(150 + next() * 20)
+        }
+        xs.append(xs[3])
+        ys.append(ys[3])
         let index = HeatmapSampleIndex(xs: xs, ys: ys, bounds: (0, 0, 400, 300))
-        for _ in 0 ..< 500 {
-            let qx = next() * 440 - 20, qy = next() * 340 - 20
-            var best = -1, bestD2 = Double.infinity
+        for _ in 0..<500 {
+            let qx = next() * 440 - 20
+            let qy = next() * 340 - 20
+            var best = -1
+            var bestD2 = Double.infinity
             for i in xs.indices {
                 let d2 = (xs[i] - qx) * (xs[i] - qx) + (ys[i] - qy) * (ys[i] - qy)
-                if d2 < bestD2 { bestD2 = d2; best = i }
+                if d2 < bestD2 {
+                    bestD2 = d2
+                    best = i
+                }
             }
             let got = index.nearest(qx, qy)
             #expect(got.index == best && got.distance2 == bestD2, "query (\(qx), \(qy))")
@@ -162,26 +190,29 @@ struct HeatmapRendererTests {
     @Test("overlay: dots in distinct colours, labels inside the image")
     func overlay() throws {
         let photo = RGBImage(width: 200, height: 100, fill: RGB(90, 90, 90))
-        let points = [LabeledPoint(name: "beak", point: Point(x: 20.5, y: 50.5)),
-                      LabeledPoint(name: "right wing", point: Point(x: 195.5, y: 5.5)),
-                      LabeledPoint(name: "tail", point: Point(x: 100.5, y: 95.5))]
+        let points = [
+            LabeledPoint(name: "beak", point: Point(x: 20.5, y: 50.5)),
+            LabeledPoint(name: "right wing", point: Point(x: 195.5, y: 5.5)),
+            LabeledPoint(name: "tail", point: Point(x: 100.5, y: 95.5)),
+        ]
         let out = try OverlayRenderer().render(photo: photo, points: points)
         #expect(out.image.width == 200 && out.image.height == 100)
         for (i, p) in points.enumerated() {
             #expect(out.image[Int(p.point.x), Int(p.point.y)] == OverlayRenderer.color(forIndex: i))
         }
-        #expect(Set((0 ..< 20).map(OverlayRenderer.color(forIndex:))).count == 20)
+        #expect(Set((0..<20).map(OverlayRenderer.color(forIndex:))).count == 20)
         // "right wing" sits at the top-right corner: its label (10 chars: 49 x 7 + padding 2)
         // must go left of the dot and stay inside.
-        let box = OverlayRenderer.placeLabel(size: (53, 11), near: CanvasPoint(x: 195.5, y: 5.5), dotRadius: 7,
-                                             bounds: PixelRect(x: 0, y: 0, width: 200, height: 100), avoid: [],
-                                             dots: [], ownDot: 0)
+        let box = OverlayRenderer.placeLabel(
+            size: (53, 11), near: CanvasPoint(x: 195.5, y: 5.5), dotRadius: 7,
+            bounds: PixelRect(x: 0, y: 0, width: 200, height: 100), avoid: [],
+            dots: [], ownDot: 0)
         #expect(box.x >= 0 && box.y >= 0 && box.maxX <= 200 && box.maxY <= 100)
         #expect(box.maxX <= 195 - 7)
         // The label's colour appears left of the dot in the image.
         let wing = OverlayRenderer.color(forIndex: 1)
         var found = 0
-        for y in 0 ..< 20 { for x in 120 ..< 185 where out.image[x, y] == wing { found += 1 } }
+        for y in 0..<20 { for x in 120..<185 where out.image[x, y] == wing { found += 1 } }
         #expect(found > 100)
     }
 
@@ -195,8 +226,8 @@ struct HeatmapRendererTests {
         var img = RGBImage(width: 12, height: 9)
         BitmapFont().draw("A1", on: &img, x: 1, y: 1, color: RGB(255, 255, 255))
         for (g, glyph) in [glyphA, glyph1].enumerated() {
-            for row in 0 ..< 7 {
-                for col in 0 ..< 5 {
+            for row in 0..<7 {
+                for col in 0..<5 {
                     let ink = Array(glyph[row])[col] == "#"
                     let px = img[1 + 5 * g + col, 1 + row]
                     #expect(px == (ink ? RGB(255, 255, 255) : RGB(0, 0, 0)), "glyph \(g) (\(col), \(row))")
@@ -210,7 +241,8 @@ struct HeatmapRendererTests {
         #expect(big[6, 0] == RGB(0, 0, 0) && big[0, 2] == RGB(9, 9, 9))
         #expect(BitmapFont(scale: 2).width(of: "min 0.2113") == 98)
         // Outside ASCII: drawn as '?'.
-        var q1 = RGBImage(width: 6, height: 8), q2 = RGBImage(width: 6, height: 8)
+        var q1 = RGBImage(width: 6, height: 8)
+        var q2 = RGBImage(width: 6, height: 8)
         BitmapFont().draw("é", on: &q1, x: 0, y: 0, color: RGB(1, 2, 3))
         BitmapFont().draw("?", on: &q2, x: 0, y: 0, color: RGB(1, 2, 3))
         #expect(q1 == q2 && q1 != RGBImage(width: 6, height: 8))
@@ -235,52 +267,73 @@ struct HeatmapRendererTests {
 
     /// Writes a heatmap and an overlay of a real photo for a person to look at:
     /// `KEYPOINTS_PREVIEW_DIR=/tmp swift test --filter HeatmapRendererTests/preview`.
-    @Test("preview PNGs (only with KEYPOINTS_PREVIEW_DIR)",
-          .enabled(if: ProcessInfo.processInfo.environment["KEYPOINTS_PREVIEW_DIR"] != nil))
+    @Test(
+        "preview PNGs (only with KEYPOINTS_PREVIEW_DIR)",
+        .enabled(if: ProcessInfo.processInfo.environment["KEYPOINTS_PREVIEW_DIR"] != nil))
     func preview() throws {
         let dir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["KEYPOINTS_PREVIEW_DIR"] ?? "/tmp")
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../../shared/data/cub/CUB_200_2011/images").standardized
         let files = (try? FileManager.default.contentsOfDirectory(at: source, includingPropertiesForKeys: nil)) ?? []
         let folder = try #require(files.sorted { $0.path < $1.path }.first)
-        let file = try #require(try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
-            .sorted { $0.path < $1.path }.first)
+        let file = try #require(
+            try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+                .sorted { $0.path < $1.path }.first)
         let photo = try ImageCodec.decode(contentsOf: file).rgb
-        let W = Double(photo.width), H = Double(photo.height)
+        let W = Double(photo.width)
+        let H = Double(photo.height)
         // A synthetic score field peaking at (0.6 W, 0.35 H): coarse 10x10 grid + fine samples.
         func score(_ x: Double, _ y: Double) -> Double {
-            let dx = x / W - 0.6, dy = y / H - 0.35
+            let dx = x / W - 0.6
+            let dy = y / H - 0.35
             return 0.21 + 0.065 * exp(-(dx * dx + dy * dy) / 0.02)
         }
         var samples: [ScoreSample] = []
-        for j in 0 ..< 10 { for i in 0 ..< 10 {
-            let x = (Double(i) + 0.5) * W / 10, y = (Double(j) + 0.5) * H / 10
-            samples.append(ScoreSample(x: x, y: y, score: score(x, y)))
-        } }
-        for j in -3 ... 3 { for i in -3 ... 3 {
-            let x = 0.6 * W + Double(i) * W / 40, y = 0.35 * H + Double(j) * H / 40
-            samples.append(ScoreSample(x: x, y: y, score: score(x, y)))
-        } }
-        let best = samples.max { $0.score < $1.score }!
-        try HeatmapRenderer().writePNG(to: dir.appendingPathComponent("preview_heatmap.png"), photo: photo,
-                                       samples: samples, prediction: Point(x: best.x, y: best.y),
-                                       truth: Point(x: 0.58 * W, y: 0.37 * H), title: "left eye")
-        let names = ["back", "beak", "belly", "breast", "crown", "forehead", "left eye", "left leg", "left wing",
-                     "nape", "right eye", "right leg", "right wing", "tail", "throat"]
-        let points = names.enumerated().map { i, n in
-            LabeledPoint(name: n, point: Point(x: W * (0.15 + 0.7 * Double((i * 7) % 15) / 14),
-                                                    y: H * (0.1 + 0.8 * Double(i) / 14)))
+        for j in 0..<10 {
+            for i in 0..<10 {
+                let x = (Double(i) + 0.5) * W / 10
+                let y = (Double(j) + 0.5) * H / 10
+                samples.append(ScoreSample(x: x, y: y, score: score(x, y)))
+            }
         }
-        try OverlayRenderer().writePNG(to: dir.appendingPathComponent("preview_overlay.png"), photo: photo,
-                                       points: points)
+        for j in -3...3 {
+            for i in -3...3 {
+                let x = 0.6 * W + Double(i) * W / 40
+                let y = 0.35 * H + Double(j) * H / 40
+                samples.append(ScoreSample(x: x, y: y, score: score(x, y)))
+            }
+        }
+        let best = samples.max { $0.score < $1.score }!
+        try HeatmapRenderer().writePNG(
+            to: dir.appendingPathComponent("preview_heatmap.png"), photo: photo,
+            samples: samples, prediction: Point(x: best.x, y: best.y),
+            truth: Point(x: 0.58 * W, y: 0.37 * H), title: "left eye")
+        let names = [
+            "back", "beak", "belly", "breast", "crown", "forehead", "left eye", "left leg", "left wing",
+            "nape", "right eye", "right leg", "right wing", "tail", "throat",
+        ]
+        let points = names.enumerated().map { i, n in
+            LabeledPoint(
+                name: n,
+                point: Point(
+                    x: W * (0.15 + 0.7 * Double((i * 7) % 15) / 14),
+                    y: H * (0.1 + 0.8 * Double(i) / 14)))
+        }
+        try OverlayRenderer().writePNG(
+            to: dir.appendingPathComponent("preview_overlay.png"), photo: photo,
+            points: points)
         var canvas = try CanvasGeometry(imageWidth: photo.width, imageHeight: photo.height, size: 336, fitMode: .crop)
             .makeCanvas(from: photo)
         MarkerRenderer(style: .paper, shorterSide: 336).draw(on: &canvas, at: CanvasPoint(x: 200.3, y: 120.7))
         try ImageCodec.writePNG(canvas, to: dir.appendingPathComponent("preview_marker.png"))
-        let blur = try VisualPromptRenderer(prompt: .markerBlurOutside(.paper, sigma: 6),
-                                            canvas: try CanvasGeometry(imageWidth: photo.width, imageHeight: photo.height,
-                                                                       size: 336, fitMode: .pad).makeCanvas(from: photo))
-        try ImageCodec.writePNG(blur.render(at: CanvasPoint(x: 200.3, y: 150.7)),
-                                to: dir.appendingPathComponent("preview_blur.png"))
+        let blur = try VisualPromptRenderer(
+            prompt: .markerBlurOutside(.paper, sigma: 6),
+            canvas: try CanvasGeometry(
+                imageWidth: photo.width, imageHeight: photo.height,
+                size: 336, fitMode: .pad
+            ).makeCanvas(from: photo))
+        try ImageCodec.writePNG(
+            blur.render(at: CanvasPoint(x: 200.3, y: 150.7)),
+            to: dir.appendingPathComponent("preview_blur.png"))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Imaging
 
 @Suite("Visual prompts")
@@ -7,8 +8,8 @@ struct MarkerVisualPromptTests {
     /// A textured 96x80 canvas (so blur and grey change it almost everywhere).
     static func texture(width: Int = 96, height: Int = 80) -> RGBImage {
         var img = RGBImage(width: width, height: height)
-        for y in 0 ..< height {
-            for x in 0 ..< width {
+        for y in 0..<height {
+            for x in 0..<width {
                 let checker = ((x / 3 + y / 3) % 2) * 120
                 img[x, y] = RGB(UInt8(60 + checker), UInt8((x * 2) % 200 + 20), UInt8((y * 3) % 180 + 40))
             }
@@ -18,7 +19,8 @@ struct MarkerVisualPromptTests {
 
     /// Distance from pixel (x, y)'s centre to point c.
     static func distance(_ x: Int, _ y: Int, _ c: CanvasPoint) -> Double {
-        let dx = Double(x) + 0.5 - c.x, dy = Double(y) + 0.5 - c.y
+        let dx = Double(x) + 0.5 - c.x
+        let dy = Double(y) + 0.5 - c.y
         return (dx * dx + dy * dy).squareRoot()
     }
 
@@ -34,9 +36,10 @@ struct MarkerVisualPromptTests {
         let c = CanvasPoint(x: 40.3, y: 37.8)
         let out = r.render(at: c)
         let blurred = CanvasOps.gaussianBlurred(canvas, sigma: 3)
-        var changedOutside = 0, outsideCount = 0
-        for y in 0 ..< canvas.height {
-            for x in 0 ..< canvas.width {
+        var changedOutside = 0
+        var outsideCount = 0
+        for y in 0..<canvas.height {
+            for x in 0..<canvas.width {
                 let d = Self.distance(x, y, c)
                 if d < 11 - Self.halfDiagonal {
                     #expect(out[x, y] == canvas[x, y], "inside pixel (\(x), \(y)) changed")
@@ -60,13 +63,14 @@ struct MarkerVisualPromptTests {
         let r = try VisualPromptRenderer(prompt: .markerGreyOutside(style), canvas: canvas)
         let c = CanvasPoint(x: 60, y: 30)
         let out = r.render(at: c)
-        for y in 0 ..< canvas.height {
-            for x in 0 ..< canvas.width {
+        for y in 0..<canvas.height {
+            for x in 0..<canvas.width {
                 let d = Self.distance(x, y, c)
                 if d < 9 - Self.halfDiagonal {
                     #expect(out[x, y] == canvas[x, y])
                 } else if d > 11 + Self.halfDiagonal {
-                    let p = out[x, y], q = canvas[x, y]
+                    let p = out[x, y]
+                    let q = canvas[x, y]
                     #expect(p.r == p.g && p.g == p.b)
                     // Pillow's convert("L"): (R*19595 + G*38470 + B*7471 + 0x8000) >> 16.
                     let luma = (Int(q.r) * 19595 + Int(q.g) * 38470 + Int(q.b) * 7471 + 0x8000) >> 16
@@ -85,7 +89,7 @@ struct MarkerVisualPromptTests {
         let colors = [RGB(255, 0, 0), RGB(0, 255, 0), RGB(0, 0, 255), RGB(255, 255, 255), RGB(12, 200, 99)]
         for (i, c) in colors.enumerated() { img[i, 0] = c }
         let grey = CanvasOps.greyscale(img)
-        #expect((0 ..< 5).map { grey[$0, 0].r } == [76, 150, 29, 255, 132])
+        #expect((0..<5).map { grey[$0, 0].r } == [76, 150, 29, 255, 132])
     }
 
     @Test("blur/grey render into a reused buffer without leftovers")
@@ -103,7 +107,8 @@ struct MarkerVisualPromptTests {
         let canvas = Self.texture()
         let r = try VisualPromptRenderer(prompt: .paper, canvas: canvas)
         var expected = canvas
-        MarkerRenderer(style: .paper, canvasWidth: 96, canvasHeight: 80).draw(on: &expected, at: CanvasPoint(x: 33, y: 21))
+        MarkerRenderer(style: .paper, canvasWidth: 96, canvasHeight: 80).draw(
+            on: &expected, at: CanvasPoint(x: 33, y: 21))
         #expect(r.render(at: CanvasPoint(x: 33, y: 21)) == expected)
     }
 
@@ -111,7 +116,7 @@ struct MarkerVisualPromptTests {
     func cropPrompt() throws {
         // Left half black, right half white.
         var canvas = RGBImage(width: 64, height: 48, fill: RGB(255, 255, 255))
-        for y in 0 ..< 48 { for x in 0 ..< 32 { canvas[x, y] = RGB(0, 0, 0) } }
+        for y in 0..<48 { for x in 0..<32 { canvas[x, y] = RGB(0, 0, 0) } }
         let r = try VisualPromptRenderer(prompt: .crop(fraction: 0.25), canvas: canvas)  // side 12
         let left = r.render(at: CanvasPoint(x: 12, y: 24))
         #expect(left.width == 64 && left.height == 48)

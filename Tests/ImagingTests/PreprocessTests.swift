@@ -51,19 +51,23 @@ struct PreprocessTests {
         }
     }
 
-    @Test("computing a window equals resizing fully and cropping", arguments: [
-        // (w, h, outW, outH); the last two run Pillow's vertical-first order.
-        (40, 30, 77, 51), (40, 30, 13, 9), (9, 33, 32, 117), (64, 64, 64, 200), (40, 90, 35, 20), (60, 61, 90, 13),
-    ])
+    @Test(
+        "computing a window equals resizing fully and cropping",
+        arguments: [
+            // (w, h, outW, outH); the last two run Pillow's vertical-first order.
+            (40, 30, 77, 51), (40, 30, 13, 9), (9, 33, 32, 117), (64, 64, 64, 200), (40, 90, 35, 20), (60, 61, 90, 13),
+        ])
     func windowEqualsCrop(_ size: (Int, Int, Int, Int)) {
         let (w, h, ow, oh) = size
         var rng = SplitMix64(seed: UInt64(w * 1000 + h))
         let pixels = (0..<(w * h * 3)).map { _ in rng.nextByte() }
-        let full = Resample.bicubic(pixels, width: w, height: h, channels: 3, outWidth: ow, outHeight: oh,
-                                    window: .init(x: 0, y: 0, width: ow, height: oh))
+        let full = Resample.bicubic(
+            pixels, width: w, height: h, channels: 3, outWidth: ow, outHeight: oh,
+            window: .init(x: 0, y: 0, width: ow, height: oh))
         let window = Resample.Window(x: ow / 3, y: oh / 4, width: ow / 2, height: oh / 2)
-        let part = Resample.bicubic(pixels, width: w, height: h, channels: 3, outWidth: ow, outHeight: oh,
-                                    window: window)
+        let part = Resample.bicubic(
+            pixels, width: w, height: h, channels: 3, outWidth: ow, outHeight: oh,
+            window: window)
         let cropped = RGBImage(width: ow, height: oh, pixels: full)
             .cropped(x: window.x, y: window.y, width: window.width, height: window.height)
         #expect(part == cropped.pixels)
@@ -90,19 +94,22 @@ struct PreprocessTests {
         for entry in manifest.preprocess {
             let source = try ImageCodec.decode(contentsOf: PreprocessFixtures.url(entry.source))
             let expected = try ImageCodec.decode(contentsOf: PreprocessFixtures.url(entry.expected)).rgb
-            let resized = ImagePreprocessor.resizedSize(width: source.width, height: source.height,
-                                                        shorterSide: entry.nPx)
+            let resized = ImagePreprocessor.resizedSize(
+                width: source.width, height: source.height,
+                shorterSide: entry.nPx)
             #expect([resized.width, resized.height] == entry.resized, "\(entry.source) n=\(entry.nPx)")
-            let origin = ImagePreprocessor.centerCropOrigin(width: resized.width, height: resized.height,
-                                                            crop: entry.nPx)
+            let origin = ImagePreprocessor.centerCropOrigin(
+                width: resized.width, height: resized.height,
+                crop: entry.nPx)
             #expect([origin.x, origin.y] == entry.cropOrigin, "\(entry.source) n=\(entry.nPx)")
 
             let pre = ImagePreprocessor(size: entry.nPx, mean: Self.clipMean, std: Self.clipStd)
             let canvas = pre.resizedAndCropped(source)
             #expect(canvas.width == entry.nPx && canvas.height == entry.nPx)
             let diff = maxDifference(canvas.pixels, expected.pixels)
-            #expect(diff <= Self.canvasTolerance,
-                    "\(entry.source) (Pillow \(entry.pillowMode)) n=\(entry.nPx): max diff \(diff)")
+            #expect(
+                diff <= Self.canvasTolerance,
+                "\(entry.source) (Pillow \(entry.pillowMode)) n=\(entry.nPx): max diff \(diff)")
         }
     }
 
@@ -203,8 +210,9 @@ enum PreprocessFixtures {
 
     static func manifest() throws -> Manifest {
         let m = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url("manifest.json")))
-        try #require(m.version == manifestVersion,
-                     "preprocess/manifest.json version \(m.version) != \(manifestVersion): re-run make_preprocess_golden.py")
+        try #require(
+            m.version == manifestVersion,
+            "preprocess/manifest.json version \(m.version) != \(manifestVersion): re-run make_preprocess_golden.py")
         return m
     }
 }

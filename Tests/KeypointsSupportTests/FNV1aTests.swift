@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KeypointsSupport
 
 @Suite struct FNV1aTests {

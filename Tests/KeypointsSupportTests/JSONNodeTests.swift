@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KeypointsSupport
 
 /// The strict JSON reader's errors: each names the file (when given), the field path, what was
@@ -32,7 +33,10 @@ import Testing
         let bbox = try root.field("annotations").array()[0].field("bbox").array()
         #expect(try bbox[1].number() == 2)
         let e = Self.error { _ = try bbox[2].number() }
-        #expect(e == JSONFieldError(file: "data.json", field: "annotations[0].bbox[2]", message: "expected a number, got \"x\""))
+        #expect(
+            e
+                == JSONFieldError(
+                    file: "data.json", field: "annotations[0].bbox[2]", message: "expected a number, got \"x\""))
         #expect(e?.description == "data.json: annotations[0].bbox[2]: expected a number, got \"x\"")
     }
 
@@ -49,7 +53,8 @@ import Testing
     @Test func integersCoordinatesAndBooleans() throws {
         let root = try Self.node(#"{"n": 2.5, "m": 0, "c": -1, "b": true, "s": "3"}"#, file: nil)
         #expect(Self.error { _ = try root.field("n").integer() }?.description == "n: expected an integer, got 2.5")
-        #expect(Self.error { _ = try root.field("m").integer(minimum: 2) }?.message == "expected an integer >= 2, got 0")
+        #expect(
+            Self.error { _ = try root.field("m").integer(minimum: 2) }?.message == "expected an integer >= 2, got 0")
         #expect(try root.field("m").integer(minimum: 0) == 0)
         #expect(Self.error { _ = try root.field("c").coordinate() }?.message == "expected a coordinate >= 0, got -1")
         #expect(Self.error { _ = try root.field("b").number() }?.message == "expected a number, got true")
@@ -79,7 +84,8 @@ import Testing
         let r = try Self.node(#"{"grid": 3, "fit": "crop", "top_k": null}"#).object(known: ["grid", "fit", "top_k"])
         #expect(try r.integer("grid", minimum: 2) == 3)
         #expect(try r.optionalInteger("top_k", minimum: 1) == nil)
-        #expect(Self.error { _ = try r.choice("fit", among: ["pad", "stretch"]) }?.description
+        #expect(
+            Self.error { _ = try r.choice("fit", among: ["pad", "stretch"]) }?.description
                 == "data.json: fit: expected one of \"pad\", \"stretch\", got \"crop\"")
         #expect(Self.error { _ = try r.integer("grid", minimum: 4) }?.message == "expected an integer >= 4, got 3")
     }

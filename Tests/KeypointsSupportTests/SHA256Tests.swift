@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import KeypointsTestSupport
+import Testing
+
 @testable import KeypointsSupport
 
 /// FIPS 180-2 appendix B and the NIST example values for SHA-256.
@@ -8,8 +9,10 @@ import KeypointsTestSupport
     static let vectors: [(message: String, digest: String)] = [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",  // 448 bits
-         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        (
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",  // 448 bits
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        ),
     ]
 
     @Test func knownVectors() {

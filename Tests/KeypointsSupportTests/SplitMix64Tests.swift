@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KeypointsSupport
 
 @Suite struct SplitMix64Tests {
@@ -17,10 +18,11 @@ import Testing
     /// ```
     @Test func splitMix64MatchesTheReference() {
         var a = SplitMix64(seed: 1_234_567)
-        #expect((0..<5).map { _ in a.next() } == [
-            6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
-            4_593_380_528_125_082_431, 16_408_922_859_458_223_821,
-        ])
+        #expect(
+            (0..<5).map { _ in a.next() } == [
+                6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
+                4_593_380_528_125_082_431, 16_408_922_859_458_223_821,
+            ])
         var b = SplitMix64(seed: 0)
         #expect((0..<3).map { _ in b.next() } == [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F])
     }
@@ -44,7 +46,8 @@ import Testing
 
     /// Two generators with the same seed give the same stream; integers stay in their range.
     @Test func sameSeedSameStream() {
-        var a = SplitMix64(seed: 9), b = SplitMix64(seed: 9)
+        var a = SplitMix64(seed: 9)
+        var b = SplitMix64(seed: 9)
         for _ in 0..<100 {
             let i = a.integer(in: -3...4)
             #expect(i == b.integer(in: -3...4))

@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import KeypointsSupport
 import Testing
+
 @testable import Localization
 
 @Suite("Coarse-to-fine search")
@@ -14,9 +15,11 @@ struct CoarseToFineSearchTests {
     }
 
     static func run(_ preset: GridPreset, _ functions: [(Double, Double) -> Float], batch: Int? = nil)
-        throws -> (SearchResult, RecordingScorer) {
-        let search = try CoarseToFineSearch(preset: preset, region: region, keypointCount: functions.count,
-                                            batchSize: batch)
+        throws -> (SearchResult, RecordingScorer)
+    {
+        let search = try CoarseToFineSearch(
+            preset: preset, region: region, keypointCount: functions.count,
+            batchSize: batch)
         var scorer = RecordingScorer(functions)
         let result = try search.run(&scorer)
         return (result, scorer)
@@ -99,19 +102,28 @@ struct CoarseToFineSearchTests {
             let k = result.keypoints[0]
             #expect(k.stage == 0)
             let m = Double(try Repo.preset(name).stages[0].grid)
-            #expect(close(k.point, Point(x: Self.region.x + 0.5 * Self.region.width / m,
-                                               y: Self.region.y + 0.5 * Self.region.height / m)), "\(name)")
+            #expect(
+                close(
+                    k.point,
+                    Point(
+                        x: Self.region.x + 0.5 * Self.region.width / m,
+                        y: Self.region.y + 0.5 * Self.region.height / m)), "\(name)")
         }
     }
 
     @Test func exactTiesGoToLowestYThenLowestX() throws {
         // Value 1 on the right half of rows 10 and below, 0 elsewhere: many exact ties.
-        let cutX = Self.px(0.5, 0).0, cutY = Self.px(0, 1.0 / 3).1
+        let cutX = Self.px(0.5, 0).0
+        let cutY = Self.px(0, 1.0 / 3).1
         let g: (Double, Double) -> Float = { x, y in (x > cutX && y > cutY) ? 1 : 0 }
         let (result, _) = try Self.run(Repo.preset("dense30"), [g])
         // First such dense centre: column 15, row 10.
-        #expect(close(result.keypoints[0].point, Point(x: Self.region.x + 15.5 * Self.region.width / 30,
-                                                              y: Self.region.y + 10.5 * Self.region.height / 30)))
+        #expect(
+            close(
+                result.keypoints[0].point,
+                Point(
+                    x: Self.region.x + 15.5 * Self.region.width / 30,
+                    y: Self.region.y + 10.5 * Self.region.height / 30)))
     }
 
     @Test func exactTiesPreferTheLowerStage() throws {
@@ -169,12 +181,16 @@ struct CoarseToFineSearchTests {
         for landscapes in Self.birdScorers(10, keypoints: 15, seed: 5) {
             let functions = landscapes.map { l in
                 { (x: Double, y: Double) -> Float in
-                    Float(l.value(u: (x - Self.region.x) / Self.region.width, v: (y - Self.region.y) / Self.region.height))
+                    Float(
+                        l.value(u: (x - Self.region.x) / Self.region.width, v: (y - Self.region.y) / Self.region.height)
+                    )
                 }
             }
             // fast, and a preset whose windows overlap (+-1 cell around 3 survivors per keypoint).
-            let overlapping = makePreset([GridStage(grid: 8, topK: 3), GridStage(grid: 6, neighbourhood: 2, topK: 2),
-                                          GridStage(grid: 3, neighbourhood: 1)])
+            let overlapping = makePreset([
+                GridStage(grid: 8, topK: 3), GridStage(grid: 6, neighbourhood: 2, topK: 2),
+                GridStage(grid: 3, neighbourhood: 1),
+            ])
             for preset in [try Repo.preset("fast"), overlapping] {
                 let (result, scorer) = try Self.run(preset, functions)
                 let sent = scorer.allPoints
@@ -189,8 +205,10 @@ struct CoarseToFineSearchTests {
         // Two survivors in adjacent coarse cells (4, 4) and (5, 4) of a 10 x 10 grid, each refined
         // by a 6 x 6 window at 1/30 spacing: dense columns 11...16 and 14...19 overlap in 14...16.
         let preset = makePreset([GridStage(grid: 10, topK: 2), GridStage(grid: 6, neighbourhood: 2)])
-        let a = Self.px(0.45, 0.45), b = Self.px(0.55, 0.45)
-        let fa = gaussian(cx: a.0, cy: a.1, sigma: 10), fb = gaussian(cx: b.0, cy: b.1, sigma: 10, amplitude: 0.99)
+        let a = Self.px(0.45, 0.45)
+        let b = Self.px(0.55, 0.45)
+        let fa = gaussian(cx: a.0, cy: a.1, sigma: 10)
+        let fb = gaussian(cx: b.0, cy: b.1, sigma: 10, amplitude: 0.99)
         let g: (Double, Double) -> Float = { x, y in Float(fa(x, y) + fb(x, y)) }
         let (result, _) = try Self.run(preset, [g])
         #expect(result.keypoints[0].survivors[0].count == 2)
@@ -240,9 +258,11 @@ struct CoarseToFineSearchTests {
             for k in 0..<15 {
                 var one = LandscapeScorer(landscapes: [landscapes[k]], region: Self.region)
                 let single = try alone.run(&one)
-                let a = joint.keypoints[k], b = single.keypoints[0]
-                #expect(a.point == b.point && a.score == b.score && a.stage == b.stage && a.survivors == b.survivors,
-                        "keypoint \(k): \(a.point) together, \(b.point) alone")
+                let a = joint.keypoints[k]
+                let b = single.keypoints[0]
+                #expect(
+                    a.point == b.point && a.score == b.score && a.stage == b.stage && a.survivors == b.survivors,
+                    "keypoint \(k): \(a.point) together, \(b.point) alone")
                 #expect(joint.samples(keypoint: k) == single.samples(keypoint: 0))
             }
         }
@@ -265,8 +285,9 @@ struct CoarseToFineSearchTests {
         let open = makePreset([GridStage(grid: 10, topK: 4, separation: 1), GridStage(grid: 3, neighbourhood: 1)])
         #expect(try Self.run(open, [g]).0.passesPerStage == [100, 4 * 8])
         // A budget of 120 admits the best survivor (8) and one more (8), not a third (would be 124).
-        let tight = makePreset([GridStage(grid: 10, topK: 4, separation: 1), GridStage(grid: 3, neighbourhood: 1)],
-                               budget: PassBudget(passes: 120))
+        let tight = makePreset(
+            [GridStage(grid: 10, topK: 4, separation: 1), GridStage(grid: 3, neighbourhood: 1)],
+            budget: PassBudget(passes: 120))
         #expect(try Self.run(tight, [g]).0.passesPerStage == [100, 16])
     }
 
@@ -284,8 +305,14 @@ struct CoarseToFineSearchTests {
         }
         // median ~ 0: threshold = 1 - 0.5 * 1 = 0.5 keeps 0.6 and drops 0.4.
         let (kept, _) = try Self.run(makePreset(stages(0.5)), [g])
-        #expect(kept.keypoints[0].survivors[0].map { Self.cells($0, Point(x: Self.px(0.85, 0.15).0,
-                                                                                y: Self.px(0.85, 0.15).1)) < 0.5 }
+        #expect(
+            kept.keypoints[0].survivors[0].map {
+                Self.cells(
+                    $0,
+                    Point(
+                        x: Self.px(0.85, 0.15).0,
+                        y: Self.px(0.85, 0.15).1)) < 0.5
+            }
                 == [false, true])
         let (all, _) = try Self.run(makePreset(stages(nil)), [g])
         #expect(all.keypoints[0].survivors[0].count == 3)
@@ -318,11 +345,17 @@ struct CoarseToFineSearchTests {
     func batchesRespectTheBatchSize(_ batch: Int) throws {
         var rng = SplitMix64(seed: 4)
         let landscapes = SyntheticLandscape.birdLike(&rng, keypoints: 15)
-        let search = try CoarseToFineSearch(preset: Repo.preset("fast"), region: Self.region, keypointCount: 15,
-                                            batchSize: batch)
-        var scorer = RecordingScorer(landscapes.map { l in
-            { x, y in Float(l.value(u: (x - Self.region.x) / Self.region.width, v: (y - Self.region.y) / Self.region.height)) }
-        })
+        let search = try CoarseToFineSearch(
+            preset: Repo.preset("fast"), region: Self.region, keypointCount: 15,
+            batchSize: batch)
+        var scorer = RecordingScorer(
+            landscapes.map { l in
+                { x, y in
+                    Float(
+                        l.value(u: (x - Self.region.x) / Self.region.width, v: (y - Self.region.y) / Self.region.height)
+                    )
+                }
+            })
         var progress: [SearchProgress] = []
         let result = try search.run(&scorer) { progress.append($0) }
         #expect(scorer.calls.allSatisfy { $0.count <= batch && !$0.isEmpty })
@@ -335,8 +368,9 @@ struct CoarseToFineSearchTests {
     }
 
     @Test func presetBatchIsTheDefault() throws {
-        let search = try CoarseToFineSearch(preset: makePreset([GridStage(grid: 5)], batch: 6), region: Self.region,
-                                            keypointCount: 1)
+        let search = try CoarseToFineSearch(
+            preset: makePreset([GridStage(grid: 5)], batch: 6), region: Self.region,
+            keypointCount: 1)
         var scorer = RecordingScorer([{ _, _ in 0 }])
         _ = try search.run(&scorer)
         #expect(scorer.calls.map(\.count) == [6, 6, 6, 6, 1])
@@ -361,7 +395,8 @@ struct CoarseToFineSearchTests {
     }
 
     @Test func scorerContractViolationsAreErrors() throws {
-        let search = try CoarseToFineSearch(preset: makePreset([GridStage(grid: 3)]), region: Self.region, keypointCount: 2)
+        let search = try CoarseToFineSearch(
+            preset: makePreset([GridStage(grid: 3)]), region: Self.region, keypointCount: 2)
         var missingRow = BrokenScorer { n in Array(repeating: [0, 0], count: n - 1) }
         #expect(throws: SearchError.wrongRowCount(expected: 9, got: 8)) { try search.run(&missingRow) }
         var short = BrokenScorer { n in Array(repeating: [0], count: n) }
@@ -373,7 +408,9 @@ struct CoarseToFineSearchTests {
 
     @Test func invalidArguments() throws {
         let preset = makePreset([GridStage(grid: 3)])
-        #expect(throws: SearchError.self) { _ = try CoarseToFineSearch(preset: preset, region: Self.region, keypointCount: 0) }
+        #expect(throws: SearchError.self) {
+            _ = try CoarseToFineSearch(preset: preset, region: Self.region, keypointCount: 0)
+        }
         #expect(throws: SearchError.self) {
             _ = try CoarseToFineSearch(preset: preset, region: Self.region, keypointCount: 1, batchSize: 0)
         }

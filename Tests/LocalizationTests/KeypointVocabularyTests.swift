@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Localization
 
 @Suite("Keypoint vocabularies")
@@ -43,24 +44,36 @@ struct KeypointVocabularyTests {
 
     /// METHOD.md's copy of the paper's Table 8 (SPair keypoint id -> name), "-" entries left out.
     static let spairTable: [String: [Int: String]] = [
-        "bird": [0: "crown", 1: "right wing", 2: "left wing", 3: "beak", 6: "forehead", 7: "right eye",
-                 8: "left eye", 9: "nape", 10: "right foot", 11: "left foot", 13: "tail"],
-        "cat": [2: "right ear", 3: "left ear", 4: "right eye", 5: "left eye", 6: "nose", 8: "mouth",
-                9: "front right paw", 10: "front left paw", 11: "hind right paw", 12: "hind left paw", 13: "tail"],
-        "cow": [2: "right ear", 3: "left ear", 4: "right eye", 5: "left eye", 6: "nose", 8: "mouth",
-                9: "front right hoof", 10: "front left hoof", 11: "hind right hoof", 12: "hind left hoof", 13: "tail",
-                15: "front right knee", 16: "front left knee", 17: "hind right knee", 18: "hind left knee",
-                19: "right horn", 20: "left horn"],
-        "dog": [2: "right ear", 3: "left ear", 4: "right eye", 5: "left eye", 6: "nose", 7: "forehead", 8: "mouth",
-                9: "front right paw", 10: "front left paw", 11: "hind right paw", 12: "hind left paw", 13: "tail",
-                15: "neck"],
-        "horse": [2: "right ear", 3: "left ear", 4: "right eye", 5: "left eye", 6: "nose", 8: "mouth", 9: "forehead",
-                  10: "front right hoof", 11: "front left hoof", 12: "hind right hoof", 13: "hind left hoof", 14: "tail",
-                  16: "front right knee", 17: "front left knee", 18: "hind right knee", 19: "hind left knee"],
-        "sheep": [2: "right ear", 3: "left ear", 4: "right eye", 5: "left eye", 6: "nose", 8: "mouth",
-                  9: "front right hoof", 10: "front left hoof", 11: "hind left hoof", 12: "hind right hoof", 13: "tail",
-                  15: "front right knee", 16: "front left knee", 17: "hind right knee", 18: "hind left knee",
-                  19: "right horn"],
+        "bird": [
+            0: "crown", 1: "right wing", 2: "left wing", 3: "beak", 6: "forehead", 7: "right eye",
+            8: "left eye", 9: "nape", 10: "right foot", 11: "left foot", 13: "tail",
+        ],
+        "cat": [
+            2: "right ear", 3: "left ear", 4: "right eye", 5: "left eye", 6: "nose", 8: "mouth",
+            9: "front right paw", 10: "front left paw", 11: "hind right paw", 12: "hind left paw", 13: "tail",
+        ],
+        "cow": [
+            2: "right ear", 3: "left ear", 4: "right eye", 5: "left eye", 6: "nose", 8: "mouth",
+            9: "front right hoof", 10: "front left hoof", 11: "hind right hoof", 12: "hind left hoof", 13: "tail",
+            15: "front right knee", 16: "front left knee", 17: "hind right knee", 18: "hind left knee",
+            19: "right horn", 20: "left horn",
+        ],
+        "dog": [
+            2: "right ear", 3: "left ear", 4: "right eye", 5: "left eye", 6: "nose", 7: "forehead", 8: "mouth",
+            9: "front right paw", 10: "front left paw", 11: "hind right paw", 12: "hind left paw", 13: "tail",
+            15: "neck",
+        ],
+        "horse": [
+            2: "right ear", 3: "left ear", 4: "right eye", 5: "left eye", 6: "nose", 8: "mouth", 9: "forehead",
+            10: "front right hoof", 11: "front left hoof", 12: "hind right hoof", 13: "hind left hoof", 14: "tail",
+            16: "front right knee", 17: "front left knee", 18: "hind right knee", 19: "hind left knee",
+        ],
+        "sheep": [
+            2: "right ear", 3: "left ear", 4: "right eye", 5: "left eye", 6: "nose", 8: "mouth",
+            9: "front right hoof", 10: "front left hoof", 11: "hind left hoof", 12: "hind right hoof", 13: "tail",
+            15: "front right knee", 16: "front left knee", 17: "hind right knee", 18: "hind left knee",
+            19: "right horn",
+        ],
     ]
 
     @Test func spairHasTheSixAnimalsOfTable8() throws {
@@ -113,12 +126,16 @@ struct KeypointVocabularyTests {
     @Test func unknownCategoryListsTheKnownOnes() throws {
         let v = try KeypointVocabulary.load(from: URL(fileURLWithPath: Repo.vocabulary("spair").path))
         let error = #expect(throws: KeypointVocabularyError.self) { try v.queries(category: "zebra") }
-        #expect(error?.description.hasSuffix("spair.json: unknown category \"zebra\" (known: bird, cat, cow, dog, horse, sheep)") == true)
+        #expect(
+            error?.description.hasSuffix(
+                "spair.json: unknown category \"zebra\" (known: bird, cat, cow, dog, horse, sheep)") == true)
     }
 
     @Test func unknownKeypointListsTheKnownOnes() throws {
         let v = try KeypointVocabulary.load(from: Repo.vocabulary("cub"))
-        let error = #expect(throws: KeypointVocabularyError.self) { try v.queries(category: "bird", keypoints: ["beak", "fin"]) }
+        let error = #expect(throws: KeypointVocabularyError.self) {
+            try v.queries(category: "bird", keypoints: ["beak", "fin"])
+        }
         #expect(error?.description.contains("category \"bird\" has no keypoint \"fin\" (known: back, beak,") == true)
     }
 
@@ -126,8 +143,10 @@ struct KeypointVocabularyTests {
         try KeypointVocabulary.decode(JSONSerialization.data(withJSONObject: object), file: "keypoints/bad.json")
     }
 
-    static func vocabulary(template: String? = "the {part} of the {animal}", values: [String: String]? = ["animal": "cat"],
-                           keypoints: [[String: Any]] = [["id": 1, "name": "nose"], ["id": 2, "name": "tail"]]) -> [String: Any] {
+    static func vocabulary(
+        template: String? = "the {part} of the {animal}", values: [String: String]? = ["animal": "cat"],
+        keypoints: [[String: Any]] = [["id": 1, "name": "nose"], ["id": 2, "name": "tail"]]
+    ) -> [String: Any] {
         var category: [String: Any] = ["name": "cat", "keypoints": keypoints]
         if let values { category["values"] = values }
         var v: [String: Any] = ["name": "t", "categories": [category]]
@@ -149,33 +168,50 @@ struct KeypointVocabularyTests {
     }
 
     static let cases: [Case] = [
-        Case(name: "no {part}", json: { vocabulary(template: "a photo of a cat") },
-             field: "template", message: "expected a \"{part}\" placeholder"),
-        Case(name: "no template at all", json: { vocabulary(template: nil) },
-             field: "categories[0].template", message: "missing required field"),
-        Case(name: "placeholder without a value", json: { vocabulary(values: nil) },
-             field: "categories[0].values", message: "no value for placeholder \"{animal}\""),
-        Case(name: "duplicate id", json: { vocabulary(keypoints: [["id": 1, "name": "a"], ["id": 1, "name": "b"]]) },
-             field: "categories[0].keypoints[1].id", message: "duplicate id 1"),
-        Case(name: "duplicate name", json: { vocabulary(keypoints: [["id": 1, "name": "a"], ["id": 2, "name": "A"]]) },
-             field: "categories[0].keypoints[1].name", message: "duplicate name"),
-        Case(name: "negative id", json: { vocabulary(keypoints: [["id": -1, "name": "a"]]) },
-             field: "categories[0].keypoints[0].id", message: "expected an integer >= 0, got -1"),
-        Case(name: "empty name", json: { vocabulary(keypoints: [["id": 1, "name": " "]]) },
-             field: "categories[0].keypoints[0].name", message: "expected a non-empty string"),
-        Case(name: "no keypoints", json: { vocabulary(keypoints: []) },
-             field: "categories[0].keypoints", message: "expected at least one keypoint"),
-        Case(name: "unknown field", json: { vocabulary(keypoints: [["id": 1, "name": "a", "label": "x"]]) },
-             field: "categories[0].keypoints[0].label", message: "unknown field"),
-        Case(name: "no categories", json: { var v = vocabulary(); v["categories"] = [Any](); return v },
-             field: "categories", message: "expected at least one category"),
+        Case(
+            name: "no {part}", json: { vocabulary(template: "a photo of a cat") },
+            field: "template", message: "expected a \"{part}\" placeholder"),
+        Case(
+            name: "no template at all", json: { vocabulary(template: nil) },
+            field: "categories[0].template", message: "missing required field"),
+        Case(
+            name: "placeholder without a value", json: { vocabulary(values: nil) },
+            field: "categories[0].values", message: "no value for placeholder \"{animal}\""),
+        Case(
+            name: "duplicate id", json: { vocabulary(keypoints: [["id": 1, "name": "a"], ["id": 1, "name": "b"]]) },
+            field: "categories[0].keypoints[1].id", message: "duplicate id 1"),
+        Case(
+            name: "duplicate name",
+            json: { vocabulary(keypoints: [["id": 1, "name": "a"], ["id": 2, "name": "A"]]) },
+            field: "categories[0].keypoints[1].name", message: "duplicate name"),
+        Case(
+            name: "negative id", json: { vocabulary(keypoints: [["id": -1, "name": "a"]]) },
+            field: "categories[0].keypoints[0].id", message: "expected an integer >= 0, got -1"),
+        Case(
+            name: "empty name", json: { vocabulary(keypoints: [["id": 1, "name": " "]]) },
+            field: "categories[0].keypoints[0].name", message: "expected a non-empty string"),
+        Case(
+            name: "no keypoints", json: { vocabulary(keypoints: []) },
+            field: "categories[0].keypoints", message: "expected at least one keypoint"),
+        Case(
+            name: "unknown field", json: { vocabulary(keypoints: [["id": 1, "name": "a", "label": "x"]]) },
+            field: "categories[0].keypoints[0].label", message: "unknown field"),
+        Case(
+            name: "no categories",
+            json: {
+                var v = vocabulary()
+                v["categories"] = [Any]()
+                return v
+            },
+            field: "categories", message: "expected at least one category"),
     ]
 
     @Test(arguments: cases)
     func invalidVocabularyNamesTheField(_ c: Case) throws {
         let error = #expect(throws: KeypointVocabularyError.self) { try Self.decode(c.json()) }
         #expect(error?.field == c.field)
-        #expect(error?.description.hasPrefix("keypoints/bad.json: \(c.field): ") == true, "\(String(describing: error))")
+        #expect(
+            error?.description.hasPrefix("keypoints/bad.json: \(c.field): ") == true, "\(String(describing: error))")
         #expect(error?.description.contains(c.message) == true, "\(String(describing: error))")
     }
 
@@ -194,8 +230,11 @@ struct KeypointVocabularyTests {
 
     @Test func freeTextIsItsOwnPrompt() throws {
         let q = try KeypointVocabulary.freeText(["the left headlight", "  door handle "])
-        #expect(q == [KeypointQuery(id: nil, name: "the left headlight", prompt: "the left headlight"),
-                      KeypointQuery(id: nil, name: "door handle", prompt: "door handle")])
+        #expect(
+            q == [
+                KeypointQuery(id: nil, name: "the left headlight", prompt: "the left headlight"),
+                KeypointQuery(id: nil, name: "door handle", prompt: "door handle"),
+            ])
     }
 
     @Test func freeTextWithTemplate() throws {

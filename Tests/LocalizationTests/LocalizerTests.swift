@@ -1,8 +1,9 @@
 import CLIP
 import Foundation
 import Imaging
-@testable import Localization
 import Testing
+
+@testable import Localization
 
 /// The CLIP-backed search against an independent brute force: every dense-30 location is marked
 /// by hand (MarkerRenderer on the canvas), encoded one image at a time, and compared with the
@@ -21,12 +22,14 @@ import Testing
         let localizer = Localizer(bundle: bundle, preset: preset, workers: 2)
         var options = Localizer.defaultOptions(for: preset)
         options.fit = fit
-        let queries = try KeypointVocabulary.freeText(["nose", "tail"], template: "This image shows the {part} of the cow")
+        let queries = try KeypointVocabulary.freeText(
+            ["nose", "tail"], template: "This image shows the {part} of the cow")
         let result = try localizer.localize(image, path: "cow.jpg", keypoints: queries, options: options)
         #expect(result.passes == 900)
 
         // Brute force, sharing no code with the search but the geometry and the marker.
-        let (geometry, region, _) = try localizer.geometry(width: image.width, height: image.height, path: "cow.jpg", options: options)
+        let (geometry, region, _) = try localizer.geometry(
+            width: image.width, height: image.height, path: "cow.jpg", options: options)
         let canvas = try geometry.makeCanvas(from: image.rgb)
         let renderer = MarkerRenderer(style: .paper, shorterSide: bundle.model.imageSize)
         let ws = Workspace(workers: 1)
@@ -49,9 +52,11 @@ import Testing
         }
         for k in 0..<2 {
             let p = result.keypoints[k]
-            #expect(abs(p.score - best[k].score) < Self.scoreTolerance, "\(fit) \(p.name): \(p.score) vs \(best[k].score)")
-            #expect(abs(p.x - best[k].x) < 1e-9 && abs(p.y - best[k].y) < 1e-9,
-                    "\(fit) \(p.name): (\(p.x), \(p.y)) vs brute force (\(best[k].x), \(best[k].y))")
+            #expect(
+                abs(p.score - best[k].score) < Self.scoreTolerance, "\(fit) \(p.name): \(p.score) vs \(best[k].score)")
+            #expect(
+                abs(p.x - best[k].x) < 1e-9 && abs(p.y - best[k].y) < 1e-9,
+                "\(fit) \(p.name): (\(p.x), \(p.y)) vs brute force (\(best[k].x), \(best[k].y))")
         }
     }
 }

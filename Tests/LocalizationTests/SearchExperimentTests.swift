@@ -1,13 +1,15 @@
 import Foundation
 import KeypointsSupport
 import Testing
+
 @testable import Localization
 
 @Suite("Search experiment")
 struct SearchExperimentTests {
     @Test func landscapeValueIsTheSumOfItsParts() {
-        let l = SyntheticLandscape(bumps: [.init(cx: 0.3, cy: 0.4, sigma: 0.1, amplitude: 2)],
-                                   waves: [.init(fu: 1, fv: 0, phase: 0, amplitude: 0.5)])
+        let l = SyntheticLandscape(
+            bumps: [.init(cx: 0.3, cy: 0.4, sigma: 0.1, amplitude: 2)],
+            waves: [.init(fu: 1, fv: 0, phase: 0, amplitude: 0.5)])
         // 2 * exp(-0.01 / 0.02) + 0.5 * cos(2 pi * 0.4)
         let expected = 2 * exp(-0.5) + 0.5 * cos(2 * Double.pi * 0.4)
         #expect(abs(l.value(u: 0.4, v: 0.4) - expected) < 1e-12)
@@ -22,8 +24,9 @@ struct SearchExperimentTests {
     /// success rate is the one measured at scale in grids/README.md (99.5% over 1000 trials),
     /// checked here with a margin for the small sample.
     @Test func fastMatchesDense30OnOneKeypoint() throws {
-        let report = try SearchExperiment.run(preset: Repo.preset("fast"), reference: Repo.preset("dense30"),
-                                              trials: 50, seed: 1, keypoints: 1)
+        let report = try SearchExperiment.run(
+            preset: Repo.preset("fast"), reference: Repo.preset("dense30"),
+            trials: 50, seed: 1, keypoints: 1)
         #expect(report.successRate >= 0.95, "\(report.summary)")
         #expect(report.maxPasses <= 150)
         #expect(report.meanReferencePasses == 900)
@@ -31,8 +34,9 @@ struct SearchExperimentTests {
     }
 
     @Test func fastMatchesDense30OnFifteenClusteredKeypoints() throws {
-        let report = try SearchExperiment.run(preset: Repo.preset("fast"), reference: Repo.preset("dense30"),
-                                              trials: 20, seed: 2, keypoints: 15)
+        let report = try SearchExperiment.run(
+            preset: Repo.preset("fast"), reference: Repo.preset("dense30"),
+            trials: 20, seed: 2, keypoints: 15)
         #expect(report.successRate >= 0.95, "\(report.summary)")
         // Stage 0 (100) is shared; each keypoint spends at most 150 - 100 on its own windows.
         #expect(report.maxPasses <= 100 + 15 * 50)
@@ -41,15 +45,17 @@ struct SearchExperimentTests {
 
     @Test func dense30AgainstItselfIsExact() throws {
         let dense = try Repo.preset("dense30")
-        let report = try SearchExperiment.run(preset: dense, reference: dense, trials: 5, seed: 3, keypoints: 3,
-                                              keepTrials: false)
+        let report = try SearchExperiment.run(
+            preset: dense, reference: dense, trials: 5, seed: 3, keypoints: 3,
+            keepTrials: false)
         #expect(report.exactRate == 1)
         #expect(report.maxScoreRegret == 0)
         #expect(report.trialRecords == nil)
     }
 
     @Test func experimentsAreReproducible() throws {
-        let fast = try Repo.preset("fast"), dense = try Repo.preset("dense30")
+        let fast = try Repo.preset("fast")
+        let dense = try Repo.preset("dense30")
         let a = try SearchExperiment.run(preset: fast, reference: dense, trials: 5, seed: 9, keypoints: 2)
         let b = try SearchExperiment.run(preset: fast, reference: dense, trials: 5, seed: 9, keypoints: 2)
         // Sorted keys: JSONEncoder's key order is not otherwise stable from run to run.
@@ -64,10 +70,12 @@ struct SearchExperimentTests {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["SEARCH_EXPERIMENT_TRIALS"] != nil))
     func fullExperiment() throws {
         let trials = Int(ProcessInfo.processInfo.environment["SEARCH_EXPERIMENT_TRIALS"] ?? "") ?? 1000
-        let fast = try Repo.preset("fast"), dense = try Repo.preset("dense30")
+        let fast = try Repo.preset("fast")
+        let dense = try Repo.preset("dense30")
         for k in [1, 15] {
-            let report = try SearchExperiment.run(preset: fast, reference: dense, trials: trials, seed: 2024,
-                                                  keypoints: k, keepTrials: false)
+            let report = try SearchExperiment.run(
+                preset: fast, reference: dense, trials: trials, seed: 2024,
+                keypoints: k, keepTrials: false)
             print(report.summary)
             #expect(report.successRate >= 0.95)
             #expect(report.maxPasses <= (k == 1 ? 150 : 225))

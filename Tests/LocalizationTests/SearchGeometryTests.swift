@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+
 @testable import Localization
 
 @Suite("Grid geometry")
@@ -15,8 +16,9 @@ struct SearchGeometryTests {
 
     @Test(arguments: [2, 7, 10, 30])
     func firstStageCentres(_ m: Int) throws {
-        let search = try CoarseToFineSearch(preset: makePreset([GridStage(grid: m)]), region: Self.region,
-                                            keypointCount: 1)
+        let search = try CoarseToFineSearch(
+            preset: makePreset([GridStage(grid: m)]), region: Self.region,
+            keypointCount: 1)
         let points = search.firstStagePoints()
         #expect(points.count == m * m)
         for j in 0..<m {
@@ -56,12 +58,18 @@ struct SearchGeometryTests {
 
     @Test func oddRatioOddGridIsCentred() throws {
         // 10 -> 30: coarse cell 4 is dense cell 13; a 3 x 3 window covers dense cells 12...14.
-        let plan = try SearchPlan(preset: makePreset([GridStage(grid: 10, topK: 1), GridStage(grid: 3, neighbourhood: 1)]))
+        let plan = try SearchPlan(
+            preset: makePreset([GridStage(grid: 10, topK: 1), GridStage(grid: 3, neighbourhood: 1)]))
         #expect(plan.finestResolution == 30)
         let cells = Self.windowCells(plan, stage: 1, survivorCell: 4, 7)
-        #expect(cells == [[12, 21], [13, 21], [14, 21], [12, 22], [13, 22], [14, 22], [12, 23], [13, 23], [14, 23]])
+        #expect(
+            cells == [
+                [12, 21], [13, 21], [14, 21], [12, 22], [13, 22], [14, 22], [12, 23], [13, 23], [14, 23],
+            ])
         // And in pixels: the survivor's own coarse cell split in three.
-        let pixels = plan.window(stage: 1, around: plan.firstStagePoints()[7 * 10 + 4]).map { plan.pixel($0, in: Self.region) }
+        let pixels = plan.window(stage: 1, around: plan.firstStagePoints()[7 * 10 + 4]).map {
+            plan.pixel($0, in: Self.region)
+        }
         #expect(close(pixels[0], Self.centre(12, 21, of: 30)))
         #expect(close(pixels[8], Self.centre(14, 23, of: 30)))
     }
@@ -69,32 +77,39 @@ struct SearchGeometryTests {
     @Test func evenRatioEvenGridIsCentred() throws {
         // 4 -> 8: coarse cell 1 (centre 1.5/4 = 3/8) lies on a corner of the 8-grid; a 2 x 2
         // window takes cells 2 and 3 on each side of it.
-        let plan = try SearchPlan(preset: makePreset([GridStage(grid: 4, topK: 1), GridStage(grid: 2, neighbourhood: 1)]))
+        let plan = try SearchPlan(
+            preset: makePreset([GridStage(grid: 4, topK: 1), GridStage(grid: 2, neighbourhood: 1)]))
         #expect(plan.finestResolution == 8)
         #expect(Self.windowCells(plan, stage: 1, survivorCell: 1, 1) == [[2, 2], [3, 2], [2, 3], [3, 3]])
         // A 4 x 4 window over +-1 coarse cell: cells 1...4.
-        let wide = try SearchPlan(preset: makePreset([GridStage(grid: 4, topK: 1), GridStage(grid: 4, neighbourhood: 2)]))
+        let wide = try SearchPlan(
+            preset: makePreset([GridStage(grid: 4, topK: 1), GridStage(grid: 4, neighbourhood: 2)]))
         #expect(Self.windowCells(wide, stage: 1, survivorCell: 1, 1).map { $0[0] }.prefix(4) == [1, 2, 3, 4])
     }
 
     @Test func windowsAreClippedToTheRegion() throws {
-        let plan = try SearchPlan(preset: makePreset([GridStage(grid: 10, topK: 1), GridStage(grid: 3, neighbourhood: 1)]))
+        let plan = try SearchPlan(
+            preset: makePreset([GridStage(grid: 10, topK: 1), GridStage(grid: 3, neighbourhood: 1)]))
         // Corner cell (0, 0) = dense cell (1, 1): its window 0...2 is inside.
         #expect(Self.windowCells(plan, stage: 1, survivorCell: 0, 0).count == 9)
         // With a +-1 coarse-cell window (grid 9, neighbourhood 3) the corner loses 3 cells per axis.
-        let wide = try SearchPlan(preset: makePreset([GridStage(grid: 10, topK: 1), GridStage(grid: 9, neighbourhood: 3)]))
+        let wide = try SearchPlan(
+            preset: makePreset([GridStage(grid: 10, topK: 1), GridStage(grid: 9, neighbourhood: 3)]))
         let cells = Self.windowCells(wide, stage: 1, survivorCell: 0, 9)
         #expect(cells.count == 6 * 6)
         #expect(cells.allSatisfy { $0[0] >= 0 && $0[0] <= 5 && $0[1] >= 24 && $0[1] <= 29 })
         // Same spacing, +-1 cell: the 3 x 3 coarse neighbourhood, 4 points at a corner.
-        let same = try SearchPlan(preset: makePreset([GridStage(grid: 10, topK: 1), GridStage(grid: 3, neighbourhood: 3)]))
+        let same = try SearchPlan(
+            preset: makePreset([GridStage(grid: 10, topK: 1), GridStage(grid: 3, neighbourhood: 3)]))
         #expect(Self.windowCells(same, stage: 1, survivorCell: 9, 0) == [[8, 0], [9, 0], [8, 1], [9, 1]])
     }
 
     @Test func threeStageResolution() throws {
-        let plan = try SearchPlan(preset: makePreset([
-            GridStage(grid: 8, topK: 1), GridStage(grid: 2, neighbourhood: 1, topK: 1), GridStage(grid: 3, neighbourhood: 1),
-        ]))
+        let plan = try SearchPlan(
+            preset: makePreset([
+                GridStage(grid: 8, topK: 1), GridStage(grid: 2, neighbourhood: 1, topK: 1),
+                GridStage(grid: 3, neighbourhood: 1),
+            ]))
         #expect(plan.stages.map(\.resolution) == [8, 16, 48])
         #expect(plan.finestResolution == 48)
         #expect(plan.stages.map(\.step) == [12, 6, 2])
@@ -104,8 +119,10 @@ struct SearchGeometryTests {
         let plan = try SearchPlan(preset: makePreset([GridStage(grid: 30)]))
         // Unit = 1 / (2 * 30) of the side; a = 1 is the centre of cell 0.
         #expect(close(plan.pixel(LatticePoint(a: 1, b: 59), in: Self.region), Self.centre(0, 29, of: 30)))
-        #expect(close(plan.pixel(LatticePoint(a: 0, b: 60), in: Self.region),
-                      Point(x: Self.region.x, y: Self.region.y + Self.region.height)))
+        #expect(
+            close(
+                plan.pixel(LatticePoint(a: 0, b: 60), in: Self.region),
+                Point(x: Self.region.x, y: Self.region.y + Self.region.height)))
     }
 
     @Test func rowMajorOrder() {

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+
 @testable import Localization
 
 /// Paths of the repository's data folders, found from this file (grids/ and keypoints/ sit
@@ -34,8 +35,10 @@ struct RecordingScorer: CandidateScorer {
 }
 
 /// A preset with the paper's marker, for geometry and search tests.
-func makePreset(_ stages: [GridStage], budget: PassBudget? = nil, batch: Int? = nil,
-                name: String = "test") -> GridPreset {
+func makePreset(
+    _ stages: [GridStage], budget: PassBudget? = nil, batch: Int? = nil,
+    name: String = "test"
+) -> GridPreset {
     GridPreset(name: name, description: "", stages: stages, marker: .paper, fit: .pad, batch: batch, budget: budget)
 }
 

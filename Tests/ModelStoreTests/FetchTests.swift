@@ -1,6 +1,7 @@
 import Foundation
 import KeypointsTestSupport
 import Testing
+
 @testable import ModelStore
 
 /// Fetches from a real HTTP server on 127.0.0.1 started inside each test, serving the tiny CLIP
@@ -55,7 +56,9 @@ import Testing
         #expect(!result.alreadyInstalled)
         try f.expectInstalledFilesIdentical()
         #expect(!FileManager.default.fileExists(atPath: f.staging.path))
-        #expect(!FileManager.default.fileExists(atPath: f.store.modelsDirectory.appendingPathComponent("org--tiny.lock").path))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: f.store.modelsDirectory.appendingPathComponent("org--tiny.lock").path))
 
         let manifest = try ModelManifest.load(from: f.final)
         #expect(manifest == result.manifest)
@@ -139,8 +142,11 @@ import Testing
             try await f.store.fetch("tiny", options: options)
         }
         let size = Int64(f.files["model.safetensors"]?.count ?? -1)
-        #expect(error == .insufficientSpace(file: "model.safetensors", path: f.staging.path, needed: size,
-                                            available: 50_000))
+        #expect(
+            error
+                == .insufficientSpace(
+                    file: "model.safetensors", path: f.staging.path, needed: size,
+                    available: 50_000))
         #expect(error?.description.contains("not enough disk space for model.safetensors") == true)
         #expect(f.server.requests(for: Self.safetensors).count == 1)  // not retried
         let part = f.staging.appendingPathComponent("model.safetensors.part")
@@ -157,7 +163,10 @@ import Testing
         let log = EventLog()
         _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server, retries: 2)) { log.record($0) }
         #expect(f.server.requests(for: Self.safetensors).last?.headers["range"] == "bytes=300000-")
-        #expect(log.all.contains { if case .retrying(file: "model.safetensors", attempt: 1, of: 2, _) = $0 { true } else { false } })
+        #expect(
+            log.all.contains {
+                if case .retrying(file: "model.safetensors", attempt: 1, of: 2, _) = $0 { true } else { false }
+            })
         // The resumed request's progress says where it resumed.
         #expect(log.progress.contains { $0.file == "model.safetensors" && $0.bytesResumed == 300_000 })
         try f.expectInstalledFilesIdentical()
@@ -166,8 +175,9 @@ import Testing
     @Test func corruptedFileWithAKnownDigestInstallsNothing() async throws {
         let files = try TestSupport.tinyModelFiles()
         let digest = try ExternalSHA256.hex(try #require(files["model.safetensors"]))
-        let f = try Fixture(faults: .init(corruptByteAt: [Self.safetensors: 4096]),
-                            registry: TestSupport.registry(sha256: ["model.safetensors": digest]))
+        let f = try Fixture(
+            faults: .init(corruptByteAt: [Self.safetensors: 4096]),
+            registry: TestSupport.registry(sha256: ["model.safetensors": digest]))
         defer { f.finish() }
 
         let error = await #expect(throws: ModelStoreError.self) {
@@ -197,7 +207,8 @@ import Testing
         try ok.expectInstalledFilesIdentical()
 
         // Corrupted on the CDN: the hub's digest catches it.
-        let bad = try Fixture(faults: .init(corruptByteAt: ["/cdn" + Self.safetensors: 10], lfsRedirect: [Self.safetensors: digest]))
+        let bad = try Fixture(
+            faults: .init(corruptByteAt: ["/cdn" + Self.safetensors: 10], lfsRedirect: [Self.safetensors: digest]))
         defer { bad.finish() }
         let error = await #expect(throws: ModelStoreError.self) {
             try await bad.store.fetch("tiny", options: TestSupport.options(bad.server))
@@ -249,7 +260,8 @@ import Testing
     }
 
     @Test func serverThatIgnoresRangeRestartsFromZero() async throws {
-        let f = try Fixture(faults: .init(closeAfterFirst: [Self.safetensors: 200_000], ignoreRange: [Self.safetensors]))
+        let f = try Fixture(
+            faults: .init(closeAfterFirst: [Self.safetensors: 200_000], ignoreRange: [Self.safetensors]))
         defer { f.finish() }
         _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server, retries: 1))
         #expect(f.server.requests(for: Self.safetensors).last?.headers["range"] == "bytes=200000-")
@@ -279,7 +291,10 @@ import Testing
         let whole = try #require(f.files["config.json"])
         try (whole + Data(repeating: 0, count: 10)).write(to: f.staging.appendingPathComponent("config.json.part"))
         _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server))
-        #expect(f.server.requests(for: TestSupport.path("config.json")).map { $0.headers["range"] } == ["bytes=\(whole.count + 10)-", nil])
+        #expect(
+            f.server.requests(for: TestSupport.path("config.json")).map { $0.headers["range"] } == [
+                "bytes=\(whole.count + 10)-", nil,
+            ])
         try f.expectInstalledFilesIdentical()
     }
 

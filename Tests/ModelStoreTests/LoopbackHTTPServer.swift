@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A tiny HTTP/1.1 file server on 127.0.0.1 (port chosen by the kernel) for the fetch tests,
@@ -61,7 +62,9 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         address.sin_port = in_port_t(0).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 16) == 0 else {
             close(fd)
@@ -124,13 +127,19 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         }
         let path = request.path
         if let sha = faults.lfsRedirect[path], let body = files[path] {
-            respond(fd, status: "302 Found", headers: ["Location": "/cdn" + path, "X-Linked-Etag": "\"\(sha)\"",
-                                                       "X-Linked-Size": "\(body.count)"], body: Data())
+            respond(
+                fd, status: "302 Found",
+                headers: [
+                    "Location": "/cdn" + path, "X-Linked-Etag": "\"\(sha)\"",
+                    "X-Linked-Size": "\(body.count)",
+                ], body: Data())
             return
         }
         let filePath = path.hasPrefix("/cdn/") ? String(path.dropFirst(4)) : path
         guard var body = files[filePath], !faults.notFound.contains(path) else {
-            respond(fd, status: "404 Not Found", headers: ["Content-Type": "text/plain"], body: Data("Entry not found".utf8))
+            respond(
+                fd, status: "404 Not Found", headers: ["Content-Type": "text/plain"], body: Data("Entry not found".utf8)
+            )
             return
         }
         if let i = faults.corruptByteAt[path], i < body.count { body[i] ^= 0xFF }
@@ -139,7 +148,9 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         var headers = ["Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"]
         if let range = request.headers["range"], !faults.ignoreRange.contains(path) {
             guard let (start, endInclusive) = Self.parseRange(range, size: body.count) else {
-                respond(fd, status: "416 Range Not Satisfiable", headers: ["Content-Range": "bytes */\(body.count)"], body: Data())
+                respond(
+                    fd, status: "416 Range Not Satisfiable", headers: ["Content-Range": "bytes */\(body.count)"],
+                    body: Data())
                 return
             }
             status = "206 Partial Content"
@@ -181,7 +192,11 @@ final class LoopbackHTTPServer: @unchecked Sendable {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { return nil }
             buffer.append(contentsOf: chunk[0..<n])
-            if buffer.count >= 4, (0...(buffer.count - 4)).contains(where: { Array(buffer[$0..<($0 + 4)]) == terminator }) { break }
+            if buffer.count >= 4,
+                (0...(buffer.count - 4)).contains(where: { Array(buffer[$0..<($0 + 4)]) == terminator })
+            {
+                break
+            }
         }
         let text = String(decoding: buffer, as: UTF8.self)
         let lines = text.components(separatedBy: "\r\n")
@@ -190,7 +205,8 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         return Request(method: String(first[0]), path: String(first[1]), headers: headers)
     }

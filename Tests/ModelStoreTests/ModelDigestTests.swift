@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelStore
 
 /// The model content digest that identifies evaluation runs wherever the model sits.
@@ -12,7 +13,8 @@ import Testing
     }
 
     @Test func copiesAgreeAndContentChangesDiffer() throws {
-        let a = try copyOfTinyModel(), b = try copyOfTinyModel()
+        let a = try copyOfTinyModel()
+        let b = try copyOfTinyModel()
         let digest = try ModelDigest.digest(ofModelAt: a)
         #expect(digest.count == 64)
         #expect(try ModelDigest.digest(ofModelAt: b) == digest)
@@ -25,7 +27,10 @@ import Testing
         #expect(try ModelDigest.digest(ofModelAt: b) != digest)
         // Small files are never cached: the fixture folder stays clean.
         #expect(!FileManager.default.fileExists(atPath: a.appendingPathComponent(ModelDigest.cacheFileName).path))
-        #expect(throws: ModelStoreError.fileSystem(path: a.deletingLastPathComponent().path, message: "no config.json: not a model directory")) {
+        #expect(
+            throws: ModelStoreError.fileSystem(
+                path: a.deletingLastPathComponent().path, message: "no config.json: not a model directory")
+        ) {
             _ = try ModelDigest.digest(ofModelAt: a.deletingLastPathComponent())
         }
     }
@@ -37,10 +42,13 @@ import Testing
         let size = Int64(try Data(contentsOf: weights).count)
         // A manifest entry with the file's size is trusted (fetch verified it), so a recorded
         // digest other than the real one shows that the file was not hashed again.
-        let entry = ModelManifest.Entry(name: "model.safetensors", size: size, sha256: String(repeating: "a", count: 64),
-                                        url: "https://example.invalid/model.safetensors", verified: "registry")
-        try ModelManifest(name: "tiny", repository: "org/tiny", revision: "main", endpoint: "https://example.invalid",
-                          fetchedAt: Date(), files: [entry], absent: []).write(to: folder)
+        let entry = ModelManifest.Entry(
+            name: "model.safetensors", size: size, sha256: String(repeating: "a", count: 64),
+            url: "https://example.invalid/model.safetensors", verified: "registry")
+        try ModelManifest(
+            name: "tiny", repository: "org/tiny", revision: "main", endpoint: "https://example.invalid",
+            fetchedAt: Date(), files: [entry], absent: []
+        ).write(to: folder)
         let viaManifest = try ModelDigest.digest(ofModelAt: folder)
         #expect(viaManifest != plain)
         // A size that no longer matches the manifest: hashed again.
@@ -56,23 +64,30 @@ import Testing
         let folder = try copyOfTinyModel()
         let threshold: Int64 = 100_000  // the weights (808 kB) only
         var hashed: [String] = []
-        let first = try ModelDigest.digest(ofModelAt: folder, cacheThreshold: threshold) { name, _ in hashed.append(name) }
+        let first = try ModelDigest.digest(ofModelAt: folder, cacheThreshold: threshold) { name, _ in
+            hashed.append(name)
+        }
         #expect(hashed == ["model.safetensors"], "\(hashed)")
         let cacheURL = folder.appendingPathComponent(ModelDigest.cacheFileName)
         var cache = try JSONDecoder().decode([String: ModelDigest.CachedDigest].self, from: Data(contentsOf: cacheURL))
         #expect(Array(cache.keys) == ["model.safetensors"])
         // Served from the cache: nothing hashed, and a planted digest is what gets used.
         hashed = []
-        #expect(try ModelDigest.digest(ofModelAt: folder, cacheThreshold: threshold) { name, _ in hashed.append(name) } == first)
+        #expect(
+            try ModelDigest.digest(ofModelAt: folder, cacheThreshold: threshold) { name, _ in hashed.append(name) }
+                == first)
         #expect(hashed.isEmpty)
         cache["model.safetensors"]?.sha256 = String(repeating: "b", count: 64)
         try JSONEncoder().encode(cache).write(to: cacheURL)
         #expect(try ModelDigest.digest(ofModelAt: folder, cacheThreshold: threshold) != first)
         // A new modification time invalidates the entry: hashed again, the true digest is back.
         let weights = folder.appendingPathComponent("model.safetensors")
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: weights.path)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: weights.path)
         hashed = []
-        #expect(try ModelDigest.digest(ofModelAt: folder, cacheThreshold: threshold) { name, _ in hashed.append(name) } == first)
+        #expect(
+            try ModelDigest.digest(ofModelAt: folder, cacheThreshold: threshold) { name, _ in hashed.append(name) }
+                == first)
         #expect(hashed.contains("model.safetensors"))
         // A corrupt cache is ignored, not an error.
         try Data("{not json".utf8).write(to: cacheURL)

@@ -1,27 +1,38 @@
 import Foundation
 import Testing
+
 @testable import ModelStore
 
 /// Registry, paths, resolve, list and remove: no network.
 @Suite struct ModelStoreTests {
     @Test func builtinRegistryHasTheFourOpenAIModelsAndThreeDINOModels() throws {
         let r = ModelRegistry.builtin
-        #expect(r.models.map(\.name) == ["ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336",
-                                         "dino-vits16", "dino-vitb16", "dino-vits8"])
+        #expect(
+            r.models.map(\.name) == [
+                "ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336",
+                "dino-vits16", "dino-vitb16", "dino-vits8",
+            ])
         #expect(r.spec(named: "vit-l/14-336")?.repository == "openai/clip-vit-large-patch14-336")
         #expect(r.spec(named: "ViT-B-32")?.repository == "openai/clip-vit-base-patch32")
         #expect(r.spec(named: "openai/clip-vit-base-patch16")?.name == "ViT-B/16")
         #expect(r.spec(named: ModelRegistry.defaultModelName) != nil)
         // DINO: the safetensors variants (main holds only pytorch_model.bin for the /16 models).
-        #expect(r.spec(named: "dino-vits16").map { [$0.repository, $0.revision] } == ["facebook/dino-vits16", "refs/pr/1"])
-        #expect(r.spec(named: "dino-vitb16").map { [$0.repository, $0.revision] } == ["facebook/dino-vitb16", "refs/pr/1"])
+        #expect(
+            r.spec(named: "dino-vits16").map { [$0.repository, $0.revision] } == ["facebook/dino-vits16", "refs/pr/1"])
+        #expect(
+            r.spec(named: "dino-vitb16").map { [$0.repository, $0.revision] } == ["facebook/dino-vitb16", "refs/pr/1"])
         #expect(r.spec(named: "dino-vits8").map { [$0.repository, $0.revision] } == ["facebook/dino-vits8", "main"])
         #expect(r.spec(named: ModelRegistry.defaultSaliencyModelName) != nil)
-        let refsURL = try ModelStore.downloadURL(endpoint: "https://huggingface.co", repository: "facebook/dino-vits16",
-                                                 revision: "refs/pr/1", file: "model.safetensors")
-        #expect(refsURL.absoluteString == "https://huggingface.co/facebook/dino-vits16/resolve/refs%2Fpr%2F1/model.safetensors")
+        let refsURL = try ModelStore.downloadURL(
+            endpoint: "https://huggingface.co", repository: "facebook/dino-vits16",
+            revision: "refs/pr/1", file: "model.safetensors")
+        #expect(
+            refsURL.absoluteString
+                == "https://huggingface.co/facebook/dino-vits16/resolve/refs%2Fpr%2F1/model.safetensors")
         for m in r.models {
-            let required = m.name.hasPrefix("dino") ? ["config.json", "model.safetensors"]
+            let required =
+                m.name.hasPrefix("dino")
+                ? ["config.json", "model.safetensors"]
                 : ["config.json", "model.safetensors", "vocab.json", "merges.txt"]
             #expect(m.files.filter { !$0.optional }.map(\.name) == required)
             for f in m.files { if let d = f.sha256 { #expect(d.count == 64 && d.allSatisfy(\.isHexDigit)) } }
@@ -34,25 +45,33 @@ import Testing
         for bad in ["clip", "a/b/c", "../x", "a/..", "/abs", "a/", "a/b c", "a/.hidden"] {
             #expect(!ModelRegistry.isRepositoryID(bad), "\(bad)")
         }
-        #expect(ModelRegistry.folderName(forRepository: "openai/clip-vit-base-patch32") == "openai--clip-vit-base-patch32")
+        #expect(
+            ModelRegistry.folderName(forRepository: "openai/clip-vit-base-patch32") == "openai--clip-vit-base-patch32")
     }
 
     @Test func defaultHomeAndEndpointFromEnvironment() {
-        #expect(ModelStore.defaultHome(environment: ["KEYPOINTS_HOME": "/data/kp", "HOME": "/home/u"]).path == "/data/kp")
+        #expect(
+            ModelStore.defaultHome(environment: ["KEYPOINTS_HOME": "/data/kp", "HOME": "/home/u"]).path == "/data/kp")
         #expect(ModelStore.defaultHome(environment: ["HOME": "/home/u"]).path == "/home/u/.cache/keypoints")
-        #expect(ModelStore.defaultHome(environment: ["HOME": "/home/u", "XDG_CACHE_HOME": "/c"]).path == "/c/keypoints")
+        #expect(
+            ModelStore.defaultHome(environment: ["HOME": "/home/u", "XDG_CACHE_HOME": "/c"]).path == "/c/keypoints")
         #expect(ModelStore.defaultEndpoint(environment: [:]) == "https://huggingface.co")
         #expect(ModelStore.defaultEndpoint(environment: ["HF_ENDPOINT": "https://m.example"]) == "https://m.example")
-        #expect(ModelStore.defaultEndpoint(environment: ["KEYPOINTS_HF_ENDPOINT": "http://a", "HF_ENDPOINT": "http://b"]) == "http://a")
+        #expect(
+            ModelStore.defaultEndpoint(environment: ["KEYPOINTS_HF_ENDPOINT": "http://a", "HF_ENDPOINT": "http://b"])
+                == "http://a")
         let store = ModelStore(environment: ["KEYPOINTS_HOME": "/data/kp"])
         #expect(store.modelsDirectory.path == "/data/kp/models")
     }
 
     @Test func downloadURLLayout() throws {
-        let u = try ModelStore.downloadURL(endpoint: "https://huggingface.co/", repository: "openai/clip-vit-base-patch32",
-                                           revision: "main", file: "model.safetensors")
-        #expect(u.absoluteString == "https://huggingface.co/openai/clip-vit-base-patch32/resolve/main/model.safetensors")
-        let pr = try ModelStore.downloadURL(endpoint: "http://127.0.0.1:8080", repository: "a/b", revision: "refs/pr/1", file: "config.json")
+        let u = try ModelStore.downloadURL(
+            endpoint: "https://huggingface.co/", repository: "openai/clip-vit-base-patch32",
+            revision: "main", file: "model.safetensors")
+        #expect(
+            u.absoluteString == "https://huggingface.co/openai/clip-vit-base-patch32/resolve/main/model.safetensors")
+        let pr = try ModelStore.downloadURL(
+            endpoint: "http://127.0.0.1:8080", repository: "a/b", revision: "refs/pr/1", file: "config.json")
         #expect(pr.absoluteString == "http://127.0.0.1:8080/a/b/resolve/refs%2Fpr%2F1/config.json")
         #expect(throws: ModelStoreError.invalidEndpoint("ftp://x")) {
             try ModelStore.downloadURL(endpoint: "ftp://x", repository: "a/b", revision: "main", file: "f")
@@ -74,7 +93,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: home) }
         let store = ModelStore(home: home)
         let error = #expect(throws: ModelStoreError.self) { try store.resolve("ViT-L/14-336") }
-        #expect(error?.description.contains("keypoints model fetch ViT-L/14-336") == true, "\(String(describing: error))")
+        #expect(
+            error?.description.contains("keypoints model fetch ViT-L/14-336") == true, "\(String(describing: error))")
         // An alias in any case names the canonical model.
         let alias = #expect(throws: ModelStoreError.self) { try store.resolve("vit-b-32") }
         #expect(alias?.description.contains("keypoints model fetch ViT-B/32") == true)
@@ -87,7 +107,13 @@ import Testing
         #expect(typo?.description.contains("ViT-L/14-336") == true)
         // Neither a directory, a known name nor a repository id.
         let unknown = #expect(throws: ModelStoreError.self) { try store.resolve("clip-large") }
-        #expect(unknown == .unknownModel(name: "clip-large", known: ["ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336", "dino-vits16", "dino-vitb16", "dino-vits8"]))
+        #expect(
+            unknown
+                == .unknownModel(
+                    name: "clip-large",
+                    known: [
+                        "ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336", "dino-vits16", "dino-vitb16", "dino-vits8",
+                    ]))
         #expect(unknown?.description.contains("ViT-L/14-336") == true)
         // A path that does not exist is reported as a path.
         let path = #expect(throws: ModelStoreError.self) { try store.resolve("./no/such/dir") }
@@ -106,9 +132,14 @@ import Testing
         #expect(throws: ModelStoreError.self) { try store.resolve("tiny") }
 
         // With a manifest whose files are all present at their sizes it is installed...
-        let manifest = ModelManifest(name: "tiny", repository: spec.repository, revision: "main", endpoint: "http://x",
-                                     fetchedAt: Date(), files: [.init(name: "config.json", size: 2, sha256: String(repeating: "0", count: 64),
-                                                                      url: "http://x", verified: "recorded")], absent: [])
+        let manifest = ModelManifest(
+            name: "tiny", repository: spec.repository, revision: "main", endpoint: "http://x",
+            fetchedAt: Date(),
+            files: [
+                .init(
+                    name: "config.json", size: 2, sha256: String(repeating: "0", count: 64),
+                    url: "http://x", verified: "recorded")
+            ], absent: [])
         try manifest.write(to: folder)
         #expect(try store.resolve("tiny") == folder)
         #expect(try store.resolve("org/tiny") == folder)
@@ -121,7 +152,10 @@ import Testing
         let home = try TestSupport.temporaryHome()
         defer { try? FileManager.default.removeItem(at: home) }
         let entries = ModelStore(home: home).list()
-        #expect(entries.map(\.name) == ["ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336", "dino-vits16", "dino-vitb16", "dino-vits8"])
+        #expect(
+            entries.map(\.name) == [
+                "ViT-B/32", "ViT-B/16", "ViT-L/14", "ViT-L/14-336", "dino-vits16", "dino-vitb16", "dino-vits8",
+            ])
         #expect(entries.filter(\.isDefault).map(\.name) == ["ViT-L/14-336"])
         #expect(entries.allSatisfy { $0.state == .notInstalled && $0.path == nil })
     }
@@ -134,11 +168,14 @@ import Testing
     }
 
     @Test func progressLine() {
-        let p = FetchProgress(file: "model.safetensors", fileIndex: 2, fileCount: 4, bytesDone: 855_270_290,
-                              bytesTotal: 1_710_540_580, bytesResumed: 0, bytesPerSecond: 25_000_000, finished: false)
-        #expect(p.render(barWidth: 10) == "[2/4] model.safetensors [#####-----]  855.3 MB / 1.71 GB  25.0 MB/s  ETA 0:34")
-        let unknown = FetchProgress(file: "vocab.json", fileIndex: 3, fileCount: 4, bytesDone: 999, bytesTotal: nil,
-                                    bytesResumed: 0, bytesPerSecond: 0, finished: false)
+        let p = FetchProgress(
+            file: "model.safetensors", fileIndex: 2, fileCount: 4, bytesDone: 855_270_290,
+            bytesTotal: 1_710_540_580, bytesResumed: 0, bytesPerSecond: 25_000_000, finished: false)
+        #expect(
+            p.render(barWidth: 10) == "[2/4] model.safetensors [#####-----]  855.3 MB / 1.71 GB  25.0 MB/s  ETA 0:34")
+        let unknown = FetchProgress(
+            file: "vocab.json", fileIndex: 3, fileCount: 4, bytesDone: 999, bytesTotal: nil,
+            bytesResumed: 0, bytesPerSecond: 0, finished: false)
         #expect(unknown.render() == "[3/4] vocab.json   999 B")
         #expect(FetchProgress.duration(3725) == "1:02:05")
     }
@@ -148,7 +185,10 @@ import Testing
         #expect(HTTPDownloader.parseContentRange("bytes */1000")! == (nil, nil, 1000))
         #expect(HTTPDownloader.parseContentRange("bytes 0-9/*")! == (0, 9, nil))
         #expect(HTTPDownloader.parseContentRange("items 0-9/10") == nil)
-        #expect(HTTPDownloader.sha256FromETag("\"" + String(repeating: "ab", count: 32) + "\"") == String(repeating: "ab", count: 32))
-        #expect(HTTPDownloader.sha256FromETag("\"5d41402abc4b2a76b9719d911017c592\"") == nil)  // md5-like: not a SHA-256
+        #expect(
+            HTTPDownloader.sha256FromETag("\"" + String(repeating: "ab", count: 32) + "\"")
+                == String(repeating: "ab", count: 32))
+        // md5-like: not a SHA-256.
+        #expect(HTTPDownloader.sha256FromETag("\"5d41402abc4b2a76b9719d911017c592\"") == nil)
     }
 }

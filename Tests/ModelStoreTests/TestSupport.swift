@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ModelStore
 
 enum TestSupport {
@@ -10,12 +11,15 @@ enum TestSupport {
     }
 
     static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     /// The tiny random CLIP made for the CLIP tests (Tests/CLIPTests/Fixtures/make_reference.py):
     /// a real Hugging Face model folder of ~840 kB.
-    static var tinyModelFolder: URL { repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/models/tiny-quickgelu") }
+    static var tinyModelFolder: URL {
+        repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/models/tiny-quickgelu")
+    }
 
     static let tinyFileNames = ["config.json", "model.safetensors", "vocab.json", "merges.txt"]
 
@@ -39,10 +43,14 @@ enum TestSupport {
 
     /// A registry with one model "tiny" = org/tiny; `sha256` and `sizes` fill in known values.
     static func registry(sha256: [String: String] = [:], sizes: [String: Int64] = [:]) -> ModelRegistry {
-        let files = tinyFileNames.map { ModelFile($0, size: sizes[$0], sha256: sha256[$0]) }
+        let files =
+            tinyFileNames.map { ModelFile($0, size: sizes[$0], sha256: sha256[$0]) }
             + [ModelFile("preprocessor_config.json", optional: true)]
-        return ModelRegistry(models: [ModelSpec(name: "tiny", aliases: ["Tiny-1"], repository: repository, files: files,
-                                                summary: "tiny test CLIP")])
+        return ModelRegistry(models: [
+            ModelSpec(
+                name: "tiny", aliases: ["Tiny-1"], repository: repository, files: files,
+                summary: "tiny test CLIP")
+        ])
     }
 
     /// Fetch options for loopback tests: no retries unless asked, no delay, short timeout.

@@ -2,6 +2,7 @@ import CLIP
 import Foundation
 import Tensor
 import Testing
+
 @testable import TensorBF16
 
 /// The issue's fidelity bar for bf16 (issue 6): cosine >= 0.999 per embedding against the fp32
@@ -23,10 +24,15 @@ enum CLIPFixtures {
 
 /// Cosine of row `row` of two (N, E) matrices.
 func rowCosine(_ a: [Float], _ b: [Float], width e: Int, row: Int) -> Double {
-    var dot = 0.0, na = 0.0, nb = 0.0
+    var dot = 0.0
+    var na = 0.0
+    var nb = 0.0
     for j in 0..<e {
-        let x = Double(a[row * e + j]), y = Double(b[row * e + j])
-        dot += x * y; na += x * x; nb += y * y
+        let x = Double(a[row * e + j])
+        let y = Double(b[row * e + j])
+        dot += x * y
+        na += x * x
+        nb += y * y
     }
     return dot / (na.squareRoot() * nb.squareRoot())
 }
@@ -46,8 +52,10 @@ func normalizePixels(_ u8: [Float], size s: Int) -> [Float] {
 struct BF16CLIPTests {
     /// Encodes the reference file's images and texts with `model` and checks every embedding.
     /// Returns the smallest cosine (for the log).
-    func checkEmbeddings(_ model: CLIPModel, reference ref: SafeTensorsFile, pixels: [Float], label: String,
-                         backend: BF16Backend) throws -> Double {
+    func checkEmbeddings(
+        _ model: CLIPModel, reference ref: SafeTensorsFile, pixels: [Float], label: String,
+        backend: BF16Backend
+    ) throws -> Double {
         let e = model.embeddingDim
         let ws = Workspace(workers: 2)
         let images = try model.encodeImages(pixels: pixels, workspace: ws)
@@ -80,8 +88,9 @@ struct BF16CLIPTests {
         let backend = try BF16Backend(threads: 2, minimumAttentionTokens: minimumAttentionTokens)
         let model = try CLIPModel(directory: CLIPFixtures.model("tiny-quickgelu"), backend: backend)
         let ref = try CLIPFixtures.reference("tiny-quickgelu")
-        let lowest = try checkEmbeddings(model, reference: ref, pixels: try ref.floats("pixel_values"),
-                                         label: "tiny-quickgelu", backend: backend)
+        let lowest = try checkEmbeddings(
+            model, reference: ref, pixels: try ref.floats("pixel_values"),
+            label: "tiny-quickgelu", backend: backend)
         // Every Linear went through the cache: per tower 4 per layer (2 layers) plus the projection,
         // plus the patch embedding.
         #expect(backend.cachedLayerCount == 2 * (4 * 2 + 1) + 1)
@@ -101,9 +110,11 @@ struct BF16CLIPTests {
         let model = try CLIPModel(synthetic: config, seed: SyntheticWeights.referenceSeed, backend: backend)
         let ref = try CLIPFixtures.reference("vitb32-synthetic")
         let pixels = normalizePixels(try ref.floats("pixel_values_u8"), size: 224)
-        let lowest = try checkEmbeddings(model, reference: ref, pixels: pixels, label: "ViT-B/32 synthetic",
-                                         backend: backend)
-        print("ViT-B/32 synthetic bf16 (attention bf16 from \(minimumAttentionTokens) tokens): lowest cosine \(lowest), "
-              + "implementation \(backend.implementationsUsed)")
+        let lowest = try checkEmbeddings(
+            model, reference: ref, pixels: pixels, label: "ViT-B/32 synthetic",
+            backend: backend)
+        print(
+            "ViT-B/32 synthetic bf16 (attention bf16 from \(minimumAttentionTokens) tokens): lowest cosine \(lowest), "
+                + "implementation \(backend.implementationsUsed)")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Tensor
 import Testing
+
 @testable import TensorBF16
 
 // MARK: - Tolerances
@@ -35,8 +36,10 @@ func activated(_ activation: Activation, _ z: Double) -> Double {
 
 /// Naive attention in double on q, k, v (and optionally the probabilities) rounded to bf16.
 /// qkv: (B, T, 3C) -> (B, T, C)
-func referenceAttention(qkv: [Float], batch b: Int, tokens t: Int, width c: Int, heads: Int, causal: Bool,
-                        bf16: Bool) -> [Double] {
+func referenceAttention(
+    qkv: [Float], batch b: Int, tokens t: Int, width c: Int, heads: Int, causal: Bool,
+    bf16: Bool
+) -> [Double] {
     let d = c / heads
     let r: (Float) -> Double = { bf16 ? Double(BF16.rounded($0)) : Double($0) }
     var out = [Double](repeating: 0, count: b * t * c)
@@ -91,8 +94,9 @@ struct BF16FusionTests {
         var y = [Float](repeating: .nan, count: rows * n)
         x.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in
-                backend.applyActivated(layer, activation: activation, x: px.baseAddress!, rows: rows,
-                                       y: py.baseAddress!, workers: 2)
+                backend.applyActivated(
+                    layer, activation: activation, x: px.baseAddress!, rows: rows,
+                    y: py.baseAddress!, workers: 2)
             }
         }
         #expect(backend.notices.isEmpty, "\(backend.notices)")
@@ -110,8 +114,9 @@ struct BF16FusionTests {
         var y32 = [Float](repeating: .nan, count: rows * n)
         x.withUnsafeBufferPointer { px in
             y32.withUnsafeMutableBufferPointer { py in
-                SgemmBackend().applyActivated(layer, activation: activation, x: px.baseAddress!, rows: rows,
-                                              y: py.baseAddress!, workers: 2)
+                SgemmBackend().applyActivated(
+                    layer, activation: activation, x: px.baseAddress!, rows: rows,
+                    y: py.baseAddress!, workers: 2)
             }
         }
         let errorSquares = zip(y, y32).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +)
@@ -127,10 +132,13 @@ struct BF16FusionTests {
         try BLAS.load()
         let backend = try BF16Backend(threads: 2)
         let (c, i) = (64, 256)
-        let fc1 = randomLinear(n: i, k: c, bias: true, seed: 21), fc2 = randomLinear(n: c, k: i, bias: true, seed: 22)
+        let fc1 = randomLinear(n: i, k: c, bias: true, seed: 21)
+        let fc2 = randomLinear(n: c, k: i, bias: true, seed: 22)
         let h = randomValues(rows * c, seed: UInt32(rows)).map { $0 * 3 }
         let prior = randomValues(rows * c, seed: 23)
-        func run(_ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+        func run(_ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void)
+            -> [Float]
+        {
             var x = prior
             var hidden = [Float](repeating: .nan, count: rows * i)
             h.withUnsafeBufferPointer { ph in
@@ -148,15 +156,18 @@ struct BF16FusionTests {
             backend.apply(fc2, x: hidden, rows: rows, y: x, accumulate: true)
         }
         let exact = run { h, x, hidden in
-            SgemmBackend().mlp(fc1: fc1, fc2: fc2, activation: activation, h: h, rows: rows, x: x, hidden: hidden,
-                               workers: 2)
+            SgemmBackend().mlp(
+                fc1: fc1, fc2: fc2, activation: activation, h: h, rows: rows, x: x, hidden: hidden,
+                workers: 2)
         }
         #expect(backend.notices.isEmpty, "\(backend.notices)")
         let worst = zip(fused, separate).map { abs($0 - $1) }.max() ?? .infinity
         #expect(worst <= fusedMLPTolerance, "fused vs separate bf16 products: max abs \(worst)")
-        var errorSquares = 0.0, valueSquares = 0.0
+        var errorSquares = 0.0
+        var valueSquares = 0.0
         for j in exact.indices {
-            let e = Double(fused[j]) - Double(exact[j]), v = Double(exact[j]) - Double(prior[j])
+            let e = Double(fused[j]) - Double(exact[j])
+            let v = Double(exact[j]) - Double(prior[j])
             errorSquares += e * e
             valueSquares += v * v
         }
@@ -164,10 +175,10 @@ struct BF16FusionTests {
     }
 
     static let attentionCases: [AttentionCase] = [
-        AttentionCase(batch: 3, tokens: 50, width: 64, heads: 2, causal: false),   // ViT-B/32's 50 tokens
-        AttentionCase(batch: 2, tokens: 77, width: 96, heads: 3, causal: true),    // the text tower's 77
-        AttentionCase(batch: 1, tokens: 7, width: 32, heads: 1, causal: false),    // below every tile
-        AttentionCase(batch: 2, tokens: 145, width: 128, heads: 2, causal: false), // 144 patches + class
+        AttentionCase(batch: 3, tokens: 50, width: 64, heads: 2, causal: false),  // ViT-B/32's 50 tokens
+        AttentionCase(batch: 2, tokens: 77, width: 96, heads: 3, causal: true),  // the text tower's 77
+        AttentionCase(batch: 1, tokens: 7, width: 32, heads: 1, causal: false),  // below every tile
+        AttentionCase(batch: 2, tokens: 145, width: 128, heads: 2, causal: false),  // 144 patches + class
     ]
 
     /// Below `minimumAttentionTokens` the backend's attention is exactly the fp32 kernel's.
@@ -176,17 +187,20 @@ struct BF16FusionTests {
         let (b, t, c, heads) = (2, 77, 96, 3)
         #expect(t < backend.minimumAttentionTokens)
         let qkv = randomValues(b * t * 3 * c, seed: 5)
-        var viaBackend = [Float](repeating: .nan, count: b * t * c), viaKernel = viaBackend
+        var viaBackend = [Float](repeating: .nan, count: b * t * c)
+        var viaKernel = viaBackend
         var scratch = [Float](repeating: 0, count: 2 * t * t)
         qkv.withUnsafeBufferPointer { pq in
             scratch.withUnsafeMutableBufferPointer { ps in
                 viaBackend.withUnsafeMutableBufferPointer { po in
-                    backend.attention(qkv: pq.baseAddress!, batch: b, tokens: t, width: c, heads: heads, causal: true,
-                                      out: po.baseAddress!, scratch: ps.baseAddress!, workers: 2)
+                    backend.attention(
+                        qkv: pq.baseAddress!, batch: b, tokens: t, width: c, heads: heads, causal: true,
+                        out: po.baseAddress!, scratch: ps.baseAddress!, workers: 2)
                 }
                 viaKernel.withUnsafeMutableBufferPointer { po in
-                    Kernels.attention(qkv: pq.baseAddress!, batch: b, tokens: t, width: c, heads: heads, causal: true,
-                                      out: po.baseAddress!, scratch: ps.baseAddress!, workers: 2)
+                    Kernels.attention(
+                        qkv: pq.baseAddress!, batch: b, tokens: t, width: c, heads: heads, causal: true,
+                        out: po.baseAddress!, scratch: ps.baseAddress!, workers: 2)
                 }
             }
         }
@@ -206,19 +220,22 @@ struct BF16FusionTests {
         qkv.withUnsafeBufferPointer { pq in
             out.withUnsafeMutableBufferPointer { po in
                 scratch.withUnsafeMutableBufferPointer { ps in
-                    backend.attention(qkv: pq.baseAddress!, batch: c.batch, tokens: c.tokens, width: c.width,
-                                      heads: c.heads, causal: c.causal, out: po.baseAddress!,
-                                      scratch: ps.baseAddress!, workers: workers)
+                    backend.attention(
+                        qkv: pq.baseAddress!, batch: c.batch, tokens: c.tokens, width: c.width,
+                        heads: c.heads, causal: c.causal, out: po.baseAddress!,
+                        scratch: ps.baseAddress!, workers: workers)
                 }
             }
         }
         #expect(backend.notices.isEmpty, "\(backend.notices)")
-        let rounded = referenceAttention(qkv: qkv, batch: c.batch, tokens: c.tokens, width: c.width,
-                                         heads: c.heads, causal: c.causal, bf16: true)
+        let rounded = referenceAttention(
+            qkv: qkv, batch: c.batch, tokens: c.tokens, width: c.width,
+            heads: c.heads, causal: c.causal, bf16: true)
         let worst = zip(out, rounded).map { abs(Double($0) - $1) }.max() ?? .infinity
         #expect(worst <= bf16AttentionReferenceTolerance, "vs bf16 reference: max abs \(worst)")
-        let exact = referenceAttention(qkv: qkv, batch: c.batch, tokens: c.tokens, width: c.width,
-                                       heads: c.heads, causal: c.causal, bf16: false)
+        let exact = referenceAttention(
+            qkv: qkv, batch: c.batch, tokens: c.tokens, width: c.width,
+            heads: c.heads, causal: c.causal, bf16: false)
         let errorSquares = zip(out, exact).map { (Double($0) - $1) * (Double($0) - $1) }.reduce(0, +)
         let valueSquares = exact.map { $0 * $0 }.reduce(0, +)
         let relativeRMS = (errorSquares / valueSquares).squareRoot()

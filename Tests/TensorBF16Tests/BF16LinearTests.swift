@@ -1,6 +1,7 @@
 import Foundation
 import Tensor
 import Testing
+
 @testable import TensorBF16
 
 // MARK: - Tolerances
@@ -32,11 +33,13 @@ func randomValues(_ count: Int, seed: UInt32) -> [Float] {
 func randomLinear(n: Int, k: Int, bias: Bool, seed: UInt32) -> Linear {
     // Weights scaled like the model's (std ~ K^-1/2) so outputs are of order 1.
     let scale = Float(3.0 / Double(k)).squareRoot()
-    return Linear(weight: randomValues(n * k, seed: seed).map { $0 * scale },
-                  bias: bias ? randomValues(n, seed: seed &+ 1) : nil, outFeatures: n, inFeatures: k)
+    return Linear(
+        weight: randomValues(n * k, seed: seed).map { $0 * scale },
+        bias: bias ? randomValues(n, seed: seed &+ 1) : nil, outFeatures: n, inFeatures: k)
 }
 
-func runBackend(_ backend: BF16Backend, _ layer: Linear, x: [Float], rows: Int, y: [Float], accumulate: Bool) -> [Float] {
+func runBackend(_ backend: BF16Backend, _ layer: Linear, x: [Float], rows: Int, y: [Float], accumulate: Bool) -> [Float]
+{
     var out = y
     x.withUnsafeBufferPointer { px in
         out.withUnsafeMutableBufferPointer { py in
@@ -48,7 +51,8 @@ func runBackend(_ backend: BF16Backend, _ layer: Linear, x: [Float], rows: Int, 
 
 /// Σ_k |x_k w_k| + |b| + |y_prior| per output: the scale that bounds every rounding error.
 func magnitudes(_ layer: Linear, x: [Float], rows: Int, prior: [Float]?, rounded: Bool) -> [Double] {
-    let n = layer.outFeatures, k = layer.inFeatures
+    let n = layer.outFeatures
+    let k = layer.inFeatures
     let xs = rounded ? x.map { BF16.rounded($0) } : x
     let ws = rounded ? layer.weight.map { BF16.rounded($0) } : layer.weight
     var out = [Double](repeating: 0, count: rows * n)
@@ -66,7 +70,8 @@ func magnitudes(_ layer: Linear, x: [Float], rows: Int, prior: [Float]?, rounded
 
 /// The exact product in double: y (R, N) (+)= x · Wᵀ + b from the fp32 values.
 func fp32Reference(_ layer: Linear, x: [Float], rows: Int, y: [Float], accumulate: Bool) -> [Float] {
-    let n = layer.outFeatures, k = layer.inFeatures
+    let n = layer.outFeatures
+    let k = layer.inFeatures
     var out = y
     for i in 0..<rows {
         for j in 0..<n {
@@ -98,15 +103,15 @@ struct LinearCase: Sendable, CustomTestStringConvertible {
     /// Values from the IEEE 754 definition of round-to-nearest-even at 8 significant bits.
     @Test func roundsToNearestEven() {
         #expect(BF16.rounded(1) == 1)
-        #expect(BF16.rounded(1 + 0x1p-8) == 1)                       // halfway, 1 is even
-        #expect(BF16.rounded(1 + 0x1p-8 + 0x1p-20) == 1 + 0x1p-7)    // just above halfway
-        #expect(BF16.rounded(1 + 3 * 0x1p-8) == 1 + 0x1p-6)          // halfway, 1 + 2^-6 is even
+        #expect(BF16.rounded(1 + 0x1p-8) == 1)  // halfway, 1 is even
+        #expect(BF16.rounded(1 + 0x1p-8 + 0x1p-20) == 1 + 0x1p-7)  // just above halfway
+        #expect(BF16.rounded(1 + 3 * 0x1p-8) == 1 + 0x1p-6)  // halfway, 1 + 2^-6 is even
         #expect(BF16.rounded(-(1 + 3 * 0x1p-8)) == -(1 + 0x1p-6))
-        #expect(BF16.rounded(0x1.FFp0) == 2)                         // carries into the exponent
+        #expect(BF16.rounded(0x1.FFp0) == 2)  // carries into the exponent
         #expect(BF16.rounded(Float.greatestFiniteMagnitude) == .infinity)
         #expect(BF16.rounded(.nan).isNaN)
-        #expect(BF16.rounded(0x1p-130) == 0x1p-130)                  // a bf16 subnormal (k · 2^-133)
-        #expect(BF16.rounded(0x1p-140) == 0)                         // below half of 2^-133
+        #expect(BF16.rounded(0x1p-130) == 0x1p-130)  // a bf16 subnormal (k · 2^-133)
+        #expect(BF16.rounded(0x1p-140) == 0)  // below half of 2^-133
     }
 }
 
@@ -119,8 +124,10 @@ struct BF16LinearTests {
         for rows in [1, 7, 65, 197] {
             for k in [48, 64, 768] {
                 for n in [50, 130] {
-                    cases.append(LinearCase(rows: rows, n: n, k: k, bias: cases.count % 2 == 0,
-                                            accumulate: false, threading: .workers))
+                    cases.append(
+                        LinearCase(
+                            rows: rows, n: n, k: k, bias: cases.count % 2 == 0,
+                            accumulate: false, threading: .workers))
                 }
             }
         }
@@ -128,8 +135,10 @@ struct BF16LinearTests {
         // (bf16 pairs need padding) and 300 is tiny-gelu-fp16's patch size 3·10·10.
         for (bias, accumulate) in [(false, false), (true, false), (false, true), (true, true)] {
             for threading in BF16Backend.Threading.allCases {
-                cases.append(LinearCase(rows: 65, n: 96, k: 37, bias: bias, accumulate: accumulate, threading: threading))
-                cases.append(LinearCase(rows: 197, n: 64, k: 300, bias: bias, accumulate: accumulate, threading: threading))
+                cases.append(
+                    LinearCase(rows: 65, n: 96, k: 37, bias: bias, accumulate: accumulate, threading: threading))
+                cases.append(
+                    LinearCase(rows: 197, n: 64, k: 300, bias: bias, accumulate: accumulate, threading: threading))
             }
         }
         return cases
@@ -157,13 +166,16 @@ struct BF16LinearTests {
         // 2. Against the exact fp32 product: the bf16 rounding bound, and the typical (RMS) error.
         let y32 = fp32Reference(layer, x: x, rows: c.rows, y: prior, accumulate: c.accumulate)
         let scale = magnitudes(layer, x: x, rows: c.rows, prior: c.accumulate ? prior : nil, rounded: false)
-        var worst = 0.0, errorSquares = 0.0, valueSquares = 0.0
+        var worst = 0.0
+        var errorSquares = 0.0
+        var valueSquares = 0.0
         for i in 0..<y.count {
             let e = Double(y[i]) - Double(y32[i])
             worst = max(worst, abs(e) / max(scale[i], 1e-30))
             errorSquares += e * e
             // Relative to x · Wᵀ alone: bias and prior are added in fp32, exactly enough.
-            let product = Double(y32[i]) - (c.accumulate ? Double(prior[i]) : 0)
+            let product =
+                Double(y32[i]) - (c.accumulate ? Double(prior[i]) : 0)
                 - (layer.bias.map { Double($0[i % c.n]) } ?? 0)
             valueSquares += product * product
         }
@@ -176,7 +188,9 @@ struct BF16LinearTests {
     /// a reused address) must never get another layer's weights.
     @Test func cacheNeverServesStaleWeights() throws {
         let backend = try BF16Backend(threads: 2)
-        let rows = 40, n = 64, k = 64
+        let rows = 40
+        let n = 64
+        let k = 64
         let x = randomValues(rows * k, seed: 5)
         let zeros = [Float](repeating: 0, count: rows * n)
         for round in 0..<6 {
@@ -203,8 +217,9 @@ struct BF16LinearTests {
         // of K to its block (at most the next multiple of 64).
         #expect(backend.cachedWeightBytes >= 3 * 130 * 48 * 2)
         #expect(backend.cachedWeightBytes <= 3 * 192 * 64 * 2)
-        #expect(backend.implementationName.contains("bf16") || backend.implementationName.contains("amx"),
-                "oneDNN chose \(backend.implementationName)")
+        #expect(
+            backend.implementationName.contains("bf16") || backend.implementationName.contains("amx"),
+            "oneDNN chose \(backend.implementationName)")
         #expect(backend.oneDNNVersion.hasPrefix("2."))
     }
 
@@ -231,7 +246,9 @@ struct BF16LinearTests {
     @Test(arguments: BF16Backend.Threading.allCases)
     func concurrentHalvesWithRowTail(_ threading: BF16Backend.Threading) async throws {
         let backend = try BF16Backend(threads: 2, threading: threading)
-        let rows = 4616, n = 768, k = 768
+        let rows = 4616
+        let n = 768
+        let k = 768
         let layer = randomLinear(n: n, k: k, bias: true, seed: 11)
         let x = randomValues(rows * k, seed: 12)
         let prior = randomValues(rows * n, seed: 13)
@@ -247,7 +264,8 @@ struct BF16LinearTests {
         for y in results {
             for r in sampled {
                 var expected = Array(prior[(r * n)..<((r + 1) * n)])
-                BF16.referenceApply(layer, x: Array(x[(r * k)..<((r + 1) * k)]), rows: 1, y: &expected, accumulate: true)
+                BF16.referenceApply(
+                    layer, x: Array(x[(r * k)..<((r + 1) * k)]), rows: 1, y: &expected, accumulate: true)
                 let worst = (0..<n).map { abs(y[r * n + $0] - expected[$0]) }.max() ?? 0
                 #expect(worst < 1e-4, "row \(r): max abs \(worst)")
             }

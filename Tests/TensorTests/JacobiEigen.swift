@@ -24,12 +24,12 @@ enum JacobiEigen {
             return z
         }
         // C = L⁻¹ A L⁻ᵀ: columns of L⁻¹ A, then the same on the rows.
-        var m = [Double](repeating: 0, count: n * n)   // M = L⁻¹ A
+        var m = [Double](repeating: 0, count: n * n)  // M = L⁻¹ A
         for j in 0..<n {
             let col = forward((0..<n).map { a[$0 * n + j] })
             for i in 0..<n { m[i * n + j] = col[i] }
         }
-        var c = [Double](repeating: 0, count: n * n)   // C = L⁻¹ Mᵀ = (L⁻¹ A L⁻ᵀ)ᵀ = C (symmetric)
+        var c = [Double](repeating: 0, count: n * n)  // C = L⁻¹ Mᵀ = (L⁻¹ A L⁻ᵀ)ᵀ = C (symmetric)
         for j in 0..<n {
             let col = forward((0..<n).map { m[j * n + $0] })
             for i in 0..<n { c[i * n + j] = col[i] }
@@ -45,17 +45,21 @@ enum JacobiEigen {
                 for q in (p + 1)..<max(p + 1, n) where c[p * n + q] != 0 {
                     let theta = (c[q * n + q] - c[p * n + p]) / (2 * c[p * n + q])
                     let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
-                    let cs = 1 / (t * t + 1).squareRoot(), sn = t * cs
-                    for k in 0..<n {   // rows p, q
-                        let cp = c[p * n + k], cq = c[q * n + k]
+                    let cs = 1 / (t * t + 1).squareRoot()
+                    let sn = t * cs
+                    for k in 0..<n {  // rows p, q
+                        let cp = c[p * n + k]
+                        let cq = c[q * n + k]
                         c[p * n + k] = cs * cp - sn * cq
                         c[q * n + k] = sn * cp + cs * cq
                     }
-                    for k in 0..<n {   // columns p, q
-                        let cp = c[k * n + p], cq = c[k * n + q]
+                    for k in 0..<n {  // columns p, q
+                        let cp = c[k * n + p]
+                        let cq = c[k * n + q]
                         c[k * n + p] = cs * cp - sn * cq
                         c[k * n + q] = sn * cp + cs * cq
-                        let vp = v[k * n + p], vq = v[k * n + q]
+                        let vp = v[k * n + p]
+                        let vq = v[k * n + q]
                         v[k * n + p] = cs * vp - sn * vq
                         v[k * n + q] = sn * vp + cs * vq
                     }
@@ -63,7 +67,8 @@ enum JacobiEigen {
             }
         }
         let order = (0..<n).sorted { c[$0 * n + $0] < c[$1 * n + $1] }
-        var values: [Double] = [], vectors: [Double] = []
+        var values: [Double] = []
+        var vectors: [Double] = []
         for j in order {
             values.append(c[j * n + j])
             // x = L⁻ᵀ y (backward substitution with Lᵀ).

@@ -1,6 +1,7 @@
 import Foundation
 import KeypointsSupport
 import Testing
+
 @testable import Tensor
 
 /// Tolerances (per op, as in llama.cpp's backend tests).
@@ -32,26 +33,37 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     func sgemmMatchesReference(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
-            let a = testData(m * k, seed: 1), b = testData(k * n, seed: 2)
-            var c = testData(m * n, seed: 3), r = c
-            let lda = ta ? m : k, ldb = tb ? k : n
-            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    GEMM.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!, lda: lda,
-                               b: pb.baseAddress!, ldb: ldb, beta: 0.25, c: pc.baseAddress!, ldc: n)
+            let a = testData(m * k, seed: 1)
+            let b = testData(k * n, seed: 2)
+            var c = testData(m * n, seed: 3)
+            var r = c
+            let lda = ta ? m : k
+            let ldb = tb ? k : n
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        GEMM.sgemm(
+                            transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!, lda: lda,
+                            b: pb.baseAddress!, ldb: ldb, beta: 0.25, c: pc.baseAddress!, ldc: n)
+                    }
+                    r.withUnsafeMutableBufferPointer { pr in
+                        GEMM.referenceSgemm(
+                            transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!, lda: lda,
+                            b: pb.baseAddress!, ldb: ldb, beta: 0.25, c: pr.baseAddress!, ldc: n)
+                    }
                 }
-                r.withUnsafeMutableBufferPointer { pr in
-                    GEMM.referenceSgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!, lda: lda,
-                                        b: pb.baseAddress!, ldb: ldb, beta: 0.25, c: pr.baseAddress!, ldc: n)
-                }
-            } }
+            }
             #expect(maxAbsDiff(c, r) < gemmTolerance * Float(k).squareRoot(), "m \(m) n \(n) k \(k) ta \(ta) tb \(tb)")
         }
     }
 
     @Test func linearBackendAddsBiasAndAccumulates() {
-        let rows = 13, k = 9, n = 11
-        let w = testData(n * k, seed: 4), bias = testData(n, seed: 5), x = testData(rows * k, seed: 6)
+        let rows = 13
+        let k = 9
+        let n = 11
+        let w = testData(n * k, seed: 4)
+        let bias = testData(n, seed: 5)
+        let x = testData(rows * k, seed: 6)
         let layer = Linear(weight: w, bias: bias, outFeatures: n, inFeatures: k)
         var y = testData(rows * n, seed: 7)
         let start = y
@@ -73,21 +85,28 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     func layerNormMatchesReference(shape: (Int, Int)) {
         let (rows, c) = shape
         let x = testData(rows * c, seed: 8).map { $0 * 3 + 0.5 }
-        let g = testData(c, seed: 9).map { 1 + $0 * 0.2 }, b = testData(c, seed: 10)
+        let g = testData(c, seed: 9).map { 1 + $0 * 0.2 }
+        let b = testData(c, seed: 10)
         var y = [Float](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { px in g.withUnsafeBufferPointer { pg in b.withUnsafeBufferPointer { pb in
-            y.withUnsafeMutableBufferPointer { py in
-                Kernels.layerNorm(px.baseAddress!, rows: rows, width: c, gamma: pg.baseAddress!, beta: pb.baseAddress!,
-                                  eps: 1e-5, y: py.baseAddress!, workers: 2)
+        x.withUnsafeBufferPointer { px in
+            g.withUnsafeBufferPointer { pg in
+                b.withUnsafeBufferPointer { pb in
+                    y.withUnsafeMutableBufferPointer { py in
+                        Kernels.layerNorm(
+                            px.baseAddress!, rows: rows, width: c, gamma: pg.baseAddress!, beta: pb.baseAddress!,
+                            eps: 1e-5, y: py.baseAddress!, workers: 2)
+                    }
+                }
             }
-        } } }
+        }
         let r = ReferenceKernels.layerNorm(x, rows: rows, width: c, gamma: g, beta: b, eps: 1e-5)
         #expect(maxAbsDiff(y, r) < layerNormTolerance)
     }
 
     @Test func activationsMatchReference() {
         let x = testData(10_001, seed: 11).map { $0 * 8 }
-        var q = x, g = x
+        var q = x
+        var g = x
         q.withUnsafeMutableBufferPointer { Kernels.quickGELU($0.baseAddress!, count: $0.count, workers: 2) }
         g.withUnsafeMutableBufferPointer { Kernels.gelu($0.baseAddress!, count: $0.count, workers: 2) }
         #expect(maxAbsDiff(q, ReferenceKernels.quickGELU(x)) < activationTolerance * 8)
@@ -96,18 +115,23 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         #expect(maxAbsDiff(q, g) > 1e-2)
     }
 
-    @Test(arguments: [(1, 1, 8, 1, false), (2, 7, 12, 3, true), (3, 37, 64, 4, false), (2, 77, 48, 3, true), (1, 50, 96, 12, false)])
+    @Test(arguments: [
+        (1, 1, 8, 1, false), (2, 7, 12, 3, true), (3, 37, 64, 4, false), (2, 77, 48, 3, true), (1, 50, 96, 12, false),
+    ])
     func attentionMatchesReference(shape: (Int, Int, Int, Int, Bool)) {
         let (b, t, c, h, causal) = shape
         let qkv = testData(b * t * 3 * c, seed: 12).map { $0 * 2 }
         var out = [Float](repeating: .nan, count: b * t * c)
         var scratch = [Float](repeating: 0, count: 2 * t * t)
-        qkv.withUnsafeBufferPointer { pq in out.withUnsafeMutableBufferPointer { po in
-            scratch.withUnsafeMutableBufferPointer { ps in
-                Kernels.attention(qkv: pq.baseAddress!, batch: b, tokens: t, width: c, heads: h, causal: causal,
-                                  out: po.baseAddress!, scratch: ps.baseAddress!, workers: 2)
+        qkv.withUnsafeBufferPointer { pq in
+            out.withUnsafeMutableBufferPointer { po in
+                scratch.withUnsafeMutableBufferPointer { ps in
+                    Kernels.attention(
+                        qkv: pq.baseAddress!, batch: b, tokens: t, width: c, heads: h, causal: causal,
+                        out: po.baseAddress!, scratch: ps.baseAddress!, workers: 2)
+                }
             }
-        } }
+        }
         let r = ReferenceKernels.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: h, causal: causal)
         #expect(maxAbsDiff(out, r) < attentionTolerance)
     }

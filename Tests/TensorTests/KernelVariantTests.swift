@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Testing
+
 @testable import Tensor
 
 /// Softmax: probabilities <= 1 from a ~1 ulp exp and a Float row sum (measured 1.8e-7).
@@ -67,11 +68,15 @@ extension ReferenceKernels {
             _ = y.withUnsafeMutableBufferPointer { VectorExp.expShiftedSum($0.baseAddress!, count: n, shift: 0) }
         }
         guard ran != nil else { return }
-        var worst = 0.0, worstX: Float = 0
+        var worst = 0.0
+        var worstX: Float = 0
         for i in 0..<n {
             let want = Foundation.exp(Double(x[i]))
             let ulps = abs(Double(y[i]) - want) / Double(Float(want).ulp)
-            if !(ulps <= worst) { worst = ulps; worstX = x[i] }
+            if !(ulps <= worst) {
+                worst = ulps
+                worstX = x[i]
+            }
         }
         #expect(worst <= expMaxULP, "\(isa): worst \(worst) ulp at x = \(worstX)")
     }
@@ -103,9 +108,12 @@ extension ReferenceKernels {
         let sentinel: UInt16 = 0xBEEF
         for cols in [1, 7, 16, 50, 577] {
             for causal in [false, true] {
-                let rows = cols + 2, ld = cols + 3, ldp = cols + 1
+                let rows = cols + 2
+                let ld = cols + 3
+                let ldp = cols + 1
                 let s = testData(rows * ld, seed: UInt64(cols) + 7).map { $0 * 10 }
-                var fp32 = s, scratch = s
+                var fp32 = s
+                var scratch = s
                 var p = [UInt16](repeating: sentinel, count: rows * ldp)
                 let ran: Void? = Kernels.withISA(isa) {
                     fp32.withUnsafeMutableBufferPointer {
@@ -113,13 +121,15 @@ extension ReferenceKernels {
                     }
                     scratch.withUnsafeMutableBufferPointer { ps in
                         p.withUnsafeMutableBufferPointer { pp in
-                            Kernels.softmaxRowsBF16(ps.baseAddress!, rows: rows, cols: cols, ld: ld, causal: causal,
-                                                    p: pp.baseAddress!, ldp: ldp)
+                            Kernels.softmaxRowsBF16(
+                                ps.baseAddress!, rows: rows, cols: cols, ld: ld, causal: causal,
+                                p: pp.baseAddress!, ldp: ldp)
                         }
                     }
                 }
                 guard ran != nil else { return }
-                var mismatches = 0, padding = true
+                var mismatches = 0
+                var padding = true
                 for r in 0..<rows {
                     for j in 0..<cols where p[r * ldp + j] != bf16Bits(fp32[r * ld + j]) { mismatches += 1 }
                     for j in cols..<ldp where p[r * ldp + j] != sentinel { padding = false }
@@ -136,7 +146,8 @@ extension ReferenceKernels {
         for cols in [1, 7, 16, 50, 577] {
             for causal in [false, true] {
                 // More rows than columns: causal rows past `cols` see the whole row.
-                let rows = cols + 2, ld = cols + 3
+                let rows = cols + 2
+                let ld = cols + 3
                 var s = testData(rows * ld, seed: UInt64(cols)).map { $0 * 10 }
                 for r in 0..<rows { for j in cols..<ld { s[r * ld + j] = sentinel } }
                 let want = ReferenceKernels.softmaxRows(s, rows: rows, cols: cols, ld: ld, causal: causal)
@@ -148,7 +159,8 @@ extension ReferenceKernels {
                 guard ran != nil else { return }
                 #expect(maxAbsDiff(s, want) < softmaxTolerance, "\(isa) cols \(cols) causal \(causal)")
                 // Masked entries are exactly 0 and the padding is untouched.
-                var masked = true, padding = true
+                var masked = true
+                var padding = true
                 for r in 0..<rows {
                     let n = causal ? min(cols, r + 1) : cols
                     for j in n..<cols where s[r * ld + j] != 0 { masked = false }
@@ -164,14 +176,17 @@ extension ReferenceKernels {
     func activationsMatchReference(isa: KernelISA) {
         // 10 001 values in [-8, 8) and the far ends (not a multiple of 16 or 8).
         let x = testData(10_001, seed: 13).map { $0 * 8 } + [0, -0, 1e-3, -1e-3, 30, -30, 100, -100]
-        var q = x, g = x
+        var q = x
+        var g = x
         let ran: Void? = Kernels.withISA(isa) {
             q.withUnsafeMutableBufferPointer { Kernels.quickGELU($0.baseAddress!, count: $0.count, workers: 1) }
             g.withUnsafeMutableBufferPointer { Kernels.gelu($0.baseAddress!, count: $0.count, workers: 1) }
         }
         guard ran != nil else { return }
-        let wantQ = ReferenceKernels.quickGELU(x), wantG = ReferenceKernels.gelu(x)
-        var worstQ: Float = 0, worstG: Float = 0
+        let wantQ = ReferenceKernels.quickGELU(x)
+        let wantG = ReferenceKernels.gelu(x)
+        var worstQ: Float = 0
+        var worstG: Float = 0
         for i in x.indices {
             let scale = max(1, abs(x[i]))
             worstQ = max(worstQ, abs(q[i] - wantQ[i]) / scale)
@@ -185,20 +200,27 @@ extension ReferenceKernels {
     func layerNormMatchesReference(isa: KernelISA) {
         for (rows, c) in [(1, 1), (1, 7), (5, 64), (4, 17), (77, 48), (197, 130), (3, 1024)] {
             let x = testData(rows * c, seed: 14).map { $0 * 3 + 0.5 }
-            let g = testData(c, seed: 15).map { 1 + $0 * 0.2 }, b = testData(c, seed: 16)
+            let g = testData(c, seed: 15).map { 1 + $0 * 0.2 }
+            let b = testData(c, seed: 16)
             var y = [Float](repeating: .nan, count: x.count)
             var inPlace = x
             let ran: Void? = Kernels.withISA(isa) {
-                x.withUnsafeBufferPointer { px in g.withUnsafeBufferPointer { pg in b.withUnsafeBufferPointer { pb in
-                    y.withUnsafeMutableBufferPointer { py in
-                        Kernels.layerNorm(px.baseAddress!, rows: rows, width: c, gamma: pg.baseAddress!,
-                                          beta: pb.baseAddress!, eps: 1e-5, y: py.baseAddress!, workers: 1)
+                x.withUnsafeBufferPointer { px in
+                    g.withUnsafeBufferPointer { pg in
+                        b.withUnsafeBufferPointer { pb in
+                            y.withUnsafeMutableBufferPointer { py in
+                                Kernels.layerNorm(
+                                    px.baseAddress!, rows: rows, width: c, gamma: pg.baseAddress!,
+                                    beta: pb.baseAddress!, eps: 1e-5, y: py.baseAddress!, workers: 1)
+                            }
+                            inPlace.withUnsafeMutableBufferPointer { p in
+                                Kernels.layerNorm(
+                                    p.baseAddress!, rows: rows, width: c, gamma: pg.baseAddress!,
+                                    beta: pb.baseAddress!, eps: 1e-5, y: p.baseAddress!, workers: 1)
+                            }
+                        }
                     }
-                    inPlace.withUnsafeMutableBufferPointer { p in
-                        Kernels.layerNorm(p.baseAddress!, rows: rows, width: c, gamma: pg.baseAddress!,
-                                          beta: pb.baseAddress!, eps: 1e-5, y: p.baseAddress!, workers: 1)
-                    }
-                } } }
+                }
             }
             guard ran != nil else { return }
             let want = ReferenceKernels.layerNorm(x, rows: rows, width: c, gamma: g, beta: b, eps: 1e-5)

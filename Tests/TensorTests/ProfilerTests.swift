@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tensor
 
 /// The bookkeeping of `Profiler` and `OperationProfile` (no timing is asserted: recorded
@@ -29,7 +30,8 @@ import Testing
             profiler.measureComposite(remainder: .other) { profiler.record(.conversions, seconds: 0) }
         }
         let totals = profiler.totals
-        let softmax = totals.seconds[.softmax] ?? 0, products = totals.seconds[.attentionProducts] ?? 0
+        let softmax = totals.seconds[.softmax] ?? 0
+        let products = totals.seconds[.attentionProducts] ?? 0
         #expect(softmax > 0 && softmax < 1, "scaled to the wall time: \(softmax)")
         #expect(abs(products / softmax - 2) < 1e-9)
         #expect(totals.seconds[.other] == nil)

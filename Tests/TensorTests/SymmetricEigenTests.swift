@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Tensor
 
 /// dsygvd and Jacobi both reach ~1e-13 relative accuracy on these well-conditioned problems;
@@ -13,7 +14,8 @@ let eigenvectorCosineTolerance = 1e-9
     func problem(_ n: Int, seed: UInt64) -> (a: [Double], b: [Double]) {
         let r = testData(n * n, seed: seed).map(Double.init)
         let m = testData(n * n, seed: seed &+ 1).map(Double.init)
-        var a = [Double](repeating: 0, count: n * n), b = a
+        var a = [Double](repeating: 0, count: n * n)
+        var b = a
         for i in 0..<n {
             for j in 0..<n {
                 a[i * n + j] = r[i * n + j] + r[j * n + i]
@@ -33,14 +35,19 @@ let eigenvectorCosineTolerance = 1e-9
         let scale = fast.values.map(abs).max() ?? 1
         for j in 0..<n {
             #expect(abs(fast.values[j] - slow.values[j]) <= eigenvalueTolerance * scale, "value \(j)")
-            let x = Array(fast.vectors[j * n ..< (j + 1) * n]), y = Array(slow.vectors[j * n ..< (j + 1) * n])
+            let x = Array(fast.vectors[j * n..<(j + 1) * n])
+            let y = Array(slow.vectors[j * n..<(j + 1) * n])
             let dot = zip(x, y).map { $0 * $1 }.reduce(0, +)
             let cos = abs(dot) / ((x.map { $0 * $0 }.reduce(0, +) * y.map { $0 * $0 }.reduce(0, +)).squareRoot())
             #expect(1 - cos <= eigenvectorCosineTolerance, "vector \(j): |cos| \(cos)")
             // A x = λ B x directly, independent of the reference.
             for i in 0..<n {
-                var ax = 0.0, bx = 0.0
-                for k in 0..<n { ax += a[i * n + k] * x[k]; bx += b[i * n + k] * x[k] }
+                var ax = 0.0
+                var bx = 0.0
+                for k in 0..<n {
+                    ax += a[i * n + k] * x[k]
+                    bx += b[i * n + k] * x[k]
+                }
                 #expect(abs(ax - fast.values[j] * bx) <= 1e-8 * scale * Double(n), "residual \(i), \(j)")
             }
         }

@@ -19,7 +19,9 @@ public enum ExternalSHA256 {
         try process.run()
         let out = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0, let digest = String(decoding: out, as: UTF8.self).split(separator: " ").first else {
+        guard process.terminationStatus == 0,
+            let digest = String(decoding: out, as: UTF8.self).split(separator: " ").first
+        else {
             throw Failure(description: "sha256sum failed with status \(process.terminationStatus)")
         }
         return String(digest)

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension KeypointsExecutable {
@@ -24,10 +25,13 @@ extension KeypointsExecutable {
 
     /// Runs the executable with stdout and stderr sent to temporary files, killing it after
     /// `timeLimit` seconds (a hang is a result, not a stuck test).
-    public static func runMeasured(_ arguments: [String], cwd: URL? = nil, timeLimit: Double = 20) throws -> MeasuredResult {
+    public static func runMeasured(_ arguments: [String], cwd: URL? = nil, timeLimit: Double = 20) throws
+        -> MeasuredResult
+    {
         let dir = try tempDirectory(prefix: "kp-measured")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let outPath = dir.appendingPathComponent("stdout").path, errPath = dir.appendingPathComponent("stderr").path
+        let outPath = dir.appendingPathComponent("stdout").path
+        let errPath = dir.appendingPathComponent("stderr").path
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -67,9 +71,10 @@ extension KeypointsExecutable {
         func text(_ path: String) -> String {
             String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
         }
-        return MeasuredResult(status: exitStatus, stdout: text(outPath), stderr: text(errPath),
-                              peakResidentBytes: peakResident, seconds: seconds,
-                              cpuSeconds: cpuSeconds, timedOut: timedOut)
+        return MeasuredResult(
+            status: exitStatus, stdout: text(outPath), stderr: text(errPath),
+            peakResidentBytes: peakResident, seconds: seconds,
+            cpuSeconds: cpuSeconds, timedOut: timedOut)
     }
 
     /// VmHWM of a running process, bytes (0 once it has exited or if unreadable).

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // libFuzzer entry points. Built with -sanitize=fuzzer,address (Fuzz/run.sh), libFuzzer's own
@@ -8,9 +9,11 @@ import Glibc
 // target chosen by KEYPOINTS_FUZZ_TARGET.
 
 @_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
 
 /// The parser under test and its scratch folder (inputs that must be files are written there).
 enum FuzzState {
@@ -28,12 +31,15 @@ public func fuzzTestOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CI
 @main struct FuzzMain {
     static func main() {
         let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
-        guard let name = ProcessInfo.processInfo.environment["KEYPOINTS_FUZZ_TARGET"], let target = FuzzTarget(rawValue: name) else {
+        guard let name = ProcessInfo.processInfo.environment["KEYPOINTS_FUZZ_TARGET"],
+            let target = FuzzTarget(rawValue: name)
+        else {
             FileHandle.standardError.write(Data("set KEYPOINTS_FUZZ_TARGET to one of: \(names)\n".utf8))
             exit(2)
         }
         FuzzState.target = target
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("keypoints-fuzz-\(name)-\(getpid())")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "keypoints-fuzz-\(name)-\(getpid())")
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         FuzzState.scratch = scratch
         var argc = CommandLine.argc

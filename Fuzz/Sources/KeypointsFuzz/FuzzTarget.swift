@@ -34,12 +34,15 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             case .cub:
                 // The input holds CUB's text files separated by NUL bytes, in `cubFiles` order.
                 let root = scratch.appendingPathComponent("CUB_200_2011")
-                try FileManager.default.createDirectory(at: root.appendingPathComponent("parts"), withIntermediateDirectories: true)
-                let parts = data.split(separator: 0, maxSplits: Self.cubFiles.count - 1, omittingEmptySubsequences: false)
+                try FileManager.default.createDirectory(
+                    at: root.appendingPathComponent("parts"), withIntermediateDirectories: true)
+                let parts = data.split(
+                    separator: 0, maxSplits: Self.cubFiles.count - 1, omittingEmptySubsequences: false)
                 for (i, name) in Self.cubFiles.enumerated() {
                     _ = try write(i < parts.count ? Data(parts[i]) : Data(), name, in: root)
                 }
-                _ = try EvalDataset.load(DatasetOptions(kind: .cub, root: root, split: .all, vocabulary: Self.cubVocabulary))
+                _ = try EvalDataset.load(
+                    DatasetOptions(kind: .cub, root: root, split: .all, vocabulary: Self.cubVocabulary))
             case .config:
                 let url = try write(data, "config.json", in: scratch)
                 let config = try CLIPConfiguration.load(from: url)
@@ -51,8 +54,10 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     /// CUB's annotation files, in the order the `cub` target's inputs hold them.
-    static let cubFiles = ["images.txt", "classes.txt", "image_class_labels.txt", "train_test_split.txt",
-                           "bounding_boxes.txt", "parts/parts.txt", "parts/part_locs.txt"]
+    static let cubFiles = [
+        "images.txt", "classes.txt", "image_class_labels.txt", "train_test_split.txt",
+        "bounding_boxes.txt", "parts/parts.txt", "parts/part_locs.txt",
+    ]
 
     /// keypoints/cub.json, found from this file's place in the repository.
     static let cubVocabulary: KeypointVocabulary? = {

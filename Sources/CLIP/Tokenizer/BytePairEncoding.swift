@@ -55,7 +55,8 @@ struct BytePairEncoder: Sendable {
         var table: [UInt64: MergeResult] = [:]
         table.reserveCapacity(mergeList.count)
         for (rank, merge) in mergeList.enumerated() {
-            let left = intern(merge.left), right = intern(merge.right)
+            let left = intern(merge.left)
+            let right = intern(merge.right)
             let joined = merge.left + merge.right
             let result = intern(joined)
             while ids.count < names.count { ids.append(vocabulary[names[ids.count]] ?? -1) }
@@ -84,13 +85,15 @@ struct BytePairEncoder: Sendable {
             var bestPair: (Int32, Int32) = (0, 0)
             for i in 0..<(word.count - 1) {
                 if let merge = merges[UInt64(UInt32(word[i])) << 32 | UInt64(UInt32(word[i + 1]))],
-                   merge.rank < best?.rank ?? .max {
+                    merge.rank < best?.rank ?? .max
+                {
                     best = merge
                     bestPair = (word[i], word[i + 1])
                 }
             }
             guard let best else { break }
-            var write = 0, read = 0
+            var write = 0
+            var read = 0
             while read < word.count {
                 if read + 1 < word.count && word[read] == bestPair.0 && word[read + 1] == bestPair.1 {
                     word[write] = best.symbol

@@ -87,9 +87,10 @@ public struct CLIPTokenizer: Sendable {
 
     /// Loads `vocab.json` and `merges.txt` from a Hugging Face model folder.
     public init(modelDirectory: URL, contextLength: Int = defaultContextLength) throws(TokenizerError) {
-        try self.init(vocabularyURL: modelDirectory.appendingPathComponent("vocab.json"),
-                      mergesURL: modelDirectory.appendingPathComponent("merges.txt"),
-                      contextLength: contextLength)
+        try self.init(
+            vocabularyURL: modelDirectory.appendingPathComponent("vocab.json"),
+            mergesURL: modelDirectory.appendingPathComponent("merges.txt"),
+            contextLength: contextLength)
     }
 
     /// Loads a merges file alone and derives the vocabulary as OpenAI does.
@@ -134,7 +135,9 @@ public struct CLIPTokenizer: Sendable {
     ///
     /// Empty (or all-whitespace) text gives `[start, end, 0, ...]`.
     /// - Throws: `TokenizerError.invalidContextLength` (below 2), `.textTooLong`.
-    public func tokenize(_ text: String, contextLength: Int? = nil, truncate: Bool = true) throws(TokenizerError) -> [Int32] {
+    public func tokenize(_ text: String, contextLength: Int? = nil, truncate: Bool = true) throws(TokenizerError)
+        -> [Int32]
+    {
         let length = contextLength ?? self.contextLength
         guard length >= 2 else { throw .invalidContextLength(length) }
         var ids = [startToken] + encode(text) + [endToken]
@@ -148,7 +151,9 @@ public struct CLIPTokenizer: Sendable {
     }
 
     /// `tokenize` of each text: `texts.count` rows of `contextLength` ids.
-    public func tokenize(_ texts: [String], contextLength: Int? = nil, truncate: Bool = true) throws(TokenizerError) -> [[Int32]] {
+    public func tokenize(_ texts: [String], contextLength: Int? = nil, truncate: Bool = true) throws(TokenizerError)
+        -> [[Int32]]
+    {
         var rows: [[Int32]] = []
         rows.reserveCapacity(texts.count)
         for text in texts { rows.append(try tokenize(text, contextLength: contextLength, truncate: truncate)) }
@@ -198,7 +203,8 @@ public struct CLIPTokenizer: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(path: path) }
         let data: Data
         do {
-            data = try RegularFile.read(url, maxBytes: TransformerLimits.tokenizerFileBytes, limitName: "TransformerLimits.tokenizerFileBytes")
+            data = try RegularFile.read(
+                url, maxBytes: TransformerLimits.tokenizerFileBytes, limitName: "TransformerLimits.tokenizerFileBytes")
         } catch {
             throw .unreadableFile(path: path, reason: error.message)
         }
@@ -229,8 +235,10 @@ public struct CLIPTokenizer: Sendable {
             guard fields.count == 2 else {
                 throw .malformedMerge(path: url.path, line: lineNumber, content: String(decoding: line, as: UTF8.self))
             }
-            merges.append(Merge(left: String(decoding: fields[0], as: UTF8.self),
-                                right: String(decoding: fields[1], as: UTF8.self), line: lineNumber))
+            merges.append(
+                Merge(
+                    left: String(decoding: fields[0], as: UTF8.self),
+                    right: String(decoding: fields[1], as: UTF8.self), line: lineNumber))
         }
         return merges
     }

@@ -14,8 +14,12 @@
 /// behaves differently with and without IGNORECASE.) \p{L} and \p{N} use the Swift runtime's
 /// Unicode general categories.
 enum PreTokenizer {
-    private static let specials: [[Unicode.Scalar]] = ["<|startoftext|>", "<|endoftext|>"].map { Array($0.unicodeScalars) }
-    private static let contractions: [[Unicode.Scalar]] = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"].map { Array($0.unicodeScalars) }
+    private static let specials: [[Unicode.Scalar]] = ["<|startoftext|>", "<|endoftext|>"].map {
+        Array($0.unicodeScalars)
+    }
+    private static let contractions: [[Unicode.Scalar]] = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"].map {
+        Array($0.unicodeScalars)
+    }
 
     /// The words of `text` as ranges of scalar indices, in order.
     static func split(_ text: [Unicode.Scalar]) -> [Range<Int>] {
@@ -26,7 +30,9 @@ enum PreTokenizer {
             if scalar == "<", let length = specials.lazy.compactMap({ matchLiteral($0, in: text, at: i) }).first {
                 words.append(i..<(i + length))
                 i += length
-            } else if scalar == "'", let length = contractions.lazy.compactMap({ matchLiteral($0, in: text, at: i) }).first {
+            } else if scalar == "'",
+                let length = contractions.lazy.compactMap({ matchLiteral($0, in: text, at: i) }).first
+            {
                 words.append(i..<(i + length))
                 i += length
             } else if isLetter(scalar) {

@@ -185,7 +185,11 @@ extension TextCleaning {
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(s.count)
         for scalar in s {
-            if let replacement = map[scalar] { out.append(contentsOf: replacement.unicodeScalars) } else { out.append(scalar) }
+            if let replacement = map[scalar] {
+                out.append(contentsOf: replacement.unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
         }
         return out
     }
@@ -196,7 +200,9 @@ extension TextCleaning {
         for line in table.split(separator: "\n", omittingEmptySubsequences: true) {
             let fields = line.split(separator: "\t", maxSplits: 1)
             guard fields.count == 2 else { continue }
-            let scalars = fields[1].split(separator: " ").compactMap { UInt32($0, radix: 16).flatMap(Unicode.Scalar.init) }
+            let scalars = fields[1].split(separator: " ").compactMap {
+                UInt32($0, radix: 16).flatMap(Unicode.Scalar.init)
+            }
             rows.append((key: String(fields[0]), value: String(scalars: scalars)))
         }
         return rows

@@ -47,7 +47,8 @@ enum TextCleaning {
     /// `str.strip()`.
     static func strip(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
         guard let first = s.firstIndex(where: { !isPythonSpace($0) }),
-              let last = s.lastIndex(where: { !isPythonSpace($0) }) else { return [] }
+            let last = s.lastIndex(where: { !isPythonSpace($0) })
+        else { return [] }
         return Array(s[first...last])
     }
 

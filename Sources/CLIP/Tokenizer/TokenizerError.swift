@@ -30,8 +30,10 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case .missingToken(let p, let t, let n): return "\(p): no entry for token \"\(t)\" (needed by \(n))"
         case .invalidContextLength(let n): return "context length \(n): expected at least 2 (start and end token)"
         case .textTooLong(let t, let c, let n):
-            let shown = t.unicodeScalars.count > 60 ? String(String.UnicodeScalarView(t.unicodeScalars.prefix(60))) + "..." : t
-            return "text \"\(shown)\" has \(c) tokens with start and end, more than the context length \(n) (pass truncate: true to cut it)"
+            let shown =
+                t.unicodeScalars.count > 60 ? String(String.UnicodeScalarView(t.unicodeScalars.prefix(60))) + "..." : t
+            return
+                "text \"\(shown)\" has \(c) tokens with start and end, more than the context length \(n) (pass truncate: true to cut it)"
         }
     }
 }

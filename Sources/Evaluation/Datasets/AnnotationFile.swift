@@ -9,8 +9,9 @@ enum AnnotationFile {
     /// opened without blocking); `name` (default: the path) names the file in errors.
     static func data(_ url: URL, name: String? = nil) throws -> Data {
         do {
-            return try RegularFile.read(url, maxBytes: EvaluationLimits.annotationFileBytes,
-                                        limitName: "EvaluationLimits.annotationFileBytes")
+            return try RegularFile.read(
+                url, maxBytes: EvaluationLimits.annotationFileBytes,
+                limitName: "EvaluationLimits.annotationFileBytes")
         } catch {
             throw EvaluationError.unreadable(file: name ?? url.path, reason: error.message)
         }

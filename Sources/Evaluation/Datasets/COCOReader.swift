@@ -28,14 +28,17 @@ public enum COCOReader: DatasetReader {
     static let vocabularyFileName: String? = nil
 
     static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
-        try read(file: options.root, images: options.images, categories: categories,
-                 vocabulary: options.vocabulary, includeOccluded: options.includeOccluded)
+        try read(
+            file: options.root, images: options.images, categories: categories,
+            vocabulary: options.vocabulary, includeOccluded: options.includeOccluded)
     }
 
     public static let defaultTemplate = "This is the {part} of a {category}"
 
-    static func read(file: URL, images: URL?, categories: [String], vocabulary: KeypointVocabulary?,
-                     includeOccluded: Bool) throws -> ReaderOutput {
+    static func read(
+        file: URL, images: URL?, categories: [String], vocabulary: KeypointVocabulary?,
+        includeOccluded: Bool
+    ) throws -> ReaderOutput {
         let imageRoot = images ?? file.deletingLastPathComponent()
         let json = try AnnotationFile.json(file)
         var notes: [String] = []
@@ -43,14 +46,17 @@ public enum COCOReader: DatasetReader {
         let wanted = try cats.selection(categories, file: file.path)
         let imgs = try readImages(json.field("images"), root: imageRoot, file: file.path)
         var items: [(Int, EvalItem)] = []
-        var crowd = 0, empty = 0
+        var crowd = 0
+        var empty = 0
         var seen = Set<Int>()
         for node in try json.field("annotations").array() {
             let idNode = try node.field("id")
             let id = try idNode.integer()
             guard seen.insert(id).inserted else { throw idNode.fail("duplicate annotation id \(id)") }
-            switch try readAnnotation(node, categories: cats, wanted: wanted, images: imgs,
-                                      includeOccluded: includeOccluded, file: file.path) {
+            switch try readAnnotation(
+                node, categories: cats, wanted: wanted, images: imgs,
+                includeOccluded: includeOccluded, file: file.path)
+            {
             case .item(let item): items.append((id, item))
             case .crowd: crowd += 1
             case .noLabelledKeypoint: empty += 1
@@ -80,8 +86,9 @@ public enum COCOReader: DatasetReader {
             var set = Set<Int>()
             for c in names {
                 guard let id = order.first(where: { byID[$0]?.name.lowercased() == c.lowercased() }) else {
-                    throw EvaluationError.unknownCategory(file: file, line: nil, name: c,
-                                                          known: order.compactMap { byID[$0]?.name })
+                    throw EvaluationError.unknownCategory(
+                        file: file, line: nil, name: c,
+                        known: order.compactMap { byID[$0]?.name })
                 }
                 set.insert(id)
             }
@@ -91,8 +98,10 @@ public enum COCOReader: DatasetReader {
 
     /// `categories[]`: id, name and keypoint names, named from the vocabulary when it has the
     /// category, else from the file (`_` read as spaces) with `defaultTemplate`.
-    static func readCategories(_ list: JSONNode, vocabulary: KeypointVocabulary?,
-                               notes: inout [String]) throws -> Categories {
+    static func readCategories(
+        _ list: JSONNode, vocabulary: KeypointVocabulary?,
+        notes: inout [String]
+    ) throws -> Categories {
         var cats = Categories()
         for node in try list.array() {
             let idNode = try node.field("id")
@@ -110,7 +119,9 @@ public enum COCOReader: DatasetReader {
                     let n = raw.replacingOccurrences(of: "_", with: " ").trimmingCharacters(in: .whitespaces)
                     return (n, try template.fill(part: n, values: ["category": name]))
                 }
-                if let v = vocabulary { notes.append("COCO category \(name) is not in \(v.source): using the file's keypoint names") }
+                if let v = vocabulary {
+                    notes.append("COCO category \(name) is not in \(v.source): using the file's keypoint names")
+                }
             }
             cats.byID[id] = Category(name: name, keypoints: named)
             cats.order.append(id)
@@ -138,7 +149,8 @@ public enum COCOReader: DatasetReader {
             do {
                 url = try SafePath.resolve(path, under: root, file: file, line: nil)
             } catch {
-                throw nameNode.fail("image path \"\(path)\" is absolute or leaves the image folder with \"..\"; refused")
+                throw nameNode.fail(
+                    "image path \"\(path)\" is absolute or leaves the image folder with \"..\"; refused")
             }
             guard imgs[id] == nil else { throw idNode.fail("duplicate image id \(id)") }
             let w = try node.child("width").map { try $0.integer() }
@@ -157,33 +169,42 @@ public enum COCOReader: DatasetReader {
     }
 
     /// One element of `annotations[]` (its id already checked unique).
-    static func readAnnotation(_ node: JSONNode, categories cats: Categories, wanted: Set<Int>?, images: [Int: Image],
-                               includeOccluded: Bool, file: String) throws -> Annotation {
+    static func readAnnotation(
+        _ node: JSONNode, categories cats: Categories, wanted: Set<Int>?, images: [Int: Image],
+        includeOccluded: Bool, file: String
+    ) throws -> Annotation {
         let id = try node.field("id").integer()
         let catNode = try node.field("category_id")
         let catID = try catNode.integer()
         guard let cat = cats.byID[catID] else {
-            throw EvaluationError.unknownCategory(file: file + ": " + catNode.path, line: nil, name: String(catID),
-                                                  known: cats.order.map(String.init))
+            throw EvaluationError.unknownCategory(
+                file: file + ": " + catNode.path, line: nil, name: String(catID),
+                known: cats.order.map(String.init))
         }
         if let wanted, !wanted.contains(catID) { return .notSelected }
         let imageNode = try node.field("image_id")
-        guard let image = images[try imageNode.integer()] else { throw imageNode.fail("no image with this id in images[]") }
+        guard let image = images[try imageNode.integer()] else {
+            throw imageNode.fail("no image with this id in images[]")
+        }
         if let c = node.child("iscrowd"), try c.integer() != 0 { return .crowd }
         let box = try readBox(node.field("bbox"))
         let kpNode = try node.field("keypoints")
         let k = try kpNode.array()
         guard k.count == 3 * cat.keypoints.count else {
-            throw kpNode.fail("expected \(3 * cat.keypoints.count) numbers (x, y, v for each of \(cat.name)'s \(cat.keypoints.count) keypoints), got \(k.count)")
+            throw kpNode.fail(
+                "expected \(3 * cat.keypoints.count) numbers (x, y, v for each of \(cat.name)'s \(cat.keypoints.count) keypoints), got \(k.count)"
+            )
         }
         var keypoints: [GroundTruthKeypoint] = []
-        var unnamed = 0, labelled = 0
+        var unnamed = 0
+        var labelled = 0
         for i in 0..<cat.keypoints.count {
             let v = try k[3 * i + 2].integer()
             guard (0...2).contains(v) else { throw k[3 * i + 2].fail("expected visibility 0, 1 or 2, got \(v)") }
             if v == 0 { continue }
             labelled += 1
-            let x = try k[3 * i].coordinate(), y = try k[3 * i + 1].coordinate()
+            let x = try k[3 * i].coordinate()
+            let y = try k[3 * i + 1].coordinate()
             if v == 1 && !includeOccluded { continue }
             if let n = cat.keypoints[i] {
                 keypoints.append(GroundTruthKeypoint(id: i, name: n.name, prompt: n.prompt, x: x, y: y))
@@ -192,17 +213,22 @@ public enum COCOReader: DatasetReader {
             }
         }
         if labelled == 0 { return .noLabelledKeypoint }
-        return .item(EvalItem(id: String(id), category: cat.name, imagePath: image.path, imageURL: image.url,
-                              box: box, region: .box, keypoints: keypoints, unnamedKeypoints: unnamed,
-                              expectedWidth: image.width, expectedHeight: image.height))
+        return .item(
+            EvalItem(
+                id: String(id), category: cat.name, imagePath: image.path, imageURL: image.url,
+                box: box, region: .box, keypoints: keypoints, unnamedKeypoints: unnamed,
+                expectedWidth: image.width, expectedHeight: image.height))
     }
 
     /// `bbox`: `[x, y, width, height]` with a positive size.
     static func readBox(_ node: JSONNode) throws -> Box {
         let b = try node.array()
         guard b.count == 4 else { throw node.fail("expected [x, y, width, height], got \(node.brief)") }
-        let box = Box(x: try b[0].coordinate(), y: try b[1].coordinate(), width: try b[2].number(), height: try b[3].number())
-        guard box.width > 0, box.height > 0 else { throw node.fail("expected width and height > 0, got \(box.width) x \(box.height)") }
+        let box = Box(
+            x: try b[0].coordinate(), y: try b[1].coordinate(), width: try b[2].number(), height: try b[3].number())
+        guard box.width > 0, box.height > 0 else {
+            throw node.fail("expected width and height > 0, got \(box.width) x \(box.height)")
+        }
         return box
     }
 }

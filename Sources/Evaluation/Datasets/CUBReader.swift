@@ -30,7 +30,8 @@ public enum CUBReader: DatasetReader {
     ///   - categories: class names (`032.Mangrove_Cuckoo`, or without the number prefix, any
     ///     case) or class ids; empty = all classes.
     static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
-        let root = options.root, vocabulary = try EvalDataset.requireVocabulary(options)
+        let root = options.root
+        let vocabulary = try EvalDataset.requireVocabulary(options)
         func url(_ name: String) -> URL { root.appendingPathComponent(name) }
         let images = try readImages(url("images.txt"), root: root)
         let isTrain = try readSplit(url("train_test_split.txt"), images: images)
@@ -38,23 +39,27 @@ public enum CUBReader: DatasetReader {
         let classes = try readClasses(url("classes.txt"))
         let classOf = try readClassLabels(url("image_class_labels.txt"), images: images, classes: classes)
         let parts = try readParts(url("parts/parts.txt"))
-        let locations = try readPartLocations(url("parts/part_locs.txt"), images: images, parts: parts,
-                                              names: try partNames(vocabulary))
+        let locations = try readPartLocations(
+            url("parts/part_locs.txt"), images: images, parts: parts,
+            names: try partNames(vocabulary))
         let wanted = try classes.selection(categories)
 
         var items: [EvalItem] = []
         let imagesRoot = root.appendingPathComponent("images")
         for id in images.order.sorted() {
-            guard let p = images.paths[id], let box = boxes[id], let category = classOf[id], let train = isTrain[id] else { continue }
+            guard let p = images.paths[id], let box = boxes[id], let category = classOf[id], let train = isTrain[id]
+            else { continue }
             switch split {
             case .test where train, .train where !train: continue
             default: break
             }
             if let wanted, !wanted.contains(category) { continue }
             let path = "images/" + p.path
-            items.append(EvalItem(id: String(id), category: category, imagePath: path,
-                                  imageURL: imagesRoot.appendingPathComponent(p.path), box: box, region: .image,
-                                  keypoints: locations.visible[id] ?? [], unnamedKeypoints: locations.unnamed[id] ?? 0))
+            items.append(
+                EvalItem(
+                    id: String(id), category: category, imagePath: path,
+                    imageURL: imagesRoot.appendingPathComponent(p.path), box: box, region: .image,
+                    keypoints: locations.visible[id] ?? [], unnamedKeypoints: locations.unnamed[id] ?? 0))
         }
         return ReaderOutput(items: items)
     }
@@ -75,8 +80,9 @@ public enum CUBReader: DatasetReader {
             let f = try t.fields(row, count: 2, names: "image_id path", restJoined: true)
             let id = try t.integer(f[0], row, "image_id")
             if let first = images.paths[id] {
-                throw EvaluationError.malformedRow(file: t.file, line: row.line,
-                                                   message: "duplicate image_id \(id) (first on line \(first.line))")
+                throw EvaluationError.malformedRow(
+                    file: t.file, line: row.line,
+                    message: "duplicate image_id \(id) (first on line \(first.line))")
             }
             let path = String(f[1])
             _ = try SafePath.resolve(path, under: root, file: t.file, line: row.line)
@@ -91,8 +97,10 @@ public enum CUBReader: DatasetReader {
 
     /// Reads a file with one row per image of images.txt, `image_id rest...`, checking the ids
     /// and the count; `parse` reads each row's fields into the result.
-    static func readPerImage<Value>(_ url: URL, images: Images, fields count: Int, names: String,
-                                    parse: (TextRows, TextRows.Row, [Substring]) throws -> Value) throws -> [Int: Value] {
+    static func readPerImage<Value>(
+        _ url: URL, images: Images, fields count: Int, names: String,
+        parse: (TextRows, TextRows.Row, [Substring]) throws -> Value
+    ) throws -> [Int: Value] {
         let t = try TextRows.read(url)
         var values: [Int: Value] = [:]
         var seen: [Int: Int] = [:]
@@ -100,12 +108,14 @@ public enum CUBReader: DatasetReader {
             let f = try t.fields(row, count: count, names: names)
             let id = try t.integer(f[0], row, "image_id")
             guard images.paths[id] != nil else {
-                throw EvaluationError.malformedRow(file: t.file, line: row.line,
-                                                   message: "image_id \(id) is not in \(images.file)")
+                throw EvaluationError.malformedRow(
+                    file: t.file, line: row.line,
+                    message: "image_id \(id) is not in \(images.file)")
             }
             if let first = seen[id] {
-                throw EvaluationError.malformedRow(file: t.file, line: row.line,
-                                                   message: "duplicate image_id \(id) (first on line \(first))")
+                throw EvaluationError.malformedRow(
+                    file: t.file, line: row.line,
+                    message: "duplicate image_id \(id) (first on line \(first))")
             }
             seen[id] = row.line
             values[id] = try parse(t, row, f)
@@ -125,7 +135,8 @@ public enum CUBReader: DatasetReader {
         try readPerImage(url, images: images, fields: 2, names: "image_id is_training_image") { t, row, f in
             let v = try t.integer(f[1], row, "is_training_image")
             guard v == 0 || v == 1 else {
-                throw EvaluationError.malformedRow(file: t.file, line: row.line, message: "is_training_image: expected 0 or 1, got \(v)")
+                throw EvaluationError.malformedRow(
+                    file: t.file, line: row.line, message: "is_training_image: expected 0 or 1, got \(v)")
             }
             return v == 1
         }
@@ -134,10 +145,13 @@ public enum CUBReader: DatasetReader {
     /// bounding_boxes.txt: image id -> box (pixels, positive size).
     static func readBoxes(_ url: URL, images: Images) throws -> [Int: Box] {
         try readPerImage(url, images: images, fields: 5, names: "image_id x y width height") { t, row, f in
-            let x = try t.number(f[1], row, "x"), y = try t.number(f[2], row, "y")
-            let w = try t.number(f[3], row, "width"), h = try t.number(f[4], row, "height")
+            let x = try t.number(f[1], row, "x")
+            let y = try t.number(f[2], row, "y")
+            let w = try t.number(f[3], row, "width")
+            let h = try t.number(f[4], row, "height")
             guard w > 0, h > 0 else {
-                throw EvaluationError.malformedRow(file: t.file, line: row.line, message: "expected a box with width and height > 0, got \(w) x \(h)")
+                throw EvaluationError.malformedRow(
+                    file: t.file, line: row.line, message: "expected a box with width and height > 0, got \(w) x \(h)")
             }
             return Box(x: x, y: y, width: w, height: h)
         }
@@ -148,8 +162,9 @@ public enum CUBReader: DatasetReader {
         try readPerImage(url, images: images, fields: 2, names: "image_id class_id") { t, row, f in
             let c = try t.integer(f[1], row, "class_id")
             guard let name = classes.names[c] else {
-                throw EvaluationError.unknownCategory(file: t.file, line: row.line, name: "class_id \(c)",
-                                                      known: classes.order.map { String($0) })
+                throw EvaluationError.unknownCategory(
+                    file: t.file, line: row.line, name: "class_id \(c)",
+                    known: classes.order.map { String($0) })
             }
             return name
         }
@@ -225,16 +240,20 @@ public enum CUBReader: DatasetReader {
         } else if vocabulary.categories.count == 1 {
             category = vocabulary.categories[0]
         } else {
-            throw EvaluationError.unknownCategory(file: vocabulary.source, line: nil, name: "bird", known: vocabulary.categoryNames)
+            throw EvaluationError.unknownCategory(
+                file: vocabulary.source, line: nil, name: "bird", known: vocabulary.categoryNames)
         }
         return try vocabulary.namesByID(category)
     }
 
     /// parts/part_locs.txt: per image, its visible named parts and how many visible parts have
     /// no name; every image must have one row per part.
-    static func readPartLocations(_ url: URL, images: Images, parts: (file: String, ids: [Int]),
-                                  names: [Int: (name: String, prompt: String)]) throws
-        -> (visible: [Int: [GroundTruthKeypoint]], unnamed: [Int: Int]) {
+    static func readPartLocations(
+        _ url: URL, images: Images, parts: (file: String, ids: [Int]),
+        names: [Int: (name: String, prompt: String)]
+    ) throws
+        -> (visible: [Int: [GroundTruthKeypoint]], unnamed: [Int: Int])
+    {
         let locs = try TextRows.read(url)
         var visible: [Int: [GroundTruthKeypoint]] = [:]
         var unnamed: [Int: Int] = [:]
@@ -244,22 +263,28 @@ public enum CUBReader: DatasetReader {
             let image = try locs.integer(f[0], row, "image_id")
             let part = try locs.integer(f[1], row, "part_id")
             guard images.paths[image] != nil else {
-                throw EvaluationError.malformedRow(file: locs.file, line: row.line, message: "image_id \(image) is not in \(images.file)")
+                throw EvaluationError.malformedRow(
+                    file: locs.file, line: row.line, message: "image_id \(image) is not in \(images.file)")
             }
             guard parts.ids.contains(part) else {
-                throw EvaluationError.malformedRow(file: locs.file, line: row.line, message: "part_id \(part) is not in \(parts.file)")
+                throw EvaluationError.malformedRow(
+                    file: locs.file, line: row.line, message: "part_id \(part) is not in \(parts.file)")
             }
             guard rowsPerImage[image, default: []].insert(part).inserted else {
-                throw EvaluationError.malformedRow(file: locs.file, line: row.line, message: "duplicate row for image_id \(image) part_id \(part)")
+                throw EvaluationError.malformedRow(
+                    file: locs.file, line: row.line, message: "duplicate row for image_id \(image) part_id \(part)")
             }
-            let x = try locs.number(f[2], row, "x"), y = try locs.number(f[3], row, "y")
+            let x = try locs.number(f[2], row, "x")
+            let y = try locs.number(f[3], row, "y")
             let v = try locs.integer(f[4], row, "visible")
             guard v == 0 || v == 1 else {
-                throw EvaluationError.malformedRow(file: locs.file, line: row.line, message: "visible: expected 0 or 1, got \(v)")
+                throw EvaluationError.malformedRow(
+                    file: locs.file, line: row.line, message: "visible: expected 0 or 1, got \(v)")
             }
             guard v == 1 else { continue }
             if let n = names[part] {
-                visible[image, default: []].append(GroundTruthKeypoint(id: part, name: n.name, prompt: n.prompt, x: x, y: y))
+                visible[image, default: []].append(
+                    GroundTruthKeypoint(id: part, name: n.name, prompt: n.prompt, x: x, y: y))
             } else {
                 unnamed[image, default: 0] += 1
             }

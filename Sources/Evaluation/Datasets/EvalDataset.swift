@@ -7,7 +7,9 @@ import Localization
 public struct DatasetKind: RawRepresentable, CaseIterable, Hashable, Sendable {
     /// The registration table, in the order `--dataset` lists them. Adding a dataset is one
     /// reader file (a `DatasetReader`) and one entry here.
-    static let readers: [any DatasetReader.Type] = [CUBReader.self, SPairReader.self, FacesReader.self, COCOReader.self]
+    static let readers: [any DatasetReader.Type] = [
+        CUBReader.self, SPairReader.self, FacesReader.self, COCOReader.self,
+    ]
 
     /// The reader's name, the `--dataset` value.
     public let rawValue: String
@@ -68,8 +70,10 @@ public struct DatasetOptions: Sendable {
     /// COCO only: evaluate keypoints labelled but not visible (v = 1) as well as visible ones (v = 2).
     public var includeOccluded: Bool
 
-    public init(kind: DatasetKind, root: URL, images: URL? = nil, split: DatasetSplit? = nil,
-                categories: [String] = [], vocabulary: KeypointVocabulary? = nil, includeOccluded: Bool = true) {
+    public init(
+        kind: DatasetKind, root: URL, images: URL? = nil, split: DatasetSplit? = nil,
+        categories: [String] = [], vocabulary: KeypointVocabulary? = nil, includeOccluded: Bool = true
+    ) {
         self.kind = kind
         self.root = root
         self.images = images
@@ -96,8 +100,10 @@ public struct EvalDataset: Sendable {
     /// The COCO v = 1 choice (part of the settings).
     public var includeOccluded: Bool
 
-    public init(kind: DatasetKind, root: URL, images: URL? = nil, split: DatasetSplit, requestedCategories: [String],
-                items: [EvalItem], notes: [String] = [], includeOccluded: Bool = true) {
+    public init(
+        kind: DatasetKind, root: URL, images: URL? = nil, split: DatasetSplit, requestedCategories: [String],
+        items: [EvalItem], notes: [String] = [], includeOccluded: Bool = true
+    ) {
         self.kind = kind
         self.root = root
         self.images = images
@@ -118,7 +124,8 @@ public struct EvalDataset: Sendable {
         let split = options.split ?? options.kind.defaultSplit
         guard options.kind.splits.contains(split) else {
             throw EvaluationError.invalidSelection(
-                "\(options.kind.rawValue) has no \(split.rawValue) split (available: \(options.kind.splits.map(\.rawValue).joined(separator: ", ")))")
+                "\(options.kind.rawValue) has no \(split.rawValue) split (available: \(options.kind.splits.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         let categories = options.categories.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var out: ReaderOutput
@@ -131,16 +138,18 @@ public struct EvalDataset: Sendable {
         if unnamed > 0 {
             out.notes.append("\(unnamed) annotated keypoints have no name in the vocabulary and are not evaluated")
         }
-        return EvalDataset(kind: options.kind, root: options.root, images: out.imageRoot,
-                           split: split, requestedCategories: categories, items: out.items, notes: out.notes,
-                           includeOccluded: options.includeOccluded)
+        return EvalDataset(
+            kind: options.kind, root: options.root, images: out.imageRoot,
+            split: split, requestedCategories: categories, items: out.items, notes: out.notes,
+            includeOccluded: options.includeOccluded)
     }
 
     /// The vocabulary the CUB, SPair and faces readers need.
     static func requireVocabulary(_ options: DatasetOptions) throws -> KeypointVocabulary {
         guard let v = options.vocabulary else {
             throw EvaluationError.invalidSelection(
-                "\(options.kind.rawValue) needs a keypoint vocabulary (keypoints/\(options.kind.vocabularyFileName ?? "?"))")
+                "\(options.kind.rawValue) needs a keypoint vocabulary (keypoints/\(options.kind.vocabularyFileName ?? "?"))"
+            )
         }
         return v
     }
@@ -153,7 +162,8 @@ public struct EvalDataset: Sendable {
     public var fingerprint: String {
         var text = ""
         for item in items {
-            text += "\(item.id)\t\(item.category)\t\(item.imagePath)\t\(item.box.x) \(item.box.y) \(item.box.width) \(item.box.height)\t\(item.region.rawValue)"
+            text +=
+                "\(item.id)\t\(item.category)\t\(item.imagePath)\t\(item.box.x) \(item.box.y) \(item.box.width) \(item.box.height)\t\(item.region.rawValue)"
             for k in item.keypoints { text += "\t\(k.id)|\(k.name)|\(k.prompt)|\(k.x)|\(k.y)" }
             text += "\n"
         }

@@ -41,7 +41,8 @@ public enum FacesReader: DatasetReader {
             .filter { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
             .sorted()
         guard !stems.isEmpty else {
-            throw EvaluationError.invalidSelection("\(root.path): no NNNNNN\(suffix) files (is --root a FaceSynthetics folder?)")
+            throw EvaluationError.invalidSelection(
+                "\(root.path): no NNNNNN\(suffix) files (is --root a FaceSynthetics folder?)")
         }
         let vocabularyCategory: KeypointCategory
         if let face = vocabulary.categoryIfPresent(category) {
@@ -49,7 +50,8 @@ public enum FacesReader: DatasetReader {
         } else if vocabulary.categories.count == 1 {
             vocabularyCategory = vocabulary.categories[0]
         } else {
-            throw EvaluationError.unknownCategory(file: vocabulary.source, line: nil, name: category, known: vocabulary.categoryNames)
+            throw EvaluationError.unknownCategory(
+                file: vocabulary.source, line: nil, name: category, known: vocabulary.categoryNames)
         }
         let names = try vocabulary.namesByID(vocabularyCategory)
 
@@ -57,16 +59,24 @@ public enum FacesReader: DatasetReader {
         for stem in stems {
             let t = try TextRows.read(root.appendingPathComponent(stem + suffix))
             guard t.rows.count == landmarkCount else {
-                throw EvaluationError.malformedRow(file: t.file, line: (t.rows.last?.line ?? 0) + 1,
-                                                   message: "expected \(landmarkCount) landmark rows \"x y\", got \(t.rows.count)")
+                throw EvaluationError.malformedRow(
+                    file: t.file, line: (t.rows.last?.line ?? 0) + 1,
+                    message: "expected \(landmarkCount) landmark rows \"x y\", got \(t.rows.count)")
             }
             var points: [GroundTruthKeypoint] = []
             var unnamed = 0
-            var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
+            var minX = Double.infinity
+            var minY = Double.infinity
+            var maxX = -Double.infinity
+            var maxY = -Double.infinity
             for (i, row) in t.rows.enumerated() {
                 let f = try t.fields(row, count: 2, names: "x y")
-                let x = try t.number(f[0], row, "x"), y = try t.number(f[1], row, "y")
-                minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
+                let x = try t.number(f[0], row, "x")
+                let y = try t.number(f[1], row, "y")
+                minX = min(minX, x)
+                maxX = max(maxX, x)
+                minY = min(minY, y)
+                maxY = max(maxY, y)
                 if let n = names[i] {
                     points.append(GroundTruthKeypoint(id: i, name: n.name, prompt: n.prompt, x: x, y: y))
                 } else {
@@ -74,12 +84,15 @@ public enum FacesReader: DatasetReader {
                 }
             }
             guard maxX > minX || maxY > minY else {
-                throw EvaluationError.malformedRow(file: t.file, line: 1, message: "all landmarks at one point: no extent to normalise PCK by")
+                throw EvaluationError.malformedRow(
+                    file: t.file, line: 1, message: "all landmarks at one point: no extent to normalise PCK by")
             }
             let path = stem + ".png"
-            items.append(EvalItem(id: stem, category: category, imagePath: path, imageURL: root.appendingPathComponent(path),
-                                  box: Box(x: minX, y: minY, width: maxX - minX, height: maxY - minY),
-                                  region: .image, keypoints: points, unnamedKeypoints: unnamed))
+            items.append(
+                EvalItem(
+                    id: stem, category: category, imagePath: path, imageURL: root.appendingPathComponent(path),
+                    box: Box(x: minX, y: minY, width: maxX - minX, height: maxY - minY),
+                    region: .image, keypoints: points, unnamedKeypoints: unnamed))
         }
         return ReaderOutput(items: items)
     }

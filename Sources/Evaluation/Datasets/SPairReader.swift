@@ -32,20 +32,27 @@ public enum SPairReader: DatasetReader {
     public static let layout = "large"
 
     static func read(_ options: DatasetOptions, split: DatasetSplit, categories: [String]) throws -> ReaderOutput {
-        let root = options.root, vocabulary = try EvalDataset.requireVocabulary(options)
+        let root = options.root
+        let vocabulary = try EvalDataset.requireVocabulary(options)
         let annotations = root.appendingPathComponent("ImageAnnotation")
         let fm = FileManager.default
         var notes: [String] = []
         let available = ((try? fm.contentsOfDirectory(atPath: annotations.path)) ?? [])
             .filter { !$0.hasPrefix(".") }.sorted()
         guard fm.fileExists(atPath: annotations.path) else {
-            throw EvaluationError.unreadable(file: annotations.path, reason: "no such folder (is --root the folder holding JPEGImages/ and ImageAnnotation/?)")
+            throw EvaluationError.unreadable(
+                file: annotations.path,
+                reason: "no such folder (is --root the folder holding JPEGImages/ and ImageAnnotation/?)")
         }
 
         var selected: [String] = []
         if categories.isEmpty {
             for c in animals {
-                if available.contains(c) { selected.append(c) } else { notes.append("SPair category \(c) has no folder in \(annotations.path)") }
+                if available.contains(c) {
+                    selected.append(c)
+                } else {
+                    notes.append("SPair category \(c) has no folder in \(annotations.path)")
+                }
             }
         } else {
             for c in categories {
@@ -63,7 +70,8 @@ public enum SPairReader: DatasetReader {
             for c in selected {
                 let folder = annotations.appendingPathComponent(c)
                 let files = (try? fm.contentsOfDirectory(atPath: folder.path)) ?? []
-                names[c] = Set(files.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { String($0.dropLast(5)) })
+                names[c] = Set(
+                    files.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { String($0.dropLast(5)) })
             }
         case .test, .train:
             let file = root.appendingPathComponent("Layout/\(layout)/\(split == .test ? "test" : "trn").txt")
@@ -71,14 +79,16 @@ public enum SPairReader: DatasetReader {
             for row in rows.rows {
                 let text = row.text.trimmingCharacters(in: .whitespaces)
                 guard let colon = text.lastIndex(of: ":") else {
-                    throw EvaluationError.malformedRow(file: rows.file, line: row.line,
-                                                       message: "expected <pair id>-<source>-<target>:<category>, got \"\(text)\"")
+                    throw EvaluationError.malformedRow(
+                        file: rows.file, line: row.line,
+                        message: "expected <pair id>-<source>-<target>:<category>, got \"\(text)\"")
                 }
                 let category = String(text[text.index(after: colon)...])
                 let parts = text[..<colon].split(separator: "-", omittingEmptySubsequences: false)
                 guard parts.count == 3, !parts[1].isEmpty, !parts[2].isEmpty, !category.isEmpty else {
-                    throw EvaluationError.malformedRow(file: rows.file, line: row.line,
-                                                       message: "expected <pair id>-<source>-<target>:<category>, got \"\(text)\"")
+                    throw EvaluationError.malformedRow(
+                        file: rows.file, line: row.line,
+                        message: "expected <pair id>-<source>-<target>:<category>, got \"\(text)\"")
                 }
                 for name in [String(parts[1]), String(parts[2]), category] where !SafePath.isPlainName(name) {
                     throw EvaluationError.pathEscapesRoot(file: rows.file, line: row.line, path: name)
@@ -96,7 +106,8 @@ public enum SPairReader: DatasetReader {
             let vocabularyCategory = vocabulary.categoryIfPresent(c)
             let named = try vocabularyCategory.map { try vocabulary.namesByID($0) } ?? [:]
             if vocabularyCategory == nil && !list.isEmpty {
-                notes.append("SPair category \(c) has no keypoint names in \(vocabulary.source): its keypoints are skipped")
+                notes.append(
+                    "SPair category \(c) has no keypoint names in \(vocabulary.source): its keypoints are skipped")
             }
             for name in list {
                 items.append(try readImage(root: root, category: c, name: name, names: named))
@@ -106,27 +117,36 @@ public enum SPairReader: DatasetReader {
     }
 
     /// Reads `ImageAnnotation/<category>/<name>.json`.
-    static func readImage(root: URL, category: String, name: String,
-                          names: [Int: (name: String, prompt: String)]) throws -> EvalItem {
+    static func readImage(
+        root: URL, category: String, name: String,
+        names: [Int: (name: String, prompt: String)]
+    ) throws -> EvalItem {
         let url = root.appendingPathComponent("ImageAnnotation/\(category)/\(name).json")
         let json = try AnnotationFile.json(url)
         let filename = try json.field("filename").string()
         guard filename == name + ".jpg" else {
-            throw try json.field("filename").fail("expected \"\(name).jpg\" (the annotation's own name), got \"\(filename)\"")
+            throw try json.field("filename").fail(
+                "expected \"\(name).jpg\" (the annotation's own name), got \"\(filename)\"")
         }
         let declared = try json.field("category").string()
         guard declared == category else {
             throw EvaluationError.unknownCategory(file: url.path, line: nil, name: declared, known: [category])
         }
-        let width = try json.field("image_width").integer(), height = try json.field("image_height").integer()
+        let width = try json.field("image_width").integer()
+        let height = try json.field("image_height").integer()
         guard width > 0, height > 0 else {
             throw json.fail("image_width/image_height: expected positive sizes, got \(width) x \(height)")
         }
         let boxNode = try json.field("bndbox")
         let b = try boxNode.array()
         guard b.count == 4 else { throw boxNode.fail("expected [x1, y1, x2, y2], got \(boxNode.brief)") }
-        let x1 = try b[0].coordinate(), y1 = try b[1].coordinate(), x2 = try b[2].coordinate(), y2 = try b[3].coordinate()
-        guard x2 > x1, y2 > y1 else { throw boxNode.fail("expected x2 > x1 and y2 > y1, got [\(x1), \(y1), \(x2), \(y2)]") }
+        let x1 = try b[0].coordinate()
+        let y1 = try b[1].coordinate()
+        let x2 = try b[2].coordinate()
+        let y2 = try b[3].coordinate()
+        guard x2 > x1, y2 > y1 else {
+            throw boxNode.fail("expected x2 > x1 and y2 > y1, got [\(x1), \(y1), \(x2), \(y2)]")
+        }
 
         var keypoints: [GroundTruthKeypoint] = []
         var unnamed = 0
@@ -135,7 +155,8 @@ public enum SPairReader: DatasetReader {
             if node.isNull { continue }
             let p = try node.array()
             guard p.count == 2 else { throw node.fail("expected [x, y] or null, got \(node.brief)") }
-            let x = try p[0].coordinate(), y = try p[1].coordinate()
+            let x = try p[0].coordinate()
+            let y = try p[1].coordinate()
             if let n = names[id] {
                 keypoints.append(GroundTruthKeypoint(id: id, name: n.name, prompt: n.prompt, x: x, y: y))
             } else {
@@ -144,9 +165,10 @@ public enum SPairReader: DatasetReader {
         }
         keypoints.sort { $0.id < $1.id }
         let path = "JPEGImages/\(category)/\(name).jpg"
-        return EvalItem(id: "\(category)/\(name)", category: category, imagePath: path,
-                        imageURL: root.appendingPathComponent(path),
-                        box: Box(x: x1, y: y1, width: x2 - x1, height: y2 - y1), region: .crop,
-                        keypoints: keypoints, unnamedKeypoints: unnamed, expectedWidth: width, expectedHeight: height)
+        return EvalItem(
+            id: "\(category)/\(name)", category: category, imagePath: path,
+            imageURL: root.appendingPathComponent(path),
+            box: Box(x: x1, y: y1, width: x2 - x1, height: y2 - y1), region: .crop,
+            keypoints: keypoints, unnamedKeypoints: unnamed, expectedWidth: width, expectedHeight: height)
     }
 }

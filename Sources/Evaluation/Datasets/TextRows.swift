@@ -40,21 +40,25 @@ struct TextRows {
     func fields(_ row: Row, count: Int, names: String, restJoined: Bool = false) throws -> [Substring] {
         let parts: [Substring]
         if restJoined {
-            parts = row.text.split(maxSplits: count - 1, omittingEmptySubsequences: true, whereSeparator: { $0 == " " || $0 == "\t" })
-                .map { $0.trimmingCharacters(in: .whitespaces)[...] }
+            parts = row.text.split(
+                maxSplits: count - 1, omittingEmptySubsequences: true, whereSeparator: { $0 == " " || $0 == "\t" }
+            )
+            .map { $0.trimmingCharacters(in: .whitespaces)[...] }
         } else {
             parts = row.text.split(whereSeparator: { $0 == " " || $0 == "\t" })
         }
         guard parts.count == count else {
-            throw EvaluationError.malformedRow(file: file, line: row.line,
-                                               message: "expected \(count) fields (\(names)), got \(parts.count): \"\(row.text)\"")
+            throw EvaluationError.malformedRow(
+                file: file, line: row.line,
+                message: "expected \(count) fields (\(names)), got \(parts.count): \"\(row.text)\"")
         }
         return parts
     }
 
     func integer(_ s: Substring, _ row: Row, _ field: String) throws -> Int {
         guard let v = Int(s) else {
-            throw EvaluationError.malformedRow(file: file, line: row.line, message: "\(field): expected an integer, got \"\(s)\"")
+            throw EvaluationError.malformedRow(
+                file: file, line: row.line, message: "\(field): expected an integer, got \"\(s)\"")
         }
         return v
     }
@@ -62,13 +66,16 @@ struct TextRows {
     /// A finite number, optionally required to be >= 0.
     func number(_ s: Substring, _ row: Row, _ field: String, nonNegative: Bool = true) throws -> Double {
         guard let v = Double(s) else {
-            throw EvaluationError.malformedRow(file: file, line: row.line, message: "\(field): expected a number, got \"\(s)\"")
+            throw EvaluationError.malformedRow(
+                file: file, line: row.line, message: "\(field): expected a number, got \"\(s)\"")
         }
         guard v.isFinite else {
-            throw EvaluationError.malformedRow(file: file, line: row.line, message: "\(field): expected a finite number, got \(s)")
+            throw EvaluationError.malformedRow(
+                file: file, line: row.line, message: "\(field): expected a finite number, got \(s)")
         }
         if nonNegative && v < 0 {
-            throw EvaluationError.malformedRow(file: file, line: row.line, message: "\(field): expected a coordinate >= 0, got \(s)")
+            throw EvaluationError.malformedRow(
+                file: file, line: row.line, message: "\(field): expected a coordinate >= 0, got \(s)")
         }
         return v
     }
@@ -82,7 +89,8 @@ enum SafePath {
     static func resolve(_ relative: String, under root: URL, file: String, line: Int?) throws -> URL {
         let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
         guard !relative.isEmpty, !relative.hasPrefix("/"), !relative.hasPrefix("~"),
-              !parts.contains(where: { $0 == ".." }), !relative.contains("\\") else {
+            !parts.contains(where: { $0 == ".." }), !relative.contains("\\")
+        else {
             throw EvaluationError.pathEscapesRoot(file: file, line: line, path: relative)
         }
         return root.appendingPathComponent(relative)

@@ -38,7 +38,8 @@ public enum PCK {
         return alphas.map { a in
             // number of values <= a (with the boundary slack): binary search for the first above.
             let limit = a * (1 + boundaryTolerance)
-            var lo = 0, hi = d.count
+            var lo = 0
+            var hi = d.count
             while lo < hi {
                 let mid = (lo + hi) / 2
                 if d[mid] <= limit { lo = mid + 1 } else { hi = mid }

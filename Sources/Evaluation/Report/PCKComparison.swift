@@ -30,11 +30,16 @@ public struct PCKComparison: Codable, Sendable, Equatable {
         self.alpha = alpha
         self.reports = reports
         runs = reports.indices.map { Run(label: labels[$0], files: files[$0], settings: reports[$0].settings) }
-        var rows = [Row(kind: "overall", name: "all",
-                        values: reports.map { PCKEntry(count: $0.keypoints, correct: $0.correct) })]
+        var rows = [
+            Row(
+                kind: "overall", name: "all",
+                values: reports.map { PCKEntry(count: $0.keypoints, correct: $0.correct) })
+        ]
         let categories = Set(reports.flatMap { $0.perCategory.keys }).sorted()
         if categories.count > 1 {
-            for c in categories { rows.append(Row(kind: "category", name: c, values: reports.map { $0.perCategory[c] })) }
+            for c in categories {
+                rows.append(Row(kind: "category", name: c, values: reports.map { $0.perCategory[c] }))
+            }
         }
         for k in Set(reports.flatMap { $0.perKeypoint.keys }).sorted() {
             rows.append(Row(kind: "keypoint", name: k, values: reports.map { $0.perKeypoint[k] }))
@@ -48,7 +53,10 @@ public struct PCKComparison: Codable, Sendable, Equatable {
         let first = max(8, names.map(\.count).max() ?? 8)
         let widths = runs.map { max(8, $0.label.count) }
         func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
-            s.count >= w ? s : (left ? s + String(repeating: " ", count: w - s.count) : String(repeating: " ", count: w - s.count) + s)
+            s.count >= w
+                ? s
+                : (left
+                    ? s + String(repeating: " ", count: w - s.count) : String(repeating: " ", count: w - s.count) + s)
         }
         var out = "PCK@\(alpha), runs compared (columns)\n"
         out += pad("", first, left: true) + zip(runs, widths).map { "  " + pad($0.label, $1) }.joined() + "\n"
@@ -67,7 +75,8 @@ public struct PCKComparison: Codable, Sendable, Equatable {
     /// CSV: `row,name,<label>...` with PCK as a fraction (empty where absent).
     public func csv() -> String {
         func field(_ s: String) -> String {
-            s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            s.contains(",") || s.contains("\"") || s.contains("\n")
+                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
         var out = (["row", "name"] + runs.map(\.label)).map(field).joined(separator: ",") + "\n"
         for row in rows {

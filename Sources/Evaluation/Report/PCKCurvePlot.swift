@@ -17,7 +17,9 @@ public struct CurveSeries: Sendable, Equatable {
 
     /// The curve of `records` at `alphas`.
     public init(label: String, records: [ImageRecord], alphas: [Double] = PCKCurvePlot.defaultAlphas) {
-        self.init(label: label, alphas: alphas, values: PCK.curve(sortedDistances: PCK.normalizedDistances(records), alphas: alphas))
+        self.init(
+            label: label, alphas: alphas,
+            values: PCK.curve(sortedDistances: PCK.normalizedDistances(records), alphas: alphas))
     }
 }
 
@@ -43,12 +45,17 @@ public enum PCKCurvePlot {
     ///   - series: one line each (colours cycle through `palette`).
     ///   - title: text above the plot.
     ///   - markAlpha: a dashed vertical line with a label (e.g. the 0.1 the paper reports), or nil.
-    public static func render(_ series: [CurveSeries], title: String, markAlpha: Double? = 0.1,
-                              width: Int = 960, height: Int = 600) -> RGBImage {
+    public static func render(
+        _ series: [CurveSeries], title: String, markAlpha: Double? = 0.1,
+        width: Int = 960, height: Int = 600
+    ) -> RGBImage {
         var image = RGBImage(width: width, height: height, fill: RGB(255, 255, 255))
         let font = BitmapFont(scale: 2)
         let small = BitmapFont(scale: 2)
-        let left = 96, right = width - 32, top = 64, bottom = height - 84
+        let left = 96
+        let right = width - 32
+        let top = 64
+        let bottom = height - 84
         let xMax = series.flatMap(\.alphas).max() ?? 0.2
         let highest = series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
         // y range: the next multiple of 0.1 above the highest value (at least 0.1, at most 1).
@@ -112,10 +119,16 @@ public enum PCKCurvePlot {
             let color = palette[n % palette.count]
             var previous: (Double, Double)? = nil
             for (a, v) in zip(s.alphas, s.values) {
-                guard let v else { previous = nil; continue }
+                guard let v else {
+                    previous = nil
+                    continue
+                }
                 let p = (px(a), py(v))
-                if let q = previous { line(&image, from: q, to: p, radius: 1.6, color: color) }
-                else { line(&image, from: p, to: p, radius: 1.6, color: color) }
+                if let q = previous {
+                    line(&image, from: q, to: p, radius: 1.6, color: color)
+                } else {
+                    line(&image, from: p, to: p, radius: 1.6, color: color)
+                }
                 previous = p
             }
         }
@@ -126,13 +139,15 @@ public enum PCKCurvePlot {
             let labels = series.map { String($0.label.prefix(70)) }
             let boxW = 56 + (labels.map { small.width(of: $0) }.max() ?? 0)
             let boxH = rowHeight * labels.count + 10
-            let bx = left + 14, by = top + 10
+            let bx = left + 14
+            let by = top + 10
             fillRect(&image, x: bx, y: by, w: boxW, h: boxH, color: RGB(255, 255, 255))
             strokeRect(&image, x: bx, y: by, w: boxW, h: boxH, color: axisGrey)
             for (n, label) in labels.enumerated() {
                 let cy = by + 5 + n * rowHeight + rowHeight / 2
-                line(&image, from: (Double(bx + 10), Double(cy)), to: (Double(bx + 42), Double(cy)), radius: 1.6,
-                     color: palette[n % palette.count])
+                line(
+                    &image, from: (Double(bx + 10), Double(cy)), to: (Double(bx + 42), Double(cy)), radius: 1.6,
+                    color: palette[n % palette.count])
                 small.draw(label, on: &image, x: bx + 50, y: cy - small.glyphHeight / 2, color: black)
             }
         }
@@ -142,14 +157,19 @@ public enum PCKCurvePlot {
     // MARK: - Drawing
 
     static func fillRect(_ image: inout RGBImage, x: Int, y: Int, w: Int, h: Int, color: RGB) {
-        let x0 = max(0, x), y0 = max(0, y), x1 = min(image.width, x + w), y1 = min(image.height, y + h)
+        let x0 = max(0, x)
+        let y0 = max(0, y)
+        let x1 = min(image.width, x + w)
+        let y1 = min(image.height, y + h)
         guard x1 > x0, y1 > y0 else { return }
         let W = image.width
         image.pixels.withUnsafeMutableBufferPointer { p in
             for yy in y0..<y1 {
                 for xx in x0..<x1 {
                     let o = (yy * W + xx) * 3
-                    p[o] = color.r; p[o + 1] = color.g; p[o + 2] = color.b
+                    p[o] = color.r
+                    p[o + 1] = color.g
+                    p[o + 2] = color.b
                 }
             }
         }
@@ -164,24 +184,33 @@ public enum PCKCurvePlot {
 
     /// A thick line: disks of `radius` stamped every half pixel along the segment (pixel (i, j)
     /// is inked when its centre (i + 0.5, j + 0.5) lies within `radius` of a stamp).
-    static func line(_ image: inout RGBImage, from a: (Double, Double), to b: (Double, Double), radius: Double, color: RGB) {
+    static func line(
+        _ image: inout RGBImage, from a: (Double, Double), to b: (Double, Double), radius: Double, color: RGB
+    ) {
         let length = max(abs(b.0 - a.0), abs(b.1 - a.1))
         let steps = max(1, Int((length * 2).rounded(.up)))
-        let W = image.width, H = image.height
+        let W = image.width
+        let H = image.height
         let r2 = radius * radius
         image.pixels.withUnsafeMutableBufferPointer { p in
             for s in 0...steps {
                 let t = Double(s) / Double(steps)
-                let cx = a.0 + (b.0 - a.0) * t, cy = a.1 + (b.1 - a.1) * t
-                let xs = max(0, Int((cx - radius).rounded(.down))), xe = min(W - 1, Int((cx + radius).rounded(.up)))
-                let ys = max(0, Int((cy - radius).rounded(.down))), ye = min(H - 1, Int((cy + radius).rounded(.up)))
+                let cx = a.0 + (b.0 - a.0) * t
+                let cy = a.1 + (b.1 - a.1) * t
+                let xs = max(0, Int((cx - radius).rounded(.down)))
+                let xe = min(W - 1, Int((cx + radius).rounded(.up)))
+                let ys = max(0, Int((cy - radius).rounded(.down)))
+                let ye = min(H - 1, Int((cy + radius).rounded(.up)))
                 guard xs <= xe, ys <= ye else { continue }
                 for yy in ys...ye {
                     for xx in xs...xe {
-                        let dx = Double(xx) + 0.5 - cx, dy = Double(yy) + 0.5 - cy
+                        let dx = Double(xx) + 0.5 - cx
+                        let dy = Double(yy) + 0.5 - cy
                         if dx * dx + dy * dy <= r2 {
                             let o = (yy * W + xx) * 3
-                            p[o] = color.r; p[o + 1] = color.g; p[o + 2] = color.b
+                            p[o] = color.r
+                            p[o + 1] = color.g
+                            p[o + 2] = color.b
                         }
                     }
                 }

@@ -87,10 +87,12 @@ public struct PCKReport: Codable, Sendable, Equatable {
         try c.encode(settings, forKey: .settings)
     }
 
-    public init(dataset: String, method: String, alpha: Double, images: Int, skipped: Int, keypoints: Int, correct: Int,
-                pck: Double?, meanPerCategory: Double?, perKeypoint: [String: PCKEntry], perCategory: [String: PCKEntry],
-                perCategoryKeypoint: [String: [String: PCKEntry]], skippedFiles: [SkippedRecord], unnamedKeypoints: Int,
-                passes: Int, seconds: Double, settings: [String: String]) {
+    public init(
+        dataset: String, method: String, alpha: Double, images: Int, skipped: Int, keypoints: Int, correct: Int,
+        pck: Double?, meanPerCategory: Double?, perKeypoint: [String: PCKEntry], perCategory: [String: PCKEntry],
+        perCategoryKeypoint: [String: [String: PCKEntry]], skippedFiles: [SkippedRecord], unnamedKeypoints: Int,
+        passes: Int, seconds: Double, settings: [String: String]
+    ) {
         self.dataset = dataset
         self.method = method
         self.alpha = alpha
@@ -116,13 +118,16 @@ public struct PCKReport: Codable, Sendable, Equatable {
     ///   - skipped: unresolved skipped items.
     ///   - settings: the results header's settings (`dataset` and `method` are taken from it).
     ///   - alpha: the PCK threshold factor.
-    public static func compute(records: [ImageRecord], skipped: [SkippedRecord], settings: [String: String],
-                               alpha: Double) -> PCKReport {
+    public static func compute(
+        records: [ImageRecord], skipped: [SkippedRecord], settings: [String: String],
+        alpha: Double
+    ) -> PCKReport {
         var total = (count: 0, correct: 0)
         var byKeypoint: [String: (Int, Int)] = [:]
         var byCategory: [String: (Int, Int)] = [:]
         var byCategoryKeypoint: [String: [String: (Int, Int)]] = [:]
-        var unnamed = 0, passes = 0
+        var unnamed = 0
+        var passes = 0
         var seconds = 0.0
         for r in records {
             // Saturating: ResultFile bounds each record (EvaluationLimits), so Int.max is only
@@ -134,9 +139,12 @@ public struct PCKReport: Codable, Sendable, Equatable {
             if byCategory[r.category] == nil { byCategory[r.category] = (0, 0) }
             for k in r.keypoints {
                 let ok = PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: size, alpha: alpha) ? 1 : 0
-                total.count += 1; total.correct += ok
-                byKeypoint[k.name, default: (0, 0)].0 += 1; byKeypoint[k.name, default: (0, 0)].1 += ok
-                byCategory[r.category, default: (0, 0)].0 += 1; byCategory[r.category, default: (0, 0)].1 += ok
+                total.count += 1
+                total.correct += ok
+                byKeypoint[k.name, default: (0, 0)].0 += 1
+                byKeypoint[k.name, default: (0, 0)].1 += ok
+                byCategory[r.category, default: (0, 0)].0 += 1
+                byCategory[r.category, default: (0, 0)].1 += ok
                 byCategoryKeypoint[r.category, default: [:]][k.name, default: (0, 0)].0 += 1
                 byCategoryKeypoint[r.category, default: [:]][k.name, default: (0, 0)].1 += ok
             }
@@ -173,16 +181,21 @@ public struct PCKReport: Codable, Sendable, Equatable {
         title += ", method \(method)"
         if let shard = settings["shard"], shard != "all" { title += ", shard \(shard)" }
         lines.append(title)
-        lines.append("overall: \(pct(pck))   \(correct) of \(keypoints) keypoints correct, \(images) images"
-                     + (skipped > 0 ? ", \(skipped) skipped" : ""))
+        lines.append(
+            "overall: \(pct(pck))   \(correct) of \(keypoints) keypoints correct, \(images) images"
+                + (skipped > 0 ? ", \(skipped) skipped" : ""))
         if perCategory.count > 1, let m = meanPerCategory {
             lines.append("mean over \(perCategory.values.filter { $0.count > 0 }.count) categories: \(pct(m))")
         }
         if images > 0 && (passes > 0 || seconds >= 0.05) {
-            lines.append(String(format: "cost: %d model passes (%.1f per image), %.1f s", passes,
-                                Double(passes) / Double(images), seconds))
+            lines.append(
+                String(
+                    format: "cost: %d model passes (%.1f per image), %.1f s", passes,
+                    Double(passes) / Double(images), seconds))
         }
-        if unnamedKeypoints > 0 { lines.append("not evaluated: \(unnamedKeypoints) annotated keypoints without a name") }
+        if unnamedKeypoints > 0 {
+            lines.append("not evaluated: \(unnamedKeypoints) annotated keypoints without a name")
+        }
 
         func section(_ heading: String, _ entries: [String: PCKEntry]) {
             guard !entries.isEmpty else { return }
@@ -193,8 +206,9 @@ public struct PCKReport: Codable, Sendable, Equatable {
             for name in names.prefix(maxRows) {
                 guard let e = entries[name] else { continue }
                 let label = name.count > width ? String(name.prefix(width - 3)) + "..." : name
-                lines.append(label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + pct(e.pck)
-                             + String(format: "   %7d / %d", e.correct, e.count))
+                lines.append(
+                    label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + pct(e.pck)
+                        + String(format: "   %7d / %d", e.correct, e.count))
             }
             if names.count > maxRows { lines.append("... \(names.count - maxRows) more (all of them in --json)") }
         }
@@ -204,7 +218,9 @@ public struct PCKReport: Codable, Sendable, Equatable {
             lines.append("")
             lines.append("skipped images (\(skippedFiles.count)):")
             for s in skippedFiles.prefix(maxRows) { lines.append("  \(s.id)  \(s.path): \(s.reason)") }
-            if skippedFiles.count > maxRows { lines.append("  ... \(skippedFiles.count - maxRows) more (all of them in --json)") }
+            if skippedFiles.count > maxRows {
+                lines.append("  ... \(skippedFiles.count - maxRows) more (all of them in --json)")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -25,7 +25,8 @@ public struct ResultFile: Sendable {
     public static func read(_ url: URL) throws -> ResultFile {
         let data: Data
         do {
-            data = try RegularFile.read(url, maxBytes: EvaluationLimits.resultsFileBytes, limitName: "EvaluationLimits.resultsFileBytes")
+            data = try RegularFile.read(
+                url, maxBytes: EvaluationLimits.resultsFileBytes, limitName: "EvaluationLimits.resultsFileBytes")
         } catch {
             throw EvaluationError.unreadable(file: url.path, reason: error.message)
         }
@@ -38,7 +39,8 @@ public struct ResultFile: Sendable {
     /// interrupted run: it is reported in `tornTail` and left out. Any other bad line is an error.
     /// - Throws: `badResultsFile` (not a results file, corrupt line, duplicate image id).
     public static func parse(_ data: Data, file: String) throws -> ResultFile {
-        var out = ResultFile(file: file, header: nil, sessions: [], images: [], skipped: [], validLength: 0, tornTail: nil)
+        var out = ResultFile(
+            file: file, header: nil, sessions: [], images: [], skipped: [], validLength: 0, tornTail: nil)
         let bytes = [UInt8](data)
         // (start, end) of each newline-terminated line; the rest, if any, is unterminated.
         var lines: [(Int, Int)] = []
@@ -62,35 +64,53 @@ public struct ResultFile: Sendable {
                     out.tornTail = "line \(lineNumber) is not a complete JSON record (interrupted write)"
                     return out
                 }
-                if n == 0 { throw EvaluationError.badResultsFile(file: file, line: 1, message: "not a keypoints eval results file (no header line)") }
-                throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: "invalid record: \(describe(error))")
+                if n == 0 {
+                    throw EvaluationError.badResultsFile(
+                        file: file, line: 1, message: "not a keypoints eval results file (no header line)")
+                }
+                throw EvaluationError.badResultsFile(
+                    file: file, line: lineNumber, message: "invalid record: \(describe(error))")
             }
             switch line {
             case .header(let h):
-                guard n == 0 else { throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: "a second header line") }
+                guard n == 0 else {
+                    throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: "a second header line")
+                }
                 guard h.format == ResultHeader.formatName else {
-                    throw EvaluationError.badResultsFile(file: file, line: 1, message: "format \"\(h.format)\", expected \"\(ResultHeader.formatName)\"")
+                    throw EvaluationError.badResultsFile(
+                        file: file, line: 1, message: "format \"\(h.format)\", expected \"\(ResultHeader.formatName)\"")
                 }
                 guard h.version <= ResultHeader.currentVersion else {
-                    throw EvaluationError.badResultsFile(file: file, line: 1,
-                                                         message: "format version \(h.version) is newer than this tool's \(ResultHeader.currentVersion)")
+                    throw EvaluationError.badResultsFile(
+                        file: file, line: 1,
+                        message: "format version \(h.version) is newer than this tool's \(ResultHeader.currentVersion)")
                 }
                 out.header = h
             case .session(let s):
-                guard n > 0 else { throw EvaluationError.badResultsFile(file: file, line: 1, message: "not a keypoints eval results file (no header line)") }
+                guard n > 0 else {
+                    throw EvaluationError.badResultsFile(
+                        file: file, line: 1, message: "not a keypoints eval results file (no header line)")
+                }
                 out.sessions.append(Numbered(line: lineNumber, value: s))
             case .image(let r):
-                guard n > 0 else { throw EvaluationError.badResultsFile(file: file, line: 1, message: "not a keypoints eval results file (no header line)") }
+                guard n > 0 else {
+                    throw EvaluationError.badResultsFile(
+                        file: file, line: 1, message: "not a keypoints eval results file (no header line)")
+                }
                 if let problem = Self.boundsProblem(r) {
                     throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: problem)
                 }
                 if let first = seen[r.id] {
-                    throw EvaluationError.duplicateImage(id: r.id, first: file, firstLine: first, second: file, secondLine: lineNumber)
+                    throw EvaluationError.duplicateImage(
+                        id: r.id, first: file, firstLine: first, second: file, secondLine: lineNumber)
                 }
                 seen[r.id] = lineNumber
                 out.images.append(Numbered(line: lineNumber, value: r))
             case .skipped(let s):
-                guard n > 0 else { throw EvaluationError.badResultsFile(file: file, line: 1, message: "not a keypoints eval results file (no header line)") }
+                guard n > 0 else {
+                    throw EvaluationError.badResultsFile(
+                        file: file, line: 1, message: "not a keypoints eval results file (no header line)")
+                }
                 out.skipped.append(Numbered(line: lineNumber, value: s))
             }
             out.validLength = range.1 + 1
@@ -118,13 +138,16 @@ public struct ResultFile: Sendable {
     /// overflow), or nil.
     static func boundsProblem(_ r: ImageRecord) -> String? {
         if !(0...EvaluationLimits.passesPerImage).contains(r.passes) {
-            return "passes \(r.passes): expected 0...\(EvaluationLimits.passesPerImage) (EvaluationLimits.passesPerImage)"
+            return
+                "passes \(r.passes): expected 0...\(EvaluationLimits.passesPerImage) (EvaluationLimits.passesPerImage)"
         }
         if !(0...EvaluationLimits.keypointsPerImage).contains(r.unnamed) {
-            return "unnamed \(r.unnamed): expected 0...\(EvaluationLimits.keypointsPerImage) (EvaluationLimits.keypointsPerImage)"
+            return
+                "unnamed \(r.unnamed): expected 0...\(EvaluationLimits.keypointsPerImage) (EvaluationLimits.keypointsPerImage)"
         }
         if r.keypoints.count > EvaluationLimits.keypointsPerImage {
-            return "\(r.keypoints.count) keypoints: over the limit EvaluationLimits.keypointsPerImage = \(EvaluationLimits.keypointsPerImage)"
+            return
+                "\(r.keypoints.count) keypoints: over the limit EvaluationLimits.keypointsPerImage = \(EvaluationLimits.keypointsPerImage)"
         }
         if !r.seconds.isFinite || r.seconds < 0 {
             return "seconds \(r.seconds): expected a finite number >= 0"
@@ -136,7 +159,9 @@ public struct ResultFile: Sendable {
         if let e = error as? DecodingError {
             switch e {
             case .dataCorrupted(let c): return c.debugDescription
-            case .keyNotFound(let k, let c): return "missing \"\(k.stringValue)\"" + (c.codingPath.isEmpty ? "" : " in \(c.codingPath.map(\.stringValue).joined(separator: "."))")
+            case .keyNotFound(let k, let c):
+                return "missing \"\(k.stringValue)\""
+                    + (c.codingPath.isEmpty ? "" : " in \(c.codingPath.map(\.stringValue).joined(separator: "."))")
             case .typeMismatch(_, let c), .valueNotFound(_, let c):
                 return "\(c.debugDescription) at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
             @unknown default: return "\(e)"

@@ -111,8 +111,10 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     /// (`--allow-damaged-images`). Written only when non-empty; absent in older files.
     public var notes: [String]
 
-    public init(id: String, category: String, path: String, width: Int, height: Int, box: Box, crop: Box?,
-                keypoints: [KeypointRecord], unnamed: Int, passes: Int, seconds: Double, notes: [String] = []) {
+    public init(
+        id: String, category: String, path: String, width: Int, height: Int, box: Box, crop: Box?,
+        keypoints: [KeypointRecord], unnamed: Int, passes: Int, seconds: Double, notes: [String] = []
+    ) {
         self.id = id
         self.category = category
         self.path = path
@@ -197,17 +199,26 @@ public enum ResultLine: Codable, Sendable, Equatable {
         case "image": self = .image(try ImageRecord(from: decoder))
         case "skipped": self = .skipped(try SkippedRecord(from: decoder))
         default:
-            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown line type \"\(type)\"")
+            throw DecodingError.dataCorruptedError(
+                forKey: .type, in: c, debugDescription: "unknown line type \"\(type)\"")
         }
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: TypeKey.self)
         switch self {
-        case .header(let h): try c.encode("header", forKey: .type); try h.encode(to: encoder)
-        case .session(let s): try c.encode("session", forKey: .type); try s.encode(to: encoder)
-        case .image(let r): try c.encode("image", forKey: .type); try r.encode(to: encoder)
-        case .skipped(let s): try c.encode("skipped", forKey: .type); try s.encode(to: encoder)
+        case .header(let h):
+            try c.encode("header", forKey: .type)
+            try h.encode(to: encoder)
+        case .session(let s):
+            try c.encode("session", forKey: .type)
+            try s.encode(to: encoder)
+        case .image(let r):
+            try c.encode("image", forKey: .type)
+            try r.encode(to: encoder)
+        case .skipped(let s):
+            try c.encode("skipped", forKey: .type)
+            try s.encode(to: encoder)
         }
     }
 

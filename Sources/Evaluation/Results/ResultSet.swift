@@ -19,11 +19,13 @@ public struct ResultSet: Sendable {
         guard a.version == b.version else {
             return [SettingDifference(key: "format version", old: String(a.version), new: String(b.version))]
         }
-        return SettingDifference.between(a.settings, b.settings,
-                                         ignoring: RunIdentity.mergeIgnoredKeys(version: a.version, allowMixedPrecision: allowMixedPrecision))
+        return SettingDifference.between(
+            a.settings, b.settings,
+            ignoring: RunIdentity.mergeIgnoredKeys(version: a.version, allowMixedPrecision: allowMixedPrecision))
     }
 
-    static let version1MergeAdvice = "it identifies the model and grid by path and merges only with other format-1 files; "
+    static let version1MergeAdvice =
+        "it identifies the model and grid by path and merges only with other format-1 files; "
         + "rerun its shard with this version to merge it with format-2 files"
 
     /// Merges the results files of one run (typically its shards), wherever they ran: paths may
@@ -52,12 +54,16 @@ public struct ResultSet: Sendable {
             if let base = firstHeader {
                 if base.version != h.version {
                     let (old, version) = base.version < h.version ? (first.file, base.version) : (f.file, h.version)
-                    throw EvaluationError.oldResultsFormat(file: old, version: version, reason: Self.version1MergeAdvice)
+                    throw EvaluationError.oldResultsFormat(
+                        file: old, version: version, reason: Self.version1MergeAdvice)
                 }
                 let d = differences(base, h, allowMixedPrecision: allowMixedPrecision)
                 guard d.isEmpty else {
-                    if d.allSatisfy({ RunIdentity.precisionKeys.contains($0.key) }), let p = d.first(where: { $0.key == "precision" }) ?? d.first {
-                        throw EvaluationError.mixedPrecision(first: first.file, second: f.file, firstPrecision: p.old, secondPrecision: p.new)
+                    if d.allSatisfy({ RunIdentity.precisionKeys.contains($0.key) }),
+                        let p = d.first(where: { $0.key == "precision" }) ?? d.first
+                    {
+                        throw EvaluationError.mixedPrecision(
+                            first: first.file, second: f.file, firstPrecision: p.old, secondPrecision: p.new)
                     }
                     throw EvaluationError.mergeMismatch(first: first.file, second: f.file, differences: d)
                 }
@@ -69,8 +75,9 @@ public struct ResultSet: Sendable {
             shards.append(h.settings["shard"] ?? "all")
             for r in f.images {
                 if let prior = seen[r.value.id] {
-                    throw EvaluationError.duplicateImage(id: r.value.id, first: prior.file, firstLine: prior.line,
-                                                         second: f.file, secondLine: r.line)
+                    throw EvaluationError.duplicateImage(
+                        id: r.value.id, first: prior.file, firstLine: prior.line,
+                        second: f.file, secondLine: r.line)
                 }
                 seen[r.value.id] = (f.file, r.line)
                 images.append(r.value)
@@ -82,20 +89,29 @@ public struct ResultSet: Sendable {
             settings["precision"] = precisions.joined(separator: "+")
             let backends = Set(files.compactMap { $0.header?.settings["backend"] }).sorted()
             if !backends.isEmpty { settings["backend"] = backends.joined(separator: "+") }
-            notes.append("merged shards computed in different precisions (--allow-mixed-precision): "
-                         + precisions.map { "\($0): \(filesByPrecision[$0, default: []].joined(separator: ", "))" }.joined(separator: "; "))
+            notes.append(
+                "merged shards computed in different precisions (--allow-mixed-precision): "
+                    + precisions.map { "\($0): \(filesByPrecision[$0, default: []].joined(separator: ", "))" }.joined(
+                        separator: "; "))
         }
         if files.count > 1 {
             settings["shard"] = shards.joined(separator: "+")
             // Tell about shards of an n-way split that were not given.
             // Shard(parsing:) refuses n over EvaluationLimits.shards, so `missing` stays bounded.
             let parsed = shards.compactMap { try? Shard(parsing: $0) }
-            if let i = shards.indices.first(where: { shards[$0] != "all" && (try? Shard(parsing: shards[$0])) == nil }) {
-                notes.append("\(files[i].file): shard is not i/n with 1 <= n <= EvaluationLimits.shards = \(EvaluationLimits.shards): completeness not checked")
+            if let i = shards.indices.first(where: { shards[$0] != "all" && (try? Shard(parsing: shards[$0])) == nil })
+            {
+                notes.append(
+                    "\(files[i].file): shard is not i/n with 1 <= n <= EvaluationLimits.shards = \(EvaluationLimits.shards): completeness not checked"
+                )
             }
             if parsed.count == shards.count, let n = parsed.first?.count, parsed.allSatisfy({ $0.count == n }) {
                 let missing = (0..<n).filter { i in !parsed.contains { $0.index == i } }
-                if !missing.isEmpty { notes.append("shards \(missing.map { "\($0)/\(n)" }.joined(separator: ", ")) not given: the summary is partial") }
+                if !missing.isEmpty {
+                    notes.append(
+                        "shards \(missing.map { "\($0)/\(n)" }.joined(separator: ", ")) not given: the summary is partial"
+                    )
+                }
             }
         }
         let done = Set(images.map(\.id))

@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where evaluation results go: a JSON-lines file (see ResultRecord.swift) that survives
@@ -54,15 +55,17 @@ public final class ResultStore {
         guard fd >= 0 else { throw EvaluationError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
         store.fd = fd
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            throw errno == EWOULDBLOCK ? EvaluationError.locked(file: path)
-                                       : EvaluationError.writeFailed(file: path, reason: String(cString: strerror(errno)))
+            throw errno == EWOULDBLOCK
+                ? EvaluationError.locked(file: path)
+                : EvaluationError.writeFailed(file: path, reason: String(cString: strerror(errno)))
         }
         if !existed { syncDirectory(of: url) }
 
         let parsed = try ResultFile.read(url)
         if let torn = parsed.tornTail {
             guard ftruncate(fd, off_t(parsed.validLength)) == 0, fsync(fd) == 0 else {
-                throw EvaluationError.writeFailed(file: path, reason: "truncating a torn last line: \(String(cString: strerror(errno)))")
+                throw EvaluationError.writeFailed(
+                    file: path, reason: "truncating a torn last line: \(String(cString: strerror(errno)))")
             }
             store.repairedTail = torn
         }
@@ -70,11 +73,15 @@ public final class ResultStore {
             guard header.version == ResultHeader.currentVersion else {
                 throw EvaluationError.oldResultsFormat(
                     file: path, version: header.version,
-                    reason: "it identifies the model and grid by path, so it is not resumed; finish it with the keypoints that "
+                    reason:
+                        "it identifies the model and grid by path, so it is not resumed; finish it with the keypoints that "
                         + "wrote it, or start another --out (keypoints report still reads it)")
             }
-            let differences = SettingDifference.between(header.settings, settings, ignoring: RunIdentity.resumeIgnoredKeys)
-            guard differences.isEmpty else { throw EvaluationError.settingsMismatch(file: path, differences: differences) }
+            let differences = SettingDifference.between(
+                header.settings, settings, ignoring: RunIdentity.resumeIgnoredKeys)
+            guard differences.isEmpty else {
+                throw EvaluationError.settingsMismatch(file: path, differences: differences)
+            }
             store.resumed = true
             store.images = parsed.images.map(\.value)
             store.skipped = parsed.skipped.map(\.value)
@@ -149,7 +156,9 @@ public final class ResultStore {
                 offset += n
             }
         }
-        guard fsync(fd) == 0 else { throw EvaluationError.writeFailed(file: url.path, reason: "fsync: \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else {
+            throw EvaluationError.writeFailed(file: url.path, reason: "fsync: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// fsync of the folder, so a newly created file's directory entry is durable too.

@@ -19,12 +19,17 @@ enum Precision: String, ExpressibleByArgument, CaseIterable, Codable {
 
 /// --threads, --precision and --verbose: shared by every command that runs the model.
 struct ComputeOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Matrix-product arithmetic: fp32 (exact reference) or bf16 (faster; default where the CPU has bf16 units).", valueName: "fp32|bf16"))
+    @Option(
+        help: ArgumentHelp(
+            "Matrix-product arithmetic: fp32 (exact reference) or bf16 (faster; default where the CPU has bf16 units).",
+            valueName: "fp32|bf16"))
     var precision: Precision?
 
     // `.unconditional`: "--threads -2" reaches validate() (a clear range error) instead of
     // being read as an unknown option and reported as a missing value.
-    @Option(parsing: .unconditional, help: "Threads for matrix products and kernels, 1 up to OpenBLAS's limit (default: all cores).")
+    @Option(
+        parsing: .unconditional,
+        help: "Threads for matrix products and kernels, 1 up to OpenBLAS's limit (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Print the compute backend (BLAS core, threads) to stderr.")
@@ -32,7 +37,8 @@ struct ComputeOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 {
-            throw ValidationError("--threads must be at least 1 (and at most OpenBLAS's limit, 64 in Debian's build), got \(threads)")
+            throw ValidationError(
+                "--threads must be at least 1 (and at most OpenBLAS's limit, 64 in Debian's build), got \(threads)")
         }
     }
 
@@ -43,8 +49,10 @@ struct ComputeOptions: ParsableArguments {
     /// now rather than on the first batch, and prints its loading warnings, once. Any model family
     /// conforming to `BackendModel` loads this way (a CLIP bundle or model, a DINO ViT).
     /// - Parameter override: the precision to use instead of `--precision` (bench measures each).
-    func loadModel<Model: BackendModel>(precision override: Precision? = nil,
-                                        _ load: (any LinearBackend) throws -> Model) throws -> LoadedModel<Model> {
+    func loadModel<Model: BackendModel>(
+        precision override: Precision? = nil,
+        _ load: (any LinearBackend) throws -> Model
+    ) throws -> LoadedModel<Model> {
         let workers = try configure()
         let (backend, precision) = makeBackend(override ?? precision)
         let model = try load(backend)
@@ -83,11 +91,13 @@ struct ComputeOptions: ParsableArguments {
         try BLAS.setThreads(n)
         // OpenBLAS clamps silently to the thread count it was built for: refuse instead.
         if BLAS.threads < n {
-            throw CLIError("--threads \(n): this OpenBLAS runs at most \(BLAS.threads) threads; use --threads 1...\(BLAS.threads)")
+            throw CLIError(
+                "--threads \(n): this OpenBLAS runs at most \(BLAS.threads) threads; use --threads 1...\(BLAS.threads)")
         }
         if verbose && !Self.backendAnnounced.exchange(true, ordering: .relaxed) {
             let info = try BLAS.info()
-            Console.note("backend: \(info.library), core \(info.core) (chosen by \(info.coreSource)), \(info.threads) threads")
+            Console.note(
+                "backend: \(info.library), core \(info.core) (chosen by \(info.coreSource)), \(info.threads) threads")
         }
         return n
     }
@@ -108,7 +118,11 @@ struct LoadedModel<Model: BackendModel> {
 /// The --model option: a model name (see `keypoints model list`), a Hugging Face repository id
 /// fetched with `keypoints model fetch`, or a model directory.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("A model name (keypoints model list), ORG/NAME, or a Hugging Face CLIP directory (config.json, model.safetensors, vocab.json, merges.txt).", valueName: "name|dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A model name (keypoints model list), ORG/NAME, or a Hugging Face CLIP directory (config.json, model.safetensors, vocab.json, merges.txt).",
+            valueName: "name|dir"))
     var model: String = ModelRegistry.defaultModelName
 
     /// The model directory; a model that is not installed is an error naming the fetch command.

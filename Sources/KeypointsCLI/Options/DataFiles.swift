@@ -21,9 +21,13 @@ enum DataFiles {
         if let env = ProcessInfo.processInfo.environment["KEYPOINTS_DATA"] { roots.append(URL(fileURLWithPath: env)) }
         roots.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         // /proc/self/exe: argv[0] is a bare name when the command is found on PATH.
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 { roots.append(dir); dir = dir.deletingLastPathComponent() }
+        for _ in 0..<6 {
+            roots.append(dir)
+            dir = dir.deletingLastPathComponent()
+        }
         for root in roots {
             let candidate = root.appendingPathComponent(name)
             if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
@@ -38,7 +42,9 @@ enum DataFiles {
             }
         }
         let list = known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"
-        throw CLIError("'\(value)': no file \(name) in $KEYPOINTS_DATA, the working directory or above the executable\(list); give a name or a path")
+        throw CLIError(
+            "'\(value)': no file \(name) in $KEYPOINTS_DATA, the working directory or above the executable\(list); give a name or a path"
+        )
     }
 
     /// Writes data atomically (temporary file in the same folder, then rename).

@@ -8,9 +8,14 @@ import Tensor
 
 /// --mask and --saliency-model: where candidates may lie (issue 10).
 struct MaskOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Keep candidates only inside a mask: none, saliency (TokenCut on DINO, the paper's), box (the --box or the object's box) or a PNG of the photo's size (white = inside).", valueName: "none|saliency|box|file.png"))
+    @Option(
+        help: ArgumentHelp(
+            "Keep candidates only inside a mask: none, saliency (TokenCut on DINO, the paper's), box (the --box or the object's box) or a PNG of the photo's size (white = inside).",
+            valueName: "none|saliency|box|file.png"))
     var mask: String = "none"
-    @Option(name: .customLong("saliency-model"), help: ArgumentHelp("The DINO model of --mask saliency (name, ORG/NAME or directory).", valueName: "name|dir"))
+    @Option(
+        name: .customLong("saliency-model"),
+        help: ArgumentHelp("The DINO model of --mask saliency (name, ORG/NAME or directory).", valueName: "name|dir"))
     var saliencyModel: String = ModelRegistry.defaultSaliencyModelName
 
     enum Kind: Equatable {
@@ -48,7 +53,9 @@ struct MaskOptions: ParsableArguments {
     /// nil for the other kinds.
     func loadEstimator(compute: ComputeOptions) throws -> LoadedModel<SaliencyEstimator>? {
         guard kind == .saliency else { return nil }
-        return try compute.loadModel { try SaliencyEstimator(directory: try ModelStore().resolve(saliencyModel), backend: $0) }
+        return try compute.loadModel {
+            try SaliencyEstimator(directory: try ModelStore().resolve(saliencyModel), backend: $0)
+        }
     }
 
     /// For --mask FILE.png: the mask, checked against the size of every photo it will serve.
@@ -56,7 +63,8 @@ struct MaskOptions: ParsableArguments {
         guard case .file(let file) = kind else { return nil }
         let image = try ImageCodec.decode(contentsOf: DataFiles.fileURL(file))
         for s in sizes where (s.width, s.height) != (image.width, image.height) {
-            throw CLIError("\(file): mask is \(image.width)x\(image.height), the photo \(s.path) is \(s.width)x\(s.height)")
+            throw CLIError(
+                "\(file): mask is \(image.width)x\(image.height), the photo \(s.path) is \(s.width)x\(s.height)")
         }
         return PixelMask(maskImage: image)
     }
@@ -66,8 +74,10 @@ struct MaskOptions: ParsableArguments {
     ///   - box: the object's or the --box box (original pixels), already validated; needed by `box`.
     ///   - cropToBox: the saliency mask is computed on the box crop.
     ///   - fileMask: `loadFileMask`'s result for --mask FILE.png.
-    func makeMask(photo: DecodedImage, path: String, box: Box?, cropToBox: Bool, fileMask: PixelMask?,
-                  estimator: SaliencyEstimator?, workspace: Workspace) throws -> PixelMask? {
+    func makeMask(
+        photo: DecodedImage, path: String, box: Box?, cropToBox: Bool, fileMask: PixelMask?,
+        estimator: SaliencyEstimator?, workspace: Workspace
+    ) throws -> PixelMask? {
         switch kind {
         case .none: return nil
         case .box:

@@ -10,7 +10,9 @@ enum OutputPath {
         let url = DataFiles.fileURL(path)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw CLIError("\(option) \(path): is a folder; give a file name (e.g. \(url.appendingPathComponent(exampleName(option)).path))")
+            throw CLIError(
+                "\(option) \(path): is a folder; give a file name (e.g. \(url.appendingPathComponent(exampleName(option)).path))"
+            )
         }
         try checkAncestor(of: url, option: option, path: path)
     }

@@ -8,17 +8,30 @@ import Localization
 /// circle + grey outside). Unset switches keep the grid preset's marker and the vocabulary's
 /// template.
 struct PromptOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Prompt template with {part}; with --vocabulary it replaces the vocabulary's templates and prompts.", valueName: "template"))
+    @Option(
+        help: ArgumentHelp(
+            "Prompt template with {part}; with --vocabulary it replaces the vocabulary's templates and prompts.",
+            valueName: "template"))
     var template: String?
-    @Option(help: ArgumentHelp("Marker shape (overrides the preset): circle, square, cross or arrow.", valueName: "shape"))
+    @Option(
+        help: ArgumentHelp("Marker shape (overrides the preset): circle, square, cross or arrow.", valueName: "shape"))
     var marker: MarkerShape?
-    @Option(help: ArgumentHelp("Marker colour: red, green, blue, yellow, black, white, R,G,B or #RRGGBB.", valueName: "colour"))
+    @Option(
+        help: ArgumentHelp(
+            "Marker colour: red, green, blue, yellow, black, white, R,G,B or #RRGGBB.", valueName: "colour"))
     var color: String?
-    @Option(help: ArgumentHelp("Marker radius: a fraction of the model input's side (0.06) or pixels (20px).", valueName: "r"))
+    @Option(
+        help: ArgumentHelp(
+            "Marker radius: a fraction of the model input's side (0.06) or pixels (20px).", valueName: "r"))
     var radius: String?
-    @Option(help: ArgumentHelp("Marker line width: a fraction of the model input's side (0.01) or pixels (3px).", valueName: "t"))
+    @Option(
+        help: ArgumentHelp(
+            "Marker line width: a fraction of the model input's side (0.01) or pixels (3px).", valueName: "t"))
     var thickness: String?
-    @Option(help: ArgumentHelp("Visual prompt: circle (the marker), circle+blur (blur outside it) or circle+grey (grey outside it).", valueName: "kind"))
+    @Option(
+        help: ArgumentHelp(
+            "Visual prompt: circle (the marker), circle+blur (blur outside it) or circle+grey (grey outside it).",
+            valueName: "kind"))
     var prompt: PromptKind?
 
     enum PromptKind: String, ExpressibleByArgument, CaseIterable {
@@ -41,7 +54,9 @@ struct PromptOptions: ParsableArguments {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         let pixels = t.hasSuffix("px")
         guard let v = Double(pixels ? String(t.dropLast(2)) : t), v.isFinite, v > 0, pixels || v <= 1 else {
-            throw ValidationError("\(option) expects a fraction of the model input's side in (0, 1] (e.g. 0.06) or pixels (e.g. 20px), got '\(text)'")
+            throw ValidationError(
+                "\(option) expects a fraction of the model input's side in (0, 1] (e.g. 0.06) or pixels (e.g. 20px), got '\(text)'"
+            )
         }
         return Length(value: v, units: pixels ? .pixels : .fraction)
     }
@@ -59,11 +74,16 @@ struct PromptOptions: ParsableArguments {
             let hex = Array(t.dropFirst())
             parts = stride(from: 0, to: 6, by: 2).map { Int(String(hex[$0..<($0 + 2)]), radix: 16) }
         } else {
-            parts = t.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            parts = t.split(separator: ",", omittingEmptySubsequences: false).map {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }
         }
         guard parts.count == 3, let r = parts[0], let g = parts[1], let b = parts[2],
-              [r, g, b].allSatisfy({ (0...255).contains($0) }) else {
-            throw ValidationError("--color expects \(namedColors.keys.sorted().joined(separator: ", ")), R,G,B (0...255) or #RRGGBB, got '\(text)'")
+            [r, g, b].allSatisfy({ (0...255).contains($0) })
+        else {
+            throw ValidationError(
+                "--color expects \(namedColors.keys.sorted().joined(separator: ", ")), R,G,B (0...255) or #RRGGBB, got '\(text)'"
+            )
         }
         return RGB(UInt8(r), UInt8(g), UInt8(b))
     }
@@ -83,13 +103,19 @@ struct PromptOptions: ParsableArguments {
         var m = base
         if let marker { m.shape = marker }
         if let color { m.color = try Self.parseColor(color) }
-        let r = try radius.map { try Self.parseLength($0, option: "--radius") } ?? Length(value: base.radius, units: base.units)
-        let t = try thickness.map { try Self.parseLength($0, option: "--thickness") } ?? Length(value: base.thickness, units: base.units)
+        let r =
+            try radius.map { try Self.parseLength($0, option: "--radius") }
+            ?? Length(value: base.radius, units: base.units)
+        let t =
+            try thickness.map { try Self.parseLength($0, option: "--thickness") }
+            ?? Length(value: base.thickness, units: base.units)
         if r.units == t.units {
             (m.radius, m.thickness, m.units) = (r.value, t.value, r.units)
         } else {
             // As MarkerStyle.pixelSizes rounds fractions: whole pixels, at least 1.
-            func px(_ l: Length) -> Double { l.units == .pixels ? l.value : max(1, (l.value * Double(inputSide)).rounded()) }
+            func px(_ l: Length) -> Double {
+                l.units == .pixels ? l.value : max(1, (l.value * Double(inputSide)).rounded())
+            }
             (m.radius, m.thickness, m.units) = (px(r), px(t), .pixels)
         }
         return m
