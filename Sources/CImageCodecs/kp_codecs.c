@@ -78,6 +78,7 @@ typedef struct {
     int status;
     char message[JMSG_LENGTH_MAX + 96];
     kp_image *image;
+    int stop_at_damage;  // kp_limits.stop_at_damage
 } kp_jpeg_error;
 
 /// Replaces libjpeg's error_exit, which would print and call exit().
@@ -112,6 +113,11 @@ static void kp_jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
         case JWRN_BOGUS_PROGRESSION:
             if (e->image != NULL) {
                 e->image->damaged = 1;
+            }
+            if (e->stop_at_damage) {
+                snprintf(e->message, sizeof e->message, "%s", text);
+                e->status = KP_ERR_DAMAGED;
+                longjmp(e->jump, 1);
             }
             break;
         default:                     // e.g. extraneous bytes before a marker: pixels intact
@@ -156,6 +162,7 @@ int kp_decode_jpeg(const uint8_t *data, size_t len, kp_limits limits, kp_image *
     jerr.pub.output_message = kp_jpeg_output_message;
     jerr.status = KP_OK;
     jerr.image = out;
+    jerr.stop_at_damage = limits.stop_at_damage;
 
     if (setjmp(jerr.jump)) {
         int status = jerr.status == KP_OK ? KP_ERR_DECODE : jerr.status;

@@ -81,7 +81,9 @@ public enum ImageCodec {
     ) -> Result<DecodedImage, ImageError> {
         var image = kp_image()
         var message = [CChar](repeating: 0, count: 512)
-        let limits = kp_limits(max_side: Int64(ImagingLimits.side), max_pixels: Int64(ImagingLimits.pixels))
+        let limits = kp_limits(
+            max_side: Int64(ImagingLimits.side), max_pixels: Int64(ImagingLimits.pixels),
+            stop_at_damage: allowDamaged ? 0 : 1)
         let status = message.withUnsafeMutableBufferPointer { err -> Int32 in
             switch format {
             case .jpeg: return kp_decode_jpeg(bytes, count, limits, &image, err.baseAddress, err.count)
@@ -95,6 +97,8 @@ public enum ImageCodec {
             break
         case Int(KP_ERR_TOO_LARGE.rawValue):
             return .failure(.tooLarge(path: name, format: format.rawValue, message: text))
+        case Int(KP_ERR_DAMAGED.rawValue):
+            return .failure(.damaged(path: name, format: format.rawValue, warnings: [text]))
         case Int(KP_ERR_UNSUPPORTED.rawValue):
             return .failure(.unsupported(path: name, format: format.rawValue, what: text))
         default:

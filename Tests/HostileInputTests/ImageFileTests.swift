@@ -99,6 +99,21 @@ import Testing
     }
 
     /// Case 10: a JPEG cut short and closed with an EOI marker decoded silently as mostly grey.
+    /// Found by the image fuzz target: 166 bytes that claim a 16475x2797 CMYK JPEG (under the
+    /// pixel limit) with damaged scan data. Decoding it whole as grey took 5.7 s and 667 MB
+    /// before it was refused as damaged; the decoder now stops at the first damaged scan data.
+    @Test func damagedDecompressionBombStopsAtTheDamage() throws {
+        let dir = try Hostile.temporaryFolder()
+        let bomb = dir.appendingPathComponent("bomb.jpg")
+        let base64 =
+            "/9j/4AAQSkZJRgABAQAAAQD/2P8AYnBwcP/+AAxBcHBsZU1hcmsK/9sAQwACAQEBAQECAQEBAgICAgIEAwIrAAAAAAAAAAAAAAAA"
+            + "AAAAAAAAAAAGAQAALAUGBifiAAABO0lEQVQc2gEwAQoKCv/AABQICu1AWwRDEQBNEQBZEQBLEQABKwABscH/2gAOBEMATQBZAEsQ"
+            + "cHBsZWGI/wAAAAEB85//2Q=="
+        try #require(Data(base64Encoded: base64)).write(to: bomb)
+        let r = try Hostile.run(["localize", bomb.path, "--model", Hostile.tinyModel.path, "--keypoint", "beak"])
+        Hostile.expectOneLineError(r, [bomb.path, "damaged JPEG", "--allow-damaged-images"])
+    }
+
     @Test func damagedJPEGIsAnErrorUnlessAllowed() throws {
         let dir = try Hostile.temporaryFolder()
         let damaged = dir.appendingPathComponent("cut.jpg")

@@ -23,6 +23,10 @@ extern "C" {
 typedef struct {
     long long max_side;    ///< largest accepted width or height, pixels
     long long max_pixels;  ///< largest accepted width * height
+    /// Nonzero: the first sign of damaged JPEG scan data ends decoding with KP_ERR_DAMAGED instead
+    /// of decoding the rest as grey (a caller that refuses damaged images need not pay for a
+    /// 166-byte file that claims 46 megapixels).
+    int stop_at_damage;
 } kp_limits;
 /// Capacity of kp_image.warnings, including the terminating NUL.
 #define KP_WARNINGS_CAPACITY 512
@@ -35,7 +39,8 @@ typedef enum {
     KP_ERR_UNSUPPORTED = 3,  ///< valid file of a kind this shim does not convert (e.g. 2-channel JPEG)
     KP_ERR_NOMEM = 4,        ///< allocation failed
     KP_ERR_ARGUMENT = 5,     ///< caller passed an invalid argument (programmer error)
-    KP_ERR_ENCODE = 6        ///< libpng failed while writing
+    KP_ERR_ENCODE = 6,       ///< libpng failed while writing
+    KP_ERR_DAMAGED = 7       ///< damaged scan data with kp_limits.stop_at_damage set; the message is libjpeg's
 } kp_status;
 
 /// Colour model of the source file, close to the Pillow mode Image.open would give.
