@@ -57,7 +57,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "KeypointsSupportTests", dependencies: ["KeypointsSupport", "KeypointsTestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "KeypointsSupport"]),
-        .testTarget(name: "TensorBF16Tests", dependencies: ["TensorBF16", "CLIP"]),
+        .testTarget(name: "TensorBF16Tests", dependencies: ["TensorBF16", "CLIP", "KeypointsTestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "KeypointsSupport", "KeypointsTestSupport"]),
         .testTarget(
             name: "CLIPTests", dependencies: ["CLIP", "Imaging"],
@@ -70,7 +70,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "DINOTests", dependencies: ["CLIP", "Saliency", "Imaging", "Tensor"],
+            name: "DINOTests", dependencies: ["CLIP", "Saliency", "Imaging", "Tensor", "KeypointsTestSupport"],
             exclude: ["Fixtures/make_reference.py"],
             resources: [.copy("Fixtures")]
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import KeypointsTestSupport
 import Saliency
 import Tensor
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsTestSupport
 
 @testable import CLIP
 
@@ -55,19 +56,4 @@ enum Fixtures {
         try JSONSerialization.data(withJSONObject: json).write(to: dir.appendingPathComponent("config.json"))
         return dir
     }
-}
-
-/// Cosine of row `row` of two (N, C) matrices.
-func rowCosine(_ a: [Float], _ b: [Float], width c: Int, row: Int) -> Double {
-    var dot = 0.0
-    var na = 0.0
-    var nb = 0.0
-    for j in 0..<c {
-        let x = Double(a[row * c + j])
-        let y = Double(b[row * c + j])
-        dot += x * y
-        na += x * x
-        nb += y * y
-    }
-    return dot / (na.squareRoot() * nb.squareRoot())
 }

@@ -1,5 +1,6 @@
 import CLIP
 import Foundation
+import KeypointsTestSupport
 import Tensor
 import Testing
 
@@ -20,21 +21,6 @@ enum CLIPFixtures {
     static func reference(_ name: String) throws -> SafeTensorsFile {
         try SafeTensorsFile(url: root.appendingPathComponent("references/\(name).safetensors"))
     }
-}
-
-/// Cosine of row `row` of two (N, E) matrices.
-func rowCosine(_ a: [Float], _ b: [Float], width e: Int, row: Int) -> Double {
-    var dot = 0.0
-    var na = 0.0
-    var nb = 0.0
-    for j in 0..<e {
-        let x = Double(a[row * e + j])
-        let y = Double(b[row * e + j])
-        dot += x * y
-        na += x * x
-        nb += y * y
-    }
-    return dot / (na.squareRoot() * nb.squareRoot())
 }
 
 /// OpenAI's normalisation of 8-bit pixels (N, 3, S, S) in float32, op for op as torchvision does
