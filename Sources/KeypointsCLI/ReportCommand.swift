@@ -19,6 +19,7 @@ struct ReportCommand: ParsableCommand {
             Examples:
               keypoints report spair-0.jsonl spair-1.jsonl spair-2.jsonl spair-3.jsonl
               keypoints report --compare random.jsonl redcircle.jsonl --curve pck.png
+              keypoints report --compare random.jsonl redcircle.jsonl --curve pck.svg
             """
     )
 
@@ -36,7 +37,8 @@ struct ReportCommand: ParsableCommand {
     var allowMixedPrecision = false
     @Option(
         help: ArgumentHelp(
-            "Write a PNG plot of PCK against alpha from 0 to 0.2, one line per run.", valueName: "file.png"))
+            "Plot PCK against alpha from 0 to 0.2, one line per run: PNG or SVG, chosen by the extension.",
+            valueName: "file.png|file.svg"))
     var curve: String?
     @Flag(
         help: "Print exactly one JSON document (the PCK report; with --compare the comparison table and the reports).")
@@ -54,12 +56,26 @@ struct ReportCommand: ParsableCommand {
         }
         if csv && !compare { throw ValidationError("--csv applies to --compare") }
         if csv && json { throw ValidationError("give --json or --csv, not both") }
-        if let curve, !curve.lowercased().hasSuffix(".png") {
-            throw ValidationError("--curve must name a .png file, got \(curve)")
+        if let curve, CurveFormat(path: curve) == nil {
+            throw ValidationError(
+                "--curve \(curve): give a file ending in .png or .svg (the extension picks the format)")
+        }
+    }
+
+    /// The plot formats of --curve, by file extension.
+    enum CurveFormat {
+        case png, svg
+        init?(path: String) {
+            switch (path as NSString).pathExtension.lowercased() {
+            case "png": self = .png
+            case "svg": self = .svg
+            default: return nil
+            }
         }
     }
 
     func run() throws {
+        if let curve { try OutputPath.checkFile(curve, option: "--curve") }
         let runs: [ResultSet]
         do {
             let parsed = try files.map { try ResultFile.read(DataFiles.fileURL($0)) }
@@ -77,11 +93,20 @@ struct ReportCommand: ParsableCommand {
             let labels = Self.labels(runs, alpha: alpha)
             let series = zip(runs, labels).map { run, label in CurveSeries(label: label, records: run.images) }
             let datasets = Set(reports.map(\.dataset)).sorted().joined(separator: ", ")
-            let image = PCKCurvePlot.render(series, title: "PCK against alpha: \(datasets)", markAlpha: alpha)
-            do {
-                try ImageCodec.writePNG(image, to: DataFiles.fileURL(curve))
-            } catch {
-                throw CLIError("\(error)")
+            let title = "PCK against alpha: \(datasets)"
+            switch CurveFormat(path: curve) {
+            case .svg:
+                let svg = PCKCurvePlot.svg(series, title: title, markAlpha: alpha)
+                try DataFiles.writeAtomically(Data(svg.utf8), to: DataFiles.fileURL(curve))
+            case .png, nil:
+                let image = PCKCurvePlot.render(series, title: title, markAlpha: alpha)
+                do {
+                    try FileManager.default.createDirectory(
+                        at: DataFiles.fileURL(curve).deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try ImageCodec.writePNG(image, to: DataFiles.fileURL(curve))
+                } catch {
+                    throw CLIError("\(error)")
+                }
             }
             Console.note("wrote \(curve)")
         }

@@ -4,6 +4,10 @@ import Testing
 
 @testable import Evaluation
 
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
 @Suite struct CurvePlotTests {
     @Test func curvesAxesAndLegendAreDrawn() throws {
         let alphas = PCKCurvePlot.defaultAlphas
@@ -36,5 +40,80 @@ import Testing
         try ImageCodec.writePNG(PCKCurvePlot.render([s], title: "PCK against alpha"), to: out)
         let decoded = try ImageCodec.decode(contentsOf: out)
         #expect(decoded.width == 960 && decoded.height == 600)
+    }
+}
+
+/// The elements of an SVG document that the tests look at (FoundationXML's parser on Linux).
+final class SVGElements: NSObject, XMLParserDelegate {
+    var polylines: [[String: String]] = []
+    var texts: [String] = []
+    private var text: String?
+
+    static func parse(_ svg: String) throws -> SVGElements {
+        let collector = SVGElements()
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = collector
+        guard parser.parse() else {
+            throw CLIErrorForTest("SVG does not parse as XML: \(String(describing: parser.parserError))")
+        }
+        return collector
+    }
+
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
+        if elementName == "polyline" { polylines.append(attributes) }
+        if elementName == "text" { text = "" }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) { text? += string }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+        if elementName == "text", let t = text { texts.append(t) }
+        text = nil
+    }
+}
+
+struct CLIErrorForTest: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+@Suite struct CurveSVGTests {
+    /// Coordinates are written with two decimals.
+    static let coordinateTolerance = 0.006
+
+    @Test func polylinesMapThePCKValues() throws {
+        let alphas = PCKCurvePlot.defaultAlphas
+        let a = CurveSeries(label: "linear", alphas: alphas, values: alphas.map { $0 * 4 })  // 0 ... 0.8
+        // A gap (no keypoints at small alphas) and a label that needs escaping.
+        let b = CurveSeries(
+            label: "flat <b> & \"c\"", alphas: alphas, values: alphas.map { $0 < 0.05 ? nil : 0.25 })
+        let svg = PCKCurvePlot.svg([a, b], title: "PCK & co", markAlpha: 0.1, width: 960, height: 600)
+        let parsed = try SVGElements.parse(svg)
+        #expect(parsed.polylines.count == 2)
+        #expect(parsed.texts.contains("PCK & co") && parsed.texts.contains("flat <b> & \"c\""))
+        #expect(parsed.texts.contains("alpha = 0.1") && parsed.texts.contains("20%") && parsed.texts.contains("0.15"))
+        let colours = parsed.polylines.map { $0["stroke"] ?? "" }
+        #expect(colours == ["#1f77b4", "#ff7f0e"])  // PCKCurvePlot.palette[0], [1], as in the PNG
+        // The same plot area as the PNG: x from 96 (alpha 0) to 928 (alpha 0.2), y from 516 (PCK 0)
+        // to 64 (0.8, the next tenth above the highest value).
+        for (polyline, series) in zip(parsed.polylines, [a, b]) {
+            let points = try (polyline["points"] ?? "").split(separator: " ").map { pair -> (Double, Double) in
+                let xy = pair.split(separator: ",").compactMap { Double($0) }
+                guard xy.count == 2 else { throw CLIErrorForTest("bad point \(pair)") }
+                return (xy[0], xy[1])
+            }
+            let expected = zip(series.alphas, series.values).compactMap { alpha, v in
+                v.map { (96 + alpha / 0.2 * 832, 516 - $0 / 0.8 * 452) }
+            }
+            #expect(points.count == expected.count)
+            for (p, e) in zip(points, expected) {
+                #expect(abs(p.0 - e.0) <= Self.coordinateTolerance && abs(p.1 - e.1) <= Self.coordinateTolerance)
+            }
+        }
+        // "flat" starts at alpha 0.05: 151 points; it lies at y = 516 - 0.25 / 0.8 * 452 = 374.75.
+        #expect(parsed.polylines[1]["points"]?.hasPrefix("304,374.75 ") == true)
     }
 }

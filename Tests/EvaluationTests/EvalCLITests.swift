@@ -121,6 +121,33 @@ extension KeypointsExecutable {
             csv.status == 0 && lines.first?.hasPrefix("row,name,") == true && lines.count == comparison.rows.count + 1)
     }
 
+    /// Issue 14: `report --curve` writes PNG or SVG by the file's extension; anything else is refused
+    /// in one line before the results are read.
+    @Test func curveFormatFollowsTheExtension() throws {
+        guard KeypointsExecutable.available() else { return }
+        let folder = try Fixtures.temporaryFolder()
+        let results = folder.appendingPathComponent("random.jsonl").path
+        #expect(try KeypointsExecutable.runInRepository(cubArguments + ["--out", results]).status == 0)
+        let svg = folder.appendingPathComponent("plots/pck.svg")
+        let png = folder.appendingPathComponent("pck.PNG")
+        for url in [svg, png] {
+            let r = try KeypointsExecutable.runInRepository(["report", results, "--curve", url.path])
+            #expect(r.status == 0 && r.stderr.contains("wrote \(url.path)"), "\(r.stderr)")
+        }
+        let svgText = try String(contentsOf: svg, encoding: .utf8)
+        #expect(svgText.hasPrefix("<?xml") && svgText.components(separatedBy: "<polyline").count == 2)
+        let pngBytes = try Data(contentsOf: png)
+        #expect(pngBytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        for bad in ["pck.jpg", "pck"] {
+            let r = try KeypointsExecutable.runInRepository([
+                "report", results, "--curve", folder.appendingPathComponent(bad).path,
+            ])
+            let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+            #expect(r.status != 0 && lines.count == 1 && lines[0].contains(".png or .svg"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(bad).path))
+        }
+    }
+
     /// Issue 14: Ctrl-C during `eval --out` says how many images are saved and that rerunning
     /// resumes, and exits 130.
     @Test func sigintSaysHowToResume() throws {

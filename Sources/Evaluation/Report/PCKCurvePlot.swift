@@ -52,50 +52,35 @@ public enum PCKCurvePlot {
         var image = RGBImage(width: width, height: height, fill: RGB(255, 255, 255))
         let font = BitmapFont(scale: 2)
         let small = BitmapFont(scale: 2)
-        let left = 96
-        let right = width - 32
-        let top = 64
-        let bottom = height - 84
-        let xMax = series.flatMap(\.alphas).max() ?? 0.2
-        let highest = series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
-        // y range: the next multiple of 0.1 above the highest value (at least 0.1, at most 1).
-        let yMax = min(1, max(0.1, (highest * 10 - 1e-9).rounded(.up) / 10))
-
-        func px(_ a: Double) -> Double { Double(left) + a / xMax * Double(right - left) }
-        func py(_ v: Double) -> Double { Double(bottom) - v / yMax * Double(bottom - top) }
+        let layout = PCKCurveLayout(series, width: width, height: height)
+        let (left, right, top, bottom) = (layout.left, layout.right, layout.top, layout.bottom)
+        func px(_ a: Double) -> Double { layout.x(a) }
+        func py(_ v: Double) -> Double { layout.y(v) }
 
         // Title.
         let t = String(title.prefix((width - 20) / font.advance))
         font.draw(t, on: &image, x: (width - font.width(of: t)) / 2, y: 18, color: black)
 
         // Grid and ticks: x every 0.01 (labels every 0.05), y in 5 or 10 steps.
-        let xStep = 0.01
-        for i in 0...Int((xMax / xStep).rounded()) {
-            let a = Double(i) * xStep
+        for (a, labelled) in layout.xTicks {
             let x = Int(px(a).rounded())
-            let labelled = i % 5 == 0
             if labelled { fillRect(&image, x: x, y: top, w: 1, h: bottom - top, color: grid) }
             fillRect(&image, x: x, y: bottom, w: 1, h: labelled ? 8 : 4, color: black)
             if labelled {
-                let s = String(format: "%.2f", a)
+                let s = PCKCurveLayout.xLabel(a)
                 small.draw(s, on: &image, x: x - small.width(of: s) / 2, y: bottom + 14, color: black)
             }
         }
-        // Tick step: the finest of 1, 2, 5, 10, 20% that gives at most 8 intervals.
-        let yStep = [0.01, 0.02, 0.05, 0.1, 0.2].first { yMax / $0 <= 8 + 1e-9 } ?? 0.2
-        let ySteps = max(1, Int((yMax / yStep).rounded()))
-        for i in 0...ySteps {
-            let v = yMax * Double(i) / Double(ySteps)
+        for v in layout.yTicks {
             let y = Int(py(v).rounded())
             fillRect(&image, x: left, y: y, w: right - left, h: 1, color: grid)
             fillRect(&image, x: left - 8, y: y, w: 8, h: 1, color: black)
-            let percent = v * 100
-            let s = String(format: abs(percent - percent.rounded()) < 1e-6 ? "%.0f%%" : "%.1f%%", percent)
+            let s = PCKCurveLayout.yLabel(v)
             small.draw(s, on: &image, x: left - 14 - small.width(of: s), y: y - small.glyphHeight / 2, color: black)
         }
 
         // Reported alpha.
-        if let m = markAlpha, m > 0, m <= xMax {
+        if let m = markAlpha, m > 0, m <= layout.xMax {
             let x = Int(px(m).rounded())
             var y = top
             while y < bottom {
@@ -103,16 +88,17 @@ public enum PCKCurvePlot {
                 y += 14
             }
             // Label above the plot area, where no curve can cross it.
-            let s = "alpha = \(String(format: "%g", m))"
+            let s = PCKCurveLayout.markLabel(m)
             small.draw(s, on: &image, x: x - small.width(of: s) / 2, y: top - small.glyphHeight - 6, color: axisGrey)
         }
 
         // Axes and labels.
         fillRect(&image, x: left, y: top, w: 2, h: bottom - top + 1, color: black)
         fillRect(&image, x: left, y: bottom, w: right - left + 1, h: 2, color: black)
-        let xLabel = "alpha  (correct if distance <= alpha x max(box width, box height))"
+        let xLabel = PCKCurveLayout.xAxisTitle
         font.draw(xLabel, on: &image, x: (left + right - font.width(of: xLabel)) / 2, y: bottom + 44, color: black)
-        font.draw("PCK", on: &image, x: left - font.width(of: "PCK") / 2, y: top - 28, color: black)
+        let yTitle = PCKCurveLayout.yAxisTitle
+        font.draw(yTitle, on: &image, x: left - font.width(of: yTitle) / 2, y: top - 28, color: black)
 
         // Curves.
         for (n, s) in series.enumerated() {

@@ -51,6 +51,7 @@ enum OutputPath {
         switch option {
         case "--overlay": return "overlay.png"
         case "--out": return "results.jsonl"
+        case "--curve": return "pck.png"
         default: return "scores.json"
         }
     }

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Where a PCK-against-alpha plot puts things: the plot area, the mapping from (alpha, PCK) to
+/// pixels and the ticks. Shared by the PNG (`PCKCurvePlot.render`) and SVG (`PCKCurvePlot.svg`)
+/// renderers, so both draw the same figure.
+public struct PCKCurveLayout: Sendable {
+    public let width: Int
+    public let height: Int
+    /// Plot area edges in pixels (x grows right, y grows down).
+    public let left: Int
+    public let right: Int
+    public let top: Int
+    public let bottom: Int
+    /// The largest alpha on the x axis (the series' largest, 0.2 by default).
+    public let xMax: Double
+    /// The top of the y axis: the next multiple of 0.1 above the highest value (0.1 ... 1).
+    public let yMax: Double
+
+    public init(_ series: [CurveSeries], width: Int, height: Int) {
+        self.width = width
+        self.height = height
+        left = 96
+        right = width - 32
+        top = 64
+        bottom = height - 84
+        xMax = series.flatMap(\.alphas).max() ?? 0.2
+        let highest = series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
+        yMax = min(1, max(0.1, (highest * 10 - 1e-9).rounded(.up) / 10))
+    }
+
+    /// The x pixel of `alpha`.
+    public func x(_ alpha: Double) -> Double { Double(left) + alpha / xMax * Double(right - left) }
+    /// The y pixel of the PCK value `v` (0 ... 1).
+    public func y(_ v: Double) -> Double { Double(bottom) - v / yMax * Double(bottom - top) }
+
+    /// x ticks every 0.01; every fifth is labelled (and gets a grid line).
+    public var xTicks: [(alpha: Double, labelled: Bool)] {
+        let step = 0.01
+        return (0...Int((xMax / step).rounded())).map { (Double($0) * step, $0 % 5 == 0) }
+    }
+
+    /// y ticks: the finest of 1, 2, 5, 10, 20% that gives at most 8 intervals.
+    public var yTicks: [Double] {
+        let step = [0.01, 0.02, 0.05, 0.1, 0.2].first { yMax / $0 <= 8 + 1e-9 } ?? 0.2
+        let steps = max(1, Int((yMax / step).rounded()))
+        return (0...steps).map { yMax * Double($0) / Double(steps) }
+    }
+
+    /// "0.05" for an x tick.
+    public static func xLabel(_ alpha: Double) -> String { String(format: "%.2f", alpha) }
+
+    /// "40%" or "2.5%" for a y tick.
+    public static func yLabel(_ v: Double) -> String {
+        let percent = v * 100
+        return String(format: abs(percent - percent.rounded()) < 1e-6 ? "%.0f%%" : "%.1f%%", percent)
+    }
+
+    /// The label of the dashed line at the reported alpha.
+    public static func markLabel(_ alpha: Double) -> String { "alpha = \(String(format: "%g", alpha))" }
+
+    public static let xAxisTitle = "alpha  (correct if distance <= alpha x max(box width, box height))"
+    public static let yAxisTitle = "PCK"
+}
