@@ -3,7 +3,7 @@ import KeypointsSupport
 import Tensor
 
 /// config.json of a Hugging Face CLIPModel directory.
-public struct CLIPConfiguration: Codable, Sendable, Equatable {
+public struct CLIPConfiguration: Decodable, Sendable, Equatable {
     public var projectionDim: Int
     public var logitScaleInitValue: Float
     public var text: TowerConfiguration
@@ -63,21 +63,7 @@ public struct CLIPConfiguration: Codable, Sendable, Equatable {
     public func validate(path: String, limits: TransformerLimits = .standard) throws(CLIPError) {
         typealias L = TransformerLimits
         for (name, t) in [("text_config", text), ("vision_config", vision)] {
-            try L.check(t.hiddenSize, atMost: limits.width, limit: "width", field: "\(name).hidden_size", path: path)
-            try L.check(
-                t.intermediateSize, atMost: limits.intermediate, limit: "intermediate",
-                field: "\(name).intermediate_size", path: path)
-            try L.check(
-                t.numHiddenLayers, atMost: limits.layers, limit: "layers", field: "\(name).num_hidden_layers",
-                path: path)
-            try L.check(
-                t.numAttentionHeads, atMost: limits.heads, limit: "heads", field: "\(name).num_attention_heads",
-                path: path)
-            if t.hiddenSize % t.numAttentionHeads != 0 {
-                throw .badConfig(
-                    path: path, field: "\(name).num_attention_heads",
-                    reason: "hidden_size \(t.hiddenSize) is not divisible by \(t.numAttentionHeads) heads")
-            }
+            try t.shape.validateTransformer(prefix: name + ".", path: path, limits: limits)
         }
         try L.check(
             vision.imageSize, atMost: limits.imageSize, limit: "imageSize", field: "vision_config.image_size",
