@@ -21,14 +21,13 @@ public struct ProgressBar: Sendable {
 
     public func render(_ p: EvalProgress) -> String {
         let fraction = p.total > 0 ? Double(p.finished) / Double(p.total) : 1
-        let filled = min(barWidth, Int((fraction * Double(barWidth)).rounded(.down)))
-        var s = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: barWidth - filled) + "]"
+        var s = ProgressText.bar(fraction: fraction, width: barWidth)
         s += " \(p.finished)/\(p.total) images"
         let doneNow = p.finished - p.alreadyDone
         if doneNow > 0 && p.elapsed > 0 {
             let rate = Double(doneNow) / p.elapsed
             s += rate >= 1 ? String(format: "  %.1f img/s", rate) : String(format: "  %.1f s/img", 1 / rate)
-            s += "  ETA " + Self.duration(Double(p.total - p.finished) / rate)
+            s += "  ETA " + ProgressText.duration(Double(p.total - p.finished) / rate)
         }
         s += "  PCK@\(String(format: "%g", alpha)) " + (p.runningPCK.map { String(format: "%.1f%%", 100 * $0) } ?? "-")
         var extra: [String] = []
@@ -36,16 +35,6 @@ public struct ProgressBar: Sendable {
         if p.skipped > 0 { extra.append("\(p.skipped) skipped") }
         if !extra.isEmpty { s += "  (" + extra.joined(separator: ", ") + ")" }
         return s
-    }
-
-    /// `h:mm:ss` or `m:ss`.
-    public static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "?" }
-        let t = Int(seconds.rounded())
-        let h = t / 3600
-        let m = (t % 3600) / 60
-        let sec = t % 60
-        return h > 0 ? String(format: "%d:%02d:%02d", h, m, sec) : String(format: "%d:%02d", m, sec)
     }
 }
 

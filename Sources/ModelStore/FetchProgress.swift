@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// Progress of one file of a fetch, reported several times a second while bytes arrive and once
 /// when the file is complete.
@@ -42,9 +43,7 @@ public struct FetchProgress: Sendable, Equatable {
     public func render(barWidth: Int = 24) -> String {
         var s = "[\(fileIndex)/\(fileCount)] \(file) "
         if let total = bytesTotal, total > 0 {
-            let fraction = min(1, Double(bytesDone) / Double(total))
-            let filled = Int((fraction * Double(barWidth)).rounded(.down))
-            s += "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: barWidth - filled) + "]"
+            s += ProgressText.bar(fraction: Double(bytesDone) / Double(total), width: barWidth)
             s += "  " + Self.bytes(bytesDone) + " / " + Self.bytes(total)
         } else {
             s += "  " + Self.bytes(bytesDone)
@@ -68,13 +67,6 @@ public struct FetchProgress: Sendable, Equatable {
         return String(format: "%.2f GB", v / 1e9)
     }
 
-    /// `h:mm:ss` or `m:ss`.
-    public static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "?" }
-        let t = Int(seconds.rounded())
-        let h = t / 3600
-        let m = (t % 3600) / 60
-        let sec = t % 60
-        return h > 0 ? String(format: "%d:%02d:%02d", h, m, sec) : String(format: "%d:%02d", m, sec)
-    }
+    /// `h:mm:ss` or `m:ss` (`ProgressText.duration`).
+    public static func duration(_ seconds: Double) -> String { ProgressText.duration(seconds) }
 }
