@@ -23,7 +23,9 @@ struct BenchCommand: ParsableCommand {
             (linear-layer products, attention products, softmax, LayerNorm, activation, precision \
             conversions and reorders, everything else), their shares and the products' GFLOP/s, \
             from a separate profiled run.
-            Example: keypoints bench --arch ViT-B/32 --batch 64 --profile
+
+            Example:
+              keypoints bench --arch ViT-B/32 --batch 64 --profile
             """
     )
 

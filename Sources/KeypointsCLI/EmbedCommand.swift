@@ -9,8 +9,11 @@ struct EmbedCommand: ParsableCommand {
         commandName: "embed",
         abstract: "Print normalised CLIP embeddings of images and texts, and their cosine similarities.",
         discussion: """
-            Example: keypoints embed --model ~/models/clip-vit-base-patch32 --image bird.jpg --text "a photo of a bird"
-            EXIF orientation is ignored: images are used as stored.
+            EXIF orientation is ignored: images are used as stored. A text longer than CLIP's 77 \
+            tokens is cut, with a warning giving its token count.
+
+            Example:
+              keypoints embed --model ViT-B/32 --image bird.jpg --text "a photo of a bird"
             """
     )
 
@@ -49,6 +52,7 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: model.url, backend: $0) }
         let bundle = loaded.model
+        for w in bundle.truncationWarnings(texts) { Console.warning(w) }
         let precision = loaded.precision
         let ws = Workspace(workers: loaded.workers)
         let decoded = try images.map { try ImageCodec.decode(contentsOf: URL(fileURLWithPath: $0)) }

@@ -30,7 +30,8 @@ struct EvalCommand: ParsableCommand {
               keypoints eval --dataset cub --root CUB_200_2011 --model DIR --out cub.jsonl
               keypoints eval --dataset spair --root SPair-71k --method random --shard 0/4 \\
                 --out spair-0.jsonl
-              keypoints eval --dataset cub --root CUB_200_2011 --shard auto --out 'cub-{shard}.jsonl'
+              keypoints eval --dataset cub --root CUB_200_2011 --shard auto \\
+                --out 'cub-{shard}.jsonl'
             """
     )
 
@@ -182,7 +183,8 @@ struct EvalCommand: ParsableCommand {
             built = (randomPredictor(), nil)
         case .redcircle, .crop:
             let grid = try loadGrid()
-            built = try clipPredictor(preset: grid.preset, resuming: out)
+            built = try clipPredictor(
+                preset: grid.preset, resuming: out, prompts: selected.flatMap { $0.keypoints.map(\.prompt) })
             extra = try modelAndGridSettings(grid: grid)
         }
         var predictor = built.predictor
@@ -365,7 +367,8 @@ struct EvalCommand: ParsableCommand {
     // The header records "model", "model_sha256", "grid" and "grid_sha256"
     // (modelAndGridSettings()) and "precision"; the CLIP predictor adds its visual prompt, fit,
     // weights and backend.
-    private func clipPredictor(preset: GridPreset, resuming out: String?) throws -> (
+    /// Warns once per distinct prompt longer than CLIP's text context (issue 14).
+    private func clipPredictor(preset: GridPreset, resuming out: String?, prompts: [String]) throws -> (
         predictor: any KeypointPredictor, precision: Precision?
     ) {
         var compute = self.compute
@@ -373,6 +376,7 @@ struct EvalCommand: ParsableCommand {
             compute.precision = recorded
         }
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: try modelURL(), backend: $0) }
+        for w in loaded.model.truncationWarnings(Array(Set(prompts)).sorted()) { Console.warning(w) }
         let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
         let prompt = try ablation.visualPrompt(
             base: Localizer.defaultOptions(for: preset).prompt, presetMarker: preset.marker,

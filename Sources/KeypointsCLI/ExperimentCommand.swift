@@ -10,7 +10,10 @@ struct ExperimentCommand: ParsableCommand {
             Landscapes are shaped like CLIP heatmaps (smooth bumps plus noise, sometimes a near-tie \
             far away); with --keypoints 15 they cluster like CUB's parts. Success: the preset's \
             answer lies within --tolerance reference cells of the reference grid's argmax.
-            Example: keypoints experiment --grid fast --reference dense30 --trials 1000 --keypoints 15
+
+            Example:
+              keypoints experiment --grid fast --reference dense30 --trials 1000 \\
+                --keypoints 15
             """
     )
 

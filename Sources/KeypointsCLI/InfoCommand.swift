@@ -9,7 +9,10 @@ struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Show the compute backend (BLAS library, core, threads) and, with --model, the model.",
-        discussion: "Example: keypoints info --model ~/models/clip-vit-large-patch14-336"
+        discussion: """
+            Example:
+              keypoints info --model ~/models/clip-vit-large-patch14-336
+            """
     )
 
     @Option(help: ArgumentHelp("A model name, ORG/NAME or a model directory.", valueName: "name|dir"))

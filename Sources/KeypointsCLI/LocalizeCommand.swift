@@ -10,12 +10,17 @@ struct LocalizeCommand: ParsableCommand {
         commandName: "localize",
         abstract: "Find named keypoints in photos: a red circle at each candidate, scored by CLIP.",
         discussion: """
-            Examples:
-              keypoints localize bird.jpg --model ~/models/clip-vit-large-patch14-336 --vocabulary cub --heatmap out/
-              keypoints localize horse.jpg --model DIR --keypoint "front left hoof" --template "This image shows the {part} of the horse"
-              keypoints localize a.jpg b.jpg --model DIR --vocabulary spair --category dog --grid dense30 --json
             Coordinates are in original-image pixels, continuous: pixel (i, j) spans [i, i+1) x [j, j+1).
             --grid and --vocabulary take a file or a bare name looked up in grids/ and keypoints/.
+
+            Examples:
+              keypoints localize bird.jpg --vocabulary cub --heatmap out/
+              keypoints localize bird.jpg --model ~/models/clip-vit-large-patch14-336 \\
+                --vocabulary cub --overlay out/overlay.png
+              keypoints localize horse.jpg --model ViT-B/16 --keypoint "front left hoof" \\
+                --template "This image shows the {part} of the horse"
+              keypoints localize a.jpg b.jpg --vocabulary spair --category dog \\
+                --grid dense30 --json
             """
     )
 

@@ -15,7 +15,9 @@ struct SaliencyCommand: ParsableCommand {
             resized to --size, the keys of DINO's last layer are cut in two by a normalised cut of \
             their cosine-similarity graph (edges where similarity > --tau), and the 4-connected part \
             holding the strongest token is kept.
-            Example: keypoints saliency bird.jpg --png out/ --json
+
+            Example:
+              keypoints saliency bird.jpg --png out/ --json
             """
     )
 

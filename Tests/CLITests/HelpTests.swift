@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// Every subcommand is registered and documents its main options (help snapshots in spirit: the
@@ -27,6 +28,44 @@ import Testing
         #expect(r.status == 0, "\(command): \(r.stderr)")
         let expected = Self.expectations.first { $0.0 == command }?.1 ?? []
         for option in expected { #expect(r.stdout.contains(option), "\(command) --help lacks \(option)") }
+    }
+
+    /// Issue 14: examples must not wrap inside a command at 80 columns, so a user can copy them.
+    static let helpWidth = 80
+
+    /// The lines of the help's example block: from the line starting "Example" up to the next
+    /// blank line (the header itself included when an example follows it on the same line).
+    static func exampleLines(_ help: String) -> [String] {
+        let lines = help.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("Example") }) else { return [] }
+        var block = [lines[start]]
+        for line in lines[(start + 1)...] {
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { break }
+            block.append(line)
+        }
+        return block
+    }
+
+    @Test(arguments: expectations.map(\.0) + ["model fetch", "model list", "model rm"])
+    func examplesSitOnTheirOwnLinesAt80Columns(command: String) throws {
+        let arguments = command.split(separator: " ").map(String.init) + ["--help"]
+        let narrow = try CLIRunner.run(arguments, environment: ["COLUMNS": "\(Self.helpWidth)"])
+        let wide = try CLIRunner.run(arguments, environment: ["COLUMNS": "1000"])
+        #expect(narrow.status == 0 && wide.status == 0, "\(command): \(narrow.stderr)")
+        let examples = Self.exampleLines(wide.stdout)
+        // Wrapping at 80 columns changes nothing in the block.
+        #expect(Self.exampleLines(narrow.stdout) == examples, "\(command) --help: an example wraps at 80 columns")
+        guard let header = examples.first else { return }
+        #expect(header == "Example:" || header == "Examples:", "\(command): put the example on its own line")
+        var continued = false
+        for line in examples.dropFirst() {
+            #expect(line.count <= Self.helpWidth, "\(command): \(line.count) columns: \(line)")
+            if !continued {
+                #expect(line.hasPrefix("  keypoints "), "\(command): an example line that is not a command: \(line)")
+            }
+            continued = line.hasSuffix("\\")
+        }
+        #expect(!continued, "\(command): the last example ends with a line continuation")
     }
 
     @Test func rootHelpListsEverySubcommand() throws {

@@ -101,6 +101,27 @@ import Testing
         #expect(!short.stderr.contains("tokens; CLIP reads only"))
     }
 
+    /// The same warning from `embed` (its --text) and `eval` (the vocabulary's prompts, here made
+    /// long through --template), each with the token count.
+    @Test func embedAndEvalWarnAboutOverlongTextsToo() throws {
+        let long = Array(repeating: "beak", count: 90).joined(separator: " ")
+        let embed = try run(["embed", "--model", Self.model, "--text", long, "--text", "a bird"])
+        #expect(embed.status == 0, "\(embed.stderr)")
+        let embedWarnings = embed.stderr.matches(of: /is (\d+) tokens; CLIP reads only the first 77/)
+        #expect(embedWarnings.count == 1 && (Int(embedWarnings[0].1) ?? 0) >= 92, "\(embed.stderr)")
+        let cub = Self.evalFixtures.appendingPathComponent("cub/CUB_200_2011").path
+        let eval = try run([
+            "eval", "--dataset", "cub", "--root", cub, "--split", "all", "--limit", "1", "--model", Self.model,
+            "--template", long + " {part}", "--json",
+        ])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        // One warning per distinct prompt: the fixture's images have 10 or 11 visible parts.
+        let evalWarnings = eval.stderr.matches(of: /prompt "beak beak .*" is (\d+) tokens; CLIP reads only the first 77/)
+        #expect(
+            (10...11).contains(evalWarnings.count) && evalWarnings.allSatisfy { (Int($0.1) ?? 0) >= 92 },
+            "\(eval.stderr)")
+    }
+
     /// A name that cannot resolve (".invalid" never does) is not retried, and the message gives the
     /// three ways out.
     @Test func offlineFetchIsNotRetriedAndSaysWhatToDo() throws {
