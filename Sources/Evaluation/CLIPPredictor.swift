@@ -2,27 +2,33 @@ import Imaging
 import Localization
 
 /// The paper's methods as `KeypointPredictor`s: the red circle (`redcircle`) and the crop
-/// baseline (`crop`: score square crops around each candidate instead of marked images), both
-/// through the same grid search, model and cached text embeddings.
+/// baseline (`crop`: score square crops of the original photo around each candidate instead of
+/// marked images, `CandidateCropRenderer`), both through the same grid search, candidate masks,
+/// model and cached text embeddings.
 public struct CLIPPredictor: KeypointPredictor {
     public enum Method: String, Sendable {
         case redcircle, crop
     }
 
-    /// Side of the crop baseline's square, as a fraction of the canvas side (the paper does not
-    /// state it; a quarter of the view keeps local context while isolating the candidate).
-    public static let cropFraction = 0.25
-
     public let localizer: Localizer
     public let options: LocalizationOptions
     public let kind: Method
 
-    /// - Parameter prompt: the red circle's visual prompt (ablations: marker, colour, size, blur
-    ///   or grey outside); `nil` uses the preset's marker. Ignored by `crop`.
-    public init(method: Method, localizer: Localizer, prompt: VisualPrompt? = nil) {
+    /// - Parameters:
+    ///   - prompt: the red circle's visual prompt (ablations: marker, colour, size, blur or grey
+    ///     outside); `nil` uses the preset's marker. Ignored by `crop`.
+    ///   - cropSide: the crop baseline's square (`CropSide.standard` by default). Ignored by
+    ///     `redcircle`.
+    ///   - fit: how the photo is fitted to the model input; `nil` uses the preset's. For `crop` it
+    ///     only decides the candidate region (`crop` leaves out what CLIP's centre crop cuts off).
+    public init(
+        method: Method, localizer: Localizer, prompt: VisualPrompt? = nil, cropSide: CropSide = .standard,
+        fit: FitMode? = nil
+    ) {
         var options = Localizer.defaultOptions(for: localizer.preset)
         if let prompt { options.prompt = prompt }
-        if method == .crop { options.prompt = .crop(fraction: Self.cropFraction) }
+        if let fit { options.fit = fit }
+        if method == .crop { options.prompt = .crop(cropSide) }
         self.localizer = localizer
         self.options = options
         self.kind = method
@@ -31,10 +37,12 @@ public struct CLIPPredictor: KeypointPredictor {
     public var method: String { kind.rawValue }
 
     public var settings: [String: String] {
-        [
+        var s = [
             "visual_prompt": options.prompt.description, "fit": options.fit.rawValue,
             "weights": localizer.bundle.model.weightDType, "backend": localizer.bundle.model.backend.name,
         ]
+        if case .crop(let side) = options.prompt { s["crop_side"] = side.argument }
+        return s
     }
 
     public mutating func predict(_ request: PredictionRequest) throws -> PredictionOutput {

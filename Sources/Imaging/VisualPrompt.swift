@@ -6,7 +6,8 @@ import Foundation
 ///
 /// JSON (grid presets): `{"type": "marker", "marker": {...MarkerStyle...}}`,
 /// `{"type": "markerBlurOutside", "marker": {...}, "sigma": 8}`,
-/// `{"type": "markerGreyOutside", "marker": {...}}`, `{"type": "crop", "fraction": 0.3}`.
+/// `{"type": "markerGreyOutside", "marker": {...}}`, `{"type": "crop", "fraction": 0.3}` or
+/// `{"type": "crop", "pixels": 64}`.
 /// `marker` is optional and defaults to the paper's red circle.
 public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
     /// The marker drawn on the canvas (the paper's method).
@@ -17,10 +18,11 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
     /// The marker, and everything outside the disk of radius r + t/2 converted to grey
     /// (ITU-R 601-2 luma, as Pillow's convert("L")).
     case markerGreyOutside(MarkerStyle)
-    /// The "crop" baseline: a square of side `round(fraction * min(W, H))` canvas pixels centred
-    /// on the candidate (pixels beyond the canvas are grey `CanvasGeometry.defaultPadColor`),
-    /// resized with bicubic to the canvas size. No marker.
-    case crop(fraction: Double)
+    /// The "crop" baseline: a square of the ORIGINAL photo (or its box crop) around the
+    /// candidate, `side` pixels, kept inside the photo, resized to the model input like any CLIP
+    /// input. No marker. Rendered from the photo by `CandidateRenderer`
+    /// (`CandidateCropRenderer`), not from the canvas.
+    case crop(CropSide)
 
     /// The paper's red circle.
     public static let paper = VisualPrompt.marker(.paper)
@@ -38,11 +40,11 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
         case .marker(let s): return "marker \(s)"
         case .markerBlurOutside(let s, let sigma): return "marker \(s), blur outside sigma \(sigma) px"
         case .markerGreyOutside(let s): return "marker \(s), grey outside"
-        case .crop(let f): return "crop \(f) of the shorter side"
+        case .crop(let side): return "crop of the photo (or box crop), side \(side), window kept inside"
         }
     }
 
-    /// Checks the numeric parameters (sigma > 0, 0 < fraction <= 1).
+    /// Checks the numeric parameters (sigma > 0; crop: 0 < fraction <= 1, pixels >= 1).
     /// - Throws: `CanvasError.invalidParameter` naming the parameter.
     public func validate() throws {
         switch self {
@@ -52,12 +54,8 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
                     name: "visual prompt sigma", expected: "a number > 0 (canvas px)",
                     actual: "\(sigma)")
             }
-        case .crop(let fraction):
-            guard fraction.isFinite, fraction > 0, fraction <= 1 else {
-                throw CanvasError.invalidParameter(
-                    name: "visual prompt crop fraction", expected: "0 < fraction <= 1",
-                    actual: "\(fraction)")
-            }
+        case .crop(let side):
+            try side.validate(name: "visual prompt crop side")
         case .marker, .markerGreyOutside:
             break
         }
@@ -65,7 +63,7 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
 
     // MARK: Codable
 
-    private enum CodingKeys: String, CodingKey { case type, marker, sigma, fraction }
+    private enum CodingKeys: String, CodingKey { case type, marker, sigma, fraction, pixels }
     private enum Kind: String, Codable { case marker, markerBlurOutside, markerGreyOutside, crop }
 
     public init(from decoder: Decoder) throws {
@@ -76,12 +74,18 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
         case .marker: self = .marker(style)
         case .markerBlurOutside: self = .markerBlurOutside(style, sigma: try c.decode(Double.self, forKey: .sigma))
         case .markerGreyOutside: self = .markerGreyOutside(style)
-        case .crop: self = .crop(fraction: try c.decode(Double.self, forKey: .fraction))
+        case .crop:
+            if let pixels = try c.decodeIfPresent(Int.self, forKey: .pixels) {
+                self = .crop(.pixels(pixels))
+            } else {
+                self = .crop(.fraction(try c.decode(Double.self, forKey: .fraction)))
+            }
         }
         do {
             try validate()
         } catch let error as CanvasError {
-            let key: CodingKeys = kind == .crop ? .fraction : .sigma
+            let key: CodingKeys
+            if case .crop(.pixels) = self { key = .pixels } else { key = kind == .crop ? .fraction : .sigma }
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: error.description)
         }
     }
@@ -99,9 +103,12 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
         case .markerGreyOutside(let s):
             try c.encode(Kind.markerGreyOutside, forKey: .type)
             try c.encode(s, forKey: .marker)
-        case .crop(let f):
+        case .crop(let side):
             try c.encode(Kind.crop, forKey: .type)
-            try c.encode(f, forKey: .fraction)
+            switch side {
+            case .fraction(let f): try c.encode(f, forKey: .fraction)
+            case .pixels(let n): try c.encode(n, forKey: .pixels)
+            }
         }
     }
 }

@@ -20,14 +20,14 @@ public struct VisualPromptRenderer: Sendable {
         /// Marker over `background` (blurred or grey canvas), with the sharp canvas kept inside
         /// `region`, the disk of radius r + t/2.
         case outside(MarkerRenderer, region: MarkerRenderer, background: RGBImage)
-        case crop(side: Int)
     }
 
-    /// Output size: always the canvas size (the crop prompt resizes its crop to it).
+    /// Output size: always the canvas size.
     public var outputWidth: Int { canvas.width }
     public var outputHeight: Int { canvas.height }
 
-    /// - Throws: `CanvasError.invalidParameter` for a sigma or crop fraction out of range.
+    /// - Throws: `CanvasError.invalidParameter` for a sigma out of range, and for the crop prompt,
+    ///   which is cut from the original photo, not the canvas (`CandidateRenderer` renders it).
     public init(prompt: VisualPrompt, canvas: RGBImage) throws {
         try prompt.validate()
         self.prompt = prompt
@@ -46,8 +46,11 @@ public struct VisualPromptRenderer: Sendable {
             mode = .outside(
                 m, region: MarkerRenderer(diskRadius: m.radius + m.thickness / 2, color: style.color),
                 background: CanvasOps.greyscale(canvas))
-        case .crop(let fraction):
-            mode = .crop(side: max(1, Int((fraction * Double(H)).rounded())))
+        case .crop:
+            throw CanvasError.invalidParameter(
+                name: "visual prompt",
+                expected: "a marker prompt (the crop prompt is cut from the photo: CandidateRenderer)",
+                actual: prompt.description)
         }
     }
 
@@ -57,8 +60,8 @@ public struct VisualPromptRenderer: Sendable {
     }
 
     /// Renders the prompt for candidate `c` (canvas pixels) into `out` (output size).
-    /// Marker prompts do not allocate (one copy of the canvas or background, then only the
-    /// marker's bounding box is touched); the crop prompt allocates its crop and resize.
+    /// Does not allocate (one copy of the canvas or background, then only the marker's bounding
+    /// box is touched).
     public func render(at c: CanvasPoint, into out: inout RGBImage) {
         precondition(
             out.width == outputWidth && out.height == outputHeight,
@@ -70,12 +73,6 @@ public struct VisualPromptRenderer: Sendable {
             CanvasOps.copy(background, into: &out)
             region.composite(canvas, onto: &out, at: c)
             m.draw(on: &out, at: c)
-        case .crop(let side):
-            let crop = CanvasOps.crop(canvas, to: cropRect(at: c, side: side), fill: CanvasGeometry.defaultPadColor)
-            let resized =
-                (side == canvas.width && side == canvas.height)
-                ? crop : Resample.bicubic(crop, width: canvas.width, height: canvas.height)
-            CanvasOps.copy(resized, into: &out)
         }
     }
 
@@ -84,21 +81,5 @@ public struct VisualPromptRenderer: Sendable {
         var out = makeOutputBuffer()
         render(at: c, into: &out)
         return out
-    }
-
-    // MARK: Crop prompt geometry
-
-    /// The crop prompt's square around `c` (nil for marker prompts): side
-    /// round(fraction * min(W, H)) (at least 1), left edge round(c.x - side / 2) (same for y),
-    /// so the candidate is within half a pixel of the crop's centre. Pixels beyond the canvas
-    /// are filled with `CanvasGeometry.defaultPadColor`.
-    public func cropRect(at c: CanvasPoint) -> PixelRect? {
-        guard case .crop(let side) = mode else { return nil }
-        return cropRect(at: c, side: side)
-    }
-
-    func cropRect(at c: CanvasPoint, side: Int) -> PixelRect {
-        let half = Double(side) / 2
-        return PixelRect(x: Int((c.x - half).rounded()), y: Int((c.y - half).rounded()), width: side, height: side)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import Imaging
 import KeypointsSupport
 import Localization
 import ModelStore
@@ -70,6 +71,17 @@ struct EvalCommand: ParsableCommand {
     var grid: String?
     @Option(help: "Localization method: redcircle (the paper's), crop (score crops), random (baseline).")
     var method: Method = .redcircle
+    @Option(
+        help: ArgumentHelp(
+            "How the image is fitted to the model input (default: the grid preset's, pad): pad, crop or stretch; redcircle and crop.",
+            valueName: "mode"))
+    var fit: FitMode?
+    @Option(
+        name: .customLong("crop-side"),
+        help: ArgumentHelp(
+            "--method crop: side of the square cut from the photo (or box crop) around each candidate: a fraction of its shorter side (default \(CropSide.standard.argument)) or pixels (64px).",
+            valueName: "fraction|Npx"))
+    var cropSide: String?
     @Option(help: "PCK threshold factor: correct if distance <= alpha * max(box width, box height).")
     var alpha = 0.1
     @Option(help: "Evaluate only the first N images (of the shard).")
@@ -138,6 +150,13 @@ struct EvalCommand: ParsableCommand {
         if case .file = maskOptions.kind {
             throw ValidationError("--mask FILE.png applies to localize; eval takes none, saliency or box")
         }
+        if let cropSide {
+            guard method == .crop else { throw ValidationError("--crop-side applies to --method crop") }
+            do { _ = try CropSide(parsing: cropSide, option: "--crop-side") } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        if fit != nil && method == .random { throw ValidationError("--fit applies to --method redcircle and crop") }
         if ablation.changesThePrompt && method != .redcircle {
             throw ValidationError("--marker, --color, --radius, --thickness and --prompt apply to --method redcircle")
         }
@@ -381,8 +400,11 @@ struct EvalCommand: ParsableCommand {
         let prompt = try ablation.visualPrompt(
             base: Localizer.defaultOptions(for: preset).prompt, presetMarker: preset.marker,
             inputSide: loaded.model.model.imageSize)
+        let side = try cropSide.map { try CropSide(parsing: $0, option: "--crop-side") } ?? .standard
         return (
-            CLIPPredictor(method: method == .crop ? .crop : .redcircle, localizer: localizer, prompt: prompt),
+            CLIPPredictor(
+                method: method == .crop ? .crop : .redcircle, localizer: localizer, prompt: prompt, cropSide: side,
+                fit: fit),
             loaded.precision
         )
     }

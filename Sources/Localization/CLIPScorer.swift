@@ -2,16 +2,16 @@ import CLIP
 import Imaging
 import Tensor
 
-/// Scores candidate locations with CLIP: one visually prompted canvas per point, encoded in one
-/// batched forward pass, compared with K cached text embeddings (cosine similarity).
+/// Scores candidate locations with CLIP: one model input per point (`CandidateRenderer`: the
+/// visually prompted canvas, or the crop baseline's crop of the photo), encoded in one batched
+/// forward pass, compared with K cached text embeddings (cosine similarity).
 ///
-/// The canvas, the prompt renderer, the 8-bit scratch image and the pixel batch are allocated
-/// once per image; scoring a batch allocates only the returned rows.
+/// The renderer, the 8-bit scratch image and the pixel batch are allocated once per image;
+/// scoring a batch allocates only the returned rows (and, for the crop prompt, each crop).
 public struct CLIPScorer: CandidateScorer {
     let model: CLIPModel
     let preprocessor: ImagePreprocessor
-    let geometry: CanvasGeometry
-    let renderer: VisualPromptRenderer
+    let renderer: CandidateRenderer
     /// (K, E) normalised text embeddings.
     let textEmbeddings: [Float]
     let keypointCount: Int
@@ -20,16 +20,19 @@ public struct CLIPScorer: CandidateScorer {
     private var pixels: [Float]
 
     /// - Parameters:
-    ///   - canvas: the image fitted to the model input (`geometry.makeCanvas`).
+    ///   - renderer: the model input of each candidate of this photo; its output side must be the
+    ///     preprocessor's.
     ///   - textEmbeddings: K rows of the model's embedding width, L2-normalised.
     public init(
-        model: CLIPModel, preprocessor: ImagePreprocessor, geometry: CanvasGeometry, canvas: RGBImage,
-        prompt: VisualPrompt, textEmbeddings: [Float], workspace: Workspace, batch: Int
-    ) throws {
+        model: CLIPModel, preprocessor: ImagePreprocessor, renderer: CandidateRenderer,
+        textEmbeddings: [Float], workspace: Workspace, batch: Int
+    ) {
+        precondition(
+            renderer.outputSize == preprocessor.size,
+            "CLIPScorer: renderer output \(renderer.outputSize) px, model input \(preprocessor.size) px")
         self.model = model
         self.preprocessor = preprocessor
-        self.geometry = geometry
-        self.renderer = try VisualPromptRenderer(prompt: prompt, canvas: canvas)
+        self.renderer = renderer
         self.textEmbeddings = textEmbeddings
         self.keypointCount = textEmbeddings.count / model.embeddingDim
         self.workspace = workspace
@@ -45,8 +48,7 @@ public struct CLIPScorer: CandidateScorer {
         let preprocessor = self.preprocessor
         if pixels.count < n * per { pixels = [Float](repeating: 0, count: n * per) }
         for (i, p) in points.enumerated() {
-            let c = geometry.canvasPoint(fromImage: p)
-            renderer.render(at: c, into: &scratch)
+            renderer.render(at: p, into: &scratch)
             let marked = scratch  // shares storage; a local avoids overlapping access to self
             pixels.withUnsafeMutableBufferPointer { buffer in
                 preprocessor.normalize(

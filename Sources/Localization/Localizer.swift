@@ -171,16 +171,15 @@ public final class Localizer {
         return (geometry, Box(x: x0, y: y0, width: x1 - x0, height: y1 - y0), notes)
     }
 
-    /// The exact canvas CLIP scores for a candidate at `point` (original pixels): the image
-    /// fitted to the model input with `options.prompt` applied there (`--save-marked`).
+    /// The exact model input CLIP scores for a candidate at `point` (original pixels): the image
+    /// fitted to the model input with `options.prompt` applied there, or the crop prompt's crop
+    /// of the photo (`--save-marked`).
     public func markedCanvas(
         _ image: DecodedImage, path: String, at point: Point,
         options: LocalizationOptions
     ) throws -> RGBImage {
         let (geometry, _, _) = try geometry(width: image.width, height: image.height, path: path, options: options)
-        let canvas = try geometry.makeCanvas(from: image.rgb)
-        let renderer = try VisualPromptRenderer(prompt: options.prompt, canvas: canvas)
-        return renderer.render(at: geometry.canvasPoint(fromImage: point))
+        return try CandidateRenderer(prompt: options.prompt, photo: image.rgb, geometry: geometry).render(at: point)
     }
 
     /// Localizes `keypoints` in one image.
@@ -211,13 +210,12 @@ public final class Localizer {
                 mask = nil
             }
         }
-        let canvas = try geometry.makeCanvas(from: image.rgb)
+        let renderer = try CandidateRenderer(prompt: options.prompt, photo: image.rgb, geometry: geometry)
         let texts = try textEmbeddings(keypoints.map(\.prompt))
         let search = try CoarseToFineSearch(preset: preset, region: region, keypointCount: keypoints.count, mask: mask)
-        var scorer = try CLIPScorer(
-            model: bundle.model, preprocessor: bundle.preprocessor, geometry: geometry,
-            canvas: canvas, prompt: options.prompt, textEmbeddings: texts, workspace: workspace,
-            batch: search.batchSize)
+        var scorer = CLIPScorer(
+            model: bundle.model, preprocessor: bundle.preprocessor, renderer: renderer,
+            textEmbeddings: texts, workspace: workspace, batch: search.batchSize)
         let result = try search.run(&scorer, progress: progress)
         let predictions = zip(keypoints, result.keypoints).map { query, r in
             KeypointPrediction(

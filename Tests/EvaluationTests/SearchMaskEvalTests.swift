@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import KeypointsTestSupport
+import Localization
 import Testing
 
 @testable import Evaluation
@@ -71,5 +72,32 @@ import Testing
         // Resuming the same file without the mask is refused.
         let other = try KeypointsExecutable.runInRepository(base + ["--out", out.path])
         #expect(other.status != 0 && other.stderr.contains("mask"), "\(other.stderr)")
+    }
+
+    /// `--method crop` with a mask: every keypoint's crop is centred on a candidate inside the mask
+    /// (the search keeps only those; CropBaselineTests checks every scored candidate), so its
+    /// predictions lie inside, wherever they would fall without the mask.
+    @Test func cropMethodPredictsInsideTheMask() throws {
+        let fixtures = Fixtures.repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures")
+        let bundle = try CLIPBundle.load(directory: fixtures.appendingPathComponent("models/tiny-quickgelu"))
+        let localizer = Localizer(
+            bundle: bundle,
+            preset: try GridPreset.load(from: Fixtures.repositoryRoot.appendingPathComponent("grids/fast.json")),
+            workers: 1)
+        let image = try ImageCodec.decode(contentsOf: fixtures.appendingPathComponent("images/bird.jpg"))
+        let keypoints = ["beak", "tail", "left wing"].map {
+            EvalKeypoint(name: $0, prompt: "This is the \($0) of a bird")
+        }
+        var predictor = CLIPPredictor(method: .crop, localizer: localizer)
+        let free = try predictor.predict(
+            PredictionRequest(imageID: "1", category: "bird", image: image, region: nil, keypoints: keypoints))
+        // A mask (x 20..<60, y 70..<110 of the 160x120 photo) away from the unmasked answers.
+        let mask = PixelMask(box: Box(x: 20, y: 70, width: 40, height: 40), width: 160, height: 120)
+        #expect(free.predictions.contains { !mask.contains(Point(x: $0.x, y: $0.y)) })
+        let masked = try predictor.predict(
+            PredictionRequest(
+                imageID: "1", category: "bird", image: image, region: nil, keypoints: keypoints, mask: mask))
+        for p in masked.predictions { #expect(mask.contains(Point(x: p.x, y: p.y)), "\(p.name) at (\(p.x), \(p.y))") }
+        #expect(masked.passes > 0 && masked.passes < free.passes)
     }
 }

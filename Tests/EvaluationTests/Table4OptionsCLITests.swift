@@ -1,0 +1,59 @@
+import Foundation
+import KeypointsTestSupport
+import Testing
+
+@testable import Evaluation
+
+/// `eval --fit` and `eval --method crop --crop-side` (issue 10 items 5 and 6): recorded in the
+/// results header, a resume with other values refused, misuse refused before any work.
+@Suite(.serialized) struct Table4OptionsCLITests {
+    static var tinyModel: String {
+        Fixtures.repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/models/tiny-quickgelu").path
+    }
+    let base = ["eval", "--dataset", "cub", "--root", Fixtures.cub.path, "--split", "all", "--limit", "1"]
+    var clip: [String] { base + ["--model", Self.tinyModel, "--precision", "fp32", "--threads", "1"] }
+
+    @Test func fitAndCropSideAreRecordedAndResumeChecksThem() throws {
+        guard KeypointsExecutable.available() else { return }
+        let folder = try Fixtures.temporaryFolder()
+        let out = folder.appendingPathComponent("crop.jsonl").path
+        let crop = clip + ["--method", "crop", "--crop-side", "0.3", "--fit", "stretch", "--out", out]
+        let first = try KeypointsExecutable.runInRepository(crop)
+        #expect(first.status == 0, "\(first.stderr)")
+        let settings = try #require(try ResultFile.read(URL(fileURLWithPath: out)).header?.settings)
+        #expect(settings["fit"] == "stretch" && settings["crop_side"] == "0.3", "\(settings)")
+        #expect(settings["visual_prompt"]?.contains("crop of the photo") == true, "\(settings)")
+        let again = try KeypointsExecutable.runInRepository(crop)
+        #expect(again.status == 0 && again.stderr.contains("resuming"), "\(again.stderr)")
+        for (option, value) in [("--fit", "pad"), ("--crop-side", "40px")] {
+            var changed = crop
+            let i = try #require(changed.firstIndex(of: option))
+            changed[i + 1] = value
+            let refused = try KeypointsExecutable.runInRepository(changed)
+            #expect(refused.status != 0, "\(option) \(value): \(refused.stderr)")
+            let key = option == "--fit" ? "fit: the file has stretch" : "crop_side: the file has 0.3"
+            #expect(refused.stderr.contains(key), "\(option) \(value): \(refused.stderr)")
+        }
+        // The red circle records its fit too: the preset's (pad) unless --fit says otherwise.
+        let circleOut = folder.appendingPathComponent("circle.jsonl").path
+        let circle = try KeypointsExecutable.runInRepository(clip + ["--out", circleOut])
+        #expect(circle.status == 0, "\(circle.stderr)")
+        let circleSettings = try #require(try ResultFile.read(URL(fileURLWithPath: circleOut)).header?.settings)
+        #expect(circleSettings["fit"] == "pad" && circleSettings["crop_side"] == nil, "\(circleSettings)")
+    }
+
+    @Test func misuseIsRefusedBeforeAnyWork() throws {
+        guard KeypointsExecutable.available() else { return }
+        let cases: [([String], String)] = [
+            (clip + ["--crop-side", "0.3"], "--crop-side applies to --method crop"),
+            (clip + ["--method", "crop", "--crop-side", "1.5"], "--crop-side"),
+            (clip + ["--method", "crop", "--crop-side", "abc"], "--crop-side"),
+            (base + ["--method", "random", "--fit", "crop"], "--fit applies to --method redcircle and crop"),
+            (clip + ["--fit", "square"], "--fit"),
+        ]
+        for (arguments, message) in cases {
+            let r = try KeypointsExecutable.runInRepository(arguments)
+            #expect(r.status != 0 && r.stderr.contains(message), "\(arguments.suffix(4)): \(r.stderr)")
+        }
+    }
+}
