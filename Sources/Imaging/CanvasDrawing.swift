@@ -54,17 +54,4 @@ enum CanvasDrawing {
         let luma = 0.299 * Double(background.r) + 0.587 * Double(background.g) + 0.114 * Double(background.b)
         return luma > 140 ? RGB(0, 0, 0) : RGB(255, 255, 255)
     }
-
-    /// `text` longer than `maxWidth` pixels in `font` is cut and ends with "...".
-    static func fitted(_ text: String, font: BitmapFont, maxWidth: Int) -> String {
-        if font.width(of: text) <= maxWidth { return text }
-        var scalars = Array(text.unicodeScalars)
-        while !scalars.isEmpty {
-            scalars.removeLast()
-            var s = String(String.UnicodeScalarView(scalars))
-            s += "..."
-            if font.width(of: s) <= maxWidth { return s }
-        }
-        return ""
-    }
 }

@@ -58,6 +58,9 @@ public struct HeatmapRenderer: Sendable {
     static let margin = 8
     static let gap = 6
     static let barHeight = 12
+    /// Line heights of the title and range text (the smaller one when the larger does not fit).
+    static let textHeight = 14
+    static let smallTextHeight = 10
     static let background = RGB(28, 28, 30)
     static let textColor = RGB(240, 240, 240)
     /// Paint reaches this multiple of the coarsest sample spacing (> sqrt(2)/2, the farthest
@@ -115,23 +118,24 @@ public struct HeatmapRenderer: Sendable {
         // Panel layout.
         let m = Self.margin
         let gap = Self.gap
-        let big = BitmapFont(scale: 2)
-        let small = BitmapFont(scale: 1)
+        let big = TextStyle(height: Double(Self.textHeight), color: Self.textColor)
+        let small = TextStyle(height: Double(Self.smallTextHeight), color: Self.textColor)
         let minText = String(format: "min %.4f", lo)
         let maxText = String(format: "max %.4f", hi)
-        let rangeFont = big.width(of: minText + "  " + maxText) <= max(display.width, 240) ? big : small
-        let contentWidth = max(display.width, rangeFont.width(of: minText + "  " + maxText))
+        let rangeWidth = big.width(of: minText + "  " + maxText)
+        let rangeFont = rangeWidth <= Double(max(display.width, 240)) ? big : small
+        let contentWidth = max(display.width, Int(rangeFont.width(of: minText + "  " + maxText).rounded(.up)))
         let panelWidth = contentWidth + 2 * m
-        let titleFont = big.width(of: title) <= contentWidth ? big : small
-        let titleText = CanvasDrawing.fitted(title, font: titleFont, maxWidth: contentWidth)
-        let photoY = m + titleFont.glyphHeight + gap
+        let titleFont = big.width(of: title) <= Double(contentWidth) ? big : small
+        let titleText = titleFont.fitted(title, maxWidth: Double(contentWidth))
+        let photoY = m + Self.textHeight + gap
         let barY = photoY + display.height + gap
         let textY = barY + Self.barHeight + 4
-        let panelHeight = textY + rangeFont.glyphHeight + m
+        let panelHeight = textY + Self.textHeight + m
         let photoX = m + (contentWidth - display.width) / 2
 
         var panel = RGBImage(width: panelWidth, height: panelHeight, fill: Self.background)
-        titleFont.draw(titleText, on: &panel, x: m, y: m, color: Self.textColor)
+        titleFont.draw(titleText, on: &panel, x: Double(m), y: Double(m))
         let photoRect = PixelRect(x: photoX, y: photoY, width: display.width, height: display.height)
         let tintedRect = PixelRect(x: 0, y: 0, width: display.width, height: display.height)
         Self.paste(tinted, from: tintedRect, into: &panel, at: photoRect)
@@ -144,10 +148,9 @@ public struct HeatmapRenderer: Sendable {
                 &panel, PixelRect(x: barRect.x + x, y: barRect.y, width: 1, height: barRect.height),
                 color: color)
         }
-        rangeFont.draw(minText, on: &panel, x: m, y: textY, color: Self.textColor)
+        rangeFont.draw(minText, on: &panel, x: Double(m), y: Double(textY))
         rangeFont.draw(
-            maxText, on: &panel, x: m + contentWidth - rangeFont.width(of: maxText), y: textY,
-            color: Self.textColor)
+            maxText, on: &panel, x: Double(m + contentWidth) - rangeFont.width(of: maxText), y: Double(textY))
 
         let result = AnnotatedImage(image: panel, photoRect: photoRect, scaleX: sx, scaleY: sy)
 

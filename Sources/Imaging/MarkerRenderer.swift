@@ -87,23 +87,29 @@ public struct MarkerRenderer: Sendable {
         let box = pixelBounds(at: c).intersection(PixelRect(x: 0, y: 0, width: W, height: canvas.height))
         if box.isEmpty { return }
         let kind = self.kind
-        let cr = Int(style.color.r)
-        let cg = Int(style.color.g)
-        let cb = Int(style.color.b)
+        let color = style.color
         canvas.pixels.withUnsafeMutableBufferPointer { p in
             for py in box.y..<box.maxY {
                 for px in box.x..<box.maxX {
-                    var k = kind.coverage(px: px, py: py, cx: c.x, cy: c.y)
-                    if opacity64 < 64 { k = (k * opacity64 + 32) >> 6 }
-                    if k == 0 { continue }
-                    let o = (py * W + px) * 3
-                    let ik = 64 - k
-                    p[o] = UInt8((Int(p[o]) * ik + cr * k + 32) >> 6)
-                    p[o + 1] = UInt8((Int(p[o + 1]) * ik + cg * k + 32) >> 6)
-                    p[o + 2] = UInt8((Int(p[o + 2]) * ik + cb * k + 32) >> 6)
+                    let k = kind.coverage(px: px, py: py, cx: c.x, cy: c.y)
+                    Self.blend(p, offset: (py * W + px) * 3, coverage: k, opacity64: opacity64, color: color)
                 }
             }
         }
+    }
+
+    /// Blends `color` over the pixel at byte `offset` by `coverage` samples of 64, scaled by
+    /// `opacity64 / 64`: out = (base (64 - k) + colour k + 32) >> 6 per channel.
+    @inline(__always)
+    static func blend(
+        _ p: UnsafeMutableBufferPointer<UInt8>, offset o: Int, coverage: Int, opacity64: Int, color: RGB
+    ) {
+        let k = opacity64 < 64 ? (coverage * opacity64 + 32) >> 6 : coverage
+        if k == 0 { return }
+        let ik = 64 - k
+        p[o] = UInt8((Int(p[o]) * ik + Int(color.r) * k + 32) >> 6)
+        p[o + 1] = UInt8((Int(p[o + 1]) * ik + Int(color.g) * k + 32) >> 6)
+        p[o + 2] = UInt8((Int(p[o + 2]) * ik + Int(color.b) * k + 32) >> 6)
     }
 
     /// Copies `base` into the preallocated `out` (same size) and draws the marker at `c`.

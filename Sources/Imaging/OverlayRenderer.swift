@@ -21,13 +21,13 @@ public struct OverlayRenderer: Sendable {
     public var maxDisplaySide: Int
     /// Dot radius in panel pixels.
     public var dotRadius: Double
-    /// Label font magnification (1 = 5x7 pixels per character).
-    public var labelScale: Int
+    /// Line height of the labels in panel pixels.
+    public var labelHeight: Double
 
-    public init(maxDisplaySide: Int = 512, dotRadius: Double = 4, labelScale: Int = 1) {
+    public init(maxDisplaySide: Int = 512, dotRadius: Double = 4, labelHeight: Double = 11) {
         self.maxDisplaySide = maxDisplaySide
         self.dotRadius = dotRadius
-        self.labelScale = labelScale
+        self.labelHeight = labelHeight
     }
 
     /// Kenneth Kelly's 20 colours of maximum contrast (Color Eng. 3(6), 1965), without white
@@ -72,7 +72,7 @@ public struct OverlayRenderer: Sendable {
         let result = AnnotatedImage(
             image: image, photoRect: PixelRect(x: 0, y: 0, width: image.width, height: image.height),
             scaleX: Double(image.width) / Double(ow), scaleY: Double(image.height) / Double(oh))
-        let font = BitmapFont(scale: labelScale)
+        let font = TextStyle(height: labelHeight)
         let bounds = result.photoRect
         let rim = CanvasDrawing.disk(radius: dotRadius + 1.5, color: RGB(255, 255, 255))
 
@@ -95,20 +95,20 @@ public struct OverlayRenderer: Sendable {
         for (i, p) in points.enumerated() {
             let color = Self.color(forIndex: i)
             let c = result.panelPoint(fromImage: p.point)
-            let text = CanvasDrawing.fitted(p.name, font: font, maxWidth: bounds.width - 2 * Self.labelPadding)
+            let text = font.fitted(p.name, maxWidth: Double(bounds.width - 2 * Self.labelPadding))
             if text.isEmpty { continue }
             let box = Self.placeLabel(
                 size: (
-                    font.width(of: text) + 2 * Self.labelPadding,
-                    font.glyphHeight + 2 * Self.labelPadding
+                    Int(font.width(of: text).rounded(.up)) + 2 * Self.labelPadding,
+                    Int(font.height.rounded(.up)) + 2 * Self.labelPadding
                 ),
                 near: c, dotRadius: dotRadius + 3, bounds: bounds,
                 avoid: placed, dots: dots, ownDot: i)
             placed.append(box)
             CanvasDrawing.fill(&image, box, color: color)
-            font.draw(
-                text, on: &image, x: box.x + Self.labelPadding, y: box.y + Self.labelPadding,
-                color: CanvasDrawing.textColor(on: color))
+            var ink = font
+            ink.color = CanvasDrawing.textColor(on: color)
+            ink.draw(text, on: &image, x: Double(box.x + Self.labelPadding), y: Double(box.y + Self.labelPadding))
         }
         return AnnotatedImage(image: image, photoRect: bounds, scaleX: result.scaleX, scaleY: result.scaleY)
     }

@@ -56,20 +56,18 @@ struct HeatmapRendererTests {
         let panel = try HeatmapRenderer().render(
             photo: Self.texturedPhoto(300, 200), samples: Self.gridSamples(),
             prediction: nil, title: "beak")
-        // Expected: "min 0.2113" at (8, 250) and "max 0.2764" right-aligned to x = 308, scale 2.
-        let font = BitmapFont(scale: 2)
+        // Expected: "min 0.2113" at (8, 250) and "max 0.2764" right-aligned to x = 308, 14 px high.
+        let font = TextStyle(height: 14, color: HeatmapRenderer.textColor)
         var expected = panel.image
         CanvasDrawing.fill(
             &expected, PixelRect(x: 0, y: 250, width: 316, height: 14), color: HeatmapRenderer.background)
-        font.draw("min 0.2113", on: &expected, x: 8, y: 250, color: HeatmapRenderer.textColor)
-        font.draw(
-            "max 0.2764", on: &expected, x: 308 - font.width(of: "max 0.2764"), y: 250,
-            color: HeatmapRenderer.textColor)
+        font.draw("min 0.2113", on: &expected, x: 8, y: 250)
+        font.draw("max 0.2764", on: &expected, x: 308 - font.width(of: "max 0.2764"), y: 250)
         #expect(expected == panel.image)
         // And the title "beak" at (8, 8).
         var title = panel.image
         CanvasDrawing.fill(&title, PixelRect(x: 0, y: 8, width: 316, height: 14), color: HeatmapRenderer.background)
-        font.draw("beak", on: &title, x: 8, y: 8, color: HeatmapRenderer.textColor)
+        font.draw("beak", on: &title, x: 8, y: 8)
         #expect(title == panel.image)
     }
 
@@ -216,37 +214,7 @@ struct HeatmapRendererTests {
         #expect(found > 100)
     }
 
-    // MARK: - Font and colour maps
-
-    @Test("bitmap font draws the X11 5x7 glyphs")
-    func fontGlyphs() {
-        // X11 misc-fixed 5x7 (xfonts-base 5x7.pcf.gz), as printed by Pillow's PcfFontFile:
-        let glyphA = [".##..", "#..#.", "#..#.", "####.", "#..#.", "#..#.", "....."]
-        let glyph1 = ["..#..", ".##..", "..#..", "..#..", "..#..", ".###.", "....."]
-        var img = RGBImage(width: 12, height: 9)
-        BitmapFont().draw("A1", on: &img, x: 1, y: 1, color: RGB(255, 255, 255))
-        for (g, glyph) in [glyphA, glyph1].enumerated() {
-            for row in 0..<7 {
-                for col in 0..<5 {
-                    let ink = Array(glyph[row])[col] == "#"
-                    let px = img[1 + 5 * g + col, 1 + row]
-                    #expect(px == (ink ? RGB(255, 255, 255) : RGB(0, 0, 0)), "glyph \(g) (\(col), \(row))")
-                }
-            }
-        }
-        // Scale 2: each font pixel is a 2x2 block; 'A' top row ".##.." -> x 2..5 inked.
-        var big = RGBImage(width: 12, height: 16)
-        BitmapFont(scale: 2).draw("A", on: &big, x: 0, y: 0, color: RGB(9, 9, 9))
-        #expect(big[0, 0] == RGB(0, 0, 0) && big[2, 0] == RGB(9, 9, 9) && big[5, 1] == RGB(9, 9, 9))
-        #expect(big[6, 0] == RGB(0, 0, 0) && big[0, 2] == RGB(9, 9, 9))
-        #expect(BitmapFont(scale: 2).width(of: "min 0.2113") == 98)
-        // Outside ASCII: drawn as '?'.
-        var q1 = RGBImage(width: 6, height: 8)
-        var q2 = RGBImage(width: 6, height: 8)
-        BitmapFont().draw("é", on: &q1, x: 0, y: 0, color: RGB(1, 2, 3))
-        BitmapFont().draw("?", on: &q2, x: 0, y: 0, color: RGB(1, 2, 3))
-        #expect(q1 == q2 && q1 != RGBImage(width: 6, height: 8))
-    }
+    // MARK: - Colour maps
 
     @Test("colour map tables match matplotlib")
     func colormaps() {

@@ -50,16 +50,17 @@ public enum PCKCurvePlot {
         width: Int = 960, height: Int = 600
     ) -> RGBImage {
         var image = RGBImage(width: width, height: height, fill: RGB(255, 255, 255))
-        let font = BitmapFont(scale: 2)
-        let small = BitmapFont(scale: 2)
+        let font = TextStyle(height: 17, color: black)
+        let small = TextStyle(height: 15, color: black)
+        let grey = TextStyle(height: 15, color: axisGrey)
         let layout = PCKCurveLayout(series, width: width, height: height)
         let (left, right, top, bottom) = (layout.left, layout.right, layout.top, layout.bottom)
         func px(_ a: Double) -> Double { layout.x(a) }
         func py(_ v: Double) -> Double { layout.y(v) }
 
         // Title.
-        let t = String(title.prefix((width - 20) / font.advance))
-        font.draw(t, on: &image, x: (width - font.width(of: t)) / 2, y: 18, color: black)
+        let t = font.fitted(title, maxWidth: Double(width - 20))
+        font.draw(t, on: &image, x: (Double(width) - font.width(of: t)) / 2, y: 18)
 
         // Grid and ticks: x every 0.01 (labels every 0.05), y in 5 or 10 steps.
         for (a, labelled) in layout.xTicks {
@@ -68,7 +69,7 @@ public enum PCKCurvePlot {
             fillRect(&image, x: x, y: bottom, w: 1, h: labelled ? 8 : 4, color: black)
             if labelled {
                 let s = PCKCurveLayout.xLabel(a)
-                small.draw(s, on: &image, x: x - small.width(of: s) / 2, y: bottom + 14, color: black)
+                small.draw(s, on: &image, x: Double(x) - small.width(of: s) / 2, y: Double(bottom + 14))
             }
         }
         for v in layout.yTicks {
@@ -76,7 +77,7 @@ public enum PCKCurvePlot {
             fillRect(&image, x: left, y: y, w: right - left, h: 1, color: grid)
             fillRect(&image, x: left - 8, y: y, w: 8, h: 1, color: black)
             let s = PCKCurveLayout.yLabel(v)
-            small.draw(s, on: &image, x: left - 14 - small.width(of: s), y: y - small.glyphHeight / 2, color: black)
+            small.draw(s, on: &image, x: Double(left - 14) - small.width(of: s), y: Double(y) - small.height / 2)
         }
 
         // Reported alpha.
@@ -89,16 +90,16 @@ public enum PCKCurvePlot {
             }
             // Label above the plot area, where no curve can cross it.
             let s = PCKCurveLayout.markLabel(m)
-            small.draw(s, on: &image, x: x - small.width(of: s) / 2, y: top - small.glyphHeight - 6, color: axisGrey)
+            grey.draw(s, on: &image, x: Double(x) - grey.width(of: s) / 2, y: Double(top - 6) - grey.height)
         }
 
         // Axes and labels.
         fillRect(&image, x: left, y: top, w: 2, h: bottom - top + 1, color: black)
         fillRect(&image, x: left, y: bottom, w: right - left + 1, h: 2, color: black)
         let xLabel = PCKCurveLayout.xAxisTitle
-        font.draw(xLabel, on: &image, x: (left + right - font.width(of: xLabel)) / 2, y: bottom + 44, color: black)
+        font.draw(xLabel, on: &image, x: (Double(left + right) - font.width(of: xLabel)) / 2, y: Double(bottom + 44))
         let yTitle = PCKCurveLayout.yAxisTitle
-        font.draw(yTitle, on: &image, x: left - font.width(of: yTitle) / 2, y: top - 28, color: black)
+        font.draw(yTitle, on: &image, x: Double(left) - font.width(of: yTitle) / 2, y: Double(top - 28))
 
         // Curves.
         for (n, s) in series.enumerated() {
@@ -121,9 +122,9 @@ public enum PCKCurvePlot {
 
         // Legend, top left inside the plot.
         if !series.isEmpty {
-            let rowHeight = small.glyphHeight + 10
+            let rowHeight = Int(small.height.rounded(.up)) + 10
             let labels = series.map { String($0.label.prefix(70)) }
-            let boxW = 56 + (labels.map { small.width(of: $0) }.max() ?? 0)
+            let boxW = 56 + Int((labels.map { small.width(of: $0) }.max() ?? 0).rounded(.up))
             let boxH = rowHeight * labels.count + 10
             let bx = left + 14
             let by = top + 10
@@ -134,7 +135,7 @@ public enum PCKCurvePlot {
                 line(
                     &image, from: (Double(bx + 10), Double(cy)), to: (Double(bx + 42), Double(cy)), radius: 1.6,
                     color: palette[n % palette.count])
-                small.draw(label, on: &image, x: bx + 50, y: cy - small.glyphHeight / 2, color: black)
+                small.draw(label, on: &image, x: Double(bx + 50), y: Double(cy) - small.height / 2)
             }
         }
         return image
