@@ -1,3 +1,5 @@
+import KeypointsSupport
+
 /// A region of a photo as one bit per pixel: where the search may place candidates (a saliency
 /// mask, the object's box, or a mask PNG). A continuous point (x, y) in original-image pixels is
 /// inside when the pixel that holds it, (floor x, floor y), is set.
@@ -59,6 +61,17 @@ public struct PixelMask: Sendable, Equatable {
         guard p.x >= 0, p.y >= 0, p.x < Double(width), p.y < Double(height) else { return false }
         return bits[Int(p.y) * width + Int(p.x)] != 0
     }
+
+    /// SHA-256 (hex) of the mask as `width * height` bytes, row by row from the top-left, 1
+    /// inside and 0 outside: identifies a mask whatever made it (`localize --scores`).
+    public var sha256: String {
+        var h = SHA256Hasher()
+        h.update(bits.map { $0 != 0 ? UInt8(1) : 0 })
+        return h.finalizeHex()
+    }
+
+    /// Fraction of the photo's pixels inside (0 for an empty photo).
+    public var fraction: Double { bits.isEmpty ? 0 : Double(count) / Double(bits.count) }
 
     /// Number of set pixels.
     public var count: Int { bits.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }

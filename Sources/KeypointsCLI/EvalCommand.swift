@@ -430,15 +430,8 @@ struct EvalCommand: ParsableCommand {
             guard let loaded = try maskOptions.loadEstimator(compute: compute) else { return nil }
             let estimator = loaded.model
             let workers = loaded.workers
-            let directory = try ModelStore().resolve(maskOptions.saliencyModel)
-            let weights: Data
-            do {
-                weights = try Data(
-                    contentsOf: directory.appendingPathComponent("model.safetensors"), options: .mappedIfSafe)
-            } catch {
-                throw CLIError("\(directory.path)/model.safetensors: cannot read: \(error.localizedDescription)")
-            }
-            return SaliencySearchMask(estimator: estimator, modelDigest: SHA256Hasher.hash(weights), workers: workers)
+            return SaliencySearchMask(
+                estimator: estimator, modelDigest: try maskOptions.saliencyModelDigest(), workers: workers)
         }
     }
 

@@ -157,6 +157,8 @@ struct LocalizeCommand: ParsableCommand {
     struct ScoresOutput: Encodable {
         struct Image: Encodable {
             let path: String
+            /// How the search mask was made (`MaskRecord`).
+            let mask: MaskRecord
             let keypoints: [Keypoint]
         }
         struct Keypoint: Encodable {
@@ -208,17 +210,20 @@ struct LocalizeCommand: ParsableCommand {
         // saliency model is loaded once. Masks are made per photo, before its CLIP passes.
         let fileMask = try maskOptions.loadFileMask(checkingSizes: sizes.map { ($0.path, $0.width, $0.height) })
         let estimator = try maskOptions.loadEstimator(compute: compute)?.model
+        let saliencyDigest = estimator != nil && scores != nil ? try maskOptions.saliencyModelDigest() : nil
 
         var results: [(ImageLocalization, Double)] = []
+        var maskRecords: [MaskRecord] = []
         let run = Stopwatch()
         for (index, path) in images.enumerated() {
             let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: readOptions)
             let watch = Stopwatch()
             var imageOptions = options
-            imageOptions.mask = try maskOptions.makeMask(
+            let mask = try maskOptions.makeMask(
                 photo: image, path: path, box: validatedBoxes[index],
-                cropToBox: cropToBox, fileMask: fileMask, estimator: estimator,
+                cropToBox: cropToBox, fileMask: fileMask, estimator: estimator, saliencyDigest: saliencyDigest,
                 workspace: localizer.workspace)
+            imageOptions.mask = mask.mask
             imageOptions.maskName = maskOptions.mask
             var result = try localizer.localize(image, path: path, keypoints: queries, options: imageOptions) { p in
                 if images.count == 1 || compute.verbose {
@@ -238,6 +243,9 @@ struct LocalizeCommand: ParsableCommand {
                     result, image: image, index: index, folder: saveMarked, localizer: localizer, options: imageOptions)
             }
             results.append((result, seconds))
+            var record = mask.record
+            record.applied = result.maskApplied
+            maskRecords.append(record)
             if images.count > 1 {
                 let elapsed = run.seconds
                 let done = Double(index + 1)
@@ -250,7 +258,7 @@ struct LocalizeCommand: ParsableCommand {
         }
         Console.endProgress()
         loaded.reportNotices()
-        if let scores { try writeScores(results.map(\.0), to: URL(fileURLWithPath: scores)) }
+        if let scores { try writeScores(results.map(\.0), masks: maskRecords, to: URL(fileURLWithPath: scores)) }
 
         let output = Output(
             images: results.map { r, s in
@@ -363,11 +371,11 @@ struct LocalizeCommand: ParsableCommand {
         }
     }
 
-    func writeScores(_ results: [ImageLocalization], to url: URL) throws {
+    func writeScores(_ results: [ImageLocalization], masks: [MaskRecord], to url: URL) throws {
         let doc = ScoresOutput(
-            images: results.map { r in
+            images: zip(results, masks).map { r, mask in
                 ScoresOutput.Image(
-                    path: r.path,
+                    path: r.path, mask: mask,
                     keypoints: r.keypoints.enumerated().map { k, kp in
                         ScoresOutput.Keypoint(name: kp.name, samples: r.search.samples(keypoint: k))
                     })

@@ -73,9 +73,20 @@ extension SaliencyEstimator {
         _ photo: RGBImage, crop: Box? = nil, size: Int = defaultSize, tau: Float = TokenCut.defaultTau,
         workspace: Workspace
     ) throws(SaliencyError) -> PixelMask {
+        try searchMask(photo, crop: crop, size: size, tau: tau, workspace: workspace).pixels
+    }
+
+    /// `pixelMask` and the TokenCut token mask it came from (of the crop, with `crop`), for
+    /// recording how the mask was made (`localize --scores`).
+    /// - Returns: `pixels`: the mask of the whole photo; `tokens`: the token mask; `origin`: the
+    ///   top-left pixel of what TokenCut saw (the crop's, or (0, 0)).
+    public func searchMask(
+        _ photo: RGBImage, crop: Box? = nil, size: Int = defaultSize, tau: Float = TokenCut.defaultTau,
+        workspace: Workspace
+    ) throws(SaliencyError) -> (pixels: PixelMask, tokens: SaliencyMask, origin: (x: Int, y: Int)) {
         guard let crop else {
             let mask = try estimate(photo, size: size, tau: tau, workspace: workspace).mask
-            return PixelMask(width: photo.width, height: photo.height, bits: mask.pixelMask)
+            return (PixelMask(width: photo.width, height: photo.height, bits: mask.pixelMask), mask, (0, 0))
         }
         let r = crop.coveringPixels
         let x0 = max(0, r.x)
@@ -87,8 +98,9 @@ extension SaliencyEstimator {
         }
         let part = photo.cropped(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
         let mask = try estimate(part, size: size, tau: tau, workspace: workspace).mask
-        return PixelMask(
+        let pixels = PixelMask(
             placing: PixelMask(width: part.width, height: part.height, bits: mask.pixelMask),
             atX: x0, y: y0, width: photo.width, height: photo.height)
+        return (pixels, mask, (x0, y0))
     }
 }
