@@ -140,8 +140,8 @@ struct ReportCommand: ParsableCommand {
             if methods.filter({ $0 == methods[i] }).count > 1 {
                 var extra: [String] = []
                 for key in [
-                    "grid", "model", "mask", "visual_prompt", "template", "precision", "dataset", "split", "categories",
-                    "seed",
+                    "grid", "model", "mask", "fit", "visual_prompt", "template", "precision", "dataset", "split",
+                    "categories", "seed",
                 ] {
                     let values = Set(runs.map { $0.settings[key] ?? "" })
                     if values.count > 1, let v = run.settings[key] {

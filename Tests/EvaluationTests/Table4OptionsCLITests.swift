@@ -34,6 +34,16 @@ import Testing
             let key = option == "--fit" ? "fit: the file has stretch" : "crop_side: the file has 0.3"
             #expect(refused.stderr.contains(key), "\(option) \(value): \(refused.stderr)")
         }
+        // report --compare tells runs that differ only in fit apart by it.
+        let padOut = folder.appendingPathComponent("crop-pad.jsonl").path
+        let pad = try KeypointsExecutable.runInRepository(
+            clip + ["--method", "crop", "--crop-side", "0.3", "--out", padOut])
+        #expect(pad.status == 0, "\(pad.stderr)")
+        let compare = try KeypointsExecutable.runInRepository(["report", "--compare", out, padOut])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        #expect(
+            compare.stdout.contains("crop (fit stretch)") && compare.stdout.contains("crop (fit pad)"),
+            "\(compare.stdout)")
         // The red circle records its fit too: the preset's (pad) unless --fit says otherwise.
         let circleOut = folder.appendingPathComponent("circle.jsonl").path
         let circle = try KeypointsExecutable.runInRepository(clip + ["--out", circleOut])
