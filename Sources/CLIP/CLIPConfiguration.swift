@@ -44,13 +44,9 @@ public struct CLIPConfiguration: Decodable, Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw .missingFile(path: path, hint: "a Hugging Face \(family) directory has config.json")
         }
-        let data: Data
-        do {
-            data = try RegularFile.read(
-                url, maxBytes: TransformerLimits.configFileBytes, limitName: "TransformerLimits.configFileBytes")
-        } catch {
-            throw .badConfig(path: path, field: "(file)", reason: error.message)
-        }
+        let data = try RegularFile.read(
+            url, maxBytes: TransformerLimits.configFileBytes, limitName: "TransformerLimits.configFileBytes"
+        ) { CLIPError.badConfig(path: path, field: "(file)", reason: $0.message) }
         do { return try JSONDecoder().decode(T.self, from: data) } catch let error as DecodingError {
             throw .badConfig(path: path, field: field(of: error), reason: reason(of: error))
         } catch {

@@ -11,13 +11,9 @@ public enum PreprocessorConfiguration {
     ) throws(CLIPError) -> (mean: [Float], std: [Float]) {
         let url = directory.appendingPathComponent("preprocessor_config.json")
         guard FileManager.default.fileExists(atPath: url.path) else { return (fallbackMean, fallbackStd) }
-        let data: Data
-        do {
-            data = try RegularFile.read(
-                url, maxBytes: TransformerLimits.configFileBytes, limitName: "TransformerLimits.configFileBytes")
-        } catch {
-            throw .badConfig(path: url.path, field: "(file)", reason: error.message)
-        }
+        let data = try RegularFile.read(
+            url, maxBytes: TransformerLimits.configFileBytes, limitName: "TransformerLimits.configFileBytes"
+        ) { CLIPError.badConfig(path: url.path, field: "(file)", reason: $0.message) }
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw .badConfig(path: url.path, field: "(file)", reason: "not a JSON object")
         }

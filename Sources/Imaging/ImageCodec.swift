@@ -228,13 +228,10 @@ public enum ImageCodec {
     /// Reads a whole image file through `RegularFile` (regular files only, size cap, optional
     /// containment in a root folder).
     static func readFile(_ url: URL, options: ImageReadOptions = ImageReadOptions()) throws(ImageError) -> Data {
-        do {
-            return try RegularFile.read(
-                url, maxBytes: ImagingLimits.fileBytes, limitName: "ImagingLimits.fileBytes",
-                containment: options.containment)
-        } catch {
-            throw .unreadable(path: url.path, reason: error.message)
-        }
+        try RegularFile.read(
+            url, maxBytes: ImagingLimits.fileBytes, limitName: "ImagingLimits.fileBytes",
+            containment: options.containment
+        ) { ImageError.unreadable(path: url.path, reason: $0.message) }
     }
 }
 

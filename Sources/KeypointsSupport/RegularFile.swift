@@ -76,6 +76,22 @@ public enum RegularFile {
         return data
     }
 
+    /// `read`, with a failure reported as the caller's own error: `failure` builds it from the
+    /// `FileReadError` (whose `message` says what went wrong), so every reader names the file the
+    /// same way.
+    ///
+    ///     let data = try RegularFile.read(url, maxBytes: L.fileBytes, limitName: "L.fileBytes") {
+    ///         MyError.unreadable(file: url.path, reason: $0.message)
+    ///     }
+    public static func read<Failure: Error>(
+        _ url: URL, maxBytes: Int, limitName: String, containment: Containment? = nil,
+        orThrow failure: (FileReadError) -> Failure
+    ) throws(Failure) -> Data {
+        do { return try read(url, maxBytes: maxBytes, limitName: limitName, containment: containment) } catch {
+            throw failure(error)
+        }
+    }
+
     /// The real path of `path` (symlinks resolved), checked to lie under the real path of the
     /// containment root unless `followSymlinks`.
     /// - Throws: `FileReadError` when the path does not resolve or resolves outside the root.

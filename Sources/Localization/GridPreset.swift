@@ -70,12 +70,9 @@ public struct GridPreset: Codable, Sendable, Equatable {
     /// The bytes of a preset file, for callers that also hash them (`keypoints eval`).
     /// - Throws: `GridPresetError.unreadable` naming the file (its `relativePath`).
     public static func contents(of url: URL) throws -> Data {
-        do {
-            return try RegularFile.read(
-                url, maxBytes: LocalizationLimits.fileBytes, limitName: "LocalizationLimits.fileBytes")
-        } catch {
-            throw GridPresetError.unreadable(file: url.relativePath, reason: error.message)
-        }
+        try RegularFile.read(
+            url, maxBytes: LocalizationLimits.fileBytes, limitName: "LocalizationLimits.fileBytes"
+        ) { GridPresetError.unreadable(file: url.relativePath, reason: $0.message) }
     }
 
     /// Decodes and validates preset JSON.

@@ -38,13 +38,9 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
     /// - Parameter url: a file URL; its `relativePath` names the file in errors.
     /// - Throws: `KeypointVocabularyError` naming the file and the field.
     public static func load(from url: URL) throws -> KeypointVocabulary {
-        let data: Data
-        do {
-            data = try RegularFile.read(
-                url, maxBytes: LocalizationLimits.fileBytes, limitName: "LocalizationLimits.fileBytes")
-        } catch {
-            throw KeypointVocabularyError.unreadable(file: url.relativePath, reason: error.message)
-        }
+        let data = try RegularFile.read(
+            url, maxBytes: LocalizationLimits.fileBytes, limitName: "LocalizationLimits.fileBytes"
+        ) { KeypointVocabularyError.unreadable(file: url.relativePath, reason: $0.message) }
         return try decode(data, file: url.relativePath)
     }
 

@@ -201,13 +201,9 @@ public struct CLIPTokenizer: Sendable {
     private static func readText(_ url: URL) throws(TokenizerError) -> String {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(path: path) }
-        let data: Data
-        do {
-            data = try RegularFile.read(
-                url, maxBytes: TransformerLimits.tokenizerFileBytes, limitName: "TransformerLimits.tokenizerFileBytes")
-        } catch {
-            throw .unreadableFile(path: path, reason: error.message)
-        }
+        let data = try RegularFile.read(
+            url, maxBytes: TransformerLimits.tokenizerFileBytes, limitName: "TransformerLimits.tokenizerFileBytes"
+        ) { TokenizerError.unreadableFile(path: path, reason: $0.message) }
         guard let text = String(data: data, encoding: .utf8) else { throw .notUTF8(path: path) }
         return text
     }

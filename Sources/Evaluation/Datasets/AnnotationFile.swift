@@ -8,13 +8,9 @@ enum AnnotationFile {
     /// The bytes of `url` (a regular file of at most `EvaluationLimits.annotationFileBytes`,
     /// opened without blocking); `name` (default: the path) names the file in errors.
     static func data(_ url: URL, name: String? = nil) throws -> Data {
-        do {
-            return try RegularFile.read(
-                url, maxBytes: EvaluationLimits.annotationFileBytes,
-                limitName: "EvaluationLimits.annotationFileBytes")
-        } catch {
-            throw EvaluationError.unreadable(file: name ?? url.path, reason: error.message)
-        }
+        try RegularFile.read(
+            url, maxBytes: EvaluationLimits.annotationFileBytes, limitName: "EvaluationLimits.annotationFileBytes"
+        ) { EvaluationError.unreadable(file: name ?? url.path, reason: $0.message) }
     }
 
     /// The root of the JSON file `url`, whose errors name the file (`name`, default: the path).

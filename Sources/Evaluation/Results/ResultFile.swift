@@ -23,13 +23,9 @@ public struct ResultFile: Sendable {
 
     /// Reads and parses a results file.
     public static func read(_ url: URL) throws -> ResultFile {
-        let data: Data
-        do {
-            data = try RegularFile.read(
-                url, maxBytes: EvaluationLimits.resultsFileBytes, limitName: "EvaluationLimits.resultsFileBytes")
-        } catch {
-            throw EvaluationError.unreadable(file: url.path, reason: error.message)
-        }
+        let data = try RegularFile.read(
+            url, maxBytes: EvaluationLimits.resultsFileBytes, limitName: "EvaluationLimits.resultsFileBytes"
+        ) { EvaluationError.unreadable(file: url.path, reason: $0.message) }
         return try parse(data, file: url.path)
     }
 
