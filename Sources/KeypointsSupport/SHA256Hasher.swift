@@ -111,6 +111,11 @@ public struct SHA256Hasher: Sendable {
         return String(decoding: s, as: UTF8.self)
     }
 
+    /// Whether `text` is a digest as `hex` writes it: 64 lowercase ASCII hex digits.
+    public static func isHexDigest(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     /// The hex digest of `data`.
     public static func hash(_ data: Data) -> String {
         var h = SHA256Hasher()

@@ -176,7 +176,7 @@ struct HTTPDownloader: Sendable {
         if v.hasPrefix("W/") { v.removeFirst(2) }
         v = v.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
         let lower = v.lowercased()
-        guard lower.count == 64, lower.allSatisfy({ $0.isHexDigit }) else { return nil }
+        guard SHA256Hasher.isHexDigest(lower) else { return nil }
         return lower
     }
 }

@@ -74,13 +74,15 @@ public enum ModelDigest {
         return SHA256Hasher.hash(Data(text.utf8))
     }
 
-    /// Largest cache file read: one entry per content file is a few hundred bytes.
-    static let maxCacheBytes: Int64 = 64 << 10
-
-    /// The cache, or empty when it is absent, too large or not valid (it is only a shortcut).
+    /// The cache, or empty when it is absent, not a regular file, over
+    /// `ModelStoreLimits.digestCacheBytes` or not valid (it is only a shortcut). Entries for
+    /// other than content files, or whose digest is not 64 lowercase hex digits, are left out.
     static func readCache(_ url: URL) -> [String: CachedDigest] {
-        guard let size = HTTPDownloader.fileSize(url), size <= maxCacheBytes, let data = try? Data(contentsOf: url)
+        guard
+            let data = try? RegularFile.read(
+                url, maxBytes: ModelStoreLimits.digestCacheBytes, limitName: "ModelStoreLimits.digestCacheBytes"),
+            let cache = try? JSONDecoder().decode([String: CachedDigest].self, from: data)
         else { return [:] }
-        return (try? JSONDecoder().decode([String: CachedDigest].self, from: data)) ?? [:]
+        return cache.filter { name, entry in contentFiles.contains(name) && SHA256Hasher.isHexDigest(entry.sha256) }
     }
 }

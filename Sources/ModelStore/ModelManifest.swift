@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// `keypoints-manifest.json` in an installed model folder: what was downloaded, from where,
 /// when, and each file's size and SHA-256. It is written last, inside the staging folder, so a
@@ -62,12 +63,35 @@ public struct ModelManifest: Codable, Sendable, Equatable {
 
     public static func load(from folder: URL) throws -> ModelManifest {
         let url = folder.appendingPathComponent(fileName)
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelStoreError.invalidManifest(path: url.path, message: "cannot read: \(error.localizedDescription)")
-        }
-        do { return try JSONDecoder().decode(ModelManifest.self, from: data) } catch {
+        let data = try RegularFile.read(
+            url, maxBytes: ModelStoreLimits.manifestBytes, limitName: "ModelStoreLimits.manifestBytes"
+        ) { ModelStoreError.invalidManifest(path: url.path, message: "cannot read: \($0.message)") }
+        let manifest: ModelManifest
+        do { manifest = try JSONDecoder().decode(ModelManifest.self, from: data) } catch {
             throw ModelStoreError.invalidManifest(path: url.path, message: "\(error)")
+        }
+        try manifest.validate(path: url.path)
+        return manifest
+    }
+
+    /// Every size non-negative and their sum an Int64 (`totalSize`), every digest a SHA-256 as
+    /// `SHA256Hasher.hex` writes it.
+    func validate(path: String) throws(ModelStoreError) {
+        var total: Int64 = 0
+        for (i, entry) in files.enumerated() {
+            guard entry.size >= 0 else {
+                throw .invalidManifest(
+                    path: path, message: "files[\(i)].size: expected a size in bytes, got \(entry.size)")
+            }
+            let (sum, overflow) = total.addingReportingOverflow(entry.size)
+            guard !overflow else {
+                throw .invalidManifest(path: path, message: "files[\(i)].size: the sizes add up to more than Int64.max")
+            }
+            total = sum
+            guard SHA256Hasher.isHexDigest(entry.sha256) else {
+                throw .invalidManifest(
+                    path: path, message: "files[\(i)].sha256: expected 64 lowercase hex digits")
+            }
         }
     }
 

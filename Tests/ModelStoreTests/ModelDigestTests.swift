@@ -93,4 +93,53 @@ import Testing
         try Data("{not json".utf8).write(to: cacheURL)
         #expect(try ModelDigest.digest(ofModelAt: folder, cacheThreshold: threshold) == first)
     }
+
+    /// The manifest and the digest cache are read as the other readers read files: a file over its
+    /// `ModelStoreLimits` cap is refused before reading, a FIFO does not block, and a cache entry
+    /// whose digest is not a SHA-256 is left out.
+    @Test func manifestAndCacheAreReadWithinTheirLimits() throws {
+        let folder = try copyOfTinyModel()
+        let plain = try ModelDigest.digest(ofModelAt: folder)
+        let manifestURL = folder.appendingPathComponent(ModelManifest.fileName)
+        try Data(count: ModelStoreLimits.manifestBytes + 1).write(to: manifestURL)
+        #expect { try ModelManifest.load(from: folder) } throws: { error in
+            "\(error)".contains("ModelStoreLimits.manifestBytes")
+        }
+        #expect(try ModelDigest.digest(ofModelAt: folder) == plain)
+        // Sizes that are negative or overflow `totalSize`, a digest that is not one: refused.
+        let digest = String(repeating: "a", count: 64)
+        for (sizes, sha, field) in [
+            ([-1], digest, "files[0].size"), ([Int64.max, 1], digest, "files[1].size"), ([1], "A", "files[0].sha256"),
+        ] {
+            let files = sizes.map {
+                ModelManifest.Entry(name: "f", size: $0, sha256: sha, url: "u", verified: "recorded")
+            }
+            try ModelManifest(
+                name: "m", repository: "r", revision: "main", endpoint: "e", fetchedAt: Date(), files: files, absent: []
+            ).write(to: folder)
+            #expect { try ModelManifest.load(from: folder) } throws: { error in "\(error)".contains(field) }
+        }
+        try FileManager.default.removeItem(at: manifestURL)
+
+        let cacheURL = folder.appendingPathComponent(ModelDigest.cacheFileName)
+        try Data(count: ModelStoreLimits.digestCacheBytes + 1).write(to: cacheURL)
+        #expect(ModelDigest.readCache(cacheURL).isEmpty)
+        try FileManager.default.removeItem(at: cacheURL)
+        #expect(mkfifo(cacheURL.path, 0o600) == 0)
+        #expect(try ModelDigest.digest(ofModelAt: folder) == plain)
+        try FileManager.default.removeItem(at: cacheURL)
+
+        let config = folder.appendingPathComponent("config.json")
+        let attributes = try FileManager.default.attributesOfItem(atPath: config.path)
+        let size = try #require((attributes[.size] as? NSNumber)?.int64Value)
+        let mtime = try #require((attributes[.modificationDate] as? Date)?.timeIntervalSince1970)
+        for (sha, used) in [
+            (String(repeating: "c", count: 64), true), (String(repeating: "C", count: 64), false),
+            ("c", false),
+        ] {
+            let entry = ModelDigest.CachedDigest(size: size, mtime: mtime, sha256: sha)
+            try JSONEncoder().encode(["config.json": entry]).write(to: cacheURL)
+            #expect((try ModelDigest.digest(ofModelAt: folder) != plain) == used, "\(sha)")
+        }
+    }
 }

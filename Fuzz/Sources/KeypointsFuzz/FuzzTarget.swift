@@ -3,11 +3,12 @@ import Evaluation
 import Foundation
 import Imaging
 import Localization
+import ModelStore
 
 /// One parser of outside input, fed one fuzzer input at a time. Errors are the expected outcome
 /// for most inputs; a crash, a sanitizer report, a timeout or running out of memory is a bug.
 enum FuzzTarget: String, CaseIterable, Sendable {
-    case safetensors, image, results, grid, vocabulary, coco, cub, config
+    case safetensors, image, results, grid, vocabulary, coco, cub, config, digests, manifest
 
     /// Feeds one input to the parser; thrown errors are ignored (they are the parser's answer).
     func run(_ data: Data, scratch: URL) {
@@ -50,6 +51,18 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 let url = try write(data, "config.json", in: scratch)
                 let config = try CLIPConfiguration.load(from: url)
                 _ = WeightNames.expectedTensors(for: config)
+            case .digests:
+                // keypoints-digests.json of a model folder (the cache `ModelDigest` trusts for large
+                // files), read while digesting the folder; the cache threshold keeps it from being
+                // rewritten.
+                let folder = try modelFolder(in: scratch)
+                _ = try write(data, ModelDigest.cacheFileName, in: folder)
+                _ = try ModelDigest.digest(ofModelAt: folder)
+            case .manifest:
+                // keypoints-manifest.json, as `model list` and the digest read it.
+                let folder = try modelFolder(in: scratch)
+                _ = try write(data, ModelManifest.fileName, in: folder)
+                _ = try ModelManifest.load(from: folder).totalSize
             }
         } catch {
             // A clean refusal.
@@ -68,6 +81,14 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             .deletingLastPathComponent().deletingLastPathComponent()
         return try? KeypointVocabulary.load(from: root.appendingPathComponent("keypoints/cub.json"))
     }()
+
+    /// A model folder holding a small config.json (what makes a folder a model to `ModelDigest`).
+    private func modelFolder(in scratch: URL) throws -> URL {
+        let folder = scratch.appendingPathComponent("model", isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        _ = try write(Data(#"{"projection_dim": 8}"#.utf8), "config.json", in: folder)
+        return folder
+    }
 
     private func write(_ data: Data, _ name: String, in folder: URL) throws -> URL {
         let url = folder.appendingPathComponent(name)
