@@ -57,6 +57,9 @@ public struct EvalRunner {
     /// Where candidates may lie, per image (`--mask`); nil = everywhere. Its `settings` belong in
     /// the `extra` of `settings(for:extra:)`.
     public var searchMask: (any SearchMaskSource)?
+    /// Ground-truth-against-prediction figures of the first evaluated images (`--visualize`);
+    /// nil = none.
+    public var figures: TruthPredictionFigures?
 
     public init(
         dataset: EvalDataset, shard: Shard? = nil, limit: Int? = nil, alpha: Double = 0.1,
@@ -116,8 +119,8 @@ public struct EvalRunner {
     ///   - store: where results go; its settings must be `settings(for: predictor)`.
     ///   - progress: called after each item.
     /// - Returns: the summary over every image record in the store at `alpha`.
-    /// - Throws: predictor errors, `predictorContract`, write errors. Items finished before the
-    ///   error stay recorded.
+    /// - Throws: predictor errors, `predictorContract`, write errors (results or figures). Items
+    ///   finished before the error stay recorded.
     @discardableResult
     public func run(
         predictor: inout any KeypointPredictor, store: ResultStore,
@@ -134,7 +137,21 @@ public struct EvalRunner {
             finished: already, total: items.count, alreadyDone: already, skipped: 0,
             keypoints: 0, correct: 0, elapsed: 0, lastID: "")
         for r in store.images { count(r, into: &state) }
-        for item in items where !store.isDone(item.id) {
+        // Figures go to the first `figures.count` items with an image record, in selection order,
+        // whether computed now or read back from a resumed file.
+        var figuresLeft = figures?.count ?? 0
+        func drawFigure(_ item: EvalItem, _ record: ImageRecord) throws {
+            guard let figures, figuresLeft > 0 else { return }
+            try figures.write(record, imageURL: item.imageURL, options: imageOptions)
+            figuresLeft -= 1
+        }
+        for item in items {
+            if store.isDone(item.id) {
+                if figuresLeft > 0, let record = store.images.first(where: { $0.id == item.id }) {
+                    try drawFigure(item, record)
+                }
+                continue
+            }
             switch Self.loadImage(item, options: imageOptions) {
             case .failure(let reason):
                 try store.appendSkipped(
@@ -146,6 +163,7 @@ public struct EvalRunner {
             case .success(let loaded):
                 let record = try evaluate(item, loaded, predictor: &predictor)
                 try store.append(record)
+                try drawFigure(item, record)
                 count(record, into: &state)
                 state.lastNotes = record.notes
             }

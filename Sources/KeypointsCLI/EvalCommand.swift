@@ -33,6 +33,8 @@ struct EvalCommand: ParsableCommand {
                 --out spair-0.jsonl
               keypoints eval --dataset cub --root CUB_200_2011 --shard auto \\
                 --out 'cub-{shard}.jsonl'
+              keypoints eval --dataset cub --root CUB_200_2011 --limit 20 \\
+                --visualize figures 20 --visualize-threshold
             """
     )
 
@@ -103,6 +105,17 @@ struct EvalCommand: ParsableCommand {
     var out: String?
     @Flag(help: "Print exactly one JSON document (the PCK report).")
     var json = false
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Draw ground truth (ring) and prediction (cross) of every keypoint, joined by a line, one colour per keypoint, on the first N evaluated images (dataset order) into DIR as PNGs at the photo's resolution.",
+            valueName: "dir n"))
+    var visualize: [String] = []
+    @Flag(
+        name: .customLong("visualize-threshold"),
+        help: "With --visualize: draw the PCK threshold (alpha x box side) as a dashed circle around each ground truth."
+    )
+    var visualizeThreshold = false
     @Option(help: "Seed of the random method.")
     var seed: UInt64 = 0
     @Flag(
@@ -157,6 +170,21 @@ struct EvalCommand: ParsableCommand {
             }
         }
         if fit != nil && method == .random { throw ValidationError("--fit applies to --method redcircle and crop") }
+        if !visualize.isEmpty {
+            guard visualize.count == 2, let n = Int(visualize[1]) else {
+                throw ValidationError(
+                    "--visualize takes a folder and a number of images: --visualize DIR N (e.g. --visualize figures 10), got \(visualize.joined(separator: " "))"
+                )
+            }
+            guard (1...TruthPredictionFigures.maximumCount).contains(n) else {
+                throw ValidationError(
+                    "--visualize \(visualize[0]) \(n): the number of images must be 1 to \(TruthPredictionFigures.maximumCount)"
+                )
+            }
+        }
+        if visualizeThreshold && visualize.isEmpty {
+            throw ValidationError("--visualize-threshold applies to --visualize DIR N")
+        }
         if ablation.changesThePrompt && method != .redcircle {
             throw ValidationError("--marker, --color, --radius, --thickness and --prompt apply to --method redcircle")
         }
@@ -195,6 +223,7 @@ struct EvalCommand: ParsableCommand {
         }
 
         if let out { try OutputPath.checkFile(out, option: "--out") }
+        if let figures = visualization { try OutputPath.checkFolder(figures.folder, option: "--visualize") }
         let built: (predictor: any KeypointPredictor, precision: Precision?)
         var extra: [String: String] = [:]
         switch method {
@@ -208,6 +237,10 @@ struct EvalCommand: ParsableCommand {
         }
         var predictor = built.predictor
         runner.searchMask = try makeSearchMask()
+        runner.figures = visualization.map {
+            TruthPredictionFigures(
+                folder: DataFiles.fileURL($0.folder), count: $0.count, alpha: alpha, drawsThreshold: visualizeThreshold)
+        }
         if let vocabulary = try vocabularyFile {
             extra["vocabulary"] = vocabulary.url.standardizedFileURL.path
             extra["vocabulary_sha256"] = vocabulary.sha256
@@ -238,6 +271,10 @@ struct EvalCommand: ParsableCommand {
             reporter.update(progress)
         }
         reporter.finish()
+        if let figures = visualization {
+            let drawn = min(figures.count, selected.filter { store.isDone($0.id) }.count)
+            Console.note("wrote \(drawn) figure(s) of ground truth and prediction to \(figures.folder)")
+        }
         if let clip = predictor as? CLIPPredictor { ComputeOptions.reportNotices(of: clip.localizer.bundle.backend) }
         if json {
             try Console.printJSON(report)
@@ -299,6 +336,12 @@ struct EvalCommand: ParsableCommand {
     }
 
     static let automaticShard = "auto"
+
+    /// --visualize DIR N, checked by validate().
+    var visualization: (folder: String, count: Int)? {
+        guard visualize.count == 2, let n = Int(visualize[1]) else { return nil }
+        return (visualize[0], n)
+    }
 
     /// --shard i/n, or for --shard auto the job-array task's shard (`Shard.automatic`).
     private func resolvedShard() throws -> Shard? {

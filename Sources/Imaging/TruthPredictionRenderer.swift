@@ -1,0 +1,273 @@
+// Ground truth next to prediction for every keypoint of one photo (`keypoints eval --visualize`).
+
+import Foundation
+
+/// One keypoint's annotated and predicted location, in original-image pixels.
+public struct TruthPredictionPair: Sendable, Equatable {
+    public var name: String
+    public var truth: Point
+    public var prediction: Point
+    /// Short text after the name in the legend (e.g. the distance and whether it counts as
+    /// correct), or nil.
+    public var note: String?
+
+    public init(name: String, truth: Point, prediction: Point, note: String? = nil) {
+        self.name = name
+        self.truth = truth
+        self.prediction = prediction
+        self.note = note
+    }
+}
+
+/// Draws a photo at its own resolution with, for every keypoint in its own colour
+/// (`OverlayRenderer.palette`, keypoint i gets entry i mod 20), the ground truth as a ring, the
+/// prediction as a cross and a line joining them; optionally a dashed circle of the PCK
+/// threshold radius around the ground truth and the object box. A white panel to the right of
+/// the photo holds the heading lines, the key (ring = ground truth, cross = prediction, dashed =
+/// threshold) and one row per keypoint: its colour, name and note.
+///
+/// Sizes grow with the photo: every length below is multiplied by `scale`, max(1, longer
+/// side / 500), so a 4000 px photo gets markers and text 8 times as large as a 500 px one.
+public struct TruthPredictionRenderer: Sendable {
+    /// Ring and cross radius, before `scale`.
+    public var markerRadius: Double
+    /// Ring, cross and joining-line thickness, before `scale`.
+    public var lineWidth: Double
+    /// Legend text height, before `scale`.
+    public var textHeight: Double
+
+    public init(markerRadius: Double = 7, lineWidth: Double = 2, textHeight: Double = 14) {
+        self.markerRadius = markerRadius
+        self.lineWidth = lineWidth
+        self.textHeight = textHeight
+    }
+
+    /// The photo's longer side that `scale` 1 is designed for.
+    static let designSide = 500.0
+    /// Outline drawn under every mark so it shows on any background.
+    static let outline = RGB(255, 255, 255)
+    static let ink = RGB(0, 0, 0)
+    static let boxColor = RGB(255, 255, 255)
+    static let panelBackground = RGB(255, 255, 255)
+    /// Dash and gap length of the threshold circle and the box, before `scale`.
+    static let dash = 6.0
+
+    /// The multiplier of every length for a photo of this size.
+    public static func scale(photoWidth: Int, photoHeight: Int) -> Double {
+        max(1, Double(max(photoWidth, photoHeight)) / designSide)
+    }
+
+    /// Renders the figure: the photo at (0, 0), unscaled, and the legend panel right of it.
+    /// - Parameters:
+    ///   - photo: the photo the points refer to (original pixels).
+    ///   - pairs: the keypoints, in legend order (colour i for pair i).
+    ///   - thresholdRadius: the PCK threshold in photo pixels, drawn dashed around each ground
+    ///     truth; nil draws none.
+    ///   - thresholdLabel: its key entry (e.g. "PCK@0.1 radius").
+    ///   - box: the object box, drawn dashed; nil draws none.
+    ///   - heading: lines at the top of the panel (image name, score).
+    /// - Throws: `CanvasError.invalidParameter` for a non-finite point or radius.
+    public func render(
+        photo: RGBImage, pairs: [TruthPredictionPair], thresholdRadius: Double? = nil,
+        thresholdLabel: String = "PCK threshold", box: Box? = nil, heading: [String] = []
+    ) throws -> RGBImage {
+        for p in pairs
+        where !(p.truth.x.isFinite && p.truth.y.isFinite && p.prediction.x.isFinite && p.prediction.y.isFinite) {
+            throw CanvasError.invalidParameter(
+                name: "keypoint \"\(p.name)\"", expected: "finite coordinates",
+                actual: "truth \(p.truth), prediction \(p.prediction)")
+        }
+        if let r = thresholdRadius, !(r.isFinite && r >= 0) {
+            throw CanvasError.invalidParameter(
+                name: "threshold radius", expected: "a finite radius >= 0", actual: "\(r)")
+        }
+        let s = Self.scale(photoWidth: photo.width, photoHeight: photo.height)
+        let radius = markerRadius * s
+        let width = lineWidth * s
+        let text = TextStyle(height: textHeight * s, color: Self.ink)
+        let legend = Legend(
+            pairs: pairs, heading: heading, thresholdLabel: thresholdRadius == nil ? nil : thresholdLabel,
+            boxLabel: box == nil ? nil : "object box", text: text, markerRadius: radius)
+        // Marks are clipped to the photo: drawn on a copy of it, which is then pasted into the figure.
+        var canvas = photo
+        if let box {
+            Self.dashedRectangle(&canvas, box, width: width, dash: Self.dash * s, color: Self.boxColor)
+        }
+        for (i, p) in pairs.enumerated() {
+            let color = OverlayRenderer.color(forIndex: i)
+            let truth = CanvasPoint(x: p.truth.x, y: p.truth.y)
+            let prediction = CanvasPoint(x: p.prediction.x, y: p.prediction.y)
+            var join = StrokePath(width: width + 2)
+            join.addLine(from: truth, to: prediction)
+            join.draw(on: &canvas, color: Self.outline, opacity: 0.8)
+            join = StrokePath(width: width)
+            join.addLine(from: truth, to: prediction)
+            join.draw(on: &canvas, color: color)
+            if let r = thresholdRadius, r > 0 {
+                Self.dashedCircle(
+                    &canvas, at: truth, radius: r, width: max(1, width / 2), dash: Self.dash * s, color: color)
+            }
+        }
+        for (i, p) in pairs.enumerated() {
+            let color = OverlayRenderer.color(forIndex: i)
+            Self.ring(&canvas, at: CanvasPoint(x: p.truth.x, y: p.truth.y), radius: radius, width: width, color: color)
+            CanvasDrawing.outlinedCross(
+                &canvas, at: CanvasPoint(x: p.prediction.x, y: p.prediction.y), radius: radius, thickness: width,
+                color: color, outline: 1, outlineColor: Self.outline)
+        }
+        var image = RGBImage(
+            width: photo.width + legend.width, height: max(photo.height, legend.height), fill: Self.panelBackground)
+        let photoRect = PixelRect(x: 0, y: 0, width: photo.width, height: photo.height)
+        HeatmapRenderer.paste(canvas, from: photoRect, into: &image, at: photoRect)
+        legend.draw(on: &image, x: photo.width, markerWidth: width)
+        return image
+    }
+
+    /// Renders and writes the figure as PNG, atomically (temporary file, then rename).
+    public func writePNG(
+        to url: URL, photo: RGBImage, pairs: [TruthPredictionPair], thresholdRadius: Double? = nil,
+        thresholdLabel: String = "PCK threshold", box: Box? = nil, heading: [String] = []
+    ) throws {
+        let image = try render(
+            photo: photo, pairs: pairs, thresholdRadius: thresholdRadius, thresholdLabel: thresholdLabel, box: box,
+            heading: heading)
+        try ImageCodec.writePNG(image, to: url)
+    }
+
+    // MARK: - Marks
+
+    /// A ring (the ground truth) with a white outline on both sides.
+    static func ring(_ image: inout RGBImage, at c: CanvasPoint, radius: Double, width: Double, color: RGB) {
+        CanvasDrawing.marker(.circle, radius: radius, thickness: width + 2, color: outline).draw(on: &image, at: c)
+        CanvasDrawing.marker(.circle, radius: radius, thickness: width, color: color).draw(on: &image, at: c)
+    }
+
+    /// A dashed circle: arcs of `dash` pixels with gaps of `dash` pixels, as short chords.
+    static func dashedCircle(
+        _ image: inout RGBImage, at c: CanvasPoint, radius: Double, width: Double, dash: Double, color: RGB
+    ) {
+        let circumference = 2 * Double.pi * radius
+        let dashes = max(4, Int((circumference / (2 * dash)).rounded()))
+        var path = StrokePath(width: width)
+        let step = 2 * Double.pi / Double(dashes)
+        let chords = 4  // per dash, so a dash follows the circle
+        for d in 0..<dashes {
+            let start = Double(d) * step
+            let points = (0...chords).map { k -> CanvasPoint in
+                let a = start + step / 2 * Double(k) / Double(chords)
+                return CanvasPoint(x: c.x + radius * cos(a), y: c.y + radius * sin(a))
+            }
+            path.addPolyline(points)
+        }
+        path.draw(on: &image, color: color)
+    }
+
+    /// A dashed rectangle along `box`'s edges.
+    static func dashedRectangle(_ image: inout RGBImage, _ box: Box, width: Double, dash: Double, color: RGB) {
+        let corners = [
+            CanvasPoint(x: box.x, y: box.y), CanvasPoint(x: box.maxX, y: box.y),
+            CanvasPoint(x: box.maxX, y: box.maxY), CanvasPoint(x: box.x, y: box.maxY),
+        ]
+        var path = StrokePath(width: width)
+        for i in 0..<4 {
+            let a = corners[i]
+            let b = corners[(i + 1) % 4]
+            let length = hypot(b.x - a.x, b.y - a.y)
+            var t = 0.0
+            while t < length {
+                let e = min(length, t + dash)
+                path.addLine(
+                    from: CanvasPoint(x: a.x + (b.x - a.x) * t / length, y: a.y + (b.y - a.y) * t / length),
+                    to: CanvasPoint(x: a.x + (b.x - a.x) * e / length, y: a.y + (b.y - a.y) * e / length))
+                t += 2 * dash
+            }
+        }
+        path.draw(on: &image, color: ink, opacity: 0.6)
+        var light = StrokePath(width: max(1, width / 2))
+        for s in path.segments {
+            light.addLine(from: CanvasPoint(x: s.x0, y: s.y0), to: CanvasPoint(x: s.x1, y: s.y1))
+        }
+        light.draw(on: &image, color: color)
+    }
+
+    // MARK: - Legend panel
+
+    /// The panel right of the photo: its size and its drawing.
+    struct Legend {
+        let pairs: [TruthPredictionPair]
+        let heading: [String]
+        let thresholdLabel: String?
+        let boxLabel: String?
+        let text: TextStyle
+        let markerRadius: Double
+
+        var margin: Double { text.height }
+        var rowHeight: Double { text.height * 1.5 }
+        /// Room for a sample mark left of each row's text.
+        var swatch: Double { 2 * markerRadius + text.height }
+        var keyRows: [String] {
+            ["ground truth", "prediction"] + [thresholdLabel, boxLabel].compactMap { $0 }
+        }
+        func row(_ p: TruthPredictionPair) -> String { p.name + (p.note.map { "  \($0)" } ?? "") }
+
+        var width: Int {
+            let texts =
+                heading.map { text.width(of: $0) } + keyRows.map { text.width(of: $0) + swatch }
+                + pairs.map { text.width(of: row($0)) + swatch }
+            return Int((2 * margin + (texts.max() ?? 0)).rounded(.up))
+        }
+        var height: Int {
+            let rows = Double(heading.count + keyRows.count + pairs.count)
+            let gaps = Double((heading.isEmpty ? 0 : 1) + (pairs.isEmpty ? 0 : 1)) * text.height / 2
+            return Int((2 * margin + rows * rowHeight + gaps).rounded(.up))
+        }
+
+        func draw(on image: inout RGBImage, x x0: Int, markerWidth: Double) {
+            let left = Double(x0) + margin
+            var y = margin
+            for line in heading {
+                text.draw(line, on: &image, x: left, y: y)
+                y += rowHeight
+            }
+            if !heading.isEmpty { y += text.height / 2 }
+            let grey = RGB(110, 110, 110)
+            for (k, label) in keyRows.enumerated() {
+                let c = CanvasPoint(x: left + markerRadius, y: y + text.height / 2)
+                switch k {
+                case 0:
+                    CanvasDrawing.marker(.circle, radius: markerRadius, thickness: markerWidth, color: grey)
+                        .draw(on: &image, at: c)
+                case 1:
+                    CanvasDrawing.marker(.cross, radius: markerRadius, thickness: markerWidth, color: grey)
+                        .draw(on: &image, at: c)
+                default:
+                    if label == thresholdLabel {
+                        TruthPredictionRenderer.dashedCircle(
+                            &image, at: c, radius: markerRadius, width: max(1, markerWidth / 2),
+                            dash: markerRadius / 2, color: grey)
+                    } else {
+                        TruthPredictionRenderer.dashedRectangle(
+                            &image,
+                            Box(
+                                x: c.x - markerRadius, y: c.y - markerRadius * 0.7, width: 2 * markerRadius,
+                                height: 1.4 * markerRadius),
+                            width: markerWidth, dash: markerRadius / 2, color: grey)
+                    }
+                }
+                text.draw(label, on: &image, x: left + swatch, y: y)
+                y += rowHeight
+            }
+            if !pairs.isEmpty { y += text.height / 2 }
+            for (i, p) in pairs.enumerated() {
+                let color = OverlayRenderer.color(forIndex: i)
+                var swatchLine = StrokePath(width: markerWidth * 2)
+                swatchLine.addLine(
+                    from: CanvasPoint(x: left, y: y + text.height / 2),
+                    to: CanvasPoint(x: left + 2 * markerRadius, y: y + text.height / 2))
+                swatchLine.draw(on: &image, color: color)
+                text.draw(row(p), on: &image, x: left + swatch, y: y)
+                y += rowHeight
+            }
+        }
+    }
+}

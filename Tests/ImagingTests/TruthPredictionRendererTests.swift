@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+@testable import Imaging
+
+@Suite struct TruthPredictionRendererTests {
+    static let grey = RGB(40, 40, 40)
+
+    /// A 200 x 100 grey photo (no palette colour) with one keypoint: truth (40, 50), prediction
+    /// (160, 50), and a second one elsewhere.
+    static func render(threshold: Double? = nil) throws -> RGBImage {
+        let photo = RGBImage(width: 200, height: 100, fill: grey)
+        let pairs = [
+            TruthPredictionPair(
+                name: "beak", truth: Point(x: 40, y: 50), prediction: Point(x: 160, y: 50), note: "0.60"),
+            TruthPredictionPair(name: "tail", truth: Point(x: 100, y: 85), prediction: Point(x: 100, y: 85)),
+        ]
+        return try TruthPredictionRenderer().render(photo: photo, pairs: pairs, thresholdRadius: threshold)
+    }
+
+    @Test func lineRingCrossAndLegendInTheKeypointsColour() throws {
+        let image = try Self.render()
+        let beak = OverlayRenderer.palette[0]
+        let tail = OverlayRenderer.palette[1]
+        // The photo at its resolution, the legend panel to its right.
+        #expect(image.width > 200 && image.height >= 100)
+        // The joining line (2 px wide, centred on y = 50) covers rows 49 and 50 between the marks.
+        let between = (60..<140).map { (image[$0, 49], image[$0, 50]) }
+        #expect(between.allSatisfy { $0.0 == beak && $0.1 == beak }, "\(between.prefix(4))")
+        // Ring around the truth (radius 7): the pixels 6.5 px above and below its centre; not
+        // inside it, off the line.
+        #expect(image[40, 43] == beak && image[40, 57] == beak && image[37, 47] == Self.grey)
+        // Cross (+) at the prediction: its vertical arm 4.5 px above the centre.
+        #expect(image[160, 45] == beak && image[160, 54] == beak)
+        // Away from every mark the photo is unchanged.
+        #expect(image[100, 20] == Self.grey && image[190, 10] == Self.grey)
+        // The second keypoint has the second colour; the legend shows both colours.
+        #expect(image[100, 78] == tail)
+        let panel = (0..<image.height).flatMap { y in (200..<image.width).map { image[$0, y] } }
+        #expect(panel.contains(beak) && panel.contains(tail))
+        #expect(image[image.width - 1, 0] == RGB(255, 255, 255))
+    }
+
+    @Test func thresholdCircleOnlyWhenAsked() throws {
+        // Pixels 28 ... 32 px from the truth, away from the line and the other keypoint, that the
+        // drawing changed (the circle is 1 px wide and anti-aliased: blends of the colour).
+        func onCircle(_ image: RGBImage) -> Int {
+            var n = 0
+            for y in 0..<100 where abs(y - 50) > 3 {
+                for x in 0..<80 {
+                    let d = hypot(Double(x) + 0.5 - 40, Double(y) + 0.5 - 50)
+                    if (28...32).contains(d) && image[x, y] != Self.grey { n += 1 }
+                }
+            }
+            return n
+        }
+        #expect(onCircle(try Self.render()) == 0)
+        #expect(onCircle(try Self.render(threshold: 30)) > 40)  // a dashed circle: about half of 188 px
+    }
+
+    @Test func nonFinitePointsAreRefused() throws {
+        let photo = RGBImage(width: 10, height: 10, fill: Self.grey)
+        #expect(throws: CanvasError.self) {
+            try TruthPredictionRenderer().render(
+                photo: photo,
+                pairs: [TruthPredictionPair(name: "x", truth: Point(x: .nan, y: 1), prediction: Point(x: 1, y: 1))])
+        }
+    }
+}
