@@ -24,7 +24,8 @@ public struct TruthPredictionPair: Sendable, Equatable {
 /// prediction as a cross and a line joining them; optionally a dashed circle of the PCK
 /// threshold radius around the ground truth and the object box. A white panel to the right of
 /// the photo holds the heading lines, the key (ring = ground truth, cross = prediction, dashed =
-/// threshold) and one row per keypoint: its colour, name and note.
+/// threshold) and one row per keypoint: its colour, name and note. Each ground truth also
+/// carries its name in a small label of its colour (`labelHeight`).
 ///
 /// Sizes grow with the photo: every length below is multiplied by `scale`, max(1, longer
 /// side / 500), so a 4000 px photo gets markers and text 8 times as large as a 500 px one.
@@ -35,11 +36,15 @@ public struct TruthPredictionRenderer: Sendable {
     public var lineWidth: Double
     /// Legend text height, before `scale`.
     public var textHeight: Double
+    /// Height of the name labels next to each ground truth on the photo, before `scale`; nil
+    /// draws no labels (the legend still names every colour).
+    public var labelHeight: Double?
 
-    public init(markerRadius: Double = 7, lineWidth: Double = 2, textHeight: Double = 14) {
+    public init(markerRadius: Double = 7, lineWidth: Double = 2, textHeight: Double = 14, labelHeight: Double? = 10) {
         self.markerRadius = markerRadius
         self.lineWidth = lineWidth
         self.textHeight = textHeight
+        self.labelHeight = labelHeight
     }
 
     /// The photo's longer side that `scale` 1 is designed for.
@@ -115,6 +120,7 @@ public struct TruthPredictionRenderer: Sendable {
                 &canvas, at: CanvasPoint(x: p.prediction.x, y: p.prediction.y), radius: radius, thickness: width,
                 color: color, outline: 1, outlineColor: Self.outline)
         }
+        if let labelHeight { labelTruths(&canvas, pairs: pairs, height: labelHeight * s, markerRadius: radius) }
         var image = RGBImage(
             width: photo.width + legend.width, height: max(photo.height, legend.height), fill: Self.panelBackground)
         let photoRect = PixelRect(x: 0, y: 0, width: photo.width, height: photo.height)
@@ -135,6 +141,35 @@ public struct TruthPredictionRenderer: Sendable {
     }
 
     // MARK: - Marks
+
+    /// Each keypoint's name in a box of its colour next to its ground truth, placed like the
+    /// overlay's labels (`OverlayRenderer.placeLabel`): inside the photo, off the other labels and
+    /// marks where there is room.
+    func labelTruths(_ image: inout RGBImage, pairs: [TruthPredictionPair], height: Double, markerRadius: Double) {
+        let bounds = PixelRect(x: 0, y: 0, width: image.width, height: image.height)
+        let r = Int((markerRadius + lineWidth).rounded(.up))
+        func rect(_ p: Point) -> PixelRect {
+            PixelRect(
+                x: Int(p.x.rounded(.down)) - r, y: Int(p.y.rounded(.down)) - r, width: 2 * r + 1, height: 2 * r + 1)
+        }
+        // Own mark first, so ownDot = 2 i skips it; the predictions are obstacles for every label.
+        let marks = pairs.flatMap { [rect($0.truth), rect($0.prediction)] }
+        var placed: [PixelRect] = []
+        for (i, p) in pairs.enumerated() {
+            let color = OverlayRenderer.color(forIndex: i)
+            let style = TextStyle(
+                height: height, color: CanvasDrawing.textColor(on: color), background: color, backgroundOpacity: 0.85,
+                padding: max(1, height / 6))
+            let text = style.fitted(p.name, maxWidth: Double(bounds.width) - 2 * style.padding)
+            if text.isEmpty { continue }
+            let size = style.boxSize(of: text)
+            let box = OverlayRenderer.placeLabel(
+                size: (size.width, size.height), near: CanvasPoint(x: p.truth.x, y: p.truth.y),
+                dotRadius: markerRadius + lineWidth, bounds: bounds, avoid: placed, dots: marks, ownDot: 2 * i)
+            placed.append(box)
+            style.draw(text, on: &image, x: Double(box.x), y: Double(box.y))
+        }
+    }
 
     /// A ring (the ground truth) with a white outline on both sides.
     static func ring(_ image: inout RGBImage, at c: CanvasPoint, radius: Double, width: Double, color: RGB) {

@@ -8,14 +8,15 @@ import Testing
 
     /// A 200 x 100 grey photo (no palette colour) with one keypoint: truth (40, 50), prediction
     /// (160, 50), and a second one elsewhere.
-    static func render(threshold: Double? = nil) throws -> RGBImage {
+    static func render(threshold: Double? = nil, labels: Bool = false) throws -> RGBImage {
         let photo = RGBImage(width: 200, height: 100, fill: grey)
         let pairs = [
             TruthPredictionPair(
                 name: "beak", truth: Point(x: 40, y: 50), prediction: Point(x: 160, y: 50), note: "0.60"),
             TruthPredictionPair(name: "tail", truth: Point(x: 100, y: 85), prediction: Point(x: 100, y: 85)),
         ]
-        return try TruthPredictionRenderer().render(photo: photo, pairs: pairs, thresholdRadius: threshold)
+        let renderer = labels ? TruthPredictionRenderer() : TruthPredictionRenderer(labelHeight: nil)
+        return try renderer.render(photo: photo, pairs: pairs, thresholdRadius: threshold)
     }
 
     @Test func lineRingCrossAndLegendInTheKeypointsColour() throws {
@@ -39,6 +40,30 @@ import Testing
         let panel = (0..<image.height).flatMap { y in (200..<image.width).map { image[$0, y] } }
         #expect(panel.contains(beak) && panel.contains(tail))
         #expect(image[image.width - 1, 0] == RGB(255, 255, 255))
+    }
+
+    /// Each ground truth's name in a label on the photo (by default): the figure differs from the
+    /// unlabelled one only inside the photo, near the two ground truths.
+    @Test func namesAreLabelledNextToTheGroundTruth() throws {
+        let plain = try Self.render()
+        let labelled = try Self.render(labels: true)
+        #expect(plain.width == labelled.width && plain.height == labelled.height)
+        var changed: [(Int, Int)] = []
+        for y in 0..<plain.height {
+            for x in 0..<plain.width where plain[x, y] != labelled[x, y] { changed.append((x, y)) }
+        }
+        #expect(changed.count > 100, "\(changed.count) pixels changed")
+        let nearTruth = changed.filter { x, y in
+            x < 200 && (hypot(Double(x) - 40, Double(y) - 50) < 60 || hypot(Double(x) - 100, Double(y) - 85) < 60)
+        }
+        #expect(nearTruth.count == changed.count)
+        // The beak's label box: its colour at 85% over the grey photo, (243, 195, 0) -> about
+        // (213, 172, 6) (CanvasDrawing.fill rounds in 1/256 steps).
+        let box = changed.filter { x, y in
+            let c = labelled[x, y]
+            return abs(Int(c.r) - 213) <= 2 && abs(Int(c.g) - 172) <= 2 && abs(Int(c.b) - 6) <= 2
+        }
+        #expect(box.count > 20, "\(box.count) pixels of the beak's label colour")
     }
 
     @Test func thresholdCircleOnlyWhenAsked() throws {
