@@ -36,7 +36,7 @@ extension SyntheticWeights: WeightSource {
 ///
 /// Reproduces transformers' CLIPModel.get_image_features / get_text_features (= OpenAI CLIP's
 /// encode_image / encode_text) in fp32; all matrix products go through `backend`.
-public struct CLIPModel: BackendModel {
+public struct CLIPModel: BackendModel, CheckpointModel {
     public let configuration: CLIPConfiguration
     public let vision: TransformerEncoder
     public let text: TransformerEncoder
@@ -67,12 +67,8 @@ public struct CLIPModel: BackendModel {
 
     // MARK: - Loading
 
-    /// Loads a Hugging Face `openai/clip-vit-*` directory: config.json + model.safetensors.
-    public init(directory: URL, backend: any LinearBackend = SgemmBackend()) throws(CLIPError) {
-        let checkpoint = try CheckpointDirectory(directory: directory, family: "CLIP")
-        let config = try CLIPConfiguration.load(from: checkpoint.configURL)
-        try self.init(configuration: config, weights: checkpoint.weights, dtype: checkpoint.dtype, backend: backend)
-    }
+    /// `init(directory:)` (CheckpointModel) loads a Hugging Face `openai/clip-vit-*` directory.
+    public static let family = "CLIP"
 
     /// Builds the model from any weight source (a checkpoint or `SyntheticWeights`).
     public init(
@@ -111,15 +107,6 @@ public struct CLIPModel: BackendModel {
         parameterCount = load.parameterCount
         weightDType = dtype
         warnings = load.unusedKeys().map { "unused checkpoint tensor '\($0)' (not part of a CLIP ViT)" }
-    }
-
-    /// A random-weight model of a known architecture (`keypoints bench --arch`).
-    public init(
-        synthetic config: CLIPConfiguration, seed: UInt64 = SyntheticWeights.referenceSeed,
-        backend: any LinearBackend = SgemmBackend()
-    ) throws(CLIPError) {
-        try self.init(
-            configuration: config, weights: SyntheticWeights(seed: seed), dtype: "synthetic", backend: backend)
     }
 
     // MARK: - Image tower

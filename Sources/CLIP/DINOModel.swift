@@ -8,7 +8,7 @@ import Tensor
 /// inputs of any size that is a multiple of the patch: [class; patches] + bicubic-interpolated
 /// position embeddings, pre-norm layers with exact GELU (the same `TransformerEncoder` and
 /// `LinearBackend` as CLIP), final LayerNorm; no LayerNorm before the encoder.
-public struct DINOModel: BackendModel {
+public struct DINOModel: BackendModel, CheckpointModel {
     public let configuration: ViTConfiguration
     public let encoder: TransformerEncoder
     /// Warnings from loading (unused checkpoint keys), for the caller to print.
@@ -28,12 +28,8 @@ public struct DINOModel: BackendModel {
 
     // MARK: - Loading
 
-    /// Loads a Hugging Face ViTModel directory: config.json + model.safetensors.
-    public init(directory: URL, backend: any LinearBackend = SgemmBackend()) throws(CLIPError) {
-        let checkpoint = try CheckpointDirectory(directory: directory, family: "DINO ViT")
-        let config = try ViTConfiguration.load(from: checkpoint.configURL)
-        try self.init(configuration: config, weights: checkpoint.weights, dtype: checkpoint.dtype, backend: backend)
-    }
+    /// `init(directory:)` (CheckpointModel) loads a Hugging Face ViTModel directory.
+    public static let family = "DINO ViT"
 
     /// Builds the model from any weight source (a checkpoint or `SyntheticWeights`).
     public init(
@@ -62,15 +58,6 @@ public struct DINOModel: BackendModel {
         weightDType = dtype
         warnings = load.unusedKeys(ignoring: { $0.hasPrefix(names.ignoredPrefix) })
             .map { "unused checkpoint tensor '\($0)' (not part of a ViTModel)" }
-    }
-
-    /// A random-weight model of a given shape (benchmarks and timing without a download).
-    public init(
-        synthetic config: ViTConfiguration, seed: UInt64 = SyntheticWeights.referenceSeed,
-        backend: any LinearBackend = SgemmBackend()
-    ) throws(CLIPError) {
-        try self.init(
-            configuration: config, weights: SyntheticWeights(seed: seed), dtype: "synthetic", backend: backend)
     }
 
     // MARK: - Forward

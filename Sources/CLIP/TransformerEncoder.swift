@@ -78,13 +78,8 @@ public struct TransformerEncoder: Sendable {
                 out: attn, scratch: scores, workers: w)
             // x (B T, C) += attn · Woᵀ + bo
             backend.apply(layer.out, x: attn, rows: rows, y: x, accumulate: true)
-            Kernels.layerNorm(
-                x, rows: rows, width: c, parameters: layer.layerNorm2, eps: eps, y: h, workers: w,
-                profiler: backend.profiler)
-            // h (B T, C) -> mlp (B T, I) -> x += mlp · W2ᵀ + b2
-            backend.mlp(
-                fc1: layer.fc1, fc2: layer.fc2, activation: activation, h: h, rows: rows, x: x,
-                hidden: mlp, workers: w)
+            // x (B T, C) += fc2(act(fc1(LayerNorm2(x)))), through h (B T, C) and mlp (B T, I)
+            feedForward(layer, x: x, rows: rows, normed: h, hidden: mlp, backend: backend, workers: w)
         }
     }
 
@@ -97,53 +92,31 @@ public struct TransformerEncoder: Sendable {
         backend: any LinearBackend, ws: Workspace
     ) {
         let c = width
-        let d = c / heads
         let w = ws.workers
         let attn = ws.buffer(.pooledAttention, count: b * c)
         let scores = ws.buffer(.scores, count: w * t * t)
-        let scale = 1 / Float(d).squareRoot()
-        let profiler = backend.profiler
-        let run = {
-            parallelRanges(b * heads, workers: w) { worker, range in
-                let s = scores + worker * t * t
-                for pair in range {
-                    let bi = pair / heads
-                    let hd = pair % heads
-                    let base = qkv + bi * t * 3 * c
-                    let qi = rows[bi]
-                    let visible = causal ? qi + 1 : t
-                    let productFLOPs = 2 * Double(visible) * Double(d)
-                    // s (1, visible) = scale * q_row (1, D) · k (visible, D)ᵀ
-                    profiler.measure(.attentionProducts, flops: productFLOPs) {
-                        GEMM.sgemm(
-                            transB: true, m: 1, n: visible, k: d, alpha: scale, a: base + qi * 3 * c + hd * d,
-                            lda: 3 * c, b: base + c + hd * d, ldb: 3 * c, beta: 0, c: s, ldc: visible)
-                    }
-                    profiler.measure(.softmax) {
-                        Kernels.softmaxRows(s, rows: 1, cols: visible, ld: visible, causal: false)
-                    }
-                    // attn[b, hD ..< (h+1)D] (1, D) = s (1, visible) · v (visible, D)
-                    profiler.measure(.attentionProducts, flops: productFLOPs) {
-                        GEMM.sgemm(
-                            m: 1, n: d, k: visible, a: s, lda: visible, b: base + 2 * c + hd * d, ldb: 3 * c,
-                            beta: 0, c: attn + bi * c + hd * d, ldc: c)
-                    }
-                }
-            }
-        }
-        profiler.measureComposite(remainder: .attentionProducts) {
-            if w > 1 { BLAS.singleThreaded(run) } else { run() }
-        }
+        // qkv (B, T, 3C), one query row per sequence -> attn (B, C)
+        Kernels.attention(
+            qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal, queryRows: rows, out: attn,
+            scratch: scores, workers: w, profiler: backend.profiler)
         // out (B, C) = x[b, rows[b]] + attn · Woᵀ + bo
         for bi in 0..<b { (out + bi * c).update(from: x + (bi * t + rows[bi]) * c, count: c) }
         backend.apply(layer.out, x: attn, rows: b, y: out, accumulate: true)
         let h = ws.buffer(.pooledMLP, count: b * (c + intermediate))
-        let m = h + b * c
+        feedForward(layer, x: out, rows: b, normed: h, hidden: h + b * c, backend: backend, workers: w)
+    }
+
+    /// The MLP half of a pre-norm layer, in place: x (R, C) += fc2(act(fc1(LayerNorm2(x)))).
+    /// normed (R, C) and hidden (R, I) are scratch.
+    private func feedForward(
+        _ layer: TransformerLayer, x: UnsafeMutablePointer<Float>, rows: Int, normed: UnsafeMutablePointer<Float>,
+        hidden: UnsafeMutablePointer<Float>, backend: any LinearBackend, workers w: Int
+    ) {
         Kernels.layerNorm(
-            out, rows: b, width: c, parameters: layer.layerNorm2, eps: eps, y: h, workers: w,
+            x, rows: rows, width: width, parameters: layer.layerNorm2, eps: eps, y: normed, workers: w,
             profiler: backend.profiler)
         backend.mlp(
-            fc1: layer.fc1, fc2: layer.fc2, activation: activation, h: h, rows: b, x: out,
-            hidden: m, workers: w)
+            fc1: layer.fc1, fc2: layer.fc2, activation: activation, h: normed, rows: rows, x: x, hidden: hidden,
+            workers: w)
     }
 }

@@ -128,20 +128,21 @@ public enum Kernels {
 
     /// Multi-head self-attention over a fused projection.
     ///
-    /// qkv: (B, T, 3C), laid out [q | k | v] per token, q not yet scaled -> out: (B, T, C).
+    /// qkv: (B, T, 3C), laid out [q | k | v] per token, q not yet scaled -> out: (B, T, C), or with
+    /// `queryRows` out: (B, C), only query row `queryRows[b]` of each sequence b (a pooled tower's
+    /// last layer; causal, it sees keys 0 ... that row).
     /// Heads H, head width D = C / H. Each (b, h) pair is one tile: S = q kᵀ (T, T) in the
     /// worker's own scratch, softmax, then S v written straight into `out` at columns h D.
     /// Memory is workers x T x T, never B x H x T x T.
     /// - Parameter scratch: at least `workers * T * T` floats.
     public static func attention(
         qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int, heads: Int,
-        causal: Bool, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-        workers: Int, profiler: Profiler? = nil
+        causal: Bool, queryRows: [Int]? = nil, out: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>, workers: Int, profiler: Profiler? = nil
     ) {
         let d = c / heads
         let scale = 1 / Float(d).squareRoot()
         let ld = 3 * c
-        let productFLOPs = 2 * Double(t) * Double(t) * Double(d)
         // Workers split the (b, h) tiles; each tile's sgemms then run single-threaded.
         let run = {
             parallelRanges(b * heads, workers: workers) { worker, range in
@@ -150,21 +151,25 @@ public enum Kernels {
                     let bi = pair / heads
                     let h = pair % heads
                     let base = qkv + bi * t * ld
-                    let q = base + h * d
-                    let k = base + c + h * d
-                    let v = base + 2 * c + h * d
-                    // S (T, T) = scale * q (T, D) · kᵀ
+                    // m queries from row `first` see n keys; a whole causal tile masks S's upper triangle.
+                    let first = queryRows?[bi] ?? 0
+                    let m = queryRows == nil ? t : 1
+                    let n = queryRows != nil && causal ? first + 1 : t
+                    let o = out + (queryRows == nil ? bi * t * c : bi * c) + h * d
+                    let productFLOPs = 2 * Double(m) * Double(n) * Double(d)
+                    // S (m, n) = scale * q (m, D) · k (n, D)ᵀ
                     profiler.measure(.attentionProducts, flops: productFLOPs) {
                         GEMM.sgemm(
-                            transB: true, m: t, n: t, k: d, alpha: scale, a: q, lda: ld, b: k,
-                            ldb: ld, beta: 0, c: s, ldc: t)
+                            transB: true, m: m, n: n, k: d, alpha: scale, a: base + first * ld + h * d, lda: ld,
+                            b: base + c + h * d, ldb: ld, beta: 0, c: s, ldc: n)
                     }
-                    profiler.measure(.softmax) { softmaxRows(s, rows: t, cols: t, ld: t, causal: causal) }
-                    // out[b, :, h D ..< (h+1) D] (T, D) = S (T, T) · v (T, D)
+                    profiler.measure(.softmax) {
+                        softmaxRows(s, rows: m, cols: n, ld: n, causal: causal && queryRows == nil)
+                    }
+                    // out[b, rows, h D ..< (h+1) D] (m, D) = S (m, n) · v (n, D)
                     profiler.measure(.attentionProducts, flops: productFLOPs) {
                         GEMM.sgemm(
-                            m: t, n: d, k: t, a: s, lda: t, b: v, ldb: ld, beta: 0,
-                            c: out + bi * t * c + h * d, ldc: c)
+                            m: m, n: d, k: n, a: s, lda: n, b: base + 2 * c + h * d, ldb: ld, beta: 0, c: o, ldc: c)
                     }
                 }
             }
