@@ -79,60 +79,51 @@ enum CanvasOps {
 
         let W = image.width
         let H = image.height
+        let input = image.pixels.map { Float($0) }
         var tmp = [Float](repeating: 0, count: W * H * 3)
-        var out = image
+        var blurred = tmp
         weights.withUnsafeBufferPointer { wt in
-            // Horizontal pass: u8 image -> float tmp.
-            image.pixels.withUnsafeBufferPointer { src in
-                tmp.withUnsafeMutableBufferPointer { dst in
-                    for y in 0..<H {
-                        let row = y * W * 3
-                        for x in 0..<W {
-                            var r: Float = 0
-                            var g: Float = 0
-                            var b: Float = 0
-                            for k in -radius...radius {
-                                let xx = min(max(x + k, 0), W - 1)
-                                let o = row + xx * 3
-                                let w = wt[k + radius]
-                                r += w * Float(src[o])
-                                g += w * Float(src[o + 1])
-                                b += w * Float(src[o + 2])
-                            }
-                            let o = row + x * 3
-                            dst[o] = r
-                            dst[o + 1] = g
-                            dst[o + 2] = b
-                        }
-                    }
-                }
+            input.withUnsafeBufferPointer { src in
+                tmp.withUnsafeMutableBufferPointer { blurPass(src, $0, width: W, height: H, weights: wt, alongX: true) }
             }
-            // Vertical pass: float tmp -> u8 out (rounded, clamped).
             tmp.withUnsafeBufferPointer { src in
-                out.pixels.withUnsafeMutableBufferPointer { dst in
-                    for y in 0..<H {
-                        for x in 0..<W {
-                            var r: Float = 0
-                            var g: Float = 0
-                            var b: Float = 0
-                            for k in -radius...radius {
-                                let yy = min(max(y + k, 0), H - 1)
-                                let o = (yy * W + x) * 3
-                                let w = wt[k + radius]
-                                r += w * src[o]
-                                g += w * src[o + 1]
-                                b += w * src[o + 2]
-                            }
-                            let o = (y * W + x) * 3
-                            dst[o] = toByte(r)
-                            dst[o + 1] = toByte(g)
-                            dst[o + 2] = toByte(b)
-                        }
-                    }
+                blurred.withUnsafeMutableBufferPointer {
+                    blurPass(src, $0, width: W, height: H, weights: wt, alongX: false)
                 }
             }
         }
+        var out = image
+        out.pixels = blurred.map(toByte)  // rounded, clamped
         return out
+    }
+
+    /// One pass of the separable blur, edges clamped (replicated): each pixel becomes the
+    /// weighted sum of the 2 radius + 1 pixels around it along x (`alongX`) or y.
+    // src: (H, W, 3) -> dst: (H, W, 3); weights: (2 radius + 1)
+    private static func blurPass(
+        _ src: UnsafeBufferPointer<Float>, _ dst: UnsafeMutableBufferPointer<Float>, width W: Int, height H: Int,
+        weights wt: UnsafeBufferPointer<Float>, alongX: Bool
+    ) {
+        let radius = wt.count / 2
+        for y in 0..<H {
+            for x in 0..<W {
+                var r: Float = 0
+                var g: Float = 0
+                var b: Float = 0
+                for k in -radius...radius {
+                    let o =
+                        alongX ? (y * W + min(max(x + k, 0), W - 1)) * 3 : (min(max(y + k, 0), H - 1) * W + x) * 3
+                    let w = wt[k + radius]
+                    r += w * src[o]
+                    g += w * src[o + 1]
+                    b += w * src[o + 2]
+                }
+                let o = (y * W + x) * 3
+                dst[o] = r
+                dst[o + 1] = g
+                dst[o + 2] = b
+            }
+        }
     }
 
     @inline(__always)

@@ -21,12 +21,7 @@ public enum Resample {
     /// Resizes like Pillow's `im.resize((width, height), Image.BICUBIC)` for an "RGB" image.
     /// - Returns: the image itself when the size is unchanged (Pillow copies it unchanged too).
     public static func bicubic(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        precondition(width > 0 && height > 0, "Resample.bicubic: empty output \(width)x\(height)")
-        let window = Window(x: 0, y: 0, width: width, height: height)
-        let pixels = bicubic(
-            image.pixels, width: image.width, height: image.height, channels: 3,
-            outWidth: width, outHeight: height, window: window)
-        return RGBImage(width: width, height: height, pixels: pixels)
+        whole(image, width: width, height: height, "Resample.bicubic", bicubic)
     }
 
     /// Resizes an RGB image with an alpha plane like Pillow does for an "RGBA" image: premultiply
@@ -56,11 +51,21 @@ public enum Resample {
     /// Resizes like Pillow's `im.resize((width, height), Image.NEAREST)`, which Pillow uses for
     /// every filter on palette ("P") and bilevel ("1") images.
     public static func nearest(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        precondition(width > 0 && height > 0, "Resample.nearest: empty output \(width)x\(height)")
+        whole(image, width: width, height: height, "Resample.nearest", nearest)
+    }
+
+    /// The whole `width` x `height` output of `resample` (the bicubic or nearest pass over raw
+    /// pixels) for an RGB image; `name` names the caller in the precondition.
+    private static func whole(
+        _ image: RGBImage, width: Int, height: Int, _ name: String,
+        _ resample: (
+            _ src: [UInt8], _ width: Int, _ height: Int, _ channels: Int, _ outWidth: Int, _ outHeight: Int,
+            _ window: Window
+        ) -> [UInt8]
+    ) -> RGBImage {
+        precondition(width > 0 && height > 0, "\(name): empty output \(width)x\(height)")
         let window = Window(x: 0, y: 0, width: width, height: height)
-        let pixels = nearest(
-            image.pixels, width: image.width, height: image.height, channels: 3,
-            outWidth: width, outHeight: height, window: window)
+        let pixels = resample(image.pixels, image.width, image.height, 3, width, height, window)
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
@@ -175,17 +180,9 @@ public enum Resample {
                 temp.withUnsafeMutableBufferPointer { t in
                     verticalPass(image, channels: channels, taps: rowTaps, rows: rows, columns: needed, into: t)
                 }
-                return temp.withUnsafeBufferPointer { t in
-                    let mid = Plane(
-                        pixels: t, width: needed.count, firstColumn: needed.lowerBound,
-                        firstRow: rows.lowerBound)
-                    var out = [UInt8](repeating: 0, count: rows.count * columns.count * channels)
-                    out.withUnsafeMutableBufferPointer { o in
-                        horizontalPass(
-                            mid, channels: channels, taps: columnTaps, rows: rows,
-                            columns: columns, into: o)
-                    }
-                    return out
+                let mid = (width: needed.count, firstColumn: needed.lowerBound, firstRow: rows.lowerBound)
+                return secondPass(over: temp, mid, count: rows.count * columns.count * channels) { mid, o in
+                    horizontalPass(mid, channels: channels, taps: columnTaps, rows: rows, columns: columns, into: o)
                 }
             }
             // Horizontal first, over the source rows the requested output rows depend on
@@ -202,16 +199,25 @@ public enum Resample {
                 }
             }
             guard let rowTaps else { return temp }
-            return temp.withUnsafeBufferPointer { t in
-                let mid = Plane(
-                    pixels: t, width: columns.count, firstColumn: columns.lowerBound,
-                    firstRow: needed.lowerBound)
-                var out = [UInt8](repeating: 0, count: rows.count * columns.count * channels)
-                out.withUnsafeMutableBufferPointer { o in
-                    verticalPass(mid, channels: channels, taps: rowTaps, rows: rows, columns: columns, into: o)
-                }
-                return out
+            let mid = (width: columns.count, firstColumn: columns.lowerBound, firstRow: needed.lowerBound)
+            return secondPass(over: temp, mid, count: rows.count * columns.count * channels) { mid, o in
+                verticalPass(mid, channels: channels, taps: rowTaps, rows: rows, columns: columns, into: o)
             }
+        }
+    }
+
+    /// The second pass of either order: `pass` reads the first pass's output `temp` (a plane of
+    /// `mid.width` pixels per row whose pixel (0, 0) is image pixel (firstColumn, firstRow)) and
+    /// writes `count` bytes.
+    private static func secondPass(
+        over temp: [UInt8], _ mid: (width: Int, firstColumn: Int, firstRow: Int), count: Int,
+        _ pass: (Plane, UnsafeMutableBufferPointer<UInt8>) -> Void
+    ) -> [UInt8] {
+        temp.withUnsafeBufferPointer { t in
+            let plane = Plane(pixels: t, width: mid.width, firstColumn: mid.firstColumn, firstRow: mid.firstRow)
+            var out = [UInt8](repeating: 0, count: count)
+            out.withUnsafeMutableBufferPointer { pass(plane, $0) }
+            return out
         }
     }
 
@@ -236,7 +242,6 @@ public enum Resample {
         _ src: Plane, channels: Int, taps: Taps, rows: Range<Int>,
         columns: Range<Int>, into dst: UnsafeMutableBufferPointer<UInt8>
     ) {
-        let half = Int32(1) << (precisionBits - 1)
         let s = src.pixels
         taps.weights.withUnsafeBufferPointer { kk in
             var o = 0
@@ -247,13 +252,7 @@ public enum Resample {
                     let n = taps.count[xx]
                     let start = rowBase + (taps.first[xx] - src.firstColumn) * channels
                     for c in 0..<channels {
-                        var acc = half
-                        var p = start + c
-                        for i in 0..<n {
-                            acc &+= Int32(s[p]) &* kk[k + i]
-                            p += channels
-                        }
-                        dst[o] = clip8(acc)
+                        dst[o] = tapSum(s, from: start + c, step: channels, weights: kk, at: k, count: n)
                         o += 1
                     }
                 }
@@ -267,7 +266,6 @@ public enum Resample {
         _ src: Plane, channels: Int, taps: Taps, rows: Range<Int>,
         columns: Range<Int>, into dst: UnsafeMutableBufferPointer<UInt8>
     ) {
-        let half = Int32(1) << (precisionBits - 1)
         let s = src.pixels
         let rowStride = src.width * channels
         let span = columns.count * channels
@@ -280,17 +278,27 @@ public enum Resample {
                     (taps.first[yy] - src.firstRow) * rowStride
                     + (columns.lowerBound - src.firstColumn) * channels
                 for i in 0..<span {
-                    var acc = half
-                    var p = start + i
-                    for j in 0..<n {
-                        acc &+= Int32(s[p]) &* kk[k + j]
-                        p += rowStride
-                    }
-                    dst[o] = clip8(acc)
+                    dst[o] = tapSum(s, from: start + i, step: rowStride, weights: kk, at: k, count: n)
                     o += 1
                 }
             }
         }
+    }
+
+    /// One output sample of either pass, in Pillow's fixed point:
+    /// clip8(1/2 + Σ_{i < n} s[from + i step] · kk[at + i]), the half in `precisionBits`.
+    @inline(__always)
+    static func tapSum(
+        _ s: UnsafeBufferPointer<UInt8>, from start: Int, step: Int, weights kk: UnsafeBufferPointer<Int32>, at k: Int,
+        count n: Int
+    ) -> UInt8 {
+        var acc = Int32(1) << (precisionBits - 1)
+        var p = start
+        for i in 0..<n {
+            acc &+= Int32(s[p]) &* kk[k + i]
+            p += step
+        }
+        return clip8(acc)
     }
 
     /// Copies a rectangle: src (R, W, C) -> dst (rows.count, columns.count, C).

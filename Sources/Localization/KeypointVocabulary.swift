@@ -72,18 +72,9 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
                 throw JSONFieldError(field: r.fieldPath("template"), message: "\"\(t)\": \(error.message)")
             }
         }
-        let values = try r.array("categories")
-        guard !values.isEmpty else {
-            throw JSONFieldError(
-                field: r.fieldPath("categories"), message: "expected at least one category, got an empty array")
-        }
-        guard values.count <= LocalizationLimits.categories else {
-            throw JSONFieldError(
-                field: r.fieldPath("categories"),
-                message:
-                    "\(values.count) categories, over the limit LocalizationLimits.categories = \(LocalizationLimits.categories)"
-            )
-        }
+        let values = try r.nonEmptyArray(
+            "categories", of: ("category", "categories"), atMost: LocalizationLimits.categories,
+            limitName: "LocalizationLimits.categories")
         var categories: [KeypointCategory] = []
         var names = Set<String>()  // duplicate checks are hash lookups: loading stays linear
         for (i, v) in values.enumerated() {
@@ -234,18 +225,9 @@ public struct KeypointCategory: Encodable, Sendable, Equatable {
                 message: "template \"\(text)\": \(error.message)")
         }
         template = text
-        let items = try r.array("keypoints")
-        guard !items.isEmpty else {
-            throw JSONFieldError(
-                field: r.fieldPath("keypoints"), message: "expected at least one keypoint, got an empty array")
-        }
-        guard items.count <= LocalizationLimits.keypointsPerCategory else {
-            throw JSONFieldError(
-                field: r.fieldPath("keypoints"),
-                message:
-                    "\(items.count) keypoints, over the limit LocalizationLimits.keypointsPerCategory = \(LocalizationLimits.keypointsPerCategory)"
-            )
-        }
+        let items = try r.nonEmptyArray(
+            "keypoints", of: ("keypoint", "keypoints"), atMost: LocalizationLimits.keypointsPerCategory,
+            limitName: "LocalizationLimits.keypointsPerCategory")
         var keypoints: [KeypointDefinition] = []
         var ids = Set<Int>()
         var names = Set<String>()  // hash lookups: linear in the keypoints
@@ -338,5 +320,24 @@ extension KeypointVocabulary {
             for j in c.keypoints.indices { copy.categories[i].keypoints[j].prompt = nil }
         }
         return copy
+    }
+}
+
+extension JSONObjectReader {
+    /// The array at `key`, holding one to `limit` elements; errors name the field and, over the
+    /// limit, the count and the limit (`limitName`). `noun` names one element and several.
+    func nonEmptyArray(
+        _ key: String, of noun: (one: String, many: String), atMost limit: Int, limitName: String
+    ) throws(JSONFieldError) -> [JSONValue] {
+        let values = try array(key)
+        guard !values.isEmpty else {
+            throw JSONFieldError(
+                field: fieldPath(key), message: "expected at least one \(noun.one), got an empty array")
+        }
+        guard values.count <= limit else {
+            throw JSONFieldError(
+                field: fieldPath(key), message: "\(values.count) \(noun.many), over the limit \(limitName) = \(limit)")
+        }
+        return values
     }
 }
