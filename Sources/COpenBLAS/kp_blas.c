@@ -81,21 +81,16 @@ const char *kp_blas_suggested_coretype(void) {
     return NULL;
 }
 
-int kp_cpu_has_avx512_bf16(void) {
+// kp_cpu_has_FEATURE(): 1 when CPUID (and the OS, for the register state) reports FEATURE.
 #if defined(__x86_64__)
-    return probe().avx512_bf16;
+#define KP_CPU_HAS(feature) \
+    int kp_cpu_has_##feature(void) { return probe().feature; }
 #else
-    return 0;
+#define KP_CPU_HAS(feature) \
+    int kp_cpu_has_##feature(void) { return 0; }
 #endif
-}
-
-int kp_cpu_has_amx_bf16(void) {
-#if defined(__x86_64__)
-    return probe().amx_bf16;
-#else
-    return 0;
-#endif
-}
+KP_CPU_HAS(avx512_bf16)
+KP_CPU_HAS(amx_bf16)
 
 static void do_load(void) {
     const char *user = getenv("OPENBLAS_CORETYPE");

@@ -425,12 +425,8 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         } else {
             try DNNL.check(dnnl_matmul_desc_init(&desc, &src, &wei, nil, &dst), "dnnl_matmul_desc_init", problem)
         }
-        var attr: dnnl_primitive_attr_t? = nil
-        try DNNL.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", problem)
+        let attr = try DNNL.userScratchpadAttribute(problem)
         defer { dnnl_primitive_attr_destroy(attr) }
-        try DNNL.check(
-            dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
-            "dnnl_primitive_attr_set_scratchpad_mode", problem)
         if epilogue != .none {
             var ops: dnnl_post_ops_t? = nil
             try DNNL.check(dnnl_post_ops_create(&ops), "dnnl_post_ops_create", problem)

@@ -68,8 +68,9 @@ enum DNNL {
     }
 
     /// An attribute set to `dnnl_scratchpad_mode_user` (see BF16Backend: the library-managed
-    /// scratchpad of oneDNN 2.6.3 is not safe when threads share a primitive).
-    private static func userScratchpadAttribute(_ problem: String) throws(BF16Error) -> dnnl_primitive_attr_t? {
+    /// scratchpad of oneDNN 2.6.3 is not safe when threads share a primitive). The caller destroys
+    /// it (`dnnl_primitive_attr_destroy`).
+    static func userScratchpadAttribute(_ problem: String) throws(BF16Error) -> dnnl_primitive_attr_t? {
         var attr: dnnl_primitive_attr_t? = nil
         try check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", problem)
         do {

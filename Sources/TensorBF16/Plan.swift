@@ -42,12 +42,8 @@ final class Plan: @unchecked Sendable {
         var pad: Scratchpad? = nil
         do {
             let what = "x (\(rows), \(k)) f32 -> bf16"
-            var attr: dnnl_primitive_attr_t? = nil
-            try DNNL.check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", what)
+            let attr = try DNNL.userScratchpadAttribute(what)
             defer { dnnl_primitive_attr_destroy(attr) }
-            try DNNL.check(
-                dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
-                "dnnl_primitive_attr_set_scratchpad_mode", what)
             var reorderPD: dnnl_primitive_desc_t? = nil
             try DNNL.check(
                 dnnl_reorder_primitive_desc_create(&reorderPD, &f32, engine, &bf16, engine, attr),

@@ -146,23 +146,13 @@ extension TextCleaning {
     /// `remove_terminal_escapes`: ANSI_RE = "\033\[((?:\d|;)*)([a-zA-Z])", where Python's `\d` is
     /// any decimal digit (category Nd).
     static func removeTerminalEscapes(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        guard s.contains("\u{1B}") else { return s }
-        var out: [Unicode.Scalar] = []
-        out.reserveCapacity(s.count)
-        var i = 0
-        while i < s.count {
-            if s[i] == "\u{1B}" && i + 1 < s.count && s[i + 1] == "[" {
-                var j = i + 2
-                while j < s.count && (s[j] == ";" || s[j].properties.generalCategory == .decimalNumber) { j += 1 }
-                if j < s.count && s[j].isASCII && s[j].properties.isAlphabetic {
-                    i = j + 1
-                    continue
-                }
-            }
-            out.append(s[i])
-            i += 1
+        substitute(s, at: "\u{1B}") { s, i in
+            guard i + 1 < s.count && s[i + 1] == "[" else { return nil }
+            var j = i + 2
+            while j < s.count && (s[j] == ";" || s[j].properties.generalCategory == .decimalNumber) { j += 1 }
+            guard j < s.count && s[j].isASCII && s[j].properties.isAlphabetic else { return nil }
+            return ([], j + 1)
         }
-        return out
     }
 
     /// `remove_control_chars`: ftfy.chardata.CONTROL_CHARS.
@@ -178,6 +168,29 @@ extension TextCleaning {
     }
 
     // MARK: - Helpers
+
+    /// Python's `re.sub` for a pattern that starts with `trigger`, left to right: where `s[i]` is
+    /// `trigger` and `match(s, i)` gives (replacement, end of the match), the match is replaced
+    /// and the scan continues at its end; everything else is copied.
+    static func substitute(
+        _ s: [Unicode.Scalar], at trigger: Unicode.Scalar,
+        _ match: (_ s: [Unicode.Scalar], _ i: Int) -> (replacement: [Unicode.Scalar], end: Int)?
+    ) -> [Unicode.Scalar] {
+        guard s.contains(trigger) else { return s }
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(s.count)
+        var i = 0
+        while i < s.count {
+            if s[i] == trigger, let (replacement, end) = match(s, i) {
+                out.append(contentsOf: replacement)
+                i = end
+            } else {
+                out.append(s[i])
+                i += 1
+            }
+        }
+        return out
+    }
 
     /// `str.translate` with a scalar -> replacement map.
     private static func translate(_ s: [Unicode.Scalar], _ map: [Unicode.Scalar: String]) -> [Unicode.Scalar] {

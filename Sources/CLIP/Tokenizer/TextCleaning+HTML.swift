@@ -41,25 +41,7 @@ extension TextCleaning {
 
     /// Python's `html.unescape(s)`.
     static func htmlUnescape(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        guard s.contains("&") else { return s }
-        var out: [Unicode.Scalar] = []
-        out.reserveCapacity(s.count)
-        var i = 0
-        while i < s.count {
-            guard s[i] == "&" else {
-                out.append(s[i])
-                i += 1
-                continue
-            }
-            if let (replacement, end) = characterReference(s, at: i) {
-                out.append(contentsOf: replacement)
-                i = end
-            } else {
-                out.append("&")
-                i += 1
-            }
-        }
-        return out
+        substitute(s, at: "&") { s, i in characterReference(s, at: i) }
     }
 
     /// Python's `_charref` regex `&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)` at `s[i]`
@@ -167,29 +149,14 @@ extension TextCleaning {
     /// ftfy's `unescape_html`: HTML_ENTITY_RE = `&#?[0-9A-Za-z]{1,24};` replaced by the entity from
     /// `ftfyEntities`, or for "&#..." by `html.unescape` of the match when that consumes the ';'.
     static func ftfyUnescapeHTML(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        guard s.contains("&") else { return s }
-        var out: [Unicode.Scalar] = []
-        out.reserveCapacity(s.count)
-        var i = 0
-        while i < s.count {
-            if s[i] == "&", let end = ftfyEntityEnd(s, at: i) {
-                let match = Array(s[i..<end])
-                let name = String(scalars: match.dropFirst())
-                if let value = ftfyEntities[name] {
-                    out.append(contentsOf: value)
-                } else if match.count > 1 && match[1] == "#" {
-                    let unescaped = htmlUnescape(match)
-                    out.append(contentsOf: unescaped.contains(";") ? match : unescaped)
-                } else {
-                    out.append(contentsOf: match)
-                }
-                i = end
-            } else {
-                out.append(s[i])
-                i += 1
-            }
+        substitute(s, at: "&") { s, i in
+            guard let end = ftfyEntityEnd(s, at: i) else { return nil }
+            let match = Array(s[i..<end])
+            if let value = ftfyEntities[String(scalars: match.dropFirst())] { return (value, end) }
+            guard match.count > 1 && match[1] == "#" else { return (match, end) }
+            let unescaped = htmlUnescape(match)
+            return (unescaped.contains(";") ? match : unescaped, end)
         }
-        return out
     }
 
     /// End of a match of `&#?[0-9A-Za-z]{1,24};` starting at `s[i]` == "&".
