@@ -259,6 +259,74 @@ int kp_decode_jpeg(const uint8_t *data, size_t len, kp_limits limits, kp_image *
     return KP_OK;
 }
 
+// MARK: - JPEG encoding
+
+static void kp_jpeg_silent_message(j_common_ptr cinfo, int msg_level) {
+    (void)cinfo;
+    (void)msg_level;
+}
+
+int kp_encode_jpeg(const uint8_t *pixels, int width, int height, int quality, uint8_t **out,
+                   size_t *outlen, char *err, size_t errlen) {
+    if (out == NULL || outlen == NULL || pixels == NULL || width <= 0 || height <= 0 ||
+        width > 65500 || height > 65500 || quality < 1 || quality > 100) {
+        kp_set_error(err, errlen, "kp_encode_jpeg: invalid arguments (%dx%d, quality %d)", width,
+                     height, quality);
+        return KP_ERR_ARGUMENT;
+    }
+    *out = NULL;
+    *outlen = 0;
+
+    struct jpeg_compress_struct cinfo;
+    kp_jpeg_error jerr;
+    // jpeg_mem_dest keeps the address of these two and grows the buffer with malloc; they live
+    // in memory (their address escaped), so they are current after a longjmp.
+    struct {
+        unsigned char *data;
+        unsigned long len;
+    } sink = {NULL, 0};
+
+    memset(&cinfo, 0, sizeof cinfo);
+    memset(&jerr, 0, sizeof jerr);
+    cinfo.err = jpeg_std_error(&jerr.pub);
+    jerr.pub.error_exit = kp_jpeg_error_exit;
+    jerr.pub.emit_message = kp_jpeg_silent_message;
+    jerr.pub.output_message = kp_jpeg_output_message;
+    jerr.status = KP_OK;
+
+    if (setjmp(jerr.jump)) {
+        kp_set_error(err, errlen, "%s", jerr.message);
+        jpeg_destroy_compress(&cinfo);
+        free(sink.data);
+        return KP_ERR_ENCODE;
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, &sink.data, &sink.len);
+    cinfo.image_width = (JDIMENSION)width;
+    cinfo.image_height = (JDIMENSION)height;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    // 4:4:4 (no chroma subsampling): thin coloured lines and text in figures keep their colour.
+    for (int c = 0; c < cinfo.num_components; c++) {
+        cinfo.comp_info[c].h_samp_factor = 1;
+        cinfo.comp_info[c].v_samp_factor = 1;
+    }
+    cinfo.optimize_coding = TRUE;
+    jpeg_start_compress(&cinfo, TRUE);
+    const size_t stride = (size_t)width * 3;
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row[1] = {(JSAMPROW)(pixels + (size_t)cinfo.next_scanline * stride)};
+        jpeg_write_scanlines(&cinfo, row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    *out = sink.data;
+    *outlen = (size_t)sink.len;
+    return KP_OK;
+}
+
 // MARK: - PNG shared
 
 typedef struct {

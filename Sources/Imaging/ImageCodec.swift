@@ -8,7 +8,7 @@ import KeypointsSupport
     import Darwin
 #endif
 
-/// Reads JPEG and PNG files and writes PNG files, through libjpeg-turbo and libpng.
+/// Reads JPEG and PNG files and writes PNG and JPEG files, through libjpeg-turbo and libpng.
 ///
 /// The format is detected from the first bytes, never from the file extension.
 ///
@@ -168,20 +168,45 @@ public enum ImageCodec {
         pixels: [UInt8], width: Int, height: Int,
         channels: Int
     ) throws(ImageError) -> Data {
+        try encoded(pixels, what: "\(width)x\(height)") { px, out, length, err, errLength in
+            kp_encode_png(px, Int32(width), Int32(height), Int32(channels), out, length, err, errLength)
+        }
+    }
+
+    /// Encodes an RGB image as a baseline JPEG at `quality` (1...100, libjpeg's scale), 4:4:4
+    /// (no chroma subsampling, so thin coloured lines and text keep their colour), optimised
+    /// Huffman tables.
+    public static func encodeJPEG(_ image: RGBImage, quality: Int = FigureFormat.jpegQuality) throws(ImageError)
+        -> Data
+    {
+        precondition((1...100).contains(quality), "encodeJPEG: quality \(quality) outside 1...100")
+        return try encoded(image.pixels, what: "JPEG \(image.width)x\(image.height)") {
+            px, out, length, err, errLength in
+            kp_encode_jpeg(px, Int32(image.width), Int32(image.height), Int32(quality), out, length, err, errLength)
+        }
+    }
+
+    /// Runs one kp_encode_* call on `pixels` and copies its malloc'ed output into `Data`; a
+    /// failure becomes `ImageError.encodeFailed` naming `what` and the library's message.
+    private static func encoded(
+        _ pixels: [UInt8], what: String,
+        _ encode: (
+            UnsafePointer<UInt8>?, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int>,
+            UnsafeMutablePointer<CChar>?, Int
+        ) -> Int32
+    ) throws(ImageError) -> Data {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var length = 0
         var message = [CChar](repeating: 0, count: 512)
         let status = pixels.withUnsafeBufferPointer { px in
             message.withUnsafeMutableBufferPointer { err in
-                kp_encode_png(
-                    px.baseAddress, Int32(width), Int32(height), Int32(channels),
-                    &out, &length, err.baseAddress, err.count)
+                encode(px.baseAddress, &out, &length, err.baseAddress, err.count)
             }
         }
         defer { kp_buffer_free(out) }
         guard status == Int32(KP_OK.rawValue), let out else {
             let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw .encodeFailed(message: "\(width)x\(height): \(text)")
+            throw .encodeFailed(message: "\(what): \(text)")
         }
         return Data(bytes: out, count: length)
     }
@@ -189,7 +214,16 @@ public enum ImageCodec {
     /// Writes an RGB image as PNG, atomically: the bytes go to a temporary file in the same
     /// directory, which is then renamed over `url`, so readers never see a half-written file.
     public static func writePNG(_ image: RGBImage, to url: URL) throws(ImageError) {
-        let data = try encodePNG(image)
+        try writeFigure(image, to: url, format: .png)
+    }
+
+    /// Writes an RGB image in `format`, atomically (as `writePNG`).
+    public static func writeFigure(_ image: RGBImage, to url: URL, format: FigureFormat) throws(ImageError) {
+        let data: Data
+        switch format {
+        case .png: data = try encodePNG(image)
+        case .jpeg: data = try encodeJPEG(image)
+        }
         try writeAtomically(data, to: url)
     }
 

@@ -18,27 +18,16 @@ public struct MaskRenderer: Sendable {
         let w = photo.width
         let h = photo.height
         precondition(mask.count == w * h, "MaskRenderer: mask of \(mask.count) for \(w)x\(h)")
-        let r = Self.outlineWidth(width: w, height: h)
+        let boundary = RegionOutline.boundary(
+            mask, width: w, height: h, radius: Self.outlineWidth(width: w, height: h))
         var out = photo
         for y in 0..<h {
             for x in 0..<w {
                 let inside = mask[y * w + x] != 0
-                // Boundary: inside, with a pixel outside the region (or the photo) within r (4-neighbourhood).
-                var boundary = false
-                if inside {
-                    search: for d in 1...r {
-                        for (nx, ny) in [(x - d, y), (x + d, y), (x, y - d), (x, y + d)] {
-                            if nx < 0 || ny < 0 || nx >= w || ny >= h || mask[ny * w + nx] == 0 {
-                                boundary = true
-                                break search
-                            }
-                        }
-                    }
-                }
                 let i = 3 * (y * w + x)
                 let src = (Double(photo.pixels[i]), Double(photo.pixels[i + 1]), Double(photo.pixels[i + 2]))
                 let c: (Double, Double, Double)
-                if boundary {
+                if boundary[y * w + x] {
                     c = (Double(outline.r), Double(outline.g), Double(outline.b))
                 } else if inside {
                     let t = tintStrength

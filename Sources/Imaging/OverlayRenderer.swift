@@ -12,19 +12,22 @@ public struct LabeledPoint: Sendable, Equatable, Codable {
     }
 }
 
-/// Draws the photo (downscaled to at most `maxDisplaySide`) with every keypoint as a dot in its
-/// own colour (white rim) and its name in a label box of the same colour next to it. Labels
+/// Draws the photo (at its own resolution, or downscaled to at most `maxDisplaySide`; never
+/// upscaled) with every keypoint as a dot in its own colour (white rim) and its name in a label
+/// box of the same colour next to it. Dots, rims and labels are design sizes scaled by the
+/// photo's `FigureScale`, so they keep their proportion at any resolution. Labels
 /// stay inside the image: each tries right of, left of, above and below its dot (then the same
 /// positions shifted by one label height up and down) and takes the first that fits inside the
 /// photo without overlapping an earlier label; if none does, the first inside the photo.
 public struct OverlayRenderer: Sendable {
-    public var maxDisplaySide: Int
-    /// Dot radius in panel pixels.
+    /// The longer side of the figure at most (nil: the photo's own size).
+    public var maxDisplaySide: Int?
+    /// Dot radius, design pixels (scaled by `FigureScale`).
     public var dotRadius: Double
-    /// Line height of the labels in panel pixels.
+    /// Line height of the labels, design pixels (scaled by `FigureScale`).
     public var labelHeight: Double
 
-    public init(maxDisplaySide: Int = 512, dotRadius: Double = 4, labelHeight: Double = 11) {
+    public init(maxDisplaySide: Int? = nil, dotRadius: Double = 5, labelHeight: Double = 14) {
         self.maxDisplaySide = maxDisplaySide
         self.dotRadius = dotRadius
         self.labelHeight = labelHeight
@@ -45,8 +48,8 @@ public struct OverlayRenderer: Sendable {
         palette[((index % palette.count) + palette.count) % palette.count]
     }
 
-    /// Label box padding around the text, in panel pixels.
-    static let labelPadding = 2
+    /// Label box padding around the text, design pixels.
+    static let labelPadding = 3
 
     /// Renders the overlay. Points outside the image are drawn clipped (their labels are still
     /// kept inside).
@@ -72,16 +75,20 @@ public struct OverlayRenderer: Sendable {
         let result = AnnotatedImage(
             image: image, photoRect: PixelRect(x: 0, y: 0, width: image.width, height: image.height),
             scaleX: Double(image.width) / Double(ow), scaleY: Double(image.height) / Double(oh))
-        let font = TextStyle(height: labelHeight)
+        let scale = FigureScale(photoWidth: image.width, photoHeight: image.height)
+        let font = TextStyle(height: scale.size(labelHeight))
+        let padding = scale.pixels(Double(Self.labelPadding))
+        let dotRadius = scale.size(self.dotRadius)
+        let rimWidth = scale.size(1.5)
         let bounds = result.photoRect
-        let rim = CanvasDrawing.disk(radius: dotRadius + 1.5, color: RGB(255, 255, 255))
+        let rim = CanvasDrawing.disk(radius: dotRadius + rimWidth, color: RGB(255, 255, 255))
 
         // Dots first; labels after, placed to avoid earlier labels and other keypoints' dots.
         var placed: [PixelRect] = []
         var dots: [PixelRect] = []
         for p in points {
             let c = result.panelPoint(fromImage: p.point)
-            let r = Int((dotRadius + 1.5).rounded(.up))
+            let r = Int((dotRadius + rimWidth).rounded(.up))
             dots.append(
                 PixelRect(
                     x: Int(c.x.rounded(.down)) - r, y: Int(c.y.rounded(.down)) - r,
@@ -95,20 +102,20 @@ public struct OverlayRenderer: Sendable {
         for (i, p) in points.enumerated() {
             let color = Self.color(forIndex: i)
             let c = result.panelPoint(fromImage: p.point)
-            let text = font.fitted(p.name, maxWidth: Double(bounds.width - 2 * Self.labelPadding))
+            let text = font.fitted(p.name, maxWidth: Double(bounds.width - 2 * padding))
             if text.isEmpty { continue }
             let box = Self.placeLabel(
                 size: (
-                    Int(font.width(of: text).rounded(.up)) + 2 * Self.labelPadding,
-                    Int(font.height.rounded(.up)) + 2 * Self.labelPadding
+                    Int(font.width(of: text).rounded(.up)) + 2 * padding,
+                    Int(font.height.rounded(.up)) + 2 * padding
                 ),
-                near: c, dotRadius: dotRadius + 3, bounds: bounds,
+                near: c, dotRadius: dotRadius + scale.size(3), bounds: bounds,
                 avoid: placed, dots: dots, ownDot: i)
             placed.append(box)
             CanvasDrawing.fill(&image, box, color: color)
             var ink = font
             ink.color = CanvasDrawing.textColor(on: color)
-            ink.draw(text, on: &image, x: Double(box.x + Self.labelPadding), y: Double(box.y + Self.labelPadding))
+            ink.draw(text, on: &image, x: Double(box.x + padding), y: Double(box.y + padding))
         }
         return AnnotatedImage(image: image, photoRect: bounds, scaleX: result.scaleX, scaleY: result.scaleY)
     }
@@ -118,10 +125,20 @@ public struct OverlayRenderer: Sendable {
         to url: URL, photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
         points: [LabeledPoint]
     ) throws {
+        try write(
+            to: url, format: .png, photo: photo, originalWidth: originalWidth, originalHeight: originalHeight,
+            points: points)
+    }
+
+    /// Writes the overlay in `format` (atomically).
+    public func write(
+        to url: URL, format: FigureFormat, photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
+        points: [LabeledPoint]
+    ) throws {
         let overlay = try render(
             photo: photo, originalWidth: originalWidth, originalHeight: originalHeight,
             points: points)
-        try ImageCodec.writePNG(overlay.image, to: url)
+        try ImageCodec.writeFigure(overlay.image, to: url, format: format)
     }
 
     /// The label rectangle for a dot at `c` (see the type's doc for the order of attempts).

@@ -12,6 +12,7 @@ struct LocalizeCommand: ParsableCommand {
         discussion: """
             Coordinates are in original-image pixels, continuous: pixel (i, j) spans [i, i+1) x [j, j+1).
             --grid and --vocabulary take a file or a bare name looked up in grids/ and keypoints/.
+            Figures (--heatmap, --overlay, --montage) are PNG or JPEG by their extension, at the photo's resolution up to --figure-max-side; {name} stands for the image's file name.
 
             Examples:
               keypoints localize bird.jpg --vocabulary cub --heatmap out/
@@ -21,6 +22,8 @@ struct LocalizeCommand: ParsableCommand {
                 --template "This image shows the {part} of the horse"
               keypoints localize a.jpg b.jpg --vocabulary spair --category dog \\
                 --grid dense30 --json
+              keypoints localize a.jpg b.jpg --vocabulary cub --common-scale \\
+                --montage 'out/{name}_montage.jpg' --overlay 'out/{name}.png'
             """
     )
 
@@ -54,13 +57,7 @@ struct LocalizeCommand: ParsableCommand {
         help: "Crop the image to --box before fitting (the paper's SPair-71k protocol).")
     var cropToBox = false
     @OptionGroup var maskOptions: MaskOptions
-    @Option(help: ArgumentHelp("Write one heatmap PNG per image and keypoint into this folder.", valueName: "dir"))
-    var heatmap: String?
-    @Option(
-        help: ArgumentHelp(
-            "Write the photo with every predicted keypoint (a folder when there are several images).", valueName: "file"
-        ))
-    var overlay: String?
+    @OptionGroup(title: "Figures") var figures: FigureOptions
     @Option(help: ArgumentHelp("Write every scored candidate as JSON.", valueName: "file"))
     var scores: String?
     @Flag(help: "Print exactly one JSON document.")
@@ -100,23 +97,13 @@ struct LocalizeCommand: ParsableCommand {
 
     /// Output paths are checked before the model is loaded (issue 14: an existing file given to
     /// --heatmap used to fail after the compute with a raw Foundation error).
-    func checkOutputPaths() throws {
-        if let heatmap { try OutputPath.checkFolder(heatmap, option: "--heatmap") }
+    /// Figure paths: a format their extension names (.png, .jpg, .jpeg), {name} when several
+    /// images share one path; see `FigurePath`.
+    func checkOutputPaths() throws -> FigureDestinations {
+        let destinations = try figures.destinations(images: images)
         if let saveMarked { try OutputPath.checkFolder(saveMarked, option: "--save-marked") }
         if let scores { try OutputPath.checkFile(scores, option: "--scores") }
-        if let overlay {
-            if images.count > 1 {
-                let ext = URL(fileURLWithPath: overlay).pathExtension.lowercased()
-                if ["png", "jpg", "jpeg"].contains(ext) {
-                    throw CLIError(
-                        "--overlay \(overlay): \(images.count) images need a folder (one overlay per image), "
-                            + "not a .\(ext) file name; give a folder, e.g. --overlay out/")
-                }
-                try OutputPath.checkFolder(overlay, option: "--overlay")
-            } else {
-                try OutputPath.checkFile(overlay, option: "--overlay")
-            }
-        }
+        return destinations
     }
 
     static func parseBox(_ text: String) throws -> Box {
@@ -171,7 +158,7 @@ struct LocalizeCommand: ParsableCommand {
     // MARK: - Run
 
     func run() throws {
-        try checkOutputPaths()
+        let destinations = try checkOutputPaths()
         let presetURL = try DataFiles.resolve(grid, folder: "grids")
         var preset = try GridPreset.load(from: presetURL)
         if let batch { preset.batch = batch }
@@ -237,7 +224,9 @@ struct LocalizeCommand: ParsableCommand {
                 result.notes.append("damaged image, decoded anyway: " + image.warnings.joined(separator: "; "))
             }
             for note in result.notes { Console.warning("\(path): \(note)") }
-            try writeImageOutputs(result, image: image, index: index)
+            try writeFigures(
+                result, image: image, index: index, to: destinations,
+                caption: FigureCaption(model: model.model, grid: preset.name, box: options.box))
             if let saveMarked {
                 try writeMarked(
                     result, image: image, index: index, folder: saveMarked, localizer: localizer, options: imageOptions)
@@ -325,33 +314,96 @@ struct LocalizeCommand: ParsableCommand {
         }
     }
 
-    func writeImageOutputs(_ r: ImageLocalization, image: DecodedImage, index: Int) throws {
+    /// What the figures of a run say besides the scores.
+    struct FigureCaption {
+        /// `--model` as given (a known name or ORG/NAME; a directory by its last component).
+        let model: String
+        let grid: String
+        /// `--box`, outlined on heatmaps.
+        let box: Box?
+
+        var modelName: String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: DataFiles.fileURL(model).path, isDirectory: &isDirectory),
+                isDirectory.boolValue
+            {
+                return DataFiles.fileURL(model).lastPathComponent
+            }
+            return model
+        }
+    }
+
+    /// --heatmap, --overlay and --montage of one image.
+    func writeFigures(
+        _ r: ImageLocalization, image: DecodedImage, index: Int, to destinations: FigureDestinations,
+        caption: FigureCaption
+    ) throws {
         let prefix = filePrefix(r, index: index)
-        if let heatmap {
-            let dir = URL(fileURLWithPath: heatmap)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let renderer = HeatmapRenderer()
+        let name = FigureDestinations.name(ofImage: r.path)
+        let samples = r.keypoints.indices.map { k in
+            r.search.samples(keypoint: k).map { ScoreSample(x: $0.x, y: $0.y, score: Double($0.score)) }
+        }
+        // One colour range for all keypoints of the image with --common-scale.
+        let allScores = samples.joined().map(\.score)
+        let common = figures.commonScale ? allScores.min().flatMap { lo in allScores.max().map { lo...$0 } } : nil
+        let settings = "model \(caption.modelName), grid \(caption.grid), \(r.passes) passes"
+        func annotation(_ k: Int) -> HeatmapAnnotation {
+            let kp = r.keypoints[k]
+            var lines = ["\"\(kp.prompt)\"", settings]
+            if common != nil { lines.append("one colour scale for all \(r.keypoints.count) keypoints of the image") }
+            return HeatmapAnnotation(
+                title: kp.name, subtitle: lines, scoreRange: common, box: caption.box, mask: r.searchMask)
+        }
+        if let heatmap = destinations.heatmap {
+            let renderer = HeatmapRenderer(maxDisplaySide: figures.figureMaxSide)
             for (k, (kp, slug)) in zip(r.keypoints, Self.fileSlugs(r.keypoints)).enumerated() {
-                let samples = r.search.samples(keypoint: k).map {
-                    ScoreSample(x: $0.x, y: $0.y, score: Double($0.score))
+                let url: URL
+                switch heatmap.kind {
+                case .folder:
+                    let dir = DataFiles.fileURL(heatmap.value)
+                    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                    url = dir.appendingPathComponent("\(prefix)_\(slug).png")
+                case .file:
+                    url = heatmap.fileURL(name: name, keypoint: slug)
+                    try FileManager.default.createDirectory(
+                        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 }
-                let url = dir.appendingPathComponent("\(prefix)_\(slug).png")
-                try renderer.writePNG(
-                    to: url, photo: image.rgb, samples: samples, prediction: kp.point,
-                    title: "\(kp.name)  (\(r.search.presetName), \(r.passes) passes)")
+                try renderer.write(
+                    to: url, format: heatmap.format, photo: image.rgb, samples: samples[k], prediction: kp.point,
+                    annotation: annotation(k))
             }
         }
-        if let overlay {
-            var url = URL(fileURLWithPath: overlay)
-            if images.count > 1 {
+        if let overlay = destinations.overlay {
+            var url: URL
+            switch overlay.kind {
+            case .folder:
+                url = DataFiles.fileURL(overlay.value)
                 try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
                 url = url.appendingPathComponent("\(prefix)_overlay.png")
-            } else {
+            case .file:
+                url = overlay.fileURL(name: name)
                 try FileManager.default.createDirectory(
                     at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             }
             let points = r.keypoints.map { LabeledPoint(name: $0.name, point: $0.point) }
-            try OverlayRenderer().writePNG(to: url, photo: image.rgb, points: points)
+            try OverlayRenderer(maxDisplaySide: figures.figureMaxSide).write(
+                to: url, format: overlay.format, photo: image.rgb, points: points)
+        }
+        if let montage = destinations.montage {
+            let url = montage.fileURL(name: name)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let entries = r.keypoints.indices.map { k in
+                var a = annotation(k)
+                a.subtitle = ["\"\(r.keypoints[k].prompt)\""]
+                return MontageEntry(samples: samples[k], prediction: r.keypoints[k].point, annotation: a)
+            }
+            let scale = common == nil ? "each keypoint on its own colour scale" : "one colour scale for all keypoints"
+            let figure = try MontageRenderer(maxSide: figures.figureMaxSide).render(
+                photo: image.rgb, entries: entries,
+                title: "\(URL(fileURLWithPath: r.path).lastPathComponent): \(r.keypoints.count) keypoints",
+                subtitle: [settings + ", " + scale])
+            try ImageCodec.writeFigure(figure.image, to: url, format: montage.format)
         }
     }
 

@@ -52,9 +52,12 @@ public struct ImageLocalization: Sendable {
     public var region: Box
     /// Notes for the user (e.g. crop mode leaving parts of the image out).
     public var notes: [String]
+    /// The mask the search kept candidates inside (nil: none given, or ignored because it held
+    /// none of the first stage's locations; see `notes`), for figures.
+    public var searchMask: PixelMask?
     /// Whether candidates were kept only inside `LocalizationOptions.mask` (false without a mask,
     /// or when it held none of the first stage's locations and the search ran without it).
-    public var maskApplied: Bool = false
+    public var maskApplied: Bool { searchMask != nil }
 }
 
 /// Where to search and how to fit the image to the model input.
@@ -226,6 +229,6 @@ public final class Localizer {
         }
         return ImageLocalization(
             path: path, width: image.width, height: image.height, passes: result.passes,
-            keypoints: predictions, search: result, region: region, notes: notes, maskApplied: mask != nil)
+            keypoints: predictions, search: result, region: region, notes: notes, searchMask: mask)
     }
 }

@@ -9,7 +9,8 @@ import Testing
             "localize",
             [
                 "--keypoint", "--vocabulary", "--grid", "--fit", "--box", "--crop-to-box", "--heatmap", "--overlay",
-                "--scores", "--json", "--batch", "--threads", "--precision",
+                "--scores", "--json", "--batch", "--threads", "--precision", "--montage", "--figure-max-side",
+                "--common-scale",
             ]
         ),
         ("eval", ["--dataset", "--root", "--method", "--alpha", "--limit", "--shard", "--out", "--json"]),

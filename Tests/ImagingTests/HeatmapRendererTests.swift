@@ -35,40 +35,47 @@ struct HeatmapRendererTests {
         let panel = try r.render(
             photo: Self.texturedPhoto(300, 200), samples: Self.gridSamples(),
             prediction: Point(x: 150.3, y: 80.6), title: "beak")
-        // Layout (HeatmapRenderer): margin 8, title 14 px (5x7 font at scale 2), gap 6, photo 200,
-        // gap 6, bar 12, 4, range text 14, margin 8 -> 8+14+6+200+6+12+4+14+8 = 272 high;
-        // 8 + 300 + 8 = 316 wide.
+        // Layout (HeatmapRenderer, design sizes at FigureScale 1 for a 300 px photo): margin 10,
+        // title 22, gap 8, photo 200, gap 8, bar 14, ticks 5, gap 4, tick labels 14, margin 10
+        // -> 10+22+8+200+8+14+5+4+14+10 = 295 high; content max(300, 260): 10 + 300 + 10 = 320 wide.
         let png = try ImageCodec.encodePNG(panel.image)
         let decoded = try ImageCodec.decode(data: png, name: "heatmap.png").rgb
-        #expect(decoded.width == 316 && decoded.height == 272)
-        #expect(panel.photoRect == PixelRect(x: 8, y: 28, width: 300, height: 200))
-        // Prediction (150.3, 80.6) -> panel (158.3, 108.6): pixel (158, 108) lies fully inside
-        // the cross's horizontal arm (|dy| <= 0.54 < t/2 = 1): pure prediction colour.
-        #expect(decoded[158, 108] == RGB(255, 0, 0))
-        // Its white outline (1.5 px around each arm): pixel (160, 110) has samples at
-        // |dx| in [1.76, 2.64], |dy| in [1.46, 2.34]: off both red arms (|.| <= 1), inside the
-        // outlined horizontal arm (|dy| <= 2.5, |dx| <= 10.5): pure white.
-        #expect(decoded[160, 110] == RGB(255, 255, 255))
+        #expect(decoded.width == 320 && decoded.height == 295)
+        #expect(panel.photoRect == PixelRect(x: 10, y: 40, width: 300, height: 200))
+        // Prediction (150.3, 80.6) -> panel (160.3, 120.6): pixel (160, 120) lies fully inside
+        // the cross's horizontal arm (|dy| <= 0.54 < t/2 = 1.25): pure prediction colour.
+        #expect(decoded[160, 120] == RGB(255, 0, 0))
+        // Its white outline (1.5 px around each arm): pixel (162, 122) has samples at
+        // |dx| in [1.76, 2.64], |dy| in [1.46, 2.34]: off both red arms (|.| <= 1.25), inside the
+        // outlined horizontal arm (|dy| <= 2.75, |dx| <= 11.5): pure white.
+        #expect(decoded[162, 122] == RGB(255, 255, 255))
     }
 
-    @Test("heatmap writes the score range as text")
+    @Test("heatmap writes the title and round tick values under the colour bar")
     func rangeText() throws {
-        let panel = try HeatmapRenderer().render(
+        let panel = try HeatmapRenderer().renderPanel(
             photo: Self.texturedPhoto(300, 200), samples: Self.gridSamples(),
-            prediction: nil, title: "beak")
-        // Expected: "min 0.2113" at (8, 250) and "max 0.2764" right-aligned to x = 308, 14 px high.
+            prediction: nil, annotation: HeatmapAnnotation(title: "beak"))
+        // Scores 0.2113 ... 0.2764: steps of 0.01 give six labels, too many for a 300 px bar
+        // at 14 px text (each label gets twice its width), so steps of 0.02.
+        #expect(panel.ticks.map { ($0 * 100).rounded() } == [22, 24, 26])
+        #expect(panel.colorBarRect == PixelRect(x: 10, y: 248, width: 300, height: 14))
+        // The labels "0.22", "0.24", "0.26" centred under their places on the bar, at y 271.
+        let image = panel.annotated.image
         let font = TextStyle(height: 14, color: HeatmapRenderer.textColor)
-        var expected = panel.image
+        var expected = image
         CanvasDrawing.fill(
-            &expected, PixelRect(x: 0, y: 250, width: 316, height: 14), color: HeatmapRenderer.background)
-        font.draw("min 0.2113", on: &expected, x: 8, y: 250)
-        font.draw("max 0.2764", on: &expected, x: 308 - font.width(of: "max 0.2764"), y: 250)
-        #expect(expected == panel.image)
-        // And the title "beak" at (8, 8).
-        var title = panel.image
-        CanvasDrawing.fill(&title, PixelRect(x: 0, y: 8, width: 316, height: 14), color: HeatmapRenderer.background)
-        font.draw("beak", on: &title, x: 8, y: 8)
-        #expect(title == panel.image)
+            &expected, PixelRect(x: 0, y: 271, width: 320, height: 14), color: HeatmapRenderer.background)
+        for (value, text) in zip([0.22, 0.24, 0.26], ["0.22", "0.24", "0.26"]) {
+            let x = 10 + (value - 0.2113) / (0.2764 - 0.2113) * 300
+            font.draw(text, on: &expected, x: x - font.width(of: text) / 2, y: 271)
+        }
+        #expect(expected == image)
+        // And the title "beak" at (10, 10), 22 px high.
+        var title = image
+        CanvasDrawing.fill(&title, PixelRect(x: 0, y: 10, width: 320, height: 22), color: HeatmapRenderer.background)
+        TextStyle(height: 22, color: HeatmapRenderer.textColor).draw("beak", on: &title, x: 10, y: 10)
+        #expect(title == image)
     }
 
     @Test("nearest-sample fill with viridis at opacity 0.55; unsampled regions stay untinted")
@@ -110,7 +117,7 @@ struct HeatmapRendererTests {
     @Test("large photos are downscaled for display; the prediction still lands on its pixel")
     func downscaled() throws {
         let photo = Self.texturedPhoto(1024, 768)
-        let panel = try HeatmapRenderer().render(
+        let panel = try HeatmapRenderer(maxDisplaySide: 512).render(
             photo: photo, samples: Self.gridSamples(width: 1024, height: 768),
             prediction: Point(x: 512, y: 384), title: "left eye")
         #expect(panel.photoRect.width == 512 && panel.photoRect.height == 384)
@@ -118,7 +125,7 @@ struct HeatmapRendererTests {
         #expect(panel.image[Int(c.x), Int(c.y)] == RGB(255, 0, 0))
         // A downscaled copy with the original size given: the same panel.
         let small = Resample.bicubic(photo, width: 512, height: 384)
-        let again = try HeatmapRenderer().render(
+        let again = try HeatmapRenderer(maxDisplaySide: 512).render(
             photo: small, originalWidth: 1024, originalHeight: 768,
             samples: Self.gridSamples(width: 1024, height: 768),
             prediction: Point(x: 512, y: 384), title: "left eye")

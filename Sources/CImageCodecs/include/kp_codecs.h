@@ -5,8 +5,8 @@
 // returns a status code, and writes a human-readable message into a caller-provided buffer.
 // No function in this file calls exit() or prints to stderr.
 //
-// Ownership: buffers in kp_image and from kp_encode_png are malloc'ed here and released with
-// kp_image_free / kp_buffer_free.
+// Ownership: buffers in kp_image and from kp_encode_png / kp_encode_jpeg are malloc'ed here and
+// released with kp_image_free / kp_buffer_free.
 
 #ifndef KP_CODECS_H
 #define KP_CODECS_H
@@ -39,7 +39,7 @@ typedef enum {
     KP_ERR_UNSUPPORTED = 3,  ///< valid file of a kind this shim does not convert (e.g. 2-channel JPEG)
     KP_ERR_NOMEM = 4,        ///< allocation failed
     KP_ERR_ARGUMENT = 5,     ///< caller passed an invalid argument (programmer error)
-    KP_ERR_ENCODE = 6,       ///< libpng failed while writing
+    KP_ERR_ENCODE = 6,       ///< libpng or libjpeg failed while writing
     KP_ERR_DAMAGED = 7       ///< damaged scan data with kp_limits.stop_at_damage set; the message is libjpeg's
 } kp_status;
 
@@ -103,7 +103,14 @@ void kp_image_free(kp_image *image);
 int kp_encode_png(const uint8_t *pixels, int width, int height, int channels,
                   uint8_t **out, size_t *outlen, char *err, size_t errlen);
 
-/// Releases a buffer returned by kp_encode_png.
+/// Encodes 8-bit RGB pixels (rows top to bottom, interleaved) as a baseline JPEG in memory, at
+/// `quality` 1...100 (libjpeg's scale), without chroma subsampling (4:4:4) and with optimised
+/// Huffman tables.
+/// - Returns: KP_OK with `*out`/`*outlen` set (free with kp_buffer_free), or an error code.
+int kp_encode_jpeg(const uint8_t *pixels, int width, int height, int quality,
+                   uint8_t **out, size_t *outlen, char *err, size_t errlen);
+
+/// Releases a buffer returned by kp_encode_png or kp_encode_jpeg.
 void kp_buffer_free(uint8_t *buffer);
 
 #ifdef __cplusplus

@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import Imaging
+
+/// Where `localize` writes its figures (--heatmap, --overlay, --montage) and how large they are.
+struct FigureOptions: ParsableArguments {
+    /// Default of --figure-max-side: a full-width print figure at 300 dpi (17 cm) is about 2000
+    /// pixels, so larger photos gain nothing in a paper and only make files heavier.
+    static let defaultMaxSide = 2048
+    /// Smallest --figure-max-side: below it titles and colour bars no longer fit.
+    static let minimumMaxSide = 64
+
+    @Option(
+        help: ArgumentHelp(
+            "Heatmaps: a folder (one PNG per image and keypoint) or a file name with {keypoint} "
+                + "(and {name}, the image's stem), e.g. out/{name}_{keypoint}.jpg.",
+            valueName: "dir|file"))
+    var heatmap: String?
+    @Option(
+        help: ArgumentHelp(
+            "The photo with every prediction: a .png/.jpg file (with {name} for several images) "
+                + "or a folder when there are several images.",
+            valueName: "file"))
+    var overlay: String?
+    @Option(
+        help: ArgumentHelp(
+            "All keypoints' heatmaps of an image in one figure: a .png/.jpg file (with {name} for several images).",
+            valueName: "file"))
+    var montage: String?
+    @Option(
+        name: .customLong("figure-max-side"),
+        help: ArgumentHelp(
+            "Figures show the photo at its own resolution, downscaled to at most this longer side "
+                + "(a montage's panels share it); never upscaled.",
+            valueName: "px"))
+    var figureMaxSide = FigureOptions.defaultMaxSide
+    @Flag(
+        name: .customLong("common-scale"),
+        help: "One colour scale for all keypoints of an image (heatmaps, montage): the same colour is the same score.")
+    var commonScale = false
+
+    func validate() throws {
+        guard figureMaxSide >= Self.minimumMaxSide, figureMaxSide <= ImagingLimits.side else {
+            throw ValidationError(
+                "--figure-max-side must be \(Self.minimumMaxSide)...\(ImagingLimits.side) pixels, got \(figureMaxSide)")
+        }
+    }
+
+    /// The parsed output paths, checked against the images (before any compute).
+    func destinations(images: [String]) throws -> FigureDestinations {
+        let names = images.map(FigureDestinations.name(ofImage:))
+        return FigureDestinations(
+            heatmap: try heatmap.map {
+                try FigurePath(option: "--heatmap", value: $0, names: names, perKeypoint: true)
+            },
+            overlay: try overlay.map {
+                try FigurePath(option: "--overlay", value: $0, names: names, perKeypoint: false)
+            },
+            montage: try montage.map {
+                try FigurePath(option: "--montage", value: $0, names: names, perKeypoint: false, allowsFolder: false)
+            })
+    }
+}
+
+/// The checked figure destinations of one `localize` run.
+struct FigureDestinations {
+    var heatmap: FigurePath?
+    var overlay: FigurePath?
+    var montage: FigurePath?
+
+    /// What `{name}` becomes for an image: its file name without the extension, as a slug.
+    static func name(ofImage path: String) -> String {
+        let stem = DataFiles.slug(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
+        return stem.isEmpty ? "image" : stem
+    }
+}
+
+/// One figure option's value: a folder (PNG files named by the command) or a file name whose
+/// extension names the format, with `{name}` (the image's stem) and, for heatmaps, `{keypoint}`
+/// placeholders.
+struct FigurePath {
+    static let namePlaceholder = "{name}"
+    static let keypointPlaceholder = "{keypoint}"
+
+    enum Kind: Equatable {
+        case folder
+        case file(FigureFormat)
+    }
+
+    let option: String
+    let value: String
+    let kind: Kind
+
+    /// Checks `value` for `names` (one per image, `FigureDestinations.name(ofImage:)`), before
+    /// any compute: a known format, the placeholders several images or keypoints need, distinct
+    /// files per image, writable places.
+    init(option: String, value: String, names: [String], perKeypoint: Bool, allowsFolder: Bool = true) throws {
+        self.option = option
+        self.value = value
+        let hasName = value.contains(Self.namePlaceholder)
+        let hasKeypoint = value.contains(Self.keypointPlaceholder)
+        let ext = URL(fileURLWithPath: value).pathExtension
+        let format = FigureFormat(path: value)
+        let several = names.count > 1
+        let example = perKeypoint ? "out/{name}_{keypoint}.png" : "out/{name}_\(option.dropFirst(2)).png"
+        // A value without a figure extension or placeholders names a folder (an existing file
+        // given as one is refused by the folder check, naming it).
+        let exists = FileManager.default.fileExists(atPath: DataFiles.fileURL(value).path)
+        if format == nil && !hasName && !hasKeypoint && allowsFolder && (ext.isEmpty || value.hasSuffix("/") || exists)
+        {
+            if !perKeypoint && !several {
+                throw CLIError(
+                    "\(option) \(value): give a file name ending in \(FigureFormat.accepted), e.g. \(option) out/overlay.png"
+                )
+            }
+            kind = .folder
+            try OutputPath.checkFolder(value, option: option)
+            return
+        }
+        guard let format else {
+            let what = ext.isEmpty ? "has no extension" : "ends in .\(ext)"
+            throw CLIError(
+                "\(option) \(value): \(what); figures are written as \(FigureFormat.accepted), chosen by the extension")
+        }
+        if perKeypoint && !hasKeypoint {
+            throw CLIError(
+                "\(option) \(value): one heatmap per keypoint needs a folder or {keypoint} in the file name, e.g. \(option) \(example)"
+            )
+        }
+        if several && !hasName {
+            let folder = allowsFolder ? "a folder or " : ""
+            throw CLIError(
+                "\(option) \(value): \(names.count) images need \(folder){name} (the image's file name) in the path, "
+                    + "one file per image; e.g. \(option) \(example)")
+        }
+        kind = .file(format)
+        var seen: [String: Int] = [:]
+        for (i, name) in names.enumerated() {
+            let path = fileURL(name: name, keypoint: "keypoint").path
+            if let j = seen[path] {
+                throw CLIError(
+                    "\(option) \(value): images \(j + 1) and \(i + 1) would both write \(path) ({name} is the file name without "
+                        + "its extension); rename one of them")
+            }
+            seen[path] = i
+            try OutputPath.checkFile(path, option: option)
+        }
+    }
+
+    /// The file for an image (and keypoint) when `kind` is `.file`.
+    func fileURL(name: String, keypoint: String? = nil) -> URL {
+        var path = value.replacingOccurrences(of: Self.namePlaceholder, with: name)
+        if let keypoint { path = path.replacingOccurrences(of: Self.keypointPlaceholder, with: keypoint) }
+        return DataFiles.fileURL(path)
+    }
+
+    /// The format figures at this destination are written in (PNG in a folder).
+    var format: FigureFormat {
+        if case .file(let f) = kind { return f }
+        return .png
+    }
+}

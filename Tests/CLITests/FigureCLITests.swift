@@ -1,0 +1,102 @@
+import Foundation
+import Imaging
+import Testing
+
+/// `localize --heatmap/--overlay/--montage` on the built executable (issue 14, figures): the
+/// format follows the extension, other extensions are refused before any compute, `{name}`
+/// gives several images one path, and the files are what they claim to be.
+@Suite struct FigureCLITests {
+    static var model: String { LocalizeCommandTests.model }
+    static var bird: String { LocalizeCommandTests.bird }
+    static var cow: String { LocalizeCommandTests.cow }
+
+    static func format(of url: URL) throws -> ImageCodec.Format? {
+        try Data(contentsOf: url).withUnsafeBytes { ImageCodec.detectFormat($0) }
+    }
+
+    @Test func otherExtensionsAreRefusedBeforeAnyCompute() throws {
+        let dir = try CLIRunner.tempDirectory()
+        // A model that does not exist: the refusal must come first, in one line.
+        let base = ["localize", Self.bird, "--model", "/nonexistent/model", "--keypoint", "beak"]
+        let cases: [([String], String)] = [
+            (["--overlay", dir.appendingPathComponent("o.gif").path], ".gif"),
+            (["--montage", dir.appendingPathComponent("m.bmp").path], ".bmp"),
+            (["--heatmap", dir.appendingPathComponent("{keypoint}.tiff").path], ".tiff"),
+            (["--montage", dir.appendingPathComponent("montage").path], "no extension"),
+            (["--overlay", dir.appendingPathComponent("overlay").path], ".png, .jpg or .jpeg"),
+        ]
+        for (extra, mention) in cases {
+            let r = try CLIRunner.run(base + extra)
+            #expect(r.status == 1, "\(extra): \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty }
+            #expect(lines.count == 1, "\(extra): \(r.stderr)")
+            #expect(r.stderr.contains(extra[0]) && r.stderr.contains(mention), "\(extra): \(r.stderr)")
+            #expect(r.stderr.contains(".png"), "\(extra): \(r.stderr)")
+            #expect(!r.stderr.contains("nonexistent"), "the model was looked at first: \(r.stderr)")
+        }
+        // A heatmap file name without {keypoint} would be overwritten by each keypoint.
+        let single = try CLIRunner.run(base + ["--heatmap", dir.appendingPathComponent("map.png").path])
+        #expect(single.status == 1 && single.stderr.contains("{keypoint}"), "\(single.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
+    @Test func severalImagesNeedNameOrAreRefused() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let base = ["localize", Self.bird, Self.cow, "--model", "/nonexistent/model", "--keypoint", "beak"]
+        let montage = try CLIRunner.run(base + ["--montage", dir.appendingPathComponent("m.png").path])
+        #expect(montage.status == 1 && montage.stderr.contains("2 images need {name}"), "\(montage.stderr)")
+        // Two photos with the same file name would write the same file.
+        let other = dir.appendingPathComponent("copy")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: URL(fileURLWithPath: Self.bird), to: other.appendingPathComponent("bird.jpg"))
+        let same = try CLIRunner.run([
+            "localize", Self.bird, other.appendingPathComponent("bird.jpg").path, "--model", "/nonexistent/model",
+            "--keypoint", "beak", "--overlay", dir.appendingPathComponent("{name}.png").path,
+        ])
+        #expect(same.status == 1 && same.stderr.contains("images 1 and 2 would both write"), "\(same.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bird.png").path))
+    }
+
+    @Test func nameGivesEachImageItsFiguresInTheFormatOfTheExtension() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let r = try CLIRunner.run(
+            [
+                "localize", Self.bird, Self.cow, "--model", Self.model, "--keypoint", "beak", "--keypoint", "tail",
+                "--overlay", dir.appendingPathComponent("{name}_overlay.jpg").path,
+                "--montage", dir.appendingPathComponent("montages/{name}.png").path,
+                "--heatmap", dir.appendingPathComponent("maps/{name}-{keypoint}.jpeg").path,
+                "--common-scale", "--figure-max-side", "100",
+            ], cwd: CLIRunner.repositoryRoot)
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: dir.path).sorted()
+        #expect(
+            files == [
+                "bird_overlay.jpg", "cow_overlay.jpg", "maps", "maps/bird-beak.jpeg", "maps/bird-tail.jpeg",
+                "maps/cow-beak.jpeg", "maps/cow-tail.jpeg", "montages", "montages/bird.png", "montages/cow.png",
+            ], "\(files)")
+        for name in ["bird_overlay.jpg", "cow_overlay.jpg", "maps/bird-beak.jpeg", "maps/cow-tail.jpeg"] {
+            #expect(try Self.format(of: dir.appendingPathComponent(name)) == .jpeg, "\(name)")
+        }
+        for name in ["montages/bird.png", "montages/cow.png"] {
+            #expect(try Self.format(of: dir.appendingPathComponent(name)) == .png, "\(name)")
+        }
+        // --figure-max-side 100: the 160 x 120 photos are shown at 100 x 75 (overlays are the photo).
+        let overlay = try ImageCodec.decode(contentsOf: dir.appendingPathComponent("bird_overlay.jpg"))
+        #expect(overlay.width == 100 && overlay.height == 75)
+    }
+
+    @Test func figuresAreAtThePhotosResolutionByDefault() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let r = try CLIRunner.run(
+            [
+                "localize", Self.bird, "--model", Self.model, "--keypoint", "beak",
+                "--overlay", dir.appendingPathComponent("o.png").path, "--box", "20,10,100,80",
+            ], cwd: CLIRunner.repositoryRoot)
+        #expect(r.status == 0, "\(r.stderr)")
+        let overlay = try ImageCodec.decode(contentsOf: dir.appendingPathComponent("o.png"))
+        #expect(overlay.width == 160 && overlay.height == 120)
+        let bad = try CLIRunner.run(["localize", Self.bird, "--keypoint", "beak", "--figure-max-side", "10"])
+        #expect(bad.status != 0 && bad.stderr.contains("--figure-max-side must be 64...30000"), "\(bad.stderr)")
+    }
+}
