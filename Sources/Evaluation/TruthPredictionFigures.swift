@@ -87,6 +87,11 @@ public struct TruthPredictionFigures: Sendable {
         let url = folder.appendingPathComponent(Self.fileName(for: record))
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw EvaluationError.writeFailed(
+                file: folder.path, reason: "cannot create the folder: \(error.localizedDescription)")
+        }
+        do {
             try renderer.writePNG(
                 to: url, photo: photo, pairs: pairs(for: record),
                 thresholdRadius: drawsThreshold ? PCK.threshold(alpha: alpha, boxSize: record.box.longerSide) : nil,
