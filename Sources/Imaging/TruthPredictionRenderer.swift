@@ -27,16 +27,16 @@ public struct TruthPredictionPair: Sendable, Equatable {
 /// threshold) and one row per keypoint: its colour, name and note. Each ground truth also
 /// carries its name in a small label of its colour (`labelHeight`).
 ///
-/// Sizes grow with the photo: every length below is multiplied by `scale`, max(1, longer
-/// side / 500), so a 4000 px photo gets markers and text 8 times as large as a 500 px one.
+/// Sizes grow with the photo as in the other figures: every length below is a design size,
+/// multiplied by `FigureScale`'s factor (max(1, longer side / 640)).
 public struct TruthPredictionRenderer: Sendable {
-    /// Ring and cross radius, before `scale`.
+    /// Ring and cross radius, design size (before `FigureScale`).
     public var markerRadius: Double
-    /// Ring, cross and joining-line thickness, before `scale`.
+    /// Ring, cross and joining-line thickness, design size.
     public var lineWidth: Double
-    /// Legend text height, before `scale`.
+    /// Legend text height, design size.
     public var textHeight: Double
-    /// Height of the name labels next to each ground truth on the photo, before `scale`; nil
+    /// Height of the name labels next to each ground truth on the photo, design size; nil
     /// draws no labels (the legend still names every colour).
     public var labelHeight: Double?
 
@@ -47,20 +47,13 @@ public struct TruthPredictionRenderer: Sendable {
         self.labelHeight = labelHeight
     }
 
-    /// The photo's longer side that `scale` 1 is designed for.
-    static let designSide = 500.0
     /// Outline drawn under every mark so it shows on any background.
     static let outline = RGB(255, 255, 255)
     static let ink = RGB(0, 0, 0)
     static let boxColor = RGB(255, 255, 255)
     static let panelBackground = RGB(255, 255, 255)
-    /// Dash and gap length of the threshold circle and the box, before `scale`.
+    /// Dash and gap length of the threshold circle and the box, design size.
     static let dash = 6.0
-
-    /// The multiplier of every length for a photo of this size.
-    public static func scale(photoWidth: Int, photoHeight: Int) -> Double {
-        max(1, Double(max(photoWidth, photoHeight)) / designSide)
-    }
 
     /// Renders the figure: the photo at (0, 0), unscaled, and the legend panel right of it.
     /// - Parameters:
@@ -86,7 +79,7 @@ public struct TruthPredictionRenderer: Sendable {
             throw CanvasError.invalidParameter(
                 name: "threshold radius", expected: "a finite radius >= 0", actual: "\(r)")
         }
-        let s = Self.scale(photoWidth: photo.width, photoHeight: photo.height)
+        let s = FigureScale(photoWidth: photo.width, photoHeight: photo.height).factor
         let radius = markerRadius * s
         let width = lineWidth * s
         let text = TextStyle(height: textHeight * s, color: Self.ink)
@@ -120,7 +113,9 @@ public struct TruthPredictionRenderer: Sendable {
                 &canvas, at: CanvasPoint(x: p.prediction.x, y: p.prediction.y), radius: radius, thickness: width,
                 color: color, outline: 1, outlineColor: Self.outline)
         }
-        if let labelHeight { labelTruths(&canvas, pairs: pairs, height: labelHeight * s, markerRadius: radius) }
+        if let labelHeight {
+            labelTruths(&canvas, pairs: pairs, height: labelHeight * s, markRadius: radius + width)
+        }
         var image = RGBImage(
             width: photo.width + legend.width, height: max(photo.height, legend.height), fill: Self.panelBackground)
         let photoRect = PixelRect(x: 0, y: 0, width: photo.width, height: photo.height)
@@ -145,9 +140,10 @@ public struct TruthPredictionRenderer: Sendable {
     /// Each keypoint's name in a box of its colour next to its ground truth, placed like the
     /// overlay's labels (`OverlayRenderer.placeLabel`): inside the photo, off the other labels and
     /// marks where there is room.
-    func labelTruths(_ image: inout RGBImage, pairs: [TruthPredictionPair], height: Double, markerRadius: Double) {
+    /// `markRadius`: how far a ring or cross reaches from its centre, pixels.
+    func labelTruths(_ image: inout RGBImage, pairs: [TruthPredictionPair], height: Double, markRadius: Double) {
         let bounds = PixelRect(x: 0, y: 0, width: image.width, height: image.height)
-        let r = Int((markerRadius + lineWidth).rounded(.up))
+        let r = Int(markRadius.rounded(.up))
         func rect(_ p: Point) -> PixelRect {
             PixelRect(
                 x: Int(p.x.rounded(.down)) - r, y: Int(p.y.rounded(.down)) - r, width: 2 * r + 1, height: 2 * r + 1)
@@ -165,7 +161,7 @@ public struct TruthPredictionRenderer: Sendable {
             let size = style.boxSize(of: text)
             let box = OverlayRenderer.placeLabel(
                 size: (size.width, size.height), near: CanvasPoint(x: p.truth.x, y: p.truth.y),
-                dotRadius: markerRadius + lineWidth, bounds: bounds, avoid: placed, dots: marks, ownDot: 2 * i)
+                dotRadius: markRadius, bounds: bounds, avoid: placed, dots: marks, ownDot: 2 * i)
             placed.append(box)
             style.draw(text, on: &image, x: Double(box.x), y: Double(box.y))
         }

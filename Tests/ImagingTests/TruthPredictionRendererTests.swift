@@ -87,6 +87,18 @@ import Testing
         #expect(onCircle(try Self.render(threshold: 30)) > 40)  // a dashed circle: about half of 188 px
     }
 
+    /// Marks grow with the photo like the other figures' (FigureScale): a 1280 px photo gets
+    /// twice the design sizes, a ring of radius 14 and a 4 px line.
+    @Test func marksScaleWithThePhoto() throws {
+        let photo = RGBImage(width: 1280, height: 400, fill: Self.grey)
+        let pair = TruthPredictionPair(name: "beak", truth: Point(x: 200, y: 200), prediction: Point(x: 800, y: 200))
+        let image = try TruthPredictionRenderer(labelHeight: nil).render(photo: photo, pairs: [pair])
+        let beak = OverlayRenderer.palette[0]
+        #expect(image[200, 186] == beak && image[200, 213] == beak)  // 13.5 px from the centre
+        #expect(image[200, 182] != beak && image[200, 217] != beak)  // 17.5 px: outside the 4 px ring
+        #expect((198...201).allSatisfy { image[500, $0] == beak })  // the 4 px line, rows 198 ... 201
+    }
+
     @Test func nonFinitePointsAreRefused() throws {
         let photo = RGBImage(width: 10, height: 10, fill: Self.grey)
         #expect(throws: CanvasError.self) {
