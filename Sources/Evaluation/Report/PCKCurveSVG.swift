@@ -92,8 +92,9 @@ extension PCKCurvePlot {
         if !series.isEmpty {
             let rowHeight = 24.0
             let labels = series.map { String($0.label.prefix(70)) }
-            // Text width estimate for the box: 0.6 em per character at 14 px.
-            let boxW = 56 + 8.4 * Double(labels.map(\.count).max() ?? 0)
+            // Text width estimate for the box: 0.55 em per character at 14 px (DejaVu Sans and
+            // Helvetica average about 0.5 to 0.55 em on such labels).
+            let boxW = 56 + 7.7 * Double(labels.map(\.count).max() ?? 0)
             let boxH = rowHeight * Double(labels.count) + 10
             let bx = left + 14
             let by = top + 10
