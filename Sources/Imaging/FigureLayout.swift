@@ -33,6 +33,15 @@ public func figurePhotoSize(width: Int, height: Int, maxSide: Int?) -> (width: I
     return (max(1, Int((Double(width) * s).rounded())), max(1, Int((Double(height) * s).rounded())))
 }
 
+/// `photo` as a figure shows it: downscaled (bicubic) to `figurePhotoSize`, or unchanged. Render
+/// several figures of one photo from one such copy (with the original size given) to downscale
+/// once.
+public func figurePhoto(_ photo: RGBImage, maxSide: Int?) -> RGBImage {
+    let (w, h) = figurePhotoSize(width: photo.width, height: photo.height, maxSide: maxSide)
+    if w == photo.width && h == photo.height { return photo }
+    return Resample.bicubic(photo, width: w, height: h)
+}
+
 /// Round values for axis and colour-bar ticks.
 public enum NiceTicks {
     /// The multiples of a round step (1, 2 or 5 times a power of ten) inside [low, high], at most
@@ -69,13 +78,18 @@ enum RegionOutline {
     static func boundary(_ region: [UInt8], width w: Int, height h: Int, radius r: Int) -> [Bool] {
         precondition(region.count == w * h && r >= 1, "RegionOutline: \(region.count) for \(w)x\(h), radius \(r)")
         var out = [Bool](repeating: false, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w where region[y * w + x] != 0 {
-                search: for d in 1...r {
-                    for (nx, ny) in [(x - d, y), (x + d, y), (x, y - d), (x, y + d)] {
-                        if nx < 0 || ny < 0 || nx >= w || ny >= h || region[ny * w + nx] == 0 {
-                            out[y * w + x] = true
-                            break search
+        region.withUnsafeBufferPointer { inside in
+            out.withUnsafeMutableBufferPointer { band in
+                // Outside the image counts as outside the region.
+                func outside(_ x: Int, _ y: Int) -> Bool {
+                    x < 0 || y < 0 || x >= w || y >= h || inside[y * w + x] == 0
+                }
+                for y in 0..<h {
+                    for x in 0..<w where inside[y * w + x] != 0 {
+                        for d in 1...r
+                        where outside(x - d, y) || outside(x + d, y) || outside(x, y - d) || outside(x, y + d) {
+                            band[y * w + x] = true
+                            break
                         }
                     }
                 }

@@ -206,8 +206,13 @@ public struct HeatmapRenderer: Sendable {
             let region = RegionOutline.resampled(mask, width: display.width, height: display.height)
             let band = RegionOutline.boundary(
                 region, width: display.width, height: display.height, radius: scale.pixels(Self.outlineWidth))
-            for (i, on) in band.enumerated() where on {
-                tinted.pixels.replaceSubrange(3 * i..<3 * i + 3, with: [maskColor.r, maskColor.g, maskColor.b])
+            let color = maskColor
+            tinted.pixels.withUnsafeMutableBufferPointer { p in
+                for (i, on) in band.enumerated() where on {
+                    p[3 * i] = color.r
+                    p[3 * i + 1] = color.g
+                    p[3 * i + 2] = color.b
+                }
             }
         }
 
@@ -353,9 +358,7 @@ public struct HeatmapRenderer: Sendable {
     /// The photo downscaled (bicubic) so its longer side is at most `maxSide`; unchanged if
     /// already small enough or `maxSide` is nil.
     static func displayPhoto(_ photo: RGBImage, maxSide: Int?) -> RGBImage {
-        let (w, h) = figurePhotoSize(width: photo.width, height: photo.height, maxSide: maxSide)
-        if w == photo.width && h == photo.height { return photo }
-        return Resample.bicubic(photo, width: w, height: h)
+        figurePhoto(photo, maxSide: maxSide)
     }
 
     /// Copies `src` pixels `from` into `dst` at `to` (same sizes, inside both images).

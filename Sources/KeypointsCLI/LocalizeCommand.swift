@@ -354,6 +354,8 @@ struct LocalizeCommand: ParsableCommand {
             return HeatmapAnnotation(
                 title: kp.name, subtitle: lines, scoreRange: common, box: caption.box, mask: r.searchMask)
         }
+        // Heatmaps and the overlay show the photo at one size: downscale it once.
+        let shown = figurePhoto(image.rgb, maxSide: figures.figureMaxSide)
         if let heatmap = destinations.heatmap {
             let renderer = HeatmapRenderer(maxDisplaySide: figures.figureMaxSide)
             for (k, (kp, slug)) in zip(r.keypoints, Self.fileSlugs(r.keypoints)).enumerated() {
@@ -369,8 +371,8 @@ struct LocalizeCommand: ParsableCommand {
                         at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 }
                 try renderer.write(
-                    to: url, format: heatmap.format, photo: image.rgb, samples: samples[k], prediction: kp.point,
-                    annotation: annotation(k))
+                    to: url, format: heatmap.format, photo: shown, originalWidth: r.width, originalHeight: r.height,
+                    samples: samples[k], prediction: kp.point, annotation: annotation(k))
             }
         }
         if let overlay = destinations.overlay {
@@ -387,7 +389,8 @@ struct LocalizeCommand: ParsableCommand {
             }
             let points = r.keypoints.map { LabeledPoint(name: $0.name, point: $0.point) }
             try OverlayRenderer(maxDisplaySide: figures.figureMaxSide).write(
-                to: url, format: overlay.format, photo: image.rgb, points: points)
+                to: url, format: overlay.format, photo: shown, originalWidth: r.width, originalHeight: r.height,
+                points: points)
         }
         if let montage = destinations.montage {
             let url = montage.fileURL(name: name)
