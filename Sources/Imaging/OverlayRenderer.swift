@@ -17,8 +17,10 @@ public struct LabeledPoint: Sendable, Equatable, Codable {
 /// box of the same colour next to it. Dots, rims and labels are design sizes scaled by the
 /// photo's `FigureScale`, so they keep their proportion at any resolution. Labels
 /// stay inside the image: each tries right of, left of, above and below its dot (then the same
-/// positions shifted by one label height up and down) and takes the first that fits inside the
-/// photo without overlapping an earlier label; if none does, the first inside the photo.
+/// positions shifted by 1, 2, ... `maximumShift` label heights up and down) and takes the first
+/// that fits inside the photo without overlapping an earlier label or another dot; if none does,
+/// the first inside the photo. A label that ends up away from its dot is tied to it by a thin
+/// leader line in its colour.
 public struct OverlayRenderer: Sendable {
     /// The longer side of the figure at most (nil: the photo's own size).
     public var maxDisplaySide: Int?
@@ -47,6 +49,14 @@ public struct OverlayRenderer: Sendable {
     public static func color(forIndex index: Int) -> RGB {
         palette[((index % palette.count) + palette.count) % palette.count]
     }
+
+    /// Labels try positions shifted up and down by up to this many label heights (a crowd of
+    /// keypoints stacks its labels beside it).
+    static let maximumShift = 8
+    /// A leader line ties a label to its dot when they are farther apart than this beyond the
+    /// dot's radius (design pixels); its width (design pixels).
+    static let leaderThreshold = 6.0
+    static let leaderWidth = 1.2
 
     /// Label box padding around the text, design pixels.
     static let labelPadding = 3
@@ -94,13 +104,10 @@ public struct OverlayRenderer: Sendable {
                     x: Int(c.x.rounded(.down)) - r, y: Int(c.y.rounded(.down)) - r,
                     width: 2 * r + 1, height: 2 * r + 1))
         }
+        // Place every label first, then draw leader lines, dots and labels in that order (dots
+        // over lines, labels over everything).
+        var labels: [(index: Int, text: String, box: PixelRect)] = []
         for (i, p) in points.enumerated() {
-            let c = result.panelPoint(fromImage: p.point)
-            rim.draw(on: &image, at: c)
-            CanvasDrawing.disk(radius: dotRadius, color: Self.color(forIndex: i)).draw(on: &image, at: c)
-        }
-        for (i, p) in points.enumerated() {
-            let color = Self.color(forIndex: i)
             let c = result.panelPoint(fromImage: p.point)
             let text = font.fitted(p.name, maxWidth: Double(bounds.width - 2 * padding))
             if text.isEmpty { continue }
@@ -112,6 +119,30 @@ public struct OverlayRenderer: Sendable {
                 near: c, dotRadius: dotRadius + scale.size(3), bounds: bounds,
                 avoid: placed, dots: dots, ownDot: i)
             placed.append(box)
+            labels.append((i, text, box))
+        }
+        // A label pushed away from its dot (a crowd of keypoints) is tied to it by a thin line in
+        // its colour, from the dot to the nearest point of the label.
+        for (i, _, box) in labels {
+            let c = result.panelPoint(fromImage: points[i].point)
+            let near = CanvasPoint(
+                x: min(max(c.x, Double(box.x)), Double(box.maxX)), y: min(max(c.y, Double(box.y)), Double(box.maxY)))
+            let gap = ((near.x - c.x) * (near.x - c.x) + (near.y - c.y) * (near.y - c.y)).squareRoot()
+            if gap <= dotRadius + scale.size(Self.leaderThreshold) { continue }
+            var leader = StrokePath(width: scale.size(Self.leaderWidth) + rimWidth)
+            leader.addLine(from: c, to: near)
+            leader.draw(on: &image, color: RGB(255, 255, 255))
+            var line = StrokePath(width: scale.size(Self.leaderWidth))
+            line.addLine(from: c, to: near)
+            line.draw(on: &image, color: Self.color(forIndex: i))
+        }
+        for (i, p) in points.enumerated() {
+            let c = result.panelPoint(fromImage: p.point)
+            rim.draw(on: &image, at: c)
+            CanvasDrawing.disk(radius: dotRadius, color: Self.color(forIndex: i)).draw(on: &image, at: c)
+        }
+        for (i, text, box) in labels {
+            let color = Self.color(forIndex: i)
             CanvasDrawing.fill(&image, box, color: color)
             var ink = font
             ink.color = CanvasDrawing.textColor(on: color)
@@ -155,7 +186,7 @@ public struct OverlayRenderer: Sendable {
             (cx - w / 2, cy - d - h), (cx - w / 2, cy + d + 1),  // above, below
         ]
         var candidates: [PixelRect] = []
-        for shift in [0, -h, h, -2 * h, 2 * h] {
+        for shift in [0] + (1...Self.maximumShift).flatMap({ [-$0 * h, $0 * h] }) {
             for (x, y) in base { candidates.append(PixelRect(x: x, y: y + shift, width: w, height: h)) }
         }
         func clamped(_ r: PixelRect) -> PixelRect {
