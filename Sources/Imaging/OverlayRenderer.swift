@@ -16,8 +16,8 @@ public struct LabeledPoint: Sendable, Equatable, Codable {
 /// upscaled) with every keypoint as a dot in its own colour (white rim) and its name in a label
 /// box of the same colour next to it. Dots, rims and labels are design sizes scaled by the
 /// photo's `FigureScale`, so they keep their proportion at any resolution. Labels
-/// stay inside the image: each tries right of, left of, above and below its dot (then the same
-/// positions shifted by 1, 2, ... `maximumShift` label heights up and down) and takes the first
+/// stay inside the image: each tries right of, left of, above and below its dot (then right and
+/// left, then above and below, shifted by 1, 2, ... `maximumShift` label heights up and down) and takes the first
 /// that fits inside the photo without overlapping an earlier label or another dot; if none does,
 /// the first inside the photo. A label that ends up away from its dot is tied to it by a thin
 /// leader line in its colour.
@@ -71,6 +71,16 @@ public struct OverlayRenderer: Sendable {
         photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
         points: [LabeledPoint]
     ) throws -> AnnotatedImage {
+        try renderPlacingLabels(
+            photo: photo, originalWidth: originalWidth, originalHeight: originalHeight, points: points
+        ).overlay
+    }
+
+    /// `render`, and where each drawn label went (the index of its point and its box).
+    func renderPlacingLabels(
+        photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
+        points: [LabeledPoint]
+    ) throws -> (overlay: AnnotatedImage, labels: [(index: Int, box: PixelRect)]) {
         let ow = originalWidth ?? photo.width
         let oh = originalHeight ?? photo.height
         guard ow > 0, oh > 0 else {
@@ -148,7 +158,10 @@ public struct OverlayRenderer: Sendable {
             ink.color = CanvasDrawing.textColor(on: color)
             ink.draw(text, on: &image, x: Double(box.x + padding), y: Double(box.y + padding))
         }
-        return AnnotatedImage(image: image, photoRect: bounds, scaleX: result.scaleX, scaleY: result.scaleY)
+        return (
+            AnnotatedImage(image: image, photoRect: bounds, scaleX: result.scaleX, scaleY: result.scaleY),
+            labels.map { (index: $0.index, box: $0.box) }
+        )
     }
 
     /// Writes the overlay as PNG (atomically).
@@ -185,9 +198,15 @@ public struct OverlayRenderer: Sendable {
             (cx + d, cy - h / 2), (cx - d - w, cy - h / 2),  // right, left
             (cx - w / 2, cy - d - h), (cx - w / 2, cy + d + 1),  // above, below
         ]
-        var candidates: [PixelRect] = []
-        for shift in [0] + (1...Self.maximumShift).flatMap({ [-$0 * h, $0 * h] }) {
-            for (x, y) in base { candidates.append(PixelRect(x: x, y: y + shift, width: w, height: h)) }
+        // The four places beside the dot, then the side columns (right, left) shifted up and
+        // down one label height at a time, then the same for above and below: a crowd of labels
+        // stacks in two columns beside its dot.
+        let shifts = (1...Self.maximumShift).flatMap { [-$0 * h, $0 * h] }
+        var candidates = base.map { PixelRect(x: $0.0, y: $0.1, width: w, height: h) }
+        for sides in [base[0..<2], base[2..<4]] {
+            for shift in shifts {
+                for (x, y) in sides { candidates.append(PixelRect(x: x, y: y + shift, width: w, height: h)) }
+            }
         }
         func clamped(_ r: PixelRect) -> PixelRect {
             PixelRect(

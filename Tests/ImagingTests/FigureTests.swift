@@ -200,6 +200,49 @@ struct FigureTests {
         }
     }
 
+    // MARK: - Overlay
+
+    @Test("a crowd of keypoints at one point: labels stack without overlapping; far ones get a leader line")
+    func crowdedOverlay() throws {
+        // 24 labels of one dot: two columns of 17 beside it leave room for all (the 4 x 5 places
+        // tried before did not).
+        var placed: [PixelRect] = []
+        let bounds = PixelRect(x: 0, y: 0, width: 400, height: 400)
+        for _ in 0..<24 {
+            placed.append(
+                OverlayRenderer.placeLabel(
+                    size: (60, 16), near: CanvasPoint(x: 200.5, y: 200.5), dotRadius: 8, bounds: bounds,
+                    avoid: placed, dots: [], ownDot: 0))
+        }
+        for (i, r) in placed.enumerated() {
+            #expect(r.intersection(bounds) == r)
+            for other in placed[(i + 1)...] { #expect(!r.intersects(other), "\(r) and \(other)") }
+        }
+
+        let grey = RGB(90, 90, 90)
+        let photo = RGBImage(width: 400, height: 300, fill: grey)
+        let names = ["back", "beak", "belly", "breast", "crown", "forehead", "left eye", "left leg"]
+        let points = names.map { LabeledPoint(name: $0, point: Point(x: 200.5, y: 150.5)) }
+        let (out, labels) = try OverlayRenderer().renderPlacingLabels(photo: photo, points: points)
+        #expect(labels.map(\.index) == Array(names.indices))
+        let c = CanvasPoint(x: 200.5, y: 150.5)
+        for (_, box) in labels {
+            let near = CanvasPoint(
+                x: min(max(c.x, Double(box.x)), Double(box.maxX)), y: min(max(c.y, Double(box.y)), Double(box.maxY)))
+            let gap = ((near.x - c.x) * (near.x - c.x) + (near.y - c.y) * (near.y - c.y)).squareRoot()
+            guard gap > 30 else { continue }
+            // Midway between the dot and a label stacked away from it: the leader line's ink,
+            // unless another label covers that spot.
+            let mid = (x: Int((c.x + near.x) / 2), y: Int((c.y + near.y) / 2))
+            if labels.contains(where: { $0.box.contains(mid.x, mid.y) }) { continue }
+            #expect(out.image[mid.x, mid.y] != grey, "no leader line at \(mid) for the label at \(box)")
+        }
+        // A lone keypoint's label sits beside its dot: no line drawn 20 px away from both.
+        let (single, _) = try OverlayRenderer().renderPlacingLabels(
+            photo: photo, points: [LabeledPoint(name: "beak", point: Point(x: 200.5, y: 150.5))])
+        #expect(single.image[200, 180] == grey && single.image[200, 120] == grey)
+    }
+
     // MARK: - Montage
 
     @Test("a montage holds one panel per keypoint in a grid, each panel as rendered alone")
