@@ -7,6 +7,16 @@ import Testing
 /// one colour scale across keypoints, box and mask outlines, montages.
 @Suite("Figures: size, formats, colour scales, outlines, montages")
 struct FigureTests {
+    /// JPEG at quality 92, 4:4:4, on a smooth gradient: mean absolute error per byte below this
+    /// (a wrong channel order or chroma subsampling gives tens) ...
+    static let jpegMeanErrorLimit = 1.5
+    /// ... and no byte off by more than this (8x8 DCT quantisation at quality 92).
+    static let jpegWorstErrorLimit = 12
+    /// Whole-pixel rounding of each scaled design size in a layout of a few rows.
+    static let layoutRoundingPixels = 2
+    /// Floating-point slack of a score range copied through min/max.
+    static let rangeTolerance = 1e-12
+
     static func samples(width: Double, height: Double, low: Double, high: Double) -> [ScoreSample] {
         HeatmapRendererTests.gridSamples(width: width, height: height).map {
             ScoreSample(x: $0.x, y: $0.y, score: low + (high - low) * ($0.score - 0.2113) / (0.2764 - 0.2113))
@@ -35,9 +45,10 @@ struct FigureTests {
         // Quality 92, 4:4:4, a smooth gradient: small errors only (a PNG would be exact; a
         // wrong colour order or subsampling gives errors of tens to hundreds).
         #expect(
-            Double(total) / Double(image.pixels.count) < 1.5, "mean error \(Double(total) / Double(image.pixels.count))"
+            Double(total) / Double(image.pixels.count) < Self.jpegMeanErrorLimit,
+            "mean error \(Double(total) / Double(image.pixels.count))"
         )
-        #expect(worst <= 12, "worst error \(worst)")
+        #expect(worst <= Self.jpegWorstErrorLimit, "worst error \(worst)")
         // Lower quality makes a smaller file: the quality reaches libjpeg.
         #expect(try ImageCodec.encodeJPEG(image, quality: 30).count < data.count)
     }
@@ -96,7 +107,7 @@ struct FigureTests {
         }
         let small = try titleBand(640, 480)
         let large = try titleBand(1280, 960)
-        #expect(abs(large - 2 * small) <= 2, "\(small) then \(large)")
+        #expect(abs(large - 2 * small) <= Self.layoutRoundingPixels, "\(small) then \(large)")
         // The prediction cross: its arm reaches 10 design px from the centre, 20 px at twice the size.
         for (side, reach) in [(640, 10), (1280, 20)] {
             let panel = try HeatmapRenderer(opacity: 0, showSampleDots: false).render(
@@ -145,7 +156,9 @@ struct FigureTests {
         #expect(a.colorScaleRect == b.colorScaleRect && scalePixels(a) == scalePixels(b))
         let ownA = try panel(beak, nil)
         let ownB = try panel(tail, nil)
-        #expect(abs(ownA.scoreRange.lowerBound - 0.20) < 1e-12 && abs(ownB.scoreRange.upperBound - 0.31) < 1e-12)
+        #expect(
+            abs(ownA.scoreRange.lowerBound - 0.20) < Self.rangeTolerance
+                && abs(ownB.scoreRange.upperBound - 0.31) < Self.rangeTolerance)
         #expect(scalePixels(ownA) != scalePixels(ownB))
         // The same score gets the same colour only on the common scale: the sample at the top
         // left (score `low`) is the darkest colour alone, a mid colour on the common scale.

@@ -5,6 +5,13 @@ import Testing
 
 @Suite("Text (Hershey simplex stroke font) and anti-aliased strokes")
 struct TextStyleTests {
+    /// Widths are sums of scaled advances: equal up to floating-point rounding.
+    static let widthTolerance = 1e-9
+    /// Ink bounding boxes are whole pixels with anti-aliased edges: a pixel at each end.
+    static let inkBoundsSlackPixels = 3
+    /// "(" and "p" reach within 10% of the line's top and bottom.
+    static let usedHeightFraction = 0.9
+
     /// The bounding box of pixels that differ from `background`, or nil.
     static func inkBounds(_ image: RGBImage, background: RGB) -> PixelRect? {
         var x0 = Int.max
@@ -64,7 +71,7 @@ struct TextStyleTests {
         let small = TextStyle(height: 20)
         let large = TextStyle(height: 40)
         // Stroke 1/14 of the height at both sizes, so every length doubles.
-        #expect(abs(large.width(of: text) - 2 * small.width(of: text)) < 1e-9)
+        #expect(abs(large.width(of: text) - 2 * small.width(of: text)) < Self.widthTolerance)
         #expect(small.width(of: "") == 0)
         #expect(small.width(of: "ii") < small.width(of: "MM"))  // proportional, not fixed-width
 
@@ -76,10 +83,10 @@ struct TextStyleTests {
             #expect(Double(box.maxX) <= 10 + style.width(of: text) + 1)
             #expect(Double(box.maxY) <= 10 + style.height + 1)
             // "(" reaches the top of the line and "p" nearly its bottom: the height is used.
-            #expect(Double(box.height) >= 0.9 * style.height)
+            #expect(Double(box.height) >= Self.usedHeightFraction * style.height)
         }
-        #expect(abs(Double(b.width) - 2 * Double(a.width)) <= 3)
-        #expect(abs(Double(b.height) - 2 * Double(a.height)) <= 3)
+        #expect(abs(b.width - 2 * a.width) <= Self.inkBoundsSlackPixels)
+        #expect(abs(b.height - 2 * a.height) <= Self.inkBoundsSlackPixels)
     }
 
     @Test("text is anti-aliased ink of the style's colour; background box and padding")
