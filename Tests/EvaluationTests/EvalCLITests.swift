@@ -117,8 +117,11 @@ extension KeypointsExecutable {
             "one table, not one report per run: \(table.stdout)")
         let csv = try KeypointsExecutable.runInRepository(["report", "--compare", "--csv"] + files + [other])
         let lines = csv.stdout.split(separator: "\n")
+        // Header, the rows, and the mean of the categories (the sample has several categories).
+        #expect(comparison.meanPerCategory?.count == 2)
         #expect(
-            csv.status == 0 && lines.first?.hasPrefix("row,name,") == true && lines.count == comparison.rows.count + 1)
+            csv.status == 0 && lines.first?.hasPrefix("row,name,") == true && lines.count == comparison.rows.count + 2)
+        #expect(table.stdout.contains("mean of categories"), "\(table.stdout)")
     }
 
     /// Issue 14: `report --curve` writes PNG or SVG by the file's extension; anything else is refused

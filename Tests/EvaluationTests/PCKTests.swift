@@ -66,6 +66,42 @@ import Testing
         #expect(PCK.curve(sortedDistances: [], alphas: [0.1]) == [nil])
     }
 
+    /// The paper's SPair-71k figure is the mean of the per-category PCKs, which differs from the
+    /// pooled "all" row when categories have different keypoint counts: `report --compare` shows
+    /// it per run (table, CSV, JSON). Run 1: A 3/4, B 0/1 -> pooled 60%, mean 37.5%. Run 2: A 1/4,
+    /// B 1/1 -> pooled 40%, mean 62.5%.
+    @Test func comparisonShowsTheMeanOfCategories() throws {
+        let box = Box(x: 0, y: 0, width: 100, height: 100)
+        func run(_ aCorrect: Int, _ bCorrect: Bool) -> PCKReport {
+            let a = (0..<4).map { i in ("k\(i)", (0.0, 0.0), (i < aCorrect ? 1.0 : 50.0, 0.0)) }
+            let records = [
+                record("1", "A", box: box, a),
+                record("2", "B", box: box, [("k0", (0, 0), (bCorrect ? 1 : 50, 0))]),
+            ]
+            return PCKReport.compute(records: records, skipped: [], settings: ["method": "m"], alpha: 0.1)
+        }
+        let comparison = PCKComparison(
+            alpha: 0.1, labels: ["one", "two"], files: [["1.jsonl"], ["2.jsonl"]],
+            reports: [run(3, false), run(1, true)])
+        #expect(comparison.meanPerCategory == [0.375, 0.625])
+        #expect(comparison.rows.first?.values.map { $0?.pck } == [0.6, 0.4])
+        let table = comparison.table().split(separator: "\n").map(String.init)
+        let meanLine = try #require(table.first { $0.hasPrefix(PCKComparison.meanLabel) })
+        #expect(meanLine.contains("37.5%") && meanLine.contains("62.5%"), "\(table)")
+        #expect(table.firstIndex { $0.hasPrefix("all") }.map { $0 + 1 } == table.firstIndex(of: meanLine))
+        #expect(comparison.csv().contains("mean_per_category,categories,0.375000,0.625000\n"))
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(comparison)) as? [String: Any])
+        #expect(json["mean_per_category"] as? [Double] == [0.375, 0.625])
+        // One category: no mean row (it would repeat "all").
+        let single = PCKComparison(
+            alpha: 0.1, labels: ["one"], files: [["1.jsonl"]],
+            reports: [
+                PCKReport.compute(records: [record("1", "A", box: box, [])], skipped: [], settings: [:], alpha: 0.1)
+            ])
+        #expect(single.meanPerCategory == nil && !single.table().contains(PCKComparison.meanLabel))
+    }
+
     @Test func reportJSONShape() throws {
         let records = [
             record("1", "A", box: Box(x: 0, y: 0, width: 50, height: 20), [("eye", (10, 10), (13, 14))]),
