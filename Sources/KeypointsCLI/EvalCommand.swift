@@ -288,21 +288,29 @@ struct EvalCommand: ParsableCommand {
     /// A hint for a `--root` that is not the dataset's folder: the folder one level down that
     /// holds the expected file, if there is one.
     func rootHint(for message: String) -> String {
-        let expected: (file: String, folder: String)
+        let fm = FileManager.default
+        // expected.file: what the message names; holds: whether a folder is the dataset's root.
+        let expected: (file: String, folder: String, holds: (URL) -> Bool)
         switch dataset {
-        case .cub: expected = ("images.txt", "CUB_200_2011")
-        case .spair: expected = ("JPEGImages", "SPair-71k")
+        case .cub:
+            expected = ("images.txt", "CUB_200_2011", { fm.fileExists(atPath: $0.appendingPathComponent("images.txt").path) })
+        case .spair:
+            expected = ("JPEGImages", "SPair-71k", { fm.fileExists(atPath: $0.appendingPathComponent("JPEGImages").path) })
+        case .faces:
+            // FaceSynthetics ships as dataset_100/, dataset_1000/, dataset/ of NNNNNN_ldmks.txt files.
+            expected = (
+                "_ldmks.txt", "FaceSynthetics",
+                { ((try? fm.contentsOfDirectory(atPath: $0.path)) ?? []).contains { $0.hasSuffix("_ldmks.txt") } }
+            )
         default: return ""
         }
         guard message.contains(expected.file) else { return "" }
         let rootURL = DataFiles.fileURL(root)
-        let children = (try? FileManager.default.contentsOfDirectory(atPath: rootURL.path)) ?? []
-        for child in children.sorted()
-        where FileManager.default.fileExists(
-            atPath: rootURL.appendingPathComponent(child).appendingPathComponent(expected.file).path)
-        {
+        let children = (try? fm.contentsOfDirectory(atPath: rootURL.path)) ?? []
+        for child in children.sorted() where expected.holds(rootURL.appendingPathComponent(child)) {
             return "; did you mean --root \(rootURL.appendingPathComponent(child).path)?"
         }
+        if dataset == .faces { return "" }  // the reader's message already says what the folder must hold
         return "; --root must be the \(expected.folder) folder that holds \(expected.file)"
     }
 

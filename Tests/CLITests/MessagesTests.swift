@@ -90,6 +90,16 @@ import Testing
             "\(r.stderr)")
     }
 
+    /// FaceSynthetics unpacks as dataset_100/ (or dataset/): a --root one level too high names it.
+    @Test func wrongFacesRootNamesTheRightFolder() throws {
+        let parent = Self.evalFixtures
+        let r = try run(["eval", "--dataset", "faces", "--root", parent.path, "--method", "random"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("no NNNNNN_ldmks.txt files"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("did you mean --root \(parent.appendingPathComponent("faces").path)?"), "\(r.stderr)")
+    }
+
     @Test func overlongPromptsWarnWithTheTokenCount() throws {
         let long = Array(repeating: "beak", count: 90).joined(separator: " ")
         let r = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", long, "--grid", "dense30"])
