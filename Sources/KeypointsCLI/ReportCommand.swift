@@ -144,9 +144,11 @@ struct ReportCommand: ParsableCommand {
                     "categories", "seed",
                 ] {
                     let values = Set(runs.map { $0.settings[key] ?? "" })
-                    if values.count > 1, let v = run.settings[key] {
-                        extra.append("\(key) \((v as NSString).lastPathComponent)")
-                    }
+                    guard values.count > 1 else { continue }
+                    // A setting left at its default is not written to the header: name it too, so
+                    // `random` against `random --mask box` reads "mask none" / "mask box".
+                    let v = run.settings[key] ?? (key == "mask" ? "none" : "default")
+                    extra.append("\(key) \((v as NSString).lastPathComponent)")
                 }
                 label +=
                     extra.isEmpty

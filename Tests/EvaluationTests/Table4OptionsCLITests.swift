@@ -52,6 +52,24 @@ import Testing
         #expect(circleSettings["fit"] == "pad" && circleSettings["crop_side"] == nil, "\(circleSettings)")
     }
 
+    /// A setting left at its default is absent from the header; the compare label still names it
+    /// ("mask none", not the file name), as in the README's Table 4 random rows.
+    @Test func compareNamesADefaultMaskAsNone() throws {
+        guard KeypointsExecutable.available() else { return }
+        let folder = try Fixtures.temporaryFolder()
+        let plain = folder.appendingPathComponent("random.jsonl").path
+        let boxed = folder.appendingPathComponent("random-box.jsonl").path
+        for (out, extra) in [(plain, [String]()), (boxed, ["--mask", "box"])] {
+            let r = try KeypointsExecutable.runInRepository(base + ["--method", "random", "--out", out] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let compare = try KeypointsExecutable.runInRepository(["report", "--compare", plain, boxed])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        #expect(
+            compare.stdout.contains("random (mask none)") && compare.stdout.contains("random (mask box)"),
+            "\(compare.stdout)")
+    }
+
     @Test func misuseIsRefusedBeforeAnyWork() throws {
         guard KeypointsExecutable.available() else { return }
         let cases: [([String], String)] = [
