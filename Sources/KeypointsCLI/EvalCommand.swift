@@ -487,7 +487,9 @@ struct EvalCommand: ParsableCommand {
     }
 
     /// The model directory for the CLIP methods (the default model unless --model is given).
-    private func modelURL() throws -> URL { try ModelStore().resolve(model ?? ModelRegistry.defaultModelName) }
+    private func modelURL() throws -> URL {
+        try ModelStore().resolve(model ?? ModelRegistry.defaultModelName, option: "--model")
+    }
 
 }
 

@@ -54,7 +54,7 @@ struct InfoCommand: ParsableCommand {
         if let model {
             // fp32: describing the model needs no bf16 copy of its weights.
             let m = try compute.loadModel(precision: .fp32) {
-                try CLIPModel(directory: ModelStore().resolve(model), backend: $0)
+                try CLIPModel(directory: ModelStore().resolve(model, option: "--model"), backend: $0)
             }.model
             modelInfo = Output.Model(
                 path: model, architecture: m.configuration.architectureName, parameters: m.parameterCount,

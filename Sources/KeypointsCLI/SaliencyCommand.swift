@@ -70,7 +70,7 @@ struct SaliencyCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try compute.loadModel {
-            try SaliencyEstimator(directory: try ModelStore().resolve(model), backend: $0)
+            try SaliencyEstimator(directory: try ModelStore().resolve(model, option: "--model"), backend: $0)
         }
         let estimator = loaded.model
         let workers = loaded.workers

@@ -89,6 +89,23 @@ import Testing
             "localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--mask", "mask.jpg",
         ])
         #expect(notPNG.status != 0 && notPNG.stderr.contains("--mask expects"))
+        // A missing mask file, saliency model or CLIP model: the error names the option.
+        let missing = dir.appendingPathComponent("missing.png").path
+        let noFile = try CLIRunner.run([
+            "localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--mask", missing,
+        ])
+        #expect(noFile.status != 0 && noFile.stderr.contains("--mask \(missing): "), "\(noFile.stderr)")
+        let noDINO = try CLIRunner.run([
+            "localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--mask", "saliency",
+            "--saliency-model", "/nonexistent/dino",
+        ])
+        #expect(
+            noDINO.status != 0 && noDINO.stderr.contains("--saliency-model: /nonexistent/dino: no such model directory"),
+            "\(noDINO.stderr)")
+        let noCLIP = try CLIRunner.run(["localize", Self.bird, "--model", "/nonexistent/clip", "--keypoint", "beak"])
+        #expect(
+            noCLIP.status != 0 && noCLIP.stderr.contains("--model: /nonexistent/clip: no such model directory"),
+            "\(noCLIP.stderr)")
     }
 
     /// The mask recorded in --scores (issue 10 item 4): a file mask's count, fraction and digest;

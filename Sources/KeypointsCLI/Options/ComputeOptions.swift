@@ -126,5 +126,5 @@ struct ModelOptions: ParsableArguments {
     var model: String = ModelRegistry.defaultModelName
 
     /// The model directory; a model that is not installed is an error naming the fetch command.
-    var url: URL { get throws { try ModelStore().resolve(model) } }
+    var url: URL { get throws { try ModelStore().resolve(model, option: "--model") } }
 }

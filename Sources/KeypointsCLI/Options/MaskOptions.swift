@@ -55,17 +55,21 @@ struct MaskOptions: ParsableArguments {
     func loadEstimator(compute: ComputeOptions) throws -> LoadedModel<SaliencyEstimator>? {
         guard kind == .saliency else { return nil }
         return try compute.loadModel {
-            try SaliencyEstimator(directory: try ModelStore().resolve(saliencyModel), backend: $0)
+            try SaliencyEstimator(directory: try ModelStore().resolve(saliencyModel, option: "--saliency-model"), backend: $0)
         }
     }
 
     /// For --mask FILE.png: the mask, checked against the size of every photo it will serve.
     func loadFileMask(checkingSizes sizes: [(path: String, width: Int, height: Int)]) throws -> PixelMask? {
         guard case .file(let file) = kind else { return nil }
-        let image = try ImageCodec.decode(contentsOf: DataFiles.fileURL(file))
+        let image: DecodedImage
+        do { image = try ImageCodec.decode(contentsOf: DataFiles.fileURL(file)) } catch {
+            throw CLIError("--mask \(file): \(error) (give a PNG of the photo's size, white = inside)")
+        }
         for s in sizes where (s.width, s.height) != (image.width, image.height) {
             throw CLIError(
-                "\(file): mask is \(image.width)x\(image.height), the photo \(s.path) is \(s.width)x\(s.height)")
+                "--mask \(file): mask is \(image.width)x\(image.height), the photo \(s.path) is \(s.width)x\(s.height)"
+                    + "; give a PNG of the photo's size")
         }
         return PixelMask(maskImage: image)
     }
@@ -73,7 +77,7 @@ struct MaskOptions: ParsableArguments {
     /// SHA-256 of the --saliency-model's weights (model.safetensors): identifies the DINO
     /// checkpoint in eval results headers and `localize --scores`.
     func saliencyModelDigest() throws -> String {
-        let directory = try ModelStore().resolve(saliencyModel)
+        let directory = try ModelStore().resolve(saliencyModel, option: "--saliency-model")
         let weights = directory.appendingPathComponent("model.safetensors")
         do { return try SHA256Hasher.hashFile(at: weights) } catch {
             throw CLIError("\(weights.path): cannot read: \(error)")
