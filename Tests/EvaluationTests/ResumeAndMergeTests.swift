@@ -121,6 +121,15 @@ import Testing
         #expect(
             errorText { _ = try ResultFile.read(foreign) }.contains(
                 "notes.txt line 1: not a keypoints eval results file"))
+        // One foreign line reads like a torn header; merging it must not call the file empty.
+        let oneLine = out.deletingLastPathComponent().appendingPathComponent("one.txt")
+        try "hello\n".write(to: oneLine, atomically: true, encoding: .utf8)
+        let merged = errorText { _ = try ResultSet.merge([try ResultFile.read(oneLine)]) }
+        #expect(merged.contains("one.txt line 1: not a keypoints eval results file"), "\(merged)")
+        #expect(!merged.contains("empty file"), "\(merged)")
+        let empty = out.deletingLastPathComponent().appendingPathComponent("empty.jsonl")
+        try Data().write(to: empty)
+        #expect(errorText { _ = try ResultSet.merge([try ResultFile.read(empty)]) }.contains("empty file?"))
     }
 
     @Test func secondWriterIsLockedOut() throws {

@@ -49,7 +49,7 @@ public struct ResultSet: Sendable {
         var filesByPrecision: [String: [String]] = [:]
         for f in files {
             guard let h = f.header else {
-                throw EvaluationError.badResultsFile(file: f.file, line: 1, message: "no header line (empty file?)")
+                throw Self.noHeader(f)
             }
             if let base = firstHeader {
                 if base.version != h.version {
@@ -129,13 +129,23 @@ public struct ResultSet: Sendable {
         return ResultSet(files: files.map(\.file), settings: settings, images: images, skipped: skipped, notes: notes)
     }
 
+    /// A file without a header: empty, or its only line is not one (another file, or an eval
+    /// stopped while writing it).
+    static func noHeader(_ f: ResultFile) -> EvaluationError {
+        let message =
+            f.tornTail == nil
+            ? "no header line (empty file?)"
+            : "not a keypoints eval results file (its first line is no header: written by something else, or by an eval stopped while writing it)"
+        return .badResultsFile(file: f.file, line: 1, message: message)
+    }
+
     /// Groups files by run (`RunIdentity`), in order of first appearance, and merges each group:
     /// for comparing methods side by side.
     public static func mergeByRun(_ files: [ResultFile], allowMixedPrecision: Bool = false) throws -> [ResultSet] {
         var groups: [[ResultFile]] = []
         for f in files {
             guard let h = f.header else {
-                throw EvaluationError.badResultsFile(file: f.file, line: 1, message: "no header line (empty file?)")
+                throw Self.noHeader(f)
             }
             if let i = groups.firstIndex(where: { g in
                 g[0].header.map { differences($0, h, allowMixedPrecision: allowMixedPrecision).isEmpty } ?? false
