@@ -5,7 +5,8 @@ import Imaging
 /// `count` evaluated images of a run's selection, in dataset order (skipped images do not count),
 /// so the same command writes the same files whether it runs at once or resumes: images already
 /// in a resumed results file are drawn from their records. Each figure is the original photo at
-/// its resolution (`TruthPredictionRenderer`), written atomically as
+/// its resolution, or downscaled to at most `maxSide` (`TruthPredictionRenderer`; not part of
+/// the run's identity), written atomically as
 /// `DIR/<image id>-<image file name>.png`.
 public struct TruthPredictionFigures: Sendable {
     /// Upper bound of `count` (each figure decodes and writes one photo).
@@ -17,9 +18,10 @@ public struct TruthPredictionFigures: Sendable {
     public let alpha: Double
     /// Whether to draw the PCK threshold circle around each ground truth.
     public let drawsThreshold: Bool
-    public var renderer = TruthPredictionRenderer()
+    public var renderer: TruthPredictionRenderer
 
-    public init(folder: URL, count: Int, alpha: Double, drawsThreshold: Bool) {
+    /// `maxSide`: the longer side of the photo in a figure at most (nil: the photo's own).
+    public init(folder: URL, count: Int, alpha: Double, drawsThreshold: Bool, maxSide: Int? = nil) {
         precondition(
             (1...Self.maximumCount).contains(count),
             "TruthPredictionFigures: count \(count) outside 1...\(Self.maximumCount)")
@@ -27,6 +29,7 @@ public struct TruthPredictionFigures: Sendable {
         self.count = count
         self.alpha = alpha
         self.drawsThreshold = drawsThreshold
+        self.renderer = TruthPredictionRenderer(maxDisplaySide: maxSide)
     }
 
     /// The figure's file name: the image id and the image's file name (without extension), made

@@ -19,7 +19,8 @@ public struct TruthPredictionPair: Sendable, Equatable {
     }
 }
 
-/// Draws a photo at its own resolution with, for every keypoint in its own colour
+/// Draws a photo at its own resolution (or downscaled once, bicubic, to at most `maxDisplaySide`;
+/// never upscaled) with, for every keypoint in its own colour
 /// (`OverlayRenderer.palette`, keypoint i gets entry i mod 20), the ground truth as a ring, the
 /// prediction as a cross and a line joining them; optionally a dashed circle of the PCK
 /// threshold radius around the ground truth and the object box. A white panel to the right of
@@ -28,8 +29,11 @@ public struct TruthPredictionPair: Sendable, Equatable {
 /// carries its name in a small label of its colour (`labelHeight`).
 ///
 /// Sizes grow with the photo as in the other figures: every length below is a design size,
-/// multiplied by `FigureScale`'s factor (max(1, longer side / 640)).
+/// multiplied by `FigureScale`'s factor (max(1, shown longer side / 640)).
 public struct TruthPredictionRenderer: Sendable {
+    /// The longer side of the photo in the figure at most (nil: the photo's own size); the
+    /// legend panel is beside it.
+    public var maxDisplaySide: Int?
     /// Ring and cross radius, design size (before `FigureScale`).
     public var markerRadius: Double
     /// Ring, cross and joining-line thickness, design size.
@@ -40,7 +44,11 @@ public struct TruthPredictionRenderer: Sendable {
     /// draws no labels (the legend still names every colour).
     public var labelHeight: Double?
 
-    public init(markerRadius: Double = 7, lineWidth: Double = 2, textHeight: Double = 14, labelHeight: Double? = 10) {
+    public init(
+        maxDisplaySide: Int? = nil, markerRadius: Double = 7, lineWidth: Double = 2, textHeight: Double = 14,
+        labelHeight: Double? = 10
+    ) {
+        self.maxDisplaySide = maxDisplaySide
         self.markerRadius = markerRadius
         self.lineWidth = lineWidth
         self.textHeight = textHeight
@@ -55,9 +63,10 @@ public struct TruthPredictionRenderer: Sendable {
     /// Dash and gap length of the threshold circle and the box, design size.
     static let dash = 6.0
 
-    /// Renders the figure: the photo at (0, 0), unscaled, and the legend panel right of it.
+    /// Renders the figure: the photo at (0, 0), at its size or downscaled to `maxDisplaySide`,
+    /// and the legend panel right of it.
     /// - Parameters:
-    ///   - photo: the photo the points refer to (original pixels).
+    ///   - photo: the photo the points refer to (original pixels, whatever `maxDisplaySide`).
     ///   - pairs: the keypoints, in legend order (colour i for pair i).
     ///   - thresholdRadius: the PCK threshold in photo pixels, drawn dashed around each ground
     ///     truth; nil draws none.
@@ -79,6 +88,20 @@ public struct TruthPredictionRenderer: Sendable {
             throw CanvasError.invalidParameter(
                 name: "threshold radius", expected: "a finite radius >= 0", actual: "\(r)")
         }
+        let original = (width: photo.width, height: photo.height)
+        let photo = figurePhoto(photo, maxSide: maxDisplaySide)
+        // Points, box and threshold in the shown photo's pixels.
+        let sx = Double(photo.width) / Double(original.width)
+        let sy = Double(photo.height) / Double(original.height)
+        let shrink = Double(max(photo.width, photo.height)) / Double(max(original.width, original.height))
+        let pairs = pairs.map { p in
+            var q = p
+            q.truth = Point(x: p.truth.x * sx, y: p.truth.y * sy)
+            q.prediction = Point(x: p.prediction.x * sx, y: p.prediction.y * sy)
+            return q
+        }
+        let box = box.map { Box(x: $0.x * sx, y: $0.y * sy, width: $0.width * sx, height: $0.height * sy) }
+        let thresholdRadius = thresholdRadius.map { $0 * shrink }
         let s = FigureScale(photoWidth: photo.width, photoHeight: photo.height).factor
         let radius = markerRadius * s
         let width = lineWidth * s

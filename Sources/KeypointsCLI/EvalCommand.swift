@@ -108,7 +108,7 @@ struct EvalCommand: ParsableCommand {
     @Option(
         parsing: .upToNextOption,
         help: ArgumentHelp(
-            "Draw ground truth (ring) and prediction (cross) of every keypoint, joined by a line, one colour per keypoint, on the first N evaluated images (dataset order) into DIR as PNGs at the photo's resolution.",
+            "Draw ground truth (ring) and prediction (cross) of every keypoint, joined by a line, one colour per keypoint, on the first N evaluated images (dataset order) into DIR as PNGs at the photo's resolution up to --figure-max-side.",
             valueName: "dir n"))
     var visualize: [String] = []
     @Flag(
@@ -132,6 +132,7 @@ struct EvalCommand: ParsableCommand {
             "Evaluate JPEGs with corrupt data (partly grey) with a warning and a note in the results; skipped by default."
     )
     var allowDamagedImages = false
+    @OptionGroup(title: "Figures (--visualize)") var figureSize: FigureSizeOptions
     @OptionGroup var maskOptions: MaskOptions
     @OptionGroup(title: "Ablations (the paper's switches)") var ablation: PromptOptions
     @OptionGroup var compute: ComputeOptions
@@ -239,7 +240,8 @@ struct EvalCommand: ParsableCommand {
         runner.searchMask = try makeSearchMask()
         runner.figures = visualization.map {
             TruthPredictionFigures(
-                folder: DataFiles.fileURL($0.folder), count: $0.count, alpha: alpha, drawsThreshold: visualizeThreshold)
+                folder: DataFiles.fileURL($0.folder), count: $0.count, alpha: alpha, drawsThreshold: visualizeThreshold,
+                maxSide: figureSize.figureMaxSide)
         }
         if let vocabulary = try vocabularyFile {
             extra["vocabulary"] = vocabulary.url.standardizedFileURL.path

@@ -13,7 +13,13 @@ import Testing
                 "--common-scale",
             ]
         ),
-        ("eval", ["--dataset", "--root", "--method", "--alpha", "--limit", "--shard", "--out", "--json"]),
+        (
+            "eval",
+            [
+                "--dataset", "--root", "--method", "--alpha", "--limit", "--shard", "--out", "--json",
+                "--visualize", "--figure-max-side",
+            ]
+        ),
         ("report", ["--alpha", "--curve", "--compare", "--json"]),
         ("embed", ["--image", "--text", "--json", "--model"]),
         ("saliency", ["--model", "--tau", "--size", "--png", "--json", "--precision"]),

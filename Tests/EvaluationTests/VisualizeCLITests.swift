@@ -56,6 +56,35 @@ import Testing
         #expect(try pngs(figures) == written)
     }
 
+    /// --figure-max-side (localize's option) caps the photo of a figure: the 239 x 320 sample
+    /// shown at most 160 px high is narrower by what the photo lost (the legend panel keeps its
+    /// size: FigureScale is 1 for both), a cap above the photo's size changes no byte, and the
+    /// cap is not part of the run (a rerun of the same --out with another cap resumes).
+    @Test func figureMaxSideCapsThePhotoAndLeavesSmallerOnesAlone() throws {
+        guard KeypointsExecutable.available() else { return }
+        let folder = try Fixtures.temporaryFolder()
+        let out = folder.appendingPathComponent("r.jsonl")
+        func figure(_ name: String, _ extra: [String]) throws -> (URL, ImageRecord) {
+            let figures = folder.appendingPathComponent(name)
+            let r = try KeypointsExecutable.runInRepository(
+                arguments(out: out) + ["--limit", "1", "--visualize", figures.path, "1"] + extra)
+            #expect(r.status == 0, "\(extra): \(r.stderr)")
+            let record = try #require(try ResultFile.read(out).images.map(\.value).first)
+            return (figures.appendingPathComponent(TruthPredictionFigures.fileName(for: record)), record)
+        }
+        let (full, record) = try figure("full", [])
+        let (capped, _) = try figure("capped", ["--figure-max-side", "160"])
+        let (roomy, _) = try figure("roomy", ["--figure-max-side", "1000"])
+        #expect(max(record.width, record.height) > 160 && max(record.width, record.height) <= 1000)
+        let fullImage = try ImageCodec.decode(contentsOf: full)
+        let cappedImage = try ImageCodec.decode(contentsOf: capped)
+        let shown = figurePhotoSize(width: record.width, height: record.height, maxSide: 160)
+        #expect(max(shown.width, shown.height) == 160)
+        #expect(fullImage.width > record.width)
+        #expect(cappedImage.width == fullImage.width - (record.width - shown.width))
+        #expect(try Data(contentsOf: roomy) == Data(contentsOf: full))
+    }
+
     @Test func badArgumentsFailBeforeAnyCompute() throws {
         guard KeypointsExecutable.available() else { return }
         let folder = try Fixtures.temporaryFolder()
@@ -68,6 +97,7 @@ import Testing
             (["--visualize", folder.path, "two"], "--visualize takes a folder and a number of images"),
             (["--visualize", folder.path, "0"], "the number of images must be 1 to"),
             (["--visualize-threshold"], "--visualize-threshold applies to --visualize DIR N"),
+            (["--visualize", folder.path, "2", "--figure-max-side", "10"], "--figure-max-side must be 64...30000"),
         ]
         for (extra, message) in cases {
             let r = try KeypointsExecutable.runInRepository(arguments(out: out) + extra)

@@ -2,14 +2,33 @@ import ArgumentParser
 import Foundation
 import Imaging
 
-/// Where `localize` writes its figures (--heatmap, --overlay, --montage) and how large they are.
-struct FigureOptions: ParsableArguments {
+/// How large figures are (--figure-max-side): shared by `localize` (heatmaps, overlays,
+/// montages) and `eval --visualize`. Not part of any run's identity: figures are not results.
+struct FigureSizeOptions: ParsableArguments {
     /// Default of --figure-max-side: a full-width print figure at 300 dpi (17 cm) is about 2000
     /// pixels, so larger photos gain nothing in a paper and only make files heavier.
     static let defaultMaxSide = 2048
     /// Smallest --figure-max-side: below it titles and colour bars no longer fit.
     static let minimumMaxSide = 64
 
+    @Option(
+        name: .customLong("figure-max-side"),
+        help: ArgumentHelp(
+            "Figures show the photo at its own resolution, downscaled to at most this longer side "
+                + "(a montage's panels share it); never upscaled.",
+            valueName: "px"))
+    var figureMaxSide = FigureSizeOptions.defaultMaxSide
+
+    func validate() throws {
+        guard figureMaxSide >= Self.minimumMaxSide, figureMaxSide <= ImagingLimits.side else {
+            throw ValidationError(
+                "--figure-max-side must be \(Self.minimumMaxSide)...\(ImagingLimits.side) pixels, got \(figureMaxSide)")
+        }
+    }
+}
+
+/// Where `localize` writes its figures (--heatmap, --overlay, --montage) and how large they are.
+struct FigureOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Heatmaps: a folder (one PNG per image and keypoint) or a file name with {keypoint} "
@@ -27,24 +46,14 @@ struct FigureOptions: ParsableArguments {
             "All keypoints' heatmaps of an image in one figure: a .png/.jpg file (with {name} for several images).",
             valueName: "file"))
     var montage: String?
-    @Option(
-        name: .customLong("figure-max-side"),
-        help: ArgumentHelp(
-            "Figures show the photo at its own resolution, downscaled to at most this longer side "
-                + "(a montage's panels share it); never upscaled.",
-            valueName: "px"))
-    var figureMaxSide = FigureOptions.defaultMaxSide
+    @OptionGroup var size: FigureSizeOptions
     @Flag(
         name: .customLong("common-scale"),
         help: "One colour scale for all keypoints of an image (heatmaps, montage): the same colour is the same score.")
     var commonScale = false
 
-    func validate() throws {
-        guard figureMaxSide >= Self.minimumMaxSide, figureMaxSide <= ImagingLimits.side else {
-            throw ValidationError(
-                "--figure-max-side must be \(Self.minimumMaxSide)...\(ImagingLimits.side) pixels, got \(figureMaxSide)")
-        }
-    }
+    /// --figure-max-side.
+    var figureMaxSide: Int { size.figureMaxSide }
 
     /// The parsed output paths, checked against the images (before any compute).
     func destinations(images: [String]) throws -> FigureDestinations {
