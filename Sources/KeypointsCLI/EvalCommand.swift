@@ -170,7 +170,14 @@ struct EvalCommand: ParsableCommand {
                 throw ValidationError("\(error)")
             }
         }
-        if fit != nil && method == .random { throw ValidationError("--fit applies to --method redcircle and crop") }
+        if method == .random {
+            // random draws uniform points: a grid or a text prompt would be ignored (and a template,
+            // recorded in the header, would keep otherwise equal random runs from merging).
+            for (given, option) in [(fit != nil, "--fit"), (grid != nil, "--grid"), (ablation.template != nil, "--template")]
+            where given {
+                throw ValidationError("\(option) applies to --method redcircle and crop")
+            }
+        }
         if !visualize.isEmpty {
             guard visualize.count == 2, let n = Int(visualize[1]) else {
                 throw ValidationError(

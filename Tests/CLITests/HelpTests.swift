@@ -81,6 +81,14 @@ import Testing
         for (command, _) in Self.expectations { #expect(r.stdout.contains(command), "root help lacks \(command)") }
     }
 
+    /// --mask is shared by localize and eval; a PNG mask is localize's alone, and eval's help says so.
+    @Test func evalHelpOffersMaskFilesToLocalizeOnly() throws {
+        let r = try CLIRunner.run(["eval", "--help"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let flat = r.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(flat.contains("or, in localize only, a PNG of the photo's size"), "\(flat)")
+    }
+
     /// Options every command has, documented once in the README's "Commands" introduction.
     static let commonOptions: Set<String> = ["--help", "--version", "--verbose", "--precision", "--threads"]
 
@@ -108,7 +116,9 @@ import Testing
         #expect(help.status == 0, "\(command): \(help.stderr)")
         let section = try Self.readmeSection(of: command)
         #expect(!section.isEmpty, "README has no ### section for keypoints \(command)")
-        let options = Set(help.stdout.matches(of: /(?m)^\s+(?:-\w, )?(--[a-z0-9-]+)/).map { String($0.1) })
+        // Option lines are indented two spaces; wrapped help text (which may start with an option
+        // it mentions) is indented further.
+        let options = Set(help.stdout.matches(of: /(?m)^  (?:-\w, )?(--[a-z0-9-]+)/).map { String($0.1) })
         #expect(options.count > 1, "\(command) --help lists no options")
         for option in options.subtracting(Self.commonOptions).sorted() {
             // Options are letters, digits and hyphens: no regex escaping needed. `--seed` must not

@@ -11,7 +11,7 @@ import Tensor
 struct MaskOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Keep candidates only inside a mask: none, saliency (TokenCut on DINO, the paper's), box (the --box or the object's box) or a PNG of the photo's size (white = inside).",
+            "Keep candidates only inside a mask: none, saliency (TokenCut on DINO, the paper's), box (localize: the --box; eval: each object's box) or, in localize only, a PNG of the photo's size (white = inside).",
             valueName: "none|saliency|box|file.png"))
     var mask: String = "none"
     @Option(
