@@ -137,13 +137,16 @@ struct ReportCommand: ParsableCommand {
         let methods = runs.map { $0.settings["method"] ?? "?" }
         return runs.enumerated().map { i, run in
             var label = methods[i]
-            if methods.filter({ $0 == methods[i] }).count > 1 {
+            // Runs are told apart among those of the same method only: a random run has no grid
+            // or model, which says nothing about the red-circle runs beside it.
+            let sameMethod = runs.indices.filter { methods[$0] == methods[i] }.map { runs[$0] }
+            if sameMethod.count > 1 {
                 var extra: [String] = []
                 for key in [
                     "grid", "model", "mask", "fit", "visual_prompt", "template", "precision", "dataset", "split",
                     "categories", "seed",
                 ] {
-                    let values = Set(runs.map { $0.settings[key] ?? "" })
+                    let values = Set(sameMethod.map { $0.settings[key] ?? "" })
                     guard values.count > 1 else { continue }
                     // A setting left at its default is not written to the header: name it too, so
                     // `random` against `random --mask box` reads "mask none" / "mask box".

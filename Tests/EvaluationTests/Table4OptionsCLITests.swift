@@ -63,10 +63,22 @@ import Testing
             let r = try KeypointsExecutable.runInRepository(base + ["--method", "random", "--out", out] + extra)
             #expect(r.status == 0, "\(r.stderr)")
         }
-        let compare = try KeypointsExecutable.runInRepository(["report", "--compare", plain, boxed])
+        // Red-circle runs beside them (Table 4's layout): runs are told apart within their method,
+        // so a random run's missing grid and model do not label it, nor the red-circle runs.
+        let circle = folder.appendingPathComponent("circle.jsonl").path
+        let circleBoxed = folder.appendingPathComponent("circle-box.jsonl").path
+        for (out, extra) in [(circle, [String]()), (circleBoxed, ["--mask", "box"])] {
+            let r = try KeypointsExecutable.runInRepository(clip + ["--out", out] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let compare = try KeypointsExecutable.runInRepository(
+            ["report", "--compare", plain, boxed, circle, circleBoxed])
         #expect(compare.status == 0, "\(compare.stderr)")
+        let header = compare.stdout.split(separator: "\n").dropFirst().first.map(String.init) ?? ""
+        let labels = header.split(separator: "  ").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
         #expect(
-            compare.stdout.contains("random (mask none)") && compare.stdout.contains("random (mask box)"),
+            labels == ["random (mask none)", "random (mask box)", "redcircle (mask none)", "redcircle (mask box)"],
             "\(compare.stdout)")
     }
 
