@@ -19,8 +19,10 @@ public struct LabeledPoint: Sendable, Equatable, Codable {
 /// stay inside the image: each tries right of, left of, above and below its dot (then right and
 /// left, then above and below, shifted by 1, 2, ... `maximumShift` label heights up and down) and takes the first
 /// that fits inside the photo without overlapping an earlier label or another dot; if none does,
-/// the first inside the photo. A label that ends up away from its dot is tied to it by a thin
-/// leader line in its colour.
+/// the same places with the label's text smaller, step by step down to `minimumLabelHeight`
+/// (a legible minimum); if still none does, the label goes into a list beside the photo
+/// (white, right of it, the figure widened), so no label ever covers another. A label that ends
+/// up away from its dot is tied to it by a thin leader line in its colour.
 public struct OverlayRenderer: Sendable {
     /// The longer side of the figure at most (nil: the photo's own size).
     public var maxDisplaySide: Int?
@@ -60,6 +62,48 @@ public struct OverlayRenderer: Sendable {
 
     /// Label box padding around the text, design pixels.
     static let labelPadding = 3
+    /// A label with no free place is tried again this much smaller, step by step.
+    static let labelShrinkStep = 0.9
+    /// The smallest label text height, design pixels (scaled by `FigureScale`): 8 px Hershey
+    /// simplex (1 px strokes) is about the smallest text that still reads at 100 % (below it
+    /// "e", "a" and "s" close up).
+    public static let minimumLabelHeight = 8.0
+    /// Background of the list of labels that found no place on the photo.
+    static let listBackground = RGB(255, 255, 255)
+
+    /// A placed label: its text (fitted), style (background and padding included) and box.
+    struct LabelPlace {
+        var text: String
+        var style: TextStyle
+        var box: PixelRect
+    }
+
+    /// The first free place (`placeLabel`) for `text` in `style` (with its background, so its
+    /// box includes the padding) next to `c`, at the style's height, then `labelShrinkStep`
+    /// smaller step by step down to `minimumHeight` pixels (padding shrinks along); the text is
+    /// cut to fit `bounds`' width. Nil when no size finds a free place.
+    static func placeShrinking(
+        _ text: String, style: TextStyle, minimumHeight: Double, near c: CanvasPoint, dotRadius: Double,
+        bounds: PixelRect, avoid: [PixelRect], dots: [PixelRect], ownDot: Int
+    ) -> LabelPlace? {
+        var heights = [style.height]
+        while heights[heights.count - 1] > minimumHeight {
+            heights.append(max(minimumHeight, heights[heights.count - 1] * labelShrinkStep))
+        }
+        for height in heights {
+            let sized = style.scaled(toHeight: height)
+            let fitted = sized.fitted(text, maxWidth: Double(bounds.width) - 2 * sized.padding)
+            if fitted.isEmpty { continue }
+            let size = sized.boxSize(of: fitted)
+            if let box = placeLabel(
+                size: (size.width, size.height), near: c, dotRadius: dotRadius, bounds: bounds, avoid: avoid,
+                dots: dots, ownDot: ownDot)
+            {
+                return LabelPlace(text: fitted, style: sized, box: box)
+            }
+        }
+        return nil
+    }
 
     /// Renders the overlay. Points outside the image are drawn clipped (their labels are still
     /// kept inside).
@@ -96,8 +140,10 @@ public struct OverlayRenderer: Sendable {
             image: image, photoRect: PixelRect(x: 0, y: 0, width: image.width, height: image.height),
             scaleX: Double(image.width) / Double(ow), scaleY: Double(image.height) / Double(oh))
         let scale = FigureScale(photoWidth: image.width, photoHeight: image.height)
-        let font = TextStyle(height: scale.size(labelHeight))
-        let padding = scale.pixels(Double(Self.labelPadding))
+        // The label style; its background colour is each keypoint's own when drawn.
+        let font = TextStyle(
+            height: scale.size(labelHeight), background: RGB(255, 255, 255),
+            padding: Double(scale.pixels(Double(Self.labelPadding))))
         let dotRadius = scale.size(self.dotRadius)
         let rimWidth = scale.size(1.5)
         let bounds = result.photoRect
@@ -115,25 +161,45 @@ public struct OverlayRenderer: Sendable {
                     width: 2 * r + 1, height: 2 * r + 1))
         }
         // Place every label first, then draw leader lines, dots and labels in that order (dots
-        // over lines, labels over everything).
-        var labels: [(index: Int, text: String, box: PixelRect)] = []
+        // over lines, labels over everything). Labels with no free place, even smaller, are
+        // listed beside the photo.
+        var labels: [(index: Int, place: LabelPlace)] = []
+        var listed: [Int] = []
         for (i, p) in points.enumerated() {
             let c = result.panelPoint(fromImage: p.point)
-            let text = font.fitted(p.name, maxWidth: Double(bounds.width - 2 * padding))
-            if text.isEmpty { continue }
-            let box = Self.placeLabel(
-                size: (
-                    Int(font.width(of: text).rounded(.up)) + 2 * padding,
-                    Int(font.height.rounded(.up)) + 2 * padding
-                ),
-                near: c, dotRadius: dotRadius + scale.size(3), bounds: bounds,
+            if let place = Self.placeShrinking(
+                p.name, style: font, minimumHeight: min(font.height, scale.size(Self.minimumLabelHeight)), near: c, dotRadius: dotRadius + scale.size(3), bounds: bounds,
                 avoid: placed, dots: dots, ownDot: i)
-            placed.append(box)
-            labels.append((i, text, box))
+            {
+                placed.append(place.box)
+                labels.append((i, place))
+            } else {
+                listed.append(i)
+            }
+        }
+        // The list: one full-size label per row, top-aligned right of the photo.
+        let gap = Int(font.padding.rounded(.up)) * 2
+        var listRows: [(index: Int, box: PixelRect)] = []
+        var rowY = gap
+        for i in listed {
+            let size = font.boxSize(of: points[i].name)
+            listRows.append((i, PixelRect(x: bounds.maxX + gap, y: rowY, width: size.width, height: size.height)))
+            rowY += size.height + gap / 2
+        }
+        if !listRows.isEmpty {
+            let listWidth = (listRows.map(\.box.width).max() ?? 0) + 2 * gap
+            var widened = RGBImage(
+                width: image.width + listWidth, height: max(image.height, rowY + gap / 2), fill: Self.listBackground)
+            HeatmapRenderer.paste(image, from: bounds, into: &widened, at: bounds)
+            image = widened
+            for (i, box) in listRows {
+                labels.append((i, LabelPlace(text: points[i].name, style: font, box: box)))
+            }
         }
         // A label pushed away from its dot (a crowd of keypoints) is tied to it by a thin line in
-        // its colour, from the dot to the nearest point of the label.
-        for (i, _, box) in labels {
+        // its colour, from the dot to the nearest point of the label; listed labels are not.
+        for (i, place) in labels where !listed.contains(i) {
+            let box = place.box
             let c = result.panelPoint(fromImage: points[i].point)
             let near = CanvasPoint(
                 x: min(max(c.x, Double(box.x)), Double(box.maxX)), y: min(max(c.y, Double(box.y)), Double(box.maxY)))
@@ -151,16 +217,16 @@ public struct OverlayRenderer: Sendable {
             rim.draw(on: &image, at: c)
             CanvasDrawing.disk(radius: dotRadius, color: Self.color(forIndex: i)).draw(on: &image, at: c)
         }
-        for (i, text, box) in labels {
+        for (i, place) in labels {
             let color = Self.color(forIndex: i)
-            CanvasDrawing.fill(&image, box, color: color)
-            var ink = font
+            var ink = place.style
+            ink.background = color
             ink.color = CanvasDrawing.textColor(on: color)
-            ink.draw(text, on: &image, x: Double(box.x + padding), y: Double(box.y + padding))
+            ink.draw(place.text, on: &image, x: Double(place.box.x), y: Double(place.box.y))
         }
         return (
             AnnotatedImage(image: image, photoRect: bounds, scaleX: result.scaleX, scaleY: result.scaleY),
-            labels.map { (index: $0.index, box: $0.box) }
+            labels.map { (index: $0.index, box: $0.place.box) }
         )
     }
 
@@ -185,11 +251,20 @@ public struct OverlayRenderer: Sendable {
         try ImageCodec.writeFigure(overlay.image, to: url, format: format)
     }
 
-    /// The label rectangle for a dot at `c` (see the type's doc for the order of attempts).
+    /// The first of `labelCandidates` inside `bounds` that overlaps no rectangle of `avoid` and
+    /// no dot but `dots[ownDot]`; nil when none is.
     static func placeLabel(
         size: (Int, Int), near c: CanvasPoint, dotRadius: Double, bounds: PixelRect,
         avoid: [PixelRect], dots: [PixelRect], ownDot: Int
-    ) -> PixelRect {
+    ) -> PixelRect? {
+        labelCandidates(size: size, near: c, dotRadius: dotRadius).first { r in
+            r.intersection(bounds) == r && !avoid.contains { $0.intersects(r) }
+                && !dots.enumerated().contains { $0.offset != ownDot && $0.element.intersects(r) }
+        }
+    }
+
+    /// The places a label of `size` tries for a dot at `c`, in order (see the type's doc).
+    static func labelCandidates(size: (Int, Int), near c: CanvasPoint, dotRadius: Double) -> [PixelRect] {
         let (w, h) = size
         let cx = Int(c.x.rounded(.down))
         let cy = Int(c.y.rounded(.down))
@@ -208,18 +283,6 @@ public struct OverlayRenderer: Sendable {
                 for (x, y) in sides { candidates.append(PixelRect(x: x, y: y + shift, width: w, height: h)) }
             }
         }
-        func clamped(_ r: PixelRect) -> PixelRect {
-            PixelRect(
-                x: min(max(r.x, bounds.x), bounds.maxX - r.width),
-                y: min(max(r.y, bounds.y), bounds.maxY - r.height), width: r.width, height: r.height)
-        }
-        func inside(_ r: PixelRect) -> Bool { r.intersection(bounds) == r }
-        let free: (PixelRect) -> Bool = { r in
-            !avoid.contains { $0.intersects(r) }
-                && !dots.enumerated().contains { $0.offset != ownDot && $0.element.intersects(r) }
-        }
-        if let r = candidates.first(where: { inside($0) && free($0) }) { return r }
-        if let r = candidates.first(where: { inside($0) }) { return r }
-        return clamped(candidates[0])
+        return candidates
     }
 }

@@ -137,7 +137,9 @@ public struct TruthPredictionRenderer: Sendable {
                 color: color, outline: 1, outlineColor: Self.outline)
         }
         if let labelHeight {
-            labelTruths(&canvas, pairs: pairs, height: labelHeight * s, markRadius: radius + width)
+            labelTruths(
+                &canvas, pairs: pairs, height: labelHeight * s,
+                minimumLabelHeight: OverlayRenderer.minimumLabelHeight * s, markRadius: radius + width)
         }
         var image = RGBImage(
             width: photo.width + legend.width, height: max(photo.height, legend.height), fill: Self.panelBackground)
@@ -161,10 +163,16 @@ public struct TruthPredictionRenderer: Sendable {
     // MARK: - Marks
 
     /// Each keypoint's name in a box of its colour next to its ground truth, placed like the
-    /// overlay's labels (`OverlayRenderer.placeLabel`): inside the photo, off the other labels and
-    /// marks where there is room.
+    /// overlay's labels (`OverlayRenderer.placeShrinking`): inside the photo, off the other
+    /// labels and marks, smaller when there is no room (down to `OverlayRenderer.minimumLabelHeight`,
+    /// scaled); a label with no free place even at the
+    /// smallest size is left out (never drawn over another: the legend names every colour).
     /// `markRadius`: how far a ring or cross reaches from its centre, pixels.
-    func labelTruths(_ image: inout RGBImage, pairs: [TruthPredictionPair], height: Double, markRadius: Double) {
+    /// `minimumLabelHeight`: the smallest label text height, pixels.
+    func labelTruths(
+        _ image: inout RGBImage, pairs: [TruthPredictionPair], height: Double, minimumLabelHeight: Double,
+        markRadius: Double
+    ) {
         let bounds = PixelRect(x: 0, y: 0, width: image.width, height: image.height)
         let r = Int(markRadius.rounded(.up))
         func rect(_ p: Point) -> PixelRect {
@@ -179,14 +187,13 @@ public struct TruthPredictionRenderer: Sendable {
             let style = TextStyle(
                 height: height, color: CanvasDrawing.textColor(on: color), background: color, backgroundOpacity: 0.85,
                 padding: max(1, height / 6))
-            let text = style.fitted(p.name, maxWidth: Double(bounds.width) - 2 * style.padding)
-            if text.isEmpty { continue }
-            let size = style.boxSize(of: text)
-            let box = OverlayRenderer.placeLabel(
-                size: (size.width, size.height), near: CanvasPoint(x: p.truth.x, y: p.truth.y),
-                dotRadius: markRadius, bounds: bounds, avoid: placed, dots: marks, ownDot: 2 * i)
-            placed.append(box)
-            style.draw(text, on: &image, x: Double(box.x), y: Double(box.y))
+            guard
+                let place = OverlayRenderer.placeShrinking(
+                    p.name, style: style, minimumHeight: min(height, minimumLabelHeight), near: CanvasPoint(x: p.truth.x, y: p.truth.y), dotRadius: markRadius,
+                    bounds: bounds, avoid: placed, dots: marks, ownDot: 2 * i)
+            else { continue }
+            placed.append(place.box)
+            place.style.draw(place.text, on: &image, x: Double(place.box.x), y: Double(place.box.y))
         }
     }
 

@@ -223,9 +223,10 @@ struct FigureTests {
         let bounds = PixelRect(x: 0, y: 0, width: 400, height: 400)
         for _ in 0..<24 {
             placed.append(
-                OverlayRenderer.placeLabel(
-                    size: (60, 16), near: CanvasPoint(x: 200.5, y: 200.5), dotRadius: 8, bounds: bounds,
-                    avoid: placed, dots: [], ownDot: 0))
+                try #require(
+                    OverlayRenderer.placeLabel(
+                        size: (60, 16), near: CanvasPoint(x: 200.5, y: 200.5), dotRadius: 8, bounds: bounds,
+                        avoid: placed, dots: [], ownDot: 0)))
         }
         for (i, r) in placed.enumerated() {
             #expect(r.intersection(bounds) == r)
@@ -254,6 +255,33 @@ struct FigureTests {
         let (single, _) = try OverlayRenderer().renderPlacingLabels(
             photo: photo, points: [LabeledPoint(name: "beak", point: Point(x: 200.5, y: 150.5))])
         #expect(single.image[200, 180] == grey && single.image[200, 120] == grey)
+    }
+
+    @Test("many keypoints on one dot of a small photo: labels shrink, then go to a list beside it; none overlap")
+    func labelsNeverOverlap() throws {
+        let grey = RGB(90, 90, 90)
+        let photo = RGBImage(width: 160, height: 120, fill: grey)
+        let names = (0..<40).map { "keypoint \($0)" }
+        let points = names.map { LabeledPoint(name: $0, point: Point(x: 80.5, y: 60.5)) }
+        let (out, labels) = try OverlayRenderer().renderPlacingLabels(photo: photo, points: points)
+        // Every keypoint's label is drawn once, and no two label boxes overlap.
+        #expect(labels.map(\.index).sorted() == Array(names.indices))
+        for (i, a) in labels.enumerated() {
+            for b in labels[(i + 1)...] { #expect(!a.box.intersects(b.box), "\(a) and \(b)") }
+        }
+        // Some labels are smaller than the full 14 px (+ 2 x 3 px padding) one, none below 8 px text
+        // (+ 2 x 1.7 px padding: 12 px); the rest are listed right of the photo, which widens the figure.
+        let photoRect = PixelRect(x: 0, y: 0, width: 160, height: 120)
+        let onPhoto = labels.filter { $0.box.intersection(photoRect) == $0.box }
+        let listed = labels.filter { !$0.box.intersects(photoRect) }
+        #expect(onPhoto.count + listed.count == labels.count)
+        #expect(onPhoto.contains { $0.box.height < 20 } && onPhoto.allSatisfy { $0.box.height >= 12 })
+        #expect(!listed.isEmpty && listed.allSatisfy { $0.box.x >= 160 && $0.box.height == 20 })
+        #expect(out.image.width > 160 && out.photoRect == photoRect)
+        #expect(out.image.height >= listed.map(\.box.maxY).max() ?? 0)
+        // A photo with room keeps its size: no list.
+        let (roomy, few) = try OverlayRenderer().renderPlacingLabels(photo: photo, points: Array(points.prefix(3)))
+        #expect(roomy.image.width == 160 && roomy.image.height == 120 && few.count == 3)
     }
 
     // MARK: - Montage

@@ -208,10 +208,11 @@ struct HeatmapRendererTests {
         #expect(Set((0..<20).map(OverlayRenderer.color(forIndex:))).count == 20)
         // "right wing" sits at the top-right corner: its label (10 chars: 49 x 7 + padding 2)
         // must go left of the dot and stay inside.
-        let box = OverlayRenderer.placeLabel(
-            size: (53, 11), near: CanvasPoint(x: 195.5, y: 5.5), dotRadius: 7,
-            bounds: PixelRect(x: 0, y: 0, width: 200, height: 100), avoid: [],
-            dots: [], ownDot: 0)
+        let box = try #require(
+            OverlayRenderer.placeLabel(
+                size: (53, 11), near: CanvasPoint(x: 195.5, y: 5.5), dotRadius: 7,
+                bounds: PixelRect(x: 0, y: 0, width: 200, height: 100), avoid: [],
+                dots: [], ownDot: 0))
         #expect(box.x >= 0 && box.y >= 0 && box.maxX <= 200 && box.maxY <= 100)
         #expect(box.maxX <= 195 - 7)
         // The label's colour appears left of the dot in the image.
