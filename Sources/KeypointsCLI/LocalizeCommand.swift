@@ -267,11 +267,11 @@ struct LocalizeCommand: ParsableCommand {
             let width = max(8, r.keypoints.map(\.name.count).max() ?? 8)
             print(
                 "  " + "keypoint".padding(toLength: width, withPad: " ", startingAt: 0)
-                    + "         x         y    score")
+                    + "         x         y     score")
             for k in r.keypoints {
                 print(
                     "  " + k.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                        + String(format: " %9.1f %9.1f   %.4f", k.x, k.y, k.score))
+                        + String(format: " %9.1f %9.1f %9.4f", k.x, k.y, k.score))
             }
         }
     }

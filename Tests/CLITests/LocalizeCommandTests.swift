@@ -158,4 +158,19 @@ import Testing
             }
         }
     }
+
+    /// The table's columns line up whatever the sign of the scores: every row as wide as the header.
+    @Test func tableColumnsLineUpWithNegativeAndPositiveScores() throws {
+        let horse = CLIRunner.repositoryRoot.appendingPathComponent("examples/horse/2008_007277.jpg").path
+        let r = try CLIRunner.run([
+            "localize", horse, "--model", Self.model, "--vocabulary", "spair", "--category", "horse",
+            "--box", "137,127,145,96", "--crop-to-box",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n").dropFirst()
+        let scores = rows.dropFirst().compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        // The random model gives this photo scores of both signs (the case that misaligned).
+        #expect(scores.contains { $0 < 0 } && scores.contains { $0 >= 0 }, "\(r.stdout)")
+        #expect(Set(rows.map(\.count)).count == 1, "\(r.stdout)")
+    }
 }
