@@ -99,6 +99,24 @@ import Testing
         #expect((198...201).allSatisfy { image[500, $0] == beak })  // the 4 px line, rows 198 ... 201
     }
 
+    /// `maxDisplaySide` shows a larger photo downscaled: the same figure as the photo already
+    /// downscaled with its points scaled (marks follow the shown photo, FigureScale 1 for both),
+    /// and a cap above the photo's size changes nothing.
+    @Test func maxDisplaySideDownscalesThePhotoAndItsMarks() throws {
+        let photo = RGBImage(width: 400, height: 200, fill: Self.grey)
+        let pair = TruthPredictionPair(name: "beak", truth: Point(x: 80, y: 100), prediction: Point(x: 320, y: 100))
+        let box = Box(x: 40, y: 20, width: 320, height: 160)
+        let capped = try TruthPredictionRenderer(maxDisplaySide: 200).render(
+            photo: photo, pairs: [pair], thresholdRadius: 40, box: box)
+        let small = try TruthPredictionRenderer().render(
+            photo: RGBImage(width: 200, height: 100, fill: Self.grey),
+            pairs: [TruthPredictionPair(name: "beak", truth: Point(x: 40, y: 50), prediction: Point(x: 160, y: 50))],
+            thresholdRadius: 20, box: Box(x: 20, y: 10, width: 160, height: 80))
+        #expect(capped == small)
+        let roomy = try TruthPredictionRenderer(maxDisplaySide: 1000).render(photo: photo, pairs: [pair])
+        #expect(roomy == (try TruthPredictionRenderer().render(photo: photo, pairs: [pair])))
+    }
+
     @Test func nonFinitePointsAreRefused() throws {
         let photo = RGBImage(width: 10, height: 10, fill: Self.grey)
         #expect(throws: CanvasError.self) {
