@@ -69,6 +69,8 @@ struct SaliencyCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Checked before the model is loaded: an existing file given to --png is one line naming it.
+        if let png { try OutputPath.checkFolder(png, option: "--png") }
         let loaded = try compute.loadModel {
             try SaliencyEstimator(directory: try ModelStore().resolve(model, option: "--model"), backend: $0)
         }

@@ -87,6 +87,10 @@ import Testing
         #expect(bad.status != 0 && bad.stderr.contains("config.json"), "\(bad.stderr)")
         let tau = try CLIRunner.run(["saliency", tiny.path, "--tau", "2"])
         #expect(tau.status != 0 && tau.stderr.contains("--tau"))
+        // --png naming an existing file: one line naming the option, before the model is looked at.
+        let png = try CLIRunner.run(["saliency", tiny.path, "--model", "/nonexistent/dino", "--png", tiny.path])
+        #expect(png.status != 0 && png.stderr.contains("--png \(tiny.path): is a file"), "\(png.stderr)")
+        #expect(!png.stderr.contains("NSCocoaErrorDomain") && !png.stderr.contains("/nonexistent"), "\(png.stderr)")
     }
 
     /// An 8x8 grey PNG.
