@@ -75,7 +75,11 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
         case .oldResultsFormat(let file, let version, let reason):
             return "\(file) is results format \(version), written by an older keypoints: \(reason)"
         case .duplicateImage(let id, let first, let firstLine, let second, let secondLine):
-            return "image \(id) appears twice: \(first) line \(firstLine) and \(second) line \(secondLine)"
+            let message = "image \(id) appears twice: \(first) line \(firstLine) and \(second) line \(secondLine)"
+            // Two files of one run (same settings) are merged as its shards.
+            return first == second
+                ? message
+                : message + " (same settings, so merged as shards of one run: give a run's shards or the whole run, not both)"
         case .predictorContract(let method, let imageID, let message):
             return "predictor \(method) on image \(imageID): \(message)"
         case .writeFailed(let file, let reason):

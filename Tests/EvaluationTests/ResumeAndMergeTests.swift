@@ -182,7 +182,7 @@ import Testing
         let duplicate = errorText { _ = try ResultSet.merge([files[0], files[2]]) }
         #expect(
             duplicate.contains("image 953 appears twice") && duplicate.contains("a.jsonl line 3")
-                && duplicate.contains("c.jsonl line 3"),
+                && duplicate.contains("c.jsonl line 3") && duplicate.contains("merged as shards of one run"),
             "\(duplicate)")
         #expect(errorText { _ = try ResultSet.merge([files[0], files[0]]) }.contains("a.jsonl is given twice"))
         // Side by side: two runs.
