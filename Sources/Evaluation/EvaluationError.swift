@@ -79,7 +79,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
             // Two files of one run (same settings) are merged as its shards.
             return first == second
                 ? message
-                : message + " (same settings, so merged as shards of one run: give a run's shards or the whole run, not both)"
+                : message
+                    + " (same settings, so merged as shards of one run: give a run's shards or the whole run, not both)"
         case .predictorContract(let method, let imageID, let message):
             return "predictor \(method) on image \(imageID): \(message)"
         case .writeFailed(let file, let reason):

@@ -168,7 +168,8 @@ public struct OverlayRenderer: Sendable {
         for (i, p) in points.enumerated() {
             let c = result.panelPoint(fromImage: p.point)
             if let place = Self.placeShrinking(
-                p.name, style: font, minimumHeight: min(font.height, scale.size(Self.minimumLabelHeight)), near: c, dotRadius: dotRadius + scale.size(3), bounds: bounds,
+                p.name, style: font, minimumHeight: min(font.height, scale.size(Self.minimumLabelHeight)), near: c,
+                dotRadius: dotRadius + scale.size(3), bounds: bounds,
                 avoid: placed, dots: dots, ownDot: i)
             {
                 placed.append(place.box)

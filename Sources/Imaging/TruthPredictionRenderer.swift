@@ -189,7 +189,8 @@ public struct TruthPredictionRenderer: Sendable {
                 padding: max(1, height / 6))
             guard
                 let place = OverlayRenderer.placeShrinking(
-                    p.name, style: style, minimumHeight: min(height, minimumLabelHeight), near: CanvasPoint(x: p.truth.x, y: p.truth.y), dotRadius: markRadius,
+                    p.name, style: style, minimumHeight: min(height, minimumLabelHeight),
+                    near: CanvasPoint(x: p.truth.x, y: p.truth.y), dotRadius: markRadius,
                     bounds: bounds, avoid: placed, dots: marks, ownDot: 2 * i)
             else { continue }
             placed.append(place.box)

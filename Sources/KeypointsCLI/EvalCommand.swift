@@ -173,7 +173,9 @@ struct EvalCommand: ParsableCommand {
         if method == .random {
             // random draws uniform points: a grid or a text prompt would be ignored (and a template,
             // recorded in the header, would keep otherwise equal random runs from merging).
-            for (given, option) in [(fit != nil, "--fit"), (grid != nil, "--grid"), (ablation.template != nil, "--template")]
+            for (given, option) in [
+                (fit != nil, "--fit"), (grid != nil, "--grid"), (ablation.template != nil, "--template"),
+            ]
             where given {
                 throw ValidationError("\(option) applies to --method redcircle and crop")
             }
@@ -302,9 +304,13 @@ struct EvalCommand: ParsableCommand {
         let expected: (file: String, folder: String, holds: (URL) -> Bool)
         switch dataset {
         case .cub:
-            expected = ("images.txt", "CUB_200_2011", { fm.fileExists(atPath: $0.appendingPathComponent("images.txt").path) })
+            expected = (
+                "images.txt", "CUB_200_2011", { fm.fileExists(atPath: $0.appendingPathComponent("images.txt").path) }
+            )
         case .spair:
-            expected = ("JPEGImages", "SPair-71k", { fm.fileExists(atPath: $0.appendingPathComponent("JPEGImages").path) })
+            expected = (
+                "JPEGImages", "SPair-71k", { fm.fileExists(atPath: $0.appendingPathComponent("JPEGImages").path) }
+            )
         case .faces:
             // FaceSynthetics ships as dataset_100/, dataset_1000/, dataset/ of NNNNNN_ldmks.txt files.
             expected = (

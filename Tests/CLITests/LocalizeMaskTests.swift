@@ -100,7 +100,8 @@ import Testing
             "--saliency-model", "/nonexistent/dino",
         ])
         #expect(
-            noDINO.status != 0 && noDINO.stderr.contains("--saliency-model: /nonexistent/dino: no such model directory"),
+            noDINO.status != 0
+                && noDINO.stderr.contains("--saliency-model: /nonexistent/dino: no such model directory"),
             "\(noDINO.stderr)")
         let noCLIP = try CLIRunner.run(["localize", Self.bird, "--model", "/nonexistent/clip", "--keypoint", "beak"])
         #expect(

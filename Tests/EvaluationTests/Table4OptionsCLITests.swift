@@ -90,7 +90,10 @@ import Testing
             (clip + ["--method", "crop", "--crop-side", "abc"], "--crop-side"),
             (base + ["--method", "random", "--fit", "crop"], "--fit applies to --method redcircle and crop"),
             (base + ["--method", "random", "--grid", "dense30"], "--grid applies to --method redcircle and crop"),
-            (base + ["--method", "random", "--template", "a {part}"], "--template applies to --method redcircle and crop"),
+            (
+                base + ["--method", "random", "--template", "a {part}"],
+                "--template applies to --method redcircle and crop"
+            ),
             (clip + ["--fit", "square"], "--fit"),
         ]
         for (arguments, message) in cases {

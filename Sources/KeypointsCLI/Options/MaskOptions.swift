@@ -55,7 +55,8 @@ struct MaskOptions: ParsableArguments {
     func loadEstimator(compute: ComputeOptions) throws -> LoadedModel<SaliencyEstimator>? {
         guard kind == .saliency else { return nil }
         return try compute.loadModel {
-            try SaliencyEstimator(directory: try ModelStore().resolve(saliencyModel, option: "--saliency-model"), backend: $0)
+            try SaliencyEstimator(
+                directory: try ModelStore().resolve(saliencyModel, option: "--saliency-model"), backend: $0)
         }
     }
 
