@@ -419,7 +419,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func loadGrid() throws -> GridFile {
-        let url = try DataFiles.resolve(gridPath, folder: "grids")
+        let url = try DataFiles.resolve(gridPath, folder: "grids", option: "--grid")
         let data = try GridPreset.contents(of: url)
         return GridFile(
             url: url, preset: try GridPreset.decode(data, file: url.relativePath), sha256: SHA256Hasher.hash(data))

@@ -39,7 +39,7 @@ struct ExperimentCommand: ParsableCommand {
     }
 
     func run() throws {
-        let preset = try GridPreset.load(from: try DataFiles.resolve(grid, folder: "grids"))
+        let preset = try GridPreset.load(from: try DataFiles.resolve(grid, folder: "grids", option: "--grid"))
         let ref = try GridPreset.load(from: try DataFiles.resolve(reference, folder: "grids"))
         let report = try SearchExperiment.run(
             preset: preset, reference: ref, trials: trials, seed: seed,

@@ -159,7 +159,7 @@ struct LocalizeCommand: ParsableCommand {
 
     func run() throws {
         let destinations = try checkOutputPaths()
-        let presetURL = try DataFiles.resolve(grid, folder: "grids")
+        let presetURL = try DataFiles.resolve(grid, folder: "grids", option: "--grid")
         var preset = try GridPreset.load(from: presetURL)
         if let batch { preset.batch = batch }
         let queries = try loadQueries()
@@ -278,7 +278,7 @@ struct LocalizeCommand: ParsableCommand {
 
     func loadQueries() throws -> [KeypointQuery] {
         if !keypoints.isEmpty { return try KeypointVocabulary.freeText(keypoints, template: ablation.template) }
-        let url = try DataFiles.resolve(vocabulary ?? "", folder: "keypoints")
+        let url = try DataFiles.resolve(vocabulary ?? "", folder: "keypoints", option: "--vocabulary")
         var vocab = try KeypointVocabulary.load(from: url)
         if let template = ablation.template { vocab = try vocab.replacingTemplate(template) }
         let name: String

@@ -151,5 +151,9 @@ import Testing
         let r = try run(["localize", Self.bird, "--model", Self.model, "--vocabulary", "cubb"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("(known: cub, faces, spair)"), "\(r.stderr)")
+        #expect(r.stderr.contains("Error: --vocabulary 'cubb': no file keypoints/cubb.json"), "\(r.stderr)")
+        let grid = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--grid", "fastt"])
+        #expect(grid.status != 0)
+        #expect(grid.stderr.contains("Error: --grid 'fastt': no file grids/fastt.json"), "\(grid.stderr)")
     }
 }

@@ -11,7 +11,9 @@ enum DataFiles {
         URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
     }
 
-    static func resolve(_ value: String, folder: String) throws -> URL {
+    /// - Parameter option: the option the value came from (`--vocabulary`, `--grid`), named first in
+    ///   the error; nil for names the program chose itself.
+    static func resolve(_ value: String, folder: String, option: String? = nil) throws -> URL {
         let expanded = fileURL(value).path
         if FileManager.default.fileExists(atPath: expanded) { return URL(fileURLWithPath: expanded) }
         let isBareName = !value.contains("/") && !value.hasSuffix(".json")
@@ -42,9 +44,10 @@ enum DataFiles {
             }
         }
         let list = known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"
+        let subject = option.map { "\($0) '\(value)'" } ?? "'\(value)'"
         throw CLIError(
-            "'\(value)': no file \(name) in $KEYPOINTS_DATA, the working directory or above the executable\(list); give a name or a path"
-        )
+            "\(subject): no file \(name) in $KEYPOINTS_DATA, the working directory or above the executable\(list);"
+                + " give a name or a path")
     }
 
     /// Writes data atomically (temporary file in the same folder, then rename).
