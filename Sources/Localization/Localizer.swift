@@ -14,7 +14,9 @@ public enum LocalizationError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noKeypoints: return "no keypoints to localize"
-        case .invalidBox(let image, let reason): return "\(image): search box: \(reason)"
+        // `reason` is `CanvasError.boxOutsideImage`: "box [...] of IMAGE (image WxH): check", which
+        // already names the image.
+        case .invalidBox(_, let reason): return "search \(reason)"
         case .emptyRegion(let image, let reason): return "\(image): no candidate locations: \(reason)"
         case .emptyPrompt(let name): return "keypoint '\(name)': empty prompt"
         case .maskSize(let image, let mask, let mw, let mh, let w, let h):

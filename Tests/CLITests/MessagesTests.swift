@@ -147,6 +147,15 @@ import Testing
         #expect(!r.stderr.lowercased().contains("retry"), "\(r.stderr)")
     }
 
+    /// A `--box` outside the photo: one line naming the search box, the photo once, and the check.
+    @Test func boxOutsideThePhotoNamesItOnce() throws {
+        let r = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--box", "400,10,500,50"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("search box [x 400.0, y 10.0, w 500.0, h 50.0]"), "\(r.stderr)")
+        #expect(r.stderr.contains("right edge x + w = 900.0 > image width"), "\(r.stderr)")
+        #expect(r.stderr.components(separatedBy: Self.bird).count == 2, "the photo named once: \(r.stderr)")
+    }
+
     @Test func unknownVocabularyListsTheKnownNames() throws {
         let r = try run(["localize", Self.bird, "--model", Self.model, "--vocabulary", "cubb"])
         #expect(r.status != 0)
