@@ -49,6 +49,17 @@ enum CanvasDrawing {
         marker(.cross, radius: radius, thickness: thickness, color: color).draw(on: &image, at: c)
     }
 
+    /// A ring of `radius` and line `thickness`, in `color`, with an outline of `outline` pixels in
+    /// `outlineColor` on both sides (a ground-truth mark).
+    static func outlinedRing(
+        _ image: inout RGBImage, at c: CanvasPoint, radius: Double, thickness: Double,
+        color: RGB, outline: Double, outlineColor: RGB
+    ) {
+        marker(.circle, radius: radius, thickness: thickness + 2 * outline, color: outlineColor)
+            .draw(on: &image, at: c)
+        marker(.circle, radius: radius, thickness: thickness, color: color).draw(on: &image, at: c)
+    }
+
     /// Black or white, whichever reads better on `background` (ITU-R 601 luma threshold).
     static func textColor(on background: RGB) -> RGB {
         let luma = 0.299 * Double(background.r) + 0.587 * Double(background.g) + 0.114 * Double(background.b)

@@ -292,14 +292,10 @@ public struct HeatmapRenderer: Sendable {
             }
         }
         if let t = truth {
-            let c = result.panelPoint(fromImage: t)
-            let r = scale.size(Self.truthRadius)
-            let w = scale.size(Self.truthThickness)
-            CanvasDrawing.marker(
-                .circle, radius: r, thickness: w + 2 * scale.size(Self.crossOutline), color: RGB(255, 255, 255)
-            )
-            .draw(on: &panel, at: c)
-            CanvasDrawing.marker(.circle, radius: r, thickness: w, color: truthColor).draw(on: &panel, at: c)
+            CanvasDrawing.outlinedRing(
+                &panel, at: result.panelPoint(fromImage: t), radius: scale.size(Self.truthRadius),
+                thickness: scale.size(Self.truthThickness), color: truthColor,
+                outline: scale.size(Self.crossOutline), outlineColor: RGB(255, 255, 255))
         }
         if let p = prediction {
             CanvasDrawing.outlinedCross(

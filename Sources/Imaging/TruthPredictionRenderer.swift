@@ -131,7 +131,9 @@ public struct TruthPredictionRenderer: Sendable {
         }
         for (i, p) in pairs.enumerated() {
             let color = OverlayRenderer.color(forIndex: i)
-            Self.ring(&canvas, at: CanvasPoint(x: p.truth.x, y: p.truth.y), radius: radius, width: width, color: color)
+            CanvasDrawing.outlinedRing(
+                &canvas, at: CanvasPoint(x: p.truth.x, y: p.truth.y), radius: radius, thickness: width, color: color,
+                outline: 1, outlineColor: Self.outline)
             CanvasDrawing.outlinedCross(
                 &canvas, at: CanvasPoint(x: p.prediction.x, y: p.prediction.y), radius: radius, thickness: width,
                 color: color, outline: 1, outlineColor: Self.outline)
@@ -196,12 +198,6 @@ public struct TruthPredictionRenderer: Sendable {
             placed.append(place.box)
             place.style.draw(place.text, on: &image, x: Double(place.box.x), y: Double(place.box.y))
         }
-    }
-
-    /// A ring (the ground truth) with a white outline on both sides.
-    static func ring(_ image: inout RGBImage, at c: CanvasPoint, radius: Double, width: Double, color: RGB) {
-        CanvasDrawing.marker(.circle, radius: radius, thickness: width + 2, color: outline).draw(on: &image, at: c)
-        CanvasDrawing.marker(.circle, radius: radius, thickness: width, color: color).draw(on: &image, at: c)
     }
 
     /// A dashed circle: arcs of `dash` pixels with gaps of `dash` pixels, as short chords.
