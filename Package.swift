@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "TensorBF16Tests", dependencies: ["TensorBF16", "CLIP", "KeypointsTestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "KeypointsSupport", "KeypointsTestSupport"]),
         .testTarget(
-            name: "CLIPTests", dependencies: ["CLIP", "Imaging"],
+            name: "CLIPTests", dependencies: ["CLIP", "Imaging", "KeypointsTestSupport"],
             exclude: ["Fixtures/make_reference.py", "Fixtures/make_tokenizer_golden.py"],
             resources: [.copy("Fixtures")]
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsTestSupport
 
 @testable import CLIP
 
@@ -18,19 +19,9 @@ enum Fixtures {
 
 /// Per-embedding comparison: cosine and max-abs error of row `row` of two (N, E) matrices.
 func compareRows(_ a: [Float], _ b: [Float], width e: Int, row: Int) -> (cosine: Double, maxAbs: Float) {
-    var dot = 0.0
-    var na = 0.0
-    var nb = 0.0
     var maxAbs: Float = 0
-    for j in 0..<e {
-        let x = Double(a[row * e + j])
-        let y = Double(b[row * e + j])
-        dot += x * y
-        na += x * x
-        nb += y * y
-        maxAbs = max(maxAbs, abs(a[row * e + j] - b[row * e + j]))
-    }
-    return (dot / (na.squareRoot() * nb.squareRoot()), maxAbs)
+    for j in row * e..<(row + 1) * e { maxAbs = max(maxAbs, abs(a[j] - b[j])) }
+    return (rowCosine(a, b, width: e, row: row), maxAbs)
 }
 
 /// OpenAI's normalisation of 8-bit pixels (N, 3, S, S) in float32, op for op as torchvision
