@@ -99,8 +99,11 @@ struct LocalizeCommand: ParsableCommand {
     /// --heatmap used to fail after the compute with a raw Foundation error).
     /// Figure paths: a format their extension names (.png, .jpg, .jpeg), {name} when several
     /// images share one path; see `FigurePath`.
-    func checkOutputPaths() throws -> FigureDestinations {
-        let destinations = try figures.destinations(images: images)
+    /// `keypoints`: the run's keypoints, whose number decides whether a heatmap file name needs
+    /// `{keypoint}`.
+    func checkOutputPaths(keypoints: [KeypointQuery]) throws -> FigureDestinations {
+        let destinations = try figures.destinations(
+            images: images, keypointSlugs: Self.fileSlugs(keypoints.map(\.name)))
         if let saveMarked { try OutputPath.checkFolder(saveMarked, option: "--save-marked") }
         if let scores { try OutputPath.checkFile(scores, option: "--scores") }
         return destinations
@@ -158,11 +161,11 @@ struct LocalizeCommand: ParsableCommand {
     // MARK: - Run
 
     func run() throws {
-        let destinations = try checkOutputPaths()
+        let queries = try loadQueries()
+        let destinations = try checkOutputPaths(keypoints: queries)
         let presetURL = try DataFiles.resolve(grid, folder: "grids", option: "--grid")
         var preset = try GridPreset.load(from: presetURL)
         if let batch { preset.batch = batch }
-        let queries = try loadQueries()
         var options = Localizer.defaultOptions(for: preset)
         if let fit { options.fit = fit }
         if let box { options.box = try Self.parseBox(box) }
@@ -303,10 +306,10 @@ struct LocalizeCommand: ParsableCommand {
 
     /// One file-name slug per keypoint, distinct even when names fold to the same slug
     /// ("Left Eye", "left-eye").
-    static func fileSlugs(_ keypoints: [KeypointPrediction]) -> [String] {
+    static func fileSlugs(_ names: [String]) -> [String] {
         var used = Set<String>()
-        return keypoints.enumerated().map { k, kp in
-            var slug = DataFiles.slug(kp.name)
+        return names.enumerated().map { k, name in
+            var slug = DataFiles.slug(name)
             if slug.isEmpty { slug = "keypoint-\(k + 1)" }
             if used.contains(slug) { slug += "-\(k + 1)" }
             used.insert(slug)
@@ -358,7 +361,7 @@ struct LocalizeCommand: ParsableCommand {
         let shown = figurePhoto(image.rgb, maxSide: figures.figureMaxSide)
         if let heatmap = destinations.heatmap {
             let renderer = HeatmapRenderer(maxDisplaySide: figures.figureMaxSide)
-            for (k, (kp, slug)) in zip(r.keypoints, Self.fileSlugs(r.keypoints)).enumerated() {
+            for (k, (kp, slug)) in zip(r.keypoints, Self.fileSlugs(r.keypoints.map(\.name))).enumerated() {
                 let url: URL
                 switch heatmap.kind {
                 case .folder:
@@ -419,7 +422,7 @@ struct LocalizeCommand: ParsableCommand {
         let prefix = filePrefix(r, index: index)
         let dir = DataFiles.fileURL(folder)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for (kp, slug) in zip(r.keypoints, Self.fileSlugs(r.keypoints)) {
+        for (kp, slug) in zip(r.keypoints, Self.fileSlugs(r.keypoints.map(\.name))) {
             let canvas = try localizer.markedCanvas(image, path: r.path, at: kp.point, options: options)
             try DataFiles.writeAtomically(
                 try ImageCodec.encodePNG(canvas), to: dir.appendingPathComponent("\(prefix)_\(slug)_marked.png"))

@@ -34,9 +34,12 @@ import Testing
             #expect(r.stderr.contains(".png"), "\(extra): \(r.stderr)")
             #expect(!r.stderr.contains("nonexistent"), "the model was looked at first: \(r.stderr)")
         }
-        // A heatmap file name without {keypoint} would be overwritten by each keypoint.
-        let single = try CLIRunner.run(base + ["--heatmap", dir.appendingPathComponent("map.png").path])
-        #expect(single.status == 1 && single.stderr.contains("{keypoint}"), "\(single.stderr)")
+        // A heatmap file name without {keypoint} would be overwritten by each of two keypoints.
+        let single = try CLIRunner.run(
+            base + ["--keypoint", "tail", "--heatmap", dir.appendingPathComponent("map.png").path])
+        #expect(
+            single.status == 1 && single.stderr.contains("2 keypoints need a folder or {keypoint}"),
+            "\(single.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 
@@ -56,6 +59,74 @@ import Testing
         ])
         #expect(same.status == 1 && same.stderr.contains("images 1 and 2 would both write"), "\(same.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bird.png").path))
+    }
+
+    @Test func heatmapNamesNeedOnlyThePlaceholdersThatTellFiguresApart() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let run = { (images: [String], keypoints: [String], heatmap: String) in
+            try CLIRunner.run(
+                ["localize"] + images + ["--model", Self.model] + keypoints.flatMap { ["--keypoint", $0] }
+                    + ["--heatmap", dir.appendingPathComponent(heatmap).path, "--figure-max-side", "64"],
+                cwd: CLIRunner.repositoryRoot)
+        }
+        // One keypoint on two images: {name} alone names each heatmap.
+        let byName = try run([Self.bird, Self.cow], ["beak"], "names/{name}.png")
+        #expect(byName.status == 0, "\(byName.stderr)")
+        // One image with two keypoints: {keypoint} alone.
+        let byKeypoint = try run([Self.bird], ["beak", "tail"], "keypoints/{keypoint}.png")
+        #expect(byKeypoint.status == 0, "\(byKeypoint.stderr)")
+        // One image, one keypoint: a plain file name.
+        let plain = try run([Self.bird], ["beak"], "plain/map.png")
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: dir.path).sorted()
+        #expect(
+            files == [
+                "keypoints", "keypoints/beak.png", "keypoints/tail.png", "names", "names/bird.png", "names/cow.png",
+                "plain", "plain/map.png",
+            ], "\(files)")
+        for file in files where file.hasSuffix(".png") {
+            #expect(try Self.format(of: dir.appendingPathComponent(file)) == .png, "\(file)")
+        }
+    }
+
+    @Test func heatmapNamesThatWouldCollideAreRefusedBeforeAnyCompute() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let photos = dir.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+        for name in ["a.jpg", "a-b.jpg"] {
+            try FileManager.default.copyItem(
+                at: URL(fileURLWithPath: Self.bird), to: photos.appendingPathComponent(name))
+        }
+        let a = photos.appendingPathComponent("a.jpg").path
+        let ab = photos.appendingPathComponent("a-b.jpg").path
+        let out = dir.appendingPathComponent("out")
+        let cases: [(images: [String], keypoints: [String], heatmap: String, says: String)] = [
+            // Two images and two keypoints: {name} alone would write each image's keypoints to one file.
+            ([Self.bird, Self.cow], ["beak", "tail"], "{name}.png", "2 keypoints need a folder or {keypoint}"),
+            // ... and {keypoint} alone each keypoint of both images.
+            ([Self.bird, Self.cow], ["beak", "tail"], "{keypoint}.png", "2 images need a folder or {name}"),
+            // Image 'a' with keypoint 'b c' and image 'a-b' with keypoint 'c' both give a-b-c.png.
+            (
+                [a, ab], ["b c", "c"], "{name}-{keypoint}.png",
+                "image 1's keypoint 'b-c' and image 2's keypoint 'c' would both write"
+            ),
+        ]
+        for c in cases {
+            let r = try CLIRunner.run(
+                ["localize"] + c.images + ["--model", "/nonexistent/model"]
+                    + c.keypoints.flatMap { ["--keypoint", $0] }
+                    + ["--heatmap", out.appendingPathComponent(c.heatmap).path])
+            #expect(r.status == 1 && r.stderr.contains(c.says), "\(c.heatmap): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(!r.stderr.contains("nonexistent"), "the model was looked at first: \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        // With a separator no slug has, the same images and keypoints are told apart: the run
+        // gets past the paths to the (missing) model.
+        let apart = try CLIRunner.run(
+            ["localize", a, ab, "--model", "/nonexistent/model", "--keypoint", "b c", "--keypoint", "c"]
+                + ["--heatmap", out.appendingPathComponent("{name}_{keypoint}.png").path])
+        #expect(apart.status == 1 && apart.stderr.contains("nonexistent"), "\(apart.stderr)")
     }
 
     @Test func nameGivesEachImageItsFiguresInTheFormatOfTheExtension() throws {

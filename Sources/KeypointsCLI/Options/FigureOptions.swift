@@ -32,7 +32,7 @@ struct FigureOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Heatmaps: a folder (one PNG per image and keypoint) or a file name with {keypoint} "
-                + "(and {name}, the image's stem), e.g. out/{name}_{keypoint}.jpg.",
+                + "(several keypoints) and {name} (several images; the image's stem), e.g. out/{name}_{keypoint}.jpg.",
             valueName: "dir|file"))
     var heatmap: String?
     @Option(
@@ -55,18 +55,21 @@ struct FigureOptions: ParsableArguments {
     /// --figure-max-side.
     var figureMaxSide: Int { size.figureMaxSide }
 
-    /// The parsed output paths, checked against the images (before any compute).
-    func destinations(images: [String]) throws -> FigureDestinations {
+    /// The parsed output paths, checked against the images and keypoints (before any compute).
+    /// - Parameters:
+    ///   - images: the photos' paths.
+    ///   - keypointSlugs: what `{keypoint}` becomes for each keypoint (`LocalizeCommand.fileSlugs`).
+    func destinations(images: [String], keypointSlugs: [String]) throws -> FigureDestinations {
         let names = images.map(FigureDestinations.name(ofImage:))
         return FigureDestinations(
             heatmap: try heatmap.map {
-                try FigurePath(option: "--heatmap", value: $0, names: names, perKeypoint: true)
+                try FigurePath(option: "--heatmap", value: $0, names: names, keypoints: keypointSlugs)
             },
             overlay: try overlay.map {
-                try FigurePath(option: "--overlay", value: $0, names: names, perKeypoint: false)
+                try FigurePath(option: "--overlay", value: $0, names: names)
             },
             montage: try montage.map {
-                try FigurePath(option: "--montage", value: $0, names: names, perKeypoint: false, allowsFolder: false)
+                try FigurePath(option: "--montage", value: $0, names: names, allowsFolder: false)
             })
     }
 }
@@ -100,17 +103,20 @@ struct FigurePath {
     let value: String
     let kind: Kind
 
-    /// Checks `value` for `names` (one per image, `FigureDestinations.name(ofImage:)`), before
-    /// any compute: a known format, the placeholders several images or keypoints need, distinct
-    /// files per image, writable places.
-    init(option: String, value: String, names: [String], perKeypoint: Bool, allowsFolder: Bool = true) throws {
+    /// Checks `value` for `names` (one per image, `FigureDestinations.name(ofImage:)`) and, for
+    /// a figure per keypoint, `keypoints` (their file slugs), before any compute: a known format,
+    /// the placeholders several images (`{name}`) or several keypoints (`{keypoint}`) need, one
+    /// distinct file per figure, writable places.
+    init(option: String, value: String, names: [String], keypoints: [String]? = nil, allowsFolder: Bool = true) throws {
         self.option = option
         self.value = value
+        let perKeypoint = keypoints != nil
         let hasName = value.contains(Self.namePlaceholder)
         let hasKeypoint = value.contains(Self.keypointPlaceholder)
         let ext = URL(fileURLWithPath: value).pathExtension
         let format = FigureFormat(path: value)
         let several = names.count > 1
+        let keypointCount = keypoints?.count ?? 0
         let example = perKeypoint ? "out/{name}_{keypoint}.png" : "out/{name}_\(option.dropFirst(2)).png"
         // A value without a figure extension or placeholders names a folder (an existing file
         // given as one is refused by the folder check, naming it).
@@ -131,10 +137,10 @@ struct FigurePath {
             throw CLIError(
                 "\(option) \(value): \(what); figures are written as \(FigureFormat.accepted), chosen by the extension")
         }
-        if perKeypoint && !hasKeypoint {
+        if keypointCount > 1 && !hasKeypoint {
             throw CLIError(
-                "\(option) \(value): one heatmap per keypoint needs a folder or {keypoint} in the file name, e.g. \(option) \(example)"
-            )
+                "\(option) \(value): \(keypointCount) keypoints need a folder or {keypoint} (the keypoint's name) in the "
+                    + "file name, one file per keypoint; e.g. \(option) \(example)")
         }
         if several && !hasName {
             let folder = allowsFolder ? "a folder or " : ""
@@ -143,17 +149,40 @@ struct FigurePath {
                     + "one file per image; e.g. \(option) \(example)")
         }
         kind = .file(format)
-        var seen: [String: Int] = [:]
+        // Every figure's file, with the image and keypoint that write it: distinct, or refused.
+        let slugs: [String?] = keypoints ?? [nil]
+        var seen: [String: (image: Int, keypoint: String?)] = [:]
         for (i, name) in names.enumerated() {
-            let path = fileURL(name: name, keypoint: "keypoint").path
-            if let j = seen[path] {
-                throw CLIError(
-                    "\(option) \(value): images \(j + 1) and \(i + 1) would both write \(path) ({name} is the file name without "
-                        + "its extension); rename one of them")
+            for keypoint in slugs {
+                let path = fileURL(name: name, keypoint: keypoint).path
+                if let first = seen[path] {
+                    throw CLIError(
+                        "\(option) \(value): "
+                            + Self.collision(first, (i, keypoint), keypointCount: keypointCount, path: path))
+                }
+                seen[path] = (i, keypoint)
             }
-            seen[path] = i
-            try OutputPath.checkFile(path, option: option)
+            // The folder checks are the same for every keypoint of an image.
+            if let keypoint = slugs.first {
+                try OutputPath.checkFile(fileURL(name: name, keypoint: keypoint).path, option: option)
+            }
         }
+    }
+
+    /// Why two figures would be written to one file: two images with one stem, or placeholders
+    /// whose values run together (`{name}{keypoint}` for `a` + `b-c` and `a-b` + `c`).
+    private static func collision(
+        _ a: (image: Int, keypoint: String?), _ b: (image: Int, keypoint: String?), keypointCount: Int, path: String
+    ) -> String {
+        if a.keypoint == b.keypoint {
+            return "images \(a.image + 1) and \(b.image + 1) would both write \(path) ({name} is the file name without "
+                + "its extension); rename one of them"
+        }
+        func figure(_ f: (image: Int, keypoint: String?)) -> String {
+            "image \(f.image + 1)'s keypoint '\(f.keypoint ?? "")'"
+        }
+        return "\(figure(a)) and \(figure(b)) would both write \(path); "
+            + "put a character that no name has (such as _) between {name} and {keypoint}"
     }
 
     /// The file for an image (and keypoint) when `kind` is `.file`.
