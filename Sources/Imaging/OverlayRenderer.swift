@@ -21,8 +21,13 @@ public struct LabeledPoint: Sendable, Equatable, Codable {
 /// that fits inside the photo without overlapping an earlier label or another dot; if none does,
 /// the same places with the label's text smaller, step by step down to `minimumLabelHeight`
 /// (a legible minimum); if still none does, the label goes into a list beside the photo
-/// (white, right of it, the figure widened), so no label ever covers another. A label that ends
-/// up away from its dot is tied to it by a thin leader line in its colour.
+/// (white, right of it, the figure widened), so no label ever covers another. A listed label
+/// starts with its keypoint's number (1-based: "12 left wing"), and the same number is drawn in
+/// a small tag of its colour by its dot (placed like a label, after all labels, its leader line
+/// crossing no other dot or label; else at the nearest free place on the photo; only on a photo
+/// with no room left, on the dot itself; listed keypoints on one dot share a tag, "11-15"), so a
+/// list entry is tied to its dot by more than colour. A label or number tag that ends up away
+/// from its dot is tied to it by a thin leader line in its colour.
 public struct OverlayRenderer: Sendable {
     /// The longer side of the figure at most (nil: the photo's own size).
     public var maxDisplaySide: Int?
@@ -84,7 +89,7 @@ public struct OverlayRenderer: Sendable {
     /// cut to fit `bounds`' width. Nil when no size finds a free place.
     static func placeShrinking(
         _ text: String, style: TextStyle, minimumHeight: Double, near c: CanvasPoint, dotRadius: Double,
-        bounds: PixelRect, avoid: [PixelRect], dots: [PixelRect], ownDot: Int
+        bounds: PixelRect, avoid: [PixelRect], dots: [PixelRect], ownDot: Int, leaderClear: Bool = false
     ) -> LabelPlace? {
         var heights = [style.height]
         while heights[heights.count - 1] > minimumHeight {
@@ -97,7 +102,7 @@ public struct OverlayRenderer: Sendable {
             let size = sized.boxSize(of: fitted)
             if let box = placeLabel(
                 size: (size.width, size.height), near: c, dotRadius: dotRadius, bounds: bounds, avoid: avoid,
-                dots: dots, ownDot: ownDot)
+                dots: dots, ownDot: ownDot, leaderClear: leaderClear)
             {
                 return LabelPlace(text: fitted, style: sized, box: box)
             }
@@ -120,11 +125,16 @@ public struct OverlayRenderer: Sendable {
         ).overlay
     }
 
-    /// `render`, and where each drawn label went (the index of its point and its box).
+    /// `render`, and where each drawn label went (the index of its point, its box and text; on
+    /// the photo or in the list), and the number tags of the listed ones (the indices of the
+    /// points each stands for, its box and text).
     func renderPlacingLabels(
         photo: RGBImage, originalWidth: Int? = nil, originalHeight: Int? = nil,
         points: [LabeledPoint]
-    ) throws -> (overlay: AnnotatedImage, labels: [(index: Int, box: PixelRect)]) {
+    ) throws -> (
+        overlay: AnnotatedImage, labels: [(index: Int, box: PixelRect, text: String)],
+        numbers: [(indices: [Int], box: PixelRect, text: String)]
+    ) {
         let ow = originalWidth ?? photo.width
         let oh = originalHeight ?? photo.height
         guard ow > 0, oh > 0 else {
@@ -178,13 +188,53 @@ public struct OverlayRenderer: Sendable {
                 listed.append(i)
             }
         }
-        // The list: one full-size label per row, top-aligned right of the photo.
+        // Each listed keypoint's number in a tag by its dot, placed after every label so that
+        // labels keep their places. Listed keypoints on one dot (their centres within its radius)
+        // share one tag ("11-30"). A tag with no free place near its dot goes to the nearest free
+        // place on the photo (tied by a leader line); only on a photo with no room at all, on its dot.
+        var numbers: [(indices: [Int], place: LabelPlace, onDot: Bool)] = []
+        var groups: [[Int]] = []
+        for i in listed {
+            let c = result.panelPoint(fromImage: points[i].point)
+            if let g = groups.firstIndex(where: { group in
+                let d = result.panelPoint(fromImage: points[group[0]].point)
+                return (c.x - d.x) * (c.x - d.x) + (c.y - d.y) * (c.y - d.y) <= dotRadius * dotRadius
+            }) {
+                groups[g].append(i)
+            } else {
+                groups.append([i])
+            }
+        }
+        let minimumHeight = min(font.height, scale.size(Self.minimumLabelHeight))
+        for group in groups {
+            let text = Self.numbers(ofIndices: group)
+            let c = result.panelPoint(fromImage: points[group[0]].point)
+            // The group's dots are its own: only other keypoints' dots are avoided.
+            var others = dots
+            for i in group.dropFirst() { others[i] = PixelRect(x: 0, y: 0, width: 0, height: 0) }
+            let clearance = dotRadius + scale.size(3)
+            if let place =
+                Self.placeShrinking(
+                    text, style: font, minimumHeight: minimumHeight, near: c, dotRadius: clearance,
+                    bounds: bounds, avoid: placed, dots: others, ownDot: group[0], leaderClear: true)
+                ?? Self.placeNearest(
+                    text, style: font.scaled(toHeight: minimumHeight), near: c, bounds: bounds, avoid: placed,
+                    dots: others, ownDot: group[0])
+            {
+                placed.append(place.box)
+                numbers.append((group, place, false))
+            } else {
+                numbers.append((group, Self.numberOnDot(text, style: font, dot: dots[group[0]]), true))
+            }
+        }
+        // The list: one full-size label per row, its number first, top-aligned right of the photo.
         let gap = Int(font.padding.rounded(.up)) * 2
-        var listRows: [(index: Int, box: PixelRect)] = []
+        var listRows: [(index: Int, text: String, box: PixelRect)] = []
         var rowY = gap
         for i in listed {
-            let size = font.boxSize(of: points[i].name)
-            listRows.append((i, PixelRect(x: bounds.maxX + gap, y: rowY, width: size.width, height: size.height)))
+            let text = "\(Self.number(ofIndex: i)) \(points[i].name)"
+            let size = font.boxSize(of: text)
+            listRows.append((i, text, PixelRect(x: bounds.maxX + gap, y: rowY, width: size.width, height: size.height)))
             rowY += size.height + gap / 2
         }
         if !listRows.isEmpty {
@@ -193,17 +243,18 @@ public struct OverlayRenderer: Sendable {
                 width: image.width + listWidth, height: max(image.height, rowY + gap / 2), fill: Self.listBackground)
             HeatmapRenderer.paste(image, from: bounds, into: &widened, at: bounds)
             image = widened
-            for (i, box) in listRows {
-                labels.append((i, LabelPlace(text: points[i].name, style: font, box: box)))
+            for (i, text, box) in listRows {
+                labels.append((i, LabelPlace(text: text, style: font, box: box)))
             }
         }
-        // A label pushed away from its dot (a crowd of keypoints) is tied to it by a thin line in
-        // its colour, from the dot to the nearest point of the label; listed labels are not.
-        for (i, place) in labels where !listed.contains(i) {
-            let box = place.box
+        // A label or number pushed away from its dot (a crowd of keypoints) is tied to it by a thin
+        // line in its colour, from the dot to the nearest point of the label; listed labels are not.
+        let beside =
+            labels.filter { !listed.contains($0.index) }
+            + numbers.filter { !$0.onDot }.map { ($0.indices[0], $0.place) }
+        for (i, place) in beside {
             let c = result.panelPoint(fromImage: points[i].point)
-            let near = CanvasPoint(
-                x: min(max(c.x, Double(box.x)), Double(box.maxX)), y: min(max(c.y, Double(box.y)), Double(box.maxY)))
+            let near = Self.nearestPoint(of: place.box, to: c)
             let gap = ((near.x - c.x) * (near.x - c.x) + (near.y - c.y) * (near.y - c.y)).squareRoot()
             if gap <= dotRadius + scale.size(Self.leaderThreshold) { continue }
             var leader = StrokePath(width: scale.size(Self.leaderWidth) + rimWidth)
@@ -218,7 +269,13 @@ public struct OverlayRenderer: Sendable {
             rim.draw(on: &image, at: c)
             CanvasDrawing.disk(radius: dotRadius, color: Self.color(forIndex: i)).draw(on: &image, at: c)
         }
-        for (i, place) in labels {
+        // A number tag's dot again on top, so that the dot under its leader line has its colour.
+        for i in numbers.map(\.indices[0]) {
+            let c = result.panelPoint(fromImage: points[i].point)
+            rim.draw(on: &image, at: c)
+            CanvasDrawing.disk(radius: dotRadius, color: Self.color(forIndex: i)).draw(on: &image, at: c)
+        }
+        for (i, place) in labels + numbers.map({ ($0.indices[0], $0.place) }) {
             let color = Self.color(forIndex: i)
             var ink = place.style
             ink.background = color
@@ -227,8 +284,76 @@ public struct OverlayRenderer: Sendable {
         }
         return (
             AnnotatedImage(image: image, photoRect: bounds, scaleX: result.scaleX, scaleY: result.scaleY),
-            labels.map { (index: $0.index, box: $0.place.box) }
+            labels.map { (index: $0.index, box: $0.place.box, text: $0.place.text) },
+            numbers.map { (indices: $0.indices, box: $0.place.box, text: $0.place.text) }
         )
+    }
+
+    /// The number that ties a listed label to its dot: the keypoint's 1-based index.
+    static func number(ofIndex index: Int) -> String { "\(index + 1)" }
+
+    /// The numbers of several keypoints (ascending indices) in one tag: runs of three or more
+    /// as "11-30", others separated by commas ("2,5,7-9").
+    static func numbers(ofIndices indices: [Int]) -> String {
+        var parts: [String] = []
+        var k = 0
+        while k < indices.count {
+            var end = k
+            while end + 1 < indices.count && indices[end + 1] == indices[end] + 1 { end += 1 }
+            if end - k >= 2 {
+                parts.append("\(number(ofIndex: indices[k]))-\(number(ofIndex: indices[end]))")
+            } else {
+                parts += indices[k...end].map(number(ofIndex:))
+            }
+            k = end + 1
+        }
+        return parts.joined(separator: ",")
+    }
+
+    /// The free place inside `bounds` nearest to `c` (a grid of half-line-height steps, by the
+    /// distance of its nearest point) for `text` in `style`, for a number tag with no free place
+    /// beside its dot; nil when the photo has none. Runs only for such a tag, so its scan of the
+    /// whole photo is not on any common path.
+    static func placeNearest(
+        _ text: String, style: TextStyle, near c: CanvasPoint, bounds: PixelRect,
+        avoid: [PixelRect], dots: [PixelRect], ownDot: Int
+    ) -> LabelPlace? {
+        let size = style.boxSize(of: text)
+        guard size.width <= bounds.width, size.height <= bounds.height else { return nil }
+        let step = max(1, size.height / 2)
+        var candidates: [(distance: Double, box: PixelRect)] = []
+        for y in stride(from: bounds.y, through: bounds.maxY - size.height, by: step) {
+            for x in stride(from: bounds.x, through: bounds.maxX - size.width, by: step) {
+                let box = PixelRect(x: x, y: y, width: size.width, height: size.height)
+                let dx = min(max(c.x, Double(x)), Double(box.maxX)) - c.x
+                let dy = min(max(c.y, Double(y)), Double(box.maxY)) - c.y
+                candidates.append((dx * dx + dy * dy, box))
+            }
+        }
+        candidates.sort { $0.distance < $1.distance }
+        let free = candidates.first { candidate in
+            !avoid.contains { $0.intersects(candidate.box) }
+                && !dots.enumerated().contains { $0.offset != ownDot && $0.element.intersects(candidate.box) }
+                && leaderIsClear(from: c, to: candidate.box, avoid: avoid, dots: dots, ownDot: ownDot)
+        }
+        return free.map { LabelPlace(text: text, style: style, box: $0.box) }
+    }
+
+    /// `text` (a number) on its dot, for when no free place is left beside it: the style as
+    /// large as fits the dot's square (`labelShrinkStep` at a time), centred on the dot. It covers
+    /// only its dot's square, which other keypoints' labels avoid (dots at one place share it).
+    static func numberOnDot(_ text: String, style: TextStyle, dot: PixelRect) -> LabelPlace {
+        var sized = style
+        var size = sized.boxSize(of: text)
+        while (size.width > dot.width || size.height > dot.height) && sized.height > 1 {
+            sized = sized.scaled(toHeight: max(1, sized.height * labelShrinkStep))
+            size = sized.boxSize(of: text)
+        }
+        return LabelPlace(
+            text: text, style: sized,
+            box: PixelRect(
+                x: dot.x + (dot.width - size.width) / 2, y: dot.y + (dot.height - size.height) / 2,
+                width: size.width, height: size.height))
     }
 
     /// Writes the overlay as PNG (atomically).
@@ -253,15 +378,46 @@ public struct OverlayRenderer: Sendable {
     }
 
     /// The first of `labelCandidates` inside `bounds` that overlaps no rectangle of `avoid` and
-    /// no dot but `dots[ownDot]`; nil when none is.
+    /// no dot but `dots[ownDot]` (with `leaderClear`, and whose leader line from `c` crosses
+    /// neither: `leaderIsClear`); nil when none is.
     static func placeLabel(
         size: (Int, Int), near c: CanvasPoint, dotRadius: Double, bounds: PixelRect,
-        avoid: [PixelRect], dots: [PixelRect], ownDot: Int
+        avoid: [PixelRect], dots: [PixelRect], ownDot: Int, leaderClear: Bool = false
     ) -> PixelRect? {
         labelCandidates(size: size, near: c, dotRadius: dotRadius).first { r in
             r.intersection(bounds) == r && !avoid.contains { $0.intersects(r) }
                 && !dots.enumerated().contains { $0.offset != ownDot && $0.element.intersects(r) }
+                && (!leaderClear || leaderIsClear(from: c, to: r, avoid: avoid, dots: dots, ownDot: ownDot))
         }
+    }
+
+    /// The point of `box` nearest to `c`: where a leader line from the dot at `c` ends.
+    static func nearestPoint(of box: PixelRect, to c: CanvasPoint) -> CanvasPoint {
+        CanvasPoint(
+            x: min(max(c.x, Double(box.x)), Double(box.maxX)), y: min(max(c.y, Double(box.y)), Double(box.maxY)))
+    }
+
+    /// Whether the straight line from `c` to `nearestPoint(of: box, to: c)` passes over no
+    /// rectangle of `avoid` and no dot but `dots[ownDot]`, leaving out those under `c` itself
+    /// (sampled every pixel), so that a number tag's leader line is not hidden under a label or
+    /// read as coming from another keypoint's dot.
+    static func leaderIsClear(
+        from c: CanvasPoint, to box: PixelRect, avoid: [PixelRect], dots: [PixelRect], ownDot: Int
+    ) -> Bool {
+        let end = nearestPoint(of: box, to: c)
+        let length = ((end.x - c.x) * (end.x - c.x) + (end.y - c.y) * (end.y - c.y)).squareRoot()
+        let steps = max(1, Int(length.rounded(.up)))
+        let start = (x: Int(c.x.rounded(.down)), y: Int(c.y.rounded(.down)))
+        let obstacles = avoid + dots.enumerated().filter { $0.offset != ownDot }.map(\.element)
+        for obstacle in obstacles where !obstacle.contains(start.x, start.y) {
+            for step in 0...steps {
+                let t = Double(step) / Double(steps)
+                let x = Int((c.x + (end.x - c.x) * t).rounded(.down))
+                let y = Int((c.y + (end.y - c.y) * t).rounded(.down))
+                if obstacle.contains(x, y) { return false }
+            }
+        }
+        return true
     }
 
     /// The places a label of `size` tries for a dot at `c`, in order (see the type's doc).

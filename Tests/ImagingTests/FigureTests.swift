@@ -237,10 +237,10 @@ struct FigureTests {
         let photo = RGBImage(width: 400, height: 300, fill: grey)
         let names = ["back", "beak", "belly", "breast", "crown", "forehead", "left eye", "left leg"]
         let points = names.map { LabeledPoint(name: $0, point: Point(x: 200.5, y: 150.5)) }
-        let (out, labels) = try OverlayRenderer().renderPlacingLabels(photo: photo, points: points)
+        let (out, labels, _) = try OverlayRenderer().renderPlacingLabels(photo: photo, points: points)
         #expect(labels.map(\.index) == Array(names.indices))
         let c = CanvasPoint(x: 200.5, y: 150.5)
-        for (_, box) in labels {
+        for (_, box, _) in labels {
             let near = CanvasPoint(
                 x: min(max(c.x, Double(box.x)), Double(box.maxX)), y: min(max(c.y, Double(box.y)), Double(box.maxY)))
             let gap = ((near.x - c.x) * (near.x - c.x) + (near.y - c.y) * (near.y - c.y)).squareRoot()
@@ -252,7 +252,7 @@ struct FigureTests {
             #expect(out.image[mid.x, mid.y] != grey, "no leader line at \(mid) for the label at \(box)")
         }
         // A lone keypoint's label sits beside its dot: no line drawn 20 px away from both.
-        let (single, _) = try OverlayRenderer().renderPlacingLabels(
+        let (single, _, _) = try OverlayRenderer().renderPlacingLabels(
             photo: photo, points: [LabeledPoint(name: "beak", point: Point(x: 200.5, y: 150.5))])
         #expect(single.image[200, 180] == grey && single.image[200, 120] == grey)
     }
@@ -263,7 +263,7 @@ struct FigureTests {
         let photo = RGBImage(width: 160, height: 120, fill: grey)
         let names = (0..<40).map { "keypoint \($0)" }
         let points = names.map { LabeledPoint(name: $0, point: Point(x: 80.5, y: 60.5)) }
-        let (out, labels) = try OverlayRenderer().renderPlacingLabels(photo: photo, points: points)
+        let (out, labels, _) = try OverlayRenderer().renderPlacingLabels(photo: photo, points: points)
         // Every keypoint's label is drawn once, and no two label boxes overlap.
         #expect(labels.map(\.index).sorted() == Array(names.indices))
         for (i, a) in labels.enumerated() {
@@ -280,8 +280,76 @@ struct FigureTests {
         #expect(out.image.width > 160 && out.photoRect == photoRect)
         #expect(out.image.height >= listed.map(\.box.maxY).max() ?? 0)
         // A photo with room keeps its size: no list.
-        let (roomy, few) = try OverlayRenderer().renderPlacingLabels(photo: photo, points: Array(points.prefix(3)))
-        #expect(roomy.image.width == 160 && roomy.image.height == 120 && few.count == 3)
+        let (roomy, few, numbers) = try OverlayRenderer().renderPlacingLabels(
+            photo: photo, points: Array(points.prefix(3)))
+        #expect(roomy.image.width == 160 && roomy.image.height == 120 && few.count == 3 && numbers.isEmpty)
+    }
+
+    @Test("a listed label starts with its keypoint's number, drawn in its dot's colour by the dot; one dot, one tag")
+    func listedLabelsAreNumberedAtTheirDots() throws {
+        let grey = RGB(90, 90, 90)
+        let photo = RGBImage(width: 160, height: 120, fill: grey)
+        // 32 keypoints: 20 on one dot in the middle, 12 along a row near the bottom, 12 px apart
+        // (dots that do not touch).
+        let points = (0..<32).map { i in
+            LabeledPoint(
+                name: "keypoint \(i)",
+                point: i < 20 ? Point(x: 80.5, y: 50.5) : Point(x: 12.5 + 12 * Double(i - 20), y: 100.5))
+        }
+        let (out, labels, numbers) = try OverlayRenderer().renderPlacingLabels(photo: photo, points: points)
+        let photoRect = PixelRect(x: 0, y: 0, width: 160, height: 120)
+        let listed = labels.filter { !$0.box.intersects(photoRect) }
+        let onPhoto = labels.filter { $0.box.intersection(photoRect) == $0.box }
+        #expect(listed.count >= 5 && onPhoto.count + listed.count == 32, "\(listed.count) listed")
+        // Each listed label, and only those, has a number tag, and its number starts its list entry.
+        #expect(numbers.flatMap(\.indices).sorted() == listed.map(\.index))
+        for entry in listed { #expect(entry.text == "\(entry.index + 1) keypoint \(entry.index)", "\(entry)") }
+        // Listed keypoints of the middle dot share one tag; those of the row have one each.
+        #expect(numbers.filter { $0.indices.count > 1 }.count <= 1)
+        #expect(numbers.contains { $0.indices.count > 1 } && numbers.contains { $0.indices[0] >= 20 })
+        for n in numbers {
+            // The tag reads the 1-based numbers of its keypoints ("11-20", "23", "2,5").
+            let numbered = n.text.split(separator: ",").flatMap { part -> [Int] in
+                let ends = part.split(separator: "-").compactMap { Int($0) }
+                return ends.count == 2 ? Array(ends[0]...ends[1]) : ends
+            }
+            #expect(numbered == n.indices.map { $0 + 1 }, "\(n)")
+            let c = CanvasPoint(x: points[n.indices[0]].point.x, y: points[n.indices[0]].point.y)
+            for i in n.indices {
+                #expect(abs(points[i].point.x - c.x) <= 5 && abs(points[i].point.y - c.y) <= 5, "\(n)")
+            }
+            #expect(n.box.intersection(photoRect) == n.box, "\(n)")
+            #expect(!onPhoto.contains { $0.box.intersects(n.box) }, "number \(n) covers a label")
+            let color = OverlayRenderer.color(forIndex: n.indices[0])
+            // At 160 x 120 the figure scale is 1: a tag within the dot's radius (5) plus its
+            // clearance (3) plus the leader threshold (6) sits by its dot; a farther one is tied
+            // to it by a leader line that nothing covers (its colour halfway, anti-aliased).
+            let near = OverlayRenderer.nearestPoint(of: n.box, to: c)
+            let gap = ((near.x - c.x) * (near.x - c.x) + (near.y - c.y) * (near.y - c.y)).squareRoot()
+            if gap > 5 + 3 + 6 {
+                let mid = (x: Int((c.x + near.x) / 2), y: Int((c.y + near.y) / 2))
+                // Anti-aliased: nearer the line's colour than the background.
+                func distance(_ a: RGB, _ b: RGB) -> Int {
+                    abs(Int(a.r) - Int(b.r)) + abs(Int(a.g) - Int(b.g)) + abs(Int(a.b) - Int(b.b))
+                }
+                let ink = out.image[mid.x, mid.y]
+                #expect(distance(ink, color) < distance(ink, grey), "no leader line to number \(n): \(ink)")
+            }
+            // The tag is filled in the colour of the dot it stands for, which is drawn on top.
+            if !numbers.contains(where: { $0.indices != n.indices && $0.box.intersects(n.box) }) {
+                #expect(out.image[n.box.x, n.box.y] == color, "\(n)")
+            }
+            if !n.box.contains(Int(c.x), Int(c.y)) { #expect(out.image[Int(c.x), Int(c.y)] == color, "\(n)") }
+        }
+        // Tags beside their dots do not overlap one another.
+        let beside = numbers.filter {
+            !$0.box.contains(Int(points[$0.indices[0]].point.x), Int(points[$0.indices[0]].point.y))
+        }
+        #expect(!beside.isEmpty)
+        for (i, a) in beside.enumerated() {
+            for b in beside[(i + 1)...] { #expect(!a.box.intersects(b.box), "\(a) and \(b)") }
+        }
+        #expect(OverlayRenderer.numbers(ofIndices: [0, 1, 2, 4, 6, 7]) == "1-3,5,7,8")
     }
 
     // MARK: - Montage
