@@ -8,7 +8,7 @@ let package = Package(
         .library(
             name: "KeypointsKit",
             targets: [
-                "KeypointsSupport", "Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation",
+                "KeypointsSupport", "Tensor", "TensorDNNL", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation",
                 "ModelStore",
             ]),
     ],
@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "CKernels"),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-        // oneDNN for the bf16 matrix-product backend (TensorBF16).
+        // oneDNN for the second matrix-product backend (TensorDNNL).
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // setjmp/longjmp error handling of libjpeg and libpng cannot live in Swift.
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
@@ -36,7 +36,7 @@ let package = Package(
         // reading, SHA-256, SplitMix64, FNV-1a, monotonic timing, size-capped regular-file reads.
         .target(name: "KeypointsSupport"),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels", "KeypointsSupport"]),
-        .target(name: "TensorBF16", dependencies: ["Tensor", "CDNNL", "KeypointsSupport"]),
+        .target(name: "TensorDNNL", dependencies: ["Tensor", "CDNNL", "KeypointsSupport"]),
         .target(name: "CLIP", dependencies: ["Tensor", "KeypointsSupport"]),
         // Model registry, download cache and verification; independent of the model code.
         .target(name: "ModelStore", dependencies: ["KeypointsSupport"]),
@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "KeypointsCLI",
             dependencies: [
-                "KeypointsSupport", "Tensor", "TensorBF16", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation",
+                "KeypointsSupport", "Tensor", "TensorDNNL", "CLIP", "Imaging", "Saliency", "Localization", "Evaluation",
                 "ModelStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -57,7 +57,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "KeypointsSupportTests", dependencies: ["KeypointsSupport", "KeypointsTestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "KeypointsSupport"]),
-        .testTarget(name: "TensorBF16Tests", dependencies: ["TensorBF16", "CLIP", "KeypointsTestSupport"]),
+        .testTarget(name: "TensorDNNLTests", dependencies: ["TensorDNNL", "CLIP", "KeypointsTestSupport"]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "KeypointsSupport", "KeypointsTestSupport"]),
         .testTarget(
             name: "CLIPTests", dependencies: ["CLIP", "Imaging", "KeypointsTestSupport"],
@@ -74,14 +74,14 @@ let package = Package(
             exclude: ["Fixtures/make_reference.py"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "LocalizationTests", dependencies: ["Localization", "TensorBF16", "KeypointsSupport"]),
+        .testTarget(name: "LocalizationTests", dependencies: ["Localization", "TensorDNNL", "KeypointsSupport"]),
         // Runs the built executable for the tests of the command line (CLITests, EvaluationTests);
         // sha256sum as an independent SHA-256 (KeypointsSupportTests, ModelStoreTests).
         .target(name: "KeypointsTestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI", "KeypointsTestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["KeypointsCLI", "TensorBF16", "Imaging", "KeypointsTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["KeypointsCLI", "TensorDNNL", "Imaging", "KeypointsTestSupport"]),
         // Issue 15: hostile files through the built executable, each within a time and memory budget.
         .testTarget(
             name: "HostileInputTests",

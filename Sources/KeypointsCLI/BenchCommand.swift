@@ -6,7 +6,7 @@ import KeypointsSupport
 import Localization
 import ModelStore
 import Tensor
-import TensorBF16
+import TensorDNNL
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -133,7 +133,7 @@ struct BenchCommand: ParsableCommand {
             directory = url
         }
         var precisions: [Precision] = compute.precision.map { [$0] } ?? [.fp32]
-        if compute.precision == nil && BF16Backend.isSupported { precisions.append(.bf16) }
+        if compute.precision == nil && DNNLBackend.isSupported { precisions.append(.bf16) }
 
         var reports: [PrecisionReport] = []
         for p in precisions {
@@ -149,7 +149,7 @@ struct BenchCommand: ParsableCommand {
             let (m, n, k) = (batch * v.visionTokens, v.intermediateSize, v.hiddenSize)
             Console.note("[\(p.rawValue)] measuring the raw matrix product \(m) x \(n) x \(k) ...")
             let gemm =
-                try (backend as? BF16Backend).map { try $0.gemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds) }
+                try (backend as? DNNLBackend).map { try $0.gemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds) }
                 ?? Benchmark.sgemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds)
             Console.note("[\(p.rawValue)] measuring the image encoder (batch \(batch)) ...")
             let image = Benchmark.imageEncoder(clip, batch: batch, workers: threads, minSeconds: seconds)

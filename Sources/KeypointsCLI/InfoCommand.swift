@@ -3,7 +3,7 @@ import CLIP
 import Foundation
 import ModelStore
 import Tensor
-import TensorBF16
+import TensorDNNL
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,7 +61,7 @@ struct InfoCommand: ParsableCommand {
                 dtype: m.weightDType, imageSize: m.imageSize, embeddingDim: m.embeddingDim,
                 activation: m.configuration.vision.hiddenAct.rawValue, warnings: m.warnings)
         }
-        let bf16 = BF16Backend.isSupported ? try? BF16Backend(threads: compute.resolvedThreads) : nil
+        let bf16 = DNNLBackend.isSupported ? try? DNNLBackend(threads: compute.resolvedThreads) : nil
         let output = Output(
             blas: try BLAS.info(), suggestedCore: BLAS.suggestedCore, avx512BF16: BLAS.cpuHasAVX512BF16,
             amxBF16: BLAS.cpuHasAMXBF16, model: modelInfo,

@@ -1,5 +1,5 @@
 import Foundation
-import TensorBF16
+import TensorDNNL
 import Testing
 
 /// `keypoints bench --json` on a committed tiny model: every precision the CPU has is measured,
@@ -32,7 +32,7 @@ import Testing
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let output = try JSONDecoder().decode(Output.self, from: result.stdoutData)
         #expect(output.batch == 3)
-        #expect(output.precisions.map(\.precision) == (BF16Backend.isSupported ? ["fp32", "bf16"] : ["fp32"]))
+        #expect(output.precisions.map(\.precision) == (DNNLBackend.isSupported ? ["fp32", "bf16"] : ["fp32"]))
         for p in output.precisions {
             #expect(p.image.items_per_s > 0 && p.text.items_per_s > 0 && p.gemm_gflops > 0)
             // fraction = encoder GFLOP/s / raw GEMM GFLOP/s; ceiling = raw GEMM rate / GFLOP per image.

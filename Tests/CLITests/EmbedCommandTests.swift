@@ -26,7 +26,7 @@ let endToEndCosineTolerance = 0.99999
     @Test(arguments: ["tiny-quickgelu", "tiny-gelu-fp16", "tiny-bf16", "tiny-quickgelu-hub"])
     func embedJSONMatchesTransformers(model: String) throws {
         let fixtures = CLIRunner.clipFixtures
-        // fp32: the exact path (bf16, the default on CPUs with bf16 units, is tested in TensorBF16Tests).
+        // fp32: the exact path (bf16, the default on CPUs with bf16 units, is tested in TensorDNNLTests).
         var args = [
             "embed", "--model", fixtures.appendingPathComponent("models/\(model)").path, "--json", "--precision",
             "fp32",

@@ -2,7 +2,7 @@ import CLIP
 import Foundation
 import Imaging
 import Tensor
-import TensorBF16
+import TensorDNNL
 import Testing
 
 @testable import Localization
@@ -10,22 +10,22 @@ import Testing
 /// bf16 against fp32 at the level users see: the dense30 argmax of every (image, keypoint) of a
 /// committed set. Where the two disagree, the bf16 choice must be nearly as good under fp32
 /// scores (the argmax of near-ties may flip; a real error would pick a clearly worse location).
-@Suite(.enabled(if: BF16Backend.isSupported, "the CPU has no bf16 units"))
+@Suite(.enabled(if: DNNLBackend.isSupported, "the CPU has no bf16 units"))
 struct PrecisionAgreementTests {
     /// Largest fp32-score regret allowed for a bf16 answer: bf16 embeddings are within
-    /// cosine 0.99997 of fp32 (TensorBF16Tests), i.e. score errors of a few 1e-3 at most.
+    /// cosine 0.99997 of fp32 (TensorDNNLTests), i.e. score errors of a few 1e-3 at most.
     static let maximumRegret: Float = 0.01
 
     /// 1: every attention product in bf16 too (the tiny model's sequences are short); the default:
     /// short sequences keep fp32 attention, as the CLI runs them.
-    @Test(arguments: [1, BF16Backend.defaultMinimumAttentionTokens])
+    @Test(arguments: [1, DNNLBackend.defaultMinimumAttentionTokens])
     func bf16ArgmaxAgreesWithFP32(minimumAttentionTokens: Int) throws {
         let fixtures = Repo.root.appendingPathComponent("Tests/CLIPTests/Fixtures")
         let dir = fixtures.appendingPathComponent("models/tiny-quickgelu")
         let fp32 = try CLIPBundle.load(directory: dir)
         let bf16 = try CLIPBundle.load(
             directory: dir,
-            backend: try BF16Backend(
+            backend: try DNNLBackend(
                 threads: 2,
                 minimumAttentionTokens: minimumAttentionTokens))
         let preset = try Repo.preset("dense30")

@@ -4,7 +4,7 @@ import Foundation
 import ModelStore
 import Synchronization
 import Tensor
-import TensorBF16
+import TensorDNNL
 
 /// Arithmetic of the matrix products.
 enum Precision: String, ExpressibleByArgument, CaseIterable, Codable {
@@ -14,7 +14,7 @@ enum Precision: String, ExpressibleByArgument, CaseIterable, Codable {
     case bf16
 
     /// bf16 where the CPU has bf16 units, else fp32.
-    static var automatic: Precision { BF16Backend.isSupported ? .bf16 : .fp32 }
+    static var automatic: Precision { DNNLBackend.isSupported ? .bf16 : .fp32 }
 }
 
 /// --threads, --precision and --verbose: shared by every command that runs the model.
@@ -66,7 +66,7 @@ struct ComputeOptions: ParsableArguments {
     private func makeBackend(_ wanted: Precision?) -> (backend: any LinearBackend, precision: Precision) {
         guard (wanted ?? .automatic) == .bf16 else { return (SgemmBackend(), .fp32) }
         do {
-            let b = try BF16Backend(threads: resolvedThreads)
+            let b = try DNNLBackend(threads: resolvedThreads)
             if verbose { Console.note("precision: bf16 (oneDNN \(b.oneDNNVersion), \(b.implementationName))") }
             return (b, .bf16)
         } catch {

@@ -5,7 +5,7 @@ enum DNNL {
     /// `DNNL_MEMORY_ALLOCATE`: let oneDNN allocate the buffer (the C macro is a cast, not importable).
     static var allocate: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: -1) }
 
-    static func check(_ status: dnnl_status_t, _ call: String, _ problem: @autoclosure () -> String) throws(BF16Error) {
+    static func check(_ status: dnnl_status_t, _ call: String, _ problem: @autoclosure () -> String) throws(DNNLError) {
         guard status != dnnl_success else { return }
         throw .dnnl(call: call, status: name(of: status), problem: problem())
     }
@@ -24,7 +24,7 @@ enum DNNL {
     /// A (rows, cols) matrix descriptor in a named layout (`dnnl_ab` row-major, `dnnl_ba`
     /// column-major, `dnnl_format_tag_any` to let a primitive choose).
     static func matrix(_ rows: Int, _ cols: Int, _ type: dnnl_data_type_t, _ tag: dnnl_format_tag_t)
-        throws(BF16Error) -> dnnl_memory_desc_t
+        throws(DNNLError) -> dnnl_memory_desc_t
     {
         var md = dnnl_memory_desc_t()
         let dims: [dnnl_dim_t] = [dnnl_dim_t(rows), dnnl_dim_t(cols)]
@@ -36,7 +36,7 @@ enum DNNL {
 
     /// A (rows, cols) row-major matrix whose rows are `rowStride` elements apart.
     static func matrix(_ rows: Int, _ cols: Int, _ type: dnnl_data_type_t, rowStride: Int)
-        throws(BF16Error) -> dnnl_memory_desc_t
+        throws(DNNLError) -> dnnl_memory_desc_t
     {
         var md = dnnl_memory_desc_t()
         let dims: [dnnl_dim_t] = [dnnl_dim_t(rows), dnnl_dim_t(cols)]
@@ -49,7 +49,7 @@ enum DNNL {
 
     /// A (rows, cols) matrix with arbitrary element strides, e.g. (1, ld) for a transposed view.
     static func strided(_ rows: Int, _ cols: Int, _ type: dnnl_data_type_t, strides: (Int, Int))
-        throws(BF16Error) -> dnnl_memory_desc_t
+        throws(DNNLError) -> dnnl_memory_desc_t
     {
         var md = dnnl_memory_desc_t()
         let dims: [dnnl_dim_t] = [dnnl_dim_t(rows), dnnl_dim_t(cols)]
@@ -67,10 +67,10 @@ enum DNNL {
         let implementation: String
     }
 
-    /// An attribute set to `dnnl_scratchpad_mode_user` (see BF16Backend: the library-managed
+    /// An attribute set to `dnnl_scratchpad_mode_user` (see DNNLBackend: the library-managed
     /// scratchpad of oneDNN 2.6.3 is not safe when threads share a primitive). The caller destroys
     /// it (`dnnl_primitive_attr_destroy`).
-    static func userScratchpadAttribute(_ problem: String) throws(BF16Error) -> dnnl_primitive_attr_t? {
+    static func userScratchpadAttribute(_ problem: String) throws(DNNLError) -> dnnl_primitive_attr_t? {
         var attr: dnnl_primitive_attr_t? = nil
         try check(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create", problem)
         do {
@@ -84,7 +84,7 @@ enum DNNL {
         return attr
     }
 
-    private static func make(_ pd: dnnl_primitive_desc_t?, _ problem: String) throws(BF16Error) -> Made {
+    private static func make(_ pd: dnnl_primitive_desc_t?, _ problem: String) throws(DNNLError) -> Made {
         guard let pd else {
             throw .dnnl(call: "dnnl_primitive_desc_create", status: "null descriptor", problem: problem)
         }
@@ -101,7 +101,7 @@ enum DNNL {
     static func reorder(
         from source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t, engine: dnnl_engine_t,
         problem: String
-    ) throws(BF16Error) -> Made {
+    ) throws(DNNLError) -> Made {
         let attr = try userScratchpadAttribute(problem)
         defer { dnnl_primitive_attr_destroy(attr) }
         var from = source
@@ -117,7 +117,7 @@ enum DNNL {
     static func matmul(
         src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t,
         outputScale: Float?, engine: dnnl_engine_t, problem: String
-    ) throws(BF16Error) -> Made {
+    ) throws(DNNLError) -> Made {
         var s = src
         var w = weights
         var d = dst

@@ -5,7 +5,7 @@ import CDNNL
 final class ExecutionContext: @unchecked Sendable {
     enum Slot: Int, CaseIterable {
         case activations, scratchpad
-        /// bf16 copies of the attention operands (BF16Backend+Attention.swift).
+        /// bf16 copies of the attention operands (DNNLBackend+Attention.swift).
         case attentionQKV, attentionProbabilities, attentionScratchpad
     }
 
@@ -14,7 +14,7 @@ final class ExecutionContext: @unchecked Sendable {
     private var buffers: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: Slot.allCases.count)
     private var capacities = [Int](repeating: 0, count: Slot.allCases.count)
 
-    init(engine: dnnl_engine_t) throws(BF16Error) {
+    init(engine: dnnl_engine_t) throws(DNNLError) {
         self.engine = engine
         var stream: dnnl_stream_t? = nil
         try DNNL.check(
@@ -48,7 +48,7 @@ final class ExecutionContext: @unchecked Sendable {
     func run(
         _ primitive: dnnl_primitive_t, _ arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)],
         problem: String
-    ) throws(BF16Error) {
+    ) throws(DNNLError) {
         var args: [dnnl_exec_arg_t] = []
         args.reserveCapacity(arguments.count)
         defer { for a in args { dnnl_memory_destroy(a.memory) } }

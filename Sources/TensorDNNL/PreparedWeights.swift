@@ -13,13 +13,13 @@ final class PreparedWeights: @unchecked Sendable {
     private let memory: dnnl_memory_t
 
     // W (N, K) f32 row-major, i.e. (K, N) column-major -> (K, N) bf16 in oneDNN's layout
-    init(_ layer: Linear, engine: dnnl_engine_t, stream: dnnl_stream_t) throws(BF16Error) {
+    init(_ layer: Linear, engine: dnnl_engine_t, stream: dnnl_stream_t) throws(DNNLError) {
         n = layer.outFeatures
         k = layer.inFeatures
         source = layer.weight
         let problem = "weights (\(n), \(k)) f32 -> bf16"
-        let pd = try BF16Backend.matmulDescriptor(
-            engine: engine, rows: BF16Backend.layoutProbeRows, n: n, k: k,
+        let pd = try DNNLBackend.matmulDescriptor(
+            engine: engine, rows: DNNLBackend.layoutProbeRows, n: n, k: k,
             weights: nil, bias: false, epilogue: .none)
         defer { dnnl_primitive_desc_destroy(pd) }
         guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
@@ -51,7 +51,7 @@ final class PreparedWeights: @unchecked Sendable {
         try DNNL.check(dnnl_primitive_create(&reorder, reorderPD), "dnnl_primitive_create", problem)
         defer { dnnl_primitive_destroy(reorder) }
         var input: dnnl_memory_t? = nil
-        try layer.weight.withUnsafeBufferPointer { (w) throws(BF16Error) in
+        try layer.weight.withUnsafeBufferPointer { (w) throws(DNNLError) in
             try DNNL.check(
                 dnnl_memory_create(&input, &fp32, engine, UnsafeMutableRawPointer(mutating: w.baseAddress)),
                 "dnnl_memory_create", problem)

@@ -1,7 +1,7 @@
 import CDNNL
 import Synchronization
 
-extension BF16Backend {
+extension DNNLBackend {
     /// The backend's caches and pools, behind its lock.
     struct State: ~Copyable {
         var weights: [WeightKey: PreparedWeights] = [:]
@@ -12,7 +12,7 @@ extension BF16Backend {
         var notices: [String] = []
 
         /// An idle context, or a new one when all are in use.
-        mutating func takeContext(engine: dnnl_engine_t) throws(BF16Error) -> ExecutionContext {
+        mutating func takeContext(engine: dnnl_engine_t) throws(DNNLError) -> ExecutionContext {
             if let idle = contexts.popLast() { return idle }
             return try ExecutionContext(engine: engine)
         }

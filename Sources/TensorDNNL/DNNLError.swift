@@ -1,5 +1,5 @@
-/// Errors of the bf16 backend.
-public enum BF16Error: Error, CustomStringConvertible, Equatable {
+/// Errors of the oneDNN backend.
+public enum DNNLError: Error, CustomStringConvertible, Equatable {
     /// The CPU lacks the instructions the backend needs (`detail` says which were found).
     case unsupportedCPU(detail: String)
     /// A oneDNN call failed: the C function, its status and the problem it was given.
@@ -12,9 +12,9 @@ public enum BF16Error: Error, CustomStringConvertible, Equatable {
         case .unsupportedCPU(let detail):
             return "bf16: this CPU has neither AVX512-BF16 nor AMX-BF16 (\(detail)); use --precision fp32"
         case .dnnl(let call, let status, let problem):
-            return "bf16: oneDNN \(call) failed with \(status) for \(problem)"
+            return "oneDNN \(call) failed with \(status) for \(problem)"
         case .blas(let message):
-            return "bf16: \(message)"
+            return "oneDNN backend: \(message)"
         }
     }
 }

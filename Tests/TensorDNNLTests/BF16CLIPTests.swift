@@ -4,7 +4,7 @@ import KeypointsTestSupport
 import Tensor
 import Testing
 
-@testable import TensorBF16
+@testable import TensorDNNL
 
 /// The issue's fidelity bar for bf16 (issue 6): cosine >= 0.999 per embedding against the fp32
 /// PyTorch references. (The fp32 path is held to 0.99999 in CLIPTests.)
@@ -34,13 +34,13 @@ func normalizePixels(_ u8: [Float], size s: Int) -> [Float] {
     }
 }
 
-@Suite(.enabled(if: BF16Backend.isSupported, "CPU has neither AVX512-BF16 nor AMX-BF16: bf16 CLIP fidelity not tested"))
+@Suite(.enabled(if: DNNLBackend.isSupported, "CPU has neither AVX512-BF16 nor AMX-BF16: bf16 CLIP fidelity not tested"))
 struct BF16CLIPTests {
     /// Encodes the reference file's images and texts with `model` and checks every embedding.
     /// Returns the smallest cosine (for the log).
     func checkEmbeddings(
         _ model: CLIPModel, reference ref: SafeTensorsFile, pixels: [Float], label: String,
-        backend: BF16Backend
+        backend: DNNLBackend
     ) throws -> Double {
         let e = model.embeddingDim
         let ws = Workspace(workers: 2)
@@ -67,11 +67,11 @@ struct BF16CLIPTests {
 
     /// Attention thresholds: 1 runs every attention product in bf16 (these models' sequences are
     /// short), the default keeps them fp32 as the CLI does for such lengths.
-    static let attentionThresholds = [1, BF16Backend.defaultMinimumAttentionTokens]
+    static let attentionThresholds = [1, DNNLBackend.defaultMinimumAttentionTokens]
 
     @Test(arguments: attentionThresholds)
     func tinyQuickGELUMatchesTransformers(minimumAttentionTokens: Int) throws {
-        let backend = try BF16Backend(threads: 2, minimumAttentionTokens: minimumAttentionTokens)
+        let backend = try DNNLBackend(threads: 2, minimumAttentionTokens: minimumAttentionTokens)
         let model = try CLIPModel(directory: CLIPFixtures.model("tiny-quickgelu"), backend: backend)
         let ref = try CLIPFixtures.reference("tiny-quickgelu")
         let lowest = try checkEmbeddings(
@@ -92,7 +92,7 @@ struct BF16CLIPTests {
     @Test(arguments: attentionThresholds)
     func syntheticViTB32MatchesTransformers(minimumAttentionTokens: Int) throws {
         let config = try #require(CLIPConfiguration.openAI("ViT-B/32"))
-        let backend = try BF16Backend(threads: 2, minimumAttentionTokens: minimumAttentionTokens)
+        let backend = try DNNLBackend(threads: 2, minimumAttentionTokens: minimumAttentionTokens)
         let model = try CLIPModel(synthetic: config, seed: SyntheticWeights.referenceSeed, backend: backend)
         let ref = try CLIPFixtures.reference("vitb32-synthetic")
         let pixels = normalizePixels(try ref.floats("pixel_values_u8"), size: 224)

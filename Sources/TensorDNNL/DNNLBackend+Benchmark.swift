@@ -2,7 +2,7 @@ import Glibc
 import KeypointsSupport
 import Tensor
 
-extension BF16Backend {
+extension DNNLBackend {
     /// GFLOP/s of one bf16 product shaped like the model's largest (rows x k) · (k x n), the
     /// counterpart of `Benchmark.sgemmGFLOPs` (same default shape and timing rule: one warm-up,
     /// then repeat until `minSeconds` have passed, at least twice).
@@ -14,7 +14,7 @@ extension BF16Backend {
     public func gemmGFLOPs(
         m: Int = 3200, n: Int = 3072, k: Int = 768, minSeconds: Double = 2,
         includeConversion: Bool = true
-    ) throws(BF16Error) -> Double {
+    ) throws(DNNLError) -> Double {
         var seed: UInt32 = 7
         func next() -> Float {
             seed = seed &* 1_664_525 &+ 1_013_904_223
@@ -37,7 +37,7 @@ extension BF16Backend {
         // The matmul alone: x pre-rounded to bf16 (the upper halves of the fp32 bit patterns).
         let xb = x.map { UInt16(truncatingIfNeeded: BF16.rounded($0).bitPattern >> 16) }
         let parts = threading == .workers ? max(1, min(threads, m / Self.minimumRowsPerWorker)) : 1
-        let seconds = try xb.withUnsafeBufferPointer { (px) throws(BF16Error) in
+        let seconds = try xb.withUnsafeBufferPointer { (px) throws(DNNLError) in
             let (weights, small, large) = try resolve(
                 layer, rowCounts: (m / parts, (m + parts - 1) / parts),
                 epilogue: .none)

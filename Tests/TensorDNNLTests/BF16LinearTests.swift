@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 import Testing
 
-@testable import TensorBF16
+@testable import TensorDNNL
 
 // MARK: - Tolerances
 
@@ -38,7 +38,7 @@ func randomLinear(n: Int, k: Int, bias: Bool, seed: UInt32) -> Linear {
         bias: bias ? randomValues(n, seed: seed &+ 1) : nil, outFeatures: n, inFeatures: k)
 }
 
-func runBackend(_ backend: BF16Backend, _ layer: Linear, x: [Float], rows: Int, y: [Float], accumulate: Bool) -> [Float]
+func runBackend(_ backend: DNNLBackend, _ layer: Linear, x: [Float], rows: Int, y: [Float], accumulate: Bool) -> [Float]
 {
     var out = y
     x.withUnsafeBufferPointer { px in
@@ -91,7 +91,7 @@ struct LinearCase: Sendable, CustomTestStringConvertible {
     let k: Int
     let bias: Bool
     let accumulate: Bool
-    let threading: BF16Backend.Threading
+    let threading: DNNLBackend.Threading
     var testDescription: String {
         "rows \(rows), N \(n), K \(k)\(bias ? ", bias" : "")\(accumulate ? ", accumulate" : ""), \(threading.rawValue)"
     }
@@ -115,7 +115,7 @@ struct LinearCase: Sendable, CustomTestStringConvertible {
     }
 }
 
-@Suite(.enabled(if: BF16Backend.isSupported, "CPU has neither AVX512-BF16 nor AMX-BF16: bf16 backend not tested"))
+@Suite(.enabled(if: DNNLBackend.isSupported, "CPU has neither AVX512-BF16 nor AMX-BF16: bf16 backend not tested"))
 struct BF16LinearTests {
     static let cases: [LinearCase] = {
         var cases: [LinearCase] = []
@@ -134,7 +134,7 @@ struct BF16LinearTests {
         // Bias and accumulate in every combination, with both threading modes; K = 37 is odd
         // (bf16 pairs need padding) and 300 is tiny-gelu-fp16's patch size 3·10·10.
         for (bias, accumulate) in [(false, false), (true, false), (false, true), (true, true)] {
-            for threading in BF16Backend.Threading.allCases {
+            for threading in DNNLBackend.Threading.allCases {
                 cases.append(
                     LinearCase(rows: 65, n: 96, k: 37, bias: bias, accumulate: accumulate, threading: threading))
                 cases.append(
@@ -146,7 +146,7 @@ struct BF16LinearTests {
 
     @Test(arguments: cases)
     func matchesReferences(_ c: LinearCase) throws {
-        let backend = try BF16Backend(threads: 2, threading: c.threading)
+        let backend = try DNNLBackend(threads: 2, threading: c.threading)
         let layer = randomLinear(n: c.n, k: c.k, bias: c.bias, seed: UInt32(c.rows * 1000 + c.k + c.n))
         let x = randomValues(c.rows * c.k, seed: UInt32(c.k * 7 + c.rows))
         let prior = c.accumulate ? randomValues(c.rows * c.n, seed: 99) : [Float](repeating: .nan, count: c.rows * c.n)
@@ -187,7 +187,7 @@ struct BF16LinearTests {
     /// The weight cache is keyed by storage identity: a new layer of the same shape (possibly at
     /// a reused address) must never get another layer's weights.
     @Test func cacheNeverServesStaleWeights() throws {
-        let backend = try BF16Backend(threads: 2)
+        let backend = try DNNLBackend(threads: 2)
         let rows = 40
         let n = 64
         let k = 64
@@ -208,7 +208,7 @@ struct BF16LinearTests {
     }
 
     @Test func prepareConvertsOnceAndReportsImplementation() throws {
-        let backend = try BF16Backend(threads: 1)
+        let backend = try DNNLBackend(threads: 1)
         let layers = (0..<3).map { randomLinear(n: 130, k: 48, bias: false, seed: UInt32($0)) }
         try backend.prepare(layers)
         try backend.prepare(layers)
@@ -225,7 +225,7 @@ struct BF16LinearTests {
 
     /// Two threads applying the same layer at once (as concurrent localization workers do).
     @Test func concurrentCallsAgree() async throws {
-        let backend = try BF16Backend(threads: 2)
+        let backend = try DNNLBackend(threads: 2)
         let layer = randomLinear(n: 130, k: 64, bias: true, seed: 77)
         let rows = 97
         let x = randomValues(rows * 64, seed: 3)
@@ -243,9 +243,9 @@ struct BF16LinearTests {
     /// Regression: with oneDNN's library-managed scratchpad, two threads executing the same
     /// matmul with a row count that is not a multiple of 16 crashed (SIGSEGV) in Debian's 2.6.3.
     /// ViT-L/14-336 at batch 8 splits 4616 rows into two halves of 2308 exactly like this.
-    @Test(arguments: BF16Backend.Threading.allCases)
-    func concurrentHalvesWithRowTail(_ threading: BF16Backend.Threading) async throws {
-        let backend = try BF16Backend(threads: 2, threading: threading)
+    @Test(arguments: DNNLBackend.Threading.allCases)
+    func concurrentHalvesWithRowTail(_ threading: DNNLBackend.Threading) async throws {
+        let backend = try DNNLBackend(threads: 2, threading: threading)
         let rows = 4616
         let n = 768
         let k = 768
@@ -273,7 +273,7 @@ struct BF16LinearTests {
     }
 
     @Test func gemmRateIsMeasured() throws {
-        let backend = try BF16Backend(threads: 2)
+        let backend = try DNNLBackend(threads: 2)
         let withConversion = try backend.gemmGFLOPs(m: 128, n: 256, k: 256, minSeconds: 0.05)
         let raw = try backend.gemmGFLOPs(m: 128, n: 256, k: 256, minSeconds: 0.05, includeConversion: false)
         #expect(withConversion > 0.01 && withConversion.isFinite)
@@ -286,11 +286,11 @@ struct BF16LinearTests {
     /// On any CPU: construction either succeeds (bf16 units present) or says why it cannot.
     @Test func constructionMatchesDetection() {
         do {
-            let backend = try BF16Backend()
-            #expect(BF16Backend.isSupported)
+            let backend = try DNNLBackend()
+            #expect(DNNLBackend.isSupported)
             #expect(backend.name == "bf16-onednn")
         } catch {
-            #expect(!BF16Backend.isSupported)
+            #expect(!DNNLBackend.isSupported)
             #expect(error.description.contains("fp32"))
         }
     }

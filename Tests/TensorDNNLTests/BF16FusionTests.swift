@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 import Testing
 
-@testable import TensorBF16
+@testable import TensorDNNL
 
 // MARK: - Tolerances
 
@@ -81,13 +81,13 @@ struct AttentionCase: Sendable, CustomTestStringConvertible {
 
 // MARK: - Tests
 
-@Suite(.enabled(if: BF16Backend.isSupported, "CPU has neither AVX512-BF16 nor AMX-BF16: bf16 backend not tested"))
+@Suite(.enabled(if: DNNLBackend.isSupported, "CPU has neither AVX512-BF16 nor AMX-BF16: bf16 backend not tested"))
 struct BF16FusionTests {
     /// fc1 with its activation as a oneDNN post-op equals activation(bf16 product).
     @Test(arguments: [Activation.quickGELU, .gelu], [(65, 130, 64), (197, 96, 768), (1, 50, 37)])
     func activatedProductMatchesReference(_ activation: Activation, _ shape: (Int, Int, Int)) throws {
         let (rows, n, k) = shape
-        let backend = try BF16Backend(threads: 2)
+        let backend = try DNNLBackend(threads: 2)
         // Inputs scaled up so that products reach the activations' curved part (|z| up to ~4).
         let layer = randomLinear(n: n, k: k, bias: true, seed: UInt32(n + k))
         let x = randomValues(rows * k, seed: UInt32(rows)).map { $0 * 3 }
@@ -130,7 +130,7 @@ struct BF16FusionTests {
     @Test(arguments: [Activation.quickGELU, .gelu], [1, 65, 197])
     func fusedMLPMatchesTwoProducts(_ activation: Activation, _ rows: Int) throws {
         try BLAS.load()
-        let backend = try BF16Backend(threads: 2)
+        let backend = try DNNLBackend(threads: 2)
         let (c, i) = (64, 256)
         let fc1 = randomLinear(n: i, k: c, bias: true, seed: 21)
         let fc2 = randomLinear(n: c, k: i, bias: true, seed: 22)
@@ -183,7 +183,7 @@ struct BF16FusionTests {
 
     /// Below `minimumAttentionTokens` the backend's attention is exactly the fp32 kernel's.
     @Test func shortSequencesKeepFP32Attention() throws {
-        let backend = try BF16Backend(threads: 2)
+        let backend = try DNNLBackend(threads: 2)
         let (b, t, c, heads) = (2, 77, 96, 3)
         #expect(t < backend.minimumAttentionTokens)
         let qkv = randomValues(b * t * 3 * c, seed: 5)
@@ -210,7 +210,7 @@ struct BF16FusionTests {
     @Test(arguments: attentionCases)
     func attentionMatchesReferences(_ c: AttentionCase) throws {
         // Every case in bf16, however short (by default short sequences stay fp32).
-        let backend = try BF16Backend(threads: 2, minimumAttentionTokens: 1)
+        let backend = try DNNLBackend(threads: 2, minimumAttentionTokens: 1)
         // q and k scaled so that the logits spread over several units (peaked softmax rows).
         let qkv = randomValues(c.batch * c.tokens * 3 * c.width, seed: UInt32(c.tokens * 31 + c.width))
             .enumerated().map { i, v in (i % (3 * c.width)) < 2 * c.width ? v * 2 : v }

@@ -16,12 +16,12 @@ final class Plan: @unchecked Sendable {
     let implementation: String
     let problem: String
 
-    init(engine: dnnl_engine_t, rows: Int, weights: PreparedWeights, bias: Bool, epilogue: Epilogue) throws(BF16Error) {
+    init(engine: dnnl_engine_t, rows: Int, weights: PreparedWeights, bias: Bool, epilogue: Epilogue) throws(DNNLError) {
         self.rows = rows
         n = weights.n
         k = weights.k
         problem = "matmul (\(rows), \(k)) x (\(k), \(n))"
-        let pd = try BF16Backend.matmulDescriptor(
+        let pd = try DNNLBackend.matmulDescriptor(
             engine: engine, rows: rows, n: n, k: k, weights: weights.layout,
             bias: bias, epilogue: epilogue)
         defer { dnnl_primitive_desc_destroy(pd) }

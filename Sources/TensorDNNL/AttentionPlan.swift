@@ -1,6 +1,6 @@
 import CDNNL
 
-/// The primitives of bf16 attention for one shape (see `BF16Backend.attention`).
+/// The primitives of bf16 attention for one shape (see `DNNLBackend.attention`).
 final class AttentionPlan: @unchecked Sendable {
     let problem: String
     // qkv (T, 3C) f32 -> bf16
@@ -25,7 +25,7 @@ final class AttentionPlan: @unchecked Sendable {
     /// oneDNN's implementations of the two products, e.g. ["gemm:jit", "gemm:jit"].
     let implementations: [String]
 
-    init(engine: dnnl_engine_t, key: AttentionKey) throws(BF16Error) {
+    init(engine: dnnl_engine_t, key: AttentionKey) throws(DNNLError) {
         let t = key.tokens
         let c = key.width
         let d = key.width / key.heads

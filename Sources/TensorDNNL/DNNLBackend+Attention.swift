@@ -17,7 +17,7 @@ import Tensor
 /// 190 GFLOP/s per product (oneDNN `gemm:jit`), about twice OpenBLAS sgemm on one core.
 /// Sequences shorter than `minimumAttentionTokens` (the text tower's 77, ViT-B/32's 50) keep the
 /// fp32 tiles of `Kernels.attention`: there the bf16 tiles measured no faster or slower.
-extension BF16Backend {
+extension DNNLBackend {
     // qkv: (B, T, 3C) -> out: (B, T, C)
     public func attention(
         qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int, heads: Int,
@@ -127,9 +127,9 @@ extension BF16Backend {
     }
 
     /// The attention primitives for one (T, C, heads) shape, created once.
-    func attentionPlan(tokens: Int, width: Int, heads: Int) throws(BF16Error) -> AttentionPlan {
+    func attentionPlan(tokens: Int, width: Int, heads: Int) throws(DNNLError) -> AttentionPlan {
         let key = AttentionKey(tokens: tokens, width: width, heads: heads)
-        return try core.state.withLock { (s) throws(BF16Error) -> AttentionPlan in
+        return try core.state.withLock { (s) throws(DNNLError) -> AttentionPlan in
             if let found = s.attentionPlans[key] { return found }
             OpenMP.setThreads(1)
             let plan = try AttentionPlan(engine: engine, key: key)

@@ -1,6 +1,6 @@
 import Tensor
 
-/// bf16 rounding and the naive reference of `BF16Backend` (tests only; plain loops).
+/// bf16 rounding and the naive reference of `DNNLBackend` (tests only; plain loops).
 public enum BF16 {
     /// `x` rounded to bf16 (8 significant bits, round to nearest even, as `vcvtneps2bf16` and
     /// oneDNN's reorders do), returned as the Float of equal value. NaN stays NaN.

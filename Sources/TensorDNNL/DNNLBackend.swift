@@ -15,7 +15,7 @@ import Tensor
 ///   `accumulate` is a sum post-op (y += x · Wᵀ + b) for the residual connections.
 /// - the MLP activation runs as an eltwise post-op of the first MLP product, which writes bf16
 ///   that the second product reads directly (`mlp`);
-/// - the attention products run in bf16 too (`attention`, BF16Backend+Attention.swift).
+/// - the attention products run in bf16 too (`attention`, DNNLBackend+Attention.swift).
 /// LayerNorm and softmax stay fp32.
 ///
 /// Weight cache: the model cannot hand its layers to the backend ahead of time, so prepared
@@ -40,7 +40,7 @@ import Tensor
 /// row count is not a multiple of 16, e.g. ViT-L/14-336's 2308-row halves (reproduced in plain C).
 /// oneDNN sizes a primitive's work split by the OpenMP thread count of the thread that creates
 /// it, so primitives are created with the count they will be executed with.
-public final class BF16Backend: LinearBackend, @unchecked Sendable {
+public final class DNNLBackend: LinearBackend, @unchecked Sendable {
     public enum Threading: String, Sendable, CaseIterable {
         /// Rows split across Dispatch workers, oneDNN single-threaded in each.
         case workers
@@ -101,12 +101,12 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     ///   - threads: threads per product (the CLI's `--threads`); default all online CPUs.
     ///   - threading: how those threads are used (see the type's documentation).
     ///   - minimumAttentionTokens: the shortest sequence whose attention runs in bf16.
-    /// - Throws: `BF16Error.unsupportedCPU` without AVX512-BF16 or AMX-BF16, `.dnnl` when oneDNN
+    /// - Throws: `DNNLError.unsupportedCPU` without AVX512-BF16 or AMX-BF16, `.dnnl` when oneDNN
     ///   cannot create its CPU engine or has no bf16 matmul.
     public init(
         threads: Int? = nil, threading: Threading = .workers,
-        minimumAttentionTokens: Int = BF16Backend.defaultMinimumAttentionTokens
-    ) throws(BF16Error) {
+        minimumAttentionTokens: Int = DNNLBackend.defaultMinimumAttentionTokens
+    ) throws(DNNLError) {
         guard Self.isSupported else { throw .unsupportedCPU(detail: Self.cpuFeatures) }
         // Products oneDNN cannot set up fall back to OpenBLAS sgemm, so it must be loaded.
         do { try BLAS.load() } catch { throw .blas(error.description) }
@@ -130,7 +130,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     }
 
     /// `other` reporting to `profiler`, with the same engine, weights and primitives.
-    private init(sharing other: BF16Backend, profiler: Profiler) {
+    private init(sharing other: DNNLBackend, profiler: Profiler) {
         threads = other.threads
         threading = other.threading
         minimumAttentionTokens = other.minimumAttentionTokens
@@ -141,7 +141,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         self.profiler = profiler
     }
 
-    public func profiled(by profiler: Profiler) -> any LinearBackend { BF16Backend(sharing: self, profiler: profiler) }
+    public func profiled(by profiler: Profiler) -> any LinearBackend { DNNLBackend(sharing: self, profiler: profiler) }
 
     // MARK: - LinearBackend
 
@@ -198,7 +198,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
                         let plan2 = range.count == second.small.rows ? second.small : second.large
                         precondition(
                             plan1.rows == range.count && plan2.rows == range.count,
-                            "BF16Backend: row split \(range.count) has no plan")
+                            "DNNLBackend: row split \(range.count) has no plan")
                         let block = hiddenBF16 + range.lowerBound * plan1.n * 2
                         execute(
                             plan1, x: h + range.lowerBound * plan1.k, y: block, weights: first.weights,
@@ -246,7 +246,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
                 // parallelRanges splits `rows` into `parts` ranges of rows / parts or that plus one rows.
                 parallelRanges(rows, workers: parts) { _, range in
                     let plan = range.count == resolved.small.rows ? resolved.small : resolved.large
-                    precondition(plan.rows == range.count, "BF16Backend: row split \(range.count) has no plan")
+                    precondition(plan.rows == range.count, "DNNLBackend: row split \(range.count) has no plan")
                     execute(
                         plan, x: x + range.lowerBound * plan.k, y: y + range.lowerBound * plan.n,
                         weights: resolved.weights, bias: bias, ompThreads: ompThreads)
@@ -258,7 +258,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     // MARK: - Preparation and cache
 
     /// Converts and reorders the weights of `layers` now instead of on first use (load time).
-    public func prepare(_ layers: [Linear]) throws(BF16Error) {
+    public func prepare(_ layers: [Linear]) throws(DNNLError) {
         for layer in layers { _ = try preparedWeights(layer) }
     }
 
@@ -280,7 +280,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     public func clearCache() { core.state.withLock { $0 = State() } }
 
     func resolve(_ layer: Linear, rowCounts: (Int, Int), epilogue: Epilogue)
-        throws(BF16Error) -> (weights: PreparedWeights, small: Plan, large: Plan)
+        throws(DNNLError) -> (weights: PreparedWeights, small: Plan, large: Plan)
     {
         let weights = try preparedWeights(layer)
         let bias = layer.bias != nil
@@ -292,10 +292,10 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         return (weights, small, large)
     }
 
-    private func preparedWeights(_ layer: Linear) throws(BF16Error) -> PreparedWeights {
+    private func preparedWeights(_ layer: Linear) throws(DNNLError) -> PreparedWeights {
         let address = layer.weight.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
         let key = WeightKey(address: address, n: layer.outFeatures, k: layer.inFeatures)
-        return try core.state.withLock { (s) throws(BF16Error) -> PreparedWeights in
+        return try core.state.withLock { (s) throws(DNNLError) -> PreparedWeights in
             if let found = s.weights[key] { return found }
             let context = try s.takeContext(engine: engine)
             defer { s.contexts.append(context) }
@@ -306,9 +306,9 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
         }
     }
 
-    private func plan(rows: Int, weights: PreparedWeights, bias: Bool, epilogue: Epilogue) throws(BF16Error) -> Plan {
+    private func plan(rows: Int, weights: PreparedWeights, bias: Bool, epilogue: Epilogue) throws(DNNLError) -> Plan {
         let key = PlanKey(rows: rows, n: weights.n, k: weights.k, bias: bias, epilogue: epilogue)
-        return try core.state.withLock { (s) throws(BF16Error) -> Plan in
+        return try core.state.withLock { (s) throws(DNNLError) -> Plan in
             if let found = s.plans[key] { return found }
             OpenMP.setThreads(executionThreads)
             let plan = try Plan(engine: engine, rows: rows, weights: weights, bias: bias, epilogue: epilogue)
@@ -341,7 +341,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     /// `returnContext`.
     func takeContext() -> ExecutionContext {
         do {
-            return try core.state.withLock { (s) throws(BF16Error) -> ExecutionContext in
+            return try core.state.withLock { (s) throws(DNNLError) -> ExecutionContext in
                 try s.takeContext(engine: engine)
             }
         } catch {
@@ -410,7 +410,7 @@ public final class BF16Backend: LinearBackend, @unchecked Sendable {
     static func matmulDescriptor(
         engine: dnnl_engine_t, rows: Int, n: Int, k: Int, weights: dnnl_memory_desc_t?,
         bias: Bool, epilogue: Epilogue
-    ) throws(BF16Error) -> dnnl_primitive_desc_t {
+    ) throws(DNNLError) -> dnnl_primitive_desc_t {
         let problem =
             "matmul (\(rows), \(k)) x (\(k), \(n)) bf16 -> \(epilogue.outputsBF16 ? "bf16" : "f32")"
             + "\(bias ? " + bias" : "")\(epilogue.label)"
