@@ -106,6 +106,8 @@ public struct CandidateCropRenderer: Sendable {
     public let side: Int
     /// Output side (the model input S).
     public let outputSize: Int
+    /// The resize of every window (`side` -> `outputSize`), its taps computed once.
+    let resize: Resample.BicubicResize
 
     /// - Parameters:
     ///   - region: the searched pixels of `photo` (nil: the whole photo); cut to the photo.
@@ -123,6 +125,8 @@ public struct CandidateCropRenderer: Sendable {
         self.region = r
         self.side = side.pixels(shorterSide: min(r.width, r.height))
         self.outputSize = outputSize
+        self.resize = Resample.BicubicResize(
+            inputWidth: self.side, inputHeight: self.side, outputWidth: outputSize, outputHeight: outputSize)
     }
 
     /// The window for a candidate at `p` (original pixels), clamped inside `region`.
@@ -139,21 +143,32 @@ public struct CandidateCropRenderer: Sendable {
     /// A buffer of the output size to pass to `render(at:into:)`.
     public func makeOutputBuffer() -> RGBImage { RGBImage(width: outputSize, height: outputSize) }
 
-    /// The crop for candidate `p` resized to `outputSize` x `outputSize`, into `out`.
-    /// Allocates the crop and its resize (small next to the forward pass that follows).
-    public func render(at p: Point, into out: inout RGBImage) {
+    /// The crop for candidate `p` resized to `outputSize` x `outputSize`, into `out`: the bytes
+    /// of `Resample.bicubic` of the window cut out, resized straight from the photo with
+    /// `scratch` for the intermediate pass. Allocates nothing once `scratch` has grown (first
+    /// call), so a caller reusing `out` and `scratch` across candidates allocates nothing per
+    /// candidate.
+    public func render(at p: Point, into out: inout RGBImage, scratch: inout CandidateScratch) {
         precondition(
             out.width == outputSize && out.height == outputSize,
             "CandidateCropRenderer: buffer \(out.width)x\(out.height), expected \(outputSize)x\(outputSize)")
-        let w = window(at: p)
-        let crop = photo.cropped(x: w.x, y: w.y, width: w.width, height: w.height)
-        CanvasOps.copy(Resample.bicubic(crop, width: outputSize, height: outputSize), into: &out)
+        resize.resize(photo, window: window(at: p), into: &out, scratch: &scratch.resample)
     }
 
     /// The crop for candidate `p` as a new image.
     public func render(at p: Point) -> RGBImage {
         var out = makeOutputBuffer()
-        render(at: p, into: &out)
+        var scratch = CandidateScratch()
+        render(at: p, into: &out, scratch: &scratch)
         return out
     }
+}
+
+/// Scratch memory of rendering candidates (`CandidateRenderer.render(at:into:scratch:)`): the
+/// crop prompt's intermediate resize pass. Owned by the caller, one per worker, reused across
+/// candidates: it grows on first use and is not allocated again.
+public struct CandidateScratch: Sendable {
+    var resample: [UInt8] = []
+
+    public init() {}
 }

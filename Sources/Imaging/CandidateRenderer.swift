@@ -6,7 +6,7 @@
 /// candidate, or, for the crop prompt, a square of the ORIGINAL photo around the candidate (inside
 /// the geometry's source: the photo, or the box crop) resized to the model input
 /// (`CandidateCropRenderer`). Immutable and `Sendable`: build one per photo, render candidates
-/// into per-worker buffers.
+/// into per-worker buffers (an output image and a `CandidateScratch`).
 public struct CandidateRenderer: Sendable {
     public let prompt: VisualPrompt
     public let geometry: CanvasGeometry
@@ -43,18 +43,21 @@ public struct CandidateRenderer: Sendable {
     /// A buffer of the output size to pass to `render(at:into:)`.
     public func makeOutputBuffer() -> RGBImage { RGBImage(width: outputSize, height: outputSize) }
 
-    /// Renders the model input for a candidate at `p` (original pixels) into `out`.
-    public func render(at p: Point, into out: inout RGBImage) {
+    /// Renders the model input for a candidate at `p` (original pixels) into `out`, with
+    /// `scratch` for the crop prompt's resize (marker prompts need none). With `out` and
+    /// `scratch` reused across candidates, nothing is allocated per candidate.
+    public func render(at p: Point, into out: inout RGBImage, scratch: inout CandidateScratch) {
         switch mode {
         case .canvas(let r): r.render(at: geometry.canvasPoint(fromImage: p), into: &out)
-        case .crop(let r): r.render(at: p, into: &out)
+        case .crop(let r): r.render(at: p, into: &out, scratch: &scratch)
         }
     }
 
     /// The model input for a candidate at `p`, as a new image.
     public func render(at p: Point) -> RGBImage {
         var out = makeOutputBuffer()
-        render(at: p, into: &out)
+        var scratch = CandidateScratch()
+        render(at: p, into: &out, scratch: &scratch)
         return out
     }
 

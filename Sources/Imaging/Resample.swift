@@ -69,6 +69,59 @@ public enum Resample {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
+    /// A Pillow-exact bicubic resize of RGB windows of one size to one output size, its filter
+    /// taps computed once: for resizing many same-sized windows of a photo (the crop baseline's
+    /// candidates) without allocating. The caller owns the output and the scratch buffer (one
+    /// per worker), reused across calls.
+    public struct BicubicResize: Sendable {
+        /// Size of the windows resized.
+        public let inputWidth: Int
+        public let inputHeight: Int
+        /// Size of the output.
+        public let outputWidth: Int
+        public let outputHeight: Int
+        let columnTaps: Taps?
+        let rowTaps: Taps?
+
+        public init(inputWidth: Int, inputHeight: Int, outputWidth: Int, outputHeight: Int) {
+            precondition(
+                inputWidth > 0 && inputHeight > 0 && outputWidth > 0 && outputHeight > 0,
+                "BicubicResize: empty size \(inputWidth)x\(inputHeight) -> \(outputWidth)x\(outputHeight)")
+            self.inputWidth = inputWidth
+            self.inputHeight = inputHeight
+            self.outputWidth = outputWidth
+            self.outputHeight = outputHeight
+            columnTaps = outputWidth != inputWidth ? bicubicTaps(inSize: inputWidth, outSize: outputWidth) : nil
+            rowTaps = outputHeight != inputHeight ? bicubicTaps(inSize: inputHeight, outSize: outputHeight) : nil
+        }
+
+        /// Resizes the `window` of `image` (`inputWidth` x `inputHeight` pixels inside it) into
+        /// `out` (`outputWidth` x `outputHeight`): the bytes of
+        /// `Resample.bicubic(image.cropped(...window), width: outputWidth, height: outputHeight)`,
+        /// without the crop. `scratch` holds the intermediate pass (grown on first use, then
+        /// reused); nothing is allocated once it is large enough.
+        public func resize(_ image: RGBImage, window: PixelRect, into out: inout RGBImage, scratch: inout [UInt8]) {
+            precondition(
+                window.width == inputWidth && window.height == inputHeight && window.x >= 0 && window.y >= 0
+                    && window.maxX <= image.width && window.maxY <= image.height,
+                "BicubicResize: window \(window) of a \(image.width)x\(image.height) image, "
+                    + "expected \(inputWidth)x\(inputHeight) inside it")
+            precondition(
+                out.width == outputWidth && out.height == outputHeight,
+                "BicubicResize: output \(out.width)x\(out.height), expected \(outputWidth)x\(outputHeight)")
+            image.pixels.withUnsafeBufferPointer { s in
+                out.pixels.withUnsafeMutableBufferPointer { o in
+                    // Window pixel (0, 0) is image pixel (window.x, window.y).
+                    let plane = Plane(pixels: s, width: image.width, firstColumn: -window.x, firstRow: -window.y)
+                    bicubic(
+                        plane, width: inputWidth, height: inputHeight, channels: 3, outWidth: outputWidth,
+                        outHeight: outputHeight, window: Window(x: 0, y: 0, width: outputWidth, height: outputHeight),
+                        columnTaps: columnTaps, rowTaps: rowTaps, temp: &scratch, into: o)
+                }
+            }
+        }
+    }
+
     // MARK: - Coefficients (precompute_coeffs + normalize_coeffs_8bpc)
 
     /// Fixed-point precision of the 8-bit path: 32 bits minus 8 for the result and 2 for the
@@ -153,71 +206,85 @@ public enum Resample {
     ///
     /// Shapes: src (height, width, channels) -> result (window.height, window.width, channels).
     /// Channels are independent (Pillow's 8bpc path), so 3 (RGB), 4 (RGBa, CMYK) both work.
-    /// Pass order follows Pillow 13: horizontal then vertical, except that the vertical pass goes
-    /// first when the height shrinks by more than twice as many pixels as the width does. The
-    /// order changes the intermediate 8-bit rounding, so it is part of the exact result.
     static func bicubic(
         _ src: [UInt8], width: Int, height: Int, channels: Int, outWidth: Int,
         outHeight: Int, window: Window
     ) -> [UInt8] {
         precondition(src.count == width * height * channels, "Resample: buffer size mismatch")
+        let columnTaps: Taps? = outWidth != width ? bicubicTaps(inSize: width, outSize: outWidth) : nil
+        let rowTaps: Taps? = outHeight != height ? bicubicTaps(inSize: height, outSize: outHeight) : nil
+        var out = [UInt8](repeating: 0, count: window.width * window.height * channels)
+        var temp: [UInt8] = []
+        src.withUnsafeBufferPointer { s in
+            out.withUnsafeMutableBufferPointer { o in
+                bicubic(
+                    Plane(pixels: s, width: width, firstColumn: 0, firstRow: 0), width: width, height: height,
+                    channels: channels, outWidth: outWidth, outHeight: outHeight, window: window,
+                    columnTaps: columnTaps, rowTaps: rowTaps, temp: &temp, into: o)
+            }
+        }
+        return out
+    }
+
+    /// The two passes of `bicubic` over a `width` x `height` input read through `image` (image
+    /// coordinates 0..<width, 0..<height), with the taps given (nil: that axis keeps its size),
+    /// the first pass's output in `temp` (grown when too small, else reused) and `window` of the
+    /// result written to `out` (window.height, window.width, channels). Allocates nothing once
+    /// `temp` is large enough.
+    ///
+    /// Pass order follows Pillow 13: horizontal then vertical, except that the vertical pass goes
+    /// first when the height shrinks by more than twice as many pixels as the width does. The
+    /// order changes the intermediate 8-bit rounding, so it is part of the exact result.
+    static func bicubic(
+        _ image: Plane, width: Int, height: Int, channels: Int, outWidth: Int, outHeight: Int, window: Window,
+        columnTaps: Taps?, rowTaps: Taps?, temp: inout [UInt8], into out: UnsafeMutableBufferPointer<UInt8>
+    ) {
         precondition(
             window.x >= 0 && window.y >= 0 && window.width > 0 && window.height > 0
                 && window.x + window.width <= outWidth && window.y + window.height <= outHeight,
             "Resample: window \(window) outside \(outWidth)x\(outHeight)")
-        let columnTaps: Taps? = outWidth != width ? bicubicTaps(inSize: width, outSize: outWidth) : nil
-        let rowTaps: Taps? = outHeight != height ? bicubicTaps(inSize: height, outSize: outHeight) : nil
+        precondition(out.count == window.width * window.height * channels, "Resample: output size mismatch")
         let columns = window.x..<(window.x + window.width)
         let rows = window.y..<(window.y + window.height)
         let verticalFirst = (height - outHeight) > 0 && (height - outHeight) > (width - outWidth) * 2
-
-        return src.withUnsafeBufferPointer { s -> [UInt8] in
-            let image = Plane(pixels: s, width: width, firstColumn: 0, firstRow: 0)
-            if verticalFirst, let rowTaps, let columnTaps {
-                // Source columns the requested output columns depend on.
-                let needed = span(of: columnTaps, over: columns)
-                var temp = [UInt8](repeating: 0, count: rows.count * needed.count * channels)
-                temp.withUnsafeMutableBufferPointer { t in
-                    verticalPass(image, channels: channels, taps: rowTaps, rows: rows, columns: needed, into: t)
-                }
-                let mid = (width: needed.count, firstColumn: needed.lowerBound, firstRow: rows.lowerBound)
-                return secondPass(over: temp, mid, count: rows.count * columns.count * channels) { mid, o in
-                    horizontalPass(mid, channels: channels, taps: columnTaps, rows: rows, columns: columns, into: o)
-                }
-            }
-            // Horizontal first, over the source rows the requested output rows depend on
-            // (Pillow's ybox_first / ybox_last).
-            let needed = rowTaps.map { span(of: $0, over: rows) } ?? rows
-            var temp = [UInt8](repeating: 0, count: needed.count * columns.count * channels)
+        if verticalFirst, let rowTaps, let columnTaps {
+            // Source columns the requested output columns depend on.
+            let needed = span(of: columnTaps, over: columns)
+            let count = rows.count * needed.count * channels
+            if temp.count < count { temp = [UInt8](repeating: 0, count: count) }
             temp.withUnsafeMutableBufferPointer { t in
-                if let columnTaps {
-                    horizontalPass(
-                        image, channels: channels, taps: columnTaps, rows: needed,
-                        columns: columns, into: t)
-                } else {
-                    copy(image, channels: channels, rows: needed, columns: columns, into: t)
-                }
+                let first = UnsafeMutableBufferPointer(rebasing: t[0..<count])
+                verticalPass(image, channels: channels, taps: rowTaps, rows: rows, columns: needed, into: first)
+                let mid = Plane(
+                    pixels: UnsafeBufferPointer(first), width: needed.count, firstColumn: needed.lowerBound,
+                    firstRow: rows.lowerBound)
+                horizontalPass(mid, channels: channels, taps: columnTaps, rows: rows, columns: columns, into: out)
             }
-            guard let rowTaps else { return temp }
-            let mid = (width: columns.count, firstColumn: columns.lowerBound, firstRow: needed.lowerBound)
-            return secondPass(over: temp, mid, count: rows.count * columns.count * channels) { mid, o in
-                verticalPass(mid, channels: channels, taps: rowTaps, rows: rows, columns: columns, into: o)
+            return
+        }
+        // Horizontal first, over the source rows the requested output rows depend on
+        // (Pillow's ybox_first / ybox_last); straight into `out` when no vertical pass follows.
+        let needed = rowTaps.map { span(of: $0, over: rows) } ?? rows
+        func firstPass(into dst: UnsafeMutableBufferPointer<UInt8>) {
+            if let columnTaps {
+                horizontalPass(image, channels: channels, taps: columnTaps, rows: needed, columns: columns, into: dst)
+            } else {
+                copy(image, channels: channels, rows: needed, columns: columns, into: dst)
             }
         }
-    }
-
-    /// The second pass of either order: `pass` reads the first pass's output `temp` (a plane of
-    /// `mid.width` pixels per row whose pixel (0, 0) is image pixel (firstColumn, firstRow)) and
-    /// writes `count` bytes.
-    private static func secondPass(
-        over temp: [UInt8], _ mid: (width: Int, firstColumn: Int, firstRow: Int), count: Int,
-        _ pass: (Plane, UnsafeMutableBufferPointer<UInt8>) -> Void
-    ) -> [UInt8] {
-        temp.withUnsafeBufferPointer { t in
-            let plane = Plane(pixels: t, width: mid.width, firstColumn: mid.firstColumn, firstRow: mid.firstRow)
-            var out = [UInt8](repeating: 0, count: count)
-            out.withUnsafeMutableBufferPointer { pass(plane, $0) }
-            return out
+        guard let rowTaps else {
+            firstPass(into: out)
+            return
+        }
+        let count = needed.count * columns.count * channels
+        if temp.count < count { temp = [UInt8](repeating: 0, count: count) }
+        temp.withUnsafeMutableBufferPointer { t in
+            let first = UnsafeMutableBufferPointer(rebasing: t[0..<count])
+            firstPass(into: first)
+            let mid = Plane(
+                pixels: UnsafeBufferPointer(first), width: columns.count, firstColumn: columns.lowerBound,
+                firstRow: needed.lowerBound)
+            verticalPass(mid, channels: channels, taps: rowTaps, rows: rows, columns: columns, into: out)
         }
     }
 

@@ -6,8 +6,9 @@ import Tensor
 /// visually prompted canvas, or the crop baseline's crop of the photo), encoded in one batched
 /// forward pass, compared with K cached text embeddings (cosine similarity).
 ///
-/// The renderer, the 8-bit scratch image and the pixel batch are allocated once per image;
-/// scoring a batch allocates only the returned rows (and, for the crop prompt, each crop).
+/// The renderer, the 8-bit scratch image (with the crop prompt's resize scratch) and the pixel
+/// batch are allocated once per image; rendering and normalising candidates allocates nothing,
+/// scoring a batch allocates only the model's embeddings and the returned rows.
 public struct CLIPScorer: CandidateScorer {
     let model: CLIPModel
     let preprocessor: ImagePreprocessor
@@ -17,6 +18,7 @@ public struct CLIPScorer: CandidateScorer {
     let keypointCount: Int
     let workspace: Workspace
     private var scratch: RGBImage
+    private var renderScratch = CandidateScratch()
     private var pixels: [Float]
 
     /// - Parameters:
@@ -48,7 +50,7 @@ public struct CLIPScorer: CandidateScorer {
         let preprocessor = self.preprocessor
         if pixels.count < n * per { pixels = [Float](repeating: 0, count: n * per) }
         for (i, p) in points.enumerated() {
-            renderer.render(at: p, into: &scratch)
+            renderer.render(at: p, into: &scratch, scratch: &renderScratch)
             let marked = scratch  // shares storage; a local avoids overlapping access to self
             pixels.withUnsafeMutableBufferPointer { buffer in
                 preprocessor.normalize(

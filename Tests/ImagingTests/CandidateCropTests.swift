@@ -56,6 +56,37 @@ import Testing
         }
     }
 
+    @Test("one output and one scratch reused over candidates and sizes give each window's own resize")
+    func reusedBuffersGiveEachWindowsOwnResize() throws {
+        let photo = HeatmapRendererTests.texturedPhoto(160, 120)
+        var scratch = CandidateScratch()
+        // Sides above (shrink), at (copy) and below (enlarge) the output with one scratch: an
+        // earlier, larger intermediate pass must not leak into a later, smaller one.
+        for (side, size) in [(90, 32), (32, 32), (20, 32), (60, 24)] {
+            let r = try CandidateCropRenderer(photo: photo, side: .pixels(side), outputSize: size)
+            var out = r.makeOutputBuffer()
+            for p in [Point(x: 3, y: 4), Point(x: 80.4, y: 60.6), Point(x: 150, y: 115)] {
+                r.render(at: p, into: &out, scratch: &scratch)
+                let w = r.window(at: p)
+                let fresh = Resample.bicubic(
+                    photo.cropped(x: w.x, y: w.y, width: w.width, height: w.height), width: size, height: size)
+                #expect(out == fresh, "side \(side) -> \(size) at \(p)")
+            }
+        }
+        // Windows that are not square: the vertical pass first (the height shrinks by more than
+        // twice what the width does), one axis kept, both enlarged.
+        for (w, h, ow, oh) in [(40, 90, 30, 20), (50, 30, 50, 12), (50, 30, 20, 30), (33, 47, 64, 64)] {
+            let resize = Resample.BicubicResize(inputWidth: w, inputHeight: h, outputWidth: ow, outputHeight: oh)
+            var out = RGBImage(width: ow, height: oh)
+            for (x, y) in [(0, 0), (160 - w, 120 - h), (17, 9)] {
+                resize.resize(
+                    photo, window: PixelRect(x: x, y: y, width: w, height: h), into: &out, scratch: &scratch.resample)
+                let fresh = Resample.bicubic(photo.cropped(x: x, y: y, width: w, height: h), width: ow, height: oh)
+                #expect(out == fresh, "\(w)x\(h) -> \(ow)x\(oh) at (\(x), \(y))")
+            }
+        }
+    }
+
     @Test("windows: centred within half a pixel inside, clamped (same side) at every border")
     func windowsClampInsideTheRegion() throws {
         let photo = RGBImage(width: 120, height: 80)
