@@ -397,27 +397,38 @@ public struct OverlayRenderer: Sendable {
             x: min(max(c.x, Double(box.x)), Double(box.maxX)), y: min(max(c.y, Double(box.y)), Double(box.maxY)))
     }
 
-    /// Whether the straight line from `c` to `nearestPoint(of: box, to: c)` passes over no
-    /// rectangle of `avoid` and no dot but `dots[ownDot]`, leaving out those under `c` itself
-    /// (sampled every pixel), so that a number tag's leader line is not hidden under a label or
-    /// read as coming from another keypoint's dot.
+    /// Whether the straight line from `c` to `nearestPoint(of: box, to: c)` passes through no
+    /// rectangle of `avoid` and no dot but `dots[ownDot]`, leaving out those under `c` itself,
+    /// so that a number tag's leader line is not hidden under a label or read as coming from
+    /// another keypoint's dot. Touching a rectangle's edge is not passing through it.
     static func leaderIsClear(
         from c: CanvasPoint, to box: PixelRect, avoid: [PixelRect], dots: [PixelRect], ownDot: Int
     ) -> Bool {
         let end = nearestPoint(of: box, to: c)
-        let length = ((end.x - c.x) * (end.x - c.x) + (end.y - c.y) * (end.y - c.y)).squareRoot()
-        let steps = max(1, Int(length.rounded(.up)))
         let start = (x: Int(c.x.rounded(.down)), y: Int(c.y.rounded(.down)))
-        let obstacles = avoid + dots.enumerated().filter { $0.offset != ownDot }.map(\.element)
-        for obstacle in obstacles where !obstacle.contains(start.x, start.y) {
-            for step in 0...steps {
-                let t = Double(step) / Double(steps)
-                let x = Int((c.x + (end.x - c.x) * t).rounded(.down))
-                let y = Int((c.y + (end.y - c.y) * t).rounded(.down))
-                if obstacle.contains(x, y) { return false }
-            }
+        func blocks(_ r: PixelRect) -> Bool {
+            !r.contains(start.x, start.y) && segment(from: c, to: end, passesThrough: r)
         }
-        return true
+        if avoid.contains(where: blocks) { return false }
+        return !dots.indices.contains { $0 != ownDot && blocks(dots[$0]) }
+    }
+
+    /// Whether the segment from `a` to `b` has a stretch of positive length inside the open
+    /// rectangle `r` (Liang-Barsky clipping).
+    static func segment(from a: CanvasPoint, to b: CanvasPoint, passesThrough r: PixelRect) -> Bool {
+        var enter = 0.0
+        var leave = 1.0
+        // Each edge as p * t <= q: the part of the segment on the rectangle's side of it.
+        func clip(_ p: Double, _ q: Double) -> Bool {
+            if p == 0 { return q > 0 }
+            let t = q / p
+            if p < 0 { enter = max(enter, t) } else { leave = min(leave, t) }
+            return enter < leave
+        }
+        let dx = b.x - a.x
+        let dy = b.y - a.y
+        return clip(-dx, a.x - Double(r.x)) && clip(dx, Double(r.maxX) - a.x) && clip(-dy, a.y - Double(r.y))
+            && clip(dy, Double(r.maxY) - a.y)
     }
 
     /// The places a label of `size` tries for a dot at `c`, in order (see the type's doc).

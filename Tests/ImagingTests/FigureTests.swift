@@ -350,6 +350,15 @@ struct FigureTests {
             for b in beside[(i + 1)...] { #expect(!a.box.intersects(b.box), "\(a) and \(b)") }
         }
         #expect(OverlayRenderer.numbers(ofIndices: [0, 1, 2, 4, 6, 7]) == "1-3,5,7,8")
+        // A leader is blocked by a rectangle it passes through, not by one it touches or misses.
+        let r = PixelRect(x: 10, y: 10, width: 10, height: 10)
+        func passes(_ a: (Double, Double), _ b: (Double, Double)) -> Bool {
+            OverlayRenderer.segment(
+                from: CanvasPoint(x: a.0, y: a.1), to: CanvasPoint(x: b.0, y: b.1), passesThrough: r)
+        }
+        #expect(passes((0, 15), (30, 15)) && passes((0, 0), (12, 12)) && passes((15, 15), (15, 15)))
+        #expect(!passes((0, 10), (30, 10)) && !passes((0, 15), (10, 15)) && !passes((0, 0), (30, 5)))
+        #expect(!passes((0, 21), (30, 21)) && !passes((25, 0), (25, 30)))
     }
 
     // MARK: - Montage
