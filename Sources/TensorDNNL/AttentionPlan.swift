@@ -1,19 +1,26 @@
 import CDNNL
 
-/// The primitives of bf16 attention for one shape (see `DNNLBackend.attention`).
+/// The primitives of oneDNN attention for one shape and operand type (see `DNNLBackend.attention`).
 final class AttentionPlan: @unchecked Sendable {
     let problem: String
-    // qkv (T, 3C) f32 -> bf16
+    let operand: OperandType
+    // qkv (T, 3C) f32 -> bf16 (bf16 operands only; f32 operands are read in place)
     let qkvF32: dnnl_memory_desc_t
-    let qkvBF16: dnnl_memory_desc_t
-    let toBF16QKV: dnnl_primitive_t
+    let qkvOperand: dnnl_memory_desc_t
+    let toOperandQKV: dnnl_primitive_t?
     let qkvScratchpad: Scratchpad?
+    /// Elements of one image's qkv: T x 3C.
+    let qkvElements: Int
+    /// Heads per product call, G: 1 (2-D tiles) or all H (one batched product per image).
+    let headsPerCall: Int
+    // With G heads per call every descriptor below gains a leading dimension of G (head h at
+    // element offset h D in q, k, v and out, h T² in S and P).
     // S (T, T) = scale · q (T, D; row stride 3C) · kᵀ (D, T; column stride 3C)
     let q: dnnl_memory_desc_t
     let kT: dnnl_memory_desc_t
     let s: dnnl_memory_desc_t
     let scores: dnnl_primitive_t
-    // P (T, T) bf16 = round(softmax(S)), written by Kernels.softmaxRowsBF16
+    // P (T, T) = softmax(S): bf16 written by Kernels.softmaxRowsBF16, or f32 in place of S
     let p: dnnl_memory_desc_t
     // out (T, D; row stride C) = P · v (T, D; row stride 3C)
     let v: dnnl_memory_desc_t
@@ -29,20 +36,37 @@ final class AttentionPlan: @unchecked Sendable {
         let t = key.tokens
         let c = key.width
         let d = key.width / key.heads
-        problem = "bf16 attention (T \(t), C \(c), \(key.heads) heads)"
+        let type = key.operand.dnnl
+        operand = key.operand
+        let g = key.headsPerCall
+        problem =
+            "\(key.operand.rawValue) attention (T \(t), C \(c), \(key.heads) heads, \(g) per call)"
+        qkvElements = t * 3 * c
+        headsPerCall = g
         qkvF32 = try DNNL.matrix(t, 3 * c, dnnl_f32, dnnl_ab)
-        qkvBF16 = try DNNL.matrix(t, 3 * c, dnnl_bf16, dnnl_ab)
-        q = try DNNL.matrix(t, d, dnnl_bf16, rowStride: 3 * c)
-        kT = try DNNL.strided(d, t, dnnl_bf16, strides: (1, 3 * c))
-        s = try DNNL.matrix(t, t, dnnl_f32, dnnl_ab)
-        p = try DNNL.matrix(t, t, dnnl_bf16, dnnl_ab)
-        v = try DNNL.matrix(t, d, dnnl_bf16, rowStride: 3 * c)
-        o = try DNNL.matrix(t, d, dnnl_f32, rowStride: c)
+        qkvOperand = try DNNL.matrix(t, 3 * c, type, dnnl_ab)
+        if g == 1 {
+            q = try DNNL.matrix(t, d, type, rowStride: 3 * c)
+            kT = try DNNL.strided(d, t, type, strides: (1, 3 * c))
+            s = try DNNL.matrix(t, t, dnnl_f32, dnnl_ab)
+            p = try DNNL.matrix(t, t, type, dnnl_ab)
+            v = try DNNL.matrix(t, d, type, rowStride: 3 * c)
+            o = try DNNL.matrix(t, d, dnnl_f32, rowStride: c)
+        } else {
+            q = try DNNL.tensor([g, t, d], type, strides: [d, 3 * c, 1])
+            kT = try DNNL.tensor([g, d, t], type, strides: [d, 1, 3 * c])
+            s = try DNNL.tensor([g, t, t], dnnl_f32, strides: [t * t, t, 1])
+            p = try DNNL.tensor([g, t, t], type, strides: [t * t, t, 1])
+            v = try DNNL.tensor([g, t, d], type, strides: [d, 3 * c, 1])
+            o = try DNNL.tensor([g, t, d], dnnl_f32, strides: [d, c, 1])
+        }
 
         var created: [dnnl_primitive_t] = []
         do {
-            let qkvReorder = try DNNL.reorder(from: qkvF32, to: qkvBF16, engine: engine, problem: problem)
-            created.append(qkvReorder.primitive)
+            let qkvReorder =
+                key.operand == .bf16
+                ? try DNNL.reorder(from: qkvF32, to: qkvOperand, engine: engine, problem: problem) : nil
+            if let qkvReorder { created.append(qkvReorder.primitive) }
             let scores = try DNNL.matmul(
                 src: q, weights: kT, dst: s, outputScale: 1 / Float(d).squareRoot(),
                 engine: engine, problem: problem)
@@ -51,12 +75,12 @@ final class AttentionPlan: @unchecked Sendable {
                 src: p, weights: v, dst: o, outputScale: nil, engine: engine,
                 problem: problem)
             created.append(values.primitive)
-            toBF16QKV = qkvReorder.primitive
-            qkvScratchpad = qkvReorder.scratchpad
+            toOperandQKV = qkvReorder?.primitive
+            qkvScratchpad = qkvReorder?.scratchpad
             self.scores = scores.primitive
             self.values = values.primitive
             pads = [scores.scratchpad, values.scratchpad]
-            scratchpadBytes = max(64, pads.map { $0?.bytes ?? 0 }.max() ?? 0, qkvReorder.scratchpad?.bytes ?? 0)
+            scratchpadBytes = max(64, pads.map { $0?.bytes ?? 0 }.max() ?? 0, qkvReorder?.scratchpad?.bytes ?? 0)
             implementations = [scores.implementation, values.implementation]
         } catch {
             for primitive in created { dnnl_primitive_destroy(primitive) }
@@ -65,7 +89,7 @@ final class AttentionPlan: @unchecked Sendable {
     }
 
     deinit {
-        for primitive in [toBF16QKV, scores, values] { dnnl_primitive_destroy(primitive) }
+        for primitive in [toOperandQKV, scores, values] { if let primitive { dnnl_primitive_destroy(primitive) } }
     }
 
     private func withPad(
@@ -105,9 +129,12 @@ final class AttentionPlan: @unchecked Sendable {
     }
 }
 
-/// The attention plan cache's key: one (T, C, heads) shape.
+/// The attention plan cache's key: one (T, C, heads) shape in one operand type, with G heads per
+/// product call.
 struct AttentionKey: Hashable {
     let tokens: Int
     let width: Int
     let heads: Int
+    let operand: OperandType
+    let headsPerCall: Int
 }

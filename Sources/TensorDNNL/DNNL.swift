@@ -60,6 +60,20 @@ enum DNNL {
         return md
     }
 
+    /// A tensor of any rank with arbitrary element strides (e.g. the heads of one image's qkv:
+    /// dims (H, T, D), strides (D, 3C, 1)).
+    static func tensor(_ dims: [Int], _ type: dnnl_data_type_t, strides: [Int]) throws(DNNLError) -> dnnl_memory_desc_t
+    {
+        precondition(dims.count == strides.count, "DNNL.tensor: \(dims.count) dims, \(strides.count) strides")
+        var md = dnnl_memory_desc_t()
+        let d = dims.map { dnnl_dim_t($0) }
+        let s = strides.map { dnnl_dim_t($0) }
+        try check(
+            dnnl_memory_desc_init_by_strides(&md, Int32(d.count), d, type, s), "dnnl_memory_desc_init_by_strides",
+            "a \(dims.map(String.init).joined(separator: "x")) tensor with strides \(strides)")
+        return md
+    }
+
     /// A primitive made with a user-managed scratchpad, with that scratchpad's size.
     struct Made {
         let primitive: dnnl_primitive_t

@@ -1,17 +1,20 @@
 import CDNNL
 import Tensor
 
-/// Multi-head self-attention with bf16 products (fp32 accumulation, fp32 softmax).
+/// Multi-head self-attention with oneDNN products in the operand type (fp32 accumulation, fp32
+/// softmax).
 ///
-/// Per call: every image's qkv (T, 3C) is rounded to bf16 once (one reorder per image, images
-/// split across workers). Then each (image, head) tile, on the worker that owns it:
-///   S (T, T) f32   = scale · q (T, D) · kᵀ        bf16 matmul, the scale as an output scale
-///   P (T, T) bf16  = round(softmax(S)) rows         `Kernels.softmaxRowsBF16` (fp32 softmax, causal
-///                                                   mask, rounded to bf16 in its last pass)
-///   out (T, D) f32 = P · v (T, D)                   bf16 matmul, written at columns h D of out
-/// q, k and v are read in place from the bf16 copy through strided descriptors (row stride 3C),
-/// so nothing is gathered per head. This is what PyTorch's bf16 autocast does for attention
-/// (bf16 operands, fp32 softmax), without materialising B x H x T x T.
+/// Per call, for bf16 operands: every image's qkv (T, 3C) is rounded to bf16 once (one reorder
+/// per image, images split across workers); f32 operands are read where they are. Then each
+/// (image, head) tile, on the worker that owns it:
+///   S (T, T) f32   = scale · q (T, D) · kᵀ        matmul, the scale as an output scale
+///   P (T, T)       = softmax(S) rows                bf16: `Kernels.softmaxRowsBF16` (fp32 softmax,
+///                                                   causal mask, rounded to bf16 in its last pass);
+///                                                   f32: `Kernels.softmaxRows` in place of S
+///   out (T, D) f32 = P · v (T, D)                   matmul, written at columns h D of out
+/// q, k and v are read in place through strided descriptors (row stride 3C), so nothing is
+/// gathered per head. This is what PyTorch's bf16 autocast does for attention (bf16 operands,
+/// fp32 softmax), without materialising B x H x T x T.
 ///
 /// Measured single-threaded on the AVX512-BF16 machine with ViT-L/14-336's tile (T 577, D 64):
 /// 190 GFLOP/s per product (oneDNN `gemm:jit`), about twice OpenBLAS sgemm on one core.
@@ -33,7 +36,7 @@ extension DNNLBackend {
         }
         let plan: AttentionPlan
         do {
-            plan = try attentionPlan(tokens: t, width: c, heads: heads)
+            plan = try attentionPlan(tokens: t, width: c, heads: heads, batching: attentionBatching)
         } catch {
             recordNotice("\(error) (attention T \(t), C \(c), \(heads) heads): computed in fp32")
             Kernels.attention(
@@ -48,7 +51,7 @@ extension DNNLBackend {
         }
     }
 
-    /// The bf16 attention of `attention` once its plan is made.
+    /// The oneDNN attention of `attention` once its plan is made.
     // qkv: (B, T, 3C) -> out: (B, T, C)
     private func tiles(
         _ plan: AttentionPlan, qkv: UnsafePointer<Float>, batch b: Int, tokens t: Int, width c: Int,
@@ -59,16 +62,82 @@ extension DNNLBackend {
         // One context holds the bf16 copy of the whole qkv for the duration of the call.
         let shared = takeContext()
         defer { returnContext(shared) }
-        let qkvBF16 = shared.buffer(.attentionQKV, bytes: b * t * 3 * c * 2)
-        let imageBytes = t * 3 * c
+        let bytes = plan.operand.bytes
+        let operands =
+            plan.toOperandQKV == nil
+            ? UnsafeMutableRawPointer(mutating: qkv)
+            : shared.buffer(.attentionQKV, bytes: b * t * 3 * c * bytes)
+        let imageElements = t * 3 * c
+        if let toOperand = plan.toOperandQKV {
+            convert(plan, toOperand, qkv: qkv, batch: b, into: operands, workers: w)
+        }
+        let d = c / heads
+        let g = plan.headsPerCall
+        let groups = heads / g
+        let productFLOPs = 2 * Double(g) * Double(t) * Double(t) * Double(d)
+        parallelRanges(b * groups, workers: w) { worker, units in
+            let context = takeContext()
+            defer { returnContext(context) }
+            OpenMP.setThreads(1)
+            // One head's scores fit the caller's T x T per worker; G heads' take a buffer.
+            let s =
+                g == 1
+                ? scratch + worker * t * t
+                : context.buffer(.attentionScores, bytes: g * t * t * 4).assumingMemoryBound(to: Float.self)
+            // f32 probabilities overwrite S; bf16 ones go to a buffer of their own.
+            let p =
+                plan.operand == .f32
+                ? UnsafeMutableRawPointer(s) : context.buffer(.attentionProbabilities, bytes: g * t * t * bytes)
+            let pad = context.buffer(.attentionScratchpad, bytes: plan.scratchpadBytes)
+            for unit in units {
+                let image = unit / groups
+                let head = (unit % groups) * g
+                let base = operands + (image * imageElements + head * d) * bytes
+                // S (G, T, T) = scale · q (G, T, D) · kᵀ (G, D, T)
+                profiler.measure(.attentionProducts, flops: productFLOPs) {
+                    run(
+                        plan.scores, plan.scoresArguments(q: base, k: base + c * bytes, s: s, scratchpad: pad),
+                        context: context, problem: plan.problem)
+                }
+                profiler.measure(.softmax) {
+                    for h in 0..<g {
+                        if plan.operand == .f32 {
+                            Kernels.softmaxRows(s + h * t * t, rows: t, cols: t, ld: t, causal: causal)
+                        } else {
+                            Kernels.softmaxRowsBF16(
+                                s + h * t * t, rows: t, cols: t, ld: t, causal: causal,
+                                p: p.assumingMemoryBound(to: UInt16.self) + h * t * t, ldp: t)
+                        }
+                    }
+                }
+                // out[image, :, h D ..< (h+G) D] (G, T, D) = P (G, T, T) · v (G, T, D)
+                profiler.measure(.attentionProducts, flops: productFLOPs) {
+                    run(
+                        plan.values,
+                        plan.valuesArguments(
+                            p: p, v: base + 2 * c * bytes,
+                            out: out + image * t * c + head * d, scratchpad: pad),
+                        context: context, problem: plan.problem)
+                }
+            }
+        }
+    }
+
+    /// qkv (B, T, 3C) f32 -> operands (B, T, 3C) bf16, one reorder per image, images split across
+    /// workers.
+    private func convert(
+        _ plan: AttentionPlan, _ toOperand: dnnl_primitive_t, qkv: UnsafePointer<Float>, batch b: Int,
+        into operands: UnsafeMutableRawPointer, workers w: Int
+    ) {
+        let imageElements = plan.qkvElements
         parallelRanges(b, workers: w) { _, images in
             let context = takeContext()
             defer { returnContext(context) }
             OpenMP.setThreads(1)
             for image in images {
                 var arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
-                    (DNNL.Arg.from, plan.qkvF32, UnsafeMutableRawPointer(mutating: qkv + image * imageBytes)),
-                    (DNNL.Arg.to, plan.qkvBF16, qkvBF16 + image * imageBytes * 2),
+                    (DNNL.Arg.from, plan.qkvF32, UnsafeMutableRawPointer(mutating: qkv + image * imageElements)),
+                    (DNNL.Arg.to, plan.qkvOperand, operands + image * imageElements * plan.operand.bytes),
                 ]
                 if let pad = plan.qkvScratchpad {
                     arguments.append(
@@ -78,57 +147,48 @@ extension DNNLBackend {
                         ))
                 }
                 profiler.measure(.conversions) {
-                    run(plan.toBF16QKV, arguments, context: context, problem: plan.problem)
-                }
-            }
-        }
-        let d = c / heads
-        let productFLOPs = 2 * Double(t) * Double(t) * Double(d)
-        parallelRanges(b * heads, workers: w) { worker, tiles in
-            let context = takeContext()
-            defer { returnContext(context) }
-            OpenMP.setThreads(1)
-            let s = scratch + worker * t * t
-            let p = context.buffer(.attentionProbabilities, bytes: t * t * 2)
-            let pad = context.buffer(.attentionScratchpad, bytes: plan.scratchpadBytes)
-            for tile in tiles {
-                let image = tile / heads
-                let head = tile % heads
-                let base = qkvBF16 + (image * imageBytes + head * d) * 2
-                // S (T, T) = scale · q (T, D) · kᵀ (D, T)
-                profiler.measure(.attentionProducts, flops: productFLOPs) {
-                    run(
-                        plan.scores, plan.scoresArguments(q: base, k: base + c * 2, s: s, scratchpad: pad),
-                        context: context, problem: plan.problem)
-                }
-                profiler.measure(.softmax) {
-                    Kernels.softmaxRowsBF16(
-                        s, rows: t, cols: t, ld: t, causal: causal,
-                        p: p.assumingMemoryBound(to: UInt16.self), ldp: t)
-                }
-                // out[image, :, h D ..< (h+1) D] (T, D) = P (T, T) · v (T, D)
-                profiler.measure(.attentionProducts, flops: productFLOPs) {
-                    run(
-                        plan.values,
-                        plan.valuesArguments(
-                            p: p, v: base + 2 * c * 2,
-                            out: out + image * t * c + head * d, scratchpad: pad),
-                        context: context, problem: plan.problem)
+                    run(toOperand, arguments, context: context, problem: plan.problem)
                 }
             }
         }
     }
 
     /// oneDNN's implementations of the two attention products for a shape (default ViT-L/14-336's
-    /// tile: 577 tokens, width 1024, 16 heads), e.g. "gemm:jit"; nil when oneDNN has none.
+    /// tile: 577 tokens, width 1024, 16 heads) and how heads are cut into calls, e.g. "gemm:jit
+    /// (batched over 16 heads)"; nil when oneDNN has none.
     public func attentionImplementation(tokens: Int = 577, width: Int = 1024, heads: Int = 16) -> String? {
-        guard let plan = try? attentionPlan(tokens: tokens, width: width, heads: heads) else { return nil }
+        guard let plan = try? attentionPlan(tokens: tokens, width: width, heads: heads, batching: attentionBatching)
+        else { return nil }
         return Array(Set(plan.implementations)).sorted().joined(separator: ", ")
+            + (plan.headsPerCall > 1 ? " (batched over \(plan.headsPerCall) heads)" : " (per head)")
     }
 
     /// The attention primitives for one (T, C, heads) shape, created once.
-    func attentionPlan(tokens: Int, width: Int, heads: Int) throws(DNNLError) -> AttentionPlan {
-        let key = AttentionKey(tokens: tokens, width: width, heads: heads)
+    /// With `.allHeads`, a shape oneDNN cannot batch gets per-head tiles instead (with a notice).
+    func attentionPlan(tokens: Int, width: Int, heads: Int, batching: AttentionBatching) throws(DNNLError)
+        -> AttentionPlan
+    {
+        if batching == .allHeads && heads > 1 {
+            do {
+                let plan = try attentionPlan(tokens: tokens, width: width, heads: heads, headsPerCall: heads)
+                // oneDNN's reference loops run batched strided shapes it has no kernel for, at a
+                // small fraction of the per-head tiles' speed.
+                if !plan.implementations.contains(where: { $0.hasPrefix("ref") }) { return plan }
+                recordNotice(
+                    "\(plan.problem): oneDNN has only \(plan.implementations.joined(separator: ", ")); attention per head instead"
+                )
+            } catch {
+                recordNotice("\(error): attention per head instead")
+            }
+        }
+        return try attentionPlan(tokens: tokens, width: width, heads: heads, headsPerCall: 1)
+    }
+
+    private func attentionPlan(tokens: Int, width: Int, heads: Int, headsPerCall: Int) throws(DNNLError)
+        -> AttentionPlan
+    {
+        let key = AttentionKey(
+            tokens: tokens, width: width, heads: heads, operand: operand, headsPerCall: headsPerCall)
         return try core.state.withLock { (s) throws(DNNLError) -> AttentionPlan in
             if let found = s.attentionPlans[key] { return found }
             OpenMP.setThreads(1)

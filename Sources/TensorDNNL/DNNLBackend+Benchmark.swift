@@ -34,24 +34,30 @@ extension DNNLBackend {
             }
             return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
         }
-        // The matmul alone: x pre-rounded to bf16 (the upper halves of the fp32 bit patterns).
-        let xb = x.map { UInt16(truncatingIfNeeded: BF16.rounded($0).bitPattern >> 16) }
+        // The matmul alone: x pre-rounded to bf16 (the upper halves of the fp32 bit patterns), or
+        // x itself for f32 operands.
         let parts = threading == .workers ? max(1, min(threads, m / Self.minimumRowsPerWorker)) : 1
-        let seconds = try xb.withUnsafeBufferPointer { (px) throws(DNNLError) in
-            let (weights, small, large) = try resolve(
-                layer, rowCounts: (m / parts, (m + parts - 1) / parts),
-                epilogue: .none)
-            return y.withUnsafeMutableBufferPointer { py in
+        let (weights, small, large) = try resolve(
+            layer, rowCounts: (m / parts, (m + parts - 1) / parts), epilogue: .none)
+        func timed(_ px: UnsafeRawPointer) -> Double {
+            y.withUnsafeMutableBufferPointer { py in
                 Self.measure(minSeconds: minSeconds) {
                     parallelRanges(m, workers: parts) { _, range in
                         let plan = range.count == small.rows ? small : large
                         execute(
-                            plan, x: UnsafeRawPointer(px.baseAddress! + range.lowerBound * k),
+                            plan, x: px + range.lowerBound * k * operand.bytes,
                             y: py.baseAddress! + range.lowerBound * n, weights: weights, bias: nil,
-                            ompThreads: executionThreads, xIsBF16: true)
+                            ompThreads: executionThreads, xIsOperand: true)
                     }
                 }
             }
+        }
+        let seconds: Double
+        if operand == .bf16 {
+            let xb = x.map { UInt16(truncatingIfNeeded: BF16.rounded($0).bitPattern >> 16) }
+            seconds = xb.withUnsafeBytes { timed($0.baseAddress!) }
+        } else {
+            seconds = x.withUnsafeBytes { timed($0.baseAddress!) }
         }
         return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
     }

@@ -4,18 +4,20 @@ import KeypointsSupport
 import Synchronization
 import Tensor
 
-/// bf16 matrix products through oneDNN (Debian's libdnnl 2.6): the second `LinearBackend`.
+/// Matrix products through oneDNN (Debian's libdnnl 2.6), with bf16 or f32 operands
+/// (`OperandType`): the second `LinearBackend`.
 ///
 /// For y (R, N) = x (R, K) · Wᵀ + b:
-/// - W is converted to bf16 and reordered into the layout oneDNN's matmul prefers (on this
-///   machine `BA16a64b2a`: 64-column panels of K pairs, as `vdpbf16ps` consumes them) once per
-///   `Linear`, on its first use or in `prepare(_:)`;
-/// - x is converted to bf16 on every call (a oneDNN reorder, round to nearest even);
+/// - W is converted to the operand type and reordered into the layout oneDNN's matmul prefers
+///   (bf16 on AVX512-BF16: `BA16a64b2a`, 64-column panels of K pairs, as `vdpbf16ps` consumes
+///   them) once per `Linear`, on its first use or in `prepare(_:)`, so no product packs W again;
+/// - bf16: x is converted on every call (a oneDNN reorder, round to nearest even); f32 x is read
+///   as it is;
 /// - products accumulate in fp32, the bias is added in fp32 and y is written in fp32;
 ///   `accumulate` is a sum post-op (y += x · Wᵀ + b) for the residual connections.
-/// - the MLP activation runs as an eltwise post-op of the first MLP product, which writes bf16
-///   that the second product reads directly (`mlp`);
-/// - the attention products run in bf16 too (`attention`, DNNLBackend+Attention.swift).
+/// - the MLP activation runs as an eltwise post-op of the first MLP product, which writes the
+///   operand type that the second product reads directly (`mlp`);
+/// - the attention products run on oneDNN too (`attention`, DNNLBackend+Attention.swift).
 /// LayerNorm and softmax stay fp32.
 ///
 /// Weight cache: the model cannot hand its layers to the backend ahead of time, so prepared
@@ -24,13 +26,14 @@ import Tensor
 /// its address reused by another layer while the entry exists. Layers are immutable, so the
 /// address identifies the weights. `clearCache()` drops everything.
 ///
-/// Threads: Debian's oneDNN uses OpenMP (libgomp), whose idle threads spin; next to OpenBLAS'
-/// and Dispatch's threads on a 2-core machine that costs more than it gains. With
-/// `Threading.workers` (the default) the rows are split into `threads` contiguous blocks, each
-/// executed single-threaded on a Dispatch worker; `.openMP` hands the whole product to oneDNN's
-/// own OpenMP threads. Measured on the 2-core AVX512-BF16 machine (ViT-B/32, batch 64, median
-/// of 3): workers 36.5 images/s, OpenMP 32.5; the raw 3200x3072x768 product is ~400 GFLOP/s
-/// either way.
+/// Threads: Debian's oneDNN uses OpenMP (libgomp), whose idle threads spin next to OpenBLAS' and
+/// Dispatch's threads. With `Threading.workers` the rows are split into `threads` contiguous
+/// blocks, each executed single-threaded on a Dispatch worker; `.openMP` hands the whole product
+/// to oneDNN's own OpenMP threads. Which is faster depends on the operand type
+/// (`Threading.preferred`): bf16 measured workers 36.5 images/s, OpenMP 32.5 (2-core AVX512-BF16
+/// EPYC, ViT-B/32, batch 64, median of 3; the raw 3200x3072x768 product ~400 GFLOP/s either way);
+/// f32 measured OpenMP faster (2-core AVX2 EPYC Zen 3, `keypoints bench --backend onednn`,
+/// ViT-B/32 batch 64: images 17.4-18.5/s vs 14.9-16.7, texts 156-175/s vs 130-135).
 ///
 /// Thread safety: `apply` may be called from several threads at once. Primitives are shared and
 /// immutable; every primitive is created with a user-managed scratchpad
@@ -46,6 +49,30 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
         case workers
         /// One oneDNN call per product with `threads` OpenMP threads.
         case openMP = "openmp"
+
+        /// The faster mode for `operand` as measured (see the type's documentation): workers for
+        /// bf16, OpenMP for f32.
+        public static func preferred(for operand: OperandType) -> Threading {
+            operand == .bf16 ? .workers : .openMP
+        }
+    }
+
+    /// How attention products are cut into oneDNN calls.
+    public enum AttentionBatching: String, Sendable, CaseIterable {
+        /// One (T, D) · (D, T) and one (T, T) · (T, D) product per (image, head).
+        case perHead = "per-head"
+        /// One batched product over all H heads of an image: H times fewer calls, S (H, T, T).
+        case allHeads = "all-heads"
+
+        /// The default for `operand`. f32: all heads (measured on the 2-core AVX2 EPYC, ViT-L/14-336
+        /// batch 8, `keypoints bench --profile`: attention products 111-118 GFLOP/s batched vs
+        /// 110-119 per head in two alternated runs each: the same, with 16x fewer calls). bf16: per
+        /// head, the tiles measured on the AVX512-BF16 machine; batched bf16 is still to be
+        /// measured there and on AMX (`keypoints bench --precision bf16 --attention-batching
+        /// all-heads`).
+        public static func preferred(for operand: OperandType) -> AttentionBatching {
+            operand == .f32 ? .allHeads : .perHead
+        }
     }
 
     /// Whether the CPU has bf16 dot-product instructions (AVX512-BF16 or AMX-BF16). Without them
@@ -71,6 +98,11 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
 
     public let threads: Int
     public let threading: Threading
+    /// The element type of the product operands: bf16, or f32 (oneDNN's fp32 kernels on
+    /// prepacked weights, on any CPU).
+    public let operand: OperandType
+    /// How attention products are cut into calls (see `AttentionBatching`).
+    public let attentionBatching: AttentionBatching
     /// oneDNN's implementation for a ViT-B-sized product (768 x 768), e.g. "brg:avx512_core_bf16".
     public let implementationName: String
     /// oneDNN's version, e.g. "2.6.3".
@@ -78,7 +110,10 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
     /// The instruction set oneDNN dispatches to, e.g. "avx512_core_bf16" or "avx512_core_amx".
     public let isa: String
 
-    public var name: String { "bf16-onednn" }
+    public var name: String { Self.name(operand: operand) }
+
+    /// The `name` of the backend with `operand`s: "bf16-onednn" or "fp32-onednn".
+    public static func name(operand: OperandType) -> String { operand == .bf16 ? "bf16-onednn" : "fp32-onednn" }
 
     /// The oneDNN engine and the caches, shared by the copies `profiled(by:)` makes.
     let core: Core
@@ -99,20 +134,27 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
 
     /// - Parameters:
     ///   - threads: threads per product (the CLI's `--threads`); default all online CPUs.
-    ///   - threading: how those threads are used (see the type's documentation).
-    ///   - minimumAttentionTokens: the shortest sequence whose attention runs in bf16.
-    /// - Throws: `DNNLError.unsupportedCPU` without AVX512-BF16 or AMX-BF16, `.dnnl` when oneDNN
-    ///   cannot create its CPU engine or has no bf16 matmul.
+    ///   - threading: how those threads are used (see the type's documentation); default
+    ///     `Threading.preferred(for: operand)`.
+    ///   - minimumAttentionTokens: the shortest sequence whose attention runs on oneDNN.
+    ///   - operand: bf16 (the default) or f32 operands.
+    ///   - attentionBatching: per-head tiles or one batched product per image; default
+    ///     `AttentionBatching.preferred(for: operand)`.
+    /// - Throws: `DNNLError.unsupportedCPU` for bf16 without AVX512-BF16 or AMX-BF16, `.dnnl` when
+    ///   oneDNN cannot create its CPU engine or has no matmul for the operand type.
     public init(
-        threads: Int? = nil, threading: Threading = .workers,
-        minimumAttentionTokens: Int = DNNLBackend.defaultMinimumAttentionTokens
+        threads: Int? = nil, threading: Threading? = nil,
+        minimumAttentionTokens: Int = DNNLBackend.defaultMinimumAttentionTokens,
+        operand: OperandType = .bf16, attentionBatching: AttentionBatching? = nil
     ) throws(DNNLError) {
-        guard Self.isSupported else { throw .unsupportedCPU(detail: Self.cpuFeatures) }
+        guard operand == .f32 || Self.isSupported else { throw .unsupportedCPU(detail: Self.cpuFeatures) }
         // Products oneDNN cannot set up fall back to OpenBLAS sgemm, so it must be loaded.
         do { try BLAS.load() } catch { throw .blas(error.description) }
         self.threads = max(1, threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        self.threading = threading
+        self.threading = threading ?? .preferred(for: operand)
         self.minimumAttentionTokens = minimumAttentionTokens
+        self.operand = operand
+        self.attentionBatching = attentionBatching ?? .preferred(for: operand)
         var engine: dnnl_engine_t? = nil
         try DNNL.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create", "the CPU engine")
         guard let engine else {
@@ -123,7 +165,7 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
         oneDNNVersion = DNNL.version
         isa = DNNL.effectiveISA
         let probe = try Self.matmulDescriptor(
-            engine: engine, rows: Self.layoutProbeRows, n: 768, k: 768,
+            engine: engine, operand: operand, rows: Self.layoutProbeRows, n: 768, k: 768,
             weights: nil, bias: true, epilogue: .none)
         implementationName = DNNL.implementation(probe)
         dnnl_primitive_desc_destroy(probe)
@@ -133,6 +175,8 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
     private init(sharing other: DNNLBackend, profiler: Profiler) {
         threads = other.threads
         threading = other.threading
+        operand = other.operand
+        attentionBatching = other.attentionBatching
         minimumAttentionTokens = other.minimumAttentionTokens
         implementationName = other.implementationName
         oneDNNVersion = other.oneDNNVersion
@@ -163,10 +207,10 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
         product(layer, x: x, rows: rows, y: y, epilogue: .activation(activation))
     }
 
-    /// fc1 with its activation writes bf16 (rounded once, after the activation in fp32) that fc2
-    /// reads as it is: no fp32 round trip and no conversion pass between the two products. Each
-    /// worker runs both products on its own block of rows, one after the other.
-    // h: (R, C) -> hidden (R, I) bf16 -> x: (R, C) +=
+    /// fc1 with its activation writes the operand type (bf16: rounded once, after the activation in
+    /// fp32) that fc2 reads as it is: no fp32 round trip and no conversion pass between the two
+    /// products. Each worker runs both products on its own block of rows, one after the other.
+    // h: (R, C) -> hidden (R, I) operand type -> x: (R, C) +=
     public func mlp(
         fc1: Linear, fc2: Linear, activation: Activation, h: UnsafePointer<Float>, rows: Int,
         x: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, workers: Int
@@ -177,7 +221,7 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
         let first: (weights: PreparedWeights, small: Plan, large: Plan)
         let second: (weights: PreparedWeights, small: Plan, large: Plan)
         do {
-            first = try resolve(fc1, rowCounts: rowCounts, epilogue: .activationToBF16(activation))
+            first = try resolve(fc1, rowCounts: rowCounts, epilogue: .activationToOperand(activation))
             second = try resolve(fc2, rowCounts: rowCounts, epilogue: .accumulate)
         } catch {
             recordNotice(
@@ -187,8 +231,8 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
             apply(fc2, x: hidden, rows: rows, y: x, accumulate: true)
             return
         }
-        // bf16 needs half the bytes of the R x I floats the caller provides.
-        let hiddenBF16 = UnsafeMutableRawPointer(hidden)
+        // The R x I floats the caller provides hold R x I operands (bf16 needs half of them).
+        let hiddenOperands = UnsafeMutableRawPointer(hidden)
         let ompThreads = executionThreads
         profiler.measureComposite(remainder: .linearProducts) {
             withBias(fc1) { bias1 in
@@ -199,13 +243,13 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
                         precondition(
                             plan1.rows == range.count && plan2.rows == range.count,
                             "DNNLBackend: row split \(range.count) has no plan")
-                        let block = hiddenBF16 + range.lowerBound * plan1.n * 2
+                        let block = hiddenOperands + range.lowerBound * plan1.n * operand.bytes
                         execute(
                             plan1, x: h + range.lowerBound * plan1.k, y: block, weights: first.weights,
                             bias: bias1, ompThreads: ompThreads)
                         execute(
                             plan2, x: UnsafeRawPointer(block), y: x + range.lowerBound * plan2.n,
-                            weights: second.weights, bias: bias2, ompThreads: ompThreads, xIsBF16: true)
+                            weights: second.weights, bias: bias2, ompThreads: ompThreads, xIsOperand: true)
                     }
                 }
             }
@@ -229,8 +273,8 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
             case .none, .accumulate:
                 SgemmBackend(profiler: profiler).apply(
                     layer, x: x, rows: rows, y: y, accumulate: epilogue == .accumulate)
-            case .activation(let activation), .activationToBF16(let activation):
-                // (product() never asks for bf16 output: only mlp() does, and it has its own fallback.)
+            case .activation(let activation), .activationToOperand(let activation):
+                // (product() never asks for operand-type output: only mlp() does, and it has its own fallback.)
                 SgemmBackend(profiler: profiler).applyActivated(
                     layer, activation: activation, x: x, rows: rows, y: y, workers: threads)
             }
@@ -300,7 +344,7 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
             let context = try s.takeContext(engine: engine)
             defer { s.contexts.append(context) }
             OpenMP.setThreads(threads)
-            let prepared = try PreparedWeights(layer, engine: engine, stream: context.stream)
+            let prepared = try PreparedWeights(layer, operand: operand, engine: engine, stream: context.stream)
             s.weights[key] = prepared
             return prepared
         }
@@ -352,21 +396,21 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
 
     func returnContext(_ context: ExecutionContext) { core.state.withLock { $0.contexts.append(context) } }
 
-    /// One matmul on the calling thread: x (rows, K) f32 -> bf16 scratch -> y (rows, N), f32 (or
-    /// bf16 for `.activationToBF16`). With `xIsBF16` x already holds bf16 values (the raw GEMM
-    /// benchmark, the second MLP product).
+    /// One matmul on the calling thread: x (rows, K) f32 (-> bf16 scratch for bf16 operands) ->
+    /// y (rows, N), f32 (or the operand type for `.activationToOperand`). With `xIsOperand` x
+    /// already holds operands (the raw GEMM benchmark, the second MLP product).
     func execute(
         _ plan: Plan, x: UnsafeRawPointer, y: UnsafeMutableRawPointer, weights: PreparedWeights,
-        bias: UnsafeRawPointer?, ompThreads: Int, xIsBF16: Bool = false
+        bias: UnsafeRawPointer?, ompThreads: Int, xIsOperand: Bool = false
     ) {
         let context = takeContext()
         defer { returnContext(context) }
         OpenMP.setThreads(ompThreads)
         do {
             let source: UnsafeRawPointer
-            if xIsBF16 {
+            if xIsOperand {
                 source = x
-            } else {
+            } else if let toOperand = plan.toOperand {
                 let scratch = context.buffer(.activations, bytes: plan.rows * plan.k * 2)
                 var arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
                     (DNNL.Arg.from, plan.sourceF32, UnsafeMutableRawPointer(mutating: x)),
@@ -377,9 +421,11 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
                         (DNNL.Arg.scratchpad, pad.descriptor, context.buffer(.scratchpad, bytes: pad.bytes)))
                 }
                 let start = profiler == nil ? 0 : Stopwatch.now()
-                try context.run(plan.toBF16, arguments, problem: plan.problem)
+                try context.run(toOperand, arguments, problem: plan.problem)
                 profiler?.record(.conversions, seconds: Stopwatch.now() - start)
                 source = UnsafeRawPointer(scratch)
+            } else {
+                source = x
             }
             var arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
                 (DNNL.Arg.src, plan.source, UnsafeMutableRawPointer(mutating: source)),
@@ -404,21 +450,22 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
 
     // MARK: - Primitive descriptors
 
-    /// A matmul primitive descriptor: x (rows, K) bf16 · W (K, N) bf16 (+ bias (1, N) f32) -> (rows, N) f32,
-    /// then the epilogue as a post-op (sum into y, or an activation). `weights` nil lets oneDNN
-    /// choose the weights layout.
+    /// A matmul primitive descriptor: x (rows, K) · W (K, N) in the operand type (+ bias (1, N) f32)
+    /// -> (rows, N) f32, then the epilogue as a post-op (sum into y, or an activation). `weights`
+    /// nil lets oneDNN choose the weights layout.
     static func matmulDescriptor(
-        engine: dnnl_engine_t, rows: Int, n: Int, k: Int, weights: dnnl_memory_desc_t?,
-        bias: Bool, epilogue: Epilogue
+        engine: dnnl_engine_t, operand: OperandType, rows: Int, n: Int, k: Int,
+        weights: dnnl_memory_desc_t?, bias: Bool, epilogue: Epilogue
     ) throws(DNNLError) -> dnnl_primitive_desc_t {
+        let output = epilogue.outputsOperand ? operand : .f32
         let problem =
-            "matmul (\(rows), \(k)) x (\(k), \(n)) bf16 -> \(epilogue.outputsBF16 ? "bf16" : "f32")"
+            "matmul (\(rows), \(k)) x (\(k), \(n)) \(operand.rawValue) -> \(output.rawValue)"
             + "\(bias ? " + bias" : "")\(epilogue.label)"
-        var src = try DNNL.matrix(rows, k, dnnl_bf16, dnnl_ab)
+        var src = try DNNL.matrix(rows, k, operand.dnnl, dnnl_ab)
         var wei: dnnl_memory_desc_t
-        if let weights { wei = weights } else { wei = try DNNL.matrix(k, n, dnnl_bf16, dnnl_format_tag_any) }
+        if let weights { wei = weights } else { wei = try DNNL.matrix(k, n, operand.dnnl, dnnl_format_tag_any) }
         var bia = try DNNL.matrix(1, n, dnnl_f32, dnnl_ab)
-        var dst = try DNNL.matrix(rows, n, epilogue.outputsBF16 ? dnnl_bf16 : dnnl_f32, dnnl_ab)
+        var dst = try DNNL.matrix(rows, n, output.dnnl, dnnl_ab)
         var desc = dnnl_matmul_desc_t()
         if bias {
             try DNNL.check(dnnl_matmul_desc_init(&desc, &src, &wei, &bia, &dst), "dnnl_matmul_desc_init", problem)
@@ -435,12 +482,12 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
             case .none: break
             case .accumulate:
                 try DNNL.check(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum", problem)
-            case .activation(.quickGELU), .activationToBF16(.quickGELU):
+            case .activation(.quickGELU), .activationToOperand(.quickGELU):
                 // swish: x * sigmoid(alpha x)
                 try DNNL.check(
                     dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_swish, 1.702, 0),
                     "dnnl_post_ops_append_eltwise", problem)
-            case .activation(.gelu), .activationToBF16(.gelu):
+            case .activation(.gelu), .activationToOperand(.gelu):
                 try DNNL.check(
                     dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_gelu_erf, 0, 0),
                     "dnnl_post_ops_append_eltwise", problem)

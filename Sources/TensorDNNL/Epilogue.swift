@@ -8,17 +8,18 @@ enum Epilogue: Hashable {
     case accumulate
     /// y = activation(x · Wᵀ + b) (eltwise post-op: the first MLP product)
     case activation(Activation)
-    /// The same with y written in bf16 (rounded after the activation), for the second MLP product
-    case activationToBF16(Activation)
+    /// The same with y written in the operand type (bf16: rounded after the activation), for the
+    /// second MLP product to read as it is
+    case activationToOperand(Activation)
 
-    var outputsBF16: Bool { if case .activationToBF16 = self { true } else { false } }
+    var outputsOperand: Bool { if case .activationToOperand = self { true } else { false } }
 
     var label: String {
         switch self {
         case .none: return ""
         case .accumulate: return " + sum"
         case .activation(let a): return " + \(a.rawValue)"
-        case .activationToBF16(let a): return " + \(a.rawValue) -> bf16"
+        case .activationToOperand(let a): return " + \(a.rawValue) -> operand type"
         }
     }
 }

@@ -5,8 +5,9 @@ import CDNNL
 final class ExecutionContext: @unchecked Sendable {
     enum Slot: Int, CaseIterable {
         case activations, scratchpad
-        /// bf16 copies of the attention operands (DNNLBackend+Attention.swift).
-        case attentionQKV, attentionProbabilities, attentionScratchpad
+        /// Attention operands: the bf16 copy of qkv, the scores of a batched product, the bf16
+        /// probabilities (DNNLBackend+Attention.swift).
+        case attentionQKV, attentionScores, attentionProbabilities, attentionScratchpad
     }
 
     let engine: dnnl_engine_t

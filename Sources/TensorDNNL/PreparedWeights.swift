@@ -1,10 +1,12 @@
 import CDNNL
 import Tensor
 
-/// One layer's weights in bf16, in the matmul's preferred layout; owns the oneDNN buffer.
+/// One layer's weights in the operand type (bf16 or f32), in the matmul's preferred layout (prepacked
+/// panels, so no product packs W again); owns the oneDNN buffer.
 final class PreparedWeights: @unchecked Sendable {
     /// The fp32 weights, held so their storage (the cache key) stays allocated.
     let source: [Float]
+    let operand: OperandType
     let n: Int
     let k: Int
     let layout: dnnl_memory_desc_t
@@ -12,14 +14,15 @@ final class PreparedWeights: @unchecked Sendable {
     let data: UnsafeMutableRawPointer
     private let memory: dnnl_memory_t
 
-    // W (N, K) f32 row-major, i.e. (K, N) column-major -> (K, N) bf16 in oneDNN's layout
-    init(_ layer: Linear, engine: dnnl_engine_t, stream: dnnl_stream_t) throws(DNNLError) {
+    // W (N, K) f32 row-major, i.e. (K, N) column-major -> (K, N) operand type in oneDNN's layout
+    init(_ layer: Linear, operand: OperandType, engine: dnnl_engine_t, stream: dnnl_stream_t) throws(DNNLError) {
         n = layer.outFeatures
         k = layer.inFeatures
         source = layer.weight
-        let problem = "weights (\(n), \(k)) f32 -> bf16"
+        self.operand = operand
+        let problem = "weights (\(n), \(k)) f32 -> \(operand.rawValue)"
         let pd = try DNNLBackend.matmulDescriptor(
-            engine: engine, rows: DNNLBackend.layoutProbeRows, n: n, k: k,
+            engine: engine, operand: operand, rows: DNNLBackend.layoutProbeRows, n: n, k: k,
             weights: nil, bias: false, epilogue: .none)
         defer { dnnl_primitive_desc_destroy(pd) }
         guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {

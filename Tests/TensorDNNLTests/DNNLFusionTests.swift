@@ -24,6 +24,10 @@ let bf16AttentionReferenceTolerance = 1e-3
 /// bf16 attention against the exact fp32 attention: relative RMS error over all outputs. Rounding
 /// q, k, v and P each costs ~2^-9 relative; measured 2.2e-3 to 3.4e-3 on these cases (4.5x margin).
 let bf16AttentionRelativeRMSTolerance = 0x1p-6
+/// f32 operands against OpenBLAS or the double reference: only the fp32 accumulation order (and
+/// the exp polynomials, 0.85 ulp) differ, so errors are a few fp32 ulp of outputs of order 1.
+/// 1e-5 relative RMS / absolute is ~100 ulp; a bf16 rounding anywhere (~2e-3) fails it.
+let fp32OperandTolerance = 1e-5
 
 // MARK: - Helpers
 
@@ -76,18 +80,26 @@ struct AttentionCase: Sendable, CustomTestStringConvertible {
     let width: Int
     let heads: Int
     let causal: Bool
-    var testDescription: String { "B \(batch), T \(tokens), C \(width), \(heads) heads\(causal ? ", causal" : "")" }
+    var batching: DNNLBackend.AttentionBatching = .allHeads
+    var testDescription: String {
+        "B \(batch), T \(tokens), C \(width), \(heads) heads\(causal ? ", causal" : ""), \(batching.rawValue)"
+    }
 }
 
 // MARK: - Tests
 
-@Suite(.enabled(if: DNNLBackend.isSupported, "CPU has neither AVX512-BF16 nor AMX-BF16: bf16 backend not tested"))
-struct BF16FusionTests {
-    /// fc1 with its activation as a oneDNN post-op equals activation(bf16 product).
-    @Test(arguments: [Activation.quickGELU, .gelu], [(65, 130, 64), (197, 96, 768), (1, 50, 37)])
-    func activatedProductMatchesReference(_ activation: Activation, _ shape: (Int, Int, Int)) throws {
-        let (rows, n, k) = shape
-        let backend = try DNNLBackend(threads: 2)
+/// The activation, MLP and attention paths of `DNNLBackend`, for every operand type this CPU runs
+/// (`testedOperands`: f32 everywhere, bf16 with bf16 units).
+@Suite struct DNNLFusionTests {
+    static let activatedCases: [(Activation, (Int, Int, Int))] = [Activation.quickGELU, .gelu].flatMap { a in
+        [(65, 130, 64), (197, 96, 768), (1, 50, 37)].map { (a, $0) }
+    }
+
+    /// fc1 with its activation as a oneDNN post-op equals activation(product).
+    @Test(arguments: testedOperands, activatedCases)
+    func activatedProductMatchesReference(_ operand: OperandType, _ c: (Activation, (Int, Int, Int))) throws {
+        let (activation, (rows, n, k)) = c
+        let backend = try DNNLBackend(threads: 2, operand: operand)
         // Inputs scaled up so that products reach the activations' curved part (|z| up to ~4).
         let layer = randomLinear(n: n, k: k, bias: true, seed: UInt32(n + k))
         let x = randomValues(rows * k, seed: UInt32(rows)).map { $0 * 3 }
@@ -100,16 +112,17 @@ struct BF16FusionTests {
             }
         }
         #expect(backend.notices.isEmpty, "\(backend.notices)")
-        var z = [Float](repeating: 0, count: rows * n)
-        BF16.referenceApply(layer, x: x, rows: rows, y: &z, accumulate: false)
-        let scale = magnitudes(layer, x: x, rows: rows, prior: nil, rounded: true)
+        let z = operandReference(
+            operand, layer, x: x, rows: rows, y: [Float](repeating: 0, count: rows * n), accumulate: false)
+        let scale = magnitudes(layer, x: x, rows: rows, prior: nil, rounded: operand == .bf16)
         var worst = 0.0
         for i in 0..<y.count {
             let allowed = activationSlopeBound * accumulationBound(k: k) * scale[i] + activationEvaluationTolerance
             worst = max(worst, abs(Double(y[i]) - activated(activation, Double(z[i]))) / allowed)
         }
         #expect(worst <= 1, "error / allowed \(worst)")
-        // The fp32 backend's default implementation of the same call agrees to bf16 precision.
+        // The OpenBLAS backend's default implementation of the same call agrees to the operands'
+        // precision.
         try BLAS.load()
         var y32 = [Float](repeating: .nan, count: rows * n)
         x.withUnsafeBufferPointer { px in
@@ -121,16 +134,22 @@ struct BF16FusionTests {
         }
         let errorSquares = zip(y, y32).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +)
         let valueSquares = y32.map { Double($0) * Double($0) }.reduce(0, +)
-        #expect((errorSquares / valueSquares).squareRoot() <= bf16RelativeRMSTolerance)
+        let relativeRMS = (errorSquares / valueSquares).squareRoot()
+        #expect(relativeRMS <= (operand == .bf16 ? bf16RelativeRMSTolerance : fp32OperandTolerance), "\(relativeRMS)")
     }
 
-    /// The fused MLP (fc1 + activation written in bf16, read by fc2 as it is) equals the backend's
-    /// two separate products (which round the same fp32 activations to bf16 in fc2's conversion),
-    /// and is as close to the exact fp32 MLP as any bf16 product.
-    @Test(arguments: [Activation.quickGELU, .gelu], [1, 65, 197])
-    func fusedMLPMatchesTwoProducts(_ activation: Activation, _ rows: Int) throws {
+    static let mlpCases: [(Activation, Int)] = [Activation.quickGELU, .gelu].flatMap { a in
+        [1, 65, 197].map { (a, $0) }
+    }
+
+    /// The fused MLP (fc1 + activation written in the operand type, read by fc2 as it is) equals
+    /// the backend's two separate products (which, for bf16, round the same fp32 activations in
+    /// fc2's conversion), and is as close to the exact fp32 MLP as any product in that type.
+    @Test(arguments: testedOperands, mlpCases)
+    func fusedMLPMatchesTwoProducts(_ operand: OperandType, _ c: (Activation, Int)) throws {
+        let (activation, rows) = c
         try BLAS.load()
-        let backend = try DNNLBackend(threads: 2)
+        let backend = try DNNLBackend(threads: 2, operand: operand)
         let (c, i) = (64, 256)
         let fc1 = randomLinear(n: i, k: c, bias: true, seed: 21)
         let fc2 = randomLinear(n: c, k: i, bias: true, seed: 22)
@@ -162,7 +181,7 @@ struct BF16FusionTests {
         }
         #expect(backend.notices.isEmpty, "\(backend.notices)")
         let worst = zip(fused, separate).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(worst <= fusedMLPTolerance, "fused vs separate bf16 products: max abs \(worst)")
+        #expect(worst <= fusedMLPTolerance, "fused vs separate \(operand) products: max abs \(worst)")
         var errorSquares = 0.0
         var valueSquares = 0.0
         for j in exact.indices {
@@ -171,19 +190,29 @@ struct BF16FusionTests {
             errorSquares += e * e
             valueSquares += v * v
         }
-        #expect((errorSquares / valueSquares).squareRoot() <= bf16RelativeRMSTolerance)
+        let relativeRMS = (errorSquares / valueSquares).squareRoot()
+        #expect(relativeRMS <= (operand == .bf16 ? bf16RelativeRMSTolerance : fp32OperandTolerance), "\(relativeRMS)")
     }
 
+    /// Each shape per head and batched over heads.
     static let attentionCases: [AttentionCase] = [
         AttentionCase(batch: 3, tokens: 50, width: 64, heads: 2, causal: false),  // ViT-B/32's 50 tokens
         AttentionCase(batch: 2, tokens: 77, width: 96, heads: 3, causal: true),  // the text tower's 77
         AttentionCase(batch: 1, tokens: 7, width: 32, heads: 1, causal: false),  // below every tile
         AttentionCase(batch: 2, tokens: 145, width: 128, heads: 2, causal: false),  // 144 patches + class
-    ]
+        AttentionCase(batch: 2, tokens: 20, width: 64, heads: 4, causal: true),  // causal in every head
+    ].flatMap { c in
+        DNNLBackend.AttentionBatching.allCases.map { b in
+            var c = c
+            c.batching = b
+            return c
+        }
+    }
 
     /// Below `minimumAttentionTokens` the backend's attention is exactly the fp32 kernel's.
-    @Test func shortSequencesKeepFP32Attention() throws {
-        let backend = try DNNLBackend(threads: 2)
+    @Test(arguments: testedOperands)
+    func shortSequencesKeepFP32Attention(_ operand: OperandType) throws {
+        let backend = try DNNLBackend(threads: 2, operand: operand)
         let (b, t, c, heads) = (2, 77, 96, 3)
         #expect(t < backend.minimumAttentionTokens)
         let qkv = randomValues(b * t * 3 * c, seed: 5)
@@ -207,10 +236,11 @@ struct BF16FusionTests {
         #expect(viaBackend == viaKernel)
     }
 
-    @Test(arguments: attentionCases)
-    func attentionMatchesReferences(_ c: AttentionCase) throws {
-        // Every case in bf16, however short (by default short sequences stay fp32).
-        let backend = try DNNLBackend(threads: 2, minimumAttentionTokens: 1)
+    @Test(arguments: testedOperands, attentionCases)
+    func attentionMatchesReferences(_ operand: OperandType, _ c: AttentionCase) throws {
+        // Every case on oneDNN, however short (by default short sequences use Kernels.attention).
+        let backend = try DNNLBackend(
+            threads: 2, minimumAttentionTokens: 1, operand: operand, attentionBatching: c.batching)
         // q and k scaled so that the logits spread over several units (peaked softmax rows).
         let qkv = randomValues(c.batch * c.tokens * 3 * c.width, seed: UInt32(c.tokens * 31 + c.width))
             .enumerated().map { i, v in (i % (3 * c.width)) < 2 * c.width ? v * 2 : v }
@@ -228,6 +258,18 @@ struct BF16FusionTests {
             }
         }
         #expect(backend.notices.isEmpty, "\(backend.notices)")
+        if operand == .f32 {
+            let exact = referenceAttention(
+                qkv: qkv, batch: c.batch, tokens: c.tokens, width: c.width,
+                heads: c.heads, causal: c.causal, bf16: false)
+            let worst = zip(out, exact).map { abs(Double($0) - $1) }.max() ?? .infinity
+            #expect(worst <= fp32OperandTolerance, "vs fp32 reference: max abs \(worst)")
+            if c.causal {
+                // Causal rows must not see later tokens: every head's first output row is exactly v₀.
+                for p in 0..<c.width { #expect(out[p] == qkv[2 * c.width + p], "row 0 of a causal head is v₀") }
+            }
+            return
+        }
         let rounded = referenceAttention(
             qkv: qkv, batch: c.batch, tokens: c.tokens, width: c.width,
             heads: c.heads, causal: c.causal, bf16: true)
@@ -240,10 +282,9 @@ struct BF16FusionTests {
         let valueSquares = exact.map { $0 * $0 }.reduce(0, +)
         let relativeRMS = (errorSquares / valueSquares).squareRoot()
         #expect(relativeRMS <= bf16AttentionRelativeRMSTolerance, "vs fp32: relative RMS \(relativeRMS)")
-        // Causal rows must not see later tokens: the first output row is exactly (bf16) v₀.
+        // Causal rows must not see later tokens: every head's first output row is exactly (bf16) v₀.
         if c.causal {
-            let d = c.width / c.heads
-            for p in 0..<d {
+            for p in 0..<c.width {
                 #expect(out[p] == BF16.rounded(qkv[2 * c.width + p]), "row 0 of a causal head is v₀")
             }
         }

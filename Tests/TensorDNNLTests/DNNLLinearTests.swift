@@ -21,6 +21,20 @@ let bf16RelativeRMSTolerance = 0x1p-7
 
 // MARK: - Helpers
 
+/// The operand types this CPU runs: f32 everywhere, bf16 where it has bf16 units.
+let testedOperands: [OperandType] = DNNLBackend.isSupported ? [.f32, .bf16] : [.f32]
+
+/// What the backend computes for `operand` up to its fp32 accumulation order, in double:
+/// y (R, N) (+)= x · Wᵀ + b with x and W rounded to bf16 for bf16 operands.
+func operandReference(
+    _ operand: OperandType, _ layer: Linear, x: [Float], rows: Int, y: [Float], accumulate: Bool
+) -> [Float] {
+    guard operand == .bf16 else { return fp32Reference(layer, x: x, rows: rows, y: y, accumulate: accumulate) }
+    var out = y
+    BF16.referenceApply(layer, x: x, rows: rows, y: &out, accumulate: accumulate)
+    return out
+}
+
 /// Deterministic values in [-1, 1) (an LCG; the seed names the case).
 func randomValues(_ count: Int, seed: UInt32) -> [Float] {
     var s = seed &* 2_654_435_761 &+ 12_345
@@ -115,8 +129,7 @@ struct LinearCase: Sendable, CustomTestStringConvertible {
     }
 }
 
-@Suite(.enabled(if: DNNLBackend.isSupported, "CPU has neither AVX512-BF16 nor AMX-BF16: bf16 backend not tested"))
-struct BF16LinearTests {
+@Suite struct DNNLLinearTests {
     static let cases: [LinearCase] = {
         var cases: [LinearCase] = []
         // Rows not multiples of any tile (1, 7, 65, 197), K around oneDNN's 16/32 blocks, and N with
@@ -144,26 +157,28 @@ struct BF16LinearTests {
         return cases
     }()
 
-    @Test(arguments: cases)
-    func matchesReferences(_ c: LinearCase) throws {
-        let backend = try DNNLBackend(threads: 2, threading: c.threading)
+    @Test(arguments: testedOperands, cases)
+    func matchesReferences(_ operand: OperandType, _ c: LinearCase) throws {
+        let backend = try DNNLBackend(threads: 2, threading: c.threading, operand: operand)
         let layer = randomLinear(n: c.n, k: c.k, bias: c.bias, seed: UInt32(c.rows * 1000 + c.k + c.n))
         let x = randomValues(c.rows * c.k, seed: UInt32(c.k * 7 + c.rows))
         let prior = c.accumulate ? randomValues(c.rows * c.n, seed: 99) : [Float](repeating: .nan, count: c.rows * c.n)
         let y = runBackend(backend, layer, x: x, rows: c.rows, y: prior, accumulate: c.accumulate)
         #expect(backend.notices.isEmpty, "\(backend.notices)")
 
-        // 1. Against the same math on bf16-rounded inputs: only fp32 accumulation order differs.
-        var yb = prior
-        BF16.referenceApply(layer, x: x, rows: c.rows, y: &yb, accumulate: c.accumulate)
-        let scaleB = magnitudes(layer, x: x, rows: c.rows, prior: c.accumulate ? prior : nil, rounded: true)
+        // 1. Against the same math on the operands (bf16-rounded or not): only fp32 accumulation
+        // order differs.
+        let yb = operandReference(operand, layer, x: x, rows: c.rows, y: prior, accumulate: c.accumulate)
+        let scaleB = magnitudes(
+            layer, x: x, rows: c.rows, prior: c.accumulate ? prior : nil, rounded: operand == .bf16)
         var worstB = 0.0
         for i in 0..<y.count {
             worstB = max(worstB, abs(Double(y[i]) - Double(yb[i])) / max(scaleB[i], 1e-30))
         }
-        #expect(worstB <= accumulationBound(k: c.k), "vs bf16 reference: error / magnitude \(worstB)")
+        #expect(worstB <= accumulationBound(k: c.k), "vs \(operand) reference: error / magnitude \(worstB)")
+        guard operand == .bf16 else { return }
 
-        // 2. Against the exact fp32 product: the bf16 rounding bound, and the typical (RMS) error.
+        // 2. bf16 only: against the exact fp32 product: the bf16 rounding bound, and the typical (RMS) error.
         let y32 = fp32Reference(layer, x: x, rows: c.rows, y: prior, accumulate: c.accumulate)
         let scale = magnitudes(layer, x: x, rows: c.rows, prior: c.accumulate ? prior : nil, rounded: false)
         var worst = 0.0
@@ -186,8 +201,9 @@ struct BF16LinearTests {
 
     /// The weight cache is keyed by storage identity: a new layer of the same shape (possibly at
     /// a reused address) must never get another layer's weights.
-    @Test func cacheNeverServesStaleWeights() throws {
-        let backend = try DNNLBackend(threads: 2)
+    @Test(arguments: testedOperands)
+    func cacheNeverServesStaleWeights(_ operand: OperandType) throws {
+        let backend = try DNNLBackend(threads: 2, operand: operand)
         let rows = 40
         let n = 64
         let k = 64
@@ -197,8 +213,7 @@ struct BF16LinearTests {
             // Each layer's array is freed at the end of the iteration unless the cache holds it.
             let layer = randomLinear(n: n, k: k, bias: true, seed: UInt32(1000 + round))
             let y = runBackend(backend, layer, x: x, rows: rows, y: zeros, accumulate: false)
-            var expected = zeros
-            BF16.referenceApply(layer, x: x, rows: rows, y: &expected, accumulate: false)
+            let expected = operandReference(operand, layer, x: x, rows: rows, y: zeros, accumulate: false)
             let worst = zip(y, expected).map { abs($0 - $1) }.max() ?? 0
             #expect(worst < 1e-4, "round \(round): max abs \(worst) against this layer's own weights")
         }
@@ -207,25 +222,32 @@ struct BF16LinearTests {
         #expect(backend.cachedLayerCount == 0)
     }
 
-    @Test func prepareConvertsOnceAndReportsImplementation() throws {
-        let backend = try DNNLBackend(threads: 1)
+    @Test(arguments: testedOperands)
+    func prepareConvertsOnceAndReportsImplementation(_ operand: OperandType) throws {
+        let backend = try DNNLBackend(threads: 1, operand: operand)
         let layers = (0..<3).map { randomLinear(n: 130, k: 48, bias: false, seed: UInt32($0)) }
         try backend.prepare(layers)
         try backend.prepare(layers)
         #expect(backend.cachedLayerCount == 3)
-        // 2 bytes per weight, plus oneDNN's zero padding of N to 64-column panels (130 -> 192) and
-        // of K to its block (at most the next multiple of 64).
-        #expect(backend.cachedWeightBytes >= 3 * 130 * 48 * 2)
-        #expect(backend.cachedWeightBytes <= 3 * 192 * 64 * 2)
-        #expect(
-            backend.implementationName.contains("bf16") || backend.implementationName.contains("amx"),
-            "oneDNN chose \(backend.implementationName)")
+        // 2 or 4 bytes per weight, plus oneDNN's zero padding of N to its panels (130 -> at most
+        // 192) and of K to its block (at most the next multiple of 64).
+        #expect(backend.cachedWeightBytes >= 3 * 130 * 48 * operand.bytes)
+        #expect(backend.cachedWeightBytes <= 3 * 192 * 64 * operand.bytes)
+        if operand == .bf16 {
+            #expect(
+                backend.implementationName.contains("bf16") || backend.implementationName.contains("amx"),
+                "oneDNN chose \(backend.implementationName)")
+        } else {
+            // A JIT kernel (gemm:jit, brg:avx2, ...), never the reference loops.
+            #expect(!backend.implementationName.contains("ref"), "oneDNN chose \(backend.implementationName)")
+        }
         #expect(backend.oneDNNVersion.hasPrefix("2."))
     }
 
     /// Two threads applying the same layer at once (as concurrent localization workers do).
-    @Test func concurrentCallsAgree() async throws {
-        let backend = try DNNLBackend(threads: 2)
+    @Test(arguments: testedOperands)
+    func concurrentCallsAgree(_ operand: OperandType) async throws {
+        let backend = try DNNLBackend(threads: 2, operand: operand)
         let layer = randomLinear(n: 130, k: 64, bias: true, seed: 77)
         let rows = 97
         let x = randomValues(rows * 64, seed: 3)
@@ -243,9 +265,9 @@ struct BF16LinearTests {
     /// Regression: with oneDNN's library-managed scratchpad, two threads executing the same
     /// matmul with a row count that is not a multiple of 16 crashed (SIGSEGV) in Debian's 2.6.3.
     /// ViT-L/14-336 at batch 8 splits 4616 rows into two halves of 2308 exactly like this.
-    @Test(arguments: DNNLBackend.Threading.allCases)
-    func concurrentHalvesWithRowTail(_ threading: DNNLBackend.Threading) async throws {
-        let backend = try DNNLBackend(threads: 2, threading: threading)
+    @Test(arguments: testedOperands, DNNLBackend.Threading.allCases)
+    func concurrentHalvesWithRowTail(_ operand: OperandType, _ threading: DNNLBackend.Threading) async throws {
+        let backend = try DNNLBackend(threads: 2, threading: threading, operand: operand)
         let rows = 4616
         let n = 768
         let k = 768
@@ -259,21 +281,22 @@ struct BF16LinearTests {
             }
             return await group.reduce(into: [[Float]]()) { $0.append($1) }
         }
-        // Rows on both sides of the split and at the ends, against the bf16 reference.
+        // Rows on both sides of the split and at the ends, against the operand reference.
         let sampled = [0, 1, 2307, 2308, 2309, 4615]
         for y in results {
             for r in sampled {
-                var expected = Array(prior[(r * n)..<((r + 1) * n)])
-                BF16.referenceApply(
-                    layer, x: Array(x[(r * k)..<((r + 1) * k)]), rows: 1, y: &expected, accumulate: true)
+                let expected = operandReference(
+                    operand, layer, x: Array(x[(r * k)..<((r + 1) * k)]), rows: 1,
+                    y: Array(prior[(r * n)..<((r + 1) * n)]), accumulate: true)
                 let worst = (0..<n).map { abs(y[r * n + $0] - expected[$0]) }.max() ?? 0
                 #expect(worst < 1e-4, "row \(r): max abs \(worst)")
             }
         }
     }
 
-    @Test func gemmRateIsMeasured() throws {
-        let backend = try DNNLBackend(threads: 2)
+    @Test(arguments: testedOperands)
+    func gemmRateIsMeasured(_ operand: OperandType) throws {
+        let backend = try DNNLBackend(threads: 2, operand: operand)
         let withConversion = try backend.gemmGFLOPs(m: 128, n: 256, k: 256, minSeconds: 0.05)
         let raw = try backend.gemmGFLOPs(m: 128, n: 256, k: 256, minSeconds: 0.05, includeConversion: false)
         #expect(withConversion > 0.01 && withConversion.isFinite)
@@ -282,7 +305,7 @@ struct BF16LinearTests {
     }
 }
 
-@Suite struct BF16SupportTests {
+@Suite struct DNNLSupportTests {
     /// On any CPU: construction either succeeds (bf16 units present) or says why it cannot.
     @Test func constructionMatchesDetection() {
         do {
@@ -293,5 +316,12 @@ struct BF16LinearTests {
             #expect(!DNNLBackend.isSupported)
             #expect(error.description.contains("fp32"))
         }
+    }
+
+    /// f32 operands need no bf16 units: the backend is made on every x86-64 CPU.
+    @Test func f32OperandsOnEveryCPU() throws {
+        let backend = try DNNLBackend(threads: 1, operand: .f32)
+        #expect(backend.name == "fp32-onednn")
+        #expect(backend.operand == .f32)
     }
 }
