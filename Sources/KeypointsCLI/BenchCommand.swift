@@ -15,7 +15,8 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             --arch builds a random-weight model of a known shape in memory, so speed can be measured \
             without downloading weights. Both precisions are measured in one run (bf16 only where \
-            the CPU has bf16 units) unless --precision picks one. --localize IMAGE adds seconds per \
+            the CPU has bf16 units) unless --precision picks one, and fp32 on both libraries \
+            (OpenBLAS and oneDNN) unless --backend picks one. --localize IMAGE adds seconds per \
             image for 15 CUB keypoints with grids/fast.json (run) and grids/dense30.json (900 passes \
             at the measured rate). "ceiling" is the images/s the encoder would reach if every \
             FLOP ran at the raw matrix-product rate: what this machine allows in that precision. \
@@ -48,6 +49,12 @@ struct BenchCommand: ParsableCommand {
             "Also split the image encoder's time per image by operation class (products, softmax, LayerNorm, activation, conversions, other)."
     )
     var profile = false
+    @Option(
+        name: .customLong("attention-batching"),
+        help: ArgumentHelp(
+            "How oneDNN backends cut attention into calls: one batched product over an image's heads (fp32's default) or one per head (bf16's default).",
+            valueName: "all-heads|per-head"))
+    var attentionBatching: DNNLBackend.AttentionBatching?
     @Flag(help: "Print exactly one JSON document.")
     var json = false
     @OptionGroup var compute: ComputeOptions
@@ -134,33 +141,41 @@ struct BenchCommand: ParsableCommand {
         }
         var precisions: [Precision] = compute.precision.map { [$0] } ?? [.fp32]
         if compute.precision == nil && DNNLBackend.isSupported { precisions.append(.bf16) }
+        // fp32 on every library unless --backend picks one, the default first.
+        let libraries = compute.backend.map { [$0] } ?? [.automatic] + FP32Library.allCases.filter { $0 != .automatic }
+        let runs: [(precision: Precision, library: FP32Library?)] = precisions.flatMap { p in
+            p == .fp32 ? libraries.map { (p, $0) } : [(p, nil)]
+        }
 
         var reports: [PrecisionReport] = []
-        for p in precisions {
-            Console.note("[\(p.rawValue)] loading \(name) ...")
-            let loaded = try compute.loadModel(precision: p) { backend in
+        for (p, library) in runs {
+            let label = library?.backendName ?? p.rawValue
+            Console.note("[\(label)] loading \(name) ...")
+            let loaded = try compute.loadModel(precision: p, library: library, attention: attentionBatching) {
+                backend in
                 try directory.map { try CLIPModel(directory: $0, backend: backend) }
                     ?? CLIPModel(synthetic: config, backend: backend)
             }
-            guard loaded.precision == p else { continue }
             let clip = loaded.model
             let backend = clip.backend
+            // A precision or library this machine lacks fell back to one measured already.
+            guard loaded.precision == p, !reports.contains(where: { $0.backend == backend.name }) else { continue }
             let v = config.vision
             let (m, n, k) = (batch * v.visionTokens, v.intermediateSize, v.hiddenSize)
-            Console.note("[\(p.rawValue)] measuring the raw matrix product \(m) x \(n) x \(k) ...")
+            Console.note("[\(label)] measuring the raw matrix product \(m) x \(n) x \(k) ...")
             let gemm =
                 try (backend as? DNNLBackend).map { try $0.gemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds) }
                 ?? Benchmark.sgemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds)
-            Console.note("[\(p.rawValue)] measuring the image encoder (batch \(batch)) ...")
+            Console.note("[\(label)] measuring the image encoder (batch \(batch)) ...")
             let image = Benchmark.imageEncoder(clip, batch: batch, workers: threads, minSeconds: seconds)
-            Console.note("[\(p.rawValue)] measuring the text encoder (batch \(textBatch)) ...")
+            Console.note("[\(label)] measuring the text encoder (batch \(textBatch)) ...")
             let text = try Benchmark.textEncoder(clip, batch: textBatch, workers: threads, minSeconds: seconds)
             let loc = try localize.map {
                 try localizationBench(clip, image: $0, perImageSeconds: 1 / image.itemsPerSecond)
             }
             var profiled: OperationProfile?
             if profile {
-                Console.note("[\(p.rawValue)] profiling the image encoder (batch \(batch)) ...")
+                Console.note("[\(label)] profiling the image encoder (batch \(batch)) ...")
                 profiled = Benchmark.imageEncoderProfile(clip, batch: batch, workers: threads, minSeconds: seconds)
             }
             reports.append(
@@ -179,9 +194,9 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("model \(name), batch \(batch), \(threads) threads, OpenBLAS core \(output.blasCore)")
-        print("precision  workload        items/s    GFLOP/s   raw GEMM GFLOP/s   fraction   ceiling items/s")
+        print("backend        workload        items/s    GFLOP/s   raw GEMM GFLOP/s   fraction   ceiling items/s")
         for r in reports {
-            let p = r.precision.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+            let p = r.backend.padding(toLength: 14, withPad: " ", startingAt: 0)
             print(
                 p
                     + String(
@@ -194,7 +209,7 @@ struct BenchCommand: ParsableCommand {
             print(
                 String(
                     format: "\n%@ image encoder by operation (batch %d, %.4f s per image, profiled run):",
-                    r.precision.rawValue, batch, profile.secondsPerItem))
+                    r.backend, batch, profile.secondsPerItem))
             print("operation            s/image    share   GFLOP/s")
             for e in profile.operations {
                 print(
@@ -209,7 +224,7 @@ struct BenchCommand: ParsableCommand {
                     String(
                         format:
                             "%@: localizing %d keypoints: fast.json %d passes in %.1f s; dense30.json %d passes ~ %.0f s (projected)",
-                        r.precision.rawValue, l.keypoints, l.fastPasses, l.fastSeconds, l.dense30Passes,
+                        r.backend, l.keypoints, l.fastPasses, l.fastSeconds, l.dense30Passes,
                         l.dense30SecondsProjected))
             }
         }

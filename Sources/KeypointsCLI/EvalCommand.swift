@@ -448,7 +448,9 @@ struct EvalCommand: ParsableCommand {
     /// computes in.
     ///
     /// Without --precision, a resumed results file keeps the precision it was written with (when
-    /// this CPU has it), so a requeued shard landing on another node type still resumes.
+    /// this CPU has it), so a requeued shard landing on another node type still resumes; without
+    /// --backend, an fp32 file keeps its library (one written with `--backend onednn` resumes on
+    /// oneDNN).
     // The header records "model", "model_sha256", "grid" and "grid_sha256"
     // (modelAndGridSettings()) and "precision"; the CLIP predictor adds its visual prompt, fit,
     // weights and backend.
@@ -457,8 +459,14 @@ struct EvalCommand: ParsableCommand {
         predictor: any KeypointPredictor, precision: Precision?
     ) {
         var compute = self.compute
-        if compute.precision == nil, let out, let recorded = Self.recordedPrecision(DataFiles.fileURL(out)) {
-            compute.precision = recorded
+        if let out, let header = Self.recordedSettings(DataFiles.fileURL(out)) {
+            let recorded = header["precision"].flatMap(Precision.init(rawValue:))
+            if compute.precision == nil, let recorded { compute.precision = recorded }
+            if compute.backend == nil, (compute.precision ?? .automatic) == .fp32,
+                let library = header["backend"].flatMap(FP32Library.init(backendName:))
+            {
+                compute.backend = library
+            }
         }
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: try modelURL(), backend: $0) }
         for w in loaded.model.truncationWarnings(Array(Set(prompts)).sorted()) { Console.warning(w) }
@@ -481,10 +489,10 @@ struct EvalCommand: ParsableCommand {
         return RandomPredictor(seed: seed, delayMilliseconds: delay)
     }
 
-    /// The precision recorded in an existing results file's header, if any.
-    static func recordedPrecision(_ url: URL) -> Precision? {
+    /// The settings recorded in an existing results file's header, if any.
+    static func recordedSettings(_ url: URL) -> [String: String]? {
         guard FileManager.default.fileExists(atPath: url.path), let file = try? ResultFile.read(url) else { return nil }
-        return file.header?.settings["precision"].flatMap(Precision.init(rawValue:))
+        return file.header?.settings
     }
 
     /// The per-image search mask of --mask (nil for none).

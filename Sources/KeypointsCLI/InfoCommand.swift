@@ -38,10 +38,15 @@ struct InfoCommand: ParsableCommand {
         let model: Model?
         let defaultPrecision: String
         let bf16Implementation: String?
+        /// The fp32 backend (`--backend`, default oneDNN) and what runs its products.
+        let fp32Backend: String
+        let fp32Implementation: String
         enum CodingKeys: String, CodingKey {
             case blas, model
             case defaultPrecision = "default_precision"
             case bf16Implementation = "bf16_implementation"
+            case fp32Backend = "fp32_backend"
+            case fp32Implementation = "fp32_implementation"
             case suggestedCore = "suggested_core"
             case avx512BF16 = "cpu_avx512_bf16"
             case amxBF16 = "cpu_amx_bf16"
@@ -62,14 +67,21 @@ struct InfoCommand: ParsableCommand {
                 activation: m.configuration.vision.hiddenAct.rawValue, warnings: m.warnings)
         }
         let bf16 = DNNLBackend.isSupported ? try? DNNLBackend(threads: compute.resolvedThreads) : nil
+        let fp32 =
+            (compute.backend ?? .automatic) == .onednn
+            ? try? DNNLBackend(threads: compute.resolvedThreads, operand: .f32) : nil
+        func describe(_ backend: DNNLBackend) -> String {
+            "oneDNN \(backend.oneDNNVersion) \(backend.implementationName)"
+                + (backend.attentionImplementation().map { ", attention \($0)" } ?? "")
+        }
+        let blas = try BLAS.info()
         let output = Output(
-            blas: try BLAS.info(), suggestedCore: BLAS.suggestedCore, avx512BF16: BLAS.cpuHasAVX512BF16,
+            blas: blas, suggestedCore: BLAS.suggestedCore, avx512BF16: BLAS.cpuHasAVX512BF16,
             amxBF16: BLAS.cpuHasAMXBF16, model: modelInfo,
             defaultPrecision: (compute.precision ?? .automatic).rawValue,
-            bf16Implementation: bf16.map { backend in
-                "oneDNN \(backend.oneDNNVersion) \(backend.implementationName)"
-                    + (backend.attentionImplementation().map { ", attention \($0)" } ?? "")
-            })
+            bf16Implementation: bf16.map(describe),
+            fp32Backend: fp32?.name ?? SgemmBackend().name,
+            fp32Implementation: fp32.map(describe) ?? "OpenBLAS sgemm, core \(blas.core)")
         if json {
             try Console.printJSON(output)
             return
@@ -83,6 +95,7 @@ struct InfoCommand: ParsableCommand {
         print(
             "precision   \(output.defaultPrecision) by default"
                 + (output.bf16Implementation.map { "; bf16 via \($0)" } ?? "; bf16 unavailable on this CPU"))
+        print("fp32        via \(output.fp32Implementation)")
         if let m = modelInfo {
             print("model       \(m.path)")
             print(

@@ -2,8 +2,8 @@ import Foundation
 import TensorDNNL
 import Testing
 
-/// `keypoints bench --json` on a committed tiny model: every precision the CPU has is measured,
-/// and the derived figures agree with the measured ones. No timing is asserted (speed belongs to
+/// `keypoints bench --json` on a committed tiny model: every precision the CPU has is measured (fp32
+/// on both libraries), and the derived figures agree with the measured ones. No timing is asserted (speed belongs to
 /// benchmarks), only that the numbers exist, are positive and are consistent.
 @Suite struct BenchCommandTests {
     struct Output: Decodable {
@@ -13,6 +13,7 @@ import Testing
         }
         struct PrecisionReport: Decodable {
             let precision: String
+            let backend: String
             let image: Throughput
             let text: Throughput
             let gemm_gflops: Double
@@ -32,7 +33,10 @@ import Testing
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let output = try JSONDecoder().decode(Output.self, from: result.stdoutData)
         #expect(output.batch == 3)
-        #expect(output.precisions.map(\.precision) == (DNNLBackend.isSupported ? ["fp32", "bf16"] : ["fp32"]))
+        // fp32 on OpenBLAS (the default, first) and on oneDNN, then bf16 where the CPU has it.
+        let expected = ["fp32-openblas", "fp32-onednn"] + (DNNLBackend.isSupported ? ["bf16-onednn"] : [])
+        #expect(output.precisions.map(\.backend) == expected)
+        #expect(output.precisions.map(\.precision) == expected.map { String($0.prefix(4)) })
         for p in output.precisions {
             #expect(p.image.items_per_s > 0 && p.text.items_per_s > 0 && p.gemm_gflops > 0)
             // fraction = encoder GFLOP/s / raw GEMM GFLOP/s; ceiling = raw GEMM rate / GFLOP per image.
@@ -57,6 +61,7 @@ import Testing
         }
         struct PrecisionReport: Decodable {
             let precision: String
+            let backend: String
             let profile: Profile
         }
         // The top-level fields a single-precision run keeps.
@@ -72,16 +77,17 @@ import Testing
     /// `--profile --json`: every operation class is present once, in the documented order, with
     /// non-negative times whose shares sum to 1 and add up to the total; the linear products
     /// report their rate. No timing is asserted.
-    @Test func profileJSONCoversEveryOperationClass() throws {
+    @Test(arguments: ["openblas", "onednn"])
+    func profileJSONCoversEveryOperationClass(library: String) throws {
         let model = CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path
         let result = try CLIRunner.run([
             "bench", "--model", model, "--batch", "3", "--text-batch", "2",
-            "--seconds", "0.05", "--precision", "fp32", "--profile", "--json",
+            "--seconds", "0.05", "--precision", "fp32", "--backend", library, "--profile", "--json",
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let output = try JSONDecoder().decode(ProfileOutput.self, from: result.stdoutData)
         #expect(output.image.items_per_s > 0 && output.text.items_per_s > 0 && output.sgemm_gflops > 0)
-        #expect(output.precisions.map(\.precision) == ["fp32"])
+        #expect(output.precisions.map(\.backend) == ["fp32-\(library)"])
         let classes = [
             "linear_products", "attention_products", "softmax", "layer_norm", "activation", "conversions",
             "other",
@@ -97,9 +103,18 @@ import Testing
             #expect(abs(seconds - profile.seconds_per_item) <= Self.shareSumTolerance * profile.seconds_per_item)
             let linear = try #require(profile.operations.first { $0.operation == "linear_products" })
             #expect((linear.gflops ?? 0) > 0 && linear.share > 0)
-            // fp32 converts nothing.
+            // fp32 converts nothing (oneDNN reads f32 activations as they are).
             #expect(profile.operations.first { $0.operation == "conversions" }?.share == 0)
         }
+    }
+
+    /// `--backend openblas` computes fp32 only: with `--precision bf16` it is refused, naming both.
+    @Test func refusesOpenBLASWithBF16() throws {
+        let result = try CLIRunner.run(["bench", "--arch", "ViT-B/32", "--precision", "bf16", "--backend", "openblas"])
+        #expect(result.status != 0)
+        #expect(
+            result.stderr.contains("--backend openblas") && result.stderr.contains("--precision bf16"),
+            "\(result.stderr)")
     }
 
     @Test func refusesBothModelAndArch() throws {

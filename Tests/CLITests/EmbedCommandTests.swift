@@ -109,4 +109,24 @@ let endToEndCosineTolerance = 0.99999
         let info = try CLIRunner.run(["info"], environment: ["KEYPOINTS_NO_BF16": "1"])
         #expect(info.stdout.contains("fp32 by default"), "\(info.stdout)")
     }
+
+    struct InfoOutput: Decodable {
+        let fp32_backend: String
+        let fp32_implementation: String
+    }
+
+    /// `info` names the fp32 library: OpenBLAS by default, oneDNN (its kernel and how attention
+    /// is cut into calls) with `--backend onednn`.
+    @Test func infoNamesTheFP32Library() throws {
+        let plain = try CLIRunner.run(["info", "--json"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let a = try JSONDecoder().decode(InfoOutput.self, from: plain.stdoutData)
+        #expect(a.fp32_backend == "fp32-openblas" && a.fp32_implementation.hasPrefix("OpenBLAS sgemm"))
+        let onednn = try CLIRunner.run(["info", "--json", "--backend", "onednn"])
+        #expect(onednn.status == 0, "\(onednn.stderr)")
+        let b = try JSONDecoder().decode(InfoOutput.self, from: onednn.stdoutData)
+        #expect(b.fp32_backend == "fp32-onednn")
+        #expect(
+            b.fp32_implementation.hasPrefix("oneDNN 2.") && b.fp32_implementation.contains("(batched over 16 heads)"))
+    }
 }

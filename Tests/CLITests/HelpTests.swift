@@ -90,7 +90,9 @@ import Testing
     }
 
     /// Options every command has, documented once in the README's "Commands" introduction.
-    static let commonOptions: Set<String> = ["--help", "--version", "--verbose", "--precision", "--threads"]
+    static let commonOptions: Set<String> = [
+        "--help", "--version", "--verbose", "--precision", "--backend", "--threads",
+    ]
 
     /// The README's section of a command: from its `### ` heading naming `keypoints CMD` up to
     /// the next heading of that level or above.

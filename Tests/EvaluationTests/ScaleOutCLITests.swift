@@ -59,6 +59,31 @@ import Testing
     /// The new-user case: two checkouts at different paths, each with its own copy of the
     /// model, grid, vocabulary and dataset, run one shard each; `report` merges them into the
     /// unsharded run's summary. Another model's shard is refused by content, not path.
+    /// An fp32 results file resumes on the library it was written with when `--backend` is not
+    /// given (a file written with `--backend onednn` does not switch to the default OpenBLAS), and
+    /// another library given explicitly is another run: refused.
+    @Test func fp32ResumeKeepsItsLibrary() throws {
+        guard KeypointsExecutable.available() else { return }
+        let out = try Fixtures.temporaryFolder().appendingPathComponent("results.jsonl").path
+        let base =
+            cubArguments + [
+                "--root", Fixtures.cub.path, "--model", Self.tinyModel.path, "--precision", "fp32", "--threads", "1",
+                "--out", out,
+            ]
+        let first = try KeypointsExecutable.runInRepository(
+            base + ["--backend", "onednn", "--limit", "1"], environment: outsideArrays)
+        #expect(first.status == 0, "\(first.stderr)")
+        let resumed = try KeypointsExecutable.runInRepository(base, environment: outsideArrays)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let file = try ResultFile.read(URL(fileURLWithPath: out))
+        #expect(file.header?.settings["backend"] == "fp32-onednn")
+        #expect(file.images.count == 3)
+        let other = try KeypointsExecutable.runInRepository(
+            base + ["--backend", "openblas"], environment: outsideArrays)
+        #expect(other.status != 0)
+        #expect(other.stderr.contains("fp32-onednn") && other.stderr.contains("fp32-openblas"), "\(other.stderr)")
+    }
+
     @Test func shardsFromCopiesAtOtherPathsMerge() throws {
         guard KeypointsExecutable.available() else { return }
         let folder = try Fixtures.temporaryFolder()

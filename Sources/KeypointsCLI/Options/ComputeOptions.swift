@@ -17,13 +17,45 @@ enum Precision: String, ExpressibleByArgument, CaseIterable, Codable {
     static var automatic: Precision { DNNLBackend.isSupported ? .bf16 : .fp32 }
 }
 
-/// --threads, --precision and --verbose: shared by every command that runs the model.
+/// The library behind fp32 matrix products (bf16 always runs on oneDNN).
+enum FP32Library: String, ExpressibleByArgument, CaseIterable, Codable {
+    /// OpenBLAS sgemm on the weights as loaded, attention per (image, head) tile.
+    case openblas
+    /// oneDNN's fp32 kernels on weights prepacked at load time, fused activations, attention batched
+    /// over heads.
+    case onednn
+
+    /// The default on every CPU (one default everywhere, so shards run on different node types
+    /// still merge): OpenBLAS, the reference path. oneDNN measured no faster on the image encoder
+    /// (2-core AVX2 EPYC, `keypoints bench --arch ViT-B/32 --batch 64`, both libraries in each of 3
+    /// runs: 16.3-17.9 vs 15.8-17.9 images/s), only on the text encoder (154-163 vs 144-157).
+    static let automatic: FP32Library = .openblas
+
+    /// The `LinearBackend.name` of this library's fp32 backend.
+    var backendName: String { self == .openblas ? SgemmBackend().name : DNNLBackend.name(operand: .f32) }
+
+    /// The library whose fp32 backend is called `name` ("fp32-openblas", "fp32-onednn"), if any.
+    init?(backendName name: String) {
+        guard let found = Self.allCases.first(where: { $0.backendName == name }) else { return nil }
+        self = found
+    }
+}
+
+extension DNNLBackend.AttentionBatching: ExpressibleByArgument {}
+
+/// --threads, --precision, --backend and --verbose: shared by every command that runs the model.
 struct ComputeOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Matrix-product arithmetic: fp32 (exact reference) or bf16 (faster; default where the CPU has bf16 units).",
             valueName: "fp32|bf16"))
     var precision: Precision?
+
+    @Option(
+        help: ArgumentHelp(
+            "Library for fp32 matrix products: openblas (sgemm; the default) or onednn (weights prepacked at load time). bf16 always runs on oneDNN.",
+            valueName: "openblas|onednn"))
+    var backend: FP32Library?
 
     // `.unconditional`: "--threads -2" reaches validate() (a clear range error) instead of
     // being read as an unknown option and reported as a missing value.
@@ -36,6 +68,10 @@ struct ComputeOptions: ParsableArguments {
     var verbose = false
 
     func validate() throws {
+        if precision == .bf16, backend == .openblas {
+            throw ValidationError(
+                "--backend openblas computes in fp32 only and --precision bf16 runs on oneDNN: drop one of them")
+        }
         if let threads, threads < 1 {
             throw ValidationError(
                 "--threads must be at least 1 (and at most OpenBLAS's limit, 64 in Debian's build), got \(threads)")
@@ -48,13 +84,18 @@ struct ComputeOptions: ParsableArguments {
     /// (or `override`), loads the model on it with `load`, converts its weights for the backend
     /// now rather than on the first batch, and prints its loading warnings, once. Any model family
     /// conforming to `BackendModel` loads this way (a CLIP bundle or model, a DINO ViT).
-    /// - Parameter override: the precision to use instead of `--precision` (bench measures each).
+    /// - Parameters:
+    ///   - override: the precision to use instead of `--precision` (bench measures each).
+    ///   - library: the fp32 library to use instead of `--backend` (bench measures each).
+    ///   - attention: how oneDNN backends cut attention into calls (bench's tuning option).
     func loadModel<Model: BackendModel>(
-        precision override: Precision? = nil,
+        precision override: Precision? = nil, library: FP32Library? = nil,
+        attention: DNNLBackend.AttentionBatching? = nil,
         _ load: (any LinearBackend) throws -> Model
     ) throws -> LoadedModel<Model> {
         let workers = try configure()
-        let (backend, precision) = makeBackend(override ?? precision)
+        let (backend, precision) = makeBackend(
+            override ?? precision, library: library ?? self.backend, attention: attention)
         let model = try load(backend)
         try model.prepareBackend()
         for w in model.warnings { Console.warning(w) }
@@ -63,15 +104,33 @@ struct ComputeOptions: ParsableArguments {
 
     /// The backend for `wanted` (automatic when nil); bf16 on a CPU without bf16 units falls back
     /// to fp32 with a notice.
-    private func makeBackend(_ wanted: Precision?) -> (backend: any LinearBackend, precision: Precision) {
-        guard (wanted ?? .automatic) == .bf16 else { return (SgemmBackend(), .fp32) }
+    private func makeBackend(
+        _ wanted: Precision?, library: FP32Library?, attention: DNNLBackend.AttentionBatching?
+    ) -> (backend: any LinearBackend, precision: Precision) {
+        guard (wanted ?? .automatic) == .bf16 else { return (makeFP32Backend(library, attention: attention), .fp32) }
         do {
-            let b = try DNNLBackend(threads: resolvedThreads)
+            let b = try DNNLBackend(threads: resolvedThreads, attentionBatching: attention)
             if verbose { Console.note("precision: bf16 (oneDNN \(b.oneDNNVersion), \(b.implementationName))") }
             return (b, .bf16)
         } catch {
             Console.note("notice: bf16 unavailable (\(error)); using fp32")
-            return (SgemmBackend(), .fp32)
+            return (makeFP32Backend(library, attention: attention), .fp32)
+        }
+    }
+
+    /// The fp32 backend on `library` (automatic when nil); oneDNN that cannot start falls back to
+    /// OpenBLAS with a notice.
+    private func makeFP32Backend(_ library: FP32Library?, attention: DNNLBackend.AttentionBatching?)
+        -> any LinearBackend
+    {
+        guard (library ?? .automatic) == .onednn else { return SgemmBackend() }
+        do {
+            let b = try DNNLBackend(threads: resolvedThreads, operand: .f32, attentionBatching: attention)
+            if verbose { Console.note("precision: fp32 (oneDNN \(b.oneDNNVersion), \(b.implementationName))") }
+            return b
+        } catch {
+            Console.note("notice: oneDNN unavailable for fp32 (\(error)); using OpenBLAS")
+            return SgemmBackend()
         }
     }
 
