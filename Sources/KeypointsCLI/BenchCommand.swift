@@ -55,6 +55,12 @@ struct BenchCommand: ParsableCommand {
             "How oneDNN backends cut attention into calls: one batched product over an image's heads (fp32's default) or one per head (bf16's default).",
             valueName: "all-heads|per-head"))
     var attentionBatching: DNNLBackend.AttentionBatching?
+    @Option(
+        name: .customLong("dnnl-threading"),
+        help: ArgumentHelp(
+            "How oneDNN backends use the threads: rows split across workers, each product single-threaded (bf16's default), or oneDNN's own OpenMP threads per product (fp32's default).",
+            valueName: "workers|openmp"))
+    var dnnlThreading: DNNLBackend.Threading?
     @Flag(help: "Print exactly one JSON document.")
     var json = false
     @OptionGroup var compute: ComputeOptions
@@ -151,7 +157,8 @@ struct BenchCommand: ParsableCommand {
         for (p, library) in runs {
             let label = library?.backendName ?? p.rawValue
             Console.note("[\(label)] loading \(name) ...")
-            let loaded = try compute.loadModel(precision: p, library: library, attention: attentionBatching) {
+            let tuning = DNNLTuning(attention: attentionBatching, threading: dnnlThreading)
+            let loaded = try compute.loadModel(precision: p, library: library, tuning: tuning) {
                 backend in
                 try directory.map { try CLIPModel(directory: $0, backend: backend) }
                     ?? CLIPModel(synthetic: config, backend: backend)

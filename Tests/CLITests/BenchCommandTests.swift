@@ -108,6 +108,22 @@ import Testing
         }
     }
 
+    /// The oneDNN tuning switches run every combination (one fp32-onednn row each); a value that
+    /// is not a mode is refused by name.
+    @Test(arguments: ["workers", "openmp"], ["per-head", "all-heads"])
+    func tuningSwitchesRun(threading: String, batching: String) throws {
+        let model = CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path
+        let result = try CLIRunner.run([
+            "bench", "--model", model, "--batch", "2", "--text-batch", "2", "--seconds", "0.02",
+            "--backend", "onednn", "--dnnl-threading", threading, "--attention-batching", batching, "--json",
+        ])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let output = try JSONDecoder().decode(Output.self, from: result.stdoutData)
+        #expect(output.precisions.map(\.backend).first == "fp32-onednn")
+        let wrong = try CLIRunner.run(["bench", "--arch", "ViT-B/32", "--dnnl-threading", "gomp"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("--dnnl-threading"), "\(wrong.stderr)")
+    }
+
     /// `--backend openblas` computes fp32 only: with `--precision bf16` it is refused, naming both.
     @Test func refusesOpenBLASWithBF16() throws {
         let result = try CLIRunner.run(["bench", "--arch", "ViT-B/32", "--precision", "bf16", "--backend", "openblas"])

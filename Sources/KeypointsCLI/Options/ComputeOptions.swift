@@ -42,6 +42,14 @@ enum FP32Library: String, ExpressibleByArgument, CaseIterable, Codable {
 }
 
 extension DNNLBackend.AttentionBatching: ExpressibleByArgument {}
+extension DNNLBackend.Threading: ExpressibleByArgument {}
+
+/// bench's tuning switches for the oneDNN backends; nil keeps the backend's default for the
+/// operand type.
+struct DNNLTuning {
+    var attention: DNNLBackend.AttentionBatching?
+    var threading: DNNLBackend.Threading?
+}
 
 /// --threads, --precision, --backend and --verbose: shared by every command that runs the model.
 struct ComputeOptions: ParsableArguments {
@@ -87,15 +95,14 @@ struct ComputeOptions: ParsableArguments {
     /// - Parameters:
     ///   - override: the precision to use instead of `--precision` (bench measures each).
     ///   - library: the fp32 library to use instead of `--backend` (bench measures each).
-    ///   - attention: how oneDNN backends cut attention into calls (bench's tuning option).
+    ///   - tuning: how oneDNN backends cut attention into calls and use threads (bench's switches).
     func loadModel<Model: BackendModel>(
-        precision override: Precision? = nil, library: FP32Library? = nil,
-        attention: DNNLBackend.AttentionBatching? = nil,
+        precision override: Precision? = nil, library: FP32Library? = nil, tuning: DNNLTuning = DNNLTuning(),
         _ load: (any LinearBackend) throws -> Model
     ) throws -> LoadedModel<Model> {
         let workers = try configure()
         let (backend, precision) = makeBackend(
-            override ?? precision, library: library ?? self.backend, attention: attention)
+            override ?? precision, library: library ?? self.backend, tuning: tuning)
         let model = try load(backend)
         try model.prepareBackend()
         for w in model.warnings { Console.warning(w) }
@@ -105,27 +112,28 @@ struct ComputeOptions: ParsableArguments {
     /// The backend for `wanted` (automatic when nil); bf16 on a CPU without bf16 units falls back
     /// to fp32 with a notice.
     private func makeBackend(
-        _ wanted: Precision?, library: FP32Library?, attention: DNNLBackend.AttentionBatching?
+        _ wanted: Precision?, library: FP32Library?, tuning: DNNLTuning
     ) -> (backend: any LinearBackend, precision: Precision) {
-        guard (wanted ?? .automatic) == .bf16 else { return (makeFP32Backend(library, attention: attention), .fp32) }
+        guard (wanted ?? .automatic) == .bf16 else { return (makeFP32Backend(library, tuning: tuning), .fp32) }
         do {
-            let b = try DNNLBackend(threads: resolvedThreads, attentionBatching: attention)
+            let b = try DNNLBackend(
+                threads: resolvedThreads, threading: tuning.threading, attentionBatching: tuning.attention)
             if verbose { Console.note("precision: bf16 (oneDNN \(b.oneDNNVersion), \(b.implementationName))") }
             return (b, .bf16)
         } catch {
             Console.note("notice: bf16 unavailable (\(error)); using fp32")
-            return (makeFP32Backend(library, attention: attention), .fp32)
+            return (makeFP32Backend(library, tuning: tuning), .fp32)
         }
     }
 
     /// The fp32 backend on `library` (automatic when nil); oneDNN that cannot start falls back to
     /// OpenBLAS with a notice.
-    private func makeFP32Backend(_ library: FP32Library?, attention: DNNLBackend.AttentionBatching?)
-        -> any LinearBackend
-    {
+    private func makeFP32Backend(_ library: FP32Library?, tuning: DNNLTuning) -> any LinearBackend {
         guard (library ?? .automatic) == .onednn else { return SgemmBackend() }
         do {
-            let b = try DNNLBackend(threads: resolvedThreads, operand: .f32, attentionBatching: attention)
+            let b = try DNNLBackend(
+                threads: resolvedThreads, threading: tuning.threading, operand: .f32,
+                attentionBatching: tuning.attention)
             if verbose { Console.note("precision: fp32 (oneDNN \(b.oneDNNVersion), \(b.implementationName))") }
             return b
         } catch {
