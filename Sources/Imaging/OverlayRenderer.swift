@@ -192,41 +192,11 @@ public struct OverlayRenderer: Sendable {
         // labels keep their places. Listed keypoints on one dot (their centres within its radius)
         // share one tag ("11-30"). A tag with no free place near its dot goes to the nearest free
         // place on the photo (tied by a leader line); only on a photo with no room at all, on its dot.
-        var numbers: [(indices: [Int], place: LabelPlace, onDot: Bool)] = []
-        var groups: [[Int]] = []
-        for i in listed {
-            let c = result.panelPoint(fromImage: points[i].point)
-            if let g = groups.firstIndex(where: { group in
-                let d = result.panelPoint(fromImage: points[group[0]].point)
-                return (c.x - d.x) * (c.x - d.x) + (c.y - d.y) * (c.y - d.y) <= dotRadius * dotRadius
-            }) {
-                groups[g].append(i)
-            } else {
-                groups.append([i])
-            }
-        }
-        let minimumHeight = min(font.height, scale.size(Self.minimumLabelHeight))
-        for group in groups {
-            let text = Self.numbers(ofIndices: group)
-            let c = result.panelPoint(fromImage: points[group[0]].point)
-            // The group's dots are its own: only other keypoints' dots are avoided.
-            var others = dots
-            for i in group.dropFirst() { others[i] = PixelRect(x: 0, y: 0, width: 0, height: 0) }
-            let clearance = dotRadius + scale.size(3)
-            if let place =
-                Self.placeShrinking(
-                    text, style: font, minimumHeight: minimumHeight, near: c, dotRadius: clearance,
-                    bounds: bounds, avoid: placed, dots: others, ownDot: group[0], leaderClear: true)
-                ?? Self.placeNearest(
-                    text, style: font.scaled(toHeight: minimumHeight), near: c, bounds: bounds, avoid: placed,
-                    dots: others, ownDot: group[0])
-            {
-                placed.append(place.box)
-                numbers.append((group, place, false))
-            } else {
-                numbers.append((group, Self.numberOnDot(text, style: font, dot: dots[group[0]]), true))
-            }
-        }
+        let centre = { (i: Int) in result.panelPoint(fromImage: points[i].point) }
+        let numbers = Self.placeNumberTags(
+            groups: Self.groupsOnOneMark(listed, radius: dotRadius, centre: centre), centre: centre,
+            markIndex: { $0 }, style: font, minimumHeight: min(font.height, scale.size(Self.minimumLabelHeight)),
+            clearance: dotRadius + scale.size(3), bounds: bounds, placed: &placed, dots: dots)
         // The list: one full-size label per row, its number first, top-aligned right of the photo.
         let gap = Int(font.padding.rounded(.up)) * 2
         var listRows: [(index: Int, text: String, box: PixelRect)] = []
@@ -253,16 +223,10 @@ public struct OverlayRenderer: Sendable {
             labels.filter { !listed.contains($0.index) }
             + numbers.filter { !$0.onDot }.map { ($0.indices[0], $0.place) }
         for (i, place) in beside {
-            let c = result.panelPoint(fromImage: points[i].point)
-            let near = Self.nearestPoint(of: place.box, to: c)
-            let gap = ((near.x - c.x) * (near.x - c.x) + (near.y - c.y) * (near.y - c.y)).squareRoot()
-            if gap <= dotRadius + scale.size(Self.leaderThreshold) { continue }
-            var leader = StrokePath(width: scale.size(Self.leaderWidth) + rimWidth)
-            leader.addLine(from: c, to: near)
-            leader.draw(on: &image, color: RGB(255, 255, 255))
-            var line = StrokePath(width: scale.size(Self.leaderWidth))
-            line.addLine(from: c, to: near)
-            line.draw(on: &image, color: Self.color(forIndex: i))
+            Self.drawLeader(
+                &image, from: result.panelPoint(fromImage: points[i].point), to: place.box,
+                minimumGap: dotRadius + scale.size(Self.leaderThreshold), width: scale.size(Self.leaderWidth),
+                outline: rimWidth, color: Self.color(forIndex: i))
         }
         for (i, p) in points.enumerated() {
             let c = result.panelPoint(fromImage: p.point)
@@ -276,84 +240,13 @@ public struct OverlayRenderer: Sendable {
             CanvasDrawing.disk(radius: dotRadius, color: Self.color(forIndex: i)).draw(on: &image, at: c)
         }
         for (i, place) in labels + numbers.map({ ($0.indices[0], $0.place) }) {
-            let color = Self.color(forIndex: i)
-            var ink = place.style
-            ink.background = color
-            ink.color = CanvasDrawing.textColor(on: color)
-            ink.draw(place.text, on: &image, x: Double(place.box.x), y: Double(place.box.y))
+            Self.drawTag(place, color: Self.color(forIndex: i), on: &image)
         }
         return (
             AnnotatedImage(image: image, photoRect: bounds, scaleX: result.scaleX, scaleY: result.scaleY),
             labels.map { (index: $0.index, box: $0.place.box, text: $0.place.text) },
             numbers.map { (indices: $0.indices, box: $0.place.box, text: $0.place.text) }
         )
-    }
-
-    /// The number that ties a listed label to its dot: the keypoint's 1-based index.
-    static func number(ofIndex index: Int) -> String { "\(index + 1)" }
-
-    /// The numbers of several keypoints (ascending indices) in one tag: runs of three or more
-    /// as "11-30", others separated by commas ("2,5,7-9").
-    static func numbers(ofIndices indices: [Int]) -> String {
-        var parts: [String] = []
-        var k = 0
-        while k < indices.count {
-            var end = k
-            while end + 1 < indices.count && indices[end + 1] == indices[end] + 1 { end += 1 }
-            if end - k >= 2 {
-                parts.append("\(number(ofIndex: indices[k]))-\(number(ofIndex: indices[end]))")
-            } else {
-                parts += indices[k...end].map(number(ofIndex:))
-            }
-            k = end + 1
-        }
-        return parts.joined(separator: ",")
-    }
-
-    /// The free place inside `bounds` nearest to `c` (a grid of half-line-height steps, by the
-    /// distance of its nearest point) for `text` in `style`, for a number tag with no free place
-    /// beside its dot; nil when the photo has none. Runs only for such a tag, so its scan of the
-    /// whole photo is not on any common path.
-    static func placeNearest(
-        _ text: String, style: TextStyle, near c: CanvasPoint, bounds: PixelRect,
-        avoid: [PixelRect], dots: [PixelRect], ownDot: Int
-    ) -> LabelPlace? {
-        let size = style.boxSize(of: text)
-        guard size.width <= bounds.width, size.height <= bounds.height else { return nil }
-        let step = max(1, size.height / 2)
-        var candidates: [(distance: Double, box: PixelRect)] = []
-        for y in stride(from: bounds.y, through: bounds.maxY - size.height, by: step) {
-            for x in stride(from: bounds.x, through: bounds.maxX - size.width, by: step) {
-                let box = PixelRect(x: x, y: y, width: size.width, height: size.height)
-                let dx = min(max(c.x, Double(x)), Double(box.maxX)) - c.x
-                let dy = min(max(c.y, Double(y)), Double(box.maxY)) - c.y
-                candidates.append((dx * dx + dy * dy, box))
-            }
-        }
-        candidates.sort { $0.distance < $1.distance }
-        let free = candidates.first { candidate in
-            !avoid.contains { $0.intersects(candidate.box) }
-                && !dots.enumerated().contains { $0.offset != ownDot && $0.element.intersects(candidate.box) }
-                && leaderIsClear(from: c, to: candidate.box, avoid: avoid, dots: dots, ownDot: ownDot)
-        }
-        return free.map { LabelPlace(text: text, style: style, box: $0.box) }
-    }
-
-    /// `text` (a number) on its dot, for when no free place is left beside it: the style as
-    /// large as fits the dot's square (`labelShrinkStep` at a time), centred on the dot. It covers
-    /// only its dot's square, which other keypoints' labels avoid (dots at one place share it).
-    static func numberOnDot(_ text: String, style: TextStyle, dot: PixelRect) -> LabelPlace {
-        var sized = style
-        var size = sized.boxSize(of: text)
-        while (size.width > dot.width || size.height > dot.height) && sized.height > 1 {
-            sized = sized.scaled(toHeight: max(1, sized.height * labelShrinkStep))
-            size = sized.boxSize(of: text)
-        }
-        return LabelPlace(
-            text: text, style: sized,
-            box: PixelRect(
-                x: dot.x + (dot.width - size.width) / 2, y: dot.y + (dot.height - size.height) / 2,
-                width: size.width, height: size.height))
     }
 
     /// Writes the overlay as PNG (atomically).
