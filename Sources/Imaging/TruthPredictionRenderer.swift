@@ -25,8 +25,11 @@ public struct TruthPredictionPair: Sendable, Equatable {
 /// prediction as a cross and a line joining them; optionally a dashed circle of the PCK
 /// threshold radius around the ground truth and the object box. A white panel to the right of
 /// the photo holds the heading lines, the key (ring = ground truth, cross = prediction, dashed =
-/// threshold) and one row per keypoint: its colour, name and note. Each ground truth also
-/// carries its name in a small label of its colour (`labelHeight`).
+/// threshold) and one row per keypoint: its colour, its number (1-based, in pair order), name
+/// and note. Each ground truth also carries its name in a small label of its colour
+/// (`labelHeight`); one with no room for it carries its number instead, in a smaller tag of its
+/// colour (`OverlayRenderer`'s number tags), so that every mark on the photo is tied to its
+/// legend row by more than colour.
 ///
 /// Sizes grow with the photo as in the other figures: every length below is a design size,
 /// multiplied by `FigureScale`'s factor (max(1, shown longer side / 640)).
@@ -41,7 +44,7 @@ public struct TruthPredictionRenderer: Sendable {
     /// Legend text height, design size.
     public var textHeight: Double
     /// Height of the name labels next to each ground truth on the photo, design size; nil
-    /// draws no labels (the legend still names every colour).
+    /// draws no labels and no number tags (the legend still names every colour).
     public var labelHeight: Double?
 
     public init(
@@ -62,6 +65,9 @@ public struct TruthPredictionRenderer: Sendable {
     static let panelBackground = RGB(255, 255, 255)
     /// Dash and gap length of the threshold circle and the box, design size.
     static let dash = 6.0
+    /// How much wider the white line under a number tag's leader line is, design size (as the
+    /// overlay's dot rim).
+    static let leaderOutline = 1.5
 
     /// Renders the figure: the photo at (0, 0), at its size or downscaled to `maxDisplaySide`,
     /// and the legend panel right of it.
@@ -109,6 +115,14 @@ public struct TruthPredictionRenderer: Sendable {
         let legend = Legend(
             pairs: pairs, heading: heading, thresholdLabel: thresholdRadius == nil ? nil : thresholdLabel,
             boxLabel: box == nil ? nil : "object box", text: text, markerRadius: radius)
+        // Labels and number tags are placed before anything is drawn, so that a tag's leader line
+        // goes under the marks; labels and tags are drawn over them.
+        let labels = labelHeight.map { h in
+            placeLabels(
+                pairs: pairs, height: h * s, minimumLabelHeight: OverlayRenderer.minimumLabelHeight * s,
+                ringRadius: radius, markRadius: radius + width,
+                bounds: PixelRect(x: 0, y: 0, width: photo.width, height: photo.height))
+        }
         // Marks are clipped to the photo: drawn on a copy of it, which is then pasted into the figure.
         var canvas = photo
         if let box {
@@ -129,19 +143,35 @@ public struct TruthPredictionRenderer: Sendable {
                     &canvas, at: truth, radius: r, width: max(1, width / 2), dash: Self.dash * s, color: color)
             }
         }
-        for (i, p) in pairs.enumerated() {
-            let color = OverlayRenderer.color(forIndex: i)
+        // A number tag away from its ring is tied to it by a leader line, as in the overlay.
+        for tag in labels?.tags ?? [] where !tag.onDot {
+            let i = tag.indices[0]
+            OverlayRenderer.drawLeader(
+                &canvas, from: CanvasPoint(x: pairs[i].truth.x, y: pairs[i].truth.y), to: tag.place.box,
+                minimumGap: radius + width + OverlayRenderer.leaderThreshold * s,
+                width: OverlayRenderer.leaderWidth * s, outline: Self.leaderOutline * s,
+                color: OverlayRenderer.color(forIndex: i))
+        }
+        func ring(_ i: Int) {
             CanvasDrawing.outlinedRing(
-                &canvas, at: CanvasPoint(x: p.truth.x, y: p.truth.y), radius: radius, thickness: width, color: color,
-                outline: 1, outlineColor: Self.outline)
+                &canvas, at: CanvasPoint(x: pairs[i].truth.x, y: pairs[i].truth.y), radius: radius, thickness: width,
+                color: OverlayRenderer.color(forIndex: i), outline: 1, outlineColor: Self.outline)
+        }
+        for (i, p) in pairs.enumerated() {
+            ring(i)
             CanvasDrawing.outlinedCross(
                 &canvas, at: CanvasPoint(x: p.prediction.x, y: p.prediction.y), radius: radius, thickness: width,
-                color: color, outline: 1, outlineColor: Self.outline)
+                color: OverlayRenderer.color(forIndex: i), outline: 1, outlineColor: Self.outline)
         }
-        if let labelHeight {
-            labelTruths(
-                &canvas, pairs: pairs, height: labelHeight * s,
-                minimumLabelHeight: OverlayRenderer.minimumLabelHeight * s, markRadius: radius + width)
+        if let labels {
+            // A tagged keypoint's ring again on top, so that the ring its tag points at shows its colour.
+            for tag in labels.tags { ring(tag.indices[0]) }
+            for (_, place) in labels.names {
+                place.style.draw(place.text, on: &canvas, x: Double(place.box.x), y: Double(place.box.y))
+            }
+            for tag in labels.tags {
+                OverlayRenderer.drawTag(tag.place, color: OverlayRenderer.color(forIndex: tag.indices[0]), on: &canvas)
+            }
         }
         var image = RGBImage(
             width: photo.width + legend.width, height: max(photo.height, legend.height), fill: Self.panelBackground)
@@ -164,18 +194,20 @@ public struct TruthPredictionRenderer: Sendable {
 
     // MARK: - Marks
 
-    /// Each keypoint's name in a box of its colour next to its ground truth, placed like the
-    /// overlay's labels (`OverlayRenderer.placeShrinking`): inside the photo, off the other
-    /// labels and marks, smaller when there is no room (down to `OverlayRenderer.minimumLabelHeight`,
-    /// scaled); a label with no free place even at the
-    /// smallest size is left out (never drawn over another: the legend names every colour).
-    /// `markRadius`: how far a ring or cross reaches from its centre, pixels.
-    /// `minimumLabelHeight`: the smallest label text height, pixels.
-    func labelTruths(
-        _ image: inout RGBImage, pairs: [TruthPredictionPair], height: Double, minimumLabelHeight: Double,
-        markRadius: Double
-    ) {
-        let bounds = PixelRect(x: 0, y: 0, width: image.width, height: image.height)
+    /// Where the names and number tags on the photo go: each keypoint's name in a box of its
+    /// colour next to its ground truth (`names`, in pair order), placed like the overlay's labels
+    /// (`OverlayRenderer.placeShrinking`): inside `bounds`, off the other labels and marks,
+    /// smaller when there is no room (down to `minimumLabelHeight`). A keypoint whose name finds
+    /// no free place even at the smallest size gets its number instead (`tags`), placed after
+    /// every name (names keep their places) like the overlay's number tags
+    /// (`OverlayRenderer.placeNumberTags`): beside its ring, off the names and marks, else at the
+    /// nearest free place, only with no room at all on the ring; keypoints whose ground truths
+    /// lie within `ringRadius` of one another share one tag ("3-5"). Nothing is drawn over a
+    /// name. `markRadius`: how far a ring or cross reaches from its centre, pixels.
+    func placeLabels(
+        pairs: [TruthPredictionPair], height: Double, minimumLabelHeight: Double, ringRadius: Double,
+        markRadius: Double, bounds: PixelRect
+    ) -> (names: [(index: Int, place: OverlayRenderer.LabelPlace)], tags: [OverlayRenderer.NumberTag]) {
         let r = Int(markRadius.rounded(.up))
         func rect(_ p: Point) -> PixelRect {
             PixelRect(
@@ -183,21 +215,37 @@ public struct TruthPredictionRenderer: Sendable {
         }
         // Own mark first, so ownDot = 2 i skips it; the predictions are obstacles for every label.
         let marks = pairs.flatMap { [rect($0.truth), rect($0.prediction)] }
+        let minimumHeight = min(height, minimumLabelHeight)
         var placed: [PixelRect] = []
+        var names: [(index: Int, place: OverlayRenderer.LabelPlace)] = []
+        var unlabelled: [Int] = []
         for (i, p) in pairs.enumerated() {
             let color = OverlayRenderer.color(forIndex: i)
-            let style = TextStyle(
-                height: height, color: CanvasDrawing.textColor(on: color), background: color, backgroundOpacity: 0.85,
-                padding: max(1, height / 6))
-            guard
-                let place = OverlayRenderer.placeShrinking(
-                    p.name, style: style, minimumHeight: min(height, minimumLabelHeight),
-                    near: CanvasPoint(x: p.truth.x, y: p.truth.y), dotRadius: markRadius,
-                    bounds: bounds, avoid: placed, dots: marks, ownDot: 2 * i)
-            else { continue }
-            placed.append(place.box)
-            place.style.draw(place.text, on: &image, x: Double(place.box.x), y: Double(place.box.y))
+            let style = Self.labelStyle(height: height, color: color)
+            if let place = OverlayRenderer.placeShrinking(
+                p.name, style: style, minimumHeight: minimumHeight, near: CanvasPoint(x: p.truth.x, y: p.truth.y),
+                dotRadius: markRadius, bounds: bounds, avoid: placed, dots: marks, ownDot: 2 * i)
+            {
+                placed.append(place.box)
+                names.append((i, place))
+            } else {
+                unlabelled.append(i)
+            }
         }
+        let centre = { (i: Int) in CanvasPoint(x: pairs[i].truth.x, y: pairs[i].truth.y) }
+        let tags = OverlayRenderer.placeNumberTags(
+            groups: OverlayRenderer.groupsOnOneMark(unlabelled, radius: ringRadius, centre: centre), centre: centre,
+            markIndex: { 2 * $0 }, style: Self.labelStyle(height: height, color: Self.outline),
+            minimumHeight: minimumHeight, clearance: markRadius, bounds: bounds, placed: &placed, dots: marks)
+        return (names, tags)
+    }
+
+    /// The style of a name label or number tag on the photo: `height` pixels, on a box of `color`
+    /// (slightly see-through) with text that reads on it.
+    static func labelStyle(height: Double, color: RGB) -> TextStyle {
+        TextStyle(
+            height: height, color: CanvasDrawing.textColor(on: color), background: color, backgroundOpacity: 0.85,
+            padding: max(1, height / 6))
     }
 
     /// A dashed circle: arcs of `dash` pixels with gaps of `dash` pixels, as short chords.
@@ -266,12 +314,16 @@ public struct TruthPredictionRenderer: Sendable {
         var keyRows: [String] {
             ["ground truth", "prediction"] + [thresholdLabel, boxLabel].compactMap { $0 }
         }
-        func row(_ p: TruthPredictionPair) -> String { p.name + (p.note.map { "  \($0)" } ?? "") }
+        /// Keypoint `index`'s row: its number (as on its number tag), name and note.
+        func row(_ index: Int) -> String {
+            let p = pairs[index]
+            return "\(OverlayRenderer.number(ofIndex: index)) \(p.name)" + (p.note.map { "  \($0)" } ?? "")
+        }
 
         var width: Int {
             let texts =
                 heading.map { text.width(of: $0) } + keyRows.map { text.width(of: $0) + swatch }
-                + pairs.map { text.width(of: row($0)) + swatch }
+                + pairs.indices.map { text.width(of: row($0)) + swatch }
             return Int((2 * margin + (texts.max() ?? 0)).rounded(.up))
         }
         var height: Int {
@@ -316,14 +368,14 @@ public struct TruthPredictionRenderer: Sendable {
                 y += rowHeight
             }
             if !pairs.isEmpty { y += text.height / 2 }
-            for (i, p) in pairs.enumerated() {
+            for i in pairs.indices {
                 let color = OverlayRenderer.color(forIndex: i)
                 var swatchLine = StrokePath(width: markerWidth * 2)
                 swatchLine.addLine(
                     from: CanvasPoint(x: left, y: y + text.height / 2),
                     to: CanvasPoint(x: left + 2 * markerRadius, y: y + text.height / 2))
                 swatchLine.draw(on: &image, color: color)
-                text.draw(row(p), on: &image, x: left + swatch, y: y)
+                text.draw(row(i), on: &image, x: left + swatch, y: y)
                 y += rowHeight
             }
         }

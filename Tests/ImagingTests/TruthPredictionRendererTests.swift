@@ -70,6 +70,77 @@ import Testing
         #expect(box.count > 20, "\(box.count) pixels of the beak's label colour")
     }
 
+    /// A crowded photo: every keypoint is named by its ring or, where its name has no room even
+    /// at the smallest size, numbered there in a tag of its colour (keypoints on one ring share
+    /// one), and the legend row starts with the same number; no tag covers a name.
+    @Test func keypointsWithNoRoomForTheirNameAreNumberedByTheirRing() throws {
+        let grey = Self.grey
+        let photo = RGBImage(width: 120, height: 90, fill: grey)
+        // 10 keypoints on one spot, 6 along a row near the bottom, 15 px apart; each predicted
+        // where it is annotated, so no joining line crosses a leader line.
+        let points = (0..<16).map { i in
+            i < 10 ? Point(x: 60.5, y: 40.5) : Point(x: 15.5 + 15 * Double(i - 10), y: 78.5)
+        }
+        let pairs = points.enumerated().map { i, p in
+            TruthPredictionPair(name: "keypoint \(i)", truth: p, prediction: p, note: "0.0\(i % 10)")
+        }
+        let renderer = TruthPredictionRenderer()
+        // At 120 x 90 the figure scale is 1: ring radius 7, lines 2 px, labels 10 px down to 8 px.
+        let photoRect = PixelRect(x: 0, y: 0, width: 120, height: 90)
+        let (names, tags) = renderer.placeLabels(
+            pairs: pairs, height: 10, minimumLabelHeight: 8, ringRadius: 7, markRadius: 9, bounds: photoRect)
+        let tagged = tags.flatMap(\.indices)
+        #expect(!names.isEmpty && tags.count >= 2, "\(names.count) names, \(tags.count) tags")
+        // Every keypoint once: named or numbered.
+        #expect((names.map(\.index) + tagged).sorted() == Array(pairs.indices), "\(names.map(\.index)) \(tagged)")
+        #expect(tags.contains { $0.indices.count > 1 } && tags.contains { $0.indices[0] >= 10 })
+        let figure = try renderer.render(photo: photo, pairs: pairs)
+        func distance(_ a: RGB, _ b: RGB) -> Int {
+            abs(Int(a.r) - Int(b.r)) + abs(Int(a.g) - Int(b.g)) + abs(Int(a.b) - Int(b.b))
+        }
+        for tag in tags {
+            // The tag reads the 1-based numbers of its keypoints, all on one ring.
+            let numbered = tag.place.text.split(separator: ",").flatMap { part -> [Int] in
+                let ends = part.split(separator: "-").compactMap { Int($0) }
+                return ends.count == 2 ? Array(ends[0]...ends[1]) : ends
+            }
+            #expect(numbered == tag.indices.map { $0 + 1 }, "\(tag.place.text) for \(tag.indices)")
+            let c = CanvasPoint(x: points[tag.indices[0]].x, y: points[tag.indices[0]].y)
+            for i in tag.indices { #expect(hypot(points[i].x - c.x, points[i].y - c.y) <= 7, "\(tag.indices)") }
+            let box = tag.place.box
+            #expect(box.intersection(photoRect) == box, "\(tag.place.text) at \(box)")
+            #expect(!names.contains { $0.place.box.intersects(box) }, "tag \(tag.place.text) covers a name")
+            guard !tag.onDot else { continue }
+            for other in tags where other.indices != tag.indices && !other.onDot {
+                #expect(!other.place.box.intersects(box), "tags \(tag.place.text) and \(other.place.text) overlap")
+            }
+            // Drawn in its keypoint's colour (85 % over the photo), and tied to its ring by a
+            // leader line when it is farther than the mark (9) plus the leader threshold (6).
+            let color = OverlayRenderer.color(forIndex: tag.indices[0])
+            let corner = figure[box.x, box.y]
+            #expect(distance(corner, color) < distance(corner, grey), "tag \(tag.place.text): \(corner)")
+            let near = OverlayRenderer.nearestPoint(of: box, to: c)
+            if hypot(near.x - c.x, near.y - c.y) > 9 + 6 {
+                let mid = figure[Int((c.x + near.x) / 2), Int((c.y + near.y) / 2)]
+                #expect(distance(mid, color) < distance(mid, grey), "no leader line to tag \(tag.place.text): \(mid)")
+            }
+        }
+        // Each legend row starts with its keypoint's number, the number on its tag.
+        let legend = TruthPredictionRenderer.Legend(
+            pairs: pairs, heading: [], thresholdLabel: nil, boxLabel: nil, text: TextStyle(height: 14),
+            markerRadius: 7)
+        #expect(legend.row(0) == "1 keypoint 0  0.00" && legend.row(12) == "13 keypoint 12  0.02")
+        // With room for every name (the two keypoints of `render`), no tag.
+        let roomy = [
+            TruthPredictionPair(name: "beak", truth: Point(x: 40, y: 50), prediction: Point(x: 160, y: 50)),
+            TruthPredictionPair(name: "tail", truth: Point(x: 100, y: 85), prediction: Point(x: 100, y: 85)),
+        ]
+        let few = renderer.placeLabels(
+            pairs: roomy, height: 10, minimumLabelHeight: 8, ringRadius: 7, markRadius: 9,
+            bounds: PixelRect(x: 0, y: 0, width: 200, height: 100))
+        #expect(few.names.map(\.index) == [0, 1] && few.tags.isEmpty)
+    }
+
     @Test func thresholdCircleOnlyWhenAsked() throws {
         // Pixels 28 ... 32 px from the truth, away from the line and the other keypoint, that the
         // drawing changed (the circle is 1 px wide and anti-aliased: blends of the colour).
