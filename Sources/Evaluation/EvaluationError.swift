@@ -23,8 +23,9 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
     case settingsMismatch(file: String, differences: [SettingDifference])
     /// Results files that cannot be merged (different settings).
     case mergeMismatch(first: String, second: String, differences: [SettingDifference])
-    /// Results files of one run computed in different precisions, merged without being allowed to.
-    case mixedPrecision(first: String, second: String, firstPrecision: String, secondPrecision: String)
+    /// Results files of one run computed in different precisions, or in fp32 on different
+    /// libraries (`setting` "precision" or "backend"), merged without being allowed to.
+    case mixedPrecision(first: String, second: String, setting: String, firstValue: String, secondValue: String)
     /// A results file in a format this version reads but does not resume.
     case oldResultsFormat(file: String, version: Int, reason: String)
     /// The same image appears twice among the merged results.
@@ -68,10 +69,14 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
             let list = differences.map { "\($0.key): \($0.old) vs \($0.new)" }
             return "\(first) and \(second) come from different runs (\(list.joined(separator: "; "))); "
                 + "give --compare to report them side by side"
-        case .mixedPrecision(let first, let second, let a, let b):
+        case .mixedPrecision(let first, let second, let setting, let a, let b):
+            let why =
+                setting == "precision"
+                ? "fp32 and bf16 agree on most argmaxes, not all"
+                : "the libraries sum in different orders, so near-tie argmaxes may differ"
             return
-                "\(first) and \(second) differ only in precision (\(a) vs \(b)); fp32 and bf16 agree on most argmaxes, "
-                + "not all: give --allow-mixed-precision to merge them anyway, or pin eval --precision"
+                "\(first) and \(second) differ only in \(setting) (\(a) vs \(b)); \(why): "
+                + "give --allow-mixed-precision to merge them anyway, or pin eval --\(setting)"
         case .oldResultsFormat(let file, let version, let reason):
             return "\(file) is results format \(version), written by an older keypoints: \(reason)"
         case .duplicateImage(let id, let first, let firstLine, let second, let secondLine):

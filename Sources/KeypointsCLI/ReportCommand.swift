@@ -14,7 +14,8 @@ struct ReportCommand: ParsableCommand {
             run on its own (and draws one curve per run). A run is identified by content (model, \
             grid, vocabulary and dataset digests, method, visual prompt, seed, precision), not by \
             paths, so shards run on different machines merge. Shards that differ only in \
-            precision (fp32 / bf16) merge only with --allow-mixed-precision.
+            precision (fp32 / bf16) or fp32 library (--backend) merge only with \
+            --allow-mixed-precision.
 
             Examples:
               keypoints report spair-0.jsonl spair-1.jsonl spair-2.jsonl spair-3.jsonl
@@ -32,7 +33,7 @@ struct ReportCommand: ParsableCommand {
     @Flag(
         name: .customLong("allow-mixed-precision"),
         help:
-            "Merge shards that differ only in precision (fp32 and bf16 agree on most argmaxes, not all); the report says so."
+            "Merge shards that differ only in precision or fp32 library (fp32 and bf16 agree on most argmaxes, not all); the report says so."
     )
     var allowMixedPrecision = false
     @Option(

@@ -114,6 +114,33 @@ import Testing
         #expect(other.contains("come from different runs") && other.contains("model_sha256: m1 vs m2"), "\(other)")
     }
 
+    /// fp32 shards on different libraries (`--backend`) are one precision but two backends: refused
+    /// naming the backends and `--backend`; merged when allowed, with both backends recorded (not
+    /// the first file's alone) and a note naming the files.
+    @Test func fp32ShardsOnTwoLibrariesMergeOnlyWhenAllowedAndSaySo() throws {
+        let dataset = try Fixtures.dataset(.cub, split: .all)
+        let folder = try Fixtures.temporaryFolder()
+        // Shard 0 (a.jsonl) on OpenBLAS, shard 1 (b.jsonl) on oneDNN.
+        let backends = ["fp32-openblas", "fp32-onednn"]
+        let files = try backends.enumerated().map { i, backend in
+            let url = folder.appendingPathComponent(i == 0 ? "a.jsonl" : "b.jsonl")
+            try evaluate(
+                dataset, out: url, shard: try Shard(index: i, count: 2),
+                extra: fp32.merging(["backend": backend]) { $1 })
+            return try ResultFile.read(url)
+        }
+        let refused = errorText { _ = try ResultSet.merge(files) }
+        #expect(
+            refused.contains("differ only in backend (fp32-openblas vs fp32-onednn)")
+                && refused.contains("--allow-mixed-precision") && refused.contains("eval --backend"), "\(refused)")
+        let mixed = try ResultSet.merge(files, allowMixedPrecision: true)
+        #expect(mixed.images.count == 3)
+        #expect(mixed.settings["precision"] == "fp32")
+        #expect(mixed.settings["backend"] == "fp32-onednn+fp32-openblas", "\(mixed.settings)")
+        #expect(
+            mixed.notes.contains { $0.contains("different backends") && $0.contains("b.jsonl") }, "\(mixed.notes)")
+    }
+
     @Test func resumeIgnoresPathsButNotContent() throws {
         let dataset = try Fixtures.dataset(.cub, split: .all)
         let out = try Fixtures.temporaryFolder().appendingPathComponent("r.jsonl")

@@ -30,11 +30,12 @@ public struct ResultSet: Sendable {
 
     /// Merges the results files of one run (typically its shards), wherever they ran: paths may
     /// differ, content digests may not (see `RunIdentity`).
-    /// - Parameter allowMixedPrecision: merge shards that differ only in precision (fp32 / bf16),
-    ///   saying so in `notes` and recording every precision in `settings`.
+    /// - Parameter allowMixedPrecision: merge shards that differ only in precision (fp32 / bf16)
+    ///   or backend (fp32 on OpenBLAS / oneDNN), saying so in `notes` and recording every
+    ///   precision and backend in `settings`.
     /// - Throws: `mergeMismatch` naming the differing settings, `mixedPrecision` when only the
-    ///   precision differs, `duplicateImage` when an image is in two files, `badResultsFile` for a
-    ///   file without a header.
+    ///   precision or backend differs, `duplicateImage` when an image is in two files,
+    ///   `badResultsFile` for a file without a header.
     public static func merge(_ files: [ResultFile], allowMixedPrecision: Bool = false) throws -> ResultSet {
         guard let first = files.first else { throw EvaluationError.invalidSelection("no results files given") }
         var names = Set<String>()
@@ -47,6 +48,7 @@ public struct ResultSet: Sendable {
         var shards: [String] = []
         var firstHeader: ResultHeader? = nil
         var filesByPrecision: [String: [String]] = [:]
+        var filesByBackend: [String: [String]] = [:]
         for f in files {
             guard let h = f.header else {
                 throw Self.noHeader(f)
@@ -63,7 +65,7 @@ public struct ResultSet: Sendable {
                         let p = d.first(where: { $0.key == "precision" }) ?? d.first
                     {
                         throw EvaluationError.mixedPrecision(
-                            first: first.file, second: f.file, firstPrecision: p.old, secondPrecision: p.new)
+                            first: first.file, second: f.file, setting: p.key, firstValue: p.old, secondValue: p.new)
                     }
                     throw EvaluationError.mergeMismatch(first: first.file, second: f.file, differences: d)
                 }
@@ -71,6 +73,7 @@ public struct ResultSet: Sendable {
                 firstHeader = h
             }
             if let p = h.settings["precision"] { filesByPrecision[p, default: []].append(f.file) }
+            if let b = h.settings["backend"] { filesByBackend[b, default: []].append(f.file) }
             if let torn = f.tornTail { notes.append("\(f.file): \(torn); ignored") }
             shards.append(h.settings["shard"] ?? "all")
             for r in f.images {
@@ -84,15 +87,19 @@ public struct ResultSet: Sendable {
             }
         }
         var settings = firstHeader?.settings ?? [:]
-        if filesByPrecision.count > 1 {
-            let precisions = filesByPrecision.keys.sorted()
-            settings["precision"] = precisions.joined(separator: "+")
-            let backends = Set(files.compactMap { $0.header?.settings["backend"] }).sorted()
-            if !backends.isEmpty { settings["backend"] = backends.joined(separator: "+") }
+        // Shards merged across precisions, or across fp32 libraries (one precision, two backends),
+        // record every one in the settings: the first file's alone would misname the run.
+        if filesByPrecision.count > 1 || filesByBackend.count > 1 {
+            let (what, byValue) =
+                filesByPrecision.count > 1 ? ("precisions", filesByPrecision) : ("backends", filesByBackend)
+            if filesByPrecision.count > 1 {
+                settings["precision"] = filesByPrecision.keys.sorted().joined(separator: "+")
+            }
+            if !filesByBackend.isEmpty { settings["backend"] = filesByBackend.keys.sorted().joined(separator: "+") }
             notes.append(
-                "merged shards computed in different precisions (--allow-mixed-precision): "
-                    + precisions.map { "\($0): \(filesByPrecision[$0, default: []].joined(separator: ", "))" }.joined(
-                        separator: "; "))
+                "merged shards computed in different \(what) (--allow-mixed-precision): "
+                    + byValue.keys.sorted().map { "\($0): \(byValue[$0, default: []].joined(separator: ", "))" }
+                    .joined(separator: "; "))
         }
         if files.count > 1 {
             settings["shard"] = shards.joined(separator: "+")
