@@ -38,7 +38,7 @@ struct InfoCommand: ParsableCommand {
         let model: Model?
         let defaultPrecision: String
         let bf16Implementation: String?
-        /// The fp32 backend (`--backend`, default oneDNN) and what runs its products.
+        /// The fp32 backend (`--backend`, default OpenBLAS) and what runs its products.
         let fp32Backend: String
         let fp32Implementation: String
         enum CodingKeys: String, CodingKey {

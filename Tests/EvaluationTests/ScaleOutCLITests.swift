@@ -56,9 +56,6 @@ import Testing
             "\(noCount.stderr)")
     }
 
-    /// The new-user case: two checkouts at different paths, each with its own copy of the
-    /// model, grid, vocabulary and dataset, run one shard each; `report` merges them into the
-    /// unsharded run's summary. Another model's shard is refused by content, not path.
     /// An fp32 results file resumes on the library it was written with when `--backend` is not
     /// given (a file written with `--backend onednn` does not switch to the default OpenBLAS), and
     /// another library given explicitly is another run: refused.
@@ -84,6 +81,9 @@ import Testing
         #expect(other.stderr.contains("fp32-onednn") && other.stderr.contains("fp32-openblas"), "\(other.stderr)")
     }
 
+    /// The new-user case: two checkouts at different paths, each with its own copy of the
+    /// model, grid, vocabulary and dataset, run one shard each; `report` merges them into the
+    /// unsharded run's summary. Another model's shard is refused by content, not path.
     @Test func shardsFromCopiesAtOtherPathsMerge() throws {
         guard KeypointsExecutable.available() else { return }
         let folder = try Fixtures.temporaryFolder()
