@@ -129,6 +129,21 @@ import Testing
         #expect(apart.status == 1 && apart.stderr.contains("nonexistent"), "\(apart.stderr)")
     }
 
+    /// `{keypoint}` in a folder's name: every keypoint's folder is checked before any compute, not
+    /// only the first keypoint's (a file where the second keypoint's folder would go was found
+    /// only after the compute, with the first heatmap already written).
+    @Test func heatmapFolderOfEveryKeypointIsCheckedBeforeAnyCompute() throws {
+        let out = try CLIRunner.tempDirectory().appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let blocking = out.appendingPathComponent("tail")
+        #expect(FileManager.default.createFile(atPath: blocking.path, contents: Data()))
+        let r = try CLIRunner.run(
+            ["localize", Self.bird, "--model", "/nonexistent/model", "--keypoint", "beak", "--keypoint", "tail"]
+                + ["--heatmap", out.appendingPathComponent("{keypoint}/map.png").path])
+        #expect(r.status == 1 && r.stderr.contains("\(blocking.path) is a file, not a folder"), "\(r.stderr)")
+        #expect(!r.stderr.contains("nonexistent"), "the model was looked at first: \(r.stderr)")
+    }
+
     @Test func nameGivesEachImageItsFiguresInTheFormatOfTheExtension() throws {
         let dir = try CLIRunner.tempDirectory()
         let r = try CLIRunner.run(

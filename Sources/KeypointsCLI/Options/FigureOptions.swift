@@ -161,10 +161,9 @@ struct FigurePath {
                             + Self.collision(first, (i, keypoint), keypointCount: keypointCount, path: path))
                 }
                 seen[path] = (i, keypoint)
-            }
-            // The folder checks are the same for every keypoint of an image.
-            if let keypoint = slugs.first {
-                try OutputPath.checkFile(fileURL(name: name, keypoint: keypoint).path, option: option)
+                // Every file's own place: with {keypoint} in a folder's name the keypoints of one
+                // image go to different folders ('out/{keypoint}/{name}.png').
+                try OutputPath.checkFile(path, option: option)
             }
         }
     }
