@@ -79,6 +79,9 @@ struct BenchCommand: ParsableCommand {
     struct PrecisionReport: Encodable {
         let precision: Precision
         let backend: String
+        /// What computes the image tower's attention products, e.g. "gemm:jit (batched over 16
+        /// heads)" or "OpenBLAS tiles (per head)".
+        let attention: String
         let image: ThroughputReport
         let text: ThroughputReport
         /// Raw matrix-product rate of this precision (sgemm, or oneDNN bf16 incl. conversion).
@@ -92,7 +95,7 @@ struct BenchCommand: ParsableCommand {
         /// profiled run; `image` is measured without the profiler).
         let profile: OperationProfile?
         enum CodingKeys: String, CodingKey {
-            case precision, backend, image, text, localization, profile
+            case precision, backend, attention, image, text, localization, profile
             case gemmGFLOPs = "gemm_gflops"
             case imageFractionOfGEMM = "image_fraction_of_gemm"
             case imageCeiling = "image_ceiling_items_per_s"
@@ -187,7 +190,11 @@ struct BenchCommand: ParsableCommand {
             }
             reports.append(
                 PrecisionReport(
-                    precision: p, backend: backend.name, image: image, text: text, gemmGFLOPs: gemm,
+                    precision: p, backend: backend.name,
+                    attention: Self.attention(
+                        of: backend, tokens: v.visionTokens, width: v.hiddenSize,
+                        heads: v.numAttentionHeads),
+                    image: image, text: text, gemmGFLOPs: gemm,
                     imageFractionOfGEMM: image.gflops / gemm,
                     imageCeiling: gemm / (image.gflops / image.itemsPerSecond), localization: loc,
                     profile: profiled))
@@ -235,6 +242,17 @@ struct BenchCommand: ParsableCommand {
                         l.dense30SecondsProjected))
             }
         }
+    }
+
+    /// What computes attention of (T, C, heads) on `backend`: oneDNN's products and how heads are
+    /// cut into calls, or the OpenBLAS tiles (any backend below its oneDNN threshold).
+    static func attention(of backend: any LinearBackend, tokens: Int, width: Int, heads: Int) -> String {
+        let tiles = "OpenBLAS tiles (per head)"
+        guard let dnnl = backend as? DNNLBackend else { return tiles }
+        guard tokens >= dnnl.minimumAttentionTokens else {
+            return "\(tiles): \(tokens) tokens < \(dnnl.minimumAttentionTokens)"
+        }
+        return dnnl.attentionImplementation(tokens: tokens, width: width, heads: heads) ?? tiles
     }
 
     /// Seconds to localize CUB's 15 parts with fast.json (run for real on random text

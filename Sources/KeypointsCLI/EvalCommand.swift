@@ -461,7 +461,8 @@ struct EvalCommand: ParsableCommand {
         var compute = self.compute
         if let out, let header = Self.recordedSettings(DataFiles.fileURL(out)) {
             let recorded = header["precision"].flatMap(Precision.init(rawValue:))
-            if compute.precision == nil, let recorded { compute.precision = recorded }
+            // `--backend openblas` means fp32 (a bf16 file is then another run, refused by name).
+            if compute.precision == nil, compute.backend != .openblas, let recorded { compute.precision = recorded }
             if compute.backend == nil, (compute.precision ?? .automatic) == .fp32,
                 let library = header["backend"].flatMap(FP32Library.init(backendName:))
             {

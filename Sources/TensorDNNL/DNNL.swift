@@ -38,26 +38,14 @@ enum DNNL {
     static func matrix(_ rows: Int, _ cols: Int, _ type: dnnl_data_type_t, rowStride: Int)
         throws(DNNLError) -> dnnl_memory_desc_t
     {
-        var md = dnnl_memory_desc_t()
-        let dims: [dnnl_dim_t] = [dnnl_dim_t(rows), dnnl_dim_t(cols)]
-        let strides: [dnnl_dim_t] = [dnnl_dim_t(rowStride), 1]
-        try check(
-            dnnl_memory_desc_init_by_strides(&md, 2, dims, type, strides), "dnnl_memory_desc_init_by_strides",
-            "a \(rows)x\(cols) matrix with row stride \(rowStride)")
-        return md
+        try tensor([rows, cols], type, strides: [rowStride, 1])
     }
 
     /// A (rows, cols) matrix with arbitrary element strides, e.g. (1, ld) for a transposed view.
     static func strided(_ rows: Int, _ cols: Int, _ type: dnnl_data_type_t, strides: (Int, Int))
         throws(DNNLError) -> dnnl_memory_desc_t
     {
-        var md = dnnl_memory_desc_t()
-        let dims: [dnnl_dim_t] = [dnnl_dim_t(rows), dnnl_dim_t(cols)]
-        let steps: [dnnl_dim_t] = [dnnl_dim_t(strides.0), dnnl_dim_t(strides.1)]
-        try check(
-            dnnl_memory_desc_init_by_strides(&md, 2, dims, type, steps), "dnnl_memory_desc_init_by_strides",
-            "a \(rows)x\(cols) matrix with strides \(strides)")
-        return md
+        try tensor([rows, cols], type, strides: [strides.0, strides.1])
     }
 
     /// A tensor of any rank with arbitrary element strides (e.g. the heads of one image's qkv:

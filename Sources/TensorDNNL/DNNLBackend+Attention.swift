@@ -59,7 +59,7 @@ extension DNNLBackend {
         workers: Int
     ) {
         let w = max(1, workers)
-        // One context holds the bf16 copy of the whole qkv for the duration of the call.
+        // For bf16 operands one context holds the bf16 copy of the whole qkv for the call.
         let shared = takeContext()
         defer { returnContext(shared) }
         let bytes = plan.operand.bytes
@@ -83,7 +83,8 @@ extension DNNLBackend {
             let s =
                 g == 1
                 ? scratch + worker * t * t
-                : context.buffer(.attentionScores, bytes: g * t * t * 4).assumingMemoryBound(to: Float.self)
+                : context.buffer(.attentionScores, bytes: g * t * t * MemoryLayout<Float>.stride)
+                    .assumingMemoryBound(to: Float.self)
             // f32 probabilities overwrite S; bf16 ones go to a buffer of their own.
             let p =
                 plan.operand == .f32
@@ -163,37 +164,43 @@ extension DNNLBackend {
             + (plan.headsPerCall > 1 ? " (batched over \(plan.headsPerCall) heads)" : " (per head)")
     }
 
-    /// The attention primitives for one (T, C, heads) shape, created once.
-    /// With `.allHeads`, a shape oneDNN cannot batch gets per-head tiles instead (with a notice).
+    /// The attention primitives for one (T, C, heads) shape, created once. With `.allHeads` a
+    /// shape oneDNN cannot batch, or batches only with its reference loops (a small fraction of
+    /// the per-head tiles' speed), gets the per-head plan, with a notice; that decision is cached
+    /// under the batched key too, so it is made once, not on every call.
     func attentionPlan(tokens: Int, width: Int, heads: Int, batching: AttentionBatching) throws(DNNLError)
         -> AttentionPlan
     {
-        if batching == .allHeads && heads > 1 {
-            do {
-                let plan = try attentionPlan(tokens: tokens, width: width, heads: heads, headsPerCall: heads)
-                // oneDNN's reference loops run batched strided shapes it has no kernel for, at a
-                // small fraction of the per-head tiles' speed.
-                if !plan.implementations.contains(where: { $0.hasPrefix("ref") }) { return plan }
-                recordNotice(
-                    "\(plan.problem): oneDNN has only \(plan.implementations.joined(separator: ", ")); attention per head instead"
-                )
-            } catch {
-                recordNotice("\(error): attention per head instead")
-            }
+        func key(_ headsPerCall: Int) -> AttentionKey {
+            AttentionKey(tokens: tokens, width: width, heads: heads, operand: operand, headsPerCall: headsPerCall)
         }
-        return try attentionPlan(tokens: tokens, width: width, heads: heads, headsPerCall: 1)
-    }
-
-    private func attentionPlan(tokens: Int, width: Int, heads: Int, headsPerCall: Int) throws(DNNLError)
-        -> AttentionPlan
-    {
-        let key = AttentionKey(
-            tokens: tokens, width: width, heads: heads, operand: operand, headsPerCall: headsPerCall)
+        let wanted = key(batching == .allHeads && heads > 1 ? heads : 1)
         return try core.state.withLock { (s) throws(DNNLError) -> AttentionPlan in
-            if let found = s.attentionPlans[key] { return found }
+            if let found = s.attentionPlans[wanted] { return found }
             OpenMP.setThreads(1)
-            let plan = try AttentionPlan(engine: engine, key: key)
-            s.attentionPlans[key] = plan
+            if wanted.headsPerCall > 1 {
+                let why: String
+                do {
+                    let plan = try AttentionPlan(engine: engine, key: wanted)
+                    if !plan.implementations.contains(where: { $0.hasPrefix("ref") }) {
+                        s.attentionPlans[wanted] = plan
+                        return plan
+                    }
+                    why = "\(plan.problem): oneDNN has only \(plan.implementations.joined(separator: ", "))"
+                } catch {
+                    why = "\(error)"
+                }
+                s.note("\(why); attention per head instead")
+            }
+            let single = key(1)
+            let plan: AttentionPlan
+            if let found = s.attentionPlans[single] {
+                plan = found
+            } else {
+                plan = try AttentionPlan(engine: engine, key: single)
+            }
+            s.attentionPlans[single] = plan
+            s.attentionPlans[wanted] = plan
             return plan
         }
     }

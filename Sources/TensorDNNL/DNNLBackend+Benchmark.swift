@@ -3,13 +3,13 @@ import KeypointsSupport
 import Tensor
 
 extension DNNLBackend {
-    /// GFLOP/s of one bf16 product shaped like the model's largest (rows x k) · (k x n), the
-    /// counterpart of `Benchmark.sgemmGFLOPs` (same default shape and timing rule: one warm-up,
-    /// then repeat until `minSeconds` have passed, at least twice).
+    /// GFLOP/s of one product in the operand type shaped like the model's largest (rows x k) ·
+    /// (k x n), the counterpart of `Benchmark.sgemmGFLOPs` (same default shape and timing rule:
+    /// one warm-up, then repeat until `minSeconds` have passed, at least twice).
     ///
-    /// - Parameter includeConversion: true (default) times `apply` as the model calls it, fp32 x
-    ///   converted to bf16 on every call; false times the bf16 matmul alone (x already bf16), the
-    ///   figure oneDNN's own benchmarks quote.
+    /// - Parameter includeConversion: true (default) times `apply` as the model calls it, for
+    ///   bf16 with fp32 x converted on every call; false times the matmul alone (x already in
+    ///   the operand type), the figure oneDNN's own benchmarks quote. The same for f32 operands.
     /// - Returns: 2·m·n·k / seconds per product / 1e9.
     public func gemmGFLOPs(
         m: Int = 3200, n: Int = 3072, k: Int = 768, minSeconds: Double = 2,

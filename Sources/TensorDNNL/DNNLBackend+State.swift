@@ -7,9 +7,14 @@ extension DNNLBackend {
         var weights: [WeightKey: PreparedWeights] = [:]
         var plans: [PlanKey: Plan] = [:]
         var attentionPlans: [AttentionKey: AttentionPlan] = [:]
-        /// Idle streams with their bf16 scratch, one per concurrent `execute`.
+        /// Idle streams with their scratch buffers, one per concurrent `execute`.
         var contexts: [ExecutionContext] = []
         var notices: [String] = []
+
+        /// Records a notice once (the caller holds the lock; `recordNotice` takes it).
+        mutating func note(_ notice: String) {
+            if !notices.contains(notice) { notices.append(notice) }
+        }
 
         /// An idle context, or a new one when all are in use.
         mutating func takeContext(engine: dnnl_engine_t) throws(DNNLError) -> ExecutionContext {

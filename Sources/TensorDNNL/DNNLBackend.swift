@@ -37,7 +37,7 @@ import Tensor
 ///
 /// Thread safety: `apply` may be called from several threads at once. Primitives are shared and
 /// immutable; every primitive is created with a user-managed scratchpad
-/// (`dnnl_scratchpad_mode_user`), and each execution brings its own stream, bf16 buffer and
+/// (`dnnl_scratchpad_mode_user`), and each execution brings its own stream, operand buffer and
 /// scratchpad from a locked pool. With oneDNN's default library-managed scratchpad, Debian's
 /// 2.6.3 crashes (SIGSEGV in the brgemm kernel) when two threads execute the same matmul whose
 /// row count is not a multiple of 16, e.g. ViT-L/14-336's 2308-row halves (reproduced in plain C).
@@ -128,8 +128,8 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
     /// microseconds of arithmetic, so oneDNN's per-call cost outweighs the faster products.
     public static let defaultMinimumAttentionTokens = 128
 
-    /// Attention runs in bf16 for sequences of at least this many tokens (see
-    /// `defaultMinimumAttentionTokens`); tests lower it to exercise the bf16 tiles on small shapes.
+    /// Attention runs on oneDNN for sequences of at least this many tokens (see
+    /// `defaultMinimumAttentionTokens`); tests lower it to exercise the oneDNN tiles on small shapes.
     public let minimumAttentionTokens: Int
 
     /// - Parameters:
@@ -306,10 +306,10 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
         for layer in layers { _ = try preparedWeights(layer) }
     }
 
-    /// Layers whose bf16 weights are cached.
+    /// Layers whose prepared (converted, reordered) weights are cached.
     public var cachedLayerCount: Int { core.state.withLock { $0.weights.count } }
 
-    /// Bytes of bf16 weights held (including oneDNN's padding to 64-column panels).
+    /// Bytes of prepared weights held (including oneDNN's padding of its panels).
     public var cachedWeightBytes: Int { core.state.withLock { $0.weights.values.reduce(0) { $0 + $1.bytes } } }
 
     /// Every oneDNN implementation used so far, sorted (normally one: `implementationName`).
@@ -376,9 +376,7 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
 
     /// Records that a product fell back to another path (each distinct notice once).
     func recordNotice(_ notice: String) {
-        core.state.withLock { s in
-            if !s.notices.contains(notice) { s.notices.append(notice) }
-        }
+        core.state.withLock { $0.note(notice) }
     }
 
     /// An idle execution context (stream and buffers) for the calling thread; give it back with
@@ -411,7 +409,7 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
             if xIsOperand {
                 source = x
             } else if let toOperand = plan.toOperand {
-                let scratch = context.buffer(.activations, bytes: plan.rows * plan.k * 2)
+                let scratch = context.buffer(.activations, bytes: plan.rows * plan.k * plan.operand.bytes)
                 var arguments: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
                     (DNNL.Arg.from, plan.sourceF32, UnsafeMutableRawPointer(mutating: x)),
                     (DNNL.Arg.to, plan.source, scratch),

@@ -1,7 +1,7 @@
 import CDNNL
 
-/// A stream with the buffers of one execution (bf16 x and oneDNN's scratchpad), used by one
-/// `execute` at a time.
+/// A stream with the buffers of one execution (x converted to bf16, oneDNN's scratchpad, the
+/// attention operands), used by one `execute` at a time.
 final class ExecutionContext: @unchecked Sendable {
     enum Slot: Int, CaseIterable {
         case activations, scratchpad

@@ -124,6 +124,32 @@ import Testing
         #expect(wrong.status != 0 && wrong.stderr.contains("--dnnl-threading"), "\(wrong.stderr)")
     }
 
+    struct AttentionOutput: Decodable {
+        struct PrecisionReport: Decodable {
+            let backend: String
+            let attention: String
+        }
+        let precisions: [PrecisionReport]
+    }
+
+    /// `--attention-batching` reaches the backend: on a shape whose attention runs on oneDNN
+    /// (ViT-B/16: 197 tokens, 12 heads) the report names the batched or the per-head products;
+    /// below the threshold (the tiny model) and on OpenBLAS it names the OpenBLAS tiles.
+    @Test(arguments: ["per-head", "all-heads"])
+    func attentionBatchingReachesTheBackend(batching: String) throws {
+        let result = try CLIRunner.run([
+            "bench", "--arch", "ViT-B/16", "--batch", "1", "--text-batch", "1", "--seconds", "0.01",
+            "--precision", "fp32", "--attention-batching", batching, "--json",
+        ])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let output = try JSONDecoder().decode(AttentionOutput.self, from: result.stdoutData)
+        let byBackend = Dictionary(uniqueKeysWithValues: output.precisions.map { ($0.backend, $0.attention) })
+        #expect(byBackend["fp32-openblas"] == "OpenBLAS tiles (per head)")
+        let onednn = try #require(byBackend["fp32-onednn"])
+        #expect(onednn.hasSuffix(batching == "per-head" ? "(per head)" : "(batched over 12 heads)"), "\(onednn)")
+        #expect(!onednn.contains("OpenBLAS"), "\(onednn)")
+    }
+
     /// `--backend openblas` computes fp32 only: with `--precision bf16` it is refused, naming both.
     @Test func refusesOpenBLASWithBF16() throws {
         let result = try CLIRunner.run(["bench", "--arch", "ViT-B/32", "--precision", "bf16", "--backend", "openblas"])

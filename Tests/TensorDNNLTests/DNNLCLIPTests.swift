@@ -104,13 +104,15 @@ func normalizePixels(_ u8: [Float], size s: Int) -> [Float] {
         // Every Linear went through the cache: per tower 4 per layer (2 layers) plus the projection,
         // plus the patch embedding.
         #expect(backend.cachedLayerCount == 2 * (4 * 2 + 1) + 1)
-        let exact = try CLIPModel(directory: CLIPFixtures.model("tiny-quickgelu"))
-        let pixels = try ref.floats("pixel_values")
-        let a = try model.encodeImages(pixels: pixels, workspace: Workspace(workers: 1))
-        let b = try exact.encodeImages(pixels: pixels, workspace: Workspace(workers: 1))
-        // bf16 rounding moves the embeddings by ~1e-3, a different fp32 summation order by ~1e-7:
-        // identical ones would mean the backend never ran.
-        #expect(a != b, "\(operand) embeddings are bit-identical to OpenBLAS's: the oneDNN backend did not run")
+        if operand == .bf16 {
+            let exact = try CLIPModel(directory: CLIPFixtures.model("tiny-quickgelu"))
+            let pixels = try ref.floats("pixel_values")
+            let a = try model.encodeImages(pixels: pixels, workspace: Workspace(workers: 1))
+            let b = try exact.encodeImages(pixels: pixels, workspace: Workspace(workers: 1))
+            // bf16 rounding moves the embeddings by ~1e-3: identical ones would mean it never ran.
+            // (f32 may legitimately match OpenBLAS bit for bit; the cache count above shows it ran.)
+            #expect(a != b, "bf16 embeddings are bit-identical to OpenBLAS's: the bf16 backend did not run")
+        }
         print(
             "tiny-quickgelu \(operand) (attention on oneDNN from \(minimumAttentionTokens) tokens): lowest cosine \(lowest)"
         )

@@ -61,7 +61,7 @@ struct ComputeOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Library for fp32 matrix products: openblas (sgemm; the default) or onednn (weights prepacked at load time). bf16 always runs on oneDNN.",
+            "Library for fp32 matrix products: openblas (sgemm; the default) or onednn (weights prepacked at load time). bf16 always runs on oneDNN, so --backend openblas without --precision means fp32.",
             valueName: "openblas|onednn"))
     var backend: FP32Library?
 
@@ -114,7 +114,9 @@ struct ComputeOptions: ParsableArguments {
     private func makeBackend(
         _ wanted: Precision?, library: FP32Library?, tuning: DNNLTuning
     ) -> (backend: any LinearBackend, precision: Precision) {
-        guard (wanted ?? .automatic) == .bf16 else { return (makeFP32Backend(library, tuning: tuning), .fp32) }
+        // An explicit OpenBLAS computes fp32, even where bf16 would be the default.
+        let precision = wanted ?? (library == .openblas ? .fp32 : .automatic)
+        guard precision == .bf16 else { return (makeFP32Backend(library, tuning: tuning), .fp32) }
         do {
             let b = try DNNLBackend(
                 threads: resolvedThreads, threading: tuning.threading, attentionBatching: tuning.attention)
