@@ -144,7 +144,8 @@ struct ReportCommand: ParsableCommand {
             if sameMethod.count > 1 {
                 var extra: [String] = []
                 for key in [
-                    "grid", "model", "mask", "fit", "visual_prompt", "template", "precision", "dataset", "split",
+                    "grid", "model", "mask", "fit", "visual_prompt", "template", "precision", "backend", "dataset",
+                    "split",
                     "categories", "seed",
                 ] {
                     let values = Set(sameMethod.map { $0.settings[key] ?? "" })

@@ -79,6 +79,16 @@ import Testing
             base + ["--backend", "openblas"], environment: outsideArrays)
         #expect(other.status != 0)
         #expect(other.stderr.contains("fp32-onednn") && other.stderr.contains("fp32-openblas"), "\(other.stderr)")
+        // As its own run, `report --compare` labels the two by library, not by file name.
+        let second = URL(fileURLWithPath: out).deletingLastPathComponent().appendingPathComponent("openblas.jsonl").path
+        let r = try KeypointsExecutable.runInRepository(
+            Array(base.dropLast(2)) + ["--out", second, "--backend", "openblas"], environment: outsideArrays)
+        #expect(r.status == 0, "\(r.stderr)")
+        let compare = try KeypointsExecutable.runInRepository(["report", "--compare", out, second])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        #expect(
+            compare.stdout.contains("(backend fp32-onednn)") && compare.stdout.contains("(backend fp32-openblas)"),
+            "\(compare.stdout)")
     }
 
     /// The new-user case: two checkouts at different paths, each with its own copy of the
