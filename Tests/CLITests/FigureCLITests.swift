@@ -61,6 +61,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bird.png").path))
     }
 
+    /// An overlay or montage is one figure per image: `{keypoint}` in its name would be written
+    /// literally, so it is refused before any compute, naming the option.
+    @Test(arguments: ["--overlay", "--montage"])
+    func perImageFiguresRefuseTheKeypointPlaceholder(option: String) throws {
+        let dir = try CLIRunner.tempDirectory()
+        let r = try CLIRunner.run([
+            "localize", Self.bird, "--model", "/nonexistent/model", "--keypoint", "beak", "--keypoint", "tail",
+            option, dir.appendingPathComponent("{keypoint}.png").path,
+        ])
+        #expect(
+            r.status == 1 && r.stderr.contains("\(option)")
+                && r.stderr.contains("{keypoint} names a file per keypoint"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
     @Test func heatmapNamesNeedOnlyThePlaceholdersThatTellFiguresApart() throws {
         let dir = try CLIRunner.tempDirectory()
         let run = { (images: [String], keypoints: [String], heatmap: String) in

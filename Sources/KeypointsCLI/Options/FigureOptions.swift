@@ -137,6 +137,11 @@ struct FigurePath {
             throw CLIError(
                 "\(option) \(value): \(what); figures are written as \(FigureFormat.accepted), chosen by the extension")
         }
+        if !perKeypoint && hasKeypoint {
+            throw CLIError(
+                "\(option) \(value): {keypoint} names a file per keypoint, but \(option) writes one figure per "
+                    + "image with every keypoint; use {name} (several images) or a plain file name")
+        }
         if keypointCount > 1 && !hasKeypoint {
             throw CLIError(
                 "\(option) \(value): \(keypointCount) keypoints need a folder or {keypoint} (the keypoint's name) in the "
