@@ -14,7 +14,16 @@ enum Precision: String, ExpressibleByArgument, CaseIterable, Codable {
     case bf16
 
     /// bf16 where the CPU has bf16 units, else fp32.
-    static var automatic: Precision { DNNLBackend.isSupported ? .bf16 : .fp32 }
+    static var automatic: Precision { automatic(bf16Units: DNNLBackend.isSupported) }
+
+    static func automatic(bf16Units: Bool) -> Precision { bf16Units ? .bf16 : .fp32 }
+
+    /// The precision asked for: `wanted` (--precision) if given; else fp32 when `library`
+    /// (--backend) is OpenBLAS, which computes fp32 only, even where bf16 would be the default;
+    /// else the CPU's default.
+    static func requested(_ wanted: Precision?, library: FP32Library?, bf16Units: Bool) -> Precision {
+        wanted ?? (library == .openblas ? .fp32 : automatic(bf16Units: bf16Units))
+    }
 }
 
 /// The library behind fp32 matrix products (bf16 always runs on oneDNN).
@@ -114,8 +123,7 @@ struct ComputeOptions: ParsableArguments {
     private func makeBackend(
         _ wanted: Precision?, library: FP32Library?, tuning: DNNLTuning
     ) -> (backend: any LinearBackend, precision: Precision) {
-        // An explicit OpenBLAS computes fp32, even where bf16 would be the default.
-        let precision = wanted ?? (library == .openblas ? .fp32 : .automatic)
+        let precision = Precision.requested(wanted, library: library, bf16Units: DNNLBackend.isSupported)
         guard precision == .bf16 else { return (makeFP32Backend(library, tuning: tuning), .fp32) }
         do {
             let b = try DNNLBackend(
