@@ -59,15 +59,14 @@ extension DNNLBackend {
         workers: Int
     ) {
         let w = max(1, workers)
-        // For bf16 operands one context holds the bf16 copy of the whole qkv for the call.
-        let shared = takeContext()
-        defer { returnContext(shared) }
         let bytes = plan.operand.bytes
+        let imageElements = plan.qkvElements
+        // f32 operands are read where they are; for bf16 one context holds the bf16 copy of the
+        // whole qkv for the call.
+        let shared = plan.toOperandQKV == nil ? nil : takeContext()
+        defer { if let shared { returnContext(shared) } }
         let operands =
-            plan.toOperandQKV == nil
-            ? UnsafeMutableRawPointer(mutating: qkv)
-            : shared.buffer(.attentionQKV, bytes: b * t * 3 * c * bytes)
-        let imageElements = t * 3 * c
+            shared?.buffer(.attentionQKV, bytes: b * imageElements * bytes) ?? UnsafeMutableRawPointer(mutating: qkv)
         if let toOperand = plan.toOperandQKV {
             convert(plan, toOperand, qkv: qkv, batch: b, into: operands, workers: w)
         }

@@ -36,7 +36,7 @@ extension DNNLBackend {
         }
         // The matmul alone: x pre-rounded to bf16 (the upper halves of the fp32 bit patterns), or
         // x itself for f32 operands.
-        let parts = threading == .workers ? max(1, min(threads, m / Self.minimumRowsPerWorker)) : 1
+        let parts = rowParts(m)
         let (weights, small, large) = try resolve(
             layer, rowCounts: (m / parts, (m + parts - 1) / parts), epilogue: .none)
         func timed(_ px: UnsafeRawPointer) -> Double {

@@ -85,6 +85,9 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
         return BLAS.cpuHasAVX512BF16 || BLAS.cpuHasAMXBF16
     }
 
+    /// The operand types this CPU runs: f32 everywhere, bf16 where `isSupported`.
+    public static var availableOperands: [OperandType] { isSupported ? [.f32, .bf16] : [.f32] }
+
     /// Which bf16 units the CPU has, e.g. "avx512_bf16 yes, amx_bf16 no".
     public static var cpuFeatures: String {
         "avx512_bf16 \(BLAS.cpuHasAVX512BF16 ? "yes" : "no"), amx_bf16 \(BLAS.cpuHasAMXBF16 ? "yes" : "no")"
@@ -216,7 +219,7 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
         x: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, workers: Int
     ) {
         guard rows > 0 else { return }
-        let parts = threading == .workers ? max(1, min(threads, rows / Self.minimumRowsPerWorker)) : 1
+        let parts = rowParts(rows)
         let rowCounts = (rows / parts, (rows + parts - 1) / parts)
         let first: (weights: PreparedWeights, small: Plan, large: Plan)
         let second: (weights: PreparedWeights, small: Plan, large: Plan)
@@ -262,7 +265,7 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
         epilogue: Epilogue
     ) {
         guard rows > 0 else { return }
-        let parts = threading == .workers ? max(1, min(threads, rows / Self.minimumRowsPerWorker)) : 1
+        let parts = rowParts(rows)
         let resolved: (weights: PreparedWeights, small: Plan, large: Plan)
         do {
             resolved = try resolve(layer, rowCounts: (rows / parts, (rows + parts - 1) / parts), epilogue: epilogue)
@@ -359,6 +362,12 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
             s.plans[key] = plan
             return plan
         }
+    }
+
+    /// Row blocks a product of `rows` rows is split into: one per thread (each at least
+    /// `minimumRowsPerWorker` rows) with `.workers`, one with `.openMP`.
+    func rowParts(_ rows: Int) -> Int {
+        threading == .workers ? max(1, min(threads, rows / Self.minimumRowsPerWorker)) : 1
     }
 
     /// OpenMP threads per oneDNN call: one per worker, or all of them in `.openMP` mode.

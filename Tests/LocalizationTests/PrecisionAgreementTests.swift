@@ -20,7 +20,7 @@ import Testing
     /// 0.9999999999994), so scores move by ~1e-7 and a flip needs a tie to that precision.
     static let maximumFP32Regret: Float = 1e-5
 
-    static let operands: [OperandType] = DNNLBackend.isSupported ? [.f32, .bf16] : [.f32]
+    static let operands = DNNLBackend.availableOperands
 
     /// 1: every attention product on oneDNN (the tiny model's sequences are short); the default:
     /// short sequences keep the fp32 tiles, as the CLI runs them.

@@ -22,7 +22,7 @@ let bf16RelativeRMSTolerance = 0x1p-7
 // MARK: - Helpers
 
 /// The operand types this CPU runs: f32 everywhere, bf16 where it has bf16 units.
-let testedOperands: [OperandType] = DNNLBackend.isSupported ? [.f32, .bf16] : [.f32]
+let testedOperands = DNNLBackend.availableOperands
 
 /// What the backend computes for `operand` up to its fp32 accumulation order, in double:
 /// y (R, N) (+)= x · Wᵀ + b with x and W rounded to bf16 for bf16 operands.
