@@ -88,16 +88,7 @@ struct EvalCommand: ParsableCommand {
     var alpha = 0.1
     @Option(help: "Evaluate only the first N images (of the shard).")
     var limit: Int?
-    @Option(
-        help: ArgumentHelp(
-            "Evaluate images i, i+n, i+2n, ... of the sorted dataset; auto: this Slurm array task's or Kubernetes Indexed Job pod's shard.",
-            valueName: "i/n|auto"))
-    var shard: String?
-    @Option(
-        help: ArgumentHelp(
-            "With --shard auto: the number of shards (required for Kubernetes; for Slurm, makes task ids the shard indices).",
-            valueName: "n"))
-    var shards: Int?
+    @OptionGroup var sharding: ShardOptions
     @Option(
         help: ArgumentHelp(
             "Append results here (JSON lines) and resume from it; {shard} is replaced by the shard index.",
@@ -150,16 +141,7 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("--alpha must be in (0, 1], got \(alpha)")
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
-        if let shard, shard != Self.automaticShard {
-            do { _ = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") }
-        }
-        if let shards {
-            guard shard == Self.automaticShard else { throw ValidationError("--shards applies to --shard auto only") }
-            guard shards >= 1 else { throw ValidationError("--shards must be at least 1, got \(shards)") }
-        }
-        if shard == nil, let out, out.contains(Shard.outputPlaceholder) {
-            throw ValidationError("--out \(out) holds \(Shard.outputPlaceholder) but no --shard is given")
-        }
+        try sharding.validate(out: out)
         if root.isEmpty { throw ValidationError("--root is empty") }
         if case .file = maskOptions.kind {
             throw ValidationError("--mask FILE.png applies to localize; eval takes none, saliency or box")
@@ -211,9 +193,8 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func evaluate() throws {
-        let shard = try resolvedShard()
-        let out = shard.map { s in self.out.map { s.substituted(in: $0) } } ?? self.out
-        if let shard, self.shard == Self.automaticShard { Console.note("shard \(shard) (--shard auto)") }
+        let shard = try sharding.resolved()
+        let out = ShardOptions.output(self.out, shard: shard)
         let rootURL = DataFiles.fileURL(root)
         let vocabulary = try loadVocabulary()
         let options = DatasetOptions(
@@ -358,21 +339,10 @@ struct EvalCommand: ParsableCommand {
         return message
     }
 
-    static let automaticShard = "auto"
-
     /// --visualize DIR N, checked by validate().
     var visualization: (folder: String, count: Int)? {
         guard visualize.count == 2, let n = Int(visualize[1]) else { return nil }
         return (visualize[0], n)
-    }
-
-    /// --shard i/n, or for --shard auto the job-array task's shard (`Shard.automatic`).
-    private func resolvedShard() throws -> Shard? {
-        guard let shard else { return nil }
-        if shard == Self.automaticShard {
-            return try Shard.automatic(environment: ProcessInfo.processInfo.environment, count: shards)
-        }
-        return try Shard(parsing: shard)
     }
 
     private func loadVocabulary() throws -> KeypointVocabulary? {
@@ -447,10 +417,7 @@ struct EvalCommand: ParsableCommand {
     /// Builds the CLIP predictor (`--method redcircle` or `crop`) and says which precision it
     /// computes in.
     ///
-    /// Without --precision, a resumed results file keeps the precision it was written with (when
-    /// this CPU has it), so a requeued shard landing on another node type still resumes; without
-    /// --backend, an fp32 file keeps its library (one written with `--backend onednn` resumes on
-    /// oneDNN).
+    /// A resumed results file keeps its precision and library (`ComputeOptions.resuming`).
     // The header records "model", "model_sha256", "grid" and "grid_sha256"
     // (modelAndGridSettings()) and "precision"; the CLIP predictor adds its visual prompt, fit,
     // weights and backend.
@@ -458,17 +425,7 @@ struct EvalCommand: ParsableCommand {
     private func clipPredictor(preset: GridPreset, resuming out: String?, prompts: [String]) throws -> (
         predictor: any KeypointPredictor, precision: Precision?
     ) {
-        var compute = self.compute
-        if let out, let header = Self.recordedSettings(DataFiles.fileURL(out)) {
-            let recorded = header["precision"].flatMap(Precision.init(rawValue:))
-            // `--backend openblas` means fp32 (a bf16 file is then another run, refused by name).
-            if compute.precision == nil, compute.backend != .openblas, let recorded { compute.precision = recorded }
-            if compute.backend == nil, (compute.precision ?? .automatic) == .fp32,
-                let library = header["backend"].flatMap(FP32Library.init(backendName:))
-            {
-                compute.backend = library
-            }
-        }
+        let compute = self.compute.resuming(recorded: out.flatMap { Self.recordedSettings(DataFiles.fileURL($0)) })
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: try modelURL(), backend: $0) }
         for w in loaded.model.truncationWarnings(Array(Set(prompts)).sorted()) { Console.warning(w) }
         let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)

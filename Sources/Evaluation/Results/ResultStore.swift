@@ -1,17 +1,12 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import KeypointsSupport
 
 /// Where evaluation results go: a JSON-lines file (see ResultRecord.swift) that survives
 /// interruption, or memory only.
 ///
-/// Every record is written with one `write(2)` of the whole line and `fsync`ed before the next
-/// image starts, so after a crash or SIGKILL the file holds every finished image plus at most one
-/// torn line. Opening an existing file resumes it: a torn last line is truncated away (its image
+/// Every record is written durably before the next image starts (`DurableLineFile`), so after a
+/// crash or SIGKILL the file holds every finished image plus at most one torn line. Opening
+/// an existing file resumes it: a torn last line is truncated away (its image
 /// is redone), images already recorded are skipped by the runner, and different settings are
 /// refused (paths only inform: the same run resumes from another checkout, see `RunIdentity`). The file is locked (`flock`) while open, so two runs cannot interleave lines.
 public final class ResultStore {
@@ -27,15 +22,11 @@ public final class ResultStore {
     /// True when the file existed with a header (this is a resumed run).
     public private(set) var resumed = false
     private var done: Set<String> = []
-    private var fd: Int32 = -1
+    private var file: DurableLineFile?
 
     private init(url: URL?, settings: [String: String]) {
         self.url = url
         self.settings = settings
-    }
-
-    deinit {
-        if fd >= 0 { posixClose(fd) }
     }
 
     /// A store that keeps records in memory only.
@@ -50,22 +41,22 @@ public final class ResultStore {
     public static func open(url: URL, settings: [String: String]) throws -> ResultStore {
         let store = ResultStore(url: url, settings: settings)
         let path = url.path
-        let existed = FileManager.default.fileExists(atPath: path)
-        let fd = posixOpen(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw EvaluationError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
-        store.fd = fd
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            throw errno == EWOULDBLOCK
-                ? EvaluationError.locked(file: path)
-                : EvaluationError.writeFailed(file: path, reason: String(cString: strerror(errno)))
+        let file: DurableLineFile
+        do throws(DurableLineFile.Failure) {
+            file = try DurableLineFile.open(url)
+        } catch .locked {
+            throw EvaluationError.locked(file: path)
+        } catch .failed(let reason) {
+            throw EvaluationError.writeFailed(file: path, reason: reason)
         }
-        if !existed { syncDirectory(of: url) }
+        store.file = file
 
         let parsed = try ResultFile.read(url)
         if let torn = parsed.tornTail {
-            guard ftruncate(fd, off_t(parsed.validLength)) == 0, fsync(fd) == 0 else {
-                throw EvaluationError.writeFailed(
-                    file: path, reason: "truncating a torn last line: \(String(cString: strerror(errno)))")
+            do throws(DurableLineFile.Failure) {
+                try file.truncate(toLength: parsed.validLength)
+            } catch {
+                throw EvaluationError.writeFailed(file: path, reason: "truncating a torn last line: \(error.reason)")
             }
             store.repairedTail = torn
         }
@@ -129,44 +120,24 @@ public final class ResultStore {
 
     /// Releases the lock and closes the file (also done on deinit).
     public func close() {
-        if fd >= 0 { posixClose(fd) }
-        fd = -1
+        file?.close()
+        file = nil
     }
 
     // MARK: - Writing
 
     private func write(_ line: ResultLine) throws {
-        guard let url else { return }
-        var data: Data
+        guard let url, let file else { return }
+        let data: Data
         do {
             data = try line.encodedLine()
         } catch {
             throw EvaluationError.writeFailed(file: url.path, reason: "cannot encode record: \(error)")
         }
-        data.append(0x0A)
-        try data.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            var offset = 0
-            while offset < raw.count {
-                let n = posixWrite(fd, base + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw EvaluationError.writeFailed(file: url.path, reason: String(cString: strerror(errno)))
-                }
-                offset += n
-            }
-        }
-        guard fsync(fd) == 0 else {
-            throw EvaluationError.writeFailed(file: url.path, reason: "fsync: \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// fsync of the folder, so a newly created file's directory entry is durable too.
-    private static func syncDirectory(of url: URL) {
-        let dir = posixOpen(url.deletingLastPathComponent().path, O_RDONLY | O_CLOEXEC, 0)
-        if dir >= 0 {
-            _ = fsync(dir)
-            posixClose(dir)
+        do throws(DurableLineFile.Failure) {
+            try file.append(line: data)
+        } catch {
+            throw EvaluationError.writeFailed(file: url.path, reason: error.reason)
         }
     }
 
@@ -177,8 +148,3 @@ public final class ResultStore {
         return f.string(from: Date())
     }
 }
-
-// File-scope wrappers: inside `ResultStore`, `open`/`close`/`write` name its own methods.
-private func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
-private func posixClose(_ fd: Int32) { _ = close(fd) }
-private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }

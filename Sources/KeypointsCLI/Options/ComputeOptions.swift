@@ -97,6 +97,24 @@ struct ComputeOptions: ParsableArguments {
 
     var resolvedThreads: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
 
+    /// These options for resuming a results file whose header recorded `settings` (`eval --out`,
+    /// `localize --out`): without --precision the file's precision is kept (when this CPU has
+    /// it), so a requeued shard landing on another node type still resumes; without --backend an
+    /// fp32 file keeps its library (one written with `--backend onednn` resumes on oneDNN).
+    /// `--backend openblas` means fp32, so a bf16 file is then another run, refused by name.
+    func resuming(recorded settings: [String: String]?) -> ComputeOptions {
+        guard let settings else { return self }
+        var compute = self
+        let recorded = settings["precision"].flatMap(Precision.init(rawValue:))
+        if compute.precision == nil, compute.backend != .openblas, let recorded { compute.precision = recorded }
+        if compute.backend == nil, (compute.precision ?? .automatic) == .fp32,
+            let library = settings["backend"].flatMap(FP32Library.init(backendName:))
+        {
+            compute.backend = library
+        }
+        return compute
+    }
+
     /// The one way a command gets a model: sets the threads, makes the backend for `precision`
     /// (or `override`), loads the model on it with `load`, converts its weights for the backend
     /// now rather than on the first batch, and prints its loading warnings, once. Any model family

@@ -1,0 +1,118 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// An append-only file of lines that survives interruption: the results files of `eval --out`
+/// and `localize --out`.
+///
+/// The file is opened for appending and locked (`flock`, exclusive, non-blocking) while open, so
+/// two runs cannot interleave lines. Every line is written with one `write(2)` loop of the whole
+/// line plus its newline and `fsync`ed before `append` returns, so after a crash or SIGKILL the
+/// file holds every appended line plus at most one torn last line, which the reader finds and
+/// `truncate(toLength:)` removes.
+///
+///     let file = try DurableLineFile.open(url)
+///     let existing = try RegularFile.read(url, ...)   // parse, find the last complete line
+///     try file.truncate(toLength: validLength)
+///     try file.append(line: encodedRecord)
+public final class DurableLineFile {
+    /// Why opening or writing failed. The caller turns it into its own module's error, naming
+    /// the file.
+    public enum Failure: Error, Equatable {
+        /// Another process holds the lock.
+        case locked
+        /// A system call failed; the text says which and why (`strerror`).
+        case failed(String)
+    }
+
+    public let url: URL
+    private var fd: Int32
+
+    private init(url: URL, fd: Int32) {
+        self.url = url
+        self.fd = fd
+    }
+
+    deinit {
+        if fd >= 0 { closeDescriptor(fd) }
+    }
+
+    /// Opens `url` for appending, creating it (and making its folder entry durable) if missing,
+    /// and takes the lock.
+    public static func open(_ url: URL) throws(Failure) -> DurableLineFile {
+        let path = url.path
+        let existed = FileManager.default.fileExists(atPath: path)
+        let fd = openDescriptor(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .failed(errorText()) }
+        let file = DurableLineFile(url: url, fd: fd)
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            throw errno == EWOULDBLOCK ? .locked : .failed(errorText())
+        }
+        if !existed { syncDirectory(of: url) }
+        return file
+    }
+
+    /// Cuts the file to its first `length` bytes (a torn last line) and makes that durable.
+    public func truncate(toLength length: Int) throws(Failure) {
+        guard ftruncate(fd, off_t(length)) == 0, fsync(fd) == 0 else { throw .failed(Self.errorText()) }
+    }
+
+    /// Appends `line` and a newline, durably. `line` must not contain a newline.
+    public func append(line: Data) throws(Failure) {
+        var data = line
+        data.append(0x0A)
+        var failure: Failure?
+        data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var offset = 0
+            while offset < raw.count {
+                let n = writeDescriptor(fd, base + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = .failed(Self.errorText())
+                    return
+                }
+                offset += n
+            }
+        }
+        if let failure { throw failure }
+        guard fsync(fd) == 0 else { throw .failed("fsync: \(Self.errorText())") }
+    }
+
+    /// Releases the lock and closes the file (also done on deinit).
+    public func close() {
+        if fd >= 0 { closeDescriptor(fd) }
+        fd = -1
+    }
+
+    /// fsync of the folder, so a newly created file's directory entry is durable too.
+    private static func syncDirectory(of url: URL) {
+        let dir = openDescriptor(url.deletingLastPathComponent().path, O_RDONLY | O_CLOEXEC, 0)
+        if dir >= 0 {
+            _ = fsync(dir)
+            closeDescriptor(dir)
+        }
+    }
+
+    private static func errorText() -> String { String(cString: strerror(errno)) }
+}
+
+// File-scope wrappers: inside `DurableLineFile`, `open`/`close` name its own methods.
+private func openDescriptor(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
+private func closeDescriptor(_ fd: Int32) { _ = close(fd) }
+private func writeDescriptor(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }
+
+extension DurableLineFile.Failure {
+    /// What went wrong, for the caller's error message ("another process holds the lock" or the
+    /// system's reason).
+    public var reason: String {
+        switch self {
+        case .locked: return "another process holds the lock"
+        case .failed(let text): return text
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import KeypointsSupport
+import Testing
+
+@Suite struct DurableLineFileTests {
+    private func temporaryFile() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("durable-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("log.jsonl")
+    }
+
+    @Test func appendsWholeLinesAndCreatesTheFile() throws {
+        let url = try temporaryFile()
+        let file = try DurableLineFile.open(url)
+        try file.append(line: Data("{\"a\":1}".utf8))
+        try file.append(line: Data("{\"b\":2}".utf8))
+        file.close()
+        #expect(try String(contentsOf: url, encoding: .utf8) == "{\"a\":1}\n{\"b\":2}\n")
+    }
+
+    @Test func appendsAfterExistingContentAndTruncatesATornTail() throws {
+        let url = try temporaryFile()
+        try Data("first\nsecond\ntorn".utf8).write(to: url)
+        let file = try DurableLineFile.open(url)
+        try file.truncate(toLength: 13)  // "first\nsecond\n"
+        try file.append(line: Data("third".utf8))
+        file.close()
+        #expect(try String(contentsOf: url, encoding: .utf8) == "first\nsecond\nthird\n")
+    }
+
+    @Test func aSecondOpenWhileLockedIsRefused() throws {
+        let url = try temporaryFile()
+        let first = try DurableLineFile.open(url)
+        #expect(throws: DurableLineFile.Failure.locked) { _ = try DurableLineFile.open(url) }
+        first.close()
+        // Released on close: the next open takes the lock.
+        let second = try DurableLineFile.open(url)
+        second.close()
+    }
+
+    @Test func aMissingFolderIsAFailureWithTheSystemsReason() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID().uuidString)/x")
+        do {
+            _ = try DurableLineFile.open(url)
+            Issue.record("opened a file in a missing folder")
+        } catch {
+            #expect(error == .failed("No such file or directory"))
+            #expect(error.reason == "No such file or directory")
+        }
+    }
+}
