@@ -75,6 +75,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LocalizationTests", dependencies: ["Localization", "TensorDNNL", "KeypointsSupport"]),
+        // The library as a package depending on KeypointsKit uses it (public API only): the calls of
+        // examples/swift-library, and README "Use from Swift" kept equal to that example.
+        .testTarget(
+            name: "KeypointsKitTests",
+            dependencies: ["CLIP", "Imaging", "Localization", "ModelStore", "Tensor", "TensorDNNL"]),
         // Runs the built executable for the tests of the command line (CLITests, EvaluationTests);
         // sha256sum as an independent SHA-256 (KeypointsSupportTests, ModelStoreTests).
         .target(name: "KeypointsTestSupport", path: "Tests/TestSupport"),

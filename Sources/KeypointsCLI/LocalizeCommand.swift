@@ -343,9 +343,7 @@ struct LocalizeCommand: ParsableCommand {
     ) throws {
         let prefix = filePrefix(r, index: index)
         let name = FigureDestinations.name(ofImage: r.path)
-        let samples = r.keypoints.indices.map { k in
-            r.search.samples(keypoint: k).map { ScoreSample(x: $0.x, y: $0.y, score: Double($0.score)) }
-        }
+        let samples = r.keypoints.indices.map { r.scoreSamples(keypoint: $0) }
         // One colour range for all keypoints of the image with --common-scale.
         let allScores = samples.joined().map(\.score)
         let common = figures.commonScale ? allScores.min().flatMap { lo in allScores.max().map { lo...$0 } } : nil
@@ -390,10 +388,9 @@ struct LocalizeCommand: ParsableCommand {
                 try FileManager.default.createDirectory(
                     at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             }
-            let points = r.keypoints.map { LabeledPoint(name: $0.name, point: $0.point) }
             try OverlayRenderer(maxDisplaySide: figures.figureMaxSide).write(
                 to: url, format: overlay.format, photo: shown, originalWidth: r.width, originalHeight: r.height,
-                points: points)
+                points: r.labeledPoints)
         }
         if let montage = destinations.montage {
             let url = montage.fileURL(name: name)

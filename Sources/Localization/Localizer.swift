@@ -62,6 +62,17 @@ public struct ImageLocalization: Sendable {
     public var maskApplied: Bool { searchMask != nil }
 }
 
+extension ImageLocalization {
+    /// Every location scored for keypoint `k` (its index in `keypoints`), as the samples a
+    /// `HeatmapRenderer` paints.
+    public func scoreSamples(keypoint k: Int) -> [ScoreSample] {
+        search.samples(keypoint: k).map { ScoreSample(x: $0.x, y: $0.y, score: Double($0.score)) }
+    }
+
+    /// The predictions as the named points an `OverlayRenderer` draws.
+    public var labeledPoints: [LabeledPoint] { keypoints.map { LabeledPoint(name: $0.name, point: $0.point) } }
+}
+
 /// Where to search and how to fit the image to the model input.
 public struct LocalizationOptions: Sendable {
     public var fit: FitMode
@@ -188,6 +199,16 @@ public final class Localizer {
     ) throws -> RGBImage {
         let (geometry, _, _) = try geometry(width: image.width, height: image.height, path: path, options: options)
         return try CandidateRenderer(prompt: options.prompt, photo: image.rgb, geometry: geometry).render(at: point)
+    }
+
+    /// Localizes `keypoints` in one image with `defaultOptions(for: preset)`: the preset's fit
+    /// mode and marker, the whole image searched.
+    public func localize(
+        _ image: DecodedImage, path: String, keypoints: [KeypointQuery],
+        progress: ((SearchProgress) -> Void)? = nil
+    ) throws -> ImageLocalization {
+        try localize(
+            image, path: path, keypoints: keypoints, options: Self.defaultOptions(for: preset), progress: progress)
     }
 
     /// Localizes `keypoints` in one image.
