@@ -20,6 +20,10 @@ import Testing
     /// to float rounding over E terms.
     static let unitNormTolerance: Float = 1e-4
 
+    /// The same search run twice: OpenBLAS may block a product differently from one call to the
+    /// next (its thread count is process-wide and suites run in parallel), ~1e-7 measured.
+    static let rerunTolerance: Float = 1e-5
+
     /// The example's set-up: backend, bundle, preset, queries, photo, Localizer.
     struct Setup {
         let bundle: CLIPBundle
@@ -70,8 +74,12 @@ import Testing
         let implicit = try s.localizer.localize(s.photo, path: Self.photoPath, keypoints: s.queries)
         let explicit = try s.localizer.localize(
             s.photo, path: Self.photoPath, keypoints: s.queries, options: Localizer.defaultOptions(for: s.preset))
-        #expect(implicit.keypoints == explicit.keypoints)
-        #expect(implicit.search == explicit.search)
+        #expect(implicit.search.points.map(\.point) == explicit.search.points.map(\.point))
+        #expect(implicit.keypoints.map(\.point) == explicit.keypoints.map(\.point))
+        for (a, b) in zip(implicit.keypoints, explicit.keypoints) {
+            #expect(a.name == b.name && a.stage == b.stage)
+            #expect(abs(a.score - b.score) <= Self.rerunTolerance, "\(a.name): \(a.score) vs \(b.score)")
+        }
     }
 
     @Test func writesDecodableOverlayAndHeatmaps() throws {
