@@ -224,7 +224,7 @@ struct EvalCommand: ParsableCommand {
             let grid = try loadGrid()
             built = try clipPredictor(
                 preset: grid.preset, resuming: out, prompts: selected.flatMap { $0.keypoints.map(\.prompt) })
-            extra = try modelAndGridSettings(grid: grid)
+            extra = try RunSettings.modelAndGrid(model: try modelURL(), grid: grid)
         }
         var predictor = built.predictor
         runner.searchMask = try makeSearchMask()
@@ -380,46 +380,14 @@ struct EvalCommand: ParsableCommand {
     /// The grid preset file the CLIP methods use.
     var gridPath: String { grid ?? "fast" }
 
-    /// A grid preset file resolved and read once: the preset for the predictor, the file's path
-    /// and SHA-256 for the results header.
-    struct GridFile {
-        let url: URL
-        let preset: GridPreset
-        let sha256: String
-    }
-
-    private func loadGrid() throws -> GridFile {
-        let url = try DataFiles.resolve(gridPath, folder: "grids", option: "--grid")
-        let data = try GridPreset.contents(of: url)
-        return GridFile(
-            url: url, preset: try GridPreset.decode(data, file: url.relativePath), sha256: SHA256Hasher.hash(data))
-    }
-
-    /// What the results header records about the model and the grid (CLIP methods only): their
-    /// content digests, which identify the run (resuming or merging with another model or an
-    /// edited preset is refused), and their paths, for information (`RunIdentity`).
-    private func modelAndGridSettings(grid: GridFile) throws -> [String: String] {
-        let model = try modelURL()
-        let modelDigest: String
-        do {
-            modelDigest = try ModelDigest.digest(ofModelAt: model) { name, bytes in
-                Console.note("hashing \(name) (\(bytes / 1_000_000) MB) once to identify the run by content")
-            }
-        } catch {
-            throw CLIError("\(error)")
-        }
-        return [
-            "model": model.standardizedFileURL.path, "model_sha256": modelDigest,
-            "grid": grid.url.standardizedFileURL.path, "grid_sha256": grid.sha256,
-        ]
-    }
+    private func loadGrid() throws -> GridFile { try GridFile.load(gridPath) }
 
     /// Builds the CLIP predictor (`--method redcircle` or `crop`) and says which precision it
     /// computes in.
     ///
     /// A resumed results file keeps its precision and library (`ComputeOptions.resuming`).
     // The header records "model", "model_sha256", "grid" and "grid_sha256"
-    // (modelAndGridSettings()) and "precision"; the CLIP predictor adds its visual prompt, fit,
+    // (RunSettings.modelAndGrid) and "precision"; the CLIP predictor adds its visual prompt, fit,
     // weights and backend.
     /// Warns once per distinct prompt longer than CLIP's text context (issue 14).
     private func clipPredictor(preset: GridPreset, resuming out: String?, prompts: [String]) throws -> (

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CLIP
+import Evaluation
 import Foundation
 import Imaging
 import KeypointsSupport
@@ -13,6 +14,7 @@ struct LocalizeCommand: ParsableCommand {
             Coordinates are in original-image pixels, continuous: pixel (i, j) spans [i, i+1) x [j, j+1).
             --grid and --vocabulary take a file or a bare name looked up in grids/ and keypoints/.
             Figures (--heatmap, --overlay, --montage) are PNG or JPEG by their extension, at the photo's resolution up to --figure-max-side; {name} stands for the image's file name.
+            A folder stands for its .jpg, .jpeg and .png files. --out FILE.jsonl records each photo's answer as it is found; the same command run again resumes from it (other settings are refused). --shard i/n takes photos i, i+n, ...; no output may overwrite a photo or another output.
 
             Examples:
               keypoints localize bird.jpg --vocabulary cub --heatmap out/
@@ -24,10 +26,16 @@ struct LocalizeCommand: ParsableCommand {
                 --grid dense30 --json
               keypoints localize a.jpg b.jpg --vocabulary cub --common-scale \\
                 --montage 'out/{name}_montage.jpg' --overlay 'out/{name}.png'
+              keypoints localize photos/ --vocabulary cub --out birds.jsonl
+              keypoints localize photos/ --vocabulary cub --shard auto \\
+                --out 'birds-{shard}.jsonl'
             """
     )
 
-    @Argument(help: ArgumentHelp("Photos (JPEG or PNG).", valueName: "image"))
+    @Argument(
+        help: ArgumentHelp(
+            "Photos (JPEG or PNG), or folders of them (their .jpg, .jpeg and .png files, sorted by name).",
+            valueName: "image"))
     var images: [String]
     @OptionGroup var model: ModelOptions
     @Option(
@@ -75,9 +83,16 @@ struct LocalizeCommand: ParsableCommand {
             "Write the exact canvas CLIP scored at each prediction (what the model saw) into this folder.",
             valueName: "dir"))
     var saveMarked: String?
+    @Option(
+        help: ArgumentHelp(
+            "Append each photo's answer here as it is found (JSON lines) and resume from it: the same command run again skips the photos already done; {shard} is replaced by the shard index.",
+            valueName: "file"))
+    var out: String?
+    @OptionGroup var sharding: ShardOptions
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
+        try sharding.validate(out: out)
         if keypoints.isEmpty == (vocabulary == nil) {
             throw ValidationError("give either --keypoint TEXT (repeatable) or --vocabulary FILE")
         }
@@ -101,12 +116,63 @@ struct LocalizeCommand: ParsableCommand {
     /// images share one path; see `FigurePath`.
     /// `keypoints`: the run's keypoints, whose number decides whether a heatmap file name needs
     /// `{keypoint}`.
-    func checkOutputPaths(keypoints: [KeypointQuery]) throws -> FigureDestinations {
+    func checkOutputPaths(photos: [String], keypoints: [KeypointQuery]) throws -> FigureDestinations {
         let destinations = try figures.destinations(
-            images: images, keypointSlugs: Self.fileSlugs(keypoints.map(\.name)))
+            images: photos, keypointSlugs: Self.fileSlugs(keypoints.map(\.name)))
         if let saveMarked { try OutputPath.checkFolder(saveMarked, option: "--save-marked") }
         if let scores { try OutputPath.checkFile(scores, option: "--scores") }
         return destinations
+    }
+
+    /// Every file the run will write, checked before any compute: none may be one of the photos
+    /// (`--overlay a.jpg` on the photo a.jpg used to replace it), and no two options may write
+    /// one file (the last would silently win). Paths are compared after symlinks are resolved.
+    /// - Parameter out: `--out` after `{shard}` is filled.
+    func checkOutputsAgainstInputs(
+        photos: [String], keypoints: [KeypointQuery], destinations: FigureDestinations, out: String?
+    ) throws {
+        func key(_ url: URL) -> String { url.standardizedFileURL.resolvingSymlinksInPath().path }
+        var inputs: [String: String] = [:]
+        for photo in photos { inputs[key(DataFiles.fileURL(photo))] = photo }
+        var written: [String: String] = [:]
+        func claim(_ url: URL, by option: String) throws {
+            let k = key(url)
+            if let photo = inputs[k] {
+                throw CLIError(
+                    "\(option) \(url.path): is the input photo \(photo), which would be overwritten; choose another path"
+                )
+            }
+            if let other = written[k], other != option {
+                throw CLIError("\(other) and \(option) would both write \(url.path); give them different paths")
+            }
+            written[k] = option
+        }
+        if let scores { try claim(DataFiles.fileURL(scores), by: "--scores") }
+        if let out { try claim(DataFiles.fileURL(out), by: "--out") }
+        let slugs = Self.fileSlugs(keypoints.map(\.name))
+        for (index, photo) in photos.enumerated() {
+            let prefix = Self.filePrefix(photo, index: index, of: photos.count)
+            let name = FigureDestinations.name(ofImage: photo)
+            if let heatmap = destinations.heatmap {
+                for slug in slugs {
+                    try claim(heatmap.url(prefix: prefix, name: name, keypoint: slug), by: "--heatmap")
+                }
+            }
+            if let overlay = destinations.overlay {
+                try claim(overlay.url(prefix: prefix, name: name), by: "--overlay")
+            }
+            if let montage = destinations.montage { try claim(montage.fileURL(name: name), by: "--montage") }
+            if let saveMarked {
+                for slug in slugs {
+                    try claim(Self.markedURL(folder: saveMarked, prefix: prefix, slug: slug), by: "--save-marked")
+                }
+            }
+        }
+    }
+
+    /// `--save-marked`'s file for one photo and keypoint.
+    static func markedURL(folder: String, prefix: String, slug: String) -> URL {
+        DataFiles.fileURL(folder).appendingPathComponent("\(prefix)_\(slug)_marked.png")
     }
 
     static func parseBox(_ text: String) throws -> Box {
@@ -122,12 +188,7 @@ struct LocalizeCommand: ParsableCommand {
     // MARK: - Output documents
 
     struct Output: Encodable {
-        struct Image: Encodable {
-            let path: String, width: Int, height: Int, passes: Int, seconds: Double
-            let keypoints: [KeypointPrediction]
-            let notes: [String]
-        }
-        let images: [Image]
+        let images: [LocalizationRecord]
         let model: String
         let grid: String
         let precision: Precision
@@ -161,25 +222,57 @@ struct LocalizeCommand: ParsableCommand {
     // MARK: - Run
 
     func run() throws {
+        do {
+            try localize()
+        } catch let error as EvaluationError {
+            throw CLIError(error.description)
+        }
+    }
+
+    private func localize() throws {
         let queries = try loadQueries()
-        let destinations = try checkOutputPaths(keypoints: queries)
-        let presetURL = try DataFiles.resolve(grid, folder: "grids", option: "--grid")
-        var preset = try GridPreset.load(from: presetURL)
+        // Folders among the arguments become their photos; --shard takes every n-th of the list.
+        let photos = try PhotoList.expand(images)
+        let shard = try sharding.resolved()
+        let selected = photos.indices.filter { shard?.contains(position: $0) ?? true }
+        guard !selected.isEmpty else {
+            throw CLIError("shard \(shard.map(\.description) ?? ""): none of the \(photos.count) photo(s) falls in it")
+        }
+        let out = ShardOptions.output(self.out, shard: shard)
+        if out != nil { try PhotoList.checkDistinct(photos) }
+        let destinations = try checkOutputPaths(photos: photos, keypoints: queries)
+        if let out { try OutputPath.checkFile(out, option: "--out") }
+        try checkOutputsAgainstInputs(photos: photos, keypoints: queries, destinations: destinations, out: out)
+        let outURL = out.map(DataFiles.fileURL)
+        // Photos an earlier run of this command recorded in --out are answered from it (read
+        // here, before any model is loaded, so a damaged file fails at once).
+        let recorded = try outURL.flatMap { url in
+            FileManager.default.fileExists(atPath: url.path) ? try LocalizationResultsFile.read(url) : nil
+        }
+        let done = Set(recorded?.images.map { LocalizationResultStore.key($0.value.path) } ?? [])
+        let pending = selected.filter { !done.contains(LocalizationResultStore.key(photos[$0])) }
+
+        let gridFile = try GridFile.load(grid)
+        var preset = gridFile.preset
         if let batch { preset.batch = batch }
         var options = Localizer.defaultOptions(for: preset)
         if let fit { options.fit = fit }
         if let box { options.box = try Self.parseBox(box) }
         options.cropToBox = cropToBox
 
-        // Decode every image once before any work, so that a bad file among several stops the run
-        // before anything is written, keeping only its size: each photo is decoded again when its
-        // turn comes and dropped after, so memory holds one photo whatever the number of images.
+        // Decode every photo still to do once before any work, so that a bad file among several
+        // stops the run before anything is written, keeping only its size: each photo is decoded
+        // again when its turn comes and dropped after, so memory holds one photo whatever their
+        // number.
         let readOptions = ImageReadOptions(allowDamaged: allowDamagedImages)
-        let sizes = try images.map { path in
+        var sizes: [Int: (path: String, width: Int, height: Int)] = [:]
+        for index in pending {
+            let path = photos[index]
             let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: readOptions)
             for w in image.warnings { Console.warning("\(path): decoder: \(w)") }
-            return (path: path, width: image.width, height: image.height)
+            sizes[index] = (path: path, width: image.width, height: image.height)
         }
+        let compute = self.compute.resuming(recorded: recorded?.header?.settings)
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: model.url, backend: $0) }
         let precision = loaded.precision
         options.prompt = try ablation.visualPrompt(
@@ -187,25 +280,52 @@ struct LocalizeCommand: ParsableCommand {
             inputSide: loaded.model.model.imageSize)
         for w in loaded.model.truncationWarnings(Array(Set(queries.map(\.prompt))).sorted()) { Console.warning(w) }
         let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
-        // Check geometry (boxes) for every image up front as well.
-        var validatedBoxes: [Box?] = []
-        for image in sizes {
+        // Check geometry (boxes) for every photo up front as well.
+        var validatedBoxes: [Int: Box] = [:]
+        for index in pending {
+            guard let image = sizes[index] else { continue }
             _ = try localizer.geometry(width: image.width, height: image.height, path: image.path, options: options)
-            validatedBoxes.append(
-                try options.box.map {
-                    try $0.validated(imageWidth: image.width, imageHeight: image.height, label: image.path)
-                })
+            validatedBoxes[index] = try options.box.map {
+                try $0.validated(imageWidth: image.width, imageHeight: image.height, label: image.path)
+            }
         }
         // The mask file is read and checked against every photo's size before any work; a
         // saliency model is loaded once. Masks are made per photo, before its CLIP passes.
-        let fileMask = try maskOptions.loadFileMask(checkingSizes: sizes.map { ($0.path, $0.width, $0.height) })
+        let fileMask = try maskOptions.loadFileMask(
+            checkingSizes: pending.compactMap { sizes[$0] }.map { ($0.path, $0.width, $0.height) })
         let estimator = try maskOptions.loadEstimator(compute: compute)?.model
-        let saliencyDigest = estimator != nil && scores != nil ? try maskOptions.saliencyModelDigest() : nil
+        let saliencyDigest =
+            estimator != nil && (scores != nil || out != nil) ? try maskOptions.saliencyModelDigest() : nil
 
-        var results: [(ImageLocalization, Double)] = []
+        let store = try outURL.map { url in
+            try LocalizationResultStore.open(
+                url: url,
+                settings: try runSettings(
+                    grid: gridFile, queries: queries, options: options, loaded: loaded,
+                    saliencyDigest: saliencyDigest, shard: shard))
+        }
+        defer { store?.close() }
+        if let store, let out {
+            if let torn = store.repairedTail { Console.warning("\(out): \(torn); truncated, that photo is redone") }
+            if store.resumed {
+                Console.note(
+                    "resuming \(out): \(selected.count - pending.count) of \(selected.count) photos already done")
+            }
+        }
+        let interrupt = out.map { InterruptNote(resultsFile: $0, items: "photo") }
+        defer { interrupt?.cancel() }
+
+        var records: [LocalizationRecord] = []
+        var computed: [ImageLocalization] = []
         var maskRecords: [MaskRecord] = []
         let run = Stopwatch()
-        for (index, path) in images.enumerated() {
+        var finished = 0
+        for index in selected {
+            let path = photos[index]
+            if let record = store?.record(forPath: path) {
+                records.append(record)
+                continue
+            }
             let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: readOptions)
             let watch = Stopwatch()
             var imageOptions = options
@@ -216,7 +336,7 @@ struct LocalizeCommand: ParsableCommand {
             imageOptions.mask = mask.mask
             imageOptions.maskName = maskOptions.mask
             var result = try localizer.localize(image, path: path, keypoints: queries, options: imageOptions) { p in
-                if images.count == 1 || compute.verbose {
+                if pending.count == 1 || compute.verbose {
                     Console.progress(
                         "stage \(p.stage + 1)/\(p.stageCount): \(p.stageScored)/\(p.stageTotal) locations, \(p.passes) passes"
                     )
@@ -228,44 +348,54 @@ struct LocalizeCommand: ParsableCommand {
             }
             for note in result.notes { Console.warning("\(path): \(note)") }
             try writeFigures(
-                result, image: image, index: index, to: destinations,
+                result, image: image, index: index, of: photos.count, to: destinations,
                 caption: FigureCaption(model: model.model, grid: preset.name, box: options.box))
             if let saveMarked {
                 try writeMarked(
-                    result, image: image, index: index, folder: saveMarked, localizer: localizer, options: imageOptions)
+                    result, image: image, index: index, of: photos.count, folder: saveMarked, localizer: localizer,
+                    options: imageOptions)
             }
-            results.append((result, seconds))
-            var record = mask.record
-            record.applied = result.maskApplied
-            maskRecords.append(record)
-            if images.count > 1 {
+            let record = LocalizationRecord(result, seconds: seconds)
+            try store?.append(record)
+            records.append(record)
+            computed.append(result)
+            var maskRecord = mask.record
+            maskRecord.applied = result.maskApplied
+            maskRecords.append(maskRecord)
+            finished += 1
+            if pending.count > 1 {
                 let elapsed = run.seconds
-                let done = Double(index + 1)
-                let eta = elapsed / done * (Double(images.count) - done)
+                let eta = elapsed / Double(finished) * Double(pending.count - finished)
                 Console.progress(
                     String(
                         format: "[%d/%d] %@: %d passes, %.1f s; %.2f images/s, ETA %.0f s",
-                        index + 1, images.count, path, result.passes, seconds, done / elapsed, eta))
+                        finished, pending.count, path, result.passes, seconds, Double(finished) / elapsed, eta))
             }
         }
         Console.endProgress()
         loaded.reportNotices()
-        if let scores { try writeScores(results.map(\.0), masks: maskRecords, to: URL(fileURLWithPath: scores)) }
+        let fromFile = selected.count - pending.count
+        let perPhotoOutputs = [
+            (destinations.heatmap != nil || destinations.overlay != nil || destinations.montage != nil, "figures"),
+            (scores != nil, "--scores"), (saveMarked != nil, "--save-marked"),
+        ].filter(\.0).map(\.1)
+        if fromFile > 0, let out, !perPhotoOutputs.isEmpty {
+            Console.note(
+                "\(fromFile) photo(s) answered from \(out) get no new \(perPhotoOutputs.joined(separator: ", ")): "
+                    + "those came from the run that found them")
+        }
+        if let scores { try writeScores(computed, masks: maskRecords, to: URL(fileURLWithPath: scores)) }
 
         let output = Output(
-            images: results.map { r, s in
-                Output.Image(
-                    path: r.path, width: r.width, height: r.height, passes: r.passes, seconds: s,
-                    keypoints: r.keypoints, notes: r.notes)
-            }, model: model.model, grid: preset.name, precision: precision, version: SoftwareVersion.full,
+            images: records, model: model.model, grid: preset.name, precision: precision, version: SoftwareVersion.full,
             visualPrompt: options.prompt.description, template: ablation.template)
         if json {
             try Console.printJSON(output)
             return
         }
-        for (r, s) in results {
+        for r in records {
             print(
-                "\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", s)) s, grid \(preset.name)"
+                "\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", r.seconds)) s, grid \(preset.name)"
                     + (ablation.changesThePrompt ? ", \(options.prompt)" : ""))
             let width = max(8, r.keypoints.map(\.name.count).max() ?? 8)
             print(
@@ -277,6 +407,7 @@ struct LocalizeCommand: ParsableCommand {
                         + String(format: " %9.1f %9.1f %9.4f", k.x, k.y, k.score))
             }
         }
+        if let out { print("results: \(out)") }
     }
 
     func loadQueries() throws -> [KeypointQuery] {
@@ -299,9 +430,10 @@ struct LocalizeCommand: ParsableCommand {
     }
 
     /// The file-name prefix of an image's outputs: its slug, numbered when there are several.
-    func filePrefix(_ r: ImageLocalization, index: Int) -> String {
-        let stem = DataFiles.slug(URL(fileURLWithPath: r.path).deletingPathExtension().lastPathComponent)
-        return images.count > 1 ? "\(index + 1)-\(stem)" : stem
+    /// `index`: the photo's position among the run's `count` photos (all shards).
+    static func filePrefix(_ path: String, index: Int, of count: Int) -> String {
+        let stem = DataFiles.slug(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
+        return count > 1 ? "\(index + 1)-\(stem)" : stem
     }
 
     /// One file-name slug per keypoint, distinct even when names fold to the same slug
@@ -338,10 +470,10 @@ struct LocalizeCommand: ParsableCommand {
 
     /// --heatmap, --overlay and --montage of one image.
     func writeFigures(
-        _ r: ImageLocalization, image: DecodedImage, index: Int, to destinations: FigureDestinations,
+        _ r: ImageLocalization, image: DecodedImage, index: Int, of count: Int, to destinations: FigureDestinations,
         caption: FigureCaption
     ) throws {
-        let prefix = filePrefix(r, index: index)
+        let prefix = Self.filePrefix(r.path, index: index, of: count)
         let name = FigureDestinations.name(ofImage: r.path)
         let samples = r.keypoints.indices.map { r.scoreSamples(keypoint: $0) }
         // One colour range for all keypoints of the image with --common-scale.
@@ -360,34 +492,18 @@ struct LocalizeCommand: ParsableCommand {
         if let heatmap = destinations.heatmap {
             let renderer = HeatmapRenderer(maxDisplaySide: figures.figureMaxSide)
             for (k, (kp, slug)) in zip(r.keypoints, Self.fileSlugs(r.keypoints.map(\.name))).enumerated() {
-                let url: URL
-                switch heatmap.kind {
-                case .folder:
-                    let dir = DataFiles.fileURL(heatmap.value)
-                    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                    url = dir.appendingPathComponent("\(prefix)_\(slug).png")
-                case .file:
-                    url = heatmap.fileURL(name: name, keypoint: slug)
-                    try FileManager.default.createDirectory(
-                        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                }
+                let url = heatmap.url(prefix: prefix, name: name, keypoint: slug)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try renderer.write(
                     to: url, format: heatmap.format, photo: shown, originalWidth: r.width, originalHeight: r.height,
                     samples: samples[k], prediction: kp.point, annotation: annotation(k))
             }
         }
         if let overlay = destinations.overlay {
-            var url: URL
-            switch overlay.kind {
-            case .folder:
-                url = DataFiles.fileURL(overlay.value)
-                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-                url = url.appendingPathComponent("\(prefix)_overlay.png")
-            case .file:
-                url = overlay.fileURL(name: name)
-                try FileManager.default.createDirectory(
-                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            }
+            let url = overlay.url(prefix: prefix, name: name)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try OverlayRenderer(maxDisplaySide: figures.figureMaxSide).write(
                 to: url, format: overlay.format, photo: shown, originalWidth: r.width, originalHeight: r.height,
                 points: r.labeledPoints)
@@ -413,16 +529,16 @@ struct LocalizeCommand: ParsableCommand {
     /// `--save-marked`: the canvas CLIP scored at each keypoint's prediction,
     /// `<image>_<keypoint>_marked.png` (model-input size, exactly the scored pixels).
     func writeMarked(
-        _ r: ImageLocalization, image: DecodedImage, index: Int, folder: String,
+        _ r: ImageLocalization, image: DecodedImage, index: Int, of count: Int, folder: String,
         localizer: Localizer, options: LocalizationOptions
     ) throws {
-        let prefix = filePrefix(r, index: index)
+        let prefix = Self.filePrefix(r.path, index: index, of: count)
         let dir = DataFiles.fileURL(folder)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for (kp, slug) in zip(r.keypoints, Self.fileSlugs(r.keypoints.map(\.name))) {
             let canvas = try localizer.markedCanvas(image, path: r.path, at: kp.point, options: options)
             try DataFiles.writeAtomically(
-                try ImageCodec.encodePNG(canvas), to: dir.appendingPathComponent("\(prefix)_\(slug)_marked.png"))
+                try ImageCodec.encodePNG(canvas), to: Self.markedURL(folder: folder, prefix: prefix, slug: slug))
         }
     }
 

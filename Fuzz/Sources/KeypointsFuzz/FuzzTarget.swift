@@ -9,6 +9,7 @@ import ModelStore
 /// for most inputs; a crash, a sanitizer report, a timeout or running out of memory is a bug.
 enum FuzzTarget: String, CaseIterable, Sendable {
     case safetensors, image, results, grid, vocabulary, coco, cub, config, digests, manifest
+    case localizeResults = "localize-results"
 
     /// Feeds one input to the parser; thrown errors are ignored (they are the parser's answer).
     func run(_ data: Data, scratch: URL) {
@@ -27,6 +28,10 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             case .results:
                 let results = try ResultFile.parse(data, file: "fuzz.jsonl")
                 _ = try ResultSet.merge([results]).report(alpha: 0.1).table()
+            case .localizeResults:
+                // `localize --out`, as the next run reads it back to resume.
+                let file = try LocalizationResultsFile.parse(data, file: "fuzz.jsonl")
+                for r in file.images { _ = LocalizationResultStore.key(r.value.path) }
             case .grid:
                 _ = try GridPreset.decode(data, file: "fuzz.json")
             case .vocabulary:

@@ -37,39 +37,13 @@ public struct ResultFile: Sendable {
     public static func parse(_ data: Data, file: String) throws -> ResultFile {
         var out = ResultFile(
             file: file, header: nil, sessions: [], images: [], skipped: [], validLength: 0, tornTail: nil)
-        let bytes = [UInt8](data)
-        // (start, end) of each newline-terminated line; the rest, if any, is unterminated.
-        var lines: [(Int, Int)] = []
-        var start = 0
-        for i in bytes.indices where bytes[i] == 0x0A {
-            lines.append((start, i))
-            start = i + 1
-        }
-        let unterminated = start < bytes.count
-        let decoder = JSONDecoder()
+        let notThisFormat = "not a keypoints eval results file (no header line)"
         var seen: [String: Int] = [:]
-        for (n, range) in lines.enumerated() {
-            let lineNumber = n + 1
-            let isLast = n == lines.count - 1 && !unterminated
-            let slice = Data(bytes[range.0..<range.1])
-            let line: ResultLine
-            do {
-                line = try decoder.decode(ResultLine.self, from: slice)
-            } catch {
-                if isLast {
-                    out.tornTail = "line \(lineNumber) is not a complete JSON record (interrupted write)"
-                    return out
-                }
-                if n == 0 {
-                    throw EvaluationError.badResultsFile(
-                        file: file, line: 1, message: "not a keypoints eval results file (no header line)")
-                }
-                throw EvaluationError.badResultsFile(
-                    file: file, line: lineNumber, message: "invalid record: \(describe(error))")
-            }
+        let tail = try ResultLines.decode(data, file: file, notThisFormat: notThisFormat) {
+            (line: ResultLine, lineNumber: Int) in
             switch line {
             case .header(let h):
-                guard n == 0 else {
+                guard lineNumber == 1 else {
                     throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: "a second header line")
                 }
                 guard h.format == ResultHeader.formatName else {
@@ -83,15 +57,13 @@ public struct ResultFile: Sendable {
                 }
                 out.header = h
             case .session(let s):
-                guard n > 0 else {
-                    throw EvaluationError.badResultsFile(
-                        file: file, line: 1, message: "not a keypoints eval results file (no header line)")
+                guard lineNumber > 1 else {
+                    throw EvaluationError.badResultsFile(file: file, line: 1, message: notThisFormat)
                 }
                 out.sessions.append(Numbered(line: lineNumber, value: s))
             case .image(let r):
-                guard n > 0 else {
-                    throw EvaluationError.badResultsFile(
-                        file: file, line: 1, message: "not a keypoints eval results file (no header line)")
+                guard lineNumber > 1 else {
+                    throw EvaluationError.badResultsFile(file: file, line: 1, message: notThisFormat)
                 }
                 if let problem = Self.boundsProblem(r) {
                     throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: problem)
@@ -103,17 +75,14 @@ public struct ResultFile: Sendable {
                 seen[r.id] = lineNumber
                 out.images.append(Numbered(line: lineNumber, value: r))
             case .skipped(let s):
-                guard n > 0 else {
-                    throw EvaluationError.badResultsFile(
-                        file: file, line: 1, message: "not a keypoints eval results file (no header line)")
+                guard lineNumber > 1 else {
+                    throw EvaluationError.badResultsFile(file: file, line: 1, message: notThisFormat)
                 }
                 out.skipped.append(Numbered(line: lineNumber, value: s))
             }
-            out.validLength = range.1 + 1
         }
-        if unterminated {
-            out.tornTail = "line \(lines.count + 1) has no newline (interrupted write)"
-        }
+        out.validLength = tail.validLength
+        out.tornTail = tail.tornTail
         return out
     }
 

@@ -28,9 +28,15 @@ public struct ResultHeader: Codable, Sendable, Equatable {
     public var settings: [String: String]
     public var created: String
 
+    /// The header of a new eval results file.
     public init(settings: [String: String], created: String) {
-        self.format = Self.formatName
-        self.version = Self.currentVersion
+        self.init(format: Self.formatName, version: Self.currentVersion, settings: settings, created: created)
+    }
+
+    /// A header of any results format (`LocalizationResults.header` for `localize --out`).
+    public init(format: String, version: Int, settings: [String: String], created: String) {
+        self.format = format
+        self.version = version
         self.settings = settings
         self.created = created
     }

@@ -41,23 +41,12 @@ public final class ResultStore {
     public static func open(url: URL, settings: [String: String]) throws -> ResultStore {
         let store = ResultStore(url: url, settings: settings)
         let path = url.path
-        let file: DurableLineFile
-        do throws(DurableLineFile.Failure) {
-            file = try DurableLineFile.open(url)
-        } catch .locked {
-            throw EvaluationError.locked(file: path)
-        } catch .failed(let reason) {
-            throw EvaluationError.writeFailed(file: path, reason: reason)
-        }
+        let file = try DurableLineFile.openResults(url)
         store.file = file
 
         let parsed = try ResultFile.read(url)
         if let torn = parsed.tornTail {
-            do throws(DurableLineFile.Failure) {
-                try file.truncate(toLength: parsed.validLength)
-            } catch {
-                throw EvaluationError.writeFailed(file: path, reason: "truncating a torn last line: \(error.reason)")
-            }
+            try file.removeTornTail(keeping: parsed.validLength)
             store.repairedTail = torn
         }
         if let header = parsed.header {
@@ -127,18 +116,8 @@ public final class ResultStore {
     // MARK: - Writing
 
     private func write(_ line: ResultLine) throws {
-        guard let url, let file else { return }
-        let data: Data
-        do {
-            data = try line.encodedLine()
-        } catch {
-            throw EvaluationError.writeFailed(file: url.path, reason: "cannot encode record: \(error)")
-        }
-        do throws(DurableLineFile.Failure) {
-            try file.append(line: data)
-        } catch {
-            throw EvaluationError.writeFailed(file: url.path, reason: error.reason)
-        }
+        guard let file else { return }
+        try file.appendRecord { try line.encodedLine() }
     }
 
     /// Current time, ISO 8601 UTC.

@@ -190,6 +190,22 @@ struct FigurePath {
     }
 
     /// The file for an image (and keypoint) when `kind` is `.file`.
+    /// Where the figure of one image (and keypoint) goes: in a folder, `<prefix>_<keypoint>.png`
+    /// (heatmaps) or `<prefix>_overlay.png`; as a file name, the name with its placeholders
+    /// filled (`fileURL`).
+    /// - Parameters:
+    ///   - prefix: the image's file-name prefix in folders (`LocalizeCommand.filePrefix`).
+    ///   - name: what `{name}` becomes (`FigureDestinations.name(ofImage:)`).
+    ///   - keypoint: the keypoint's file slug, for heatmaps.
+    func url(prefix: String, name: String, keypoint: String? = nil) -> URL {
+        switch kind {
+        case .folder:
+            return DataFiles.fileURL(value).appendingPathComponent("\(prefix)_\(keypoint ?? "overlay").png")
+        case .file:
+            return fileURL(name: name, keypoint: keypoint)
+        }
+    }
+
     func fileURL(name: String, keypoint: String? = nil) -> URL {
         var path = value.replacingOccurrences(of: Self.namePlaceholder, with: name)
         if let keypoint { path = path.replacingOccurrences(of: Self.keypointPlaceholder, with: keypoint) }

@@ -1,0 +1,280 @@
+import Foundation
+import Imaging
+import KeypointsSupport
+import Localization
+
+// The results file of `keypoints localize --out`: JSON lines, one object per line, each with a
+// "type" (the photos have no ground truth, so this is not an eval results file):
+//
+//   {"type":"header","format":"keypoints-localize-results","version":1,"settings":{...},"created":"..."}
+//   {"type":"image","path":"photos/a.jpg","width":500,"height":375,"passes":148,"seconds":61.2,
+//    "keypoints":[{"name":"beak","prompt":"This is the beak of a bird","x":210.5,"y":88,"score":0.27,
+//    "stage":1}],"notes":[]}
+//
+// Records keep each photo's path as given; a run matches photos to records by the absolute path
+// (relative paths resolved from the working directory), so the same command resumes whether
+// its photos were named relatively, absolutely or through their folder. Every line is appended durably
+// (`DurableLineFile`), so a killed run leaves at most one torn last line, which the next run
+// truncates and redoes.
+
+/// One photo's answer: what `localize --json` prints per image, and one line of `--out`.
+public struct LocalizationRecord: Codable, Sendable, Equatable {
+    /// The photo's path as given.
+    public var path: String
+    public var width: Int
+    public var height: Int
+    /// CLIP passes (marked images scored).
+    public var passes: Int
+    /// Wall-clock seconds spent on the photo.
+    public var seconds: Double
+    public var keypoints: [KeypointPrediction]
+    /// Warnings about this photo (mask not applied, damaged image, ...).
+    public var notes: [String]
+
+    public init(
+        path: String, width: Int, height: Int, passes: Int, seconds: Double, keypoints: [KeypointPrediction],
+        notes: [String]
+    ) {
+        self.path = path
+        self.width = width
+        self.height = height
+        self.passes = passes
+        self.seconds = seconds
+        self.keypoints = keypoints
+        self.notes = notes
+    }
+
+    /// The record of a localization that took `seconds`.
+    public init(_ result: ImageLocalization, seconds: Double) {
+        self.init(
+            path: result.path, width: result.width, height: result.height, passes: result.passes, seconds: seconds,
+            keypoints: result.keypoints, notes: result.notes)
+    }
+
+    /// Why a record read from a file is out of bounds (so that nothing sized or summed from it
+    /// can overflow), or nil.
+    static func boundsProblem(_ r: LocalizationRecord) -> String? {
+        if !(1...ImagingLimits.side).contains(r.width) || !(1...ImagingLimits.side).contains(r.height) {
+            return "size \(r.width)x\(r.height): expected 1...\(ImagingLimits.side) per side (ImagingLimits.side)"
+        }
+        if !(0...EvaluationLimits.passesPerImage).contains(r.passes) {
+            return
+                "passes \(r.passes): expected 0...\(EvaluationLimits.passesPerImage) (EvaluationLimits.passesPerImage)"
+        }
+        if r.keypoints.count > EvaluationLimits.keypointsPerImage {
+            return
+                "\(r.keypoints.count) keypoints: over the limit EvaluationLimits.keypointsPerImage = \(EvaluationLimits.keypointsPerImage)"
+        }
+        if !r.seconds.isFinite || r.seconds < 0 {
+            return "seconds \(r.seconds): expected a finite number >= 0"
+        }
+        for k in r.keypoints where !k.x.isFinite || !k.y.isFinite || !k.score.isFinite {
+            return "keypoint \"\(k.name)\": x, y and score must be finite numbers"
+        }
+        return nil
+    }
+}
+
+/// The format of `localize --out` files; their first line is a `ResultHeader` with this format
+/// name and version.
+public enum LocalizationResults {
+    public static let formatName = "keypoints-localize-results"
+    public static let currentVersion = 1
+
+    /// The header of a new file: `settings` hold everything that determines the answers (model
+    /// and grid digests, keypoints and prompts, visual prompt, fit, box, mask, precision), plus
+    /// `informationKeys`.
+    public static func header(settings: [String: String], created: String) -> ResultHeader {
+        ResultHeader(format: formatName, version: currentVersion, settings: settings, created: created)
+    }
+
+    /// Settings recorded for information only, not compared on resume: paths (the same run
+    /// resumes from another checkout or mount point), the software version and the shard.
+    public static let informationKeys: Set<String> = ["model", "grid", "vocabulary", "mask_file", "software", "shard"]
+}
+
+/// One line of a `localize --out` file.
+enum LocalizationLine: Codable, Sendable, Equatable {
+    case header(ResultHeader)
+    case image(LocalizationRecord)
+
+    enum TypeKey: String, CodingKey { case type }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: TypeKey.self)
+        let type = try c.decode(String.self, forKey: .type)
+        switch type {
+        case "header": self = .header(try ResultHeader(from: decoder))
+        case "image": self = .image(try LocalizationRecord(from: decoder))
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .type, in: c, debugDescription: "unknown line type \"\(type)\"")
+        }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: TypeKey.self)
+        switch self {
+        case .header(let h):
+            try c.encode("header", forKey: .type)
+            try h.encode(to: encoder)
+        case .image(let r):
+            try c.encode("image", forKey: .type)
+            try r.encode(to: encoder)
+        }
+    }
+
+    /// One line of JSON (sorted keys) without the newline.
+    func encodedLine() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}
+
+/// A `localize --out` file read back (read-only).
+public struct LocalizationResultsFile: Sendable {
+    /// How errors name the file.
+    public var file: String
+    /// `nil` when the file is empty or only holds a torn header.
+    public var header: ResultHeader?
+    public var images: [Numbered<LocalizationRecord>]
+    /// Bytes up to the end of the last complete, valid line.
+    public var validLength: Int
+    /// Why the tail after `validLength` is not a complete line (nil if there is none).
+    public var tornTail: String?
+
+    public static func read(_ url: URL) throws -> LocalizationResultsFile {
+        let data = try RegularFile.read(
+            url, maxBytes: EvaluationLimits.resultsFileBytes, limitName: "EvaluationLimits.resultsFileBytes"
+        ) { EvaluationError.unreadable(file: url.path, reason: $0.message) }
+        return try parse(data, file: url.path)
+    }
+
+    /// Parses the bytes of a `localize --out` file.
+    ///
+    /// A last line without its newline, or whose JSON does not decode, is a torn write of an
+    /// interrupted run: it is reported in `tornTail` and left out. Any other bad line is an error.
+    /// - Throws: `badResultsFile` naming the file and line: not such a file, a corrupt line, a
+    ///   record out of bounds, a photo recorded twice.
+    public static func parse(_ data: Data, file: String) throws -> LocalizationResultsFile {
+        var out = LocalizationResultsFile(file: file, header: nil, images: [], validLength: 0, tornTail: nil)
+        let notThisFormat =
+            "not a keypoints localize results file (no \"\(LocalizationResults.formatName)\" header line)"
+        var seen: [String: Int] = [:]
+        let tail = try ResultLines.decode(data, file: file, notThisFormat: notThisFormat) {
+            (line: LocalizationLine, lineNumber: Int) in
+            switch line {
+            case .header(let h):
+                guard lineNumber == 1 else {
+                    throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: "a second header line")
+                }
+                guard h.format == LocalizationResults.formatName else {
+                    throw EvaluationError.badResultsFile(
+                        file: file, line: 1,
+                        message: "format \"\(h.format)\", expected \"\(LocalizationResults.formatName)\"")
+                }
+                guard h.version == LocalizationResults.currentVersion else {
+                    throw EvaluationError.badResultsFile(
+                        file: file, line: 1,
+                        message: "format version \(h.version), expected \(LocalizationResults.currentVersion)")
+                }
+                out.header = h
+            case .image(let r):
+                guard lineNumber > 1 else {
+                    throw EvaluationError.badResultsFile(file: file, line: 1, message: notThisFormat)
+                }
+                if let problem = LocalizationRecord.boundsProblem(r) {
+                    throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: problem)
+                }
+                if let first = seen[r.path] {
+                    throw EvaluationError.badResultsFile(
+                        file: file, line: lineNumber, message: "\(r.path) is already recorded on line \(first)")
+                }
+                seen[r.path] = lineNumber
+                out.images.append(Numbered(line: lineNumber, value: r))
+            }
+        }
+        out.validLength = tail.validLength
+        out.tornTail = tail.tornTail
+        return out
+    }
+}
+
+/// Where `localize --out` appends each photo's answer as it is found, and what an earlier run of
+/// the same command already found (resume).
+///
+/// Opening an existing file resumes it: a torn last line is truncated away (its photo is
+/// redone), photos already recorded are answered from the file, and a file written with other
+/// settings is refused, naming each difference. The file is locked while open.
+public final class LocalizationResultStore {
+    public let url: URL
+    public let settings: [String: String]
+    /// True when the file already had a header (this run resumes it).
+    public private(set) var resumed = false
+    /// Set when opening truncated a torn last line: what was wrong.
+    public private(set) var repairedTail: String?
+    private var records: [String: LocalizationRecord] = [:]
+    private var file: DurableLineFile?
+
+    private init(url: URL, settings: [String: String]) {
+        self.url = url
+        self.settings = settings
+    }
+
+    /// Opens (creating or resuming) a `localize --out` file.
+    /// - Throws: `settingsMismatch`, `badResultsFile`, `locked`, `writeFailed` (`EvaluationError`).
+    public static func open(url: URL, settings: [String: String]) throws -> LocalizationResultStore {
+        let store = LocalizationResultStore(url: url, settings: settings)
+        let path = url.path
+        let file = try DurableLineFile.openResults(url)
+        store.file = file
+        let parsed = try LocalizationResultsFile.read(url)
+        if let torn = parsed.tornTail {
+            try file.removeTornTail(keeping: parsed.validLength)
+            store.repairedTail = torn
+        }
+        if let header = parsed.header {
+            let differences = SettingDifference.between(
+                header.settings, settings, ignoring: LocalizationResults.informationKeys)
+            guard differences.isEmpty else {
+                throw EvaluationError.settingsMismatch(file: path, differences: differences)
+            }
+            store.resumed = true
+            for r in parsed.images { store.records[Self.key(r.value.path)] = r.value }
+        } else {
+            try store.write(.header(LocalizationResults.header(settings: settings, created: ResultStore.timestamp())))
+        }
+        return store
+    }
+
+    /// How many photos the file holds.
+    public var count: Int { records.count }
+
+    /// The recorded answer for the photo at `path`, if an earlier run found it.
+    public func record(forPath path: String) -> LocalizationRecord? { records[Self.key(path)] }
+
+    /// What photos are matched by: the absolute, standardized path (a relative one resolved
+    /// from the working directory).
+    public static func key(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+
+    /// Appends one photo's answer, durably.
+    /// - Precondition: `record.path` is not recorded yet (check `record(forPath:)`).
+    public func append(_ record: LocalizationRecord) throws {
+        precondition(
+            records[Self.key(record.path)] == nil, "LocalizationResultStore.append: \(record.path) is already recorded")
+        try write(.image(record))
+        records[Self.key(record.path)] = record
+    }
+
+    /// Releases the lock and closes the file (also done on deinit).
+    public func close() {
+        file?.close()
+        file = nil
+    }
+
+    private func write(_ line: LocalizationLine) throws {
+        guard let file else { return }
+        try file.appendRecord { try line.encodedLine() }
+    }
+}

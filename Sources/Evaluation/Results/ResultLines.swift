@@ -1,0 +1,43 @@
+import Foundation
+
+/// The line discipline shared by the results files of `eval --out` and `localize --out`: JSON
+/// objects, one per newline-terminated line, appended by a run that may be killed mid-write.
+enum ResultLines {
+    /// Decodes every line of `data` as a `Line` and hands it to `accept` with its 1-based number.
+    ///
+    /// A last line without its newline, or a last line whose JSON does not decode, is a torn write
+    /// of an interrupted run: it is left out and reported in `tornTail`. Any other line that does
+    /// not decode is an error: `notThisFormat` for the first line, "invalid record" for others.
+    /// - Returns: the bytes up to the end of the last accepted line, and why the rest is torn.
+    /// - Throws: `badResultsFile`, or what `accept` throws.
+    static func decode<Line: Decodable>(
+        _ data: Data, file: String, notThisFormat: String, accept: (Line, Int) throws -> Void
+    ) throws -> (validLength: Int, tornTail: String?) {
+        let bytes = [UInt8](data)
+        let decoder = JSONDecoder()
+        var start = 0
+        var lineNumber = 0
+        var validLength = 0
+        while start < bytes.count {
+            guard let end = bytes[start...].firstIndex(of: 0x0A) else {
+                return (validLength, "line \(lineNumber + 1) has no newline (interrupted write)")
+            }
+            lineNumber += 1
+            let line: Line
+            do {
+                line = try decoder.decode(Line.self, from: Data(bytes[start..<end]))
+            } catch {
+                if end == bytes.count - 1 {
+                    return (validLength, "line \(lineNumber) is not a complete JSON record (interrupted write)")
+                }
+                throw EvaluationError.badResultsFile(
+                    file: file, line: lineNumber,
+                    message: lineNumber == 1 ? notThisFormat : "invalid record: \(ResultFile.describe(error))")
+            }
+            try accept(line, lineNumber)
+            validLength = end + 1
+            start = end + 1
+        }
+        return (validLength, nil)
+    }
+}

@@ -1,0 +1,57 @@
+import CLIP
+import Evaluation
+import Foundation
+import Imaging
+import KeypointsSupport
+import Localization
+import Saliency
+
+extension LocalizeCommand {
+    /// The header settings of `--out`: what identifies the run (compared when the file is
+    /// resumed) and paths for information (`LocalizationResults.informationKeys`).
+    /// The keypoints and their prompts are recorded as they are asked (after `--template`), so
+    /// the vocabulary file is information only.
+    func runSettings(
+        grid: GridFile, queries: [KeypointQuery], options: LocalizationOptions, loaded: LoadedModel<CLIPBundle>,
+        saliencyDigest: String?, shard: Shard?
+    ) throws -> [String: String] {
+        var settings = try RunSettings.modelAndGrid(model: try model.url, grid: grid)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let keypoints = queries.map { ["name": $0.name, "prompt": $0.prompt] }
+        settings["keypoints"] = String(decoding: try encoder.encode(keypoints), as: UTF8.self)
+        if let vocabulary {
+            settings["vocabulary"] = try DataFiles.resolve(vocabulary, folder: "keypoints").standardizedFileURL.path
+        }
+        settings["visual_prompt"] = options.prompt.description
+        settings["fit"] = options.fit.rawValue
+        if let box = options.box {
+            settings["box"] = [box.x, box.y, box.width, box.height].map { "\($0)" }.joined(separator: ",")
+            settings["crop_to_box"] = "\(options.cropToBox)"
+        }
+        switch maskOptions.kind {
+        case .none: settings["mask"] = "none"
+        case .box: settings["mask"] = "box"
+        case .file(let path):
+            let url = DataFiles.fileURL(path)
+            let bytes = try RegularFile.read(
+                url, maxBytes: ImagingLimits.fileBytes, limitName: "ImagingLimits.fileBytes"
+            ) {
+                CLIError("--mask \(path): \($0.message)")
+            }
+            settings["mask"] = "file"
+            settings["mask_file"] = url.standardizedFileURL.path
+            settings["mask_sha256"] = SHA256Hasher.hash(bytes)
+        case .saliency:
+            settings["mask"] = "saliency"
+            settings["mask_tau"] = "\(TokenCut.defaultTau)"
+            settings["mask_size"] = "\(SaliencyEstimator.defaultSize)"
+            settings["saliency_model_sha256"] = saliencyDigest ?? ""
+        }
+        settings["precision"] = loaded.precision.rawValue
+        settings["backend"] = loaded.model.backend.name
+        settings["software"] = SoftwareVersion.full
+        if let shard { settings["shard"] = shard.description }
+        return settings
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+
+/// `keypoints localize --out FILE`: each photo's answer appended as it is found, the same
+/// command resuming from the file, shards, folders of photos, and outputs that would overwrite
+/// an input or each other refused before any work. With the tiny random CLIP: the answers are
+/// meaningless, so these tests check the contract (the same answers resumed as computed).
+@Suite struct LocalizeResultsTests {
+    static var model: String { LocalizeCommandTests.model }
+
+    struct Record: Decodable, Equatable {
+        struct Keypoint: Decodable, Equatable {
+            let name: String
+            let x: Double
+            let y: Double
+            let score: Float
+        }
+        let path: String
+        let passes: Int
+        let keypoints: [Keypoint]
+    }
+
+    struct Output: Decodable {
+        let images: [Record]
+    }
+
+    /// A folder with three photos (two JPEGs and a PNG) and the results file's path.
+    func photoFolder() throws -> (dir: URL, photos: URL) {
+        let dir = try CLIRunner.tempDirectory()
+        let photos = dir.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+        let fixtures = CLIRunner.clipFixtures.appendingPathComponent("images")
+        for name in ["bird.jpg", "cow.jpg"] {
+            try FileManager.default.copyItem(
+                at: fixtures.appendingPathComponent(name), to: photos.appendingPathComponent(name))
+        }
+        try FileManager.default.copyItem(
+            at: CLIRunner.repositoryRoot.appendingPathComponent("examples/faces/000000.png"),
+            to: photos.appendingPathComponent("face.png"))
+        try Data("not a photo".utf8).write(to: photos.appendingPathComponent("notes.txt"))
+        return (dir, photos)
+    }
+
+    func localize(_ arguments: [String], in dir: URL) throws -> CLIRunner.Result {
+        try CLIRunner.run(
+            ["localize"] + arguments + [
+                "--model", Self.model, "--keypoint", "beak", "--keypoint", "eye", "--grid", "fast",
+            ],
+            cwd: dir)
+    }
+
+    /// The image records of a results file, after checking its header line.
+    func records(_ url: URL) throws -> [Record] {
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        let header = try #require(lines.first)
+        #expect(header.contains("\"format\":\"keypoints-localize-results\""))
+        #expect(header.contains("\"type\":\"header\""))
+        return try lines.dropFirst().map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
+    }
+
+    @Test func aFolderIsItsPhotosInNameOrderAndEachIsRecorded() throws {
+        let (dir, _) = try photoFolder()
+        let run = try localize(["photos", "--out", "r.jsonl", "--json"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let printed = try JSONDecoder().decode(Output.self, from: run.stdoutData).images
+        #expect(printed.map(\.path) == ["photos/bird.jpg", "photos/cow.jpg", "photos/face.png"])
+        let recorded = try records(dir.appendingPathComponent("r.jsonl"))
+        #expect(recorded == printed)
+        #expect(recorded.allSatisfy { $0.passes > 0 && $0.keypoints.count == 2 })
+    }
+
+    @Test func theSameCommandResumesAndATornLastLineIsRedone() throws {
+        let (dir, _) = try photoFolder()
+        let out = dir.appendingPathComponent("r.jsonl")
+        let first = try localize(["photos", "--out", "r.jsonl", "--json"], in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        let expected = try JSONDecoder().decode(Output.self, from: first.stdoutData).images
+
+        // Rerun: every photo is answered from the file; nothing is appended.
+        let before = try Data(contentsOf: out)
+        let again = try localize(["photos", "--out", "r.jsonl", "--json"], in: dir)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("3 of 3 photos already done"), "\(again.stderr)")
+        #expect(try JSONDecoder().decode(Output.self, from: again.stdoutData).images == expected)
+        #expect(try Data(contentsOf: out) == before)
+
+        // A run killed while writing its last record: that photo is redone, the others kept.
+        try before.dropLast(25).write(to: out)
+        let resumed = try localize(["photos", "--out", "r.jsonl", "--json"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("interrupted write"), "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("2 of 3 photos already done"), "\(resumed.stderr)")
+        #expect(try JSONDecoder().decode(Output.self, from: resumed.stdoutData).images == expected)
+        #expect(try records(out) == expected)
+
+        // Photos named another way (absolute paths) are the same photos.
+        let absolute = try localize([dir.appendingPathComponent("photos/cow.jpg").path, "--out", "r.jsonl"], in: dir)
+        #expect(absolute.status == 0, "\(absolute.stderr)")
+        #expect(absolute.stderr.contains("1 of 1 photos already done"), "\(absolute.stderr)")
+        #expect(try records(out).count == 3)
+    }
+
+    @Test func otherSettingsAreRefusedNamingTheDifference() throws {
+        let (dir, _) = try photoFolder()
+        #expect(try localize(["photos/bird.jpg", "--out", "r.jsonl"], in: dir).status == 0)
+        let before = try Data(contentsOf: dir.appendingPathComponent("r.jsonl"))
+        let other = try CLIRunner.run(
+            ["localize", "photos/bird.jpg", "--model", Self.model, "--keypoint", "beak", "--out", "r.jsonl"], cwd: dir)
+        #expect(other.status != 0)
+        #expect(other.stderr.contains("r.jsonl was written with other settings (keypoints:"), "\(other.stderr)")
+        let grid = try localize(["photos/bird.jpg", "--out", "r.jsonl", "--marker", "cross"], in: dir)
+        #expect(grid.status != 0)
+        #expect(grid.stderr.contains("visual_prompt"), "\(grid.stderr)")
+        #expect(try Data(contentsOf: dir.appendingPathComponent("r.jsonl")) == before)
+    }
+
+    @Test func shardsPartitionThePhotosAndTogetherEqualTheWholeRun() throws {
+        let (dir, _) = try photoFolder()
+        let whole = try localize(["photos", "--json"], in: dir)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let expected = try JSONDecoder().decode(Output.self, from: whole.stdoutData).images
+        var shards: [Record] = []
+        for i in 0..<2 {
+            let run = try localize(["photos", "--shard", "\(i)/2", "--out", "r-{shard}.jsonl"], in: dir)
+            #expect(run.status == 0, "\(run.stderr)")
+            shards += try records(dir.appendingPathComponent("r-\(i).jsonl"))
+        }
+        #expect(shards.map(\.path).sorted() == expected.map(\.path).sorted())
+        for r in shards { #expect(expected.first { $0.path == r.path } == r) }
+        // --shard auto from a Slurm array task.
+        let auto = try CLIRunner.run(
+            [
+                "localize", "photos", "--model", Self.model, "--keypoint", "beak", "--keypoint", "eye", "--shard",
+                "auto",
+                "--out", "a-{shard}.jsonl",
+            ],
+            cwd: dir, environment: ["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "3"])
+        #expect(auto.status == 0, "\(auto.stderr)")
+        #expect(try records(dir.appendingPathComponent("a-2.jsonl")).map(\.path) == ["photos/face.png"])
+    }
+
+    @Test func outputsThatWouldOverwriteAPhotoOrEachOtherAreRefusedBeforeAnyWork() throws {
+        let (dir, photos) = try photoFolder()
+        let bird = photos.appendingPathComponent("bird.jpg")
+        let original = try Data(contentsOf: bird)
+        let cases: [([String], String)] = [
+            (["--overlay", "photos/bird.jpg"], "--overlay"),
+            (["--scores", "photos/bird.jpg"], "--scores"),
+            (["--out", "photos/bird.jpg"], "--out"),
+        ]
+        for (extra, option) in cases {
+            let run = try localize(["photos/bird.jpg"] + extra, in: dir)
+            #expect(run.status != 0, "\(extra)")
+            #expect(run.stderr.contains("\(option) "), "\(run.stderr)")
+            #expect(run.stderr.contains("is the input photo photos/bird.jpg"), "\(run.stderr)")
+        }
+        // One keypoint: its heatmap file needs no {keypoint}.
+        let heatmap = try CLIRunner.run(
+            [
+                "localize", "photos/bird.jpg", "--model", Self.model, "--keypoint", "beak", "--heatmap",
+                "photos/bird.jpg",
+            ],
+            cwd: dir)
+        #expect(heatmap.status != 0)
+        #expect(heatmap.stderr.contains("--heatmap "), "\(heatmap.stderr)")
+        #expect(heatmap.stderr.contains("is the input photo photos/bird.jpg"), "\(heatmap.stderr)")
+        let named = try localize(["photos/bird.jpg", "photos/cow.jpg", "--overlay", "photos/{name}.jpg"], in: dir)
+        #expect(named.status != 0)
+        #expect(named.stderr.contains("is the input photo"), "\(named.stderr)")
+        let twice = try localize(["photos/bird.jpg", "--overlay", "x.png", "--montage", "x.png"], in: dir)
+        #expect(twice.status != 0)
+        #expect(twice.stderr.contains("--overlay and --montage would both write"), "\(twice.stderr)")
+        #expect(try Data(contentsOf: bird) == original)
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.png").path))
+    }
+
+    @Test func badPhotoListsAreOneLineErrors() throws {
+        let (dir, _) = try photoFolder()
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("empty"), withIntermediateDirectories: true)
+        let empty = try localize(["empty"], in: dir)
+        #expect(empty.status != 0)
+        #expect(empty.stderr.contains("empty: a folder with no photos"), "\(empty.stderr)")
+        let twice = try localize(["photos", "photos/bird.jpg", "--out", "r.jsonl"], in: dir)
+        #expect(twice.status != 0)
+        #expect(twice.stderr.contains("photo photos/bird.jpg is given twice"), "\(twice.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("r.jsonl").path))
+        let placeholder = try localize(["photos", "--out", "r-{shard}.jsonl"], in: dir)
+        #expect(placeholder.status != 0)
+        #expect(placeholder.stderr.contains("no --shard is given"), "\(placeholder.stderr)")
+    }
+}
