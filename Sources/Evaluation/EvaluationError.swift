@@ -13,6 +13,12 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
     case rowCountMismatch(file: String, count: Int, reference: String, expected: Int, detail: String)
     /// A category that the data or the user named does not exist; `known` lists (some of) the known ones.
     case unknownCategory(file: String, line: Int?, name: String, known: [String])
+    /// A vocabulary (`file`, whose categories are `categories`) that names none of the dataset's
+    /// categories (`needed`): its keypoint ids would name another dataset's parts.
+    case vocabularyMismatch(file: String, categories: [String], dataset: String, needed: [String])
+    /// A vocabulary whose `name` is another dataset's (keypoints/spair.json for CUB): its ids
+    /// are that dataset's, even where a category name (bird) matches.
+    case vocabularyOfAnotherDataset(file: String, name: String, dataset: String, defaultVocabulary: String?)
     /// An image path that is absolute or climbs out of the dataset root with `..`.
     case pathEscapesRoot(file: String, line: Int?, path: String)
     /// A dataset, split or option combination that cannot be evaluated.
@@ -54,6 +60,15 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
                 ? known.prefix(12).joined(separator: ", ") + ", ... (\(known.count) in all)"
                 : known.joined(separator: ", ")
             return "\(file)\(at): unknown category \"\(name)\" (known: \(list.isEmpty ? "none" : list))"
+        case .vocabularyMismatch(let file, let categories, let dataset, let needed):
+            let wanted = needed.count == 1 ? "a \"\(needed[0])\" category" : "one of these categories"
+            return "\(file): the vocabulary's categories (\(categories.joined(separator: ", "))) include none of "
+                + "the \(dataset) dataset's (\(needed.joined(separator: ", "))), so its keypoint ids would name "
+                + "other parts; give a vocabulary with \(wanted) (the default is keypoints/\(dataset).json)"
+        case .vocabularyOfAnotherDataset(let file, let name, let dataset, let defaultVocabulary):
+            return "\(file): this is the \(name) vocabulary (\"name\": \"\(name)\"), whose keypoint ids are "
+                + "\(name)'s, not \(dataset)'s; give a \(dataset) vocabulary"
+                + (defaultVocabulary.map { " (the default is keypoints/\($0))" } ?? " (or none: the file's own names)")
         case .pathEscapesRoot(let file, let line, let path):
             let at = line.map { " line \($0)" } ?? ""
             return "\(file)\(at): image path \"\(path)\" is absolute or leaves the dataset root with \"..\"; refused"

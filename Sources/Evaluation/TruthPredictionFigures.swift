@@ -49,10 +49,26 @@ public struct TruthPredictionFigures: Sendable {
         let size = record.box.longerSide
         return record.keypoints.map { k in
             let d = k.pred.distance(to: k.gt) / size
-            let note =
-                String(format: "%.2f", d) + (PCK.isCorrect(normalizedDistance: d, alpha: alpha) ? " correct" : "")
-            return TruthPredictionPair(name: k.name, truth: k.gt, prediction: k.pred, note: note)
+            let correct = PCK.isCorrect(normalizedDistance: d, alpha: alpha)
+            return TruthPredictionPair(
+                name: k.name, truth: k.gt, prediction: k.pred,
+                note: Self.distanceText(d, alpha: alpha) + (correct ? " correct" : ""))
         }
+    }
+
+    /// `d` (distance / box side) with 3 decimals, or more where 3 would put it on the other
+    /// side of `alpha` than it is: a wrong 0.1004 at alpha 0.1 reads "0.1004", not "0.100"
+    /// (with 2 decimals a wrong 0.1028 read "0.10", like a correct 0.0987).
+    static func distanceText(_ d: Double, alpha: Double) -> String {
+        let correct = PCK.isCorrect(normalizedDistance: d, alpha: alpha)
+        var text = ""
+        for decimals in 3...12 {
+            text = String(format: "%.\(decimals)f", d)
+            if let shown = Double(text), PCK.isCorrect(normalizedDistance: shown, alpha: alpha) == correct {
+                break
+            }
+        }
+        return text
     }
 
     /// The heading lines of the legend panel.

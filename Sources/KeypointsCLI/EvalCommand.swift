@@ -18,7 +18,8 @@ struct EvalCommand: ParsableCommand {
 
             With --out FILE every finished image is appended to FILE (JSON lines) and flushed; \
             running the same command again resumes where it stopped (a torn last line is redone; \
-            other settings are refused). --shard i/n evaluates images i, i+n, ... of the sorted \
+            other settings are refused); the report covers every image in FILE, also those of \
+            earlier runs outside this --limit. --shard i/n evaluates images i, i+n, ... of the sorted \
             dataset; --limit N the first N of those. Merge shard files with `keypoints report`. \
             --shard auto takes i/n from a Slurm job array (SLURM_ARRAY_TASK_ID, \
             SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN) or a Kubernetes Indexed Job \
@@ -64,7 +65,8 @@ struct EvalCommand: ParsableCommand {
     var categories: [String] = []
     @Option(
         help: ArgumentHelp(
-            "Keypoint names and prompts (default: keypoints/<dataset>.json; coco: the file's names).", valueName: "file"
+            "Keypoint names and prompts: a file or a name in keypoints/ (default: keypoints/<dataset>.json; coco: the file's names).",
+            valueName: "file|name"
         ))
     var vocabulary: String?
     @Option(
@@ -244,11 +246,22 @@ struct EvalCommand: ParsableCommand {
         let settings = try runner.settings(for: predictor, extra: extra)
         let store: ResultStore
         if let out {
-            store = try ResultStore.open(url: DataFiles.fileURL(out), settings: settings)
+            let url = DataFiles.fileURL(out)
+            // OutputPath.checkFile promised that missing folders are created.
+            do {
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            } catch {
+                throw CLIError("--out \(out): cannot create its folder: \(error.localizedDescription)")
+            }
+            store = try ResultStore.open(url: url, settings: settings)
             if let torn = store.repairedTail { Console.warning("\(out): \(torn); truncated, that image is redone") }
             if store.resumed {
                 let done = selected.filter { store.isDone($0.id) }.count
-                Console.note("resuming \(out): \(done) of \(selected.count) selected images already done")
+                let file = Self.heldImages(store, selected: selected)
+                Console.note(
+                    "resuming \(out): \(done) of \(selected.count) selected images already done"
+                        + (file.outside > 0 ? " (the file holds \(file.held))" : ""))
             }
         } else {
             store = ResultStore.inMemory(settings: settings)
@@ -268,6 +281,11 @@ struct EvalCommand: ParsableCommand {
             Console.note("wrote \(drawn) figure(s) of ground truth and prediction to \(figures.folder)")
         }
         if let clip = predictor as? CLIPPredictor { ComputeOptions.reportNotices(of: clip.localizer.bundle.backend) }
+        if let out, case let file = Self.heldImages(store, selected: selected), file.outside > 0 {
+            Console.note(
+                "note: the report covers all \(file.held) images in \(out), \(file.outside) of them outside this"
+                    + " run's selection (--limit, --shard); `keypoints report \(out)` reports the same")
+        }
         if json {
             try Console.printJSON(report)
         } else {
@@ -275,6 +293,15 @@ struct EvalCommand: ParsableCommand {
             if let out { print("results: \(out)") }
         }
         if report.keypoints == 0 { throw CLIError(nothingScoredMessage(report)) }
+    }
+
+    /// The images (evaluated or skipped) `store` holds, and how many of them this run did not
+    /// select: an earlier run without --limit, or with a larger one, left them. The report is
+    /// over the whole file, as `keypoints report FILE` is.
+    static func heldImages(_ store: ResultStore, selected: [EvalItem]) -> (held: Int, outside: Int) {
+        let ids = Set(selected.map(\.id))
+        let held = store.images.map(\.id) + store.unresolvedSkipped.map(\.id)
+        return (held.count, held.filter { !ids.contains($0) }.count)
     }
 
     /// A hint for a `--root` that is not the dataset's folder: the folder one level down that
@@ -316,6 +343,13 @@ struct EvalCommand: ParsableCommand {
         if report.skipped > 0 {
             message += ": all \(report.skipped) image(s) were skipped"
             if let first = report.skippedFiles.first { message += " (first: \(first.path): \(first.reason))" }
+            if !report.skippedFiles.isEmpty
+                && report.skippedFiles.allSatisfy({ $0.reason.contains(RegularFile.followSymlinksHint) })
+            {
+                // The root is right: its images are links to files elsewhere.
+                return message
+                    + "; the images are symlinks to files outside \(images ?? root): give --follow-symlinks to read them"
+            }
             switch dataset {
             case .coco:
                 message +=
@@ -362,15 +396,15 @@ struct EvalCommand: ParsableCommand {
     /// or nil (coco without --vocabulary).
     private var vocabularyFile: (url: URL, sha256: String)? {
         get throws {
-            let path: String
+            let url: URL
             if let vocabulary {
-                path = vocabulary
+                // A file, or a bare name in keypoints/ (as localize --vocabulary and eval --grid).
+                url = try DataFiles.resolve(vocabulary, folder: "keypoints", option: "--vocabulary")
             } else if let name = dataset.vocabularyFileName {
-                path = try DataFiles.resolve(String(name.dropLast(".json".count)), folder: "keypoints").path
+                url = try DataFiles.resolve(String(name.dropLast(".json".count)), folder: "keypoints")
             } else {
                 return nil
             }
-            let url = DataFiles.fileURL(path)
             // An unreadable file is reported by KeypointVocabulary.load with its own message.
             guard let data = try? Data(contentsOf: url) else { return (url, "(unreadable)") }
             return (url, SHA256Hasher.hash(data))

@@ -67,6 +67,14 @@ struct InfoCommand: ParsableCommand {
                 activation: m.configuration.vision.hiddenAct.rawValue, warnings: m.warnings)
         }
         let bf16 = DNNLBackend.isSupported ? try? DNNLBackend(threads: compute.resolvedThreads) : nil
+        // What the other commands would compute in with these options: bf16 asked for on a CPU
+        // without bf16 units runs fp32, with the same notice.
+        let requested = Precision.requested(compute.precision, library: compute.backend, bf16Units: bf16 != nil)
+        let precision: Precision = bf16 == nil ? .fp32 : requested
+        if requested == .bf16 && bf16 == nil {
+            Console.note(
+                "notice: bf16 unavailable (\(DNNLError.unsupportedCPU(detail: DNNLBackend.cpuFeatures))); using fp32")
+        }
         let fp32 =
             (compute.backend ?? .automatic) == .onednn
             ? try? DNNLBackend(threads: compute.resolvedThreads, operand: .f32) : nil
@@ -78,7 +86,7 @@ struct InfoCommand: ParsableCommand {
         let output = Output(
             blas: blas, suggestedCore: BLAS.suggestedCore, avx512BF16: BLAS.cpuHasAVX512BF16,
             amxBF16: BLAS.cpuHasAMXBF16, model: modelInfo,
-            defaultPrecision: (compute.precision ?? .automatic).rawValue,
+            defaultPrecision: precision.rawValue,
             bf16Implementation: bf16.map(describe),
             fp32Backend: fp32?.name ?? SgemmBackend().name,
             fp32Implementation: fp32.map(describe) ?? "OpenBLAS sgemm, core \(blas.core)")
@@ -92,9 +100,12 @@ struct InfoCommand: ParsableCommand {
         print("threads     \(b.threads)")
         print("config      \(b.config)")
         print("cpu bf16    avx512_bf16 \(output.avx512BF16 ? "yes" : "no"), amx_bf16 \(output.amxBF16 ? "yes" : "no")")
+        let bf16Text = output.bf16Implementation.map { "bf16 via \($0)" } ?? "bf16 unavailable on this CPU"
+        let asked = compute.precision.map { "(--precision \($0.rawValue))" } ?? "by default"
         print(
-            "precision   \(output.defaultPrecision) by default"
-                + (output.bf16Implementation.map { "; bf16 via \($0)" } ?? "; bf16 unavailable on this CPU"))
+            "precision   \(output.defaultPrecision) "
+                + (precision == requested
+                    ? "\(asked); \(bf16Text)" : "(--precision \(requested.rawValue) asked for; \(bf16Text))"))
         print("fp32        via \(output.fp32Implementation)")
         if let m = modelInfo {
             print("model       \(m.path)")

@@ -38,7 +38,7 @@ struct ReportCommand: ParsableCommand {
     var allowMixedPrecision = false
     @Option(
         help: ArgumentHelp(
-            "Plot PCK against alpha from 0 to 0.2, one line per run: PNG or SVG, chosen by the extension.",
+            "Plot PCK against alpha from 0 to 0.2 (further when --alpha is larger), one line per run: PNG or SVG, chosen by the extension.",
             valueName: "file.png|file.svg"))
     var curve: String?
     @Flag(
@@ -92,7 +92,10 @@ struct ReportCommand: ParsableCommand {
 
         if let curve {
             let labels = Self.labels(runs, alpha: alpha)
-            let series = zip(runs, labels).map { run, label in CurveSeries(label: label, records: run.images) }
+            let alphas = PCKCurvePlot.alphas(reaching: alpha)
+            let series = zip(runs, labels).map { run, label in
+                CurveSeries(label: label, records: run.images, alphas: alphas)
+            }
             let datasets = Set(reports.map(\.dataset)).sorted().joined(separator: ", ")
             let title = "PCK against alpha: \(datasets)"
             switch CurveFormat(path: curve) {

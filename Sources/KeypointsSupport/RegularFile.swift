@@ -92,6 +92,10 @@ public enum RegularFile {
         }
     }
 
+    /// The end of the message of a path refused for resolving outside the root (callers recognise
+    /// the refusal by it).
+    public static let followSymlinksHint = "(--follow-symlinks allows links out of the dataset)"
+
     /// The real path of `path` (symlinks resolved), checked to lie under the real path of the
     /// containment root unless `followSymlinks`.
     /// - Throws: `FileReadError` when the path does not resolve or resolves outside the root.
@@ -105,8 +109,7 @@ public enum RegularFile {
         guard real.hasPrefix(prefix) else {
             throw FileReadError(
                 path: path,
-                message: "resolves to \(real), outside the root \(root); refused "
-                    + "(--follow-symlinks allows links out of the dataset)")
+                message: "resolves to \(real), outside the root \(root); refused \(followSymlinksHint)")
         }
         return real
     }

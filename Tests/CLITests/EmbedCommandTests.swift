@@ -110,6 +110,25 @@ let endToEndCosineTolerance = 0.99999
         #expect(info.stdout.contains("fp32 by default"), "\(info.stdout)")
     }
 
+    /// `info --precision bf16` on a CPU without bf16 units said "bf16" (json "default_precision":
+    /// "bf16"), which no command would run: it says fp32, with the other commands' notice.
+    @Test func infoReportsThePrecisionThatWouldRun() throws {
+        struct Precision: Decodable { let default_precision: String }
+        let noBF16 = ["KEYPOINTS_NO_BF16": "1"]
+        let json = try CLIRunner.run(["info", "--precision", "bf16", "--json"], environment: noBF16)
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(try JSONDecoder().decode(Precision.self, from: json.stdoutData).default_precision == "fp32")
+        #expect(
+            json.stderr.contains("notice: bf16 unavailable") && json.stderr.contains("using fp32"), "\(json.stderr)")
+        let text = try CLIRunner.run(["info", "--precision", "bf16"], environment: noBF16)
+        let line = text.stdout.split(separator: "\n").first { $0.hasPrefix("precision") } ?? ""
+        #expect(line.contains("fp32 (--precision bf16 asked for; bf16 unavailable"), "\(text.stdout)")
+        // Without --precision nothing is asked for, so there is no notice.
+        let plain = try CLIRunner.run(["info", "--json"], environment: noBF16)
+        #expect(try JSONDecoder().decode(Precision.self, from: plain.stdoutData).default_precision == "fp32")
+        #expect(!plain.stderr.contains("notice"), "\(plain.stderr)")
+    }
+
     struct InfoOutput: Decodable {
         let fp32_backend: String
         let fp32_implementation: String

@@ -116,4 +116,52 @@ struct CLIErrorForTest: Error, CustomStringConvertible {
         // "flat" starts at alpha 0.05: 151 points; it lies at y = 516 - 0.25 / 0.8 * 452 = 374.75.
         #expect(parsed.polylines[1]["points"]?.hasPrefix("304,374.75 ") == true)
     }
+
+    /// A legend label naming a visual prompt was cut at 70 characters, losing its PCK value:
+    /// it wraps onto several lines and keeps it, in SVG and PNG alike.
+    @Test func longLegendLabelsWrapAndKeepThePCKValue() throws {
+        let alphas = PCKCurvePlot.defaultAlphas
+        let label =
+            "redcircle (visual_prompt marker cross rgb(255,0,0) r 0.06H t 0.01H, grid dense30.json, "
+            + "precision fp32, backend fp32-onednn): PCK@0.1 12.3%, 31 keypoints"
+        let series = [
+            CurveSeries(label: "random: PCK@0.1 1.8%, 31 keypoints", alphas: alphas, values: alphas.map { $0 }),
+            CurveSeries(label: label, alphas: alphas, values: alphas.map { $0 * 2 }),
+        ]
+        let parsed = try SVGElements.parse(PCKCurvePlot.svg(series, title: "t", markAlpha: 0.1))
+        let layout = PCKCurveLayout(series, width: 960, height: 600)
+        let svgLines = PCKCurveLayout.legendLines(label, maxWidth: layout.legendTextWidth) { 7.7 * Double($0.count) }
+        #expect(svgLines.count > 1 && svgLines.joined(separator: " ") == label)
+        #expect(svgLines.allSatisfy { parsed.texts.contains($0) }, "\(parsed.texts)")
+        #expect(svgLines.last?.hasSuffix("PCK@0.1 12.3%, 31 keypoints") == true)
+        // The PNG's font: every line fits the legend, none is cut.
+        let font = TextStyle(height: 15, color: RGB(0, 0, 0))
+        let pngLines = PCKCurveLayout.legendLines(label, maxWidth: layout.legendTextWidth) { font.width(of: $0) }
+        #expect(pngLines.joined(separator: " ") == label)
+        #expect(pngLines.allSatisfy { font.width(of: $0) <= layout.legendTextWidth })
+        // Short labels stay on one line; a word longer than a line is split, not dropped.
+        #expect(PCKCurveLayout.legendLines("random: PCK@0.1 1.8%", maxWidth: 500) { 7.7 * Double($0.count) }.count == 1)
+        let word = String(repeating: "x", count: 30)
+        let split = PCKCurveLayout.legendLines(word, maxWidth: 77) { 7.7 * Double($0.count) }
+        #expect(split.joined() == word && split.allSatisfy { $0.count <= 10 })
+        // The PNG legend grows to hold the extra lines: the second series' sample line is below
+        // the first's, inside the white box, and the plot is drawn.
+        let image = PCKCurvePlot.render(series, title: "t", markAlpha: 0.1)
+        #expect(image.width == 960 && image.height == 600)
+    }
+
+    /// `report --alpha 0.5 --curve`: the axis reaches the report's alpha, so its dashed line is drawn.
+    @Test func xAxisReachesTheReportsAlpha() throws {
+        #expect(PCKCurvePlot.alphas(reaching: 0.1) == PCKCurvePlot.defaultAlphas)
+        let alphas = PCKCurvePlot.alphas(reaching: 0.42)
+        #expect(alphas.first == 0 && alphas.last == 0.45 && alphas.count == 451)
+        #expect(PCKCurvePlot.alphas(reaching: 0.5).last == 0.55)
+        let series = [CurveSeries(label: "a", alphas: alphas, values: alphas.map { _ in 0.5 })]
+        let layout = PCKCurveLayout(series, width: 960, height: 600)
+        #expect(layout.xMax == 0.45)
+        let labelled = layout.xTicks.filter(\.labelled).map { PCKCurveLayout.xLabel($0.alpha) }
+        #expect(labelled == ["0.00", "0.10", "0.20", "0.30", "0.40"])
+        let parsed = try SVGElements.parse(PCKCurvePlot.svg(series, title: "t", markAlpha: 0.42))
+        #expect(parsed.texts.contains("alpha = 0.42"))
+    }
 }

@@ -192,3 +192,58 @@ import Testing
         #expect(dogs.settings["coco_occluded"] == "excluded")
     }
 }
+
+/// A vocabulary names keypoints by the dataset's own ids, so another dataset's is refused (it
+/// named CUB's parts with face landmark names, matching by id only).
+@Suite struct VocabularyMatchTests {
+    func load(_ kind: DatasetKind, root: URL, vocabulary: String) throws -> EvalDataset {
+        try EvalDataset.load(
+            DatasetOptions(
+                kind: kind, root: root, split: .all, vocabulary: try Fixtures.vocabulary(vocabulary)))
+    }
+
+    @Test func vocabularyWithoutTheDatasetsCategoriesIsRefused() throws {
+        let faces = try Fixtures.vocabulary("faces")
+        let cub = try Fixtures.vocabulary("cub")
+        #expect(
+            throws: EvaluationError.vocabularyMismatch(
+                file: faces.source, categories: ["face"], dataset: "cub", needed: ["bird"])
+        ) {
+            try load(.cub, root: Fixtures.cub, vocabulary: "faces")
+        }
+        #expect(
+            throws: EvaluationError.vocabularyMismatch(
+                file: cub.source, categories: ["bird"], dataset: "faces", needed: ["face"])
+        ) {
+            try load(.faces, root: Fixtures.faces, vocabulary: "cub")
+        }
+        // The SPair fixture has dog only; cub.json has bird only.
+        #expect(
+            throws: EvaluationError.vocabularyMismatch(
+                file: cub.source, categories: ["bird"], dataset: "spair", needed: ["dog"])
+        ) {
+            try load(.spair, root: Fixtures.spair, vocabulary: "cub")
+        }
+        let text = EvaluationError.vocabularyMismatch(
+            file: "keypoints/faces.json", categories: ["face"], dataset: "cub", needed: ["bird"]
+        ).description
+        #expect(text.hasPrefix("keypoints/faces.json: the vocabulary's categories (face) include none of the cub"))
+    }
+
+    /// spair.json has a "bird" category, but its ids are SPair's: refused for CUB by its name.
+    @Test func anotherDatasetsVocabularyWithAMatchingCategoryIsRefused() throws {
+        let spair = try Fixtures.vocabulary("spair")
+        #expect(
+            throws: EvaluationError.vocabularyOfAnotherDataset(
+                file: spair.source, name: "spair", dataset: "cub", defaultVocabulary: "cub.json")
+        ) {
+            try load(.cub, root: Fixtures.cub, vocabulary: "spair")
+        }
+        // A vocabulary of the dataset's category under another name still loads.
+        var renamed = try Fixtures.vocabulary("cub")
+        renamed.name = "my-birds"
+        let d = try EvalDataset.load(
+            DatasetOptions(kind: .cub, root: Fixtures.cub, split: .all, vocabulary: renamed))
+        #expect(d.items.count == 3)
+    }
+}

@@ -78,4 +78,29 @@ import Testing
                 == "dog_2009_001225.png")
         #expect(TruthPredictionFigures.fileName(for: record("10", "a b/c:d.jpg")) == "10-c_d.png")
     }
+
+    /// The panel's distances: a wrong 0.1028 read "0.10" beside a correct 0.0987 "0.10 correct".
+    @Test func distancesNeverRoundOntoTheThresholdOnTheWrongSide() {
+        let figures = TruthPredictionFigures(
+            folder: URL(fileURLWithPath: "/tmp"), count: 1, alpha: 0.1, drawsThreshold: false)
+        func record(_ distances: [Double]) -> ImageRecord {
+            // Box side 1000: a prediction d * 1000 px right of the truth is at distance d.
+            ImageRecord(
+                id: "1", category: "c", path: "p.jpg", width: 2000, height: 1000,
+                box: Box(x: 0, y: 0, width: 1000, height: 1000), crop: nil,
+                keypoints: distances.enumerated().map { i, d in
+                    KeypointRecord(
+                        name: "k\(i)", gt: Point(x: 100, y: 100), pred: Point(x: 100 + d * 1000, y: 100), score: 0)
+                }, unnamed: 0, passes: 0, seconds: 0, notes: [])
+        }
+        let notes = figures.pairs(for: record([0.1028, 0.0987, 0.1004, 0.1, 0.3])).map(\.note)
+        #expect(notes == ["0.103", "0.099 correct", "0.1004", "0.100 correct", "0.300"])
+        // Whatever the distance, the shown number lies on the same side of alpha as the distance.
+        for thousandths in stride(from: 95.0, through: 105.0, by: 0.0137) {
+            let d = thousandths / 1000
+            let shown = TruthPredictionFigures.distanceText(d, alpha: 0.1)
+            let correct = PCK.isCorrect(normalizedDistance: d, alpha: 0.1)
+            #expect(Double(shown).map { PCK.isCorrect(normalizedDistance: $0, alpha: 0.1) } == correct, "\(d) \(shown)")
+        }
+    }
 }

@@ -16,8 +16,8 @@ import Localization
 ///
 /// Every per-image file must have exactly one row per image of images.txt (ids may be any
 /// subset of the release, e.g. a sample), part_locs.txt one row per image and part. Only visible
-/// parts are evaluated; parts are named by the vocabulary's category "bird" (or its only
-/// category) by part id. Items are CUB images, id = image id, category = class name
+/// parts are evaluated; parts are named by the vocabulary's category "bird" by part id (a
+/// vocabulary without it is refused). Items are CUB images, id = image id, category = class name
 /// (classes.txt), in ascending id order; the predictor sees the whole image (the paper localizes
 /// on the full image; the box only normalises PCK).
 public enum CUBReader: DatasetReader {
@@ -232,18 +232,10 @@ public enum CUBReader: DatasetReader {
         return (t.file, ids)
     }
 
-    /// Part id -> (name, prompt) from the vocabulary's category "bird" (or its only category).
+    /// Part id -> (name, prompt) from the vocabulary's category "bird"; a vocabulary without it
+    /// (another dataset's) is refused.
     static func partNames(_ vocabulary: KeypointVocabulary) throws -> [Int: (name: String, prompt: String)] {
-        let category: KeypointCategory
-        if let bird = vocabulary.categoryIfPresent("bird") {
-            category = bird
-        } else if vocabulary.categories.count == 1 {
-            category = vocabulary.categories[0]
-        } else {
-            throw EvaluationError.unknownCategory(
-                file: vocabulary.source, line: nil, name: "bird", known: vocabulary.categoryNames)
-        }
-        return try vocabulary.namesByID(category)
+        try vocabulary.namesByID(try vocabulary.requiredCategory("bird", dataset: .cub))
     }
 
     /// parts/part_locs.txt: per image, its visible named parts and how many visible parts have

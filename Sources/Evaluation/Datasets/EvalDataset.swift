@@ -134,6 +134,14 @@ public struct EvalDataset: Sendable {
         } catch let error as JSONFieldError {
             throw EvaluationError(error)
         }
+        // Keypoint ids are the dataset's own: another dataset's vocabulary names other parts, even
+        // where a category name matches (spair.json's "bird" for CUB). (The readers refuse
+        // vocabularies without the dataset's categories, naming both sides' categories.)
+        if let v = options.vocabulary, v.name != options.kind.rawValue, DatasetKind(rawValue: v.name) != nil {
+            throw EvaluationError.vocabularyOfAnotherDataset(
+                file: v.source, name: v.name, dataset: options.kind.rawValue,
+                defaultVocabulary: options.kind.vocabularyFileName)
+        }
         let unnamed = out.items.reduce(0) { $0 + $1.unnamedKeypoints }
         if unnamed > 0 {
             out.notes.append("\(unnamed) annotated keypoints have no name in the vocabulary and are not evaluated")
@@ -197,6 +205,17 @@ extension KeypointVocabulary {
     /// The category `name` if the vocabulary has it (exact, then case-insensitive), else nil.
     func categoryIfPresent(_ name: String) -> KeypointCategory? {
         try? category(name)
+    }
+
+    /// The category `name` that the dataset `dataset` names its keypoints by (exact, then
+    /// case-insensitive). A vocabulary without it is refused, naming both sides' categories:
+    /// keypoint ids are the dataset's own, so another dataset's vocabulary would name other parts.
+    func requiredCategory(_ name: String, dataset: DatasetKind) throws -> KeypointCategory {
+        guard let category = categoryIfPresent(name) else {
+            throw EvaluationError.vocabularyMismatch(
+                file: source, categories: categoryNames, dataset: dataset.rawValue, needed: [name])
+        }
+        return category
     }
 
     /// id -> (name, prompt) for one category.

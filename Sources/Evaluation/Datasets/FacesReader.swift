@@ -44,15 +44,7 @@ public enum FacesReader: DatasetReader {
             throw EvaluationError.invalidSelection(
                 "\(root.path): no NNNNNN\(suffix) files (is --root a FaceSynthetics folder?)")
         }
-        let vocabularyCategory: KeypointCategory
-        if let face = vocabulary.categoryIfPresent(category) {
-            vocabularyCategory = face
-        } else if vocabulary.categories.count == 1 {
-            vocabularyCategory = vocabulary.categories[0]
-        } else {
-            throw EvaluationError.unknownCategory(
-                file: vocabulary.source, line: nil, name: category, known: vocabulary.categoryNames)
-        }
+        let vocabularyCategory = try vocabulary.requiredCategory(category, dataset: .faces)
         let names = try vocabulary.namesByID(vocabularyCategory)
 
         var items: [EvalItem] = []

@@ -16,7 +16,8 @@ import Localization
 /// - Categories: default the paper's six animals (bird, cat, cow, dog, horse, sheep); default
 ///   categories missing from `root` are noted, named ones must exist.
 /// - Keypoints: named by the vocabulary (the paper's Table 8 in keypoints/spair.json) by SPair id;
-///   annotated ids without a name are skipped and counted.
+///   annotated ids without a name are skipped and counted; a vocabulary with none of the
+///   categories in `root` is refused.
 /// - As in the paper the predictor sees the image cropped to the box (`SearchScope.crop`) and
 ///   PCK is normalised by `max(x2 - x1, y2 - y1)` (as the official SPair evaluation does).
 ///
@@ -61,6 +62,14 @@ public enum SPairReader: DatasetReader {
                 }
                 if !selected.contains(c) { selected.append(c) }
             }
+        }
+
+        // Keypoint ids are SPair's own: a vocabulary with none of the dataset's categories (another
+        // dataset's) would name its keypoints by another dataset's ids. (One with some of them may
+        // leave a selected category unnamed: noted below, its keypoints counted as unnamed.)
+        if !available.contains(where: { vocabulary.categoryIfPresent($0) != nil }) {
+            throw EvaluationError.vocabularyMismatch(
+                file: vocabulary.source, categories: vocabulary.categoryNames, dataset: name, needed: available)
         }
 
         // Image names per category.

@@ -11,7 +11,8 @@ public struct PCKCurveLayout: Sendable {
     public let right: Int
     public let top: Int
     public let bottom: Int
-    /// The largest alpha on the x axis (the series' largest, 0.2 by default).
+    /// The largest alpha on the x axis: the series' largest (0.2 for `PCKCurvePlot.defaultAlphas`,
+    /// more for `PCKCurvePlot.alphas(reaching:)` of a larger report alpha), 0.2 without series.
     public let xMax: Double
     /// The top of the y axis: the next multiple of 0.1 above the highest value (0.1 ... 1).
     public let yMax: Double
@@ -33,10 +34,41 @@ public struct PCKCurveLayout: Sendable {
     /// The y pixel of the PCK value `v` (0 ... 1).
     public func y(_ v: Double) -> Double { Double(bottom) - v / yMax * Double(bottom - top) }
 
-    /// x ticks every 0.01; every fifth is labelled (and gets a grid line).
+    /// x ticks every 0.01, every fifth labelled (and given a grid line); beyond alpha 0.3 (a
+    /// report at a larger alpha) every 0.05, every second labelled, so labels never crowd.
     public var xTicks: [(alpha: Double, labelled: Bool)] {
-        let step = 0.01
-        return (0...Int((xMax / step).rounded())).map { (Double($0) * step, $0 % 5 == 0) }
+        let (step, labelEvery) = xMax <= 0.3 + 1e-9 ? (0.01, 5) : (0.05, 2)
+        return (0...Int((xMax / step).rounded())).map { (Double($0) * step, $0 % labelEvery == 0) }
+    }
+
+    /// The widest a legend line may be: the plot area less the legend's margin (14), its sample
+    /// line (56) and a right margin (10), so the legend box stays inside the plot.
+    public var legendTextWidth: Double { Double(right - left - 14 - 56 - 10) }
+
+    /// A legend label as lines no wider than `maxWidth` (text measured by `width`): broken at
+    /// spaces, so the whole label shows, the PCK value at its end included (a label cut at a
+    /// fixed length lost it); a word wider than a line is cut where it must be.
+    public static func legendLines(_ label: String, maxWidth: Double, width: (String) -> Double) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in label.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+            let joined = current.isEmpty ? word : current + " " + word
+            if width(joined) <= maxWidth {
+                current = joined
+                continue
+            }
+            if !current.isEmpty { lines.append(current) }
+            current = word
+            // A word wider than a line: its longest fitting prefix (at least one character) per line.
+            while width(current) > maxWidth && current.count > 1 {
+                var n = current.count - 1
+                while n > 1 && width(String(current.prefix(n))) > maxWidth { n -= 1 }
+                lines.append(String(current.prefix(n)))
+                current = String(current.dropFirst(n))
+            }
+        }
+        if !current.isEmpty || lines.isEmpty { lines.append(current) }
+        return lines
     }
 
     /// y ticks: the finest of 1, 2, 5, 10, 20% that gives at most 8 intervals.

@@ -30,6 +30,15 @@ public enum PCKCurvePlot {
     /// 0 to 0.2 in steps of 0.001.
     public static let defaultAlphas: [Double] = (0...200).map { Double($0) / 1000 }
 
+    /// `defaultAlphas`, extended (same step) to the next multiple of 0.05 above `alpha` when
+    /// `alpha` is beyond 0.2, so that the dashed line and the legend's PCK@alpha lie on the plot,
+    /// clear of its right edge (`report --alpha 0.5 --curve` plots 0 to 0.55).
+    public static func alphas(reaching alpha: Double) -> [Double] {
+        guard alpha.isFinite, alpha > 0.2 else { return defaultAlphas }
+        let end = (Int((min(alpha, 1) * 20 + 1e-9).rounded(.down)) + 1) * 50  // thousandths
+        return (0...end).map { Double($0) / 1000 }
+    }
+
     /// Line colours (matplotlib's tab10).
     public static let palette: [RGB] = [
         RGB(31, 119, 180), RGB(255, 127, 14), RGB(44, 160, 44), RGB(214, 39, 40), RGB(148, 103, 189),
@@ -90,7 +99,8 @@ public enum PCKCurvePlot {
             }
             // Label above the plot area, where no curve can cross it.
             let s = PCKCurveLayout.markLabel(m)
-            grey.draw(s, on: &image, x: Double(x) - grey.width(of: s) / 2, y: Double(top - 6) - grey.height)
+            let labelX = min(Double(x) - grey.width(of: s) / 2, Double(width - 4) - grey.width(of: s))
+            grey.draw(s, on: &image, x: labelX, y: Double(top - 6) - grey.height)
         }
 
         // Axes and labels.
@@ -120,22 +130,30 @@ public enum PCKCurvePlot {
             }
         }
 
-        // Legend, top left inside the plot.
+        // Legend, top left inside the plot; a label too long for one line wraps onto more.
         if !series.isEmpty {
             let rowHeight = Int(small.height.rounded(.up)) + 10
-            let labels = series.map { String($0.label.prefix(70)) }
-            let boxW = 56 + Int((labels.map { small.width(of: $0) }.max() ?? 0).rounded(.up))
-            let boxH = rowHeight * labels.count + 10
+            let lineHeight = Int(small.height.rounded(.up)) + 4
+            let labels = series.map {
+                PCKCurveLayout.legendLines($0.label, maxWidth: layout.legendTextWidth) { small.width(of: $0) }
+            }
+            let boxW = 56 + Int((labels.joined().map { small.width(of: $0) }.max() ?? 0).rounded(.up))
+            let boxH = labels.reduce(10) { $0 + rowHeight + ($1.count - 1) * lineHeight }
             let bx = left + 14
             let by = top + 10
             fillRect(&image, x: bx, y: by, w: boxW, h: boxH, color: RGB(255, 255, 255))
             strokeRect(&image, x: bx, y: by, w: boxW, h: boxH, color: axisGrey)
-            for (n, label) in labels.enumerated() {
-                let cy = by + 5 + n * rowHeight + rowHeight / 2
+            var rowTop = by + 5
+            for (n, lines) in labels.enumerated() {
+                let cy = rowTop + rowHeight / 2
                 line(
                     &image, from: (Double(bx + 10), Double(cy)), to: (Double(bx + 42), Double(cy)), radius: 1.6,
                     color: palette[n % palette.count])
-                small.draw(label, on: &image, x: Double(bx + 50), y: Double(cy) - small.height / 2)
+                for (i, text) in lines.enumerated() {
+                    small.draw(
+                        text, on: &image, x: Double(bx + 50), y: Double(cy + i * lineHeight) - small.height / 2)
+                }
+                rowTop += rowHeight + (lines.count - 1) * lineHeight
             }
         }
         return image

@@ -62,8 +62,13 @@ extension PCKCurvePlot {
             line(
                 ##"<line class="mark" x1="\##(x)" y1="\##(fmt(top))" x2="\##(x)" y2="\##(fmt(bottom))" stroke="\##(hex(axisGrey))" stroke-width="2" stroke-dasharray="8 6"/>"##
             )
+            // Centred on the line, or ending at the right margin where centring would cut it
+            // (0.55 em per character at 14 px, as the legend estimates).
+            let label = PCKCurveLayout.markLabel(m)
+            let overflows = layout.x(m) + 7.7 * Double(label.count) / 2 > Double(width - 4)
+            let anchor = overflows ? ##"x="\##(width - 4)" text-anchor="end""## : ##"x="\##(x)" text-anchor="middle""##
             line(
-                ##"<text x="\##(x)" y="\##(fmt(top - 8))" font-size="14" text-anchor="middle" fill="\##(hex(axisGrey))">\##(escaped(PCKCurveLayout.markLabel(m)))</text>"##
+                ##"<text \##(anchor) y="\##(fmt(top - 8))" font-size="14" fill="\##(hex(axisGrey))">\##(escaped(label))</text>"##
             )
         }
 
@@ -88,28 +93,36 @@ extension PCKCurvePlot {
             )
         }
 
-        // Legend, top left inside the plot.
+        // Legend, top left inside the plot; a label too long for one line wraps onto more.
         if !series.isEmpty {
             let rowHeight = 24.0
-            let labels = series.map { String($0.label.prefix(70)) }
-            // Text width estimate for the box: 0.55 em per character at 14 px (DejaVu Sans and
-            // Helvetica average about 0.5 to 0.55 em on such labels).
-            let boxW = 56 + 7.7 * Double(labels.map(\.count).max() ?? 0)
-            let boxH = rowHeight * Double(labels.count) + 10
+            let lineHeight = 18.0
+            // Text width estimate: 0.55 em per character at 14 px (DejaVu Sans and Helvetica
+            // average about 0.5 to 0.55 em on such labels).
+            func textWidth(_ s: String) -> Double { 7.7 * Double(s.count) }
+            let labels = series.map {
+                PCKCurveLayout.legendLines($0.label, maxWidth: layout.legendTextWidth, width: textWidth)
+            }
+            let boxW = 56 + (labels.joined().map(textWidth).max() ?? 0)
+            let boxH = labels.reduce(10) { $0 + rowHeight + Double($1.count - 1) * lineHeight }
             let bx = left + 14
             let by = top + 10
             line(##"<g class="legend">"##)
             line(
                 ##"<rect x="\##(fmt(bx))" y="\##(fmt(by))" width="\##(fmt(boxW))" height="\##(fmt(boxH))" fill="#ffffff" stroke="\##(hex(axisGrey))"/>"##
             )
-            for (n, label) in labels.enumerated() {
-                let cy = by + 5 + Double(n) * rowHeight + rowHeight / 2
+            var rowTop = by + 5
+            for (n, lines) in labels.enumerated() {
+                let cy = rowTop + rowHeight / 2
                 line(
                     ##"<line x1="\##(fmt(bx + 10))" y1="\##(fmt(cy))" x2="\##(fmt(bx + 42))" y2="\##(fmt(cy))" stroke="\##(hex(palette[n % palette.count]))" stroke-width="3" stroke-linecap="round"/>"##
                 )
-                line(
-                    ##"<text x="\##(fmt(bx + 50))" y="\##(fmt(cy))" font-size="14" dominant-baseline="middle">\##(escaped(label))</text>"##
-                )
+                for (i, text) in lines.enumerated() {
+                    line(
+                        ##"<text x="\##(fmt(bx + 50))" y="\##(fmt(cy + Double(i) * lineHeight))" font-size="14" dominant-baseline="middle">\##(escaped(text))</text>"##
+                    )
+                }
+                rowTop += rowHeight + Double(lines.count - 1) * lineHeight
             }
             line("</g>")
         }
