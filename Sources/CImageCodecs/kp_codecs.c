@@ -79,6 +79,7 @@ typedef struct {
     char message[JMSG_LENGTH_MAX + 96];
     kp_image *image;
     int stop_at_damage;  // kp_limits.stop_at_damage
+    int header_read;     // 1 once jpeg_read_header returned: running out of data is then damage
 } kp_jpeg_error;
 
 /// Replaces libjpeg's error_exit, which would print and call exit().
@@ -89,23 +90,29 @@ static void kp_jpeg_error_exit(j_common_ptr cinfo) {
     longjmp(e->jump, 1);
 }
 
-/// Collects warnings instead of printing them. Running out of data is fatal here: libjpeg would
-/// only warn, insert a fake EOI and fill the rest of the image with grey.
+/// Collects warnings instead of printing them. Data that ends inside the header is fatal (there
+/// is no image to show); data that ends inside the scans is damage, like corrupt scan data:
+/// libjpeg warns, inserts a fake EOI and fills the rest of the image with grey.
 static void kp_jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
     if (msg_level >= 0) {
         return;  // trace messages
     }
     kp_jpeg_error *e = (kp_jpeg_error *)cinfo->err;
     cinfo->err->num_warnings++;
-    char text[JMSG_LENGTH_MAX];
+    char text[JMSG_LENGTH_MAX + 48];
     (*cinfo->err->format_message)(cinfo, text);
     if (cinfo->err->msg_code == JWRN_JPEG_EOF) {
-        snprintf(e->message, sizeof e->message, "%s (the data ends early: truncated file?)", text);
-        e->status = KP_ERR_DECODE;
-        longjmp(e->jump, 1);
+        size_t used = strlen(text);
+        snprintf(text + used, sizeof text - used, " (the data ends early: truncated file?)");
+        if (!e->header_read) {
+            snprintf(e->message, sizeof e->message, "%s", text);
+            e->status = KP_ERR_DECODE;
+            longjmp(e->jump, 1);
+        }
     }
     switch (cinfo->err->msg_code) {
         // Damaged scan data: libjpeg resynchronises and fills what it lost with grey.
+        case JWRN_JPEG_EOF:          // the file ends inside the scans (cut short)
         case JWRN_HIT_MARKER:        // "premature end of data segment" (e.g. cut and closed with EOI)
         case JWRN_HUFF_BAD_CODE:
         case JWRN_MUST_RESYNC:
@@ -176,6 +183,7 @@ int kp_decode_jpeg(const uint8_t *data, size_t len, kp_limits limits, kp_image *
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)len);
     jpeg_read_header(&cinfo, TRUE);
+    jerr.header_read = 1;
 
     if (!kp_size_ok(cinfo.image_width, cinfo.image_height, limits)) {
         kp_jpeg_fail(&cinfo, KP_ERR_TOO_LARGE,

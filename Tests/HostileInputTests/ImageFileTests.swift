@@ -114,23 +114,24 @@ import Testing
         Hostile.expectOneLineError(r, [bomb.path, "damaged JPEG", "--allow-damaged-images"])
     }
 
+    /// `localize` refuses the damaged `photo` in one line naming it and libjpeg's `warning`, and
+    /// localizes it with `--allow-damaged-images --json`, warning on stderr; returns that run.
+    func expectRefusedUnlessAllowed(_ photo: URL, warning: String) throws -> KeypointsExecutable.MeasuredResult {
+        let localize = ["localize", photo.path, "--model", Hostile.tinyModel.path, "--keypoint", "beak"]
+        let refused = try Hostile.run(localize)
+        Hostile.expectOneLineError(refused, [photo.path, "damaged JPEG", warning, "--allow-damaged-images"])
+        let allowed = try Hostile.run(localize + ["--allow-damaged-images", "--json"], timeLimit: 10)
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stderr.contains("damaged image, decoded anyway"), "\(allowed.stderr)")
+        return allowed
+    }
+
     @Test func damagedJPEGIsAnErrorUnlessAllowed() throws {
         let dir = try Hostile.temporaryFolder()
         let damaged = dir.appendingPathComponent("cut.jpg")
         let original = try Data(contentsOf: Hostile.birdJPEG)
         try (original.prefix(original.count / 2) + Data([0xFF, 0xD9])).write(to: damaged)
-        let refused = try Hostile.run([
-            "localize", damaged.path, "--model", Hostile.tinyModel.path, "--keypoint", "beak",
-        ])
-        Hostile.expectOneLineError(
-            refused, [damaged.path, "damaged JPEG", "Corrupt JPEG data", "--allow-damaged-images"])
-        let allowed = try Hostile.run(
-            [
-                "localize", damaged.path, "--model", Hostile.tinyModel.path, "--keypoint", "beak",
-                "--allow-damaged-images", "--json",
-            ], timeLimit: 10)
-        #expect(allowed.status == 0, "\(allowed.stderr)")
-        #expect(allowed.stderr.contains("damaged image, decoded anyway"), "\(allowed.stderr)")
+        let allowed = try expectRefusedUnlessAllowed(damaged, warning: "Corrupt JPEG data")
         #expect(allowed.stdout.contains("damaged image, decoded anyway"), "the note is in the JSON output")
         // In eval: skipped by default, evaluated with a note in the record when allowed.
         let root = try cubCopy { try (original.prefix(original.count / 2) + Data([0xFF, 0xD9])).write(to: $0) }
@@ -144,6 +145,27 @@ import Testing
         #expect(evaluated.stderr.contains("damaged image, decoded anyway"), "\(evaluated.stderr)")
         let record = try #require(try ResultFile.read(out).images.first { $0.value.id == "953" })
         #expect(record.value.notes.first?.hasPrefix("damaged image, decoded anyway") == true)
+    }
+
+    /// A JPEG simply cut short (no EOI marker after the cut) was a hard "cannot decode" error even
+    /// with --allow-damaged-images, though libjpeg only warns and fills the rest with grey: it is
+    /// damage like corrupt scan data. A file cut inside its header stays an error.
+    @Test func cutShortJPEGIsDamagedNotUndecodable() throws {
+        let dir = try Hostile.temporaryFolder()
+        let cut = dir.appendingPathComponent("cut-short.jpg")
+        let original = try Data(contentsOf: Hostile.birdJPEG)
+        try original.prefix(original.count / 2).write(to: cut)
+        let allowed = try expectRefusedUnlessAllowed(cut, warning: "Premature end of JPEG file")
+        #expect(allowed.stderr.contains("Premature end of JPEG file"), "\(allowed.stderr)")
+
+        let header = dir.appendingPathComponent("cut-header.jpg")
+        try original.prefix(120).write(to: header)
+        let broken = try Hostile.run(
+            [
+                "localize", header.path, "--model", Hostile.tinyModel.path, "--keypoint", "beak",
+                "--allow-damaged-images",
+            ])
+        Hostile.expectOneLineError(broken, [header.path, "cannot decode JPEG", "truncated file?"])
     }
 
     /// Case 11: a 1 KB JPEG claiming 14000x14000 was decoded (1.2 GB).

@@ -143,6 +143,33 @@ struct CodecTests {
         #expect(huge?.description.contains("40000x40000") == true, "\(String(describing: huge))")
     }
 
+    @Test("a JPEG cut inside its scans is damaged: refused by default, grey-filled when allowed")
+    func cutShortJPEGIsDamaged() throws {
+        for file in ["truncated.jpg", "truncated_progressive.jpg"] {
+            let url = CodecFixtures.url(file)
+            let refused = #expect(throws: ImageError.self) { try ImageCodec.decode(contentsOf: url) }
+            guard case .damaged(let path, "JPEG", let warnings)? = refused else {
+                Issue.record("\(file): expected damaged, got \(String(describing: refused))")
+                continue
+            }
+            #expect(path == url.path)
+            #expect(warnings.first?.contains("Premature end of JPEG file") == true, "\(file): \(warnings)")
+            let image = try ImageCodec.decode(contentsOf: url, options: ImageReadOptions(allowDamaged: true))
+            #expect(image.isDamaged, "\(file)")
+            #expect(image.warnings.contains { $0.contains("truncated file?") }, "\(file): \(image.warnings)")
+            #expect(image.width == 96 && image.height == 72, "\(file): \(image.width)x\(image.height)")
+        }
+        // Cut inside the header: nothing to show, an error even when damage is allowed.
+        let header = CodecFixtures.url("truncated_header.jpg")
+        let error = #expect(throws: ImageError.self) {
+            try ImageCodec.decode(contentsOf: header, options: ImageReadOptions(allowDamaged: true))
+        }
+        guard case .decodeFailed? = error else {
+            Issue.record("expected decodeFailed, got \(String(describing: error))")
+            return
+        }
+    }
+
     @Test("missing files and directories are unreadable; in-memory data uses the given name")
     func unreadableAndNames() throws {
         let missing = URL(fileURLWithPath: "/nonexistent/dir/photo.jpg")

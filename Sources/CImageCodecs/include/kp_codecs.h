@@ -74,7 +74,7 @@ typedef struct {
     /// 1 for progressive JPEG or interlaced (Adam7) PNG.
     int progressive;
     /// 1 when libjpeg reported corrupt entropy-coded data (a marker or bad Huffman code inside
-    /// a scan, lost sync, a bogus progression): it then goes on with grey or stale pixels, so the
+    /// a scan, lost sync, a bogus progression, the file ending inside the scans): it then goes on with grey or stale pixels, so the
     /// image is damaged even though decoding "succeeded". The warnings say what was seen.
     int damaged;
     /// Non-fatal library warnings, newline separated, NUL terminated (may be truncated).
@@ -83,8 +83,9 @@ typedef struct {
 
 /// Decodes a baseline or progressive JPEG to 8-bit RGB.
 /// Greyscale is expanded to RGB; CMYK and YCCK are converted with Pillow's formula
-/// (R = 255 - K - C * (255 - K) / 255, rounded like Pillow's MULDIV255). Truncated input is an
-/// error (libjpeg itself would only warn and fill the rest with grey).
+/// (R = 255 - K - C * (255 - K) / 255, rounded like Pillow's MULDIV255). Input cut short inside
+/// the header is an error; cut short inside the scan data it is damage (`damaged` set, the rest
+/// grey as libjpeg fills it, or KP_ERR_DAMAGED with kp_limits.stop_at_damage).
 /// - Returns: KP_OK and a filled `out` (free with kp_image_free), or an error code with `out`
 ///   zeroed and a message in `err`.
 int kp_decode_jpeg(const uint8_t *data, size_t len, kp_limits limits, kp_image *out, char *err, size_t errlen);

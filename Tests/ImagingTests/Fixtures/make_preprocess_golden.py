@@ -269,9 +269,11 @@ def make_codecs(data_root):
     huge_png += pngdata[33:]
     bad_crc = bytearray(pngdata)
     bad_crc[29] ^= 0xFF  # IHDR CRC
+    # A JPEG cut inside its scans is damaged (libjpeg fills the rest grey; --allow-damaged-images
+    # accepts it); cut inside its header it cannot be decoded at all.
     bad_files = [
-        ("truncated.jpg", jpg[: len(jpg) * 6 // 10], "decodeFailed"),
-        ("truncated_progressive.jpg", pjpg[: len(pjpg) // 2], "decodeFailed"),
+        ("truncated.jpg", jpg[: len(jpg) * 6 // 10], "damaged"),
+        ("truncated_progressive.jpg", pjpg[: len(pjpg) // 2], "damaged"),
         ("truncated_header.jpg", jpg[:120], "decodeFailed"),
         ("truncated.png", pngdata[: len(pngdata) // 2], "decodeFailed"),
         ("bad_crc.png", bytes(bad_crc), "decodeFailed"),
