@@ -71,6 +71,33 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.png").path))
     }
 
+    /// Folders that cannot be created or written to (here on /proc, where even root creates
+    /// nothing) passed the permission-bit check and failed after the compute with a raw
+    /// NSCocoaErrorDomain error; they are refused first, naming the option and the path.
+    #if os(Linux)
+        @Test func uncreatableOutputFoldersAreRefusedBeforeAnyCompute() throws {
+            let base = ["localize", Self.bird, "--model", "/nonexistent/model", "--keypoint", "beak"]
+            let cases: [(option: String, path: String, says: String)] = [
+                ("--heatmap", "/proc/keypoints-test/", "cannot create files in /proc ("),
+                ("--save-marked", "/proc/keypoints-test", "cannot create files in /proc ("),
+                ("--scores", "/proc/keypoints-test/s.json", "cannot create files in /proc ("),
+                ("--heatmap", "/proc", "cannot create files in this folder ("),
+            ]
+            for (option, path, says) in cases {
+                let r = try run(base + [option, path])
+                #expect(r.status == 1, "\(option) \(path): \(r.stderr)")
+                #expect(r.stderr.contains("\(option) \(path): \(says)"), "\(option) \(path): \(r.stderr)")
+                #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+                #expect(!r.stderr.contains("NSCocoaErrorDomain") && !r.stderr.contains("nonexistent"))
+            }
+            // The check leaves nothing behind in a folder that can be written.
+            let dir = try CLIRunner.tempDirectory()
+            let r = try run(base + ["--heatmap", dir.appendingPathComponent("maps").path + "/"])
+            #expect(r.stderr.contains("nonexistent"), "the model is what fails: \(r.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+        }
+    #endif
+
     @Test func evalThatScoresNothingIsAnErrorWithTheCause() throws {
         // COCO without --images: the images are not next to the annotation file.
         let coco = try run([
