@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeypointsSupport
 
 @main
 struct KeypointsCommand: AsyncParsableCommand {
@@ -19,20 +20,13 @@ struct KeypointsCommand: AsyncParsableCommand {
     )
 
     /// Parses and runs; a first argument that is neither an option nor a subcommand is refused
-    /// with the nearest subcommand name (ArgumentParser alone says "unexpected argument").
+    /// with the nearest subcommand name (ArgumentParser alone says "unexpected argument"), and so
+    /// is the second argument of a command that has subcommands (`keypoints model fecth`).
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if let first = arguments.first, !first.hasPrefix("-") {
-            let names = configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
-            if !names.contains(first) {
-                let nearest = names.min { editDistance($0, first) < editDistance($1, first) } ?? "localize"
-                let hint = editDistance(nearest, first) <= max(2, first.count / 3) ? "did you mean '\(nearest)'? " : ""
-                FileHandle.standardError.write(
-                    Data(
-                        "Error: unknown command '\(first)'; \(hint)commands: \(names.dropLast().joined(separator: ", ")) (keypoints --help)\n"
-                            .utf8))
-                Foundation.exit(64)
-            }
+        if let message = unknownSubcommand(in: arguments, of: Self.self, path: []) {
+            FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            Foundation.exit(64)
         }
         do {
             var command = try parseAsRoot(arguments)
@@ -46,19 +40,23 @@ struct KeypointsCommand: AsyncParsableCommand {
         }
     }
 
-    /// Levenshtein distance, for suggestions.
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.lowercased())
-        let b = Array(b.lowercased())
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + [Int](repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
+    /// Why `arguments` do not start with a subcommand of `command` (which has subcommands), with
+    /// the nearest name; nil when they do, or start with an option.
+    static func unknownSubcommand(
+        in arguments: [String], of command: ParsableCommand.Type, path: [String]
+    ) -> String? {
+        let subcommands = command.configuration.subcommands
+        guard !subcommands.isEmpty, let first = arguments.first, !first.hasPrefix("-") else { return nil }
+        if let match = subcommands.first(where: { $0.configuration.commandName == first }) {
+            return unknownSubcommand(in: Array(arguments.dropFirst()), of: match, path: path + [first])
         }
-        return previous[b.count]
+        let names = subcommands.compactMap { $0.configuration.commandName }
+        // ArgumentParser's `help` command exists at the top level only (`keypoints help model fetch`).
+        let builtins = path.isEmpty ? ["help"] : []
+        if builtins.contains(first) { return nil }
+        let hint = Spelling.nearest(to: first, among: names + builtins).map { "did you mean '\($0)'? " } ?? ""
+        let kind = path.isEmpty ? "command" : path.joined(separator: " ") + " command"
+        let help = (["keypoints"] + path + ["--help"]).joined(separator: " ")
+        return "unknown \(kind) '\(first)'; \(hint)commands: \(names.joined(separator: ", ")) (\(help))"
     }
 }

@@ -73,7 +73,8 @@ struct ModelCommand: AsyncParsableCommand {
             abstract: "Download a model into the cache (resumable, verified, installed atomically).",
             discussion: """
                 NAME is a known model (keypoints model list) or any Hugging Face repository id ORG/NAME \
-                holding config.json, model.safetensors, vocab.json and merges.txt. An interrupted fetch \
+                holding config.json, model.safetensors, vocab.json and merges.txt (a misspelled known name \
+                such as ViT-B/33 is refused with the nearest, not looked up). An interrupted fetch \
                 resumes where it stopped when run again. Prints the installed folder on stdout.
                 The endpoint defaults to $KEYPOINTS_HF_ENDPOINT, then $HF_ENDPOINT, then https://huggingface.co.
                 """

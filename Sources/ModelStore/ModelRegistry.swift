@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// One file of a model repository.
 public struct ModelFile: Sendable, Codable, Equatable {
@@ -139,6 +140,26 @@ public struct ModelRegistry: Sendable {
             m.name.lowercased() == key || m.aliases.contains { $0.lowercased() == key }
                 || m.repository.lowercased() == key
         }
+    }
+
+    /// Every name and alias of the known models, as spelled in the table.
+    public var shortNames: [String] { models.flatMap { [$0.name] + $0.aliases } }
+
+    /// True when `name` is no known model but is spelled like a short name, so that it is a typo
+    /// rather than a repository to download: it is not ORG/NAME, or its ORG is at most one edit
+    /// from the part before the '/' of a known name ("ViT-B/33", "ViT-H/14", "ViT-L/14-335";
+    /// no Hugging Face organisation is called "ViT-B").
+    public func isMisspelledShortName(_ name: String) -> Bool {
+        guard spec(named: name) == nil else { return false }
+        guard Self.isRepositoryID(name) else { return true }
+        let organisation = String(name.prefix { $0 != "/" })
+        let families = shortNames.filter { $0.contains("/") }.map { String($0.prefix { $0 != "/" }) }
+        return families.contains { Spelling.editDistance($0, organisation) <= 1 }
+    }
+
+    /// The known name or alias `name` is most likely a typo of, or nil when none is close.
+    public func nearestShortName(to name: String) -> String? {
+        Spelling.nearest(to: name, among: shortNames)
     }
 
     /// A spec for any Hugging Face repository with the standard file layout and no known digests.

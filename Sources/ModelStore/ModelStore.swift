@@ -82,11 +82,16 @@ public struct ModelStore: Sendable {
     // MARK: - Names and folders
 
     /// The spec for a known name, alias or repository id, or an ad-hoc spec for any other
-    /// repository id. Throws `unknownModel` for anything else.
+    /// repository id. Throws `unknownModel` for anything else, and for a misspelled known name
+    /// that has the ORG/NAME form ("ViT-B/33"), with the nearest known name, so that a typo is
+    /// not looked up on the network.
     public func spec(for name: String) throws -> ModelSpec {
         if let s = registry.spec(named: name) { return s }
-        if ModelRegistry.isRepositoryID(name) { return ModelRegistry.adHoc(repository: name) }
-        throw ModelStoreError.unknownModel(name: name, known: registry.models.map(\.name))
+        if ModelRegistry.isRepositoryID(name) && !registry.isMisspelledShortName(name) {
+            return ModelRegistry.adHoc(repository: name)
+        }
+        throw ModelStoreError.unknownModel(
+            name: name, known: registry.models.map(\.name), suggestion: registry.nearestShortName(to: name))
     }
 
     /// Where `spec` is installed (whether or not it is).

@@ -4,8 +4,9 @@ import KeypointsSupport
 /// Failures of the model store: lookups, downloads and verification. Messages name the model,
 /// URL or path involved, with expected vs actual values, and say what to run next.
 public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
-    /// A name that is neither a known model, a repository id nor an existing directory.
-    case unknownModel(name: String, known: [String])
+    /// A name that is neither a known model, a repository id nor an existing directory, or is a
+    /// misspelled known name; `suggestion` is the known name it is nearest to, when one is close.
+    case unknownModel(name: String, known: [String], suggestion: String? = nil)
     /// A known model that is not in the cache.
     case notInstalled(name: String, cache: String)
     /// A repository id (or a relative path that does not exist) that is not in the cache.
@@ -43,7 +44,10 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .unknownModel(let name, let known):
+        case .unknownModel(let name, let known, let suggestion?):
+            return "'\(name)' is not a known model; did you mean \(suggestion)? (known models: "
+                + known.joined(separator: ", ") + "; a Hugging Face repository is ORG/NAME, a model directory a path)"
+        case .unknownModel(let name, let known, nil):
             return "'\(name)' is not a model directory, a known model or a Hugging Face repository id (ORG/NAME); "
                 + "known models: " + known.joined(separator: ", ")
                 + " (e.g. \(Self.fetchCommand(known.last ?? "ViT-L/14-336")))"

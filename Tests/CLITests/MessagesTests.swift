@@ -20,6 +20,34 @@ import Testing
         #expect(!r.stderr.contains("unexpected argument"))
     }
 
+    /// `keypoints model fecth` said "2 unexpected arguments"; a subcommand of `model` is
+    /// suggested like a top-level command.
+    @Test func unknownModelSubcommandSuggestsTheNearest() throws {
+        let r = try run(["model", "fecth", "ViT-B/32"])
+        #expect(r.status != 0)
+        #expect(
+            r.stderr.contains("unknown model command 'fecth'; did you mean 'fetch'?")
+                && r.stderr.contains("commands: list, fetch, rm (keypoints model --help)"), "\(r.stderr)")
+        #expect(!r.stderr.contains("unexpected argument"))
+        let help = try run(["help", "model", "fetch"])
+        #expect(help.status == 0 && help.stdout.contains("Download a model"), "\(help.stderr)")
+    }
+
+    /// `model fetch ViT-B/33` went to the network as a repository id, and `--model ViT-B/33`
+    /// advised "keypoints model fetch ViT-B/33".
+    @Test func misspelledModelNamesSuggestTheNearest() throws {
+        let home = try CLIRunner.tempDirectory()
+        let environment = ["KEYPOINTS_HOME": home.path, "KEYPOINTS_HF_ENDPOINT": "http://127.0.0.1:9"]
+        let fetch = try CLIRunner.run(["model", "fetch", "ViT-B/33"], cwd: home, environment: environment)
+        let localize = try CLIRunner.run(
+            ["localize", Self.bird, "--model", "ViT-B/33", "--keypoint", "beak"], cwd: home, environment: environment)
+        for r in [fetch, localize] {
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("'ViT-B/33' is not a known model; did you mean ViT-B/32?"), "\(r.stderr)")
+            #expect(!r.stderr.contains("model fetch ViT-B/33") && !r.stderr.contains("127.0.0.1"), "\(r.stderr)")
+        }
+    }
+
     @Test func versionIsPrinted() throws {
         let r = try run(["--version"])
         #expect(r.status == 0, "\(r.stderr)")

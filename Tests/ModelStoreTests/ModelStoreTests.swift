@@ -102,9 +102,11 @@ import Testing
         let repo = #expect(throws: ModelStoreError.self) { try store.resolve("laion/some-clip") }
         #expect(repo?.description.contains("keypoints model fetch laion/some-clip") == true)
         #expect(repo?.description.contains("known models: ViT-B/32") == true)
-        // A typo of a known name reads as a repository id: the known names are listed too.
+        // A typo of a known name is no repository id, though it has the ORG/NAME form: the
+        // nearest known name is suggested.
         let typo = #expect(throws: ModelStoreError.self) { try store.resolve("ViT-L/14-335") }
-        #expect(typo?.description.contains("ViT-L/14-336") == true)
+        #expect(typo?.description.contains("did you mean ViT-L/14-336?") == true, "\(String(describing: typo))")
+        #expect(typo?.description.contains("keypoints model fetch") == false)
         // Neither a directory, a known name nor a repository id.
         let unknown = #expect(throws: ModelStoreError.self) { try store.resolve("clip-large") }
         #expect(
@@ -118,6 +120,42 @@ import Testing
         // A path that does not exist is reported as a path.
         let path = #expect(throws: ModelStoreError.self) { try store.resolve("./no/such/dir") }
         #expect(path?.description.contains("no such model directory") == true)
+    }
+
+    /// "ViT-B/33" has the form ORG/NAME and was fetched from the hub (and `--model ViT-B/33`
+    /// advised fetching it): a name spelled like a known one is a typo, refused with the nearest.
+    @Test func misspelledKnownNamesAreRefusedWithTheNearest() throws {
+        let store = ModelStore(home: try TestSupport.temporaryHome())
+        defer { try? FileManager.default.removeItem(at: store.home) }
+        let known = ModelRegistry.builtin.models.map(\.name)
+        for (typed, nearest) in [
+            ("ViT-B/33", "ViT-B/32"), ("vit-l/14-335", "ViT-L/14-336"), ("ViT-H/14", "ViT-L/14"),
+            ("ViT-B-33", "ViT-B-32"), ("dino-vits17", "dino-vits16"),
+        ] {
+            let error = #expect(throws: ModelStoreError.self) { try store.spec(for: typed) }
+            #expect(error == .unknownModel(name: typed, known: known, suggestion: nearest), "\(typed)")
+            #expect(error?.description.hasPrefix("'\(typed)' is not a known model; did you mean \(nearest)?") == true)
+        }
+        // Repository ids stay repository ids, also those close to a known repository.
+        for repository in ["laion/some-clip", "facebook/dino-vitb8", "openai/clip-vit-base-patch33", "vit/b32"] {
+            #expect(try store.spec(for: repository).repository == repository)
+        }
+        // Far from every known name: no suggestion.
+        #expect(ModelRegistry.builtin.nearestShortName(to: "clip-large") == nil)
+    }
+
+    /// A fetch of a misspelled name stops before any request.
+    @Test func fetchOfAMisspelledNameMakesNoRequest() async throws {
+        let store = ModelStore(home: try TestSupport.temporaryHome())
+        defer { try? FileManager.default.removeItem(at: store.home) }
+        // Port 9 (discard) on loopback: a request would fail with a network error, not this one.
+        let options = FetchOptions(endpoint: "http://127.0.0.1:9", retries: 0, timeout: 1)
+        await #expect(
+            throws: ModelStoreError.unknownModel(
+                name: "ViT-B/33", known: ModelRegistry.builtin.models.map(\.name), suggestion: "ViT-B/32")
+        ) {
+            _ = try await store.fetch("ViT-B/33", options: options) { _ in }
+        }
     }
 
     /// A folder without a complete manifest is not an install, so resolve does not return it.
