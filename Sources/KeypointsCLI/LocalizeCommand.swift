@@ -198,10 +198,18 @@ struct LocalizeCommand: ParsableCommand {
         let visualPrompt: String
         /// `--template`, if given.
         let template: String?
+        /// How photos were fitted to the model input (`--fit`, else the preset's).
+        let fit: FitMode
+        /// `--box` as x, y, width, height in original pixels, if given.
+        let box: [Double]?
+        let cropToBox: Bool
+        /// `--mask`: "none", "box", "file PATH" or "saliency (MODEL, tau T, size S)".
+        let mask: String
 
         enum CodingKeys: String, CodingKey {
-            case images, model, grid, precision, version, template
+            case images, model, grid, precision, version, template, fit, box, mask
             case visualPrompt = "visual_prompt"
+            case cropToBox = "crop_to_box"
         }
     }
 
@@ -388,7 +396,9 @@ struct LocalizeCommand: ParsableCommand {
 
         let output = Output(
             images: records, model: model.model, grid: preset.name, precision: precision, version: SoftwareVersion.full,
-            visualPrompt: options.prompt.description, template: ablation.template)
+            visualPrompt: options.prompt.description, template: ablation.template, fit: options.fit,
+            box: options.box.map { [$0.x, $0.y, $0.width, $0.height] }, cropToBox: options.cropToBox,
+            mask: maskOptions.description)
         if json {
             try Console.printJSON(output)
             return

@@ -113,6 +113,7 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
         let all = try c.queries()
         guard let wanted = keypoints else { return all }
         let byName = Dictionary(all.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        try Self.checkDistinct(wanted.map { $0.trimmingCharacters(in: .whitespaces) })
         return try wanted.map { w in
             let key = w.trimmingCharacters(in: .whitespaces).lowercased()
             guard let q = byName[key] else {
@@ -124,11 +125,23 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
         }
     }
 
+    /// Throws `repeatedKeypoint` for the first name (ignoring case) that `names` holds twice.
+    static func checkDistinct(_ names: [String]) throws {
+        var seen: [String: Int] = [:]
+        for (i, name) in names.enumerated() {
+            if let first = seen[name.lowercased()] {
+                throw KeypointVocabularyError.repeatedKeypoint(name: name, first: first + 1, second: i + 1)
+            }
+            seen[name.lowercased()] = i
+        }
+    }
+
     /// Keypoints given as free text: each text is the keypoint's name; the prompt is the text
     /// itself, or `template` filled with it.
     /// - Throws: `badTemplate` if the template lacks `{part}` or has any other placeholder;
-    ///   `emptyKeypoint` for a blank text.
+    ///   `emptyKeypoint` for a blank text; `repeatedKeypoint` for a text given twice.
     public static func freeText(_ texts: [String], template: String? = nil) throws -> [KeypointQuery] {
+        try checkDistinct(texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
         var parsed: PromptTemplate?
         if let t = template {
             do throws(PromptTemplateError) {

@@ -12,6 +12,9 @@ public enum KeypointVocabularyError: Error, CustomStringConvertible, Equatable {
     case badTemplate(template: String, message: String)
     /// An empty free-text keypoint.
     case emptyKeypoint(index: Int)
+    /// One keypoint asked for twice (names compared ignoring case): its answer would be
+    /// reported twice and its files written twice. `first`, `second`: 1-based places in the list.
+    case repeatedKeypoint(name: String, first: Int, second: Int)
 
     public var description: String {
         switch self {
@@ -28,6 +31,8 @@ public enum KeypointVocabularyError: Error, CustomStringConvertible, Equatable {
             return "template \"\(template)\": \(message)"
         case .emptyKeypoint(let index):
             return "keypoint \(index): expected a non-empty text"
+        case .repeatedKeypoint(let name, let first, let second):
+            return "keypoint \"\(name)\" is asked for twice (keypoints \(first) and \(second)); give each keypoint once"
         }
     }
 

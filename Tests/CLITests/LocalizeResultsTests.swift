@@ -189,4 +189,27 @@ import Testing
         #expect(placeholder.status != 0)
         #expect(placeholder.stderr.contains("no --shard is given"), "\(placeholder.stderr)")
     }
+
+    /// Fresh-eyes findings: `--overlay DIR` for one photo (it was refused for one and accepted for
+    /// several), and `--json` recording fit, box and mask.
+    @Test func anOverlayFolderServesOnePhotoAndJSONRecordsTheGeometry() throws {
+        let (dir, _) = try photoFolder()
+        let run = try CLIRunner.run(
+            [
+                "localize", "photos/bird.jpg", "--model", Self.model, "--keypoint", "beak", "--overlay", "figures/",
+                "--box", "10,10,100,80", "--fit", "stretch", "--json",
+            ], cwd: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("figures/bird_overlay.png").path))
+        let json = try #require(try JSONSerialization.jsonObject(with: run.stdoutData) as? [String: Any])
+        #expect(json["fit"] as? String == "stretch")
+        #expect(json["box"] as? [Double] == [10, 10, 100, 80])
+        #expect(json["crop_to_box"] as? Bool == false)
+        #expect(json["mask"] as? String == "none")
+        let twice = try CLIRunner.run(
+            ["localize", "photos/bird.jpg", "--model", Self.model, "--keypoint", "beak", "--keypoint", "Beak"], cwd: dir
+        )
+        #expect(twice.status != 0)
+        #expect(twice.stderr.contains("keypoint \"Beak\" is asked for twice (keypoints 1 and 2)"), "\(twice.stderr)")
+    }
 }

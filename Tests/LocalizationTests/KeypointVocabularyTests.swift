@@ -237,6 +237,22 @@ struct KeypointVocabularyTests {
             ])
     }
 
+    /// A keypoint asked for twice (ignoring case and surrounding spaces) would be answered and
+    /// written twice: refused, naming both places (fresh-eyes finding).
+    @Test func aKeypointAskedForTwiceIsRefused() throws {
+        #expect(throws: KeypointVocabularyError.repeatedKeypoint(name: "Beak", first: 1, second: 3)) {
+            _ = try KeypointVocabulary.freeText(["beak", "tail", " Beak"])
+        }
+        let cub = try KeypointVocabulary.load(from: Repo.vocabulary("cub"))
+        #expect(throws: KeypointVocabularyError.repeatedKeypoint(name: "beak", first: 1, second: 2)) {
+            _ = try cub.queries(category: "bird", keypoints: ["beak", "beak"])
+        }
+        #expect(try cub.queries(category: "bird", keypoints: ["beak", "tail"]).map(\.name) == ["beak", "tail"])
+        #expect(
+            "\(KeypointVocabularyError.repeatedKeypoint(name: "beak", first: 1, second: 2))"
+                == "keypoint \"beak\" is asked for twice (keypoints 1 and 2); give each keypoint once")
+    }
+
     @Test func freeTextWithTemplate() throws {
         let q = try KeypointVocabulary.freeText(["wheel"], template: "This is the {part} of a car")
         #expect(q.map(\.prompt) == ["This is the wheel of a car"])

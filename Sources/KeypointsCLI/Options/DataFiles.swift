@@ -47,7 +47,8 @@ enum DataFiles {
         let subject = option.map { "\($0) '\(value)'" } ?? "'\(value)'"
         throw CLIError(
             "\(subject): no file \(name) in $KEYPOINTS_DATA, the working directory or above the executable\(list);"
-                + " give a name or a path")
+                + " give a name or a path, or set KEYPOINTS_DATA to a folder holding \(folder)/ (a checkout's, for an"
+                + " executable copied out of it)")
     }
 
     /// Writes data atomically (temporary file in the same folder, then rename).

@@ -38,8 +38,8 @@ struct FigureOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "The photo with every prediction: a .png/.jpg file (with {name} for several images) "
-                + "or a folder when there are several images.",
-            valueName: "file"))
+                + "or a folder (one <image>_overlay.png per image).",
+            valueName: "file|dir"))
     var overlay: String?
     @Option(
         help: ArgumentHelp(
@@ -123,11 +123,6 @@ struct FigurePath {
         let exists = FileManager.default.fileExists(atPath: DataFiles.fileURL(value).path)
         if format == nil && !hasName && !hasKeypoint && allowsFolder && (ext.isEmpty || value.hasSuffix("/") || exists)
         {
-            if !perKeypoint && !several {
-                throw CLIError(
-                    "\(option) \(value): give a file name ending in \(FigureFormat.accepted), e.g. \(option) out/overlay.png"
-                )
-            }
             kind = .folder
             try OutputPath.checkFolder(value, option: option)
             return
@@ -189,7 +184,6 @@ struct FigurePath {
             + "put a character that no name has (such as _) between {name} and {keypoint}"
     }
 
-    /// The file for an image (and keypoint) when `kind` is `.file`.
     /// Where the figure of one image (and keypoint) goes: in a folder, `<prefix>_<keypoint>.png`
     /// (heatmaps) or `<prefix>_overlay.png`; as a file name, the name with its placeholders
     /// filled (`fileURL`).
@@ -206,6 +200,7 @@ struct FigurePath {
         }
     }
 
+    /// The file for an image (and keypoint) when `kind` is `.file`.
     func fileURL(name: String, keypoint: String? = nil) -> URL {
         var path = value.replacingOccurrences(of: Self.namePlaceholder, with: name)
         if let keypoint { path = path.replacingOccurrences(of: Self.keypointPlaceholder, with: keypoint) }
