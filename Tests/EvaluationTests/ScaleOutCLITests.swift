@@ -146,4 +146,45 @@ import Testing
         let refused = try KeypointsExecutable.runInRepository(["report", files[0], other])
         #expect(refused.status != 0 && refused.stderr.contains("model_sha256"), "\(refused.stderr)")
     }
+
+    /// examples/kubernetes/merge-job.yaml's command, run by /bin/sh as in the image (dash on
+    /// Debian, no pipefail): a failed report fails the Job (it piped into tee, which exited 0)
+    /// and leaves no report.txt; a good one writes it.
+    @Test func kubernetesMergeJobFailsWhenTheReportFails() throws {
+        guard KeypointsExecutable.available() else { return }
+        let yaml = try String(
+            contentsOf: Fixtures.repositoryRoot.appendingPathComponent("examples/kubernetes/merge-job.yaml"),
+            encoding: .utf8)
+        let lines = yaml.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let argsLine = try #require(lines.firstIndex(of: "args:"))
+        let command = String(lines[argsLine + 1].dropFirst(2))
+        #expect(command.hasPrefix("keypoints report /results/results-*.jsonl"), "\(command)")
+        func runJob(_ results: URL) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", command.replacingOccurrences(of: "/results/", with: results.path + "/")]
+            var environment = ProcessInfo.processInfo.environment
+            environment["PATH"] =
+                KeypointsExecutable.url.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "")
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        let folder = try Fixtures.temporaryFolder()
+        // No results files: report fails, so must the job.
+        #expect(try runJob(folder) != 0)
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("report.txt").path))
+        let out = folder.appendingPathComponent("results-0.jsonl").path
+        let eval = try KeypointsExecutable.runInRepository(
+            cubArguments + ["--root", Fixtures.cub.path, "--method", "random", "--out", out],
+            environment: outsideArrays)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(try runJob(folder) == 0)
+        let report = try String(contentsOf: folder.appendingPathComponent("report.txt"), encoding: .utf8)
+        #expect(report.contains("PCK@0.1"), "\(report)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("pck.png").path))
+    }
 }
