@@ -7,11 +7,13 @@ times `get_image_features` (and `get_text_features` on 77-token inputs) under
 cast with `.to(torch.bfloat16)`, as PyTorch runs bf16 inference on CPU). Timing rule as in
 `keypoints bench`: one warm-up call, then repeat until --seconds have passed (at least twice).
 
-    pip install torch==2.13.0+cpu transformers safetensors    # the CPU wheel (see DEVELOPERS.md)
+    pip install torch==2.13.0+cpu transformers safetensors    # the CPU wheel
     python3 examples/pytorch_bench.py --arch ViT-L/14-336 --batch 8 --precision fp32 bf16
 
 Prints a table (items/s), or one JSON document with --json. Compare with
-`keypoints bench --arch ViT-L/14-336 --batch 8` run on the same machine in the same session.
+`keypoints bench --arch ViT-L/14-336 --batch 8` run on the same machine in the same session;
+README.md (set-up: "Set-up (fresh Debian 12 with Swift 6)"; figures: "`keypoints bench`") gives
+the toolchain and the same-machine figures this script measured.
 """
 
 import argparse

@@ -36,11 +36,12 @@ struct BenchCommand: ParsableCommand {
         help: ArgumentHelp(
             "A known architecture: \(CLIPConfiguration.openAINames.joined(separator: ", ")).", valueName: "name"))
     var arch: String?
-    @Option(help: "Images per forward pass.")
+    // `.unconditional` on numbers (as --threads): "--batch -1" reaches validate().
+    @Option(parsing: .unconditional, help: "Images per forward pass.")
     var batch = 64
-    @Option(name: .customLong("text-batch"), help: "Texts per forward pass.")
+    @Option(name: .customLong("text-batch"), parsing: .unconditional, help: "Texts per forward pass.")
     var textBatch = 64
-    @Option(help: "Minimum seconds to measure each workload.")
+    @Option(parsing: .unconditional, help: "Minimum seconds to measure each workload.")
     var seconds = 3.0
     @Option(help: ArgumentHelp("Also time localizing 15 CUB keypoints in this photo.", valueName: "image"))
     var localize: String?

@@ -86,9 +86,13 @@ struct EvalCommand: ParsableCommand {
             "--method crop: side of the square cut from the photo (or box crop) around each candidate: a fraction of its shorter side (default \(CropSide.standard.argument)) or pixels (64px).",
             valueName: "fraction|Npx"))
     var cropSide: String?
-    @Option(help: "PCK threshold factor: correct if distance <= alpha * max(box width, box height).")
+    // `.unconditional` on numbers (as --threads): "--alpha -0.1" reaches validate() and its range
+    // error instead of being read as an unknown option and reported as a missing value.
+    @Option(
+        parsing: .unconditional,
+        help: "PCK threshold factor: correct if distance <= alpha * max(box width, box height).")
     var alpha = 0.1
-    @Option(help: "Evaluate only the first N images (of the shard).")
+    @Option(parsing: .unconditional, help: "Evaluate only the first N images (of the shard).")
     var limit: Int?
     @OptionGroup var sharding: ShardOptions
     @Option(
@@ -109,7 +113,7 @@ struct EvalCommand: ParsableCommand {
         help: "With --visualize: draw the PCK threshold (alpha x box side) as a dashed circle around each ground truth."
     )
     var visualizeThreshold = false
-    @Option(help: "Seed of the random method.")
+    @Option(parsing: .unconditional, help: "Seed of the random method.")
     var seed: UInt64 = 0
     @Flag(
         name: .customLong("visible-only"),

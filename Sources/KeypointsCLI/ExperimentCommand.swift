@@ -21,21 +21,23 @@ struct ExperimentCommand: ParsableCommand {
     var grid = "fast"
     @Option(help: ArgumentHelp("The reference preset (file or name in grids/).", valueName: "file"))
     var reference = "dense30"
-    @Option(help: "Number of random landscapes.")
+    @Option(parsing: .unconditional, help: "Number of random landscapes.")
     var trials = 1000
-    @Option(help: "Keypoints per landscape (15: CUB-like clusters).")
+    @Option(parsing: .unconditional, help: "Keypoints per landscape (15: CUB-like clusters).")
     var keypoints = 1
-    @Option(help: "Seed of the landscapes.")
+    @Option(parsing: .unconditional, help: "Seed of the landscapes.")
     var seed: UInt64 = 2024
-    @Option(help: "Success radius in reference-grid cells.")
+    // `.unconditional` (as --threads): "--tolerance -1" reaches validate() and its range error
+    // instead of being read as an unknown option and reported as a missing value.
+    @Option(parsing: .unconditional, help: "Success radius in reference-grid cells.")
     var tolerance = 1.0
     @Flag(help: "Print exactly one JSON document.")
     var json = false
 
     func validate() throws {
-        if trials < 1 { throw ValidationError("--trials must be at least 1") }
-        if keypoints < 1 { throw ValidationError("--keypoints must be at least 1") }
-        if !(tolerance >= 0) { throw ValidationError("--tolerance must be non-negative") }
+        if trials < 1 { throw ValidationError("--trials must be at least 1, got \(trials)") }
+        if keypoints < 1 { throw ValidationError("--keypoints must be at least 1, got \(keypoints)") }
+        if !(tolerance >= 0) { throw ValidationError("--tolerance must be non-negative, got \(tolerance)") }
     }
 
     func run() throws {

@@ -22,7 +22,12 @@ struct ModelCommand: AsyncParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list",
-            abstract: "Show the known models and what is installed, with sizes."
+            abstract: "Show the known models and what is installed, with sizes.",
+            discussion: """
+                Examples:
+                  keypoints model list
+                  keypoints model list --json
+                """
         )
 
         @Flag(help: "Print exactly one JSON document.")
@@ -73,10 +78,19 @@ struct ModelCommand: AsyncParsableCommand {
             abstract: "Download a model into the cache (resumable, verified, installed atomically).",
             discussion: """
                 NAME is a known model (keypoints model list) or any Hugging Face repository id ORG/NAME \
-                holding config.json, model.safetensors, vocab.json and merges.txt (a misspelled known name \
-                such as ViT-B/33 is refused with the nearest, not looked up). An interrupted fetch \
-                resumes where it stopped when run again. Prints the installed folder on stdout.
-                The endpoint defaults to $KEYPOINTS_HF_ENDPOINT, then $HF_ENDPOINT, then https://huggingface.co.
+                of a CLIP model holding config.json, model.safetensors, vocab.json and merges.txt (a \
+                misspelled known name such as ViT-B/33 is refused with the nearest, not looked up). An \
+                interrupted fetch resumes where it stopped when run again. Prints the installed folder \
+                on stdout. The endpoint defaults to $KEYPOINTS_HF_ENDPOINT, then $HF_ENDPOINT, then \
+                https://huggingface.co. The revision defaults to the known model's own (refs/pr/1 for \
+                dino-vits16 and dino-vitb16, whose main branch has no safetensors; main for the others \
+                and for repository ids).
+
+                Examples:
+                  keypoints model fetch ViT-L/14-336
+                  keypoints model fetch dino-vits16
+                  keypoints model fetch openai/clip-vit-base-patch32 --revision main
+                  keypoints model fetch ViT-B/32 --endpoint https://hf-mirror.example.org
                 """
         )
 
@@ -84,13 +98,21 @@ struct ModelCommand: AsyncParsableCommand {
         var name: String
         @Option(help: ArgumentHelp("Hub or mirror base URL.", valueName: "url"))
         var endpoint: String?
-        @Option(help: ArgumentHelp("Branch, tag or commit (default: main).", valueName: "rev"))
+        @Option(
+            help: ArgumentHelp(
+                "Branch, tag or commit (default: the known model's revision, refs/pr/1 for dino-vits16 and dino-vitb16; else main).",
+                valueName: "rev"))
         var revision: String?
         @Flag(help: "Download again even if the model is installed.")
         var force = false
-        @Option(help: ArgumentHelp("Automatic resumes per file after a dropped connection.", valueName: "n"))
+        // `.unconditional` on numbers (as --threads): "--retries -1" reaches validate().
+        @Option(
+            parsing: .unconditional,
+            help: ArgumentHelp("Automatic resumes per file after a dropped connection.", valueName: "n"))
         var retries = 3
-        @Option(help: ArgumentHelp("Seconds without data before a transfer counts as stalled.", valueName: "s"))
+        @Option(
+            parsing: .unconditional,
+            help: ArgumentHelp("Seconds without data before a transfer counts as stalled.", valueName: "s"))
         var timeout: Double = 60
 
         func validate() throws {
@@ -133,7 +155,12 @@ struct ModelCommand: AsyncParsableCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rm",
-            abstract: "Delete a model from the cache (and any interrupted fetch of it)."
+            abstract: "Delete a model from the cache (and any interrupted fetch of it).",
+            discussion: """
+                Examples:
+                  keypoints model rm ViT-B/32
+                  keypoints model rm openai/clip-vit-base-patch32
+                """
         )
 
         @Argument(help: ArgumentHelp("A known model name or a Hugging Face repository id.", valueName: "name"))

@@ -26,7 +26,10 @@ struct ReportCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("Results files written by keypoints eval --out.", valueName: "file"))
     var files: [String]
-    @Option(help: "PCK threshold factor: correct if distance <= alpha * max(box width, box height).")
+    // `.unconditional` (as --threads): "--alpha -0.1" reaches validate() and its range error.
+    @Option(
+        parsing: .unconditional,
+        help: "PCK threshold factor: correct if distance <= alpha * max(box width, box height).")
     var alpha = 0.1
     @Flag(help: "Report files from different runs (methods, models, grids) side by side instead of refusing.")
     var compare = false

@@ -28,9 +28,13 @@ struct SaliencyCommand: ParsableCommand {
             "A DINO model name (keypoints model list), ORG/NAME, or a Hugging Face ViTModel directory (config.json, model.safetensors).",
             valueName: "name|dir"))
     var model: String = ModelRegistry.defaultSaliencyModelName
-    @Option(help: ArgumentHelp("Affinity threshold: token pairs with key cosine above it are linked.", valueName: "t"))
+    // `.unconditional` on numbers (as --threads): "--tau -0.5" (a valid cosine) and "--size -1" are
+    // read as values, not as unknown options reported as missing values.
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Affinity threshold: token pairs with key cosine above it are linked.", valueName: "t"))
     var tau: Float = TokenCut.defaultTau
-    @Option(help: ArgumentHelp("Longer side of the resized photo, pixels.", valueName: "px"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Longer side of the resized photo, pixels.", valueName: "px"))
     var size: Int = SaliencyEstimator.defaultSize
     @Option(
         help: ArgumentHelp("Write each photo with its mask shaded and outlined into this folder.", valueName: "dir"))
@@ -44,8 +48,10 @@ struct SaliencyCommand: ParsableCommand {
         guard tau.isFinite, (-1...1).contains(tau) else {
             throw ValidationError("--tau must be a cosine in -1...1, got \(tau)")
         }
+        // The lower bound is the model's patch, known once it is loaded (SaliencyInput checks it
+        // with the same wording); here only what no model accepts.
         guard (1...SaliencyInput.maximumSize).contains(size) else {
-            throw ValidationError("--size must be in 1...\(SaliencyInput.maximumSize), got \(size)")
+            throw ValidationError("--size \(size): \(SaliencyInput.sizeRange(patch: nil))")
         }
     }
 

@@ -109,6 +109,10 @@ extension ModelStore {
                         )
                         try await Task.sleep(nanoseconds: UInt64(options.retryDelay * Double(attempt) * 1e9))
                         continue
+                    case .hostNotFound(let url, let host, _):
+                        // Name this model's own files (a DINO ViT has no tokenizer files).
+                        throw ModelStoreError.hostNotFound(
+                            url: url, host: host, files: spec.files.filter { !$0.optional }.map(\.name))
                     default:
                         throw error
                     }

@@ -21,8 +21,10 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
     case interrupted(url: String, received: Int64, expected: Int64?, reason: String)
     case timedOut(url: String, seconds: Double)
     case network(url: String, message: String)
-    /// The server's name did not resolve (offline, no DNS): not retried.
-    case hostNotFound(url: String, host: String)
+    /// The server's name did not resolve (offline, no DNS): not retried. `files`: the model's
+    /// files to get another way (config.json, model.safetensors and, for CLIP, the tokenizer's
+    /// vocab.json and merges.txt); empty where the caller does not know the model.
+    case hostNotFound(url: String, host: String, files: [String] = [])
     case badRangeResponse(url: String, detail: String)
     case sizeMismatch(file: String, url: String, expected: Int64, actual: Int64)
     /// `source` says where the expected digest came from ("registry", "server").
@@ -75,10 +77,14 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
             return "no data from \(url) for \(Int(seconds)) s; run the same fetch again to resume"
         case .network(let url, let message):
             return "\(url): \(message)"
-        case .hostNotFound(let url, let host):
+        case .hostNotFound(let url, let host, let files):
+            let list =
+                files.isEmpty
+                ? "the model's files"
+                : files.dropLast().joined(separator: ", ") + (files.count > 1 ? " and " : "") + (files.last ?? "")
             return "\(url): cannot resolve \(host) (offline, or no DNS?); fetch through a reachable mirror with "
-                + "--endpoint URL or KEYPOINTS_HF_ENDPOINT=URL, or download config.json, model.safetensors, vocab.json "
-                + "and merges.txt another way and pass their folder with --model DIR"
+                + "--endpoint URL or KEYPOINTS_HF_ENDPOINT=URL, or download \(list) another way and pass their "
+                + "folder with --model DIR"
         case .badRangeResponse(let url, let detail):
             return "\(url): unusable range response: \(detail)"
         case .sizeMismatch(let file, let url, let expected, let actual):

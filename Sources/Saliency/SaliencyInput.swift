@@ -28,13 +28,23 @@ public struct SaliencyInput: Sendable {
         return (max(1, Int(Double(width) * Double(size) / Double(height) + 0.5)), size)
     }
 
+    /// What `--size` must be: "expected 16...4096 (one patch of the model, 16 px, up to 4096)"; with
+    /// `patch` nil (no model loaded yet) the patch sizes of the known DINO ViTs.
+    public static func sizeRange(patch: Int?) -> String {
+        guard let patch else {
+            return "expected the model's patch...\(maximumSize) (one patch: 16 px for dino-vits16 and "
+                + "dino-vitb16, 8 px for dino-vits8, up to \(maximumSize))"
+        }
+        return "expected \(patch)...\(maximumSize) (one patch of the model: \(patch) px, up to \(maximumSize))"
+    }
+
     /// - Throws: when the photo is smaller than one patch or `size` is out of range.
     public init(image: RGBImage, size: Int, patch p: Int, mean: [Float], std: [Float]) throws(SaliencyError) {
         guard image.width >= p, image.height >= p else {
             throw .badInput("image \(image.width)x\(image.height) is smaller than one \(p)x\(p) px patch")
         }
         guard size >= p, size <= Self.maximumSize else {
-            throw .badInput("--size \(size): expected \(p)...\(Self.maximumSize) (at least one \(p) px patch)")
+            throw .badInput("--size \(size): \(Self.sizeRange(patch: p))")
         }
         let (w, h) = Self.resizedSize(width: image.width, height: image.height, size: size)
         rows = (h + p - 1) / p

@@ -75,6 +75,15 @@ import Testing
         #expect(!continued, "\(command): the last example ends with a line continuation")
     }
 
+    /// Every command's help has examples (model list, fetch and rm had none, while the README
+    /// promised them for every command).
+    @Test(arguments: expectations.map(\.0) + ["model fetch", "model list", "model rm"])
+    func everyCommandHasExamples(command: String) throws {
+        let r = try CLIRunner.run(command.split(separator: " ").map(String.init) + ["--help"])
+        #expect(r.status == 0, "\(command): \(r.stderr)")
+        #expect(Self.exampleLines(r.stdout).count > 1, "\(command) --help has no examples")
+    }
+
     @Test func rootHelpListsEverySubcommand() throws {
         let r = try CLIRunner.run(["--help"])
         #expect(r.status == 0)

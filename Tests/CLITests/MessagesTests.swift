@@ -202,6 +202,65 @@ import Testing
         #expect(!r.stderr.lowercased().contains("retry"), "\(r.stderr)")
     }
 
+    /// Negative numbers were read as unknown options ("Missing value for '--radius <r>'"); they
+    /// reach the option's own range check. And saliency --size names one range whatever the side
+    /// it is out on (it said 1...4096 above, 16...4096 below).
+    @Test func negativeNumbersGetTheOptionsRangeError() throws {
+        let cub = CLIRunner.repositoryRoot.appendingPathComponent("Tests/EvaluationTests/Fixtures/cub/CUB_200_2011")
+            .path
+        let eval = ["eval", "--dataset", "cub", "--root", cub]
+        let cases: [([String], String)] = [
+            (["localize", "x.jpg", "--keypoint", "beak", "--radius", "-1"], "--radius expects a fraction"),
+            (["localize", "x.jpg", "--keypoint", "beak", "--thickness", "-3px"], "--thickness expects a fraction"),
+            (eval + ["--alpha", "-0.1"], "--alpha must be in (0, 1], got -0.1"),
+            (eval + ["--limit", "-2"], "--limit must be at least 1, got -2"),
+            (eval + ["--method", "random", "--seed", "-3"], "'-3' is invalid for '--seed"),
+            (["experiment", "--tolerance", "-1"], "--tolerance must be non-negative, got -1"),
+            (["report", "x.jsonl", "--alpha", "-1"], "--alpha must be in (0, 1]"),
+            (["saliency", "x.jpg", "--tau", "-2"], "--tau must be a cosine in -1...1, got -2"),
+            (["saliency", "x.jpg", "--size", "-5"], "--size -5: expected the model's patch...4096"),
+            (["bench", "--arch", "ViT-B/32", "--batch", "-1"], "--batch and --text-batch must be at least 1"),
+            (["model", "fetch", "ViT-B/32", "--retries", "-1"], "--retries must be at least 0, got -1"),
+        ]
+        for (arguments, expected) in cases {
+            let r = try CLIRunner.run(arguments)
+            #expect(r.status != 0, "\(arguments)")
+            #expect(r.stderr.contains(expected) && !r.stderr.contains("Missing value"), "\(arguments): \(r.stderr)")
+        }
+        // --tau -0.5 is a valid cosine: it passes validation (and fails later, on the missing photo).
+        let tau = try CLIRunner.run(["saliency", "x.jpg", "--tau", "-0.5", "--model", "/nonexistent-dino"])
+        #expect(!tau.stderr.contains("Missing value") && !tau.stderr.contains("--tau"), "\(tau.stderr)")
+        let dino = CLIRunner.repositoryRoot.appendingPathComponent("Tests/DINOTests/Fixtures")
+        let bird = dino.appendingPathComponent("images/bird.jpg").path
+        let model = dino.appendingPathComponent("models/vit-p16-w36-h3").path
+        for (size, range) in [("100000", "the model's patch...4096"), ("10", "16...4096 (one patch of the model")] {
+            let r = try CLIRunner.run(["saliency", bird, "--model", model, "--size", size])
+            #expect(r.status != 0 && r.stderr.contains("--size \(size): expected \(range)"), "\(r.stderr)")
+        }
+    }
+
+    /// Offline, the files to get another way are the model's own: a DINO ViT has no vocab.json or
+    /// merges.txt (the message asked for them). And fetch's help says which revision a known model
+    /// is fetched at (it said main, while the DINO ViTs are fetched at refs/pr/1).
+    @Test func offlineFetchNamesTheModelsOwnFilesAndHelpItsRevision() throws {
+        let home = try CLIRunner.tempDirectory()
+        func fetch(_ name: String) throws -> String {
+            let r = try CLIRunner.run(
+                ["model", "fetch", name, "--endpoint", "http://keypoints-test.invalid"],
+                cwd: CLIRunner.repositoryRoot, environment: ["KEYPOINTS_HOME": home.path])
+            #expect(r.status != 0, "\(r.stderr)")
+            return r.stderr
+        }
+        let dino = try fetch("dino-vits16")
+        #expect(dino.contains("download config.json and model.safetensors another way"), "\(dino)")
+        #expect(!dino.contains("vocab.json") && !dino.contains("merges.txt"), "\(dino)")
+        let clip = try fetch("ViT-B/32")
+        #expect(clip.contains("download config.json, model.safetensors, vocab.json and merges.txt"), "\(clip)")
+        let help = try CLIRunner.run(["model", "fetch", "--help"], environment: ["COLUMNS": "1000"])
+        let revision = help.stdout.split(separator: "\n").first { $0.hasPrefix("  --revision") } ?? ""
+        #expect(revision.contains("refs/pr/1 for dino-vits16") && !revision.contains("(default: main)"), "\(revision)")
+    }
+
     /// A `--box` outside the photo: one line naming the search box, the photo once, and the check.
     @Test func boxOutsideThePhotoNamesItOnce() throws {
         let r = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--box", "400,10,500,50"])

@@ -20,11 +20,15 @@ struct PromptOptions: ParsableArguments {
         help: ArgumentHelp(
             "Marker colour: red, green, blue, yellow, black, white, R,G,B or #RRGGBB.", valueName: "colour"))
     var color: String?
+    // `.unconditional` (as --threads): "--radius -1" reaches validate() and its range error
+    // instead of being read as an unknown option and reported as a missing value.
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Marker radius: a fraction of the model input's side (0.06) or pixels (20px).", valueName: "r"))
     var radius: String?
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Marker line width: a fraction of the model input's side (0.01) or pixels (3px).", valueName: "t"))
     var thickness: String?
