@@ -33,13 +33,17 @@ public struct CLIPConfiguration: Decodable, Sendable, Equatable {
 
     /// Reads and validates config.json.
     public static func load(from url: URL) throws(CLIPError) -> CLIPConfiguration {
-        let config = try decodeConfig(CLIPConfiguration.self, from: url, family: "CLIP")
+        let config = try decodeConfig(CLIPConfiguration.self, from: url, family: "CLIP", modelType: "clip")
         try config.validate(path: url.path)
         return config
     }
 
-    /// Decodes a config.json of any model family; errors name the file and the JSON field.
-    static func decodeConfig<T: Decodable>(_ type: T.Type, from url: URL, family: String) throws(CLIPError) -> T {
+    /// Decodes a config.json of any model family; errors name the file and the JSON field, or, when
+    /// the file is of another family than `modelType` (its model_type, else its architectures),
+    /// that family.
+    static func decodeConfig<T: Decodable>(
+        _ type: T.Type, from url: URL, family: String, modelType: String
+    ) throws(CLIPError) -> T {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else {
             throw .missingFile(path: path, hint: "a Hugging Face \(family) directory has config.json")
@@ -48,6 +52,13 @@ public struct CLIPConfiguration: Decodable, Sendable, Equatable {
             url, maxBytes: TransformerLimits.configFileBytes, limitName: "TransformerLimits.configFileBytes"
         ) { CLIPError.badConfig(path: path, field: "(file)", reason: $0.message) }
         do { return try JSONDecoder().decode(T.self, from: data) } catch let error as DecodingError {
+            if let found = ModelFamily(config: data), found.modelType != modelType,
+                let expected = ModelFamily.known.first(where: { $0.modelType == modelType })
+            {
+                throw .wrongFamily(
+                    directory: url.deletingLastPathComponent().path, found: found.name, modelType: found.modelType,
+                    expected: expected.name)
+            }
             throw .badConfig(path: path, field: field(of: error), reason: reason(of: error))
         } catch {
             throw .badConfig(path: path, field: "(file)", reason: "\(error)")
@@ -121,5 +132,35 @@ public struct CLIPConfiguration: Decodable, Sendable, Equatable {
         }
         let base = "ViT-\(size)/\(vision.patchSize)"
         return vision.imageSize == 224 ? base : "\(base)-\(vision.imageSize)"
+    }
+}
+
+/// The model family a config.json declares: its model_type, else the model_type of a known
+/// family named in its architectures.
+struct ModelFamily: Equatable {
+    /// transformers' model_type ("clip", "vit").
+    let modelType: String
+    /// How messages call the family.
+    let name: String
+
+    /// The families keypoints loads, with the architecture transformers writes for each.
+    static let known: [(modelType: String, name: String, architecture: String)] = [
+        ("clip", "CLIP model", "CLIPModel"), ("vit", "DINO ViT", "ViTModel"),
+    ]
+
+    /// Nil when the data is no JSON object or declares no family.
+    init?(config data: Data) {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        let architectures = object["architectures"] as? [String] ?? []
+        let type: String
+        if let declared = object["model_type"] as? String, !declared.isEmpty {
+            type = declared
+        } else if let match = Self.known.first(where: { architectures.contains($0.architecture) }) {
+            type = match.modelType
+        } else {
+            return nil
+        }
+        modelType = type
+        name = Self.known.first { $0.modelType == type }?.name ?? "\(type) model"
     }
 }

@@ -2,6 +2,10 @@
 public enum CLIPError: Error, CustomStringConvertible {
     case missingFile(path: String, hint: String)
     case badConfig(path: String, field: String, reason: String)
+    /// config.json of another model family than the one asked for (a DINO ViT where a CLIP model
+    /// is needed, or the reverse); `found` and `expected` name the families ("DINO ViT", "CLIP
+    /// model"), `modelType` is the config's model_type.
+    case wrongFamily(directory: String, found: String, modelType: String, expected: String)
     case missingWeight(path: String, key: String, expectedShape: [Int])
     case wrongShape(path: String, key: String, expected: [Int], actual: [Int])
     case safeTensors(SafeTensorsError)
@@ -11,6 +15,9 @@ public enum CLIPError: Error, CustomStringConvertible {
         switch self {
         case .missingFile(let p, let hint): return "\(p): no such file (\(hint))"
         case .badConfig(let p, let f, let r): return "\(p): field '\(f)': \(r)"
+        case .wrongFamily(let d, let found, let type, let expected):
+            return "\(d) is a \(found) (model_type \(type)), not a \(expected); this option takes a \(expected) "
+                + "directory or name (keypoints model list)"
         case .missingWeight(let p, let k, let s): return "\(p): missing tensor '\(k)' (expected shape \(s))"
         case .wrongShape(let p, let k, let e, let a): return "\(p): tensor '\(k)' has shape \(a), expected \(e)"
         case .safeTensors(let e): return e.description

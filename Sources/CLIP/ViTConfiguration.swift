@@ -43,7 +43,8 @@ public struct ViTConfiguration: EncoderConfiguration, Decodable, Sendable, Equat
 
     /// Reads and validates config.json.
     public static func load(from url: URL) throws(CLIPError) -> ViTConfiguration {
-        let config = try CLIPConfiguration.decodeConfig(ViTConfiguration.self, from: url, family: "ViT")
+        let config = try CLIPConfiguration.decodeConfig(
+            ViTConfiguration.self, from: url, family: "ViT", modelType: "vit")
         try config.validate(path: url.path)
         return config
     }

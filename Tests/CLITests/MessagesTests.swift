@@ -126,6 +126,19 @@ import Testing
         }
     #endif
 
+    /// `localize` and `info` with a DINO directory said "field 'text_config': missing".
+    @Test func aDINODirectoryWhereCLIPIsNeededIsNamed() throws {
+        let dino = CLIRunner.repositoryRoot.appendingPathComponent("Tests/DINOTests/Fixtures/models/vit-p16-w36-h3")
+        for arguments in [["localize", Self.bird, "--keypoint", "beak"], ["info"]] {
+            let r = try run(arguments + ["--model", dino.path])
+            #expect(r.status == 1, "\(arguments): \(r.stderr)")
+            #expect(
+                r.stderr.contains("\(dino.path) is a DINO ViT (model_type vit), not a CLIP model"),
+                "\(arguments): \(r.stderr)")
+            #expect(!r.stderr.contains("text_config"))
+        }
+    }
+
     @Test func evalThatScoresNothingIsAnErrorWithTheCause() throws {
         // COCO without --images: the images are not next to the annotation file.
         let coco = try run([

@@ -84,7 +84,9 @@ import Testing
             "saliency", tiny.path, "--model",
             CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path,
         ])
-        #expect(bad.status != 0 && bad.stderr.contains("config.json"), "\(bad.stderr)")
+        #expect(
+            bad.status != 0 && bad.stderr.contains("is a CLIP model (model_type clip), not a DINO ViT"), "\(bad.stderr)"
+        )
         let tau = try CLIRunner.run(["saliency", tiny.path, "--tau", "2"])
         #expect(tau.status != 0 && tau.stderr.contains("--tau"))
         // --png naming an existing file: one line naming the option, before the model is looked at.

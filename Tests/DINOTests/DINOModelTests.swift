@@ -109,6 +109,50 @@ let pixelTolerance: Float = 1e-6
         }
     }
 
+    /// A DINO directory where a CLIP model is needed said "field 'text_config': missing", a CLIP
+    /// directory where a DINO ViT is needed "field 'hidden_size': missing": the error names the
+    /// family config.json declares (model_type, else architectures).
+    @Test func aDirectoryOfTheOtherFamilyIsNamed() throws {
+        func expectWrongFamily(
+            _ load: () throws -> Void, directory: URL, found: String, modelType: String, expected: String
+        ) {
+            #expect {
+                try load()
+            } throws: { error in
+                guard case CLIPError.wrongFamily(directory.path, found, modelType, expected) = error else {
+                    return false
+                }
+                return "\(error)".hasPrefix(
+                    "\(directory.path) is a \(found) (model_type \(modelType)), not a \(expected); ")
+            }
+        }
+        let dino = Fixtures.model("vit-p16-w36-h3")
+        expectWrongFamily(
+            { _ = try CLIPModel(directory: dino) }, directory: dino, found: "DINO ViT", modelType: "vit",
+            expected: "CLIP model")
+        let clip = try Fixtures.editedCopy("vit-p16-w36-h3") { json in
+            json = [
+                "architectures": ["CLIPModel"], "model_type": "clip", "projection_dim": 32, "text_config": [:],
+                "vision_config": [:],
+            ]
+        }
+        expectWrongFamily(
+            { _ = try DINOModel(directory: clip) }, directory: clip, found: "CLIP model", modelType: "clip",
+            expected: "DINO ViT")
+        // Without model_type, the architectures say it.
+        let unnamed = try Fixtures.editedCopy("vit-p16-w36-h3") { $0.removeValue(forKey: "model_type") }
+        expectWrongFamily(
+            { _ = try CLIPModel(directory: unnamed) }, directory: unnamed, found: "DINO ViT", modelType: "vit",
+            expected: "CLIP model")
+        // A config of the right family that lacks a field still names the field.
+        let broken = try Fixtures.editedCopy("vit-p16-w36-h3") { $0.removeValue(forKey: "hidden_size") }
+        #expect {
+            _ = try DINOModel(directory: broken)
+        } throws: { error in
+            "\(error)".contains("field 'hidden_size': missing")
+        }
+    }
+
     @Test func imageSmallerThanOnePatchIsAnError() throws {
         let estimator = try SaliencyEstimator(directory: Fixtures.model("vit-p16-w36-h3"))
         let tiny = RGBImage(width: 15, height: 40, fill: RGB(10, 20, 30))
