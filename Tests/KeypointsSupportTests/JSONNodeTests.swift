@@ -28,6 +28,26 @@ import Testing
         #expect(e?.description.hasPrefix("data.json: (JSON syntax): invalid JSON") == true)
     }
 
+    /// A vocabulary or grid file with a syntax error said only "invalid JSON: The given data was
+    /// not valid JSON"; the line and column are given (columns count characters, not bytes).
+    @Test func syntaxErrorsGiveLineAndColumn() {
+        let cases: [(text: String, line: Int, column: Int)] = [
+            ("{\n  \"categories\": [\n    {\"name\": \"bird\",, }\n  ]\n}\n", 3, 21),
+            ("{\"a\": 1,\n \"é\": \"x\", \"b\": x}", 2, 17),
+            ("{\"a\": 1} x", 1, 10),
+        ]
+        for (text, line, column) in cases {
+            let e = Self.error { _ = try Self.node(text) }
+            #expect(e?.field == "(JSON syntax)")
+            #expect(
+                e?.message.hasPrefix("invalid JSON at line \(line), column \(column): ") == true,
+                "\(text): \(String(describing: e))")
+        }
+        // No offset to give (the text ends early): the parser's words alone.
+        let cut = Self.error { _ = try Self.node("{\"a\": [1, 2") }
+        #expect(cut?.message.hasPrefix("invalid JSON: ") == true, "\(String(describing: cut))")
+    }
+
     @Test func pathsReachNestedFields() throws {
         let root = try Self.node(#"{"annotations": [{"bbox": [1, 2, "x", 4]}]}"#)
         let bbox = try root.field("annotations").array()[0].field("bbox").array()
