@@ -29,19 +29,20 @@ extension LocalizeCommand {
             settings["box"] = [box.x, box.y, box.width, box.height].map { "\($0)" }.joined(separator: ",")
             settings["crop_to_box"] = "\(options.cropToBox)"
         }
+        if let boxes {
+            let url = DataFiles.fileURL(boxes)
+            settings["boxes"] = url.standardizedFileURL.path
+            settings["boxes_sha256"] = try Self.fileDigest(url, option: "--boxes")
+            settings["crop_to_box"] = "\(options.cropToBox)"
+        }
         switch maskOptions.kind {
         case .none: settings["mask"] = "none"
         case .box: settings["mask"] = "box"
         case .file(let path):
             let url = DataFiles.fileURL(path)
-            let bytes = try RegularFile.read(
-                url, maxBytes: ImagingLimits.fileBytes, limitName: "ImagingLimits.fileBytes"
-            ) {
-                CLIError("--mask \(path): \($0.message)")
-            }
             settings["mask"] = "file"
             settings["mask_file"] = url.standardizedFileURL.path
-            settings["mask_sha256"] = SHA256Hasher.hash(bytes)
+            settings["mask_sha256"] = try Self.fileDigest(url, option: "--mask")
         case .saliency:
             settings["mask"] = "saliency"
             settings["mask_tau"] = "\(TokenCut.defaultTau)"
@@ -53,5 +54,13 @@ extension LocalizeCommand {
         settings["software"] = SoftwareVersion.full
         if let shard { settings["shard"] = shard.description }
         return settings
+    }
+
+    /// SHA-256 of a small input file named by `option` (a mask PNG, a boxes CSV).
+    static func fileDigest(_ url: URL, option: String) throws -> String {
+        let bytes = try RegularFile.read(url, maxBytes: ImagingLimits.fileBytes, limitName: "ImagingLimits.fileBytes") {
+            CLIError("\(option) \(url.path): \($0.message)")
+        }
+        return SHA256Hasher.hash(bytes)
     }
 }

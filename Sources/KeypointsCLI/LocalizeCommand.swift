@@ -60,9 +60,14 @@ struct LocalizeCommand: ParsableCommand {
     var fit: FitMode?
     @Option(help: ArgumentHelp("Restrict candidates to a box in original pixels.", valueName: "x,y,w,h"))
     var box: String?
+    @Option(
+        help: ArgumentHelp(
+            "One box per photo from a CSV file with the header image,x,y,w,h (paths relative to the file's folder); instead of --box.",
+            valueName: "file.csv"))
+    var boxes: String?
     @Flag(
         name: .customLong("crop-to-box"),
-        help: "Crop the image to --box before fitting (the paper's SPair-71k protocol).")
+        help: "Crop the image to --box (or its --boxes row) before fitting (the paper's SPair-71k protocol).")
     var cropToBox = false
     @OptionGroup var maskOptions: MaskOptions
     @OptionGroup(title: "Figures") var figures: FigureOptions
@@ -99,8 +104,13 @@ struct LocalizeCommand: ParsableCommand {
         if vocabulary == nil && (category != nil || only != nil) {
             throw ValidationError("--category and --only need --vocabulary")
         }
-        if cropToBox && box == nil { throw ValidationError("--crop-to-box needs --box") }
-        if maskOptions.kind == .box && box == nil { throw ValidationError("--mask box needs --box") }
+        if box != nil && boxes != nil {
+            throw ValidationError("give --box (one box for every photo) or --boxes FILE, not both")
+        }
+        if cropToBox && box == nil && boxes == nil { throw ValidationError("--crop-to-box needs --box or --boxes") }
+        if maskOptions.kind == .box && box == nil && boxes == nil {
+            throw ValidationError("--mask box needs --box or --boxes")
+        }
         if let box { _ = try Self.parseBox(box) }
         if let batch, batch < 1 || batch > LocalizationLimits.batch {
             throw ValidationError("--batch must be 1...\(LocalizationLimits.batch) (LocalizationLimits.batch)")
@@ -258,14 +268,26 @@ struct LocalizeCommand: ParsableCommand {
             FileManager.default.fileExists(atPath: url.path) ? try LocalizationResultsFile.read(url) : nil
         }
         let done = Set(recorded?.images.map { LocalizationResultStore.key($0.value.path) } ?? [])
+        let parsedBox = try box.map(Self.parseBox)
         let pending = selected.filter { !done.contains(LocalizationResultStore.key(photos[$0])) }
+        // --boxes: every photo of the run needs its row, checked before any work.
+        let photoBoxes = try boxes.map { try PhotoBoxes.load(from: DataFiles.fileURL($0)) }
+        if let photoBoxes, let boxes {
+            for index in selected where photoBoxes.box(forPhoto: photos[index]) == nil {
+                throw CLIError(
+                    "--boxes \(boxes): no row for the photo \(photos[index]) (paths in the file are relative to its folder)"
+                )
+            }
+        }
+        /// The box of photo `index`: its --boxes row, or --box.
+        func boxOf(_ index: Int) -> Box? { photoBoxes?.box(forPhoto: photos[index]) ?? parsedBox }
 
         let gridFile = try GridFile.load(grid)
         var preset = gridFile.preset
         if let batch { preset.batch = batch }
         var options = Localizer.defaultOptions(for: preset)
         if let fit { options.fit = fit }
-        if let box { options.box = try Self.parseBox(box) }
+        options.box = parsedBox
         options.cropToBox = cropToBox
 
         // Decode every photo still to do once before any work, so that a bad file among several
@@ -292,8 +314,11 @@ struct LocalizeCommand: ParsableCommand {
         var validatedBoxes: [Int: Box] = [:]
         for index in pending {
             guard let image = sizes[index] else { continue }
-            _ = try localizer.geometry(width: image.width, height: image.height, path: image.path, options: options)
-            validatedBoxes[index] = try options.box.map {
+            var imageOptions = options
+            imageOptions.box = boxOf(index)
+            _ = try localizer.geometry(
+                width: image.width, height: image.height, path: image.path, options: imageOptions)
+            validatedBoxes[index] = try imageOptions.box.map {
                 try $0.validated(imageWidth: image.width, imageHeight: image.height, label: image.path)
             }
         }
@@ -337,6 +362,7 @@ struct LocalizeCommand: ParsableCommand {
             let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: readOptions)
             let watch = Stopwatch()
             var imageOptions = options
+            imageOptions.box = boxOf(index)
             let mask = try maskOptions.makeMask(
                 photo: image, path: path, box: validatedBoxes[index],
                 cropToBox: cropToBox, fileMask: fileMask, estimator: estimator, saliencyDigest: saliencyDigest,
@@ -357,13 +383,14 @@ struct LocalizeCommand: ParsableCommand {
             for note in result.notes { Console.warning("\(path): \(note)") }
             try writeFigures(
                 result, image: image, index: index, of: photos.count, to: destinations,
-                caption: FigureCaption(model: model.model, grid: preset.name, box: options.box))
+                caption: FigureCaption(model: model.model, grid: preset.name, box: imageOptions.box))
             if let saveMarked {
                 try writeMarked(
                     result, image: image, index: index, of: photos.count, folder: saveMarked, localizer: localizer,
                     options: imageOptions)
             }
-            let record = LocalizationRecord(result, seconds: seconds)
+            var record = LocalizationRecord(result, seconds: seconds)
+            if photoBoxes != nil { record.box = imageOptions.box }
             try store?.append(record)
             records.append(record)
             computed.append(result)

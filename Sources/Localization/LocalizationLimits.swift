@@ -14,6 +14,6 @@ public enum LocalizationLimits {
     /// Keypoints of one category (FaceSynthetics has 70; each one costs a text embedding and
     /// a heatmap per image).
     public static let keypointsPerCategory = 10_000
-    /// Bytes of a vocabulary or grid preset file.
+    /// Bytes of a vocabulary, grid preset or boxes (`localize --boxes`) file.
     public static let fileBytes = 64 << 20
 }

@@ -212,4 +212,43 @@ import Testing
         #expect(twice.status != 0)
         #expect(twice.stderr.contains("keypoint \"Beak\" is asked for twice (keypoints 1 and 2)"), "\(twice.stderr)")
     }
+
+    /// `--boxes FILE.csv`: each photo its own box (crop, mask, record); every photo needs a row.
+    @Test func boxesGiveEachPhotoItsOwnBox() throws {
+        let (dir, _) = try photoFolder()
+        try Data("image,x,y,w,h\nphotos/bird.jpg,10,10,100,80\nphotos/cow.jpg,0,0,60,50\n".utf8)
+            .write(to: dir.appendingPathComponent("boxes.csv"))
+        let run = try localize(
+            ["photos/bird.jpg", "photos/cow.jpg", "--boxes", "boxes.csv", "--crop-to-box", "--out", "r.jsonl"],
+            in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = try String(contentsOf: dir.appendingPathComponent("r.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        #expect(lines[0].contains("\"boxes_sha256\""))
+        struct Boxed: Decodable {
+            let path: String
+            let box: [Double]
+            let keypoints: [Record.Keypoint]
+        }
+        let records = try lines.dropFirst().map { try JSONDecoder().decode(Boxed.self, from: Data($0.utf8)) }
+        #expect(records.map(\.box) == [[10, 10, 100, 80], [0, 0, 60, 50]])
+        // Cropped to the box: every answer lies inside its photo's box.
+        for r in records {
+            for k in r.keypoints {
+                #expect(k.x >= r.box[0] && k.x <= r.box[0] + r.box[2], "\(r.path) \(k.name)")
+                #expect(k.y >= r.box[1] && k.y <= r.box[1] + r.box[3], "\(r.path) \(k.name)")
+            }
+        }
+        let missing = try localize(["photos", "--boxes", "boxes.csv"], in: dir)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("--boxes boxes.csv: no row for the photo photos/face.png"), "\(missing.stderr)")
+        let both = try localize(["photos/bird.jpg", "--boxes", "boxes.csv", "--box", "1,1,5,5"], in: dir)
+        #expect(both.status != 0)
+        #expect(both.stderr.contains("not both"), "\(both.stderr)")
+        // A box outside its photo is refused before any work, naming the photo.
+        try Data("image,x,y,w,h\nphotos/bird.jpg,150,10,100,80\n".utf8).write(to: dir.appendingPathComponent("out.csv"))
+        let outside = try localize(["photos/bird.jpg", "--boxes", "out.csv"], in: dir)
+        #expect(outside.status != 0)
+        #expect(outside.stderr.contains("photos/bird.jpg"), "\(outside.stderr)")
+    }
 }

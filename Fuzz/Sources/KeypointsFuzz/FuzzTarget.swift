@@ -10,6 +10,7 @@ import ModelStore
 enum FuzzTarget: String, CaseIterable, Sendable {
     case safetensors, image, results, grid, vocabulary, coco, cub, config, digests, manifest
     case localizeResults = "localize-results"
+    case boxes
 
     /// Feeds one input to the parser; thrown errors are ignored (they are the parser's answer).
     func run(_ data: Data, scratch: URL) {
@@ -32,6 +33,10 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 // `localize --out`, as the next run reads it back to resume.
                 let file = try LocalizationResultsFile.parse(data, file: "fuzz.jsonl")
                 for r in file.images { _ = LocalizationResultStore.key(r.value.path) }
+            case .boxes:
+                // `localize --boxes FILE.csv`.
+                let boxes = try PhotoBoxes.parse(data, file: "fuzz.csv", folder: scratch)
+                _ = boxes.box(forPhoto: scratch.appendingPathComponent("a.jpg").path)
             case .grid:
                 _ = try GridPreset.decode(data, file: "fuzz.json")
             case .vocabulary:

@@ -30,6 +30,9 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
     public var keypoints: [KeypointPrediction]
     /// Warnings about this photo (mask not applied, damaged image, ...).
     public var notes: [String]
+    /// The photo's own box (`localize --boxes`), x, y, width, height in original pixels; absent
+    /// when every photo had the same `--box` (recorded in the header) or none.
+    public var box: Box?
 
     public init(
         path: String, width: Int, height: Int, passes: Int, seconds: Double, keypoints: [KeypointPrediction],
@@ -42,6 +45,7 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
         self.seconds = seconds
         self.keypoints = keypoints
         self.notes = notes
+        self.box = nil
     }
 
     /// The record of a localization that took `seconds`.
@@ -68,6 +72,9 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
         if !r.seconds.isFinite || r.seconds < 0 {
             return "seconds \(r.seconds): expected a finite number >= 0"
         }
+        if let box = r.box, !box.isFiniteAndNonEmpty {
+            return "box \(box): expected finite numbers with w, h > 0"
+        }
         for k in r.keypoints where !k.x.isFinite || !k.y.isFinite || !k.score.isFinite {
             return "keypoint \"\(k.name)\": x, y and score must be finite numbers"
         }
@@ -90,7 +97,9 @@ public enum LocalizationResults {
 
     /// Settings recorded for information only, not compared on resume: paths (the same run
     /// resumes from another checkout or mount point), the software version and the shard.
-    public static let informationKeys: Set<String> = ["model", "grid", "vocabulary", "mask_file", "software", "shard"]
+    public static let informationKeys: Set<String> = [
+        "model", "grid", "vocabulary", "mask_file", "boxes", "software", "shard",
+    ]
 }
 
 /// One line of a `localize --out` file.
