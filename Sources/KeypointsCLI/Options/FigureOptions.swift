@@ -14,8 +14,8 @@ struct FigureSizeOptions: ParsableArguments {
     @Option(
         name: .customLong("figure-max-side"),
         help: ArgumentHelp(
-            "Figures show the photo at its own resolution, downscaled to at most this longer side "
-                + "(a montage's panels share it); never upscaled.",
+            "Figures show the photo at its own resolution, downscaled to at most this longer side; "
+                + "never upscaled (localize: a montage's panels share it).",
             valueName: "px"))
     var figureMaxSide = FigureSizeOptions.defaultMaxSide
 
