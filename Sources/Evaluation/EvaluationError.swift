@@ -29,6 +29,9 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
     case settingsMismatch(file: String, differences: [SettingDifference])
     /// Results files that cannot be merged (different settings).
     case mergeMismatch(first: String, second: String, differences: [SettingDifference])
+    /// `localize --out` files that are not shards of one run (settings other than
+    /// `LocalizationResults.informationKeys` differ).
+    case localizationMergeMismatch(first: String, second: String, differences: [SettingDifference])
     /// Results files of one run computed in different precisions, or in fp32 on different
     /// libraries (`setting` "precision" or "backend"), merged without being allowed to.
     case mixedPrecision(first: String, second: String, setting: String, firstValue: String, secondValue: String)
@@ -84,6 +87,10 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
             let list = differences.map { "\($0.key): \($0.old) vs \($0.new)" }
             return "\(first) and \(second) come from different runs (\(list.joined(separator: "; "))); "
                 + "give --compare to report them side by side"
+        case .localizationMergeMismatch(let first, let second, let differences):
+            let list = differences.map { "\($0.key): \($0.old) vs \($0.new)" }
+            return "\(first) and \(second) come from different localize runs (\(list.joined(separator: "; "))); "
+                + "give the files of one run (its shards), or report each run on its own"
         case .mixedPrecision(let first, let second, let setting, let a, let b):
             let why =
                 setting == "precision"

@@ -107,3 +107,26 @@ extension Shard {
         path.replacingOccurrences(of: Self.outputPlaceholder, with: String(index))
     }
 }
+
+extension Shard {
+    /// What merging files of these `shards` (each file's recorded shard, "all" when unsharded)
+    /// leaves out: a shard that is not i/n (completeness not checked), or the shards of an n-way
+    /// split that were not given ("shards 1/4, 3/4 not given: `partial`").
+    static func coverageNotes(files: [String], shards: [String], partial: String) -> [String] {
+        var notes: [String] = []
+        // Shard(parsing:) refuses n over EvaluationLimits.shards, so `missing` stays bounded.
+        let parsed = shards.compactMap { try? Shard(parsing: $0) }
+        if let i = shards.indices.first(where: { shards[$0] != "all" && (try? Shard(parsing: shards[$0])) == nil }) {
+            notes.append(
+                "\(files[i]): shard is not i/n with 1 <= n <= EvaluationLimits.shards = \(EvaluationLimits.shards): completeness not checked"
+            )
+        }
+        if parsed.count == shards.count, let n = parsed.first?.count, parsed.allSatisfy({ $0.count == n }) {
+            let missing = (0..<n).filter { i in !parsed.contains { $0.index == i } }
+            if !missing.isEmpty {
+                notes.append("shards \(missing.map { "\($0)/\(n)" }.joined(separator: ", ")) not given: \(partial)")
+            }
+        }
+        return notes
+    }
+}

@@ -27,6 +27,7 @@ struct LocalizeCommand: ParsableCommand {
               keypoints localize a.jpg b.jpg --vocabulary cub --common-scale \\
                 --montage 'out/{name}_montage.jpg' --overlay 'out/{name}.png'
               keypoints localize photos/ --vocabulary cub --out birds.jsonl
+              keypoints localize photos/ --vocabulary cub --csv > predictions.csv
               keypoints localize photos/ --vocabulary cub --shard auto \\
                 --out 'birds-{shard}.jsonl'
             """
@@ -75,6 +76,9 @@ struct LocalizeCommand: ParsableCommand {
     var scores: String?
     @Flag(help: "Print exactly one JSON document.")
     var json = false
+    @Flag(
+        help: "Print the predictions as CSV: image,keypoint,x,y,score,passes,seconds (one row per photo and keypoint).")
+    var csv = false
     @Option(help: ArgumentHelp("Marked images per forward pass (overrides the preset).", valueName: "n"))
     var batch: Int?
     @Flag(
@@ -98,6 +102,7 @@ struct LocalizeCommand: ParsableCommand {
 
     func validate() throws {
         try sharding.validate(out: out)
+        if csv && json { throw ValidationError("give --json or --csv, not both") }
         if keypoints.isEmpty == (vocabulary == nil) {
             throw ValidationError("give either --keypoint TEXT (repeatable) or --vocabulary FILE")
         }
@@ -428,6 +433,10 @@ struct LocalizeCommand: ParsableCommand {
             mask: maskOptions.description)
         if json {
             try Console.printJSON(output)
+            return
+        }
+        if csv {
+            print(LocalizationPredictions.csv(records), terminator: "")
             return
         }
         for r in records {

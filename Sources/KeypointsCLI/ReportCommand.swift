@@ -7,7 +7,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract:
-            "Summarise `keypoints eval` results files: merge shards, recompute PCK at any alpha, plot PCK curves.",
+            "Summarise `keypoints eval` results files (merge shards, recompute PCK at any alpha, plot PCK curves), or merge and export `keypoints localize --out` files.",
         discussion: """
             Files of one run (its shards) are merged; an image found in two files is an error, and \
             files from different runs are refused unless --compare is given, which reports each \
@@ -17,20 +17,31 @@ struct ReportCommand: ParsableCommand {
             precision (fp32 / bf16) or fp32 library (--backend) merge only with \
             --allow-mixed-precision.
 
+            Files of `keypoints localize --out` (told by their header line; not mixed with eval \
+            files in one call) are merged the same way (settings must agree but for paths, \
+            software and shard; a photo in two files is an error) and their predictions printed, \
+            sorted by photo: a table (photo, keypoint, x, y, score), --csv (image,keypoint,x,y,\
+            score,passes,seconds) or --json ({"settings", "files", "images"}).
+
             Examples:
               keypoints report spair-0.jsonl spair-1.jsonl spair-2.jsonl spair-3.jsonl
               keypoints report --compare random.jsonl redcircle.jsonl --curve pck.png
               keypoints report --compare random.jsonl redcircle.jsonl --curve pck.svg
+              keypoints report photos-*.jsonl --csv > predictions.csv
             """
     )
 
-    @Argument(help: ArgumentHelp("Results files written by keypoints eval --out.", valueName: "file"))
+    @Argument(
+        help: ArgumentHelp(
+            "Results files written by keypoints eval --out, or by keypoints localize --out.", valueName: "file"))
     var files: [String]
     // `.unconditional` (as --threads): "--alpha -0.1" reaches validate() and its range error.
     @Option(
         parsing: .unconditional,
-        help: "PCK threshold factor: correct if distance <= alpha * max(box width, box height).")
-    var alpha = 0.1
+        help: ArgumentHelp(
+            "PCK threshold factor: correct if distance <= alpha * max(box width, box height) (default 0.1).",
+            valueName: "alpha"))
+    var alpha: Double?
     @Flag(help: "Report files from different runs (methods, models, grids) side by side instead of refusing.")
     var compare = false
     @Flag(
@@ -49,16 +60,15 @@ struct ReportCommand: ParsableCommand {
     var json = false
     @Flag(
         help:
-            "With --compare: print the comparison table as CSV (rows overall, categories, keypoints; one column per run)."
+            "With --compare: print the comparison table as CSV (rows overall, categories, keypoints; one column per run); with localize files: one row per photo and keypoint."
     )
     var csv = false
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one results file") }
-        guard alpha.isFinite, alpha > 0, alpha <= 1 else {
+        if let alpha, !(alpha.isFinite && alpha > 0 && alpha <= 1) {
             throw ValidationError("--alpha must be in (0, 1], got \(alpha)")
         }
-        if csv && !compare { throw ValidationError("--csv applies to --compare") }
         if csv && json { throw ValidationError("give --json or --csv, not both") }
         if let curve, CurveFormat(path: curve) == nil {
             throw ValidationError(
@@ -78,11 +88,58 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
+    /// The PCK threshold factor when --alpha is not given.
+    static let defaultAlpha = 0.1
+
     func run() throws {
         if let curve { try OutputPath.checkFile(curve, option: "--curve") }
+        let input: ReportFiles
+        do {
+            input = try ReportFiles.read(files.map(DataFiles.fileURL))
+        } catch let error as EvaluationError {
+            throw CLIError(error.description)
+        }
+        switch input {
+        case .eval(let parsed): try reportPCK(parsed)
+        case .localize(let parsed): try reportPredictions(parsed)
+        }
+    }
+
+    /// Localize results files: merged, their predictions printed (a table, --csv or --json).
+    func reportPredictions(_ parsed: [LocalizationResultsFile]) throws {
+        let pckOptions = [
+            (alpha != nil, "--alpha"), (compare, "--compare"), (curve != nil, "--curve"),
+            (allowMixedPrecision, "--allow-mixed-precision"),
+        ].filter(\.0).map(\.1)
+        if let file = parsed.first?.file, !pckOptions.isEmpty {
+            throw CLIError(
+                "\(pckOptions.joined(separator: ", ")) \(pckOptions.count == 1 ? "applies" : "apply") to eval results "
+                    + "(PCK needs ground truth); \(file) holds localize predictions: report prints them as a table, "
+                    + "or with --csv or --json")
+        }
+        let set: LocalizationResultSet
+        do {
+            set = try LocalizationResultSet.merge(parsed)
+        } catch let error as EvaluationError {
+            throw CLIError(error.description)
+        }
+        for note in set.notes { Console.note("note: \(note)") }
+        if json {
+            try Console.printJSON(set)
+        } else if csv {
+            print(LocalizationPredictions.csv(set.images), terminator: "")
+        } else {
+            if set.files.count > 1 { print("files: \(set.files.joined(separator: ", "))") }
+            print(LocalizationPredictions.table(set.images), terminator: "")
+        }
+    }
+
+    /// Eval results files: the PCK report, comparison and curve.
+    func reportPCK(_ parsed: [ResultFile]) throws {
+        if csv && !compare { throw CLIError("--csv applies to --compare (or to localize results files)") }
+        let alpha = self.alpha ?? Self.defaultAlpha
         let runs: [ResultSet]
         do {
-            let parsed = try files.map { try ResultFile.read(DataFiles.fileURL($0)) }
             runs =
                 compare
                 ? try ResultSet.mergeByRun(parsed, allowMixedPrecision: allowMixedPrecision)

@@ -121,3 +121,128 @@ import Testing
         }
     }
 }
+
+/// `keypoints report` on `localize --out` files: merging shards (`LocalizationResultSet.merge`),
+/// telling the two kinds of results file apart, and the CSV and table of the predictions.
+@Suite struct LocalizationResultSetTests {
+    /// A header line with these settings (besides the model digest and a grid path).
+    static func header(_ settings: [String: String] = [:]) -> String {
+        let all = ["model_sha256": "abc", "grid": "/a/fast.json"].merging(settings) { $1 }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: (try? encoder.encode(all)) ?? Data(), as: UTF8.self)
+        return
+            #"{"type":"header","format":"keypoints-localize-results","version":1,"settings":\#(json),"created":"2026-11-30T00:00:00Z"}"#
+    }
+
+    static func file(_ name: String, shard: String?, settings: [String: String] = [:], photos: [String]) throws
+        -> LocalizationResultsFile
+    {
+        var s = settings
+        if let shard { s["shard"] = shard }
+        let text = ([header(s)] + photos.map { LocalizationResultsTests.image($0) }).joined(separator: "\n") + "\n"
+        return try LocalizationResultsFile.parse(Data(text.utf8), file: name)
+    }
+
+    @Test func shardsMergeSortedByPathAndAMissingShardIsNoted() throws {
+        let merged = try LocalizationResultSet.merge([
+            try Self.file("r-1.jsonl", shard: "1/3", photos: ["p/b.jpg", "p/e.jpg"]),
+            try Self.file("r-0.jsonl", shard: "0/3", photos: ["p/a.jpg", "p/d.jpg"]),
+        ])
+        #expect(merged.images.map(\.path) == ["p/a.jpg", "p/b.jpg", "p/d.jpg", "p/e.jpg"])
+        #expect(merged.files == ["r-1.jsonl", "r-0.jsonl"])
+        #expect(merged.settings["shard"] == "1/3+0/3")
+        #expect(merged.notes == ["shards 2/3 not given: these predictions are partial"])
+        let whole = try LocalizationResultSet.merge([
+            try Self.file("r-0.jsonl", shard: "0/2", photos: ["a.jpg"]),
+            try Self.file("r-1.jsonl", shard: "1/2", photos: ["b.jpg"]),
+        ])
+        #expect(whole.notes.isEmpty)
+    }
+
+    @Test func onlyInformationSettingsMayDiffer() throws {
+        // Another model path, software and shard: information only, as on resume.
+        let moved = try LocalizationResultSet.merge([
+            try Self.file("a.jsonl", shard: "0/2", settings: ["model": "/x/m", "software": "1"], photos: ["a.jpg"]),
+            try Self.file("b.jsonl", shard: "1/2", settings: ["model": "/y/m", "software": "2"], photos: ["b.jpg"]),
+        ])
+        #expect(moved.images.count == 2)
+        let message = errorText {
+            _ = try LocalizationResultSet.merge([
+                try Self.file("a.jsonl", shard: nil, settings: ["precision": "fp32"], photos: ["a.jpg"]),
+                try Self.file("b.jsonl", shard: nil, settings: ["precision": "bf16"], photos: ["b.jpg"]),
+            ])
+        }
+        #expect(message.contains("a.jsonl and b.jsonl come from different localize runs (precision: fp32 vs bf16)"))
+        #expect(!message.contains("\n"))
+    }
+
+    @Test func aPhotoInTwoFilesIsAnErrorNamingBothFilesAndLines() throws {
+        let message = errorText {
+            _ = try LocalizationResultSet.merge([
+                try Self.file("a.jsonl", shard: "0/2", photos: ["x.jpg", "p/a.jpg"]),
+                try Self.file("b.jsonl", shard: "1/2", photos: ["p/a.jpg"]),
+            ])
+        }
+        #expect(message.contains("p/a.jpg appears twice: a.jsonl line 3 and b.jsonl line 2"), "\(message)")
+        #expect(errorText { _ = try LocalizationResultSet.merge([]) } == "no results files given")
+        let twice = try Self.file("a.jsonl", shard: nil, photos: ["a.jpg"])
+        #expect(errorText { _ = try LocalizationResultSet.merge([twice, twice]) } == "a.jsonl is given twice")
+        let empty = try LocalizationResultsFile.parse(Data(), file: "e.jsonl")
+        #expect(errorText { _ = try LocalizationResultSet.merge([empty]) }.contains("e.jsonl line 1: no header line"))
+    }
+
+    @Test func theCSVHasARowPerPhotoAndKeypointAndQuotesFieldsThatNeedIt() throws {
+        let kp = { (name: String, x: Double) in
+            try JSONDecoder().decode(
+                KeypointPrediction.self,
+                from: Data(#"{"name":"\#(name)","prompt":"p","x":\#(x),"y":2.5,"score":0.25,"stage":1}"#.utf8))
+        }
+        let records = [
+            LocalizationRecord(
+                path: "a, \"b\".jpg", width: 9, height: 9, passes: 7, seconds: 1.23456,
+                keypoints: [try kp("beak", 1), try kp("eye, left", 210.125)], notes: []),
+            LocalizationRecord(
+                path: "c.jpg", width: 9, height: 9, passes: 3, seconds: 0, keypoints: [try kp("beak", 4)], notes: []),
+        ]
+        #expect(
+            LocalizationPredictions.csv(records) == """
+                image,keypoint,x,y,score,passes,seconds
+                "a, ""b"".jpg",beak,1.0,2.5,0.25,7,1.235
+                "a, ""b"".jpg","eye, left",210.125,2.5,0.25,7,1.235
+                c.jpg,beak,4.0,2.5,0.25,3,0.000
+
+                """)
+        let table = LocalizationPredictions.table(records).split(separator: "\n")
+        #expect(table.count == 4)
+        #expect(table[0].hasPrefix("photo") && table[0].contains("keypoint") && table[0].hasSuffix("score"))
+        #expect(table[2].contains("eye, left") && table[2].contains("210.1") && table[2].hasSuffix("0.2500"))
+    }
+
+    @Test func reportFilesAreToldApartByTheirHeaderAndNotMixed() throws {
+        let dir = try Fixtures.temporaryFolder()
+        let localize = dir.appendingPathComponent("l.jsonl")
+        try (Self.header() + "\n" + LocalizationResultsTests.image("a.jpg") + "\n").write(
+            to: localize, atomically: true, encoding: .utf8)
+        let eval = dir.appendingPathComponent("e.jsonl")
+        try (#"{"type":"header","format":"keypoints-eval-results","version":2,"settings":{},"created":"x"}"# + "\n")
+            .write(to: eval, atomically: true, encoding: .utf8)
+        guard case .localize(let l) = try ReportFiles.read([localize]) else {
+            Issue.record("a localize file read as eval results")
+            return
+        }
+        #expect(l.map(\.images.count) == [1])
+        guard case .eval(let e) = try ReportFiles.read([eval]) else {
+            Issue.record("an eval file read as localize results")
+            return
+        }
+        #expect(e.count == 1)
+        for order in [[eval, localize], [localize, eval]] {
+            let message = errorText { _ = try ReportFiles.read(order) }
+            #expect(
+                message
+                    == "\(localize.path) is a keypoints localize results file and \(eval.path) a keypoints eval results file: report reads one kind per call"
+            )
+        }
+    }
+}

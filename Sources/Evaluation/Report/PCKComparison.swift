@@ -92,10 +92,7 @@ public struct PCKComparison: Codable, Sendable, Equatable {
 
     /// CSV: `row,name,<label>...` with PCK as a fraction (empty where absent).
     public func csv() -> String {
-        func field(_ s: String) -> String {
-            s.contains(",") || s.contains("\"") || s.contains("\n")
-                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
+        let field = CSVField.escaped
         var out = (["row", "name"] + runs.map(\.label)).map(field).joined(separator: ",") + "\n"
         func line(_ kind: String, _ name: String, _ values: [Double?]) {
             out +=

@@ -154,9 +154,7 @@ public struct LocalizationResultsFile: Sendable {
     public var tornTail: String?
 
     public static func read(_ url: URL) throws -> LocalizationResultsFile {
-        let data = try RegularFile.read(
-            url, maxBytes: EvaluationLimits.resultsFileBytes, limitName: "EvaluationLimits.resultsFileBytes"
-        ) { EvaluationError.unreadable(file: url.path, reason: $0.message) }
+        let data = try ResultLines.read(url)
         return try parse(data, file: url.path)
     }
 

@@ -23,9 +23,7 @@ public struct ResultFile: Sendable {
 
     /// Reads and parses a results file.
     public static func read(_ url: URL) throws -> ResultFile {
-        let data = try RegularFile.read(
-            url, maxBytes: EvaluationLimits.resultsFileBytes, limitName: "EvaluationLimits.resultsFileBytes"
-        ) { EvaluationError.unreadable(file: url.path, reason: $0.message) }
+        let data = try ResultLines.read(url)
         return try parse(data, file: url.path)
     }
 

@@ -1,8 +1,17 @@
 import Foundation
+import KeypointsSupport
 
 /// The line discipline shared by the results files of `eval --out` and `localize --out`: JSON
 /// objects, one per newline-terminated line, appended by a run that may be killed mid-write.
 enum ResultLines {
+    /// The bytes of a results file, at most `EvaluationLimits.resultsFileBytes`.
+    /// - Throws: `unreadable` naming the file.
+    static func read(_ url: URL) throws -> Data {
+        try RegularFile.read(
+            url, maxBytes: EvaluationLimits.resultsFileBytes, limitName: "EvaluationLimits.resultsFileBytes"
+        ) { EvaluationError.unreadable(file: url.path, reason: $0.message) }
+    }
+
     /// Decodes every line of `data` as a `Line` and hands it to `accept` with its 1-based number.
     ///
     /// A last line without its newline, or a last line whose JSON does not decode, is a torn write

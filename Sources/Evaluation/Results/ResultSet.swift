@@ -103,23 +103,7 @@ public struct ResultSet: Sendable {
         }
         if files.count > 1 {
             settings["shard"] = shards.joined(separator: "+")
-            // Tell about shards of an n-way split that were not given.
-            // Shard(parsing:) refuses n over EvaluationLimits.shards, so `missing` stays bounded.
-            let parsed = shards.compactMap { try? Shard(parsing: $0) }
-            if let i = shards.indices.first(where: { shards[$0] != "all" && (try? Shard(parsing: shards[$0])) == nil })
-            {
-                notes.append(
-                    "\(files[i].file): shard is not i/n with 1 <= n <= EvaluationLimits.shards = \(EvaluationLimits.shards): completeness not checked"
-                )
-            }
-            if parsed.count == shards.count, let n = parsed.first?.count, parsed.allSatisfy({ $0.count == n }) {
-                let missing = (0..<n).filter { i in !parsed.contains { $0.index == i } }
-                if !missing.isEmpty {
-                    notes.append(
-                        "shards \(missing.map { "\($0)/\(n)" }.joined(separator: ", ")) not given: the summary is partial"
-                    )
-                }
-            }
+            notes += Shard.coverageNotes(files: files.map(\.file), shards: shards, partial: "the summary is partial")
         }
         let done = Set(images.map(\.id))
         var skipped: [SkippedRecord] = []
