@@ -8,7 +8,9 @@
 # the committed tiny random CLIP, cancels one task with scancel after its first image and
 # requeues it, waits with sbatch --wait (bounded by a timeout), merges with merge.sbatch
 # (keypoints report) and checks that the merged PCK table equals an unsharded run's and that
-# every image is recorded exactly once.
+# every image is recorded exactly once. Then a 2-task examples/slurm/localize-array.sbatch over a
+# folder of 3 photos, merged by localize-merge.sbatch (afterok) into predictions.csv, which must
+# equal an unsharded `keypoints localize --csv` of the folder (but for the seconds column).
 #
 # Every daemon it started is stopped by PID and the folder removed, on pass or fail. Where Slurm
 # cannot be installed or started (not root, no apt, daemons fail) it prints why and skips.
@@ -248,6 +250,36 @@ records() { cat "$@" | grep '"type":"image"' | sed -E -e 's/"seconds":[^,]*,//' 
 diff <(records "$work/all.jsonl") <(records "$work"/results/results-*.jsonl) > "$work/diff.txt" \
     || fail "the shards' image records differ from the unsharded run's: $(head -c 600 "$work/diff.txt")"
 
+# --- localize: a 2-task array over a folder of photos, merged into predictions.csv --------------
+localize_started=$(date +%s)
+photos=$work/photos
+mkdir -p "$photos"
+cp "$repo"/Tests/CLIPTests/Fixtures/images/{bird.jpg,cow.jpg,face.png} "$photos/"
+localize_options=(--model "$model" --keypoint beak --keypoint "eye, left" --precision fp32)
+"$keypoints" localize "$photos" "${localize_options[@]}" --threads 1 --csv > "$work/localize-reference.csv" \
+    2> "$work/localize-reference.err" || fail "unsharded localize --csv: $(tail -n 3 "$work/localize-reference.err")"
+localize_array=$(sbatch --parsable --chdir="$work/logs" --array=0-1 --cpus-per-task=1 --mem=500 \
+    "$examples/localize-array.sbatch" "$photos" "$work/localized" "${localize_options[@]}" 2> "$work/localize-array.err") \
+    || fail "sbatch localize-array.sbatch: $(cat "$work/localize-array.err")"
+localize_array=${localize_array%%;*}
+say "localize array job $localize_array submitted"
+timeout "$(remaining)" sbatch --wait --parsable --chdir="$work/logs" --mem=200 --dependency="afterok:$localize_array" \
+    "$examples/localize-merge.sbatch" "$work/localized" > "$work/localize-merge.id" 2> "$work/localize-merge.err" \
+    || fail "localize merge job (after array $localize_array): $(cat "$work/localize-merge.err") $(squeue -h -j "$localize_array" 2>&1)"
+for t in 0 1; do
+    state=$(scontrol show job "${localize_array}_$t" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
+    [[ $state == COMPLETED ]] || fail "localize task ${localize_array}_$t ended $state"
+done
+shard_files=("$work"/localized/photos-*.jsonl)
+[[ ${#shard_files[@]} -eq 2 && ! -e $work/localized/predictions.csv.tmp ]] \
+    || fail "expected photos-0.jsonl and photos-1.jsonl and no temporary CSV, found: $(ls "$work/localized")"
+# Rows without the last column (seconds: wall-clock time). 3 photos x 2 keypoints, and a header.
+without_seconds() { sed -E 's/,[^,]*$//' "$1"; }
+[[ $(wc -l < "$work/localize-reference.csv") -eq 7 ]] || fail "unsharded localize --csv: expected 7 lines, got $(cat "$work/localize-reference.csv")"
+diff <(without_seconds "$work/localize-reference.csv") <(without_seconds "$work/localized/predictions.csv") > "$work/diff.txt" \
+    || fail "merged predictions.csv differs from the unsharded localize --csv: $(cat "$work/diff.txt")"
+say "localize array: predictions.csv equals the unsharded localize --csv ($(($(date +%s) - localize_started))s)"
+
 # --- submit.sh: the user's one command (array + merge with --dependency=afterok) ----------------
 # The random method here: this part checks the job chain, not the model.
 MODEL=$model CPUS=1 SBATCH_MEM_PER_NODE=200 "$examples/submit.sh" cub "$data" "$work/submitted" 3 --split all --method random \
@@ -265,5 +297,5 @@ diff <(table "$work/random.txt" | grep -v '^results:') <(table "$work/submitted/
 [[ -s $work/submitted/pck.png ]] || fail "submit.sh's merge job wrote no pck.png"
 
 elapsed=$(($(date +%s) - started))
-say "merged report equals the unsharded run; 9 images once each; task $victim cancelled and requeued; submit.sh chain ok; ${elapsed}s"
+say "merged report equals the unsharded run; 9 images once each; task $victim cancelled and requeued; localize array's predictions.csv equals an unsharded localize --csv; submit.sh chain ok; ${elapsed}s"
 echo "slurm: 1 passed, 0 failed"

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsTestSupport
 import Testing
 
 /// `keypoints report` on `localize --out` files (merging a run's shards, printing the predictions
@@ -116,5 +117,56 @@ import Testing
         let both = try files.localize(["photos/bird.jpg", "--csv", "--json"], in: dir)
         #expect(both.status != 0)
         #expect(both.stderr.contains("give --json or --csv, not both"), "\(both.stderr)")
+    }
+
+    /// examples/slurm's localize array task and merge job, run by bash outside Slurm (the array's
+    /// variables set by hand; the integration test runs them on a real Slurm): the merged
+    /// predictions.csv equals an unsharded `localize --csv`, and a failed merge fails the job
+    /// and keeps the previous CSV, leaving no temporary file.
+    @Test func slurmLocalizeScriptsMergeIntoTheUnshardedCSV() throws {
+        let (dir, photos) = try files.photoFolder()
+        let slurm = CLIRunner.repositoryRoot.appendingPathComponent("examples/slurm")
+        let outdir = dir.appendingPathComponent("results")
+        func bash(_ script: String, _ arguments: [String], task: Int? = nil) throws -> Int32 {
+            // Outside any array unless `task` is given (an outer job's variables emptied).
+            var environment = ["KEYPOINTS": CLIRunner.executable.path, "JOB_COMPLETION_INDEX": ""]
+            for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("SLURM_") {
+                environment[name] = ""
+            }
+            if let task {
+                environment.merge(
+                    ["SLURM_ARRAY_TASK_ID": "\(task)", "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": "0"]
+                ) { $1 }
+            }
+            let process = KeypointsExecutable.process(
+                [slurm.appendingPathComponent(script).path] + arguments, cwd: dir, environment: environment)
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        let options = ["--model", LocalizeResultsTests.model, "--keypoint", "beak", "--keypoint", "eye"]
+        for task in 0..<2 {
+            #expect(try bash("localize-array.sbatch", [photos.path, outdir.path] + options, task: task) == 0)
+        }
+        #expect(try bash("localize-merge.sbatch", [outdir.path]) == 0)
+        let predictions = outdir.appendingPathComponent("predictions.csv")
+        let merged = try String(contentsOf: predictions, encoding: .utf8)
+        // One thread, as each task (SLURM_CPUS_PER_TASK unset): sgemm rounds by its thread count.
+        let whole = try CLIRunner.run(["localize", photos.path, "--csv", "--threads", "1"] + options, cwd: dir)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(Self.withoutSeconds(merged) == Self.withoutSeconds(whole.stdout))
+        #expect(Self.withoutSeconds(merged).count == 7)
+
+        // A file of another run among the shards: the merge fails and keeps the previous CSV.
+        let other = try files.localize(
+            ["photos/bird.jpg", "--out", outdir.appendingPathComponent("photos-9.jsonl").path, "--marker", "cross"],
+            in: dir)
+        #expect(other.status == 0, "\(other.stderr)")
+        #expect(try bash("localize-merge.sbatch", [outdir.path]) != 0)
+        #expect(try String(contentsOf: predictions, encoding: .utf8) == merged)
+        #expect(!FileManager.default.fileExists(atPath: outdir.appendingPathComponent("predictions.csv.tmp").path))
     }
 }
