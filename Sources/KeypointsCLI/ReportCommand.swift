@@ -7,7 +7,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract:
-            "Summarise `keypoints eval` results files (merge shards, recompute PCK at any alpha, plot PCK curves), or merge and export `keypoints localize --out` files.",
+            "Merge results files: PCK of `keypoints eval` runs at any alpha and its curves, or the predictions of `keypoints localize --out`.",
         discussion: """
             Files of one run (its shards) are merged; an image found in two files is an error, and \
             files from different runs are refused unless --compare is given, which reports each \

@@ -30,9 +30,13 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 let results = try ResultFile.parse(data, file: "fuzz.jsonl")
                 _ = try ResultSet.merge([results]).report(alpha: 0.1).table()
             case .localizeResults:
-                // `localize --out`, as the next run reads it back to resume.
+                // `localize --out`, as the next run reads it back to resume, and as `report`
+                // merges and prints it.
                 let file = try LocalizationResultsFile.parse(data, file: "fuzz.jsonl")
                 for r in file.images { _ = LocalizationResultStore.key(r.value.path) }
+                _ = ReportFiles.isLocalizeResults(data)
+                let merged = try LocalizationResultSet.merge([file])
+                _ = LocalizationPredictions.csv(merged.images) + LocalizationPredictions.table(merged.images)
             case .boxes:
                 // `localize --boxes FILE.csv`.
                 let boxes = try PhotoBoxes.parse(data, file: "fuzz.csv", folder: scratch)

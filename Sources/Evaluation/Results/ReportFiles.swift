@@ -32,7 +32,7 @@ public enum ReportFiles: Sendable {
     }
 
     /// Whether the first line of `data` is a header whose format is `LocalizationResults.formatName`.
-    static func isLocalizeResults(_ data: Data) -> Bool {
+    public static func isLocalizeResults(_ data: Data) -> Bool {
         struct Probe: Decodable { var format: String? }
         let firstLine = data.prefix { $0 != 0x0A }
         guard let probe = try? JSONDecoder().decode(Probe.self, from: firstLine) else { return false }
