@@ -113,7 +113,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
         case .writeFailed(let file, let reason):
             return "\(file): cannot write: \(reason)"
         case .locked(let file):
-            return "\(file) is being written by another keypoints eval process"
+            return "\(file) is being written by another keypoints process (eval or localize with this --out)"
         }
     }
 }

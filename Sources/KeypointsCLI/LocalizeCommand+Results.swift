@@ -31,8 +31,10 @@ extension LocalizeCommand {
         }
         if let boxes {
             let url = DataFiles.fileURL(boxes)
+            // Each record carries its photo's box, checked on resume (`checkRecorded`), so rows
+            // may be added for new photos between runs; the file's path only informs.
             settings["boxes"] = url.standardizedFileURL.path
-            settings["boxes_sha256"] = try Self.fileDigest(url, option: "--boxes")
+            settings["box"] = "per photo (--boxes)"
             settings["crop_to_box"] = "\(options.cropToBox)"
         }
         switch maskOptions.kind {
@@ -62,5 +64,29 @@ extension LocalizeCommand {
             CLIError("\(option) \(url.path): \($0.message)")
         }
         return SHA256Hasher.hash(bytes)
+    }
+
+    /// What an earlier run recorded for the photos this run answers from `--out` must be what
+    /// this run would compute from: the same keypoints in the same order (the header records
+    /// them, but a record is checked on its own too), and with `--boxes` the same box.
+    /// - Parameter boxOf: the box this run gives the photo at a record's path.
+    static func checkRecorded(
+        _ record: LocalizationRecord, line: Int, in out: String, keypoints: [KeypointQuery],
+        box: Box?, perPhotoBoxes: Bool
+    ) throws {
+        let names = keypoints.map(\.name)
+        guard record.keypoints.map(\.name) == names else {
+            throw CLIError(
+                "\(out) line \(line): \(record.path) was recorded with the keypoints "
+                    + "\(record.keypoints.map(\.name).joined(separator: ", ")), this run asks for \(names.joined(separator: ", "))"
+                    + "; use another --out")
+        }
+        if perPhotoBoxes && record.box != box {
+            let recorded = record.box.map { "\($0)" } ?? "none"
+            let now = box.map { "\($0)" } ?? "none"
+            throw CLIError(
+                "\(out) line \(line): \(record.path) was localized in the box \(recorded), --boxes now gives \(now); "
+                    + "use another --out, or restore its row")
+        }
     }
 }

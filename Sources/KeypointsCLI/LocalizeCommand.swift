@@ -72,7 +72,10 @@ struct LocalizeCommand: ParsableCommand {
     var cropToBox = false
     @OptionGroup var maskOptions: MaskOptions
     @OptionGroup(title: "Figures") var figures: FigureOptions
-    @Option(help: ArgumentHelp("Write every scored candidate as JSON.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Write every scored candidate as JSON: one file, or with {name} one file per photo, written as each is found (needed with --out); {shard} is replaced by the shard index.",
+            valueName: "file"))
     var scores: String?
     @Flag(help: "Print exactly one JSON document.")
     var json = false
@@ -123,6 +126,28 @@ struct LocalizeCommand: ParsableCommand {
         for k in keypoints where k.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--keypoint texts must not be empty")
         }
+        if let scores {
+            let perPhoto = scores.contains(FigurePath.namePlaceholder)
+            if sharding.shard == nil && scores.contains(Shard.outputPlaceholder) {
+                throw ValidationError("--scores \(scores) holds \(Shard.outputPlaceholder) but no --shard is given")
+            }
+            if out != nil && !perPhoto {
+                throw ValidationError(
+                    "--scores \(scores) with --out: give a file name with {name} (e.g. 'scores/{name}.json'), one "
+                        + "file per photo written as each is found, so that a resumed run keeps every photo's scores")
+            }
+            if sharding.shard != nil && !perPhoto && !scores.contains(Shard.outputPlaceholder) {
+                throw ValidationError(
+                    "--scores \(scores) with --shard: every shard would write that one file; put {shard} or {name} in it"
+                )
+            }
+        }
+    }
+
+    /// `--scores` of one photo: `path` with `{name}` filled, or the one file.
+    static func scoresURL(_ path: String, photo: String) -> URL {
+        DataFiles.fileURL(
+            path.replacingOccurrences(of: FigurePath.namePlaceholder, with: FigureDestinations.name(ofImage: photo)))
     }
 
     /// Output paths are checked before the model is loaded (issue 14: an existing file given to
@@ -131,38 +156,69 @@ struct LocalizeCommand: ParsableCommand {
     /// images share one path; see `FigurePath`.
     /// `keypoints`: the run's keypoints, whose number decides whether a heatmap file name needs
     /// `{keypoint}`.
-    func checkOutputPaths(photos: [String], keypoints: [KeypointQuery]) throws -> FigureDestinations {
+    /// `scores`: `--scores` with `{shard}` filled.
+    func checkOutputPaths(photos: [String], keypoints: [KeypointQuery], scores: String?) throws
+        -> FigureDestinations
+    {
         let destinations = try figures.destinations(
             images: photos, keypointSlugs: Self.fileSlugs(keypoints.map(\.name)))
         if let saveMarked { try OutputPath.checkFolder(saveMarked, option: "--save-marked") }
-        if let scores { try OutputPath.checkFile(scores, option: "--scores") }
+        if let scores {
+            // One check per folder the files go to (the check writes a probe file).
+            var checked = Set<String>()
+            for photo in photos {
+                let url = Self.scoresURL(scores, photo: photo)
+                if checked.insert(url.deletingLastPathComponent().path).inserted {
+                    try OutputPath.checkFile(url.path, option: "--scores")
+                }
+            }
+        }
         return destinations
     }
 
     /// Every file the run will write, checked before any compute: none may be one of the photos
     /// (`--overlay a.jpg` on the photo a.jpg used to replace it), and no two options may write
     /// one file (the last would silently win). Paths are compared after symlinks are resolved.
-    /// - Parameter out: `--out` after `{shard}` is filled.
+    /// - Parameters:
+    ///   - out, scores: `--out` and `--scores` after `{shard}` is filled.
+    ///   - otherInputs: the run's other input files (grid, vocabulary, mask, boxes) with what
+    ///     they are ("the --mask file").
     func checkOutputsAgainstInputs(
-        photos: [String], keypoints: [KeypointQuery], destinations: FigureDestinations, out: String?
+        photos: [String], keypoints: [KeypointQuery], destinations: FigureDestinations, out: String?,
+        scores: String?, otherInputs: [(what: String, url: URL)]
     ) throws {
-        func key(_ url: URL) -> String { url.standardizedFileURL.resolvingSymlinksInPath().path }
-        var inputs: [String: String] = [:]
-        for photo in photos { inputs[key(DataFiles.fileURL(photo))] = photo }
-        var written: [String: String] = [:]
+        func key(_ url: URL) -> FilePathKey { FilePathKey(url: url.standardizedFileURL.resolvingSymlinksInPath()) }
+        var inputs: [FilePathKey: String] = [:]
+        for (what, url) in otherInputs { inputs[key(url)] = "\(what) \(url.path)" }
+        for photo in photos { inputs[key(DataFiles.fileURL(photo))] = "photo \(photo)" }
+        var written: [FilePathKey: String] = [:]
         func claim(_ url: URL, by option: String) throws {
             let k = key(url)
-            if let photo = inputs[k] {
+            if let input = inputs[k] {
                 throw CLIError(
-                    "\(option) \(url.path): is the input photo \(photo), which would be overwritten; choose another path"
-                )
+                    "\(option) \(url.path): is the input \(input), which would be overwritten; choose another path")
             }
             if let other = written[k], other != option {
                 throw CLIError("\(other) and \(option) would both write \(url.path); give them different paths")
             }
             written[k] = option
         }
-        if let scores { try claim(DataFiles.fileURL(scores), by: "--scores") }
+        if let scores {
+            // One file for all photos, or one per photo ({name}), all claimed by --scores.
+            for photo in photos { try claim(Self.scoresURL(scores, photo: photo), by: "--scores") }
+            if scores.contains(FigurePath.namePlaceholder) {
+                var first: [FilePathKey: String] = [:]
+                for photo in photos {
+                    let url = Self.scoresURL(scores, photo: photo)
+                    if let other = first[FilePathKey(url: url)] {
+                        throw CLIError(
+                            "--scores \(scores): photos \(other) and \(photo) would both write \(url.path) ({name} is the "
+                                + "file name without its extension); rename one of them")
+                    }
+                    first[FilePathKey(url: url)] = photo
+                }
+            }
+        }
         if let out { try claim(DataFiles.fileURL(out), by: "--out") }
         let slugs = Self.fileSlugs(keypoints.map(\.name))
         for (index, photo) in photos.enumerated() {
@@ -183,6 +239,20 @@ struct LocalizeCommand: ParsableCommand {
                 }
             }
         }
+    }
+
+    /// The run's input files besides the photos, which no output may overwrite.
+    func otherInputFiles() throws -> [(what: String, url: URL)] {
+        var files: [(what: String, url: URL)] = [
+            ("--grid file", try DataFiles.resolve(grid, folder: "grids", option: "--grid"))
+        ]
+        if let vocabulary {
+            files.append(
+                ("--vocabulary file", try DataFiles.resolve(vocabulary, folder: "keypoints", option: "--vocabulary")))
+        }
+        if case .file(let path) = maskOptions.kind { files.append(("--mask file", DataFiles.fileURL(path))) }
+        if let boxes { files.append(("--boxes file", DataFiles.fileURL(boxes))) }
+        return files
     }
 
     /// `--save-marked`'s file for one photo and keypoint.
@@ -263,18 +333,26 @@ struct LocalizeCommand: ParsableCommand {
         }
         let out = ShardOptions.output(self.out, shard: shard)
         if out != nil { try PhotoList.checkDistinct(photos) }
-        let destinations = try checkOutputPaths(photos: photos, keypoints: queries)
+        let scores = ShardOptions.output(self.scores, shard: shard)
+        let scoresPerPhoto = scores?.contains(FigurePath.namePlaceholder) ?? false
+        let destinations = try checkOutputPaths(photos: photos, keypoints: queries, scores: scores)
         if let out { try OutputPath.checkFile(out, option: "--out") }
-        try checkOutputsAgainstInputs(photos: photos, keypoints: queries, destinations: destinations, out: out)
+        try checkOutputsAgainstInputs(
+            photos: photos, keypoints: queries, destinations: destinations, out: out, scores: scores,
+            otherInputs: try otherInputFiles())
         let outURL = out.map(DataFiles.fileURL)
+        if let outURL {
+            try FileManager.default.createDirectory(
+                at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        }
         // Photos an earlier run of this command recorded in --out are answered from it (read
         // here, before any model is loaded, so a damaged file fails at once).
         let recorded = try outURL.flatMap { url in
             FileManager.default.fileExists(atPath: url.path) ? try LocalizationResultsFile.read(url) : nil
         }
-        let done = Set(recorded?.images.map { LocalizationResultStore.key($0.value.path) } ?? [])
+        let done = Set(recorded?.images.map { FilePathKey($0.value.file) } ?? [])
         let parsedBox = try box.map(Self.parseBox)
-        let pending = selected.filter { !done.contains(LocalizationResultStore.key(photos[$0])) }
+        let pending = selected.filter { !done.contains(FilePathKey(photos[$0])) }
         // --boxes: every photo of the run needs its row, checked before any work.
         let photoBoxes = try boxes.map { try PhotoBoxes.load(from: DataFiles.fileURL($0)) }
         if let photoBoxes, let boxes {
@@ -286,6 +364,16 @@ struct LocalizeCommand: ParsableCommand {
         }
         /// The box of photo `index`: its --boxes row, or --box.
         func boxOf(_ index: Int) -> Box? { photoBoxes?.box(forPhoto: photos[index]) ?? parsedBox }
+        if let recorded, let out {
+            let byFile = Dictionary(
+                recorded.images.map { (FilePathKey($0.value.file), $0) }, uniquingKeysWith: { _, last in last })
+            for index in selected {
+                guard let r = byFile[FilePathKey(photos[index])] else { continue }
+                try Self.checkRecorded(
+                    r.value, line: r.line, in: out, keypoints: queries, box: boxOf(index),
+                    perPhotoBoxes: photoBoxes != nil)
+            }
+        }
 
         let gridFile = try GridFile.load(grid)
         var preset = gridFile.preset
@@ -323,8 +411,9 @@ struct LocalizeCommand: ParsableCommand {
             imageOptions.box = boxOf(index)
             _ = try localizer.geometry(
                 width: image.width, height: image.height, path: image.path, options: imageOptions)
+            let label = boxes.map { "\(image.path) (its --boxes \($0) row)" } ?? image.path
             validatedBoxes[index] = try imageOptions.box.map {
-                try $0.validated(imageWidth: image.width, imageHeight: image.height, label: image.path)
+                try $0.validated(imageWidth: image.width, imageHeight: image.height, label: label)
             }
         }
         // The mask file is read and checked against every photo's size before any work; a
@@ -398,10 +487,14 @@ struct LocalizeCommand: ParsableCommand {
             if photoBoxes != nil { record.box = imageOptions.box }
             try store?.append(record)
             records.append(record)
-            computed.append(result)
             var maskRecord = mask.record
             maskRecord.applied = result.maskApplied
-            maskRecords.append(maskRecord)
+            if let scores, scoresPerPhoto {
+                try writeScores([result], masks: [maskRecord], to: Self.scoresURL(scores, photo: path))
+            } else {
+                computed.append(result)
+                maskRecords.append(maskRecord)
+            }
             finished += 1
             if pending.count > 1 {
                 let elapsed = run.seconds
@@ -417,14 +510,16 @@ struct LocalizeCommand: ParsableCommand {
         let fromFile = selected.count - pending.count
         let perPhotoOutputs = [
             (destinations.heatmap != nil || destinations.overlay != nil || destinations.montage != nil, "figures"),
-            (scores != nil, "--scores"), (saveMarked != nil, "--save-marked"),
+            (saveMarked != nil, "--save-marked"),
         ].filter(\.0).map(\.1)
         if fromFile > 0, let out, !perPhotoOutputs.isEmpty {
             Console.note(
                 "\(fromFile) photo(s) answered from \(out) get no new \(perPhotoOutputs.joined(separator: ", ")): "
                     + "those came from the run that found them")
         }
-        if let scores { try writeScores(computed, masks: maskRecords, to: URL(fileURLWithPath: scores)) }
+        if let scores, !scoresPerPhoto {
+            try writeScores(computed, masks: maskRecords, to: Self.scoresURL(scores, photo: ""))
+        }
 
         let output = Output(
             images: records, model: model.model, grid: preset.name, precision: precision, version: SoftwareVersion.full,

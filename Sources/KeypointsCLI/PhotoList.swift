@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// The photos of a `localize` run: its arguments, each a photo or a folder of photos.
 enum PhotoList {
@@ -47,9 +48,9 @@ enum PhotoList {
     /// With `--out`, photos are keyed by path: one given twice (directly or through a folder)
     /// would be answered twice and recorded once.
     static func checkDistinct(_ photos: [String]) throws {
-        var seen: [String: Int] = [:]
+        var seen: [FilePathKey: Int] = [:]
         for (i, path) in photos.enumerated() {
-            let key = DataFiles.fileURL(path).standardizedFileURL.path
+            let key = FilePathKey(url: DataFiles.fileURL(path))
             if let first = seen[key] {
                 throw CLIError(
                     "photo \(path) is given twice (photos \(first + 1) and \(i + 1)); with --out each photo is recorded once"

@@ -29,22 +29,23 @@ public enum PhotoBoxesError: Error, CustomStringConvertible, Equatable {
 ///     /data/photos/b.png,0,12.5,220,180
 ///
 /// The first line is that header. Each row is a photo's path (relative paths are relative to the
-/// boxes file's folder; everything before the last four commas, so a path may hold commas) and
-/// its box in original pixels: top-left corner, width and height (COCO's order). Blank lines are
+/// boxes file's folder; everything before the last four commas, so a path may hold commas; a path
+/// in double quotes, with "" for a quote, is unquoted) and its box in original pixels: top-left
+/// corner, width and height (COCO's order), as decimal numbers. Blank lines are
 /// skipped. Photos are matched by absolute, standardized path.
 public struct PhotoBoxes: Sendable {
     public static let header = "image,x,y,w,h"
 
     /// The file, as errors name it.
     public let file: String
-    private let boxes: [String: Box]
+    private let boxes: [FilePathKey: Box]
 
     /// How many photos have a box.
     public var count: Int { boxes.count }
 
     /// The box of the photo at `path` (relative to the working directory), if the file has one.
     public func box(forPhoto path: String) -> Box? {
-        boxes[URL(fileURLWithPath: path).standardizedFileURL.path]
+        boxes[FilePathKey(path)]
     }
 
     /// Reads a boxes file (at most `LocalizationLimits.fileBytes`).
@@ -61,8 +62,8 @@ public struct PhotoBoxes: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw PhotoBoxesError.unreadable(file: file, reason: "not UTF-8 text")
         }
-        var boxes: [String: Box] = [:]
-        var firstLine: [String: Int] = [:]
+        var boxes: [FilePathKey: Box] = [:]
+        var firstLine: [FilePathKey: Int] = [:]
         var sawHeader = false
         // "\r\n" is one Character in Swift: both line ends split.
         let rows = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
@@ -83,14 +84,19 @@ public struct PhotoBoxes: Sendable {
                 throw PhotoBoxesError.badRow(
                     file: file, line: line, message: "expected image,x,y,w,h (5 fields), got \(fields.count)")
             }
-            let path = fields.dropLast(4).joined(separator: ",").trimmingCharacters(in: .whitespaces)
+            var path = fields.dropLast(4).joined(separator: ",").trimmingCharacters(in: .whitespaces)
+            // A quoted path, as spreadsheet programs and pandas write one with commas or quotes.
+            if path.count >= 2, path.hasPrefix("\""), path.hasSuffix("\"") {
+                path = String(path.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
+            }
             guard !path.isEmpty else {
                 throw PhotoBoxesError.badRow(file: file, line: line, message: "the image path is empty")
             }
             var values: [Double] = []
             for (name, field) in zip(["x", "y", "w", "h"], fields.suffix(4)) {
                 let text = field.trimmingCharacters(in: .whitespaces)
-                guard let v = Double(text), v.isFinite else {
+                // Decimal only: Swift's Double("0x10") would read hexadecimal.
+                guard text.allSatisfy({ "0123456789+-.eE".contains($0) }), let v = Double(text), v.isFinite else {
                     throw PhotoBoxesError.badRow(
                         file: file, line: line, message: "\(name) \"\(text.prefix(40))\": expected a finite number")
                 }
@@ -102,7 +108,7 @@ public struct PhotoBoxes: Sendable {
                     file: file, line: line, message: "box \(box): expected w and h > 0 (original pixels)")
             }
             let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
-            let key = url.standardizedFileURL.path
+            let key = FilePathKey(url: url)
             if let first = firstLine[key] {
                 throw PhotoBoxesError.repeatedPhoto(file: file, photo: path, first: first, second: line)
             }

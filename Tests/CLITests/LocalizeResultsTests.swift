@@ -107,7 +107,10 @@ import Testing
         let other = try CLIRunner.run(
             ["localize", "photos/bird.jpg", "--model", Self.model, "--keypoint", "beak", "--out", "r.jsonl"], cwd: dir)
         #expect(other.status != 0)
-        #expect(other.stderr.contains("r.jsonl was written with other settings (keypoints:"), "\(other.stderr)")
+        // Each recorded photo is checked against the keypoints asked for before any model is loaded.
+        #expect(
+            other.stderr.contains("photos/bird.jpg was recorded with the keypoints beak, eye, this run asks for beak"),
+            "\(other.stderr)")
         let grid = try localize(["photos/bird.jpg", "--out", "r.jsonl", "--marker", "cross"], in: dir)
         #expect(grid.status != 0)
         #expect(grid.stderr.contains("visual_prompt"), "\(grid.stderr)")
@@ -224,7 +227,7 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let lines = try String(contentsOf: dir.appendingPathComponent("r.jsonl"), encoding: .utf8)
             .split(separator: "\n")
-        #expect(lines[0].contains("\"boxes_sha256\""))
+        #expect(lines[0].contains(#""box":"per photo (--boxes)""#))
         struct Boxed: Decodable {
             let path: String
             let box: [Double]
@@ -250,5 +253,84 @@ import Testing
         let outside = try localize(["photos/bird.jpg", "--boxes", "out.csv"], in: dir)
         #expect(outside.status != 0)
         #expect(outside.stderr.contains("photos/bird.jpg"), "\(outside.stderr)")
+    }
+
+    // MARK: - Review findings
+
+    /// A resumed run from another working directory: the file's records name their photos by
+    /// absolute path, so another photo with the same relative path is computed, not answered
+    /// with the recorded one, and the recorded photos named absolutely are not redone.
+    @Test func resumingFromAnotherFolderMatchesPhotosByAbsolutePath() throws {
+        let (dir, photos) = try photoFolder()
+        #expect(try localize(["photos", "--out", "r.jsonl"], in: dir).status == 0)
+        let other = dir.appendingPathComponent("other")
+        try FileManager.default.createDirectory(
+            at: other.appendingPathComponent("photos"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: photos.appendingPathComponent("face.png"), to: other.appendingPathComponent("photos/bird.jpg.png"))
+        try FileManager.default.copyItem(
+            at: photos.appendingPathComponent("face.png"), to: other.appendingPathComponent("photos/cow.png"))
+        let elsewhere = try localize(["photos/cow.png", "--out", "../r.jsonl"], in: other)
+        #expect(elsewhere.status == 0, "\(elsewhere.stderr)")
+        #expect(elsewhere.stderr.contains("0 of 1 photos already done"), "\(elsewhere.stderr)")
+        let absolute = try localize([photos.path, "--out", dir.appendingPathComponent("r.jsonl").path], in: other)
+        #expect(absolute.status == 0, "\(absolute.stderr)")
+        #expect(absolute.stderr.contains("3 of 3 photos already done"), "\(absolute.stderr)")
+        #expect(try records(dir.appendingPathComponent("r.jsonl")).count == 4)
+    }
+
+    /// --scores with --out writes one file per photo ({name}) as each is found, so an interrupted
+    /// and resumed run keeps every photo's scores; one file for all is refused with --out, and
+    /// with --shard needs {shard} (shards used to overwrite each other's).
+    @Test func scoresSurviveResumeAndShards() throws {
+        let (dir, _) = try photoFolder()
+        let single = try localize(["photos", "--out", "r.jsonl", "--scores", "s.json"], in: dir)
+        #expect(single.status != 0)
+        #expect(single.stderr.contains("with --out: give a file name with {name}"), "\(single.stderr)")
+        #expect(
+            try localize(["photos/bird.jpg", "--out", "r.jsonl", "--scores", "sc/{name}.json"], in: dir).status == 0)
+        let rest = try localize(["photos", "--out", "r.jsonl", "--scores", "sc/{name}.json"], in: dir)
+        #expect(rest.status == 0, "\(rest.stderr)")
+        for name in ["bird", "cow", "face"] {
+            let data = try Data(contentsOf: dir.appendingPathComponent("sc/\(name).json"))
+            let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let images = try #require(json["images"] as? [[String: Any]])
+            #expect(
+                images.count == 1
+                    && (images[0]["path"] as? String) == "photos/\(name).\(name == "face" ? "png" : "jpg")")
+        }
+        let shardNoPlaceholder = try localize(["photos", "--shard", "0/2", "--scores", "s.json"], in: dir)
+        #expect(shardNoPlaceholder.status != 0)
+        #expect(shardNoPlaceholder.stderr.contains("put {shard} or {name} in it"), "\(shardNoPlaceholder.stderr)")
+        for i in 0..<2 {
+            #expect(try localize(["photos", "--shard", "\(i)/2", "--scores", "s-{shard}.json"], in: dir).status == 0)
+        }
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("s-0.json").path))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("s-1.json").path))
+    }
+
+    /// Not a results file, given as --out: refused, not truncated; --out in a missing folder is
+    /// created; outputs may not overwrite the run's other inputs (mask, boxes).
+    @Test func outGuardsAndOtherInputs() throws {
+        let (dir, _) = try photoFolder()
+        let notes = dir.appendingPathComponent("notes.json")
+        try Data(#"{"images":[]}"#.utf8).write(to: notes)
+        let wrong = try localize(["photos/bird.jpg", "--out", "notes.json"], in: dir)
+        #expect(wrong.status != 0)
+        #expect(wrong.stderr.contains("not a keypoints localize results file"), "\(wrong.stderr)")
+        #expect(try String(contentsOf: notes, encoding: .utf8) == #"{"images":[]}"#)
+        let nested = try localize(["photos/bird.jpg", "--out", "new/sub/r.jsonl"], in: dir)
+        #expect(nested.status == 0, "\(nested.stderr)")
+        #expect(try records(dir.appendingPathComponent("new/sub/r.jsonl")).count == 1)
+        try Data("image,x,y,w,h\nphotos/bird.jpg,10,10,100,80\n".utf8).write(to: dir.appendingPathComponent("b.csv"))
+        let boxes = try localize(["photos/bird.jpg", "--boxes", "b.csv", "--scores", "b.csv"], in: dir)
+        #expect(boxes.status != 0)
+        #expect(boxes.stderr.contains("is the input --boxes file"), "\(boxes.stderr)")
+        // A box changed for a photo already in --out: refused, naming both boxes.
+        #expect(try localize(["photos/bird.jpg", "--boxes", "b.csv", "--out", "bx.jsonl"], in: dir).status == 0)
+        try Data("image,x,y,w,h\nphotos/bird.jpg,10,10,100,70\n".utf8).write(to: dir.appendingPathComponent("b.csv"))
+        let moved = try localize(["photos/bird.jpg", "--boxes", "b.csv", "--out", "bx.jsonl"], in: dir)
+        #expect(moved.status != 0)
+        #expect(moved.stderr.contains("was localized in the box"), "\(moved.stderr)")
     }
 }

@@ -8,10 +8,10 @@ import Testing
 /// store's resume rules, without the executable.
 @Suite struct LocalizationResultsTests {
     static let header =
-        #"{"type":"header","format":"keypoints-localize-results","version":1,"settings":{"model_sha256":"abc","grid":"/a/fast.json"},"created":"2026-11-30T00:00:00Z"}"#
+        #"{"created":"2026-11-30T00:00:00Z","format":"keypoints-localize-results","settings":{"grid":"/a/fast.json","model_sha256":"abc"},"type":"header","version":1}"#
 
     static func image(_ path: String, width: Int = 500, x: String = "10.5") -> String {
-        #"{"type":"image","path":"\#(path)","width":\#(width),"height":375,"passes":148,"seconds":1.5,"keypoints":[{"name":"beak","prompt":"beak","x":\#(x),"y":20,"score":0.25,"stage":1}],"notes":[]}"#
+        #"{"type":"image","path":"\#(path)","file":"/data/\#(path)","width":\#(width),"height":375,"passes":148,"seconds":1.5,"keypoints":[{"name":"beak","prompt":"beak","x":\#(x),"y":20,"score":0.25,"stage":1}],"notes":[]}"#
     }
 
     static func parse(_ lines: String) throws -> LocalizationResultsFile {
@@ -65,7 +65,7 @@ import Testing
         #expect(Self.failure(Self.header + "\n" + Self.header + "\n").contains("line 2: a second header line"))
         #expect(
             Self.failure(Self.header + "\n" + Self.image("a.jpg") + "\n" + Self.image("a.jpg") + "\n")
-                .contains("line 3: a.jpg is already recorded on line 2"))
+                .contains("line 3: /data/a.jpg is already recorded on line 2"))
         let future = Self.header.replacingOccurrences(of: #""version":1"#, with: #""version":2"#)
         #expect(Self.failure(future + "\n").contains("format version 2, expected 1"))
     }
@@ -119,6 +119,36 @@ import Testing
         } catch {
             #expect("\(error)".contains("keypoints: the file has [beak], this run has [eye]"))
         }
+    }
+
+    /// Review finding: a record is matched by its absolute path ("file"), not by the path as
+    /// given, so a run from another working directory neither takes another photo's answer nor
+    /// redoes a finished one; a record whose file is not absolute is refused.
+    @Test func recordsAreMatchedByTheirAbsoluteFile() throws {
+        let line = Self.image("photos/a.jpg").replacingOccurrences(of: "/data/photos/a.jpg", with: "/elsewhere/a.jpg")
+        let file = try Self.parse(Self.header + "\n" + line + "\n")
+        #expect(file.images[0].value.path == "photos/a.jpg")
+        #expect(file.images[0].value.file == "/elsewhere/a.jpg")
+        let relative = Self.image("a.jpg").replacingOccurrences(of: "/data/a.jpg", with: "a.jpg")
+        #expect(Self.failure(Self.header + "\n" + relative + "\n").contains("expected the photo's absolute path"))
+        // The same file written two ways is one photo, recorded twice: refused.
+        let again = Self.image("x/../a.jpg").replacingOccurrences(of: "/data/x/../a.jpg", with: "/data/./a.jpg")
+        #expect(
+            Self.failure(Self.header + "\n" + Self.image("a.jpg") + "\n" + again + "\n").contains("already recorded"))
+    }
+
+    /// Review finding: a file that is not a results file (one line, no newline) given as --out
+    /// was taken for a torn header and truncated; only bytes that begin a header are torn.
+    @Test func aTornFirstLineMustBeginAHeader() throws {
+        #expect(Self.failure("hello").contains("line 1: not a keypoints localize results file"))
+        #expect(Self.failure(#"{"images":[]}"#).contains("line 1: not a keypoints localize results file"))
+        #expect(Self.failure("{\"images\":[]}\n").contains("line 1: not a keypoints localize results file"))
+        let torn = try Self.parse(String(Self.header.prefix(30)))
+        #expect(torn.header == nil && torn.tornTail != nil && torn.validLength == 0)
+        #expect(throws: Never.self) {
+            _ = try ResultFile.parse(Data(String(Self.header.prefix(30)).utf8), file: "e.jsonl")
+        }
+        #expect((try? ResultFile.parse(Data("hello".utf8), file: "e.jsonl")) == nil)
     }
 }
 

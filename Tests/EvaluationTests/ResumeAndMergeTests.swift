@@ -88,7 +88,9 @@ import Testing
 
     @Test func tornHeaderStartsOver() throws {
         let out = try Fixtures.temporaryFolder().appendingPathComponent("r.jsonl")
-        try "{\"type\":\"head".write(to: out, atomically: true, encoding: .utf8)
+        // A header is written with sorted keys, "created" first: a run killed while writing it
+        // leaves a beginning of that (any other one-line file is refused, not truncated).
+        try "{\"created\":\"2026-11-30T0".write(to: out, atomically: true, encoding: .utf8)
         let report = try evaluate(try Fixtures.dataset(.faces), out: out)
         #expect(report.images == 2)
         #expect(try ResultFile.read(out).header != nil)

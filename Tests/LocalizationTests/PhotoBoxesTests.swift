@@ -30,6 +30,10 @@ import Testing
         #expect(boxes.box(forPhoto: "/photos/b.png") == Box(x: 0, y: 12.5, width: 220, height: 180))
         #expect(boxes.box(forPhoto: "/data/run/odd,name.jpg") == Box(x: 1, y: 2, width: 3, height: 4))
         #expect(boxes.box(forPhoto: "/data/run/c.jpg") == nil)
+        // A quoted path (spreadsheets, pandas) is unquoted, "" being a quote.
+        let quoted = try Self.parse("image,x,y,w,h\n\"c d,\u{E9}.jpg\",0,0,50,50\n\"say \"\"hi\"\".png\",1,1,2,2\n")
+        #expect(quoted.box(forPhoto: "/data/run/c d,\u{E9}.jpg") == Box(x: 0, y: 0, width: 50, height: 50))
+        #expect(quoted.box(forPhoto: "/data/run/say \"hi\".png") == Box(x: 1, y: 1, width: 2, height: 2))
         // The header may be spaced or capitalised; a file with only the header holds no box.
         #expect(try Self.parse(" Image , X,y,W,h \n").count == 0)
     }
@@ -52,5 +56,7 @@ import Testing
                 == "boxes.csv line 3: ./a.jpg already has a box on line 2; give each photo one row")
         #expect(
             (try? PhotoBoxes.parse(Data([0x69, 0xFF, 0xFE]), file: "boxes.csv", folder: Self.folder)) == nil)
+        // Decimal numbers only (Swift's Double reads "0x10" as 16).
+        #expect(Self.failure("image,x,y,w,h\na.jpg,0x10,2,3,4\n").contains("x \"0x10\": expected a finite number"))
     }
 }

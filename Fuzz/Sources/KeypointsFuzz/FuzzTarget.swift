@@ -2,6 +2,7 @@ import CLIP
 import Evaluation
 import Foundation
 import Imaging
+import KeypointsSupport
 import Localization
 import ModelStore
 
@@ -33,7 +34,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 // `localize --out`, as the next run reads it back to resume, and as `report`
                 // merges and prints it.
                 let file = try LocalizationResultsFile.parse(data, file: "fuzz.jsonl")
-                for r in file.images { _ = LocalizationResultStore.key(r.value.path) }
+                for r in file.images { _ = FilePathKey(r.value.file) }
                 _ = ReportFiles.isLocalizeResults(data)
                 let merged = try LocalizationResultSet.merge([file])
                 _ = LocalizationPredictions.csv(merged.images) + LocalizationPredictions.table(merged.images)

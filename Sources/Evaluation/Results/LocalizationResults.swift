@@ -11,9 +11,9 @@ import Localization
 //    "keypoints":[{"name":"beak","prompt":"This is the beak of a bird","x":210.5,"y":88,"score":0.27,
 //    "stage":1}],"notes":[]}
 //
-// Records keep each photo's path as given; a run matches photos to records by the absolute path
-// (relative paths resolved from the working directory), so the same command resumes whether
-// its photos were named relatively, absolutely or through their folder. Every line is appended durably
+// Records keep each photo's path as given and its absolute path ("file"); a run matches its
+// photos to records by absolute path (`FilePathKey`), so the same command resumes whether its
+// photos were named relatively, absolutely or through their folder, from any working directory. Every line is appended durably
 // (`DurableLineFile`), so a killed run leaves at most one torn last line, which the next run
 // truncates and redoes.
 
@@ -21,6 +21,9 @@ import Localization
 public struct LocalizationRecord: Codable, Sendable, Equatable {
     /// The photo's path as given.
     public var path: String
+    /// The photo's absolute, standardized path when it was localized: what a resumed run matches
+    /// its photos against (`FilePathKey`), whatever its working directory.
+    public var file: String
     public var width: Int
     public var height: Int
     /// CLIP passes (marked images scored).
@@ -39,6 +42,7 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
         notes: [String]
     ) {
         self.path = path
+        self.file = FilePathKey(path).path
         self.width = width
         self.height = height
         self.passes = passes
@@ -58,6 +62,9 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
     /// Why a record read from a file is out of bounds (so that nothing sized or summed from it
     /// can overflow), or nil.
     static func boundsProblem(_ r: LocalizationRecord) -> String? {
+        if !r.file.hasPrefix("/") {
+            return "file \"\(r.file.prefix(80))\": expected the photo's absolute path"
+        }
         if !(1...ImagingLimits.side).contains(r.width) || !(1...ImagingLimits.side).contains(r.height) {
             return "size \(r.width)x\(r.height): expected 1...\(ImagingLimits.side) per side (ImagingLimits.side)"
         }
@@ -168,7 +175,7 @@ public struct LocalizationResultsFile: Sendable {
         var out = LocalizationResultsFile(file: file, header: nil, images: [], validLength: 0, tornTail: nil)
         let notThisFormat =
             "not a keypoints localize results file (no \"\(LocalizationResults.formatName)\" header line)"
-        var seen: [String: Int] = [:]
+        var seen: [FilePathKey: Int] = [:]
         let tail = try ResultLines.decode(data, file: file, notThisFormat: notThisFormat) {
             (line: LocalizationLine, lineNumber: Int) in
             switch line {
@@ -194,11 +201,12 @@ public struct LocalizationResultsFile: Sendable {
                 if let problem = LocalizationRecord.boundsProblem(r) {
                     throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: problem)
                 }
-                if let first = seen[r.path] {
+                let key = FilePathKey(r.file)
+                if let first = seen[key] {
                     throw EvaluationError.badResultsFile(
-                        file: file, line: lineNumber, message: "\(r.path) is already recorded on line \(first)")
+                        file: file, line: lineNumber, message: "\(r.file) is already recorded on line \(first)")
                 }
-                seen[r.path] = lineNumber
+                seen[key] = lineNumber
                 out.images.append(Numbered(line: lineNumber, value: r))
             }
         }
@@ -221,7 +229,7 @@ public final class LocalizationResultStore {
     public private(set) var resumed = false
     /// Set when opening truncated a torn last line: what was wrong.
     public private(set) var repairedTail: String?
-    private var records: [String: LocalizationRecord] = [:]
+    private var records: [FilePathKey: LocalizationRecord] = [:]
     private var file: DurableLineFile?
 
     private init(url: URL, settings: [String: String]) {
@@ -248,7 +256,7 @@ public final class LocalizationResultStore {
                 throw EvaluationError.settingsMismatch(file: path, differences: differences)
             }
             store.resumed = true
-            for r in parsed.images { store.records[Self.key(r.value.path)] = r.value }
+            for r in parsed.images { store.records[FilePathKey(r.value.file)] = r.value }
         } else {
             try store.write(.header(LocalizationResults.header(settings: settings, created: ResultStore.timestamp())))
         }
@@ -259,19 +267,16 @@ public final class LocalizationResultStore {
     public var count: Int { records.count }
 
     /// The recorded answer for the photo at `path`, if an earlier run found it.
-    public func record(forPath path: String) -> LocalizationRecord? { records[Self.key(path)] }
-
-    /// What photos are matched by: the absolute, standardized path (a relative one resolved
-    /// from the working directory).
-    public static func key(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+    public func record(forPath path: String) -> LocalizationRecord? { records[FilePathKey(path)] }
 
     /// Appends one photo's answer, durably.
     /// - Precondition: `record.path` is not recorded yet (check `record(forPath:)`).
     public func append(_ record: LocalizationRecord) throws {
         precondition(
-            records[Self.key(record.path)] == nil, "LocalizationResultStore.append: \(record.path) is already recorded")
+            records[FilePathKey(record.file)] == nil,
+            "LocalizationResultStore.append: \(record.file) is already recorded")
         try write(.image(record))
-        records[Self.key(record.path)] = record
+        records[FilePathKey(record.file)] = record
     }
 
     /// Releases the lock and closes the file (also done on deinit).

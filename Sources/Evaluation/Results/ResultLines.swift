@@ -12,11 +12,23 @@ enum ResultLines {
         ) { EvaluationError.unreadable(file: url.path, reason: $0.message) }
     }
 
+    /// How a header line begins: its keys are written sorted, "created" first.
+    static let headerStart = Array(#"{"created":""#.utf8)
+
+    /// Whether `bytes` can be the start of a header cut short: they begin with `headerStart`, or
+    /// are a (non-empty) beginning of it.
+    static func beginsHeader(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.starts(with: headerStart) || (!bytes.isEmpty && headerStart.starts(with: bytes))
+    }
+
     /// Decodes every line of `data` as a `Line` and hands it to `accept` with its 1-based number.
     ///
     /// A last line without its newline, or a last line whose JSON does not decode, is a torn write
     /// of an interrupted run: it is left out and reported in `tornTail`. Any other line that does
     /// not decode is an error: `notThisFormat` for the first line, "invalid record" for others.
+    /// A torn first line counts as such only if it begins as every header does (`headerStart`):
+    /// any other file (a scores JSON, a text file given as `--out` by mistake) is refused, not
+    /// truncated.
     /// - Returns: the bytes up to the end of the last accepted line, and why the rest is torn.
     /// - Throws: `badResultsFile`, or what `accept` throws.
     static func decode<Line: Decodable>(
@@ -29,6 +41,9 @@ enum ResultLines {
         var validLength = 0
         while start < bytes.count {
             guard let end = bytes[start...].firstIndex(of: 0x0A) else {
+                guard lineNumber > 0 || beginsHeader(bytes[start...]) else {
+                    throw EvaluationError.badResultsFile(file: file, line: 1, message: notThisFormat)
+                }
                 return (validLength, "line \(lineNumber + 1) has no newline (interrupted write)")
             }
             lineNumber += 1
@@ -36,7 +51,7 @@ enum ResultLines {
             do {
                 line = try decoder.decode(Line.self, from: Data(bytes[start..<end]))
             } catch {
-                if end == bytes.count - 1 {
+                if end == bytes.count - 1, lineNumber > 1 || beginsHeader(bytes[start..<end]) {
                     return (validLength, "line \(lineNumber) is not a complete JSON record (interrupted write)")
                 }
                 throw EvaluationError.badResultsFile(
