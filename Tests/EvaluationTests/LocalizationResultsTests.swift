@@ -275,4 +275,20 @@ import Testing
             )
         }
     }
+
+    /// Shards merged by `report`: one photo recorded under two spellings of its path (relative in
+    /// one file, absolute in the other) is still one photo, so the merge refuses it.
+    @Test func theMergeMatchesPhotosByFile() throws {
+        let a = try LocalizationResultsTests.parse(
+            LocalizationResultsTests.header + "\n" + LocalizationResultsTests.image("photos/a.jpg") + "\n")
+        let absolute = LocalizationResultsTests.image("photos/a.jpg").replacingOccurrences(
+            of: #""path":"photos/a.jpg""#, with: #""path":"/data/photos/a.jpg""#)
+        let b = try LocalizationResultsFile.parse(
+            Data((LocalizationResultsTests.header + "\n" + absolute + "\n").utf8), file: "b.jsonl")
+        #expect(throws: EvaluationError.self) { _ = try LocalizationResultSet.merge([a, b]) }
+        let c = try LocalizationResultsFile.parse(
+            Data((LocalizationResultsTests.header + "\n" + LocalizationResultsTests.image("photos/c.jpg") + "\n").utf8),
+            file: "c.jsonl")
+        #expect(try LocalizationResultSet.merge([a, c]).images.map(\.path) == ["photos/a.jpg", "photos/c.jpg"])
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// The predictions of one `localize --out` run, possibly merged from the files of its shards:
 /// what `keypoints report` prints for localize results files. Its JSON (`report --json`) is
@@ -20,8 +21,8 @@ public struct LocalizationResultSet: Encodable, Sendable {
     /// 'photos-{shard}.jsonl'`).
     ///
     /// The files must agree on every setting but `LocalizationResults.informationKeys` (paths,
-    /// software, shard): the rule a resume applies. Photos are matched by the path recorded
-    /// (the shards of one command name them alike); a photo in two files is an error.
+    /// software, shard): the rule a resume applies. Photos are matched by the absolute path
+    /// recorded (`file`, byte for byte); a photo in two files is an error.
     /// - Throws: `invalidSelection` (no file, a file given twice), `badResultsFile` (a file
     ///   without a header), `localizationMergeMismatch` naming the differing settings,
     ///   `duplicateImage` naming both files and lines.
@@ -34,7 +35,7 @@ public struct LocalizationResultSet: Encodable, Sendable {
         var first: (file: String, header: ResultHeader)? = nil
         var notes: [String] = []
         var shards: [String] = []
-        var seen: [String: (file: String, line: Int)] = [:]
+        var seen: [FilePathKey: (file: String, line: Int)] = [:]
         var images: [LocalizationRecord] = []
         for f in files {
             guard let header = f.header else {
@@ -57,11 +58,12 @@ public struct LocalizationResultSet: Encodable, Sendable {
             if let torn = f.tornTail { notes.append("\(f.file): \(torn); ignored") }
             shards.append(header.settings["shard"] ?? "all")
             for r in f.images {
-                if let prior = seen[r.value.path] {
+                let key = FilePathKey(r.value.file)
+                if let prior = seen[key] {
                     throw EvaluationError.duplicateImage(
                         id: r.value.path, first: prior.file, firstLine: prior.line, second: f.file, secondLine: r.line)
                 }
-                seen[r.value.path] = (f.file, r.line)
+                seen[key] = (f.file, r.line)
                 images.append(r.value)
             }
         }
