@@ -1,8 +1,8 @@
 import Dispatch
 import Foundation
 
-/// Ctrl-C during `eval --out` or `localize --out`: says how many images (photos) the results file holds and that rerunning
-/// the same command resumes, then exits 130 (the shell's code for SIGINT). Every image record is
+/// Ctrl-C during `eval --out` or `localize --out`: says how many images (photos) the results
+/// file holds and that rerunning the same command resumes, then exits 130 (the shell's code for SIGINT). Every image record is
 /// appended and fsync'ed on its own, so stopping between or during images loses at most the
 /// image in progress (a torn last line is redone on resume).
 final class InterruptNote: @unchecked Sendable {
@@ -13,11 +13,7 @@ final class InterruptNote: @unchecked Sendable {
         signal(SIGINT, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
-            let url = DataFiles.fileURL(resultsFile)
-            let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-            let saved = text.split(separator: "\n").filter {
-                $0.contains("\"type\":\"image\"") || $0.contains("\"type\":\"skipped\"")
-            }.count
+            let saved = Self.countRecords(in: DataFiles.fileURL(resultsFile))
             FileHandle.standardError.write(
                 Data(
                     "\ninterrupted: \(resultsFile) holds \(saved) finished \(items)(s); run the same command again to resume\n"
@@ -25,6 +21,27 @@ final class InterruptNote: @unchecked Sendable {
             exit(130)
         }
         source.resume()
+    }
+
+    /// The complete image and skipped lines of a results file, read 1 MiB at a time (a results
+    /// file may hold gigabytes; only the line being scanned is kept).
+    static func countRecords(in url: URL) -> Int {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return 0 }
+        defer { try? handle.close() }
+        let markers = [Array(#""type":"image""#.utf8), Array(#""type":"skipped""#.utf8)]
+        var count = 0
+        var line: [UInt8] = []
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            for byte in chunk {
+                guard byte == 0x0A else {
+                    line.append(byte)
+                    continue
+                }
+                if markers.contains(where: { line.firstRange(of: $0) != nil }) { count += 1 }
+                line.removeAll(keepingCapacity: true)
+            }
+        }
+        return count
     }
 
     /// Restores the default Ctrl-C behaviour.

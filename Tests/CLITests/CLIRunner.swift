@@ -19,4 +19,9 @@ enum CLIRunner {
     }
 
     static func tempDirectory() throws -> URL { try KeypointsExecutable.tempDirectory() }
+
+    /// The executable as a process not yet started (for tests that signal it).
+    static func process(_ arguments: [String], cwd: URL? = nil) -> Process {
+        KeypointsExecutable.process(arguments, cwd: cwd)
+    }
 }

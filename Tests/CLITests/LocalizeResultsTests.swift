@@ -333,4 +333,37 @@ import Testing
         #expect(moved.status != 0)
         #expect(moved.stderr.contains("was localized in the box"), "\(moved.stderr)")
     }
+
+    /// Ctrl-C during `localize --out`: exit 130 and the number of photos the file holds (counted
+    /// by reading the file a chunk at a time); the same command then resumes the rest.
+    @Test func sigintSaysHowManyPhotosAreSaved() throws {
+        let (dir, _) = try photoFolder()
+        let out = dir.appendingPathComponent("r.jsonl")
+        let arguments = [
+            "localize", "photos", "--model", Self.model, "--keypoint", "beak", "--grid", "dense30", "--out", "r.jsonl",
+            "--threads", "1",
+        ]
+        let p = CLIRunner.process(arguments, cwd: dir)
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        // Wait for the first photo's record (header + one line), then interrupt.
+        for _ in 0..<600 {
+            let lines = (try? String(contentsOf: out, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            if lines >= 2 { break }
+            usleep(50_000)
+        }
+        kill(p.processIdentifier, SIGINT)
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130, "\(text)")
+        let saved = try records(out).count
+        #expect(saved >= 1 && saved < 3)
+        #expect(text.contains("interrupted: r.jsonl holds \(saved) finished photo(s)"), "\(text)")
+        let resumed = try CLIRunner.run(arguments, cwd: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("\(saved) of 3 photos already done"), "\(resumed.stderr)")
+        #expect(try records(out).count == 3)
+    }
 }
