@@ -15,6 +15,17 @@ extension DurableLineFile {
         }
     }
 
+    /// Opens and locks a results file (created if missing), reads it with `read` once the lock
+    /// is held, and cuts a torn last line away (`parsed.tornTail` says what it was).
+    static func openResults<Parsed: ParsedResultsFile>(
+        _ url: URL, read: (URL) throws -> Parsed
+    ) throws -> (file: DurableLineFile, parsed: Parsed) {
+        let file = try openResults(url)
+        let parsed = try read(url)
+        if parsed.tornTail != nil { try file.removeTornTail(keeping: parsed.validLength) }
+        return (file, parsed)
+    }
+
     /// Cuts a torn last line away: the file keeps its first `length` bytes.
     func removeTornTail(keeping length: Int) throws {
         do throws(Failure) {

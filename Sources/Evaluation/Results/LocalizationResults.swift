@@ -110,9 +110,14 @@ public enum LocalizationResults {
 }
 
 /// One line of a `localize --out` file.
-enum LocalizationLine: Codable, Sendable, Equatable {
+enum LocalizationLine: Codable, Sendable, Equatable, ResultsFileLine {
     case header(ResultHeader)
     case image(LocalizationRecord)
+
+    var header: ResultHeader? {
+        if case .header(let h) = self { return h }
+        return nil
+    }
 
     enum TypeKey: String, CodingKey { case type }
 
@@ -149,7 +154,7 @@ enum LocalizationLine: Codable, Sendable, Equatable {
 }
 
 /// A `localize --out` file read back (read-only).
-public struct LocalizationResultsFile: Sendable {
+public struct LocalizationResultsFile: Sendable, ParsedResultsFile {
     /// How errors name the file.
     public var file: String
     /// `nil` when the file is empty or only holds a torn header.
@@ -176,18 +181,11 @@ public struct LocalizationResultsFile: Sendable {
         let notThisFormat =
             "not a keypoints localize results file (no \"\(LocalizationResults.formatName)\" header line)"
         var seen: [FilePathKey: Int] = [:]
-        let tail = try ResultLines.decode(data, file: file, notThisFormat: notThisFormat) {
-            (line: LocalizationLine, lineNumber: Int) in
+        let tail = try ResultLines.decode(
+            data, file: file, format: LocalizationResults.formatName, notThisFormat: notThisFormat
+        ) { (line: LocalizationLine, lineNumber: Int) in
             switch line {
             case .header(let h):
-                guard lineNumber == 1 else {
-                    throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: "a second header line")
-                }
-                guard h.format == LocalizationResults.formatName else {
-                    throw EvaluationError.badResultsFile(
-                        file: file, line: 1,
-                        message: "format \"\(h.format)\", expected \"\(LocalizationResults.formatName)\"")
-                }
                 guard h.version == LocalizationResults.currentVersion else {
                     throw EvaluationError.badResultsFile(
                         file: file, line: 1,
@@ -195,9 +193,6 @@ public struct LocalizationResultsFile: Sendable {
                 }
                 out.header = h
             case .image(let r):
-                guard lineNumber > 1 else {
-                    throw EvaluationError.badResultsFile(file: file, line: 1, message: notThisFormat)
-                }
                 if let problem = LocalizationRecord.boundsProblem(r) {
                     throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: problem)
                 }
@@ -242,19 +237,11 @@ public final class LocalizationResultStore {
     public static func open(url: URL, settings: [String: String]) throws -> LocalizationResultStore {
         let store = LocalizationResultStore(url: url, settings: settings)
         let path = url.path
-        let file = try DurableLineFile.openResults(url)
+        let (file, parsed) = try DurableLineFile.openResults(url, read: LocalizationResultsFile.read)
         store.file = file
-        let parsed = try LocalizationResultsFile.read(url)
-        if let torn = parsed.tornTail {
-            try file.removeTornTail(keeping: parsed.validLength)
-            store.repairedTail = torn
-        }
+        store.repairedTail = parsed.tornTail
         if let header = parsed.header {
-            let differences = SettingDifference.between(
-                header.settings, settings, ignoring: LocalizationResults.informationKeys)
-            guard differences.isEmpty else {
-                throw EvaluationError.settingsMismatch(file: path, differences: differences)
-            }
+            try header.requireResumable(by: settings, ignoring: LocalizationResults.informationKeys, file: path)
             store.resumed = true
             for r in parsed.images { store.records[FilePathKey(r.value.file)] = r.value }
         } else {

@@ -8,7 +8,7 @@ public struct Numbered<Value: Sendable>: Sendable {
 }
 
 /// A results file read back (read-only): header, records, and whether its last line is torn.
-public struct ResultFile: Sendable {
+public struct ResultFile: Sendable, ParsedResultsFile {
     /// How errors name the file.
     public var file: String
     /// `nil` when the file is empty or only holds a torn header.
@@ -37,17 +37,11 @@ public struct ResultFile: Sendable {
             file: file, header: nil, sessions: [], images: [], skipped: [], validLength: 0, tornTail: nil)
         let notThisFormat = "not a keypoints eval results file (no header line)"
         var seen: [String: Int] = [:]
-        let tail = try ResultLines.decode(data, file: file, notThisFormat: notThisFormat) {
-            (line: ResultLine, lineNumber: Int) in
+        let tail = try ResultLines.decode(
+            data, file: file, format: ResultHeader.formatName, notThisFormat: notThisFormat
+        ) { (line: ResultLine, lineNumber: Int) in
             switch line {
             case .header(let h):
-                guard lineNumber == 1 else {
-                    throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: "a second header line")
-                }
-                guard h.format == ResultHeader.formatName else {
-                    throw EvaluationError.badResultsFile(
-                        file: file, line: 1, message: "format \"\(h.format)\", expected \"\(ResultHeader.formatName)\"")
-                }
                 guard h.version <= ResultHeader.currentVersion else {
                     throw EvaluationError.badResultsFile(
                         file: file, line: 1,
@@ -55,14 +49,8 @@ public struct ResultFile: Sendable {
                 }
                 out.header = h
             case .session(let s):
-                guard lineNumber > 1 else {
-                    throw EvaluationError.badResultsFile(file: file, line: 1, message: notThisFormat)
-                }
                 out.sessions.append(Numbered(line: lineNumber, value: s))
             case .image(let r):
-                guard lineNumber > 1 else {
-                    throw EvaluationError.badResultsFile(file: file, line: 1, message: notThisFormat)
-                }
                 if let problem = Self.boundsProblem(r) {
                     throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: problem)
                 }
@@ -73,9 +61,6 @@ public struct ResultFile: Sendable {
                 seen[r.id] = lineNumber
                 out.images.append(Numbered(line: lineNumber, value: r))
             case .skipped(let s):
-                guard lineNumber > 1 else {
-                    throw EvaluationError.badResultsFile(file: file, line: 1, message: notThisFormat)
-                }
                 out.skipped.append(Numbered(line: lineNumber, value: s))
             }
         }

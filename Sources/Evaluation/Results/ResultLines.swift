@@ -1,6 +1,21 @@
 import Foundation
 import KeypointsSupport
 
+/// A line of a results file: its header (first line) or a record.
+protocol ResultsFileLine: Decodable {
+    /// The header, when the line is one.
+    var header: ResultHeader? { get }
+}
+
+/// A results file as read back: what opening it for appending needs.
+protocol ParsedResultsFile {
+    var header: ResultHeader? { get }
+    /// Bytes up to the end of the last complete, valid line.
+    var validLength: Int { get }
+    /// Why the tail after `validLength` is not a complete line (nil if there is none).
+    var tornTail: String? { get }
+}
+
 /// The line discipline shared by the results files of `eval --out` and `localize --out`: JSON
 /// objects, one per newline-terminated line, appended by a run that may be killed mid-write.
 enum ResultLines {
@@ -26,13 +41,15 @@ enum ResultLines {
     /// A last line without its newline, or a last line whose JSON does not decode, is a torn write
     /// of an interrupted run: it is left out and reported in `tornTail`. Any other line that does
     /// not decode is an error: `notThisFormat` for the first line, "invalid record" for others.
+    /// The header must be the first line and name `format`; a first line that is a record is
+    /// `notThisFormat`. `accept` checks the header's version and takes the records.
     /// A torn first line counts as such only if it begins as every header does (`headerStart`):
     /// any other file (a scores JSON, a text file given as `--out` by mistake) is refused, not
     /// truncated.
     /// - Returns: the bytes up to the end of the last accepted line, and why the rest is torn.
     /// - Throws: `badResultsFile`, or what `accept` throws.
-    static func decode<Line: Decodable>(
-        _ data: Data, file: String, notThisFormat: String, accept: (Line, Int) throws -> Void
+    static func decode<Line: ResultsFileLine>(
+        _ data: Data, file: String, format: String, notThisFormat: String, accept: (Line, Int) throws -> Void
     ) throws -> (validLength: Int, tornTail: String?) {
         let bytes = [UInt8](data)
         let decoder = JSONDecoder()
@@ -57,6 +74,17 @@ enum ResultLines {
                 throw EvaluationError.badResultsFile(
                     file: file, line: lineNumber,
                     message: lineNumber == 1 ? notThisFormat : "invalid record: \(ResultFile.describe(error))")
+            }
+            if let header = line.header {
+                guard lineNumber == 1 else {
+                    throw EvaluationError.badResultsFile(file: file, line: lineNumber, message: "a second header line")
+                }
+                guard header.format == format else {
+                    throw EvaluationError.badResultsFile(
+                        file: file, line: 1, message: "format \"\(header.format)\", expected \"\(format)\"")
+                }
+            } else if lineNumber == 1 {
+                throw EvaluationError.badResultsFile(file: file, line: 1, message: notThisFormat)
             }
             try accept(line, lineNumber)
             validLength = end + 1

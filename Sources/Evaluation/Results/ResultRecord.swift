@@ -33,6 +33,13 @@ public struct ResultHeader: Codable, Sendable, Equatable {
         self.init(format: Self.formatName, version: Self.currentVersion, settings: settings, created: created)
     }
 
+    /// Throws `settingsMismatch`, naming every difference, unless a run with `settings` may
+    /// resume the file `file` this header opens (settings equal but for `ignoring`).
+    func requireResumable(by settings: [String: String], ignoring: Set<String>, file: String) throws {
+        let differences = SettingDifference.between(self.settings, settings, ignoring: ignoring)
+        guard differences.isEmpty else { throw EvaluationError.settingsMismatch(file: file, differences: differences) }
+    }
+
     /// A header of any results format (`LocalizationResults.header` for `localize --out`).
     public init(format: String, version: Int, settings: [String: String], created: String) {
         self.format = format
@@ -188,11 +195,16 @@ public struct SkippedRecord: Codable, Sendable, Equatable {
 }
 
 /// One line of a results file.
-public enum ResultLine: Codable, Sendable, Equatable {
+public enum ResultLine: Codable, Sendable, Equatable, ResultsFileLine {
     case header(ResultHeader)
     case session(SessionRecord)
     case image(ImageRecord)
     case skipped(SkippedRecord)
+
+    var header: ResultHeader? {
+        if case .header(let h) = self { return h }
+        return nil
+    }
 
     enum TypeKey: String, CodingKey { case type }
 

@@ -41,14 +41,9 @@ public final class ResultStore {
     public static func open(url: URL, settings: [String: String]) throws -> ResultStore {
         let store = ResultStore(url: url, settings: settings)
         let path = url.path
-        let file = try DurableLineFile.openResults(url)
+        let (file, parsed) = try DurableLineFile.openResults(url, read: ResultFile.read)
         store.file = file
-
-        let parsed = try ResultFile.read(url)
-        if let torn = parsed.tornTail {
-            try file.removeTornTail(keeping: parsed.validLength)
-            store.repairedTail = torn
-        }
+        store.repairedTail = parsed.tornTail
         if let header = parsed.header {
             guard header.version == ResultHeader.currentVersion else {
                 throw EvaluationError.oldResultsFormat(
@@ -57,11 +52,7 @@ public final class ResultStore {
                         "it identifies the model and grid by path, so it is not resumed; finish it with the keypoints that "
                         + "wrote it, or start another --out (keypoints report still reads it)")
             }
-            let differences = SettingDifference.between(
-                header.settings, settings, ignoring: RunIdentity.resumeIgnoredKeys)
-            guard differences.isEmpty else {
-                throw EvaluationError.settingsMismatch(file: path, differences: differences)
-            }
+            try header.requireResumable(by: settings, ignoring: RunIdentity.resumeIgnoredKeys, file: path)
             store.resumed = true
             store.images = parsed.images.map(\.value)
             store.skipped = parsed.skipped.map(\.value)
