@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsTestSupport
 import Tensor
 import Testing
 
