@@ -44,7 +44,10 @@ extension LocalizeCommand {
             let url = DataFiles.fileURL(path)
             settings["mask"] = "file"
             settings["mask_file"] = url.standardizedFileURL.path
-            settings["mask_sha256"] = try Self.fileDigest(url, option: "--mask")
+            // The PNG was read and bounded when the mask was loaded (`MaskOptions.loadFileMask`).
+            do { settings["mask_sha256"] = try SHA256Hasher.hashFile(at: url) } catch {
+                throw CLIError("--mask \(url.path): \(error.message)")
+            }
         case .saliency:
             settings["mask"] = "saliency"
             settings["mask_tau"] = "\(TokenCut.defaultTau)"
@@ -56,14 +59,6 @@ extension LocalizeCommand {
         settings["software"] = SoftwareVersion.full
         if let shard { settings["shard"] = shard.description }
         return settings
-    }
-
-    /// SHA-256 of a small input file named by `option` (a mask PNG, a boxes CSV).
-    static func fileDigest(_ url: URL, option: String) throws -> String {
-        let bytes = try RegularFile.read(url, maxBytes: ImagingLimits.fileBytes, limitName: "ImagingLimits.fileBytes") {
-            CLIError("\(option) \(url.path): \($0.message)")
-        }
-        return SHA256Hasher.hash(bytes)
     }
 
     /// What an earlier run recorded for the photos this run answers from `--out` must be what
