@@ -5,6 +5,7 @@ import Foundation
 import Imaging
 import KeypointsSupport
 import Localization
+import Saliency
 
 struct LocalizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -316,99 +317,100 @@ struct LocalizeCommand: ParsableCommand {
 
     func run() throws {
         do {
-            try localize()
+            try localize(try makePlan())
         } catch let error as EvaluationError {
             throw CLIError(error.description)
         }
     }
 
-    private func localize() throws {
-        let queries = try loadQueries()
-        // Folders among the arguments become their photos; --shard takes every n-th of the list.
-        let photos = try PhotoList.expand(images)
-        let shard = try sharding.resolved()
-        let selected = photos.indices.filter { shard?.contains(position: $0) ?? true }
-        guard !selected.isEmpty else {
-            throw CLIError("shard \(shard.map(\.description) ?? ""): none of the \(photos.count) photo(s) falls in it")
+    /// What the run step fixes once the model is loaded, the same for every photo.
+    struct LoadedRun {
+        let loaded: LoadedModel<CLIPBundle>
+        let localizer: Localizer
+        /// The plan's options with the visual prompt drawn for the model's input side.
+        let options: LocalizationOptions
+        /// Each pending photo's box, checked against its size.
+        let validatedBoxes: [Int: Box]
+        /// `--mask FILE.png`, checked against every pending photo's size.
+        let fileMask: PixelMask?
+        /// `--mask saliency`'s model, loaded once.
+        let estimator: SaliencyEstimator?
+        /// The saliency model's digest, recorded with `--scores` and `--out`.
+        let saliencyDigest: String?
+    }
+
+    /// What the photos of a run answered: every selected photo's record (computed or read from
+    /// `--out`) and, unless `--scores` writes one file per photo, the computed results and
+    /// masks `--scores` writes at the end.
+    struct Answers {
+        var records: [LocalizationRecord] = []
+        var computed: [ImageLocalization] = []
+        var maskRecords: [MaskRecord] = []
+    }
+
+    /// The run step: loads the model, localizes the plan's pending photos (the others are
+    /// answered from `--out`), writes their outputs and prints the results.
+    private func localize(_ plan: Plan) throws {
+        let run = try load(plan)
+        let store = try plan.out.map { out in
+            try LocalizationResultStore.open(
+                url: DataFiles.fileURL(out),
+                settings: try runSettings(
+                    grid: plan.gridFile, queries: plan.queries, options: run.options, loaded: run.loaded,
+                    saliencyDigest: run.saliencyDigest, shard: plan.shard))
         }
-        let out = ShardOptions.output(self.out, shard: shard)
-        if out != nil { try PhotoList.checkDistinct(photos) }
-        let scores = ShardOptions.output(self.scores, shard: shard)
-        let scoresPerPhoto = scores?.contains(FigurePath.namePlaceholder) ?? false
-        let destinations = try checkOutputPaths(photos: photos, keypoints: queries, scores: scores)
-        if let out { try OutputPath.checkFile(out, option: "--out") }
-        try checkOutputsAgainstInputs(
-            photos: photos, keypoints: queries, destinations: destinations, out: out, scores: scores,
-            otherInputs: try otherInputFiles())
-        let outURL = out.map(DataFiles.fileURL)
-        if let outURL {
-            try FileManager.default.createDirectory(
-                at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        }
-        // Photos an earlier run of this command recorded in --out are answered from it (read
-        // here, before any model is loaded, so a damaged file fails at once).
-        let recorded = try outURL.flatMap { url in
-            FileManager.default.fileExists(atPath: url.path) ? try LocalizationResultsFile.read(url) : nil
-        }
-        let done = Set(recorded?.images.map { FilePathKey($0.value.file) } ?? [])
-        let parsedBox = try box.map(Self.parseBox)
-        let pending = selected.filter { !done.contains(FilePathKey(photos[$0])) }
-        // --boxes: every photo of the run needs its row, checked before any work.
-        let photoBoxes = try boxes.map { try PhotoBoxes.load(from: DataFiles.fileURL($0)) }
-        if let photoBoxes, let boxes {
-            for index in selected where photoBoxes.box(forPhoto: photos[index]) == nil {
-                throw CLIError(
-                    "--boxes \(boxes): no row for the photo \(photos[index]) (paths in the file are relative to its folder)"
+        defer { store?.close() }
+        if let store, let out = plan.out {
+            if let torn = store.repairedTail { Console.warning("\(out): \(torn); truncated, that photo is redone") }
+            if store.resumed {
+                Console.note(
+                    "resuming \(out): \(plan.selected.count - plan.pending.count) of \(plan.selected.count) photos already done"
                 )
             }
         }
-        /// The box of photo `index`: its --boxes row, or --box.
-        func boxOf(_ index: Int) -> Box? { photoBoxes?.box(forPhoto: photos[index]) ?? parsedBox }
-        if let recorded, let out {
-            let byFile = Dictionary(
-                recorded.images.map { (FilePathKey($0.value.file), $0) }, uniquingKeysWith: { _, last in last })
-            for index in selected {
-                guard let r = byFile[FilePathKey(photos[index])] else { continue }
-                try Self.checkRecorded(
-                    r.value, line: r.line, in: out, keypoints: queries, box: boxOf(index),
-                    perPhotoBoxes: photoBoxes != nil)
-            }
-        }
+        let interrupt = plan.out.map { InterruptNote(resultsFile: $0, items: "photo") }
+        defer { interrupt?.cancel() }
 
-        let gridFile = try GridFile.load(grid)
-        var preset = gridFile.preset
-        if let batch { preset.batch = batch }
-        var options = Localizer.defaultOptions(for: preset)
-        if let fit { options.fit = fit }
-        options.box = parsedBox
-        options.cropToBox = cropToBox
-
-        // Decode every photo still to do once before any work, so that a bad file among several
-        // stops the run before anything is written, keeping only its size: each photo is decoded
-        // again when its turn comes and dropped after, so memory holds one photo whatever their
-        // number.
-        let readOptions = ImageReadOptions(allowDamaged: allowDamagedImages)
-        var sizes: [Int: (path: String, width: Int, height: Int)] = [:]
-        for index in pending {
-            let path = photos[index]
-            let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: readOptions)
-            for w in image.warnings { Console.warning("\(path): decoder: \(w)") }
-            sizes[index] = (path: path, width: image.width, height: image.height)
+        let answers = try localizePhotos(plan, run: run, store: store)
+        Console.endProgress()
+        run.loaded.reportNotices()
+        let fromFile = plan.selected.count - plan.pending.count
+        let perPhotoOutputs = [
+            (
+                plan.destinations.heatmap != nil || plan.destinations.overlay != nil
+                    || plan.destinations.montage != nil, "figures"
+            ),
+            (saveMarked != nil, "--save-marked"),
+        ].filter(\.0).map(\.1)
+        if fromFile > 0, let out = plan.out, !perPhotoOutputs.isEmpty {
+            Console.note(
+                "\(fromFile) photo(s) answered from \(out) get no new \(perPhotoOutputs.joined(separator: ", ")): "
+                    + "those came from the run that found them")
         }
-        let compute = self.compute.resuming(recorded: recorded?.header?.settings)
+        if let scores = plan.scores, !plan.scoresPerPhoto {
+            try writeScores(answers.computed, masks: answers.maskRecords, to: Self.scoresURL(scores, photo: ""))
+        }
+        try printResults(answers.records, plan: plan, options: run.options, precision: run.loaded.precision)
+    }
+
+    /// Loads the model (on the precision and library `--out` was written with, when resumed) and
+    /// checks what needs it before any photo is localized: every pending photo's geometry and
+    /// box, and the mask file against every photo's size; a saliency model is loaded once.
+    private func load(_ plan: Plan) throws -> LoadedRun {
+        let compute = self.compute.resuming(recorded: plan.recorded?.header?.settings)
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: model.url, backend: $0) }
-        let precision = loaded.precision
+        var options = plan.options
         options.prompt = try ablation.visualPrompt(
-            base: options.prompt, presetMarker: preset.marker,
+            base: options.prompt, presetMarker: plan.preset.marker,
             inputSide: loaded.model.model.imageSize)
-        for w in loaded.model.truncationWarnings(Array(Set(queries.map(\.prompt))).sorted()) { Console.warning(w) }
-        let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
+        for w in loaded.model.truncationWarnings(Array(Set(plan.queries.map(\.prompt))).sorted()) { Console.warning(w) }
+        let localizer = Localizer(bundle: loaded.model, preset: plan.preset, workers: loaded.workers)
         // Check geometry (boxes) for every photo up front as well.
         var validatedBoxes: [Int: Box] = [:]
-        for index in pending {
-            guard let image = sizes[index] else { continue }
+        for index in plan.pending {
+            guard let image = plan.sizes[index] else { continue }
             var imageOptions = options
-            imageOptions.box = boxOf(index)
+            imageOptions.box = plan.box(of: index)
             _ = try localizer.geometry(
                 width: image.width, height: image.height, path: image.path, options: imageOptions)
             let label = boxes.map { "\(image.path) (its --boxes \($0) row)" } ?? image.path
@@ -419,52 +421,43 @@ struct LocalizeCommand: ParsableCommand {
         // The mask file is read and checked against every photo's size before any work; a
         // saliency model is loaded once. Masks are made per photo, before its CLIP passes.
         let fileMask = try maskOptions.loadFileMask(
-            checkingSizes: pending.compactMap { sizes[$0] }.map { ($0.path, $0.width, $0.height) })
+            checkingSizes: plan.pending.compactMap { plan.sizes[$0] }.map { ($0.path, $0.width, $0.height) })
         let estimator = try maskOptions.loadEstimator(compute: compute)?.model
         let saliencyDigest =
-            estimator != nil && (scores != nil || out != nil) ? try maskOptions.saliencyModelDigest() : nil
+            estimator != nil && (plan.scores != nil || plan.out != nil) ? try maskOptions.saliencyModelDigest() : nil
+        return LoadedRun(
+            loaded: loaded, localizer: localizer, options: options, validatedBoxes: validatedBoxes,
+            fileMask: fileMask, estimator: estimator, saliencyDigest: saliencyDigest)
+    }
 
-        let store = try outURL.map { url in
-            try LocalizationResultStore.open(
-                url: url,
-                settings: try runSettings(
-                    grid: gridFile, queries: queries, options: options, loaded: loaded,
-                    saliencyDigest: saliencyDigest, shard: shard))
-        }
-        defer { store?.close() }
-        if let store, let out {
-            if let torn = store.repairedTail { Console.warning("\(out): \(torn); truncated, that photo is redone") }
-            if store.resumed {
-                Console.note(
-                    "resuming \(out): \(selected.count - pending.count) of \(selected.count) photos already done")
-            }
-        }
-        let interrupt = out.map { InterruptNote(resultsFile: $0, items: "photo") }
-        defer { interrupt?.cancel() }
-
-        var records: [LocalizationRecord] = []
-        var computed: [ImageLocalization] = []
-        var maskRecords: [MaskRecord] = []
-        let run = Stopwatch()
+    /// Localizes each selected photo that `store` does not answer, in order, writing its
+    /// figures, `--save-marked` canvases, record and (per photo) scores as it is found.
+    private func localizePhotos(
+        _ plan: Plan, run: LoadedRun, store: LocalizationResultStore?
+    ) throws -> Answers {
+        var answers = Answers()
+        let sinceStart = Stopwatch()
         var finished = 0
-        for index in selected {
-            let path = photos[index]
+        for index in plan.selected {
+            let path = plan.photos[index]
             if let record = store?.record(forPath: path) {
-                records.append(record)
+                answers.records.append(record)
                 continue
             }
-            let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: readOptions)
+            let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: plan.readOptions)
             let watch = Stopwatch()
-            var imageOptions = options
-            imageOptions.box = boxOf(index)
+            var imageOptions = run.options
+            imageOptions.box = plan.box(of: index)
             let mask = try maskOptions.makeMask(
-                photo: image, path: path, box: validatedBoxes[index],
-                cropToBox: cropToBox, fileMask: fileMask, estimator: estimator, saliencyDigest: saliencyDigest,
-                workspace: localizer.workspace)
+                photo: image, path: path, box: run.validatedBoxes[index],
+                cropToBox: cropToBox, fileMask: run.fileMask, estimator: run.estimator,
+                saliencyDigest: run.saliencyDigest, workspace: run.localizer.workspace)
             imageOptions.mask = mask.mask
             imageOptions.maskName = maskOptions.mask
-            var result = try localizer.localize(image, path: path, keypoints: queries, options: imageOptions) { p in
-                if pending.count == 1 || compute.verbose {
+            var result = try run.localizer.localize(
+                image, path: path, keypoints: plan.queries, options: imageOptions
+            ) { p in
+                if plan.pending.count == 1 || compute.verbose {
                     Console.progress(
                         "stage \(p.stage + 1)/\(p.stageCount): \(p.stageScored)/\(p.stageTotal) locations, \(p.passes) passes"
                     )
@@ -476,55 +469,47 @@ struct LocalizeCommand: ParsableCommand {
             }
             for note in result.notes { Console.warning("\(path): \(note)") }
             try writeFigures(
-                result, image: image, index: index, of: photos.count, to: destinations,
-                caption: FigureCaption(model: model.model, grid: preset.name, box: imageOptions.box))
+                result, image: image, index: index, of: plan.photos.count, to: plan.destinations,
+                caption: FigureCaption(model: model.model, grid: plan.preset.name, box: imageOptions.box))
             if let saveMarked {
                 try writeMarked(
-                    result, image: image, index: index, of: photos.count, folder: saveMarked, localizer: localizer,
-                    options: imageOptions)
+                    result, image: image, index: index, of: plan.photos.count, folder: saveMarked,
+                    localizer: run.localizer, options: imageOptions)
             }
             var record = LocalizationRecord(result, seconds: seconds)
-            if photoBoxes != nil { record.box = imageOptions.box }
+            if plan.photoBoxes != nil { record.box = imageOptions.box }
             try store?.append(record)
-            records.append(record)
+            answers.records.append(record)
             var maskRecord = mask.record
             maskRecord.applied = result.maskApplied
-            if let scores, scoresPerPhoto {
+            if let scores = plan.scores, plan.scoresPerPhoto {
                 try writeScores([result], masks: [maskRecord], to: Self.scoresURL(scores, photo: path))
             } else {
-                computed.append(result)
-                maskRecords.append(maskRecord)
+                answers.computed.append(result)
+                answers.maskRecords.append(maskRecord)
             }
             finished += 1
-            if pending.count > 1 {
-                let elapsed = run.seconds
-                let eta = elapsed / Double(finished) * Double(pending.count - finished)
+            if plan.pending.count > 1 {
+                let elapsed = sinceStart.seconds
+                let eta = elapsed / Double(finished) * Double(plan.pending.count - finished)
                 Console.progress(
                     String(
                         format: "[%d/%d] %@: %d passes, %.1f s; %.2f images/s, ETA %.0f s",
-                        finished, pending.count, path, result.passes, seconds, Double(finished) / elapsed, eta))
+                        finished, plan.pending.count, path, result.passes, seconds, Double(finished) / elapsed, eta))
             }
         }
-        Console.endProgress()
-        loaded.reportNotices()
-        let fromFile = selected.count - pending.count
-        let perPhotoOutputs = [
-            (destinations.heatmap != nil || destinations.overlay != nil || destinations.montage != nil, "figures"),
-            (saveMarked != nil, "--save-marked"),
-        ].filter(\.0).map(\.1)
-        if fromFile > 0, let out, !perPhotoOutputs.isEmpty {
-            Console.note(
-                "\(fromFile) photo(s) answered from \(out) get no new \(perPhotoOutputs.joined(separator: ", ")): "
-                    + "those came from the run that found them")
-        }
-        if let scores, !scoresPerPhoto {
-            try writeScores(computed, masks: maskRecords, to: Self.scoresURL(scores, photo: ""))
-        }
+        return answers
+    }
 
+    /// Prints every selected photo's answer: one JSON document (`--json`), CSV (`--csv`), or a
+    /// table per photo.
+    private func printResults(
+        _ records: [LocalizationRecord], plan: Plan, options: LocalizationOptions, precision: Precision
+    ) throws {
         let output = Output(
-            images: records, model: model.model, grid: preset.name, precision: precision, version: SoftwareVersion.full,
-            visualPrompt: options.prompt.description, template: ablation.template, fit: options.fit,
-            box: options.box.map { [$0.x, $0.y, $0.width, $0.height] }, cropToBox: options.cropToBox,
+            images: records, model: model.model, grid: plan.preset.name, precision: precision,
+            version: SoftwareVersion.full, visualPrompt: options.prompt.description, template: ablation.template,
+            fit: options.fit, box: options.box.map { [$0.x, $0.y, $0.width, $0.height] }, cropToBox: options.cropToBox,
             mask: maskOptions.description)
         if json {
             try Console.printJSON(output)
@@ -536,7 +521,7 @@ struct LocalizeCommand: ParsableCommand {
         }
         for r in records {
             print(
-                "\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", r.seconds)) s, grid \(preset.name)"
+                "\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", r.seconds)) s, grid \(plan.preset.name)"
                     + (ablation.changesThePrompt ? ", \(options.prompt)" : ""))
             let width = max(8, r.keypoints.map(\.name.count).max() ?? 8)
             print(
@@ -548,7 +533,7 @@ struct LocalizeCommand: ParsableCommand {
                         + String(format: " %9.1f %9.1f %9.4f", k.x, k.y, k.score))
             }
         }
-        if let out { print("results: \(out)") }
+        if let out = plan.out { print("results: \(out)") }
     }
 
     func loadQueries() throws -> [KeypointQuery] {

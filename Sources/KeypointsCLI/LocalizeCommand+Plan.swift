@@ -1,0 +1,142 @@
+import Evaluation
+import Foundation
+import Imaging
+import KeypointsSupport
+import Localization
+
+extension LocalizeCommand {
+    /// What a `localize` run will do, decided before any model is loaded: its keypoints and
+    /// photos, the photos `--out` already answers, the boxes, the grid, and every output path
+    /// checked. Everything that can be refused without the model is refused while making it.
+    struct Plan {
+        let queries: [KeypointQuery]
+        /// Every photo of the run (all shards), folders expanded, in order.
+        let photos: [String]
+        let shard: Shard?
+        /// Positions in `photos` of this shard's photos.
+        let selected: [Int]
+        /// `selected` without the photos an earlier run recorded in `--out`: what this run computes.
+        let pending: [Int]
+        /// `--out` and `--scores` with `{shard}` filled.
+        let out: String?
+        let scores: String?
+        let destinations: FigureDestinations
+        /// `--out` as an earlier run of the command left it (nil when it does not exist yet).
+        let recorded: LocalizationResultsFile?
+        /// The rows of `--boxes`, checked to hold every selected photo.
+        let photoBoxes: PhotoBoxes?
+        /// `--box`.
+        let box: Box?
+        let gridFile: GridFile
+        /// The grid's preset with `--batch` applied.
+        let preset: GridPreset
+        /// The options every photo starts from (the preset's, `--fit`, `--box`, `--crop-to-box`);
+        /// the visual prompt is set once the model's input side is known.
+        let options: LocalizationOptions
+        let readOptions: ImageReadOptions
+        /// The size of each pending photo, by position in `photos` (each was decoded once).
+        let sizes: [Int: (path: String, width: Int, height: Int)]
+
+        /// Whether `--scores` names one file per photo (`{name}`).
+        var scoresPerPhoto: Bool { scores?.contains(FigurePath.namePlaceholder) ?? false }
+
+        /// The box of photo `index`: its `--boxes` row, or `--box`.
+        func box(of index: Int) -> Box? { photoBoxes?.box(forPhoto: photos[index]) ?? box }
+    }
+
+    /// Checks the run's inputs and outputs and reads what `--out` already holds, before any model
+    /// is loaded (issue 14: failures after the compute).
+    func makePlan() throws -> Plan {
+        let queries = try loadQueries()
+        // Folders among the arguments become their photos; --shard takes every n-th of the list.
+        let photos = try PhotoList.expand(images)
+        let shard = try sharding.resolved()
+        let selected = photos.indices.filter { shard?.contains(position: $0) ?? true }
+        guard !selected.isEmpty else {
+            throw CLIError("shard \(shard.map(\.description) ?? ""): none of the \(photos.count) photo(s) falls in it")
+        }
+        let out = ShardOptions.output(self.out, shard: shard)
+        if out != nil { try PhotoList.checkDistinct(photos) }
+        let scores = ShardOptions.output(self.scores, shard: shard)
+        let destinations = try checkOutputPaths(photos: photos, keypoints: queries, scores: scores)
+        if let out { try OutputPath.checkFile(out, option: "--out") }
+        try checkOutputsAgainstInputs(
+            photos: photos, keypoints: queries, destinations: destinations, out: out, scores: scores,
+            otherInputs: try otherInputFiles())
+        let recorded = try out.flatMap(readRecorded)
+        let done = Set(recorded?.images.map { FilePathKey($0.value.file) } ?? [])
+        let parsedBox = try box.map(Self.parseBox)
+        let pending = selected.filter { !done.contains(FilePathKey(photos[$0])) }
+        let photoBoxes = try loadPhotoBoxes(photos: photos, selected: selected)
+        if let recorded, let out {
+            try checkRecordedPhotos(
+                recorded, in: out, queries: queries, photos: photos, selected: selected,
+                box: { photoBoxes?.box(forPhoto: photos[$0]) ?? parsedBox }, perPhotoBoxes: photoBoxes != nil)
+        }
+        let gridFile = try GridFile.load(grid)
+        var preset = gridFile.preset
+        if let batch { preset.batch = batch }
+        var options = Localizer.defaultOptions(for: preset)
+        if let fit { options.fit = fit }
+        options.box = parsedBox
+        options.cropToBox = cropToBox
+        let readOptions = ImageReadOptions(allowDamaged: allowDamagedImages)
+        return Plan(
+            queries: queries, photos: photos, shard: shard, selected: selected, pending: pending, out: out,
+            scores: scores, destinations: destinations, recorded: recorded, photoBoxes: photoBoxes, box: parsedBox,
+            gridFile: gridFile, preset: preset, options: options, readOptions: readOptions,
+            sizes: try Self.photoSizes(photos: photos, pending: pending, options: readOptions))
+    }
+
+    /// `--out` as an earlier run of the command left it, or nil when it does not exist; its
+    /// folder is created. Read here, before any model is loaded, so a damaged file fails at once.
+    private func readRecorded(_ out: String) throws -> LocalizationResultsFile? {
+        let url = DataFiles.fileURL(out)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        return FileManager.default.fileExists(atPath: url.path) ? try LocalizationResultsFile.read(url) : nil
+    }
+
+    /// `--boxes`: every photo of the run needs its row, checked before any work.
+    private func loadPhotoBoxes(photos: [String], selected: [Int]) throws -> PhotoBoxes? {
+        guard let boxes else { return nil }
+        let photoBoxes = try PhotoBoxes.load(from: DataFiles.fileURL(boxes))
+        for index in selected where photoBoxes.box(forPhoto: photos[index]) == nil {
+            throw CLIError(
+                "--boxes \(boxes): no row for the photo \(photos[index]) (paths in the file are relative to its folder)"
+            )
+        }
+        return photoBoxes
+    }
+
+    /// Each selected photo that `--out` answers was recorded with this run's keypoints (and, with
+    /// `--boxes`, its box, given by `box` for a position in `photos`).
+    private func checkRecordedPhotos(
+        _ recorded: LocalizationResultsFile, in out: String, queries: [KeypointQuery], photos: [String],
+        selected: [Int], box: (Int) -> Box?, perPhotoBoxes: Bool
+    ) throws {
+        let byFile = Dictionary(
+            recorded.images.map { (FilePathKey($0.value.file), $0) }, uniquingKeysWith: { _, last in last })
+        for index in selected {
+            guard let r = byFile[FilePathKey(photos[index])] else { continue }
+            try Self.checkRecorded(
+                r.value, line: r.line, in: out, keypoints: queries, box: box(index), perPhotoBoxes: perPhotoBoxes)
+        }
+    }
+
+    /// Decodes every photo still to do once before any work, so that a bad file among several
+    /// stops the run before anything is written, keeping only its size: each photo is decoded
+    /// again when its turn comes and dropped after, so memory holds one photo whatever their
+    /// number.
+    private static func photoSizes(photos: [String], pending: [Int], options: ImageReadOptions) throws -> [Int: (
+        path: String, width: Int, height: Int
+    )] {
+        var sizes: [Int: (path: String, width: Int, height: Int)] = [:]
+        for index in pending {
+            let path = photos[index]
+            let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: options)
+            for w in image.warnings { Console.warning("\(path): decoder: \(w)") }
+            sizes[index] = (path: path, width: image.width, height: image.height)
+        }
+        return sizes
+    }
+}
