@@ -19,7 +19,8 @@ public struct CandidateRenderer: Sendable {
 
     /// - Parameter photo: the decoded photo, `geometry.imageWidth` x `geometry.imageHeight`.
     /// - Throws: `CanvasError.imageSizeMismatch` for a photo of another size,
-    ///   `invalidParameter` for a prompt parameter out of range.
+    ///   `invalidParameter` for a prompt parameter out of range, and for an ensemble (one
+    ///   renderer renders one image per candidate: build one per member, `VisualPrompt.members`).
     public init(prompt: VisualPrompt, photo: RGBImage, geometry: CanvasGeometry) throws {
         guard photo.width == geometry.imageWidth, photo.height == geometry.imageHeight else {
             throw CanvasError.imageSizeMismatch(
@@ -34,6 +35,10 @@ public struct CandidateRenderer: Sendable {
                 try CandidateCropRenderer(photo: photo, region: geometry.source, side: side, outputSize: geometry.size))
         case .marker, .markerBlurOutside, .markerGreyOutside:
             mode = .canvas(try VisualPromptRenderer(prompt: prompt, canvas: try geometry.makeCanvas(from: photo)))
+        case .ensemble:
+            throw CanvasError.invalidParameter(
+                name: "visual prompt", expected: "a single prompt (one renderer per ensemble member)",
+                actual: prompt.description)
         }
     }
 
@@ -51,6 +56,15 @@ public struct CandidateRenderer: Sendable {
         case .canvas(let r): r.render(at: geometry.canvasPoint(fromImage: p), into: &out)
         case .crop(let r): r.render(at: p, into: &out, scratch: &scratch)
         }
+    }
+
+    /// One renderer per member of `prompt` (`VisualPrompt.members`: an ensemble's members, or
+    /// the prompt itself), in member order, sharing nothing but the photo.
+    public static func members(of prompt: VisualPrompt, photo: RGBImage, geometry: CanvasGeometry) throws
+        -> [CandidateRenderer]
+    {
+        try prompt.validate()
+        return try prompt.members.map { try CandidateRenderer(prompt: $0, photo: photo, geometry: geometry) }
     }
 
     /// The model input for a candidate at `p`, as a new image.

@@ -7,7 +7,8 @@ import Foundation
 /// JSON (grid presets): `{"type": "marker", "marker": {...MarkerStyle...}}`,
 /// `{"type": "markerBlurOutside", "marker": {...}, "sigma": 8}`,
 /// `{"type": "markerGreyOutside", "marker": {...}}`, `{"type": "crop", "fraction": 0.3}` or
-/// `{"type": "crop", "pixels": 64}`.
+/// `{"type": "crop", "pixels": 64}`, or an ensemble of 2 to 8 of these,
+/// `{"type": "ensemble", "prompts": [{...}, {...}]}` (no ensemble inside an ensemble).
 /// `marker` is optional and defaults to the paper's red circle.
 public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
     /// The marker drawn on the canvas (the paper's method).
@@ -23,15 +24,37 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
     /// input. No marker. Rendered from the photo by `CandidateRenderer`
     /// (`CandidateCropRenderer`), not from the canvas.
     case crop(CropSide)
+    /// Several images per candidate, one per member prompt (2...8 members, none an ensemble):
+    /// a candidate's score is the mean over the members of the cosine similarity of that
+    /// member's image with the text (the paper's referring-expression ensemble, applied to
+    /// keypoints). Each member costs one forward pass per candidate.
+    case ensemble([VisualPrompt])
 
     /// The paper's red circle.
     public static let paper = VisualPrompt.marker(.paper)
+
+    /// Members an ensemble may have: one member is the prompt itself; 8 bounds the forward
+    /// passes per candidate (and the images rendered per candidate) to 8x the single prompt's.
+    public static let ensembleMembers = 2...8
+
+    /// The paper's referring-expression ensemble with `style`: circle, circle + blur outside
+    /// (standard deviation `sigma` canvas pixels), circle + grey outside.
+    public static func paperEnsemble(_ style: MarkerStyle = .paper, sigma: Double) -> VisualPrompt {
+        .ensemble([.marker(style), .markerBlurOutside(style, sigma: sigma), .markerGreyOutside(style)])
+    }
+
+    /// The prompts rendered for each candidate: an ensemble's members, or the prompt itself.
+    public var members: [VisualPrompt] {
+        if case .ensemble(let members) = self { return members }
+        return [self]
+    }
 
     /// The marker style, if the prompt draws one.
     public var markerStyle: MarkerStyle? {
         switch self {
         case .marker(let s), .markerBlurOutside(let s, _), .markerGreyOutside(let s): return s
         case .crop: return nil
+        case .ensemble(let members): return members.lazy.compactMap(\.markerStyle).first
         }
     }
 
@@ -41,10 +64,14 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
         case .markerBlurOutside(let s, let sigma): return "marker \(s), blur outside sigma \(sigma) px"
         case .markerGreyOutside(let s): return "marker \(s), grey outside"
         case .crop(let side): return "crop of the photo (or box crop), side \(side), window kept inside"
+        case .ensemble(let members):
+            return "ensemble of \(members.count) (mean score): "
+                + members.map { "[\($0.description)]" }.joined(separator: " + ")
         }
     }
 
-    /// Checks the numeric parameters (sigma > 0; crop: 0 < fraction <= 1, pixels >= 1).
+    /// Checks the numeric parameters (sigma > 0; crop: 0 < fraction <= 1, pixels >= 1) and an
+    /// ensemble's members (`ensembleMembers` of them, none an ensemble, each valid).
     /// - Throws: `CanvasError.invalidParameter` naming the parameter.
     public func validate() throws {
         switch self {
@@ -58,13 +85,44 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
             try side.validate(name: "visual prompt crop side")
         case .marker, .markerGreyOutside:
             break
+        case .ensemble(let members):
+            guard Self.ensembleMembers.contains(members.count) else {
+                throw CanvasError.invalidParameter(
+                    name: "visual prompt ensemble prompts",
+                    expected: "\(Self.ensembleMembers.lowerBound)...\(Self.ensembleMembers.upperBound) prompts",
+                    actual: "\(members.count)")
+            }
+            for (i, m) in members.enumerated() {
+                if case .ensemble = m {
+                    throw CanvasError.invalidParameter(
+                        name: "visual prompt ensemble prompts[\(i)]", expected: "a single prompt (no nested ensemble)",
+                        actual: "an ensemble")
+                }
+                try m.validate()
+            }
         }
     }
 
     // MARK: Codable
 
-    private enum CodingKeys: String, CodingKey { case type, marker, sigma, fraction, pixels }
-    private enum Kind: String, Codable { case marker, markerBlurOutside, markerGreyOutside, crop }
+    private enum CodingKeys: String, CodingKey { case type, marker, sigma, fraction, pixels, prompts }
+    private enum Kind: String, Codable { case marker, markerBlurOutside, markerGreyOutside, crop, ensemble }
+
+    /// An ensemble member: any prompt but an ensemble, refused by its `type` before its fields
+    /// are read (so nesting never recurses).
+    private struct Member: Decodable {
+        let prompt: VisualPrompt
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if try c.decode(Kind.self, forKey: .type) == .ensemble {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .type, in: c,
+                    debugDescription: "an ensemble member must be a single prompt, not an ensemble (no nesting)")
+            }
+            prompt = try VisualPrompt(from: decoder)
+        }
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -74,6 +132,9 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
         case .marker: self = .marker(style)
         case .markerBlurOutside: self = .markerBlurOutside(style, sigma: try c.decode(Double.self, forKey: .sigma))
         case .markerGreyOutside: self = .markerGreyOutside(style)
+        case .ensemble:
+            self = .ensemble(try Self.decodeMembers(c))
+            return  // each member was validated as it was decoded
         case .crop:
             if let pixels = try c.decodeIfPresent(Int.self, forKey: .pixels) {
                 self = .crop(.pixels(pixels))
@@ -88,6 +149,21 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
             if case .crop(.pixels) = self { key = .pixels } else { key = kind == .crop ? .fraction : .sigma }
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: error.description)
         }
+    }
+
+    /// An ensemble's `prompts`, their count checked before any member is decoded.
+    private static func decodeMembers(_ c: KeyedDecodingContainer<CodingKeys>) throws -> [VisualPrompt] {
+        var list = try c.nestedUnkeyedContainer(forKey: .prompts)
+        guard let count = list.count, ensembleMembers.contains(count) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .prompts, in: c,
+                debugDescription:
+                    "expected \(ensembleMembers.lowerBound)...\(ensembleMembers.upperBound) prompts, got \(list.count.map(String.init) ?? "an unknown number")"
+            )
+        }
+        var members: [VisualPrompt] = []
+        while !list.isAtEnd { members.append(try list.decode(Member.self).prompt) }
+        return members
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -109,6 +185,9 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
             case .fraction(let f): try c.encode(f, forKey: .fraction)
             case .pixels(let n): try c.encode(n, forKey: .pixels)
             }
+        case .ensemble(let members):
+            try c.encode(Kind.ensemble, forKey: .type)
+            try c.encode(members, forKey: .prompts)
         }
     }
 }

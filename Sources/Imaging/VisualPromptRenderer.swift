@@ -26,8 +26,9 @@ public struct VisualPromptRenderer: Sendable {
     public var outputWidth: Int { canvas.width }
     public var outputHeight: Int { canvas.height }
 
-    /// - Throws: `CanvasError.invalidParameter` for a sigma out of range, and for the crop prompt,
-    ///   which is cut from the original photo, not the canvas (`CandidateRenderer` renders it).
+    /// - Throws: `CanvasError.invalidParameter` for a sigma out of range, for the crop prompt,
+    ///   which is cut from the original photo, not the canvas (`CandidateRenderer` renders it),
+    ///   and for an ensemble (one renderer per member).
     public init(prompt: VisualPrompt, canvas: RGBImage) throws {
         try prompt.validate()
         self.prompt = prompt
@@ -50,6 +51,10 @@ public struct VisualPromptRenderer: Sendable {
             throw CanvasError.invalidParameter(
                 name: "visual prompt",
                 expected: "a marker prompt (the crop prompt is cut from the photo: CandidateRenderer)",
+                actual: prompt.description)
+        case .ensemble:
+            throw CanvasError.invalidParameter(
+                name: "visual prompt", expected: "a single marker prompt (one renderer per ensemble member)",
                 actual: prompt.description)
         }
     }

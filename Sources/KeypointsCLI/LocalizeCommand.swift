@@ -93,7 +93,7 @@ struct LocalizeCommand: ParsableCommand {
     @Option(
         name: .customLong("save-marked"),
         help: ArgumentHelp(
-            "Write the exact canvas CLIP scored at each prediction (what the model saw) into this folder.",
+            "Write the exact canvas CLIP scored at each prediction (what the model saw) into this folder; with a visual-prompt ensemble one per member, <image>_<keypoint>_marked_<m>.png.",
             valueName: "dir"))
     var saveMarked: String?
     @Option(
@@ -236,7 +236,11 @@ struct LocalizeCommand: ParsableCommand {
             if let montage = destinations.montage { try claim(montage.fileURL(name: name), by: "--montage") }
             if let saveMarked {
                 for slug in slugs {
-                    try claim(Self.markedURL(folder: saveMarked, prefix: prefix, slug: slug), by: "--save-marked")
+                    for url in Self.markedURLs(
+                        folder: saveMarked, prefix: prefix, slug: slug, members: ablation.promptMemberCount)
+                    {
+                        try claim(url, by: "--save-marked")
+                    }
                 }
             }
         }
@@ -256,9 +260,13 @@ struct LocalizeCommand: ParsableCommand {
         return files
     }
 
-    /// `--save-marked`'s file for one photo and keypoint.
-    static func markedURL(folder: String, prefix: String, slug: String) -> URL {
-        DataFiles.fileURL(folder).appendingPathComponent("\(prefix)_\(slug)_marked.png")
+    /// `--save-marked`'s files for one photo and keypoint, one per visual-prompt member:
+    /// `<prefix>_<slug>_marked.png` for a single prompt, `<prefix>_<slug>_marked_<m>.png`
+    /// (m = 1...M, in member order) for an ensemble of M.
+    static func markedURLs(folder: String, prefix: String, slug: String, members: Int) -> [URL] {
+        let dir = DataFiles.fileURL(folder)
+        guard members > 1 else { return [dir.appendingPathComponent("\(prefix)_\(slug)_marked.png")] }
+        return (1...members).map { dir.appendingPathComponent("\(prefix)_\(slug)_marked_\($0).png") }
     }
 
     static func parseBox(_ text: String) throws -> Box {
@@ -653,7 +661,8 @@ struct LocalizeCommand: ParsableCommand {
     }
 
     /// `--save-marked`: the canvas CLIP scored at each keypoint's prediction,
-    /// `<image>_<keypoint>_marked.png` (model-input size, exactly the scored pixels).
+    /// `<image>_<keypoint>_marked.png` (model-input size, exactly the scored pixels); with a
+    /// visual-prompt ensemble one per member, `<image>_<keypoint>_marked_<m>.png`.
     func writeMarked(
         _ r: ImageLocalization, image: DecodedImage, index: Int, of count: Int, folder: String,
         localizer: Localizer, options: LocalizationOptions
@@ -662,9 +671,11 @@ struct LocalizeCommand: ParsableCommand {
         let dir = DataFiles.fileURL(folder)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for (kp, slug) in zip(r.keypoints, Self.fileSlugs(r.keypoints.map(\.name))) {
-            let canvas = try localizer.markedCanvas(image, path: r.path, at: kp.point, options: options)
-            try DataFiles.writeAtomically(
-                try ImageCodec.encodePNG(canvas), to: Self.markedURL(folder: folder, prefix: prefix, slug: slug))
+            let canvases = try localizer.markedCanvases(image, path: r.path, at: kp.point, options: options)
+            let urls = Self.markedURLs(folder: folder, prefix: prefix, slug: slug, members: canvases.count)
+            for (canvas, url) in zip(canvases, urls) {
+                try DataFiles.writeAtomically(try ImageCodec.encodePNG(canvas), to: url)
+            }
         }
     }
 

@@ -90,7 +90,8 @@ public struct CoarseToFineSearch: Sendable {
     /// - Parameters:
     ///   - scorer: scores batches of points for all K keypoints.
     ///   - progress: called after every scorer call.
-    /// - Returns: per-keypoint answers, every scored location and the passes spent.
+    /// - Returns: per-keypoint answers, every scored location and the passes spent (locations
+    ///   times `scorer.passesPerLocation`).
     /// - Throws: the scorer's errors, or `SearchError` if it breaks the `CandidateScorer` contract.
     public func run<S: CandidateScorer>(
         _ scorer: inout S, progress: ((SearchProgress) -> Void)? = nil
@@ -142,7 +143,7 @@ public struct CoarseToFineSearch: Sendable {
                 progress?(
                     SearchProgress(
                         stage: t, stageCount: plan.stages.count, stageScored: done,
-                        stageTotal: ordered.count, passes: points.count))
+                        stageTotal: ordered.count, passes: points.count * scorer.passesPerLocation))
             }
             // Every asked location is now in the cache. `asked[k]` is sorted row-major, so the
             // locations new to keypoint k join its own order as a run for k alone would score them.
@@ -173,7 +174,8 @@ public struct CoarseToFineSearch: Sendable {
         for p in points { perStage[p.stage] += 1 }
         return SearchResult(
             presetName: preset.name, region: region, finestResolution: plan.finestResolution,
-            points: points, keypoints: results, passesPerStage: perStage)
+            points: points, keypoints: results, locationsPerStage: perStage,
+            passesPerLocation: scorer.passesPerLocation)
     }
 
     // MARK: - Survivors

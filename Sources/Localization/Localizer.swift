@@ -45,7 +45,8 @@ public struct ImageLocalization: Sendable {
     public var path: String
     public var width: Int
     public var height: Int
-    /// Image forward passes spent (distinct marked images scored).
+    /// Image forward passes spent: distinct locations scored times the images per location (one,
+    /// or a visual-prompt ensemble's member count).
     public var passes: Int
     public var keypoints: [KeypointPrediction]
     /// Every scored location and its scores, for heatmaps and `--scores`.
@@ -190,15 +191,30 @@ public final class Localizer {
         return (geometry, Box(x: x0, y: y0, width: x1 - x0, height: y1 - y0), notes)
     }
 
-    /// The exact model input CLIP scores for a candidate at `point` (original pixels): the image
-    /// fitted to the model input with `options.prompt` applied there, or the crop prompt's crop
-    /// of the photo (`--save-marked`).
+    /// The exact model input CLIP scores for a candidate at `point` (original pixels) with a
+    /// single (not ensemble) `options.prompt`: the image fitted to the model input with the prompt
+    /// applied there, or the crop prompt's crop of the photo. An ensemble throws
+    /// `CanvasError.invalidParameter`: use `markedCanvases`.
     public func markedCanvas(
         _ image: DecodedImage, path: String, at point: Point,
         options: LocalizationOptions
     ) throws -> RGBImage {
         let (geometry, _, _) = try geometry(width: image.width, height: image.height, path: path, options: options)
         return try CandidateRenderer(prompt: options.prompt, photo: image.rgb, geometry: geometry).render(at: point)
+    }
+
+    /// The exact model inputs CLIP scores for a candidate at `point` (original pixels), one per
+    /// member of `options.prompt` (`VisualPrompt.members`, in order): the image fitted to the
+    /// model input with the member applied there, or the crop prompt's crop of the photo
+    /// (`--save-marked`).
+    public func markedCanvases(
+        _ image: DecodedImage, path: String, at point: Point,
+        options: LocalizationOptions
+    ) throws -> [RGBImage] {
+        let (geometry, _, _) = try geometry(width: image.width, height: image.height, path: path, options: options)
+        return try CandidateRenderer.members(of: options.prompt, photo: image.rgb, geometry: geometry).map {
+            $0.render(at: point)
+        }
     }
 
     /// Localizes `keypoints` in one image with `defaultOptions(for: preset)`: the preset's fit
@@ -239,11 +255,11 @@ public final class Localizer {
                 mask = nil
             }
         }
-        let renderer = try CandidateRenderer(prompt: options.prompt, photo: image.rgb, geometry: geometry)
+        let renderers = try CandidateRenderer.members(of: options.prompt, photo: image.rgb, geometry: geometry)
         let texts = try textEmbeddings(keypoints.map(\.prompt))
         let search = try CoarseToFineSearch(preset: preset, region: region, keypointCount: keypoints.count, mask: mask)
         var scorer = CLIPScorer(
-            model: bundle.model, preprocessor: bundle.preprocessor, renderer: renderer,
+            model: bundle.model, preprocessor: bundle.preprocessor, renderers: renderers,
             textEmbeddings: texts, workspace: workspace, batch: search.batchSize)
         let result = try search.run(&scorer, progress: progress)
         let predictions = zip(keypoints, result.keypoints).map { query, r in

@@ -52,10 +52,30 @@ public struct SearchResult: Codable, Sendable, Equatable {
     /// One entry per keypoint, in the caller's order.
     public var keypoints: [KeypointResult]
     /// New (distinct, not cached) locations scored by each stage.
-    public var passesPerStage: [Int]
+    public var locationsPerStage: [Int]
+    /// Model forward passes per location: the scorer's `passesPerLocation` (1, or a visual-prompt
+    /// ensemble's member count).
+    public var passesPerLocation: Int
 
-    /// Scorer passes spent: the number of distinct locations scored (one marked image each).
-    public var passes: Int { points.count }
+    public init(
+        presetName: String, region: Box, finestResolution: Int, points: [ScoredPoint], keypoints: [KeypointResult],
+        locationsPerStage: [Int], passesPerLocation: Int = 1
+    ) {
+        self.presetName = presetName
+        self.region = region
+        self.finestResolution = finestResolution
+        self.points = points
+        self.keypoints = keypoints
+        self.locationsPerStage = locationsPerStage
+        self.passesPerLocation = passesPerLocation
+    }
+
+    /// Model forward passes spent: the distinct locations scored times the images scored per
+    /// location (one marked image each, or one per ensemble member).
+    public var passes: Int { points.count * passesPerLocation }
+
+    /// Model forward passes spent by each stage (`locationsPerStage` times `passesPerLocation`).
+    public var passesPerStage: [Int] { locationsPerStage.map { $0 * passesPerLocation } }
 
     /// The locations keypoint `keypoint`'s own search asked for, in its own order, with the stage
     /// at which it asked (independent of the other keypoints, like its answer).
@@ -75,6 +95,7 @@ public struct SearchProgress: Sendable, Equatable {
     /// New locations of this stage scored so far / in total.
     public var stageScored: Int
     public var stageTotal: Int
-    /// Passes spent so far for the image.
+    /// Model forward passes spent so far for the image (locations scored times the scorer's
+    /// `passesPerLocation`).
     public var passes: Int
 }

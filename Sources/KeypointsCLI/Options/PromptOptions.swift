@@ -5,7 +5,7 @@ import Localization
 
 /// The paper's ablation switches, shared by `localize` and `eval`: the prompt template, the
 /// marker (shape, colour, radius, thickness) and the visual prompt (circle, circle + blur outside,
-/// circle + grey outside). Unset switches keep the grid preset's marker and the vocabulary's
+/// circle + grey outside, or an ensemble of them, scores averaged). Unset switches keep the grid preset's marker and the vocabulary's
 /// template.
 struct PromptOptions: ParsableArguments {
     @Option(
@@ -34,15 +34,47 @@ struct PromptOptions: ParsableArguments {
     var thickness: String?
     @Option(
         help: ArgumentHelp(
-            "Visual prompt: circle (the marker), circle+blur (blur outside it) or circle+grey (grey outside it).",
+            "Visual prompt: circle (the marker), circle+blur (blur outside it), circle+grey (grey outside it), ensemble (the paper's three, scores averaged) or a comma list of them, e.g. circle,circle+grey (an ensemble: one image per candidate each, the mean score).",
             valueName: "kind"))
-    var prompt: PromptKind?
+    var prompt: String?
 
-    enum PromptKind: String, ExpressibleByArgument, CaseIterable {
+    enum PromptKind: String, CaseIterable {
         case circle
         case circleBlur = "circle+blur"
         case circleGrey = "circle+grey"
     }
+
+    /// `--prompt`'s name for the paper's referring-expression ensemble: every `PromptKind`.
+    static let ensembleName = "ensemble"
+
+    /// The visual prompts `--prompt` names, in order: one kind, `ensemble` (circle, circle+blur,
+    /// circle+grey), or a comma list of distinct kinds (an ensemble of them).
+    static func parsePromptKinds(_ text: String) throws -> [PromptKind] {
+        let kinds = PromptKind.allCases.map(\.rawValue).joined(separator: ", ")
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t == ensembleName { return PromptKind.allCases }
+        var list: [PromptKind] = []
+        for item in t.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = item.trimmingCharacters(in: .whitespaces)
+            guard let kind = PromptKind(rawValue: name) else {
+                let why =
+                    name == ensembleName
+                    ? "'ensemble' stands alone (it is circle,circle+blur,circle+grey)"
+                    : name.isEmpty ? "an empty item" : "'\(name)'"
+                throw ValidationError(
+                    "--prompt expects \(kinds), \(ensembleName) or a comma list of \(kinds), got '\(text)': \(why)")
+            }
+            guard !list.contains(kind) else {
+                throw ValidationError("--prompt lists \(kind.rawValue) twice in '\(text)': each visual prompt once")
+            }
+            list.append(kind)
+        }
+        return list
+    }
+
+    /// Images scored per candidate: the number of visual prompts `--prompt` names (1 without it;
+    /// a grid preset's prompt is the marker alone).
+    var promptMemberCount: Int { (prompt.flatMap { try? Self.parsePromptKinds($0) })?.count ?? 1 }
 
     /// Standard deviation of the blur outside the marker for `circle+blur`, in model-input pixels
     /// (the paper does not give it; 8 px at 336 px blurs away texture but keeps the layout).
@@ -96,6 +128,7 @@ struct PromptOptions: ParsableArguments {
         if let color { _ = try Self.parseColor(color) }
         if let radius { _ = try Self.parseLength(radius, option: "--radius") }
         if let thickness { _ = try Self.parseLength(thickness, option: "--thickness") }
+        if let prompt { _ = try Self.parsePromptKinds(prompt) }
     }
 
     /// True when any marker or prompt switch is given.
@@ -125,16 +158,19 @@ struct PromptOptions: ParsableArguments {
         return m
     }
 
-    /// The visual prompt for the red-circle method: the preset's, or the one the switches say.
+    /// The visual prompt for the red-circle method: the preset's, or the one the switches say
+    /// (several kinds: an ensemble of them, each with the marker the switches give).
     func visualPrompt(base: VisualPrompt, presetMarker: MarkerStyle, inputSide: Int) throws -> VisualPrompt {
         guard changesThePrompt else { return base }
         let m = try markerStyle(base: base.markerStyle ?? presetMarker, inputSide: inputSide)
-        let p: VisualPrompt
-        switch prompt ?? .circle {
-        case .circle: p = .marker(m)
-        case .circleBlur: p = .markerBlurOutside(m, sigma: Self.blurSigma)
-        case .circleGrey: p = .markerGreyOutside(m)
+        let members = try (prompt.map(Self.parsePromptKinds) ?? [.circle]).map { kind -> VisualPrompt in
+            switch kind {
+            case .circle: return .marker(m)
+            case .circleBlur: return .markerBlurOutside(m, sigma: Self.blurSigma)
+            case .circleGrey: return .markerGreyOutside(m)
+            }
         }
+        let p = members.count == 1 ? members[0] : .ensemble(members)
         try p.validate()
         return p
     }

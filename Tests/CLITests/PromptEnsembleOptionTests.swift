@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Testing
+
+@testable import KeypointsCLI
+
+/// `--prompt ensemble` and comma lists (the paper's visual-prompt ensemble on keypoints): parsing,
+/// the prompt they build, and localize/eval end to end on the random-weight test model.
+@Suite struct PromptEnsembleOptionTests {
+    static let side = 336
+
+    static func prompt(_ arguments: [String], base: VisualPrompt = .paper) throws -> VisualPrompt {
+        try PromptOptions.parse(arguments).visualPrompt(base: base, presetMarker: .paper, inputSide: side)
+    }
+
+    @Test("--prompt ensemble is the paper's three: circle, circle+blur, circle+grey with the blur sigma")
+    func ensembleIsThePapersThree() throws {
+        #expect(try Self.prompt(["--prompt", "ensemble"]) == .paperEnsemble(.paper, sigma: PromptOptions.blurSigma))
+        #expect(try Self.prompt(["--prompt", " Ensemble "]) == .paperEnsemble(.paper, sigma: PromptOptions.blurSigma))
+    }
+
+    @Test("the marker switches apply to every member")
+    func markerSwitchesApplyToEachMember() throws {
+        let p = try Self.prompt(["--prompt", "ensemble", "--marker", "square", "--color", "blue", "--radius", "30px"])
+        let style = MarkerStyle(shape: .square, color: RGB(0, 0, 255), radius: 30, thickness: 3, units: .pixels)
+        #expect(p == .paperEnsemble(style, sigma: PromptOptions.blurSigma), "\(p)")
+    }
+
+    @Test(
+        "comma lists name an ensemble of those prompts in order; one item is that prompt alone",
+        arguments: [
+            ("circle,circle+grey", VisualPrompt.ensemble([.paper, .markerGreyOutside(.paper)])),
+            (
+                "circle+grey, circle+blur",
+                .ensemble([.markerGreyOutside(.paper), .markerBlurOutside(.paper, sigma: PromptOptions.blurSigma)])
+            ),
+            ("circle+blur", .markerBlurOutside(.paper, sigma: PromptOptions.blurSigma)),
+            ("circle", .paper),
+        ])
+    func commaLists(text: String, expected: VisualPrompt) throws {
+        #expect(try Self.prompt(["--prompt", text]) == expected)
+        #expect(try PromptOptions.parse(["--prompt", text]).promptMemberCount == expected.members.count)
+    }
+
+    @Test(
+        "bad lists are refused with a message naming --prompt and the bad item",
+        arguments: [
+            ("circle,", "an empty item"), ("circle,,circle+grey", "an empty item"), ("square", "'square'"),
+            ("circle,ensemble", "'ensemble' stands alone"), ("circle,circle", "lists circle twice"),
+            ("", "an empty item"),
+        ])
+    func badLists(text: String, reason: String) {
+        #expect {
+            _ = try PromptOptions.parse(["--prompt", text])
+        } throws: { error in
+            let message = PromptOptions.message(for: error)
+            return message.contains("--prompt") && message.contains(reason)
+        }
+    }
+
+    @Test("without --prompt nothing changes; without marker switches the preset's prompt is kept")
+    func unsetKeepsThePreset() throws {
+        let preset = VisualPrompt.markerGreyOutside(MarkerStyle(shape: .cross))
+        #expect(try Self.prompt([], base: preset) == preset)
+        #expect(try PromptOptions.parse([]).promptMemberCount == 1)
+    }
+
+    // MARK: - End to end
+
+    static var model: String { AblationSwitchTests.model }
+    static var bird: String { AblationSwitchTests.bird }
+
+    struct Output: Decodable {
+        struct Image: Decodable { let passes: Int }
+        let images: [Image]
+        let visual_prompt: String
+    }
+
+    @Test("localize --prompt ensemble: 3 passes per location, the prompt recorded, every member's image saved")
+    func localizeWithTheEnsemble() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let run = { (extra: [String]) in
+            try CLIRunner.run(
+                ["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--grid", "dense30", "--json"]
+                    + extra, cwd: CLIRunner.repositoryRoot)
+        }
+        let plain = try run([])
+        let ensemble = try run(["--prompt", "ensemble", "--save-marked", dir.path, "--heatmap", dir.path])
+        #expect(plain.status == 0 && ensemble.status == 0, "\(ensemble.stderr)")
+        let a = try JSONDecoder().decode(Output.self, from: plain.stdoutData)
+        let b = try JSONDecoder().decode(Output.self, from: ensemble.stdoutData)
+        #expect(a.images[0].passes == 900 && b.images[0].passes == 2700)
+        #expect(b.visual_prompt.hasPrefix("ensemble of 3 (mean score): [marker circle"), "\(b.visual_prompt)")
+        #expect(b.visual_prompt.contains("blur outside") && b.visual_prompt.contains("grey outside"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(
+            files == ["bird_beak.png", "bird_beak_marked_1.png", "bird_beak_marked_2.png", "bird_beak_marked_3.png"])
+        let images = try (1...3).map {
+            try ImageCodec.decode(contentsOf: dir.appendingPathComponent("bird_beak_marked_\($0).png")).rgb
+        }
+        #expect(images[0] != images[1] && images[1] != images[2] && images[0] != images[2])
+        let bad = try run(["--prompt", "circle,star"])
+        #expect(
+            bad.status != 0 && bad.stderr.contains("--prompt expects") && bad.stderr.contains("'star'"), "\(bad.stderr)"
+        )
+    }
+
+    @Test("eval --prompt circle,circle+grey records the ensemble in its results header and counts its passes")
+    func evalRecordsTheEnsemble() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let out = dir.appendingPathComponent("r.jsonl")
+        let cub = CLIRunner.repositoryRoot.appendingPathComponent("Tests/EvaluationTests/Fixtures/cub/CUB_200_2011")
+        let r = try CLIRunner.run(
+            [
+                "eval", "--dataset", "cub", "--root", cub.path, "--split", "all", "--limit", "1", "--model",
+                Self.model, "--grid", "dense30", "--prompt", "circle,circle+grey", "--out", out.path,
+            ], cwd: CLIRunner.repositoryRoot)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = String(decoding: try Data(contentsOf: out), as: UTF8.self).split(separator: "\n")
+        let header = try JSONSerialization.jsonObject(with: Data(try #require(lines.first).utf8)) as? [String: Any]
+        let settings = try #require(header?["settings"] as? [String: String])
+        #expect(settings["visual_prompt"]?.hasPrefix("ensemble of 2 (mean score)") == true, "\(settings)")
+        let record = try JSONSerialization.jsonObject(with: Data(try #require(lines.last).utf8)) as? [String: Any]
+        #expect(record?["passes"] as? Int == 1800, "\(String(describing: record))")
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+@testable import Imaging
+
+/// The visual-prompt ensemble's JSON and validation, and that the single prompts' JSON and
+/// descriptions (recorded in presets and results headers) are exactly what they were.
+@Suite("Visual prompt ensembles")
+struct VisualPromptEnsembleTests {
+    static let paperMarkerJSON =
+        #"{"color":[255,0,0],"radius":0.06,"shape":"circle","thickness":0.01,"units":"fraction"}"#
+
+    static func encoded(_ p: VisualPrompt) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(p), as: UTF8.self)
+    }
+
+    static func decode(_ json: String) throws -> VisualPrompt {
+        try JSONDecoder().decode(VisualPrompt.self, from: Data(json.utf8))
+    }
+
+    /// The field a decoding error names, e.g. "prompts/1/type" (a missing key: its path and name).
+    static func path(of error: any Error) -> String {
+        let keys: [any CodingKey] =
+            switch error as? DecodingError {
+            case .dataCorrupted(let c), .typeMismatch(_, let c), .valueNotFound(_, let c): c.codingPath
+            case .keyNotFound(let key, let c): c.codingPath + [key]
+            default: []
+            }
+        return keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "/")
+    }
+
+    @Test("single prompts encode and describe exactly as before ensembles existed")
+    func singlePromptsUnchanged() throws {
+        let m = Self.paperMarkerJSON
+        let cases: [(VisualPrompt, json: String, description: String)] = [
+            (.paper, #"{"marker":\#(m),"type":"marker"}"#, "marker circle rgb(255,0,0) r 0.06H t 0.01H"),
+            (
+                .markerBlurOutside(.paper, sigma: 8), #"{"marker":\#(m),"sigma":8,"type":"markerBlurOutside"}"#,
+                "marker circle rgb(255,0,0) r 0.06H t 0.01H, blur outside sigma 8.0 px"
+            ),
+            (
+                .markerGreyOutside(.paper), #"{"marker":\#(m),"type":"markerGreyOutside"}"#,
+                "marker circle rgb(255,0,0) r 0.06H t 0.01H, grey outside"
+            ),
+            (
+                .crop(.fraction(0.25)), #"{"fraction":0.25,"type":"crop"}"#,
+                "crop of the photo (or box crop), side \(CropSide.fraction(0.25)), window kept inside"
+            ),
+            (
+                .crop(.pixels(64)), #"{"pixels":64,"type":"crop"}"#,
+                "crop of the photo (or box crop), side \(CropSide.pixels(64)), window kept inside"
+            ),
+        ]
+        for (prompt, json, description) in cases {
+            #expect(try Self.encoded(prompt) == json)
+            #expect(try Self.decode(json) == prompt)
+            #expect(prompt.description == description)
+            #expect(prompt.members == [prompt])
+        }
+    }
+
+    @Test("an ensemble round-trips through JSON and lists its members in order")
+    func ensembleRoundTrip() throws {
+        let square = MarkerStyle(shape: .square, color: RGB(0, 0, 255), radius: 30, thickness: 4, units: .pixels)
+        let prompts: [VisualPrompt] = [
+            .paperEnsemble(sigma: 8), .paperEnsemble(square, sigma: 3),
+            .ensemble([.paper, .crop(.fraction(0.3))]),
+            .ensemble(Array(repeating: .markerGreyOutside(.paper), count: 8)),
+        ]
+        for p in prompts {
+            let json = try Self.encoded(p)
+            #expect(json.hasPrefix(#"{"prompts":["#) && json.hasSuffix(#""type":"ensemble"}"#), "\(json)")
+            #expect(try Self.decode(json) == p)
+            try p.validate()
+        }
+        let ensemble = VisualPrompt.paperEnsemble(square, sigma: 3)
+        #expect(
+            ensemble.members == [.marker(square), .markerBlurOutside(square, sigma: 3), .markerGreyOutside(square)])
+        #expect(ensemble.markerStyle == square)
+        #expect(
+            try Self.decode(#"{"type": "ensemble", "prompts": [{"type": "marker"}, {"type": "markerGreyOutside"}]}"#)
+                == .ensemble([.paper, .markerGreyOutside(.paper)]))
+        #expect(ensemble.description.hasPrefix("ensemble of 3 (mean score): [marker square"), "\(ensemble)")
+    }
+
+    @Test(
+        "bad ensembles are refused naming the field",
+        arguments: [
+            (#"{"type": "ensemble", "prompts": [{"type": "marker"}]}"#, "prompts"),
+            (#"{"type": "ensemble", "prompts": []}"#, "prompts"),
+            (#"{"type": "ensemble"}"#, "prompts"),
+            (
+                #"{"type": "ensemble", "prompts": [\#(Array(repeating: #"{"type": "marker"}"#, count: 9).joined(separator: ","))]}"#,
+                "prompts"
+            ),
+            (
+                #"{"type": "ensemble", "prompts": [{"type": "marker"}, {"type": "ensemble", "prompts": [{"type": "marker"}, {"type": "marker"}]}]}"#,
+                "prompts/1/type"
+            ),
+            (
+                #"{"type": "ensemble", "prompts": [{"type": "marker"}, {"type": "markerBlurOutside", "sigma": 0}]}"#,
+                "prompts/1/sigma"
+            ),
+            (
+                #"{"type": "ensemble", "prompts": [{"type": "marker"}, {"type": "crop", "fraction": 2}]}"#,
+                "prompts/1/fraction"
+            ),
+            (#"{"type": "ensemble", "prompts": [{"type": "marker"}, {"type": "star"}]}"#, "prompts/1/type"),
+        ])
+    func badEnsembleJSON(json: String, field: String) {
+        #expect {
+            try Self.decode(json)
+        } throws: { error in
+            Self.path(of: error) == field
+        }
+    }
+
+    @Test("validate() refuses ensembles of the wrong size, nested or with a bad member, naming the field")
+    func validation() {
+        let bad: [(VisualPrompt, String)] = [
+            (.ensemble([.paper]), "visual prompt ensemble prompts"),
+            (.ensemble(Array(repeating: .paper, count: 9)), "visual prompt ensemble prompts"),
+            (.ensemble([.paper, .paperEnsemble(sigma: 8)]), "visual prompt ensemble prompts[1]"),
+            (.ensemble([.paper, .markerBlurOutside(.paper, sigma: -1)]), "visual prompt sigma"),
+        ]
+        for (prompt, name) in bad {
+            #expect {
+                try prompt.validate()
+            } throws: { error in
+                guard case .invalidParameter(let n, _, _) = error as? CanvasError else { return false }
+                return n == name
+            }
+        }
+    }
+
+    @Test("a renderer renders one image: an ensemble is refused, its members render as themselves")
+    func renderersPerMember() throws {
+        let photo = MarkerVisualPromptTests.texture()
+        let geometry = try CanvasGeometry(imageWidth: photo.width, imageHeight: photo.height, size: 64, fitMode: .pad)
+        let ensemble = VisualPrompt.paperEnsemble(sigma: 2)
+        #expect(throws: CanvasError.self) { try CandidateRenderer(prompt: ensemble, photo: photo, geometry: geometry) }
+        let renderers = try CandidateRenderer.members(of: ensemble, photo: photo, geometry: geometry)
+        #expect(renderers.map(\.prompt) == ensemble.members)
+        let p = Point(x: 40.5, y: 30.25)
+        for (r, member) in zip(renderers, ensemble.members) {
+            #expect(
+                r.render(at: p)
+                    == (try CandidateRenderer(prompt: member, photo: photo, geometry: geometry)).render(at: p))
+        }
+        let images = renderers.map { $0.render(at: p) }
+        #expect(images[0] != images[1] && images[1] != images[2] && images[0] != images[2])
+        #expect(throws: CanvasError.self) {
+            try CandidateRenderer.members(of: .ensemble([.paper]), photo: photo, geometry: geometry)
+        }
+    }
+}
