@@ -19,6 +19,8 @@ struct LocalizeCommand: ParsableCommand {
 
             Examples:
               keypoints localize bird.jpg --vocabulary cub --heatmap out/
+              keypoints localize bird.jpg --vocabulary cub --prompt ensemble \\
+                --save-marked marked/
               keypoints localize bird.jpg --model ~/models/clip-vit-large-patch14-336 \\
                 --vocabulary cub --overlay out/overlay.png
               keypoints localize horse.jpg --model ViT-B/16 --keypoint "front left hoof" \\
