@@ -16,7 +16,7 @@ public struct CLIPPredictor: KeypointPredictor {
 
     /// - Parameters:
     ///   - prompt: the red circle's visual prompt (ablations: marker, colour, size, blur or grey
-    ///     outside); `nil` uses the preset's marker. Ignored by `crop`.
+    ///     outside, ensembles); `nil` uses the preset's visual prompt. Ignored by `crop`.
     ///   - cropSide: the crop baseline's square (`CropSide.standard` by default). Ignored by
     ///     `redcircle`.
     ///   - fit: how the photo is fitted to the model input; `nil` uses the preset's. For `crop` it

@@ -60,9 +60,12 @@ extension LocalizeCommand {
         let scores = ShardOptions.output(self.scores, shard: shard)
         let destinations = try checkOutputPaths(photos: photos, keypoints: queries, scores: scores)
         if let out { try OutputPath.checkFile(out, option: "--out") }
+        // Read before the outputs are checked: its visual prompt decides --save-marked's files.
+        let gridFile = try GridFile.load(grid)
         try checkOutputsAgainstInputs(
             photos: photos, keypoints: queries, destinations: destinations, out: out, scores: scores,
-            otherInputs: try otherInputFiles())
+            otherInputs: try otherInputFiles(),
+            markedImages: ablation.promptMemberCount(base: gridFile.preset.effectiveVisualPrompt))
         let recorded = try out.flatMap(readRecorded)
         let done = Set(recorded?.images.map { FilePathKey($0.value.file) } ?? [])
         let parsedBox = try box.map(Self.parseBox)
@@ -73,7 +76,6 @@ extension LocalizeCommand {
                 recorded, in: out, queries: queries, photos: photos, selected: selected,
                 box: { photoBoxes?.box(forPhoto: photos[$0]) ?? parsedBox }, perPhotoBoxes: photoBoxes != nil)
         }
-        let gridFile = try GridFile.load(grid)
         var preset = gridFile.preset
         if let batch { preset.batch = batch }
         var options = Localizer.defaultOptions(for: preset)

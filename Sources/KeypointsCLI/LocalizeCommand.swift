@@ -186,9 +186,10 @@ struct LocalizeCommand: ParsableCommand {
     ///   - out, scores: `--out` and `--scores` after `{shard}` is filled.
     ///   - otherInputs: the run's other input files (grid, vocabulary, mask, boxes) with what
     ///     they are ("the --mask file").
+    ///   - markedImages: the images `--save-marked` writes per prediction (the visual prompt's members).
     func checkOutputsAgainstInputs(
         photos: [String], keypoints: [KeypointQuery], destinations: FigureDestinations, out: String?,
-        scores: String?, otherInputs: [(what: String, url: URL)]
+        scores: String?, otherInputs: [(what: String, url: URL)], markedImages: Int = 1
     ) throws {
         func key(_ url: URL) -> FilePathKey { FilePathKey(url: url.standardizedFileURL.resolvingSymlinksInPath()) }
         var inputs: [FilePathKey: String] = [:]
@@ -239,7 +240,7 @@ struct LocalizeCommand: ParsableCommand {
             if let saveMarked {
                 for slug in slugs {
                     for url in Self.markedURLs(
-                        folder: saveMarked, prefix: prefix, slug: slug, members: ablation.promptMemberCount)
+                        folder: saveMarked, prefix: prefix, slug: slug, members: markedImages)
                     {
                         try claim(url, by: "--save-marked")
                     }

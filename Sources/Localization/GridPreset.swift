@@ -20,6 +20,9 @@ public struct GridPreset: Codable, Sendable, Equatable {
     public var stages: [GridStage]
     /// How the marker is drawn.
     public var marker: MarkerStyle
+    /// The visual prompt (`"visual_prompt"` in the file), e.g. an ensemble; `nil`: the marker
+    /// alone (`.marker(marker)`). A prompt or member without its own `marker` uses `marker`.
+    public var visualPrompt: VisualPrompt?
     /// How a marked image is fitted to the square model input ("pad", "crop" or "stretch" in
     /// the file).
     public var fit: FitMode
@@ -39,17 +42,20 @@ public struct GridPreset: Codable, Sendable, Equatable {
     public static let maximumResolution = LocalizationLimits.gridResolution
 
     enum CodingKeys: String, CodingKey {
-        case name, description, stages, marker, fit, batch, budget
+        case name, description, stages, marker
+        case visualPrompt = "visual_prompt"
+        case fit, batch, budget
     }
 
     public init(
         name: String, description: String, stages: [GridStage], marker: MarkerStyle,
-        fit: FitMode, batch: Int? = nil, budget: PassBudget? = nil
+        fit: FitMode, batch: Int? = nil, budget: PassBudget? = nil, visualPrompt: VisualPrompt? = nil
     ) {
         self.name = name
         self.description = description
         self.stages = stages
         self.marker = marker
+        self.visualPrompt = visualPrompt
         self.fit = fit
         self.batch = batch
         self.budget = budget
@@ -57,6 +63,9 @@ public struct GridPreset: Codable, Sendable, Equatable {
 
     /// The batch size to use: `batch` or `defaultBatch`.
     public var effectiveBatch: Int { batch ?? Self.defaultBatch }
+
+    /// The visual prompt to score with: `visualPrompt`, or the marker alone.
+    public var effectiveVisualPrompt: VisualPrompt { visualPrompt ?? .marker(marker) }
 
     // MARK: - Loading
 
@@ -105,7 +114,7 @@ public struct GridPreset: Codable, Sendable, Equatable {
         let path = jsonFieldPath(decoder.codingPath)
         let r = try JSONObjectReader(
             JSONValue(from: decoder), path: path,
-            known: ["name", "description", "stages", "marker", "fit", "batch", "budget"])
+            known: ["name", "description", "stages", "marker", "visual_prompt", "fit", "batch", "budget"])
         name = try r.string("name")
         guard !name.isEmpty else {
             throw JSONFieldError(field: r.fieldPath("name"), message: "expected a non-empty string")
@@ -137,6 +146,11 @@ public struct GridPreset: Codable, Sendable, Equatable {
             throw JSONFieldError(field: r.fieldPath("marker"), message: "missing required field")
         }
         marker = try MarkerStyle(presetJSON: markerValue, path: r.fieldPath("marker"))
+        visualPrompt =
+            r.has("visual_prompt")
+            ? try VisualPrompt(
+                presetJSON: r.fields["visual_prompt"] ?? .null, path: r.fieldPath("visual_prompt"), marker: marker)
+            : nil
         fit = try r.choice("fit", of: FitMode.self)
         batch = try r.optionalInteger("batch", minimum: 1)
         if let batch, batch > LocalizationLimits.batch {
@@ -346,6 +360,82 @@ extension MarkerStyle {
         self.init(
             shape: shape, color: RGB(channels[0], channels[1], channels[2]), radius: radius,
             thickness: thickness, units: units)
+    }
+}
+
+// MARK: - Visual prompt
+
+extension VisualPrompt {
+    /// The `type` of each prompt in a preset and the other fields it may have.
+    static let presetFields: KeyValuePairs<String, [String]> = [
+        "marker": ["marker"], "markerBlurOutside": ["marker", "sigma"], "markerGreyOutside": ["marker"],
+        "crop": ["fraction", "pixels"], "ensemble": ["prompts"],
+    ]
+
+    /// Strict decoding of a preset's `visual_prompt`: `VisualPrompt`'s JSON (`{"type": "marker"}`,
+    /// `{"type": "markerBlurOutside", "sigma": 8}`, `{"type": "markerGreyOutside"}`,
+    /// `{"type": "crop", "fraction": 0.25}` or `{"type": "crop", "pixels": 64}`, or
+    /// `{"type": "ensemble", "prompts": [...]}` of 2 to 8 of these), with unknown fields refused,
+    /// a missing `marker` taken from the preset's `marker` (strict, like it, when given) and
+    /// errors naming the field path (`visual_prompt.prompts[1].sigma`).
+    /// - Parameter member: true inside an ensemble, where an ensemble is refused (no nesting).
+    init(presetJSON json: JSONValue, path: String, marker: MarkerStyle, member: Bool = false) throws {
+        let types = Self.presetFields.map(\.key)
+        let node = JSONNode(json, path: path)
+        guard case .object(let fields) = json else { throw node.fail("expected an object, got \(node.brief)") }
+        let type = try JSONObjectReader(json, path: path, known: Array(fields.keys)).choice("type", among: types)
+        if member, type == "ensemble" {
+            throw JSONFieldError(
+                field: jsonFieldPath(path, "type"),
+                message: "an ensemble member must be a single prompt, not an ensemble (no nesting)")
+        }
+        let known = ["type"] + (Self.presetFields.first { $0.key == type }?.value ?? [])
+        let r = try JSONObjectReader(json, path: path, known: known)
+        let style =
+            try r.has("marker") ? MarkerStyle(presetJSON: r.required("marker"), path: r.fieldPath("marker")) : marker
+        switch type {
+        case "markerBlurOutside":
+            let sigma = try r.number("sigma")
+            guard sigma > 0 else {
+                throw JSONFieldError(
+                    field: r.fieldPath("sigma"),
+                    message: "expected a number > 0 (canvas px), got \(JSONValue.number(sigma).brief)")
+            }
+            self = .markerBlurOutside(style, sigma: sigma)
+        case "markerGreyOutside":
+            self = .markerGreyOutside(style)
+        case "crop":
+            switch (r.has("fraction"), r.has("pixels")) {
+            case (true, false):
+                let fraction = try r.number("fraction")
+                guard fraction > 0, fraction <= 1 else {
+                    throw JSONFieldError(
+                        field: r.fieldPath("fraction"),
+                        message: "expected 0 < fraction <= 1, got \(JSONValue.number(fraction).brief)")
+                }
+                self = .crop(.fraction(fraction))
+            case (false, true):
+                self = .crop(.pixels(try r.integer("pixels", minimum: 1)))
+            default:
+                throw JSONFieldError(field: path, message: "a crop needs exactly one of \"fraction\" and \"pixels\"")
+            }
+        case "ensemble":
+            let values = try r.array("prompts")
+            guard Self.ensembleMembers.contains(values.count) else {
+                throw JSONFieldError(
+                    field: r.fieldPath("prompts"),
+                    message:
+                        "expected \(Self.ensembleMembers.lowerBound)...\(Self.ensembleMembers.upperBound) prompts, got \(values.count)"
+                )
+            }
+            self = .ensemble(
+                try values.enumerated().map { i, value in
+                    try VisualPrompt(
+                        presetJSON: value, path: r.fieldPath("prompts") + "[\(i)]", marker: marker, member: true)
+                })
+        default:
+            self = .marker(style)
+        }
     }
 }
 

@@ -116,9 +116,10 @@ public final class Localizer {
         self.workspace = Workspace(workers: workers)
     }
 
-    /// The preset's fit mode and marker, searching the whole image.
+    /// The preset's fit mode and visual prompt (its marker alone unless it has a
+    /// `visual_prompt`), searching the whole image.
     public static func defaultOptions(for preset: GridPreset) -> LocalizationOptions {
-        LocalizationOptions(fit: preset.fit, prompt: .marker(preset.marker))
+        LocalizationOptions(fit: preset.fit, prompt: preset.effectiveVisualPrompt)
     }
 
     /// (K, E) embeddings of the prompts, from the cache where possible.
@@ -218,7 +219,7 @@ public final class Localizer {
     }
 
     /// Localizes `keypoints` in one image with `defaultOptions(for: preset)`: the preset's fit
-    /// mode and marker, the whole image searched.
+    /// mode and visual prompt, the whole image searched.
     public func localize(
         _ image: DecodedImage, path: String, keypoints: [KeypointQuery],
         progress: ((SearchProgress) -> Void)? = nil

@@ -40,7 +40,7 @@ import Testing
         ])
     func commaLists(text: String, expected: VisualPrompt) throws {
         #expect(try Self.prompt(["--prompt", text]) == expected)
-        #expect(try PromptOptions.parse(["--prompt", text]).promptMemberCount == expected.members.count)
+        #expect(try PromptOptions.parse(["--prompt", text]).promptMemberCount(base: .paper) == expected.members.count)
     }
 
     @Test(
@@ -63,7 +63,18 @@ import Testing
     func unsetKeepsThePreset() throws {
         let preset = VisualPrompt.markerGreyOutside(MarkerStyle(shape: .cross))
         #expect(try Self.prompt([], base: preset) == preset)
-        #expect(try PromptOptions.parse([]).promptMemberCount == 1)
+        #expect(try PromptOptions.parse([]).promptMemberCount(base: .paper) == 1)
+    }
+
+    @Test("marker switches without --prompt keep a preset's ensemble and change each member's marker")
+    func markerSwitchesKeepThePresetsEnsemble() throws {
+        let base = VisualPrompt.ensemble([.markerBlurOutside(.paper, sigma: 3), .crop(.pixels(64))])
+        let p = try Self.prompt(["--color", "blue"], base: base)
+        var blue = MarkerStyle.paper
+        blue.color = RGB(0, 0, 255)
+        #expect(p == .ensemble([.markerBlurOutside(blue, sigma: 3), .crop(.pixels(64))]), "\(p)")
+        #expect(try PromptOptions.parse([]).promptMemberCount(base: base) == 2)
+        #expect(try PromptOptions.parse(["--prompt", "circle"]).promptMemberCount(base: base) == 1)
     }
 
     // MARK: - End to end
@@ -104,6 +115,30 @@ import Testing
         #expect(
             bad.status != 0 && bad.stderr.contains("--prompt expects") && bad.stderr.contains("'star'"), "\(bad.stderr)"
         )
+    }
+
+    @Test("a grid preset's visual_prompt ensemble is scored and saved like --prompt ensemble")
+    func presetEnsemble() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let grid = dir.appendingPathComponent("ensemble4.json")
+        try Data(
+            #"""
+            {"name": "ensemble4", "stages": [{"grid": 4}], "fit": "pad",
+             "marker": {"shape": "circle", "color": [255, 0, 0], "radius": 0.06, "thickness": 0.01, "units": "fraction"},
+             "visual_prompt": {"type": "ensemble", "prompts": [{"type": "marker"}, {"type": "markerGreyOutside"}]}}
+            """#.utf8
+        ).write(to: grid)
+        let marked = dir.appendingPathComponent("marked")
+        let r = try CLIRunner.run(
+            [
+                "localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--grid", grid.path, "--json",
+                "--save-marked", marked.path,
+            ], cwd: CLIRunner.repositoryRoot)
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try JSONDecoder().decode(Output.self, from: r.stdoutData)
+        #expect(out.images[0].passes == 32 && out.visual_prompt.hasPrefix("ensemble of 2"), "\(out.visual_prompt)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: marked.path).sorted()
+        #expect(files == ["bird_beak_marked_1.png", "bird_beak_marked_2.png"])
     }
 
     @Test("eval --prompt circle,circle+grey records the ensemble in its results header and counts its passes")

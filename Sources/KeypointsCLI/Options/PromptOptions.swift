@@ -72,9 +72,11 @@ struct PromptOptions: ParsableArguments {
         return list
     }
 
-    /// Images scored per candidate: the number of visual prompts `--prompt` names (1 without it;
-    /// a grid preset's prompt is the marker alone).
-    var promptMemberCount: Int { (prompt.flatMap { try? Self.parsePromptKinds($0) })?.count ?? 1 }
+    /// Images scored per candidate: the number of visual prompts `--prompt` names, else the
+    /// members of the grid preset's prompt (`base`).
+    func promptMemberCount(base: VisualPrompt) -> Int {
+        (prompt.flatMap { try? Self.parsePromptKinds($0) })?.count ?? base.members.count
+    }
 
     /// Standard deviation of the blur outside the marker for `circle+blur`, in model-input pixels
     /// (the paper does not give it; 8 px at 336 px blurs away texture but keeps the layout).
@@ -159,15 +161,29 @@ struct PromptOptions: ParsableArguments {
     }
 
     /// The visual prompt for the red-circle method: the preset's, or the one the switches say
-    /// (several kinds: an ensemble of them, each with the marker the switches give).
+    /// (several kinds: an ensemble of them, each with the marker the switches give). Marker
+    /// switches without `--prompt` keep the preset's prompt and change each member's marker.
     func visualPrompt(base: VisualPrompt, presetMarker: MarkerStyle, inputSide: Int) throws -> VisualPrompt {
         guard changesThePrompt else { return base }
-        let m = try markerStyle(base: base.markerStyle ?? presetMarker, inputSide: inputSide)
-        let members = try (prompt.map(Self.parsePromptKinds) ?? [.circle]).map { kind -> VisualPrompt in
-            switch kind {
-            case .circle: return .marker(m)
-            case .circleBlur: return .markerBlurOutside(m, sigma: Self.blurSigma)
-            case .circleGrey: return .markerGreyOutside(m)
+        let members: [VisualPrompt]
+        if let prompt {
+            let m = try markerStyle(base: base.markerStyle ?? presetMarker, inputSide: inputSide)
+            members = try Self.parsePromptKinds(prompt).map { kind -> VisualPrompt in
+                switch kind {
+                case .circle: return .marker(m)
+                case .circleBlur: return .markerBlurOutside(m, sigma: Self.blurSigma)
+                case .circleGrey: return .markerGreyOutside(m)
+                }
+            }
+        } else {
+            members = try base.members.map { member in
+                let m = try markerStyle(base: member.markerStyle ?? presetMarker, inputSide: inputSide)
+                switch member {
+                case .marker: return .marker(m)
+                case .markerBlurOutside(_, let sigma): return .markerBlurOutside(m, sigma: sigma)
+                case .markerGreyOutside: return .markerGreyOutside(m)
+                case .crop, .ensemble: return member
+                }
             }
         }
         let p = members.count == 1 ? members[0] : .ensemble(members)
