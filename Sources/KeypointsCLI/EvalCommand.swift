@@ -221,6 +221,14 @@ struct EvalCommand: ParsableCommand {
 
         if let out { try OutputPath.checkFile(out, option: "--out") }
         if let figures = visualization { try OutputPath.checkFolder(figures.folder, option: "--visualize") }
+        // --out is locked and read once, here, before any model is loaded: a damaged file fails at
+        // once, and a resumed run keeps its precision and library (`clipPredictor`).
+        let opened = try out.map { out in
+            let store = try ResultStore.open(url: DataFiles.fileURL(out))
+            if let torn = store.repairedTail { Console.warning("\(out): \(torn); truncated, that image is redone") }
+            return store
+        }
+        defer { opened?.close() }
         let built: (predictor: any KeypointPredictor, precision: Precision?)
         var extra: [String: String] = [:]
         switch method {
@@ -229,7 +237,8 @@ struct EvalCommand: ParsableCommand {
         case .redcircle, .crop:
             let grid = try loadGrid()
             built = try clipPredictor(
-                preset: grid.preset, resuming: out, prompts: selected.flatMap { $0.keypoints.map(\.prompt) })
+                preset: grid.preset, resuming: opened?.recordedSettings,
+                prompts: selected.flatMap { $0.keypoints.map(\.prompt) })
             extra = try RunSettings.modelAndGrid(model: try modelURL(), grid: grid)
         }
         var predictor = built.predictor
@@ -249,7 +258,7 @@ struct EvalCommand: ParsableCommand {
         if let template = ablation.template { extra["template"] = template }
         let settings = try runner.settings(for: predictor, extra: extra)
         let store: ResultStore
-        if let out {
+        if let out, let opened {
             let url = DataFiles.fileURL(out)
             // OutputPath.checkFile promised that missing folders are created.
             do {
@@ -258,8 +267,8 @@ struct EvalCommand: ParsableCommand {
             } catch {
                 throw CLIError("--out \(out): cannot create its folder: \(error.localizedDescription)")
             }
-            store = try ResultStore.open(url: url, settings: settings)
-            if let torn = store.repairedTail { Console.warning("\(out): \(torn); truncated, that image is redone") }
+            try opened.start(settings: settings)
+            store = opened
             if store.resumed {
                 let done = selected.filter { store.isDone($0.id) }.count
                 let file = Self.heldImages(store, selected: selected)
@@ -423,15 +432,16 @@ struct EvalCommand: ParsableCommand {
     /// Builds the CLIP predictor (`--method redcircle` or `crop`) and says which precision it
     /// computes in.
     ///
-    /// A resumed results file keeps its precision and library (`ComputeOptions.resuming`).
+    /// A resumed results file keeps its precision and library (`ComputeOptions.resuming` of the
+    /// settings `recorded` in its header).
     // The header records "model", "model_sha256", "grid" and "grid_sha256"
     // (RunSettings.modelAndGrid) and "precision"; the CLIP predictor adds its visual prompt, fit,
     // weights and backend.
     /// Warns once per distinct prompt longer than CLIP's text context (issue 14).
-    private func clipPredictor(preset: GridPreset, resuming out: String?, prompts: [String]) throws -> (
+    private func clipPredictor(preset: GridPreset, resuming recorded: [String: String]?, prompts: [String]) throws -> (
         predictor: any KeypointPredictor, precision: Precision?
     ) {
-        let compute = self.compute.resuming(recorded: out.flatMap { Self.recordedSettings(DataFiles.fileURL($0)) })
+        let compute = self.compute.resuming(recorded: recorded)
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: try modelURL(), backend: $0) }
         for w in loaded.model.truncationWarnings(Array(Set(prompts)).sorted()) { Console.warning(w) }
         let localizer = Localizer(bundle: loaded.model, preset: preset, workers: loaded.workers)
@@ -451,12 +461,6 @@ struct EvalCommand: ParsableCommand {
     private func randomPredictor() -> RandomPredictor {
         let delay = ProcessInfo.processInfo.environment[RandomPredictor.delayEnvironmentVariable].flatMap(Int.init) ?? 0
         return RandomPredictor(seed: seed, delayMilliseconds: delay)
-    }
-
-    /// The settings recorded in an existing results file's header, if any.
-    static func recordedSettings(_ url: URL) -> [String: String]? {
-        guard FileManager.default.fileExists(atPath: url.path), let file = try? ResultFile.read(url) else { return nil }
-        return file.header?.settings
     }
 
     /// The per-image search mask of --mask (nil for none).

@@ -21,8 +21,9 @@ extension LocalizeCommand {
         let out: String?
         let scores: String?
         let destinations: FigureDestinations
-        /// `--out` as an earlier run of the command left it (nil when it does not exist yet).
-        let recorded: LocalizationResultsFile?
+        /// `--out`, opened: locked and read if it exists (`recorded`), started once the model is
+        /// loaded.
+        let store: LocalizationResultStore?
         /// The rows of `--boxes`, checked to hold every selected photo.
         let photoBoxes: PhotoBoxes?
         /// `--box`.
@@ -66,7 +67,8 @@ extension LocalizeCommand {
             photos: photos, keypoints: queries, destinations: destinations, out: out, scores: scores,
             otherInputs: try otherInputFiles(),
             markedImages: ablation.promptMemberCount(base: gridFile.preset.effectiveVisualPrompt))
-        let recorded = try out.flatMap(readRecorded)
+        let store = try out.map(openResults)
+        let recorded = store?.recorded
         let done = Set(recorded?.images.map { FilePathKey($0.value.file) } ?? [])
         let parsedBox = try box.map(Self.parseBox)
         let pending = selected.filter { !done.contains(FilePathKey(photos[$0])) }
@@ -85,17 +87,19 @@ extension LocalizeCommand {
         let readOptions = ImageReadOptions(allowDamaged: allowDamagedImages)
         return Plan(
             queries: queries, photos: photos, shard: shard, selected: selected, pending: pending, out: out,
-            scores: scores, destinations: destinations, recorded: recorded, photoBoxes: photoBoxes, box: parsedBox,
+            scores: scores, destinations: destinations, store: store, photoBoxes: photoBoxes, box: parsedBox,
             gridFile: gridFile, preset: preset, options: options, readOptions: readOptions,
             sizes: try Self.photoSizes(photos: photos, pending: pending, options: readOptions))
     }
 
-    /// `--out` as an earlier run of the command left it, or nil when it does not exist; its
-    /// folder is created. Read here, before any model is loaded, so a damaged file fails at once.
-    private func readRecorded(_ out: String) throws -> LocalizationResultsFile? {
+    /// `--out`, opened before any model is loaded: an existing file is locked and read once (a
+    /// damaged one fails at once) and a torn last line cut away; its folder is created.
+    private func openResults(_ out: String) throws -> LocalizationResultStore {
         let url = DataFiles.fileURL(out)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        return FileManager.default.fileExists(atPath: url.path) ? try LocalizationResultsFile.read(url) : nil
+        let store = try LocalizationResultStore.open(url: url)
+        if let torn = store.repairedTail { Console.warning("\(out): \(torn); truncated, that photo is redone") }
+        return store
     }
 
     /// `--boxes`: every photo of the run needs its row, checked before any work.

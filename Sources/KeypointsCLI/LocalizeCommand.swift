@@ -362,17 +362,14 @@ struct LocalizeCommand: ParsableCommand {
     /// The run step: loads the model, localizes the plan's pending photos (the others are
     /// answered from `--out`), writes their outputs and prints the results.
     private func localize(_ plan: Plan) throws {
+        let store = plan.store
+        defer { store?.close() }
         let run = try load(plan)
-        let store = try plan.out.map { out in
-            try LocalizationResultStore.open(
-                url: DataFiles.fileURL(out),
+        if let store, let out = plan.out {
+            try store.start(
                 settings: try runSettings(
                     grid: plan.gridFile, queries: plan.queries, options: run.options, loaded: run.loaded,
                     saliencyDigest: run.saliencyDigest, shard: plan.shard))
-        }
-        defer { store?.close() }
-        if let store, let out = plan.out {
-            if let torn = store.repairedTail { Console.warning("\(out): \(torn); truncated, that photo is redone") }
             if store.resumed {
                 Console.note(
                     "resuming \(out): \(plan.selected.count - plan.pending.count) of \(plan.selected.count) photos already done"
@@ -408,7 +405,7 @@ struct LocalizeCommand: ParsableCommand {
     /// checks what needs it before any photo is localized: every pending photo's geometry and
     /// box, and the mask file against every photo's size; a saliency model is loaded once.
     private func load(_ plan: Plan) throws -> LoadedRun {
-        let compute = self.compute.resuming(recorded: plan.recorded?.header?.settings)
+        let compute = self.compute.resuming(recorded: plan.store?.recorded?.header?.settings)
         let loaded = try compute.loadModel { try CLIPBundle.load(directory: model.url, backend: $0) }
         var options = plan.options
         options.prompt = try ablation.visualPrompt(

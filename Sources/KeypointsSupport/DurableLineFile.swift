@@ -56,6 +56,14 @@ public final class DurableLineFile {
         return file
     }
 
+    /// The file's length in bytes now (another process may have written it before the lock was
+    /// taken).
+    public func length() throws(Failure) -> Int {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw .failed(Self.errorText()) }
+        return Int(status.st_size)
+    }
+
     /// Cuts the file to its first `length` bytes (a torn last line) and makes that durable.
     public func truncate(toLength length: Int) throws(Failure) {
         guard ftruncate(fd, off_t(length)) == 0, fsync(fd) == 0 else { throw .failed(Self.errorText()) }

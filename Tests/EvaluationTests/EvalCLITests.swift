@@ -151,6 +151,33 @@ extension KeypointsExecutable {
         }
     }
 
+    /// `--out` is read once, under its lock, before any model is loaded: a damaged file, or one
+    /// another run holds, is what fails, not the missing model; a new file is not created.
+    @Test func theResultsFileIsReadBeforeTheModelIsLoaded() throws {
+        guard KeypointsExecutable.available() else { return }
+        let folder = try Fixtures.temporaryFolder()
+        let arguments = [
+            "eval", "--dataset", "cub", "--root", Fixtures.cub.path, "--split", "all", "--model", "/nonexistent/model",
+        ]
+        let damaged = folder.appendingPathComponent("damaged.jsonl")
+        try Data("not a results file\nnor this\n".utf8).write(to: damaged)
+        let bad = try KeypointsExecutable.runInRepository(arguments + ["--out", damaged.path])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("\(damaged.path) line 1"), "\(bad.stderr)")
+        #expect(!bad.stderr.contains("/nonexistent/model"), "\(bad.stderr)")
+
+        let held = folder.appendingPathComponent("held.jsonl")
+        let other = try ResultStore.open(url: held)
+        let locked = try KeypointsExecutable.runInRepository(arguments + ["--out", held.path])
+        // Not yet created by `other`, the file is created by nobody: the model is what fails.
+        #expect(locked.status != 0 && locked.stderr.contains("/nonexistent/model"), "\(locked.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: held.path))
+        try other.start(settings: ["method": "random"])
+        let refused = try KeypointsExecutable.runInRepository(arguments + ["--out", held.path])
+        #expect(refused.status != 0 && refused.stderr.contains("being written by another"), "\(refused.stderr)")
+        other.close()
+    }
+
     /// Issue 14: Ctrl-C during `eval --out` says how many images are saved and that rerunning
     /// resumes, and exits 130.
     @Test func sigintSaysHowToResume() throws {

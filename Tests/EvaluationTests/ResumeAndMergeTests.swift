@@ -146,6 +146,39 @@ import Testing
         _ = try ResultStore.open(url: out, settings: settings)
     }
 
+    /// `open(url:)` before the run's settings are known (eval and localize open --out before the
+    /// model is loaded), `start(settings:)` after: the file is read once, under the lock.
+    @Test func openingBeforeTheSettingsLocksAndReadsOnceAndCreatesNothing() throws {
+        let dataset = try Fixtures.dataset(.faces)
+        let out = try Fixtures.temporaryFolder().appendingPathComponent("r.jsonl")
+        let runner = EvalRunner(dataset: dataset)
+        let settings = try runner.settings(for: RandomPredictor())
+        // A missing file is created only when the run starts.
+        let fresh = try ResultStore.open(url: out)
+        #expect(fresh.recordedSettings == nil)
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        try fresh.start(settings: settings)
+        #expect(!fresh.resumed)
+        #expect(try ResultFile.read(out).header?.settings == settings)
+        fresh.close()
+
+        // An existing file is locked from the first step: a second run is refused at once.
+        let opened = try ResultStore.open(url: out)
+        #expect(opened.recordedSettings == settings)
+        #expect(errorText { _ = try ResultStore.open(url: out) }.contains("being written by another"))
+        var other = settings
+        other["method"] = "other"
+        #expect(errorText { try opened.start(settings: other) }.contains("method"))
+        opened.close()
+
+        // A file another run created and wrote while this one had found none is not taken unread.
+        let late = try Fixtures.temporaryFolder().appendingPathComponent("late.jsonl")
+        let waiting = try ResultStore.open(url: late)
+        try ResultStore.open(url: late, settings: settings).close()
+        #expect(errorText { try waiting.start(settings: settings) }.contains("being written by another"))
+        #expect(try ResultFile.read(late).header?.settings == settings)
+    }
+
     @Test func shardsMergeToTheUnshardedRun() throws {
         let dataset = try Fixtures.dataset(.cub, split: .all)
         let folder = try Fixtures.temporaryFolder()

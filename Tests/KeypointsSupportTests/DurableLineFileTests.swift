@@ -28,6 +28,17 @@ import Testing
         #expect(try String(contentsOf: url, encoding: .utf8) == "first\nsecond\nthird\n")
     }
 
+    @Test func lengthIsTheFilesBytesNow() throws {
+        let url = try temporaryFile()
+        let file = try DurableLineFile.open(url)
+        #expect(try file.length() == 0)
+        try file.append(line: Data("{\"a\":1}".utf8))
+        #expect(try file.length() == 8)
+        try Data("written by another process\n".utf8).write(to: url)
+        #expect(try file.length() == 27)
+        file.close()
+    }
+
     @Test func aSecondOpenWhileLockedIsRefused() throws {
         let url = try temporaryFile()
         let first = try DurableLineFile.open(url)

@@ -219,35 +219,66 @@ public struct LocalizationResultsFile: Sendable, ParsedResultsFile {
 /// settings is refused, naming each difference. The file is locked while open.
 public final class LocalizationResultStore {
     public let url: URL
-    public let settings: [String: String]
+    /// The run's settings: the file's header once `start(settings:)` has checked or written it.
+    public private(set) var settings: [String: String] = [:]
     /// True when the file already had a header (this run resumes it).
     public private(set) var resumed = false
     /// Set when opening truncated a torn last line: what was wrong.
     public private(set) var repairedTail: String?
     private var records: [FilePathKey: LocalizationRecord] = [:]
+    private var opening: ResultsFileOpening<LocalizationResultsFile>?
     private var file: DurableLineFile?
 
-    private init(url: URL, settings: [String: String]) {
+    private init(url: URL) {
         self.url = url
-        self.settings = settings
     }
 
-    /// Opens (creating or resuming) a `localize --out` file.
+    /// Opens (creating or resuming) a `localize --out` file: `open(url:)` then
+    /// `start(settings:)`.
     /// - Throws: `settingsMismatch`, `badResultsFile`, `locked`, `writeFailed` (`EvaluationError`).
     public static func open(url: URL, settings: [String: String]) throws -> LocalizationResultStore {
-        let store = LocalizationResultStore(url: url, settings: settings)
-        let path = url.path
-        let (file, parsed) = try DurableLineFile.openResults(url, read: LocalizationResultsFile.read)
-        store.file = file
-        store.repairedTail = parsed.tornTail
-        if let header = parsed.header {
-            try header.requireResumable(by: settings, ignoring: LocalizationResults.informationKeys, file: path)
-            store.resumed = true
-            for r in parsed.images { store.records[FilePathKey(r.value.file)] = r.value }
-        } else {
-            try store.write(.header(LocalizationResults.header(settings: settings, created: ResultStore.timestamp())))
-        }
+        let store = try open(url: url)
+        try store.start(settings: settings)
         return store
+    }
+
+    /// Opens a `localize --out` file before the run's settings are known (they need the model):
+    /// an existing file is locked and read, once, and a torn last line cut away (`repairedTail`);
+    /// `recorded` is what it holds. Nothing is appended before `start(settings:)`, and a
+    /// missing file is created only then.
+    /// - Throws: `badResultsFile`, `locked`, `writeFailed` (`EvaluationError`).
+    public static func open(url: URL) throws -> LocalizationResultStore {
+        let store = LocalizationResultStore(url: url)
+        let opening = try ResultsFileOpening.open(url, read: LocalizationResultsFile.read)
+        store.opening = opening
+        store.repairedTail = opening.parsed?.tornTail
+        return store
+    }
+
+    /// What the file held when it was opened (its torn last line cut away), until
+    /// `start(settings:)` takes its records; nil when it did not exist.
+    public var recorded: LocalizationResultsFile? { opening?.parsed }
+
+    /// Starts the run with `settings`: resumes a file whose header holds the same settings
+    /// (`LocalizationResults.informationKeys` only inform), taking its records, or writes the
+    /// header of a new one. Call once, after `open(url:)`.
+    /// - Throws: `settingsMismatch` naming each difference; `locked`, `writeFailed`.
+    public func start(settings: [String: String]) throws {
+        guard var opening else {
+            preconditionFailure("LocalizationResultStore.start: not opened, or started twice")
+        }
+        self.opening = nil
+        self.settings = settings
+        let started = try opening.start(settings: settings, ignoring: LocalizationResults.informationKeys) {
+            try LocalizationLine.header(
+                LocalizationResults.header(settings: settings, created: ResultStore.timestamp())
+            ).encodedLine()
+        }
+        file = started.file
+        if let parsed = started.resumed {
+            resumed = true
+            for r in parsed.images { records[FilePathKey(r.value.file)] = r.value }
+        }
     }
 
     /// How many photos the file holds.
@@ -268,6 +299,8 @@ public final class LocalizationResultStore {
 
     /// Releases the lock and closes the file (also done on deinit).
     public func close() {
+        opening?.close()
+        opening = nil
         file?.close()
         file = nil
     }

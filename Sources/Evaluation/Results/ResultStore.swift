@@ -12,7 +12,8 @@ import KeypointsSupport
 public final class ResultStore {
     /// `nil` for an in-memory store.
     public let url: URL?
-    public let settings: [String: String]
+    /// The run's settings: the file's header once `start(settings:)` has checked or written it.
+    public private(set) var settings: [String: String]
     /// Image records in file order (from earlier runs, then this one).
     public private(set) var images: [ImageRecord] = []
     /// Skipped items in file order (see `ResultFile.unresolvedSkipped` for the summary view).
@@ -22,6 +23,7 @@ public final class ResultStore {
     /// True when the file existed with a header (this is a resumed run).
     public private(set) var resumed = false
     private var done: Set<String> = []
+    private var opening: ResultsFileOpening<ResultFile>?
     private var file: DurableLineFile?
 
     private init(url: URL?, settings: [String: String]) {
@@ -34,34 +36,59 @@ public final class ResultStore {
         ResultStore(url: nil, settings: settings)
     }
 
-    /// Opens (creating or resuming) a results file.
+    /// Opens (creating or resuming) a results file: `open(url:)` then `start(settings:)`.
     /// - Throws: `settingsMismatch` if the file was written with other settings; `badResultsFile`
     ///   if it is not a results file or is corrupt before its last line; `locked` if another
     ///   process has it open; `writeFailed`.
     public static func open(url: URL, settings: [String: String]) throws -> ResultStore {
-        let store = ResultStore(url: url, settings: settings)
-        let path = url.path
-        let (file, parsed) = try DurableLineFile.openResults(url, read: ResultFile.read)
-        store.file = file
-        store.repairedTail = parsed.tornTail
-        if let header = parsed.header {
-            guard header.version == ResultHeader.currentVersion else {
-                throw EvaluationError.oldResultsFormat(
-                    file: path, version: header.version,
-                    reason:
-                        "it identifies the model and grid by path, so it is not resumed; finish it with the keypoints that "
-                        + "wrote it, or start another --out (keypoints report still reads it)")
-            }
-            try header.requireResumable(by: settings, ignoring: RunIdentity.resumeIgnoredKeys, file: path)
-            store.resumed = true
-            store.images = parsed.images.map(\.value)
-            store.skipped = parsed.skipped.map(\.value)
-            store.done = Set(store.images.map(\.id))
-        } else {
-            let header = ResultHeader(settings: settings, created: Self.timestamp())
-            try store.write(.header(header))
+        let store = try open(url: url)
+        try store.start(settings: settings)
+        return store
+    }
+
+    /// Opens a results file before the run's settings are known (they may need the model): an
+    /// existing file is locked and read, once, and a torn last line cut away (`repairedTail`);
+    /// `recordedSettings` are what its header holds. Nothing is appended before
+    /// `start(settings:)`, and a missing file is created only then.
+    /// - Throws: `oldResultsFormat` for a header of an older format version; `badResultsFile`,
+    ///   `locked`, `writeFailed` as `open(url:settings:)`.
+    public static func open(url: URL) throws -> ResultStore {
+        let store = ResultStore(url: url, settings: [:])
+        let opening = try ResultsFileOpening.open(url, read: ResultFile.read)
+        store.opening = opening
+        store.repairedTail = opening.parsed?.tornTail
+        if let header = opening.parsed?.header, header.version != ResultHeader.currentVersion {
+            throw EvaluationError.oldResultsFormat(
+                file: url.path, version: header.version,
+                reason:
+                    "it identifies the model and grid by path, so it is not resumed; finish it with the keypoints that "
+                    + "wrote it, or start another --out (keypoints report still reads it)")
         }
         return store
+    }
+
+    /// The settings an earlier run recorded in the file's header, if it has one (until
+    /// `start(settings:)`).
+    public var recordedSettings: [String: String]? { opening?.parsed?.header?.settings }
+
+    /// Starts the run with `settings`: resumes a file whose header holds the same settings
+    /// (paths only inform, see `RunIdentity`), taking its records, or writes the header of a
+    /// new one. Call once, after `open(url:)`.
+    /// - Throws: `settingsMismatch` naming every difference; `locked`, `writeFailed`.
+    public func start(settings: [String: String]) throws {
+        guard var opening else { preconditionFailure("ResultStore.start: not opened, or started twice") }
+        self.opening = nil
+        self.settings = settings
+        let started = try opening.start(settings: settings, ignoring: RunIdentity.resumeIgnoredKeys) {
+            try ResultLine.header(ResultHeader(settings: settings, created: Self.timestamp())).encodedLine()
+        }
+        file = started.file
+        if let parsed = started.resumed {
+            resumed = true
+            images = parsed.images.map(\.value)
+            skipped = parsed.skipped.map(\.value)
+            done = Set(images.map(\.id))
+        }
     }
 
     /// Whether `id` already has an image record.
@@ -100,6 +127,8 @@ public final class ResultStore {
 
     /// Releases the lock and closes the file (also done on deinit).
     public func close() {
+        opening?.close()
+        opening = nil
         file?.close()
         file = nil
     }
