@@ -58,7 +58,7 @@ import Testing
             "localize", Self.bird, other.appendingPathComponent("bird.jpg").path, "--model", "/nonexistent/model",
             "--keypoint", "beak", "--overlay", dir.appendingPathComponent("{name}.png").path,
         ])
-        #expect(same.status == 1 && same.stderr.contains("images 1 and 2 would both write"), "\(same.stderr)")
+        #expect(same.status == 1 && same.stderr.contains("photos 1 and 2 would both write"), "\(same.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bird.png").path))
     }
 

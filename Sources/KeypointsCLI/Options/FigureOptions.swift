@@ -174,7 +174,7 @@ struct FigurePath {
         _ a: (image: Int, keypoint: String?), _ b: (image: Int, keypoint: String?), keypointCount: Int, path: String
     ) -> String {
         if a.keypoint == b.keypoint {
-            return "images \(a.image + 1) and \(b.image + 1) would both write \(path) ({name} is the file name without "
+            return "photos \(a.image + 1) and \(b.image + 1) would both write \(path) ({name} is the file name without "
                 + "its extension); rename one of them"
         }
         func figure(_ f: (image: Int, keypoint: String?)) -> String {
