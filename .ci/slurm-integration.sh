@@ -10,7 +10,9 @@
 # (keypoints report) and checks that the merged PCK table equals an unsharded run's and that
 # every image is recorded exactly once. Then a 2-task examples/slurm/localize-array.sbatch over a
 # folder of 3 photos, merged by localize-merge.sbatch (afterok) into predictions.csv, which must
-# equal an unsharded `keypoints localize --csv` of the folder (but for the seconds column).
+# equal an unsharded `keypoints localize --csv` of the folder (but for the seconds column). Last,
+# examples/slurm/submit.sh's two chains (fetch skipped for a model folder, array, merge with
+# --dependency=afterok): eval with the random method, and localize over the same photos.
 #
 # Every daemon it started is stopped by PID and the folder removed, on pass or fail. Where Slurm
 # cannot be installed or started (not root, no apt, daemons fail) it prints why and skips.
@@ -255,7 +257,8 @@ localize_started=$(date +%s)
 photos=$work/photos
 mkdir -p "$photos"
 cp "$repo"/Tests/CLIPTests/Fixtures/images/{bird.jpg,cow.jpg,face.png} "$photos/"
-localize_options=(--model "$model" --keypoint beak --keypoint "eye, left" --precision fp32)
+localize_settings=(--keypoint beak --keypoint "eye, left" --precision fp32)
+localize_options=(--model "$model" "${localize_settings[@]}")
 "$keypoints" localize "$photos" "${localize_options[@]}" --threads 1 --csv > "$work/localize-reference.csv" \
     2> "$work/localize-reference.err" || fail "unsharded localize --csv: $(tail -n 3 "$work/localize-reference.err")"
 localize_array=$(sbatch --parsable --chdir="$work/logs" --array=0-1 --cpus-per-task=1 --mem=500 \
@@ -284,18 +287,32 @@ say "localize array: predictions.csv equals the unsharded localize --csv ($(($(d
 # The random method here: this part checks the job chain, not the model.
 MODEL=$model CPUS=1 SBATCH_MEM_PER_NODE=200 "$examples/submit.sh" cub "$data" "$work/submitted" 3 --split all --method random \
     > "$work/submit.out" 2>&1 || fail "submit.sh: $(cat "$work/submit.out")"
-merge=$(awk '/^merge job/ { sub(":", "", $3); print $3 }' "$work/submit.out")
-[[ -n $merge ]] || fail "submit.sh printed no merge job: $(cat "$work/submit.out")"
-until [[ $(scontrol show job "$merge" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2) =~ ^(COMPLETED|FAILED|CANCELLED|TIMEOUT)$ ]]; do
-    [[ $(remaining) -gt 0 ]] || fail "submit.sh's merge job $merge not finished at the timeout: $(scontrol show job "$merge" | grep -o 'Reason=[^ ]*')"
-    sleep 0.2
-done
-scontrol show job "$merge" | grep -q 'JobState=COMPLETED' || fail "submit.sh's merge job $merge: $(scontrol show job "$merge" | grep -o 'JobState=[^ ]*')"
+# Waits for the merge job a submit.sh output (file $1) names; fails unless it ends COMPLETED.
+completed_merge() {
+    local merge
+    merge=$(awk '/^merge job/ { sub(":", "", $3); print $3 }' "$1")
+    [[ -n $merge ]] || fail "submit.sh printed no merge job: $(cat "$1")"
+    until [[ $(scontrol show job "$merge" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2) =~ ^(COMPLETED|FAILED|CANCELLED|TIMEOUT)$ ]]; do
+        [[ $(remaining) -gt 0 ]] || fail "submit.sh's merge job $merge not finished at the timeout: $(scontrol show job "$merge" | grep -o 'Reason=[^ ]*')"
+        sleep 0.2
+    done
+    scontrol show job "$merge" | grep -q 'JobState=COMPLETED' || fail "submit.sh's merge job $merge: $(scontrol show job "$merge" | grep -o 'JobState=[^ ]*')"
+}
+completed_merge "$work/submit.out"
 "$keypoints" eval --dataset cub --root "$data" --split all --method random > "$work/random.txt" 2>/dev/null || fail "unsharded random run"
 diff <(table "$work/random.txt" | grep -v '^results:') <(table "$work/submitted/report.txt") > "$work/diff.txt" \
     || fail "submit.sh's merged report differs from an unsharded random run: $(cat "$work/diff.txt")"
 [[ -s $work/submitted/pck.png ]] || fail "submit.sh's merge job wrote no pck.png"
 
+# --- submit.sh localize: the same chain over the folder of photos, into predictions.csv ---------
+submit_localize_started=$(date +%s)
+MODEL=$model CPUS=1 SBATCH_MEM_PER_NODE=500 "$examples/submit.sh" localize "$photos" "$work/submitted-photos" 2 \
+    "${localize_settings[@]}" > "$work/submit-localize.out" 2>&1 || fail "submit.sh localize: $(cat "$work/submit-localize.out")"
+completed_merge "$work/submit-localize.out"
+diff <(without_seconds "$work/localize-reference.csv") <(without_seconds "$work/submitted-photos/predictions.csv") > "$work/diff.txt" \
+    || fail "submit.sh localize's predictions.csv differs from the unsharded localize --csv: $(cat "$work/diff.txt")"
+say "submit.sh localize: predictions.csv equals the unsharded localize --csv ($(($(date +%s) - submit_localize_started))s)"
+
 elapsed=$(($(date +%s) - started))
-say "merged report equals the unsharded run; 9 images once each; task $victim cancelled and requeued; localize array's predictions.csv equals an unsharded localize --csv; submit.sh chain ok; ${elapsed}s"
+say "merged report equals the unsharded run; 9 images once each; task $victim cancelled and requeued; localize array's predictions.csv equals an unsharded localize --csv; submit.sh chains (eval, localize) ok; ${elapsed}s"
 echo "slurm: 1 passed, 0 failed"
