@@ -50,7 +50,7 @@ public struct CLIPPredictor: KeypointPredictor {
         opts.box = request.region
         opts.mask = request.mask
         opts.maskName = "search"
-        let queries = request.keypoints.map { KeypointQuery(id: nil, name: $0.name, prompt: $0.prompt) }
+        let queries = request.keypoints.map { KeypointQuery(id: nil, name: $0.name, prompts: $0.prompts) }
         let result = try localizer.localize(request.image, path: request.imageID, keypoints: queries, options: opts)
         return PredictionOutput(
             predictions: result.keypoints.map { Prediction(name: $0.name, x: $0.x, y: $0.y, score: Double($0.score)) },

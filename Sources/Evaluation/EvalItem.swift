@@ -1,14 +1,20 @@
 import Foundation
 import Imaging
 
-/// A keypoint to look for: its name and the text CLIP scores against (no location).
+/// A keypoint to look for: its name and the texts CLIP scores against (no location); several
+/// prompts are ensembled (`KeypointQuery`).
 public struct EvalKeypoint: Codable, Sendable, Equatable {
     public var name: String
-    public var prompt: String
+    public var prompts: [String]
     public init(name: String, prompt: String) {
-        self.name = name
-        self.prompt = prompt
+        self.init(name: name, prompts: [prompt])
     }
+    public init(name: String, prompts: [String]) {
+        self.name = name
+        self.prompts = prompts
+    }
+    /// The first prompt (the only one unless several are ensembled).
+    public var prompt: String { prompts.first ?? "" }
 }
 
 /// An annotated (visible, named) keypoint of an evaluation item, in original image pixels.
@@ -16,19 +22,27 @@ public struct GroundTruthKeypoint: Sendable, Equatable {
     /// The dataset's own keypoint id (CUB part_id, SPair index, FaceSynthetics row, COCO index).
     public var id: Int
     public var name: String
-    public var prompt: String
+    /// One prompt, or several ensembled.
+    public var prompts: [String]
     public var x: Double
     public var y: Double
 
     public init(id: Int, name: String, prompt: String, x: Double, y: Double) {
+        self.init(id: id, name: name, prompts: [prompt], x: x, y: y)
+    }
+
+    public init(id: Int, name: String, prompts: [String], x: Double, y: Double) {
         self.id = id
         self.name = name
-        self.prompt = prompt
+        self.prompts = prompts
         self.x = x
         self.y = y
     }
 
-    public var query: EvalKeypoint { EvalKeypoint(name: name, prompt: prompt) }
+    /// The first prompt (the only one unless several are ensembled).
+    public var prompt: String { prompts.first ?? "" }
+
+    public var query: EvalKeypoint { EvalKeypoint(name: name, prompts: prompts) }
     /// The annotated location (`x`, `y`).
     public var point: Point { Point(x: x, y: y) }
 }

@@ -162,7 +162,7 @@ struct EvalCommand: ParsableCommand {
             // random draws uniform points: a grid or a text prompt would be ignored (and a template,
             // recorded in the header, would keep otherwise equal random runs from merging).
             for (given, option) in [
-                (fit != nil, "--fit"), (grid != nil, "--grid"), (ablation.template != nil, "--template"),
+                (fit != nil, "--fit"), (grid != nil, "--grid"), (!ablation.templates.isEmpty, "--template"),
             ]
             where given {
                 throw ValidationError("\(option) applies to --method redcircle and crop")
@@ -238,7 +238,7 @@ struct EvalCommand: ParsableCommand {
             let grid = try loadGrid()
             built = try clipPredictor(
                 preset: grid.preset, resuming: opened?.recordedSettings,
-                prompts: selected.flatMap { $0.keypoints.map(\.prompt) })
+                prompts: selected.flatMap { $0.keypoints.flatMap(\.prompts) })
             extra = try RunSettings.modelAndGrid(model: try modelURL(), grid: grid)
         }
         var predictor = built.predictor
@@ -255,7 +255,7 @@ struct EvalCommand: ParsableCommand {
         if let precision = built.precision { extra["precision"] = precision.rawValue }
         extra["software"] = SoftwareVersion.full  // information only (RunIdentity)
         for (k, v) in runner.searchMask?.settings ?? [:] { extra[k] = v }
-        if let template = ablation.template { extra["template"] = template }
+        if let template = ablation.templateSetting { extra["template"] = template }
         let settings = try runner.settings(for: predictor, extra: extra)
         let store: ResultStore
         if let out, let opened {
@@ -394,7 +394,7 @@ struct EvalCommand: ParsableCommand {
 
     private func loadVocabulary() throws -> KeypointVocabulary? {
         guard let file = try vocabularyFile else {
-            if ablation.template != nil {
+            if !ablation.templates.isEmpty {
                 throw CLIError(
                     "--template: coco without --vocabulary prompts with the annotation file's names; give --vocabulary FILE to use a template"
                 )
@@ -402,7 +402,7 @@ struct EvalCommand: ParsableCommand {
             return nil
         }
         let vocabulary = try KeypointVocabulary.load(from: file.url)
-        return try ablation.template.map { try vocabulary.replacingTemplate($0) } ?? vocabulary
+        return ablation.templates.isEmpty ? vocabulary : try vocabulary.replacingTemplates(ablation.templates)
     }
 
     /// The vocabulary file in use (--vocabulary, else the dataset's default) and its SHA-256,

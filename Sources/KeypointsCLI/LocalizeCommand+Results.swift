@@ -18,7 +18,9 @@ extension LocalizeCommand {
         var settings = try RunSettings.modelAndGrid(model: try model.url, grid: grid)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let keypoints = queries.map { ["name": $0.name, "prompt": $0.prompt] }
+        // Without the dataset id: `{"name":...,"prompt":...}` for one prompt, as before ensembles
+        // existed (older files resume), `{"name":...,"prompts":[...]}` for an ensemble.
+        let keypoints = queries.map { KeypointQuery(id: nil, name: $0.name, prompts: $0.prompts) }
         settings["keypoints"] = String(decoding: try encoder.encode(keypoints), as: UTF8.self)
         if let vocabulary {
             settings["vocabulary"] = try DataFiles.resolve(vocabulary, folder: "keypoints").standardizedFileURL.path

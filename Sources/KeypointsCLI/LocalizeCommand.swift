@@ -293,8 +293,10 @@ struct LocalizeCommand: ParsableCommand {
         let version: String
         /// The visual prompt as scored (marker shape, colour, size; blur or grey outside).
         let visualPrompt: String
-        /// `--template`, if given.
+        /// `--template`, if given once.
         let template: String?
+        /// `--template`, if given several times (an ensemble).
+        let templates: [String]?
         /// How photos were fitted to the model input (`--fit`, else the preset's).
         let fit: FitMode
         /// `--box` as x, y, width, height in original pixels, if given.
@@ -304,7 +306,7 @@ struct LocalizeCommand: ParsableCommand {
         let mask: String
 
         enum CodingKeys: String, CodingKey {
-            case images, model, grid, precision, version, template, fit, box, mask
+            case images, model, grid, precision, version, template, templates, fit, box, mask
             case visualPrompt = "visual_prompt"
             case cropToBox = "crop_to_box"
         }
@@ -411,7 +413,9 @@ struct LocalizeCommand: ParsableCommand {
         options.prompt = try ablation.visualPrompt(
             base: options.prompt, presetMarker: plan.preset.marker,
             inputSide: loaded.model.model.imageSize)
-        for w in loaded.model.truncationWarnings(Array(Set(plan.queries.map(\.prompt))).sorted()) { Console.warning(w) }
+        for w in loaded.model.truncationWarnings(Array(Set(plan.queries.flatMap(\.prompts))).sorted()) {
+            Console.warning(w)
+        }
         let localizer = Localizer(bundle: loaded.model, preset: plan.preset, workers: loaded.workers)
         // Check geometry (boxes) for every photo up front as well.
         var validatedBoxes: [Int: Box] = [:]
@@ -516,7 +520,9 @@ struct LocalizeCommand: ParsableCommand {
     ) throws {
         let output = Output(
             images: records, model: model.model, grid: plan.preset.name, precision: precision,
-            version: SoftwareVersion.full, visualPrompt: options.prompt.description, template: ablation.template,
+            version: SoftwareVersion.full, visualPrompt: options.prompt.description,
+            template: ablation.templates.count == 1 ? ablation.templates[0] : nil,
+            templates: ablation.templates.count > 1 ? ablation.templates : nil,
             fit: options.fit, box: options.box.map { [$0.x, $0.y, $0.width, $0.height] }, cropToBox: options.cropToBox,
             mask: maskOptions.description)
         if json {
@@ -545,10 +551,10 @@ struct LocalizeCommand: ParsableCommand {
     }
 
     func loadQueries() throws -> [KeypointQuery] {
-        if !keypoints.isEmpty { return try KeypointVocabulary.freeText(keypoints, template: ablation.template) }
+        if !keypoints.isEmpty { return try KeypointVocabulary.freeText(keypoints, templates: ablation.templates) }
         let url = try DataFiles.resolve(vocabulary ?? "", folder: "keypoints", option: "--vocabulary")
         var vocab = try KeypointVocabulary.load(from: url)
-        if let template = ablation.template { vocab = try vocab.replacingTemplate(template) }
+        if !ablation.templates.isEmpty { vocab = try vocab.replacingTemplates(ablation.templates) }
         let name: String
         if let category {
             name = category
@@ -602,6 +608,13 @@ struct LocalizeCommand: ParsableCommand {
         }
     }
 
+    /// A keypoint's prompts in a figure caption: `"the prompt"`, or the first of an ensemble and
+    /// how many more.
+    static func quoted(_ prompts: [String]) -> String {
+        let first = "\"\(prompts.first ?? "")\""
+        return prompts.count > 1 ? "\(first) + \(prompts.count - 1) more prompt(s), ensembled" : first
+    }
+
     /// --heatmap, --overlay and --montage of one image.
     func writeFigures(
         _ r: ImageLocalization, image: DecodedImage, index: Int, of count: Int, to destinations: FigureDestinations,
@@ -616,7 +629,7 @@ struct LocalizeCommand: ParsableCommand {
         let settings = "model \(caption.modelName), grid \(caption.grid), \(r.passes) passes"
         func annotation(_ k: Int) -> HeatmapAnnotation {
             let kp = r.keypoints[k]
-            var lines = ["\"\(kp.prompt)\"", settings]
+            var lines = [Self.quoted(kp.prompts), settings]
             if common != nil { lines.append("one colour scale for all \(r.keypoints.count) keypoints of the image") }
             return HeatmapAnnotation(
                 title: kp.name, subtitle: lines, scoreRange: common, box: caption.box, mask: r.searchMask)
@@ -648,7 +661,7 @@ struct LocalizeCommand: ParsableCommand {
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             let entries = r.keypoints.indices.map { k in
                 var a = annotation(k)
-                a.subtitle = ["\"\(r.keypoints[k].prompt)\""]
+                a.subtitle = [Self.quoted(r.keypoints[k].prompts)]
                 return MontageEntry(samples: samples[k], prediction: r.keypoints[k].point, annotation: a)
             }
             let scale = common == nil ? "each keypoint on its own colour scale" : "one colour scale for all keypoints"

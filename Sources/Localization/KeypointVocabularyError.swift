@@ -10,6 +10,8 @@ public enum KeypointVocabularyError: Error, CustomStringConvertible, Equatable {
     case unknownKeypoint(file: String, category: String, name: String, known: [String])
     /// A free-text template that cannot be used.
     case badTemplate(template: String, message: String)
+    /// More templates than `LocalizationLimits.promptsPerKeypoint` (`--template` given too often).
+    case tooManyTemplates(count: Int, limit: Int)
     /// An empty free-text keypoint.
     case emptyKeypoint(index: Int)
     /// One keypoint asked for twice (names compared ignoring case): its answer would be
@@ -29,6 +31,8 @@ public enum KeypointVocabularyError: Error, CustomStringConvertible, Equatable {
                 "\(file): category \"\(category)\" has no keypoint \"\(name)\" (known: \(known.joined(separator: ", ")))"
         case .badTemplate(let template, let message):
             return "template \"\(template)\": \(message)"
+        case .tooManyTemplates(let count, let limit):
+            return "\(count) templates, over the limit LocalizationLimits.promptsPerKeypoint = \(limit)"
         case .emptyKeypoint(let index):
             return "keypoint \(index): expected a non-empty text"
         case .repeatedKeypoint(let name, let first, let second):

@@ -14,6 +14,9 @@ public enum LocalizationLimits {
     /// Keypoints of one category (FaceSynthetics has 70; each one costs a text embedding and
     /// a heatmap per image).
     public static let keypointsPerCategory = 10_000
+    /// Prompts of one keypoint, and templates of one category or `--template` list: an ensemble
+    /// costs one text embedding per prompt (OpenAI's ImageNet ensemble has 80 templates).
+    public static let promptsPerKeypoint = 100
     /// Bytes of a vocabulary, grid preset or boxes (`localize --boxes`) file.
     public static let fileBytes = 64 << 20
 }

@@ -27,17 +27,61 @@ public enum LocalizationError: Error, CustomStringConvertible {
 
 /// One keypoint's answer, in original-image pixels (continuous coordinates: pixel (i, j) covers
 /// [i, i+1) x [j, j+1), its centre is (i + 0.5, j + 0.5)).
+///
+/// Encoded with `"prompt"` for one prompt (as before ensembles existed) and `"prompts"` for an
+/// ensemble (`KeypointQuery`).
 public struct KeypointPrediction: Codable, Sendable, Equatable {
     public var name: String
-    public var prompt: String
+    /// The query's prompts (several: an ensemble).
+    public var prompts: [String]
     public var x: Double
     public var y: Double
     public var score: Float
     /// The search stage (0-based) that scored the winning location.
     public var stage: Int
 
+    public init(name: String, prompts: [String], x: Double, y: Double, score: Float, stage: Int) {
+        self.name = name
+        self.prompts = prompts
+        self.x = x
+        self.y = y
+        self.score = score
+        self.stage = stage
+    }
+
+    public init(name: String, prompt: String, x: Double, y: Double, score: Float, stage: Int) {
+        self.init(name: name, prompts: [prompt], x: x, y: y, score: score, stage: stage)
+    }
+
+    /// The first prompt (the only one unless several are ensembled).
+    public var prompt: String { prompts.first ?? "" }
+
     /// The predicted location (`x`, `y`).
     public var point: Point { Point(x: x, y: y) }
+
+    enum CodingKeys: String, CodingKey {
+        case name, prompt, prompts, x, y, score, stage
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        prompts = try c.decodeTexts(one: .prompt, many: .prompts)
+        x = try c.decode(Double.self, forKey: .x)
+        y = try c.decode(Double.self, forKey: .y)
+        score = try c.decode(Float.self, forKey: .score)
+        stage = try c.decode(Int.self, forKey: .stage)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encodeTexts(prompts, one: .prompt, many: .prompts)
+        try c.encode(x, forKey: .x)
+        try c.encode(y, forKey: .y)
+        try c.encode(score, forKey: .score)
+        try c.encode(stage, forKey: .stage)
+    }
 }
 
 /// The result for one image.
@@ -102,7 +146,8 @@ public struct LocalizationOptions: Sendable {
 
 /// Localizes named keypoints by visual prompting: the library behind `keypoints localize`.
 ///
-/// Text embeddings are computed once per distinct prompt and cached across images. One set of
+/// Text embeddings are computed once per distinct prompt and cached across images; a keypoint
+/// with several prompts scores against their ensemble (`textEmbeddings(for:)`). One set of
 /// marked images serves every keypoint of an image.
 public final class Localizer {
     public let bundle: CLIPBundle
@@ -131,6 +176,40 @@ public final class Localizer {
             for (i, p) in missing.enumerated() { textCache[p] = Array(embedded[(i * e)..<((i + 1) * e)]) }
         }
         return prompts.flatMap { textCache[$0] ?? [] }
+    }
+
+    /// (K, E) text embeddings of the queries, one row per query: a one-prompt query's row is its
+    /// prompt's embedding as is; an ensemble's is the L2-normalised mean of its prompts'
+    /// L2-normalised embeddings (CLIP's prompt ensembling, as OpenAI's ImageNet notebook
+    /// averages its 80 templates). Every prompt not cached yet is embedded in one call.
+    public func textEmbeddings(for queries: [KeypointQuery]) throws -> [Float] {
+        let e = bundle.model.embeddingDim
+        let prompts = try textEmbeddings(queries.flatMap(\.prompts))
+        var out = [Float](repeating: 0, count: queries.count * e)
+        var row = 0  // first row of the query's prompts in `prompts`
+        for (k, q) in queries.enumerated() {
+            let n = q.prompts.count
+            defer { row += n }
+            if n == 1 {
+                out.replaceSubrange((k * e)..<((k + 1) * e), with: prompts[(row * e)..<((row + 1) * e)])
+                continue
+            }
+            // In Double: the sum of up to LocalizationLimits.promptsPerKeypoint rows. Each row is
+            // normalised again (embedTexts' rows already are, up to Float rounding; provided
+            // ones should be); the sum's direction is the mean's, so it is not divided by n.
+            var sum = [Double](repeating: 0, count: e)
+            for p in row..<(row + n) {
+                let v = prompts[(p * e)..<((p + 1) * e)]
+                let norm = v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+                guard norm > 0 else { continue }
+                for (j, x) in v.enumerated() { sum[j] += Double(x) / norm }
+            }
+            let norm = sum.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
+            // Opposite prompts may cancel out: a zero sum stays zero (it scores 0 everywhere).
+            let scale = norm > 0 ? 1 / norm : 0
+            for j in 0..<e { out[k * e + j] = Float(sum[j] * scale) }
+        }
+        return out
     }
 
     /// Uses `embeddings` (K, E), L2-normalised, as the text embeddings of `prompts` from now on:
@@ -234,7 +313,8 @@ public final class Localizer {
         progress: ((SearchProgress) -> Void)? = nil
     ) throws -> ImageLocalization {
         guard !keypoints.isEmpty else { throw LocalizationError.noKeypoints }
-        for k in keypoints where k.prompt.trimmingCharacters(in: .whitespaces).isEmpty {
+        for k in keypoints
+        where k.prompts.isEmpty || k.prompts.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw LocalizationError.emptyPrompt(name: k.name)
         }
         let (geometry, region, geometryNotes) = try geometry(
@@ -257,7 +337,7 @@ public final class Localizer {
             }
         }
         let renderers = try CandidateRenderer.members(of: options.prompt, photo: image.rgb, geometry: geometry)
-        let texts = try textEmbeddings(keypoints.map(\.prompt))
+        let texts = try textEmbeddings(for: keypoints)
         let search = try CoarseToFineSearch(preset: preset, region: region, keypointCount: keypoints.count, mask: mask)
         var scorer = CLIPScorer(
             model: bundle.model, preprocessor: bundle.preprocessor, renderers: renderers,
@@ -265,7 +345,7 @@ public final class Localizer {
         let result = try search.run(&scorer, progress: progress)
         let predictions = zip(keypoints, result.keypoints).map { query, r in
             KeypointPrediction(
-                name: query.name, prompt: query.prompt, x: r.point.x, y: r.point.y, score: r.score, stage: r.stage)
+                name: query.name, prompts: query.prompts, x: r.point.x, y: r.point.y, score: r.score, stage: r.stage)
         }
         return ImageLocalization(
             path: path, width: image.width, height: image.height, passes: result.passes,

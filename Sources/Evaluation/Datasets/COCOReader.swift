@@ -72,7 +72,7 @@ public enum COCOReader: DatasetReader {
     /// vocabulary has the category but not that keypoint.
     struct Category {
         let name: String
-        let keypoints: [(name: String, prompt: String)?]
+        let keypoints: [(name: String, prompts: [String])?]
     }
 
     /// The categories by id, in file order.
@@ -109,7 +109,7 @@ public enum COCOReader: DatasetReader {
             let name = try node.field("name").string()
             guard cats.byID[id] == nil else { throw idNode.fail("duplicate category id \(id)") }
             let kpNames = try node.field("keypoints").array().map { try $0.string() }
-            let named: [(name: String, prompt: String)?]
+            let named: [(name: String, prompts: [String])?]
             if let v = vocabulary, let vc = v.categoryIfPresent(name) {
                 let byID = try v.namesByID(vc)
                 named = kpNames.indices.map { byID[$0] }
@@ -117,7 +117,7 @@ public enum COCOReader: DatasetReader {
                 let template = try PromptTemplate(defaultTemplate)
                 named = try kpNames.map { raw in
                     let n = raw.replacingOccurrences(of: "_", with: " ").trimmingCharacters(in: .whitespaces)
-                    return (n, try template.fill(part: n, values: ["category": name]))
+                    return (n, [try template.fill(part: n, values: ["category": name])])
                 }
                 if let v = vocabulary {
                     notes.append("COCO category \(name) is not in \(v.source): using the file's keypoint names")
@@ -207,7 +207,7 @@ public enum COCOReader: DatasetReader {
             let y = try k[3 * i + 1].coordinate()
             if v == 1 && !includeOccluded { continue }
             if let n = cat.keypoints[i] {
-                keypoints.append(GroundTruthKeypoint(id: i, name: n.name, prompt: n.prompt, x: x, y: y))
+                keypoints.append(GroundTruthKeypoint(id: i, name: n.name, prompts: n.prompts, x: x, y: y))
             } else {
                 unnamed += 1
             }

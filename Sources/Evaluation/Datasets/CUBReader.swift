@@ -232,9 +232,9 @@ public enum CUBReader: DatasetReader {
         return (t.file, ids)
     }
 
-    /// Part id -> (name, prompt) from the vocabulary's category "bird"; a vocabulary without it
+    /// Part id -> (name, prompts) from the vocabulary's category "bird"; a vocabulary without it
     /// (another dataset's) is refused.
-    static func partNames(_ vocabulary: KeypointVocabulary) throws -> [Int: (name: String, prompt: String)] {
+    static func partNames(_ vocabulary: KeypointVocabulary) throws -> [Int: (name: String, prompts: [String])] {
         try vocabulary.namesByID(try vocabulary.requiredCategory("bird", dataset: .cub))
     }
 
@@ -242,7 +242,7 @@ public enum CUBReader: DatasetReader {
     /// no name; every image must have one row per part.
     static func readPartLocations(
         _ url: URL, images: Images, parts: (file: String, ids: [Int]),
-        names: [Int: (name: String, prompt: String)]
+        names: [Int: (name: String, prompts: [String])]
     ) throws
         -> (visible: [Int: [GroundTruthKeypoint]], unnamed: [Int: Int])
     {
@@ -276,7 +276,7 @@ public enum CUBReader: DatasetReader {
             guard v == 1 else { continue }
             if let n = names[part] {
                 visible[image, default: []].append(
-                    GroundTruthKeypoint(id: part, name: n.name, prompt: n.prompt, x: x, y: y))
+                    GroundTruthKeypoint(id: part, name: n.name, prompts: n.prompts, x: x, y: y))
             } else {
                 unnamed[image, default: 0] += 1
             }

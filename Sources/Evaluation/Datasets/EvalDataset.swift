@@ -172,7 +172,7 @@ public struct EvalDataset: Sendable {
         for item in items {
             text +=
                 "\(item.id)\t\(item.category)\t\(item.imagePath)\t\(item.box.x) \(item.box.y) \(item.box.width) \(item.box.height)\t\(item.region.rawValue)"
-            for k in item.keypoints { text += "\t\(k.id)|\(k.name)|\(k.prompt)|\(k.x)|\(k.y)" }
+            for k in item.keypoints { text += "\t\(k.id)|\(k.name)|\(KeypointQuery.recordedText(k.prompts))|\(k.x)|\(k.y)" }
             text += "\n"
         }
         return SHA256Hasher.hash(Data(text.utf8))
@@ -218,11 +218,11 @@ extension KeypointVocabulary {
         return category
     }
 
-    /// id -> (name, prompt) for one category.
-    func namesByID(_ category: KeypointCategory) throws -> [Int: (name: String, prompt: String)] {
-        var map: [Int: (String, String)] = [:]
+    /// id -> (name, prompts) for one category.
+    func namesByID(_ category: KeypointCategory) throws -> [Int: (name: String, prompts: [String])] {
+        var map: [Int: (String, [String])] = [:]
         for q in try category.queries() {
-            if let id = q.id { map[id] = (q.name, q.prompt) }
+            if let id = q.id { map[id] = (q.name, q.prompts) }
         }
         return map
     }

@@ -70,7 +70,7 @@ public enum FacesReader: DatasetReader {
                 minY = min(minY, y)
                 maxY = max(maxY, y)
                 if let n = names[i] {
-                    points.append(GroundTruthKeypoint(id: i, name: n.name, prompt: n.prompt, x: x, y: y))
+                    points.append(GroundTruthKeypoint(id: i, name: n.name, prompts: n.prompts, x: x, y: y))
                 } else {
                     unnamed += 1
                 }

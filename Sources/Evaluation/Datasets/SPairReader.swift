@@ -128,7 +128,7 @@ public enum SPairReader: DatasetReader {
     /// Reads `ImageAnnotation/<category>/<name>.json`.
     static func readImage(
         root: URL, category: String, name: String,
-        names: [Int: (name: String, prompt: String)]
+        names: [Int: (name: String, prompts: [String])]
     ) throws -> EvalItem {
         let url = root.appendingPathComponent("ImageAnnotation/\(category)/\(name).json")
         let json = try AnnotationFile.json(url)
@@ -167,7 +167,7 @@ public enum SPairReader: DatasetReader {
             let x = try p[0].coordinate()
             let y = try p[1].coordinate()
             if let n = names[id] {
-                keypoints.append(GroundTruthKeypoint(id: id, name: n.name, prompt: n.prompt, x: x, y: y))
+                keypoints.append(GroundTruthKeypoint(id: id, name: n.name, prompts: n.prompts, x: x, y: y))
             } else {
                 unnamed += 1
             }

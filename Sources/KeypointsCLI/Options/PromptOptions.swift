@@ -3,16 +3,17 @@ import Foundation
 import Imaging
 import Localization
 
-/// The paper's ablation switches, shared by `localize` and `eval`: the prompt template, the
+/// The paper's ablation switches, shared by `localize` and `eval`: the prompt templates, the
 /// marker (shape, colour, radius, thickness) and the visual prompt (circle, circle + blur outside,
-/// circle + grey outside, or an ensemble of them, scores averaged). Unset switches keep the grid preset's marker and the vocabulary's
-/// template.
+/// circle + grey outside, or an ensemble of them, scores averaged). Unset switches keep the grid
+/// preset's marker and the vocabulary's templates.
 struct PromptOptions: ParsableArguments {
     @Option(
+        name: .customLong("template"),
         help: ArgumentHelp(
-            "Prompt template with {part}; with --vocabulary it replaces the vocabulary's templates and prompts.",
+            "Prompt template with {part}; repeat it for an ensemble (mean of the prompts' text embeddings); with --vocabulary the templates replace the vocabulary's templates and prompts.",
             valueName: "template"))
-    var template: String?
+    var templates: [String] = []
     @Option(
         help: ArgumentHelp("Marker shape (overrides the preset): circle, square, cross or arrow.", valueName: "shape"))
     var marker: MarkerShape?
@@ -127,10 +128,21 @@ struct PromptOptions: ParsableArguments {
     }
 
     func validate() throws {
+        if templates.count > LocalizationLimits.promptsPerKeypoint {
+            throw ValidationError(
+                "--template given \(templates.count) times, over the limit LocalizationLimits.promptsPerKeypoint = \(LocalizationLimits.promptsPerKeypoint)"
+            )
+        }
         if let color { _ = try Self.parseColor(color) }
         if let radius { _ = try Self.parseLength(radius, option: "--radius") }
         if let thickness { _ = try Self.parseLength(thickness, option: "--thickness") }
         if let prompt { _ = try Self.parsePromptKinds(prompt) }
+    }
+
+    /// `--template` as recorded in results headers and JSON documents: one template as itself
+    /// (as before ensembles existed), several as a JSON array; nil when not given.
+    var templateSetting: String? {
+        templates.isEmpty ? nil : KeypointQuery.recordedText(templates)
     }
 
     /// True when any marker or prompt switch is given.
