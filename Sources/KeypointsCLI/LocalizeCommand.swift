@@ -25,6 +25,9 @@ struct LocalizeCommand: ParsableCommand {
                 --vocabulary cub --overlay out/overlay.png
               keypoints localize horse.jpg --model ViT-B/16 --keypoint "front left hoof" \\
                 --template "This image shows the {part} of the horse"
+              keypoints localize bird.jpg --vocabulary cub \\
+                --template "This is the {part} of a bird" \\
+                --template "a photo of the {part} of a bird"
               keypoints localize a.jpg b.jpg --vocabulary spair --category dog \\
                 --grid dense30 --json
               keypoints localize a.jpg b.jpg --vocabulary cub --common-scale \\

@@ -528,7 +528,8 @@ extension KeypointVocabulary {
                 throw KeypointVocabularyError.badTemplate(template: template, message: "needs {part}")
             }
             for c in categories {
-                if let missing = parsed.placeholders.first(where: { $0 != PromptTemplate.part && c.values[$0] == nil }) {
+                if let missing = parsed.placeholders.first(where: { $0 != PromptTemplate.part && c.values[$0] == nil })
+                {
                     throw KeypointVocabularyError.badTemplate(
                         template: template, message: "category \(c.name) has no value for {\(missing)} in \(source)")
                 }

@@ -55,7 +55,9 @@ import Testing
             #expect(alone.status == 0, "\(alone.stderr)")
             let one = try JSONDecoder().decode(Output.self, from: alone.stdoutData)
             #expect(one.template == t && one.templates == nil)
-            #expect(one.images[0].keypoints.map(\.prompt) == ["beak", "left eye"].map { t.replacingOccurrences(of: "{part}", with: $0) })
+            #expect(
+                one.images[0].keypoints.map(\.prompt)
+                    == ["beak", "left eye"].map { t.replacingOccurrences(of: "{part}", with: $0) })
             #expect(one.images[0].keypoints.map(\.score) != out.images[0].keypoints.map(\.score), "\(t)")
         }
 
@@ -76,7 +78,9 @@ import Testing
         #expect(again.stderr.contains("1 of 1 photos already done"), "\(again.stderr)")
         #expect(try Data(contentsOf: file) == before)
         // One template less is another run.
-        let other = try localize(["--vocabulary", "cub", "--only", "beak,tail", "--out", file.path, "--template", Self.templates[0]])
+        let other = try localize([
+            "--vocabulary", "cub", "--only", "beak,tail", "--out", file.path, "--template", Self.templates[0],
+        ])
         #expect(other.status != 0 && other.stderr.contains("keypoints"), "\(other.stderr)")
     }
 
@@ -87,7 +91,8 @@ import Testing
         let many = try localize(["--keypoint", "beak"] + (0...100).flatMap { ["--template", "the {part} \($0)"] })
         #expect(many.status != 0)
         #expect(
-            many.stderr.contains("--template given 101 times, over the limit LocalizationLimits.promptsPerKeypoint = 100"),
+            many.stderr.contains(
+                "--template given 101 times, over the limit LocalizationLimits.promptsPerKeypoint = 100"),
             "\(many.stderr)")
     }
 
@@ -168,7 +173,10 @@ import Testing
             at: root.appendingPathComponent("Fuzz/Seeds/results/cub-random.jsonl"), to: file)
         let before = try Data(contentsOf: file)
         let r = try CLIRunner.run(
-            ["eval", "--dataset", "cub", "--root", Self.cub, "--split", "all", "--method", "random", "--out", file.path],
+            [
+                "eval", "--dataset", "cub", "--root", Self.cub, "--split", "all", "--method", "random", "--out",
+                file.path,
+            ],
             cwd: root)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("3 of 3 selected images already done"), "\(r.stderr)")

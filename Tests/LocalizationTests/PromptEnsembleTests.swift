@@ -43,7 +43,9 @@ import Testing
         let mixed = try Self.decode(
             Self.vocabulary(
                 categoryTemplate: ["{part} ({animal})", "the {animal}: {part}", "{part}"],
-                keypoints: [["id": 1, "name": "nose", "prompt": ["a wet nose", "a cat's nose"]], ["id": 2, "name": "tail"]]
+                keypoints: [
+                    ["id": 1, "name": "nose", "prompt": ["a wet nose", "a cat's nose"]], ["id": 2, "name": "tail"],
+                ]
             ))
         let q = try mixed.queries(category: "cat")
         #expect(q[0].prompts == ["a wet nose", "a cat's nose"])
@@ -51,7 +53,8 @@ import Testing
 
         // Strings stay single prompts; a one-element array is one prompt too.
         let single = try Self.decode(Self.vocabulary(template: ["the {part} of the {animal}"]))
-        #expect(try single.queries(category: "cat").map(\.prompts) == [["the nose of the cat"], ["the tail of the cat"]])
+        #expect(
+            try single.queries(category: "cat").map(\.prompts) == [["the nose of the cat"], ["the tail of the cat"]])
     }
 
     @Test func shippedVocabulariesLoadAsSinglePrompts() throws {
@@ -109,7 +112,8 @@ import Testing
             field: "categories[0].keypoints[0].prompt",
             message: "101 prompts, over the limit LocalizationLimits.promptsPerKeypoint = 100"),
         Case(
-            name: "empty prompt array", json: { vocabulary(keypoints: [["id": 1, "name": "nose", "prompt": [String]()]]) },
+            name: "empty prompt array",
+            json: { vocabulary(keypoints: [["id": 1, "name": "nose", "prompt": [String]()]]) },
             field: "categories[0].keypoints[0].prompt", message: "expected at least one prompt, got an empty array"),
         Case(
             name: "blank prompt in an array",
@@ -146,7 +150,9 @@ import Testing
         let free = try KeypointVocabulary.freeText(["wheel"], templates: ["the {part} of a car", "a car's {part}"])
         #expect(free.map(\.prompts) == [["the wheel of a car", "a car's wheel"]])
         #expect(try KeypointVocabulary.freeText(["wheel"], templates: []).map(\.prompts) == [["wheel"]])
-        #expect(throws: KeypointVocabularyError.badTemplate(template: "a car", message: "expected a \"{part}\" placeholder")) {
+        #expect(
+            throws: KeypointVocabularyError.badTemplate(template: "a car", message: "expected a \"{part}\" placeholder")
+        ) {
             try KeypointVocabulary.freeText(["wheel"], templates: ["the {part}", "a car"])
         }
         #expect(throws: KeypointVocabularyError.tooManyTemplates(count: 101, limit: 100)) {
@@ -160,9 +166,13 @@ import Testing
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let one = KeypointQuery(id: nil, name: "beak", prompt: "This is the beak of a bird")
-        #expect(String(decoding: try encoder.encode(one), as: UTF8.self) == #"{"name":"beak","prompt":"This is the beak of a bird"}"#)
+        #expect(
+            String(decoding: try encoder.encode(one), as: UTF8.self)
+                == #"{"name":"beak","prompt":"This is the beak of a bird"}"#)
         let two = KeypointQuery(id: 3, name: "beak", prompts: ["the beak", "a bird's beak"])
-        #expect(String(decoding: try encoder.encode(two), as: UTF8.self) == #"{"id":3,"name":"beak","prompts":["the beak","a bird's beak"]}"#)
+        #expect(
+            String(decoding: try encoder.encode(two), as: UTF8.self)
+                == #"{"id":3,"name":"beak","prompts":["the beak","a bird's beak"]}"#)
         for q in [one, two] { #expect(try JSONDecoder().decode(KeypointQuery.self, from: encoder.encode(q)) == q) }
 
         // A record line's keypoint as builds before ensembles wrote it.
@@ -174,7 +184,9 @@ import Testing
         for bad in [
             #"{"name":"beak"}"#, #"{"name":"beak","prompt":"a","prompts":["b"]}"#, #"{"name":"beak","prompts":[]}"#,
         ] {
-            #expect(throws: DecodingError.self, "\(bad)") { try JSONDecoder().decode(KeypointQuery.self, from: Data(bad.utf8)) }
+            #expect(throws: DecodingError.self, "\(bad)") {
+                try JSONDecoder().decode(KeypointQuery.self, from: Data(bad.utf8))
+            }
         }
         #expect(KeypointQuery.recordedText(["a"]) == "a")
         #expect(KeypointQuery.recordedText(["a", "b/c"]) == #"["a","b/c"]"#)

@@ -172,7 +172,9 @@ public struct EvalDataset: Sendable {
         for item in items {
             text +=
                 "\(item.id)\t\(item.category)\t\(item.imagePath)\t\(item.box.x) \(item.box.y) \(item.box.width) \(item.box.height)\t\(item.region.rawValue)"
-            for k in item.keypoints { text += "\t\(k.id)|\(k.name)|\(KeypointQuery.recordedText(k.prompts))|\(k.x)|\(k.y)" }
+            for k in item.keypoints {
+                text += "\t\(k.id)|\(k.name)|\(KeypointQuery.recordedText(k.prompts))|\(k.x)|\(k.y)"
+            }
             text += "\n"
         }
         return SHA256Hasher.hash(Data(text.utf8))
