@@ -70,13 +70,7 @@ import Testing
         }
     }
 
-    struct Case: Sendable, CustomStringConvertible {
-        let name: String
-        let json: @Sendable () -> [String: Any]
-        let field: String
-        let message: String
-        var description: String { name }
-    }
+    typealias Case = KeypointVocabularyTests.Case
 
     static let overLimit = (0...LocalizationLimits.promptsPerKeypoint).map { "the {part} number \($0)" }
 
