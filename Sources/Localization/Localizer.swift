@@ -167,13 +167,22 @@ public final class Localizer {
         LocalizationOptions(fit: preset.fit, prompt: preset.effectiveVisualPrompt)
     }
 
-    /// (K, E) embeddings of the prompts, from the cache where possible.
+    /// Prompts per text-tower call. The workspace keeps the largest activations it was asked
+    /// for, (prompts x tokens, 4 x width) in the MLP: 256 prompts of 20 tokens are 63 MB at
+    /// ViT-L's text width 768, while a 70-landmark face vocabulary with OpenAI's 80 templates
+    /// in one call (5600 prompts) would hold 1.4 GB. Vocabularies without ensembles (CUB 15,
+    /// faces 70 keypoints) still embed in one call, as before ensembles existed.
+    public static let textBatch = 256
+
+    /// (K, E) embeddings of the prompts, from the cache where possible; the missing ones are
+    /// embedded `textBatch` at a time.
     public func textEmbeddings(_ prompts: [String]) throws -> [Float] {
         let missing = Array(Set(prompts.filter { textCache[$0] == nil })).sorted()
-        if !missing.isEmpty {
-            let e = bundle.model.embeddingDim
-            let embedded = try bundle.embedTexts(missing, workspace: workspace)
-            for (i, p) in missing.enumerated() { textCache[p] = Array(embedded[(i * e)..<((i + 1) * e)]) }
+        let e = bundle.model.embeddingDim
+        for start in stride(from: 0, to: missing.count, by: Self.textBatch) {
+            let chunk = Array(missing[start..<min(missing.count, start + Self.textBatch)])
+            let embedded = try bundle.embedTexts(chunk, workspace: workspace)
+            for (i, p) in chunk.enumerated() { textCache[p] = Array(embedded[(i * e)..<((i + 1) * e)]) }
         }
         return prompts.flatMap { textCache[$0] ?? [] }
     }
@@ -181,7 +190,8 @@ public final class Localizer {
     /// (K, E) text embeddings of the queries, one row per query: a one-prompt query's row is its
     /// prompt's embedding as is; an ensemble's is the L2-normalised mean of its prompts'
     /// L2-normalised embeddings (CLIP's prompt ensembling, as OpenAI's ImageNet notebook
-    /// averages its 80 templates). Every prompt not cached yet is embedded in one call.
+    /// averages its 80 templates). The prompts not cached yet are embedded together,
+    /// `textBatch` per call.
     public func textEmbeddings(for queries: [KeypointQuery]) throws -> [Float] {
         let e = bundle.model.embeddingDim
         let prompts = try textEmbeddings(queries.flatMap(\.prompts))

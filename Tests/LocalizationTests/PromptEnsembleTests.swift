@@ -229,6 +229,25 @@ import Testing
         #expect(Array(got[e..<(2 * e)]) == (try localizer.textEmbeddings(["This is the eye of a bird"])))
     }
 
+    @Test func manyPromptsAreEmbeddedInBatchesWithTheSameResult() throws {
+        let bundle = try Self.bundle()
+        let localizer = Localizer(bundle: bundle, preset: try Repo.preset("fast"), workers: 1)
+        let prompts = (0..<(Localizer.textBatch + 44)).map { "a photo of part \($0) of a bird" }
+        let queries =
+            [KeypointQuery(id: nil, name: "part", prompts: Array(prompts.prefix(100)))]
+            + prompts.dropFirst(100).map { KeypointQuery(id: nil, name: $0, prompt: $0) }
+        let got = try localizer.textEmbeddings(for: queries)
+        let e = bundle.model.embeddingDim
+        #expect(got.count == queries.count * e)
+        // Each prompt alone, through a fresh cache: the same rows up to the batch's rounding.
+        let ws = Workspace(workers: 1)
+        for (k, q) in queries.enumerated().dropFirst().filter({ $0.offset % 37 == 0 }) {
+            let alone = try bundle.embedTexts([q.prompt], workspace: ws)
+            let worst = zip(got[(k * e)..<((k + 1) * e)], alone).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst < Self.embeddingTolerance, "\(q.prompt): \(worst)")
+        }
+    }
+
     /// The search as `Localizer.localize` ran it before ensembles: one text embedding per
     /// keypoint from `textEmbeddings(_ prompts:)`, fed to the same scorer and search.
     static func searchWith(
