@@ -9,8 +9,9 @@ import Testing
 
 /// The calls of examples/swift-library (README "Use from Swift") on the tiny random-weight test
 /// model and the albatross photo, through the public API only (no `@testable`), as a package that
-/// depends on KeypointsKit sees it. CI does not build the example package; this suite runs the
-/// same calls in `swift test`, and `LibraryDocumentationTests` keeps the README and the example equal.
+/// depends on KeypointsKit sees it. This suite runs the same calls in `swift test` (and checks
+/// their answers), `LibraryDocumentationTests` keeps the README and the example equal, and `.ci/run`
+/// builds the example package itself and runs it once after the tests.
 @Suite struct LibraryExampleTests {
     static var model: URL { Repository.root.appendingPathComponent("Tests/CLIPTests/Fixtures/models/tiny-quickgelu") }
     static var photoPath: String { Repository.root.appendingPathComponent("examples/birds/albatross.jpg").path }
