@@ -49,6 +49,42 @@ import Testing
         second.close()
     }
 
+    @Test func aLockReleasedWhileWaitingIsTaken() throws {
+        let url = try temporaryFile()
+        let first = try DurableLineFile.open(url)
+        // Released 50 ms into the second open's wait, as a spawned child's borrowed copy of the
+        // lock is (DurableLineFile.lockWait): the second open takes it instead of refusing.
+        let release = DispatchWorkItem { first.close() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.05, execute: release)
+        let second = try DurableLineFile.open(url, lockWait: 30)
+        release.wait()
+        try second.append(line: Data("x".utf8))
+        second.close()
+        #expect(try String(contentsOf: url, encoding: .utf8) == "x\n")
+    }
+
+    @Test func aLockTakenByAChildBeingStartedDoesNotRefuseTheNextOpen() throws {
+        // While another thread starts child processes, each child holds a copy of the lock until
+        // it calls exec; closing and reopening must still succeed every time.
+        let url = try temporaryFile()
+        let spawning = DispatchGroup()
+        DispatchQueue.global().async(group: spawning) {
+            for _ in 0..<40 {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/bin/true")
+                guard (try? p.run()) != nil else { return }
+                p.waitUntilExit()
+            }
+        }
+        var cycles = 0
+        while spawning.wait(timeout: .now()) == .timedOut {
+            let file = try DurableLineFile.open(url)
+            file.close()
+            cycles += 1
+        }
+        #expect(cycles > 0)
+    }
+
     @Test func aMissingFolderIsAFailureWithTheSystemsReason() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID().uuidString)/x")
         do {
