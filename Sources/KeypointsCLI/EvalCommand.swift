@@ -236,6 +236,8 @@ struct EvalCommand: ParsableCommand {
             built = (randomPredictor(), nil)
         case .redcircle, .crop:
             let grid = try loadGrid()
+            // Before the model is loaded (clipPredictor checks it again when it builds the prompt).
+            try ablation.checkMarkerSwitches(base: grid.preset.effectiveVisualPrompt)
             built = try clipPredictor(
                 preset: grid.preset, resuming: opened?.recordedSettings,
                 prompts: selected.flatMap { $0.keypoints.flatMap(\.prompts) })

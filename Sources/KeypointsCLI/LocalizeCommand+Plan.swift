@@ -63,6 +63,7 @@ extension LocalizeCommand {
         if let out { try OutputPath.checkFile(out, option: "--out") }
         // Read before the outputs are checked: its visual prompt decides --save-marked's files.
         let gridFile = try GridFile.load(grid)
+        try ablation.checkMarkerSwitches(base: gridFile.preset.effectiveVisualPrompt)
         try checkOutputsAgainstInputs(
             photos: photos, keypoints: queries, destinations: destinations, out: out, scores: scores,
             otherInputs: try otherInputFiles(),

@@ -77,6 +77,23 @@ import Testing
         #expect(try PromptOptions.parse(["--prompt", "circle"]).promptMemberCount(base: base) == 1)
     }
 
+    @Test("marker switches without --prompt are refused when the preset's prompt draws no marker")
+    func markerSwitchesOnACropPresetAreRefused() throws {
+        for base in [VisualPrompt.crop(.standard), .ensemble([.crop(.pixels(64)), .crop(.fraction(0.5))])] {
+            #expect {
+                try Self.prompt(["--color", "blue"], base: base)
+            } throws: { error in
+                "\(error)".contains("--color") && "\(error)".contains("draws none") && "\(error)".contains("--prompt")
+            }
+        }
+        // With --prompt the switches draw the new prompt's marker; a mixed ensemble keeps its crop.
+        var blue = MarkerStyle.paper
+        blue.color = RGB(0, 0, 255)
+        #expect(try Self.prompt(["--prompt", "circle", "--color", "blue"], base: .crop(.standard)) == .marker(blue))
+        let mixed = VisualPrompt.ensemble([.paper, .crop(.standard)])
+        #expect(try Self.prompt(["--color", "blue"], base: mixed) == .ensemble([.marker(blue), .crop(.standard)]))
+    }
+
     // MARK: - End to end
 
     static var model: String { AblationSwitchTests.model }
@@ -139,6 +156,43 @@ import Testing
         #expect(out.images[0].passes == 32 && out.visual_prompt.hasPrefix("ensemble of 2"), "\(out.visual_prompt)")
         let files = try FileManager.default.contentsOfDirectory(atPath: marked.path).sorted()
         #expect(files == ["bird_beak_marked_1.png", "bird_beak_marked_2.png"])
+    }
+
+    @Test("localize and eval refuse marker switches on a crop preset before loading the model")
+    func markerSwitchesOnACropPresetFailEarly() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let grid = dir.appendingPathComponent("crop.json")
+        try Data(
+            #"""
+            {"name": "crop4", "stages": [{"grid": 4}], "fit": "pad",
+             "marker": {"shape": "circle", "color": [255, 0, 0], "radius": 0.06, "thickness": 0.01, "units": "fraction"},
+             "visual_prompt": {"type": "crop", "fraction": 0.3}}
+            """#.utf8
+        ).write(to: grid)
+        let cub = CLIRunner.repositoryRoot.appendingPathComponent("Tests/EvaluationTests/Fixtures/cub/CUB_200_2011")
+        // A model folder that does not exist: the refusal must come before it is looked for.
+        let missing = dir.appendingPathComponent("no-model").path
+        for command in [
+            ["localize", Self.bird, "--keypoint", "beak"],
+            ["eval", "--dataset", "cub", "--root", cub.path, "--split", "all", "--limit", "1"],
+        ] {
+            let r = try CLIRunner.run(
+                command + ["--model", missing, "--grid", grid.path, "--marker", "square"], cwd: CLIRunner.repositoryRoot
+            )
+            #expect(r.status != 0, "\(command[0])")
+            #expect(
+                r.stderr.contains("--marker, --color, --radius and --thickness change a marker")
+                    && r.stderr.contains("crop of the photo") && !r.stderr.contains("no-model"),
+                "\(command[0]): \(r.stderr)")
+        }
+        let drawn = try CLIRunner.run(
+            [
+                "localize", Self.bird, "--keypoint", "beak", "--model", Self.model, "--grid", grid.path, "--marker",
+                "square", "--prompt", "circle", "--json",
+            ], cwd: CLIRunner.repositoryRoot)
+        #expect(drawn.status == 0, "\(drawn.stderr)")
+        let out = try JSONDecoder().decode(Output.self, from: drawn.stdoutData)
+        #expect(out.visual_prompt.hasPrefix("marker square"), "\(out.visual_prompt)")
     }
 
     @Test("eval --prompt circle,circle+grey records the ensemble in its results header and counts its passes")

@@ -146,7 +146,10 @@ struct PromptOptions: ParsableArguments {
     }
 
     /// True when any marker or prompt switch is given.
-    var changesThePrompt: Bool { marker != nil || color != nil || radius != nil || thickness != nil || prompt != nil }
+    var changesThePrompt: Bool { changesTheMarker || prompt != nil }
+
+    /// True when any marker switch (shape, colour, radius, thickness) is given.
+    var changesTheMarker: Bool { marker != nil || color != nil || radius != nil || thickness != nil }
 
     /// The preset's marker with the switches applied. Radius and thickness in different units
     /// are both converted to model-input pixels (`inputSide`: the model's input size).
@@ -172,11 +175,23 @@ struct PromptOptions: ParsableArguments {
         return m
     }
 
+    /// Refuses marker switches without `--prompt` when the preset's prompt `base` draws no marker
+    /// (a crop, or an ensemble of crops): they would change nothing.
+    /// - Throws: `CLIError` naming the switches and the preset's prompt.
+    func checkMarkerSwitches(base: VisualPrompt) throws {
+        guard prompt == nil, changesTheMarker, base.markerStyle == nil else { return }
+        throw CLIError(
+            "--marker, --color, --radius and --thickness change a marker, but the grid preset's visual prompt "
+                + "(\(base)) draws none; give --prompt too (e.g. --prompt circle)")
+    }
+
     /// The visual prompt for the red-circle method: the preset's, or the one the switches say
     /// (several kinds: an ensemble of them, each with the marker the switches give). Marker
     /// switches without `--prompt` keep the preset's prompt and change each member's marker.
+    /// - Throws: `checkMarkerSwitches`'s error for marker switches on a prompt without a marker.
     func visualPrompt(base: VisualPrompt, presetMarker: MarkerStyle, inputSide: Int) throws -> VisualPrompt {
         guard changesThePrompt else { return base }
+        try checkMarkerSwitches(base: base)
         let members: [VisualPrompt]
         if let prompt {
             let m = try markerStyle(base: base.markerStyle ?? presetMarker, inputSide: inputSide)
