@@ -18,7 +18,8 @@ struct BenchCommand: ParsableCommand {
             the CPU has bf16 units) unless --precision picks one, and fp32 on both libraries \
             (OpenBLAS and oneDNN) unless --backend picks one. --localize IMAGE adds seconds per \
             image for 15 CUB keypoints with grids/fast.json (run) and grids/dense30.json (900 passes \
-            at the measured rate). "ceiling" is the images/s the encoder would reach if every \
+            at the measured rate), with the visual prompt --prompt names (an ensemble of M: M \
+            passes per location). "ceiling" is the images/s the encoder would reach if every \
             FLOP ran at the raw matrix-product rate: what this machine allows in that precision. \
             --profile adds, per precision, the image encoder's seconds per image by operation class \
             (linear-layer products, attention products, softmax, LayerNorm, activation, precision \
@@ -45,6 +46,11 @@ struct BenchCommand: ParsableCommand {
     var seconds = 3.0
     @Option(help: ArgumentHelp("Also time localizing 15 CUB keypoints in this photo.", valueName: "image"))
     var localize: String?
+    @Option(
+        help: ArgumentHelp(
+            "The visual prompt of --localize, as localize's --prompt: circle, circle+blur, circle+grey, ensemble or a comma list (an ensemble of M costs M passes per location).",
+            valueName: "kind"))
+    var prompt: String?
     @Flag(
         help:
             "Also split the image encoder's time per image by operation class (products, softmax, LayerNorm, activation, conversions, other)."
@@ -74,6 +80,10 @@ struct BenchCommand: ParsableCommand {
         }
         if batch < 1 || textBatch < 1 { throw ValidationError("--batch and --text-batch must be at least 1") }
         if seconds <= 0 { throw ValidationError("--seconds must be positive") }
+        if let prompt {
+            guard localize != nil else { throw ValidationError("--prompt applies to --localize IMAGE") }
+            _ = try PromptOptions.parsePromptKinds(prompt)
+        }
     }
 
     /// One precision's measurements.
@@ -105,12 +115,16 @@ struct BenchCommand: ParsableCommand {
 
     struct LocalizationBench: Encodable {
         let keypoints: Int
+        /// The visual prompt scored (`--prompt`, else fast.json's marker).
+        let visualPrompt: String
         let fastPasses: Int
         let fastSeconds: Double
+        /// dense30.json's locations times the visual prompt's images per location.
         let dense30Passes: Int
         let dense30SecondsProjected: Double
         enum CodingKeys: String, CodingKey {
             case keypoints
+            case visualPrompt = "visual_prompt"
             case fastPasses = "fast_passes"
             case fastSeconds = "fast_seconds"
             case dense30Passes = "dense30_passes"
@@ -240,7 +254,7 @@ struct BenchCommand: ParsableCommand {
                         format:
                             "%@: localizing %d keypoints: fast.json %d passes in %.1f s; dense30.json %d passes ~ %.0f s (projected)",
                         r.backend, l.keypoints, l.fastPasses, l.fastSeconds, l.dense30Passes,
-                        l.dense30SecondsProjected))
+                        l.dense30SecondsProjected) + (prompt == nil ? "" : "; visual prompt \(l.visualPrompt)"))
             }
         }
     }
@@ -257,7 +271,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Seconds to localize CUB's 15 parts with fast.json (run for real on random text
-    /// embeddings: a random model has no tokenizer), and dense30's 900 passes at the measured rate.
+    /// embeddings: a random model has no tokenizer), and dense30's 900 locations at the measured
+    /// rate, times the images per location of `--prompt` (fast.json's marker alone without it).
     func localizationBench(_ clip: CLIPModel, image path: String, perImageSeconds: Double) throws -> LocalizationBench {
         let photo = try ImageCodec.decode(contentsOf: DataFiles.fileURL(path))
         var preset = try GridPreset.load(from: try DataFiles.resolve("fast", folder: "grids"))
@@ -271,14 +286,18 @@ struct BenchCommand: ParsableCommand {
         preset.batch = batch
         let localizer = Localizer(bundle: CLIPBundle(model: clip), preset: preset, workers: compute.resolvedThreads)
         localizer.provideTextEmbeddings(texts, prompts: queries.map(\.prompt))
-        let options = Localizer.defaultOptions(for: preset)
+        var options = Localizer.defaultOptions(for: preset)
+        if let prompt {
+            options.prompt = PromptOptions.visualPrompt(
+                try PromptOptions.parsePromptKinds(prompt), marker: preset.marker)
+        }
         Console.note("localizing 15 keypoints with fast.json ...")
         let watch = Stopwatch()
         let result = try localizer.localize(photo, path: path, keypoints: queries, options: options)
         let seconds = watch.seconds
-        let densePasses = try SearchPlan(preset: dense).firstStagePoints().count
+        let densePasses = try SearchPlan(preset: dense).firstStagePoints().count * options.prompt.members.count
         return LocalizationBench(
-            keypoints: k, fastPasses: result.passes, fastSeconds: seconds,
+            keypoints: k, visualPrompt: options.prompt.description, fastPasses: result.passes, fastSeconds: seconds,
             dense30Passes: densePasses, dense30SecondsProjected: Double(densePasses) * perImageSeconds)
     }
 }

@@ -159,6 +159,44 @@ import Testing
             "\(result.stderr)")
     }
 
+    struct LocalizationOutput: Decodable {
+        struct Localization: Decodable {
+            let visual_prompt: String
+            let fast_passes: Int
+            let dense30_passes: Int
+        }
+        struct PrecisionReport: Decodable { let localization: Localization }
+        let precisions: [PrecisionReport]
+    }
+
+    /// `--localize` with `--prompt ensemble` scores three images per location: its passes are a
+    /// multiple of 3 and dense30's projection counts 3 x 900; without `--prompt` fast.json's
+    /// marker alone (900). `--prompt` without `--localize`, or not a prompt, is refused.
+    @Test func localizeTakesAVisualPrompt() throws {
+        let model = CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path
+        let bird = CLIRunner.clipFixtures.appendingPathComponent("images/bird.jpg").path
+        let base = [
+            "bench", "--model", model, "--batch", "8", "--text-batch", "2", "--seconds", "0.01", "--precision", "fp32",
+            "--backend", "openblas", "--localize", bird, "--json",
+        ]
+        var reports: [LocalizationOutput.Localization] = []
+        for extra in [[], ["--prompt", "ensemble"]] {
+            let r = try CLIRunner.run(base + extra, cwd: CLIRunner.repositoryRoot)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            reports.append(
+                try #require(try JSONDecoder().decode(LocalizationOutput.self, from: r.stdoutData).precisions.first)
+                    .localization)
+        }
+        #expect(reports[0].dense30_passes == 900 && reports[1].dense30_passes == 2700)
+        #expect(reports[0].visual_prompt.hasPrefix("marker circle"), "\(reports[0].visual_prompt)")
+        #expect(reports[1].visual_prompt.hasPrefix("ensemble of 3 (mean score)"), "\(reports[1].visual_prompt)")
+        #expect(reports[1].fast_passes % 3 == 0 && reports[1].fast_passes > reports[0].fast_passes)
+        let alone = try CLIRunner.run(["bench", "--arch", "ViT-B/32", "--prompt", "ensemble"])
+        #expect(alone.status != 0 && alone.stderr.contains("--prompt applies to --localize"), "\(alone.stderr)")
+        let bad = try CLIRunner.run(["bench", "--arch", "ViT-B/32", "--localize", bird, "--prompt", "circle,star"])
+        #expect(bad.status != 0 && bad.stderr.contains("'star'"), "\(bad.stderr)")
+    }
+
     @Test func refusesBothModelAndArch() throws {
         let result = try CLIRunner.run(["bench", "--model", "x", "--arch", "ViT-B/32"])
         #expect(result.status != 0)

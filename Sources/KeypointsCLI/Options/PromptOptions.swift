@@ -73,6 +73,19 @@ struct PromptOptions: ParsableArguments {
         return list
     }
 
+    /// The visual prompt `kinds` name (`parsePromptKinds`), each drawing `marker`: one kind is
+    /// that prompt, several an ensemble of them in order.
+    static func visualPrompt(_ kinds: [PromptKind], marker m: MarkerStyle) -> VisualPrompt {
+        let members = kinds.map { kind -> VisualPrompt in
+            switch kind {
+            case .circle: return .marker(m)
+            case .circleBlur: return .markerBlurOutside(m, sigma: blurSigma)
+            case .circleGrey: return .markerGreyOutside(m)
+            }
+        }
+        return members.count == 1 ? members[0] : .ensemble(members)
+    }
+
     /// Images scored per candidate: the number of visual prompts `--prompt` names, else the
     /// members of the grid preset's prompt (`base`).
     func promptMemberCount(base: VisualPrompt) -> Int {
@@ -195,13 +208,7 @@ struct PromptOptions: ParsableArguments {
         let members: [VisualPrompt]
         if let prompt {
             let m = try markerStyle(base: base.markerStyle ?? presetMarker, inputSide: inputSide)
-            members = try Self.parsePromptKinds(prompt).map { kind -> VisualPrompt in
-                switch kind {
-                case .circle: return .marker(m)
-                case .circleBlur: return .markerBlurOutside(m, sigma: Self.blurSigma)
-                case .circleGrey: return .markerGreyOutside(m)
-                }
-            }
+            members = Self.visualPrompt(try Self.parsePromptKinds(prompt), marker: m).members
         } else {
             members = try base.members.map { member in
                 let m = try markerStyle(base: member.markerStyle ?? presetMarker, inputSide: inputSide)
