@@ -134,17 +134,25 @@ import Testing
         )
     }
 
+    /// A one-stage 4 x 4 preset with the paper's marker and `visualPrompt` (JSON), written as
+    /// `grid4.json` in `dir`.
+    static func writeGrid(_ visualPrompt: String, in dir: URL) throws -> URL {
+        let grid = dir.appendingPathComponent("grid4.json")
+        try Data(
+            #"""
+            {"name": "grid4", "stages": [{"grid": 4}], "fit": "pad",
+             "marker": {"shape": "circle", "color": [255, 0, 0], "radius": 0.06, "thickness": 0.01, "units": "fraction"},
+             "visual_prompt": \#(visualPrompt)}
+            """#.utf8
+        ).write(to: grid)
+        return grid
+    }
+
     @Test("a grid preset's visual_prompt ensemble is scored and saved like --prompt ensemble")
     func presetEnsemble() throws {
         let dir = try CLIRunner.tempDirectory()
-        let grid = dir.appendingPathComponent("ensemble4.json")
-        try Data(
-            #"""
-            {"name": "ensemble4", "stages": [{"grid": 4}], "fit": "pad",
-             "marker": {"shape": "circle", "color": [255, 0, 0], "radius": 0.06, "thickness": 0.01, "units": "fraction"},
-             "visual_prompt": {"type": "ensemble", "prompts": [{"type": "marker"}, {"type": "markerGreyOutside"}]}}
-            """#.utf8
-        ).write(to: grid)
+        let grid = try Self.writeGrid(
+            #"{"type": "ensemble", "prompts": [{"type": "marker"}, {"type": "markerGreyOutside"}]}"#, in: dir)
         let marked = dir.appendingPathComponent("marked")
         let r = try CLIRunner.run(
             [
@@ -161,14 +169,7 @@ import Testing
     @Test("localize and eval refuse marker switches on a crop preset before loading the model")
     func markerSwitchesOnACropPresetFailEarly() throws {
         let dir = try CLIRunner.tempDirectory()
-        let grid = dir.appendingPathComponent("crop.json")
-        try Data(
-            #"""
-            {"name": "crop4", "stages": [{"grid": 4}], "fit": "pad",
-             "marker": {"shape": "circle", "color": [255, 0, 0], "radius": 0.06, "thickness": 0.01, "units": "fraction"},
-             "visual_prompt": {"type": "crop", "fraction": 0.3}}
-            """#.utf8
-        ).write(to: grid)
+        let grid = try Self.writeGrid(#"{"type": "crop", "fraction": 0.3}"#, in: dir)
         let cub = CLIRunner.repositoryRoot.appendingPathComponent("Tests/EvaluationTests/Fixtures/cub/CUB_200_2011")
         // A model folder that does not exist: the refusal must come before it is looked for.
         let missing = dir.appendingPathComponent("no-model").path
