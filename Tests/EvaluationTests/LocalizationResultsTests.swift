@@ -81,6 +81,31 @@ import Testing
         #expect(Self.failure(huge).contains("r.jsonl line 2: invalid record"))
     }
 
+    /// A record's keypoint with prompts out of bounds (none, over
+    /// `LocalizationLimits.promptsPerKeypoint`, both "prompt" and "prompts"), or with its score
+    /// null or missing: the error names the line and the field.
+    @Test(
+        arguments: [
+            (#""prompts":[],"score":0.25"#, "keypoints[0].prompts: 0 texts: expected 1...100"),
+            (
+                #""prompts":[\#(Array(repeating: #""p""#, count: 101).joined(separator: ","))],"score":0.25"#,
+                "keypoints[0].prompts: 101 texts: expected 1...100 (LocalizationLimits.promptsPerKeypoint)"
+            ),
+            (
+                #""prompt":"a","prompts":["a","b"],"score":0.25"#,
+                #"keypoints[0].prompt: expected "prompt" or "prompts""#
+            ),
+            (#""prompts":["a","b"],"score":null"#, "at keypoints[0].score"),
+            (#""prompts":["a","b"]"#, #"missing "score" in keypoints[0]"#),
+        ])
+    func badKeypointFieldsAreNamed(fields: String, message: String) {
+        let record = Self.image("a.jpg").replacingOccurrences(of: #""prompt":"beak""#, with: fields)
+            .replacingOccurrences(of: #","score":0.25,"stage""#, with: #","stage""#)
+        // Not the last line, which would be taken for a torn write.
+        let e = Self.failure(Self.header + "\n" + record + "\n" + Self.image("b.jpg") + "\n")
+        #expect(e.contains("r.jsonl line 2: invalid record: ") && e.contains(message), "\(e)")
+    }
+
     @Test func theStoreResumesMatchingSettingsByAbsolutePathAndRefusesOthers() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loc-results-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -106,15 +106,31 @@ public struct ResultFile: Sendable, ParsedResultsFile {
     static func describe(_ error: any Error) -> String {
         if let e = error as? DecodingError {
             switch e {
-            case .dataCorrupted(let c): return c.debugDescription
+            case .dataCorrupted(let c):
+                // A value out of its bounds (e.g. a keypoint's prompts) names its field; malformed
+                // JSON has no path.
+                return c.codingPath.isEmpty ? c.debugDescription : "\(fieldPath(c.codingPath)): \(c.debugDescription)"
             case .keyNotFound(let k, let c):
                 return "missing \"\(k.stringValue)\""
-                    + (c.codingPath.isEmpty ? "" : " in \(c.codingPath.map(\.stringValue).joined(separator: "."))")
+                    + (c.codingPath.isEmpty ? "" : " in \(fieldPath(c.codingPath))")
             case .typeMismatch(_, let c), .valueNotFound(_, let c):
-                return "\(c.debugDescription) at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+                return "\(c.debugDescription) at \(fieldPath(c.codingPath))"
             @unknown default: return "\(e)"
             }
         }
         return "\(error)"
+    }
+
+    /// A decoding path as a field path: `keypoints[0].prompts` (array positions in brackets).
+    static func fieldPath(_ path: [any CodingKey]) -> String {
+        var text = ""
+        for key in path {
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else {
+                text += (text.isEmpty ? "" : ".") + key.stringValue
+            }
+        }
+        return text
     }
 }
