@@ -165,4 +165,35 @@ import Testing
         let expected = Self.mean(of: alone)[0][0]
         #expect(abs(p.scores[0] - expected) <= Self.batchingTolerance, "\(p.scores[0]) vs \(expected)")
     }
+
+    /// A text-prompt ensemble scored with a visual-prompt ensemble: each location's score is the
+    /// mean over the visual members of their images' cosine with the keypoint's ensembled text
+    /// embedding (the L2-normalised mean of its prompts'), not with any one prompt's.
+    @Test("text ensemble x visual ensemble: the mean over members of the cosine with the ensembled text")
+    func textAndVisualEnsemblesTogether() throws {
+        let s = try Self.setup()
+        let preset = makePreset([GridStage(grid: 3)], batch: 4)
+        let localizer = Localizer(bundle: s.bundle, preset: preset, workers: 1)
+        let queries = try KeypointVocabulary.freeText(
+            ["nose", "tail"], templates: ["This image shows the {part} of the cow", "a photo of a cow's {part}"])
+        var options = Localizer.defaultOptions(for: preset)
+        options.prompt = .paperEnsemble(sigma: 8)
+        let result = try localizer.localize(s.image, path: "cow.jpg", keypoints: queries, options: options)
+        #expect(result.passes == 3 * 9 && result.keypoints.map(\.prompts) == queries.map(\.prompts))
+        let texts = try localizer.textEmbeddings(for: queries)
+        let firstPrompts = try localizer.textEmbeddings(queries.map(\.prompt))
+        let points = result.search.points.map(\.point)
+        let alone = try options.prompt.members.map { member in
+            var scorer = try s.scorer(member, batch: 1, texts: texts)
+            return try scorer.score(points)
+        }
+        let single = try options.prompt.members.map { member in
+            var scorer = try s.scorer(member, batch: 1, texts: firstPrompts)
+            return try scorer.score(points)
+        }
+        let rows = result.search.points.map(\.scores)
+        let diff = Self.maxDifference(rows, Self.mean(of: alone))
+        #expect(diff <= Self.batchingTolerance, "max diff \(diff)")
+        #expect(Self.maxDifference(rows, Self.mean(of: single)) > 100 * Self.batchingTolerance)
+    }
 }
