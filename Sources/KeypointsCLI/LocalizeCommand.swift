@@ -536,10 +536,13 @@ struct LocalizeCommand: ParsableCommand {
             print(LocalizationPredictions.csv(records), terminator: "")
             return
         }
+        // The visual prompt is named when switches set it or it is not the preset's plain marker
+        // (a preset's "visual_prompt", e.g. an ensemble, which multiplies the passes).
+        let namesPrompt = ablation.changesThePrompt || options.prompt != .marker(plan.preset.marker)
         for r in records {
             print(
                 "\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", r.seconds)) s, grid \(plan.preset.name)"
-                    + (ablation.changesThePrompt ? ", \(options.prompt)" : ""))
+                    + (namesPrompt ? ", \(options.prompt)" : ""))
             let width = max(8, r.keypoints.map(\.name.count).max() ?? 8)
             print(
                 "  " + "keypoint".padding(toLength: width, withPad: " ", startingAt: 0)

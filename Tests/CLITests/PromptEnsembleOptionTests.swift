@@ -166,6 +166,34 @@ import Testing
         #expect(files == ["bird_beak_marked_1.png", "bird_beak_marked_2.png"])
     }
 
+    @Test("localize's table names a preset's visual_prompt unless it is the plain marker")
+    func tableNamesThePresetsPrompt() throws {
+        func firstLine(_ visualPrompt: String) throws -> String {
+            let dir = try CLIRunner.tempDirectory()
+            let grid = try Self.writeGrid(visualPrompt, in: dir)
+            let r = try CLIRunner.run(
+                ["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--grid", grid.path],
+                cwd: CLIRunner.repositoryRoot)
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.components(separatedBy: "\n")[0]
+        }
+        // 16 locations x 2 members: the line says why there are 32 passes.
+        let ensemble = try firstLine(
+            #"{"type": "ensemble", "prompts": [{"type": "marker"}, {"type": "markerGreyOutside"}]}"#)
+        #expect(
+            ensemble.contains("32 passes")
+                && ensemble.hasSuffix(
+                    ", grid grid4, ensemble of 2 (mean score): "
+                        + "[marker circle rgb(255,0,0) r 0.06H t 0.01H] + [marker circle rgb(255,0,0) r 0.06H t 0.01H, grey outside]"
+                ),
+            "\(ensemble)")
+        let grey = try firstLine(#"{"type": "markerGreyOutside"}"#)
+        #expect(grey.hasSuffix(", grid grid4, marker circle rgb(255,0,0) r 0.06H t 0.01H, grey outside"), "\(grey)")
+        // The preset's own marker spelt out: the line stays as without a visual_prompt.
+        let plain = try firstLine(#"{"type": "marker"}"#)
+        #expect(plain.contains("16 passes") && plain.hasSuffix(", grid grid4"), "\(plain)")
+    }
+
     @Test("localize and eval refuse marker switches on a crop preset before loading the model")
     func markerSwitchesOnACropPresetFailEarly() throws {
         let dir = try CLIRunner.tempDirectory()
