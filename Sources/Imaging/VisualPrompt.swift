@@ -70,6 +70,27 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
         }
     }
 
+    /// A short label for a recorded `description` (results headers keep the full one): an
+    /// ensemble's members by kind, `"ensemble of 3: circle, circle+blur, circle+grey"` (a
+    /// marker's shape, `+blur`/`+grey` outside, `crop`), for column headings where the full
+    /// description (every member's marker) runs to hundreds of characters. Anything else,
+    /// including text this type did not write, is returned as is.
+    public static func shortLabel(ofDescription text: String) -> String {
+        let head = "ensemble of "
+        guard text.hasPrefix(head), let colon = text.range(of: " (mean score): ") else { return text }
+        let count = text[text.index(text.startIndex, offsetBy: head.count)..<colon.lowerBound]
+        let list = text[colon.upperBound...]
+        guard list.hasPrefix("["), list.hasSuffix("]") else { return text }
+        let members = list.dropFirst().dropLast().components(separatedBy: "] + [").map { member -> String in
+            guard member.hasPrefix("marker ") else { return member.hasPrefix("crop ") ? "crop" : member }
+            let shape = member.dropFirst("marker ".count).prefix { $0 != " " && $0 != "," }
+            if member.contains(", blur outside ") { return shape + "+blur" }
+            if member.hasSuffix(", grey outside") { return shape + "+grey" }
+            return String(shape)
+        }
+        return "ensemble of \(count): " + members.joined(separator: ", ")
+    }
+
     /// Checks the numeric parameters (sigma > 0; crop: 0 < fraction <= 1, pixels >= 1) and an
     /// ensemble's members (`ensembleMembers` of them, none an ensemble, each valid).
     /// - Throws: `CanvasError.invalidParameter` naming the parameter.

@@ -215,7 +215,15 @@ struct ReportCommand: ParsableCommand {
                     guard values.count > 1 else { continue }
                     // A setting left at its default is not written to the header: name it too, so
                     // `random` against `random --mask box` reads "mask none" / "mask box".
-                    let v = run.settings[key] ?? (key == "mask" ? "none" : "default")
+                    var v = run.settings[key] ?? (key == "mask" ? "none" : "default")
+                    // An ensemble's full description names every member's marker (~330
+                    // characters for the paper's three): its short label, unless that would
+                    // no longer tell these runs apart (ensembles differing only in colour).
+                    if key == "visual_prompt" {
+                        let short = Set(
+                            sameMethod.map { VisualPrompt.shortLabel(ofDescription: $0.settings[key] ?? "") })
+                        if short.count == values.count { v = VisualPrompt.shortLabel(ofDescription: v) }
+                    }
                     extra.append("\(key) \((v as NSString).lastPathComponent)")
                 }
                 label +=

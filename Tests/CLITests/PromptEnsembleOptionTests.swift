@@ -242,4 +242,47 @@ import Testing
         let record = try JSONSerialization.jsonObject(with: Data(try #require(lines.last).utf8)) as? [String: Any]
         #expect(record?["passes"] as? Int == 1800, "\(String(describing: record))")
     }
+
+    @Test("report --compare heads an ensemble's column with its short label; the JSON keeps the full description")
+    func compareLabelsTheEnsembleShortly() throws {
+        let dir = try CLIRunner.tempDirectory()
+        let cub = CLIRunner.repositoryRoot.appendingPathComponent("Tests/EvaluationTests/Fixtures/cub/CUB_200_2011")
+        let files = try [
+            ("plain", [String]()), ("ensemble", ["--prompt", "ensemble"]),
+            ("blue", ["--prompt", "ensemble", "--color", "blue"]),
+        ].map { name, extra in
+            let out = dir.appendingPathComponent("\(name).jsonl").path
+            let r = try CLIRunner.run(
+                [
+                    "eval", "--dataset", "cub", "--root", cub.path, "--split", "all", "--limit", "1", "--model",
+                    Self.model,
+                ]
+                    + extra + ["--out", out], cwd: CLIRunner.repositoryRoot)
+            #expect(r.status == 0, "\(r.stderr)")
+            return out
+        }
+        let table = try CLIRunner.run(["report", "--compare"] + files.prefix(2), cwd: CLIRunner.repositoryRoot)
+        #expect(table.status == 0, "\(table.stderr)")
+        let heading = table.stdout.components(separatedBy: "\n")[1]
+        #expect(
+            heading.hasSuffix("redcircle (visual_prompt ensemble of 3: circle, circle+blur, circle+grey)")
+                && heading.contains("redcircle (visual_prompt marker circle rgb(255,0,0) r 0.06H t 0.01H)"),
+            "\(heading)")
+        let json = try CLIRunner.run(
+            ["report", "--compare", "--json"] + files.prefix(2), cwd: CLIRunner.repositoryRoot)
+        let object = try JSONSerialization.jsonObject(with: json.stdoutData) as? [String: Any]
+        let runs = try #require(object?["runs"] as? [[String: Any]])
+        let settings = try #require(runs.last?["settings"] as? [String: String])
+        #expect(
+            settings["visual_prompt"]?.hasPrefix("ensemble of 3 (mean score): [marker circle rgb(255,0,0)") == true,
+            "\(settings)")
+        #expect((runs.last?["label"] as? String)?.hasSuffix("circle+grey)") == true, "\(runs)")
+        // Ensembles differing only in colour share a short label: their full descriptions tell them apart.
+        let colours = try CLIRunner.run(["report", "--compare"] + files.suffix(2), cwd: CLIRunner.repositoryRoot)
+        let headings = colours.stdout.components(separatedBy: "\n")[1]
+        #expect(
+            colours.status == 0
+                && headings.contains("visual_prompt ensemble of 3 (mean score): [marker circle rgb(255,0,0)")
+                && headings.contains("[marker circle rgb(0,0,255)"), "\(headings) \(colours.stderr)")
+    }
 }

@@ -85,6 +85,26 @@ struct VisualPromptEnsembleTests {
         #expect(ensemble.description.hasPrefix("ensemble of 3 (mean score): [marker square"), "\(ensemble)")
     }
 
+    @Test("an ensemble's recorded description has a short label: its members by kind")
+    func shortLabel() {
+        let square = MarkerStyle(shape: .square, color: RGB(0, 0, 255), radius: 30, thickness: 4, units: .pixels)
+        let cases: [(VisualPrompt, String)] = [
+            (.paperEnsemble(sigma: 8), "ensemble of 3: circle, circle+blur, circle+grey"),
+            (.paperEnsemble(square, sigma: 3), "ensemble of 3: square, square+blur, square+grey"),
+            (.ensemble([.paper, .crop(.fraction(0.3))]), "ensemble of 2: circle, crop"),
+        ]
+        for (prompt, label) in cases {
+            #expect(VisualPrompt.shortLabel(ofDescription: prompt.description) == label, "\(prompt)")
+        }
+        // A single prompt's description is already short; text this type did not write is kept.
+        for text in [
+            VisualPrompt.markerGreyOutside(.paper).description, "ensemble of 3 (mean score): no brackets",
+            "ensemble of many", "",
+        ] {
+            #expect(VisualPrompt.shortLabel(ofDescription: text) == text)
+        }
+    }
+
     @Test(
         "bad ensembles are refused naming the field",
         arguments: [
