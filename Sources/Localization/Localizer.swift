@@ -154,6 +154,9 @@ public final class Localizer {
     public let preset: GridPreset
     public let workspace: Workspace
     private var textCache: [String: [Float]] = [:]
+    /// An ensemble query's row (E) keyed by its prompts, in order: averaged once per run, not
+    /// once per image. Cleared when `provideTextEmbeddings` replaces prompts' embeddings.
+    private(set) var ensembleCache: [[String]: [Float]] = [:]
 
     public init(bundle: CLIPBundle, preset: GridPreset, workers: Int) {
         self.bundle = bundle
@@ -177,6 +180,12 @@ public final class Localizer {
     /// (K, E) embeddings of the prompts, from the cache where possible; the missing ones are
     /// embedded `textBatch` at a time.
     public func textEmbeddings(_ prompts: [String]) throws -> [Float] {
+        try embedMissing(prompts)
+        return prompts.flatMap { textCache[$0] ?? [] }
+    }
+
+    /// Embeds the prompts not in the cache, `textBatch` per call, into it.
+    private func embedMissing(_ prompts: [String]) throws {
         let missing = Array(Set(prompts.filter { textCache[$0] == nil })).sorted()
         let e = bundle.model.embeddingDim
         for start in stride(from: 0, to: missing.count, by: Self.textBatch) {
@@ -184,42 +193,49 @@ public final class Localizer {
             let embedded = try bundle.embedTexts(chunk, workspace: workspace)
             for (i, p) in chunk.enumerated() { textCache[p] = Array(embedded[(i * e)..<((i + 1) * e)]) }
         }
-        return prompts.flatMap { textCache[$0] ?? [] }
     }
 
     /// (K, E) text embeddings of the queries, one row per query: a one-prompt query's row is its
     /// prompt's embedding as is; an ensemble's is the L2-normalised mean of its prompts'
     /// L2-normalised embeddings (CLIP's prompt ensembling, as OpenAI's ImageNet notebook
     /// averages its 80 templates). The prompts not cached yet are embedded together,
-    /// `textBatch` per call.
+    /// `textBatch` per call; an ensemble's row is averaged once and cached by its prompts.
     public func textEmbeddings(for queries: [KeypointQuery]) throws -> [Float] {
         let e = bundle.model.embeddingDim
-        let prompts = try textEmbeddings(queries.flatMap(\.prompts))
-        var out = [Float](repeating: 0, count: queries.count * e)
-        var row = 0  // first row of the query's prompts in `prompts`
-        for (k, q) in queries.enumerated() {
-            let n = q.prompts.count
-            defer { row += n }
-            if n == 1 {
-                out.replaceSubrange((k * e)..<((k + 1) * e), with: prompts[(row * e)..<((row + 1) * e)])
-                continue
+        try embedMissing(
+            queries.filter { $0.prompts.count == 1 || ensembleCache[$0.prompts] == nil }.flatMap(\.prompts))
+        var out = [Float]()
+        out.reserveCapacity(queries.count * e)
+        for q in queries {
+            if q.prompts.count == 1 {
+                out += textCache[q.prompts[0]] ?? []
+            } else if let cached = ensembleCache[q.prompts] {
+                out += cached
+            } else {
+                let row = ensembleEmbedding(q.prompts, width: e)
+                ensembleCache[q.prompts] = row
+                out += row
             }
-            // In Double: the sum of up to LocalizationLimits.promptsPerKeypoint rows. Each row is
-            // normalised again (embedTexts' rows already are, up to Float rounding; provided
-            // ones should be); the sum's direction is the mean's, so it is not divided by n.
-            var sum = [Double](repeating: 0, count: e)
-            for p in row..<(row + n) {
-                let v = prompts[(p * e)..<((p + 1) * e)]
-                let norm = v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-                guard norm > 0 else { continue }
-                for (j, x) in v.enumerated() { sum[j] += Double(x) / norm }
-            }
-            let norm = sum.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
-            // Opposite prompts may cancel out: a zero sum stays zero (it scores 0 everywhere).
-            let scale = norm > 0 ? 1 / norm : 0
-            for j in 0..<e { out[k * e + j] = Float(sum[j] * scale) }
         }
         return out
+    }
+
+    /// (E) the L2-normalised mean of the prompts' L2-normalised cached embeddings.
+    private func ensembleEmbedding(_ prompts: [String], width e: Int) -> [Float] {
+        // In Double: the sum of up to LocalizationLimits.promptsPerKeypoint rows. Each row is
+        // normalised again (embedTexts' rows already are, up to Float rounding; provided
+        // ones should be); the sum's direction is the mean's, so it is not divided by n.
+        var sum = [Double](repeating: 0, count: e)
+        for p in prompts {
+            guard let v = textCache[p] else { continue }
+            let norm = v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            guard norm > 0 else { continue }
+            for (j, x) in v.enumerated() { sum[j] += Double(x) / norm }
+        }
+        let norm = sum.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
+        // Opposite prompts may cancel out: a zero sum stays zero (it scores 0 everywhere).
+        let scale = norm > 0 ? 1 / norm : 0
+        return sum.map { Float($0 * scale) }
     }
 
     /// Uses `embeddings` (K, E), L2-normalised, as the text embeddings of `prompts` from now on:
@@ -230,6 +246,7 @@ public final class Localizer {
             embeddings.count == prompts.count * e,
             "Localizer: \(prompts.count) prompts need \(prompts.count * e) values")
         for (i, p) in prompts.enumerated() { textCache[p] = Array(embeddings[(i * e)..<((i + 1) * e)]) }
+        ensembleCache = [:]
     }
 
     /// The canvas geometry and the candidate region for an image.

@@ -229,6 +229,38 @@ import Testing
         #expect(Array(got[e..<(2 * e)]) == (try localizer.textEmbeddings(["This is the eye of a bird"])))
     }
 
+    @Test func ensembleRowsAreCachedByTheirPromptsAndEqualTheComputedOnes() throws {
+        let bundle = try Self.bundle()
+        let preset = try Repo.preset("fast")
+        let localizer = Localizer(bundle: bundle, preset: preset, workers: 1)
+        let beak = KeypointQuery(
+            id: nil, name: "beak", prompts: ["This is the beak of a bird", "a photo of a beak", "beak"])
+        let eye = KeypointQuery(id: nil, name: "eye", prompt: "This is the eye of a bird")
+        let wing = KeypointQuery(id: nil, name: "wing", prompts: ["a wing", "This is the wing of a bird"])
+        let e = bundle.model.embeddingDim
+        let first = try localizer.textEmbeddings(for: [beak, eye, wing])
+        #expect(first.count == 3 * e)
+        // One cached row per ensemble, keyed by its prompts, equal to the row it returned.
+        #expect(Set(localizer.ensembleCache.keys) == [beak.prompts, wing.prompts])
+        #expect(localizer.ensembleCache[beak.prompts] == Array(first[0..<e]))
+        #expect(localizer.ensembleCache[wing.prompts] == Array(first[(2 * e)..<(3 * e)]))
+        // The next image's call (another order, a subset): the same rows, bit for bit.
+        let again = try localizer.textEmbeddings(for: [wing, beak])
+        #expect(again == Array(first[(2 * e)..<(3 * e)]) + Array(first[0..<e]))
+        // Computed afresh, the ensembles alone (another text batch): the same rows up to its rounding.
+        let fresh = try Localizer(bundle: bundle, preset: preset, workers: 1).textEmbeddings(for: [wing, beak])
+        let apart = zip(fresh, again).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(fresh.count == again.count && apart < Self.embeddingTolerance, "largest difference \(apart)")
+        // New embeddings for a prompt drop the cached rows: the beak's row is averaged again.
+        var unit = [Float](repeating: 0, count: e)
+        unit[0] = 1
+        localizer.provideTextEmbeddings(unit, prompts: ["beak"])
+        #expect(localizer.ensembleCache.isEmpty)
+        let changed = try localizer.textEmbeddings(for: [beak])
+        let worst = zip(changed, first[0..<e]).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst > 1e-3, "largest difference \(worst)")
+    }
+
     @Test func manyPromptsAreEmbeddedInBatchesWithTheSameResult() throws {
         let bundle = try Self.bundle()
         let localizer = Localizer(bundle: bundle, preset: try Repo.preset("fast"), workers: 1)
