@@ -180,17 +180,13 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
     public static func freeText(_ texts: [String], templates: [String]) throws -> [KeypointQuery] {
         try checkDistinct(texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
         try checkTemplateCount(templates.count)
-        var parsed: [PromptTemplate] = []
-        for t in templates {
-            do throws(PromptTemplateError) {
-                let p = try PromptTemplate(t)
-                if let other = p.placeholders.first(where: { $0 != PromptTemplate.part }) {
-                    throw PromptTemplateError(message: "free-text keypoints fill only \"{part}\", not \"{\(other)}\"")
-                }
-                parsed.append(p)
-            } catch {
-                throw KeypointVocabularyError.badTemplate(template: t, message: error.message)
+        let parsed = try templates.map { t in
+            let p = try parse(t)
+            if let other = p.placeholders.first(where: { $0 != PromptTemplate.part }) {
+                throw KeypointVocabularyError.badTemplate(
+                    template: t, message: "free-text keypoints fill only \"{part}\", not \"{\(other)}\"")
             }
+            return p
         }
         return try texts.enumerated().map { i, raw in
             let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -204,6 +200,16 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
     static func checkTemplateCount(_ count: Int) throws {
         guard count <= LocalizationLimits.promptsPerKeypoint else {
             throw KeypointVocabularyError.tooManyTemplates(count: count, limit: LocalizationLimits.promptsPerKeypoint)
+        }
+    }
+
+    /// `text` parsed as a template.
+    /// - Throws: `badTemplate` naming the template and what is wrong with it.
+    static func parse(_ text: String) throws -> PromptTemplate {
+        do throws(PromptTemplateError) {
+            return try PromptTemplate(text)
+        } catch {
+            throw KeypointVocabularyError.badTemplate(template: text, message: error.message)
         }
     }
 
@@ -274,13 +280,7 @@ public struct KeypointCategory: Encodable, Sendable, Equatable {
             guard !templates.isEmpty else {
                 throw KeypointVocabularyError.badTemplate(template: "", message: "category \(name) has no template")
             }
-            for t in templates {
-                do throws(PromptTemplateError) {
-                    parsed.append(try PromptTemplate(t))
-                } catch {
-                    throw KeypointVocabularyError.badTemplate(template: t, message: error.message)
-                }
-            }
+            parsed = try templates.map(KeypointVocabulary.parse)
         }
         return try keypoints.map { k in
             if let p = k.prompts { return KeypointQuery(id: k.id, name: k.name, prompts: p) }
@@ -518,12 +518,7 @@ extension KeypointVocabulary {
             for j in copy.categories[i].keypoints.indices { copy.categories[i].keypoints[j].prompts = nil }
         }
         for template in templates {
-            let parsed: PromptTemplate
-            do throws(PromptTemplateError) {
-                parsed = try PromptTemplate(template)
-            } catch {
-                throw KeypointVocabularyError.badTemplate(template: template, message: error.message)
-            }
+            let parsed = try Self.parse(template)
             guard parsed.placeholders.contains(PromptTemplate.part) else {
                 throw KeypointVocabularyError.badTemplate(template: template, message: "needs {part}")
             }
