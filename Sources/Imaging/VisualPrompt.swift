@@ -70,6 +70,27 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
         }
     }
 
+    /// The description for one run's own output (the localize table line): an ensemble whose
+    /// members all draw one marker names that marker once, after its members by what they add,
+    /// `"ensemble of 3 (mean score): marker, marker + blur outside sigma 8.0 px, marker + grey
+    /// outside; marker circle rgb(255,0,0) r 0.06H t 0.01H"` (150 characters where `description`
+    /// repeats the marker in every member: 230). Anything else is its `description`, which
+    /// results files record.
+    public var compactDescription: String {
+        guard case .ensemble(let members) = self, let style = markerStyle else { return description }
+        var kinds: [String] = []
+        for member in members {
+            switch member {
+            case .marker(let s) where s == style: kinds.append("marker")
+            case .markerBlurOutside(let s, let sigma) where s == style:
+                kinds.append("marker + blur outside sigma \(sigma) px")
+            case .markerGreyOutside(let s) where s == style: kinds.append("marker + grey outside")
+            default: return description
+            }
+        }
+        return "ensemble of \(members.count) (mean score): " + kinds.joined(separator: ", ") + "; marker \(style)"
+    }
+
     /// A short label for a recorded `description` (results headers keep the full one): an
     /// ensemble's members by kind, `"ensemble of 3: circle, circle+blur, circle+grey"` (a
     /// marker's shape, `+blur`/`+grey` outside, `crop`), for column headings where the full

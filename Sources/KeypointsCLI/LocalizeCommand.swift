@@ -542,7 +542,7 @@ struct LocalizeCommand: ParsableCommand {
         for r in records {
             print(
                 "\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", r.seconds)) s, grid \(plan.preset.name)"
-                    + (namesPrompt ? ", \(options.prompt)" : ""))
+                    + (namesPrompt ? ", \(options.prompt.compactDescription)" : ""))
             let width = max(8, r.keypoints.map(\.name.count).max() ?? 8)
             print(
                 "  " + "keypoint".padding(toLength: width, withPad: " ", startingAt: 0)

@@ -183,8 +183,8 @@ import Testing
         #expect(
             ensemble.contains("32 passes")
                 && ensemble.hasSuffix(
-                    ", grid grid4, ensemble of 2 (mean score): "
-                        + "[marker circle rgb(255,0,0) r 0.06H t 0.01H] + [marker circle rgb(255,0,0) r 0.06H t 0.01H, grey outside]"
+                    ", grid grid4, ensemble of 2 (mean score): marker, marker + grey outside; "
+                        + "marker circle rgb(255,0,0) r 0.06H t 0.01H"
                 ),
             "\(ensemble)")
         let grey = try firstLine(#"{"type": "markerGreyOutside"}"#)

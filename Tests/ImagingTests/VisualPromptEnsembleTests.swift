@@ -105,6 +105,26 @@ struct VisualPromptEnsembleTests {
         }
     }
 
+    @Test("an ensemble of one marker names the marker once in its compact description")
+    func compactDescription() {
+        let green = MarkerStyle(shape: .circle, color: RGB(0, 255, 0), radius: 0.06, thickness: 0.01, units: .fraction)
+        let paper = VisualPrompt.paperEnsemble(green, sigma: 8)
+        #expect(
+            paper.compactDescription
+                == "ensemble of 3 (mean score): marker, marker + blur outside sigma 8.0 px, marker + grey outside; "
+                + "marker \(green)")
+        #expect(paper.compactDescription.count < paper.description.count)
+        // Members with different markers, or a crop, keep every member's full description.
+        let square = MarkerStyle(shape: .square, color: RGB(0, 0, 255), radius: 30, thickness: 4, units: .pixels)
+        for prompt in [
+            VisualPrompt.ensemble([.marker(green), .markerGreyOutside(square)]),
+            .ensemble([.marker(green), .crop(.fraction(0.3))]),
+            .markerGreyOutside(green), .marker(square),
+        ] {
+            #expect(prompt.compactDescription == prompt.description, "\(prompt)")
+        }
+    }
+
     @Test(
         "bad ensembles are refused naming the field",
         arguments: [
