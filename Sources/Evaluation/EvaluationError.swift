@@ -45,6 +45,9 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
     case writeFailed(file: String, reason: String)
     /// Another process holds the results file.
     case locked(file: String)
+    /// A bootstrap setting out of its range (`BootstrapSettings`): `setting` is what the value
+    /// sets, `expected` the range it must be in.
+    case bootstrapSetting(setting: BootstrapSettings.Setting, value: String, expected: String)
 
     public var description: String {
         switch self {
@@ -114,6 +117,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
             return "\(file): cannot write: \(reason)"
         case .locked(let file):
             return "\(file) is being written by another keypoints process (eval or localize with this --out)"
+        case .bootstrapSetting(let setting, let value, let expected):
+            return "bootstrap \(setting.rawValue) \(value): expected \(expected)"
         }
     }
 }

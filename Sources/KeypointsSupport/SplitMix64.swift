@@ -55,6 +55,23 @@ public struct SplitMix64: Sendable {
         return range.lowerBound + Int(next() % span)
     }
 
+    /// Uniform integer in 0..<`bound` without modulo bias (Lemire 2019, "Fast random integer
+    /// generation in an interval"): the high 64 bits of `next() * bound`, drawing again while the
+    /// low 64 bits fall below `2^64 mod bound`. Written out here, not `Int.random(in:using:)`,
+    /// whose algorithm the standard library does not promise to keep, so a seed draws the same
+    /// indices on every platform and Swift version (the bootstrap's resamples depend on it).
+    /// - Precondition: `bound > 0` (a programmer error otherwise).
+    public mutating func index(below bound: Int) -> Int {
+        precondition(bound > 0, "index(below:) needs a positive bound")
+        let n = UInt64(bound)
+        var product = next().multipliedFullWidth(by: n)
+        if product.low < n {
+            let threshold = (0 &- n) % n
+            while product.low < threshold { product = next().multipliedFullWidth(by: n) }
+        }
+        return Int(product.high)
+    }
+
     /// True with probability `p`.
     public mutating func chance(_ p: Double) -> Bool {
         nextUnit() < p

@@ -9,6 +9,13 @@ import Foundation
 /// "mean_per_category": [fraction or null per run] (present with several categories),
 /// "reports": [PCKReport]}`. In the table and the CSV the mean is the row after "all"
 /// (`mean_per_category,categories,...` in the CSV).
+///
+/// With confidence intervals (`bootstrapped`): every value has its `"ci"`, and the JSON adds
+/// `"bootstrap"` (as `PCKReport`'s), `"mean_per_category_ci"` (per run, with several categories)
+/// and `"differences"`: per run after the first, `{"run": i, "baseline": 0, "shared_images": N,
+/// "rows": [{"kind", "name", "difference", "ci", "excludes_zero"}]}` (positions in `runs`;
+/// fractions; one row per table row, the mean as kind `mean_per_category`; `difference` null
+/// where either run lacks the row on the shared images, every row when none is shared).
 public struct PCKComparison: Codable, Sendable, Equatable {
     public struct Run: Codable, Sendable, Equatable {
         public var label: String
@@ -30,10 +37,55 @@ public struct PCKComparison: Codable, Sendable, Equatable {
     /// runs have fewer than two categories between them.
     public var meanPerCategory: [Double?]?
     public var reports: [PCKReport]
+    /// How the intervals were computed; nil without them.
+    public var bootstrap: BootstrapSettings? = nil
+    /// Per run, the interval of `meanPerCategory` (with intervals and several categories).
+    public var meanPerCategoryCI: [ConfidenceInterval?]? = nil
+    /// Per run after the first, its paired difference to the first (with intervals).
+    public var differences: [PairedDifference]? = nil
+
+    /// One run's figures minus the first run's, over the images both scored.
+    public struct PairedDifference: Codable, Sendable, Equatable {
+        /// Positions in `runs`: `run` minus `baseline`.
+        public var run: Int
+        public var baseline: Int
+        public var sharedImages: Int
+        /// One per table row (overall, mean of categories, categories, keypoints).
+        public var rows: [Row]
+
+        public struct Row: Codable, Sendable, Equatable {
+            public var kind: String
+            public var name: String
+            /// nil where either run lacks the row on the shared images.
+            public var difference: Double?
+            public var ci: ConfidenceInterval?
+            public var excludesZero: Bool?
+
+            enum CodingKeys: String, CodingKey {
+                case kind, name, difference, ci
+                case excludesZero = "excludes_zero"
+            }
+
+            public func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(kind, forKey: .kind)
+                try c.encode(name, forKey: .name)
+                try c.encode(difference, forKey: .difference)
+                try c.encode(ci, forKey: .ci)
+                try c.encode(excludesZero, forKey: .excludesZero)
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case run, baseline, rows
+            case sharedImages = "shared_images"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case alpha, runs, rows, reports
+        case alpha, runs, rows, reports, bootstrap, differences
         case meanPerCategory = "mean_per_category"
+        case meanPerCategoryCI = "mean_per_category_ci"
     }
 
     /// - Parameters: labels and files per run, in column order, with the runs' reports.
@@ -44,7 +96,11 @@ public struct PCKComparison: Codable, Sendable, Equatable {
         var rows = [
             Row(
                 kind: "overall", name: "all",
-                values: reports.map { PCKEntry(count: $0.keypoints, correct: $0.correct) })
+                values: reports.map {
+                    var overall = PCKEntry(count: $0.keypoints, correct: $0.correct)
+                    overall.ci = $0.pckCI
+                    return overall
+                })
         ]
         let categories = Set(reports.flatMap { $0.perCategory.keys }).sorted()
         meanPerCategory = categories.count > 1 ? reports.map(\.meanPerCategory) : nil
@@ -59,49 +115,163 @@ public struct PCKComparison: Codable, Sendable, Equatable {
         self.rows = rows
     }
 
+    /// The comparison with bootstrap intervals on every run's figures (`PCKReport.addingIntervals`)
+    /// and, for every run after the first, its paired difference to the first
+    /// (`PCKBootstrap.difference`).
+    /// - Parameters:
+    ///   - records: per run, the records its report was computed from.
+    /// - Throws: `EvaluationError.bootstrapSetting` as `PCKBootstrap` does.
+    public static func bootstrapped(
+        alpha: Double, labels: [String], files: [[String]], reports: [PCKReport], records: [[ImageRecord]],
+        settings: BootstrapSettings
+    ) throws(EvaluationError) -> PCKComparison {
+        var withIntervals: [PCKReport] = []
+        for (report, images) in zip(reports, records) {
+            withIntervals.append(try report.addingIntervals(records: images, settings: settings))
+        }
+        var comparison = PCKComparison(alpha: alpha, labels: labels, files: files, reports: withIntervals)
+        comparison.bootstrap = settings
+        if comparison.meanPerCategory != nil { comparison.meanPerCategoryCI = withIntervals.map(\.meanPerCategoryCI) }
+        var differences: [PairedDifference] = []
+        for run in records.indices.dropFirst() {
+            let d = try PCKBootstrap.difference(
+                baseline: records[0], run: records[run], alpha: alpha, settings: settings)
+            differences.append(comparison.paired(d, run: run))
+        }
+        comparison.differences = differences
+        return comparison
+    }
+
+    /// `difference` laid out along the table's rows.
+    func paired(_ difference: PCKDifference, run: Int) -> PairedDifference {
+        func row(_ kind: String, _ name: String, _ e: PCKDifference.Estimate?) -> PairedDifference.Row {
+            PairedDifference.Row(
+                kind: kind, name: name, difference: e?.difference, ci: e?.ci, excludesZero: e?.ci?.excludesZero)
+        }
+        var out: [PairedDifference.Row] = []
+        for r in rows {
+            switch r.kind {
+            case "overall":
+                out.append(row(r.kind, r.name, difference.overall))
+                if meanPerCategory != nil {
+                    out.append(row(Self.meanKind, Self.meanName, difference.meanPerCategory))
+                }
+            case "category": out.append(row(r.kind, r.name, difference.perCategory[r.name]))
+            default: out.append(row(r.kind, r.name, difference.perKeypoint[r.name]))
+            }
+        }
+        return PairedDifference(run: run, baseline: 0, sharedImages: difference.sharedImages, rows: out)
+    }
+
+    /// Kind and name of the mean row in the CSV and in `differences`.
+    static let meanKind = "mean_per_category"
+    static let meanName = "categories"
+
     /// Name of the table row with the mean of the per-category PCKs.
     static let meanLabel = "mean of categories"
 
-    /// A text table: rows as above, one PCK column per run (percent, "-" where absent).
+    /// A text table: rows as above, one PCK column per run (percent, "-" where absent). With
+    /// intervals each value has its interval in brackets, and a column per run after the first
+    /// holds its paired difference to the first in percentage points with its interval, marked
+    /// `*` when the interval excludes 0.
     public func table() -> String {
         let names = rows.map { $0.kind == "keypoint" || $0.kind == "overall" ? $0.name : "\($0.kind) \($0.name)" }
         let first = max(8, (names + [Self.meanLabel]).map(\.count).max() ?? 8)
-        let widths = runs.map { max(8, $0.label.count) }
         func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
             s.count >= w
                 ? s
                 : (left
                     ? s + String(repeating: " ", count: w - s.count) : String(repeating: " ", count: w - s.count) + s)
         }
-        var out = "PCK@\(alpha), runs compared (columns)\n"
-        out += pad("", first, left: true) + zip(runs, widths).map { "  " + pad($0.label, $1) }.joined() + "\n"
-        func line(_ name: String, _ values: [Double?]) {
-            out += pad(name, first, left: true)
-            for (v, w) in zip(values, widths) {
-                out += "  " + pad(v.map { String(format: "%.1f%%", 100 * $0) } ?? "-", w)
+        func cell(_ value: Double?, _ ci: ConfidenceInterval?) -> String {
+            guard let value else { return "-" }
+            let figure = String(format: "%.1f%%", 100 * value)
+            guard bootstrap != nil else { return figure }
+            return figure + " " + (ci.map { ConfidenceInterval.bracketed($0, decimals: 1) } ?? "[-]")
+        }
+        func differenceCell(_ row: PairedDifference.Row) -> String {
+            guard let d = row.difference else { return "-" }
+            return String(format: "%+.1f", 100 * d) + " "
+                + (row.ci.map { ConfidenceInterval.bracketed($0, decimals: 1) } ?? "[-]")
+                + (row.excludesZero == true ? " *" : "  ")
+        }
+        // Table lines in order: overall, the mean (with several categories), the other rows.
+        var lines: [(name: String, cells: [String])] = []
+        for (row, name) in zip(rows, names) {
+            lines.append((name, row.values.map { cell($0?.pck, $0?.ci) }))
+            if row.kind == "overall", let meanPerCategory {
+                lines.append(
+                    (Self.meanLabel, meanPerCategory.indices.map { cell(meanPerCategory[$0], meanPerCategoryCI?[$0]) }))
             }
+        }
+        let differences = self.differences ?? []
+        for d in differences where d.rows.count == lines.count {
+            for (i, row) in d.rows.enumerated() { lines[i].cells.append(differenceCell(row)) }
+        }
+        let headings =
+            runs.map(\.label)
+            + differences.filter { $0.rows.count == lines.count }.map { "[\($0.run + 1)]-[\($0.baseline + 1)]" }
+        let widths = headings.indices.map { column in
+            max(8, headings[column].count, bootstrap == nil ? 0 : lines.map { $0.cells[column].count }.max() ?? 0)
+        }
+        var out = "PCK@\(alpha), runs compared (columns)\n"
+        out += pad("", first, left: true) + zip(headings, widths).map { "  " + pad($0, $1) }.joined() + "\n"
+        for line in lines {
+            out += pad(line.name, first, left: true)
+            for (c, w) in zip(line.cells, widths) { out += "  " + pad(c, w) }
             out += "\n"
         }
-        for (row, name) in zip(rows, names) {
-            line(name, row.values.map { $0?.pck })
-            if row.kind == "overall", let meanPerCategory { line(Self.meanLabel, meanPerCategory) }
-        }
         for (i, run) in runs.enumerated() { out += "[\(i + 1)] \(run.label): \(run.files.joined(separator: ", "))\n" }
+        for d in differences {
+            let name = "[\(d.run + 1)]-[\(d.baseline + 1)]"
+            out +=
+                d.sharedImages == 0
+                ? "\(name): no image scored by both runs, so no paired difference\n"
+                : "\(name): run \(d.run + 1) minus run \(d.baseline + 1) in percentage points, paired over the "
+                    + "\(d.sharedImages) images both scored\n"
+        }
+        if let bootstrap {
+            out += bootstrap.legend + (differences.isEmpty ? "" : "; * the difference's interval excludes 0") + "\n"
+        }
         return out
     }
 
-    /// CSV: `row,name,<label>...` with PCK as a fraction (empty where absent).
+    /// CSV: `row,name,<label>...` with PCK as a fraction (empty where absent). With intervals,
+    /// after those columns: `<label> ci_low,<label> ci_high` per run, then per run after the
+    /// first `<label> - <first label>` (the paired difference) and its `ci_low`, `ci_high`.
     public func csv() -> String {
         let field = CSVField.escaped
-        var out = (["row", "name"] + runs.map(\.label)).map(field).joined(separator: ",") + "\n"
-        func line(_ kind: String, _ name: String, _ values: [Double?]) {
-            out +=
-                ([field(kind), field(name)] + values.map { $0.map { String(format: "%.6f", $0) } ?? "" })
-                .joined(separator: ",") + "\n"
+        func number(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
+        let differences = self.differences ?? []
+        var header = ["row", "name"] + runs.map(\.label)
+        if bootstrap != nil {
+            header += runs.flatMap { ["\($0.label) ci_low", "\($0.label) ci_high"] }
+            for d in differences {
+                let name = "\(runs[d.run].label) - \(runs[d.baseline].label)"
+                header += [name, "\(name) ci_low", "\(name) ci_high"]
+            }
+        }
+        var out = header.map(field).joined(separator: ",") + "\n"
+        var line = 0
+        func add(_ kind: String, _ name: String, _ values: [Double?], _ intervals: [ConfidenceInterval?]) {
+            var fields = [field(kind), field(name)] + values.map(number)
+            if bootstrap != nil {
+                fields += intervals.flatMap { [number($0?.low), number($0?.high)] }
+                for d in differences {
+                    let row = line < d.rows.count ? d.rows[line] : nil
+                    fields += [number(row?.difference), number(row?.ci?.low), number(row?.ci?.high)]
+                }
+            }
+            out += fields.joined(separator: ",") + "\n"
+            line += 1
         }
         for row in rows {
-            line(row.kind, row.name, row.values.map { $0?.pck })
-            if row.kind == "overall", let meanPerCategory { line("mean_per_category", "categories", meanPerCategory) }
+            add(row.kind, row.name, row.values.map { $0?.pck }, row.values.map { $0?.ci })
+            if row.kind == "overall", let meanPerCategory {
+                add(
+                    Self.meanKind, Self.meanName, meanPerCategory,
+                    meanPerCategoryCI ?? meanPerCategory.map { _ in nil })
+            }
         }
         return out
     }

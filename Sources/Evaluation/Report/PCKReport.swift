@@ -6,6 +6,9 @@ public struct PCKEntry: Codable, Sendable, Equatable {
     public var pck: Double?
     public var count: Int
     public var correct: Int
+    /// The bootstrap interval of `pck` (`PCKBootstrap`), when the report has intervals and the
+    /// entry has keypoints; JSON `"ci": {"low", "high"}`, absent otherwise.
+    public var ci: ConfidenceInterval?
 
     public init(count: Int, correct: Int) {
         self.count = count
@@ -18,6 +21,7 @@ public struct PCKEntry: Codable, Sendable, Equatable {
         try c.encode(pck, forKey: .pck)
         try c.encode(count, forKey: .count)
         try c.encode(correct, forKey: .correct)
+        try c.encodeIfPresent(ci, forKey: .ci)
     }
 }
 
@@ -31,7 +35,10 @@ public struct PCKEntry: Codable, Sendable, Equatable {
 ///   reason}], "unnamed_keypoints": N, "passes": N, "seconds": S, "settings": {...}}`.
 /// `pck` is micro-averaged (all keypoints of all images); `mean_per_category` is the mean of
 /// the per-category PCKs (the paper's "mean of 6 animals" for SPair), over categories that have
-/// keypoints.
+/// keypoints. With confidence intervals (`addingIntervals`) the JSON also has `"bootstrap":
+/// {"level", "resamples", "seed", "unit": "image", "stratified_by": "category"}`, `"pck_ci"` and
+/// `"mean_per_category_ci"` (`{"low", "high"}` or null) and a `"ci"` in every entry of
+/// `per_category` and `per_keypoint` with keypoints (not in `per_category_keypoint`).
 public struct PCKReport: Codable, Sendable, Equatable {
     public var dataset: String
     public var method: String
@@ -55,6 +62,11 @@ public struct PCKReport: Codable, Sendable, Equatable {
     public var seconds: Double
     /// The run's settings (results header).
     public var settings: [String: String]
+    /// How the intervals were computed; nil (and no interval anywhere) without them.
+    public var bootstrap: BootstrapSettings? = nil
+    /// Intervals of `pck` and `meanPerCategory` (`addingIntervals`).
+    public var pckCI: ConfidenceInterval? = nil
+    public var meanPerCategoryCI: ConfidenceInterval? = nil
 
     enum CodingKeys: String, CodingKey {
         case dataset, method, alpha, images, skipped, keypoints, correct, pck, passes, seconds, settings
@@ -64,6 +76,9 @@ public struct PCKReport: Codable, Sendable, Equatable {
         case perCategoryKeypoint = "per_category_keypoint"
         case skippedFiles = "skipped_files"
         case unnamedKeypoints = "unnamed_keypoints"
+        case bootstrap
+        case pckCI = "pck_ci"
+        case meanPerCategoryCI = "mean_per_category_ci"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -85,6 +100,11 @@ public struct PCKReport: Codable, Sendable, Equatable {
         try c.encode(passes, forKey: .passes)
         try c.encode(seconds, forKey: .seconds)
         try c.encode(settings, forKey: .settings)
+        if let bootstrap {
+            try c.encode(bootstrap, forKey: .bootstrap)
+            try c.encode(pckCI, forKey: .pckCI)
+            try c.encode(meanPerCategoryCI, forKey: .meanPerCategoryCI)
+        }
     }
 
     public init(
@@ -162,6 +182,24 @@ public struct PCKReport: Codable, Sendable, Equatable {
             skippedFiles: skipped, unnamedKeypoints: unnamed, passes: passes, seconds: seconds, settings: settings)
     }
 
+    /// This report with percentile bootstrap intervals (`PCKBootstrap.intervals`) on its overall
+    /// PCK, its mean of categories and every category and keypoint entry.
+    /// - Parameter records: the records the report was computed from.
+    /// - Throws: `EvaluationError.bootstrapSetting` when the report has too many figures for
+    ///   `settings.resamples` (`BootstrapSettings.maxValues`).
+    public func addingIntervals(records: [ImageRecord], settings: BootstrapSettings) throws(EvaluationError)
+        -> PCKReport
+    {
+        let intervals = try PCKBootstrap.intervals(records: records, alpha: alpha, settings: settings)
+        var report = self
+        report.bootstrap = settings
+        report.pckCI = intervals.overall
+        report.meanPerCategoryCI = intervals.meanPerCategory
+        for (name, ci) in intervals.perCategory { report.perCategory[name]?.ci = ci }
+        for (name, ci) in intervals.perKeypoint { report.perKeypoint[name]?.ci = ci }
+        return report
+    }
+
     static func saturatingSum(_ a: Int, _ b: Int) -> Int {
         let (sum, overflow) = a.addingReportingOverflow(b)
         return overflow ? (b < 0 ? Int.min : Int.max) : sum
@@ -174,6 +212,11 @@ public struct PCKReport: Codable, Sendable, Equatable {
     ///   (CUB has 200 classes); the JSON output always has all of them.
     public func table(maxRows: Int = 60) -> String {
         func pct(_ v: Double?) -> String { v.map { String(format: "%6.2f%%", 100 * $0) } ?? "     -" }
+        // With intervals: " [29.80, 34.90]" after a figure, in percent as the figure.
+        func interval(_ ci: ConfidenceInterval?) -> String {
+            guard bootstrap != nil else { return "" }
+            return ci.map { " " + ConfidenceInterval.bracketed($0, decimals: 2) } ?? " [-]"
+        }
         let a = String(format: "%g", alpha)
         var lines: [String] = []
         var title = "PCK@\(a)  \(dataset)"
@@ -182,11 +225,14 @@ public struct PCKReport: Codable, Sendable, Equatable {
         if let shard = settings["shard"], shard != "all" { title += ", shard \(shard)" }
         lines.append(title)
         lines.append(
-            "overall: \(pct(pck))   \(correct) of \(keypoints) keypoints correct, \(images) images"
+            "overall: \(pct(pck))\(interval(pckCI))   \(correct) of \(keypoints) keypoints correct, \(images) images"
                 + (skipped > 0 ? ", \(skipped) skipped" : ""))
         if perCategory.count > 1, let m = meanPerCategory {
-            lines.append("mean over \(perCategory.values.filter { $0.count > 0 }.count) categories: \(pct(m))")
+            lines.append(
+                "mean over \(perCategory.values.filter { $0.count > 0 }.count) categories: \(pct(m))"
+                    + interval(meanPerCategoryCI))
         }
+        if let bootstrap { lines.append(bootstrap.legend) }
         if images > 0 && (passes > 0 || seconds >= 0.05) {
             lines.append(
                 String(
@@ -202,13 +248,17 @@ public struct PCKReport: Codable, Sendable, Equatable {
             let names = entries.keys.sorted()
             let width = max(heading.count, min(36, names.map(\.count).max() ?? 0))
             lines.append("")
-            lines.append(heading.padding(toLength: width, withPad: " ", startingAt: 0) + "      PCK   correct / count")
+            lines.append(
+                heading.padding(toLength: width, withPad: " ", startingAt: 0) + "      PCK   correct / count"
+                    + (bootstrap.map { String(format: "  %g%% CI", 100 * $0.level) } ?? ""))
             for name in names.prefix(maxRows) {
                 guard let e = entries[name] else { continue }
                 let label = name.count > width ? String(name.prefix(width - 3)) + "..." : name
                 lines.append(
                     label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + pct(e.pck)
-                        + String(format: "   %7d / %d", e.correct, e.count))
+                        + (bootstrap == nil
+                            ? String(format: "   %7d / %d", e.correct, e.count)
+                            : String(format: "   %7d / %-6d", e.correct, e.count) + interval(e.ci)))
             }
             if names.count > maxRows { lines.append("... \(names.count - maxRows) more (all of them in --json)") }
         }

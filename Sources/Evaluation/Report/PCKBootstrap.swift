@@ -1,0 +1,134 @@
+import KeypointsSupport
+
+/// Percentile bootstrap confidence intervals for the PCK figures of a report (overall, mean of
+/// categories, each category, each keypoint), and for the paired difference between two runs.
+///
+/// Method: a cluster bootstrap over images, stratified by category. A resample draws, for each
+/// category, as many of its images as it has, uniformly with replacement; an image's keypoints
+/// move together (they share the photo, the object's pose and the box, so they are not
+/// independent: resampling keypoints would understate the spread). Each category keeps its image
+/// count, so every resample has every category, and the per-category figures and their mean are
+/// those of the same categories as the report's. A figure's interval runs from its
+/// (1 - level) / 2 to its 1 - (1 - level) / 2 percentile over the resamples (linear
+/// interpolation between order statistics, numpy's default `percentile`). A resample in which a
+/// figure has no keypoint (only images without that keypoint were drawn) does not count for that
+/// figure.
+///
+/// The draws are SplitMix64 from the seed (`SplitMix64.index(below:)`, both written out in
+/// KeypointsSupport), in a fixed order: resample by resample, categories in UTF-8 byte order of
+/// their names, within a category its images in UTF-8 byte order of their ids. So a seed gives
+/// the same intervals on every machine, whatever the order of the records or of the files they
+/// came from.
+///
+/// Cost: one resample is one pass over the images and their keypoints with caller-free scratch
+/// allocated once (nothing is allocated inside the resample loop); the figures' resampled values
+/// (figures x resamples) are then sorted once per figure.
+public enum PCKBootstrap {
+    /// Intervals of the figures of the report of `records` at `alpha`.
+    /// - Throws: `EvaluationError.bootstrapSetting` when figures x resamples exceeds
+    ///   `BootstrapSettings.maxValues`.
+    public static func intervals(
+        records: [ImageRecord], alpha: Double, settings: BootstrapSettings
+    ) throws(EvaluationError) -> PCKIntervals {
+        let table = PCKClusterTable(runs: [records], alpha: alpha)
+        let figures = try table.resample(settings: settings, paired: false)
+        return PCKIntervals(
+            overall: figures[PCKClusterTable.overallFigure].interval,
+            meanPerCategory: figures[PCKClusterTable.meanFigure].interval,
+            perCategory: table.byCategory(figures).compactMapValues(\.interval),
+            perKeypoint: table.byKeypoint(figures).compactMapValues(\.interval))
+    }
+
+    /// The paired difference `run` minus `baseline` of every figure, over the images both runs
+    /// scored (the same image id in the same category), with its interval: each resample draws
+    /// the shared images (stratified by category as in `intervals`) and takes the difference of
+    /// the two runs' figures on that draw.
+    /// - Throws: `EvaluationError.bootstrapSetting` as `intervals` does.
+    public static func difference(
+        baseline: [ImageRecord], run: [ImageRecord], alpha: Double, settings: BootstrapSettings
+    ) throws(EvaluationError) -> PCKDifference {
+        var byID: [String: ImageRecord] = [:]
+        for r in baseline { byID[r.id] = r }
+        var shared: (baseline: [ImageRecord], run: [ImageRecord]) = ([], [])
+        for r in run {
+            guard let b = byID[r.id], b.category == r.category else { continue }
+            shared.baseline.append(b)
+            shared.run.append(r)
+        }
+        guard !shared.run.isEmpty else {
+            return PCKDifference(
+                sharedImages: 0, overall: nil, meanPerCategory: nil, perCategory: [:], perKeypoint: [:])
+        }
+        let table = PCKClusterTable(runs: [shared.baseline, shared.run], alpha: alpha)
+        let figures = try table.resample(settings: settings, paired: true)
+        return PCKDifference(
+            sharedImages: shared.run.count,
+            overall: figures[PCKClusterTable.overallFigure].estimate,
+            meanPerCategory: figures[PCKClusterTable.meanFigure].estimate,
+            perCategory: table.byCategory(figures).compactMapValues(\.estimate),
+            perKeypoint: table.byKeypoint(figures).compactMapValues(\.estimate))
+    }
+
+    /// The `q` quantile (0...1) of `sorted` (ascending, not empty), interpolating linearly
+    /// between order statistics: position (count - 1) x q, numpy's default `percentile`.
+    static func percentile(sorted: ArraySlice<Double>, _ q: Double) -> Double {
+        let position = Double(sorted.count - 1) * q
+        let below = min(Int(position.rounded(.down)), sorted.count - 1)
+        let above = min(below + 1, sorted.count - 1)
+        let a = sorted[sorted.startIndex + below]
+        let b = sorted[sorted.startIndex + above]
+        return a + (position - Double(below)) * (b - a)
+    }
+}
+
+/// Confidence intervals of a report's figures (fractions); a figure without keypoints has none.
+public struct PCKIntervals: Sendable, Equatable {
+    public var overall: ConfidenceInterval?
+    public var meanPerCategory: ConfidenceInterval?
+    public var perCategory: [String: ConfidenceInterval]
+    public var perKeypoint: [String: ConfidenceInterval]
+
+    public init(
+        overall: ConfidenceInterval?, meanPerCategory: ConfidenceInterval?, perCategory: [String: ConfidenceInterval],
+        perKeypoint: [String: ConfidenceInterval]
+    ) {
+        self.overall = overall
+        self.meanPerCategory = meanPerCategory
+        self.perCategory = perCategory
+        self.perKeypoint = perKeypoint
+    }
+}
+
+/// One run's figures minus another's on the images both scored (fractions), each with its
+/// paired bootstrap interval. A figure that either run lacks on the shared images is absent.
+public struct PCKDifference: Sendable, Equatable {
+    public struct Estimate: Codable, Sendable, Equatable {
+        /// The run's figure minus the baseline's, on the shared images.
+        public var difference: Double
+        /// Nil only when no resample had keypoints for the figure in both runs.
+        public var ci: ConfidenceInterval?
+
+        public init(difference: Double, ci: ConfidenceInterval?) {
+            self.difference = difference
+            self.ci = ci
+        }
+    }
+
+    /// Images both runs scored (same id and category); 0 leaves every figure absent.
+    public var sharedImages: Int
+    public var overall: Estimate?
+    public var meanPerCategory: Estimate?
+    public var perCategory: [String: Estimate]
+    public var perKeypoint: [String: Estimate]
+
+    public init(
+        sharedImages: Int, overall: Estimate?, meanPerCategory: Estimate?, perCategory: [String: Estimate],
+        perKeypoint: [String: Estimate]
+    ) {
+        self.sharedImages = sharedImages
+        self.overall = overall
+        self.meanPerCategory = meanPerCategory
+        self.perCategory = perCategory
+        self.perKeypoint = perKeypoint
+    }
+}

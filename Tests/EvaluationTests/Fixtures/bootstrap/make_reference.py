@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Independent reference for PCKBootstrap (Sources/Evaluation/Report/PCKBootstrap.swift).
+
+Prints the intervals that PCKBootstrapTests.matchesTheIndependentReference expects, for the
+synthetic data set defined in `dataset()` (the test builds the same records):
+
+    python3 Tests/EvaluationTests/Fixtures/bootstrap/make_reference.py
+
+1. `replica`: the documented draw order (SplitMix64 from the seed, Lemire's unbiased index,
+   resample by resample, categories then image ids in UTF-8 byte order), figures computed
+   from scratch per resample with Python integers and numpy.percentile (linear): the Swift
+   intervals must equal these to rounding.
+2. `numpy_rng`: the same cluster bootstrap with numpy's own generator and 200,000 resamples:
+   a statistically independent check (the Swift intervals at 1000 resamples should be within
+   Monte Carlo error, about half a percentage point, of these).
+"""
+import numpy as np
+
+MASK = (1 << 64) - 1
+
+
+class SplitMix64:
+    def __init__(self, seed):
+        self.state = seed & MASK
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+    def index_below(self, n):
+        product = self.next() * n
+        if (product & MASK) < n:
+            threshold = ((1 << 64) - n) % n
+            while (product & MASK) < threshold:
+                product = self.next() * n
+        return product >> 64
+
+
+def dataset(run=0):
+    """Images (category, id, [(keypoint, correct)]): categories A (5 images), B (3), C (4);
+    image j of category c has 2 + (j % 3) keypoints k0, k1, ..., correct when
+    (7 j + 3 k + c + 2 run) % 5 < 2 (c = 0, 1, 2 for A, B, C)."""
+    images = []
+    for c, (name, n) in enumerate([("A", 5), ("B", 3), ("C", 4)]):
+        for j in range(n):
+            kps = [(f"k{k}", int((7 * j + 3 * k + c + 2 * run) % 5 < 2)) for k in range(2 + j % 3)]
+            images.append((name, f"{name}{j}", kps))
+    return images
+
+
+def figures(images, weights, keypoints, categories):
+    """Overall, mean of categories, categories, keypoints (nan where no keypoint)."""
+    count = {}
+    correct = {}
+    for (cat, _, kps), w in zip(images, weights):
+        for name, ok in kps:
+            for key in ("all", ("c", cat), ("k", name)):
+                count[key] = count.get(key, 0) + w
+                correct[key] = correct.get(key, 0) + w * ok
+
+    def ratio(key):
+        return correct[key] / count[key] if count.get(key, 0) > 0 else float("nan")
+
+    cats = [ratio(("c", c)) for c in categories]
+    defined = [v for v in cats if v == v]
+    mean = sum(defined) / len(defined) if defined else float("nan")
+    return [ratio("all"), mean] + cats + [ratio(("k", k)) for k in keypoints]
+
+
+def layout(images):
+    images = sorted(images, key=lambda im: (im[0].encode(), im[1].encode()))
+    categories = sorted({im[0] for im in images}, key=str.encode)
+    keypoints = sorted({k for im in images for k, _ in im[2]}, key=str.encode)
+    strata = [[i for i, im in enumerate(images) if im[0] == c] for c in categories]
+    return images, categories, keypoints, strata
+
+
+def interval(values, level):
+    values = np.array([v for v in values if v == v])
+    tail = (1 - level) / 2
+    return np.percentile(values, 100 * tail), np.percentile(values, 100 * (1 - tail))
+
+
+def replica(runs, seed, resamples, level):
+    base, categories, keypoints, strata = layout(runs[0])
+    ordered = [layout(r)[0] for r in runs]
+    rng = SplitMix64(seed)
+    draws = []
+    for _ in range(resamples):
+        w = [0] * len(base)
+        for stratum in strata:
+            for _ in range(len(stratum)):
+                w[stratum[rng.index_below(len(stratum))]] += 1
+        f = [figures(imgs, w, keypoints, categories) for imgs in ordered]
+        draws.append(f[0] if len(f) == 1 else [b - a for a, b in zip(f[0], f[1])])
+    names = ["overall", "mean"] + [f"category {c}" for c in categories] + [f"keypoint {k}" for k in keypoints]
+    return {n: interval([d[i] for d in draws], level) for i, n in enumerate(names)}
+
+
+def numpy_rng(runs, seed, resamples, level):
+    base, categories, keypoints, strata = layout(runs[0])
+    ordered = [layout(r)[0] for r in runs]
+    g = np.random.default_rng(seed)
+    draws = []
+    for _ in range(resamples):
+        w = np.zeros(len(base), dtype=np.int64)
+        for stratum in strata:
+            np.add.at(w, g.choice(stratum, size=len(stratum), replace=True), 1)
+        f = [figures(imgs, w, keypoints, categories) for imgs in ordered]
+        draws.append(f[0] if len(f) == 1 else [b - a for a, b in zip(f[0], f[1])])
+    names = ["overall", "mean"] + [f"category {c}" for c in categories] + [f"keypoint {k}" for k in keypoints]
+    return {n: interval([d[i] for d in draws], level) for i, n in enumerate(names)}
+
+
+if __name__ == "__main__":
+    rng = SplitMix64(7)
+    print("SplitMix64(seed: 7).index(below: 10), 12 draws:", [rng.index_below(10) for _ in range(12)])
+    for title, runs in [("one run", [dataset(0)]), ("run 1 minus run 0", [dataset(0), dataset(1)])]:
+        exact = replica(runs, seed=42, resamples=1000, level=0.9)
+        for name, (lo, hi) in exact.items():
+            print(f"replica {title}: {name}: [{float(lo)!r}, {float(hi)!r}]")
+        if "--numpy" in __import__("sys").argv:
+            ref = numpy_rng(runs, seed=1, resamples=200_000, level=0.9)
+            for name, (lo, hi) in ref.items():
+                print(f"numpy {title}: {name}: [{lo:.4f}, {hi:.4f}]  replica [{exact[name][0]:.4f}, {exact[name][1]:.4f}]")

@@ -1,0 +1,342 @@
+import Foundation
+import Imaging
+import KeypointsSupport
+import Testing
+
+@testable import Evaluation
+
+@Suite struct PCKBootstrapTests {
+    /// Box side 100 at alpha 0.1: a prediction 1 px off is correct, 50 px off is not.
+    static let box = Box(x: 0, y: 0, width: 100, height: 100)
+
+    /// An image whose keypoints (named k0, k1, ... unless `names` is given) are correct where
+    /// `correct` says so.
+    static func image(_ id: String, _ category: String, _ correct: [Bool], names: [String]? = nil) -> ImageRecord {
+        ImageRecord(
+            id: id, category: category, path: "\(id).jpg", width: 100, height: 100, box: box, crop: nil,
+            keypoints: correct.enumerated().map { k, ok in
+                KeypointRecord(
+                    name: names?[k] ?? "k\(k)", gt: Point(x: 0, y: 0), pred: Point(x: ok ? 1 : 50, y: 0), score: nil)
+            },
+            unnamed: 0, passes: 1, seconds: 0)
+    }
+
+    /// The data set of make_reference.py's `dataset(run)`: categories A (5 images), B (3), C (4);
+    /// image j of category c has 2 + (j % 3) keypoints, k correct when (7j + 3k + c + 2 run) % 5 < 2.
+    static func referenceData(run: Int) -> [ImageRecord] {
+        var out: [ImageRecord] = []
+        for (c, (name, n)) in [("A", 5), ("B", 3), ("C", 4)].enumerated() {
+            for j in 0..<n {
+                out.append(
+                    image("\(name)\(j)", name, (0..<(2 + j % 3)).map { k in (7 * j + 3 * k + c + 2 * run) % 5 < 2 }))
+            }
+        }
+        return out
+    }
+
+    static func settings(level: Double = 0.95, resamples: Int = 1000, seed: UInt64 = 0) throws -> BootstrapSettings {
+        try BootstrapSettings(level: level, resamples: resamples, seed: seed)
+    }
+
+    // MARK: - The generator
+
+    /// The draws are the project's own, the same on every platform: SplitMix64 (seed 7) through
+    /// Lemire's unbiased reduction. Expected values: make_reference.py's first line
+    /// (`SplitMix64(7)`, `index_below(10)` twelve times, Python integers).
+    @Test func unbiasedIndexDrawsMatchTheReference() {
+        var rng = SplitMix64(seed: 7)
+        #expect((0..<12).map { _ in rng.index(below: 10) } == [3, 0, 9, 5, 4, 2, 4, 3, 1, 4, 1, 9])
+        var one = SplitMix64(seed: 7)
+        #expect((0..<5).map { _ in one.index(below: 1) } == [0, 0, 0, 0, 0])
+    }
+
+    // MARK: - Settings
+
+    @Test func settingsOutOfRangeAreRefusedNamingTheSettingAndRange() throws {
+        for level in [0.0, 1.0, -0.5, 1.5, .nan, .infinity] {
+            #expect(throws: EvaluationError.self) { try BootstrapSettings(level: level) }
+        }
+        for resamples in [0, 99, 100_001, -1] {
+            #expect(throws: EvaluationError.self) { try BootstrapSettings(resamples: resamples) }
+        }
+        #expect(
+            errorText { _ = try BootstrapSettings(level: 1.5) }
+                == "bootstrap level 1.5: expected a level in (0, 1), e.g. 0.95")
+        #expect(
+            errorText { _ = try BootstrapSettings(resamples: 99) }
+                == "bootstrap resamples 99: expected 100...100000 resamples")
+        let ok = try BootstrapSettings(level: 0.9, resamples: 100, seed: 3)
+        #expect(ok.level == 0.9 && ok.resamples == 100 && ok.seed == 3)
+        #expect(try BootstrapSettings(resamples: 100_000).resamples == 100_000)
+    }
+
+    /// figures x resamples beyond BootstrapSettings.maxValues is refused before anything is
+    /// allocated, naming how many resamples would fit.
+    @Test func tooManyFiguresForTheResamplesAreRefused() throws {
+        // 2 + 1 category + 400 keypoints = 403 figures; 100,000 resamples need 40.3 M values.
+        let names = (0..<400).map { "p\($0)" }
+        let records = [Self.image("1", "A", names.map { _ in true }, names: names)]
+        let text = errorText {
+            _ = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings(resamples: 100_000))
+        }
+        #expect(text.hasPrefix("bootstrap resamples 100000: expected at most \(BootstrapSettings.maxValues / 403) "))
+    }
+
+    // MARK: - Intervals
+
+    @Test func aSeedGivesTheSameIntervalsAndAnotherSeedOthers() throws {
+        let records = Self.referenceData(run: 0)
+        let a = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings(seed: 5))
+        let b = try PCKBootstrap.intervals(
+            records: records.reversed(), alpha: 0.1, settings: Self.settings(seed: 5))
+        #expect(a == b)  // the record order does not matter either
+        let c = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings(seed: 6))
+        #expect(a.overall != nil && a.overall != c.overall)
+    }
+
+    @Test func allCorrectGivesOneHundredPercentExactly() throws {
+        let records = (0..<20).map { Self.image("\($0)", $0 % 2 == 0 ? "A" : "B", [true, true, true]) }
+        let r = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings())
+        let one = ConfidenceInterval(low: 1, high: 1)
+        #expect(r.overall == one && r.meanPerCategory == one)
+        #expect(r.perCategory == ["A": one, "B": one])
+        #expect(r.perKeypoint == ["k0": one, "k1": one, "k2": one])
+    }
+
+    /// Every interval holds its figure's estimate, and the report's point values are the
+    /// bootstrap's figures on the data (weights all 1).
+    @Test func intervalsContainThePointEstimates() throws {
+        let records = Self.referenceData(run: 0)
+        let report = try PCKReport.compute(records: records, skipped: [], settings: [:], alpha: 0.1)
+            .addingIntervals(records: records, settings: Self.settings())
+        func holds(_ ci: ConfidenceInterval?, _ v: Double?) -> Bool {
+            guard let ci, let v else { return false }
+            return ci.low <= v && v <= ci.high && ci.low < ci.high
+        }
+        #expect(holds(report.pckCI, report.pck))
+        #expect(holds(report.meanPerCategoryCI, report.meanPerCategory))
+        for (name, e) in report.perCategory { #expect(holds(e.ci, e.pck), "category \(name)") }
+        for (name, e) in report.perKeypoint { #expect(holds(e.ci, e.pck), "keypoint \(name)") }
+        #expect(report.bootstrap == (try Self.settings()))
+    }
+
+    /// Stratification: category A's images are all correct, B's all wrong, every image has 3
+    /// keypoints. If every resample keeps 6 images of A and 4 of B, the pooled PCK is 18/30 in
+    /// every resample, so its interval is [0.6, 0.6]; drawing the 10 images unstratified would
+    /// move it (P(6 of A in 10 draws) is 0.25). The mean of categories is (1 + 0) / 2 throughout.
+    @Test func stratificationKeepsEachCategorysImageCount() throws {
+        let records =
+            (0..<6).map { Self.image("a\($0)", "A", [true, true, true]) }
+            + (0..<4).map { Self.image("b\($0)", "B", [false, false, false]) }
+        let r = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings())
+        #expect(r.overall == ConfidenceInterval(low: 0.6, high: 0.6))
+        #expect(r.meanPerCategory == ConfidenceInterval(low: 0.5, high: 0.5))
+        #expect(r.perCategory["A"] == ConfidenceInterval(low: 1, high: 1))
+        #expect(r.perCategory["B"] == ConfidenceInterval(low: 0, high: 0))
+        let table = PCKClusterTable(runs: [records], alpha: 0.1)
+        #expect(table.categories == ["A", "B"] && table.strata.map(\.count) == [6, 4])
+    }
+
+    /// The Swift intervals equal an independent implementation's (make_reference.py: the same
+    /// documented draws, figures recomputed from scratch in Python, numpy.percentile), level
+    /// 0.9, 1000 resamples, seed 42: one run, and run 1 minus run 0 paired.
+    @Test func matchesTheIndependentReference() throws {
+        let settings = try Self.settings(level: 0.9, resamples: 1000, seed: 42)
+        let one = try PCKBootstrap.intervals(records: Self.referenceData(run: 0), alpha: 0.1, settings: settings)
+        // Within 1e-12: numpy's percentile interpolates b - (b - a)(1 - t) for t >= 0.5, we a + t(b - a).
+        func near(_ ci: ConfidenceInterval?, _ low: Double, _ high: Double) -> Bool {
+            guard let ci else { return false }
+            return abs(ci.low - low) < 1e-12 && abs(ci.high - high) < 1e-12
+        }
+        #expect(near(one.overall, 0.3684210526315789, 0.45454545454545453))
+        #expect(near(one.meanPerCategory, 0.37777777777777777, 0.4570707070707071))
+        #expect(near(one.perCategory["A"], 0.29411764705882354, 0.45454545454545453))
+        #expect(near(one.perCategory["B"], 0.375, 0.5))
+        #expect(near(one.perCategory["C"], 0.4, 0.5))
+        #expect(near(one.perKeypoint["k0"], 0.25, 0.6666666666666666))
+        #expect(near(one.perKeypoint["k1"], 0.16666666666666666, 0.6666666666666666))
+        #expect(near(one.perKeypoint["k2"], 0.125, 0.7513888888888877))
+        #expect(near(one.perKeypoint["k3"], 0.0, 1.0))
+
+        let paired = try PCKBootstrap.difference(
+            baseline: Self.referenceData(run: 0), run: Self.referenceData(run: 1), alpha: 0.1, settings: settings)
+        #expect(paired.sharedImages == 12)
+        #expect(near(paired.overall?.ci, -0.05405405405405406, 0.1111111111111111))
+        #expect(near(paired.meanPerCategory?.ci, -0.050315425315425405, 0.10106939356939346))
+        #expect(near(paired.perCategory["A"]?.ci, 0.0, 0.23529411764705882))
+        #expect(near(paired.perCategory["B"]?.ci, 0.0, 0.25))
+        #expect(near(paired.perCategory["C"]?.ci, -0.33333333333333337, 0.0))
+        #expect(near(paired.perKeypoint["k0"]?.ci, -0.41666666666666663, 0.41666666666666663))
+        #expect(near(paired.perKeypoint["k1"]?.ci, -0.41666666666666663, 0.41666666666666674))
+        #expect(near(paired.perKeypoint["k2"]?.ci, -0.6000000000000001, 0.5714285714285714))
+        #expect(near(paired.perKeypoint["k3"]?.ci, -1.0, 1.0))
+    }
+
+    @Test func percentileInterpolatesLikeNumpy() {
+        // np.percentile([1, 2, 3, 4], [0, 25, 50, 97.5, 100]) = [1, 1.75, 2.5, 3.925, 4]
+        let v: ArraySlice<Double> = [1, 2, 3, 4]
+        #expect(PCKBootstrap.percentile(sorted: v, 0) == 1)
+        #expect(PCKBootstrap.percentile(sorted: v, 0.25) == 1.75)
+        #expect(PCKBootstrap.percentile(sorted: v, 0.5) == 2.5)
+        #expect(abs(PCKBootstrap.percentile(sorted: v, 0.975) - 3.925) < 1e-12)
+        #expect(PCKBootstrap.percentile(sorted: v, 1) == 4)
+        #expect(PCKBootstrap.percentile(sorted: [7], 0.3) == 7)
+    }
+
+    // MARK: - Coverage
+
+    /// Clustered Bernoulli data with a known PCK: each image is "easy" with probability 0.3
+    /// (its 10 keypoints each correct with probability 0.8) or hard (0.1), so p = 0.3 x 0.8 +
+    /// 0.7 x 0.1 = 0.31 and the keypoints of an image are strongly correlated (intra-image
+    /// correlation 0.3 x 0.7 x 0.7^2 / (0.31 x 0.69) = 0.48, design effect 1 + 9 x 0.48 = 5.3).
+    static func clusteredSample(_ rng: inout SplitMix64, images: Int, asSingleKeypointImages: Bool) -> [ImageRecord] {
+        var out: [ImageRecord] = []
+        for i in 0..<images {
+            let p = rng.chance(0.3) ? 0.8 : 0.1
+            let correct = (0..<10).map { _ in rng.chance(p) }
+            if asSingleKeypointImages {
+                for (k, ok) in correct.enumerated() { out.append(image("\(i)-\(k)", "A", [ok])) }
+            } else {
+                out.append(image("\(i)", "A", correct))
+            }
+        }
+        return out
+    }
+
+    /// How many of `trials` samples (100 images each, sample t from SplitMix64 seed 1000 + t)
+    /// have a 95% interval (`resamples`, seed t) that covers p = 0.31.
+    static func coverage(trials: Int, resamples: Int, asSingleKeypointImages: Bool) throws -> Int {
+        var covered = 0
+        for t in 0..<trials {
+            var rng = SplitMix64(seed: 1000 + UInt64(t))
+            let records = clusteredSample(&rng, images: 100, asSingleKeypointImages: asSingleKeypointImages)
+            let ci = try PCKBootstrap.intervals(
+                records: records, alpha: 0.1, settings: settings(resamples: resamples, seed: UInt64(t))
+            ).overall
+            if let ci, ci.low <= 0.31 && 0.31 <= ci.high { covered += 1 }
+        }
+        return covered
+    }
+
+    /// The image bootstrap's 95% interval covers the true PCK in about 95% of samples: 150
+    /// samples (400 resamples each), bounds 128...149 (85% to 99%). A correct method's count is
+    /// binomial(150, ~0.94), standard deviation 2.9, so 128 is 4 below its mean (measured: 144);
+    /// a percentile interval with the wrong tails (e.g. level / 2 and 1 - level / 2: 47.5% to
+    /// 52.5%) covers a few percent of samples, an interval at the 99.9% level almost all.
+    ///
+    /// Resampling keypoints instead of images (the same samples with each keypoint its own
+    /// image, so the keypoints are drawn one by one) ignores the correlation: its interval is
+    /// sqrt(5.3) = 2.3 times too narrow and covers about 2 Phi(1.96 / 2.3) - 1 = 60% of samples
+    /// (measured: 94 of 150 at 400 resamples). Checked here on 100 samples (200 resamples: the
+    /// run has 10 times the images) against at most 75 (measured: 61): a method that ignores
+    /// the clusters fails the first bound, and these data show it.
+    @Test func clusterBootstrapCoversTheTruePCK() throws {
+        let trials = 150
+        let images = try Self.coverage(trials: trials, resamples: 400, asSingleKeypointImages: false)
+        #expect((128...149).contains(images), "image bootstrap covered p in \(images) of \(trials) samples")
+        let keypoints = try Self.coverage(trials: 100, resamples: 200, asSingleKeypointImages: true)
+        #expect(keypoints <= 75, "keypoint bootstrap covered p in \(keypoints) of 100 samples")
+    }
+
+    // MARK: - Paired differences
+
+    @Test func aRunComparedWithItselfDiffersByZero() throws {
+        let records = Self.referenceData(run: 0)
+        let d = try PCKBootstrap.difference(baseline: records, run: records, alpha: 0.1, settings: Self.settings())
+        let zero = PCKDifference.Estimate(difference: 0, ci: ConfidenceInterval(low: 0, high: 0))
+        #expect(d.sharedImages == records.count)
+        #expect(d.overall == zero && d.meanPerCategory == zero)
+        #expect(d.perCategory.count == 3 && d.perCategory.values.allSatisfy { $0 == zero })
+        #expect(d.perKeypoint.count == 4 && d.perKeypoint.values.allSatisfy { $0 == zero })
+        #expect(d.overall?.ci?.excludesZero == false)
+    }
+
+    /// Only images in both runs (same id and category) are paired; the difference on them is
+    /// the second run's PCK minus the first's on those images, not on all of each run's.
+    @Test func pairsOnlySharedImages() throws {
+        let baseline = [
+            Self.image("1", "A", [false, false]), Self.image("2", "A", [false, false]),
+            Self.image("3", "A", [true, true]),  // not in the run
+        ]
+        let run = [
+            Self.image("1", "A", [true, true]), Self.image("2", "A", [true, false]),
+            Self.image("4", "A", [false, false]),  // not in the baseline
+            Self.image("3", "B", [true, true]),  // same id, other category: not the same image
+        ]
+        let d = try PCKBootstrap.difference(baseline: baseline, run: run, alpha: 0.1, settings: Self.settings())
+        #expect(d.sharedImages == 2)
+        #expect(d.overall?.difference == 0.75)  // 3/4 - 0/4
+        #expect(d.overall?.ci?.excludesZero == true)
+        let none = try PCKBootstrap.difference(
+            baseline: baseline, run: [Self.image("9", "A", [true])], alpha: 0.1, settings: Self.settings())
+        #expect(none.sharedImages == 0 && none.overall == nil && none.perKeypoint.isEmpty)
+    }
+
+    // MARK: - Report and comparison output
+
+    /// Without intervals the report's JSON and table are what they were; with them, additive
+    /// fields and a bracket after every figure.
+    @Test func reportOutputsWithIntervals() throws {
+        let records = Self.referenceData(run: 0)
+        let plain = PCKReport.compute(records: records, skipped: [], settings: ["dataset": "toy"], alpha: 0.1)
+        let withCI = try plain.addingIntervals(records: records, settings: Self.settings())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let plainJSON = try #require(
+            JSONSerialization.jsonObject(with: encoder.encode(plain)) as? [String: Any])
+        #expect(plainJSON["bootstrap"] == nil && plainJSON["pck_ci"] == nil)
+        #expect(((plainJSON["per_keypoint"] as? [String: Any])?["k0"] as? [String: Any])?["ci"] == nil)
+        let json = try #require(JSONSerialization.jsonObject(with: encoder.encode(withCI)) as? [String: Any])
+        #expect(Set(json.keys).subtracting(plainJSON.keys) == ["bootstrap", "pck_ci", "mean_per_category_ci"])
+        let bootstrap = try #require(json["bootstrap"] as? [String: Any])
+        #expect(bootstrap["unit"] as? String == "image" && bootstrap["stratified_by"] as? String == "category")
+        #expect(bootstrap["level"] as? Double == 0.95 && bootstrap["resamples"] as? Int == 1000)
+        let ci = try #require(
+            ((json["per_category"] as? [String: Any])?["A"] as? [String: Any])?["ci"] as? [String: Any])
+        #expect(ci["low"] as? Double == withCI.perCategory["A"]?.ci?.low)
+        let decoded = try JSONDecoder().decode(PCKReport.self, from: encoder.encode(withCI))
+        #expect(decoded == withCI)
+
+        let table = withCI.table()
+        let overall = try #require(withCI.pckCI)
+        #expect(
+            table.contains(
+                "overall:  "
+                    + String(format: "%.2f%% [%.2f, %.2f]", 100 * withCI.pck!, 100 * overall.low, 100 * overall.high)))
+        #expect(table.contains("95% confidence intervals in brackets: percentile bootstrap over images"))
+        #expect(!plain.table().contains("["))
+    }
+
+    @Test func comparisonWithIntervalsAndDifferences() throws {
+        let runs = [Self.referenceData(run: 0), Self.referenceData(run: 1), [Self.image("Z", "A", [true])]]
+        let reports = runs.map { PCKReport.compute(records: $0, skipped: [], settings: [:], alpha: 0.1) }
+        let plain = PCKComparison(
+            alpha: 0.1, labels: ["one", "two", "three"], files: [["a"], ["b"], ["c"]], reports: reports)
+        let c = try PCKComparison.bootstrapped(
+            alpha: 0.1, labels: ["one", "two", "three"], files: [["a"], ["b"], ["c"]], reports: reports,
+            records: runs, settings: Self.settings())
+        #expect(c.differences?.map(\.sharedImages) == [12, 0])
+        // overall, mean, 3 categories, 4 keypoints
+        #expect(
+            c.differences?[0].rows.map(\.kind) == ["overall", "mean_per_category"]
+                + Array(repeating: "category", count: 3) + Array(repeating: "keypoint", count: 4))
+        #expect(c.differences?[1].rows.allSatisfy { $0.difference == nil } == true)
+
+        let table = c.table()
+        #expect(table.contains("[2]-[1]") && table.contains("[3]-[1]"))
+        #expect(table.contains("[3]-[1]: no image scored by both runs, so no paired difference"))
+        #expect(
+            table.contains("[2]-[1]: run 2 minus run 1 in percentage points, paired over the 12 images both scored"))
+        #expect(table.contains("* the difference's interval excludes 0"))
+        #expect(!plain.table().contains("]-[") && !plain.table().contains("confidence"))
+
+        let csv = c.csv().split(separator: "\n").map(String.init)
+        #expect(
+            csv[0]
+                == "row,name,one,two,three,one ci_low,one ci_high,two ci_low,two ci_high,three ci_low,three ci_high,two - one,two - one ci_low,two - one ci_high,three - one,three - one ci_low,three - one ci_high"
+        )
+        #expect(csv.count == 1 + 9)
+        #expect(csv.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 17 })
+        #expect(plain.csv().split(separator: "\n").first == "row,name,one,two,three")
+    }
+}
