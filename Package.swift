@@ -82,7 +82,7 @@ let package = Package(
             dependencies: ["CLIP", "Imaging", "Localization", "ModelStore", "Tensor", "TensorDNNL"]),
         // Runs the built executable for the tests of the command line (CLITests, EvaluationTests);
         // sha256sum as an independent SHA-256 (KeypointsSupportTests, ModelStoreTests).
-        .target(name: "KeypointsTestSupport", path: "Tests/TestSupport"),
+        .target(name: "KeypointsTestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
         .testTarget(
             name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI", "KeypointsTestSupport"],
             exclude: ["Fixtures"]),

@@ -7,6 +7,7 @@
 // vectorise for the baseline ISA). The formulas: exp by Cody-Waite reduction and a degree-6
 // polynomial (minimax coefficients), erf by the rational approximation of Eigen and XLA.
 #include "kp_kernels.h"
+#include "kp_kernels_private.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -362,6 +363,8 @@ static inline const kp_variant *current(void) {
 }
 
 const char *kp_kernels_isa(void) { return current()->name; }
+
+int kp_kernels_isa_id(void) { return (int)(current() - variants); }
 
 void kp_kernels_force_isa(int isa) {
     if (isa == KP_ISA_AUTO || (isa >= KP_ISA_GENERIC && isa <= KP_ISA_AVX512 && cpu_runs(isa)))

@@ -96,9 +96,9 @@ public struct TransformerEncoder: Sendable {
         let attn = ws.buffer(.pooledAttention, count: b * c)
         let scores = ws.buffer(.scores, count: w * t * t)
         // qkv (B, T, 3C), one query row per sequence -> attn (B, C)
-        Kernels.attention(
+        backend.pooledAttention(
             qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal, queryRows: rows, out: attn,
-            scratch: scores, workers: w, profiler: backend.profiler)
+            scratch: scores, workers: w)
         // out (B, C) = x[b, rows[b]] + attn · Woᵀ + bo
         for bi in 0..<b { (out + bi * c).update(from: x + (bi * t + rows[bi]) * c, count: c) }
         backend.apply(layer.out, x: attn, rows: b, y: out, accumulate: true)

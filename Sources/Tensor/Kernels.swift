@@ -145,33 +145,19 @@ public enum Kernels {
         let ld = 3 * c
         // Workers split the (b, h) tiles; each tile's sgemms then run single-threaded.
         let run = {
-            parallelRanges(b * heads, workers: workers) { worker, range in
-                let s = scratch + worker * t * t
-                for pair in range {
-                    let bi = pair / heads
-                    let h = pair % heads
-                    let base = qkv + bi * t * ld
-                    // m queries from row `first` see n keys; a whole causal tile masks S's upper triangle.
-                    let first = queryRows?[bi] ?? 0
-                    let m = queryRows == nil ? t : 1
-                    let n = queryRows != nil && causal ? first + 1 : t
-                    let o = out + (queryRows == nil ? bi * t * c : bi * c) + h * d
-                    let productFLOPs = 2 * Double(m) * Double(n) * Double(d)
-                    // S (m, n) = scale * q (m, D) · k (n, D)ᵀ
-                    profiler.measure(.attentionProducts, flops: productFLOPs) {
-                        GEMM.sgemm(
-                            transB: true, m: m, n: n, k: d, alpha: scale, a: base + first * ld + h * d, lda: ld,
-                            b: base + c + h * d, ldb: ld, beta: 0, c: s, ldc: n)
-                    }
-                    profiler.measure(.softmax) {
-                        softmaxRows(s, rows: m, cols: n, ld: n, causal: causal && queryRows == nil)
-                    }
-                    // out[b, rows, h D ..< (h+1) D] (m, D) = S (m, n) · v (n, D)
-                    profiler.measure(.attentionProducts, flops: productFLOPs) {
-                        GEMM.sgemm(
-                            m: m, n: d, k: n, a: s, lda: n, b: base + 2 * c + h * d, ldb: ld, beta: 0, c: o, ldc: c)
-                    }
-                }
+            AttentionTile.forEach(
+                qkv: qkv, batch: b, tokens: t, width: c, heads: heads, causal: causal, queryRows: queryRows, out: out,
+                scratch: scratch, workers: workers, profiler: profiler, productScratch: 0
+            ) { tile, s, _ in
+                // S (m, n) = scale * q (m, D) · k (n, D)ᵀ
+                GEMM.sgemm(
+                    transB: true, m: tile.m, n: tile.n, k: d, alpha: scale, a: tile.queries, lda: ld, b: tile.keys,
+                    ldb: ld, beta: 0, c: s, ldc: tile.n)
+            } mix: { tile, s, _ in
+                // out[b, rows, h D ..< (h+1) D] (m, D) = S (m, n) · v (n, D)
+                GEMM.sgemm(
+                    m: tile.m, n: d, k: tile.n, a: s, lda: tile.n, b: tile.values, ldb: ld, beta: 0, c: tile.out,
+                    ldc: c)
             }
         }
         profiler.measureComposite(remainder: .attentionProducts) {

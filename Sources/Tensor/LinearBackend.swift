@@ -1,7 +1,8 @@
 /// The arithmetic behind the model's matrix products: every `Linear` and the attention products.
 ///
-/// A backend implements `apply`; `applyActivated`, `mlp` and `attention` have exact fp32 defaults
-/// (`apply` then the fp32 activation; the two products in turn; `Kernels.attention`) that a backend
+/// A backend implements `apply`; `applyActivated`, `mlp`, `attention` and `pooledAttention` have
+/// exact fp32 defaults (`apply` then the fp32 activation; the two products in turn;
+/// `Kernels.attention`) that a backend
 /// may replace with fused or lower-precision versions. `prepare` (nothing by default) converts
 /// weights ahead of the first product; `notices` (none by default) lists products the backend had
 /// to compute another way than asked, for the caller to show.
@@ -34,6 +35,12 @@ public protocol LinearBackend: Sendable {
     func attention(
         qkv: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int, heads: Int, causal: Bool,
         out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int)
+    /// Attention for one query row per sequence (a pooled tower's last layer), as
+    /// `Kernels.attention` with `queryRows`: qkv (B, T, 3C) -> out (B, C), row `queryRows[b]` of
+    /// each sequence b (causal: it sees keys 0 ... that row); `scratch` as in `attention`.
+    func pooledAttention(
+        qkv: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int, heads: Int, causal: Bool,
+        queryRows: [Int], out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int)
 }
 
 extension LinearBackend {
@@ -69,5 +76,15 @@ extension LinearBackend {
         Kernels.attention(
             qkv: qkv, batch: batch, tokens: tokens, width: width, heads: heads, causal: causal,
             out: out, scratch: scratch, workers: workers, profiler: profiler)
+    }
+
+    // qkv: (B, T, 3C), one query row per sequence -> out: (B, C)
+    public func pooledAttention(
+        qkv: UnsafePointer<Float>, batch: Int, tokens: Int, width: Int, heads: Int, causal: Bool,
+        queryRows: [Int], out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int
+    ) {
+        Kernels.attention(
+            qkv: qkv, batch: batch, tokens: tokens, width: width, heads: heads, causal: causal,
+            queryRows: queryRows, out: out, scratch: scratch, workers: workers, profiler: profiler)
     }
 }

@@ -21,9 +21,9 @@ struct ReferenceCase: Sendable, CustomTestStringConvertible {
     /// The reference file of a model directory (the hub copy shares tiny-quickgelu's).
     static func referenceName(_ model: String) -> String { model == "tiny-quickgelu-hub" ? "tiny-quickgelu" : model }
 
-    @Test(arguments: tinyModels)
-    func tinyModelMatchesTransformers(model name: String) throws {
-        let model = try CLIPModel(directory: Fixtures.model(name))
+    @Test(arguments: tinyModels, FP32Backend.allCases)
+    func tinyModelMatchesTransformers(model name: String, backend: FP32Backend) throws {
+        let model = try CLIPModel(directory: Fixtures.model(name), backend: backend.make())
         let ref = try Fixtures.reference(Self.referenceName(name))
         let ws = Workspace(workers: 2)
         let e = model.embeddingDim
@@ -106,9 +106,10 @@ struct ReferenceCase: Sendable, CustomTestStringConvertible {
         }
     }
 
-    @Test func vitB32ShapeMatchesTransformers() throws {
+    @Test(arguments: FP32Backend.allCases)
+    func vitB32ShapeMatchesTransformers(backend: FP32Backend) throws {
         let config = try #require(CLIPConfiguration.openAI("ViT-B/32"))
-        let model = try CLIPModel(synthetic: config, seed: SyntheticWeights.referenceSeed)
+        let model = try CLIPModel(synthetic: config, seed: SyntheticWeights.referenceSeed, backend: backend.make())
         #expect(model.configuration.architectureName == "ViT-B/32")
         let ref = try Fixtures.reference("vitb32-synthetic")
         let pixels = normalizePixels(try ref.floats("pixel_values_u8"), size: 224)
@@ -117,7 +118,9 @@ struct ReferenceCase: Sendable, CustomTestStringConvertible {
         let expected = try ref.floats("image_embeds")
         var worst = (cosine: 1.0, maxAbs: Float(0))
         defer {
-            print("ViT-B/32 synthetic vs transformers: worst cosine \(worst.cosine), worst max abs \(worst.maxAbs)")
+            print(
+                "ViT-B/32 synthetic (\(backend)) vs transformers: worst cosine \(worst.cosine), worst max abs \(worst.maxAbs)"
+            )
         }
         for row in 0..<3 {
             let (cosine, maxAbs) = compareRows(images, expected, width: 512, row: row)

@@ -17,9 +17,9 @@ let keysOnlyTolerance: Float = 1e-5
 let pixelTolerance: Float = 1e-6
 
 @Suite struct DINOModelTests {
-    @Test(arguments: Fixtures.models)
-    func keysAndHiddenStatesMatchTransformers(name: String) throws {
-        let model = try DINOModel(directory: Fixtures.model(name))
+    @Test(arguments: Fixtures.models, FP32Backend.allCases)
+    func keysAndHiddenStatesMatchTransformers(name: String, backend: FP32Backend) throws {
+        let model = try DINOModel(directory: Fixtures.model(name), backend: backend.make())
         #expect(model.warnings.isEmpty, "pooler.* must be ignored: \(model.warnings)")
         let ref = try Fixtures.reference(name)
         let ws = Workspace(workers: 2)

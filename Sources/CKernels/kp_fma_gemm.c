@@ -1,0 +1,262 @@
+// Batch-invariant fp32 products: see include/kp_fma_gemm.h for the contract (one fused
+// multiply-add chain per output element, ascending k) that every function here keeps.
+//
+// Blocking: rows in blocks of about KP_FMA_ROW_BLOCK_BYTES of x (kept in L2 while every panel
+// passes over them), then panels, then 6-row microtiles. No k blocking: each microtile runs its
+// chains over the whole k, so no partial sum is ever stored (k blocking would be allowed by the
+// contract only with exact stores and reloads of the partial sums; it is not needed here).
+#include "kp_fma_gemm.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "kp_kernels.h"
+#include "kp_kernels_private.h"
+
+#if defined(__x86_64__)
+#define KP_X86 1
+#include <immintrin.h>
+#define KP_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define KP_X86 0
+#endif
+
+#define KP_P KP_FMA_PANEL
+// Rows per microtile: 6 rows x 2 vectors of 8 = 12 ymm accumulators, 2 for the panel's k step,
+// 1 for the broadcast x value (15 of the 16 ymm registers).
+#define KP_MR 6
+// Bytes of x rows per row block: with one panel (k x 64 bytes) this stays within Zen 3's 512 KB L2.
+#define KP_FMA_ROW_BLOCK_BYTES (192L * 1024L)
+
+#define KP_ALWAYS_INLINE __attribute__((always_inline))
+
+static inline long min_long(long a, long b) { return a < b ? a : b; }
+
+// Rows per row block for a k-wide x: a multiple of KP_MR, at least KP_MR.
+static inline long row_block(long k) {
+    long rb = KP_FMA_ROW_BLOCK_BYTES / (long)sizeof(float) / (k > 0 ? k : 1) / KP_MR * KP_MR;
+    return rb < KP_MR ? KP_MR : rb;
+}
+
+// MARK: - Packing
+
+long kp_fma_panel_floats(long n, long k) { return (n + KP_P - 1) / KP_P * KP_P * k; }
+
+// w (n, k) stride ldw -> panels (ceil(n/16), k, 16)
+void kp_fma_pack_rows(const float *w, long n, long k, long ldw, float *panels) {
+    const long np = (n + KP_P - 1) / KP_P;
+    for (long p = 0; p < np; p++) {
+        float *dst = panels + p * KP_P * k;
+        for (long j = 0; j < KP_P; j++) {
+            const long col = p * KP_P + j;
+            if (col < n) {
+                const float *src = w + col * ldw;
+                for (long kk = 0; kk < k; kk++) dst[kk * KP_P + j] = src[kk];
+            } else {
+                for (long kk = 0; kk < k; kk++) dst[kk * KP_P + j] = 0;
+            }
+        }
+    }
+}
+
+// b (k, n) stride ldb -> panels (ceil(n/16), k, 16)
+void kp_fma_pack_cols(const float *b, long k, long n, long ldb, float *panels) {
+    const long np = (n + KP_P - 1) / KP_P;
+    for (long p = 0; p < np; p++) {
+        const long c0 = p * KP_P;
+        const long nc = min_long(KP_P, n - c0);
+        for (long kk = 0; kk < k; kk++) {
+            float *dst = panels + p * KP_P * k + kk * KP_P;
+            memcpy(dst, b + kk * ldb + c0, (size_t)nc * sizeof(float));
+            if (nc < KP_P) memset(dst + nc, 0, (size_t)(KP_P - nc) * sizeof(float));
+        }
+    }
+}
+
+// MARK: - The contract's initial value
+
+// The chain's initial value for y's current value `old` and bias value `b` (bias_present: b is
+// real): y + b or y when accumulating, else b or +0. No "+ 0" is ever added: it would turn -0
+// into +0.
+static inline float chain_init(float old, float b, int bias_present, int accumulate) {
+    if (accumulate) return bias_present ? old + b : old;
+    return bias_present ? b : 0.0f;
+}
+
+// MARK: - Naive reference
+
+// x (rows, k), w (n, k) -> y (rows, n)
+void kp_fma_gemm_reference(const float *x, long rows, long k, long ldx, const float *w, long n, long ldw,
+                           const float *bias, int accumulate, float alpha, float *y, long ldy) {
+    for (long r = 0; r < rows; r++) {
+        for (long j = 0; j < n; j++) {
+            float acc = chain_init(accumulate ? y[r * ldy + j] : 0.0f, bias ? bias[j] : 0.0f, bias != NULL, accumulate);
+            for (long kk = 0; kk < k; kk++) acc = fmaf(x[r * ldx + kk], w[j * ldw + kk], acc);
+            y[r * ldy + j] = acc * alpha;
+        }
+    }
+}
+
+// MARK: - Generic C
+
+// x (mr, k) stride ldx, one panel (k, 16) -> y (mr, nc) stride ldy; bias: nc floats or NULL.
+static inline KP_ALWAYS_INLINE void tile_generic(const int mr, const float *x, long ldx, long k, const float *panel,
+                                                 long nc, const float *bias, int accumulate, float alpha, float *y,
+                                                 long ldy) {
+    float acc[KP_MR][KP_P];
+    for (int r = 0; r < mr; r++) {
+        for (long j = 0; j < KP_P; j++) {
+            acc[r][j] = j < nc ? chain_init(accumulate ? y[r * ldy + j] : 0.0f, bias ? bias[j] : 0.0f, bias != NULL,
+                                            accumulate)
+                               : 0.0f;
+        }
+    }
+    for (long kk = 0; kk < k; kk++) {
+        const float *wk = panel + kk * KP_P;
+        for (int r = 0; r < mr; r++) {
+            const float xv = x[r * ldx + kk];
+            for (int j = 0; j < KP_P; j++) acc[r][j] = fmaf(xv, wk[j], acc[r][j]);
+        }
+    }
+    for (int r = 0; r < mr; r++)
+        for (long j = 0; j < nc; j++) y[r * ldy + j] = acc[r][j] * alpha;
+}
+
+// x (mr, k) stride ldx, one panel (k, 16) -> y (mr, nc) stride ldy: one microtile of `mr` rows.
+typedef void (*tile_fn)(int mr, const float *x, long ldx, long k, const float *panel, long nc, const float *bias,
+                        int accumulate, float alpha, float *y, long ldy);
+
+// x (rows, k), panels [panel_lo, panel_hi) -> y (rows, those columns), microtile by microtile:
+// row blocks of row_block(k) rows, then panels, then KP_MR-row microtiles (the last one of a row
+// block shorter). Inlined into each variant with its tile function, so the call is direct.
+static inline KP_ALWAYS_INLINE void for_each_tile(const float *x, long rows, long k, long ldx, const float *panels,
+                                                  long n, long panel_lo, long panel_hi, const float *bias,
+                                                  int accumulate, float alpha, float *y, long ldy, tile_fn tile) {
+    const long rb = row_block(k);
+    for (long r0 = 0; r0 < rows; r0 += rb) {
+        const long r1 = min_long(rows, r0 + rb);
+        for (long p = panel_lo; p < panel_hi; p++) {
+            const long c0 = p * KP_P;
+            const long nc = min_long(KP_P, n - c0);
+            const float *panel = panels + p * KP_P * k;
+            const float *b = bias ? bias + c0 : NULL;
+            for (long r = r0; r < r1; r += KP_MR) {
+                tile((int)min_long(KP_MR, r1 - r), x + r * ldx, ldx, k, panel, nc, b, accumulate, alpha,
+                     y + r * ldy + c0, ldy);
+            }
+        }
+    }
+}
+
+// x (mr, k), one panel -> y (mr, nc), any mr in 1 ... KP_MR
+static void tile_generic_rows(int mr, const float *x, long ldx, long k, const float *panel, long nc,
+                              const float *bias, int accumulate, float alpha, float *y, long ldy) {
+    tile_generic(mr, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy);
+}
+
+// x (rows, k), panels [panel_lo, panel_hi) -> y (rows, those columns)
+static void gemm_generic(const float *x, long rows, long k, long ldx, const float *panels, long n, long panel_lo,
+                         long panel_hi, const float *bias, int accumulate, float alpha, float *y, long ldy) {
+    for_each_tile(x, rows, k, ldx, panels, n, panel_lo, panel_hi, bias, accumulate, alpha, y, ldy,
+                  tile_generic_rows);
+}
+
+// MARK: - AVX2 + FMA
+
+#if KP_X86
+
+// The first `count` lanes (count may be <= 0 or >= 8).
+KP_AVX2 static inline __m256i lanes_below(long count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 0 ? 0 : count > 8 ? 8 : count)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// x (mr, k) stride ldx, one panel (k, 16) -> y (mr, nc) stride ldy; bias: nc floats or NULL.
+// mr is a constant at every call (the switch in gemm_avx2), so the accumulators stay in registers.
+KP_AVX2 static inline KP_ALWAYS_INLINE void tile_avx2(const int mr, const float *x, long ldx, long k,
+                                                      const float *panel, long nc, const float *bias, int accumulate,
+                                                      float alpha, float *y, long ldy) {
+    const int full = nc == KP_P;
+    const __m256i m0 = lanes_below(nc);
+    const __m256i m1 = lanes_below(nc - 8);
+    __m256 b0 = _mm256_setzero_ps();
+    __m256 b1 = _mm256_setzero_ps();
+    if (bias) {
+        b0 = full ? _mm256_loadu_ps(bias) : _mm256_maskload_ps(bias, m0);
+        b1 = full ? _mm256_loadu_ps(bias + 8) : _mm256_maskload_ps(bias + 8, m1);
+    }
+    __m256 a0[KP_MR];
+    __m256 a1[KP_MR];
+    for (int r = 0; r < mr; r++) {
+        if (accumulate) {
+            const float *yr = y + r * ldy;
+            const __m256 y0 = full ? _mm256_loadu_ps(yr) : _mm256_maskload_ps(yr, m0);
+            const __m256 y1 = full ? _mm256_loadu_ps(yr + 8) : _mm256_maskload_ps(yr + 8, m1);
+            a0[r] = bias ? _mm256_add_ps(y0, b0) : y0;
+            a1[r] = bias ? _mm256_add_ps(y1, b1) : y1;
+        } else {
+            a0[r] = b0;
+            a1[r] = b1;
+        }
+    }
+    for (long kk = 0; kk < k; kk++) {
+        const __m256 w0 = _mm256_loadu_ps(panel + kk * KP_P);
+        const __m256 w1 = _mm256_loadu_ps(panel + kk * KP_P + 8);
+        for (int r = 0; r < mr; r++) {
+            const __m256 xv = _mm256_broadcast_ss(x + r * ldx + kk);
+            a0[r] = _mm256_fmadd_ps(xv, w0, a0[r]);
+            a1[r] = _mm256_fmadd_ps(xv, w1, a1[r]);
+        }
+    }
+    const __m256 s = _mm256_set1_ps(alpha);
+    for (int r = 0; r < mr; r++) {
+        float *yr = y + r * ldy;
+        if (full) {
+            _mm256_storeu_ps(yr, _mm256_mul_ps(a0[r], s));
+            _mm256_storeu_ps(yr + 8, _mm256_mul_ps(a1[r], s));
+        } else {
+            _mm256_maskstore_ps(yr, m0, _mm256_mul_ps(a0[r], s));
+            _mm256_maskstore_ps(yr + 8, m1, _mm256_mul_ps(a1[r], s));
+        }
+    }
+}
+
+// x (mr, k), one panel -> y (mr, nc): tile_avx2 with mr a constant in each case.
+KP_AVX2 static void tile_avx2_rows(int mr, const float *x, long ldx, long k, const float *panel, long nc,
+                                   const float *bias, int accumulate, float alpha, float *y, long ldy) {
+    switch (mr) {
+    case 6: tile_avx2(6, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
+    case 5: tile_avx2(5, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
+    case 4: tile_avx2(4, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
+    case 3: tile_avx2(3, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
+    case 2: tile_avx2(2, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
+    default: tile_avx2(1, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
+    }
+}
+
+// x (rows, k), panels [panel_lo, panel_hi) -> y (rows, those columns)
+KP_AVX2 static void gemm_avx2(const float *x, long rows, long k, long ldx, const float *panels, long n, long panel_lo,
+                              long panel_hi, const float *bias, int accumulate, float alpha, float *y, long ldy) {
+    for_each_tile(x, rows, k, ldx, panels, n, panel_lo, panel_hi, bias, accumulate, alpha, y, ldy, tile_avx2_rows);
+}
+
+#endif  // KP_X86
+
+// MARK: - Dispatch
+
+// AVX-512 CPUs (and a thread forced to avx512) run the AVX2 variant: there is no AVX-512 one.
+static inline int runs_avx2(void) { return KP_X86 && kp_kernels_isa_id() >= KP_ISA_AVX2; }
+
+const char *kp_fma_gemm_isa(void) { return runs_avx2() ? "avx2" : "generic"; }
+
+void kp_fma_gemm(const float *x, long rows, long k, long ldx, const float *panels, long n, long panel_lo,
+                 long panel_hi, const float *bias, int accumulate, float alpha, float *y, long ldy) {
+    if (rows <= 0 || n <= 0 || k < 0 || panel_lo >= panel_hi) return;
+#if KP_X86
+    if (runs_avx2()) {
+        gemm_avx2(x, rows, k, ldx, panels, n, panel_lo, panel_hi, bias, accumulate, alpha, y, ldy);
+        return;
+    }
+#endif
+    gemm_generic(x, rows, k, ldx, panels, n, panel_lo, panel_hi, bias, accumulate, alpha, y, ldy);
+}
