@@ -50,6 +50,31 @@ public enum Benchmark {
         return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
     }
 
+    /// GFLOP/s of `backend.apply` on one product shaped like the model's largest, (rows x k) ·
+    /// (k x n), weights prepared first: the raw rate of a backend with its own kernels
+    /// (`InvariantBackend`), timed as `sgemmGFLOPs`.
+    public static func linearGFLOPs(
+        _ backend: any LinearBackend, m: Int = 3200, n: Int = 3072, k: Int = 768, minSeconds: Double = 2
+    ) throws -> Double {
+        var seed: UInt32 = 7
+        func next() -> Float {
+            seed = seed &* 1_664_525 &+ 1_013_904_223
+            return Float(seed >> 8) / 8_388_608 - 1
+        }
+        let layer = Linear(weight: (0..<(n * k)).map { _ in next() }, bias: nil, outFeatures: n, inFeatures: k)
+        try backend.prepare([layer])
+        let x = (0..<(m * k)).map { _ in next() }
+        var y = [Float](repeating: 0, count: m * n)
+        let (seconds, _) = x.withUnsafeBufferPointer { px in
+            y.withUnsafeMutableBufferPointer { py in
+                measure(minSeconds: minSeconds) {
+                    backend.apply(layer, x: px.baseAddress!, rows: m, y: py.baseAddress!, accumulate: false)
+                }
+            }
+        }
+        return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
+    }
+
     /// Images per second through the image tower at batch `batch` (random pixels).
     public static func imageEncoder(_ model: CLIPModel, batch: Int, workers: Int, minSeconds: Double = 3)
         -> ThroughputReport

@@ -16,7 +16,8 @@ struct BenchCommand: ParsableCommand {
             --arch builds a random-weight model of a known shape in memory, so speed can be measured \
             without downloading weights. Both precisions are measured in one run (bf16 only where \
             the CPU has bf16 units) unless --precision picks one, and fp32 on both libraries \
-            (OpenBLAS and oneDNN) unless --backend picks one. --localize IMAGE adds seconds per \
+            (OpenBLAS and oneDNN) unless --backend picks one (--backend invariant measures \
+            keypoints' batch-invariant kernels, their raw rate on their own product). --localize IMAGE adds seconds per \
             image for 15 CUB keypoints with grids/fast.json (run) and grids/dense30.json (900 passes \
             at the measured rate), with the visual prompt --prompt names (an ensemble of M: M \
             passes per location). "ceiling" is the images/s the encoder would reach if every \
@@ -165,8 +166,11 @@ struct BenchCommand: ParsableCommand {
         }
         var precisions: [Precision] = compute.precision.map { [$0] } ?? [.fp32]
         if compute.precision == nil && DNNLBackend.isSupported { precisions.append(.bf16) }
-        // fp32 on every library unless --backend picks one, the default first.
-        let libraries = compute.backend.map { [$0] } ?? [.automatic] + FP32Library.allCases.filter { $0 != .automatic }
+        // fp32 on OpenBLAS and oneDNN unless --backend picks one (the invariant kernels only when
+        // picked), the default first.
+        let libraries =
+            compute.backend.map { [$0] }
+            ?? [.automatic] + FP32Library.allCases.filter { $0 != .automatic && $0 != .invariant }
         let runs: [(precision: Precision, library: FP32Library?)] = precisions.flatMap { p in
             p == .fp32 ? libraries.map { (p, $0) } : [(p, nil)]
         }
@@ -190,7 +194,9 @@ struct BenchCommand: ParsableCommand {
             Console.note("[\(label)] measuring the raw matrix product \(m) x \(n) x \(k) ...")
             let gemm =
                 try (backend as? DNNLBackend).map { try $0.gemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds) }
-                ?? Benchmark.sgemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds)
+                ?? (backend is InvariantBackend
+                    ? Benchmark.linearGFLOPs(backend, m: m, n: n, k: k, minSeconds: seconds)
+                    : Benchmark.sgemmGFLOPs(m: m, n: n, k: k, minSeconds: seconds))
             Console.note("[\(label)] measuring the image encoder (batch \(batch)) ...")
             let image = Benchmark.imageEncoder(clip, batch: batch, workers: threads, minSeconds: seconds)
             Console.note("[\(label)] measuring the text encoder (batch \(textBatch)) ...")
@@ -260,8 +266,10 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// What computes attention of (T, C, heads) on `backend`: oneDNN's products and how heads are
-    /// cut into calls, or the OpenBLAS tiles (any backend below its oneDNN threshold).
+    /// cut into calls, the invariant kernels' tiles, or the OpenBLAS tiles (any backend below its
+    /// oneDNN threshold).
     static func attention(of backend: any LinearBackend, tokens: Int, width: Int, heads: Int) -> String {
+        if backend is InvariantBackend { return "invariant FMA-chain tiles (per head)" }
         let tiles = "OpenBLAS tiles (per head)"
         guard let dnnl = backend as? DNNLBackend else { return tiles }
         guard tokens >= dnnl.minimumAttentionTokens else {

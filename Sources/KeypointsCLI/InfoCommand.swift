@@ -75,21 +75,25 @@ struct InfoCommand: ParsableCommand {
             Console.note(
                 "notice: bf16 unavailable (\(DNNLError.unsupportedCPU(detail: DNNLBackend.cpuFeatures))); using fp32")
         }
-        let fp32 =
-            (compute.backend ?? .automatic) == .onednn
-            ? try? DNNLBackend(threads: compute.resolvedThreads, operand: .f32) : nil
+        let library = compute.backend ?? .automatic
+        let fp32 = library == .onednn ? try? DNNLBackend(threads: compute.resolvedThreads, operand: .f32) : nil
         func describe(_ backend: DNNLBackend) -> String {
             "oneDNN \(backend.oneDNNVersion) \(backend.implementationName)"
                 + (backend.attentionImplementation().map { ", attention \($0)" } ?? "")
         }
         let blas = try BLAS.info()
+        // oneDNN that cannot start runs OpenBLAS, as the other commands would.
+        let fp32Backend = library == .invariant ? InvariantBackend.name : fp32?.name ?? SgemmBackend().name
+        let fp32Implementation =
+            library == .invariant
+            ? "keypoints' invariant kernels (\(InvariantBackend.kernelISA)), one fused multiply-add chain per element"
+            : fp32.map(describe) ?? "OpenBLAS sgemm, core \(blas.core)"
         let output = Output(
             blas: blas, suggestedCore: BLAS.suggestedCore, avx512BF16: BLAS.cpuHasAVX512BF16,
             amxBF16: BLAS.cpuHasAMXBF16, model: modelInfo,
             defaultPrecision: precision.rawValue,
             bf16Implementation: bf16.map(describe),
-            fp32Backend: fp32?.name ?? SgemmBackend().name,
-            fp32Implementation: fp32.map(describe) ?? "OpenBLAS sgemm, core \(blas.core)")
+            fp32Backend: fp32Backend, fp32Implementation: fp32Implementation)
         if json {
             try Console.printJSON(output)
             return

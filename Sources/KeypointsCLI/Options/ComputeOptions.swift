@@ -19,10 +19,10 @@ enum Precision: String, ExpressibleByArgument, CaseIterable, Codable {
     static func automatic(bf16Units: Bool) -> Precision { bf16Units ? .bf16 : .fp32 }
 
     /// The precision asked for: `wanted` (--precision) if given; else fp32 when `library`
-    /// (--backend) is OpenBLAS, which computes fp32 only, even where bf16 would be the default;
-    /// else the CPU's default.
+    /// (--backend) computes fp32 only (OpenBLAS, the invariant kernels), even where bf16 would be
+    /// the default; else the CPU's default.
     static func requested(_ wanted: Precision?, library: FP32Library?, bf16Units: Bool) -> Precision {
-        wanted ?? (library == .openblas ? .fp32 : automatic(bf16Units: bf16Units))
+        wanted ?? (library?.computesFP32Only == true ? .fp32 : automatic(bf16Units: bf16Units))
     }
 }
 
@@ -33,6 +33,9 @@ enum FP32Library: String, ExpressibleByArgument, CaseIterable, Codable {
     /// oneDNN's fp32 kernels on weights prepacked at load time, fused activations, attention batched
     /// over heads.
     case onednn
+    /// keypoints' own kernels (`InvariantBackend`): one fused-multiply-add chain per output
+    /// element, so scores are bit-identical whatever --batch, --threads or shard; slower.
+    case invariant
 
     /// The default on every CPU (one default everywhere, so shards run on different node types
     /// still merge): OpenBLAS, the reference path. oneDNN measured no faster on the image encoder
@@ -41,7 +44,17 @@ enum FP32Library: String, ExpressibleByArgument, CaseIterable, Codable {
     static let automatic: FP32Library = .openblas
 
     /// The `LinearBackend.name` of this library's fp32 backend.
-    var backendName: String { self == .openblas ? SgemmBackend().name : DNNLBackend.name(operand: .f32) }
+    var backendName: String {
+        switch self {
+        case .openblas: SgemmBackend().name
+        case .onednn: DNNLBackend.name(operand: .f32)
+        case .invariant: InvariantBackend.name
+        }
+    }
+
+    /// Whether the library computes fp32 only (bf16 runs on oneDNN): OpenBLAS and the invariant
+    /// kernels. Asking for one of them means fp32.
+    var computesFP32Only: Bool { self != .onednn }
 
     /// The library whose fp32 backend is called `name` ("fp32-openblas", "fp32-onednn"), if any.
     init?(backendName name: String) {
@@ -70,8 +83,8 @@ struct ComputeOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Library for fp32 matrix products: openblas (sgemm; the default) or onednn (weights prepacked at load time). bf16 always runs on oneDNN, so --backend openblas without --precision means fp32.",
-            valueName: "openblas|onednn"))
+            "Library for fp32 matrix products: openblas (sgemm; the default), onednn (weights prepacked at load time), or invariant (fp32 by keypoints' own kernels, one fixed summation order: bit-identical scores whatever --batch, --threads or shard; slower). bf16 always runs on oneDNN, so --backend openblas or invariant without --precision means fp32.",
+            valueName: "openblas|onednn|invariant"))
     var backend: FP32Library?
 
     // `.unconditional`: "--threads -2" reaches validate() (a clear range error) instead of
@@ -85,9 +98,10 @@ struct ComputeOptions: ParsableArguments {
     var verbose = false
 
     func validate() throws {
-        if precision == .bf16, backend == .openblas {
+        if precision == .bf16, let backend, backend.computesFP32Only {
             throw ValidationError(
-                "--backend openblas computes in fp32 only and --precision bf16 runs on oneDNN: drop one of them")
+                "--backend \(backend.rawValue) computes in fp32 only and --precision bf16 runs on oneDNN: drop one of them"
+            )
         }
         if let threads, threads < 1 {
             throw ValidationError(
@@ -100,13 +114,16 @@ struct ComputeOptions: ParsableArguments {
     /// These options for resuming a results file whose header recorded `settings` (`eval --out`,
     /// `localize --out`): without --precision the file's precision is kept (when this CPU has
     /// it), so a requeued shard landing on another node type still resumes; without --backend an
-    /// fp32 file keeps its library (one written with `--backend onednn` resumes on oneDNN).
-    /// `--backend openblas` means fp32, so a bf16 file is then another run, refused by name.
+    /// fp32 file keeps its library (one written with `--backend onednn` resumes on oneDNN, one
+    /// with `--backend invariant` on the invariant kernels). `--backend openblas` (or invariant)
+    /// means fp32, so a bf16 file is then another run, refused by name.
     func resuming(recorded settings: [String: String]?) -> ComputeOptions {
         guard let settings else { return self }
         var compute = self
         let recorded = settings["precision"].flatMap(Precision.init(rawValue:))
-        if compute.precision == nil, compute.backend != .openblas, let recorded { compute.precision = recorded }
+        if compute.precision == nil, compute.backend?.computesFP32Only != true, let recorded {
+            compute.precision = recorded
+        }
         if compute.backend == nil, (compute.precision ?? .automatic) == .fp32,
             let library = settings["backend"].flatMap(FP32Library.init(backendName:))
         {
@@ -157,7 +174,17 @@ struct ComputeOptions: ParsableArguments {
     /// The fp32 backend on `library` (automatic when nil); oneDNN that cannot start falls back to
     /// OpenBLAS with a notice.
     private func makeFP32Backend(_ library: FP32Library?, tuning: DNNLTuning) -> any LinearBackend {
-        guard (library ?? .automatic) == .onednn else { return SgemmBackend() }
+        switch library ?? .automatic {
+        case .openblas: return SgemmBackend()
+        case .invariant:
+            if verbose {
+                Console.note(
+                    "precision: fp32 (keypoints' invariant kernels, \(InvariantBackend.kernelISA), \(resolvedThreads) threads)"
+                )
+            }
+            return InvariantBackend(threads: resolvedThreads)
+        case .onednn: break
+        }
         do {
             let b = try DNNLBackend(
                 threads: resolvedThreads, threading: tuning.threading, operand: .f32,
