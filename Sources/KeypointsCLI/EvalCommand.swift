@@ -133,6 +133,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var maskOptions: MaskOptions
     @OptionGroup(title: "Ablations (the paper's switches)") var ablation: PromptOptions
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup(title: "Confidence intervals") var confidence: ConfidenceOptions
 
     func validate() throws {
         if let split, !dataset.splits.contains(split) {
@@ -148,6 +149,7 @@ struct EvalCommand: ParsableCommand {
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         try sharding.validate(out: out)
+        try confidence.check()
         if root.isEmpty { throw ValidationError("--root is empty") }
         if case .file = maskOptions.kind {
             throw ValidationError("--mask FILE.png applies to localize; eval takes none, saliency or box")
@@ -301,10 +303,20 @@ struct EvalCommand: ParsableCommand {
                 "note: the report covers all \(file.held) images in \(out), \(file.outside) of them outside this"
                     + " run's selection (--limit, --shard); `keypoints report \(out)` reports the same")
         }
+        let shown: PCKReport
+        do {
+            shown =
+                try confidence.settings().map { settings throws(EvaluationError) in
+                    try report.addingIntervals(records: store.images, settings: settings)
+                } ?? report
+        } catch {
+            throw CLIError(ConfidenceOptions.message(error))
+        }
+        confidence.noteFewImages([store.images])
         if json {
-            try Console.printJSON(report)
+            try Console.printJSON(shown)
         } else {
-            print(report.table(), terminator: "")
+            print(shown.table(), terminator: "")
             if let out { print("results: \(out)") }
         }
         if report.keypoints == 0 { throw CLIError(nothingScoredMessage(report)) }

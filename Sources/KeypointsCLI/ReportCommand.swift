@@ -17,6 +17,12 @@ struct ReportCommand: ParsableCommand {
             precision (fp32 / bf16) or fp32 library (--backend) merge only with \
             --allow-mixed-precision.
 
+            --ci adds confidence intervals: a percentile bootstrap over images (an image's \
+            keypoints move together), stratified by category, seeded (--ci-seed) so a seed gives \
+            the same intervals everywhere; with --compare also each run's difference to the \
+            first in percentage points, paired over the images both scored, marked * when its \
+            interval excludes 0.
+
             Files of `keypoints localize --out` (told by their header line; not mixed with eval \
             files in one call) are merged the same way (settings must agree but for paths, \
             software and shard; a photo in two files is an error) and their predictions printed, \
@@ -27,6 +33,7 @@ struct ReportCommand: ParsableCommand {
               keypoints report spair-0.jsonl spair-1.jsonl spair-2.jsonl spair-3.jsonl
               keypoints report --compare random.jsonl redcircle.jsonl --curve pck.png
               keypoints report --compare random.jsonl redcircle.jsonl --curve pck.svg
+              keypoints report --compare random.jsonl redcircle.jsonl --ci --ci-level 0.9
               keypoints report photos-*.jsonl --csv > predictions.csv
             """
     )
@@ -63,6 +70,7 @@ struct ReportCommand: ParsableCommand {
             "With --compare: print the comparison table as CSV (rows overall, categories, keypoints; one column per run); with localize files: one row per photo and keypoint."
     )
     var csv = false
+    @OptionGroup(title: "Confidence intervals") var confidence: ConfidenceOptions
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one results file") }
@@ -74,6 +82,7 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError(
                 "--curve \(curve): give a file ending in .png or .svg (the extension picks the format)")
         }
+        try confidence.check()
     }
 
     /// The plot formats of --curve, by file extension.
@@ -109,7 +118,7 @@ struct ReportCommand: ParsableCommand {
     func reportPredictions(_ parsed: [LocalizationResultsFile]) throws {
         let pckOptions = [
             (alpha != nil, "--alpha"), (compare, "--compare"), (curve != nil, "--curve"),
-            (allowMixedPrecision, "--allow-mixed-precision"),
+            (allowMixedPrecision, "--allow-mixed-precision"), (confidence.enabled, "--ci"),
         ].filter(\.0).map(\.1)
         if let file = parsed.first?.file, !pckOptions.isEmpty {
             throw CLIError(
@@ -149,6 +158,29 @@ struct ReportCommand: ParsableCommand {
         }
         for run in runs { for note in run.notes { Console.note("note: \(note)") } }
         let reports = runs.map { $0.report(alpha: alpha) }
+        // The intervals before anything is written: a refused --ci-resamples leaves no curve.
+        var comparison: PCKComparison? = nil
+        var shown = reports
+        do {
+            let bootstrap = try confidence.settings()
+            if compare {
+                let labels = Self.labels(runs, alpha: nil)
+                comparison =
+                    try bootstrap.map { settings throws(EvaluationError) in
+                        try PCKComparison.bootstrapped(
+                            alpha: alpha, labels: labels, files: runs.map(\.files), reports: reports,
+                            records: runs.map(\.images), settings: settings)
+                    }
+                    ?? PCKComparison(alpha: alpha, labels: labels, files: runs.map(\.files), reports: reports)
+            } else if let bootstrap {
+                shown = try zip(runs, reports).map { run, report throws(EvaluationError) in
+                    try report.addingIntervals(records: run.images, settings: bootstrap)
+                }
+            }
+        } catch {
+            throw CLIError(ConfidenceOptions.message(error))
+        }
+        confidence.noteFewImages(runs.map(\.images))
 
         if let curve {
             let labels = Self.labels(runs, alpha: alpha)
@@ -175,9 +207,7 @@ struct ReportCommand: ParsableCommand {
             Console.note("wrote \(curve)")
         }
 
-        if compare {
-            let labels = Self.labels(runs, alpha: nil)
-            let comparison = PCKComparison(alpha: alpha, labels: labels, files: runs.map(\.files), reports: reports)
+        if let comparison {
             if json {
                 try Console.printJSON(comparison)
             } else if csv {
@@ -186,9 +216,9 @@ struct ReportCommand: ParsableCommand {
                 print(comparison.table(), terminator: "")
             }
         } else if json {
-            try Console.printJSON(reports[0])
+            try Console.printJSON(shown[0])
         } else {
-            for (i, (run, report)) in zip(runs, reports).enumerated() {
+            for (i, (run, report)) in zip(runs, shown).enumerated() {
                 if i > 0 { print("") }
                 if runs.count > 1 || run.files.count > 1 { print("files: \(run.files.joined(separator: ", "))") }
                 print(report.table(), terminator: "")

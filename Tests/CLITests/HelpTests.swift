@@ -17,10 +17,10 @@ import Testing
             "eval",
             [
                 "--dataset", "--root", "--method", "--alpha", "--limit", "--shard", "--out", "--json",
-                "--visualize", "--figure-max-side",
+                "--visualize", "--figure-max-side", "--ci",
             ]
         ),
-        ("report", ["--alpha", "--curve", "--compare", "--json"]),
+        ("report", ["--alpha", "--curve", "--compare", "--json", "--ci", "--ci-level", "--ci-resamples", "--ci-seed"]),
         ("embed", ["--image", "--text", "--json", "--model"]),
         ("saliency", ["--model", "--tau", "--size", "--png", "--json", "--precision"]),
         ("info", ["--model", "--json"]),

@@ -135,6 +135,12 @@ import Testing
         #expect(r.perCategory["B"] == ConfidenceInterval(low: 0, high: 0))
         let table = PCKClusterTable(runs: [records], alpha: 0.1)
         #expect(table.categories == ["A", "B"] && table.strata.map(\.count) == [6, 4])
+        // Drawn together, the share of A's images varies, and with it the pooled PCK.
+        let loose = try PCKBootstrap.intervals(
+            records: records, alpha: 0.1, settings: BootstrapSettings(stratified: false))
+        let overall = try #require(loose.overall)
+        #expect(overall.low < 0.6 && overall.high > 0.6)
+        #expect(loose.perCategory["A"] == ConfidenceInterval(low: 1, high: 1))
     }
 
     /// The Swift intervals equal an independent implementation's (make_reference.py: the same
@@ -157,6 +163,16 @@ import Testing
         #expect(near(one.perKeypoint["k1"], 0.16666666666666666, 0.6666666666666666))
         #expect(near(one.perKeypoint["k2"], 0.125, 0.7513888888888877))
         #expect(near(one.perKeypoint["k3"], 0.0, 1.0))
+
+        // Not stratified: the 12 images drawn together (a category may be missing from a draw).
+        let loose = try PCKBootstrap.intervals(
+            records: Self.referenceData(run: 0), alpha: 0.1,
+            settings: BootstrapSettings(level: 0.9, resamples: 1000, seed: 42, stratified: false))
+        #expect(near(loose.overall, 0.3611111111111111, 0.4642857142857143))
+        #expect(near(loose.meanPerCategory, 0.375, 0.46336996336996333))
+        #expect(near(loose.perCategory["B"], 0.3333333333333333, 0.5))
+        #expect(near(loose.perCategory["C"], 0.375, 0.5))
+        #expect(near(loose.perKeypoint["k2"], 0.125, 0.7777777777777778))
 
         let paired = try PCKBootstrap.difference(
             baseline: Self.referenceData(run: 0), run: Self.referenceData(run: 1), alpha: 0.1, settings: settings)
@@ -296,6 +312,10 @@ import Testing
         #expect(ci["low"] as? Double == withCI.perCategory["A"]?.ci?.low)
         let decoded = try JSONDecoder().decode(PCKReport.self, from: encoder.encode(withCI))
         #expect(decoded == withCI)
+        let loose = try BootstrapSettings(stratified: false)
+        #expect(String(decoding: try encoder.encode(loose), as: UTF8.self).contains("\"stratified_by\":null"))
+        #expect(try JSONDecoder().decode(BootstrapSettings.self, from: encoder.encode(loose)) == loose)
+        #expect(loose.legend.contains("percentile bootstrap over images (not stratified) (1000 resamples, seed 0)"))
 
         let table = withCI.table()
         let overall = try #require(withCI.pckCI)

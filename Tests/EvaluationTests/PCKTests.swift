@@ -66,6 +66,23 @@ import Testing
         #expect(PCK.curve(sortedDistances: [], alphas: [0.1]) == [nil])
     }
 
+    /// The mean of categories is summed in category order, so it is the same number in every
+    /// process: summed in the dictionary's order (seeded per process) these four PCKs give
+    /// 0.28762903762903763 or 0.2876290376290376 depending on the order (Python: the sums of
+    /// itertools.permutations([1/3, 2/7, 5/11, 1/13]) divided by 4 take both values).
+    @Test func meanOfCategoriesIsSummedInCategoryOrder() {
+        let box = Box(x: 0, y: 0, width: 100, height: 100)
+        func category(_ name: String, correct: Int, of count: Int) -> ImageRecord {
+            record(name, name, box: box, (0..<count).map { ("k\($0)", (0, 0), ($0 < correct ? 1 : 50, 0)) })
+        }
+        let records = [
+            category("D", correct: 1, of: 13), category("B", correct: 2, of: 7), category("A", correct: 1, of: 3),
+            category("C", correct: 5, of: 11),
+        ]
+        let r = PCKReport.compute(records: records, skipped: [], settings: [:], alpha: 0.1)
+        #expect(r.meanPerCategory == 0.28762903762903763)
+    }
+
     /// The paper's SPair-71k figure is the mean of the per-category PCKs, which differs from the
     /// pooled "all" row when categories have different keypoint counts: `report --compare` shows
     /// it per run (table, CSV, JSON). Run 1: A 3/4, B 0/1 -> pooled 60%, mean 37.5%. Run 2: A 1/4,

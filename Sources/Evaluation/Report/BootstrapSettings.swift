@@ -3,7 +3,8 @@
 /// resample count outside `resampleRange` is an `EvaluationError.bootstrapSetting`.
 ///
 /// JSON (the top-level `"bootstrap"` object of a report with intervals): `{"level": 0.95,
-/// "resamples": 1000, "seed": 0, "unit": "image", "stratified_by": "category"}`.
+/// "resamples": 1000, "seed": 0, "unit": "image", "stratified_by": "category"}` (`null` when
+/// not `stratified`).
 public struct BootstrapSettings: Sendable, Equatable, Codable {
     /// What a value sets, named in errors (the CLI maps each to its option).
     public enum Setting: String, Sendable, Equatable {
@@ -32,10 +33,14 @@ public struct BootstrapSettings: Sendable, Equatable, Codable {
     /// Seed of the resamples' SplitMix64 stream: the same seed gives the same intervals on every
     /// machine.
     public let seed: UInt64
+    /// Whether each category keeps its image count in every resample (the default). Without,
+    /// the images of all categories are drawn together: for categories of very few images,
+    /// whose within-category resamples hardly vary (`PCKBootstrap.fewImagesNote`).
+    public let stratified: Bool
 
     /// - Throws: `EvaluationError.bootstrapSetting` naming the setting and its range.
     public init(
-        level: Double = defaultLevel, resamples: Int = defaultResamples, seed: UInt64 = 0
+        level: Double = defaultLevel, resamples: Int = defaultResamples, seed: UInt64 = 0, stratified: Bool = true
     ) throws(EvaluationError) {
         guard level.isFinite && level > 0 && level < 1 else {
             throw .bootstrapSetting(setting: .level, value: "\(level)", expected: "a level in (0, 1), e.g. 0.95")
@@ -48,6 +53,7 @@ public struct BootstrapSettings: Sendable, Equatable, Codable {
         self.level = level
         self.resamples = resamples
         self.seed = seed
+        self.stratified = stratified
     }
 
     /// The percentiles of the resampled figures that bound the interval: (1 - level) / 2 and
@@ -60,8 +66,9 @@ public struct BootstrapSettings: Sendable, Equatable, Codable {
     /// The line under a table with intervals: what the brackets are.
     public var legend: String {
         String(format: "%g", 100 * level)
-            + "% confidence intervals in brackets: percentile bootstrap over images, stratified by category "
-            + "(\(resamples) resamples, seed \(seed))"
+            + "% confidence intervals in brackets: percentile bootstrap over images"
+            + (stratified ? ", stratified by category" : " (not stratified)")
+            + " (\(resamples) resamples, seed \(seed))"
     }
 
     enum CodingKeys: String, CodingKey {
@@ -75,7 +82,8 @@ public struct BootstrapSettings: Sendable, Equatable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try self.init(
             level: c.decode(Double.self, forKey: .level), resamples: c.decode(Int.self, forKey: .resamples),
-            seed: c.decode(UInt64.self, forKey: .seed))
+            seed: c.decode(UInt64.self, forKey: .seed),
+            stratified: c.decodeIfPresent(String.self, forKey: .stratifiedBy) != nil)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -84,7 +92,7 @@ public struct BootstrapSettings: Sendable, Equatable, Codable {
         try c.encode(resamples, forKey: .resamples)
         try c.encode(seed, forKey: .seed)
         try c.encode("image", forKey: .unit)
-        try c.encode("category", forKey: .stratifiedBy)
+        try c.encode(stratified ? "category" : nil, forKey: .stratifiedBy)
     }
 }
 

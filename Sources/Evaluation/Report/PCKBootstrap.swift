@@ -14,6 +14,10 @@ import KeypointsSupport
 /// figure has no keypoint (only images without that keypoint were drawn) does not count for that
 /// figure.
 ///
+/// Without stratification (`BootstrapSettings.stratified` false) a resample draws as many images
+/// as there are from all of them; a category may then be missing from a resample, which does
+/// not count for that category's figure, and the mean of categories is over those present.
+///
 /// The draws are SplitMix64 from the seed (`SplitMix64.index(below:)`, both written out in
 /// KeypointsSupport), in a fixed order: resample by resample, categories in UTF-8 byte order of
 /// their names, within a category its images in UTF-8 byte order of their ids. So a seed gives
@@ -67,6 +71,25 @@ public enum PCKBootstrap {
             meanPerCategory: figures[PCKClusterTable.meanFigure].estimate,
             perCategory: table.byCategory(figures).compactMapValues(\.estimate),
             perKeypoint: table.byKeypoint(figures).compactMapValues(\.estimate))
+    }
+
+    /// Below this many images, resampling a category keeps (n - 1) / n of its variance, under
+    /// 90%: its interval (and the pooled ones) are visibly narrower than the sampling spread.
+    public static let fewImagesPerCategory = 10
+
+    /// A warning when categories of `records` have fewer than `fewImagesPerCategory` images,
+    /// with the factor by which the smallest one's interval width is understated
+    /// (sqrt((n - 1) / n)); nil when every category has enough.
+    public static func fewImagesNote(records: [ImageRecord]) -> String? {
+        var images: [String: Int] = [:]
+        for r in records { images[r.category, default: 0] += 1 }
+        let few = images.values.filter { $0 < fewImagesPerCategory }
+        guard let fewest = few.min() else { return nil }
+        let factor = (Double(fewest - 1) / Double(fewest)).squareRoot()
+        return "\(few.count) of \(images.count) categories have fewer than \(fewImagesPerCategory) images "
+            + "(fewest: \(fewest)); the bootstrap resamples images within each category, which keeps (n - 1)/n "
+            + "of a category's variance, so the intervals are too narrow (a category of \(fewest): "
+            + String(format: "%.2f", factor) + " of the width)"
     }
 
     /// The `q` quantile (0...1) of `sorted` (ascending, not empty), interpolating linearly

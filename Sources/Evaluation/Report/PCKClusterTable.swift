@@ -111,6 +111,8 @@ struct PCKClusterTable {
                     "at most \(maxResamples) resamples for a report of \(figureCount) figures "
                     + "(figures x resamples <= \(BootstrapSettings.maxValues))")
         }
+        // Stratified: each category's images drawn among themselves; else all images together.
+        let draws = settings.stratified ? strata : [0..<imageCount]
         var workspace = Workspace(table: self)
         computeFigures(&workspace)
         let points = (0..<figureCount).map { statistic(workspace.figures, figure: $0, paired: paired) }
@@ -120,7 +122,7 @@ struct PCKClusterTable {
         var rng = SplitMix64(seed: settings.seed)
         for b in 0..<resamples {
             for i in workspace.weights.indices { workspace.weights[i] = 0 }
-            for stratum in strata {
+            for stratum in draws {
                 let n = stratum.count
                 for _ in 0..<n { workspace.weights[stratum.lowerBound + rng.index(below: n)] += 1 }
             }

@@ -170,7 +170,9 @@ public struct PCKReport: Codable, Sendable, Equatable {
             }
         }
         let perCategory = byCategory.mapValues { PCKEntry(count: $0.0, correct: $0.1) }
-        let categoryPCKs = perCategory.values.compactMap(\.pck)
+        // Summed in category order: in the dictionary's order (seeded per process) the mean
+        // changed in its last digits from one run of `report` to the next.
+        let categoryPCKs = perCategory.keys.sorted().compactMap { perCategory[$0]?.pck }
         return PCKReport(
             dataset: settings["dataset"] ?? "?", method: settings["method"] ?? "?", alpha: alpha,
             images: records.count, skipped: skipped.count, keypoints: total.count, correct: total.correct,

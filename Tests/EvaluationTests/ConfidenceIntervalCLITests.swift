@@ -1,0 +1,220 @@
+import Foundation
+import KeypointsTestSupport
+import Testing
+
+@testable import Evaluation
+
+/// `report --ci` and `eval --ci` through the built executable, on the committed results files of
+/// Fixtures/bootstrap (random baselines over the 100-image CUB sample, see PROVENANCE.md there).
+@Suite struct ConfidenceIntervalCLITests {
+    static let folder = Fixtures.folder.appendingPathComponent("bootstrap")
+    static let random = folder.appendingPathComponent("cub100-random.jsonl").path
+    static let box = folder.appendingPathComponent("cub100-random-box.jsonl").path
+
+    func run(_ arguments: [String]) throws -> KeypointsExecutable.Result {
+        try KeypointsExecutable.runInRepository(arguments)
+    }
+
+    /// Foundation's JSON parser may round the last digit of a double: equal within 1e-15.
+    func near(_ a: Double?, _ b: Double) -> Bool {
+        guard let a else { return false }
+        return abs(a - b) <= 1e-15 * max(1, abs(b))
+    }
+
+    func near(_ a: Any?, low: Double, high: Double) -> Bool {
+        guard let ci = a as? [String: Double], ci.count == 2 else { return false }
+        return near(ci["low"], low) && near(ci["high"], high)
+    }
+
+    func jsonObject(_ r: KeypointsExecutable.Result) throws -> [String: Any] {
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        return try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    }
+
+    /// The seed-0 intervals are pinned: the draws are the project's own (SplitMix64, Lemire), so
+    /// these are the numbers on every machine (21 / 1149 = 1.83%; values from this command's
+    /// --json, cross-checked against an independent numpy bootstrap to within 0.02 points at
+    /// 20,000 resamples).
+    @Test func reportTableHasIntervalsAndTheLegend() throws {
+        guard KeypointsExecutable.available() else { return }
+        let r = try run(["report", Self.random, "--ci"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("overall:   1.83% [1.29, 2.42]   21 of 1149 keypoints correct, 100 images\n"))
+        #expect(r.stdout.contains("mean over 50 categories:   1.75% [1.20, 2.26]\n"))
+        #expect(
+            r.stdout.contains(
+                "95% confidence intervals in brackets: percentile bootstrap over images, stratified by category (1000 resamples, seed 0)"
+            ))
+        #expect(r.stdout.contains("keypoint        PCK   correct / count  95% CI\n"))
+        #expect(r.stdout.contains("breast        5.68%         5 / 88     [2.30, 9.09]\n"))
+        // Two images per category: the stratified intervals are too narrow, and stderr says so.
+        #expect(r.stderr.contains("50 of 50 categories have fewer than 10 images (fewest: 2)"))
+        #expect(r.stderr.contains("0.71 of the width"))
+
+        let level = try run(["report", Self.random, "--ci", "--ci-level", "0.9", "--ci-seed", "3"])
+        #expect(level.stdout.contains("keypoint        PCK   correct / count  90% CI\n"))
+        #expect(level.stdout.contains("90% confidence intervals in brackets") && level.stdout.contains("seed 3)"))
+        #expect(!level.stdout.contains("[1.29, 2.42]"))
+
+        // Drawn across categories, the intervals are wider (numpy, 20,000 resamples: 1.12 to 2.61).
+        let loose = try run(["report", Self.random, "--ci", "--ci-unstratified"])
+        #expect(loose.stdout.contains("overall:   1.83% [1.13, 2.64]   21 of 1149"), "\(loose.stdout)")
+        #expect(loose.stdout.contains("over images (not stratified) (1000 resamples, seed 0)") && loose.stderr.isEmpty)
+
+        let plain = try run(["report", Self.random])
+        #expect(!plain.stdout.contains("[") && !plain.stdout.contains("CI") && plain.stderr.isEmpty)
+    }
+
+    @Test func reportJSONAddsIntervalsAndKeepsItsFields() throws {
+        guard KeypointsExecutable.available() else { return }
+        let plain = try jsonObject(try run(["report", Self.random, "--json"]))
+        let json = try jsonObject(try run(["report", Self.random, "--json", "--ci"]))
+        #expect(Set(json.keys).subtracting(plain.keys) == ["bootstrap", "pck_ci", "mean_per_category_ci"])
+        for key in plain.keys where !["per_category", "per_keypoint"].contains(key) {
+            #expect(
+                (json[key] as? NSObject) == (plain[key] as? NSObject) || key == "mean_per_category", "\(key) changed")
+        }
+        let bootstrap = try #require(json["bootstrap"] as? [String: Any])
+        #expect(bootstrap["level"] as? Double == 0.95 && bootstrap["resamples"] as? Int == 1000)
+        #expect(bootstrap["seed"] as? Int == 0 && bootstrap["unit"] as? String == "image")
+        #expect(bootstrap["stratified_by"] as? String == "category")
+        #expect(near(json["pck_ci"], low: 0.012941078716271107, high: 0.024159279111735))
+        let breast = try #require((json["per_keypoint"] as? [String: Any])?["breast"] as? [String: Any])
+        #expect(near(breast["ci"], low: 0.0229819749216301, high: 0.09090909090909091))
+        #expect(near(breast["pck"] as? Double, 5.0 / 88) && breast["count"] as? Int == 88)
+        // The report decodes with the library's type, intervals included.
+        let report = try JSONDecoder().decode(
+            PCKReport.self, from: Data(try run(["report", Self.random, "--json", "--ci"]).stdout.utf8))
+        #expect(report.bootstrap?.resamples == 1000 && report.perCategory.values.allSatisfy { $0.ci != nil })
+    }
+
+    @Test func compareTableCSVAndJSONHavePairedDifferences() throws {
+        guard KeypointsExecutable.available() else { return }
+        let table = try run(["report", "--compare", Self.random, Self.box, "--ci"])
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        #expect(lines[1].hasSuffix("random (mask none)  random (mask box)              [2]-[1]"))
+        #expect(
+            lines[2].hasPrefix("all ") && lines[2].hasSuffix("1.8% [1.3, 2.4]    3.9% [3.2, 4.7]    +2.1 [1.2, 3.0] *"))
+        #expect(lines.contains { $0.hasPrefix("left wing ") && $0.hasSuffix("+0.0 [0.0, 0.0]  ") })
+        #expect(
+            table.stdout.contains(
+                "[2]-[1]: run 2 minus run 1 in percentage points, paired over the 100 images both scored\n"))
+        #expect(table.stdout.contains("(1000 resamples, seed 0); * the difference's interval excludes 0\n"))
+
+        let csv = try run(["report", "--compare", "--csv", Self.random, Self.box, "--ci"]).stdout
+            .split(separator: "\n").map(String.init)
+        #expect(
+            csv[0]
+                == "row,name,random (mask none),random (mask box),random (mask none) ci_low,random (mask none) ci_high,"
+                + "random (mask box) ci_low,random (mask box) ci_high,random (mask box) - random (mask none),"
+                + "random (mask box) - random (mask none) ci_low,random (mask box) - random (mask none) ci_high")
+        #expect(
+            csv[1] == "overall,all,0.018277,0.039164,0.012941,0.024159,0.031523,0.047039,0.020888,0.012184,0.029880")
+        #expect(csv[2].hasPrefix("mean_per_category,categories,0.017471,0.038005,"))
+        let plainCSV = try run(["report", "--compare", "--csv", Self.random, Self.box]).stdout
+        #expect(plainCSV.hasPrefix("row,name,random (mask none),random (mask box)\noverall,all,0.018277,0.039164\n"))
+
+        let json = try jsonObject(try run(["report", "--compare", "--json", Self.random, Self.box, "--ci"]))
+        let differences = try #require(json["differences"] as? [[String: Any]])
+        #expect(differences.count == 1)
+        #expect(differences[0]["run"] as? Int == 1 && differences[0]["baseline"] as? Int == 0)
+        #expect(differences[0]["shared_images"] as? Int == 100)
+        let first = try #require((differences[0]["rows"] as? [[String: Any]])?.first)
+        #expect(first["kind"] as? String == "overall" && first["excludes_zero"] as? Bool == true)
+        #expect(near(first["difference"] as? Double, 45.0 / 1149 - 21.0 / 1149))
+        #expect((json["mean_per_category_ci"] as? [Any])?.count == 2 && json["bootstrap"] != nil)
+        let rows = try #require(json["rows"] as? [[String: Any]])
+        let overallValues = try #require(rows.first?["values"] as? [[String: Any]])
+        #expect(overallValues.allSatisfy { $0["ci"] is [String: Double] })
+        let plain = try jsonObject(try run(["report", "--compare", "--json", Self.random, Self.box]))
+        #expect(plain["differences"] == nil && plain["bootstrap"] == nil && plain["mean_per_category_ci"] == nil)
+    }
+
+    /// A run over other images (the ids changed, and the seed so it is another run) shares no
+    /// image with the first: the table says so instead of a difference.
+    @Test func runsWithoutSharedImagesSaySo() throws {
+        guard KeypointsExecutable.available() else { return }
+        let dir = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let other = dir.appendingPathComponent("other.jsonl")
+        let text = try String(contentsOfFile: Self.random, encoding: .utf8)
+            .replacingOccurrences(of: "\"id\":\"", with: "\"id\":\"x")
+            .replacingOccurrences(of: "\"seed\":\"0\"", with: "\"seed\":\"5\"")
+        try text.write(to: other, atomically: true, encoding: .utf8)
+        let r = try run(["report", "--compare", Self.random, other.path, "--ci"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("[2]-[1]: no image scored by both runs, so no paired difference\n"))
+        let all = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("all ") })
+        #expect(all.hasSuffix("  -"), "\(all)")
+        #expect(!r.stdout.contains("] *"))
+    }
+
+    @Test func refusals() throws {
+        guard KeypointsExecutable.available() else { return }
+        let cases: [([String], String)] = [
+            (
+                ["report", Self.random, "--ci-level", "0.9"],
+                "--ci-level applies to --ci (confidence intervals); add --ci"
+            ),
+            (
+                ["report", Self.random, "--ci-resamples", "500", "--ci-seed", "1"],
+                "--ci-resamples, --ci-seed apply to --ci (confidence intervals); add --ci"
+            ),
+            (
+                ["report", Self.random, "--ci", "--ci-level", "1.5"],
+                "--ci-level 1.5: expected a level in (0, 1), e.g. 0.95"
+            ),
+            (["report", Self.random, "--ci", "--ci-level", "-0.5"], "--ci-level -0.5: expected a level in (0, 1)"),
+            (
+                ["report", Self.random, "--ci", "--ci-resamples", "99"],
+                "--ci-resamples 99: expected 100...100000 resamples"
+            ),
+            (
+                ["report", Self.random, "--ci", "--ci-resamples", "100001"],
+                "--ci-resamples 100001: expected 100...100000 resamples"
+            ),
+            (
+                ["report", Self.random, "--ci-unstratified"],
+                "--ci-unstratified applies to --ci (confidence intervals); add --ci"
+            ),
+            (
+                ["eval", "--dataset", "cub", "--root", Fixtures.cub.path, "--method", "random", "--ci-seed", "1"],
+                "--ci-seed applies to --ci (confidence intervals); add --ci"
+            ),
+        ]
+        for (arguments, message) in cases {
+            let r = try run(arguments)
+            #expect(r.status == 64, "\(arguments): \(r.stderr)")
+            #expect(r.stderr.contains("Error: \(message)"), "\(arguments): \(r.stderr)")
+        }
+        let localize = Fixtures.repositoryRoot.appendingPathComponent("Fuzz/Seeds/localize-results/photos.jsonl").path
+        let r = try run(["report", localize, "--ci"])
+        #expect(r.status == 1 && r.stdout.isEmpty)
+        #expect(r.stderr.contains("--ci applies to eval results (PCK needs ground truth); "), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
+    }
+
+    /// `eval --ci` gives its closing report the same intervals as `report --ci` on its file.
+    @Test func evalClosingReportHasTheSameIntervals() throws {
+        guard KeypointsExecutable.available() else { return }
+        let dir = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("r.jsonl").path
+        let eval = try run([
+            "eval", "--dataset", "cub", "--root", Fixtures.cub.path, "--split", "all", "--method", "random", "--out",
+            out, "--ci", "--ci-resamples", "200", "--json",
+        ])
+        let evalJSON = try jsonObject(eval)
+        #expect((evalJSON["bootstrap"] as? [String: Any])?["resamples"] as? Int == 200)
+        // Three images, each its own category: every resample is the data itself, and stderr says why.
+        #expect(evalJSON["pck_ci"] as? [String: Double] == ["low": 0, "high": 0])
+        #expect(eval.stderr.contains("3 of 3 categories have fewer than 10 images (fewest: 1)"))
+        let report = try jsonObject(try run(["report", out, "--json", "--ci", "--ci-resamples", "200"]))
+        #expect((report["per_keypoint"] as? NSDictionary) == (evalJSON["per_keypoint"] as? NSDictionary))
+        let table = try run([
+            "eval", "--dataset", "cub", "--root", Fixtures.cub.path, "--split", "all", "--method", "random", "--ci",
+        ])
+        #expect(table.stdout.contains("overall:   0.00% [0.00, 0.00]   0 of 31 keypoints correct, 3 images\n"))
+    }
+}
