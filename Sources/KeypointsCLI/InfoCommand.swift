@@ -86,7 +86,7 @@ struct InfoCommand: ParsableCommand {
         let fp32Backend = library == .invariant ? InvariantBackend.name : fp32?.name ?? SgemmBackend().name
         let fp32Implementation =
             library == .invariant
-            ? "keypoints' invariant kernels (\(InvariantBackend.kernelISA)), one fused multiply-add chain per element"
+            ? "keypoints' invariant kernels (products \(InvariantBackend.kernelISA), elementwise \(Kernels.isa)), one fused multiply-add chain per element"
             : fp32.map(describe) ?? "OpenBLAS sgemm, core \(blas.core)"
         let output = Output(
             blas: blas, suggestedCore: BLAS.suggestedCore, avx512BF16: BLAS.cpuHasAVX512BF16,
