@@ -249,6 +249,7 @@ static inline int runs_avx2(void) { return KP_X86 && kp_kernels_isa_id() >= KP_I
 
 const char *kp_fma_gemm_isa(void) { return runs_avx2() ? "avx2" : "generic"; }
 
+// x (rows, k), panels of w (n, k) -> y (rows, columns of panels [panel_lo, panel_hi))
 void kp_fma_gemm(const float *x, long rows, long k, long ldx, const float *panels, long n, long panel_lo,
                  long panel_hi, const float *bias, int accumulate, float alpha, float *y, long ldy) {
     if (rows <= 0 || n <= 0 || k < 0 || panel_lo >= panel_hi) return;

@@ -58,4 +58,19 @@ import Testing
             #expect(Self.bits(alone) == Self.bits(all[(i * e)..<((i + 1) * e)]), "text \(i)")
         }
     }
+
+    /// prepareBackend packs every layer the towers use: encoding packs nothing more.
+    @Test func preparePacksEveryLayer() throws {
+        let backend = InvariantBackend(threads: 2)
+        let model = try CLIPModel(directory: Fixtures.model("tiny-quickgelu"), backend: backend)
+        #expect(backend.cachedLayerCount == 0)
+        try model.prepareBackend()
+        let prepared = backend.cachedLayerCount
+        #expect(prepared == model.linearLayers.count)
+        let ref = try Fixtures.reference("tiny-quickgelu")
+        _ = try model.encodeImages(pixels: try ref.floats("pixel_values"), workspace: Workspace(workers: 2))
+        let ids = try ref.integers("input_ids")
+        _ = try model.encodeTexts(tokens: [ids[0..<77].map { Int32($0) }], workspace: Workspace(workers: 2))
+        #expect(backend.cachedLayerCount == prepared)
+    }
 }
