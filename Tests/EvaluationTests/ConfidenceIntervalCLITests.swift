@@ -175,6 +175,10 @@ import Testing
                 "--ci-resamples 100001: expected 100...100000 resamples"
             ),
             (
+                ["report", Self.random, "--ci", "--ci-seed", "-1"],
+                "The value '-1' is invalid for '--ci-seed <seed>': expected an integer in 0...18446744073709551615"
+            ),
+            (
                 ["report", Self.random, "--ci-unstratified"],
                 "--ci-unstratified applies to --ci (confidence intervals); add --ci"
             ),

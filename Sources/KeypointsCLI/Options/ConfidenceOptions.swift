@@ -28,8 +28,9 @@ struct ConfidenceOptions: ParsableArguments {
     @Option(
         name: .customLong("ci-seed"), parsing: .unconditional,
         help: ArgumentHelp(
-            "With --ci: seed of the resamples (default \(Self.defaultSeed)); a seed gives the same intervals on every machine.",
-            valueName: "seed"))
+            "With --ci: seed of the resamples, 0...\(UInt64.max) (default \(Self.defaultSeed)); a seed gives the same intervals on every machine.",
+            valueName: "seed"),
+        transform: Self.parseSeed)
     var seed: UInt64?
     @Flag(
         name: .customLong("ci-unstratified"),
@@ -40,6 +41,15 @@ struct ConfidenceOptions: ParsableArguments {
 
     /// The resamples' seed when --ci-seed is not given.
     static let defaultSeed: UInt64 = 0
+
+    /// `--ci-seed`'s value: an integer in 0...UInt64.max; anything else (e.g. -1) is refused
+    /// naming the option and the range, which ArgumentParser's own UInt64 parsing does not say.
+    static func parseSeed(_ text: String) throws -> UInt64 {
+        guard let seed = UInt64(text) else {
+            throw ValidationError("expected an integer in 0...\(UInt64.max)")
+        }
+        return seed
+    }
 
     /// Refuses a sub-option without --ci and values out of range, naming the option.
     func check() throws {
