@@ -220,5 +220,34 @@ import Testing
             "eval", "--dataset", "cub", "--root", Fixtures.cub.path, "--split", "all", "--method", "random", "--ci",
         ])
         #expect(table.stdout.contains("overall:   0.00% [0.00, 0.00]   0 of 31 keypoints correct, 3 images\n"))
+
+        // Above, every interval is [0, 0], so the equality could not tell a dropped option. At
+        // alpha 0.5 (17 of 31 correct) drawn across categories the intervals vary with the seed
+        // and the stratification, so eval must pass on all of --ci's sub-options to match report.
+        let options = [
+            "--alpha", "0.5", "--ci", "--ci-unstratified", "--ci-seed", "7", "--ci-resamples", "200", "--json",
+        ]
+        let wide = dir.appendingPathComponent("wide.jsonl").path
+        let wideEval = try jsonObject(
+            try run(
+                [
+                    "eval", "--dataset", "cub", "--root", Fixtures.cub.path, "--split", "all", "--method", "random",
+                    "--out", wide,
+                ]
+                    + options))
+        let wideReport = try jsonObject(try run(["report", wide] + options))
+        let overall = try #require(wideEval["pck_ci"] as? [String: Double])
+        #expect(try #require(overall["low"]) < (try #require(overall["high"])), "a spread to compare: \(overall)")
+        for key in ["pck_ci", "mean_per_category_ci", "per_keypoint", "per_category", "bootstrap"] {
+            #expect((wideEval[key] as? NSObject) == (wideReport[key] as? NSObject), "\(key)")
+        }
+        var seedZero = options
+        seedZero[5] = "0"
+        let otherSeed = try jsonObject(try run(["report", wide] + seedZero))
+        #expect((otherSeed["per_keypoint"] as? NSObject) != (wideEval["per_keypoint"] as? NSObject))
+        var stratified = options
+        stratified.remove(at: 3)
+        let strata = try jsonObject(try run(["report", wide] + stratified))
+        #expect((strata["pck_ci"] as? NSObject) != (wideEval["pck_ci"] as? NSObject))
     }
 }
