@@ -50,6 +50,49 @@ import Testing
         #expect((0..<5).map { _ in one.index(below: 1) } == [0, 0, 0, 0, 0])
     }
 
+    // MARK: - The unit drawn
+
+    /// Records of one category sharing a photo (COCO: several people in one picture) are one
+    /// image of the bootstrap: the intervals equal those of the same data with each photo's
+    /// records merged into one record holding all their keypoints (which takes the photo's
+    /// smallest id). Drawing the records separately, as if each were a photo, gives other
+    /// intervals (checked below), so this fails if the unit drawn is the record.
+    @Test func recordsOfOnePhotoAreDrawnTogether() throws {
+        func record(_ id: String, photo: String, _ correct: [Bool]) -> ImageRecord {
+            // Keypoints k0, k1, k2 (a merged record holds each twice).
+            var r = Self.image(id, "person", correct, names: correct.indices.map { "k\($0 % 3)" })
+            r.path = photo
+            return r
+        }
+        // 6 photos; photos p0, p2, p4 hold two people each (ids a/b), correct together or not.
+        var split: [ImageRecord] = []
+        var merged: [ImageRecord] = []
+        for j in 0..<6 {
+            let ok = [j % 3 == 0, j % 2 == 0, true]
+            if j % 2 == 0 {
+                split.append(record("\(j)a", photo: "p\(j).jpg", ok))
+                split.append(record("\(j)b", photo: "p\(j).jpg", ok))
+                merged.append(record("\(j)a", photo: "p\(j).jpg", ok + ok))
+            } else {
+                split.append(record("\(j)", photo: "p\(j).jpg", ok))
+                merged.append(record("\(j)", photo: "p\(j).jpg", ok))
+            }
+        }
+        let settings = try Self.settings(resamples: 2000)
+        let byPhoto = try PCKBootstrap.intervals(records: split, alpha: 0.1, settings: settings)
+        #expect(byPhoto == (try PCKBootstrap.intervals(records: merged, alpha: 0.1, settings: settings)))
+        // The same records with a photo each: a different unit, different intervals.
+        let ownPhotos = split.map { r in
+            var r = r
+            r.path = r.id + ".jpg"
+            return r
+        }
+        #expect(byPhoto != (try PCKBootstrap.intervals(records: ownPhotos, alpha: 0.1, settings: settings)))
+        // The few-images note counts photos, not records.
+        #expect(PCKBootstrap.fewImagesNote(records: split)?.contains("(fewest: 6)") == true)
+        #expect(PCKBootstrap.fewImagesNote(records: ownPhotos)?.contains("(fewest: 9)") == true)
+    }
+
     // MARK: - Settings
 
     @Test func settingsOutOfRangeAreRefusedNamingTheSettingAndRange() throws {

@@ -6,7 +6,9 @@ import KeypointsSupport
 /// Method: a cluster bootstrap over images, stratified by category. A resample draws, for each
 /// category, as many of its images as it has, uniformly with replacement; an image's keypoints
 /// move together (they share the photo, the object's pose and the box, so they are not
-/// independent: resampling keypoints would understate the spread). Each category keeps its image
+/// independent: resampling keypoints would understate the spread). An image is a photo: records
+/// of one category with the same `path` (COCO's person annotations in one picture) are drawn
+/// together, as one image (`PCKClusterTable`). Each category keeps its image
 /// count, so every resample has every category, and the per-category figures and their mean are
 /// those of the same categories as the report's. A figure's interval runs from its
 /// (1 - level) / 2 to its 1 - (1 - level) / 2 percentile over the resamples (linear
@@ -81,8 +83,9 @@ public enum PCKBootstrap {
     /// with the factor by which the smallest one's interval width is understated
     /// (sqrt((n - 1) / n)); nil when every category has enough.
     public static func fewImagesNote(records: [ImageRecord]) -> String? {
-        var images: [String: Int] = [:]
-        for r in records { images[r.category, default: 0] += 1 }
+        var photos: [String: Set<String>] = [:]
+        for r in records { photos[r.category, default: []].insert(r.path) }
+        let images = photos.mapValues(\.count)
         let few = images.values.filter { $0 < fewImagesPerCategory }
         guard let fewest = few.min() else { return nil }
         let factor = (Double(fewest - 1) / Double(fewest)).squareRoot()

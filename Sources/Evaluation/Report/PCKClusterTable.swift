@@ -1,8 +1,12 @@
 import KeypointsSupport
 
-/// Per-image PCK counts of one run, or of two runs over the same images, laid out for
-/// `PCKBootstrap`: images grouped by category (the strata), each image's keypoints as entries
-/// (keypoint row, correct or not), so that one resample's figures are one pass over the images.
+/// Per-photo PCK counts of one run, or of two runs over the same records, laid out for
+/// `PCKBootstrap`: photos grouped by category (the strata), each photo's keypoints as entries
+/// (keypoint row, correct or not), so that one resample's figures are one pass over the photos.
+///
+/// The unit drawn is the photo: the records of one category with the same `path` (COCO's person
+/// annotations in one picture) form one cluster and are drawn together. Where every record has a
+/// photo of its own (CUB, SPair-71k, FaceSynthetics), a cluster is a record.
 ///
 /// Figures, in order: overall (pooled), mean of the per-category figures (over categories with
 /// keypoints), each category, each keypoint (over all categories).
@@ -14,14 +18,14 @@ struct PCKClusterTable {
     let categories: [String]
     /// Keypoint names in UTF-8 byte order.
     let keypoints: [String]
-    /// The images of each category: a range of image indices.
+    /// The photos of each category: a range of photo (cluster) indices.
     let strata: [Range<Int>]
-    /// One per run, over the same images.
+    /// One per run, over the same records.
     let runs: [Counts]
 
-    /// One run's keypoints per image.
+    /// One run's keypoints per photo.
     struct Counts {
-        /// Image i's keypoint entries are `entryStart[i]..<entryStart[i + 1]`.
+        /// Photo i's keypoint entries (those of all its records) are `entryStart[i]..<entryStart[i + 1]`.
         var entryStart: [Int]
         /// Index into `keypoints` of each entry.
         var entryKeypoint: [Int]
@@ -29,46 +33,65 @@ struct PCKClusterTable {
         var entryCorrect: [Int]
     }
 
+    /// Photos (clusters) in all categories.
     var imageCount: Int { strata.last?.upperBound ?? 0 }
     /// Overall, mean, categories, keypoints.
     var figureCount: Int { 2 + categories.count + keypoints.count }
     /// Summed counts per run: overall, categories, keypoints.
     var slotCount: Int { 1 + categories.count + keypoints.count }
 
-    /// - Parameter runs: one array of records per run; `runs[r][i]` is image i in run r (the
-    ///   same image: the category is read from the first run).
+    /// - Parameter runs: one array of records per run; `runs[r][i]` is record i in run r (the
+    ///   same image: its category and photo are read from the first run).
+    ///
+    /// Order (it fixes which draw lands on which photo): categories in UTF-8 byte order, within
+    /// one its photos by the UTF-8 byte order of their records' smallest id, a photo's records by
+    /// id. With one record per photo that is the order of the records' ids.
     init(runs: [[ImageRecord]], alpha: Double) {
         let images = runs.first ?? []
         func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
-        let order = images.indices.sorted { a, b in
-            let (ca, cb) = (bytes(images[a].category), bytes(images[b].category))
-            if ca != cb { return ca.lexicographicallyPrecedes(cb) }
-            return bytes(images[a].id).lexicographicallyPrecedes(bytes(images[b].id))
+        func precedes(_ a: String, _ b: String) -> Bool { bytes(a).lexicographicallyPrecedes(bytes(b)) }
+        struct Photo: Hashable {
+            let category: String
+            let path: String
         }
+        var recordsOfPhoto: [Photo: [Int]] = [:]
+        for (i, r) in images.enumerated() {
+            recordsOfPhoto[Photo(category: r.category, path: r.path), default: []].append(i)
+        }
+        let clusters = recordsOfPhoto.values
+            .map { $0.sorted { precedes(images[$0].id, images[$1].id) } }
+            .sorted { a, b in
+                let (ca, cb) = (images[a[0]].category, images[b[0]].category)
+                if ca != cb { return precedes(ca, cb) }
+                return precedes(images[a[0]].id, images[b[0]].id)
+            }
         var categories: [String] = []
         var strata: [Range<Int>] = []
-        for (position, i) in order.enumerated() {
-            if categories.last != images[i].category {
-                categories.append(images[i].category)
+        for (position, cluster) in clusters.enumerated() {
+            let category = images[cluster[0]].category
+            if categories.last != category {
+                categories.append(category)
                 strata.append(position..<position)
             }
             strata[strata.count - 1] = strata[strata.count - 1].lowerBound..<(position + 1)
         }
         let names = Set(runs.flatMap { $0.flatMap { $0.keypoints.map(\.name) } })
-            .sorted { bytes($0).lexicographicallyPrecedes(bytes($1)) }
+            .sorted { precedes($0, $1) }
         let keypointIndex = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         self.categories = categories
         self.keypoints = names
         self.strata = strata
         self.runs = runs.map { records in
             var counts = Counts(entryStart: [0], entryKeypoint: [], entryCorrect: [])
-            for i in order {
-                let r = records[i]
-                let size = r.box.longerSide
-                for k in r.keypoints {
-                    counts.entryKeypoint.append(keypointIndex[k.name] ?? 0)
-                    counts.entryCorrect.append(
-                        PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: size, alpha: alpha) ? 1 : 0)
+            for cluster in clusters {
+                for i in cluster {
+                    let r = records[i]
+                    let size = r.box.longerSide
+                    for k in r.keypoints {
+                        counts.entryKeypoint.append(keypointIndex[k.name] ?? 0)
+                        counts.entryCorrect.append(
+                            PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: size, alpha: alpha) ? 1 : 0)
+                    }
                 }
                 counts.entryStart.append(counts.entryKeypoint.count)
             }
