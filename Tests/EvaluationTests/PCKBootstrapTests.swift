@@ -358,7 +358,7 @@ import Testing
         let loose = try BootstrapSettings(stratified: false)
         #expect(String(decoding: try encoder.encode(loose), as: UTF8.self).contains("\"stratified_by\":null"))
         #expect(try JSONDecoder().decode(BootstrapSettings.self, from: encoder.encode(loose)) == loose)
-        #expect(loose.legend.contains("percentile bootstrap over images (not stratified) (1000 resamples, seed 0)"))
+        #expect(loose.legend.contains("percentile bootstrap over images, not stratified (1000 resamples, seed 0)"))
 
         let table = withCI.table()
         let overall = try #require(withCI.pckCI)
@@ -389,8 +389,20 @@ import Testing
         #expect(table.contains("[2]-[1]") && table.contains("[3]-[1]"))
         #expect(table.contains("[3]-[1]: no image scored by both runs, so no paired difference"))
         #expect(
-            table.contains("[2]-[1]: run 2 minus run 1 in percentage points, paired over the 12 images both scored"))
+            table.contains("[2]-[1]: run 2 minus run 1 in percentage points, paired over the 12 images both scored\n"))
         #expect(table.contains("* the difference's interval excludes 0"))
+
+        // A run over part of the images: the difference is paired over fewer images than the
+        // baseline's column, and the legend says so.
+        let part = Array(runs[1].prefix(8))
+        let partial = try PCKComparison.bootstrapped(
+            alpha: 0.1, labels: ["one", "part"], files: [["a"], ["b"]],
+            reports: [reports[0], PCKReport.compute(records: part, skipped: [], settings: [:], alpha: 0.1)],
+            records: [runs[0], part], settings: Self.settings())
+        #expect(
+            partial.table().contains(
+                "paired over the 8 images both scored (of 12 and 8): on other images than the columns, "
+                    + "so not their difference\n"))
         #expect(!plain.table().contains("]-[") && !plain.table().contains("confidence"))
 
         let csv = c.csv().split(separator: "\n").map(String.init)

@@ -67,7 +67,7 @@ public struct BootstrapSettings: Sendable, Equatable, Codable {
     public var legend: String {
         String(format: "%g", 100 * level)
             + "% confidence intervals in brackets: percentile bootstrap over images"
-            + (stratified ? ", stratified by category" : " (not stratified)")
+            + (stratified ? ", stratified by category" : ", not stratified")
             + " (\(resamples) resamples, seed \(seed))"
     }
 

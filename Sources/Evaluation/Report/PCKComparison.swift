@@ -228,12 +228,21 @@ public struct PCKComparison: Codable, Sendable, Equatable {
                 d.sharedImages == 0
                 ? "\(name): no image scored by both runs, so no paired difference\n"
                 : "\(name): run \(d.run + 1) minus run \(d.baseline + 1) in percentage points, paired over the "
-                    + "\(d.sharedImages) images both scored\n"
+                    + "\(d.sharedImages) images both scored" + partialNote(d) + "\n"
         }
         if let bootstrap {
             out += bootstrap.legend + (differences.isEmpty ? "" : "; * the difference's interval excludes 0") + "\n"
         }
         return out
+    }
+
+    /// For a difference over fewer images than a run's column: that it is not the difference of
+    /// the columns. Empty when both runs scored exactly the shared images.
+    private func partialNote(_ d: PairedDifference) -> String {
+        guard d.baseline < reports.count, d.run < reports.count else { return "" }
+        let (a, b) = (reports[d.baseline].images, reports[d.run].images)
+        guard a != d.sharedImages || b != d.sharedImages else { return "" }
+        return " (of \(a) and \(b)): on other images than the columns, so not their difference"
     }
 
     /// CSV: `row,name,<label>...` with PCK as a fraction (empty where absent). With intervals,
