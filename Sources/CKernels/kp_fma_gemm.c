@@ -1,10 +1,14 @@
 // Batch-invariant fp32 products: see include/kp_fma_gemm.h for the contract (one fused
 // multiply-add chain per output element, ascending k) that every function here keeps.
 //
-// Blocking: rows in blocks of about KP_FMA_ROW_BLOCK_BYTES of x (kept in L2 while every panel
-// passes over them), then panels, then 6-row microtiles. No k blocking: each microtile runs its
-// chains over the whole k, so no partial sum is ever stored (k blocking would be allowed by the
-// contract only with exact stores and reloads of the partial sums; it is not needed here).
+// Blocking (BLIS order, x read in place): rows in blocks of about KP_FMA_ROW_BLOCK_BYTES of an
+// x slice (kept in L2), then k in slices of at most KP_FMA_K_SLICE steps, then panels (the k slice
+// of one panel, at most 24 KB, stays in L1 while the row block's microtiles pass over it), then
+// 6-row microtiles. A chain crossing k slices is stored into y after one slice as the float it is
+// and reloaded as the next slice's accumulator: a float stored and reloaded is the same float, so
+// the chain (its fused multiply-adds, in ascending k) is exactly the unblocked one; alpha
+// multiplies only after the last slice. Without k slices a row block of K = 3072 was 12 rows, and
+// each worker streamed all the weights from L3 for every 12 rows (6 flop per byte of weights).
 #include "kp_fma_gemm.h"
 
 #include <math.h>
@@ -25,14 +29,21 @@
 // Rows per microtile: 6 rows x 2 vectors of 8 = 12 ymm accumulators, 2 for the panel's k step,
 // 1 for the broadcast x value (15 of the 16 ymm registers).
 #define KP_MR 6
-// Bytes of x rows per row block: with one panel (k x 64 bytes) this stays within Zen 3's 512 KB L2.
+// Bytes of x slices per row block: with a panel slice it stays within Zen 3's 512 KB L2.
 #define KP_FMA_ROW_BLOCK_BYTES (192L * 1024L)
 
 #define KP_ALWAYS_INLINE __attribute__((always_inline))
 
 static inline long min_long(long a, long b) { return a < b ? a : b; }
 
-// Rows per row block for a k-wide x: a multiple of KP_MR, at least KP_MR.
+// Steps per k slice for a k-long chain: k split into ceil(k / KP_FMA_K_SLICE) near-equal slices
+// (at least 1 step, also for k = 0).
+static inline long k_block(long k) {
+    const long slices = (k + KP_FMA_K_SLICE - 1) / KP_FMA_K_SLICE;
+    return slices > 0 ? (k + slices - 1) / slices : 1;
+}
+
+// Rows per row block for k-step slices of x: a multiple of KP_MR, at least KP_MR.
 static inline long row_block(long k) {
     long rb = KP_FMA_ROW_BLOCK_BYTES / (long)sizeof(float) / (k > 0 ? k : 1) / KP_MR * KP_MR;
     return rb < KP_MR ? KP_MR : rb;
@@ -99,16 +110,29 @@ void kp_fma_gemm_reference(const float *x, long rows, long k, long ldx, const fl
 
 // MARK: - Generic C
 
-// x (mr, k) stride ldx, one panel (k, 16) -> y (mr, nc) stride ldy; bias: nc floats or NULL.
+// The chains of a k slice: `first` starts them at the contract's initial value, else they continue
+// from the partial sums stored in y; `last` finishes them (times alpha), else stores the partial
+// sums as they are.
+typedef struct {
+    int first;
+    int last;
+} chain_slice;
+
+// x (mr, k) stride ldx, one panel slice (k, 16) -> y (mr, nc) stride ldy; bias: nc floats or NULL.
 static inline KP_ALWAYS_INLINE void tile_generic(const int mr, const float *x, long ldx, long k, const float *panel,
                                                  long nc, const float *bias, int accumulate, float alpha, float *y,
-                                                 long ldy) {
+                                                 long ldy, chain_slice slice) {
     float acc[KP_MR][KP_P];
     for (int r = 0; r < mr; r++) {
         for (long j = 0; j < KP_P; j++) {
-            acc[r][j] = j < nc ? chain_init(accumulate ? y[r * ldy + j] : 0.0f, bias ? bias[j] : 0.0f, bias != NULL,
-                                            accumulate)
-                               : 0.0f;
+            if (j >= nc) {
+                acc[r][j] = 0.0f;
+            } else if (!slice.first) {
+                acc[r][j] = y[r * ldy + j];
+            } else {
+                acc[r][j] = chain_init(accumulate ? y[r * ldy + j] : 0.0f, bias ? bias[j] : 0.0f, bias != NULL,
+                                       accumulate);
+            }
         }
     }
     for (long kk = 0; kk < k; kk++) {
@@ -119,39 +143,48 @@ static inline KP_ALWAYS_INLINE void tile_generic(const int mr, const float *x, l
         }
     }
     for (int r = 0; r < mr; r++)
-        for (long j = 0; j < nc; j++) y[r * ldy + j] = acc[r][j] * alpha;
+        for (long j = 0; j < nc; j++) y[r * ldy + j] = slice.last ? acc[r][j] * alpha : acc[r][j];
 }
 
-// x (mr, k) stride ldx, one panel (k, 16) -> y (mr, nc) stride ldy: one microtile of `mr` rows.
+// x (mr, k) stride ldx, one panel slice (k, 16) -> y (mr, nc) stride ldy: one microtile of `mr` rows.
 typedef void (*tile_fn)(int mr, const float *x, long ldx, long k, const float *panel, long nc, const float *bias,
-                        int accumulate, float alpha, float *y, long ldy);
+                        int accumulate, float alpha, float *y, long ldy, chain_slice slice);
 
 // x (rows, k), panels [panel_lo, panel_hi) -> y (rows, those columns), microtile by microtile:
-// row blocks of row_block(k) rows, then panels, then KP_MR-row microtiles (the last one of a row
-// block shorter). Inlined into each variant with its tile function, so the call is direct.
+// row blocks of row_block(kb) rows, then k slices of kb steps (the last one shorter), then panels,
+// then KP_MR-row microtiles (the last one of a row block shorter). Every element's slices run in
+// ascending k, each continuing the chain the previous one stored. Inlined into each variant with
+// its tile function, so the call is direct.
 static inline KP_ALWAYS_INLINE void for_each_tile(const float *x, long rows, long k, long ldx, const float *panels,
                                                   long n, long panel_lo, long panel_hi, const float *bias,
                                                   int accumulate, float alpha, float *y, long ldy, tile_fn tile) {
-    const long rb = row_block(k);
+    const long kb = k_block(k);
+    const long rb = row_block(kb);
     for (long r0 = 0; r0 < rows; r0 += rb) {
         const long r1 = min_long(rows, r0 + rb);
-        for (long p = panel_lo; p < panel_hi; p++) {
-            const long c0 = p * KP_P;
-            const long nc = min_long(KP_P, n - c0);
-            const float *panel = panels + p * KP_P * k;
-            const float *b = bias ? bias + c0 : NULL;
-            for (long r = r0; r < r1; r += KP_MR) {
-                tile((int)min_long(KP_MR, r1 - r), x + r * ldx, ldx, k, panel, nc, b, accumulate, alpha,
-                     y + r * ldy + c0, ldy);
+        long k0 = 0;
+        do {
+            const long kc = min_long(kb, k - k0);
+            const chain_slice slice = {k0 == 0, k0 + kc >= k};
+            for (long p = panel_lo; p < panel_hi; p++) {
+                const long c0 = p * KP_P;
+                const long nc = min_long(KP_P, n - c0);
+                const float *panel = panels + p * KP_P * k + k0 * KP_P;
+                const float *b = bias ? bias + c0 : NULL;
+                for (long r = r0; r < r1; r += KP_MR) {
+                    tile((int)min_long(KP_MR, r1 - r), x + r * ldx + k0, ldx, kc, panel, nc, b, accumulate, alpha,
+                         y + r * ldy + c0, ldy, slice);
+                }
             }
-        }
+            k0 += kc;
+        } while (k0 < k);
     }
 }
 
 // x (mr, k), one panel -> y (mr, nc), any mr in 1 ... KP_MR
 static void tile_generic_rows(int mr, const float *x, long ldx, long k, const float *panel, long nc,
-                              const float *bias, int accumulate, float alpha, float *y, long ldy) {
-    tile_generic(mr, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy);
+                              const float *bias, int accumulate, float alpha, float *y, long ldy, chain_slice slice) {
+    tile_generic(mr, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy, slice);
 }
 
 // x (rows, k), panels [panel_lo, panel_hi) -> y (rows, those columns)
@@ -171,29 +204,29 @@ KP_AVX2 static inline __m256i lanes_below(long count) {
                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// x (mr, k) stride ldx, one panel (k, 16) -> y (mr, nc) stride ldy; bias: nc floats or NULL.
+// x (mr, k) stride ldx, one panel slice (k, 16) -> y (mr, nc) stride ldy; bias: nc floats or NULL.
 // mr is a constant at every call (the switch in gemm_avx2), so the accumulators stay in registers.
 KP_AVX2 static inline KP_ALWAYS_INLINE void tile_avx2(const int mr, const float *x, long ldx, long k,
                                                       const float *panel, long nc, const float *bias, int accumulate,
-                                                      float alpha, float *y, long ldy) {
+                                                      float alpha, float *y, long ldy, chain_slice slice) {
     const int full = nc == KP_P;
     const __m256i m0 = lanes_below(nc);
     const __m256i m1 = lanes_below(nc - 8);
     __m256 b0 = _mm256_setzero_ps();
     __m256 b1 = _mm256_setzero_ps();
-    if (bias) {
+    if (bias && slice.first) {
         b0 = full ? _mm256_loadu_ps(bias) : _mm256_maskload_ps(bias, m0);
         b1 = full ? _mm256_loadu_ps(bias + 8) : _mm256_maskload_ps(bias + 8, m1);
     }
     __m256 a0[KP_MR];
     __m256 a1[KP_MR];
     for (int r = 0; r < mr; r++) {
-        if (accumulate) {
+        if (accumulate || !slice.first) {
             const float *yr = y + r * ldy;
             const __m256 y0 = full ? _mm256_loadu_ps(yr) : _mm256_maskload_ps(yr, m0);
             const __m256 y1 = full ? _mm256_loadu_ps(yr + 8) : _mm256_maskload_ps(yr + 8, m1);
-            a0[r] = bias ? _mm256_add_ps(y0, b0) : y0;
-            a1[r] = bias ? _mm256_add_ps(y1, b1) : y1;
+            a0[r] = bias && slice.first ? _mm256_add_ps(y0, b0) : y0;
+            a1[r] = bias && slice.first ? _mm256_add_ps(y1, b1) : y1;
         } else {
             a0[r] = b0;
             a1[r] = b1;
@@ -208,29 +241,36 @@ KP_AVX2 static inline KP_ALWAYS_INLINE void tile_avx2(const int mr, const float 
             a1[r] = _mm256_fmadd_ps(xv, w1, a1[r]);
         }
     }
-    const __m256 s = _mm256_set1_ps(alpha);
+    if (slice.last) {
+        const __m256 s = _mm256_set1_ps(alpha);
+        for (int r = 0; r < mr; r++) {
+            a0[r] = _mm256_mul_ps(a0[r], s);
+            a1[r] = _mm256_mul_ps(a1[r], s);
+        }
+    }
     for (int r = 0; r < mr; r++) {
         float *yr = y + r * ldy;
         if (full) {
-            _mm256_storeu_ps(yr, _mm256_mul_ps(a0[r], s));
-            _mm256_storeu_ps(yr + 8, _mm256_mul_ps(a1[r], s));
+            _mm256_storeu_ps(yr, a0[r]);
+            _mm256_storeu_ps(yr + 8, a1[r]);
         } else {
-            _mm256_maskstore_ps(yr, m0, _mm256_mul_ps(a0[r], s));
-            _mm256_maskstore_ps(yr + 8, m1, _mm256_mul_ps(a1[r], s));
+            _mm256_maskstore_ps(yr, m0, a0[r]);
+            _mm256_maskstore_ps(yr + 8, m1, a1[r]);
         }
     }
 }
 
 // x (mr, k), one panel -> y (mr, nc): tile_avx2 with mr a constant in each case.
 KP_AVX2 static void tile_avx2_rows(int mr, const float *x, long ldx, long k, const float *panel, long nc,
-                                   const float *bias, int accumulate, float alpha, float *y, long ldy) {
+                                   const float *bias, int accumulate, float alpha, float *y, long ldy,
+                                   chain_slice slice) {
     switch (mr) {
-    case 6: tile_avx2(6, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
-    case 5: tile_avx2(5, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
-    case 4: tile_avx2(4, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
-    case 3: tile_avx2(3, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
-    case 2: tile_avx2(2, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
-    default: tile_avx2(1, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy); break;
+    case 6: tile_avx2(6, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy, slice); break;
+    case 5: tile_avx2(5, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy, slice); break;
+    case 4: tile_avx2(4, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy, slice); break;
+    case 3: tile_avx2(3, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy, slice); break;
+    case 2: tile_avx2(2, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy, slice); break;
+    default: tile_avx2(1, x, ldx, k, panel, nc, bias, accumulate, alpha, y, ldy, slice); break;
     }
 }
 

@@ -95,7 +95,17 @@ func fastChains(_ p: ChainProblem, mode: ChainMode, x: [Float], workers: Int) ->
     static let problems: [ChainProblem] =
         [1, 5, 7, 13].flatMap { r in
             [1, 3, 64, 768].flatMap { k in [1, 16, 33, 70].map { n in ChainProblem(rows: r, k: k, n: n) } }
-        } + [ChainProblem(rows: 577, k: 64, n: 33), ChainProblem(rows: 577, k: 768, n: 40)]
+        } + [ChainProblem(rows: 577, k: 64, n: 33), ChainProblem(rows: 577, k: 768, n: 40)] + sliced
+
+    /// Chains run in k slices of at most KP_FMA_K_SLICE steps: one step short of a slice, one
+    /// slice, one step over (a 1-step-shorter second slice), three slices of unequal lengths,
+    /// ViT-B's 3072 (8 slices), some over several row blocks.
+    static let sliced: [ChainProblem] = {
+        let slice = Int(KP_FMA_K_SLICE)
+        return [slice - 1, slice, slice + 1, 2 * slice + 1].flatMap { k in
+            [1, 7].flatMap { r in [16, 33].map { n in ChainProblem(rows: r, k: k, n: n) } }
+        } + [ChainProblem(rows: 577, k: 2 * slice + 1, n: 40), ChainProblem(rows: 13, k: 3072, n: 33)]
+    }()
 
     @Test(arguments: problems)
     func fastKernelEqualsNaiveChainsBitForBit(_ p: ChainProblem) {

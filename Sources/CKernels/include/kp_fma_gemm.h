@@ -33,6 +33,11 @@ extern "C" {
 /// Output columns per packed panel.
 #define KP_FMA_PANEL 16
 
+/// Most k steps per slice of the chains (kp_fma_gemm.c: a chain longer than this is run in
+/// near-equal slices, its partial sum stored in y between them, which leaves its bits unchanged):
+/// a panel's slice, 384 x 64 bytes, stays in Zen 3's 32 KB L1.
+#define KP_FMA_K_SLICE 384
+
 /// Floats of the panels of an (n, k) operand: ceil(n / 16) * 16 * k.
 long kp_fma_panel_floats(long n, long k);
 
