@@ -72,18 +72,16 @@ public struct InvariantBackend: LinearBackend {
     ) {
         profiler.measure(.linearProducts, flops: layer.flops(rows: rows)) {
             let packed = cache.panels(for: layer)
-            if let bias = layer.bias {
-                bias.withUnsafeBufferPointer { b in
-                    Self.product(
-                        x: x, rows: rows, k: layer.inFeatures, ldx: layer.inFeatures, panels: packed.panels,
-                        n: layer.outFeatures, bias: b.baseAddress, accumulate: accumulate, y: y,
-                        ldy: layer.outFeatures, workers: threads)
-                }
-            } else {
+            func run(bias: UnsafePointer<Float>?) {
                 Self.product(
                     x: x, rows: rows, k: layer.inFeatures, ldx: layer.inFeatures, panels: packed.panels,
-                    n: layer.outFeatures, bias: nil, accumulate: accumulate, y: y, ldy: layer.outFeatures,
+                    n: layer.outFeatures, bias: bias, accumulate: accumulate, y: y, ldy: layer.outFeatures,
                     workers: threads)
+            }
+            if let bias = layer.bias {
+                bias.withUnsafeBufferPointer { run(bias: $0.baseAddress) }
+            } else {
+                run(bias: nil)
             }
         }
     }

@@ -205,12 +205,12 @@ public struct PCKComparison: Codable, Sendable, Equatable {
             }
         }
         let differences = self.differences ?? []
-        for d in differences where d.rows.count == lines.count {
+        // A difference gets a column when it has a row for every line (always, unless decoded).
+        let columns = differences.filter { $0.rows.count == lines.count }
+        for d in columns {
             for (i, row) in d.rows.enumerated() { lines[i].cells.append(differenceCell(row)) }
         }
-        let headings =
-            runs.map(\.label)
-            + differences.filter { $0.rows.count == lines.count }.map { "[\($0.run + 1)]-[\($0.baseline + 1)]" }
+        let headings = runs.map(\.label) + columns.map { "[\($0.run + 1)]-[\($0.baseline + 1)]" }
         let widths = headings.indices.map { column in
             max(8, headings[column].count, bootstrap == nil ? 0 : lines.map { $0.cells[column].count }.max() ?? 0)
         }
