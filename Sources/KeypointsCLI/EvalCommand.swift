@@ -303,14 +303,10 @@ struct EvalCommand: ParsableCommand {
                 "note: the report covers all \(file.held) images in \(out), \(file.outside) of them outside this"
                     + " run's selection (--limit, --shard); `keypoints report \(out)` reports the same")
         }
-        let shown: PCKReport
-        do {
-            shown =
-                try confidence.settings().map { settings throws(EvaluationError) in
-                    try report.addingIntervals(records: store.images, settings: settings)
-                } ?? report
-        } catch {
-            throw CLIError(ConfidenceOptions.message(error))
+        let shown = try confidence.computing { bootstrap throws(EvaluationError) in
+            try bootstrap.map { settings throws(EvaluationError) in
+                try report.addingIntervals(records: store.images, settings: settings)
+            } ?? report
         }
         confidence.noteFewImages([store.images])
         if json {

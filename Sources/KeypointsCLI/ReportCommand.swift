@@ -161,8 +161,7 @@ struct ReportCommand: ParsableCommand {
         // The intervals before anything is written: a refused --ci-resamples leaves no curve.
         var comparison: PCKComparison? = nil
         var shown = reports
-        do {
-            let bootstrap = try confidence.settings()
+        try confidence.computing { bootstrap throws(EvaluationError) in
             if compare {
                 let labels = Self.labels(runs, alpha: nil)
                 comparison =
@@ -177,8 +176,6 @@ struct ReportCommand: ParsableCommand {
                     try report.addingIntervals(records: run.images, settings: bootstrap)
                 }
             }
-        } catch {
-            throw CLIError(ConfidenceOptions.message(error))
         }
         confidence.noteFewImages(runs.map(\.images))
 

@@ -89,6 +89,17 @@ struct ConfidenceOptions: ParsableArguments {
         }
     }
 
+    /// `body` given the bootstrap settings (nil without --ci), its bootstrap errors thrown as
+    /// one-line `CLIError`s naming the option (`message`): the one wrapper of the intervals'
+    /// computation for `report` and `eval`.
+    func computing<T>(_ body: (BootstrapSettings?) throws(EvaluationError) -> T) throws(CLIError) -> T {
+        do {
+            return try body(settings())
+        } catch {
+            throw CLIError(Self.message(error))
+        }
+    }
+
     /// `error` in the options' words: a bootstrap setting out of range names its option.
     static func message(_ error: EvaluationError) -> String {
         guard case .bootstrapSetting(let setting, let value, let expected) = error else { return error.description }
