@@ -1,4 +1,5 @@
 import COpenBLAS
+import Synchronization
 
 /// Errors of the tensor layer.
 public enum TensorError: Error, CustomStringConvertible {
@@ -43,24 +44,79 @@ public enum BLAS {
         }
     }
 
-    /// Sets the number of OpenBLAS threads (the CLI's `--threads`).
+    /// Sets the number of OpenBLAS threads (the CLI's `--threads`; OpenBLAS lowers a count above
+    /// the one it was built for, so read `threads` back to see what it took).
+    ///
+    /// While a `singleThreaded` region is open on any thread, OpenBLAS stays on one thread: the
+    /// count is then recorded as the one the last region to close restores (a later call wins),
+    /// never applied inside the region nor overwritten by the region's restore.
     public static func setThreads(_ n: Int) throws(TensorError) {
         try load()
-        kp_blas_set_threads(Int32(max(1, n)))
+        let count = max(1, n)
+        singleThreadedRegions.withLock { regions in
+            if regions.open > 0 {
+                regions.threadsAfter = count
+            } else {
+                kp_blas_set_threads(Int32(count))
+            }
+        }
     }
 
+    /// The thread count OpenBLAS runs with now: 1 while any `singleThreaded` region is open.
     public static var threads: Int { Int(kp_blas_get_threads()) }
 
     /// Runs `body` with OpenBLAS single-threaded, for regions where our own workers each call
     /// sgemm: a multi-threaded OpenBLAS called from several threads at once oversubscribes the
     /// cores (measured: ViT-L/14-336 attention spent most of its time in the kernel scheduler).
+    ///
+    /// OpenBLAS's thread count is process-wide and several callers (one `Localizer` per task)
+    /// may be in such regions at once, overlapping in any order, or nested: the regions are
+    /// counted under one lock, the first to open saves the count and sets 1, the last to close
+    /// restores the saved count (or the one `setThreads` recorded meanwhile). So every body runs
+    /// with OpenBLAS on one thread, and the count is what it was once all have closed. Cost: two
+    /// uncontended lock operations per call (attention calls it once per layer).
     @inline(__always)
     public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
-        let n = kp_blas_get_threads()
-        if n <= 1 { return try body() }
-        kp_blas_set_threads(1)
-        defer { kp_blas_set_threads(n) }
+        openSingleThreadedRegion()
+        defer { closeSingleThreadedRegion() }
         return try body()
+    }
+
+    /// The `singleThreaded` regions open over all threads, and the thread count to restore when
+    /// the last closes (meaningful while `open > 0`).
+    struct SingleThreadedRegions {
+        var open = 0
+        var threadsAfter = 1
+    }
+
+    private static let singleThreadedRegions = Mutex(SingleThreadedRegions())
+
+    private static func openSingleThreadedRegion() {
+        singleThreadedRegions.withLock { regions in
+            if regions.open == 0 {
+                // Loaded first, so that OpenBLAS cannot appear later with its default count.
+                _ = kp_blas_load(nil, 0)
+                regions.threadsAfter = Int(kp_blas_get_threads())
+                if regions.threadsAfter > 1 { kp_blas_set_threads(1) }
+            }
+            regions.open += 1
+        }
+    }
+
+    private static func closeSingleThreadedRegion() {
+        singleThreadedRegions.withLock { regions in
+            regions.open -= 1
+            if regions.open == 0, regions.threadsAfter > 1 { kp_blas_set_threads(Int32(regions.threadsAfter)) }
+        }
+    }
+
+    /// One consistent reading, for tests: the regions open, OpenBLAS's count now, and the count
+    /// outside regions (the one to restore while some are open, else the count now).
+    static func threadState() -> (openRegions: Int, threads: Int, threadsOutsideRegions: Int) {
+        singleThreadedRegions.withLock { regions in
+            let now = Int(kp_blas_get_threads())
+            return (regions.open, now, regions.open > 0 ? regions.threadsAfter : now)
+        }
     }
 
     public static func info() throws(TensorError) -> BLASInfo {

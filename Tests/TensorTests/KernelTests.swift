@@ -135,15 +135,6 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         let r = ReferenceKernels.attention(qkv: qkv, batch: b, tokens: t, width: c, heads: h, causal: causal)
         #expect(maxAbsDiff(out, r) < attentionTolerance)
     }
-
-    @Test func blasReportsACoreAndThreads() throws {
-        let info = try BLAS.info()
-        #expect(!info.core.isEmpty)
-        #expect(info.threads >= 1)
-        try BLAS.setThreads(1)
-        #expect(BLAS.threads == 1)
-        try BLAS.setThreads(2)
-    }
 }
 
 /// VectorExp with the CPU's best variant; KernelVariantTests checks every variant's ulp error.
