@@ -70,7 +70,7 @@ import Testing
         let plain = try jsonObject(try run(["report", Self.random, "--json"]))
         let json = try jsonObject(try run(["report", Self.random, "--json", "--ci"]))
         #expect(Set(json.keys).subtracting(plain.keys) == ["bootstrap", "pck_ci", "mean_per_category_ci"])
-        for key in plain.keys where !["per_category", "per_keypoint"].contains(key) {
+        for key in plain.keys where !["per_category", "per_keypoint", "per_category_keypoint"].contains(key) {
             #expect(
                 (json[key] as? NSObject) == (plain[key] as? NSObject) || key == "mean_per_category", "\(key) changed")
         }
@@ -82,6 +82,20 @@ import Testing
         let breast = try #require((json["per_keypoint"] as? [String: Any])?["breast"] as? [String: Any])
         #expect(near(breast["ci"], low: 0.0229819749216301, high: 0.09090909090909091))
         #expect(near(breast["pck"] as? Double, 5.0 / 88) && breast["count"] as? Int == 88)
+        // per_category_keypoint: every entry with keypoints gains its "ci", the rest is as it was.
+        let cells = try #require(json["per_category_keypoint"] as? [String: [String: [String: Any]]])
+        let plainCells = try #require(plain["per_category_keypoint"] as? [String: [String: [String: Any]]])
+        #expect(cells.keys.sorted() == plainCells.keys.sorted() && cells.count == 50)
+        for (category, row) in cells {
+            for (name, entry) in row {
+                var without = entry
+                let ci = without.removeValue(forKey: "ci") as? [String: Double]
+                #expect(
+                    (without as NSDictionary) == (plainCells[category]?[name] as NSDictionary?), "\(category) \(name)")
+                let (count, pck) = (entry["count"] as? Int ?? 0, entry["pck"] as? Double)
+                #expect(count > 0 ? (ci?["low"] ?? 1) <= pck ?? 0 && pck ?? 1 <= (ci?["high"] ?? 0) : ci == nil)
+            }
+        }
         // The report decodes with the library's type, intervals included.
         let report = try JSONDecoder().decode(
             PCKReport.self, from: Data(try run(["report", Self.random, "--json", "--ci"]).stdout.utf8))
@@ -238,7 +252,9 @@ import Testing
         let wideReport = try jsonObject(try run(["report", wide] + options))
         let overall = try #require(wideEval["pck_ci"] as? [String: Double])
         #expect(try #require(overall["low"]) < (try #require(overall["high"])), "a spread to compare: \(overall)")
-        for key in ["pck_ci", "mean_per_category_ci", "per_keypoint", "per_category", "bootstrap"] {
+        for key in [
+            "pck_ci", "mean_per_category_ci", "per_keypoint", "per_category", "per_category_keypoint", "bootstrap",
+        ] {
             #expect((wideEval[key] as? NSObject) == (wideReport[key] as? NSObject), "\(key)")
         }
         var seedZero = options

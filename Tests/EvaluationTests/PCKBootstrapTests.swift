@@ -231,6 +231,138 @@ import Testing
         #expect(near(paired.perKeypoint["k3"]?.ci, -1.0, 1.0))
     }
 
+    /// Every interval in reference.json, which make_reference.py writes (its replica of the
+    /// documented draws, level 0.9, 1000 resamples, seed 42; see PROVENANCE.md), the category x
+    /// keypoint cells included: one run, stratified and not, and the paired difference (without
+    /// cells: `PCKDifference` has none). A cell interval taken from its category's or its
+    /// keypoint's figure, or drawn from other resamples, differs from the replica's.
+    @Test func matchesTheReferenceFile() throws {
+        let url = Fixtures.folder.appendingPathComponent("bootstrap/reference.json")
+        let reference = try #require(
+            JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        func expected(_ key: String) throws -> [String: [Double]] {
+            try #require(reference[key] as? [String: [Double]], "\(key) in \(url.path)")
+        }
+        #expect(reference["level"] as? Double == 0.9 && reference["resamples"] as? Int == 1000)
+        #expect(reference["seed"] as? Int == 42)
+        func near(_ ci: ConfidenceInterval?, _ bounds: [Double]?, _ name: String) {
+            guard let ci, let bounds, bounds.count == 2 else {
+                Issue.record("\(name): \(String(describing: ci)) against \(String(describing: bounds))")
+                return
+            }
+            #expect(
+                abs(ci.low - bounds[0]) < Self.referenceTolerance && abs(ci.high - bounds[1]) < Self.referenceTolerance,
+                "\(name): [\(ci.low), \(ci.high)] against \(bounds)")
+        }
+        /// The figures by the script's names: overall, mean, "category A", "keypoint k0", "cell A k0".
+        func byName(_ i: PCKIntervals) -> [String: ConfidenceInterval?] {
+            var out: [String: ConfidenceInterval?] = ["overall": i.overall, "mean": i.meanPerCategory]
+            for (c, ci) in i.perCategory { out["category \(c)"] = ci }
+            for (k, ci) in i.perKeypoint { out["keypoint \(k)"] = ci }
+            for (c, row) in i.perCategoryKeypoint { for (k, ci) in row { out["cell \(c) \(k)"] = ci } }
+            return out
+        }
+        let records = Self.referenceData(run: 0)
+        for (key, stratified) in [("one_run", true), ("one_run_not_stratified", false)] {
+            let settings = try BootstrapSettings(level: 0.9, resamples: 1000, seed: 42, stratified: stratified)
+            let swift = byName(try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: settings))
+            let python = try expected(key)
+            #expect(Set(swift.keys) == Set(python.keys), "\(key)")
+            #expect(python.keys.filter { $0.hasPrefix("cell ") }.count == 12, "\(key): cells in the reference")
+            for (name, bounds) in python { near(swift[name] ?? nil, bounds, "\(key) \(name)") }
+        }
+        let paired = try PCKBootstrap.difference(
+            baseline: records, run: Self.referenceData(run: 1), alpha: 0.1,
+            settings: Self.settings(level: 0.9, resamples: 1000, seed: 42))
+        let python = try expected("paired")
+        near(paired.overall?.ci, python["overall"], "paired overall")
+        near(paired.meanPerCategory?.ci, python["mean"], "paired mean")
+        for (c, e) in paired.perCategory { near(e.ci, python["category \(c)"], "paired category \(c)") }
+        for (k, e) in paired.perKeypoint { near(e.ci, python["keypoint \(k)"], "paired keypoint \(k)") }
+    }
+
+    /// numpy's percentile interpolates b - (b - a)(1 - t) for t >= 0.5, we a + t(b - a), and
+    /// JSON's decimal text may round the last digit: equal within 1e-12.
+    static let referenceTolerance = 1e-12
+
+    /// The category x keypoint intervals are each cell's own: in category A the keypoint k0 is
+    /// always correct and k1 never, B the other way round, so each of these cells' interval is
+    /// [1, 1] or [0, 0], while category B and the keypoints k0 and k1 (pooled over A and B) are
+    /// half correct in every resample ([0.5, 0.5]) and category A spreads (its k2). Copying a
+    /// cell's interval from its category or keypoint fails here; the one cell of a keypoint
+    /// (k2, only in A) has the keypoint's interval; the cells land on the report's
+    /// `per_category_keypoint` entries (JSON `"ci"`).
+    @Test func categoryKeypointIntervalsAreTheirOwn() throws {
+        var records: [ImageRecord] = []
+        for j in 0..<12 {
+            // Category A's images: k0 right, k1 wrong; B's: k0 wrong, k1 right; a k2 in A's even images only.
+            records.append(Self.image("a\(j)", "A", j % 2 == 0 ? [true, false, j % 4 == 0] : [true, false]))
+            records.append(Self.image("b\(j)", "B", [false, true]))
+        }
+        let i = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings())
+        let one = ConfidenceInterval(low: 1, high: 1)
+        let zero = ConfidenceInterval(low: 0, high: 0)
+        #expect(i.perCategoryKeypoint["A"]?["k0"] == one && i.perCategoryKeypoint["A"]?["k1"] == zero)
+        #expect(i.perCategoryKeypoint["B"]?["k0"] == zero && i.perCategoryKeypoint["B"]?["k1"] == one)
+        // k2 only in category A (half of its 6 are right): a cell of its own, spread; none in B.
+        let k2 = try #require(i.perCategoryKeypoint["A"]?["k2"])
+        #expect(k2.low < 0.5 && 0.5 < k2.high)
+        #expect(i.perCategoryKeypoint["B"]?["k2"] == nil && i.perCategoryKeypoint["B"]?.count == 2)
+        #expect(i.perKeypoint["k2"] == k2)
+        let half = ConfidenceInterval(low: 0.5, high: 0.5)
+        #expect(i.perCategory["B"] == half && i.perKeypoint["k0"] == half && i.perKeypoint["k1"] == half)
+        let a = try #require(i.perCategory["A"])
+        #expect(a.low < a.high)
+        for (category, row) in i.perCategoryKeypoint {
+            for (name, ci) in row where name != "k2" {
+                #expect(ci != i.perCategory[category] && ci != i.perKeypoint[name], "\(category) \(name)")
+            }
+        }
+        let report = try PCKReport.compute(records: records, skipped: [], settings: [:], alpha: 0.1)
+            .addingIntervals(records: records, settings: Self.settings())
+        #expect(report.perCategoryKeypoint["A"]?["k0"]?.ci == one && report.perCategoryKeypoint["B"]?["k0"]?.ci == zero)
+        #expect(report.perCategoryKeypoint["A"]?["k2"]?.ci == k2)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let text = String(decoding: try encoder.encode(report), as: UTF8.self)
+        #expect(text.contains(#""per_category_keypoint":{"A":{"k0":{"ci":{"high":1,"low":1},"correct":12,"count":12"#))
+    }
+
+    /// Cells whose values do not fit beside the figures' (figures and cells x resamples over the
+    /// budget, `BootstrapSettings.maxValues` in use: CUB's 3,000 cells at 100,000 resamples)
+    /// are computed in further passes that draw the same resamples again: every interval is
+    /// the same as in one pass. The reference data (9 figures, 3 categories of 4 cells) at 1000
+    /// resamples with room for 12 or 13 values per resample: no cell, or category A's, in the
+    /// first pass.
+    @Test func cellsBeyondTheBudgetComeFromFurtherPassesOverTheSameDraws() throws {
+        let table = PCKClusterTable(runs: [Self.referenceData(run: 0)], alpha: 0.1)
+        #expect(table.figureCount == 9 && table.cellCount == 12 && table.cellStart == [0, 4, 8, 12])
+        #expect(table.cellPasses(resamples: 1000) == [0..<3])
+        #expect(table.cellPasses(resamples: 1000, valueBudget: 12_000) == [0..<0, 0..<3])
+        #expect(table.cellPasses(resamples: 1000, valueBudget: 13_000) == [0..<1, 1..<3])
+        #expect(table.cellPasses(resamples: 1000, valueBudget: 9_000) == [0..<0, 0..<2, 2..<3])
+        for stratified in [true, false] {
+            let settings = try BootstrapSettings(level: 0.9, resamples: 1000, seed: 42, stratified: stratified)
+            let one = try table.resample(settings: settings, paired: false, cells: true)
+            for budget in [9_000, 12_000, 13_000] {
+                let split = try table.resample(settings: settings, paired: false, cells: true, valueBudget: budget)
+                #expect(split.cells.map(\.interval) == one.cells.map(\.interval), "budget \(budget)")
+                #expect(split.figures.map(\.interval) == one.figures.map(\.interval), "budget \(budget)")
+            }
+        }
+        // 40 categories x 50 keypoints at 100,000 resamples: 2,000 cells in 7 passes, none over the budget.
+        let names = (0..<50).map { "p\($0)" }
+        let big = PCKClusterTable(
+            runs: [(0..<40).map { Self.image("\($0)", "C\($0)", names.map { _ in true }, names: names) }], alpha: 0.1)
+        let passes = big.cellPasses(resamples: 100_000)
+        #expect(passes.count == 7 && passes.flatMap { Array($0) } == Array(0..<40))
+        for (p, chunk) in passes.enumerated() {
+            let values =
+                (big.cellStart[chunk.upperBound] - big.cellStart[chunk.lowerBound]) + (p == 0 ? big.figureCount : 0)
+            #expect(values * 100_000 <= BootstrapSettings.maxValues, "pass \(p): \(chunk)")
+        }
+    }
+
     @Test func percentileInterpolatesLikeNumpy() {
         // np.percentile([1, 2, 3, 4], [0, 25, 50, 97.5, 100]) = [1, 1.75, 2.5, 3.925, 4]
         let v: ArraySlice<Double> = [1, 2, 3, 4]

@@ -1,7 +1,8 @@
 import KeypointsSupport
 
 /// Percentile bootstrap confidence intervals for the PCK figures of a report (overall, mean of
-/// categories, each category, each keypoint), and for the paired difference between two runs.
+/// categories, each category, each keypoint, each category x keypoint), and for the paired
+/// difference between two runs (all but the category x keypoint figures).
 ///
 /// Method: a cluster bootstrap over images, stratified by category. A resample draws, for each
 /// category, as many of its images as it has, uniformly with replacement; an image's keypoints
@@ -28,7 +29,10 @@ import KeypointsSupport
 ///
 /// Cost: one resample is one pass over the images and their keypoints with caller-free scratch
 /// allocated once (nothing is allocated inside the resample loop); the figures' resampled values
-/// (figures x resamples) are then sorted once per figure.
+/// (figures x resamples) are then sorted once per figure. The category x keypoint figures are
+/// computed in the same pass from the same draws; where their values do not fit beside the
+/// others' (`BootstrapSettings.maxValues`), in further passes that redraw the same resamples
+/// (`PCKClusterTable.resample`).
 public enum PCKBootstrap {
     /// Intervals of the figures of the report of `records` at `alpha`.
     /// - Throws: `EvaluationError.bootstrapSetting` when figures x resamples exceeds
@@ -37,12 +41,13 @@ public enum PCKBootstrap {
         records: [ImageRecord], alpha: Double, settings: BootstrapSettings
     ) throws(EvaluationError) -> PCKIntervals {
         let table = PCKClusterTable(runs: [records], alpha: alpha)
-        let figures = try table.resample(settings: settings, paired: false)
+        let (figures, cells) = try table.resample(settings: settings, paired: false, cells: true)
         return PCKIntervals(
             overall: figures[PCKClusterTable.overallFigure].interval,
             meanPerCategory: figures[PCKClusterTable.meanFigure].interval,
             perCategory: table.byCategory(figures).compactMapValues(\.interval),
-            perKeypoint: table.byKeypoint(figures).compactMapValues(\.interval))
+            perKeypoint: table.byKeypoint(figures).compactMapValues(\.interval),
+            perCategoryKeypoint: table.byCategoryKeypoint(cells).mapValues { $0.compactMapValues(\.interval) })
     }
 
     /// The paired difference `run` minus `baseline` of every figure, over the images both runs
@@ -66,7 +71,7 @@ public enum PCKBootstrap {
                 sharedImages: 0, overall: nil, meanPerCategory: nil, perCategory: [:], perKeypoint: [:])
         }
         let table = PCKClusterTable(runs: [shared.baseline, shared.run], alpha: alpha)
-        let figures = try table.resample(settings: settings, paired: true)
+        let figures = try table.resample(settings: settings, paired: true).figures
         return PCKDifference(
             sharedImages: shared.run.count,
             overall: figures[PCKClusterTable.overallFigure].estimate,
@@ -113,15 +118,18 @@ public struct PCKIntervals: Sendable, Equatable {
     public var meanPerCategory: ConfidenceInterval?
     public var perCategory: [String: ConfidenceInterval]
     public var perKeypoint: [String: ConfidenceInterval]
+    /// By category, then keypoint (the report's `per_category_keypoint`).
+    public var perCategoryKeypoint: [String: [String: ConfidenceInterval]]
 
     public init(
         overall: ConfidenceInterval?, meanPerCategory: ConfidenceInterval?, perCategory: [String: ConfidenceInterval],
-        perKeypoint: [String: ConfidenceInterval]
+        perKeypoint: [String: ConfidenceInterval], perCategoryKeypoint: [String: [String: ConfidenceInterval]] = [:]
     ) {
         self.overall = overall
         self.meanPerCategory = meanPerCategory
         self.perCategory = perCategory
         self.perKeypoint = perKeypoint
+        self.perCategoryKeypoint = perCategoryKeypoint
     }
 }
 

@@ -9,7 +9,8 @@ import KeypointsSupport
 /// photo of its own (CUB, SPair-71k, FaceSynthetics), a cluster is a record.
 ///
 /// Figures, in order: overall (pooled), mean of the per-category figures (over categories with
-/// keypoints), each category, each keypoint (over all categories).
+/// keypoints), each category, each keypoint (over all categories). Cells, apart from the
+/// figures: each category x keypoint with keypoints in some run (`per_category_keypoint`).
 struct PCKClusterTable {
     static let overallFigure = 0
     static let meanFigure = 1
@@ -20,6 +21,10 @@ struct PCKClusterTable {
     let keypoints: [String]
     /// The photos of each category: a range of photo (cluster) indices.
     let strata: [Range<Int>]
+    /// Category c's cells are `cellStart[c]..<cellStart[c + 1]`; the keypoint of cell j (an
+    /// index into `keypoints`, ascending within a category) is `cellKeypoint[j]`.
+    let cellStart: [Int]
+    let cellKeypoint: [Int]
     /// One per run, over the same records.
     let runs: [Counts]
 
@@ -29,6 +34,8 @@ struct PCKClusterTable {
         var entryStart: [Int]
         /// Index into `keypoints` of each entry.
         var entryKeypoint: [Int]
+        /// Index of each entry's category x keypoint cell.
+        var entryCell: [Int]
         /// 1 when the entry's prediction is correct at the table's alpha, else 0.
         var entryCorrect: [Int]
     }
@@ -39,6 +46,8 @@ struct PCKClusterTable {
     var figureCount: Int { 2 + categories.count + keypoints.count }
     /// Summed counts per run: overall, categories, keypoints.
     var slotCount: Int { 1 + categories.count + keypoints.count }
+    /// Category x keypoint cells with keypoints.
+    var cellCount: Int { cellKeypoint.count }
 
     /// - Parameter runs: one array of records per run; `runs[r][i]` is record i in run r (the
     ///   same image: its category and photo are read from the first run).
@@ -67,6 +76,7 @@ struct PCKClusterTable {
             }
         var categories: [String] = []
         var strata: [Range<Int>] = []
+        var clusterCategory: [Int] = []
         for (position, cluster) in clusters.enumerated() {
             let category = images[cluster[0]].category
             if categories.last != category {
@@ -74,21 +84,49 @@ struct PCKClusterTable {
                 strata.append(position..<position)
             }
             strata[strata.count - 1] = strata[strata.count - 1].lowerBound..<(position + 1)
+            clusterCategory.append(categories.count - 1)
         }
         let names = Set(runs.flatMap { $0.flatMap { $0.keypoints.map(\.name) } })
             .sorted { precedes($0, $1) }
         let keypointIndex = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        // The cells: each category's keypoints (in any run), in keypoint order.
+        var present = Array(repeating: Set<Int>(), count: categories.count)
+        for records in runs {
+            for (position, cluster) in clusters.enumerated() {
+                for i in cluster {
+                    for k in records[i].keypoints {
+                        present[clusterCategory[position]].insert(keypointIndex[k.name] ?? 0)
+                    }
+                }
+            }
+        }
+        var cellStart = [0]
+        var cellKeypoint: [Int] = []
+        var cellOf: [[Int: Int]] = []
+        for keypointsOfCategory in present {
+            var cell: [Int: Int] = [:]
+            for k in keypointsOfCategory.sorted() {
+                cell[k] = cellKeypoint.count
+                cellKeypoint.append(k)
+            }
+            cellOf.append(cell)
+            cellStart.append(cellKeypoint.count)
+        }
         self.categories = categories
         self.keypoints = names
         self.strata = strata
+        self.cellStart = cellStart
+        self.cellKeypoint = cellKeypoint
         self.runs = runs.map { records in
-            var counts = Counts(entryStart: [0], entryKeypoint: [], entryCorrect: [])
-            for cluster in clusters {
+            var counts = Counts(entryStart: [0], entryKeypoint: [], entryCell: [], entryCorrect: [])
+            for (position, cluster) in clusters.enumerated() {
                 for i in cluster {
                     let r = records[i]
                     let size = r.box.longerSide
                     for k in r.keypoints {
-                        counts.entryKeypoint.append(keypointIndex[k.name] ?? 0)
+                        let keypoint = keypointIndex[k.name] ?? 0
+                        counts.entryKeypoint.append(keypoint)
+                        counts.entryCell.append(cellOf[clusterCategory[position]][keypoint] ?? 0)
                         counts.entryCorrect.append(
                             PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: size, alpha: alpha) ? 1 : 0)
                     }
@@ -112,72 +150,185 @@ struct PCKClusterTable {
         var counts: [Int]
         var corrects: [Int]
         var figures: [Double]
+        var cellCounts: [Int]
+        var cellCorrects: [Int]
+        var cellFigures: [Double]
 
         init(table: PCKClusterTable) {
             weights = Array(repeating: 1, count: table.imageCount)
             counts = Array(repeating: 0, count: table.runs.count * table.slotCount)
             corrects = Array(repeating: 0, count: table.runs.count * table.slotCount)
             figures = Array(repeating: 0, count: table.runs.count * table.figureCount)
+            cellCounts = Array(repeating: 0, count: table.runs.count * table.cellCount)
+            cellCorrects = Array(repeating: 0, count: table.runs.count * table.cellCount)
+            cellFigures = Array(repeating: 0, count: table.runs.count * table.cellCount)
         }
     }
 
     /// Every figure (of the one run, or the second run's minus the first's when `paired`) on
-    /// the data and over `settings.resamples` resamples.
-    func resample(settings: BootstrapSettings, paired: Bool) throws(EvaluationError) -> [Figure] {
+    /// the data and over `settings.resamples` resamples; with `cells`, every cell's too (else
+    /// `cells` is empty).
+    ///
+    /// The cells are computed in the same pass over the resamples as the figures, from the same
+    /// image weights, as far as their resampled values fit beside the figures' in
+    /// `BootstrapSettings.maxValues`; the remaining categories' cells (CUB's 3,000 at 100,000
+    /// resamples) in further passes that draw the same resamples again from the seed, a chunk
+    /// of categories at a time, each pass only over those categories' images.
+    ///
+    /// - Parameter valueBudget: resampled values held at once (tests lower it to split the cells
+    ///   over passes).
+    func resample(
+        settings: BootstrapSettings, paired: Bool, cells: Bool = false,
+        valueBudget: Int = BootstrapSettings.maxValues
+    ) throws(EvaluationError) -> (figures: [Figure], cells: [Figure]) {
         let figureCount = self.figureCount
+        let cellCount = self.cellCount
         let resamples = settings.resamples
-        let maxResamples = BootstrapSettings.maxValues / figureCount
+        let maxResamples = valueBudget / figureCount
         guard resamples <= maxResamples else {
             throw .bootstrapSetting(
                 setting: .resamples, value: "\(resamples)",
                 expected:
                     "at most \(maxResamples) resamples for a report of \(figureCount) figures "
-                    + "(figures x resamples <= \(BootstrapSettings.maxValues))")
+                    + "(figures x resamples <= \(valueBudget))")
         }
         // Stratified: each category's images drawn among themselves; else all images together.
         let draws = settings.stratified ? strata : [0..<imageCount]
         var workspace = Workspace(table: self)
         computeFigures(&workspace)
-        let points = (0..<figureCount).map { statistic(workspace.figures, figure: $0, paired: paired) }
-
-        // values[f * resamples + b]: figure f in resample b (NaN where it has no keypoints).
-        var values = [Double](repeating: .nan, count: figureCount * resamples)
-        var rng = SplitMix64(seed: settings.seed)
-        for b in 0..<resamples {
-            for i in workspace.weights.indices { workspace.weights[i] = 0 }
-            for stratum in draws {
-                let n = stratum.count
-                for _ in 0..<n { workspace.weights[stratum.lowerBound + rng.index(below: n)] += 1 }
-            }
-            computeFigures(&workspace)
-            for f in 0..<figureCount {
-                values[f * resamples + b] = statistic(workspace.figures, figure: f, paired: paired)
-            }
-        }
+        let points = (0..<figureCount).map { statistic(workspace.figures, $0, stride: figureCount, paired: paired) }
+        computeCells(&workspace, categories: 0..<categories.count)
+        let cellPoints = (0..<cellCount).map { statistic(workspace.cellFigures, $0, stride: cellCount, paired: paired) }
 
         let tails = settings.tails
-        return (0..<figureCount).map { f in
-            let point = points[f].isNaN ? nil : points[f]
-            let start = f * resamples
-            var defined = start
-            for b in start..<(start + resamples) where !values[b].isNaN {
-                values[defined] = values[b]
-                defined += 1
+        var figures: [Figure] = []
+        var cellFigures: [Figure] = []
+        for (pass, chunk) in (cells ? cellPasses(resamples: resamples, valueBudget: valueBudget) : [0..<0]).enumerated()
+        {
+            // Slot s of the pass (the figures in the first pass, then the chunk's cells) holds its
+            // value in resample b at values[s * resamples + b] (NaN where it has no keypoints).
+            let main = pass == 0 ? figureCount : 0
+            let chunkCells = cellStart[chunk.lowerBound]..<cellStart[chunk.upperBound]
+            var values = [Double](repeating: .nan, count: (main + chunkCells.count) * resamples)
+            var rng = SplitMix64(seed: settings.seed)
+            for b in 0..<resamples {
+                drawWeights(&workspace.weights, strata: draws, &rng)
+                if main > 0 {
+                    computeFigures(&workspace)
+                    for f in 0..<figureCount {
+                        values[f * resamples + b] = statistic(workspace.figures, f, stride: figureCount, paired: paired)
+                    }
+                }
+                guard !chunkCells.isEmpty else { continue }
+                computeCells(&workspace, categories: chunk)
+                // Cell j in slot main + j - first (index arithmetic: a zip here cost more than the cells).
+                for j in chunkCells {
+                    values[(main + j - chunkCells.lowerBound) * resamples + b] = statistic(
+                        workspace.cellFigures, j, stride: cellCount, paired: paired)
+                }
             }
-            guard defined > start else { return Figure(point: point, interval: nil) }
-            values[start..<defined].sort()
-            let sorted = values[start..<defined]
-            return Figure(
-                point: point,
-                interval: ConfidenceInterval(
-                    low: PCKBootstrap.percentile(sorted: sorted, tails.low),
-                    high: PCKBootstrap.percentile(sorted: sorted, tails.high)))
+            if main > 0 {
+                figures = (0..<figureCount).map { f in
+                    Self.figure(&values, slot: f, resamples: resamples, point: points[f], tails: tails)
+                }
+            }
+            for j in chunkCells {
+                cellFigures.append(
+                    Self.figure(
+                        &values, slot: main + j - chunkCells.lowerBound, resamples: resamples, point: cellPoints[j],
+                        tails: tails))
+            }
+        }
+        return (figures, cellFigures)
+    }
+
+    /// The categories whose cells each pass of `resample` computes: in the first pass as many
+    /// as fit beside the figures (figures and cells x resamples within `valueBudget`), then as
+    /// many as fit alone. One pass (all categories) unless the cells are many and the resamples
+    /// too. Expects the figures to fit (`resample` checks that first).
+    func cellPasses(resamples: Int, valueBudget: Int = BootstrapSettings.maxValues) -> [Range<Int>] {
+        let room = valueBudget / resamples
+        var passes: [Range<Int>] = []
+        var start = 0
+        var capacity = room - figureCount
+        while start < categories.count || passes.isEmpty {
+            var end = start
+            while end < categories.count && cellStart[end + 1] - cellStart[start] <= capacity { end += 1 }
+            // A category's cells (at most its keypoints) fit in a pass of their own, since the
+            // figures (more than the keypoints) fit in one: a later pass always advances.
+            if end == start && !passes.isEmpty { end = start + 1 }
+            passes.append(start..<end)
+            start = end
+            capacity = room
+        }
+        return passes
+    }
+
+    /// Sets `weights` to one resample's draw counts per photo: within each range of `draws`, as
+    /// many draws as it has photos, uniformly with replacement, in order (the documented order
+    /// of the seed's stream).
+    func drawWeights(_ weights: inout [Int], strata draws: [Range<Int>], _ rng: inout SplitMix64) {
+        for i in weights.indices { weights[i] = 0 }
+        for stratum in draws {
+            let n = stratum.count
+            for _ in 0..<n { weights[stratum.lowerBound + rng.index(below: n)] += 1 }
         }
     }
 
-    /// Figure `f` of run 0, or run 1's minus run 0's; NaN when undefined in either.
-    private func statistic(_ figures: [Double], figure f: Int, paired: Bool) -> Double {
-        paired ? figures[figureCount + f] - figures[f] : figures[f]
+    /// A figure from its point estimate (NaN: none) and its resampled values at
+    /// `values[slot * resamples ..< (slot + 1) * resamples]` (NaN where undefined; reordered).
+    private static func figure(
+        _ values: inout [Double], slot: Int, resamples: Int, point: Double, tails: (low: Double, high: Double)
+    ) -> Figure {
+        let point = point.isNaN ? nil : point
+        let start = slot * resamples
+        var defined = start
+        for b in start..<(start + resamples) where !values[b].isNaN {
+            values[defined] = values[b]
+            defined += 1
+        }
+        guard defined > start else { return Figure(point: point, interval: nil) }
+        values[start..<defined].sort()
+        let sorted = values[start..<defined]
+        return Figure(
+            point: point,
+            interval: ConfidenceInterval(
+                low: PCKBootstrap.percentile(sorted: sorted, tails.low),
+                high: PCKBootstrap.percentile(sorted: sorted, tails.high)))
+    }
+
+    /// Value `i` of run 0 (of `stride` per run), or run 1's minus run 0's; NaN when undefined in either.
+    private func statistic(_ values: [Double], _ i: Int, stride: Int, paired: Bool) -> Double {
+        paired ? values[stride + i] - values[i] : values[i]
+    }
+
+    /// Every run's cells of the categories `chunk` for the image weights in `w.weights`, into
+    /// `w.cellFigures` (NaN for a cell without keypoints in the draw).
+    private func computeCells(_ w: inout Workspace, categories chunk: Range<Int>) {
+        let cellCount = self.cellCount
+        let chunkCells = cellStart[chunk.lowerBound]..<cellStart[chunk.upperBound]
+        for (r, run) in runs.enumerated() {
+            let base = r * cellCount
+            for j in chunkCells {
+                w.cellCounts[base + j] = 0
+                w.cellCorrects[base + j] = 0
+            }
+            for c in chunk {
+                for i in strata[c] {
+                    let weight = w.weights[i]
+                    guard weight > 0 else { continue }
+                    for e in run.entryStart[i]..<run.entryStart[i + 1] {
+                        let cell = base + run.entryCell[e]
+                        w.cellCounts[cell] += weight
+                        w.cellCorrects[cell] += weight * run.entryCorrect[e]
+                    }
+                }
+            }
+            for j in chunkCells {
+                let s = base + j
+                w.cellFigures[s] = w.cellCounts[s] > 0 ? Double(w.cellCorrects[s]) / Double(w.cellCounts[s]) : .nan
+            }
+        }
     }
 
     /// Every run's figures for the image weights in `w.weights` (how many times each image is
@@ -234,6 +385,17 @@ struct PCKClusterTable {
     /// The category figures by name.
     func byCategory(_ figures: [Figure]) -> [String: Figure] {
         Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, figures[2 + $0]) })
+    }
+
+    /// The cells by category and keypoint name (`cells` as `resample` returns them).
+    func byCategoryKeypoint(_ cells: [Figure]) -> [String: [String: Figure]] {
+        var out: [String: [String: Figure]] = [:]
+        for (c, category) in categories.enumerated() {
+            var row: [String: Figure] = [:]
+            for j in cellStart[c]..<cellStart[c + 1] { row[keypoints[cellKeypoint[j]]] = cells[j] }
+            out[category] = row
+        }
+        return out
     }
 
     /// The keypoint figures by name.

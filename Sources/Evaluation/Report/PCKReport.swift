@@ -38,7 +38,7 @@ public struct PCKEntry: Codable, Sendable, Equatable {
 /// keypoints. With confidence intervals (`addingIntervals`) the JSON also has `"bootstrap":
 /// {"level", "resamples", "seed", "unit": "image", "stratified_by": "category"}`, `"pck_ci"` and
 /// `"mean_per_category_ci"` (`{"low", "high"}` or null) and a `"ci"` in every entry of
-/// `per_category` and `per_keypoint` with keypoints (not in `per_category_keypoint`).
+/// `per_category`, `per_keypoint` and `per_category_keypoint` with keypoints.
 public struct PCKReport: Codable, Sendable, Equatable {
     public var dataset: String
     public var method: String
@@ -185,7 +185,7 @@ public struct PCKReport: Codable, Sendable, Equatable {
     }
 
     /// This report with percentile bootstrap intervals (`PCKBootstrap.intervals`) on its overall
-    /// PCK, its mean of categories and every category and keypoint entry.
+    /// PCK, its mean of categories and every category, keypoint and category x keypoint entry.
     /// - Parameter records: the records the report was computed from.
     /// - Throws: `EvaluationError.bootstrapSetting` when the report has too many figures for
     ///   `settings.resamples` (`BootstrapSettings.maxValues`).
@@ -199,6 +199,9 @@ public struct PCKReport: Codable, Sendable, Equatable {
         report.meanPerCategoryCI = intervals.meanPerCategory
         for (name, ci) in intervals.perCategory { report.perCategory[name]?.ci = ci }
         for (name, ci) in intervals.perKeypoint { report.perKeypoint[name]?.ci = ci }
+        for (category, row) in intervals.perCategoryKeypoint {
+            for (name, ci) in row { report.perCategoryKeypoint[category]?[name]?.ci = ci }
+        }
         return report
     }
 

@@ -2,7 +2,9 @@
 """Independent reference for PCKBootstrap (Sources/Evaluation/Report/PCKBootstrap.swift).
 
 Prints the intervals that PCKBootstrapTests.matchesTheIndependentReference expects, for the
-synthetic data set defined in `dataset()` (the test builds the same records):
+synthetic data set defined in `dataset()` (the test builds the same records), and writes them
+all, the category x keypoint cells included, to reference.json beside this script (read by
+PCKBootstrapTests.matchesTheReferenceFile):
 
     python3 Tests/EvaluationTests/Fixtures/bootstrap/make_reference.py
 
@@ -52,13 +54,14 @@ def dataset(run=0):
     return images
 
 
-def figures(images, weights, keypoints, categories):
-    """Overall, mean of categories, categories, keypoints (nan where no keypoint)."""
+def figures(images, weights, keypoints, categories, cells):
+    """Overall, mean of categories, categories, keypoints, then the (category, keypoint) cells
+    (nan where no keypoint)."""
     count = {}
     correct = {}
     for (cat, _, kps), w in zip(images, weights):
         for name, ok in kps:
-            for key in ("all", ("c", cat), ("k", name)):
+            for key in ("all", ("c", cat), ("k", name), ("ck", cat, name)):
                 count[key] = count.get(key, 0) + w
                 correct[key] = correct.get(key, 0) + w * ok
 
@@ -68,7 +71,7 @@ def figures(images, weights, keypoints, categories):
     cats = [ratio(("c", c)) for c in categories]
     defined = [v for v in cats if v == v]
     mean = sum(defined) / len(defined) if defined else float("nan")
-    return [ratio("all"), mean] + cats + [ratio(("k", k)) for k in keypoints]
+    return [ratio("all"), mean] + cats + [ratio(("k", k)) for k in keypoints] + [ratio(("ck",) + c) for c in cells]
 
 
 def layout(images):
@@ -76,7 +79,13 @@ def layout(images):
     categories = sorted({im[0] for im in images}, key=str.encode)
     keypoints = sorted({k for im in images for k, _ in im[2]}, key=str.encode)
     strata = [[i for i, im in enumerate(images) if im[0] == c] for c in categories]
-    return images, categories, keypoints, strata
+    cells = sorted({(im[0], k) for im in images for k, _ in im[2]}, key=lambda c: (c[0].encode(), c[1].encode()))
+    return images, categories, keypoints, strata, cells
+
+
+def names(categories, keypoints, cells):
+    return (["overall", "mean"] + [f"category {c}" for c in categories] + [f"keypoint {k}" for k in keypoints]
+            + [f"cell {c} {k}" for c, k in cells])
 
 
 def interval(values, level):
@@ -86,7 +95,7 @@ def interval(values, level):
 
 
 def replica(runs, seed, resamples, level, stratified=True):
-    base, categories, keypoints, strata = layout(runs[0])
+    base, categories, keypoints, strata, cells = layout(runs[0])
     if not stratified:
         strata = [list(range(len(base)))]
     ordered = [layout(r)[0] for r in runs]
@@ -97,14 +106,13 @@ def replica(runs, seed, resamples, level, stratified=True):
         for stratum in strata:
             for _ in range(len(stratum)):
                 w[stratum[rng.index_below(len(stratum))]] += 1
-        f = [figures(imgs, w, keypoints, categories) for imgs in ordered]
+        f = [figures(imgs, w, keypoints, categories, cells) for imgs in ordered]
         draws.append(f[0] if len(f) == 1 else [b - a for a, b in zip(f[0], f[1])])
-    names = ["overall", "mean"] + [f"category {c}" for c in categories] + [f"keypoint {k}" for k in keypoints]
-    return {n: interval([d[i] for d in draws], level) for i, n in enumerate(names)}
+    return {n: interval([d[i] for d in draws], level) for i, n in enumerate(names(categories, keypoints, cells))}
 
 
 def numpy_rng(runs, seed, resamples, level):
-    base, categories, keypoints, strata = layout(runs[0])
+    base, categories, keypoints, strata, cells = layout(runs[0])
     ordered = [layout(r)[0] for r in runs]
     g = np.random.default_rng(seed)
     draws = []
@@ -112,24 +120,30 @@ def numpy_rng(runs, seed, resamples, level):
         w = np.zeros(len(base), dtype=np.int64)
         for stratum in strata:
             np.add.at(w, g.choice(stratum, size=len(stratum), replace=True), 1)
-        f = [figures(imgs, w, keypoints, categories) for imgs in ordered]
+        f = [figures(imgs, w, keypoints, categories, cells) for imgs in ordered]
         draws.append(f[0] if len(f) == 1 else [b - a for a, b in zip(f[0], f[1])])
-    names = ["overall", "mean"] + [f"category {c}" for c in categories] + [f"keypoint {k}" for k in keypoints]
-    return {n: interval([d[i] for d in draws], level) for i, n in enumerate(names)}
+    return {n: interval([d[i] for d in draws], level) for i, n in enumerate(names(categories, keypoints, cells))}
 
 
 if __name__ == "__main__":
     rng = SplitMix64(7)
     print("SplitMix64(seed: 7).index(below: 10), 12 draws:", [rng.index_below(10) for _ in range(12)])
-    for title, runs in [("one run", [dataset(0)]), ("run 1 minus run 0", [dataset(0), dataset(1)])]:
+    reference = {"level": 0.9, "resamples": 1000, "seed": 42}
+    for title, key, runs in [("one run", "one_run", [dataset(0)]),
+                             ("run 1 minus run 0", "paired", [dataset(0), dataset(1)])]:
         exact = replica(runs, seed=42, resamples=1000, level=0.9)
+        reference[key] = {name: [float(lo), float(hi)] for name, (lo, hi) in exact.items()}
         for name, (lo, hi) in exact.items():
             print(f"replica {title}: {name}: [{float(lo)!r}, {float(hi)!r}]")
         if len(runs) == 1:
             loose = replica(runs, seed=42, resamples=1000, level=0.9, stratified=False)
+            reference["one_run_not_stratified"] = {name: [float(lo), float(hi)] for name, (lo, hi) in loose.items()}
             for name, (lo, hi) in loose.items():
                 print(f"replica {title}, not stratified: {name}: [{float(lo)!r}, {float(hi)!r}]")
         if "--numpy" in __import__("sys").argv:
             ref = numpy_rng(runs, seed=1, resamples=200_000, level=0.9)
             for name, (lo, hi) in ref.items():
                 print(f"numpy {title}: {name}: [{lo:.4f}, {hi:.4f}]  replica [{exact[name][0]:.4f}, {exact[name][1]:.4f}]")
+    out = __import__("pathlib").Path(__file__).with_name("reference.json")
+    out.write_text(__import__("json").dumps(reference, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {out}")
