@@ -22,7 +22,7 @@ public enum CropSide: Sendable, Equatable, Hashable, CustomStringConvertible {
     public init(parsing text: String, option: String = "crop side") throws {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         if t.hasSuffix("px") {
-            guard let n = Int(t.dropLast(2)), n >= 1 else {
+            guard let n = Int(t.dropLast(2)), Self.pixelsBound.contains(n) else {
                 throw CanvasError.invalidParameter(
                     name: option, expected: "whole pixels >= 1 (e.g. 64px) or a fraction in (0, 1] (e.g. 0.25)",
                     actual: "'\(text)'")
@@ -40,17 +40,17 @@ public enum CropSide: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Checks the value (0 < fraction <= 1, pixels >= 1).
+    /// Checks the value (`fractionBound`, `pixelsBound`).
     /// - Throws: `CanvasError.invalidParameter` naming `name`.
     public func validate(name: String = "crop side") throws {
         switch self {
         case .fraction(let f):
-            guard f.isFinite, f > 0, f <= 1 else {
-                throw CanvasError.invalidParameter(name: name, expected: "0 < fraction <= 1", actual: "\(f)")
+            guard Self.fractionBound.contains(f) else {
+                throw CanvasError.invalidParameter(name: name, expected: Self.fractionBound.expected, actual: "\(f)")
             }
         case .pixels(let n):
-            guard n >= 1 else {
-                throw CanvasError.invalidParameter(name: name, expected: "pixels >= 1", actual: "\(n)")
+            guard Self.pixelsBound.contains(n) else {
+                throw CanvasError.invalidParameter(name: name, expected: Self.pixelsBound.expected, actual: "\(n)")
             }
         }
     }

@@ -92,20 +92,21 @@ public struct MarkerStyle: Sendable, Equatable, Hashable, Codable, CustomStringC
         } else {
             color = d.color
         }
-        guard radius.isFinite, radius > 0 else {
+        guard Self.sizeBound.contains(radius) else {
             throw DecodingError.dataCorruptedError(
-                forKey: .radius, in: c, debugDescription: "marker radius: expected a number > 0, got \(radius)")
+                forKey: .radius, in: c,
+                debugDescription: "marker radius: expected \(Self.sizeBound.expected), got \(radius)")
         }
-        guard thickness.isFinite, thickness > 0 else {
+        guard Self.sizeBound.contains(thickness) else {
             throw DecodingError.dataCorruptedError(
                 forKey: .thickness, in: c,
-                debugDescription: "marker thickness: expected a number > 0, got \(thickness)")
+                debugDescription: "marker thickness: expected \(Self.sizeBound.expected), got \(thickness)")
         }
         if units == .fraction {
-            guard radius < 1, thickness < 1 else {
+            guard Self.fractionSizeBound.contains(radius), Self.fractionSizeBound.contains(thickness) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .radius, in: c,
-                    debugDescription: "marker size with units \"fraction\": expected radius and thickness < 1 "
+                    debugDescription: "marker size with units \"fraction\": expected radius and thickness <= 1 "
                         + "(fractions of the shorter side), got radius \(radius), thickness \(thickness); "
                         + "use \"units\": \"pixels\" for pixel sizes")
             }

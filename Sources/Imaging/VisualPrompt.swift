@@ -112,26 +112,25 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
         return "ensemble of \(count): " + members.joined(separator: ", ")
     }
 
-    /// Checks the numeric parameters (sigma > 0; crop: 0 < fraction <= 1, pixels >= 1) and an
-    /// ensemble's members (`ensembleMembers` of them, none an ensemble, each valid).
+    /// Checks the numeric parameters (`sigmaBound`; crop: `CropSide.fractionBound`,
+    /// `CropSide.pixelsBound`) and an ensemble's members (`ensembleSizeBound`, none an ensemble,
+    /// each valid). The grid-preset reader checks the same bounds.
     /// - Throws: `CanvasError.invalidParameter` naming the parameter.
     public func validate() throws {
         switch self {
         case .markerBlurOutside(_, let sigma):
-            guard sigma.isFinite, sigma > 0 else {
+            guard Self.sigmaBound.contains(sigma) else {
                 throw CanvasError.invalidParameter(
-                    name: "visual prompt sigma", expected: "a number > 0 (canvas px)",
-                    actual: "\(sigma)")
+                    name: "visual prompt sigma", expected: Self.sigmaBound.expected, actual: "\(sigma)")
             }
         case .crop(let side):
             try side.validate(name: "visual prompt crop side")
         case .marker, .markerGreyOutside:
             break
         case .ensemble(let members):
-            guard Self.ensembleMembers.contains(members.count) else {
+            guard Self.ensembleSizeBound.contains(members.count) else {
                 throw CanvasError.invalidParameter(
-                    name: "visual prompt ensemble prompts",
-                    expected: "\(Self.ensembleMembers.lowerBound)...\(Self.ensembleMembers.upperBound) prompts",
+                    name: "visual prompt ensemble prompts", expected: Self.ensembleSizeBound.expected,
                     actual: "\(members.count)")
             }
             for (i, m) in members.enumerated() {
@@ -159,8 +158,7 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
             let c = try decoder.container(keyedBy: CodingKeys.self)
             if try c.decode(Kind.self, forKey: .type) == .ensemble {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .type, in: c,
-                    debugDescription: "an ensemble member must be a single prompt, not an ensemble (no nesting)")
+                    forKey: .type, in: c, debugDescription: VisualPrompt.nestedEnsembleMessage)
             }
             prompt = try VisualPrompt(from: decoder)
         }
@@ -196,12 +194,11 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
     /// An ensemble's `prompts`, their count checked before any member is decoded.
     private static func decodeMembers(_ c: KeyedDecodingContainer<CodingKeys>) throws -> [VisualPrompt] {
         var list = try c.nestedUnkeyedContainer(forKey: .prompts)
-        guard let count = list.count, ensembleMembers.contains(count) else {
+        guard let count = list.count, ensembleSizeBound.contains(count) else {
             throw DecodingError.dataCorruptedError(
                 forKey: .prompts, in: c,
                 debugDescription:
-                    "expected \(ensembleMembers.lowerBound)...\(ensembleMembers.upperBound) prompts, got \(list.count.map(String.init) ?? "an unknown number")"
-            )
+                    "expected \(ensembleSizeBound.expected), got \(list.count.map(String.init) ?? "an unknown number")")
         }
         var members: [VisualPrompt] = []
         while !list.isAtEnd { members.append(try list.decode(Member.self).prompt) }

@@ -345,17 +345,8 @@ extension MarkerStyle {
         let radius = try r.number("radius")
         let thickness = try r.number("thickness")
         for (key, value) in [("radius", radius), ("thickness", thickness)] {
-            guard value > 0 else {
-                throw JSONFieldError(
-                    field: r.fieldPath(key), message: "expected a number > 0, got \(JSONValue.number(value).brief)")
-            }
-            if units == .fraction, value > 1 {
-                throw JSONFieldError(
-                    field: r.fieldPath(key),
-                    message:
-                        "expected a fraction of the input side <= 1 (units is \"fraction\"), got \(JSONValue.number(value).brief)"
-                )
-            }
+            try check(value, Self.sizeBound, r.fieldPath(key))
+            if units == .fraction { try check(value, Self.fractionSizeBound, r.fieldPath(key)) }
         }
         self.init(
             shape: shape, color: RGB(channels[0], channels[1], channels[2]), radius: radius,
@@ -376,6 +367,7 @@ extension VisualPrompt {
     /// `{"type": "markerBlurOutside", "sigma": 8}`, `{"type": "markerGreyOutside"}`,
     /// `{"type": "crop", "fraction": 0.25}` or `{"type": "crop", "pixels": 64}`, or
     /// `{"type": "ensemble", "prompts": [...]}` of 2 to 8 of these), with unknown fields refused,
+    /// every number checked against Imaging's bound (`VisualPrompt.sigmaBound`, ...),
     /// a missing `marker` taken from the preset's `marker` (strict, like it, when given) and
     /// errors naming the field path (`visual_prompt.prompts[1].sigma`).
     /// - Parameter member: true inside an ensemble, where an ensemble is refused (no nesting).
@@ -385,9 +377,7 @@ extension VisualPrompt {
         guard case .object(let fields) = json else { throw node.fail("expected an object, got \(node.brief)") }
         let type = try JSONObjectReader(json, path: path, known: Array(fields.keys)).choice("type", among: types)
         if member, type == "ensemble" {
-            throw JSONFieldError(
-                field: jsonFieldPath(path, "type"),
-                message: "an ensemble member must be a single prompt, not an ensemble (no nesting)")
+            throw JSONFieldError(field: jsonFieldPath(path, "type"), message: Self.nestedEnsembleMessage)
         }
         let known = ["type"] + (Self.presetFields.first { $0.key == type }?.value ?? [])
         let r = try JSONObjectReader(json, path: path, known: known)
@@ -396,11 +386,7 @@ extension VisualPrompt {
         switch type {
         case "markerBlurOutside":
             let sigma = try r.number("sigma")
-            guard sigma > 0 else {
-                throw JSONFieldError(
-                    field: r.fieldPath("sigma"),
-                    message: "expected a number > 0 (canvas px), got \(JSONValue.number(sigma).brief)")
-            }
+            try check(sigma, Self.sigmaBound, r.fieldPath("sigma"))
             self = .markerBlurOutside(style, sigma: sigma)
         case "markerGreyOutside":
             self = .markerGreyOutside(style)
@@ -408,25 +394,19 @@ extension VisualPrompt {
             switch (r.has("fraction"), r.has("pixels")) {
             case (true, false):
                 let fraction = try r.number("fraction")
-                guard fraction > 0, fraction <= 1 else {
-                    throw JSONFieldError(
-                        field: r.fieldPath("fraction"),
-                        message: "expected 0 < fraction <= 1, got \(JSONValue.number(fraction).brief)")
-                }
+                try check(fraction, CropSide.fractionBound, r.fieldPath("fraction"))
                 self = .crop(.fraction(fraction))
             case (false, true):
-                self = .crop(.pixels(try r.integer("pixels", minimum: 1)))
+                self = .crop(.pixels(try r.integer("pixels", minimum: CropSide.minimumPixels)))
             default:
                 throw JSONFieldError(field: path, message: "a crop needs exactly one of \"fraction\" and \"pixels\"")
             }
         case "ensemble":
             let values = try r.array("prompts")
-            guard Self.ensembleMembers.contains(values.count) else {
+            guard Self.ensembleSizeBound.contains(values.count) else {
                 throw JSONFieldError(
                     field: r.fieldPath("prompts"),
-                    message:
-                        "expected \(Self.ensembleMembers.lowerBound)...\(Self.ensembleMembers.upperBound) prompts, got \(values.count)"
-                )
+                    message: "expected \(Self.ensembleSizeBound.expected), got \(values.count)")
             }
             self = .ensemble(
                 try values.enumerated().map { i, value in
@@ -436,6 +416,13 @@ extension VisualPrompt {
         default:
             self = .marker(style)
         }
+    }
+}
+
+/// Refuses a number outside `bound` (Imaging's, which its own validation checks too), naming `field`.
+private func check(_ value: Double, _ bound: ParameterBound<Double>, _ field: String) throws {
+    guard bound.contains(value) else {
+        throw JSONFieldError(field: field, message: "expected \(bound.expected), got \(JSONValue.number(value).brief)")
     }
 }
 

@@ -95,4 +95,42 @@ import Testing
         #expect(error?.field == field, "\(String(describing: error))")
         #expect(error?.description.contains(message) == true, "\(String(describing: error))")
     }
+    /// A marker of `radius` and `thickness` in `units`, every key given (the preset is strict).
+    static func marker(_ radius: Double, _ thickness: Double = 0.01, _ units: String = "fraction") -> String {
+        #"{"shape": "circle", "color": [255, 0, 0], "radius": \#(radius), "thickness": \#(thickness), "units": "\#(units)"}"#
+    }
+
+    static func ensemble(of count: Int) -> String {
+        #"{"type": "ensemble", "prompts": [\#(Array(repeating: #"{"type": "marker"}"#, count: count).joined(separator: ","))]}"#
+    }
+
+    @Test(
+        "the grid-preset reader and VisualPrompt's own JSON decoding and validate() accept the same prompts",
+        arguments: [
+            (#"{"type": "markerBlurOutside", "sigma": 0}"#, false),
+            (#"{"type": "markerBlurOutside", "sigma": -2}"#, false),
+            (#"{"type": "markerBlurOutside", "sigma": 1e-9}"#, true),
+            (#"{"type": "markerBlurOutside", "sigma": 8}"#, true),
+            (#"{"type": "crop", "fraction": 0}"#, false),
+            (#"{"type": "crop", "fraction": 1}"#, true),
+            (#"{"type": "crop", "fraction": 1.000001}"#, false),
+            (#"{"type": "crop", "pixels": 0}"#, false),
+            (#"{"type": "crop", "pixels": 1}"#, true),
+            (ensemble(of: 1), false), (ensemble(of: 2), true), (ensemble(of: 8), true), (ensemble(of: 9), false),
+            (#"{"type": "marker", "marker": \#(marker(1))}"#, true),
+            (#"{"type": "marker", "marker": \#(marker(0.06, 1))}"#, true),
+            (#"{"type": "marker", "marker": \#(marker(1.5))}"#, false),
+            (#"{"type": "marker", "marker": \#(marker(0))}"#, false),
+            (#"{"type": "marker", "marker": \#(marker(20, 3, "pixels"))}"#, true),
+            (#"{"type": "markerGreyOutside", "marker": \#(marker(20, -1, "pixels"))}"#, false),
+        ])
+    func sameBoundsAsImaging(prompt: String, valid: Bool) throws {
+        let object = try JSONSerialization.jsonObject(with: Data(prompt.utf8))
+        let preset = try? GridPresetTests.decode(Self.withPrompt(object))
+        #expect((preset != nil) == valid, "grid preset reader: \(prompt)")
+        let own = try? JSONDecoder().decode(VisualPrompt.self, from: Data(prompt.utf8))
+        #expect((own != nil) == valid, "VisualPrompt's JSON decoding: \(prompt)")
+        if let preset { #expect((try? preset.effectiveVisualPrompt.validate()) != nil, "validate(): \(prompt)") }
+        if let own { #expect(preset?.effectiveVisualPrompt == own, "\(prompt)") }
+    }
 }

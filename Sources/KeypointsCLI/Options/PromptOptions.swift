@@ -105,12 +105,13 @@ struct PromptOptions: ParsableArguments {
     static func parseLength(_ text: String, option: String) throws -> Length {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         let pixels = t.hasSuffix("px")
-        guard let v = Double(pixels ? String(t.dropLast(2)) : t), v.isFinite, v > 0, pixels || v <= 1 else {
+        let units: MarkerUnits = pixels ? .pixels : .fraction
+        guard let v = Double(pixels ? String(t.dropLast(2)) : t), MarkerStyle.admitsSize(v, units: units) else {
             throw ValidationError(
                 "\(option) expects a fraction of the model input's side in (0, 1] (e.g. 0.06) or pixels (e.g. 20px), got '\(text)'"
             )
         }
-        return Length(value: v, units: pixels ? .pixels : .fraction)
+        return Length(value: v, units: units)
     }
 
     static let namedColors: [String: RGB] = [
