@@ -21,7 +21,8 @@ struct ReportCommand: ParsableCommand {
             keypoints move together), stratified by category, seeded (--ci-seed) so a seed gives \
             the same intervals everywhere; with --compare also each run's difference to the \
             first in percentage points, paired over the images both scored, marked * when its \
-            interval excludes 0.
+            interval excludes 0; with --curve a shaded band around each curve: at each alpha the \
+            interval of its PCK, from the same resamples.
 
             Files of `keypoints localize --out` (told by their header line; not mixed with eval \
             files in one call) are merged the same way (settings must agree but for paths, \
@@ -59,7 +60,7 @@ struct ReportCommand: ParsableCommand {
     var allowMixedPrecision = false
     @Option(
         help: ArgumentHelp(
-            "Plot PCK against alpha from 0 to 0.2 (further when --alpha is larger), one line per run: PNG or SVG, chosen by the extension.",
+            "Plot PCK against alpha from 0 to 0.2 (further when --alpha is larger), one line per run (with --ci over a shaded pointwise bootstrap band): PNG or SVG, chosen by the extension.",
             valueName: "file.png|file.svg"))
     var curve: String?
     @Flag(
@@ -161,6 +162,8 @@ struct ReportCommand: ParsableCommand {
         // The intervals before anything is written: a refused --ci-resamples leaves no curve.
         var comparison: PCKComparison? = nil
         var shown = reports
+        let alphas = PCKCurvePlot.alphas(reaching: alpha)
+        var bands: [CurveBand]? = nil
         try confidence.computing { bootstrap throws(EvaluationError) in
             if compare {
                 let labels = Self.labels(runs, alpha: nil)
@@ -176,14 +179,19 @@ struct ReportCommand: ParsableCommand {
                     try report.addingIntervals(records: run.images, settings: bootstrap)
                 }
             }
+            // After the intervals, which may refuse the resample count.
+            if curve != nil, let bootstrap {
+                bands = runs.map { PCKBootstrap.curveBand(records: $0.images, alphas: alphas, settings: bootstrap) }
+            }
         }
         confidence.noteFewImages(runs.map(\.images))
 
         if let curve {
             let labels = Self.labels(runs, alpha: alpha)
-            let alphas = PCKCurvePlot.alphas(reaching: alpha)
-            let series = zip(runs, labels).map { run, label in
-                CurveSeries(label: label, records: run.images, alphas: alphas)
+            let series = runs.indices.map { i in
+                var series = CurveSeries(label: labels[i], records: runs[i].images, alphas: alphas)
+                series.band = bands?[i]
+                return series
             }
             let datasets = Set(reports.map(\.dataset)).sorted().joined(separator: ", ")
             let title = "PCK against alpha: \(datasets)"

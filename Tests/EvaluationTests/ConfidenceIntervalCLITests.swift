@@ -145,6 +145,31 @@ import Testing
         #expect(plain["differences"] == nil && plain["bootstrap"] == nil && plain["mean_per_category_ci"] == nil)
     }
 
+    /// `--curve --ci` shades a band around each run's curve (SVG: a `<path class="band">` per run
+    /// before the polylines; PNG: other pixels) with the level in the legend; without --ci the
+    /// figures have none.
+    @Test func curveHasBandsOnlyWithCI() throws {
+        guard KeypointsExecutable.available() else { return }
+        let dir = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func figure(_ name: String, _ options: [String]) throws -> Data {
+            let path = dir.appendingPathComponent(name).path
+            let r = try run(["report", "--compare", Self.random, Self.box, "--curve", path] + options)
+            #expect(r.status == 0, "\(r.stderr)")
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        }
+        let banded = String(decoding: try figure("b.svg", ["--ci", "--ci-level", "0.8"]), as: UTF8.self)
+        let parsed = try SVGElements.parse(banded)
+        #expect(
+            parsed.paths.filter { $0["class"] == "band" }.map { $0["fill"] } == parsed.polylines.map { $0["stroke"] })
+        #expect(parsed.paths.filter { $0["class"] == "band" }.count == 2)
+        #expect(parsed.drawn.filter { $0 != "axes" } == ["band", "band", "curve", "curve"])
+        #expect(parsed.texts.contains("shaded: pointwise 80% bootstrap interval over images"))
+        let plain = String(decoding: try figure("p.svg", []), as: UTF8.self)
+        #expect(!plain.contains("band") && !plain.contains("shaded"))
+        #expect(try figure("b.png", ["--ci"]) != (try figure("p.png", [])))
+    }
+
     /// A run over other images (the ids changed, and the seed so it is another run) shares no
     /// image with the first: the table says so instead of a difference.
     @Test func runsWithoutSharedImagesSaySo() throws {

@@ -43,9 +43,78 @@ import Testing
     }
 }
 
+/// Bootstrap bands (`report --curve --ci`) in the PNG and the SVG.
+@Suite struct CurveBandPlotTests {
+    /// "flat" at 0.25 with a band [0.15, 0.35] at every alpha but a gap at 0.12 ... 0.13;
+    /// "linear" without one.
+    static func series() -> [CurveSeries] {
+        let alphas = PCKCurvePlot.defaultAlphas
+        var flat = CurveSeries(label: "flat", alphas: alphas, values: alphas.map { _ in 0.25 })
+        flat.band = CurveBand(
+            level: 0.9,
+            intervals: alphas.map { (0.12...0.13).contains($0) ? nil : ConfidenceInterval(low: 0.15, high: 0.35) })
+        let linear = CurveSeries(label: "linear", alphas: alphas, values: alphas.map { $0 })
+        return [flat, linear]
+    }
+
+    /// Inside the band, away from the line and the grid, the PNG has the line's colour at
+    /// `bandOpacity` over white; without the band, white. The y axis reaches the band's top
+    /// (0.35: up to 0.4). Plot area: x 96 (alpha 0) to 928 (0.2), y 516 (0) to 64 (0.4).
+    @Test func pngFillsTheBandTranslucently() throws {
+        var plain = Self.series()
+        plain[0].band = nil
+        let banded = PCKCurvePlot.render(Self.series(), title: "t")
+        let without = PCKCurvePlot.render(plain, title: "t")
+        let blue = PCKCurvePlot.palette[0]
+        func over(_ c: UInt8) -> UInt8 {
+            UInt8((255 * (1 - PCKCurvePlot.bandOpacity) + Double(c) * PCKCurvePlot.bandOpacity).rounded())
+        }
+        let fill = RGB(over(blue.r), over(blue.g), over(blue.b))
+        #expect(fill == RGB(210, 228, 240))
+        // alpha 0.17 (x = 803.2, right of the legend), PCK 0.32 (y = 516 - 0.32 / 0.4 * 452 =
+        // 154.4) above the line and PCK 0.19 (y 301.3) below it (0.2 is a grid line).
+        #expect(banded[803, 154] == fill && banded[803, 301] == fill)
+        #expect(without[803, 154] == RGB(255, 255, 255) && without[803, 301] == RGB(255, 255, 255))
+        // The line over the band (PCK 0.25, y 233.5); outside the band (PCK 0.37, y 97.9) and in
+        // its gap (alpha 0.125, x 616): white.
+        #expect(banded[803, 233] == blue)
+        #expect(banded[803, 97] == RGB(255, 255, 255) && banded[616, 301] == RGB(255, 255, 255))
+        // Only the series with a band has one: under "linear" at alpha 0.054 (x 320; PCK 0.04 at y 470) nothing.
+        #expect(banded[320, 470] == RGB(255, 255, 255))
+    }
+
+    @Test func svgHasOneBandPathPerBandBeforeTheCurvesAndALegendNote() throws {
+        let svg = PCKCurvePlot.svg(Self.series(), title: "t")
+        let parsed = try SVGElements.parse(svg)
+        let bands = parsed.paths.filter { $0["class"] == "band" }
+        #expect(bands.count == 1 && bands[0]["data-label"] == "flat")
+        #expect(bands[0]["fill"] == parsed.polylines[0]["stroke"] && bands[0]["fill-opacity"] == "0.2")
+        #expect(bands[0]["stroke"] == "none")
+        #expect(parsed.drawn.filter { $0 != "axes" } == ["band", "curve", "curve"])
+        // Two stretches (the gap splits it): each its high edge from alpha 0 rightwards, then its
+        // low edge back. PCK 0.35 -> y 120.5, 0.15 -> 346.5; alpha 0.119 -> x 591.04, 0.131 -> 640.96.
+        let d = try #require(bands[0]["d"])
+        let stretches = d.split(separator: "M ").map { String($0).trimmingCharacters(in: .whitespaces) }
+        #expect(stretches.count == 2 && stretches.allSatisfy { $0.hasSuffix("Z") })
+        #expect(stretches[0].hasPrefix("96,120.5 L ") && stretches[0].hasSuffix("L 96,346.5 Z"))
+        #expect(stretches[0].contains("591.04,120.5 L 591.04,346.5"))
+        #expect(stretches[1].hasPrefix("640.96,120.5 L ") && stretches[1].hasSuffix("L 640.96,346.5 Z"))
+        #expect(parsed.texts.contains("shaded: pointwise 90% bootstrap interval over images"))
+
+        var plain = Self.series()
+        plain[0].band = nil
+        let without = PCKCurvePlot.svg(plain, title: "t")
+        #expect(!without.contains("band") && !without.contains("fill-opacity") && !without.contains("shaded"))
+    }
+}
+
 /// The elements of an SVG document that the tests look at (FoundationXML's parser on Linux).
 final class SVGElements: NSObject, XMLParserDelegate {
     var polylines: [[String: String]] = []
+    /// `<path>` elements (the axes, the bands) and, in document order, the classes of the
+    /// paths and polylines.
+    var paths: [[String: String]] = []
+    var drawn: [String] = []
     var texts: [String] = []
     private var text: String?
 
@@ -64,6 +133,8 @@ final class SVGElements: NSObject, XMLParserDelegate {
         attributes: [String: String] = [:]
     ) {
         if elementName == "polyline" { polylines.append(attributes) }
+        if elementName == "path" { paths.append(attributes) }
+        if elementName == "polyline" || elementName == "path" { drawn.append(attributes["class"] ?? "") }
         if elementName == "text" { text = "" }
     }
 

@@ -363,6 +363,76 @@ import Testing
         }
     }
 
+    // MARK: - Curve bands
+
+    /// 90 images in 3 categories, 6 keypoints each at distances spread over 0 to 0.08 of the
+    /// box (an "easy" image, 40%) or 0 to 0.25 (a hard one), so an image's keypoints move
+    /// together; `copies` repeats every image under new ids (more images, the same mix).
+    static func spreadSample(copies: Int = 1) -> [ImageRecord] {
+        var rng = SplitMix64(seed: 11)
+        var out: [ImageRecord] = []
+        for i in 0..<90 {
+            let scale = rng.chance(0.4) ? 0.08 : 0.25
+            let distances = (0..<6).map { _ in scale * Double(rng.index(below: 1000)) / 1000 }
+            for c in 0..<copies {
+                var r = image("\(i)-\(c)", "C\(i % 3)", [])
+                r.keypoints = distances.enumerated().map { k, d in
+                    KeypointRecord(name: "k\(k)", gt: Point(x: 0, y: 0), pred: Point(x: 100 * d, y: 0), score: nil)
+                }
+                out.append(r)
+            }
+        }
+        return out
+    }
+
+    /// The band holds the curve at every alpha, and is drawn in the same resamples as the
+    /// report's intervals: at alpha 0.1 (a point of the curve) it is the overall PCK's interval,
+    /// bit for bit, stratified or not; another seed gives another band.
+    @Test func curveBandHoldsTheCurveAndIsDrawnLikeTheIntervals() throws {
+        let records = Self.spreadSample()
+        let alphas = PCKCurvePlot.defaultAlphas
+        let curve = PCK.curve(sortedDistances: PCK.normalizedDistances(records), alphas: alphas)
+        #expect(alphas[100] == 0.1)
+        for stratified in [true, false] {
+            let settings = try BootstrapSettings(seed: 3, stratified: stratified)
+            let band = PCKBootstrap.curveBand(records: records, alphas: alphas, settings: settings)
+            #expect(band.level == 0.95 && band.intervals.count == alphas.count)
+            for (a, (ci, v)) in zip(alphas, zip(band.intervals, curve)) {
+                let ci = try #require(ci)
+                let v = try #require(v)
+                #expect(ci.low <= v && v <= ci.high, "alpha \(a): \(v) outside [\(ci.low), \(ci.high)]")
+            }
+            let overall = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: settings).overall
+            #expect(band.intervals[100] == overall && overall.map { $0.low < $0.high } == true)
+            // alpha 0.15: a report at that alpha has the same interval too.
+            let at015 = try PCKBootstrap.intervals(records: records, alpha: alphas[150], settings: settings).overall
+            #expect(band.intervals[150] == at015)
+        }
+        let other = PCKBootstrap.curveBand(records: records, alphas: alphas, settings: try Self.settings(seed: 4))
+        let seed3 = PCKBootstrap.curveBand(records: records, alphas: alphas, settings: try Self.settings(seed: 3))
+        #expect(other != seed3)
+        // Held a few alphas at a time (a long curve at many resamples), the band is the same.
+        let table = PCKClusterTable(runs: [records], alpha: 0.1)
+        #expect(
+            table.curveBand(alphas: alphas, settings: try Self.settings(seed: 3), valueBudget: 7_000) == seed3.intervals
+        )
+    }
+
+    /// Four times the images (each repeated under new ids) give a band about half as wide
+    /// (1 / sqrt(4)): the mean width over the alphas is checked below 0.7 of the original's.
+    @Test func curveBandNarrowsWithMoreImages() throws {
+        let alphas = PCKCurvePlot.defaultAlphas
+        let settings = try Self.settings()
+        func meanWidth(_ records: [ImageRecord]) -> Double {
+            let band = PCKBootstrap.curveBand(records: records, alphas: alphas, settings: settings)
+            let widths = band.intervals.compactMap { $0.map { $0.high - $0.low } }
+            return widths.reduce(0, +) / Double(widths.count)
+        }
+        let one = meanWidth(Self.spreadSample())
+        let four = meanWidth(Self.spreadSample(copies: 4))
+        #expect(one > 0.02 && four < 0.7 * one, "mean widths \(one), \(four)")
+    }
+
     @Test func percentileInterpolatesLikeNumpy() {
         // np.percentile([1, 2, 3, 4], [0, 25, 50, 97.5, 100]) = [1, 1.75, 2.5, 3.925, 4]
         let v: ArraySlice<Double> = [1, 2, 3, 4]

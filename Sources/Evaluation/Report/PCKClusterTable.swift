@@ -38,6 +38,9 @@ struct PCKClusterTable {
         var entryCell: [Int]
         /// 1 when the entry's prediction is correct at the table's alpha, else 0.
         var entryCorrect: [Int]
+        /// The entry's prediction-to-truth distance over its box's longer side (the PCK curve's
+        /// `PCK.normalizedDistances`).
+        var entryDistance: [Double]
     }
 
     /// Photos (clusters) in all categories.
@@ -118,7 +121,8 @@ struct PCKClusterTable {
         self.cellStart = cellStart
         self.cellKeypoint = cellKeypoint
         self.runs = runs.map { records in
-            var counts = Counts(entryStart: [0], entryKeypoint: [], entryCell: [], entryCorrect: [])
+            var counts = Counts(
+                entryStart: [0], entryKeypoint: [], entryCell: [], entryCorrect: [], entryDistance: [])
             for (position, cluster) in clusters.enumerated() {
                 for i in cluster {
                     let r = records[i]
@@ -127,6 +131,7 @@ struct PCKClusterTable {
                         let keypoint = keypointIndex[k.name] ?? 0
                         counts.entryKeypoint.append(keypoint)
                         counts.entryCell.append(cellOf[clusterCategory[position]][keypoint] ?? 0)
+                        counts.entryDistance.append(k.pred.distance(to: k.gt) / size)
                         counts.entryCorrect.append(
                             PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: size, alpha: alpha) ? 1 : 0)
                     }
@@ -277,7 +282,7 @@ struct PCKClusterTable {
 
     /// A figure from its point estimate (NaN: none) and its resampled values at
     /// `values[slot * resamples ..< (slot + 1) * resamples]` (NaN where undefined; reordered).
-    private static func figure(
+    static func figure(
         _ values: inout [Double], slot: Int, resamples: Int, point: Double, tails: (low: Double, high: Double)
     ) -> Figure {
         let point = point.isNaN ? nil : point

@@ -14,7 +14,8 @@ public struct PCKCurveLayout: Sendable {
     /// The largest alpha on the x axis: the series' largest (0.2 for `PCKCurvePlot.defaultAlphas`,
     /// more for `PCKCurvePlot.alphas(reaching:)` of a larger report alpha), 0.2 without series.
     public let xMax: Double
-    /// The top of the y axis: the next multiple of 0.1 above the highest value (0.1 ... 1).
+    /// The top of the y axis: the next multiple of 0.1 above the highest value, a band's
+    /// included (0.1 ... 1).
     public let yMax: Double
 
     public init(_ series: [CurveSeries], width: Int, height: Int) {
@@ -25,7 +26,10 @@ public struct PCKCurveLayout: Sendable {
         top = 64
         bottom = height - 84
         xMax = series.flatMap(\.alphas).max() ?? 0.2
-        let highest = series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
+        // A band's top counts too (with no band, the curves' highest value alone).
+        let highest =
+            series.flatMap { $0.values.compactMap { $0 } + ($0.band?.intervals.compactMap { $0?.high } ?? []) }
+            .max() ?? 0
         yMax = min(1, max(0.1, (highest * 10 - 1e-9).rounded(.up) / 10))
     }
 

@@ -7,6 +7,9 @@ public struct CurveSeries: Sendable, Equatable {
     public var alphas: [Double]
     /// PCK at each alpha (nil: no keypoints).
     public var values: [Double?]
+    /// A pointwise bootstrap band, one interval per alpha (`PCKBootstrap.curveBand`), drawn as a
+    /// translucent region around the line; nil: none (the plot is as without intervals).
+    public var band: CurveBand? = nil
 
     public init(label: String, alphas: [Double], values: [Double?]) {
         precondition(alphas.count == values.count, "CurveSeries: \(alphas.count) alphas, \(values.count) values")
@@ -25,7 +28,8 @@ public struct CurveSeries: Sendable, Equatable {
 
 /// Rasterises PCK-against-alpha curves into an `RGBImage` (no plotting library): axes with ticks
 /// and labels, light grid lines, a dashed line at the reported alpha, one coloured line per
-/// series and a legend.
+/// series over its translucent bootstrap band (when it has one: all bands under all lines) and
+/// a legend, which names the bands' level.
 public enum PCKCurvePlot {
     /// 0 to 0.2 in steps of 0.001.
     public static let defaultAlphas: [Double] = (0...200).map { Double($0) / 1000 }
@@ -44,6 +48,19 @@ public enum PCKCurvePlot {
         RGB(31, 119, 180), RGB(255, 127, 14), RGB(44, 160, 44), RGB(214, 39, 40), RGB(148, 103, 189),
         RGB(140, 86, 75), RGB(227, 119, 194), RGB(127, 127, 127), RGB(188, 189, 34), RGB(23, 190, 207),
     ]
+
+    /// A band's fill: its line's colour at this opacity over what is below. Light enough that
+    /// two overlapping bands and the grid stay visible, dark enough to see on white (about
+    /// 80% white on the palette's colours).
+    public static let bandOpacity = 0.2
+
+    /// The legend's line for bands: "shaded: pointwise 95% bootstrap interval over images".
+    public static func bandNote(level: Double) -> String {
+        "shaded: pointwise " + String(format: "%g", 100 * level) + "% bootstrap interval over images"
+    }
+
+    /// The level of the first series with a band: the legend's note (nil: no band).
+    static func bandLevel(_ series: [CurveSeries]) -> Double? { series.lazy.compactMap(\.band).first?.level }
 
     static let black = RGB(0, 0, 0)
     static let grid = RGB(226, 226, 226)
@@ -111,6 +128,14 @@ public enum PCKCurvePlot {
         let yTitle = PCKCurveLayout.yAxisTitle
         font.draw(yTitle, on: &image, x: Double(left) - font.width(of: yTitle) / 2, y: Double(top - 28))
 
+        // Bands, all under all the curves.
+        for (n, s) in series.enumerated() {
+            guard let band = s.band else { continue }
+            fillBand(
+                &image, xs: s.alphas.map(px), intervals: band.intervals.map { $0.map { (py($0.high), py($0.low)) } },
+                color: palette[n % palette.count], opacity: bandOpacity)
+        }
+
         // Curves.
         for (n, s) in series.enumerated() {
             let color = palette[n % palette.count]
@@ -137,8 +162,12 @@ public enum PCKCurvePlot {
             let labels = series.map {
                 PCKCurveLayout.legendLines($0.label, maxWidth: layout.legendTextWidth) { small.width(of: $0) }
             }
-            let boxW = 56 + Int((labels.joined().map { small.width(of: $0) }.max() ?? 0).rounded(.up))
-            let boxH = labels.reduce(10) { $0 + rowHeight + ($1.count - 1) * lineHeight }
+            // With bands, a last row: a swatch of band fill and what the shading is.
+            let note = bandLevel(series).map { bandNote(level: $0) }
+            let texts = labels.joined() + (note.map { [$0] } ?? [])
+            let boxW = 56 + Int((texts.map { small.width(of: $0) }.max() ?? 0).rounded(.up))
+            let boxH =
+                labels.reduce(10) { $0 + rowHeight + ($1.count - 1) * lineHeight } + (note == nil ? 0 : rowHeight)
             let bx = left + 14
             let by = top + 10
             fillRect(&image, x: bx, y: by, w: boxW, h: boxH, color: RGB(255, 255, 255))
@@ -155,8 +184,59 @@ public enum PCKCurvePlot {
                 }
                 rowTop += rowHeight + (lines.count - 1) * lineHeight
             }
+            if let note {
+                let cy = rowTop + rowHeight / 2
+                fillBand(
+                    &image, xs: [Double(bx + 10), Double(bx + 42)],
+                    intervals: Array(repeating: (Double(cy - 7), Double(cy + 7)), count: 2), color: axisGrey,
+                    opacity: bandOpacity)
+                small.draw(note, on: &image, x: Double(bx + 50), y: Double(cy) - small.height / 2)
+            }
         }
         return image
+    }
+
+    /// Blends `color` at `opacity` over the region between two edges given at the x pixel
+    /// positions `xs` (ascending): at each, the (top, bottom) y pixels, nil for a gap. Each pixel
+    /// whose centre lies between the edges (linearly interpolated between neighbouring
+    /// positions, both present) is blended once.
+    static func fillBand(
+        _ image: inout RGBImage, xs: [Double], intervals: [(top: Double, bottom: Double)?], color: RGB,
+        opacity: Double
+    ) {
+        let count = min(xs.count, intervals.count)
+        guard count > 1 else { return }
+        let W = image.width
+        let H = image.height
+        let firstColumn = max(0, Int(xs[0].rounded(.down)))
+        let lastColumn = min(W - 1, Int(xs[count - 1].rounded(.up)))
+        guard firstColumn <= lastColumn else { return }
+        func blend(_ under: UInt8, _ over: UInt8) -> UInt8 {
+            UInt8((Double(under) * (1 - opacity) + Double(over) * opacity).rounded())
+        }
+        var segment = 0
+        image.pixels.withUnsafeMutableBufferPointer { p in
+            for x in firstColumn...lastColumn {
+                let cx = Double(x) + 0.5
+                while segment < count - 2 && xs[segment + 1] < cx { segment += 1 }
+                let (x0, x1) = (xs[segment], xs[segment + 1])
+                guard cx >= x0, cx <= x1, x1 > x0, let a = intervals[segment], let b = intervals[segment + 1] else {
+                    continue
+                }
+                let t = (cx - x0) / (x1 - x0)
+                let top = a.top + (b.top - a.top) * t
+                let bottom = a.bottom + (b.bottom - a.bottom) * t
+                let firstRow = max(0, Int((top - 0.5).rounded(.up)))
+                let lastRow = min(H - 1, Int((bottom - 0.5).rounded(.down)))
+                guard firstRow <= lastRow else { continue }
+                for y in firstRow...lastRow {
+                    let o = (y * W + x) * 3
+                    p[o] = blend(p[o], color.r)
+                    p[o + 1] = blend(p[o + 1], color.g)
+                    p[o + 2] = blend(p[o + 2], color.b)
+                }
+            }
+        }
     }
 
     // MARK: - Drawing

@@ -5,7 +5,10 @@ import Imaging
 /// colours and data as the PNG of `PCKCurvePlot.render`, in vector form for papers. Each series
 /// is one `<polyline class="curve">` whose points are (x, y) pixels of the layout
 /// (`PCKCurveLayout.x(alpha)`, `PCKCurveLayout.y(pck)`), in the order of the series' alphas;
-/// alphas without keypoints (nil PCK) are left out.
+/// alphas without keypoints (nil PCK) are left out. A series with a bootstrap band has, before
+/// all the polylines, one `<path class="band">` with `fill-opacity` (`bandOpacity`): per stretch
+/// of alphas with intervals, a closed outline along the interval's high ends, left to right,
+/// and back along its low ends; the legend then ends with the band's note.
 extension PCKCurvePlot {
     /// The SVG document (UTF-8 text).
     public static func svg(
@@ -83,6 +86,27 @@ extension PCKCurvePlot {
             ##"<text x="\##(fmt(left))" y="\##(fmt(top - 24))" font-size="16" text-anchor="middle">\##(PCKCurveLayout.yAxisTitle)</text>"##
         )
 
+        // Bands, all under all the curves.
+        for (n, s) in series.enumerated() {
+            guard let band = s.band else { continue }
+            var outline = ""
+            var stretch: [(x: Double, ci: ConfidenceInterval)] = []
+            func close() {
+                defer { stretch = [] }
+                guard stretch.count > 1 else { return }
+                let upper = stretch.map { "\(fmt($0.x)),\(fmt(layout.y($0.ci.high)))" }
+                let lower = stretch.reversed().map { "\(fmt($0.x)),\(fmt(layout.y($0.ci.low)))" }
+                outline += (outline.isEmpty ? "" : " ") + "M " + (upper + lower).joined(separator: " L ") + " Z"
+            }
+            for (a, ci) in zip(s.alphas, band.intervals) {
+                if let ci { stretch.append((layout.x(a), ci)) } else { close() }
+            }
+            close()
+            line(
+                ##"<path class="band" data-label="\##(escaped(s.label))" d="\##(outline)" fill="\##(hex(palette[n % palette.count]))" fill-opacity="\##(bandOpacity)" stroke="none"/>"##
+            )
+        }
+
         // Curves.
         for (n, s) in series.enumerated() {
             let points = zip(s.alphas, s.values).compactMap { a, v in
@@ -103,8 +127,11 @@ extension PCKCurvePlot {
             let labels = series.map {
                 PCKCurveLayout.legendLines($0.label, maxWidth: layout.legendTextWidth, width: textWidth)
             }
-            let boxW = 56 + (labels.joined().map(textWidth).max() ?? 0)
-            let boxH = labels.reduce(10) { $0 + rowHeight + Double($1.count - 1) * lineHeight }
+            // With bands, a last row: a swatch of band fill and what the shading is.
+            let note = bandLevel(series).map { bandNote(level: $0) }
+            let boxW = 56 + ((labels.joined() + (note.map { [$0] } ?? [])).map(textWidth).max() ?? 0)
+            let boxH =
+                labels.reduce(10) { $0 + rowHeight + Double($1.count - 1) * lineHeight } + (note == nil ? 0 : rowHeight)
             let bx = left + 14
             let by = top + 10
             line(##"<g class="legend">"##)
@@ -123,6 +150,15 @@ extension PCKCurvePlot {
                     )
                 }
                 rowTop += rowHeight + Double(lines.count - 1) * lineHeight
+            }
+            if let note {
+                let cy = rowTop + rowHeight / 2
+                line(
+                    ##"<rect class="band-swatch" x="\##(fmt(bx + 10))" y="\##(fmt(cy - 7))" width="32" height="14" fill="\##(hex(axisGrey))" fill-opacity="\##(bandOpacity)"/>"##
+                )
+                line(
+                    ##"<text x="\##(fmt(bx + 50))" y="\##(fmt(cy))" font-size="14" dominant-baseline="middle">\##(escaped(note))</text>"##
+                )
             }
             line("</g>")
         }
