@@ -91,11 +91,38 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
         return "ensemble of \(members.count) (mean score): " + kinds.joined(separator: ", ") + "; marker \(style)"
     }
 
-    /// A short label for a recorded `description` (results headers keep the full one): an
-    /// ensemble's members by kind, `"ensemble of 3: circle, circle+blur, circle+grey"` (a
-    /// marker's shape, `+blur`/`+grey` outside, `crop`), for column headings where the full
-    /// description (every member's marker) runs to hundreds of characters. Anything else,
-    /// including text this type did not write, is returned as is.
+    /// A short label for column headings and legends (`keypoints report --compare`), where the
+    /// full description of an ensemble (every member's marker) runs to hundreds of characters:
+    /// an ensemble's members by kind, `"ensemble of 3: circle, circle+blur, circle+grey"` (each
+    /// member's `kindLabel`). A single prompt's description is already short: it is its own label.
+    public var shortLabel: String {
+        guard case .ensemble(let members) = self else { return description }
+        return Self.ensembleLabel(count: "\(members.count)", kinds: members.map(\.kindLabel))
+    }
+
+    /// What a prompt is, without its parameters: the marker's shape, with `+blur` or `+grey` for
+    /// what is done outside it; `crop`; `ensemble`.
+    public var kindLabel: String {
+        switch self {
+        case .marker(let s): return s.shape.rawValue
+        case .markerBlurOutside(let s, _): return s.shape.rawValue + "+blur"
+        case .markerGreyOutside(let s): return s.shape.rawValue + "+grey"
+        case .crop: return "crop"
+        case .ensemble: return "ensemble"
+        }
+    }
+
+    private static func ensembleLabel(count: some StringProtocol, kinds: [String]) -> String {
+        "ensemble of \(count): " + kinds.joined(separator: ", ")
+    }
+
+    /// `shortLabel` from a recorded `description`, for where only that text is at hand (the
+    /// `visual_prompt` of a results header). This is the one place that reads the description
+    /// format back: an ensemble's `"ensemble of N (mean score): [member] + [member]"`, each member
+    /// read for its kind only (`"marker SHAPE ..."`, then `", blur outside ..."` or
+    /// `", grey outside"`; `"crop ..."`). Tests check it against `shortLabel` for every kind
+    /// `description` writes, so a change of the format fails there, not in a label. Anything
+    /// else, a single prompt's description or text this type did not write, is returned as is.
     public static func shortLabel(ofDescription text: String) -> String {
         let head = "ensemble of "
         guard text.hasPrefix(head), let colon = text.range(of: " (mean score): ") else { return text }
@@ -109,7 +136,7 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
             if member.hasSuffix(", grey outside") { return shape + "+grey" }
             return String(shape)
         }
-        return "ensemble of \(count): " + members.joined(separator: ", ")
+        return ensembleLabel(count: count, kinds: members)
     }
 
     /// Checks the numeric parameters (`sigmaBound`; crop: `CropSide.fractionBound`,

@@ -105,6 +105,53 @@ struct VisualPromptEnsembleTests {
         }
     }
 
+    /// Every kind `description` can write, with custom markers (each shape, pixel and fraction
+    /// sizes, other colours), and ensembles of 2 to 8 of them, mixed markers included.
+    static var everyKind: [VisualPrompt] {
+        let markers =
+            [MarkerStyle.paper]
+            + MarkerShape.allCases.map {
+                MarkerStyle(shape: $0, color: RGB(0, 128, 255), radius: 12.5, thickness: 2, units: .pixels)
+            } + [MarkerStyle(shape: .arrow, color: RGB(255, 255, 0), radius: 0.1, thickness: 0.02, units: .fraction)]
+        var singles: [VisualPrompt] = [.crop(.standard), .crop(.fraction(0.3)), .crop(.pixels(64))]
+        for m in markers {
+            singles += [
+                .marker(m), .markerBlurOutside(m, sigma: 8), .markerBlurOutside(m, sigma: 0.5), .markerGreyOutside(m),
+            ]
+        }
+        var ensembles = markers.map { VisualPrompt.paperEnsemble($0, sigma: 3) }
+        for size in VisualPrompt.ensembleMembers {
+            for start in stride(from: 0, to: singles.count - size, by: 3) {
+                ensembles.append(.ensemble(Array(singles[start..<(start + size)])))
+            }
+        }
+        return singles + ensembles
+    }
+
+    @Test("the label read from a recorded description is the prompt's own, for every kind description writes")
+    func shortLabelOfEveryDescription() throws {
+        var kinds = Set<String>()
+        for prompt in Self.everyKind {
+            try prompt.validate()
+            // No default: a new kind fails to compile here until the samples cover it.
+            switch prompt {
+            case .marker: kinds.insert("marker")
+            case .markerBlurOutside: kinds.insert("markerBlurOutside")
+            case .markerGreyOutside: kinds.insert("markerGreyOutside")
+            case .crop: kinds.insert("crop")
+            case .ensemble: kinds.insert("ensemble")
+            }
+            #expect(VisualPrompt.shortLabel(ofDescription: prompt.description) == prompt.shortLabel, "\(prompt)")
+        }
+        #expect(kinds.count == 5)
+        let blue = MarkerStyle(shape: .square, color: RGB(0, 0, 255), radius: 30, thickness: 4, units: .pixels)
+        let arrow = MarkerStyle(shape: .arrow, color: .red, radius: 0.1, thickness: 0.02, units: .fraction)
+        #expect(
+            VisualPrompt.ensemble([.marker(blue), .markerBlurOutside(arrow, sigma: 2), .crop(.pixels(64))]).shortLabel
+                == "ensemble of 3: square, arrow+blur, crop")
+        #expect(VisualPrompt.markerGreyOutside(blue).shortLabel == VisualPrompt.markerGreyOutside(blue).description)
+    }
+
     @Test("an ensemble of one marker names the marker once in its compact description")
     func compactDescription() {
         let green = MarkerStyle(shape: .circle, color: RGB(0, 255, 0), radius: 0.06, thickness: 0.01, units: .fraction)
