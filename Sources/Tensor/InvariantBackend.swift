@@ -36,23 +36,26 @@ public struct InvariantBackend: LinearBackend {
     public let profiler: Profiler?
     /// The packed weights, shared by the copies `profiled(by:)` makes.
     let cache: PanelCache
+    /// The workers' x pack buffers, shared like `cache`.
+    let packs: XPackPool
 
     /// Fewest row microtiles (6 rows each) per thread before rows are split between threads;
     /// smaller products split their panels instead. Either split gives the same bits.
     static let minimumRowTilesPerWorker = 4
 
     public init(threads: Int, profiler: Profiler? = nil) {
-        self.init(threads: threads, profiler: profiler, cache: PanelCache())
+        self.init(threads: threads, profiler: profiler, cache: PanelCache(), packs: XPackPool())
     }
 
-    private init(threads: Int, profiler: Profiler?, cache: PanelCache) {
+    private init(threads: Int, profiler: Profiler?, cache: PanelCache, packs: XPackPool) {
         self.threads = max(1, threads)
         self.profiler = profiler
         self.cache = cache
+        self.packs = packs
     }
 
     public func profiled(by profiler: Profiler) -> any LinearBackend {
-        InvariantBackend(threads: threads, profiler: profiler, cache: cache)
+        InvariantBackend(threads: threads, profiler: profiler, cache: cache, packs: packs)
     }
 
     /// The variant of the product kernel on this thread: "avx2" (also on AVX-512 CPUs) or "generic".
@@ -76,7 +79,7 @@ public struct InvariantBackend: LinearBackend {
                 Self.product(
                     x: x, rows: rows, k: layer.inFeatures, ldx: layer.inFeatures, panels: packed.panels,
                     n: layer.outFeatures, bias: bias, accumulate: accumulate, y: y, ldy: layer.outFeatures,
-                    workers: threads)
+                    workers: threads, packs: packs)
             }
             if let bias = layer.bias {
                 bias.withUnsafeBufferPointer { run(bias: $0.baseAddress) }
@@ -87,31 +90,46 @@ public struct InvariantBackend: LinearBackend {
     }
 
     /// y (R, N) <- the contract's chains (times alpha) for x (R, K) and the packed W (N, K), split between
-    /// `workers` by row microtiles (many rows) or by panels (few rows).
+    /// `workers`: many rows in chunks that the workers take in turn (so a worker slowed by other
+    /// processes on its core takes fewer of them), each chunk's x packed into one of `packs`' buffers;
+    /// few rows by panels. No split changes a bit.
     // x: (R, K), panels of W (N, K) -> y: (R, N), row strides ldx, ldy
     static func product(
         x: UnsafePointer<Float>, rows: Int, k: Int, ldx: Int, panels: UnsafePointer<Float>, n: Int,
         bias: UnsafePointer<Float>?, accumulate: Bool, alpha: Float = 1, y: UnsafeMutablePointer<Float>, ldy: Int,
-        workers: Int
+        workers: Int, packs: XPackPool
     ) {
         let panelCount = Self.panelCount(n)
         let tileRows = 6
         let rowTiles = (rows + tileRows - 1) / tileRows
         if rowTiles >= workers * minimumRowTilesPerWorker {
-            parallelRanges(rowTiles, workers: workers) { _, tiles in
-                let lo = tiles.lowerBound * tileRows
-                let hi = min(rows, tiles.upperBound * tileRows)
-                // x[lo..<hi] (h, K) -> y[lo..<hi] (h, N)
-                kp_fma_gemm(
-                    x + lo * ldx, hi - lo, k, ldx, panels, n, 0, panelCount, bias, accumulate ? 1 : 0, alpha,
-                    y + lo * ldy, ldy)
+            // Chunks of at most one row block of the kernel (packed once, then swept over all
+            // panels), and at most a worker's share, so every worker gets one.
+            let chunkRows = max(tileRows, min(kp_fma_gemm_row_block(k), rows / workers / tileRows * tileRows))
+            let chunks = (rows + chunkRows - 1) / chunkRows
+            let next = Atomic<Int>(0)
+            parallelRanges(workers, workers: workers) { _, _ in
+                packs.withBuffer { pack in
+                    while true {
+                        let chunk = next.add(1, ordering: .relaxed).oldValue
+                        guard chunk < chunks else { return }
+                        let lo = chunk * chunkRows
+                        let hi = min(rows, lo + chunkRows)
+                        // x[lo..<hi] (h, K) -> y[lo..<hi] (h, N)
+                        kp_fma_gemm(
+                            x + lo * ldx, hi - lo, k, ldx, panels, n, 0, panelCount, bias, accumulate ? 1 : 0,
+                            alpha, y + lo * ldy, ldy, pack)
+                    }
+                }
             }
         } else {
             parallelRanges(panelCount, workers: workers) { _, columns in
-                // x (R, K) -> y[:, 16 columns] (R, 16 |columns|)
-                kp_fma_gemm(
-                    x, rows, k, ldx, panels, n, columns.lowerBound, columns.upperBound, bias, accumulate ? 1 : 0,
-                    alpha, y, ldy)
+                packs.withBuffer { pack in
+                    // x (R, K) -> y[:, 16 columns] (R, 16 |columns|)
+                    kp_fma_gemm(
+                        x, rows, k, ldx, panels, n, columns.lowerBound, columns.upperBound, bias, accumulate ? 1 : 0,
+                        alpha, y, ldy, pack)
+                }
             }
         }
     }
@@ -160,18 +178,45 @@ public struct InvariantBackend: LinearBackend {
                 // k (n, D) -> panels; S (m, n) = (q (m, D) · k (n, D)ᵀ) · scale
                 kp_fma_pack_rows(tile.keys, tile.n, d, ld, panels)
                 kp_fma_gemm(
-                    tile.queries, tile.m, d, ld, panels, tile.n, 0, Self.panelCount(tile.n), nil, 0, scale, s, tile.n)
+                    tile.queries, tile.m, d, ld, panels, tile.n, 0, Self.panelCount(tile.n), nil, 0, scale, s, tile.n,
+                    nil)
             } mix: { tile, s, work in
                 guard let panels = work else { return }
                 // v (n, D) -> panels; out[b, rows, h D ..< (h+1) D] (m, D) = S (m, n) · v (n, D)
                 kp_fma_pack_cols(tile.values, tile.n, d, ld, panels)
-                kp_fma_gemm(s, tile.m, tile.n, tile.n, panels, d, 0, Self.panelCount(d), nil, 0, 1, tile.out, c)
+                kp_fma_gemm(
+                    s, tile.m, tile.n, tile.n, panels, d, 0, Self.panelCount(d), nil, 0, 1, tile.out, c, nil)
             }
         }
     }
 
     /// Panels of 16 columns covering `columns`.
     static func panelCount(_ columns: Int) -> Int { (columns + Int(KP_FMA_PANEL) - 1) / Int(KP_FMA_PANEL) }
+}
+
+/// Scratch for kp_fma_gemm's x packing: buffers of KP_FMA_X_PACK_FLOATS floats (64-byte aligned),
+/// one per worker running at a time. A worker takes one and puts it back, so after the first
+/// products no product allocates; there are never more buffers than workers ever ran at once.
+final class XPackPool: Sendable {
+    /// Buffer addresses not in use (as integers: pointers are not Sendable).
+    private let free = Mutex<[UInt]>([])
+
+    private static let byteCount = Int(KP_FMA_X_PACK_FLOATS) * MemoryLayout<Float>.stride
+
+    /// Runs `body` with a buffer no other worker uses meanwhile.
+    func withBuffer<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        let address =
+            free.withLock { $0.popLast() }
+            ?? UInt(bitPattern: UnsafeMutableRawPointer.allocate(byteCount: Self.byteCount, alignment: 64))
+        defer { free.withLock { $0.append(address) } }
+        // The address came from `allocate` above (now or in an earlier call), so it is not null.
+        let buffer = UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped
+        return body(buffer.bindMemory(to: Float.self, capacity: Int(KP_FMA_X_PACK_FLOATS)))
+    }
+
+    deinit {
+        for address in free.withLock({ $0 }) { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
+    }
 }
 
 /// One layer's weights packed into 16-column panels (`kp_fma_pack_rows`), 64-byte aligned.

@@ -65,8 +65,10 @@ func referenceChains(_ p: ChainProblem, mode: ChainMode, x: [Float]) -> [Float] 
     return y
 }
 
-/// The fast invariant product on `problem`: W packed, rows split between `workers`.
-func fastChains(_ p: ChainProblem, mode: ChainMode, x: [Float], workers: Int) -> [Float] {
+/// The fast invariant product on `problem`: W packed, rows split between `workers` (x packed in
+/// `InvariantBackend.product`'s pack buffers), or with `xInPlace` one kp_fma_gemm call that reads x
+/// in place (as attention calls it).
+func fastChains(_ p: ChainProblem, mode: ChainMode, x: [Float], workers: Int, xInPlace: Bool = false) -> [Float] {
     var y = p.yInitial
     let w = p.w
     let bias = p.bias
@@ -78,10 +80,17 @@ func fastChains(_ p: ChainProblem, mode: ChainMode, x: [Float], workers: Int) ->
         panels.withUnsafeBufferPointer { pp in
             bias.withUnsafeBufferPointer { bp in
                 y.withUnsafeMutableBufferPointer { yp in
-                    InvariantBackend.product(
-                        x: xp.baseAddress! + p.xOffset, rows: p.rows, k: p.k, ldx: p.ldx, panels: pp.baseAddress!,
-                        n: p.n, bias: mode.bias ? bp.baseAddress : nil, accumulate: mode.accumulate,
-                        alpha: mode.alpha, y: yp.baseAddress!, ldy: p.ldy, workers: workers)
+                    if xInPlace {
+                        kp_fma_gemm(
+                            xp.baseAddress! + p.xOffset, p.rows, p.k, p.ldx, pp.baseAddress!, p.n, 0,
+                            InvariantBackend.panelCount(p.n), mode.bias ? bp.baseAddress : nil, mode.accumulate ? 1 : 0,
+                            mode.alpha, yp.baseAddress!, p.ldy, nil)
+                    } else {
+                        InvariantBackend.product(
+                            x: xp.baseAddress! + p.xOffset, rows: p.rows, k: p.k, ldx: p.ldx, panels: pp.baseAddress!,
+                            n: p.n, bias: mode.bias ? bp.baseAddress : nil, accumulate: mode.accumulate,
+                            alpha: mode.alpha, y: yp.baseAddress!, ldy: p.ldy, workers: workers, packs: XPackPool())
+                    }
                 }
             }
         }
@@ -95,7 +104,18 @@ func fastChains(_ p: ChainProblem, mode: ChainMode, x: [Float], workers: Int) ->
     static let problems: [ChainProblem] =
         [1, 5, 7, 13].flatMap { r in
             [1, 3, 64, 768].flatMap { k in [1, 16, 33, 70].map { n in ChainProblem(rows: r, k: k, n: n) } }
-        } + [ChainProblem(rows: 577, k: 64, n: 33), ChainProblem(rows: 577, k: 768, n: 40)] + sliced
+        } + [ChainProblem(rows: 577, k: 64, n: 33), ChainProblem(rows: 577, k: 768, n: 40)] + sliced + rowBlocks
+
+    /// x is packed a row block at a time (kp_fma_gemm_row_block rows: 126 for K = 768, 252 for
+    /// K = 385) and rows are split in chunks of at most one row block: one block exactly, one row
+    /// and 5 rows past it (a last micro-panel of 1 and of 5 rows), two blocks and one row, and a
+    /// chunk size that is not a row block (rows / 2 for 2 workers when that is less).
+    static let rowBlocks: [ChainProblem] = {
+        let block768 = kp_fma_gemm_row_block(768)
+        let block385 = kp_fma_gemm_row_block(385)
+        return [block768, block768 + 1, block768 + 5, 2 * block768 + 1].map { ChainProblem(rows: $0, k: 768, n: 33) }
+            + [ChainProblem(rows: block385 + 7, k: 385, n: 16), ChainProblem(rows: 100, k: 768, n: 17)]
+    }()
 
     /// Chains run in k slices of at most KP_FMA_K_SLICE steps: one step short of a slice, one
     /// slice, one step over (a 1-step-shorter second slice), three slices of unequal lengths,
@@ -116,10 +136,14 @@ func fastChains(_ p: ChainProblem, mode: ChainMode, x: [Float], workers: Int) ->
             for workers in [1, 2] {
                 #expect(bits(fastChains(p, mode: mode, x: x, workers: workers)) == want, "\(mode), \(workers) workers")
             }
+            // x read in place (no pack buffer), as the attention products call the kernel.
+            #expect(bits(fastChains(p, mode: mode, x: x, workers: 1, xInPlace: true)) == want, "\(mode), x in place")
             // Every variant this CPU runs (avx512 runs the AVX2 kernel), on this thread only.
             for isa in KernelISA.allCases {
-                let got = Kernels.withISA(isa) { fastChains(p, mode: mode, x: x, workers: 1) }
-                if let got { #expect(bits(got) == want, "\(mode), \(isa)") }
+                for xInPlace in [false, true] {
+                    let got = Kernels.withISA(isa) { fastChains(p, mode: mode, x: x, workers: 1, xInPlace: xInPlace) }
+                    if let got { #expect(bits(got) == want, "\(mode), \(isa), x in place \(xInPlace)") }
+                }
             }
         }
     }

@@ -14,9 +14,10 @@
 //
 // The weights are prepacked once into panels of KP_FMA_PANEL output columns, k-major
 // (panel p holds w[16p + j][kk] at p * 16 * k + kk * 16 + j, columns past n zero), so the
-// microkernel reads 16 columns of one k step as two contiguous 8-lane vectors. x is read in
-// place, row-major with stride ldx (no packing), so the same kernel serves q·kᵀ and P·v of
-// attention with their strided operands.
+// microkernel reads 16 columns of one k step as two contiguous 8-lane vectors. x is row-major with
+// stride ldx (so the same kernel serves q·kᵀ and P·v of attention with their strided operands);
+// given a pack buffer, the kernel copies each row block's k slice of x into 6-row micro-panels
+// before using it (a copy: no bit changes).
 //
 // Variants: AVX2+FMA (a 6 x 16 microkernel: 12 ymm accumulators, x values broadcast), and generic
 // C using fmaf() explicitly (never relying on contraction). There is no AVX-512 variant (the
@@ -38,6 +39,14 @@ extern "C" {
 /// a panel's slice, 384 x 64 bytes, stays in Zen 3's 32 KB L1.
 #define KP_FMA_K_SLICE 384
 
+/// Floats of the x pack buffer of kp_fma_gemm (192 KB: a row block's slice of x, kept in Zen 3's
+/// 512 KB L2 with a panel slice). Rows per row block: kp_fma_gemm_row_block.
+#define KP_FMA_X_PACK_FLOATS (48L * 1024L)
+
+/// Rows per row block of kp_fma_gemm for chains of k steps (a multiple of 6): callers that split
+/// many rows between threads split them in chunks of this many rows, each packed once.
+long kp_fma_gemm_row_block(long k);
+
 /// Floats of the panels of an (n, k) operand: ceil(n / 16) * 16 * k.
 long kp_fma_panel_floats(long n, long k);
 
@@ -52,8 +61,10 @@ void kp_fma_pack_cols(const float *b, long k, long n, long ldb, float *panels);
 /// y (rows, n) with row stride ldy, columns of panels [panel_lo, panel_hi) only
 ///   <- the contract above, with x (rows, k) row stride ldx and the panels of w (n, k).
 /// bias: n floats or NULL; accumulate: y's current values are the chains' initial values.
+/// x_pack: KP_FMA_X_PACK_FLOATS floats of scratch (64-byte aligned is best; one per concurrent
+/// call), or NULL to read x in place (attention's per-head products).
 void kp_fma_gemm(const float *x, long rows, long k, long ldx, const float *panels, long n, long panel_lo,
-                 long panel_hi, const float *bias, int accumulate, float alpha, float *y, long ldy);
+                 long panel_hi, const float *bias, int accumulate, float alpha, float *y, long ldy, float *x_pack);
 
 /// The naive reference of kp_fma_gemm (llm.c style), for tests: the contract as plain scalar
 /// loops with fmaf, on the unpacked w (n, k) with row stride ldw, all n columns.
