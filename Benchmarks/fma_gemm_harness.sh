@@ -24,7 +24,8 @@ fi
 cp "$root/Sources/CKernels/include/kp_kernels.h" "$root/Sources/CKernels/kp_kernels_private.h" "$out/"
 # The baseline's public symbols get a base_ prefix, so both kernels link into one program.
 rename=""
-for f in kp_fma_panel_floats kp_fma_pack_rows kp_fma_pack_cols kp_fma_gemm_reference kp_fma_gemm_isa kp_fma_gemm; do
+for f in kp_fma_panel_floats kp_fma_pack_rows kp_fma_pack_cols kp_fma_gemm_reference kp_fma_gemm_isa \
+    kp_fma_gemm_row_block kp_fma_gemm; do
     rename="$rename -D$f=base_$f"
 done
 # shellcheck disable=SC2086
