@@ -112,6 +112,47 @@ import Testing
         #expect(try ResultFile.read(out).images.count == 1)
     }
 
+    /// A hand-edited record is an error naming the file, line and field, on the last line too
+    /// (only a last line that is not complete JSON is a torn write, left out), and a box that
+    /// cannot normalise PCK (a side of 0 or below) is refused: both were read as if fine (a torn
+    /// tail dropped with a note; PCK 0 of the box's keypoints).
+    @Test func editedRecordsAreErrorsOnTheLastLineToo() throws {
+        let url = Fixtures.folder.appendingPathComponent("bootstrap/cub100-random.jsonl")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        let last = lines.count
+        func parse(_ lines: [String]) throws -> ResultFile {
+            try ResultFile.parse(Data((lines.joined(separator: "\n") + "\n").utf8), file: "r.jsonl")
+        }
+        /// The error of the file with its last record's fields changed by `edit`.
+        func lastEdited(_ edit: (inout [String: Any]) -> Void) throws -> String {
+            var record = try #require(
+                JSONSerialization.jsonObject(with: Data(lines[last - 1].utf8)) as? [String: Any])
+            edit(&record)
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self)
+            return errorText { _ = try parse(lines.dropLast() + [text]) }
+        }
+        let wrongType = try lastEdited { $0["box"] = "x" }
+        #expect(wrongType.contains("r.jsonl line \(last): invalid record") && wrongType.contains("box"), "\(wrongType)")
+        let missing = try lastEdited { $0["keypoints"] = nil }
+        #expect(missing.contains("r.jsonl line \(last): invalid record: missing \"keypoints\""), "\(missing)")
+        for box in [[60, 27, 0, 0], [60, 27, -5, 30], [60, 27, 30, 0]] {
+            let e = try lastEdited { $0["box"] = box }
+            #expect(
+                e.contains("r.jsonl line \(last): box ") && e.contains("expected finite numbers with w, h > 0"), "\(e)")
+        }
+        // A box of 0 in a middle line too.
+        var middle = lines
+        middle[4] = middle[4].replacingOccurrences(of: #""box":[144,40,333,165]"#, with: #""box":[144,40,0,0]"#)
+        #expect(middle[4] != lines[4])
+        #expect(errorText { _ = try parse(middle) }.contains("r.jsonl line 5: box "))
+        // Unedited it reads whole; cut short (then a newline) its last line is a torn write.
+        let whole = try parse(lines)
+        #expect(whole.images.count == 100 && whole.tornTail == nil)
+        let torn = try parse(lines.dropLast() + [String(lines[last - 1].prefix(60))])
+        #expect(
+            torn.images.count == 99 && torn.tornTail?.contains("line \(last) is not a complete JSON record") == true)
+    }
+
     @Test func corruptMiddleLineAndForeignFilesAreErrors() throws {
         let out = try Fixtures.temporaryFolder().appendingPathComponent("r.jsonl")
         try evaluate(try Fixtures.dataset(.cub, split: .all), out: out)

@@ -29,8 +29,9 @@ public struct ResultFile: Sendable, ParsedResultsFile {
 
     /// Parses results-file bytes.
     ///
-    /// A last line without its newline, or whose JSON does not decode, is a torn write of an
-    /// interrupted run: it is reported in `tornTail` and left out. Any other bad line is an error.
+    /// A last line without its newline, or whose text is not complete JSON, is a torn write of an
+    /// interrupted run: it is reported in `tornTail` and left out. Any other bad line is an error,
+    /// a complete JSON object that is not a valid record (a hand edit) on the last line too.
     /// - Throws: `badResultsFile` (not a results file, corrupt line, duplicate image id).
     public static func parse(_ data: Data, file: String) throws -> ResultFile {
         var out = ResultFile(
@@ -83,7 +84,8 @@ public struct ResultFile: Sendable, ParsedResultsFile {
     }
 
     /// Why a record's counts are out of `EvaluationLimits` (so that sums over records cannot
-    /// overflow), or nil.
+    /// overflow), or its box cannot normalise PCK (a side of 0 or below makes every distance over
+    /// it infinite or NaN, silently wrong), or nil.
     static func boundsProblem(_ r: ImageRecord) -> String? {
         if !(0...EvaluationLimits.passesPerImage).contains(r.passes) {
             return
@@ -99,6 +101,9 @@ public struct ResultFile: Sendable, ParsedResultsFile {
         }
         if !r.seconds.isFinite || r.seconds < 0 {
             return "seconds \(r.seconds): expected a finite number >= 0"
+        }
+        if !r.box.isFiniteAndNonEmpty {
+            return "box \(r.box): expected finite numbers with w, h > 0 (the PCK normaliser)"
         }
         return nil
     }

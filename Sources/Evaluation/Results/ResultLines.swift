@@ -36,11 +36,19 @@ enum ResultLines {
         bytes.starts(with: headerStart) || (!bytes.isEmpty && headerStart.starts(with: bytes))
     }
 
+    /// Whether `line` is one whole JSON object or array (then a decoding error is in its content, not a
+    /// write cut short).
+    static func isCompleteJSON(_ line: ArraySlice<UInt8>) -> Bool {
+        (try? JSONSerialization.jsonObject(with: Data(line))) != nil
+    }
+
     /// Decodes every line of `data` as a `Line` and hands it to `accept` with its 1-based number.
     ///
-    /// A last line without its newline, or a last line whose JSON does not decode, is a torn write
+    /// A last line without its newline, or a last line that is not complete JSON, is a torn write
     /// of an interrupted run: it is left out and reported in `tornTail`. Any other line that does
-    /// not decode is an error: `notThisFormat` for the first line, "invalid record" for others.
+    /// not decode is an error: `notThisFormat` for the first line, "invalid record" for others;
+    /// so is a last line of complete JSON that is not a valid line (a hand edit: a write cut
+    /// short is never complete JSON followed by its newline).
     /// The header must be the first line and name `format`; a first line that is a record is
     /// `notThisFormat`. `accept` checks the header's version and takes the records.
     /// A torn first line counts as such only if it begins as every header does (`headerStart`):
@@ -68,7 +76,9 @@ enum ResultLines {
             do {
                 line = try decoder.decode(Line.self, from: Data(bytes[start..<end]))
             } catch {
-                if end == bytes.count - 1, lineNumber > 1 || beginsHeader(bytes[start..<end]) {
+                if end == bytes.count - 1, lineNumber > 1 || beginsHeader(bytes[start..<end]),
+                    !isCompleteJSON(bytes[start..<end])
+                {
                     return (validLength, "line \(lineNumber) is not a complete JSON record (interrupted write)")
                 }
                 throw EvaluationError.badResultsFile(
