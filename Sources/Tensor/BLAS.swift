@@ -45,11 +45,13 @@ public enum BLAS {
     }
 
     /// Sets the number of OpenBLAS threads (the CLI's `--threads`; OpenBLAS lowers a count above
-    /// the one it was built for, so read `threads` back to see what it took).
+    /// the one it was built for, so read `threads` back, with no `singleThreaded` region open, to
+    /// see what it took).
     ///
     /// While a `singleThreaded` region is open on any thread, OpenBLAS stays on one thread: the
     /// count is then recorded as the one the last region to close restores (a later call wins),
-    /// never applied inside the region nor overwritten by the region's restore.
+    /// never applied inside the region nor overwritten by the region's restore; `threads` reads 1
+    /// until then, and OpenBLAS applies (and may lower) the count only then.
     public static func setThreads(_ n: Int) throws(TensorError) {
         try load()
         let count = max(1, n)
