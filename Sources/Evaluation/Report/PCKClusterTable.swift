@@ -202,8 +202,12 @@ struct PCKClusterTable {
         var workspace = Workspace(table: self)
         computeFigures(&workspace)
         let points = (0..<figureCount).map { statistic(workspace.figures, $0, stride: figureCount, paired: paired) }
-        computeCells(&workspace, categories: 0..<categories.count)
-        let cellPoints = (0..<cellCount).map { statistic(workspace.cellFigures, $0, stride: cellCount, paired: paired) }
+        // The cells' estimates only when asked for (a paired difference has none).
+        var cellPoints: [Double] = []
+        if cells {
+            computeCells(&workspace, categories: 0..<categories.count)
+            cellPoints = (0..<cellCount).map { statistic(workspace.cellFigures, $0, stride: cellCount, paired: paired) }
+        }
 
         let tails = settings.tails
         var figures: [Figure] = []
