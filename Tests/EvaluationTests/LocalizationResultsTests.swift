@@ -70,6 +70,15 @@ import Testing
         #expect(Self.failure(future + "\n").contains("format version 2, expected 1"))
     }
 
+    @Test func aKeypointNamedTwiceIsRefused() {
+        let twice = Self.image("a.jpg").replacingOccurrences(
+            of: #""stage":1}]"#, with: #""stage":1},{"name":"beak","prompt":"beak","x":1,"y":2,"score":0.5,"stage":1}]"#
+        )
+        #expect(twice != Self.image("a.jpg"))
+        let e = Self.failure(Self.header + "\n" + twice + "\n")
+        #expect(e.contains(#"r.jsonl line 2: keypoints[1].name "beak": also the name of keypoints[0]"#), "\(e)")
+    }
+
     @Test func recordsOutOfBoundsAreRefused() {
         #expect(
             Self.failure(Self.header + "\n" + Self.image("a.jpg", width: 0) + "\n").contains("line 2: size 0x375"))

@@ -170,6 +170,19 @@ import Testing
             j["annotations"] = a
         }
         #expect(length.contains("annotations[1].keypoints: expected 39 numbers"), "\(length)")
+        // "left eye" and "left_eye" are one name once "_" reads as a space: one keypoint would
+        // count twice in PCK.
+        let twice = try brokenCOCO { j in
+            var c = j["categories"] as? [[String: Any]] ?? []
+            var names = c[1]["keypoints"] as? [String] ?? []
+            names[4] = "left eye"
+            c[1]["keypoints"] = names
+            j["categories"] = c
+        }
+        #expect(
+            twice.contains("broken.json: categories[1].keypoints")
+                && twice.contains(#"keypoint 4 "left eye" has the name "left eye" of keypoint 3"#),
+            "\(twice)")
         let negative = try brokenCOCO { j in
             var a = j["annotations"] as? [[String: Any]] ?? []
             var k = a[0]["keypoints"] as? [Any] ?? []

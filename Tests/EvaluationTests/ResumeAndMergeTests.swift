@@ -140,6 +140,18 @@ import Testing
             #expect(
                 e.contains("r.jsonl line \(last): box ") && e.contains("expected finite numbers with w, h > 0"), "\(e)")
         }
+        // A keypoint named twice would count twice in every PCK figure.
+        var count = 0
+        let twice = try lastEdited { record in
+            var keypoints = record["keypoints"] as? [[String: Any]] ?? []
+            keypoints.append(keypoints.first ?? [:])
+            count = keypoints.count
+            record["keypoints"] = keypoints
+        }
+        #expect(
+            twice.contains(
+                "r.jsonl line \(last): keypoints[\(count - 1)].name \"back\": also the name of keypoints[0]"),
+            "\(twice)")
         // A box of 0 in a middle line too.
         var middle = lines
         middle[4] = middle[4].replacingOccurrences(of: #""box":[144,40,333,165]"#, with: #""box":[144,40,0,0]"#)

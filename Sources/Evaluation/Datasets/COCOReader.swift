@@ -115,8 +115,17 @@ public enum COCOReader: DatasetReader {
                 named = kpNames.indices.map { byID[$0] }
             } else {
                 let template = try PromptTemplate(defaultTemplate)
-                named = try kpNames.map { raw in
+                var firstIndex: [String: Int] = [:]
+                named = try kpNames.enumerated().map { index, raw in
                     let n = raw.replacingOccurrences(of: "_", with: " ").trimmingCharacters(in: .whitespaces)
+                    // Two positions with one name would be one keypoint counted twice in PCK.
+                    if let first = firstIndex[n] {
+                        throw node.fail(
+                            "keypoints",
+                            "category \(name): keypoint \(index) \"\(raw)\" has the name \"\(n)\" of keypoint \(first) "
+                                + "(\"_\" read as a space): expected each name once, or a --vocabulary naming them")
+                    }
+                    firstIndex[n] = index
                     return (n, [try template.fill(part: n, values: ["category": name])])
                 }
                 if let v = vocabulary {

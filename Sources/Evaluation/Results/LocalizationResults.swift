@@ -60,7 +60,7 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
     }
 
     /// Why a record read from a file is out of bounds (so that nothing sized or summed from it
-    /// can overflow), or nil.
+    /// can overflow), or it names a keypoint twice, or nil.
     static func boundsProblem(_ r: LocalizationRecord) -> String? {
         if !r.file.hasPrefix("/") {
             return "file \"\(r.file.prefix(80))\": expected the photo's absolute path"
@@ -85,6 +85,7 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
         for k in r.keypoints where !k.x.isFinite || !k.y.isFinite || !k.score.isFinite {
             return "keypoint \"\(k.name)\": x, y and score must be finite numbers"
         }
+        if let problem = repeatedKeypointProblem(r.keypoints.lazy.map(\.name)) { return problem }
         return nil
     }
 }

@@ -85,7 +85,7 @@ public struct ResultFile: Sendable, ParsedResultsFile {
 
     /// Why a record's counts are out of `EvaluationLimits` (so that sums over records cannot
     /// overflow), or its box cannot normalise PCK (a side of 0 or below makes every distance over
-    /// it infinite or NaN, silently wrong), or nil.
+    /// it infinite or NaN, silently wrong), or it names a keypoint twice, or nil.
     static func boundsProblem(_ r: ImageRecord) -> String? {
         if !(0...EvaluationLimits.passesPerImage).contains(r.passes) {
             return
@@ -105,6 +105,7 @@ public struct ResultFile: Sendable, ParsedResultsFile {
         if !r.box.isFiniteAndNonEmpty {
             return "box \(r.box): expected finite numbers with w, h > 0 (the PCK normaliser)"
         }
+        if let problem = repeatedKeypointProblem(r.keypoints.lazy.map(\.name)) { return problem }
         return nil
     }
 

@@ -103,6 +103,20 @@ public struct KeypointRecord: Codable, Sendable, Equatable {
     }
 }
 
+/// Why a record's keypoint names are not unique (`keypoints[5].name "beak": also the name of
+/// keypoints[1]; ...`), or nil: such a record counts one keypoint twice in every PCK figure.
+func repeatedKeypointProblem(_ names: some Sequence<String>) -> String? {
+    var firstIndex: [String: Int] = [:]
+    for (index, name) in names.enumerated() {
+        if let first = firstIndex[name] {
+            return "keypoints[\(index)].name \"\(name)\": also the name of keypoints[\(first)]; "
+                + "expected each keypoint once per image (it would count twice in PCK)"
+        }
+        firstIndex[name] = index
+    }
+    return nil
+}
+
 /// The evaluation of one item.
 public struct ImageRecord: Codable, Sendable, Equatable {
     public var id: String
