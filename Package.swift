@@ -66,7 +66,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ImagingTests", dependencies: ["Imaging", "KeypointsSupport"],
-            exclude: ["Fixtures/make_preprocess_golden.py", "Fixtures/make_candidate_crop_golden.py"],
+            exclude: [
+                "Fixtures/make_preprocess_golden.py", "Fixtures/make_candidate_crop_golden.py",
+                "Fixtures/make_exif_fixtures.py",
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

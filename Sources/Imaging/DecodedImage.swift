@@ -42,6 +42,13 @@ public struct DecodedImage: Sendable, Equatable {
     /// `ImageReadOptions.allowDamaged`; otherwise such a file is an `ImageError.damaged`):
     /// parts of the picture are grey or stale, `warnings` say what the decoder saw.
     public let isDamaged: Bool
+    /// The file's EXIF Orientation tag (JPEG APP1 "Exif", PNG eXIf), read but not applied: the
+    /// pixels are in stored order, as Pillow's `Image.open` gives them. `displayedUpright()`
+    /// applies it. Nil when the file has no tag (or a malformed one, see `exifNote`).
+    public let exifOrientation: ExifOrientation?
+    /// Why an EXIF block the file holds gave no orientation (e.g. "EXIF IFD0 offset 9000 lies
+    /// outside the block of 60 bytes"); the decode itself is unaffected.
+    public let exifNote: String?
 
     public var width: Int { rgb.width }
     public var height: Int { rgb.height }
@@ -66,11 +73,14 @@ public struct DecodedImage: Sendable, Equatable {
         self.isProgressive = false
         self.warnings = []
         self.isDamaged = false
+        self.exifOrientation = nil
+        self.exifNote = nil
     }
 
     init(
         rgb: RGBImage, alpha: [UInt8]?, cmyk: [UInt8]?, colorModel: ColorModel, bitDepth: Int,
-        hasTransparencyChunk: Bool, isProgressive: Bool, warnings: [String], isDamaged: Bool = false
+        hasTransparencyChunk: Bool, isProgressive: Bool, warnings: [String], isDamaged: Bool = false,
+        exifOrientation: ExifOrientation? = nil, exifNote: String? = nil
     ) {
         self.rgb = rgb
         self.alpha = alpha
@@ -81,6 +91,8 @@ public struct DecodedImage: Sendable, Equatable {
         self.isProgressive = isProgressive
         self.warnings = warnings
         self.isDamaged = isDamaged
+        self.exifOrientation = exifOrientation
+        self.exifNote = exifNote
     }
 
     /// The pixels inside a rectangle, like Pillow's `im.crop((x, y, x + width, y + height))`:
@@ -103,6 +115,17 @@ public struct DecodedImage: Sendable, Equatable {
             rgb: rgb, alpha: alpha.map { cut($0, channels: 1) },
             cmyk: cmyk.map { cut($0, channels: 4) }, colorModel: colorModel,
             bitDepth: bitDepth, hasTransparencyChunk: hasTransparencyChunk,
-            isProgressive: isProgressive, warnings: warnings, isDamaged: isDamaged)
+            isProgressive: isProgressive, warnings: warnings, isDamaged: isDamaged,
+            exifOrientation: exifOrientation, exifNote: exifNote)
+    }
+}
+
+extension DecodedImage {
+    /// The same image with what `ExifReader` found in its file.
+    func with(exif: ExifReader.Reading) -> DecodedImage {
+        DecodedImage(
+            rgb: rgb, alpha: alpha, cmyk: cmyk, colorModel: colorModel, bitDepth: bitDepth,
+            hasTransparencyChunk: hasTransparencyChunk, isProgressive: isProgressive, warnings: warnings,
+            isDamaged: isDamaged, exifOrientation: exif.orientation, exifNote: exif.note)
     }
 }

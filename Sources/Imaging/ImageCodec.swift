@@ -12,9 +12,11 @@ import KeypointsSupport
 ///
 /// The format is detected from the first bytes, never from the file extension.
 ///
-/// EXIF orientation is ignored: pixels come out in stored order, exactly as Pillow's
-/// `Image.open` gives them (without `ImageOps.exif_transpose`), which is what the CLIP reference
-/// pipeline sees. Embedded ICC profiles and PNG gamma are ignored too, as in Pillow.
+/// EXIF orientation is read (`DecodedImage.exifOrientation`, by `ExifReader`) but not applied:
+/// pixels come out in stored order, exactly as Pillow's `Image.open` gives them (without
+/// `ImageOps.exif_transpose`), which is what the CLIP reference pipeline sees;
+/// `DecodedImage.displayedUpright()` applies it. Embedded ICC profiles and PNG gamma are ignored,
+/// as in Pillow.
 ///
 /// Pixels equal Pillow 13's for every fixture in Tests/ImagingTests/Fixtures/codecs (both use
 /// libjpeg-turbo with the default ISLOW IDCT and fancy upsampling). One deliberate difference:
@@ -70,7 +72,8 @@ public enum ImageCodec {
             }
             return decode(
                 base.assumingMemoryBound(to: UInt8.self), count: raw.count,
-                format: format, name: name, allowDamaged: options.allowDamaged)
+                format: format, name: name, allowDamaged: options.allowDamaged
+            ).map { $0.with(exif: ExifReader.orientation(inFile: raw)) }
         }
         return try result.get()
     }

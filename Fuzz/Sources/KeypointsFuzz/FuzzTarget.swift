@@ -12,6 +12,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case safetensors, image, results, grid, vocabulary, coco, cub, config, digests, manifest
     case localizeResults = "localize-results"
     case boxes
+    case exif
 
     /// Feeds one input to the parser; thrown errors are ignored (they are the parser's answer).
     func run(_ data: Data, scratch: URL) {
@@ -42,6 +43,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 // `localize --boxes FILE.csv`.
                 let boxes = try PhotoBoxes.parse(data, file: "fuzz.csv", folder: scratch)
                 _ = boxes.box(forPhoto: scratch.appendingPathComponent("a.jpg").path)
+            case .exif:
+                runExif(data)
             case .grid:
                 _ = try GridPreset.decode(data, file: "fuzz.json")
             case .vocabulary:
@@ -81,6 +84,31 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             }
         } catch {
             // A clean refusal.
+        }
+    }
+
+    /// The EXIF orientation reader (`ExifReader`, run on every decoded photo): the input as a
+    /// TIFF block, as a JPEG APP1 "Exif" segment and as a PNG eXIf chunk around it, and as a
+    /// whole file (seeds that are JPEGs or PNGs walk their real markers and chunks). What it
+    /// finds is applied to a small image, as `--exif-transpose` does.
+    private func runExif(_ data: Data) {
+        let block = [UInt8](data)
+        let exif = Array("Exif\0\0".utf8)
+        // One APP1 segment holds at most 65533 bytes after its length.
+        let segment = exif + block.prefix(65_533 - exif.count)
+        let length = segment.count + 2
+        let jpeg: [UInt8] =
+            [0xFF, 0xD8, 0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + segment + [0xFF, 0xDA]
+        let count = UInt32(block.count)
+        let png: [UInt8] =
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+            + [UInt8(count >> 24), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF)]
+            + Array("eXIf".utf8) + block + [0, 0, 0, 0]
+        var readings = [ExifReader.orientation(inTIFF: block)]
+        for file in [jpeg, png, block] { readings.append(file.withUnsafeBytes { ExifReader.orientation(inFile: $0) }) }
+        let image = RGBImage(width: 3, height: 2, pixels: (0..<18).map { UInt8($0) })
+        for reading in readings {
+            if let orientation = reading.orientation { _ = image.displayed(orientation) }
         }
     }
 

@@ -1,0 +1,174 @@
+/// Finds the EXIF Orientation tag in a JPEG's APP1 "Exif\0\0" segments or a PNG's eXIf chunk,
+/// reading the file's bytes as Pillow does (its JPEG plugin joins several Exif segments, its PNG
+/// plugin keeps the last eXIf chunk wherever it lies, `Image.Exif` reads IFD0).
+///
+/// EXIF is outside input: every offset and count is checked against the bytes at hand before it
+/// is used, nothing is allocated from a number read, and no offset chain is followed (the tag
+/// sits in IFD0, its value inline), so a looping or out-of-range block cannot hang or overrun.
+/// A malformed block never fails a decode: it is "no orientation", with a note saying why.
+/// Not read: orientation given only in XMP (`tiff:Orientation`) or in a PNG text chunk ("Raw
+/// profile type exif"), both of which Pillow also consults.
+public enum ExifReader {
+    /// What a file says about its orientation.
+    public struct Reading: Sendable, Equatable {
+        /// The tag's value, when an EXIF block holds a valid one (1...8).
+        public var orientation: ExifOrientation?
+        /// Why an EXIF block that is present gave no orientation (malformed, or a value outside
+        /// 1...8); nil when there is none or it was read.
+        public var note: String?
+
+        public init(orientation: ExifOrientation? = nil, note: String? = nil) {
+            self.orientation = orientation
+            self.note = note
+        }
+    }
+
+    /// The EXIF Orientation tag number.
+    static let orientationTag = 0x0112
+
+    /// The orientation recorded in an encoded JPEG or PNG (the format told by its magic bytes).
+    public static func orientation(inFile bytes: UnsafeRawBufferPointer) -> Reading {
+        switch ImageCodec.detectFormat(bytes) {
+        case .jpeg: return exifBlock(inJPEG: bytes).map { orientation(inTIFF: $0) } ?? Reading()
+        case .png: return exifBlock(inPNG: bytes).map { orientation(inTIFF: $0) } ?? Reading()
+        case nil: return Reading()
+        }
+    }
+
+    // MARK: - Containers
+
+    /// The TIFF block of a JPEG's APP1 "Exif\0\0" segments before the first scan, the segments
+    /// joined in order without their prefixes (as Pillow joins them); nil when there is none.
+    /// The walk stops at the first scan, at the end of the image, or where the marker structure
+    /// breaks (libjpeg judges the file itself).
+    static func exifBlock(inJPEG bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+        let prefix: [UInt8] = Array("Exif\0\0".utf8)
+        var block: [UInt8] = []
+        var found = false
+        var pos = 2  // after SOI
+        while pos < bytes.count {
+            guard bytes[pos] == 0xFF else { break }
+            var marker = pos + 1
+            while marker < bytes.count && bytes[marker] == 0xFF { marker += 1 }  // fill bytes
+            guard marker < bytes.count else { break }
+            let code = bytes[marker]
+            // Standalone markers carry no length: TEM, RSTn, SOI.
+            if code == 0x01 || (0xD0...0xD8).contains(code) {
+                pos = marker + 1
+                continue
+            }
+            if code == 0xDA || code == 0xD9 { break }  // SOS, EOI: no APP1 is read after these
+            guard bytes.count - marker >= 3 else { break }
+            let length = Int(bytes[marker + 1]) << 8 | Int(bytes[marker + 2])
+            let start = marker + 3
+            let end = marker + 1 + length
+            guard length >= 2, end <= bytes.count else { break }
+            if code == 0xE1 && end - start >= prefix.count
+                && prefix.indices.allSatisfy({ bytes[start + $0] == prefix[$0] })
+            {
+                block.append(contentsOf: bytes[(start + prefix.count)..<end])
+                found = true
+            }
+            pos = end
+        }
+        return found ? block : nil
+    }
+
+    /// The TIFF block of a PNG's eXIf chunk (the last one, wherever it lies, as Pillow keeps the
+    /// last), without an "Exif\0\0" prefix if a writer put one; nil when there is none. The walk
+    /// stops at IEND or where a chunk's length runs past the end.
+    static func exifBlock(inPNG bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+        let prefix: [UInt8] = Array("Exif\0\0".utf8)
+        var block: [UInt8]?
+        var pos = 8  // after the signature
+        while bytes.count - pos >= 12 {
+            let length = Int(readUInt32(bytes, at: pos, bigEndian: true))
+            let type = readUInt32(bytes, at: pos + 4, bigEndian: true)
+            let start = pos + 8
+            // The chunk's data and its 4-byte CRC must lie inside the file.
+            guard length <= bytes.count - start - 4 else { break }
+            if type == 0x4945_4E44 { break }  // "IEND"
+            if type == 0x6558_4966 {  // "eXIf"
+                var data = Array(bytes[start..<(start + length)])
+                if data.starts(with: prefix) { data.removeFirst(prefix.count) }
+                block = data
+            }
+            pos = start + length + 4
+        }
+        return block
+    }
+
+    // MARK: - TIFF
+
+    /// The Orientation tag of a TIFF block's first IFD ("II" or "MM" header, then the IFD0
+    /// offset; entries of 12 bytes; the tag's value a SHORT, or a LONG as Pillow also accepts,
+    /// with a count of 1). The last Orientation entry wins, as in Pillow.
+    public static func orientation(inTIFF block: [UInt8]) -> Reading {
+        block.withUnsafeBytes { orientation(inTIFF: $0) }
+    }
+
+    static func orientation(inTIFF b: UnsafeRawBufferPointer) -> Reading {
+        guard b.count >= 8 else {
+            return Reading(note: "EXIF block of \(b.count) bytes is shorter than a TIFF header (8)")
+        }
+        let bigEndian: Bool
+        switch (b[0], b[1]) {
+        case (0x49, 0x49): bigEndian = false  // "II"
+        case (0x4D, 0x4D): bigEndian = true  // "MM"
+        default:
+            return Reading(note: "EXIF block does not start with a TIFF byte order (II or MM)")
+        }
+        guard readUInt16(b, at: 2, bigEndian: bigEndian) == 42 else {
+            return Reading(note: "EXIF block's TIFF header lacks the number 42")
+        }
+        let ifd = Int(readUInt32(b, at: 4, bigEndian: bigEndian))
+        guard ifd >= 8, ifd <= b.count - 2 else {
+            return Reading(note: "EXIF IFD0 offset \(ifd) lies outside the block of \(b.count) bytes")
+        }
+        let entries = Int(readUInt16(b, at: ifd, bigEndian: bigEndian))
+        // Only entries that lie wholly inside the block are read.
+        let available = min(entries, (b.count - ifd - 2) / 12)
+        var found: Reading?
+        for e in 0..<available {
+            let at = ifd + 2 + 12 * e
+            guard Int(readUInt16(b, at: at, bigEndian: bigEndian)) == orientationTag else { continue }
+            let type = readUInt16(b, at: at + 2, bigEndian: bigEndian)
+            let count = readUInt32(b, at: at + 4, bigEndian: bigEndian)
+            let value: Int
+            switch (type, count) {
+            case (3, 1): value = Int(readUInt16(b, at: at + 8, bigEndian: bigEndian))
+            case (4, 1): value = Int(readUInt32(b, at: at + 8, bigEndian: bigEndian))
+            default:
+                found = Reading(note: "EXIF Orientation has type \(type) and count \(count), expected one SHORT")
+                continue
+            }
+            if let orientation = ExifOrientation(rawValue: value) {
+                found = Reading(orientation: orientation)
+            } else {
+                found = Reading(note: "EXIF Orientation \(value) is not one of 1...8")
+            }
+        }
+        if let found { return found }
+        if available < entries {
+            return Reading(
+                note: "EXIF IFD0 claims \(entries) entries, \(available) fit in the block; no Orientation among them")
+        }
+        return Reading()
+    }
+
+    // MARK: - Bytes
+
+    /// - Precondition: `at + 2 <= bytes.count` (checked by the callers).
+    private static func readUInt16(_ bytes: UnsafeRawBufferPointer, at: Int, bigEndian: Bool) -> UInt16 {
+        let a = UInt16(bytes[at])
+        let b = UInt16(bytes[at + 1])
+        return bigEndian ? a << 8 | b : b << 8 | a
+    }
+
+    /// - Precondition: `at + 4 <= bytes.count` (checked by the callers).
+    private static func readUInt32(_ bytes: UnsafeRawBufferPointer, at: Int, bigEndian: Bool) -> UInt32 {
+        let a = UInt32(readUInt16(bytes, at: at, bigEndian: bigEndian))
+        let b = UInt32(readUInt16(bytes, at: at + 2, bigEndian: bigEndian))
+        return bigEndian ? a << 16 | b : b << 16 | a
+    }
+}
