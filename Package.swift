@@ -89,7 +89,10 @@ let package = Package(
         .testTarget(
             name: "EvaluationTests", dependencies: ["Evaluation", "KeypointsCLI", "KeypointsTestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["KeypointsCLI", "TensorDNNL", "Imaging", "KeypointsTestSupport"]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["KeypointsCLI", "TensorDNNL", "Imaging", "KeypointsSupport", "KeypointsTestSupport"],
+            exclude: ["Fixtures"]),
         // Issue 15: hostile files through the built executable, each within a time and memory budget.
         .testTarget(
             name: "HostileInputTests",
