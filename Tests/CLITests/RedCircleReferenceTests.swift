@@ -6,12 +6,13 @@ import Testing
 /// End to end against an independent implementation of the method: `keypoints localize` on the
 /// tiny random CLIP gives, for every candidate of a one-stage grid, the same location and score as
 /// the red-circle method written out in plain PyTorch + Pillow + numpy
-/// (Fixtures/redcircle/make_reference.py: Pillow's bicubic letterbox, the brute-force
-/// anti-aliased ring, OpenAI's normalisation, transformers' CLIPModel, cosine similarity), the
-/// same answer for every keypoint, and byte for byte the same marked canvas for each answer
-/// (`--save-marked`). The unit tests check each piece against its own reference; this checks
-/// the glue between them: grid cell centres, the photo-to-canvas map (with `--box
-/// --crop-to-box` too), marker sizes in fractions of the input, the order of the scores.
+/// (examples/redcircle_reference.py, run by Fixtures/redcircle/make_reference.py: Pillow's
+/// bicubic letterbox, the brute-force anti-aliased ring, OpenAI's normalisation, transformers'
+/// CLIPModel, cosine similarity), the same answer for every keypoint, and byte for byte the same
+/// marked canvas for each answer (`--save-marked`). The unit tests check each piece against its
+/// own reference; this checks the glue between them: grid cell centres, the photo-to-canvas map
+/// (with `--box --crop-to-box` too), marker sizes in fractions of the input, the order of the
+/// scores.
 @Suite struct RedCircleReferenceTests {
     /// Two fp32 CLIP forward passes (OpenBLAS here, PyTorch's kernels there) sum the same
     /// products in different orders: measured at most 2.7e-7 apart on the tiny model (AMD EPYC,
