@@ -22,6 +22,9 @@ public struct EvalProgress: Sendable {
     public var lastID: String
     /// Its record's notes (e.g. a damaged image decoded anyway), for warnings.
     public var lastNotes: [String] = []
+    /// Warnings about its image that its record does not keep (an EXIF orientation left
+    /// unapplied), to print.
+    public var lastWarnings: [String] = []
 
     public var runningPCK: Double? { keypoints > 0 ? Double(correct) / Double(keypoints) : nil }
 }
@@ -160,12 +163,14 @@ public struct EvalRunner {
                         reason: reason.message))
                 state.skipped += 1
                 state.lastNotes = []
+                state.lastWarnings = []
             case .success(let loaded):
                 let record = try evaluate(item, loaded, predictor: &predictor)
                 try store.append(record)
                 try drawFigure(item, record)
                 count(record, into: &state)
                 state.lastNotes = record.notes
+                state.lastWarnings = loaded.warnings
             }
             state.finished += 1
             state.elapsed = started.seconds
@@ -199,6 +204,17 @@ public struct EvalRunner {
         let crop: Box?
         /// For the record: e.g. that the image was damaged and decoded anyway.
         let notes: [String]
+        /// Not recorded (results stay as before): an EXIF orientation left unapplied, or an
+        /// unreadable EXIF block. Annotations are in the stored frame, as the image is used.
+        var warnings: [String] = []
+    }
+
+    /// What eval says about an image's EXIF orientation, which it never applies.
+    static func exifWarnings(_ decoded: DecodedImage) -> [String] {
+        [
+            decoded.exifUnreadableMessage,
+            decoded.exifIgnoredMessage("the image and its annotations are used in the stored pixel frame"),
+        ].compactMap { $0 }
     }
 
     /// Decodes (and crops) an item's image, or says why it cannot be evaluated.
@@ -239,7 +255,7 @@ public struct EvalRunner {
             return .success(
                 LoadedImage(
                     image: decoded, originalWidth: decoded.width, originalHeight: decoded.height, crop: nil,
-                    notes: notes))
+                    notes: notes, warnings: exifWarnings(decoded)))
         }
         let x0 = max(0, Int(item.box.x.rounded(.down)))
         let y0 = max(0, Int(item.box.y.rounded(.down)))
@@ -263,7 +279,8 @@ public struct EvalRunner {
             LoadedImage(
                 image: DecodedImage(rgb: rgb, alpha: alpha), originalWidth: decoded.width,
                 originalHeight: decoded.height,
-                crop: Box(x: Double(x0), y: Double(y0), width: Double(w), height: Double(h)), notes: notes))
+                crop: Box(x: Double(x0), y: Double(y0), width: Double(w), height: Double(h)), notes: notes,
+                warnings: exifWarnings(decoded)))
     }
 
     func evaluate(_ item: EvalItem, _ loaded: LoadedImage, predictor: inout any KeypointPredictor) throws -> ImageRecord

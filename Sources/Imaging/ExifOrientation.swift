@@ -116,3 +116,18 @@ extension DecodedImage {
             exifOrientation: nil, exifNote: exifNote)
     }
 }
+
+extension DecodedImage {
+    /// What a user should hear when this image's EXIF orientation is left unapplied: "EXIF
+    /// orientation 6 (rotated 90° clockwise) ignored: `consequence`", or nil when the file has no
+    /// tag or an upright one.
+    public func exifIgnoredMessage(_ consequence: String) -> String? {
+        guard let orientation = exifOrientation, orientation != .upright else { return nil }
+        return "EXIF orientation \(orientation.rawValue) (\(orientation.name)) ignored: \(consequence)"
+    }
+
+    /// What a user should hear when the file's EXIF block could not be read (`exifNote`), or nil.
+    public var exifUnreadableMessage: String? {
+        exifNote.map { "\($0); orientation unknown, the image is used as stored" }
+    }
+}

@@ -9,8 +9,9 @@ struct EmbedCommand: ParsableCommand {
         commandName: "embed",
         abstract: "Print normalised CLIP embeddings of images and texts, and their cosine similarities.",
         discussion: """
-            EXIF orientation is ignored: images are used as stored. A text longer than CLIP's 77 \
-            tokens is cut, with a warning giving its token count.
+            EXIF orientation is not applied: images are used as stored (as the CLIP reference reads \
+            them), with a warning for each rotated or mirrored one; --exif-transpose turns them upright \
+            first. A text longer than CLIP's 77 tokens is cut, with a warning giving its token count.
 
             Example:
               keypoints embed --model ViT-B/32 --image bird.jpg --text "a photo of a bird"
@@ -25,6 +26,7 @@ struct EmbedCommand: ParsableCommand {
     var texts: [String] = []
     @Flag(help: "Print exactly one JSON document.")
     var json = false
+    @OptionGroup var exif: ExifOptions
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -38,6 +40,12 @@ struct EmbedCommand: ParsableCommand {
         struct Image: Encodable {
             let path: String
             let embedding: [Float]
+            /// The EXIF orientation applied (`--exif-transpose`), absent when used as stored.
+            let exifTransposed: Int?
+            enum CodingKeys: String, CodingKey {
+                case path, embedding
+                case exifTransposed = "exif_transposed"
+            }
         }
         struct Text: Encodable {
             let text: String
@@ -55,7 +63,12 @@ struct EmbedCommand: ParsableCommand {
         for w in bundle.truncationWarnings(texts) { Console.warning(w) }
         let precision = loaded.precision
         let ws = Workspace(workers: loaded.workers)
-        let decoded = try images.map { try ImageCodec.decode(contentsOf: URL(fileURLWithPath: $0)) }
+        let photos = try images.map {
+            exif.photo(
+                try ImageCodec.decode(contentsOf: URL(fileURLWithPath: $0)), path: $0,
+                storedFrame: "the stored pixels are embedded")
+        }
+        let decoded = photos.map(\.image)
         let e = bundle.model.embeddingDim
         let imageEmbeddings = decoded.isEmpty ? [] : bundle.embedImages(decoded, workspace: ws)
         let textEmbeddings = texts.isEmpty ? [] : try bundle.embedTexts(texts, workspace: ws)
@@ -67,7 +80,10 @@ struct EmbedCommand: ParsableCommand {
             }
         }
         let output = Output(
-            images: images.indices.map { Output.Image(path: images[$0], embedding: row(imageEmbeddings, $0)) },
+            images: images.indices.map {
+                Output.Image(
+                    path: images[$0], embedding: row(imageEmbeddings, $0), exifTransposed: photos[$0].applied?.rawValue)
+            },
             texts: texts.indices.map { Output.Text(text: texts[$0], embedding: row(textEmbeddings, $0)) },
             similarity: similarity, precision: precision)
         if json {

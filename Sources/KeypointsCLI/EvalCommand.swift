@@ -289,7 +289,7 @@ struct EvalCommand: ParsableCommand {
         defer { interrupt?.cancel() }
         let reporter = ProgressReporter(bar: ProgressBar(alpha: alpha))
         let report = try runner.run(predictor: &predictor, store: store) { progress in
-            for note in progress.lastNotes { Console.warning("\(progress.lastID): \(note)") }
+            for note in progress.lastNotes + progress.lastWarnings { Console.warning("\(progress.lastID): \(note)") }
             reporter.update(progress)
         }
         reporter.finish()

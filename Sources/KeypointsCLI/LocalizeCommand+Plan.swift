@@ -90,7 +90,7 @@ extension LocalizeCommand {
             queries: queries, photos: photos, shard: shard, selected: selected, pending: pending, out: out,
             scores: scores, destinations: destinations, store: store, photoBoxes: photoBoxes, box: parsedBox,
             gridFile: gridFile, preset: preset, options: options, readOptions: readOptions,
-            sizes: try Self.photoSizes(photos: photos, pending: pending, options: readOptions))
+            sizes: try Self.photoSizes(photos: photos, pending: pending, options: readOptions, exif: exif))
     }
 
     /// `--out`, opened before any model is loaded: an existing file is locked and read once (a
@@ -134,14 +134,17 @@ extension LocalizeCommand {
     /// stops the run before anything is written, keeping only its size: each photo is decoded
     /// again when its turn comes and dropped after, so memory holds one photo whatever their
     /// number.
-    private static func photoSizes(photos: [String], pending: [Int], options: ImageReadOptions) throws -> [Int: (
-        path: String, width: Int, height: Int
-    )] {
+    /// With `--exif-transpose` the sizes are those of the photos turned upright; a photo's EXIF
+    /// warnings are printed here, once.
+    private static func photoSizes(
+        photos: [String], pending: [Int], options: ImageReadOptions, exif: ExifOptions
+    ) throws -> [Int: (path: String, width: Int, height: Int)] {
         var sizes: [Int: (path: String, width: Int, height: Int)] = [:]
         for index in pending {
             let path = photos[index]
-            let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: options)
-            for w in image.warnings { Console.warning("\(path): decoder: \(w)") }
+            let decoded = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: options)
+            for w in decoded.warnings { Console.warning("\(path): decoder: \(w)") }
+            let image = exif.photo(decoded, path: path, storedFrame: storedFrame).image
             sizes[index] = (path: path, width: image.width, height: image.height)
         }
         return sizes

@@ -60,6 +60,8 @@ extension LocalizeCommand {
         settings["backend"] = loaded.model.backend.name
         settings["software"] = SoftwareVersion.full
         if let shard { settings["shard"] = shard.description }
+        // Only when given, so files of runs without it keep their settings (and resume).
+        if exif.exifTranspose { settings["exif_transpose"] = "true" }
         return settings
     }
 

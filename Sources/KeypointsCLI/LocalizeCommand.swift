@@ -13,6 +13,7 @@ struct LocalizeCommand: ParsableCommand {
         abstract: "Find named keypoints in photos: a red circle at each candidate, scored by CLIP.",
         discussion: """
             Coordinates are in original-image pixels, continuous: pixel (i, j) spans [i, i+1) x [j, j+1).
+            EXIF orientation is not applied: photos are used as stored, as the CLIP reference reads them, with a warning for each rotated or mirrored one; with --exif-transpose they are turned upright first, and coordinates, --box, --boxes, --mask files and figures are in the displayed frame.
             --grid and --vocabulary take a file or a bare name looked up in grids/ and keypoints/.
             Figures (--heatmap, --overlay, --montage) are PNG or JPEG by their extension, at the photo's resolution up to --figure-max-side; {name} stands for the image's file name.
             A folder stands for its .jpg, .jpeg and .png files. --out FILE.jsonl records each photo's answer as it is found; the same command run again resumes from it (other settings are refused). --shard i/n takes photos i, i+n, ...; no output may overwrite a photo or another output.
@@ -94,6 +95,7 @@ struct LocalizeCommand: ParsableCommand {
         name: .customLong("allow-damaged-images"),
         help: "Localize in JPEGs with corrupt data (partly grey) with a warning and a note; refused by default.")
     var allowDamagedImages = false
+    @OptionGroup var exif: ExifOptions
     @OptionGroup(title: "Ablations (the paper's switches)") var ablation: PromptOptions
     @Option(
         name: .customLong("save-marked"),
@@ -108,6 +110,9 @@ struct LocalizeCommand: ParsableCommand {
     var out: String?
     @OptionGroup var sharding: ShardOptions
     @OptionGroup var compute: ComputeOptions
+
+    /// What keeping a photo's stored pixels means here (`ExifOptions.photo`).
+    static let storedFrame = "keypoints are in the stored pixel frame"
 
     func validate() throws {
         try sharding.validate(out: out)
@@ -307,11 +312,14 @@ struct LocalizeCommand: ParsableCommand {
         let cropToBox: Bool
         /// `--mask`: "none", "box", "file PATH" or "saliency (MODEL, tau T, size S)".
         let mask: String
+        /// `--exif-transpose`: true when given (photos turned upright first), absent otherwise.
+        let exifTranspose: Bool?
 
         enum CodingKeys: String, CodingKey {
             case images, model, grid, precision, version, template, templates, fit, box, mask
             case visualPrompt = "visual_prompt"
             case cropToBox = "crop_to_box"
+            case exifTranspose = "exif_transpose"
         }
     }
 
@@ -459,7 +467,11 @@ struct LocalizeCommand: ParsableCommand {
                 answers.records.append(record)
                 continue
             }
-            let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: plan.readOptions)
+            // Warned about when the plan decoded it.
+            let photo = exif.photo(
+                try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: plan.readOptions),
+                path: path, storedFrame: Self.storedFrame, warn: false)
+            let image = photo.image
             let watch = Stopwatch()
             var imageOptions = run.options
             imageOptions.box = plan.box(of: index)
@@ -493,6 +505,7 @@ struct LocalizeCommand: ParsableCommand {
             }
             var record = LocalizationRecord(result, seconds: seconds)
             if plan.photoBoxes != nil { record.box = imageOptions.box }
+            record.exifTransposed = photo.applied?.rawValue
             try store?.append(record)
             answers.records.append(record)
             var maskRecord = mask.record
@@ -527,7 +540,7 @@ struct LocalizeCommand: ParsableCommand {
             template: ablation.templates.count == 1 ? ablation.templates[0] : nil,
             templates: ablation.templates.count > 1 ? ablation.templates : nil,
             fit: options.fit, box: options.box.map { [$0.x, $0.y, $0.width, $0.height] }, cropToBox: options.cropToBox,
-            mask: maskOptions.description)
+            mask: maskOptions.description, exifTranspose: exif.exifTranspose ? true : nil)
         if json {
             try Console.printJSON(output)
             return

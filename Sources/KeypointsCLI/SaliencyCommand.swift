@@ -14,7 +14,8 @@ struct SaliencyCommand: ParsableCommand {
             The paper's saliency mask (TokenCut, Wang et al. CVPR 2022): the photo's longer side is \
             resized to --size, the keys of DINO's last layer are cut in two by a normalised cut of \
             their cosine-similarity graph (edges where similarity > --tau), and the 4-connected part \
-            holding the strongest token is kept.
+            holding the strongest token is kept. EXIF orientation is not applied (photos are used as \
+            stored, with a warning for each rotated or mirrored one) unless --exif-transpose is given.
 
             Example:
               keypoints saliency bird.jpg --png out/ --json
@@ -41,6 +42,7 @@ struct SaliencyCommand: ParsableCommand {
     var png: String?
     @Flag(help: "Print exactly one JSON document.")
     var json = false
+    @OptionGroup var exif: ExifOptions
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -63,9 +65,12 @@ struct SaliencyCommand: ParsableCommand {
             let grid: [Int]
             let tokens: [[Int]]
             let foregroundFraction: Double
+            /// The EXIF orientation applied (`--exif-transpose`), absent when used as stored.
+            let exifTransposed: Int?
             enum CodingKeys: String, CodingKey {
                 case path, width, height, grid, tokens
                 case foregroundFraction = "foreground_fraction"
+                case exifTransposed = "exif_transposed"
             }
         }
         let model: String
@@ -83,7 +88,12 @@ struct SaliencyCommand: ParsableCommand {
         let estimator = loaded.model
         let workers = loaded.workers
         // Every photo is decoded before any work, so a bad file fails before output is written.
-        let photos = try images.map { try ImageCodec.decode(contentsOf: DataFiles.fileURL($0)).rgb }
+        let decoded = try images.map {
+            exif.photo(
+                try ImageCodec.decode(contentsOf: DataFiles.fileURL($0)), path: $0,
+                storedFrame: "the mask is in the stored pixel frame")
+        }
+        let photos = decoded.map(\.image.rgb)
         let ws = Workspace(workers: workers)
         var results: [Output.Image] = []
         var seconds: [Double] = []
@@ -106,7 +116,8 @@ struct SaliencyCommand: ParsableCommand {
             results.append(
                 Output.Image(
                     path: path, width: photo.width, height: photo.height, grid: [mask.rows, mask.cols],
-                    tokens: mask.tokenRows, foregroundFraction: mask.foregroundFraction))
+                    tokens: mask.tokenRows, foregroundFraction: mask.foregroundFraction,
+                    exifTransposed: decoded[index].applied?.rawValue))
         }
         loaded.reportNotices()
         if json {

@@ -10,7 +10,7 @@ import Testing
             [
                 "--keypoint", "--vocabulary", "--grid", "--fit", "--box", "--crop-to-box", "--heatmap", "--overlay",
                 "--scores", "--json", "--batch", "--threads", "--precision", "--montage", "--figure-max-side",
-                "--common-scale",
+                "--common-scale", "--exif-transpose",
             ]
         ),
         (
@@ -21,8 +21,8 @@ import Testing
             ]
         ),
         ("report", ["--alpha", "--curve", "--compare", "--json", "--ci", "--ci-level", "--ci-resamples", "--ci-seed"]),
-        ("embed", ["--image", "--text", "--json", "--model"]),
-        ("saliency", ["--model", "--tau", "--size", "--png", "--json", "--precision"]),
+        ("embed", ["--image", "--text", "--json", "--model", "--exif-transpose"]),
+        ("saliency", ["--model", "--tau", "--size", "--png", "--json", "--precision", "--exif-transpose"]),
         ("info", ["--model", "--json"]),
         ("bench", ["--arch", "--batch", "--localize", "--precision", "--json"]),
         ("experiment", ["--grid", "--reference", "--trials", "--keypoints"]),

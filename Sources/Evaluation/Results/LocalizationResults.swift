@@ -36,6 +36,15 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
     /// The photo's own box (`localize --boxes`), x, y, width, height in original pixels; absent
     /// when every photo had the same `--box` (recorded in the header) or none.
     public var box: Box?
+    /// The EXIF orientation (2...8) the photo was turned upright by before it was localized
+    /// (`localize --exif-transpose`): `width`, `height` and the keypoints are then in the
+    /// displayed frame. Absent when the photo was used as stored.
+    public var exifTransposed: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case path, file, width, height, passes, seconds, keypoints, notes, box
+        case exifTransposed = "exif_transposed"
+    }
 
     public init(
         path: String, width: Int, height: Int, passes: Int, seconds: Double, keypoints: [KeypointPrediction],
@@ -50,6 +59,7 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
         self.keypoints = keypoints
         self.notes = notes
         self.box = nil
+        self.exifTransposed = nil
     }
 
     /// The record of a localization that took `seconds`.
@@ -78,6 +88,9 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
         }
         if !r.seconds.isFinite || r.seconds < 0 {
             return "seconds \(r.seconds): expected a finite number >= 0"
+        }
+        if let o = r.exifTransposed, !(2...8).contains(o) {
+            return "exif_transposed \(o): expected an EXIF orientation 2...8"
         }
         if let box = r.box, !box.isFiniteAndNonEmpty {
             return "box \(box): expected finite numbers with w, h > 0"

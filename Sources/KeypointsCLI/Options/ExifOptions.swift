@@ -1,0 +1,43 @@
+import ArgumentParser
+import Imaging
+
+/// `--exif-transpose`, shared by the commands that read photos (localize, embed, saliency).
+///
+/// By default a photo is used as stored, whatever its EXIF Orientation tag says, exactly as the
+/// CLIP reference pipeline (Pillow's `Image.open`) sees it; a photo whose tag is not upright gets
+/// one warning. With the flag it is turned upright first (`DecodedImage.displayedUpright`, as
+/// Pillow's `ImageOps.exif_transpose`), so everything the command computes is in the frame a
+/// viewer shows.
+struct ExifOptions: ParsableArguments {
+    @Flag(
+        name: .customLong("exif-transpose"),
+        help:
+            "Turn each photo upright as its EXIF Orientation tag says (Pillow's ImageOps.exif_transpose) before anything else, so results are in the displayed frame; by default photos are used as stored (as the CLIP reference reads them), with a warning for a rotated or mirrored one."
+    )
+    var exifTranspose = false
+
+    /// A photo as the command uses it.
+    struct Photo {
+        let image: DecodedImage
+        /// The orientation applied (`--exif-transpose` on a photo tagged 2...8), else nil.
+        let applied: ExifOrientation?
+    }
+
+    /// `decoded` turned upright with `--exif-transpose`, else as stored.
+    /// - Parameters:
+    ///   - path: how warnings name the photo.
+    ///   - storedFrame: what keeping the stored pixels means for this command's results, e.g.
+    ///     "keypoints are in the stored pixel frame".
+    ///   - warn: print the warnings (once per photo: false when the photo was decoded before).
+    func photo(_ decoded: DecodedImage, path: String, storedFrame: String, warn: Bool = true) -> Photo {
+        if warn, let message = decoded.exifUnreadableMessage { Console.warning("\(path): \(message)") }
+        guard exifTranspose else {
+            if warn, let message = decoded.exifIgnoredMessage("\(storedFrame); --exif-transpose applies it") {
+                Console.warning("\(path): \(message)")
+            }
+            return Photo(image: decoded, applied: nil)
+        }
+        let applied = decoded.exifOrientation.flatMap { $0 == .upright ? nil : $0 }
+        return Photo(image: decoded.displayedUpright(), applied: applied)
+    }
+}
