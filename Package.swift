@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "KeypointsSupport", "KeypointsTestSupport"]),
         .testTarget(
             name: "CLIPTests", dependencies: ["CLIP", "Imaging", "KeypointsTestSupport"],
-            exclude: ["Fixtures/make_reference.py", "Fixtures/make_tokenizer_golden.py"],
+            exclude: ["Fixtures/make_reference.py", "Fixtures/make_tokenizer_golden.py", "Fixtures/make_sharded.py"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

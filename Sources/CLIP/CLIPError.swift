@@ -1,3 +1,5 @@
+import KeypointsSupport
+
 /// Errors loading a CLIP model directory. Every case names the file and what was expected.
 public enum CLIPError: Error, CustomStringConvertible {
     case missingFile(path: String, hint: String)
@@ -9,6 +11,12 @@ public enum CLIPError: Error, CustomStringConvertible {
     case missingWeight(path: String, key: String, expectedShape: [Int])
     case wrongShape(path: String, key: String, expected: [Int], actual: [Int])
     case safeTensors(SafeTensorsError)
+    /// `model.safetensors.index.json` is malformed or names a shard that is not there.
+    case safeTensorsIndex(SafeTensorsIndexError)
+    /// The index and a shard disagree about `key` (`reason` says how).
+    case shardMismatch(index: String, shard: String, key: String, reason: String)
+    /// A file named like a shard (`model-00003-of-00003.safetensors`) that the index does not name.
+    case unreferencedShard(index: String, shard: String)
     case badInput(String)
 
     public var description: String {
@@ -21,6 +29,12 @@ public enum CLIPError: Error, CustomStringConvertible {
         case .missingWeight(let p, let k, let s): return "\(p): missing tensor '\(k)' (expected shape \(s))"
         case .wrongShape(let p, let k, let e, let a): return "\(p): tensor '\(k)' has shape \(a), expected \(e)"
         case .safeTensors(let e): return e.description
+        case .safeTensorsIndex(let e): return e.description
+        case .shardMismatch(let index, let shard, let key, let reason):
+            return "\(shard): tensor '\(key)': \(reason) (index \(index))"
+        case .unreferencedShard(let index, let shard):
+            return "\(shard): a shard file that \(index) does not name (a shard of another save? "
+                + "remove it or download the matching index)"
         case .badInput(let m): return m
         }
     }

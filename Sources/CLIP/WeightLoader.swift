@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 import Tensor
 
 /// The one loading path of every model family (CLIP, DINO ViT): reads parameters by key from a
@@ -73,37 +74,53 @@ struct WeightLoader<Source: WeightSource> {
     }
 }
 
-/// A Hugging Face model directory: config.json and model.safetensors, checked the same way for
-/// every model family.
+/// A Hugging Face model directory: config.json and the weights, `model.safetensors` or, when it is
+/// absent, the shards `model.safetensors.index.json` names (`ShardedSafeTensors`); checked the
+/// same way for every model family. When both are present the single file is used, as
+/// transformers' `from_pretrained` does.
 struct CheckpointDirectory {
     let configURL: URL
-    let weights: SafeTensorsFile
-    /// The weights' dtypes joined with "+" ("F32", "F16", "BF16"), buffers excluded.
+    let weights: any WeightSource
+    /// The weights' dtypes joined with "+" ("F32", "F16", "BF16"), buffers excluded, over all shards.
     let dtype: String
 
     /// - Parameter family: what the directory should hold, for error hints ("CLIP", "DINO ViT").
     init(directory: URL, family: String) throws(CLIPError) {
-        let weightsURL = directory.appendingPathComponent("model.safetensors")
+        let weightsURL = directory.appendingPathComponent(SafeTensorsIndex.singleFileName)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
             throw .missingFile(
                 path: directory.path,
-                hint: "expected a \(family) model directory with config.json and model.safetensors")
+                hint: "expected a \(family) model directory with config.json and model.safetensors "
+                    + "(or model.safetensors.index.json and its shards)")
         }
         configURL = directory.appendingPathComponent("config.json")
-        guard FileManager.default.fileExists(atPath: weightsURL.path) else {
-            let hasBin = FileManager.default.fileExists(
-                atPath: directory.appendingPathComponent("pytorch_model.bin").path)
+        let entries: [SafeTensorsEntry]
+        if FileManager.default.fileExists(atPath: weightsURL.path) {
+            let file: SafeTensorsFile
+            do { file = try SafeTensorsFile(url: weightsURL) } catch { throw .safeTensors(error) }
+            weights = file
+            entries = Array(file.entries.values)
+        } else if FileManager.default.fileExists(
+            atPath: directory.appendingPathComponent(SafeTensorsIndex.fileName).path)
+        {
+            let sharded = try ShardedSafeTensors(folder: directory)
+            weights = sharded
+            entries = sharded.entries
+        } else {
+            let hasBin =
+                FileManager.default.fileExists(atPath: directory.appendingPathComponent("pytorch_model.bin").path)
+                || FileManager.default.fileExists(
+                    atPath: directory.appendingPathComponent("pytorch_model.bin.index.json").path)
             throw .missingFile(
                 path: weightsURL.path,
                 hint: hasBin
-                    ? "only pytorch_model.bin found; keypoints never unpickles: download model.safetensors from the same repository"
-                    : "download model.safetensors from the Hugging Face repository")
+                    ? "only pytorch_model.bin found; keypoints never unpickles: download model.safetensors "
+                        + "(or model.safetensors.index.json and its shards) from the same repository"
+                    : "download model.safetensors, or model.safetensors.index.json and its shards, from the "
+                        + "Hugging Face repository")
         }
-        do { weights = try SafeTensorsFile(url: weightsURL) } catch { throw .safeTensors(error) }
-        dtype = Set(
-            weights.entries.values.filter { !WeightNames.expectedBuffers.contains($0.key) }.map(\.dtype.rawValue)
-        )
-        .sorted().joined(separator: "+")
+        dtype = Set(entries.filter { !WeightNames.expectedBuffers.contains($0.key) }.map(\.dtype.rawValue))
+            .sorted().joined(separator: "+")
     }
 }

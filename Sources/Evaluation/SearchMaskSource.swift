@@ -28,7 +28,8 @@ public struct SaliencySearchMask: SearchMaskSource {
     public let estimator: SaliencyEstimator
     public let size: Int
     public let tau: Float
-    /// SHA-256 of the DINO checkpoint (model.safetensors).
+    /// SHA-256 of the DINO checkpoint (`ModelDigest.weightsDigest`: of model.safetensors, or over a
+    /// sharded checkpoint's index and shards).
     public let modelDigest: String
     let workspace: Workspace
 

@@ -14,7 +14,8 @@ import KeypointsSupport
 ///    writable (best effort: a read-only folder only costs the hashing again).
 public enum ModelDigest {
     /// The files that determine a model's outputs (weights, architecture, tokenizer,
-    /// preprocessing), in digest order; absent ones are left out.
+    /// preprocessing), in digest order; absent ones are left out. A sharded checkpoint's index and
+    /// shards take model.safetensors' place (`digest`).
     public static let contentFiles = [
         "config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json",
     ]
@@ -31,11 +32,15 @@ public enum ModelDigest {
         var sha256: String
     }
 
-    /// SHA-256 over one line `NAME<TAB>SHA256` per content file present.
+    /// SHA-256 over one line `NAME<TAB>SHA256` per content file present, in `contentFiles` order;
+    /// a sharded checkpoint (no model.safetensors, a `model.safetensors.index.json`) takes
+    /// model.safetensors' place with one line for the index, then one per shard it names, in
+    /// sorted order (`weightFiles`). A single-file model's digest is unchanged by this.
     /// - Parameters:
     ///   - cacheThreshold: files this large or larger are cached (a parameter for tests).
     ///   - hashing: called before such a file is hashed (name, bytes), for a progress note.
-    /// - Throws: `fileSystem` when the folder has no config.json or a file cannot be read.
+    /// - Throws: `fileSystem` when the folder has no config.json or a file cannot be read;
+    ///   `SafeTensorsIndexError` for a malformed index or a shard it names that is missing.
     public static func digest(
         ofModelAt folder: URL, cacheThreshold: Int64 = cacheThreshold,
         hashing: ((String, Int64) -> Void)? = nil
@@ -43,12 +48,54 @@ public enum ModelDigest {
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw ModelStoreError.fileSystem(path: folder.path, message: "no config.json: not a model directory")
         }
+        let weights = try weightFiles(in: folder)
+        let names = contentFiles.flatMap { $0 == SafeTensorsIndex.singleFileName ? weights : [$0] }
+        let digests = try fileDigests(names, in: folder, cacheThreshold: cacheThreshold, hashing: hashing)
+        return SHA256Hasher.hash(Data(digests.map { "\($0.name)\t\($0.sha256)\n" }.joined().utf8))
+    }
+
+    /// What identifies a model's weights alone (the saliency model in eval and localize results):
+    /// the SHA-256 of model.safetensors, or for a sharded checkpoint the SHA-256 over the lines
+    /// `NAME<TAB>SHA256` of the index and then each shard in sorted order, as in `digest`.
+    /// - Throws: `fileSystem` when the folder has neither model.safetensors nor an index, or a file
+    ///   cannot be read; `SafeTensorsIndexError` as `digest`.
+    public static func weightsDigest(
+        ofModelAt folder: URL, cacheThreshold: Int64 = cacheThreshold,
+        hashing: ((String, Int64) -> Void)? = nil
+    ) throws -> String {
+        let names = try weightFiles(in: folder)
+        guard !names.isEmpty else {
+            throw ModelStoreError.fileSystem(
+                path: folder.appendingPathComponent(SafeTensorsIndex.singleFileName).path,
+                message: "no such file (nor \(SafeTensorsIndex.fileName)): not a model directory")
+        }
+        let digests = try fileDigests(names, in: folder, cacheThreshold: cacheThreshold, hashing: hashing)
+        if names == [SafeTensorsIndex.singleFileName] { return digests[0].sha256 }
+        return SHA256Hasher.hash(Data(digests.map { "\($0.name)\t\($0.sha256)\n" }.joined().utf8))
+    }
+
+    /// The files holding the weights, as the CLIP loader picks them: ["model.safetensors"] when
+    /// present, else the index and the shards it names (sorted), else none.
+    static func weightFiles(in folder: URL) throws -> [String] {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: folder.appendingPathComponent(SafeTensorsIndex.singleFileName).path) {
+            return [SafeTensorsIndex.singleFileName]
+        }
+        guard fm.fileExists(atPath: folder.appendingPathComponent(SafeTensorsIndex.fileName).path) else { return [] }
+        return [SafeTensorsIndex.fileName] + (try SafeTensorsIndex.load(folder: folder)).shards
+    }
+
+    /// The SHA-256 of each file of `names` present in `folder` (absent ones are left out): from
+    /// the manifest, the cache, or by hashing, then caching (see the type's comment).
+    private static func fileDigests(
+        _ names: [String], in folder: URL, cacheThreshold: Int64, hashing: ((String, Int64) -> Void)?
+    ) throws -> [(name: String, sha256: String)] {
         let manifest = try? ModelManifest.load(from: folder)
         let cacheURL = folder.appendingPathComponent(cacheFileName)
         var cache = readCache(cacheURL)
         var cacheChanged = false
-        var text = ""
-        for name in contentFiles {
+        var out: [(name: String, sha256: String)] = []
+        for name in names {
             let url = folder.appendingPathComponent(name)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { continue }
             let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
@@ -66,23 +113,26 @@ public enum ModelDigest {
                     cacheChanged = true
                 }
             }
-            text += "\(name)\t\(sha)\n"
+            out.append((name, sha))
         }
         if cacheChanged, let data = try? JSONEncoder().encode(cache) {
             try? data.write(to: cacheURL, options: .atomic)
         }
-        return SHA256Hasher.hash(Data(text.utf8))
+        return out
     }
 
     /// The cache, or empty when it is absent, not a regular file, over
     /// `ModelStoreLimits.digestCacheBytes` or not valid (it is only a shortcut). Entries for
-    /// other than content files, or whose digest is not 64 lowercase hex digits, are left out.
+    /// other than content files (or a shard index and shard file names), or whose digest is not 64 lowercase hex digits, are left out.
     static func readCache(_ url: URL) -> [String: CachedDigest] {
         guard
             let data = try? RegularFile.read(
                 url, maxBytes: ModelStoreLimits.digestCacheBytes, limitName: "ModelStoreLimits.digestCacheBytes"),
             let cache = try? JSONDecoder().decode([String: CachedDigest].self, from: data)
         else { return [:] }
-        return cache.filter { name, entry in contentFiles.contains(name) && SHA256Hasher.isHexDigest(entry.sha256) }
+        return cache.filter { name, entry in
+            (contentFiles.contains(name) || name == SafeTensorsIndex.fileName || SafeTensorsIndex.isShardName(name))
+                && SHA256Hasher.isHexDigest(entry.sha256)
+        }
     }
 }

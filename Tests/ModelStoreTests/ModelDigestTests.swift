@@ -1,4 +1,6 @@
 import Foundation
+import KeypointsSupport
+import KeypointsTestSupport
 import Testing
 
 @testable import ModelStore
@@ -33,6 +35,54 @@ import Testing
         ) {
             _ = try ModelDigest.digest(ofModelAt: a.deletingLastPathComponent())
         }
+    }
+
+    /// SHA-256 (sha256sum) over `NAME<TAB>SHA256` lines of `names` in `folder`, in that order.
+    func linesDigest(_ names: [String], in folder: URL) throws -> String {
+        var text = ""
+        for name in names {
+            text += "\(name)\t\(try ExternalSHA256.hex(Data(contentsOf: folder.appendingPathComponent(name))))\n"
+        }
+        return try ExternalSHA256.hex(Data(text.utf8))
+    }
+
+    @Test func shardedCheckpointIsIdentifiedByItsIndexAndShardsInOrder() throws {
+        let files = try TestSupport.shardedModelFiles()
+        let a = try TestSupport.modelFolder(files)
+        let b = try TestSupport.modelFolder(files)
+        let weights = ["model.safetensors.index.json"] + TestSupport.shardNames
+        let digest = try ModelDigest.digest(ofModelAt: a)
+        #expect(digest == (try linesDigest(["config.json"] + weights + ["vocab.json", "merges.txt"], in: a)))
+        #expect(try ModelDigest.digest(ofModelAt: b) == digest)
+        let weightsDigest = try ModelDigest.weightsDigest(ofModelAt: a)
+        #expect(weightsDigest == (try linesDigest(weights, in: a)))
+        // A single file's weights digest is still its SHA-256, and its model digest unchanged by an
+        // index beside it (the loader uses the single file then).
+        let single = try copyOfTinyModel()
+        let singleDigest = try ModelDigest.digest(ofModelAt: single)
+        #expect(
+            try ModelDigest.weightsDigest(ofModelAt: single)
+                == ExternalSHA256.hex(Data(contentsOf: single.appendingPathComponent("model.safetensors"))))
+        try files["model.safetensors.index.json"]?.write(
+            to: single.appendingPathComponent("model.safetensors.index.json"))
+        #expect(try ModelDigest.digest(ofModelAt: single) == singleDigest)
+        // One byte of one shard changes both digests.
+        let shard = b.appendingPathComponent(TestSupport.shardNames[1])
+        var data = try Data(contentsOf: shard)
+        data[data.count - 1] ^= 0x01
+        try data.write(to: shard)
+        #expect(try ModelDigest.digest(ofModelAt: b) != digest)
+        #expect(try ModelDigest.weightsDigest(ofModelAt: b) != weightsDigest)
+        // A shard the index names is missing, or the index names one outside the folder: refused.
+        try FileManager.default.removeItem(at: shard)
+        #expect(throws: SafeTensorsIndexError.self) { try ModelDigest.digest(ofModelAt: b) }
+        #expect(throws: SafeTensorsIndexError.self) { try ModelDigest.weightsDigest(ofModelAt: b) }
+        try Data(#"{"weight_map": {"a": "../model/config.safetensors"}}"#.utf8).write(
+            to: a.appendingPathComponent("model.safetensors.index.json"))
+        #expect(throws: SafeTensorsIndexError.self) { try ModelDigest.digest(ofModelAt: a) }
+        // Neither weights file: the weights digest says so.
+        try FileManager.default.removeItem(at: a.appendingPathComponent("model.safetensors.index.json"))
+        #expect { try ModelDigest.weightsDigest(ofModelAt: a) } throws: { "\($0)".contains("model.safetensors") }
     }
 
     @Test func fetchManifestDigestsAreReused() throws {

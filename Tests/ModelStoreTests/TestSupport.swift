@@ -30,6 +30,37 @@ enum TestSupport {
         return out
     }
 
+    /// The sharded-checkpoint fixture's index (transformers' split of the tiny model into three
+    /// shards; Tests/CLIPTests/Fixtures/make_sharded.py).
+    static var shardedIndex: URL {
+        repositoryRoot.appendingPathComponent("Tests/CLIPTests/Fixtures/sharded/model.safetensors.index.json")
+    }
+
+    static let shardNames = [
+        "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors",
+    ]
+
+    /// The tiny model's files in the sharded layout: config and tokenizer, the committed index, and
+    /// three shard files (thirds of the single file's bytes: the store never parses a shard).
+    static func shardedModelFiles() throws -> [String: Data] {
+        var out = try tinyModelFiles()
+        let weights = out.removeValue(forKey: "model.safetensors") ?? Data()
+        out["model.safetensors.index.json"] = try Data(contentsOf: shardedIndex)
+        let third = weights.count / 3
+        for (i, name) in shardNames.enumerated() {
+            out[name] = weights.subdata(in: (i * third)..<(i == 2 ? weights.count : (i + 1) * third))
+        }
+        return out
+    }
+
+    /// Writes `files` into a fresh model folder.
+    static func modelFolder(_ files: [String: Data]) throws -> URL {
+        let folder = try temporaryHome().appendingPathComponent("model", isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (name, data) in files { try data.write(to: folder.appendingPathComponent(name)) }
+        return folder
+    }
+
     static let repository = "org/tiny"
 
     static func path(_ file: String, repository: String = repository, revision: String = "main") -> String {

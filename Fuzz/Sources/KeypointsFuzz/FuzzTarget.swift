@@ -13,6 +13,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case localizeResults = "localize-results"
     case boxes
     case exif
+    case safetensorsIndex = "safetensors-index"
 
     /// Feeds one input to the parser; thrown errors are ignored (they are the parser's answer).
     func run(_ data: Data, scratch: URL) {
@@ -76,6 +77,19 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 let folder = try modelFolder(in: scratch)
                 _ = try write(data, ModelDigest.cacheFileName, in: folder)
                 _ = try ModelDigest.digest(ofModelAt: folder)
+            case .safetensorsIndex:
+                // model.safetensors.index.json beside two small shards (`shardFiles`), as a model
+                // folder without model.safetensors is loaded: parse, shard names, cross-checks.
+                let folder = scratch.appendingPathComponent("sharded", isDirectory: true)
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                for (name, tensors) in Self.shardFiles
+                where !FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) {
+                    try SafeTensorsWriter.write(tensors, to: folder.appendingPathComponent(name))
+                }
+                _ = try write(data, SafeTensorsIndex.fileName, in: folder)
+                let weights = try ShardedSafeTensors(folder: folder)
+                for entry in weights.entries { _ = try weights.tensor(entry.key, shape: entry.shape) }
+                _ = weights.unusedKeys(requested: [])
             case .manifest:
                 // keypoints-manifest.json, as `model list` and the digest read it.
                 let folder = try modelFolder(in: scratch)
@@ -116,6 +130,16 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     static let cubFiles = [
         "images.txt", "classes.txt", "image_class_labels.txt", "train_test_split.txt",
         "bounding_boxes.txt", "parts/parts.txt", "parts/part_locs.txt",
+    ]
+
+    /// The shards beside the `safetensors-index` target's index (Fuzz/Seeds/safetensors-index/two-shards.json
+    /// names them as they are).
+    static let shardFiles: [(String, [(key: String, shape: [Int], values: [Float])])] = [
+        (
+            "model-00001-of-00002.safetensors",
+            [(key: "a", shape: [2], values: [1, 2]), (key: "b", shape: [], values: [3])]
+        ),
+        ("model-00002-of-00002.safetensors", [(key: "c", shape: [1, 2], values: [4, 5])]),
     ]
 
     /// keypoints/cub.json, found from this file's place in the repository.

@@ -75,13 +75,13 @@ struct MaskOptions: ParsableArguments {
         return PixelMask(maskImage: image)
     }
 
-    /// SHA-256 of the --saliency-model's weights (model.safetensors): identifies the DINO
+    /// SHA-256 of the --saliency-model's weights (model.safetensors, or for a sharded checkpoint
+    /// the digest over its index and shards, `ModelDigest.weightsDigest`): identifies the DINO
     /// checkpoint in eval results headers and `localize --scores`.
     func saliencyModelDigest() throws -> String {
         let directory = try ModelStore().resolve(saliencyModel, option: "--saliency-model")
-        let weights = directory.appendingPathComponent("model.safetensors")
-        do { return try SHA256Hasher.hashFile(at: weights) } catch {
-            throw CLIError("\(weights.path): cannot read: \(error)")
+        do { return try ModelDigest.weightsDigest(ofModelAt: directory) } catch {
+            throw CLIError("--saliency-model \(directory.path): cannot identify the weights: \(error)")
         }
     }
 
