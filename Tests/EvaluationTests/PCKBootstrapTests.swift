@@ -451,6 +451,43 @@ import Testing
         #expect(PCKBootstrap.percentile(sorted: [7], 0.3) == 7)
     }
 
+    /// The interval from selected order statistics is bit for bit the one from the sorted
+    /// values (`percentile(sorted:)`, the reference), on values like resampled PCKs (few
+    /// distinct ratios, many ties), distinct ones, sorted, reversed and all equal ones, counts
+    /// below and above the insertion-sort cutoff, and levels whose tails fall on an order
+    /// statistic, between two, at the ends, or on the same one.
+    @Test func selectedIntervalEqualsTheSortedOne() {
+        var rng = SplitMix64(seed: 11)
+        var cases: [[Double]] = []
+        for n in [1, 2, 3, 7, 16, 17, 40, 100, 101, 1000, 4321] {
+            cases.append((0..<n).map { _ in Double(rng.index(below: 7)) / 6 })
+            cases.append((0..<n).map { _ in Double(rng.index(below: 1 << 30)) / Double(1 << 30) - 0.5 })
+            cases.append((0..<n).map { Double($0) })
+            cases.append((0..<n).map { Double(n - $0) })
+            cases.append(Array(repeating: 0.25, count: n))
+            // Organ pipe: ascending then descending, hard for a median of three.
+            cases.append((0..<n).map { Double(min($0, n - $0)) })
+        }
+        let levels = [0.95, 0.9, 0.5, 0.99, 0.999, 0.001, 1 - 1e-12, 0.8]
+        for values in cases {
+            let sorted = ArraySlice(values.sorted())
+            for level in levels {
+                let tails = ((1 - level) / 2, 1 - (1 - level) / 2)
+                var scratch = values
+                for i in stride(from: scratch.count - 1, to: 0, by: -1) { scratch.swapAt(i, rng.index(below: i + 1)) }
+                let ci = scratch.withUnsafeMutableBufferPointer {
+                    PCKBootstrap.interval(selecting: $0, tails: tails)
+                }
+                let low = PCKBootstrap.percentile(sorted: sorted, tails.0)
+                let high = PCKBootstrap.percentile(sorted: sorted, tails.1)
+                #expect(
+                    ci.low.bitPattern == low.bitPattern && ci.high.bitPattern == high.bitPattern,
+                    "\(values.count) values, level \(level): [\(ci.low), \(ci.high)] against [\(low), \(high)]")
+                #expect(scratch.sorted() == Array(sorted), "a permutation of the values")
+            }
+        }
+    }
+
     // MARK: - Coverage
 
     /// Clustered Bernoulli data with a known PCK: each image is "easy" with probability 0.3

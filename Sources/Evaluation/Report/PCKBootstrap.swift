@@ -27,11 +27,12 @@ import KeypointsSupport
 /// the same intervals on every machine, whatever the order of the records or of the files they
 /// came from.
 ///
-/// Cost: one resample is one pass over the images and their keypoints with caller-free scratch
-/// allocated once (nothing is allocated inside the resample loop); the figures' resampled values
-/// (figures x resamples) are then sorted once per figure. The category x keypoint figures are
-/// computed in the same pass from the same draws; where their values do not fit beside the
-/// others' (`BootstrapSettings.maxValues`), in further passes that redraw the same resamples
+/// Cost: one resample is one pass over the drawn images' keypoints into the category x keypoint
+/// cells, whose sums give the other figures, with scratch allocated once (nothing is allocated
+/// inside the resample loop); then, per figure, the order statistics its interval needs are
+/// selected from its resampled values (`interval(selecting:tails:)`, linear time, not a sort).
+/// The category x keypoint figures' values that do not fit beside the others'
+/// (`BootstrapSettings.maxValues`) come from further passes that redraw the same resamples
 /// (`PCKClusterTable.resample`).
 public enum PCKBootstrap {
     /// Intervals of the figures of the report of `records` at `alpha`.
@@ -98,17 +99,6 @@ public enum PCKBootstrap {
             + "(fewest: \(fewest)); the bootstrap resamples images within each category, which keeps (n - 1)/n "
             + "of a category's variance, so the intervals are too narrow (a category of \(fewest): "
             + String(format: "%.2f", factor) + " of the width)"
-    }
-
-    /// The `q` quantile (0...1) of `sorted` (ascending, not empty), interpolating linearly
-    /// between order statistics: position (count - 1) x q, numpy's default `percentile`.
-    static func percentile(sorted: ArraySlice<Double>, _ q: Double) -> Double {
-        let position = Double(sorted.count - 1) * q
-        let below = min(Int(position.rounded(.down)), sorted.count - 1)
-        let above = min(below + 1, sorted.count - 1)
-        let a = sorted[sorted.startIndex + below]
-        let b = sorted[sorted.startIndex + above]
-        return a + (position - Double(below)) * (b - a)
     }
 }
 

@@ -32,15 +32,24 @@ struct PCKClusterTable {
     struct Counts {
         /// Photo i's keypoint entries (those of all its records) are `entryStart[i]..<entryStart[i + 1]`.
         var entryStart: [Int]
-        /// Index into `keypoints` of each entry.
-        var entryKeypoint: [Int]
-        /// Index of each entry's category x keypoint cell.
-        var entryCell: [Int]
-        /// 1 when the entry's prediction is correct at the table's alpha, else 0.
-        var entryCorrect: [Int]
+        /// Each entry's cell and correctness (side by side: a resample reads both).
+        var entries: [Entry]
         /// The entry's prediction-to-truth distance over its box's longer side (the PCK curve's
         /// `PCK.normalizedDistances`).
         var entryDistance: [Double]
+    }
+
+    /// A keypoint of a photo: the index of its category x keypoint cell, and 1 when its
+    /// prediction is correct at the table's alpha, else 0.
+    struct Entry {
+        var cell: Int
+        var correct: Int
+    }
+
+    /// Keypoints and correct ones, of a cell in a resample (side by side: counted together).
+    struct Tally {
+        var count = 0
+        var correct = 0
     }
 
     /// Photos (clusters) in all categories.
@@ -122,21 +131,22 @@ struct PCKClusterTable {
         self.cellKeypoint = cellKeypoint
         self.runs = runs.map { records in
             var counts = Counts(
-                entryStart: [0], entryKeypoint: [], entryCell: [], entryCorrect: [], entryDistance: [])
+                entryStart: [0], entries: [], entryDistance: [])
             for (position, cluster) in clusters.enumerated() {
                 for i in cluster {
                     let r = records[i]
                     let size = r.box.longerSide
                     for k in r.keypoints {
                         let keypoint = keypointIndex[k.name] ?? 0
-                        counts.entryKeypoint.append(keypoint)
-                        counts.entryCell.append(cellOf[clusterCategory[position]][keypoint] ?? 0)
+                        counts.entries.append(
+                            Entry(
+                                cell: cellOf[clusterCategory[position]][keypoint] ?? 0,
+                                correct: PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: size, alpha: alpha)
+                                    ? 1 : 0))
                         counts.entryDistance.append(k.pred.distance(to: k.gt) / size)
-                        counts.entryCorrect.append(
-                            PCK.isCorrect(prediction: k.pred, truth: k.gt, boxSize: size, alpha: alpha) ? 1 : 0)
                     }
                 }
-                counts.entryStart.append(counts.entryKeypoint.count)
+                counts.entryStart.append(counts.entries.count)
             }
             return counts
         }
@@ -152,20 +162,17 @@ struct PCKClusterTable {
     /// Scratch of one resample, allocated once.
     struct Workspace {
         var weights: [Int]
-        var counts: [Int]
-        var corrects: [Int]
+        /// Per run: overall, categories, keypoints (`slotCount`).
+        var tallies: [Tally]
         var figures: [Double]
-        var cellCounts: [Int]
-        var cellCorrects: [Int]
+        var cellTallies: [Tally]
         var cellFigures: [Double]
 
         init(table: PCKClusterTable) {
             weights = Array(repeating: 1, count: table.imageCount)
-            counts = Array(repeating: 0, count: table.runs.count * table.slotCount)
-            corrects = Array(repeating: 0, count: table.runs.count * table.slotCount)
+            tallies = Array(repeating: Tally(), count: table.runs.count * table.slotCount)
             figures = Array(repeating: 0, count: table.runs.count * table.figureCount)
-            cellCounts = Array(repeating: 0, count: table.runs.count * table.cellCount)
-            cellCorrects = Array(repeating: 0, count: table.runs.count * table.cellCount)
+            cellTallies = Array(repeating: Tally(), count: table.runs.count * table.cellCount)
             cellFigures = Array(repeating: 0, count: table.runs.count * table.cellCount)
         }
     }
@@ -202,54 +209,73 @@ struct PCKClusterTable {
         var workspace = Workspace(table: self)
         computeFigures(&workspace)
         let points = (0..<figureCount).map { statistic(workspace.figures, $0, stride: figureCount, paired: paired) }
-        // The cells' estimates only when asked for (a paired difference has none).
+        // The cells' estimates only when asked for (computeFigures counted them).
         var cellPoints: [Double] = []
         if cells {
-            computeCells(&workspace, categories: 0..<categories.count)
+            cellRatios(&workspace, cells: 0..<cellCount)
             cellPoints = (0..<cellCount).map { statistic(workspace.cellFigures, $0, stride: cellCount, paired: paired) }
         }
 
         let tails = settings.tails
+        let passes = cells ? cellPasses(resamples: resamples, valueBudget: valueBudget) : [0..<0]
+        // Slots of a pass: the figures in the first, then the chunk's cells.
+        func slots(_ pass: Int) -> Int {
+            (pass == 0 ? figureCount : 0) + cellStart[passes[pass].upperBound] - cellStart[passes[pass].lowerBound]
+        }
+        let widest = passes.indices.map(slots).max() ?? figureCount
+        // One buffer for every pass (uninitialized: a pass writes each of its slots in every
+        // resample): slot s's value in resample b at values[s * resamples + b] (NaN where it
+        // has no keypoints). Each resample's values go to a row of `tile` first and reach
+        // `values` a tile of resamples at a time, in runs of consecutive resamples: written one
+        // by one, each would land resamples x 8 bytes from the last (a cache and TLB miss each).
+        let values = UnsafeMutableBufferPointer<Double>.allocate(capacity: widest * resamples)
+        defer { values.deallocate() }
+        let tile = UnsafeMutableBufferPointer<Double>.allocate(capacity: widest * Self.tileResamples)
+        defer { tile.deallocate() }
         var figures: [Figure] = []
         var cellFigures: [Figure] = []
-        for (pass, chunk) in (cells ? cellPasses(resamples: resamples, valueBudget: valueBudget) : [0..<0]).enumerated()
-        {
-            // Slot s of the pass (the figures in the first pass, then the chunk's cells) holds its
-            // value in resample b at values[s * resamples + b] (NaN where it has no keypoints).
+        for (pass, chunk) in passes.enumerated() {
             let main = pass == 0 ? figureCount : 0
             let chunkCells = cellStart[chunk.lowerBound]..<cellStart[chunk.upperBound]
-            var values = [Double](repeating: .nan, count: (main + chunkCells.count) * resamples)
+            let width = slots(pass)
             var rng = SplitMix64(seed: settings.seed)
             for b in 0..<resamples {
                 drawWeights(&workspace.weights, strata: draws, &rng)
-                if main > 0 {
-                    computeFigures(&workspace)
-                    for f in 0..<figureCount {
-                        values[f * resamples + b] = statistic(workspace.figures, f, stride: figureCount, paired: paired)
-                    }
+                // The figures' pass counts every cell; a further pass only its chunk's.
+                if main > 0 { computeFigures(&workspace) } else { countCells(&workspace, categories: chunk) }
+                cellRatios(&workspace, cells: chunkCells)
+                let row = (b % Self.tileResamples) * width
+                for f in 0..<main {
+                    tile[row + f] = statistic(workspace.figures, f, stride: figureCount, paired: paired)
                 }
-                guard !chunkCells.isEmpty else { continue }
-                computeCells(&workspace, categories: chunk)
                 // Cell j in slot main + j - first (index arithmetic: a zip here cost more than the cells).
                 for j in chunkCells {
-                    values[(main + j - chunkCells.lowerBound) * resamples + b] = statistic(
+                    tile[row + main + j - chunkCells.lowerBound] = statistic(
                         workspace.cellFigures, j, stride: cellCount, paired: paired)
                 }
+                guard b % Self.tileResamples == Self.tileResamples - 1 || b == resamples - 1 else { continue }
+                let first = b - b % Self.tileResamples
+                for s in 0..<width {
+                    for t in 0...(b - first) { values[s * resamples + first + t] = tile[t * width + s] }
+                }
+            }
+            func column(_ s: Int) -> UnsafeMutableBufferPointer<Double> {
+                UnsafeMutableBufferPointer(rebasing: values[(s * resamples)..<((s + 1) * resamples)])
             }
             if main > 0 {
-                figures = (0..<figureCount).map { f in
-                    Self.figure(&values, slot: f, resamples: resamples, point: points[f], tails: tails)
-                }
+                figures = (0..<figureCount).map { f in Self.figure(column(f), point: points[f], tails: tails) }
             }
             for j in chunkCells {
                 cellFigures.append(
-                    Self.figure(
-                        &values, slot: main + j - chunkCells.lowerBound, resamples: resamples, point: cellPoints[j],
-                        tails: tails))
+                    Self.figure(column(main + j - chunkCells.lowerBound), point: cellPoints[j], tails: tails))
             }
         }
         return (figures, cellFigures)
     }
+
+    /// Resamples whose values `resample` gathers before writing them out: 32 x 8 bytes, four
+    /// cache lines per figure.
+    static let tileResamples = 32
 
     /// The categories whose cells each pass of `resample` computes: in the first pass as many
     /// as fit beside the figures (figures and cells x resamples within `valueBudget`), then as
@@ -284,26 +310,22 @@ struct PCKClusterTable {
         }
     }
 
-    /// A figure from its point estimate (NaN: none) and its resampled values at
-    /// `values[slot * resamples ..< (slot + 1) * resamples]` (NaN where undefined; reordered).
+    /// A figure from its point estimate (NaN: none) and its resampled values `column` (NaN
+    /// where undefined; reordered): the percentile interval of the defined ones.
     static func figure(
-        _ values: inout [Double], slot: Int, resamples: Int, point: Double, tails: (low: Double, high: Double)
+        _ column: UnsafeMutableBufferPointer<Double>, point: Double, tails: (low: Double, high: Double)
     ) -> Figure {
         let point = point.isNaN ? nil : point
-        let start = slot * resamples
-        var defined = start
-        for b in start..<(start + resamples) where !values[b].isNaN {
-            values[defined] = values[b]
+        var defined = 0
+        for b in column.indices where !column[b].isNaN {
+            column[defined] = column[b]
             defined += 1
         }
-        guard defined > start else { return Figure(point: point, interval: nil) }
-        values[start..<defined].sort()
-        let sorted = values[start..<defined]
+        guard defined > 0 else { return Figure(point: point, interval: nil) }
         return Figure(
             point: point,
-            interval: ConfidenceInterval(
-                low: PCKBootstrap.percentile(sorted: sorted, tails.low),
-                high: PCKBootstrap.percentile(sorted: sorted, tails.high)))
+            interval: PCKBootstrap.interval(
+                selecting: UnsafeMutableBufferPointer(rebasing: column[0..<defined]), tails: tails))
     }
 
     /// Value `i` of run 0 (of `stride` per run), or run 1's minus run 0's; NaN when undefined in either.
@@ -311,68 +333,92 @@ struct PCKClusterTable {
         paired ? values[stride + i] - values[i] : values[i]
     }
 
-    /// Every run's cells of the categories `chunk` for the image weights in `w.weights`, into
-    /// `w.cellFigures` (NaN for a cell without keypoints in the draw).
-    private func computeCells(_ w: inout Workspace, categories chunk: Range<Int>) {
+    /// Every run's keypoints and correct ones per cell of the categories `chunk` for the image
+    /// weights in `w.weights`, into `w.cellTallies`.
+    private func countCells(_ w: inout Workspace, categories chunk: Range<Int>) {
         let cellCount = self.cellCount
         let chunkCells = cellStart[chunk.lowerBound]..<cellStart[chunk.upperBound]
+        // The chunk's photos, consecutive (strata in category order).
+        let photos =
+            chunk.isEmpty ? 0..<0 : strata[chunk.lowerBound].lowerBound..<strata[chunk.upperBound - 1].upperBound
         for (r, run) in runs.enumerated() {
             let base = r * cellCount
-            for j in chunkCells {
-                w.cellCounts[base + j] = 0
-                w.cellCorrects[base + j] = 0
-            }
-            for c in chunk {
-                for i in strata[c] {
-                    let weight = w.weights[i]
-                    guard weight > 0 else { continue }
-                    for e in run.entryStart[i]..<run.entryStart[i + 1] {
-                        let cell = base + run.entryCell[e]
-                        w.cellCounts[cell] += weight
-                        w.cellCorrects[cell] += weight * run.entryCorrect[e]
+            for j in chunkCells { w.cellTallies[base + j] = Tally() }
+            // The hot loop of a resample, over buffers: no bounds or overflow checks (a count is
+            // at most the entries times the images).
+            w.weights.withUnsafeBufferPointer { weights in
+                w.cellTallies.withUnsafeMutableBufferPointer { tallies in
+                    run.entryStart.withUnsafeBufferPointer { entryStart in
+                        run.entries.withUnsafeBufferPointer { entries in
+                            for i in photos {
+                                let weight = weights[i]
+                                guard weight > 0 else { continue }
+                                for e in entryStart[i]..<entryStart[i &+ 1] {
+                                    let entry = entries[e]
+                                    tallies[base &+ entry.cell].count &+= weight
+                                    tallies[base &+ entry.cell].correct &+= weight &* entry.correct
+                                }
+                            }
+                        }
                     }
                 }
             }
-            for j in chunkCells {
-                let s = base + j
-                w.cellFigures[s] = w.cellCounts[s] > 0 ? Double(w.cellCorrects[s]) / Double(w.cellCounts[s]) : .nan
+        }
+    }
+
+    /// Every run's PCK of the cells `cells` from `w.cellTallies`, into
+    /// `w.cellFigures` (NaN for a cell without keypoints in the draw).
+    private func cellRatios(_ w: inout Workspace, cells: Range<Int>) {
+        let cellCount = self.cellCount
+        w.cellTallies.withUnsafeBufferPointer { tallies in
+            w.cellFigures.withUnsafeMutableBufferPointer { figures in
+                for r in runs.indices {
+                    for j in cells {
+                        let s = r * cellCount + j
+                        figures[s] = tallies[s].count > 0 ? Double(tallies[s].correct) / Double(tallies[s].count) : .nan
+                    }
+                }
             }
         }
     }
 
     /// Every run's figures for the image weights in `w.weights` (how many times each image is
-    /// drawn; all 1 for the data itself), into `w.figures` (NaN for a figure without keypoints).
+    /// drawn; all 1 for the data itself), into `w.figures` (NaN for a figure without keypoints),
+    /// and every cell's counts (`countCells`): one pass over the drawn images into the cells,
+    /// whose sums are the categories, the keypoints and the whole.
     private func computeFigures(_ w: inout Workspace) {
         let slots = slotCount
         let figureCount = self.figureCount
         let categoryCount = categories.count
-        for (r, run) in runs.enumerated() {
-            let base = r * slots
-            for s in base..<(base + slots) {
-                w.counts[s] = 0
-                w.corrects[s] = 0
-            }
-            for (c, stratum) in strata.enumerated() {
-                var count = 0
-                var correct = 0
-                for i in stratum {
-                    let weight = w.weights[i]
-                    guard weight > 0 else { continue }
-                    for e in run.entryStart[i]..<run.entryStart[i + 1] {
-                        let slot = base + 1 + categoryCount + run.entryKeypoint[e]
-                        w.counts[slot] += weight
-                        w.corrects[slot] += weight * run.entryCorrect[e]
-                        count += weight
-                        correct += weight * run.entryCorrect[e]
+        let cellCount = self.cellCount
+        countCells(&w, categories: 0..<categoryCount)
+        // Sums of the cells (over buffers: a check on every array write cost more than the cells).
+        w.cellTallies.withUnsafeBufferPointer { cellTallies in
+            w.tallies.withUnsafeMutableBufferPointer { tallies in
+                for r in runs.indices {
+                    let base = r * slots
+                    for s in base..<(base + slots) { tallies[s] = Tally() }
+                    for c in 0..<categoryCount {
+                        var category = Tally()
+                        for j in cellStart[c]..<cellStart[c + 1] {
+                            let cell = cellTallies[r * cellCount + j]
+                            let slot = base + 1 + categoryCount + cellKeypoint[j]
+                            tallies[slot].count &+= cell.count
+                            tallies[slot].correct &+= cell.correct
+                            category.count &+= cell.count
+                            category.correct &+= cell.correct
+                        }
+                        tallies[base + 1 + c] = category
+                        tallies[base].count &+= category.count
+                        tallies[base].correct &+= category.correct
                     }
                 }
-                w.counts[base + 1 + c] = count
-                w.corrects[base + 1 + c] = correct
-                w.counts[base] += count
-                w.corrects[base] += correct
             }
+        }
+        for r in runs.indices {
+            let base = r * slots
             func ratio(_ s: Int) -> Double {
-                w.counts[s] > 0 ? Double(w.corrects[s]) / Double(w.counts[s]) : .nan
+                w.tallies[s].count > 0 ? Double(w.tallies[s].correct) / Double(w.tallies[s].count) : .nan
             }
             let out = r * figureCount
             w.figures[out + Self.overallFigure] = ratio(base)

@@ -21,7 +21,8 @@ extension PCKBootstrap {
     /// The pointwise band of the PCK curve of `records` at `alphas` (ascending, as
     /// `PCKCurvePlot.alphas(reaching:)`): each resample is one pass over the drawn images'
     /// keypoints into a histogram over the alphas (the first alpha at which each keypoint is
-    /// correct), whose running sum is the resample's curve; then one sort per alpha.
+    /// correct), whose running sum is the resample's curve; then per alpha a selection of the
+    /// order statistics its interval needs (`PCKBootstrap.interval(selecting:tails:)`).
     public static func curveBand(
         records: [ImageRecord], alphas: [Double], settings: BootstrapSettings
     ) -> CurveBand {
@@ -81,10 +82,14 @@ extension PCKClusterTable {
                     if a >= first { values[(a - first) * resamples + b] = Double(correct) / Double(total) }
                 }
             }
-            for a in chunk {
-                out.append(
-                    Self.figure(&values, slot: a - first, resamples: resamples, point: .nan, tails: settings.tails)
-                        .interval)
+            values.withUnsafeMutableBufferPointer { values in
+                for a in chunk {
+                    let column = (a - first) * resamples..<(a - first + 1) * resamples
+                    out.append(
+                        Self.figure(
+                            UnsafeMutableBufferPointer(rebasing: values[column]), point: .nan, tails: settings.tails
+                        ).interval)
+                }
             }
         }
         return out
