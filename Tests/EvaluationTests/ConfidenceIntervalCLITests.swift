@@ -143,6 +143,31 @@ import Testing
         #expect(overallValues.allSatisfy { $0["ci"] is [String: Double] })
         let plain = try jsonObject(try run(["report", "--compare", "--json", Self.random, Self.box]))
         #expect(plain["differences"] == nil && plain["bootstrap"] == nil && plain["mean_per_category_ci"] == nil)
+
+        // The category x keypoint cells' differences: every cell of the runs' reports (both
+        // scored the same 100 images, with the same keypoints), each the difference of the two
+        // reports' cells, with its interval; on this sample some exclude 0 and most do not.
+        let cells = try #require(differences[0]["per_category_keypoint"] as? [String: [String: [String: Any]]])
+        let reports = try #require(json["reports"] as? [[String: Any]])
+        func pcks(_ report: [String: Any]) throws -> [String: [String: Double]] {
+            let table = try #require(report["per_category_keypoint"] as? [String: [String: [String: Any]]])
+            return table.mapValues { $0.compactMapValues { $0["pck"] as? Double } }
+        }
+        let (baseline, boxed) = (try pcks(reports[0]), try pcks(reports[1]))
+        #expect(cells.count == 50 && cells.values.map(\.count).reduce(0, +) == 661)
+        var excluding = 0
+        for (category, row) in baseline {
+            for (keypoint, pck) in row {
+                let cell = try #require(cells[category]?[keypoint], "\(category) \(keypoint)")
+                let other = try #require(boxed[category]?[keypoint])
+                #expect(near(cell["difference"] as? Double, other - pck), "\(category) \(keypoint)")
+                let ci = try #require(cell["ci"] as? [String: Double])
+                let (low, high) = (try #require(ci["low"]), try #require(ci["high"]))
+                #expect(low <= high && cell["excludes_zero"] as? Bool == (low > 0 || high < 0))
+                if low > 0 || high < 0 { excluding += 1 }
+            }
+        }
+        #expect(excluding > 0 && excluding < 661 / 2, "\(excluding) cells exclude 0")
     }
 
     /// `--curve --ci` shades a band around each run's curve (SVG: a `<path class="band">` per run

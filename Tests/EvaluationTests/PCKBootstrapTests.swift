@@ -233,9 +233,9 @@ import Testing
 
     /// Every interval in reference.json, which make_reference.py writes (its replica of the
     /// documented draws, level 0.9, 1000 resamples, seed 42; see PROVENANCE.md), the category x
-    /// keypoint cells included: one run, stratified and not, and the paired difference (without
-    /// cells: `PCKDifference` has none). A cell interval taken from its category's or its
-    /// keypoint's figure, or drawn from other resamples, differs from the replica's.
+    /// keypoint cells included: one run, stratified and not, and the paired difference (its
+    /// cells as well). A cell interval taken from its category's or its keypoint's figure, or
+    /// drawn from other resamples, differs from the replica's.
     @Test func matchesTheReferenceFile() throws {
         let url = Fixtures.folder.appendingPathComponent("bootstrap/reference.json")
         let reference = try #require(
@@ -279,6 +279,12 @@ import Testing
         near(paired.meanPerCategory?.ci, python["mean"], "paired mean")
         for (c, e) in paired.perCategory { near(e.ci, python["category \(c)"], "paired category \(c)") }
         for (k, e) in paired.perKeypoint { near(e.ci, python["keypoint \(k)"], "paired keypoint \(k)") }
+        // Every cell: the 12 of both runs (the same keypoints in each), none besides.
+        var pairedCells: [String: ConfidenceInterval?] = [:]
+        for (c, row) in paired.perCategoryKeypoint { for (k, e) in row { pairedCells["cell \(c) \(k)"] = e.ci } }
+        #expect(Set(pairedCells.keys) == Set(python.keys.filter { $0.hasPrefix("cell ") }))
+        #expect(pairedCells.count == 12, "paired cells")
+        for (name, ci) in pairedCells { near(ci, python[name], "paired \(name)") }
     }
 
     /// numpy's percentile interpolates b - (b - a)(1 - t) for t >= 0.5, we a + t(b - a), and
@@ -349,6 +355,16 @@ import Testing
                 #expect(split.cells.map(\.interval) == one.cells.map(\.interval), "budget \(budget)")
                 #expect(split.figures.map(\.interval) == one.figures.map(\.interval), "budget \(budget)")
             }
+        }
+        // The paired difference's cells alike (two runs, one value per cell per resample).
+        let pairedTable = PCKClusterTable(runs: [Self.referenceData(run: 0), Self.referenceData(run: 1)], alpha: 0.1)
+        let settings = try BootstrapSettings(level: 0.9, resamples: 1000, seed: 42)
+        let one = try pairedTable.resample(settings: settings, paired: true, cells: true)
+        #expect(one.cells.count == 12 && one.cells.allSatisfy { $0.interval != nil })
+        for budget in [9_000, 12_000, 13_000] {
+            let split = try pairedTable.resample(settings: settings, paired: true, cells: true, valueBudget: budget)
+            #expect(split.cells.map(\.estimate) == one.cells.map(\.estimate), "paired, budget \(budget)")
+            #expect(split.figures.map(\.estimate) == one.figures.map(\.estimate), "paired, budget \(budget)")
         }
         // 40 categories x 50 keypoints at 100,000 resamples: 2,000 cells in 7 passes, none over the budget.
         let names = (0..<50).map { "p\($0)" }

@@ -2,7 +2,7 @@ import KeypointsSupport
 
 /// Percentile bootstrap confidence intervals for the PCK figures of a report (overall, mean of
 /// categories, each category, each keypoint, each category x keypoint), and for the paired
-/// difference between two runs (all but the category x keypoint figures).
+/// difference between two runs (of the same figures).
 ///
 /// Method: a cluster bootstrap over images, stratified by category. A resample draws, for each
 /// category, as many of its images as it has, uniformly with replacement; an image's keypoints
@@ -51,10 +51,11 @@ public enum PCKBootstrap {
             perCategoryKeypoint: table.byCategoryKeypoint(cells).mapValues { $0.compactMapValues(\.interval) })
     }
 
-    /// The paired difference `run` minus `baseline` of every figure, over the images both runs
-    /// scored (the same image id in the same category), with its interval: each resample draws
-    /// the shared images (stratified by category as in `intervals`) and takes the difference of
-    /// the two runs' figures on that draw.
+    /// The paired difference `run` minus `baseline` of every figure, the category x keypoint
+    /// ones included, over the images both runs scored (the same image id in the same
+    /// category), with its interval: each resample draws the shared images (stratified by
+    /// category as in `intervals`) and takes the difference of the two runs' figures on that
+    /// draw.
     /// - Throws: `EvaluationError.bootstrapSetting` as `intervals` does.
     public static func difference(
         baseline: [ImageRecord], run: [ImageRecord], alpha: Double, settings: BootstrapSettings
@@ -72,13 +73,17 @@ public enum PCKBootstrap {
                 sharedImages: 0, overall: nil, meanPerCategory: nil, perCategory: [:], perKeypoint: [:])
         }
         let table = PCKClusterTable(runs: [shared.baseline, shared.run], alpha: alpha)
-        let figures = try table.resample(settings: settings, paired: true).figures
+        let (figures, cells) = try table.resample(settings: settings, paired: true, cells: true)
         return PCKDifference(
             sharedImages: shared.run.count,
             overall: figures[PCKClusterTable.overallFigure].estimate,
             meanPerCategory: figures[PCKClusterTable.meanFigure].estimate,
             perCategory: table.byCategory(figures).compactMapValues(\.estimate),
-            perKeypoint: table.byKeypoint(figures).compactMapValues(\.estimate))
+            perKeypoint: table.byKeypoint(figures).compactMapValues(\.estimate),
+            perCategoryKeypoint: table.byCategoryKeypoint(cells).compactMapValues { row in
+                let estimates = row.compactMapValues(\.estimate)
+                return estimates.isEmpty ? nil : estimates
+            })
     }
 
     /// Below this many images, resampling a category keeps (n - 1) / n of its variance, under
@@ -144,15 +149,19 @@ public struct PCKDifference: Sendable, Equatable {
     public var meanPerCategory: Estimate?
     public var perCategory: [String: Estimate]
     public var perKeypoint: [String: Estimate]
+    /// By category, then keypoint: the cells both runs have on the shared images (a category
+    /// without such a cell is absent).
+    public var perCategoryKeypoint: [String: [String: Estimate]]
 
     public init(
         sharedImages: Int, overall: Estimate?, meanPerCategory: Estimate?, perCategory: [String: Estimate],
-        perKeypoint: [String: Estimate]
+        perKeypoint: [String: Estimate], perCategoryKeypoint: [String: [String: Estimate]] = [:]
     ) {
         self.sharedImages = sharedImages
         self.overall = overall
         self.meanPerCategory = meanPerCategory
         self.perCategory = perCategory
         self.perKeypoint = perKeypoint
+        self.perCategoryKeypoint = perCategoryKeypoint
     }
 }

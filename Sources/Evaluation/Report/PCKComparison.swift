@@ -15,7 +15,9 @@ import Foundation
 /// and `"differences"`: per run after the first, `{"run": i, "baseline": 0, "shared_images": N,
 /// "rows": [{"kind", "name", "difference", "ci", "excludes_zero"}]}` (positions in `runs`;
 /// fractions; one row per table row, the mean as kind `mean_per_category`; `difference` null
-/// where either run lacks the row on the shared images, every row when none is shared).
+/// where either run lacks the row on the shared images, every row when none is shared, and
+/// `"per_category_keypoint": {category: {keypoint: {"difference", "ci", "excludes_zero"}}}`
+/// with the category x keypoint cells both runs have on the shared images.
 public struct PCKComparison: Codable, Sendable, Equatable {
     public struct Run: Codable, Sendable, Equatable {
         public var label: String
@@ -52,6 +54,23 @@ public struct PCKComparison: Codable, Sendable, Equatable {
         public var sharedImages: Int
         /// One per table row (overall, mean of categories, categories, keypoints).
         public var rows: [Row]
+        /// By category, then keypoint: the cells both runs have on the shared images (JSON only;
+        /// nil when decoded from a comparison written without them).
+        public var perCategoryKeypoint: [String: [String: Cell]]? = nil
+
+        /// A category x keypoint cell's difference.
+        public struct Cell: Codable, Sendable, Equatable {
+            public var difference: Double
+            /// nil (with `excludesZero`; JSON: both absent) when no resample had keypoints of the
+            /// cell in both runs.
+            public var ci: ConfidenceInterval?
+            public var excludesZero: Bool?
+
+            enum CodingKeys: String, CodingKey {
+                case difference, ci
+                case excludesZero = "excludes_zero"
+            }
+        }
 
         public struct Row: Codable, Sendable, Equatable {
             public var kind: String
@@ -79,6 +98,7 @@ public struct PCKComparison: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case run, baseline, rows
             case sharedImages = "shared_images"
+            case perCategoryKeypoint = "per_category_keypoint"
         }
     }
 
@@ -160,7 +180,13 @@ public struct PCKComparison: Codable, Sendable, Equatable {
             default: out.append(row(r.kind, r.name, difference.perKeypoint[r.name]))
             }
         }
-        return PairedDifference(run: run, baseline: 0, sharedImages: difference.sharedImages, rows: out)
+        let cells = difference.perCategoryKeypoint.mapValues { row in
+            row.mapValues {
+                PairedDifference.Cell(difference: $0.difference, ci: $0.ci, excludesZero: $0.ci?.excludesZero)
+            }
+        }
+        return PairedDifference(
+            run: run, baseline: 0, sharedImages: difference.sharedImages, rows: out, perCategoryKeypoint: cells)
     }
 
     /// Kind and name of the mean row in the CSV and in `differences`.

@@ -3,8 +3,9 @@
 
 Prints the intervals that PCKBootstrapTests.matchesTheIndependentReference expects, for the
 synthetic data set defined in `dataset()` (the test builds the same records), and writes them
-all, the category x keypoint cells included, to reference.json beside this script (read by
-PCKBootstrapTests.matchesTheReferenceFile):
+all, the category x keypoint cells included (of one run, stratified and not, and of the paired
+difference run 1 minus run 0, `report --compare --ci`'s `per_category_keypoint` differences), to
+reference.json beside this script (read by PCKBootstrapTests.matchesTheReferenceFile):
 
     python3 Tests/EvaluationTests/Fixtures/bootstrap/make_reference.py
 
