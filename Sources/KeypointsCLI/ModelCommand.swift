@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeypointsSupport
 import ModelStore
 
 /// `keypoints model list|fetch|rm`: the local model cache.
@@ -79,6 +80,8 @@ struct ModelCommand: AsyncParsableCommand {
             discussion: """
                 NAME is a known model (keypoints model list) or any Hugging Face repository id ORG/NAME \
                 of a CLIP model holding config.json, model.safetensors, vocab.json and merges.txt (a \
+                repository without model.safetensors but with model.safetensors.index.json gets the index \
+                and every shard it names, checked to be plain file names before any is downloaded; a \
                 misspelled known name such as ViT-B/33 is refused with the nearest, not looked up). An \
                 interrupted fetch resumes where it stopped when run again. Prints the installed folder \
                 on stdout. The endpoint defaults to $KEYPOINTS_HF_ENDPOINT, then $HF_ENDPOINT, then \
@@ -211,6 +214,13 @@ private final class FetchPrinter: @unchecked Sendable {
             case .reused(let file):
                 endLine()
                 Console.note("\(file): already downloaded by an earlier fetch")
+            case .sharded(let index):
+                endLine()
+                Console.note("model.safetensors: not in the repository; fetching the sharded checkpoint's \(index)")
+            case .shards(let names):
+                endLine()
+                Console.note(
+                    "\(SafeTensorsIndex.fileName) names \(names.count) shards: \(names.joined(separator: ", "))")
             }
         }
     }

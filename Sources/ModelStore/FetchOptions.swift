@@ -40,6 +40,11 @@ public enum FetchEvent: Sendable {
     case skippedOptional(file: String)
     /// A file already completed by an earlier, interrupted fetch.
     case reused(file: String)
+    /// The repository has no model.safetensors: its `model.safetensors.index.json` is fetched
+    /// instead, then the shards it names.
+    case sharded(index: String)
+    /// The index named these shards (validated), which are fetched next.
+    case shards([String])
 }
 
 public struct FetchResult: Sendable {

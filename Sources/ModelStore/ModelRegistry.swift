@@ -66,7 +66,9 @@ public struct ModelRegistry: Sendable {
     /// The paper's backbone; the default of `localize` and `eval`.
     public static let defaultModelName = "ViT-L/14-336"
 
-    /// Files every Hugging Face CLIP repository must hold for the CLIP module to load it.
+    /// Files every Hugging Face CLIP repository must hold for the CLIP module to load it. A
+    /// repository without model.safetensors (a 404) is fetched as a sharded checkpoint instead:
+    /// model.safetensors.index.json and the shards it names (`fetch`).
     public static let standardFiles: [ModelFile] = [
         ModelFile("config.json"),
         ModelFile("model.safetensors"),

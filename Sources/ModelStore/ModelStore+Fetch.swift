@@ -54,7 +54,15 @@ extension ModelStore {
         var absent: [String] = []
         var downloader = HTTPDownloader(timeout: options.timeout, userAgent: "keypoints-modelstore/1 (+URLSession)")
         if let freeSpace = options.freeSpace { downloader.freeSpace = freeSpace }
-        for (index, file) in spec.files.enumerated() {
+        // The files to fetch, in order; a repository without model.safetensors gets its shard index
+        // and then the shards the index names inserted after it (`sharded`).
+        var files = spec.files
+        var sharded = ShardedFetch.no
+        var position = 0
+        while position < files.count {
+            let file = files[position]
+            let index = position
+            position += 1
             let url = try Self.downloadURL(
                 endpoint: options.endpoint, repository: spec.repository, revision: revision,
                 file: file.name)
@@ -74,6 +82,11 @@ extension ModelStore {
                         .init(
                             name: file.name, size: size, sha256: sha, url: url.absoluteString,
                             verified: file.sha256 != nil ? "registry" : "recorded"))
+                    if sharded == .indexPending, file.name == SafeTensorsIndex.fileName {
+                        files.insert(
+                            contentsOf: try shardFiles(index: destination, url: url, events: events), at: position)
+                        sharded = .shardsListed
+                    }
                     continue
                 }
                 try removeItem(destination)
@@ -81,7 +94,7 @@ extension ModelStore {
 
             var report: HTTPDownloader.ProgressHandler?
             if let events {
-                let fileCount = spec.files.count
+                let fileCount = files.count
                 report = { @Sendable (done: Int64, total: Int64?, resumed: Int64, rate: Double) in
                     events(
                         .progress(
@@ -98,9 +111,24 @@ extension ModelStore {
                     outcome = try await downloader.download(from: url, to: part, knownSize: file.size, progress: report)
                 } catch let error as ModelStoreError {
                     switch error {
+                    case .notFound where sharded == .indexPending && file.name == SafeTensorsIndex.fileName:
+                        // Neither model.safetensors nor an index: name the file the model needs.
+                        throw ModelStoreError.notFound(
+                            url: try Self.downloadURL(
+                                endpoint: options.endpoint, repository: spec.repository, revision: revision,
+                                file: SafeTensorsIndex.singleFileName
+                            ).absoluteString)
                     case .notFound where file.optional:
                         try? FileManager.default.removeItem(at: part)
                         events?(.skippedOptional(file: file.name))
+                    case .notFound where file.name == SafeTensorsIndex.singleFileName && sharded == .no:
+                        // Saved in shards (transformers' large checkpoints): the index, then its shards.
+                        // It takes model.safetensors' place in the list (and its number in the progress).
+                        try? FileManager.default.removeItem(at: part)
+                        files[index] = ModelFile(SafeTensorsIndex.fileName)
+                        position = index
+                        sharded = .indexPending
+                        events?(.sharded(index: SafeTensorsIndex.fileName))
                     case .interrupted, .timedOut, .network:
                         guard attempt < options.retries else { throw error }
                         attempt += 1
@@ -120,14 +148,14 @@ extension ModelStore {
                 break
             }
             guard let outcome else {
-                absent.append(file.name)
+                if file.optional { absent.append(file.name) }
                 continue
             }
             let verified = try verify(file: file, outcome: outcome, part: part, url: url)
             events?(
                 .progress(
                     FetchProgress(
-                        file: file.name, fileIndex: index + 1, fileCount: spec.files.count,
+                        file: file.name, fileIndex: index + 1, fileCount: files.count,
                         bytesDone: outcome.size, bytesTotal: outcome.size, bytesResumed: 0,
                         bytesPerSecond: 0, finished: true)))
             do { try FileManager.default.moveItem(at: part, to: destination) } catch {
@@ -139,6 +167,10 @@ extension ModelStore {
                 .init(
                     name: file.name, size: outcome.size, sha256: outcome.sha256, url: url.absoluteString,
                     verified: verified))
+            if sharded == .indexPending, file.name == SafeTensorsIndex.fileName {
+                files.insert(contentsOf: try shardFiles(index: destination, url: url, events: events), at: position)
+                sharded = .shardsListed
+            }
         }
 
         let manifest = ModelManifest(
@@ -149,6 +181,32 @@ extension ModelStore {
         try manifest.write(to: staging)
         try install(staging: staging, final: final)
         return FetchResult(folder: final, manifest: manifest, alreadyInstalled: false)
+    }
+
+    /// Whether the fetch fell back to a sharded checkpoint (model.safetensors was a 404).
+    private enum ShardedFetch {
+        case no
+        /// The index is queued next.
+        case indexPending
+        /// The index was read and its shards queued.
+        case shardsListed
+    }
+
+    /// The shards a downloaded `model.safetensors.index.json` names, each a plain file name
+    /// (`SafeTensorsIndex.parse`), as files to fetch. An invalid index is deleted (so a later
+    /// fetch asks for it again) and nothing after it is downloaded.
+    private func shardFiles(index: URL, url: URL, events: (@Sendable (FetchEvent) -> Void)?) throws -> [ModelFile] {
+        do throws(SafeTensorsIndexError) {
+            let data = try RegularFile.read(
+                index, maxBytes: SafeTensorsIndexLimits.fileBytes, limitName: "SafeTensorsIndexLimits.fileBytes"
+            ) { SafeTensorsIndexError.unreadable(path: url.absoluteString, reason: $0.message) }
+            let shards = try SafeTensorsIndex.parse(data, file: url.absoluteString).shards
+            events?(.shards(shards))
+            return shards.map { ModelFile($0) }
+        } catch {
+            try? FileManager.default.removeItem(at: index)
+            throw ModelStoreError.invalidShardIndex(error)
+        }
     }
 
     /// Checks size and digest; deletes the part file and throws on a mismatch.

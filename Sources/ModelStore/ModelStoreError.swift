@@ -36,6 +36,9 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
     case busy(path: String)
     case invalidManifest(path: String, message: String)
     case invalidEndpoint(String)
+    /// The downloaded `model.safetensors.index.json` of a sharded repository is malformed or names
+    /// a shard that is not a plain file name; no shard was downloaded.
+    case invalidShardIndex(SafeTensorsIndexError)
     case cancelled
 
     /// The command that downloads `name` (quoted for the shell when needed).
@@ -105,6 +108,8 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
             return "\(path): invalid manifest: \(message)"
         case .invalidEndpoint(let value):
             return "invalid endpoint '\(value)': expected an http:// or https:// URL such as https://huggingface.co"
+        case .invalidShardIndex(let error):
+            return "\(error); no shard was downloaded and nothing was installed"
         case .cancelled:
             return "fetch cancelled; run it again to resume"
         }

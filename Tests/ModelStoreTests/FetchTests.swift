@@ -14,9 +14,12 @@ import Testing
         let home: URL
         let store: ModelStore
 
-        init(faults: LoopbackHTTPServer.Faults = .init(), registry: ModelRegistry = TestSupport.registry()) throws {
-            files = try TestSupport.tinyModelFiles()
-            server = try LoopbackHTTPServer(files: TestSupport.served(files), faults: faults)
+        init(
+            files: [String: Data]? = nil, faults: LoopbackHTTPServer.Faults = .init(),
+            registry: ModelRegistry = TestSupport.registry()
+        ) throws {
+            self.files = try files ?? TestSupport.tinyModelFiles()
+            server = try LoopbackHTTPServer(files: TestSupport.served(self.files), faults: faults)
             home = try TestSupport.temporaryHome()
             store = ModelStore(home: home, registry: registry)
         }
@@ -94,6 +97,134 @@ import Testing
         let before = f.server.requests.count
         let again = try await f.store.fetch("tiny", options: TestSupport.options(f.server))
         #expect(again.alreadyInstalled && f.server.requests.count == before)
+    }
+
+    static let shardIndex = TestSupport.path("model.safetensors.index.json")
+
+    /// A repository saved in shards: no model.safetensors, the index, three shards.
+    @Test func shardedRepositoryFetchesTheIndexThenItsShards() async throws {
+        let f = try Fixture(files: TestSupport.shardedModelFiles())
+        defer { f.finish() }
+        let log = EventLog()
+        let result = try await f.store.fetch("org/tiny", options: TestSupport.options(f.server)) { log.record($0) }
+        try f.expectInstalledFilesIdentical()
+        #expect(!FileManager.default.fileExists(atPath: f.final.appendingPathComponent("model.safetensors").path))
+        let weights = ["model.safetensors.index.json"] + TestSupport.shardNames
+        #expect(result.manifest.files.map(\.name) == ["config.json"] + weights + ["vocab.json", "merges.txt"])
+        #expect(result.manifest.absent == ["preprocessor_config.json"])
+        for entry in result.manifest.files {
+            #expect(entry.sha256 == (try ExternalSHA256.hex(f.files[entry.name] ?? Data())), "\(entry.name)")
+        }
+        // model.safetensors asked for once (404), then the index, then each shard once.
+        #expect(f.server.requests(for: Self.safetensors).count == 1)
+        #expect(f.server.requests(for: Self.shardIndex).count == 1)
+        for name in TestSupport.shardNames {
+            #expect(f.server.requests(for: TestSupport.path(name)).count == 1, "\(name)")
+            let last = try #require(log.progress.last { $0.file == name })
+            #expect(last.finished && last.bytesDone == Int64(f.files[name]?.count ?? -1))
+            #expect(last.fileCount == 8)  // config, index, 3 shards, vocab, merges, preprocessor
+        }
+        #expect(log.progress.last { $0.file == "model.safetensors.index.json" }?.fileIndex == 2)
+        #expect(log.all.contains { if case .sharded = $0 { true } else { false } })
+        #expect(log.all.contains { if case .shards(let names) = $0 { names == TestSupport.shardNames } else { false } })
+        // Installed, resolvable, and identified as the same files elsewhere (manifest digests).
+        #expect(try f.store.resolve("org/tiny") == f.final)
+        #expect(
+            try ModelDigest.digest(ofModelAt: f.final)
+                == ModelDigest.digest(ofModelAt: TestSupport.modelFolder(f.files)))
+        let again = try await f.store.fetch("org/tiny", options: TestSupport.options(f.server))
+        #expect(again.alreadyInstalled)
+    }
+
+    /// An index naming shards outside the folder (or not a valid index) is refused before any
+    /// shard is asked for, and is not kept.
+    @Test func hostileShardIndexDownloadsNoShard() async throws {
+        let hostile = [
+            #"{"weight_map": {"a": "../evil.safetensors"}}"#,
+            #"{"weight_map": {"a": "model-00001-of-00003.safetensors", "b": "../../../../tmp/evil.safetensors"}}"#,
+            #"{"weight_map": {"a": "/etc/evil.safetensors"}}"#,
+            #"{"weight_map": {"a": "sub/evil.safetensors"}}"#,
+            #"{"weight_map": {"a": "evil.bin"}}"#,
+            #"{"weight_map": {"a": ".evil.safetensors"}}"#,
+            #"{"weight_map": "#,
+        ]
+        for text in hostile {
+            var files = try TestSupport.shardedModelFiles()
+            files["model.safetensors.index.json"] = Data(text.utf8)
+            let f = try Fixture(files: files)
+            defer { f.finish() }
+            let error = await #expect(throws: ModelStoreError.self) {
+                try await f.store.fetch("org/tiny", options: TestSupport.options(f.server))
+            }
+            guard case .invalidShardIndex = error else {
+                Issue.record("\(text): expected .invalidShardIndex, got \(String(describing: error))")
+                continue
+            }
+            let message = error?.description ?? ""
+            #expect(message.contains(f.server.baseURL + Self.shardIndex), "\(message)")
+            #expect(message.contains("no shard was downloaded"), "\(message)")
+            #expect(
+                !f.server.requests.contains { $0.path.contains("evil") || $0.path.contains("-of-") },
+                "\(text): \(f.server.requests.map(\.path))")
+            f.expectNothingInstalled()
+            #expect(!TestSupport.tree(f.store.modelsDirectory).contains { $0.contains("evil") })
+            #expect(!TestSupport.tree(f.staging).contains("model.safetensors.index.json"))
+        }
+    }
+
+    /// A shard cut short resumes with a Range request; the index and the finished shard are reused.
+    @Test func interruptedShardResumes() async throws {
+        let cut = 1000
+        let second = TestSupport.path(TestSupport.shardNames[1])
+        let f = try Fixture(files: TestSupport.shardedModelFiles(), faults: .init(closeAfterFirst: [second: cut]))
+        defer { f.finish() }
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("org/tiny", options: TestSupport.options(f.server))
+        }
+        guard case .interrupted(let url, let received, _, _) = error else {
+            Issue.record("expected .interrupted, got \(String(describing: error))")
+            return
+        }
+        #expect(url == f.server.baseURL + second && received == Int64(cut))
+        f.expectNothingInstalled()
+        #expect(TestSupport.tree(f.staging).contains(TestSupport.shardNames[0]))
+        let log = EventLog()
+        _ = try await f.store.fetch("org/tiny", options: TestSupport.options(f.server)) { log.record($0) }
+        try f.expectInstalledFilesIdentical()
+        #expect(f.server.requests(for: second).last?.headers["range"] == "bytes=\(cut)-")
+        #expect(f.server.requests(for: Self.shardIndex).count == 1)
+        #expect(f.server.requests(for: TestSupport.path(TestSupport.shardNames[0])).count == 1)
+        #expect(
+            log.all.contains {
+                if case .reused(let file) = $0 { file == "model.safetensors.index.json" } else { false }
+            })
+    }
+
+    /// The hub's LFS digest is checked for a shard as for any file; neither model.safetensors nor
+    /// an index is a 404 naming model.safetensors.
+    @Test func shardDigestIsCheckedAndAMissingIndexNamesTheWeights() async throws {
+        let third = TestSupport.path(TestSupport.shardNames[2])
+        let f = try Fixture(
+            files: TestSupport.shardedModelFiles(),
+            faults: .init(lfsRedirect: [third: String(repeating: "0", count: 64)]))
+        defer { f.finish() }
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("org/tiny", options: TestSupport.options(f.server))
+        }
+        guard case .checksumMismatch(let file, _, _, _, _) = error else {
+            Issue.record("expected .checksumMismatch, got \(String(describing: error))")
+            return
+        }
+        #expect(file == TestSupport.shardNames[2])
+        f.expectNothingInstalled()
+
+        let plain = try Fixture(faults: .init(notFound: [Self.safetensors]))
+        defer { plain.finish() }
+        let missing = await #expect(throws: ModelStoreError.self) {
+            try await plain.store.fetch("org/tiny", options: TestSupport.options(plain.server))
+        }
+        #expect(missing == .notFound(url: plain.server.baseURL + Self.safetensors))
+        #expect(plain.server.requests(for: Self.shardIndex).count == 1)
     }
 
     @Test func interruptedFetchResumesWithARangeRequest() async throws {
