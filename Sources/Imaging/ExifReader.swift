@@ -39,19 +39,27 @@ public enum ExifReader {
 
     /// The TIFF block of a JPEG's APP1 "Exif\0\0" segments before the first scan, the segments
     /// joined in order without their prefixes (as Pillow joins them); nil when there is none.
-    /// The walk stops at the first scan, at the end of the image, or where the marker structure
-    /// breaks (libjpeg judges the file itself).
+    /// The walk stops at the first scan, at the end of the image, or where a segment's length
+    /// breaks the structure (libjpeg judges the file itself). Bytes between segments that are not
+    /// a marker (stray bytes, FF 00) are skipped, as libjpeg (with a warning) and Pillow skip them.
     static func exifBlock(inJPEG bytes: UnsafeRawBufferPointer) -> [UInt8]? {
         let prefix: [UInt8] = Array("Exif\0\0".utf8)
         var block: [UInt8] = []
         var found = false
         var pos = 2  // after SOI
         while pos < bytes.count {
-            guard bytes[pos] == 0xFF else { break }
+            guard bytes[pos] == 0xFF else {
+                pos += 1
+                continue
+            }
             var marker = pos + 1
             while marker < bytes.count && bytes[marker] == 0xFF { marker += 1 }  // fill bytes
             guard marker < bytes.count else { break }
             let code = bytes[marker]
+            if code == 0x00 {  // FF 00 is no marker
+                pos = marker + 1
+                continue
+            }
             // Standalone markers carry no length: TEM, RSTn, SOI.
             if code == 0x01 || (0xD0...0xD8).contains(code) {
                 pos = marker + 1

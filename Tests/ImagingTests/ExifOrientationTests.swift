@@ -148,6 +148,28 @@ struct ExifOrientationTests {
         #expect(jpeg.withUnsafeBytes { ExifReader.orientation(inFile: $0) }.orientation == .rotated180)
     }
 
+    @Test("bytes that are not a marker are skipped, as libjpeg and Pillow skip them")
+    func skipsBytesBetweenSegments() throws {
+        let bytes = [UInt8](try Data(contentsOf: ExifFixtures.url("orientation-6.jpg")))
+        // Two zero bytes before the APP1 "Exif" segment: libjpeg decodes the photo (noting
+        // extraneous data), Pillow 13's getexif() reads orientation 6 from it (checked by hand).
+        let app1 = try #require(Self.find([0xFF, 0xE1], in: bytes))
+        let padded = Array(bytes[..<app1]) + [0x00, 0x00] + Array(bytes[app1...])
+        let image = try ImageCodec.decode(data: Data(padded), name: "padded.jpg")
+        #expect(image.exifOrientation == .rotated90Clockwise, "\(image.exifNote ?? "no note")")
+        // After an empty APP0: a stray byte, FF 00 (no marker: Pillow skips it) and a fill byte
+        // before the APP1 marker (Pillow reads the tag from the same bytes put in that fixture).
+        let block = Self.tiff(ifd: Self.ifd(value: 3))
+        let length = block.count + 8
+        let jpeg: [UInt8] =
+            [
+                0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02, 0x12, 0xFF, 0x00, 0xFF, 0xFF, 0xE1, UInt8(length >> 8),
+                UInt8(length & 0xFF),
+            ]
+            + Array("Exif\0\0".utf8) + block + [0xFF, 0xDA]
+        #expect(jpeg.withUnsafeBytes { ExifReader.orientation(inFile: $0) }.orientation == .rotated180)
+    }
+
     static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         return (0...(haystack.count - needle.count)).first { Array(haystack[$0..<($0 + needle.count)]) == needle }
