@@ -16,10 +16,14 @@ file of the same `keypoints localize` run to see every score side by side:
         --template "This is the {part} of a bird" --grid 30 --compare scores.json
 
 It prints each keypoint's answer (x, y in original pixels, score) and, with --compare, the largest
-score difference and whether the answers agree. `--box x,y,w,h` restricts the grid to a box,
-`--crop-to-box` also crops the photo to it first (the paper's SPair-71k protocol). The test suite
-runs the same functions on a tiny random model (Tests/CLITests/Fixtures/redcircle/make_reference.py,
-checked by RedCircleReferenceTests).
+score difference and whether the answers agree: the scores file's entry for the photo (a file of
+several photos is searched by path), each keypoint by name, and of a multi-stage grid's samples
+only the first stage's (`--grid fast` is compared with `--grid 10`). `--box x,y,w,h` restricts the
+grid to a box, `--crop-to-box` also crops the photo to it first (the paper's SPair-71k protocol).
+The photo is read as stored (Image.open), as `localize` reads it without `--exif-transpose`.
+Tests/CLITests/Fixtures/redcircle/make_reference.py runs the same functions on a tiny random model
+and RedCircleReferenceTests checks `keypoints localize` against what it wrote; it also runs
+test_compare.py beside it (--compare on made-up scores) where python3 has torch.
 
 Definitions used (README, grids/README.md, Sources/Imaging/*.swift doc comments):
 - Pixel coordinates are continuous, origin at the top-left corner, pixel (i, j) centred at
@@ -174,6 +178,37 @@ def localize(model, tokenizer, model_dir, photo_path, prompts, grid, box=None, c
     return candidates, geometry, best
 
 
+def compare(document, photo, names, candidates, best, source="scores"):
+    """The largest score difference and whether the answers agree between this script's
+    `candidates` and `best` (per keypoint of `names`) and a `keypoints localize --scores` document:
+    its entry for `photo` (by path; a file of one photo is taken whatever path it records), each
+    keypoint found by name, and of its samples those of stage 0, the grid's (a multi-stage grid's
+    first stage, e.g. fast's 10 x 10). Exits naming `source` when they cannot be put side by side."""
+    images = document["images"]
+    entry = next((im for im in images if Path(im["path"]).resolve() == Path(photo).resolve()), None)
+    if entry is None:
+        if len(images) != 1:
+            paths = ", ".join(im["path"] for im in images)
+            sys.exit(f"{source}: no entry for {photo} among its {len(images)} images ({paths})")
+        entry = images[0]
+    by_name = {k["name"]: k for k in entry["keypoints"]}
+    worst, agree = 0.0, True
+    for k, name in enumerate(names):
+        keypoint = by_name.get(name.strip())
+        if keypoint is None:
+            sys.exit(f"{source}: {entry['path']} has no keypoint {name!r} (it has {', '.join(by_name)})")
+        theirs = [s for s in keypoint["samples"] if s["stage"] == 0]
+        if len(theirs) != len(candidates):
+            sys.exit(f"{source}: {name}: {len(theirs)} stage-0 samples, expected {len(candidates)} (same --grid?)")
+        for s, c in zip(theirs, candidates):
+            if abs(s["x"] - c["x"]) > 1e-6 or abs(s["y"] - c["y"]) > 1e-6:
+                sys.exit(f"{source}: {name}: sample at ({s['x']}, {s['y']}), expected ({c['x']}, {c['y']})")
+            worst = max(worst, abs(s["score"] - c["scores"][k]))
+        mine = max(range(len(theirs)), key=lambda n: theirs[n]["score"])
+        agree = agree and mine == best[k]
+    return worst, agree
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("photo")
@@ -195,18 +230,8 @@ def main():
         c = candidates[best[k]]
         print(f"{name}\t{c['x']:.2f}\t{c['y']:.2f}\t{c['scores'][k]:.6f}")
     if args.compare:
-        samples = json.loads(Path(args.compare).read_text())["images"][0]["keypoints"]
-        worst, agree = 0.0, True
-        for k, keypoint in enumerate(samples):
-            theirs = [s for s in keypoint["samples"] if s["stage"] == 0]
-            if len(theirs) != len(candidates):
-                sys.exit(f"{args.compare}: {len(theirs)} stage-0 samples, expected {len(candidates)} (same --grid?)")
-            for s, c in zip(theirs, candidates):
-                if abs(s["x"] - c["x"]) > 1e-6 or abs(s["y"] - c["y"]) > 1e-6:
-                    sys.exit(f"{args.compare}: sample at ({s['x']}, {s['y']}), expected ({c['x']}, {c['y']})")
-                worst = max(worst, abs(s["score"] - c["scores"][k]))
-            mine = max(range(len(theirs)), key=lambda n: theirs[n]["score"])
-            agree = agree and mine == best[k]
+        document = json.loads(Path(args.compare).read_text())
+        worst, agree = compare(document, args.photo, args.keypoint, candidates, best, source=args.compare)
         print(f"largest score difference {worst:.3g}; answers {'agree' if agree else 'DIFFER'}")
 
 
