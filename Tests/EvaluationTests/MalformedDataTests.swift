@@ -149,6 +149,30 @@ import Testing
         }
     }
 
+    /// A category naming two keypoints alike is refused when it is evaluated, not when
+    /// `--categories` leaves it out: the other categories of the file are as good as before.
+    @Test func cocoRepeatedNameOnlyInTheCategoriesEvaluated() throws {
+        let folder = try Fixtures.temporaryFolder()
+        let url = folder.appendingPathComponent("dog-twice.json")
+        var json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.coco)) as? [String: Any])
+        var c = json["categories"] as? [[String: Any]] ?? []
+        var names = c[1]["keypoints"] as? [String] ?? []
+        names[4] = "left eye"
+        c[1]["keypoints"] = names
+        json["categories"] = c
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        func load(_ categories: [String]) throws -> EvalDataset {
+            try EvalDataset.load(
+                DatasetOptions(
+                    kind: .coco, root: url, images: Fixtures.cocoImages, categories: categories, includeOccluded: false)
+            )
+        }
+        #expect(try load(["cat"]).items.map(\.id) == ["14"])
+        let dog = errorText { _ = try load(["dog"]) }
+        #expect(dog.contains(#"keypoint 4 "left eye" has the name "left eye" of keypoint 3"#), "\(dog)")
+    }
+
     @Test func cocoErrors() throws {
         let escape = try brokenCOCO { j in
             var images = j["images"] as? [[String: Any]] ?? []

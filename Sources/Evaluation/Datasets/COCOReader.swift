@@ -73,6 +73,9 @@ public enum COCOReader: DatasetReader {
     struct Category {
         let name: String
         let keypoints: [(name: String, prompts: [String])?]
+        /// Two of its keypoints read as one name: an error when the category is evaluated, not
+        /// when it is left out by `--categories`.
+        var repeatedName: JSONFieldError? = nil
     }
 
     /// The categories by id, in file order.
@@ -81,8 +84,8 @@ public enum COCOReader: DatasetReader {
         var order: [Int] = []
 
         /// The ids of the named categories (any case); nil (all) when `names` is empty.
+        /// - Throws: a selected category's `repeatedName`.
         func selection(_ names: [String], file: String) throws -> Set<Int>? {
-            guard !names.isEmpty else { return nil }
             var set = Set<Int>()
             for c in names {
                 guard let id = order.first(where: { byID[$0]?.name.lowercased() == c.lowercased() }) else {
@@ -92,7 +95,10 @@ public enum COCOReader: DatasetReader {
                 }
                 set.insert(id)
             }
-            return set
+            for id in order where names.isEmpty || set.contains(id) {
+                if let problem = byID[id]?.repeatedName { throw problem }
+            }
+            return names.isEmpty ? nil : set
         }
     }
 
@@ -110,6 +116,7 @@ public enum COCOReader: DatasetReader {
             guard cats.byID[id] == nil else { throw idNode.fail("duplicate category id \(id)") }
             let kpNames = try node.field("keypoints").array().map { try $0.string() }
             let named: [(name: String, prompts: [String])?]
+            var repeatedName: JSONFieldError?
             if let v = vocabulary, let vc = v.categoryIfPresent(name) {
                 let byID = try v.namesByID(vc)
                 named = kpNames.indices.map { byID[$0] }
@@ -119,20 +126,20 @@ public enum COCOReader: DatasetReader {
                 named = try kpNames.enumerated().map { index, raw in
                     let n = raw.replacingOccurrences(of: "_", with: " ").trimmingCharacters(in: .whitespaces)
                     // Two positions with one name would be one keypoint counted twice in PCK.
-                    if let first = firstIndex[n] {
-                        throw node.fail(
+                    if let first = firstIndex[n], repeatedName == nil {
+                        repeatedName = node.fail(
                             "keypoints",
                             "category \(name): keypoint \(index) \"\(raw)\" has the name \"\(n)\" of keypoint \(first) "
                                 + "(\"_\" read as a space): expected each name once, or a --vocabulary naming them")
                     }
-                    firstIndex[n] = index
+                    if firstIndex[n] == nil { firstIndex[n] = index }
                     return (n, [try template.fill(part: n, values: ["category": name])])
                 }
                 if let v = vocabulary {
                     notes.append("COCO category \(name) is not in \(v.source): using the file's keypoint names")
                 }
             }
-            cats.byID[id] = Category(name: name, keypoints: named)
+            cats.byID[id] = Category(name: name, keypoints: named, repeatedName: repeatedName)
             cats.order.append(id)
         }
         return cats
