@@ -121,9 +121,14 @@ extension ModelStore {
                     case .notFound where file.optional:
                         try? FileManager.default.removeItem(at: part)
                         events?(.skippedOptional(file: file.name))
-                    case .notFound where file.name == SafeTensorsIndex.singleFileName && sharded == .no:
+                    case .notFound
+                    where file.name == SafeTensorsIndex.singleFileName && sharded == .no && file.sha256 == nil
+                        && file.size == nil:
                         // Saved in shards (transformers' large checkpoints): the index, then its shards.
                         // It takes model.safetensors' place in the list (and its number in the progress).
+                        // Not when the registry pins model.safetensors' digest or size: a shard's
+                        // digest is not known in advance, so a mirror must not swap the pinned file
+                        // for shards of its own.
                         try? FileManager.default.removeItem(at: part)
                         files[index] = ModelFile(SafeTensorsIndex.fileName)
                         position = index

@@ -227,6 +227,26 @@ import Testing
         #expect(plain.server.requests(for: Self.shardIndex).count == 1)
     }
 
+    /// A known model whose model.safetensors the registry pins (digest or size) is not swapped for
+    /// shards a server offers instead: the 404 names model.safetensors and no index is asked for.
+    @Test func pinnedWeightsAreNotReplacedByShards() async throws {
+        let pins: [ModelRegistry] = [
+            TestSupport.registry(sha256: ["model.safetensors": String(repeating: "a", count: 64)]),
+            TestSupport.registry(sizes: ["model.safetensors": 123]),
+        ]
+        for registry in pins {
+            let f = try Fixture(files: TestSupport.shardedModelFiles(), registry: registry)
+            defer { f.finish() }
+            let error = await #expect(throws: ModelStoreError.self) {
+                try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+            }
+            #expect(error == .notFound(url: f.server.baseURL + Self.safetensors))
+            #expect(f.server.requests(for: Self.shardIndex).isEmpty)
+            #expect(!f.server.requests.contains { $0.path.contains("-of-") })
+            f.expectNothingInstalled()
+        }
+    }
+
     @Test func interruptedFetchResumesWithARangeRequest() async throws {
         let cut = 100_000
         let f = try Fixture(faults: .init(closeAfterFirst: [Self.safetensors: cut]))
