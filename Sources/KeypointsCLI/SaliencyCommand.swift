@@ -26,7 +26,7 @@ struct SaliencyCommand: ParsableCommand {
     var images: [String]
     @Option(
         help: ArgumentHelp(
-            "A DINO model name (keypoints model list), ORG/NAME, or a Hugging Face ViTModel directory (config.json, model.safetensors).",
+            "A DINO model name (keypoints model list), ORG/NAME, or a Hugging Face ViTModel directory (config.json, model.safetensors or model.safetensors.index.json and its shards).",
             valueName: "name|dir"))
     var model: String = ModelRegistry.defaultSaliencyModelName
     // `.unconditional` on numbers (as --threads): "--tau -0.5" (a valid cosine) and "--size -1" are

@@ -243,7 +243,7 @@ struct ModelOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "A model name (keypoints model list), ORG/NAME, or a Hugging Face CLIP directory (config.json, model.safetensors, vocab.json, merges.txt).",
+            "A model name (keypoints model list), ORG/NAME, or a Hugging Face CLIP directory (config.json, model.safetensors or model.safetensors.index.json and its shards, vocab.json, merges.txt).",
             valueName: "name|dir"))
     var model: String = ModelRegistry.defaultModelName
 
