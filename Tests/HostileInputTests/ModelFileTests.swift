@@ -1,5 +1,6 @@
 import CLIP
 import Foundation
+import KeypointsSupport
 import KeypointsTestSupport
 import Testing
 
@@ -113,6 +114,51 @@ import Testing
         } catch {
             #expect(error.description.contains("SafeTensorsLimits.rank"), "\(error)")
         }
+    }
+
+    /// A sharded checkpoint's index is outside input too: a shard name leaving the folder, an index
+    /// or a shard that is a FIFO, a shard that is a directory and an index over the shard limit are
+    /// each one line naming the index (or shard) and the field, within the budget, without blocking.
+    @Test func hostileShardIndexIsOneLine() throws {
+        let model = try Hostile.modelCopy()
+        let index = model.appendingPathComponent("model.safetensors.index.json")
+        // The single file moved beside the folder, where "../outside.safetensors" would reach it.
+        try FileManager.default.moveItem(
+            at: model.appendingPathComponent("model.safetensors"),
+            to: model.deletingLastPathComponent().appendingPathComponent("outside.safetensors"))
+        func writeIndex(_ weightMap: [String: String]) throws {
+            try JSONSerialization.data(withJSONObject: ["weight_map": weightMap]).write(to: index)
+        }
+        try writeIndex(["logit_scale": "../outside.safetensors"])
+        Hostile.expectOneLineError(
+            try Hostile.run(["info", "--model", model.path]),
+            ["model.safetensors.index.json", "weight_map[\"logit_scale\"]", "../outside.safetensors"])
+
+        var many: [String: String] = [:]
+        for i in 0...SafeTensorsIndexLimits.shards { many["k\(i)"] = "s\(i).safetensors" }
+        try writeIndex(many)
+        Hostile.expectOneLineError(
+            try Hostile.run(["info", "--model", model.path]),
+            ["model.safetensors.index.json", "weight_map", "SafeTensorsIndexLimits.shards = 10000"])
+
+        let shard = model.appendingPathComponent("model-00001-of-00001.safetensors")
+        try writeIndex(["logit_scale": shard.lastPathComponent])
+        try FileManager.default.createDirectory(at: shard, withIntermediateDirectories: false)
+        Hostile.expectOneLineError(
+            try Hostile.run(["info", "--model", model.path]),
+            [
+                "model.safetensors.index.json", "weight_map[\"logit_scale\"]", shard.lastPathComponent,
+                "not in the folder",
+            ])
+        try FileManager.default.removeItem(at: shard)
+        #expect(mkfifo(shard.path, 0o644) == 0)
+        Hostile.expectOneLineError(
+            try Hostile.run(["info", "--model", model.path]), [shard.lastPathComponent, "not a regular file"])
+
+        try FileManager.default.removeItem(at: index)
+        #expect(mkfifo(index.path, 0o644) == 0)
+        Hostile.expectOneLineError(
+            try Hostile.run(["info", "--model", model.path]), ["model.safetensors.index.json", "not a regular file"])
     }
 
     func writeSafetensors(_ url: URL, header: [String: Any], dataBytes: Int) throws {
