@@ -41,7 +41,8 @@ public enum SafeTensorsIndexLimits {
 /// `weight_map` maps every tensor key to the shard file that holds it. Shard names must be plain
 /// file names in the index's own folder (`isShardName`: letters, digits, '-', '_', '.', not
 /// starting with '.', ending in `.safetensors`), so an index can name neither a path outside the
-/// folder (`../x.safetensors`, `/etc/passwd`) nor a URL path when the shards are downloaded.
+/// folder (`../x.safetensors`, `/etc/passwd`) nor a URL path when the shards are downloaded, and
+/// none may be `model.safetensors` (the single file, which is used instead of the index when present).
 /// `metadata` is optional and its members other than `total_size` are ignored (transformers 5
 /// adds `total_parameters`); `total_size`, when present, must be an integer >= 0 and is not
 /// compared with the shards: conversions from `pytorch_model.bin.index.json` copy the .bin
@@ -96,6 +97,12 @@ public struct SafeTensorsIndex: Sendable, Equatable {
                     throw field.fail(
                         "expected a .safetensors file name in the index's folder (letters, digits, '-', '_', '.'; "
                             + "no '/', not starting with '.'), got \(field.brief)")
+                }
+                guard shard != singleFileName else {
+                    // Never loaded as a shard: when present, the single file is used and the index not read.
+                    throw field.fail(
+                        "\(singleFileName) is the single-file checkpoint's name (used instead of the index "
+                            + "when present), not a shard's; expected a shard file name")
                 }
                 weightMap[key] = shard
                 shards.insert(shard)

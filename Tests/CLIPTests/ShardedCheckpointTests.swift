@@ -203,6 +203,8 @@ enum ShardedFixture {
                 ["metadata.total_size", ">= 0"]
             ),
             (#"{"weight_map": {"a": "x.safetensors"}, "metadata": 3}"#, ["metadata", "expected an object"]),
+            // The single file's name: never loaded as a shard (the single file wins when present).
+            (#"{"weight_map": {"a": "model.safetensors"}}"#, [#"weight_map["a"]"#, "single-file checkpoint"]),
         ]
         for c in cases {
             let dir = try ShardedFixture.folder(indexText: c.text)

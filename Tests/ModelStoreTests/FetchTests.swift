@@ -146,6 +146,7 @@ import Testing
             #"{"weight_map": {"a": "sub/evil.safetensors"}}"#,
             #"{"weight_map": {"a": "evil.bin"}}"#,
             #"{"weight_map": {"a": ".evil.safetensors"}}"#,
+            #"{"weight_map": {"a": "model-00001-of-00003.safetensors", "evil": "model.safetensors"}}"#,
             #"{"weight_map": "#,
         ]
         for text in hostile {
