@@ -48,15 +48,10 @@ enum PhotoList {
     /// With `--out`, photos are keyed by path: one given twice (directly or through a folder)
     /// would be answered twice and recorded once.
     static func checkDistinct(_ photos: [String]) throws {
-        var seen: [FilePathKey: Int] = [:]
-        for (i, path) in photos.enumerated() {
-            let key = FilePathKey(url: DataFiles.fileURL(path))
-            if let first = seen[key] {
-                throw CLIError(
-                    "photo \(path) is given twice (photos \(first + 1) and \(i + 1)); with --out each photo is recorded once"
-                )
-            }
-            seen[key] = i
+        if let r = photos.lazy.map({ FilePathKey(url: DataFiles.fileURL($0)) }).firstRepeat() {
+            throw CLIError(
+                "photo \(photos[r.second]) is given twice (photos \(r.first + 1) and \(r.second + 1)); with --out each photo is recorded once"
+            )
         }
     }
 }

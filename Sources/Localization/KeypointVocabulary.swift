@@ -154,12 +154,9 @@ public struct KeypointVocabulary: Codable, Sendable, Equatable {
 
     /// Throws `repeatedKeypoint` for the first name (ignoring case) that `names` holds twice.
     static func checkDistinct(_ names: [String]) throws {
-        var seen: [String: Int] = [:]
-        for (i, name) in names.enumerated() {
-            if let first = seen[name.lowercased()] {
-                throw KeypointVocabularyError.repeatedKeypoint(name: name, first: first + 1, second: i + 1)
-            }
-            seen[name.lowercased()] = i
+        if let r = names.lazy.map({ $0.lowercased() }).firstRepeat() {
+            throw KeypointVocabularyError.repeatedKeypoint(
+                name: names[r.second], first: r.first + 1, second: r.second + 1)
         }
     }
 

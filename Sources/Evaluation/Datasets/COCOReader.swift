@@ -122,19 +122,18 @@ public enum COCOReader: DatasetReader {
                 named = kpNames.indices.map { byID[$0] }
             } else {
                 let template = try PromptTemplate(defaultTemplate)
-                var firstIndex: [String: Int] = [:]
-                named = try kpNames.enumerated().map { index, raw in
-                    let n = raw.replacingOccurrences(of: "_", with: " ").trimmingCharacters(in: .whitespaces)
-                    // Two positions with one name would be one keypoint counted twice in PCK.
-                    if let first = firstIndex[n], repeatedName == nil {
-                        repeatedName = node.fail(
-                            "keypoints",
-                            "category \(name): keypoint \(index) \"\(raw)\" has the name \"\(n)\" of keypoint \(first) "
-                                + "(\"_\" read as a space): expected each name once, or a --vocabulary naming them")
-                    }
-                    if firstIndex[n] == nil { firstIndex[n] = index }
-                    return (n, [try template.fill(part: n, values: ["category": name])])
+                let names = kpNames.map {
+                    $0.replacingOccurrences(of: "_", with: " ").trimmingCharacters(in: .whitespaces)
                 }
+                // Two positions with one name would be one keypoint counted twice in PCK.
+                if let r = names.firstRepeat() {
+                    repeatedName = node.fail(
+                        "keypoints",
+                        "category \(name): keypoint \(r.second) \"\(kpNames[r.second])\" has the name \"\(names[r.second])\" "
+                            + "of keypoint \(r.first) (\"_\" read as a space): expected each name once, or a --vocabulary naming them"
+                    )
+                }
+                named = try names.map { n in (n, [try template.fill(part: n, values: ["category": name])]) }
                 if let v = vocabulary {
                     notes.append("COCO category \(name) is not in \(v.source): using the file's keypoint names")
                 }

@@ -98,7 +98,7 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
         for k in r.keypoints where !k.x.isFinite || !k.y.isFinite || !k.score.isFinite {
             return "keypoint \"\(k.name)\": x, y and score must be finite numbers"
         }
-        if let problem = repeatedKeypointProblem(r.keypoints.lazy.map(\.name)) { return problem }
+        if let problem = repeatedKeypointProblem(r.keypoints.map(\.name)) { return problem }
         return nil
     }
 }

@@ -105,7 +105,7 @@ public struct ResultFile: Sendable, ParsedResultsFile {
         if !r.box.isFiniteAndNonEmpty {
             return "box \(r.box): expected finite numbers with w, h > 0 (the PCK normaliser)"
         }
-        if let problem = repeatedKeypointProblem(r.keypoints.lazy.map(\.name)) { return problem }
+        if let problem = repeatedKeypointProblem(r.keypoints.map(\.name)) { return problem }
         return nil
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import KeypointsSupport
 
 // The results file: JSON lines, one object per line, each with a "type":
 //
@@ -105,16 +106,10 @@ public struct KeypointRecord: Codable, Sendable, Equatable {
 
 /// Why a record's keypoint names are not unique (`keypoints[5].name "beak": also the name of
 /// keypoints[1]; ...`), or nil: such a record counts one keypoint twice in every PCK figure.
-func repeatedKeypointProblem(_ names: some Sequence<String>) -> String? {
-    var firstIndex: [String: Int] = [:]
-    for (index, name) in names.enumerated() {
-        if let first = firstIndex[name] {
-            return "keypoints[\(index)].name \"\(name)\": also the name of keypoints[\(first)]; "
-                + "expected each keypoint once per image (it would count twice in PCK)"
-        }
-        firstIndex[name] = index
-    }
-    return nil
+func repeatedKeypointProblem(_ names: [String]) -> String? {
+    guard let r = names.firstRepeat() else { return nil }
+    return "keypoints[\(r.second)].name \"\(names[r.second])\": also the name of keypoints[\(r.first)]; "
+        + "expected each keypoint once per image (it would count twice in PCK)"
 }
 
 /// The evaluation of one item.
