@@ -144,8 +144,8 @@ extension LocalizeCommand {
             let path = photos[index]
             let decoded = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path), options: options)
             for w in decoded.warnings { Console.warning("\(path): decoder: \(w)") }
-            let image = exif.photo(decoded, path: path, storedFrame: storedFrame).image
-            sizes[index] = (path: path, width: image.width, height: image.height)
+            let size = exif.size(decoded, path: path, storedFrame: storedFrame)
+            sizes[index] = (path: path, width: size.width, height: size.height)
         }
         return sizes
     }

@@ -30,14 +30,29 @@ struct ExifOptions: ParsableArguments {
     ///     "keypoints are in the stored pixel frame".
     ///   - warn: print the warnings (once per photo: false when the photo was decoded before).
     func photo(_ decoded: DecodedImage, path: String, storedFrame: String, warn: Bool = true) -> Photo {
-        if warn, let message = decoded.exifUnreadableMessage { Console.warning("\(path): \(message)") }
-        guard exifTranspose else {
-            if warn, let message = decoded.exifIgnoredMessage("\(storedFrame); --exif-transpose applies it") {
-                Console.warning("\(path): \(message)")
-            }
-            return Photo(image: decoded, applied: nil)
-        }
-        let applied = decoded.exifOrientation.flatMap { $0 == .upright ? nil : $0 }
+        if warn { warnings(decoded, path: path, storedFrame: storedFrame) }
+        guard let applied = orientationToApply(decoded) else { return Photo(image: decoded, applied: nil) }
         return Photo(image: decoded.displayedUpright(), applied: applied)
+    }
+
+    /// The size `photo(decoded, ...)` has, without turning its pixels; prints its warnings.
+    func size(_ decoded: DecodedImage, path: String, storedFrame: String) -> (width: Int, height: Int) {
+        warnings(decoded, path: path, storedFrame: storedFrame)
+        let size = (width: decoded.width, height: decoded.height)
+        return orientationToApply(decoded)?.displayedSize(width: size.width, height: size.height) ?? size
+    }
+
+    /// The orientation `--exif-transpose` applies to `decoded` (a tag of 2...8), else nil.
+    private func orientationToApply(_ decoded: DecodedImage) -> ExifOrientation? {
+        guard exifTranspose else { return nil }
+        return decoded.exifOrientation.flatMap { $0 == .upright ? nil : $0 }
+    }
+
+    /// A malformed EXIF block's note, and without `--exif-transpose` a rotated or mirrored tag's.
+    private func warnings(_ decoded: DecodedImage, path: String, storedFrame: String) {
+        if let message = decoded.exifUnreadableMessage { Console.warning("\(path): \(message)") }
+        if !exifTranspose, let message = decoded.exifIgnoredMessage("\(storedFrame); --exif-transpose applies it") {
+            Console.warning("\(path): \(message)")
+        }
     }
 }
