@@ -122,10 +122,7 @@ public struct SafeTensorsIndex: Sendable, Equatable {
     /// `SafeTensorsIndexLimits.fileBytes`) and checks that every shard it names is a file there.
     public static func load(folder: URL) throws(SafeTensorsIndexError) -> SafeTensorsIndex {
         let url = folder.appendingPathComponent(fileName)
-        let data = try RegularFile.read(
-            url, maxBytes: SafeTensorsIndexLimits.fileBytes, limitName: "SafeTensorsIndexLimits.fileBytes"
-        ) { SafeTensorsIndexError.unreadable(path: url.path, reason: $0.message) }
-        let index = try parse(data, file: url.path)
+        let index = try read(url, file: url.path)
         for shard in index.shards {
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(
@@ -136,6 +133,15 @@ public struct SafeTensorsIndex: Sendable, Equatable {
             }
         }
         return index
+    }
+
+    /// Reads (at most `SafeTensorsIndexLimits.fileBytes`) and parses the index file at `url`, without
+    /// looking for its shards; `file` names it in errors (its path, or the URL it came from).
+    public static func read(_ url: URL, file: String) throws(SafeTensorsIndexError) -> SafeTensorsIndex {
+        let data = try RegularFile.read(
+            url, maxBytes: SafeTensorsIndexLimits.fileBytes, limitName: "SafeTensorsIndexLimits.fileBytes"
+        ) { SafeTensorsIndexError.unreadable(path: file, reason: $0.message) }
+        return try parse(data, file: file)
     }
 
     /// True for a plain file name that may hold a shard: 1 to `SafeTensorsIndexLimits.shardNameBytes`

@@ -51,7 +51,7 @@ public enum ModelDigest {
         let weights = try weightFiles(in: folder)
         let names = contentFiles.flatMap { $0 == SafeTensorsIndex.singleFileName ? weights : [$0] }
         let digests = try fileDigests(names, in: folder, cacheThreshold: cacheThreshold, hashing: hashing)
-        return SHA256Hasher.hash(Data(digests.map { "\($0.name)\t\($0.sha256)\n" }.joined().utf8))
+        return linesDigest(digests)
     }
 
     /// What identifies a model's weights alone (the saliency model in eval and localize results):
@@ -71,7 +71,12 @@ public enum ModelDigest {
         }
         let digests = try fileDigests(names, in: folder, cacheThreshold: cacheThreshold, hashing: hashing)
         if names == [SafeTensorsIndex.singleFileName] { return digests[0].sha256 }
-        return SHA256Hasher.hash(Data(digests.map { "\($0.name)\t\($0.sha256)\n" }.joined().utf8))
+        return linesDigest(digests)
+    }
+
+    /// SHA-256 over one line `NAME<TAB>SHA256` per file, in order.
+    private static func linesDigest(_ digests: [(name: String, sha256: String)]) -> String {
+        SHA256Hasher.hash(Data(digests.map { "\($0.name)\t\($0.sha256)\n" }.joined().utf8))
     }
 
     /// The files holding the weights, as the CLIP loader picks them: ["model.safetensors"] when

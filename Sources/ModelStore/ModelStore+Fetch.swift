@@ -59,6 +59,13 @@ extension ModelStore {
         var files = spec.files
         var sharded = ShardedFetch.no
         var position = 0
+        /// Once the fallback's index is in the staging folder (downloaded, or reused from an
+        /// earlier run), the shards it names are queued right after it.
+        func queueShards(after file: ModelFile, at destination: URL, url: URL) throws {
+            guard sharded == .indexPending, file.name == SafeTensorsIndex.fileName else { return }
+            files.insert(contentsOf: try shardFiles(index: destination, url: url, events: events), at: position)
+            sharded = .shardsListed
+        }
         while position < files.count {
             let file = files[position]
             let index = position
@@ -82,11 +89,7 @@ extension ModelStore {
                         .init(
                             name: file.name, size: size, sha256: sha, url: url.absoluteString,
                             verified: file.sha256 != nil ? "registry" : "recorded"))
-                    if sharded == .indexPending, file.name == SafeTensorsIndex.fileName {
-                        files.insert(
-                            contentsOf: try shardFiles(index: destination, url: url, events: events), at: position)
-                        sharded = .shardsListed
-                    }
+                    try queueShards(after: file, at: destination, url: url)
                     continue
                 }
                 try removeItem(destination)
@@ -172,10 +175,7 @@ extension ModelStore {
                 .init(
                     name: file.name, size: outcome.size, sha256: outcome.sha256, url: url.absoluteString,
                     verified: verified))
-            if sharded == .indexPending, file.name == SafeTensorsIndex.fileName {
-                files.insert(contentsOf: try shardFiles(index: destination, url: url, events: events), at: position)
-                sharded = .shardsListed
-            }
+            try queueShards(after: file, at: destination, url: url)
         }
 
         let manifest = ModelManifest(
@@ -202,10 +202,7 @@ extension ModelStore {
     /// fetch asks for it again) and nothing after it is downloaded.
     private func shardFiles(index: URL, url: URL, events: (@Sendable (FetchEvent) -> Void)?) throws -> [ModelFile] {
         do throws(SafeTensorsIndexError) {
-            let data = try RegularFile.read(
-                index, maxBytes: SafeTensorsIndexLimits.fileBytes, limitName: "SafeTensorsIndexLimits.fileBytes"
-            ) { SafeTensorsIndexError.unreadable(path: url.absoluteString, reason: $0.message) }
-            let shards = try SafeTensorsIndex.parse(data, file: url.absoluteString).shards
+            let shards = try SafeTensorsIndex.read(index, file: url.absoluteString).shards
             events?(.shards(shards))
             return shards.map { ModelFile($0) }
         } catch {
