@@ -96,18 +96,17 @@ struct CheckpointDirectory {
         }
         configURL = directory.appendingPathComponent("config.json")
         let entries: [SafeTensorsEntry]
-        if FileManager.default.fileExists(atPath: weightsURL.path) {
+        switch SafeTensorsIndex.layout(of: directory) {
+        case .singleFile:
             let file: SafeTensorsFile
             do { file = try SafeTensorsFile(url: weightsURL) } catch { throw .safeTensors(error) }
             weights = file
             entries = Array(file.entries.values)
-        } else if FileManager.default.fileExists(
-            atPath: directory.appendingPathComponent(SafeTensorsIndex.fileName).path)
-        {
+        case .sharded:
             let sharded = try ShardedSafeTensors(folder: directory)
             weights = sharded
             entries = sharded.entries
-        } else {
+        case .none:
             let hasBin =
                 FileManager.default.fileExists(atPath: directory.appendingPathComponent("pytorch_model.bin").path)
                 || FileManager.default.fileExists(

@@ -118,6 +118,25 @@ public struct SafeTensorsIndex: Sendable, Equatable {
         }
     }
 
+    /// How a model folder holds its weights, as transformers' `from_pretrained` picks them.
+    public enum Layout: Sendable, Equatable {
+        /// `model.safetensors` (used even when an index is beside it).
+        case singleFile
+        /// No `model.safetensors`, but `model.safetensors.index.json` and (it says) its shards.
+        case sharded
+        /// Neither file.
+        case none
+    }
+
+    /// The one rule for which weight files of `folder` count: `model.safetensors` if present,
+    /// else the index, else none. Only looks whether the files exist; `load(folder:)` reads the index.
+    public static func layout(of folder: URL) -> Layout {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: folder.appendingPathComponent(singleFileName).path) { return .singleFile }
+        if fm.fileExists(atPath: folder.appendingPathComponent(fileName).path) { return .sharded }
+        return .none
+    }
+
     /// Reads and parses `folder/model.safetensors.index.json` (at most
     /// `SafeTensorsIndexLimits.fileBytes`) and checks that every shard it names is a file there.
     public static func load(folder: URL) throws(SafeTensorsIndexError) -> SafeTensorsIndex {

@@ -82,12 +82,11 @@ public enum ModelDigest {
     /// The files holding the weights, as the CLIP loader picks them: ["model.safetensors"] when
     /// present, else the index and the shards it names (sorted), else none.
     static func weightFiles(in folder: URL) throws -> [String] {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: folder.appendingPathComponent(SafeTensorsIndex.singleFileName).path) {
-            return [SafeTensorsIndex.singleFileName]
+        switch SafeTensorsIndex.layout(of: folder) {
+        case .singleFile: [SafeTensorsIndex.singleFileName]
+        case .sharded: [SafeTensorsIndex.fileName] + (try SafeTensorsIndex.load(folder: folder)).shards
+        case .none: []
         }
-        guard fm.fileExists(atPath: folder.appendingPathComponent(SafeTensorsIndex.fileName).path) else { return [] }
-        return [SafeTensorsIndex.fileName] + (try SafeTensorsIndex.load(folder: folder)).shards
     }
 
     /// The SHA-256 of each file of `names` present in `folder` (absent ones are left out): from
