@@ -4,7 +4,8 @@
 ///
 /// EXIF is outside input: every offset and count is checked against the bytes at hand before it
 /// is used, nothing is allocated from a number read, and no offset chain is followed (the tag
-/// sits in IFD0, its value inline), so a looping or out-of-range block cannot hang or overrun.
+/// sits in IFD0; a value too long to sit inline is read once at its offset, when wholly inside
+/// the block), so a looping or out-of-range block cannot hang or overrun.
 /// A malformed block never fails a decode: it is "no orientation", with a note saying why.
 /// Not read: orientation given only in XMP (`tiff:Orientation`) or in a PNG text chunk ("Raw
 /// profile type exif"), both of which Pillow also consults.
@@ -109,8 +110,14 @@ public enum ExifReader {
     // MARK: - TIFF
 
     /// The Orientation tag of a TIFF block's first IFD ("II" or "MM" header, then the IFD0
-    /// offset; entries of 12 bytes; the tag's value a SHORT, or a LONG as Pillow also accepts,
-    /// with a count of 1). The last Orientation entry wins, as in Pillow.
+    /// offset; entries of 12 bytes), read as Pillow 13 reads it (checked against Pillow's own
+    /// answers in ExifOrientationTests): the first Orientation entry with at least one value
+    /// counts, a later one is ignored; the value is a SHORT or a LONG, and when the entry holds
+    /// several (count > 1) the first is used, read inline or, when the values do not fit in the
+    /// entry's 4 bytes, at the offset the entry gives. An entry whose values lie outside the
+    /// block is skipped with a note, as Pillow skips it ("Tag data larger than file"). Other
+    /// value types give no orientation (Pillow turns RATIONAL, FLOAT and signed types that
+    /// happen to equal 2...8 too; cameras write SHORT).
     public static func orientation(inTIFF block: [UInt8]) -> Reading {
         block.withUnsafeBytes { orientation(inTIFF: $0) }
     }
@@ -136,27 +143,47 @@ public enum ExifReader {
         let entries = Int(readUInt16(b, at: ifd, bigEndian: bigEndian))
         // Only entries that lie wholly inside the block are read.
         let available = min(entries, (b.count - ifd - 2) / 12)
-        var found: Reading?
+        var skipped: Reading?
         for e in 0..<available {
             let at = ifd + 2 + 12 * e
             guard Int(readUInt16(b, at: at, bigEndian: bigEndian)) == orientationTag else { continue }
             let type = readUInt16(b, at: at + 2, bigEndian: bigEndian)
-            let count = readUInt32(b, at: at + 4, bigEndian: bigEndian)
-            let value: Int
-            switch (type, count) {
-            case (3, 1): value = Int(readUInt16(b, at: at + 8, bigEndian: bigEndian))
-            case (4, 1): value = Int(readUInt32(b, at: at + 8, bigEndian: bigEndian))
-            default:
-                found = Reading(note: "EXIF Orientation has type \(type) and count \(count), expected one SHORT")
+            let count = Int(readUInt32(b, at: at + 4, bigEndian: bigEndian))
+            guard count > 0 else {
+                // No value: Pillow keeps nothing for it, so a later entry may still count.
+                skipped = Reading(note: "EXIF Orientation entry holds no value (count 0)")
                 continue
             }
-            if let orientation = ExifOrientation(rawValue: value) {
-                found = Reading(orientation: orientation)
-            } else {
-                found = Reading(note: "EXIF Orientation \(value) is not one of 1...8")
+            let width: Int
+            switch type {
+            case 3: width = 2  // SHORT
+            case 4: width = 4  // LONG
+            default:
+                return Reading(note: "EXIF Orientation has type \(type) and count \(count), expected a SHORT or LONG")
             }
+            // count < 2^32 and width <= 4: the product fits in Int.
+            let bytes = count * width
+            var valueAt = at + 8
+            if bytes > 4 {
+                let offset = Int(readUInt32(b, at: at + 8, bigEndian: bigEndian))
+                guard offset <= b.count, bytes <= b.count - offset else {
+                    skipped = Reading(
+                        note: "EXIF Orientation's \(count) values at offset \(offset) run past the block of "
+                            + "\(b.count) bytes")
+                    continue
+                }
+                valueAt = offset
+            }
+            let value =
+                width == 2
+                ? Int(readUInt16(b, at: valueAt, bigEndian: bigEndian))
+                : Int(readUInt32(b, at: valueAt, bigEndian: bigEndian))
+            guard let orientation = ExifOrientation(rawValue: value) else {
+                return Reading(note: "EXIF Orientation \(value) is not one of 1...8")
+            }
+            return Reading(orientation: orientation)
         }
-        if let found { return found }
+        if let skipped { return skipped }
         if available < entries {
             return Reading(
                 note: "EXIF IFD0 claims \(entries) entries, \(available) fit in the block; no Orientation among them")

@@ -105,12 +105,25 @@ struct ExifOrientationTests {
             ("value 0", Self.tiff(ifd: Self.ifd(value: 0)), "Orientation 0 is not one of 1...8"),
             ("value 9", Self.tiff(ifd: Self.ifd(value: 9)), "Orientation 9 is not one of 1...8"),
             ("ASCII type", Self.tiff(ifd: Self.ifd(type: 2, value: 6)), "type 2 and count 1"),
-            ("count 2", Self.tiff(ifd: Self.ifd(count: 2, value: 6)), "type 3 and count 2"),
+            ("count 0", Self.tiff(ifd: Self.ifd(count: 0, value: 6)), "holds no value (count 0)"),
+            ("RATIONAL type", Self.tiff(ifd: Self.ifd(type: 5, value: 6)), "type 5 and count 1"),
         ]
         for (what, block, note) in cases {
             let reading = ExifReader.orientation(inTIFF: block)
             #expect(reading.orientation == nil, "\(what)")
             #expect(reading.note?.contains(note) == true, "\(what): \(reading.note ?? "no note")")
+        }
+    }
+
+    @Test("entries written by other software are read as Pillow reads them")
+    func readsEntriesAsPillow() throws {
+        let manifest = try ExifFixtures.manifest()
+        #expect(manifest.tiffBlocks.count >= 16)
+        for block in manifest.tiffBlocks {
+            let reading = ExifReader.orientation(inTIFF: try ExifFixtures.hex(block.block))
+            #expect(reading.orientation?.rawValue == block.orientation, "\(block.name): \(reading)")
+            // A block that gives no orientation says why (none of these is orientation-free).
+            if block.orientation == nil { #expect(reading.note != nil, "\(block.name)") }
         }
     }
 
@@ -178,12 +191,20 @@ struct ExifOrientationTests {
 
 enum ExifFixtures {
     /// Version written by make_exif_fixtures.py; bump both together.
-    static let version = 1
+    static let version = 2
 
     struct Manifest: Decodable {
         var version: Int
         var pillow: String
         var images: [Image]
+        var tiffBlocks: [TIFFBlock]
+    }
+
+    /// A TIFF block and the orientation Pillow reads from it (nil: none it would apply).
+    struct TIFFBlock: Decodable {
+        var name: String
+        var block: String
+        var orientation: Int?
     }
 
     struct Image: Decodable {

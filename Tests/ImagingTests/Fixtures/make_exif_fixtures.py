@@ -15,7 +15,7 @@ from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent / "exif"
 BIRD = Path(__file__).resolve().parents[2] / "CLIPTests/Fixtures/images/bird.jpg"
-VERSION = 1
+VERSION = 2
 
 
 def pattern(width, height, mode="RGB"):
@@ -67,6 +67,58 @@ def record(name, **extra):
     return entry
 
 
+def ifd_block(entries, extra=b"", big_endian=False):
+    """A TIFF block whose IFD0 (at offset 8) holds `entries` (tag, type, count, 4 value bytes),
+    followed by `extra` bytes (out-of-line values start at 8 + 2 + 12 * len(entries) + 4)."""
+    e = ">" if big_endian else "<"
+    out = (b"MM" if big_endian else b"II") + struct.pack(e + "HI", 42, 8) + struct.pack(e + "H", len(entries))
+    for tag, value_type, count, value in entries:
+        out += struct.pack(e + "HHI", tag, value_type, count) + value
+    return out + struct.pack(e + "I", 0) + extra
+
+
+def tiff_cases():
+    """Orientation entries as written by other software (several entries, several values,
+    out-of-line values, other types): what Pillow reads from each, as ExifReader must.
+    Not listed, because keypoints deliberately differs: RATIONAL, FLOAT, SBYTE and SSHORT/SLONG
+    values equal to 2...8, which Pillow turns by (6.0 == 6) and ExifReader leaves as stored."""
+    short = lambda v: struct.pack("<HH", v, 0)
+    after1 = 8 + 2 + 12 + 4  # where an out-of-line value of a one-entry IFD starts
+    return {
+        "short-count-2": ([(0x0112, 3, 2, struct.pack("<HH", 6, 3))], b""),
+        "short-count-3-out-of-line": ([(0x0112, 3, 3, struct.pack("<I", after1))], struct.pack("<HHH", 8, 3, 1)),
+        "long-count-2-out-of-line": ([(0x0112, 4, 2, struct.pack("<I", after1))], struct.pack("<II", 3, 6)),
+        "out-of-line-past-the-end": ([(0x0112, 3, 3, struct.pack("<I", 2600))], b""),
+        "out-of-line-cut-short": ([(0x0112, 3, 3, struct.pack("<I", after1))], struct.pack("<HH", 6, 3)),
+        "count-huge": ([(0x0112, 3, 100000, struct.pack("<I", after1))], struct.pack("<HH", 6, 3)),
+        "first-of-two-wins": ([(0x0112, 3, 1, short(6)), (0x0112, 3, 1, short(3))], b""),
+        "first-of-two-wins-1": ([(0x0112, 3, 1, short(1)), (0x0112, 3, 1, short(6))], b""),
+        "first-invalid-wins": ([(0x0112, 3, 1, short(9)), (0x0112, 3, 1, short(6))], b""),
+        "first-ascii-wins": ([(0x0112, 2, 2, b"6\0\0\0"), (0x0112, 3, 1, short(6))], b""),
+        "empty-entry-skipped": ([(0x0112, 3, 0, short(6)), (0x0112, 3, 1, short(5))], b""),
+        "after-another-tag": ([(0x010F, 2, 4, b"abc\0"), (0x0112, 3, 1, short(7))], b""),
+        "byte-type": ([(0x0112, 1, 1, bytes([6, 0, 0, 0]))], b""),
+        "undefined-type": ([(0x0112, 7, 1, bytes([6, 0, 0, 0]))], b""),
+        "long-above-65535": ([(0x0112, 4, 1, struct.pack("<I", 65536 + 6))], b""),
+        "big-endian-count-2": ([(0x0112, 3, 2, struct.pack(">HH", 8, 1))], b""),
+    }
+
+
+def record_tiff(name, entries, extra):
+    """Pillow's reading of one TIFF block, through a JPEG's APP1 segment as Image.open meets it."""
+    import io
+
+    big_endian = name.startswith("big-endian")
+    block = ifd_block(entries, extra, big_endian=big_endian)
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 2)).save(buf, "JPEG", exif=b"Exif\0\0" + block)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        value = im.getexif().get(0x0112)
+    applied = value if type(value) is int and value in range(1, 9) else None
+    return {"name": name, "block": block.hex(), "orientation": applied}
+
+
 def main():
     ROOT.mkdir(exist_ok=True)
     images = []
@@ -106,7 +158,12 @@ def main():
         im.save(ROOT / "bird-6-stored.png")
         ImageOps.exif_transpose(im).save(ROOT / "bird-6-displayed.png")
 
-    manifest = {"version": VERSION, "pillow": PIL.__version__, "images": images}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow warns of the malformed entries, as designed
+        blocks = [record_tiff(name, *case) for name, case in tiff_cases().items()]
+    manifest = {"version": VERSION, "pillow": PIL.__version__, "images": images, "tiffBlocks": blocks}
     (ROOT / "expected.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 
