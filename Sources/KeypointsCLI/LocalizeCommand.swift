@@ -326,9 +326,16 @@ struct LocalizeCommand: ParsableCommand {
     struct ScoresOutput: Encodable {
         struct Image: Encodable {
             let path: String
+            /// The EXIF orientation `--exif-transpose` applied (2...8), absent when none was.
+            let exifTransposed: Int?
             /// How the search mask was made (`MaskRecord`).
             let mask: MaskRecord
             let keypoints: [Keypoint]
+
+            enum CodingKeys: String, CodingKey {
+                case path, mask, keypoints
+                case exifTransposed = "exif_transposed"
+            }
         }
         struct Keypoint: Encodable {
             let name: String
@@ -370,6 +377,8 @@ struct LocalizeCommand: ParsableCommand {
         var records: [LocalizationRecord] = []
         var computed: [ImageLocalization] = []
         var maskRecords: [MaskRecord] = []
+        /// The EXIF orientation applied to each of `computed`, if any.
+        var exifTransposed: [Int?] = []
     }
 
     /// The run step: loads the model, localizes the plan's pending photos (the others are
@@ -409,7 +418,9 @@ struct LocalizeCommand: ParsableCommand {
                     + "those came from the run that found them")
         }
         if let scores = plan.scores, !plan.scoresPerPhoto {
-            try writeScores(answers.computed, masks: answers.maskRecords, to: Self.scoresURL(scores, photo: ""))
+            try writeScores(
+                answers.computed, masks: answers.maskRecords, exifTransposed: answers.exifTransposed,
+                to: Self.scoresURL(scores, photo: ""))
         }
         try printResults(answers.records, plan: plan, options: run.options, precision: run.loaded.precision)
     }
@@ -511,10 +522,13 @@ struct LocalizeCommand: ParsableCommand {
             var maskRecord = mask.record
             maskRecord.applied = result.maskApplied
             if let scores = plan.scores, plan.scoresPerPhoto {
-                try writeScores([result], masks: [maskRecord], to: Self.scoresURL(scores, photo: path))
+                try writeScores(
+                    [result], masks: [maskRecord], exifTransposed: [record.exifTransposed],
+                    to: Self.scoresURL(scores, photo: path))
             } else {
                 answers.computed.append(result)
                 answers.maskRecords.append(maskRecord)
+                answers.exifTransposed.append(record.exifTransposed)
             }
             finished += 1
             if plan.pending.count > 1 {
@@ -711,11 +725,14 @@ struct LocalizeCommand: ParsableCommand {
         }
     }
 
-    func writeScores(_ results: [ImageLocalization], masks: [MaskRecord], to url: URL) throws {
+    /// - Parameters: results, masks, exifTransposed: one entry per photo, in order.
+    func writeScores(
+        _ results: [ImageLocalization], masks: [MaskRecord], exifTransposed: [Int?], to url: URL
+    ) throws {
         let doc = ScoresOutput(
-            images: zip(results, masks).map { r, mask in
+            images: zip(results, zip(masks, exifTransposed)).map { r, photo in
                 ScoresOutput.Image(
-                    path: r.path, mask: mask,
+                    path: r.path, exifTransposed: photo.1, mask: photo.0,
                     keypoints: r.keypoints.enumerated().map { k, kp in
                         ScoresOutput.Keypoint(name: kp.name, samples: r.search.samples(keypoint: k))
                     })

@@ -83,6 +83,38 @@ import Testing
         #expect(second.stderr.contains("exif_transpose"), "\(second.stderr)")
     }
 
+    @Test func scoresRecordTheTranspositionPerPhoto() throws {
+        let dir = try CLIRunner.tempDirectory()
+        func images(in file: String) throws -> [[String: Any]] {
+            let data = try Data(contentsOf: dir.appendingPathComponent(file))
+            let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            return try #require(json["images"] as? [[String: Any]])
+        }
+        func scores(_ extra: [String], file: String) throws -> [[String: Any]] {
+            let path = dir.appendingPathComponent(file).path
+            let r = try CLIRunner.run(
+                [
+                    "localize", Self.tagged, Self.displayed, "--model", Self.model, "--keypoint", "beak", "--scores",
+                    path,
+                ]
+                    + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            return file.contains("{name}") ? [] : try images(in: file)
+        }
+        // One file for the run: the tagged photo's entry says what was applied, the other none.
+        let turned = try scores(["--exif-transpose"], file: "turned.json")
+        #expect(turned.count == 2)
+        #expect(turned.first?["exif_transposed"] as? Int == 6)
+        #expect(turned.last.map { $0["exif_transposed"] == nil } == true)
+        // One file per photo ({name}): the same.
+        _ = try scores(["--exif-transpose"], file: "{name}.json")
+        #expect(try images(in: "bird-6.json").first?["exif_transposed"] as? Int == 6)
+        #expect(try images(in: "bird-6-displayed.json").first.map { $0["exif_transposed"] == nil } == true)
+        // Without the flag nothing is applied, so nothing is recorded.
+        let stored = try scores([], file: "stored.json")
+        #expect(stored.allSatisfy { $0["exif_transposed"] == nil })
+    }
+
     struct Embedding: Decodable {
         struct Image: Decodable {
             let embedding: [Float]
