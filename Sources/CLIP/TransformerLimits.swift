@@ -1,3 +1,5 @@
+import KeypointsSupport
+
 /// Upper bounds on the sizes a model's config.json states, checked before anything is built or
 /// allocated from them (weight names, weights, scratch memory). Each bound is named, and errors
 /// name it: "vision_config.num_hidden_layers: 1000000000 is over the limit layers = 64".
@@ -33,10 +35,12 @@ public struct TransformerLimits: Sendable, Equatable {
         self.vocabulary = vocabulary
     }
 
-    /// Bytes of config.json and preprocessor_config.json (a few KB in practice).
-    public static let configFileBytes = 1 << 20
-    /// Bytes of a tokenizer file (CLIP's vocab.json is 1.7 MB, merges.txt 0.5 MB).
-    public static let tokenizerFileBytes = 64 << 20
+    /// Bytes of config.json and preprocessor_config.json (a few KB in practice; `model fetch`
+    /// stops at the same cap).
+    public static let configFileBytes = ModelFileLimits.configBytes
+    /// Bytes of a tokenizer file (CLIP's vocab.json is 1.7 MB, merges.txt 0.5 MB; `model fetch`
+    /// stops at the same cap).
+    public static let tokenizerFileBytes = ModelFileLimits.tokenizerBytes
 
     /// The limits of every model this project loads.
     public static let standard = TransformerLimits(

@@ -38,9 +38,13 @@ struct HTTPDownloader: Sendable {
 
     typealias ProgressHandler = @Sendable (_ done: Int64, _ total: Int64?, _ resumed: Int64, _ rate: Double) -> Void
 
-    func download(from url: URL, to part: URL, knownSize: Int64?, progress: ProgressHandler?) async throws
-        -> DownloadOutcome
-    {
+    /// - Parameter cap: the most bytes the file may have (`ModelFileLimits.cap(ofFile:)`), nil for
+    ///   none: a larger announced size stops the transfer before the first byte, a body that grows
+    ///   past it stops at once; either way the part file is removed (it is not worth resuming).
+    func download(
+        from url: URL, to part: URL, knownSize: Int64?, cap: (bytes: Int, name: String)? = nil,
+        progress: ProgressHandler?
+    ) async throws -> DownloadOutcome {
         var restartedAfter416 = false
         while true {
             var offset = Self.fileSize(part) ?? 0
@@ -56,7 +60,16 @@ struct HTTPDownloader: Sendable {
                 // Complete from an earlier run; nothing to ask the server.
                 return DownloadOutcome(size: offset, sha256: hasher.finalizeHex(), serverSHA256: nil, serverSize: nil)
             }
-            switch try await attempt(url: url, part: part, offset: offset, hasher: hasher, progress: progress) {
+            let result: AttemptResult
+            do {
+                result = try await attempt(
+                    url: url, part: part, offset: offset, hasher: hasher, cap: cap, progress: progress)
+            } catch ModelStoreError.fileTooLarge(let file, let u, let bytes, let announced, let limit, let name) {
+                try? FileManager.default.removeItem(at: part)
+                throw ModelStoreError.fileTooLarge(
+                    file: file, url: u, bytes: bytes, announced: announced, limit: limit, limitName: name)
+            }
+            switch result {
             case .complete(let outcome):
                 return outcome
             case .rangeNotSatisfiable(let total):
@@ -82,7 +95,7 @@ struct HTTPDownloader: Sendable {
     }
 
     private func attempt(
-        url: URL, part: URL, offset: Int64, hasher: SHA256Hasher,
+        url: URL, part: URL, offset: Int64, hasher: SHA256Hasher, cap: (bytes: Int, name: String)?,
         progress: ProgressHandler?
     ) async throws -> AttemptResult {
         if !FileManager.default.fileExists(atPath: part.path) {
@@ -114,7 +127,7 @@ struct HTTPDownloader: Sendable {
         queue.maxConcurrentOperationCount = 1  // delegate callbacks in order: data, then completion
         let delegate = DownloadDelegate(
             url: url, handle: handle, part: part, offset: offset, hasher: hasher,
-            timeout: timeout, freeSpace: freeSpace, progress: progress)
+            timeout: timeout, freeSpace: freeSpace, cap: cap, progress: progress)
         let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
         defer { session.finishTasksAndInvalidate() }
         let task = session.dataTask(with: request)
@@ -189,6 +202,8 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
     let part: URL
     let timeout: TimeInterval
     let freeSpace: @Sendable (URL) -> Int64?
+    /// The most bytes the file may have, and the cap's name (nil: no cap).
+    let cap: (bytes: Int, name: String)?
     let progress: HTTPDownloader.ProgressHandler?
     /// Minimum time between two progress reports.
     static let reportInterval: TimeInterval = 0.1
@@ -213,13 +228,15 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
 
     init(
         url: URL, handle: FileHandle, part: URL, offset: Int64, hasher: SHA256Hasher, timeout: TimeInterval,
-        freeSpace: @escaping @Sendable (URL) -> Int64?, progress: HTTPDownloader.ProgressHandler?
+        freeSpace: @escaping @Sendable (URL) -> Int64?, cap: (bytes: Int, name: String)?,
+        progress: HTTPDownloader.ProgressHandler?
     ) {
         self.url = url
         self.handle = handle
         self.part = part
         self.timeout = timeout
         self.freeSpace = freeSpace
+        self.cap = cap
         self.progress = progress
         self.hasher = hasher
         self.resumedFrom = offset
@@ -232,6 +249,12 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
             self.continuation = continuation
         }
         task.resume()
+    }
+
+    private func tooLarge(_ cap: (bytes: Int, name: String), bytes: Int64, announced: Bool) -> ModelStoreError {
+        .fileTooLarge(
+            file: part.lastPathComponent.replacingOccurrences(of: ModelStore.partSuffix, with: ""),
+            url: url.absoluteString, bytes: bytes, announced: announced, limit: cap.bytes, limitName: cap.name)
     }
 
     private func reject(_ error: ModelStoreError, _ dataTask: URLSessionTask) {
@@ -305,6 +328,12 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
         default:
             reject(.httpStatus(url: url.absoluteString, status: http.statusCode), dataTask)
         }
+        // Before the first byte is written: refuse a small file announced over its cap.
+        if failure == nil, status == 200 || status == 206, let cap, let total = expectedTotal ?? serverSize,
+            total > Int64(cap.bytes)
+        {
+            reject(tooLarge(cap, bytes: total, announced: true), dataTask)
+        }
         // Before the first byte is written: refuse a body the disk cannot hold (the part file
         // keeps what it has, so the fetch resumes once there is room).
         if failure == nil, status == 200 || status == 206, let total = expectedTotal ?? serverSize,
@@ -324,6 +353,11 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         guard failure == nil, rangeNotSatisfiableTotal == nil, let status, status == 200 || status == 206 else {
+            return
+        }
+        if let cap, written + Int64(data.count) > Int64(cap.bytes) {
+            // Sent without a size, or past the size it announced: stop before writing it.
+            reject(tooLarge(cap, bytes: Int64(cap.bytes), announced: false), dataTask)
             return
         }
         do { try handle.write(contentsOf: data) } catch {

@@ -111,7 +111,9 @@ extension ModelStore {
             var outcome: DownloadOutcome?
             while outcome == nil {
                 do {
-                    outcome = try await downloader.download(from: url, to: part, knownSize: file.size, progress: report)
+                    outcome = try await downloader.download(
+                        from: url, to: part, knownSize: file.size, cap: ModelFileLimits.cap(ofFile: file.name),
+                        progress: report)
                 } catch let error as ModelStoreError {
                     switch error {
                     case .notFound where sharded == .indexPending && file.name == SafeTensorsIndex.fileName:

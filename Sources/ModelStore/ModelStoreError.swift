@@ -32,6 +32,10 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
     case fileSystem(path: String, message: String)
     /// The file system holding `path` has `available` bytes free; the transfer needs `needed`.
     case insufficientSpace(file: String, path: String, needed: Int64, available: Int64)
+    /// A small model file (config.json, a tokenizer file, the shard index) that the server
+    /// announced (`announced`) or sent (`received`, at least) larger than keypoints reads it
+    /// (`limit` bytes, named `limitName`); the transfer was stopped and the partial file removed.
+    case fileTooLarge(file: String, url: String, bytes: Int64, announced: Bool, limit: Int, limitName: String)
     /// Another process is fetching the same model.
     case busy(path: String)
     case invalidManifest(path: String, message: String)
@@ -102,6 +106,11 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
             return "not enough disk space for \(file): needs \(Self.gigabytes(needed)) in \(path), "
                 + "\(Self.gigabytes(available)) free; free some space (or set KEYPOINTS_HOME to another disk) "
                 + "and run the fetch again to resume"
+        case .fileTooLarge(let file, let url, let bytes, let announced, let limit, let limitName):
+            return "\(file) from \(url): "
+                + (announced ? "the server announces \(bytes) bytes" : "over \(bytes) bytes received")
+                + ", more than keypoints reads (\(limitName) = \(limit)); stopped, nothing kept. "
+                + "Is this the right repository (or --endpoint)?"
         case .busy(let path):
             return "another keypoints process is fetching into \(path); wait for it or stop it"
         case .invalidManifest(let path, let message):

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 import KeypointsTestSupport
 import Testing
 
@@ -307,6 +308,53 @@ import Testing
 
         _ = try await f.store.fetch("tiny", options: TestSupport.options(f.server))
         try f.expectInstalledFilesIdentical()
+    }
+
+    @Test func smallFileOverItsCapIsStoppedAndRemoved() async throws {
+        let config = TestSupport.path("config.json")
+        // 1 MiB + 1 of JSON: valid, but more than keypoints reads of a config.json.
+        let oversized = Data(("{\"pad\": \"" + String(repeating: " ", count: ModelFileLimits.configBytes) + "\"}").utf8)
+        for withLength in [true, false] {
+            var files = try TestSupport.tinyModelFiles()
+            files["config.json"] = oversized
+            let f = try Fixture(files: files, faults: .init(noContentLength: withLength ? [] : [config]))
+            defer { f.finish() }
+            let error = await #expect(throws: ModelStoreError.self) {
+                try await f.store.fetch("tiny", options: TestSupport.options(f.server, retries: 2))
+            }
+            guard case .fileTooLarge(let file, let url, let bytes, let announced, let limit, let limitName) = error
+            else {
+                Issue.record("with length \(withLength): expected .fileTooLarge, got \(String(describing: error))")
+                continue
+            }
+            #expect(file == "config.json" && url == f.server.baseURL + config)
+            #expect(limit == ModelFileLimits.configBytes && limitName == "ModelFileLimits.configBytes")
+            // Announced: refused on the size before the first byte; unannounced: at the cap.
+            #expect(announced == withLength)
+            #expect(bytes == (withLength ? Int64(oversized.count) : Int64(ModelFileLimits.configBytes)))
+            #expect(error?.description.contains("more than keypoints reads") == true, "\(error?.description ?? "")")
+            #expect(f.server.requests(for: config).count == 1)  // not retried
+            #expect(f.server.requests(for: Self.safetensors).isEmpty)  // stopped before the weights
+            #expect(!TestSupport.tree(f.staging).contains { $0.hasPrefix("config.json") }, "no part file kept")
+            f.expectNothingInstalled()
+        }
+    }
+
+    @Test func shardIndexOverItsCapIsStopped() async throws {
+        var files = try TestSupport.shardedModelFiles()
+        files["model.safetensors.index.json"] = Data(repeating: 0x20, count: SafeTensorsIndexLimits.fileBytes + 1)
+        let f = try Fixture(files: files, faults: .init(noContentLength: [Self.shardIndex]))
+        defer { f.finish() }
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("org/tiny", options: TestSupport.options(f.server))
+        }
+        guard case .fileTooLarge(let file, _, _, false, SafeTensorsIndexLimits.fileBytes, _) = error else {
+            Issue.record("expected .fileTooLarge of the index, got \(String(describing: error))")
+            return
+        }
+        #expect(file == "model.safetensors.index.json")
+        #expect(!f.server.requests.contains { $0.path.contains("-of-") })
+        f.expectNothingInstalled()
     }
 
     @Test func automaticRetryResumesWithinOneFetch() async throws {

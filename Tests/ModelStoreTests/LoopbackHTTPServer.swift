@@ -36,6 +36,9 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         /// Answer like the hub for an LFS file: 302 to `/cdn<path>` with `X-Linked-Etag: "<sha>"`
         /// and `X-Linked-Size`; the file is then served from `/cdn<path>`.
         var lfsRedirect: [String: String] = [:]
+        /// Send the body without a Content-Length, ended by closing the connection (HTTP/1.0
+        /// style, as some proxies do).
+        var noContentLength: Set<String> = []
     }
 
     let port: UInt16
@@ -156,6 +159,12 @@ final class LoopbackHTTPServer: @unchecked Sendable {
             status = "206 Partial Content"
             headers["Content-Range"] = "bytes \(start)-\(endInclusive)/\(body.count)"
             body = body.subdata(in: start..<(endInclusive + 1))
+        }
+        if faults.noContentLength.contains(path) {
+            sendHead(fd, status: status, headers: headers)
+            sendAll(fd, body)
+            shutdown(fd, Int32(SHUT_RDWR))
+            return
         }
         headers["Content-Length"] = "\(body.count)"
         if count == 1, let n = faults.closeAfterFirst[path] {
