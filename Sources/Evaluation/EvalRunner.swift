@@ -38,7 +38,8 @@ public struct EvalProgress: Sendable {
 ///
 /// Per item: the image is decoded (a missing or undecodable image, or one whose size differs
 /// from the annotation, is recorded as skipped and the run continues); for crop datasets it is
-/// cropped to the box (every pixel with index in [x, x + w] x [y, y + h], clamped); the predictor
+/// cropped to the box (the pixels [x, x + w) x [y, y + h) it covers, clamped to the image: the
+/// crop of `localize --crop-to-box`); the predictor
 /// gets the keypoint names and prompts, never the ground truth; predictions are checked and
 /// mapped back to original pixels; the record is appended and flushed.
 public struct EvalRunner {
@@ -257,17 +258,15 @@ public struct EvalRunner {
                     image: decoded, originalWidth: decoded.width, originalHeight: decoded.height, crop: nil,
                     notes: notes, warnings: exifWarnings(decoded)))
         }
-        let x0 = max(0, Int(item.box.x.rounded(.down)))
-        let y0 = max(0, Int(item.box.y.rounded(.down)))
-        let x1 = min(decoded.width - 1, Int((item.box.x + item.box.width).rounded(.up)))
-        let y1 = min(decoded.height - 1, Int((item.box.y + item.box.height).rounded(.up)))
-        guard x1 >= x0, y1 >= y0 else {
+        // The pixels [x, x + w) x [y, y + h) the box covers, as `localize --crop-to-box` crops
+        // (`CanvasGeometry`): SPair's x2 - x1 is the box's width, so pixel x2 is outside it.
+        let covered = item.box.pixels(inImageWidth: decoded.width, imageHeight: decoded.height)
+        guard !covered.isEmpty else {
             return .failure(
                 SkipReason(message: "box \(item.box) lies outside the \(decoded.width)x\(decoded.height) image \(path)")
             )
         }
-        let w = x1 - x0 + 1
-        let h = y1 - y0 + 1
+        let (x0, y0, w, h) = (covered.x, covered.y, covered.width, covered.height)
         let rgb = decoded.rgb.cropped(x: x0, y: y0, width: w, height: h)
         var alpha: [UInt8]? = nil
         if let a = decoded.alpha {

@@ -74,6 +74,19 @@ public struct Box: Sendable, Equatable, Hashable, Codable, CustomStringConvertib
         return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
 
+    /// The pixels of a `imageWidth x imageHeight` image the box touches: `coveringPixels` cut to
+    /// the image (empty when the box lies outside it). What a crop to the box keeps: the
+    /// `--crop-to-box` canvas source, and the image `eval` shows for SPair-71k. Converted after
+    /// clamping, so any box (huge, infinite) gives a rectangle inside the image.
+    public func pixels(inImageWidth imageWidth: Int, imageHeight: Int) -> PixelRect {
+        func clamp(_ v: Double, _ limit: Int) -> Int { v.isNaN ? 0 : Int(min(max(v, 0), Double(limit))) }
+        let x0 = clamp(x.rounded(.down), imageWidth)
+        let y0 = clamp(y.rounded(.down), imageHeight)
+        let x1 = clamp(maxX.rounded(.up), imageWidth)
+        let y1 = clamp(maxY.rounded(.up), imageHeight)
+        return PixelRect(x: x0, y: y0, width: max(0, x1 - x0), height: max(0, y1 - y0))
+    }
+
     public var description: String { "[x \(x), y \(y), w \(width), h \(height)]" }
 
     // MARK: Codable

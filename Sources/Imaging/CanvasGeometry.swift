@@ -82,8 +82,7 @@ public struct CanvasGeometry: Sendable, Equatable {
             throw CanvasError.invalidSize(what: "original image", width: imageWidth, height: imageHeight)
         }
         let clamped = try box.validated(imageWidth: imageWidth, imageHeight: imageHeight, label: label)
-        let source = clamped.coveringPixels.intersection(
-            PixelRect(x: 0, y: 0, width: imageWidth, height: imageHeight))
+        let source = clamped.pixels(inImageWidth: imageWidth, imageHeight: imageHeight)
         try self.init(
             imageWidth: imageWidth, imageHeight: imageHeight, source: source,
             size: size, fitMode: fitMode, padColor: padColor)

@@ -39,16 +39,36 @@ struct SpyPredictor: KeypointPredictor {
         var p: any KeypointPredictor = SpyPredictor()
         let (report, store) = try run(try Fixtures.dataset(.spair), &p)
         let spy = try #require(p as? SpyPredictor)
-        // 2009_001225: bndbox [145, 74, 366, 284] on 500 x 375 -> columns 145...366, rows 74...284.
-        #expect(spy.seen[0].id == "dog/2009_001225" && spy.seen[0].width == 222 && spy.seen[0].height == 211)
+        // 2009_001225: bndbox [145, 74, 366, 284] on 500 x 375 -> columns 145..<366, rows 74..<284
+        // (x2 - x1 = 221 is the box's width, the PCK normaliser's side).
+        #expect(spy.seen[0].id == "dog/2009_001225" && spy.seen[0].width == 221 && spy.seen[0].height == 210)
         #expect(spy.seen[0].region == nil)
         #expect(spy.seen[0].names.first == "right ear")
         let r = store.images[0]
-        #expect(r.crop == Box(x: 145, y: 74, width: 222, height: 211))
+        #expect(r.crop == Box(x: 145, y: 74, width: 221, height: 210))
         #expect(r.keypoints.allSatisfy { $0.pred == Point(x: 145, y: 74) })  // (0, 0) in the crop
         #expect(r.width == 500 && r.height == 375 && r.passes == 7 && r.unnamed == 1)
         #expect(r.keypoints[0].gt == Point(x: 162, y: 83) && r.keypoints[0].score == 0.25)
         #expect(report.images == 2 && report.keypoints == 21 && report.passes == 14)
+    }
+
+    /// The image eval shows for a crop dataset is `localize --box x1,y1,x2-x1,y2-y1 --crop-to-box`'s
+    /// crop, so a photo rerun with localize sees the same pixels (it showed one more column and row).
+    @Test func spairCropIsLocalizeCropToBox() throws {
+        let dataset = try Fixtures.dataset(.spair)
+        #expect(dataset.items.count == 2)
+        for item in dataset.items {
+            let loaded = try EvalRunner.loadImage(item).get()
+            let geometry = try CanvasGeometry(
+                imageWidth: loaded.originalWidth, imageHeight: loaded.originalHeight, box: item.box, size: 224,
+                fitMode: .pad)
+            let s = geometry.source
+            #expect(
+                loaded.crop == Box(x: Double(s.x), y: Double(s.y), width: Double(s.width), height: Double(s.height)),
+                "\(item.id)")
+            #expect(loaded.image.width == s.width && loaded.image.height == s.height, "\(item.id)")
+            #expect(loaded.crop?.width == item.box.width && loaded.crop?.height == item.box.height, "\(item.id)")
+        }
     }
 
     @Test func cocoSeesTheWholeImageAndTheBox() throws {

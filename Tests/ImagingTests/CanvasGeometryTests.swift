@@ -187,6 +187,29 @@ struct CanvasGeometryTests {
         #expect(abs(c1.x - c2.x) < 1e-9 && abs(c1.y - c2.y) < 1e-9)
     }
 
+    @Test("the pixels a box covers in an image: [floor x, ceil(x + w)), cut to the image")
+    func boxPixels() {
+        // SPair-71k's bndbox [145, 74, 366, 284] as x, y, w, h: columns 145..<366, rows 74..<284.
+        #expect(
+            Box(x: 145, y: 74, width: 221, height: 210).pixels(inImageWidth: 500, imageHeight: 375)
+                == PixelRect(x: 145, y: 74, width: 221, height: 210))
+        #expect(
+            Box(x: 100.5, y: 40, width: 201.25, height: 99).pixels(inImageWidth: 640, imageHeight: 480)
+                == PixelRect(x: 100, y: 40, width: 202, height: 99))
+        // A corner on the image's edge (x2 = W, as SPair writes it) and one past it are cut to the image.
+        #expect(
+            Box(x: 2, y: 1, width: 370, height: 499).pixels(inImageWidth: 375, imageHeight: 500)
+                == PixelRect(x: 2, y: 1, width: 370, height: 499))
+        #expect(
+            Box(x: -0.5, y: 0, width: 376.5, height: 501).pixels(inImageWidth: 375, imageHeight: 500)
+                == PixelRect(x: 0, y: 0, width: 375, height: 500))
+        // Outside the image: empty. Huge or infinite values do not trap.
+        #expect(Box(x: 600, y: 0, width: 10, height: 10).pixels(inImageWidth: 500, imageHeight: 375).isEmpty)
+        #expect(
+            Box(x: 10, y: 20, width: 1e300, height: .infinity).pixels(inImageWidth: 500, imageHeight: 375)
+                == PixelRect(x: 10, y: 20, width: 490, height: 355))
+    }
+
     @Test("invalid sizes are errors")
     func invalidSizes() {
         #expect(throws: CanvasError.self) { try CanvasGeometry(imageWidth: 0, imageHeight: 5, size: 10, fitMode: .pad) }
