@@ -187,6 +187,45 @@ struct CanvasGeometryTests {
         #expect(abs(c1.x - c2.x) < 1e-9 && abs(c1.y - c2.y) < 1e-9)
     }
 
+    /// How far a blob's intensity centroid on the canvas may be from where `canvasPoint` puts its
+    /// centre, in canvas pixels. Why: the bicubic resize is linear up to rounding to 8 bits and
+    /// its kernel is symmetric, so the centroid moves by far less than 0.1 px, while a half-pixel
+    /// convention error would move it by half a photo pixel, at least 1.12 canvas pixels here.
+    static let blobCentroidTolerance = 0.1
+
+    @Test("a photo pixel's centre lands on the canvas where canvasPoint puts it", arguments: FitMode.allCases)
+    func pixelCentreOnCanvas(_ mode: FitMode) throws {
+        // A 5 x 5 block centred on pixel (40, 30) of a 100 x 75 photo: its centre is (40.5, 30.5).
+        var photo = RGBImage(width: 100, height: 75, fill: RGB(128, 128, 128))
+        for y in 28...32 { for x in 38...42 { photo[x, y] = RGB(228, 228, 228) } }
+        for (box, crop) in [(nil, false), (Box(x: 20, y: 10, width: 50, height: 45), true)] as [(Box?, Bool)] {
+            let g =
+                try crop
+                ? CanvasGeometry(imageWidth: 100, imageHeight: 75, box: box!, size: 224, fitMode: mode)
+                : CanvasGeometry(imageWidth: 100, imageHeight: 75, size: 224, fitMode: mode)
+            let canvas = try g.makeCanvas(from: photo)
+            let expected = g.canvasPoint(fromImage: Point(x: 40.5, y: 30.5))
+            var (sum, sx, sy) = (0.0, 0.0, 0.0)
+            for y in 0..<224 {
+                for x in 0..<224 where abs(Double(x) + 0.5 - expected.x) < 25 && abs(Double(y) + 0.5 - expected.y) < 25
+                {
+                    let w = Double(canvas[x, y].r) - 128
+                    sum += w
+                    sx += w * (Double(x) + 0.5)
+                    sy += w * (Double(y) + 0.5)
+                }
+            }
+            #expect(sum > 0)
+            #expect(
+                abs(sx / sum - expected.x) < Self.blobCentroidTolerance
+                    && abs(sy / sum - expected.y) < Self.blobCentroidTolerance,
+                "\(mode) box \(String(describing: box)): centroid (\(sx / sum), \(sy / sum)), canvasPoint \(expected)")
+            // And back: the canvas point maps to the pixel's centre.
+            let back = g.imagePoint(fromCanvas: expected)
+            #expect(abs(back.x - 40.5) < 1e-9 && abs(back.y - 30.5) < 1e-9)
+        }
+    }
+
     @Test("the pixels a box covers in an image: [floor x, ceil(x + w)), cut to the image")
     func boxPixels() {
         // SPair-71k's bndbox [145, 74, 366, 284] as x, y, w, h: columns 145..<366, rows 74..<284.
