@@ -5,8 +5,8 @@
 #   Fuzz/run.sh TARGET SECONDS [libFuzzer options]   e.g. Fuzz/run.sh image 600
 #   Fuzz/run.sh all SECONDS                           every target in turn (CI: a few seconds)
 #
-# Targets: safetensors image exif results localize-results boxes grid vocabulary coco cub config digests
-# manifest safetensors-index.
+# Targets: safetensors image exif results localize-results boxes grid vocabulary coco cub spair faces
+# config preprocessor-config digests manifest safetensors-index tokenizer-files prompt.
 # New interesting inputs go to Fuzz/Corpus/TARGET (not committed); a crash, timeout or
 # out-of-memory input is written to Fuzz/Artifacts/ and the script exits non-zero.
 # SWIFT_BACKTRACE=enable=no lets libFuzzer (not the Swift runtime) handle the crash and keep
@@ -14,7 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-targets=(safetensors image exif results localize-results boxes grid vocabulary coco cub config digests manifest safetensors-index)
+targets=(safetensors image exif results localize-results boxes grid vocabulary coco cub spair faces config
+    preprocessor-config digests manifest safetensors-index tokenizer-files prompt)
 if [[ $# -lt 2 ]]; then
     echo "usage: Fuzz/run.sh TARGET|all SECONDS [libFuzzer options]; targets: ${targets[*]}" >&2
     exit 2

@@ -14,6 +14,10 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case boxes
     case exif
     case safetensorsIndex = "safetensors-index"
+    case spair, faces
+    case tokenizerFiles = "tokenizer-files"
+    case prompt
+    case preprocessorConfig = "preprocessor-config"
 
     /// Feeds one input to the parser; thrown errors are ignored (they are the parser's answer).
     func run(_ data: Data, scratch: URL) {
@@ -67,9 +71,30 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 _ = try EvalDataset.load(
                     DatasetOptions(kind: .cub, root: root, split: .all, vocabulary: Self.cubVocabulary))
             case .config:
+                // config.json of a CLIP model folder and, the same bytes, of a DINO (ViTModel) one.
                 let url = try write(data, "config.json", in: scratch)
+                if let vit = try? ViTConfiguration.load(from: url) { _ = WeightNames.ViT.expectedTensors(for: vit) }
                 let config = try CLIPConfiguration.load(from: url)
                 _ = WeightNames.expectedTensors(for: config)
+            case .preprocessorConfig:
+                try runPreprocessorConfig(data, scratch: scratch)
+            case .spair:
+                try runSPair(data, scratch: scratch)
+            case .faces:
+                // One FaceSynthetics landmarks file, as `eval --dataset faces` reads a folder of them.
+                let root = scratch.appendingPathComponent("faces", isDirectory: true)
+                try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+                _ = try write(data, "000000_ldmks.txt", in: root)
+                let dataset = try EvalDataset.load(
+                    DatasetOptions(kind: .faces, root: root, vocabulary: Self.facesVocabulary))
+                _ = dataset.fingerprint
+            case .tokenizerFiles:
+                try runTokenizerFiles(data, scratch: scratch)
+            case .prompt:
+                // Any prompt text through OpenAI's tokenizer (the full merges of the tokenizer
+                // fixture): clean-up, word split, BPE. The tokenizer's BPE cache is shared between
+                // inputs, as it is between a run's prompts.
+                Self.exercise(Self.clipTokenizer, text: String(decoding: data, as: UTF8.self))
             case .digests:
                 // keypoints-digests.json of a model folder (the cache `ModelDigest` trusts for large
                 // files), read while digesting the folder; the cache threshold keeps it from being
@@ -126,6 +151,91 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         }
     }
 
+    /// `preprocessor_config.json` of a model folder (CLIP's and DINO's image_mean / image_std),
+    /// then the normalisation it gives applied to black and white pixels: a config the loader
+    /// accepts must give finite model inputs.
+    private func runPreprocessorConfig(_ data: Data, scratch: URL) throws {
+        let folder = scratch.appendingPathComponent("preprocessor", isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        _ = try write(data, "preprocessor_config.json", in: folder)
+        let (mean, std) = try PreprocessorConfiguration.normalization(
+            directory: folder, fallbackMean: [0.5, 0.5, 0.5], fallbackStd: [0.5, 0.5, 0.5])
+        let image = RGBImage(width: 2, height: 1, pixels: [0, 0, 0, 255, 255, 255])
+        let values = ImagePreprocessor(size: 2, mean: mean, std: std).pixelValues(image)
+        guard values.allSatisfy(\.isFinite) else {
+            fatalError("preprocessor_config.json accepted (mean \(mean), std \(std)) but pixels normalise to \(values)")
+        }
+    }
+
+    /// SPair-71k: the input holds one per-image annotation and `Layout/large/test.txt`, separated
+    /// by a NUL byte (`spairFiles`), read with the `all` split (the annotation) and the `test`
+    /// split (the pair lines, then the annotations they name).
+    private func runSPair(_ data: Data, scratch: URL) throws {
+        let root = scratch.appendingPathComponent("SPair-71k", isDirectory: true)
+        let parts = data.split(separator: 0, maxSplits: Self.spairFiles.count - 1, omittingEmptySubsequences: false)
+        for (i, name) in Self.spairFiles.enumerated() {
+            let url = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try (i < parts.count ? Data(parts[i]) : Data()).write(to: url)
+        }
+        for split in [DatasetSplit.all, .test] {
+            let options = DatasetOptions(kind: .spair, root: root, split: split, vocabulary: Self.spairVocabulary)
+            if let dataset = try? EvalDataset.load(options) { _ = dataset.fingerprint }
+        }
+    }
+
+    /// A model folder's tokenizer files: the input holds vocab.json, merges.txt and a prompt,
+    /// separated by NUL bytes (the prompt may hold more). The folder is loaded as `CLIPBundle`
+    /// loads it, and the merges alone (OpenAI's derived vocabulary); each tokenizer then encodes
+    /// the prompt, and the folder's decodes the ids.
+    private func runTokenizerFiles(_ data: Data, scratch: URL) throws {
+        let folder = scratch.appendingPathComponent("tokenizer", isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let parts = data.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
+        let merges = try write(parts.count > 1 ? Data(parts[1]) : Data(), "merges.txt", in: folder)
+        _ = try write(Data(parts[0]), "vocab.json", in: folder)
+        let prompt = parts.count > 2 ? String(decoding: parts[2], as: UTF8.self) : ""
+        // (The prompt's clean-up and word split are the `prompt` target's: here it tokenizes once
+        // per tokenizer, with these files' merges.)
+        if let derived = try? CLIPTokenizer(mergesURL: merges) { _ = try derived.tokenize(prompt) }
+        let tokenizer = try CLIPTokenizer(modelDirectory: folder)
+        _ = tokenizer.decode(try tokenizer.tokenize(prompt), skipSpecialTokens: false)
+    }
+
+    /// Encodes `text` as the text tower's input (truncated and not), and decodes the ids.
+    private static func exercise(_ tokenizer: CLIPTokenizer, text: String) {
+        _ = CLIPTokenizer.cleanText(text)
+        if let ids = try? tokenizer.tokenize(text) { _ = tokenizer.decode(ids) }
+        _ = try? tokenizer.tokenize(text, truncate: false)
+        _ = tokenizer.decode(tokenizer.encode(text), skipSpecialTokens: false)
+    }
+
+    /// SPair's files, in the order the `spair` target's inputs hold them (the annotation of the
+    /// image the seeds' pair line names).
+    static let spairFiles = ["ImageAnnotation/dog/2009_001225.json", "Layout/large/test.txt"]
+
+    /// The repository's root, found from this file's place in it.
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// keypoints/NAME, the vocabulary `eval` uses for a dataset (without it every input would
+    /// stop at the missing vocabulary).
+    static func vocabulary(_ name: String) -> KeypointVocabulary {
+        let url = repository.appendingPathComponent("keypoints/\(name)")
+        do { return try KeypointVocabulary.load(from: url) } catch { fatalError("\(url.path): \(error)") }
+    }
+
+    static let spairVocabulary = vocabulary("spair.json")
+    static let facesVocabulary = vocabulary("faces.json")
+
+    /// OpenAI CLIP's tokenizer: its 48894 merges (the tokenizer tests' fixture) and the vocabulary
+    /// derived from them.
+    static let clipTokenizer: CLIPTokenizer = {
+        let merges = repository.appendingPathComponent("Tests/CLIPTests/Fixtures/tokenizer/merges.txt")
+        do { return try CLIPTokenizer(mergesURL: merges) } catch { fatalError("\(error)") }
+    }()
+
     /// CUB's annotation files, in the order the `cub` target's inputs hold them.
     static let cubFiles = [
         "images.txt", "classes.txt", "image_class_labels.txt", "train_test_split.txt",
@@ -142,12 +252,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         ("model-00002-of-00002.safetensors", [(key: "c", shape: [1, 2], values: [4, 5])]),
     ]
 
-    /// keypoints/cub.json, found from this file's place in the repository.
-    static let cubVocabulary: KeypointVocabulary? = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return try? KeypointVocabulary.load(from: root.appendingPathComponent("keypoints/cub.json"))
-    }()
+    static let cubVocabulary = vocabulary("cub.json")
 
     /// A model folder holding a small config.json (what makes a folder a model to `ModelDigest`).
     private func modelFolder(in scratch: URL) throws -> URL {
