@@ -52,6 +52,7 @@ public struct EvalRunner {
     /// Setting keys the runner writes; a predictor's `settings` must not use them.
     public static let reservedSettingKeys: Set<String> = [
         "dataset", "root", "images", "split", "categories", "dataset_sha256", "dataset_items", "coco_occluded",
+        "box_crop",
         "method", "shard",
     ]
 

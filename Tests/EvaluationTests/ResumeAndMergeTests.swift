@@ -26,6 +26,26 @@ import Testing
             .map(String.init)
     }
 
+    /// SPair-71k files record the crop rule (`box_crop`); one written before it, whose crop kept
+    /// one more column and row, is refused, not resumed with records of the other crop.
+    @Test func spairFilesWithoutTheCropRuleAreNotResumed() throws {
+        let spair = try Fixtures.dataset(.spair)
+        #expect(spair.settings["box_crop"] == EvalDataset.boxCrop)
+        #expect(try Fixtures.dataset(.cub).settings["box_crop"] == nil)
+        let runner = EvalRunner(dataset: spair)
+        let p: any KeypointPredictor = RandomPredictor()
+        var before = try runner.settings(for: p)
+        before["box_crop"] = nil
+        let url = try Fixtures.temporaryFolder().appendingPathComponent("spair.jsonl")
+        try ResultStore.open(url: url, settings: before).close()
+        #expect {
+            try ResultStore.open(url: url, settings: try runner.settings(for: p))
+        } throws: { error in
+            guard case EvaluationError.settingsMismatch(_, let differences) = error else { return false }
+            return differences == [SettingDifference(key: "box_crop", old: "(absent)", new: EvalDataset.boxCrop)]
+        }
+    }
+
     @Test func limitThenFullEqualsOneRun() throws {
         let dataset = try Fixtures.dataset(.cub, split: .all)
         let folder = try Fixtures.temporaryFolder()

@@ -192,8 +192,14 @@ public struct EvalDataset: Sendable {
         ]
         if let images { s["images"] = images.standardizedFileURL.path }
         if kind == .coco { s["coco_occluded"] = includeOccluded ? "included" : "excluded" }
+        if items.contains(where: { $0.region == .crop }) { s["box_crop"] = Self.boxCrop }
         return s
     }
+
+    /// The `box_crop` setting of a dataset whose photos are cropped to their box (SPair-71k): the
+    /// pixels the crop keeps. Files written before it (whose crop also kept column x + w and row
+    /// y + h) lack the key, so they are neither resumed nor merged with newer ones.
+    public static let boxCrop = "pixels x..<x+w, y..<y+h"
 }
 
 /// What a reader returns.
