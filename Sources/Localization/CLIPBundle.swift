@@ -66,12 +66,14 @@ public struct CLIPBundle: BackendModel {
 
     /// Warnings for texts longer than the text tower's context (CLIP: 77 tokens with the start
     /// and end tokens): such texts are cut, as `clip.tokenize(truncate=True)` does, so the end of
-    /// the prompt is not seen. One message per text, with its token count.
+    /// the prompt is not seen. One message per text, with its token count. (A text the tokenizer
+    /// refuses has none: `embedTexts` reports it.)
     public func truncationWarnings(_ texts: [String]) -> [String] {
         guard let tokenizer else { return [] }
         let limit = model.configuration.text.maxPositionEmbeddings
         return texts.compactMap { t in
-            let count = tokenizer.encode(t).count + 2  // start and end tokens
+            guard let ids = try? tokenizer.encode(t) else { return nil }
+            let count = ids.count + 2  // start and end tokens
             return count > limit
                 ? "prompt \"\(t)\" is \(count) tokens; CLIP reads only the first \(limit) (the rest is cut)"
                 : nil

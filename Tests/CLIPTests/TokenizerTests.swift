@@ -116,7 +116,7 @@ struct TokenizerTests {
         let tokenizer = try Self.openAI.get()
         for item in try golden().cases where item.bpeCount + 2 <= item.ids.count {
             let expected = Array(item.ids[1..<(1 + item.bpeCount)])
-            #expect(tokenizer.encode(item.text) == expected, "text \(item.text.debugDescription)")
+            #expect(try tokenizer.encode(item.text) == expected, "text \(item.text.debugDescription)")
         }
     }
 
@@ -356,10 +356,35 @@ struct TokenizerTests {
         #expect(tokenizer.decode(ids, skipSpecialTokens: false).hasPrefix("<|startoftext|>a cat <|endoftext|>!!!"))
     }
 
+    /// A word is byte-pair encoded in time growing with the square of its length: one over
+    /// `maximumWordBytes` is refused, naming its size and the limit, instead of running for minutes
+    /// (found by fuzzing the prompt target). Texts of many words are not limited.
+    @Test func refusesAWordOverTheLimit() throws {
+        let tokenizer = try Self.openAI.get()
+        let limit = CLIPTokenizer.maximumWordBytes
+        let longest = String(repeating: "ab", count: limit / 2)
+        #expect(try tokenizer.encode(longest).count > 0)
+        for text in [longest + "a", "a bird " + String(repeating: "日", count: limit / 3 + 1) + " beak"] {
+            do {
+                _ = try tokenizer.tokenize(text)
+                Issue.record("accepted a text with a word of more than \(limit) bytes")
+            } catch {
+                guard case .wordTooLong(_, _, let bytes, let l) = error else {
+                    Issue.record("unexpected error \(error)")
+                    continue
+                }
+                #expect(bytes > limit && l == limit)
+                #expect(error.description.contains("CLIPTokenizer.maximumWordBytes (\(limit))"), "\(error)")
+            }
+        }
+        let manyWords = String(repeating: "the beak of a bird ", count: 10_000)
+        #expect(try tokenizer.tokenize(manyWords).count == CLIPTokenizer.defaultContextLength)
+    }
+
     @Test func decodeRestoresUTF8() throws {
         let tokenizer = try Self.openAI.get()
         let text = "café 日本語 🐦"
-        #expect(tokenizer.decode(tokenizer.encode(text)) == text)
+        #expect(tokenizer.decode(try tokenizer.encode(text)) == text)
         // 320 = "a</w>": golden ids of "This is the beak of a bird" are [49406, 589, 533, 518, 36498, 539, 320, 3329, 49407]
         #expect(tokenizer.token(for: 49407) == "<|endoftext|>" && tokenizer.id(for: "a</w>") == 320)
     }

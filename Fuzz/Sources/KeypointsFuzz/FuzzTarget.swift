@@ -208,7 +208,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         _ = CLIPTokenizer.cleanText(text)
         if let ids = try? tokenizer.tokenize(text) { _ = tokenizer.decode(ids) }
         _ = try? tokenizer.tokenize(text, truncate: false)
-        _ = tokenizer.decode(tokenizer.encode(text), skipSpecialTokens: false)
+        if let ids = try? tokenizer.encode(text) { _ = tokenizer.decode(ids, skipSpecialTokens: false) }
     }
 
     /// SPair's files, in the order the `spair` target's inputs hold them (the annotation of the

@@ -19,6 +19,13 @@ public struct CLIPTokenizer: Sendable {
     /// later lines of a merges file are ignored (Hugging Face's slow CLIPTokenizer does the same).
     public static let maximumMergeCount = 49152 - 256 - 2
     public static let defaultContextLength = 77
+    /// Longest word (a run the word split yields, in UTF-8 bytes) that is byte-pair encoded;
+    /// a longer one is refused (`TokenizerError.wordTooLong`). BPE makes up to one pass over a word
+    /// per merge it applies, so its time grows with the square of the word's length (fuzzing: a
+    /// word of 100 KB took 7 s with 1000 merges; a prompt file may hold megabytes). 2048 bytes
+    /// are ~680 CJK characters (a run of letters without spaces is one word), far more than the
+    /// 77 tokens CLIP reads.
+    public static let maximumWordBytes = 2048
     /// OpenAI's clip.tokenize pads with zeros (which is also the id of "!").
     public static let paddingToken: Int32 = 0
     public static let startText = "<|startoftext|>"
@@ -106,7 +113,8 @@ public struct CLIPTokenizer: Sendable {
     }
 
     /// BPE token ids of `text`, without start and end tokens (OpenAI's `SimpleTokenizer.encode`).
-    public func encode(_ text: String) -> [Int32] {
+    /// - Throws: `TokenizerError.wordTooLong` for a word over `maximumWordBytes`.
+    public func encode(_ text: String) throws(TokenizerError) -> [Int32] {
         let cleaned = TextCleaning.clean(text)
         var ids: [Int32] = []
         for range in PreTokenizer.split(cleaned) {
@@ -116,7 +124,13 @@ public struct CLIPTokenizer: Sendable {
             } else if word.elementsEqual(Self.endText.unicodeScalars) {
                 ids.append(endToken)
             } else {
-                ids.append(contentsOf: encodeWord(Array(String(scalars: word).utf8)))
+                let utf8 = Array(String(scalars: word).utf8)
+                guard utf8.count <= Self.maximumWordBytes else {
+                    throw .wordTooLong(
+                        text: text, word: String(scalars: word.prefix(20)), bytes: utf8.count,
+                        limit: Self.maximumWordBytes)
+                }
+                ids.append(contentsOf: encodeWord(utf8))
             }
         }
         return ids
@@ -134,13 +148,13 @@ public struct CLIPTokenizer: Sendable {
     /// replaced by the end token, or rejected when `truncate` is false.
     ///
     /// Empty (or all-whitespace) text gives `[start, end, 0, ...]`.
-    /// - Throws: `TokenizerError.invalidContextLength` (below 2), `.textTooLong`.
+    /// - Throws: `TokenizerError.invalidContextLength` (below 2), `.textTooLong`, `.wordTooLong`.
     public func tokenize(_ text: String, contextLength: Int? = nil, truncate: Bool = true) throws(TokenizerError)
         -> [Int32]
     {
         let length = contextLength ?? self.contextLength
         guard length >= 2 else { throw .invalidContextLength(length) }
-        var ids = [startToken] + encode(text) + [endToken]
+        var ids = [startToken] + (try encode(text)) + [endToken]
         if ids.count > length {
             guard truncate else { throw .textTooLong(text: text, tokenCount: ids.count, contextLength: length) }
             ids.removeLast(ids.count - length)

@@ -16,6 +16,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case invalidContextLength(Int)
     /// `tokenize(_:contextLength:truncate: false)` on a text with more tokens than fit.
     case textTooLong(text: String, tokenCount: Int, contextLength: Int)
+    /// A word (`word`: its first scalars) of `bytes` UTF-8 bytes, over `CLIPTokenizer.maximumWordBytes`.
+    case wordTooLong(text: String, word: String, bytes: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -30,10 +32,16 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case .missingToken(let p, let t, let n): return "\(p): no entry for token \"\(t)\" (needed by \(n))"
         case .invalidContextLength(let n): return "context length \(n): expected at least 2 (start and end token)"
         case .textTooLong(let t, let c, let n):
-            let shown =
-                t.unicodeScalars.count > 60 ? String(String.UnicodeScalarView(t.unicodeScalars.prefix(60))) + "..." : t
             return
-                "text \"\(shown)\" has \(c) tokens with start and end, more than the context length \(n) (pass truncate: true to cut it)"
+                "text \"\(Self.shown(t))\" has \(c) tokens with start and end, more than the context length \(n) (pass truncate: true to cut it)"
+        case .wordTooLong(let t, let w, let b, let l):
+            return
+                "text \"\(Self.shown(t))\": the word \"\(w)...\" is \(b) bytes of UTF-8, more than CLIPTokenizer.maximumWordBytes (\(l)); CLIP reads only 77 tokens, so shorten the text or add spaces"
         }
+    }
+
+    /// A text in a message: its first 60 scalars.
+    private static func shown(_ t: String) -> String {
+        t.unicodeScalars.count > 60 ? String(String.UnicodeScalarView(t.unicodeScalars.prefix(60))) + "..." : t
     }
 }
