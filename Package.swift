@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "ModelStore", dependencies: ["KeypointsSupport"]),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "KeypointsSupport"]),
         // TokenCut foreground masks on DINO ViT keys (the paper's saliency mask).
-        .target(name: "Saliency", dependencies: ["CLIP", "Imaging", "Tensor"]),
+        .target(name: "Saliency", dependencies: ["CLIP", "Imaging", "KeypointsSupport", "Tensor"]),
         .target(name: "Localization", dependencies: ["CLIP", "Imaging", "KeypointsSupport"]),
         .target(name: "Evaluation", dependencies: ["Localization", "Saliency", "KeypointsSupport"]),
         .executableTarget(
@@ -96,7 +96,10 @@ let package = Package(
         // Issue 15: hostile files through the built executable, each within a time and memory budget.
         .testTarget(
             name: "HostileInputTests",
-            dependencies: ["KeypointsCLI", "CLIP", "Imaging", "Localization", "Evaluation", "KeypointsTestSupport"]),
+            dependencies: [
+                "KeypointsCLI", "KeypointsSupport", "Tensor", "TensorDNNL", "CLIP", "ModelStore", "Imaging", "Saliency",
+                "Localization", "Evaluation", "KeypointsTestSupport",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

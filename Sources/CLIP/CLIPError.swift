@@ -19,7 +19,10 @@ public enum CLIPError: Error, CustomStringConvertible {
     case unreferencedShard(index: String, shard: String)
     case badInput(String)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .missingFile(let p, let hint): return "\(p): no such file (\(hint))"
         case .badConfig(let p, let f, let r): return "\(p): field '\(f)': \(r)"

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -20,7 +21,10 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     /// A size read from the file is over one of `SafeTensorsLimits`.
     case tooLarge(path: String, what: String, value: UInt64, limit: String, maximum: Int)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .cannotOpen(let p, let r): return "\(p): cannot open: \(r)"
         case .tooSmall(let p, let s):

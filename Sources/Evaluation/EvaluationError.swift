@@ -1,3 +1,5 @@
+import KeypointsSupport
+
 /// Everything that can go wrong while reading a dataset, running an evaluation or reading results.
 ///
 /// Messages name the file, the line (text files) or field path (JSON files), and what was
@@ -49,7 +51,10 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
     /// sets, `expected` the range it must be in.
     case bootstrapSetting(setting: BootstrapSettings.Setting, value: String, expected: String)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .unreadable(let file, let reason):
             return "\(file): cannot read: \(reason)"

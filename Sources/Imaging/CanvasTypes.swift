@@ -1,3 +1,5 @@
+import KeypointsSupport
+
 // Small value types shared by the geometry, marker and heatmap code. Coordinates follow the
 // continuous pixel convention documented in Point.swift.
 
@@ -65,7 +67,10 @@ public enum CanvasError: Error, CustomStringConvertible, Equatable {
     /// A score sample cannot be drawn (`index` in the caller's list).
     case invalidSample(index: Int, reason: String)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .invalidSize(let what, let w, let h):
             return "\(what): size \(w)x\(h) is not positive"

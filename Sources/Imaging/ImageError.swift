@@ -1,3 +1,5 @@
+import KeypointsSupport
+
 /// Errors of the imaging layer: reading, decoding and writing image files.
 ///
 /// Every case names the file (or the name the caller gave to in-memory data) so a message on its
@@ -22,7 +24,10 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The encoded image could not be written (or moved into place).
     case writeFailed(path: String, reason: String)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .unreadable(let path, let reason):
             return "cannot read image file \(path): \(reason)"

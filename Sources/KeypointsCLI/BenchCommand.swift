@@ -77,7 +77,7 @@ struct BenchCommand: ParsableCommand {
         if (model == nil) == (arch == nil) { throw ValidationError("give exactly one of --model or --arch NAME") }
         if let arch, CLIPConfiguration.openAI(arch) == nil {
             throw ValidationError(
-                "unknown --arch '\(arch)'; known: \(CLIPConfiguration.openAINames.joined(separator: ", "))")
+                "unknown --arch '\(arch.displaySafe)'; known: \(CLIPConfiguration.openAINames.joined(separator: ", "))")
         }
         if batch < 1 || textBatch < 1 { throw ValidationError("--batch and --text-batch must be at least 1") }
         if seconds <= 0 { throw ValidationError("--seconds must be positive") }
@@ -228,7 +228,7 @@ struct BenchCommand: ParsableCommand {
             try Console.printJSON(output)
             return
         }
-        print("model \(name), batch \(batch), \(threads) threads, OpenBLAS core \(output.blasCore)")
+        Console.result("model \(name), batch \(batch), \(threads) threads, OpenBLAS core \(output.blasCore)")
         print("backend        workload        items/s    GFLOP/s   raw GEMM GFLOP/s   fraction   ceiling items/s")
         for r in reports {
             let p = r.backend.padding(toLength: 14, withPad: " ", startingAt: 0)

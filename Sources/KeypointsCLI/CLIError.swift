@@ -1,10 +1,13 @@
 import Foundation
+import KeypointsSupport
 import ModelStore
 
-/// Runtime failures of the command line (argument problems are `ValidationError`s).
+/// Runtime failures of the command line (argument problems are `ValidationError`s). The message
+/// is made display-safe (`displaySafe`) here, once for every call site: they quote paths,
+/// names and other errors.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    init(_ description: String) { self.description = description.displaySafe }
 }
 
 extension ModelStore {

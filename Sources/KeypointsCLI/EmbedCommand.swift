@@ -95,12 +95,12 @@ struct EmbedCommand: ParsableCommand {
             v.prefix(6).map { String(format: "%+.4f", $0) }.joined(separator: " ")
                 + (v.count > 6 ? " ... (\(v.count) values)" : "")
         }
-        for item in output.images { print("image \(item.path): \(preview(item.embedding))") }
-        for item in output.texts { print("text \"\(item.text)\": \(preview(item.embedding))") }
+        for item in output.images { Console.result("image \(item.path): \(preview(item.embedding))") }
+        for item in output.texts { Console.result("text \"\(item.text)\": \(preview(item.embedding))") }
         if !images.isEmpty && !texts.isEmpty {
             print("\ncosine similarity (rows: images, columns: texts)")
             for (i, path) in images.enumerated() {
-                print(similarity[i].map { String(format: "%8.4f", $0) }.joined(separator: " ") + "  " + path)
+                Console.result(similarity[i].map { String(format: "%8.4f", $0) }.joined(separator: " ") + "  " + path)
             }
             print(
                 "logit scale exp(\(Console.format(Double(bundle.model.logitScale)))) = \(Console.format(exp(Double(bundle.model.logitScale)), 2))"

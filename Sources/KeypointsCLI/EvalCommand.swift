@@ -173,12 +173,12 @@ struct EvalCommand: ParsableCommand {
         if !visualize.isEmpty {
             guard visualize.count == 2, let n = Int(visualize[1]) else {
                 throw ValidationError(
-                    "--visualize takes a folder and a number of images: --visualize DIR N (e.g. --visualize figures 10), got \(visualize.joined(separator: " "))"
+                    "--visualize takes a folder and a number of images: --visualize DIR N (e.g. --visualize figures 10), got \(visualize.joined(separator: " ").displaySafe)"
                 )
             }
             guard (1...TruthPredictionFigures.maximumCount).contains(n) else {
                 throw ValidationError(
-                    "--visualize \(visualize[0]) \(n): the number of images must be 1 to \(TruthPredictionFigures.maximumCount)"
+                    "--visualize \(visualize[0].displaySafe) \(n): the number of images must be 1 to \(TruthPredictionFigures.maximumCount)"
                 )
             }
         }
@@ -313,7 +313,7 @@ struct EvalCommand: ParsableCommand {
             try Console.printJSON(shown)
         } else {
             print(shown.table(), terminator: "")
-            if let out { print("results: \(out)") }
+            if let out { Console.result("results: \(out)") }
         }
         if report.keypoints == 0 { throw CLIError(nothingScoredMessage(report)) }
     }

@@ -112,10 +112,10 @@ struct InfoCommand: ParsableCommand {
                     ? "\(asked); \(bf16Text)" : "(--precision \(requested.rawValue) asked for; \(bf16Text))"))
         print("fp32        via \(output.fp32Implementation)")
         if let m = modelInfo {
-            print("model       \(m.path)")
-            print(
+            Console.result("model       \(m.path)")
+            Console.result(
                 "arch        \(m.architecture), \(m.activation), input \(m.imageSize) px, embedding \(m.embeddingDim)")
-            print(
+            Console.result(
                 "parameters  \(m.parameters) (\(String(format: "%.1f", Double(m.parameters) / 1e6)) M), weights \(m.dtype)"
             )
         }

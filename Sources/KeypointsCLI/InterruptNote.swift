@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import KeypointsSupport
 
 /// Ctrl-C during `eval --out` or `localize --out`: says how many images (photos) the results
 /// file holds and that rerunning the same command resumes, then exits 130 (the shell's code for SIGINT). Every image record is
@@ -16,7 +17,7 @@ final class InterruptNote: @unchecked Sendable {
             let saved = Self.countRecords(in: DataFiles.fileURL(resultsFile))
             FileHandle.standardError.write(
                 Data(
-                    "\ninterrupted: \(resultsFile) holds \(saved) finished \(items)(s); run the same command again to resume\n"
+                    "\ninterrupted: \(resultsFile.displaySafe) holds \(saved) finished \(items)(s); run the same command again to resume\n"
                         .utf8))
             exit(130)
         }

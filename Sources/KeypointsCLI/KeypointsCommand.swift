@@ -25,19 +25,38 @@ struct KeypointsCommand: AsyncParsableCommand {
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let message = unknownSubcommand(in: arguments, of: Self.self, path: []) {
-            FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(message.displaySafe)\n".utf8))
             Foundation.exit(64)
         }
+        var command: ParsableCommand
+        do { command = try parseAsRoot(arguments) } catch { exitDisplaySafe(withError: error, fromParser: true) }
         do {
-            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            exitDisplaySafe(withError: error, fromParser: false)
         }
+    }
+
+    /// `exit(withError:)` with the printed text made display-safe (`displaySafe`): the arguments
+    /// and the files they name are outside text. A runtime error (`fromParser` false, and none of
+    /// ArgumentParser's own) is one line, escaped whole, so a line feed in a path that an error of
+    /// Foundation quotes stays inside it; ArgumentParser's messages (an error, then usage lines)
+    /// are escaped line by line. Help and version text go to stdout unchanged.
+    static func exitDisplaySafe(withError error: Error, fromParser: Bool) -> Never {
+        let code = exitCode(for: error)
+        if code == .success { exit(withError: error) }
+        let ownError = fromParser || error is ValidationError || error is ExitCode || error is CleanExit
+        let text =
+            ownError
+            ? fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false).map(\.displaySafe)
+                .joined(separator: "\n")
+            : "Error: " + message(for: error).displaySafe
+        if !text.isEmpty { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+        Foundation.exit(code.rawValue)
     }
 
     /// Why `arguments` do not start with a subcommand of `command` (which has subcommands), with

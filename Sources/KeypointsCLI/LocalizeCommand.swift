@@ -140,16 +140,17 @@ struct LocalizeCommand: ParsableCommand {
         if let scores {
             let perPhoto = scores.contains(FigurePath.namePlaceholder)
             if sharding.shard == nil && scores.contains(Shard.outputPlaceholder) {
-                throw ValidationError("--scores \(scores) holds \(Shard.outputPlaceholder) but no --shard is given")
+                throw ValidationError(
+                    "--scores \(scores.displaySafe) holds \(Shard.outputPlaceholder) but no --shard is given")
             }
             if out != nil && !perPhoto {
                 throw ValidationError(
-                    "--scores \(scores) with --out: give a file name with {name} (e.g. 'scores/{name}.json'), one "
+                    "--scores \(scores.displaySafe) with --out: give a file name with {name} (e.g. 'scores/{name}.json'), one "
                         + "file per photo written as each is found, so that a resumed run keeps every photo's scores")
             }
             if sharding.shard != nil && !perPhoto && !scores.contains(Shard.outputPlaceholder) {
                 throw ValidationError(
-                    "--scores \(scores) with --shard: every shard would write that one file; put {shard} or {name} in it"
+                    "--scores \(scores.displaySafe) with --shard: every shard would write that one file; put {shard} or {name} in it"
                 )
             }
         }
@@ -285,7 +286,7 @@ struct LocalizeCommand: ParsableCommand {
         guard parts.count == 4, let x = parts[0], let y = parts[1], let w = parts[2], let h = parts[3],
             [x, y, w, h].allSatisfy(\.isFinite), w > 0, h > 0
         else {
-            throw ValidationError("--box expects x,y,w,h with w, h > 0 (original pixels), got '\(text)'")
+            throw ValidationError("--box expects x,y,w,h with w, h > 0 (original pixels), got '\(text.displaySafe)'")
         }
         return Box(x: x, y: y, width: w, height: h)
     }
@@ -567,20 +568,22 @@ struct LocalizeCommand: ParsableCommand {
         // (a preset's "visual_prompt", e.g. an ensemble, which multiplies the passes).
         let namesPrompt = ablation.changesThePrompt || options.prompt != .marker(plan.preset.marker)
         for r in records {
-            print(
+            Console.result(
                 "\(r.path) (\(r.width)x\(r.height)): \(r.passes) passes, \(String(format: "%.1f", r.seconds)) s, grid \(plan.preset.name)"
                     + (namesPrompt ? ", \(options.prompt.compactDescription)" : ""))
-            let width = max(8, r.keypoints.map(\.name.count).max() ?? 8)
+            // Names are escaped before their widths are taken.
+            let names = r.keypoints.map(\.name.displaySafe)
+            let width = max(8, names.map(\.count).max() ?? 8)
             print(
                 "  " + "keypoint".padding(toLength: width, withPad: " ", startingAt: 0)
                     + "         x         y     score")
-            for k in r.keypoints {
+            for (k, name) in zip(r.keypoints, names) {
                 print(
-                    "  " + k.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                    "  " + name.padding(toLength: width, withPad: " ", startingAt: 0)
                         + String(format: " %9.1f %9.1f %9.4f", k.x, k.y, k.score))
             }
         }
-        if let out = plan.out { print("results: \(out)") }
+        if let out = plan.out { Console.result("results: \(out)") }
     }
 
     func loadQueries() throws -> [KeypointQuery] {

@@ -56,7 +56,8 @@ struct ModelCommand: AsyncParsableCommand {
                 let size =
                     e.sizeOnDisk.map(FetchProgress.bytes) ?? e.downloadSize.map { "(" + FetchProgress.bytes($0) + ")" }
                     ?? "-"
-                return [e.name + (e.isDefault ? " *" : ""), e.repository, state, size]
+                // Names and repositories come from the registry and the cache's folders.
+                return [(e.name + (e.isDefault ? " *" : "")).displaySafe, e.repository.displaySafe, state, size]
             }
             let header = ["NAME", "REPOSITORY", "STATE", "SIZE"]
             let widths = (0..<header.count).map { c in ([header] + rows).map { $0[c].count }.max() ?? 0 }
@@ -66,7 +67,8 @@ struct ModelCommand: AsyncParsableCommand {
             }
             print(line(header))
             for r in rows { print(line(r)) }
-            print("\n* default model (localize, eval)    cache: \(store.modelsDirectory.path)")
+            print("")
+            Console.result("* default model (localize, eval)    cache: \(store.modelsDirectory.path)")
             if !entries.contains(where: { $0.state == .installed }) {
                 print("nothing installed yet: \(ModelStoreError.fetchCommand(ModelRegistry.defaultModelName))")
             }
@@ -171,7 +173,7 @@ struct ModelCommand: AsyncParsableCommand {
 
         func run() throws {
             do {
-                for url in try ModelStore().remove(name) { print("removed \(url.path)") }
+                for url in try ModelStore().remove(name) { Console.result("removed \(url.path)") }
             } catch let error as ModelStoreError {
                 throw CLIError(error.description)
             }

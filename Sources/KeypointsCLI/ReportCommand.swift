@@ -2,6 +2,7 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import Imaging
+import KeypointsSupport
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,7 +82,7 @@ struct ReportCommand: ParsableCommand {
         if csv && json { throw ValidationError("give --json or --csv, not both") }
         if let curve, CurveFormat(path: curve) == nil {
             throw ValidationError(
-                "--curve \(curve): give a file ending in .png or .svg (the extension picks the format)")
+                "--curve \(curve.displaySafe): give a file ending in .png or .svg (the extension picks the format)")
         }
         try confidence.check()
     }
@@ -139,7 +140,7 @@ struct ReportCommand: ParsableCommand {
         } else if csv {
             print(LocalizationPredictions.csv(set.images), terminator: "")
         } else {
-            if set.files.count > 1 { print("files: \(set.files.joined(separator: ", "))") }
+            if set.files.count > 1 { Console.result("files: \(set.files.joined(separator: ", "))") }
             print(LocalizationPredictions.table(set.images), terminator: "")
         }
     }
@@ -225,7 +226,9 @@ struct ReportCommand: ParsableCommand {
         } else {
             for (i, (run, report)) in zip(runs, shown).enumerated() {
                 if i > 0 { print("") }
-                if runs.count > 1 || run.files.count > 1 { print("files: \(run.files.joined(separator: ", "))") }
+                if runs.count > 1 || run.files.count > 1 {
+                    Console.result("files: \(run.files.joined(separator: ", "))")
+                }
                 print(report.table(), terminator: "")
             }
         }

@@ -124,14 +124,15 @@ struct SaliencyCommand: ParsableCommand {
             try Console.printJSON(Output(model: model, tau: tau, size: size, images: results))
             return
         }
-        print("model \(model), tau \(Console.format(Double(tau), 3)), size \(size)")
+        Console.result("model \(model), tau \(Console.format(Double(tau), 3)), size \(size)")
         print("image                          size        grid    foreground tokens  fraction   seconds")
         for (r, s) in zip(results, seconds) {
             let kept = r.tokens.joined().reduce(0, +)
-            print(
+            Console.result(
                 String(
                     format: "%-30@ %4dx%-6d %3dx%-4d %7d / %-7d %8.3f %9.3f",
-                    r.path as NSString, r.width, r.height, r.grid[0], r.grid[1], kept, r.grid[0] * r.grid[1],
+                    r.path.displaySafe as NSString, r.width, r.height, r.grid[0], r.grid[1], kept,
+                    r.grid[0] * r.grid[1],
                     r.foregroundFraction, s))
         }
     }

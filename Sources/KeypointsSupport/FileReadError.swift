@@ -9,5 +9,6 @@ public struct FileReadError: Error, Equatable, Sendable, CustomStringConvertible
         self.message = message
     }
 
-    public var description: String { "\(path): \(message)" }
+    /// `path: message`, display-safe (`displaySafe`): the path and the reason are outside text.
+    public var description: String { "\(path): \(message)".displaySafe }
 }

@@ -14,8 +14,9 @@ public struct JSONFieldError: Error, Equatable, Sendable, CustomStringConvertibl
         self.message = message
     }
 
-    /// `file: field: message`, or `field: message` without a file.
-    public var description: String { (file.map { "\($0): " } ?? "") + "\(field): \(message)" }
+    /// `file: field: message`, or `field: message` without a file; display-safe (`displaySafe`):
+    /// field names and values come from the file.
+    public var description: String { ((file.map { "\($0): " } ?? "") + "\(field): \(message)").displaySafe }
 }
 
 /// Renders a decoder coding path as `stages[1].grid`.

@@ -10,7 +10,10 @@ public enum SafeTensorsIndexError: Error, CustomStringConvertible, Equatable, Se
     /// A shard the index names is not a file in the index's folder.
     case missingShard(path: String, shard: String, key: String)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .unreadable(let p, let r): return "\(p): cannot read the shard index: \(r)"
         case .invalid(let p, let f, let r): return "\(p): \(f): \(r)"

@@ -1,3 +1,5 @@
+import KeypointsSupport
+
 /// Errors loading or validating a grid preset (grids/*.json). Every case names the file.
 public enum GridPresetError: Error, CustomStringConvertible, Equatable {
     /// The file could not be read.
@@ -6,7 +8,10 @@ public enum GridPresetError: Error, CustomStringConvertible, Equatable {
     /// (field "(JSON syntax)"). `field` is a path such as `stages[1].grid`.
     case invalidField(file: String, field: String, message: String)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .unreadable(let file, let reason):
             return "\(file): cannot read grid preset: \(reason)"

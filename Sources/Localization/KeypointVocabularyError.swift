@@ -1,3 +1,5 @@
+import KeypointsSupport
+
 /// Errors loading a keypoint vocabulary (keypoints/*.json) or building prompts from it.
 public enum KeypointVocabularyError: Error, CustomStringConvertible, Equatable {
     /// The file could not be read.
@@ -18,7 +20,10 @@ public enum KeypointVocabularyError: Error, CustomStringConvertible, Equatable {
     /// reported twice and its files written twice. `first`, `second`: 1-based places in the list.
     case repeatedKeypoint(name: String, first: Int, second: Int)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .unreadable(let file, let reason):
             return "\(file): cannot read keypoint vocabulary: \(reason)"

@@ -1,6 +1,7 @@
 import CLIP
 import Foundation
 import Imaging
+import KeypointsSupport
 import Tensor
 
 /// Errors of localization requests (bad boxes, empty keypoint lists, regions with no candidates).
@@ -11,7 +12,10 @@ public enum LocalizationError: Error, CustomStringConvertible {
     case emptyPrompt(name: String)
     case maskSize(image: String, mask: String, maskWidth: Int, maskHeight: Int, width: Int, height: Int)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .noKeypoints: return "no keypoints to localize"
         // `reason` is `CanvasError.boxOutsideImage`: "box [...] of IMAGE (image WxH): check", which

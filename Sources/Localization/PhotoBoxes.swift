@@ -10,7 +10,10 @@ public enum PhotoBoxesError: Error, CustomStringConvertible, Equatable {
     /// One photo with two rows.
     case repeatedPhoto(file: String, photo: String, first: Int, second: Int)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .unreadable(let file, let reason): return "\(file): cannot read boxes: \(reason)"
         case .badRow(let file, let line, let message): return "\(file) line \(line): \(message)"

@@ -1,3 +1,5 @@
+import KeypointsSupport
+
 /// A prompt template such as `This image shows the {part} of the {animal}`.
 ///
 /// Placeholders are `{name}` with `name` made of ASCII letters, digits and `_`. `{part}` is
@@ -87,5 +89,6 @@ public struct PromptTemplate: Sendable, Equatable, CustomStringConvertible {
 /// Why a template could not be parsed or filled.
 public struct PromptTemplateError: Error, Equatable, CustomStringConvertible {
     public var message: String
-    public var description: String { message }
+    /// `message`, display-safe (`displaySafe`): it quotes the template text.
+    public var description: String { message.displaySafe }
 }

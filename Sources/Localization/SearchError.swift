@@ -1,4 +1,5 @@
 import Imaging
+import KeypointsSupport
 
 /// Errors of a candidate search: bad arguments, or a scorer that broke its contract.
 public enum SearchError: Error, CustomStringConvertible, Equatable {
@@ -10,7 +11,10 @@ public enum SearchError: Error, CustomStringConvertible, Equatable {
     /// A NaN or infinite score.
     case nonFiniteScore(point: Point, keypoint: Int, value: Float)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .invalidArgument(let m):
             return "search: \(m)"

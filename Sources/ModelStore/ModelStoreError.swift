@@ -51,7 +51,10 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
         return "keypoints model fetch " + (safe ? name : "'" + name.replacingOccurrences(of: "'", with: "'\\''") + "'")
     }
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .unknownModel(let name, let known, let suggestion?):
             return "'\(name)' is not a known model; did you mean \(suggestion)? (known models: "

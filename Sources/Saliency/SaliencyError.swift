@@ -1,3 +1,5 @@
+import KeypointsSupport
+
 /// Errors of the saliency layer. Every case names what was wrong and what was expected.
 public enum SaliencyError: Error, CustomStringConvertible {
     /// An image too small for one patch, or a size/tau out of range.
@@ -7,7 +9,10 @@ public enum SaliencyError: Error, CustomStringConvertible {
     /// A preprocessor_config.json field out of range.
     case badPreprocessor(path: String, field: String, reason: String)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .badInput(let m): return m
         case .eigensolver(let m): return "TokenCut: \(m)"

@@ -1,4 +1,5 @@
 import COpenBLAS
+import KeypointsSupport
 import Synchronization
 
 /// Errors of the tensor layer.
@@ -7,7 +8,10 @@ public enum TensorError: Error, CustomStringConvertible {
     /// A LAPACK routine failed: its name, the problem size and LAPACK's `info`.
     case lapack(routine: String, n: Int, info: Int, meaning: String)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .blasUnavailable(let message): return "BLAS: \(message)"
         case .lapack(let routine, let n, let info, let meaning):

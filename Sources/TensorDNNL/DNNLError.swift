@@ -1,3 +1,5 @@
+import KeypointsSupport
+
 /// Errors of the oneDNN backend.
 public enum DNNLError: Error, CustomStringConvertible, Equatable {
     /// The CPU lacks the instructions the backend needs (`detail` says which were found).
@@ -7,7 +9,10 @@ public enum DNNLError: Error, CustomStringConvertible, Equatable {
     /// OpenBLAS, which the fp32 fallbacks (and the model's other products) need, did not load.
     case blas(String)
 
-    public var description: String {
+    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
+    public var description: String { message.displaySafe }
+
+    private var message: String {
         switch self {
         case .unsupportedCPU(let detail):
             return "bf16: this CPU has neither AVX512-BF16 nor AMX-BF16 (\(detail)); use --precision fp32"

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// Several runs' PCK side by side (`keypoints report --compare`): one row per overall result,
 /// category and keypoint, one column per run; with several categories also the mean of the
@@ -201,7 +202,10 @@ public struct PCKComparison: Codable, Sendable, Equatable {
     /// holds its paired difference to the first in percentage points with its interval, marked
     /// `*` when the interval excludes 0.
     public func table() -> String {
-        let names = rows.map { $0.kind == "keypoint" || $0.kind == "overall" ? $0.name : "\($0.kind) \($0.name)" }
+        // Names and labels come from results files: display-safe before their widths are taken.
+        let names = rows.map {
+            ($0.kind == "keypoint" || $0.kind == "overall" ? $0.name : "\($0.kind) \($0.name)").displaySafe
+        }
         let first = max(8, (names + [Self.meanLabel]).map(\.count).max() ?? 8)
         func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
             s.count >= w
@@ -236,7 +240,7 @@ public struct PCKComparison: Codable, Sendable, Equatable {
         for d in columns {
             for (i, row) in d.rows.enumerated() { lines[i].cells.append(differenceCell(row)) }
         }
-        let headings = runs.map(\.label) + columns.map { "[\($0.run + 1)]-[\($0.baseline + 1)]" }
+        let headings = runs.map(\.label.displaySafe) + columns.map { "[\($0.run + 1)]-[\($0.baseline + 1)]" }
         let widths = headings.indices.map { column in
             max(8, headings[column].count, bootstrap == nil ? 0 : lines.map { $0.cells[column].count }.max() ?? 0)
         }
@@ -247,7 +251,9 @@ public struct PCKComparison: Codable, Sendable, Equatable {
             for (c, w) in zip(line.cells, widths) { out += "  " + pad(c, w) }
             out += "\n"
         }
-        for (i, run) in runs.enumerated() { out += "[\(i + 1)] \(run.label): \(run.files.joined(separator: ", "))\n" }
+        for (i, run) in runs.enumerated() {
+            out += "[\(i + 1)] \(run.label): \(run.files.joined(separator: ", "))".displaySafe + "\n"
+        }
         for d in differences {
             let name = "[\(d.run + 1)]-[\(d.baseline + 1)]"
             out +=

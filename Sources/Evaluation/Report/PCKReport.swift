@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 
 /// Correct keypoints out of a count.
 public struct PCKEntry: Codable, Sendable, Equatable {
@@ -212,7 +213,8 @@ public struct PCKReport: Codable, Sendable, Equatable {
 
     // MARK: - Text
 
-    /// A human-readable table: overall, per category, per keypoint, skipped images.
+    /// A human-readable table: overall, per category, per keypoint, skipped images. Each line is
+    /// display-safe (`displaySafe`): names, settings and paths come from the results files.
     /// - Parameter maxRows: categories and keypoints beyond this many are summarised in one line
     ///   (CUB has 200 classes); the JSON output always has all of them.
     public func table(maxRows: Int = 60) -> String {
@@ -251,14 +253,15 @@ public struct PCKReport: Codable, Sendable, Equatable {
         func section(_ heading: String, _ entries: [String: PCKEntry]) {
             guard !entries.isEmpty else { return }
             let names = entries.keys.sorted()
-            let width = max(heading.count, min(36, names.map(\.count).max() ?? 0))
+            let width = max(heading.count, min(36, names.map(\.displaySafe.count).max() ?? 0))
             lines.append("")
             lines.append(
                 heading.padding(toLength: width, withPad: " ", startingAt: 0) + "      PCK   correct / count"
                     + (bootstrap.map { String(format: "  %g%% CI", 100 * $0.level) } ?? ""))
             for name in names.prefix(maxRows) {
                 guard let e = entries[name] else { continue }
-                let label = name.count > width ? String(name.prefix(width - 3)) + "..." : name
+                let shown = name.displaySafe
+                let label = shown.count > width ? String(shown.prefix(width - 3)) + "..." : shown
                 lines.append(
                     label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + pct(e.pck)
                         + (bootstrap == nil
@@ -277,6 +280,6 @@ public struct PCKReport: Codable, Sendable, Equatable {
                 lines.append("  ... \(skippedFiles.count - maxRows) more (all of them in --json)")
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.map(\.displaySafe).joined(separator: "\n") + "\n"
     }
 }

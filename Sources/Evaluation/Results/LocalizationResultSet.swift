@@ -102,10 +102,11 @@ public enum LocalizationPredictions {
     }
 
     /// A table: photo, keypoint, x, y (one decimal) and score (four), one row per photo ×
-    /// keypoint.
+    /// keypoint. Paths and names are display-safe (`displaySafe`), escaped before the column
+    /// widths are taken.
     public static func table(_ records: [LocalizationRecord]) -> String {
-        let photoWidth = max(5, records.map(\.path.count).max() ?? 0)
-        let keypointWidth = max(8, records.flatMap { $0.keypoints.map(\.name.count) }.max() ?? 0)
+        let photoWidth = max(5, records.map(\.path.displaySafe.count).max() ?? 0)
+        let keypointWidth = max(8, records.flatMap { $0.keypoints.map(\.name.displaySafe.count) }.max() ?? 0)
         func pad(_ s: String, _ width: Int) -> String {
             s.padding(toLength: max(width, s.count), withPad: " ", startingAt: 0)
         }
@@ -113,7 +114,7 @@ public enum LocalizationPredictions {
         for r in records {
             for k in r.keypoints {
                 out +=
-                    pad(r.path, photoWidth) + "  " + pad(k.name, keypointWidth)
+                    pad(r.path.displaySafe, photoWidth) + "  " + pad(k.name.displaySafe, keypointWidth)
                     + String(format: " %9.1f %9.1f %9.4f", k.x, k.y, k.score) + "\n"
             }
         }

@@ -35,7 +35,7 @@ struct MaskOptions: ParsableArguments {
 
     func validate() throws {
         if case .file(let path) = kind, !path.lowercased().hasSuffix(".png") {
-            throw ValidationError("--mask expects none, saliency, box or a .png file, got '\(path)'")
+            throw ValidationError("--mask expects none, saliency, box or a .png file, got '\(path.displaySafe)'")
         }
     }
 

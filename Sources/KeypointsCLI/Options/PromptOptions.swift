@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import KeypointsSupport
 import Localization
 
 /// The paper's ablation switches, shared by `localize` and `eval`: the prompt templates, the
@@ -61,12 +62,14 @@ struct PromptOptions: ParsableArguments {
                 let why =
                     name == ensembleName
                     ? "'ensemble' stands alone (it is circle,circle+blur,circle+grey)"
-                    : name.isEmpty ? "an empty item" : "'\(name)'"
+                    : name.isEmpty ? "an empty item" : "'\(name.displaySafe)'"
                 throw ValidationError(
-                    "--prompt expects \(kinds), \(ensembleName) or a comma list of \(kinds), got '\(text)': \(why)")
+                    "--prompt expects \(kinds), \(ensembleName) or a comma list of \(kinds), got '\(text.displaySafe)': \(why)"
+                )
             }
             guard !list.contains(kind) else {
-                throw ValidationError("--prompt lists \(kind.rawValue) twice in '\(text)': each visual prompt once")
+                throw ValidationError(
+                    "--prompt lists \(kind.rawValue) twice in '\(text.displaySafe)': each visual prompt once")
             }
             list.append(kind)
         }
@@ -108,7 +111,7 @@ struct PromptOptions: ParsableArguments {
         let units: MarkerUnits = pixels ? .pixels : .fraction
         guard let v = Double(pixels ? String(t.dropLast(2)) : t), MarkerStyle.admitsSize(v, units: units) else {
             throw ValidationError(
-                "\(option) expects a fraction of the model input's side in (0, 1] (e.g. 0.06) or pixels (e.g. 20px), got '\(text)'"
+                "\(option) expects a fraction of the model input's side in (0, 1] (e.g. 0.06) or pixels (e.g. 20px), got '\(text.displaySafe)'"
             )
         }
         return Length(value: v, units: units)
@@ -135,7 +138,7 @@ struct PromptOptions: ParsableArguments {
             [r, g, b].allSatisfy({ (0...255).contains($0) })
         else {
             throw ValidationError(
-                "--color expects \(namedColors.keys.sorted().joined(separator: ", ")), R,G,B (0...255) or #RRGGBB, got '\(text)'"
+                "--color expects \(namedColors.keys.sorted().joined(separator: ", ")), R,G,B (0...255) or #RRGGBB, got '\(text.displaySafe)'"
             )
         }
         return RGB(UInt8(r), UInt8(g), UInt8(b))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import KeypointsSupport
 
 /// `--shard i/n|auto` and `--shards N`, shared by `eval` and `localize`: which of a run's items
 /// (dataset images, or the photos given to localize, in their order) this process takes, and
@@ -29,7 +30,7 @@ struct ShardOptions: ParsableArguments {
             guard shards >= 1 else { throw ValidationError("--shards must be at least 1, got \(shards)") }
         }
         if shard == nil, let out, out.contains(Shard.outputPlaceholder) {
-            throw ValidationError("--out \(out) holds \(Shard.outputPlaceholder) but no --shard is given")
+            throw ValidationError("--out \(out.displaySafe) holds \(Shard.outputPlaceholder) but no --shard is given")
         }
     }
 
