@@ -6,7 +6,7 @@
 #   Fuzz/run.sh all SECONDS                           every target in turn (CI: a few seconds)
 #
 # Targets: safetensors image exif results localize-results boxes grid vocabulary coco cub spair faces
-# config preprocessor-config digests manifest safetensors-index tokenizer-files prompt.
+# config preprocessor-config digests manifest safetensors-index http-headers tokenizer-files prompt.
 # New interesting inputs go to Fuzz/Corpus/TARGET (not committed); a crash, timeout or
 # out-of-memory input is written to Fuzz/Artifacts/ and the script exits non-zero.
 # SWIFT_BACKTRACE=enable=no lets libFuzzer (not the Swift runtime) handle the crash and keep
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 targets=(safetensors image exif results localize-results boxes grid vocabulary coco cub spair faces config
-    preprocessor-config digests manifest safetensors-index tokenizer-files prompt)
+    preprocessor-config digests manifest safetensors-index http-headers tokenizer-files prompt)
 if [[ $# -lt 2 ]]; then
     echo "usage: Fuzz/run.sh TARGET|all SECONDS [libFuzzer options]; targets: ${targets[*]}" >&2
     exit 2

@@ -170,17 +170,43 @@ struct HTTPDownloader: Sendable {
     }
 
     /// "bytes 100-199/1000" -> (100, 199, 1000); "bytes */1000" -> (nil, nil, 1000); total may be "*".
+    /// Nil for anything else, a negative number or a total that is neither "*" nor a size.
     static func parseContentRange(_ value: String) -> (start: Int64?, end: Int64?, total: Int64?)? {
         let v = value.trimmingCharacters(in: .whitespaces)
         guard v.lowercased().hasPrefix("bytes") else { return nil }
         let rest = v.dropFirst(5).trimmingCharacters(in: .whitespaces)
         let halves = rest.split(separator: "/", maxSplits: 1).map(String.init)
         guard halves.count == 2 else { return nil }
-        let total = halves[1] == "*" ? nil : Int64(halves[1])
+        let total = halves[1] == "*" ? nil : parseSize(halves[1])
+        guard total != nil || halves[1] == "*" else { return nil }
         if halves[0] == "*" { return (nil, nil, total) }
-        let bounds = halves[0].split(separator: "-", maxSplits: 1).map { Int64($0) }
+        let bounds = halves[0].split(separator: "-", maxSplits: 1).map { parseSize(String($0)) }
         guard bounds.count == 2, let start = bounds[0], let end = bounds[1], start <= end else { return nil }
         return (start, end, total)
+    }
+
+    /// A size from a header (X-Linked-Size, Content-Range): digits only, at most Int64.max; else nil.
+    static func parseSize(_ value: String?) -> Int64? {
+        guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty,
+            v.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+        else { return nil }
+        return Int64(v)
+    }
+
+    /// The bytes a download still needs (`total - written`, at least 0) and whether `available`
+    /// bytes hold them with `spaceMargin` to spare. Sizes from headers are >= 0 (`parseSize`,
+    /// `parseContentRange`, `expectedContentLength`), as are `written` and `available`: nothing
+    /// here overflows, even for a size of Int64.max (`needed + spaceMargin` did).
+    static func spaceCheck(total: Int64, written: Int64, available: Int64) -> (needed: Int64, fits: Bool) {
+        let needed = max(0, total - written)
+        return (needed, needed <= available - spaceMargin)
+    }
+
+    /// `a + b` for sizes (>= 0), Int64.max when the sum does not fit: a server announcing an
+    /// impossible length is then refused as too large, not trapped on.
+    static func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
     }
 
     /// A 64-hex digest from an ETag-like header value (quotes and a W/ prefix removed), else nil.
@@ -273,7 +299,9 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
         if let sha = HTTPDownloader.sha256FromETag(response.value(forHTTPHeaderField: "X-Linked-Etag")) {
             serverSHA256 = sha
         }
-        if let size = response.value(forHTTPHeaderField: "X-Linked-Size").flatMap({ Int64($0) }) { serverSize = size }
+        if let size = HTTPDownloader.parseSize(response.value(forHTTPHeaderField: "X-Linked-Size")) {
+            serverSize = size
+        }
         completionHandler(request)
     }
 
@@ -318,7 +346,7 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
                         detail: "asked for bytes from \(written), server sent from \(start)"), dataTask)
                 break
             }
-            expectedTotal = range.total ?? length.map { written + $0 }
+            expectedTotal = range.total ?? length.map { HTTPDownloader.saturatingSum(written, $0) }
         case 416:
             let total = http.value(forHTTPHeaderField: "Content-Range").flatMap(HTTPDownloader.parseContentRange)?.total
             rangeNotSatisfiableTotal = .some(total)
@@ -339,12 +367,12 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
         if failure == nil, status == 200 || status == 206, let total = expectedTotal ?? serverSize,
             let available = freeSpace(part)
         {
-            let needed = total - written
-            if needed + HTTPDownloader.spaceMargin > available {
+            let space = HTTPDownloader.spaceCheck(total: total, written: written, available: available)
+            if !space.fits {
                 reject(
                     .insufficientSpace(
                         file: part.lastPathComponent.replacingOccurrences(of: ModelStore.partSuffix, with: ""),
-                        path: part.deletingLastPathComponent().path, needed: needed,
+                        path: part.deletingLastPathComponent().path, needed: space.needed,
                         available: available), dataTask)
             }
         }

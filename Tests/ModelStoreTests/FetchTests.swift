@@ -421,6 +421,27 @@ import Testing
         bad.expectNothingInstalled()
     }
 
+    /// A server announcing Int64.max bytes (the hub's X-Linked-Size, body without a length) is
+    /// refused for want of space; `needed + spaceMargin` used to overflow and trap.
+    @Test func anImpossibleAnnouncedSizeIsRefusedNotOverflowed() async throws {
+        let files = try TestSupport.tinyModelFiles()
+        let digest = try ExternalSHA256.hex(try #require(files["model.safetensors"]))
+        let f = try Fixture(
+            faults: .init(
+                lfsRedirect: [Self.safetensors: digest], linkedSize: [Self.safetensors: String(Int64.max)],
+                noContentLength: ["/cdn" + Self.safetensors]))
+        defer { f.finish() }
+        let error = await #expect(throws: ModelStoreError.self) {
+            try await f.store.fetch("tiny", options: TestSupport.options(f.server))
+        }
+        guard case .insufficientSpace(let file, _, let needed, _) = error else {
+            Issue.record("expected .insufficientSpace, got \(String(describing: error))")
+            return
+        }
+        #expect(file == "model.safetensors" && needed == .max)
+        f.expectNothingInstalled()
+    }
+
     @Test func resumeFollowsTheRedirectWithItsRange() async throws {
         let files = try TestSupport.tinyModelFiles()
         let digest = try ExternalSHA256.hex(try #require(files["model.safetensors"]))

@@ -36,6 +36,8 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         /// Answer like the hub for an LFS file: 302 to `/cdn<path>` with `X-Linked-Etag: "<sha>"`
         /// and `X-Linked-Size`; the file is then served from `/cdn<path>`.
         var lfsRedirect: [String: String] = [:]
+        /// With `lfsRedirect`: this X-Linked-Size value instead of the file's size.
+        var linkedSize: [String: String] = [:]
         /// Send the body without a Content-Length, ended by closing the connection (HTTP/1.0
         /// style, as some proxies do).
         var noContentLength: Set<String> = []
@@ -134,7 +136,7 @@ final class LoopbackHTTPServer: @unchecked Sendable {
                 fd, status: "302 Found",
                 headers: [
                     "Location": "/cdn" + path, "X-Linked-Etag": "\"\(sha)\"",
-                    "X-Linked-Size": "\(body.count)",
+                    "X-Linked-Size": faults.linkedSize[path] ?? "\(body.count)",
                 ], body: Data())
             return
         }

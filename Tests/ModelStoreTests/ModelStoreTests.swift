@@ -223,6 +223,15 @@ import Testing
         #expect(HTTPDownloader.parseContentRange("bytes */1000")! == (nil, nil, 1000))
         #expect(HTTPDownloader.parseContentRange("bytes 0-9/*")! == (0, 9, nil))
         #expect(HTTPDownloader.parseContentRange("items 0-9/10") == nil)
+        // Sizes from a server are bounded: no negative total, none past Int64.max.
+        #expect(HTTPDownloader.parseContentRange("bytes 0-9/-5") == nil)
+        #expect(HTTPDownloader.parseContentRange("bytes 0-9/99999999999999999999") == nil)
+        #expect(HTTPDownloader.parseContentRange("bytes 0-9/abc") == nil)
+        #expect(HTTPDownloader.parseContentRange("bytes 0-9/9223372036854775807")! == (0, 9, .max))
+        #expect(HTTPDownloader.parseSize(" 123 ") == 123)
+        for bad in ["-1", "+1", "", "1e3", "9223372036854775808", nil] { #expect(HTTPDownloader.parseSize(bad) == nil) }
+        #expect(HTTPDownloader.saturatingSum(.max - 1, 5) == .max)
+        #expect(HTTPDownloader.saturatingSum(7, 5) == 12)
         #expect(
             HTTPDownloader.sha256FromETag("\"" + String(repeating: "ab", count: 32) + "\"")
                 == String(repeating: "ab", count: 32))

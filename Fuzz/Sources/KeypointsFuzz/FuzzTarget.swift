@@ -4,7 +4,9 @@ import Foundation
 import Imaging
 import KeypointsSupport
 import Localization
-import ModelStore
+
+// The HTTP header parsers are internal to ModelStore (the harness is a debug build, testable).
+@testable import ModelStore
 
 /// One parser of outside input, fed one fuzzer input at a time. Errors are the expected outcome
 /// for most inputs; a crash, a sanitizer report, a timeout or running out of memory is a bug.
@@ -18,6 +20,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case tokenizerFiles = "tokenizer-files"
     case prompt
     case preprocessorConfig = "preprocessor-config"
+    case httpHeaders = "http-headers"
 
     /// Feeds one input to the parser; thrown errors are ignored (they are the parser's answer).
     func run(_ data: Data, scratch: URL) {
@@ -90,6 +93,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 _ = dataset.fingerprint
             case .tokenizerFiles:
                 try runTokenizerFiles(data, scratch: scratch)
+            case .httpHeaders:
+                runHTTPHeaders(data)
             case .prompt:
                 // Any prompt text through OpenAI's tokenizer (the full merges of the tokenizer
                 // fixture): clean-up, word split, BPE. The tokenizer's BPE cache is shared between
@@ -164,6 +169,30 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         let values = ImagePreprocessor(size: 2, mean: mean, std: std).pixelValues(image)
         guard values.allSatisfy(\.isFinite) else {
             fatalError("preprocessor_config.json accepted (mean \(mean), std \(std)) but pixels normalise to \(values)")
+        }
+    }
+
+    /// Response headers of a model download, one `Name: value` per line: every value through the
+    /// Content-Range, size (X-Linked-Size) and ETag parsers, and the sizes they give through the
+    /// download's arithmetic (a length after the bytes written, the space still needed).
+    private func runHTTPHeaders(_ data: Data) {
+        var sizes: [Int64] = [0]
+        for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
+            let value = line.firstIndex(of: ":").map { String(line[line.index(after: $0)...]) } ?? String(line)
+            _ = HTTPDownloader.sha256FromETag(value)
+            if let size = HTTPDownloader.parseSize(value) { sizes.append(size) }
+            if let range = HTTPDownloader.parseContentRange(value) {
+                sizes += [range.start, range.end, range.total].compactMap { $0 }
+            }
+        }
+        let some = sizes.prefix(16)  // every triple of the first few sizes
+        for total in some {
+            for written in some {
+                let announced = HTTPDownloader.saturatingSum(written, total)
+                for available in some {
+                    _ = HTTPDownloader.spaceCheck(total: announced, written: written, available: available)
+                }
+            }
         }
     }
 
