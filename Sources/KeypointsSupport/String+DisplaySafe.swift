@@ -34,6 +34,24 @@ extension StringProtocol {
         }
         return String(out)
     }
+
+    /// `displaySafe` in at most `width` characters, for a table column: when longer, its start
+    /// and `...`, cut between whole characters of the text, so an escape is shown whole or not at
+    /// all (never `\u{1` of `\u{1B}`). Text that fits comes back as `displaySafe` gives it.
+    public func displaySafe(width: Int) -> String {
+        let shown = displaySafe
+        guard shown.count > width else { return shown }
+        let room = width - 3
+        var out = ""
+        var used = 0
+        for character in self {
+            let piece = String(character).displaySafe
+            guard used + piece.count <= room else { break }
+            out += piece
+            used += piece.count
+        }
+        return out + "..."
+    }
 }
 
 /// The rule of `StringProtocol.displaySafe`: which scalars are escaped and how.

@@ -141,6 +141,19 @@ import Testing
         #expect(try JSONDecoder().decode(PCKReport.self, from: JSONEncoder().encode(r)) == r)
     }
 
+    /// A long name is cut to the column (36 characters) after escaping, between escapes: the
+    /// cut used to fall inside `\u{1B}` and print `\u{1...`.
+    @Test func longNamesAreCutBetweenEscapes() {
+        let box = Box(x: 0, y: 0, width: 100, height: 100)
+        // 31 letters, then ESC: its escape would take columns 32...37, past the 33 before "...".
+        let name = String(repeating: "k", count: 31) + "\u{1B}[2J"
+        let r = PCKReport.compute(
+            records: [record("1", "A", box: box, [(name, (0, 0), (1, 1))])], skipped: [], settings: [:], alpha: 0.1)
+        let row = r.table().split(separator: "\n").first { $0.hasPrefix("kkk") }.map(String.init) ?? ""
+        #expect(row.hasPrefix(String(repeating: "k", count: 31) + "...  "), "\(row)")
+        #expect(!row.contains("\\u"), "\(row)")
+    }
+
     @Test func emptyReport() {
         let r = PCKReport.compute(records: [], skipped: [], settings: [:], alpha: 0.1)
         #expect(r.pck == nil && r.meanPerCategory == nil && r.keypoints == 0)

@@ -107,9 +107,10 @@ import Testing
         ]
         let table = try KeypointsExecutable.run(arguments, cwd: Hostile.repositoryRoot)
         #expect(table.status == 0, "\(table.stderr)")
-        // The table cuts names at 36 characters (after escaping, so the widths count the escapes).
+        // The table cuts names at 36 characters (after escaping, so the widths count the escapes),
+        // between escapes: `\r` would end at column 34, past the 33 before "...", so it goes whole.
         Self.expectSafe(
-            table.stdout, holding: [#"dog\u{1B}]0;pwned\u{07}\u{1B}[2J\..."#, #"nose\u{1B}]0;pwned\u{07}"#])
+            table.stdout, holding: [#"dog\u{1B}]0;pwned\u{07}\u{1B}[2J...  "#, #"nose\u{1B}]0;pwned\u{07}"#])
         Self.expectSafe(table.stderr, holding: [])
 
         let unknown = try Hostile.run(arguments + ["--categories", "nope"])

@@ -36,6 +36,28 @@ import Testing
         #expect("\r\n".displaySafe == "\\r\\n")
     }
 
+    /// Cut to a column: whole escapes or none, `...` counted in the width; what fits is unchanged.
+    @Test func cutToAWidthKeepsEscapesWhole() {
+        #expect("abc\u{1B}[2J".displaySafe(width: 20) == "abc\\u{1B}[2J")
+        #expect("abcdefgh".displaySafe(width: 8) == "abcdefgh")
+        #expect("abcdefghi".displaySafe(width: 8) == "abcde...")
+        // `ab\u{1B}` is 8 characters: with "..." it does not fit in 10, so the escape goes whole.
+        #expect("ab\u{1B}cdef".displaySafe(width: 10) == "ab...")
+        #expect("ab\u{1B}cdef".displaySafe(width: 11) == "ab\\u{1B}...")
+        #expect("ab\r\ncd".displaySafe(width: 6) == "ab...")
+        #expect("北京の鳥です".displaySafe(width: 5) == "北京...")
+        // Every width: the part before "..." ends where an escape or a character ends.
+        let text = "x\u{202E}y\u{1B}z\u{85}"
+        let pieces = text.map { String($0).displaySafe }
+        let wholePrefixes = Set((0...pieces.count).map { pieces.prefix($0).joined() })
+        for width in 0..<30 {
+            let cut = text.displaySafe(width: width)
+            let kept = cut.hasSuffix("...") ? String(cut.dropLast(3)) : cut
+            #expect(wholePrefixes.contains(kept), "\(width): \(cut)")
+            #expect(cut.count <= max(width, 3), "\(width): \(cut)")
+        }
+    }
+
     @Test func ordinaryUnicodeIsKept() {
         let texts = [
             "left eye", "café", "cafe\u{301}", "北京の鳥", "ñandú", "😀👩‍👩‍👧 🇫🇷", "a\\b \"quoted\" 'x' {}",

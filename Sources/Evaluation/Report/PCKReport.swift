@@ -260,8 +260,8 @@ public struct PCKReport: Codable, Sendable, Equatable {
                     + (bootstrap.map { String(format: "  %g%% CI", 100 * $0.level) } ?? ""))
             for name in names.prefix(maxRows) {
                 guard let e = entries[name] else { continue }
-                let shown = name.displaySafe
-                let label = shown.count > width ? String(shown.prefix(width - 3)) + "..." : shown
+                // Cut between escapes, never inside one.
+                let label = name.displaySafe(width: width)
                 lines.append(
                     label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + pct(e.pck)
                         + (bootstrap == nil
