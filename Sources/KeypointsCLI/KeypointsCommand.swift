@@ -29,7 +29,9 @@ struct KeypointsCommand: AsyncParsableCommand {
             Foundation.exit(64)
         }
         var command: ParsableCommand
-        do { command = try parseAsRoot(arguments) } catch { exitDisplaySafe(withError: error, fromParser: true) }
+        do { command = try parseAsRoot(arguments) } catch {
+            exitDisplaySafe(withError: error, fromParser: true, arguments: arguments)
+        }
         do {
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -37,7 +39,7 @@ struct KeypointsCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            exitDisplaySafe(withError: error, fromParser: false)
+            exitDisplaySafe(withError: error, fromParser: false, arguments: arguments)
         }
     }
 
@@ -45,18 +47,34 @@ struct KeypointsCommand: AsyncParsableCommand {
     /// and the files they name are outside text. A runtime error (`fromParser` false, and none of
     /// ArgumentParser's own) is one line, escaped whole, so a line feed in a path that an error of
     /// Foundation quotes stays inside it; ArgumentParser's messages (an error, then usage lines)
-    /// are escaped line by line. Help and version text go to stdout unchanged.
-    static func exitDisplaySafe(withError error: Error, fromParser: Bool) -> Never {
+    /// are escaped line by line, an argument they quote kept in its one line
+    /// (`displaySafeFullMessage`). Help and version text go to stdout unchanged.
+    static func exitDisplaySafe(withError error: Error, fromParser: Bool, arguments: [String]) -> Never {
         let code = exitCode(for: error)
         if code == .success { exit(withError: error) }
         let ownError = fromParser || error is ValidationError || error is ExitCode || error is CleanExit
         let text =
             ownError
-            ? fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false).map(\.displaySafe)
-                .joined(separator: "\n")
-            : "Error: " + message(for: error).displaySafe
+            ? displaySafeFullMessage(for: error, arguments: arguments) : "Error: " + message(for: error).displaySafe
         if !text.isEmpty { FileHandle.standardError.write(Data((text + "\n").utf8)) }
         Foundation.exit(code.rawValue)
+    }
+
+    /// ArgumentParser's text for `error` (the error, then usage and help lines) display-safe,
+    /// line by line, after every argument holding a line feed (or the value after `=` of an
+    /// `--option=value`) is escaped where the text quotes it ('value', as ArgumentParser quotes):
+    /// the value stays in its one line ("The value 'a\\nb' is invalid"), and ArgumentParser's own
+    /// lines (a list of the values an option takes, usage) stay lines.
+    static func displaySafeFullMessage(for error: Error, arguments: [String]) -> String {
+        var text = fullMessage(for: error)
+        let values = arguments.flatMap { argument -> [String] in
+            guard argument.hasPrefix("-"), let equals = argument.firstIndex(of: "=") else { return [argument] }
+            return [argument, String(argument[argument.index(after: equals)...])]
+        }
+        // Longest first: a value may hold another.
+        let spanning = Set(values.filter { $0.unicodeScalars.contains("\n") }).sorted { $0.count > $1.count }
+        for value in spanning { text = text.replacingOccurrences(of: "'\(value)'", with: "'\(value.displaySafe)'") }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map(\.displaySafe).joined(separator: "\n")
     }
 
     /// Why `arguments` do not start with a subcommand of `command` (which has subcommands), with

@@ -181,6 +181,13 @@ import Testing
         #expect(dataset.status == Hostile.usageError, "\(dataset.stderr)")
         Self.expectSafe(dataset.stderr, holding: ["coco" + Self.escaped])
 
+        // A line feed in the value ArgumentParser quotes stays in its one error line.
+        for dataset in [["--dataset", "co\nco"], ["--dataset=co\nco"]] {
+            let split = try Hostile.run(["eval"] + dataset + ["--root", dir.path])
+            Hostile.expectOneLineError(split, [#"'co\nco' is invalid"#], status: Hostile.usageError)
+            Self.expectSafe(split.stderr, holding: ["Usage:"])
+        }
+
         // An unknown command, with the nearest one.
         let command = try Hostile.run(["report" + Self.hostile])
         #expect(command.status == Hostile.usageError, "\(command.stderr)")
