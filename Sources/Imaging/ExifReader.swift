@@ -26,6 +26,12 @@ public enum ExifReader {
 
     /// The EXIF Orientation tag number.
     static let orientationTag = 0x0112
+    /// Bytes per value of each TIFF field type Pillow 13 reads (`TiffImagePlugin`'s loaders:
+    /// BYTE, ASCII, SHORT, LONG, RATIONAL, SBYTE, UNDEFINED, SSHORT, SLONG, SRATIONAL, FLOAT,
+    /// DOUBLE, IFD, LONG8); Pillow skips an entry of any other type.
+    static let tiffTypeBytes: [UInt16: Int] = [
+        1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8,
+    ]
 
     /// The orientation recorded in an encoded JPEG or PNG (the format told by its magic bytes).
     public static func orientation(inFile bytes: UnsafeRawBufferPointer) -> Reading {
@@ -115,7 +121,8 @@ public enum ExifReader {
     /// counts, a later one is ignored; the value is a SHORT or a LONG, and when the entry holds
     /// several (count > 1) the first is used, read inline or, when the values do not fit in the
     /// entry's 4 bytes, at the offset the entry gives. An entry whose values lie outside the
-    /// block is skipped with a note, as Pillow skips it ("Tag data larger than file"). Other
+    /// block, or of a type number TIFF does not define, is skipped with a note, as Pillow skips
+    /// it ("Tag data larger than file"). Other
     /// value types give no orientation (Pillow turns RATIONAL, FLOAT and signed types that
     /// happen to equal 2...8 too; cameras write SHORT).
     public static func orientation(inTIFF block: [UInt8]) -> Reading {
@@ -154,14 +161,12 @@ public enum ExifReader {
                 skipped = Reading(note: "EXIF Orientation entry holds no value (count 0)")
                 continue
             }
-            let width: Int
-            switch type {
-            case 3: width = 2  // SHORT
-            case 4: width = 4  // LONG
-            default:
-                return Reading(note: "EXIF Orientation has type \(type) and count \(count), expected a SHORT or LONG")
+            // Pillow skips an entry of a type it does not know, so a later entry may still count.
+            guard let width = Self.tiffTypeBytes[type] else {
+                skipped = Reading(note: "EXIF Orientation entry has type \(type), which is no TIFF type")
+                continue
             }
-            // count < 2^32 and width <= 4: the product fits in Int.
+            // count < 2^32 and width <= 8: the product fits in Int.
             let bytes = count * width
             var valueAt = at + 8
             if bytes > 4 {
@@ -173,6 +178,10 @@ public enum ExifReader {
                     continue
                 }
                 valueAt = offset
+            }
+            // The first entry with values inside the block counts; only a SHORT or LONG turns.
+            guard type == 3 || type == 4 else {
+                return Reading(note: "EXIF Orientation has type \(type) and count \(count), expected a SHORT or LONG")
             }
             let value =
                 width == 2

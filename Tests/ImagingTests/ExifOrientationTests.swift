@@ -127,6 +127,31 @@ struct ExifOrientationTests {
         }
     }
 
+    /// Pillow 13 skips an Orientation entry of a type number TIFF does not define, or whose
+    /// values lie past the block, and reads the next one (checked with Pillow 13.0.0: each block
+    /// below, in a JPEG's APP1 segment, gives `im.getexif().get(0x0112)` == the SHORT's value).
+    @Test("an entry of an unknown type or with values past the block is skipped, as Pillow skips it")
+    func skipsEntriesPillowSkips() {
+        func entry(_ type: UInt16, _ count: UInt32, _ value: UInt32) -> [UInt8] {
+            let le16: (UInt16) -> [UInt8] = { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+            let le32: (UInt32) -> [UInt8] = { le16(UInt16($0 & 0xFFFF)) + le16(UInt16($0 >> 16)) }
+            return le16(0x0112) + le16(type) + le32(count) + le32(value)
+        }
+        let cases: [(String, [UInt8], ExifOrientation)] = [
+            ("type 99", entry(99, 1, 6) + entry(3, 1, 3), .rotated180),
+            ("type 0", entry(0, 1, 6) + entry(3, 1, 3), .rotated180),
+            ("type 14", entry(14, 1, 6) + entry(3, 1, 8), .rotated90CounterClockwise),
+            ("ASCII past the block", entry(2, 100, 5000) + entry(3, 1, 6), .rotated90Clockwise),
+        ]
+        for (what, entries, expected) in cases {
+            let block = Self.tiff(ifd: [2, 0] + entries + [0, 0, 0, 0])
+            #expect(ExifReader.orientation(inTIFF: block).orientation == expected, "\(what)")
+        }
+        // Alone, such an entry gives no orientation and a note.
+        let alone = ExifReader.orientation(inTIFF: Self.tiff(ifd: [1, 0] + entry(99, 1, 6) + [0, 0, 0, 0]))
+        #expect(alone.orientation == nil && alone.note?.contains("type 99") == true, "\(alone)")
+    }
+
     @Test("a malformed EXIF segment does not fail the decode")
     func malformedSegmentStillDecodes() throws {
         var bytes = [UInt8](try Data(contentsOf: ExifFixtures.url("orientation-6.jpg")))
