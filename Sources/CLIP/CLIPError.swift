@@ -1,7 +1,7 @@
 import KeypointsSupport
 
 /// Errors loading a CLIP model directory. Every case names the file and what was expected.
-public enum CLIPError: Error, CustomStringConvertible {
+public enum CLIPError: RawMessageError {
     case missingFile(path: String, hint: String)
     case badConfig(path: String, field: String, reason: String)
     /// config.json of another model family than the one asked for (a DINO ViT where a CLIP model
@@ -19,10 +19,8 @@ public enum CLIPError: Error, CustomStringConvertible {
     case unreferencedShard(index: String, shard: String)
     case badInput(String)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .missingFile(let p, let hint): return "\(p): no such file (\(hint))"
         case .badConfig(let p, let f, let r): return "\(p): field '\(f)': \(r)"
@@ -31,8 +29,8 @@ public enum CLIPError: Error, CustomStringConvertible {
                 + "directory or name (keypoints model list)"
         case .missingWeight(let p, let k, let s): return "\(p): missing tensor '\(k)' (expected shape \(s))"
         case .wrongShape(let p, let k, let e, let a): return "\(p): tensor '\(k)' has shape \(a), expected \(e)"
-        case .safeTensors(let e): return e.description
-        case .safeTensorsIndex(let e): return e.description
+        case .safeTensors(let e): return e.rawMessage
+        case .safeTensorsIndex(let e): return e.rawMessage
         case .shardMismatch(let index, let shard, let key, let reason):
             return "\(shard): tensor '\(key)': \(reason) (index \(index))"
         case .unreferencedShard(let index, let shard):

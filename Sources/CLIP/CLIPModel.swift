@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 import Tensor
 
 /// Where parameters come from: a checkpoint file or the synthetic generator.
@@ -75,7 +76,7 @@ public struct CLIPModel: BackendModel, CheckpointModel {
         configuration config: CLIPConfiguration, weights: some WeightSource, dtype: String,
         backend: any LinearBackend = SgemmBackend()
     ) throws(CLIPError) {
-        do { try BLAS.load() } catch { throw .badInput(error.description) }
+        do { try BLAS.load() } catch { throw .badInput(rawMessage(of: error)) }
         var load = WeightLoader(source: weights, expected: WeightNames.expectedTensors(for: config))
         func encoder(_ tower: String, _ t: TowerConfiguration) throws(CLIPError) -> TransformerEncoder {
             try load.encoder(

@@ -1,4 +1,5 @@
 import Foundation
+import KeypointsSupport
 import Tensor
 
 /// A DINO ViT in the Hugging Face `ViTModel` layout (facebook/dino-vits16, dino-vitb16,
@@ -36,7 +37,7 @@ public struct DINOModel: BackendModel, CheckpointModel {
         configuration config: ViTConfiguration, weights: some WeightSource, dtype: String,
         backend: any LinearBackend = SgemmBackend()
     ) throws(CLIPError) {
-        do { try BLAS.load() } catch { throw .badInput(error.description) }
+        do { try BLAS.load() } catch { throw .badInput(rawMessage(of: error)) }
         let names = WeightNames.ViT.self
         var load = WeightLoader(source: weights, expected: names.expectedTensors(for: config))
         let c = config.hiddenSize

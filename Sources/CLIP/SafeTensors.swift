@@ -6,7 +6,7 @@ import KeypointsSupport
 #endif
 
 /// Errors reading a safetensors file. Every case names the file.
-public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
+public enum SafeTensorsError: RawMessageError, Equatable {
     case cannotOpen(path: String, reason: String)
     case tooSmall(path: String, size: Int)
     case headerSize(path: String, claimed: UInt64, fileSize: Int)
@@ -21,10 +21,8 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     /// A size read from the file is over one of `SafeTensorsLimits`.
     case tooLarge(path: String, what: String, value: UInt64, limit: String, maximum: Int)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .cannotOpen(let p, let r): return "\(p): cannot open: \(r)"
         case .tooSmall(let p, let s):

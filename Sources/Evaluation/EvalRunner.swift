@@ -232,7 +232,9 @@ public struct EvalRunner {
         do {
             decoded = try ImageCodec.decode(contentsOf: item.imageURL, options: options)
         } catch {
-            return .failure(SkipReason(message: "cannot decode: \(error)"))
+            // As it is: the reason is written to the results file, which keeps text as data
+            // (`report` escapes it when it prints it).
+            return .failure(SkipReason(message: "cannot decode: \(error.rawMessage)"))
         }
         let notes =
             decoded.isDamaged ? ["damaged image, decoded anyway: " + decoded.warnings.joined(separator: "; ")] : []

@@ -4,7 +4,7 @@ import KeypointsSupport
 ///
 /// Messages name the file, the line (text files) or field path (JSON files), and what was
 /// expected against what was found.
-public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable {
+public enum EvaluationError: RawMessageError, Equatable, Sendable {
     /// A file could not be read (missing, unreadable, not UTF-8).
     case unreadable(file: String, reason: String)
     /// A row of a whitespace-separated text file is malformed (`line` is 1-based).
@@ -51,10 +51,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
     /// sets, `expected` the range it must be in.
     case bootstrapSetting(setting: BootstrapSettings.Setting, value: String, expected: String)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .unreadable(let file, let reason):
             return "\(file): cannot read: \(reason)"

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import KeypointsSupport
 
 /// `keypoints eval --visualize DIR N`: figures of ground truth against prediction for the first
 /// `count` evaluated images of a run's selection, in dataset order (skipped images do not count),
@@ -96,7 +97,7 @@ public struct TruthPredictionFigures: Sendable {
         do {
             photo = try ImageCodec.decode(contentsOf: imageURL, options: options).rgb
         } catch {
-            throw EvaluationError.unreadable(file: imageURL.path, reason: "\(error)")
+            throw EvaluationError.unreadable(file: imageURL.path, reason: rawMessage(of: error))
         }
         guard photo.width == record.width, photo.height == record.height else {
             throw EvaluationError.unreadable(
@@ -117,7 +118,7 @@ public struct TruthPredictionFigures: Sendable {
                 thresholdLabel: "PCK@\(String(format: "%g", alpha)) radius", box: record.box,
                 heading: heading(for: record))
         } catch {
-            throw EvaluationError.writeFailed(file: url.path, reason: "\(error)")
+            throw EvaluationError.writeFailed(file: url.path, reason: rawMessage(of: error))
         }
         return url
     }

@@ -53,7 +53,7 @@ public struct PixelRect: Sendable, Equatable, Hashable, Codable, CustomStringCon
 // MARK: - Errors
 
 /// Errors of the drawing side of the imaging layer (geometry, boxes, prompts, heatmaps).
-public enum CanvasError: Error, CustomStringConvertible, Equatable {
+public enum CanvasError: RawMessageError, Equatable {
     /// A size that must be positive is not (`what` names it).
     case invalidSize(what: String, width: Int, height: Int)
     /// A bounding box is empty, not finite or not inside its image.
@@ -67,10 +67,8 @@ public enum CanvasError: Error, CustomStringConvertible, Equatable {
     /// A score sample cannot be drawn (`index` in the caller's list).
     case invalidSample(index: Int, reason: String)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .invalidSize(let what, let w, let h):
             return "\(what): size \(w)x\(h) is not positive"

@@ -4,7 +4,7 @@ import KeypointsSupport
 ///
 /// Every case names the file (or the name the caller gave to in-memory data) so a message on its
 /// own says which input was bad.
-public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
+public enum ImageError: RawMessageError, Equatable, Sendable {
     /// The file could not be read at all (missing, a directory, no permission).
     case unreadable(path: String, reason: String)
     /// The bytes are neither JPEG nor PNG (the message never quotes them: the file may be
@@ -24,10 +24,8 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The encoded image could not be written (or moved into place).
     case writeFailed(path: String, reason: String)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .unreadable(let path, let reason):
             return "cannot read image file \(path): \(reason)"

@@ -214,7 +214,7 @@ public enum VisualPrompt: Sendable, Equatable, Hashable, Codable, CustomStringCo
         } catch let error as CanvasError {
             let key: CodingKeys
             if case .crop(.pixels) = self { key = .pixels } else { key = kind == .crop ? .fraction : .sigma }
-            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: error.description)
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: error.rawMessage)
         }
     }
 

@@ -1,6 +1,6 @@
 /// A file that could not be opened or read; `message` says which step failed and why
 /// (`cannot open for reading: ...`, `read failed: ...`).
-public struct FileReadError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct FileReadError: RawMessageError, Equatable, Sendable {
     public var path: String
     public var message: String
 
@@ -9,6 +9,7 @@ public struct FileReadError: Error, Equatable, Sendable, CustomStringConvertible
         self.message = message
     }
 
-    /// `path: message`, display-safe (`displaySafe`): the path and the reason are outside text.
-    public var description: String { "\(path): \(message)".displaySafe }
+    /// `path: message`, as it is (display-safe in `description`): the path and the reason are
+    /// outside text.
+    public var rawMessage: String { "\(path): \(message)" }
 }

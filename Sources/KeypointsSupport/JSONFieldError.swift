@@ -1,7 +1,7 @@
 /// A field-level problem found while reading a JSON file: the file (when the reader knew it),
 /// the field path (`stages[1].grid`, `annotations[3].bbox`) and what was expected against what
 /// was found. Each module turns it into its own error type, which names the file.
-public struct JSONFieldError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct JSONFieldError: RawMessageError, Equatable, Sendable {
     /// The file, as the reader named it (`JSONNode.parse(_:file:)`); nil for bytes without a file.
     public var file: String?
     /// The field path; "(top level)" for the document itself, "(JSON syntax)" for malformed text.
@@ -14,9 +14,9 @@ public struct JSONFieldError: Error, Equatable, Sendable, CustomStringConvertibl
         self.message = message
     }
 
-    /// `file: field: message`, or `field: message` without a file; display-safe (`displaySafe`):
-    /// field names and values come from the file.
-    public var description: String { ((file.map { "\($0): " } ?? "") + "\(field): \(message)").displaySafe }
+    /// `file: field: message`, or `field: message` without a file, as it is (display-safe in
+    /// `description`): field names and values come from the file.
+    public var rawMessage: String { (file.map { "\($0): " } ?? "") + "\(field): \(message)" }
 }
 
 /// Renders a decoder coding path as `stages[1].grid`.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Errors reading `model.safetensors.index.json`. Every case names the index file.
-public enum SafeTensorsIndexError: Error, CustomStringConvertible, Equatable, Sendable {
+public enum SafeTensorsIndexError: RawMessageError, Equatable, Sendable {
     /// The file is missing, not a regular file, or over `SafeTensorsIndexLimits.fileBytes`.
     case unreadable(path: String, reason: String)
     /// Malformed JSON or a field of the wrong type or value; `field` is its path
@@ -10,10 +10,8 @@ public enum SafeTensorsIndexError: Error, CustomStringConvertible, Equatable, Se
     /// A shard the index names is not a file in the index's folder.
     case missingShard(path: String, shard: String, key: String)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .unreadable(let p, let r): return "\(p): cannot read the shard index: \(r)"
         case .invalid(let p, let f, let r): return "\(p): \(f): \(r)"

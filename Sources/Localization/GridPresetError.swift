@@ -1,17 +1,15 @@
 import KeypointsSupport
 
 /// Errors loading or validating a grid preset (grids/*.json). Every case names the file.
-public enum GridPresetError: Error, CustomStringConvertible, Equatable {
+public enum GridPresetError: RawMessageError, Equatable {
     /// The file could not be read.
     case unreadable(file: String, reason: String)
     /// A field is missing, has the wrong type or an out-of-range value, or the JSON is malformed
     /// (field "(JSON syntax)"). `field` is a path such as `stages[1].grid`.
     case invalidField(file: String, field: String, message: String)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .unreadable(let file, let reason):
             return "\(file): cannot read grid preset: \(reason)"

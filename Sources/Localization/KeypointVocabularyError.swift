@@ -1,7 +1,7 @@
 import KeypointsSupport
 
 /// Errors loading a keypoint vocabulary (keypoints/*.json) or building prompts from it.
-public enum KeypointVocabularyError: Error, CustomStringConvertible, Equatable {
+public enum KeypointVocabularyError: RawMessageError, Equatable {
     /// The file could not be read.
     case unreadable(file: String, reason: String)
     /// A field is missing or invalid, or the JSON is malformed (field "(JSON syntax)").
@@ -20,10 +20,8 @@ public enum KeypointVocabularyError: Error, CustomStringConvertible, Equatable {
     /// reported twice and its files written twice. `first`, `second`: 1-based places in the list.
     case repeatedKeypoint(name: String, first: Int, second: Int)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .unreadable(let file, let reason):
             return "\(file): cannot read keypoint vocabulary: \(reason)"

@@ -5,17 +5,15 @@ import KeypointsSupport
 import Tensor
 
 /// Errors of localization requests (bad boxes, empty keypoint lists, regions with no candidates).
-public enum LocalizationError: Error, CustomStringConvertible {
+public enum LocalizationError: RawMessageError {
     case noKeypoints
     case invalidBox(image: String, reason: String)
     case emptyRegion(image: String, reason: String)
     case emptyPrompt(name: String)
     case maskSize(image: String, mask: String, maskWidth: Int, maskHeight: Int, width: Int, height: Int)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .noKeypoints: return "no keypoints to localize"
         // `reason` is `CanvasError.boxOutsideImage`: "box [...] of IMAGE (image WxH): check", which
@@ -262,7 +260,7 @@ public final class Localizer {
         var box: Box?
         if let b = options.box {
             do { box = try b.validated(imageWidth: width, imageHeight: height, label: path) } catch {
-                throw LocalizationError.invalidBox(image: path, reason: "\(error)")
+                throw LocalizationError.invalidBox(image: path, reason: rawMessage(of: error))
             }
         }
         let geometry: CanvasGeometry

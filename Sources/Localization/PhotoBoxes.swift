@@ -3,17 +3,15 @@ import Imaging
 import KeypointsSupport
 
 /// Errors reading a boxes file (`localize --boxes`).
-public enum PhotoBoxesError: Error, CustomStringConvertible, Equatable {
+public enum PhotoBoxesError: RawMessageError, Equatable {
     case unreadable(file: String, reason: String)
     /// A row (1-based line) that is not `image,x,y,w,h` with finite numbers and w, h > 0.
     case badRow(file: String, line: Int, message: String)
     /// One photo with two rows.
     case repeatedPhoto(file: String, photo: String, first: Int, second: Int)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .unreadable(let file, let reason): return "\(file): cannot read boxes: \(reason)"
         case .badRow(let file, let line, let message): return "\(file) line \(line): \(message)"

@@ -87,8 +87,8 @@ public struct PromptTemplate: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Why a template could not be parsed or filled.
-public struct PromptTemplateError: Error, Equatable, CustomStringConvertible {
+public struct PromptTemplateError: RawMessageError, Equatable {
     public var message: String
-    /// `message`, display-safe (`displaySafe`): it quotes the template text.
-    public var description: String { message.displaySafe }
+    /// `message`: it quotes the template text (display-safe in `description`).
+    public var rawMessage: String { message }
 }

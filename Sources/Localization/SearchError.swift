@@ -2,7 +2,7 @@ import Imaging
 import KeypointsSupport
 
 /// Errors of a candidate search: bad arguments, or a scorer that broke its contract.
-public enum SearchError: Error, CustomStringConvertible, Equatable {
+public enum SearchError: RawMessageError, Equatable {
     case invalidArgument(String)
     /// The scorer returned a different number of rows than points sent.
     case wrongRowCount(expected: Int, got: Int)
@@ -11,10 +11,8 @@ public enum SearchError: Error, CustomStringConvertible, Equatable {
     /// A NaN or infinite score.
     case nonFiniteScore(point: Point, keypoint: Int, value: Float)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .invalidArgument(let m):
             return "search: \(m)"

@@ -143,7 +143,7 @@ extension ModelStore {
                         guard attempt < options.retries else { throw error }
                         attempt += 1
                         events?(
-                            .retrying(file: file.name, attempt: attempt, of: options.retries, reason: error.description)
+                            .retrying(file: file.name, attempt: attempt, of: options.retries, reason: error.rawMessage)
                         )
                         try await Task.sleep(nanoseconds: UInt64(options.retryDelay * Double(attempt) * 1e9))
                         continue

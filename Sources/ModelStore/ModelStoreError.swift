@@ -3,7 +3,7 @@ import KeypointsSupport
 
 /// Failures of the model store: lookups, downloads and verification. Messages name the model,
 /// URL or path involved, with expected vs actual values, and say what to run next.
-public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
+public enum ModelStoreError: RawMessageError, Equatable {
     /// A name that is neither a known model, a repository id nor an existing directory, or is a
     /// misspelled known name; `suggestion` is the known name it is nearest to, when one is close.
     case unknownModel(name: String, known: [String], suggestion: String? = nil)
@@ -51,10 +51,8 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
         return "keypoints model fetch " + (safe ? name : "'" + name.replacingOccurrences(of: "'", with: "'\\''") + "'")
     }
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .unknownModel(let name, let known, let suggestion?):
             return "'\(name)' is not a known model; did you mean \(suggestion)? (known models: "
@@ -121,7 +119,7 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
         case .invalidEndpoint(let value):
             return "invalid endpoint '\(value)': expected an http:// or https:// URL such as https://huggingface.co"
         case .invalidShardIndex(let error):
-            return "\(error); no shard was downloaded and nothing was installed"
+            return "\(error.rawMessage); no shard was downloaded and nothing was installed"
         case .cancelled:
             return "fetch cancelled; run it again to resume"
         }

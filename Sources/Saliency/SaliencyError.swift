@@ -1,7 +1,7 @@
 import KeypointsSupport
 
 /// Errors of the saliency layer. Every case names what was wrong and what was expected.
-public enum SaliencyError: Error, CustomStringConvertible {
+public enum SaliencyError: RawMessageError {
     /// An image too small for one patch, or a size/tau out of range.
     case badInput(String)
     /// A TokenCut graph the eigensolver could not handle.
@@ -9,10 +9,8 @@ public enum SaliencyError: Error, CustomStringConvertible {
     /// A preprocessor_config.json field out of range.
     case badPreprocessor(path: String, field: String, reason: String)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .badInput(let m): return m
         case .eigensolver(let m): return "TokenCut: \(m)"

@@ -1,6 +1,7 @@
 import CLIP
 import Foundation
 import Imaging
+import KeypointsSupport
 import Tensor
 
 /// TokenCut on DINO: a DINO ViT and its image normalisation, ready to compute foreground masks.
@@ -53,7 +54,7 @@ public struct SaliencyEstimator: BackendModel {
         let keys: [Float]
         do {
             keys = try model.run(pixels: input.pixels, rows: input.rows, cols: input.cols, workspace: workspace).keys
-        } catch { throw .badInput(error.description) }
+        } catch { throw .badInput(rawMessage(of: error)) }
         let partition = try TokenCut.partition(
             features: keys, rows: input.rows, cols: input.cols,
             dimension: model.width, tau: tau)

@@ -1,3 +1,4 @@
+import KeypointsSupport
 import Tensor
 
 /// TokenCut (Wang et al., "Self-Supervised Transformers for Unsupervised Object Discovery using
@@ -92,7 +93,7 @@ public enum TokenCut {
         }
         let solution: (values: [Double], vectors: [Double])
         do { solution = try SymmetricEigen.generalized(a: laplacian, b: dMatrix, order: n) } catch {
-            throw .eigensolver(error.description)
+            throw .eigensolver(rawMessage(of: error))
         }
         // 4. Bipartition by the mean, seed, sign.
         var x = Array(solution.vectors[n..<2 * n])

@@ -3,15 +3,13 @@ import KeypointsSupport
 import Synchronization
 
 /// Errors of the tensor layer.
-public enum TensorError: Error, CustomStringConvertible {
+public enum TensorError: RawMessageError {
     case blasUnavailable(String)
     /// A LAPACK routine failed: its name, the problem size and LAPACK's `info`.
     case lapack(routine: String, n: Int, info: Int, meaning: String)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .blasUnavailable(let message): return "BLAS: \(message)"
         case .lapack(let routine, let n, let info, let meaning):

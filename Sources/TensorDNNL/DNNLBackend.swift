@@ -152,7 +152,7 @@ public final class DNNLBackend: LinearBackend, @unchecked Sendable {
     ) throws(DNNLError) {
         guard operand == .f32 || Self.isSupported else { throw .unsupportedCPU(detail: Self.cpuFeatures) }
         // Products oneDNN cannot set up fall back to OpenBLAS sgemm, so it must be loaded.
-        do { try BLAS.load() } catch { throw .blas(error.description) }
+        do { try BLAS.load() } catch { throw .blas(rawMessage(of: error)) }
         self.threads = max(1, threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         self.threading = threading ?? .preferred(for: operand)
         self.minimumAttentionTokens = minimumAttentionTokens

@@ -193,4 +193,46 @@ import Testing
         #expect(command.status == Hostile.usageError, "\(command.stderr)")
         Self.expectSafe(command.stderr, holding: ["unknown command 'report" + Self.escaped + "'"])
     }
+
+    /// An image that cannot be decoded, in a dataset folder whose name holds a line feed and an
+    /// ESC sequence: the skip reason (`cannot decode: <path>: ...`) is written to the results file
+    /// as it is (it was written escaped, `\n` as two characters, so `report --json` gave escapes of
+    /// escapes), and `report` prints it escaped, once.
+    @Test func skipReasonIsRawInTheResultsFileAndEscapedInTheReport() throws {
+        let dir = try Hostile.temporaryFolder()
+        let root = dir.appendingPathComponent("cu\nb" + Self.hostile)
+        try FileManager.default.copyItem(at: Hostile.cub, to: root)
+        let image = "images/032.Mangrove_Cuckoo/Mangrove_Cuckoo_0024_794630.jpg"
+        try Data("not an image".utf8).write(to: root.appendingPathComponent(image))
+        let results = dir.appendingPathComponent("results.jsonl")
+        let eval = try KeypointsExecutable.run(
+            [
+                "eval", "--dataset", "cub", "--root", root.path, "--split", "all", "--method", "random", "--out",
+                results.path,
+            ],
+            cwd: Hostile.repositoryRoot)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        Self.expectSafe(eval.stdout, holding: [])
+        Self.expectSafe(eval.stderr, holding: [])
+
+        let rawReason = "cannot decode: \(root.path)/\(image): not a JPEG or PNG image"
+        let lines = try String(contentsOf: results, encoding: .utf8).split(separator: "\n")
+        let skipped = try lines.compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.filter { $0["type"] as? String == "skipped" }
+        #expect(skipped.count == 1)
+        let reason = try #require(skipped.first?["reason"] as? String)
+        #expect(reason.hasPrefix(rawReason), "\(reason.debugDescription)")
+
+        let table = try KeypointsExecutable.run(["report", results.path], cwd: Hostile.repositoryRoot)
+        #expect(table.status == 0, "\(table.stderr)")
+        Self.expectSafe(table.stdout, holding: [rawReason.displaySafe])
+        Self.expectSafe(table.stderr, holding: [])
+
+        let json = try KeypointsExecutable.run(["report", "--json", results.path], cwd: Hostile.repositoryRoot)
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let files = try #require(object["skipped_files"] as? [[String: Any]])
+        #expect(files.map { $0["reason"] as? String } == [reason])
+    }
 }

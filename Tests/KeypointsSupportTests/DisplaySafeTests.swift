@@ -83,3 +83,23 @@ import Testing
         #expect("k\\u{1B}".displaySafe == "k\\u{1B}")  // a real backslash looks like an escape
     }
 }
+
+/// An error's two forms (`RawMessageError`): the text as it is for data files, display-safe for
+/// the terminal.
+@Suite struct RawMessageErrorTests {
+    struct Plain: Error, CustomStringConvertible {
+        var description: String { "plain\nerror" }
+    }
+
+    @Test func rawMessageKeepsTheTextAndDescriptionEscapesIt() {
+        let read = FileReadError(path: "a\nb\u{1B}[2J.jsonl", message: "cannot open for reading: no such file")
+        #expect(read.rawMessage == "a\nb\u{1B}[2J.jsonl: cannot open for reading: no such file")
+        #expect(read.description == #"a\nb\u{1B}[2J.jsonl: cannot open for reading: no such file"#)
+        let field = JSONFieldError(file: "v\r.json", field: "categories[0].name", message: "\"bird\u{202E}\"")
+        #expect(field.rawMessage == "v\r.json: categories[0].name: \"bird\u{202E}\"")
+        #expect(field.description == #"v\r.json: categories[0].name: "bird\u{202E}""#)
+        // The free function: a RawMessageError's raw message, any other error's description.
+        #expect(rawMessage(of: read) == read.rawMessage)
+        #expect(rawMessage(of: Plain()) == "plain\nerror")
+    }
+}

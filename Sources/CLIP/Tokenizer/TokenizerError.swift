@@ -2,7 +2,7 @@ import KeypointsSupport
 
 /// Errors loading a CLIP tokenizer or tokenizing text. Every loading case names the file, and the
 /// line (1-based) or key that is wrong.
-public enum TokenizerError: Error, CustomStringConvertible, Equatable {
+public enum TokenizerError: RawMessageError, Equatable {
     case fileNotFound(path: String)
     case unreadableFile(path: String, reason: String)
     case notUTF8(path: String)
@@ -21,10 +21,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// A word (`word`: its first scalars) of `bytes` UTF-8 bytes, over `CLIPTokenizer.maximumWordBytes`.
     case wordTooLong(text: String, word: String, bytes: Int, limit: Int)
 
-    /// The message, its outside text (paths, keys, names) made display-safe (`displaySafe`).
-    public var description: String { message.displaySafe }
-
-    private var message: String {
+    /// The message, its outside text (paths, keys, names) as it is (`RawMessageError`).
+    public var rawMessage: String {
         switch self {
         case .fileNotFound(let p): return "\(p): no such file"
         case .unreadableFile(let p, let r): return "\(p): cannot read: \(r)"
