@@ -263,6 +263,12 @@ public struct EvalRunner {
         }
         // The pixels [x, x + w) x [y, y + h) the box covers, as `localize --crop-to-box` crops
         // (`CanvasGeometry`): SPair's x2 - x1 is the box's width, so pixel x2 is outside it.
+        guard item.box.isFiniteAndNonEmpty else {
+            return .failure(
+                SkipReason(
+                    message: "annotation box \(item.box) has no area (width and height must be finite and > 0): "
+                        + "nothing to crop in \(path)"))
+        }
         let covered = item.box.pixels(inImageWidth: decoded.width, imageHeight: decoded.height)
         guard !covered.isEmpty else {
             return .failure(

@@ -108,6 +108,12 @@ import Testing
         #expect(negative.contains("2011_002398.json: kps.4[0]: expected a coordinate >= 0, got -3"), "\(negative)")
         let box = try brokenSPairJSON { $0["bndbox"] = [162, 51, 100, 269] }
         #expect(box.contains("2011_002398.json: bndbox: expected x2 > x1"), "\(box)")
+        // A box of zero width or height (which the crop would give no pixel) is refused when read,
+        // naming the file and the field, not later skipped as a box outside the image.
+        for zero in [[162, 51, 162, 269], [162, 51, 406, 51]] {
+            let text = try brokenSPairJSON { $0["bndbox"] = zero }
+            #expect(text.contains("2011_002398.json: bndbox: expected x2 > x1 and y2 > y1, got"), "\(text)")
+        }
         let category = try brokenSPairJSON { $0["category"] = "cat" }
         #expect(category.contains("2011_002398.json") && category.contains("unknown category \"cat\""), "\(category)")
         let missing = try brokenSPairJSON { $0.removeValue(forKey: "image_width") }

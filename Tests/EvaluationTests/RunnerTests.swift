@@ -71,6 +71,30 @@ struct SpyPredictor: KeypointPredictor {
         }
     }
 
+    /// A crop item whose box has no area is skipped saying so, not as a box outside the image:
+    /// `Box.pixels` gives such a box no pixels, wherever it lies (the old crop kept one). A box
+    /// past the image's edge is still "outside". (SPair's reader refuses a bndbox with x2 <= x1
+    /// before this: `MalformedDataTests.spairAnnotationErrors`.)
+    @Test func cropBoxWithoutAreaIsSkippedAsSuch() throws {
+        let item = try #require(try Fixtures.dataset(.spair).items.first)
+        func reason(_ box: Box) -> String {
+            var degenerate = item
+            degenerate.box = box
+            guard case .failure(let skip) = EvalRunner.loadImage(degenerate) else { return "(loaded)" }
+            return skip.message
+        }
+        for box in [
+            Box(x: 145, y: 74, width: 0, height: 210), Box(x: 145, y: 74, width: 221, height: 0),
+            Box(x: 145, y: 74, width: -3, height: 210), Box(x: 145, y: 74, width: .nan, height: 210),
+        ] {
+            let text = reason(box)
+            #expect(text.contains("annotation box \(box) has no area"), "\(text)")
+            #expect(!text.contains("outside"), "\(text)")
+        }
+        let outside = reason(Box(x: 600, y: 74, width: 20, height: 210))
+        #expect(outside.contains("lies outside the 500x375 image"), "\(outside)")
+    }
+
     @Test func cocoSeesTheWholeImageAndTheBox() throws {
         var p: any KeypointPredictor = SpyPredictor()
         _ = try run(try Fixtures.dataset(.coco), &p)
