@@ -48,7 +48,7 @@ struct ReportCommand: ParsableCommand {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
-            "PCK threshold factor: correct if distance <= alpha * max(box width, box height) (default 0.1).",
+            "PCK threshold factor: correct if distance <= alpha * max(box width, box height) (default \(Self.defaultAlpha)).",
             valueName: "alpha"))
     var alpha: Double?
     @Flag(help: "Report files from different runs (methods, models, grids) side by side instead of refusing.")

@@ -97,45 +97,4 @@ import Testing
         let flat = r.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(flat.contains("or, in localize only, a PNG of the photo's size"), "\(flat)")
     }
-
-    /// Options every command has, documented once in the README's "Commands" introduction.
-    static let commonOptions: Set<String> = [
-        "--help", "--version", "--verbose", "--precision", "--backend", "--threads",
-    ]
-
-    /// The README's section of a command: from its `### ` heading naming `keypoints CMD` up to
-    /// the next heading of that level or above.
-    static func readmeSection(of command: String) throws -> String {
-        let readme = try String(
-            contentsOf: CLIRunner.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        var section: [Substring] = []
-        var inside = false
-        for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("### ") || line.hasPrefix("## ") {
-                inside = line.hasPrefix("### ") && line.contains("`keypoints \(command)`")
-            }
-            if inside { section.append(line) }
-        }
-        return section.joined(separator: "\n")
-    }
-
-    /// Every option a command's --help lists is documented in its README section (an option
-    /// added to one command but documented only on another is caught here).
-    @Test(arguments: ["localize", "eval", "report", "saliency", "embed", "info", "bench", "experiment"])
-    func readmeDocumentsEveryOption(command: String) throws {
-        let help = try CLIRunner.run([command, "--help"])
-        #expect(help.status == 0, "\(command): \(help.stderr)")
-        let section = try Self.readmeSection(of: command)
-        #expect(!section.isEmpty, "README has no ### section for keypoints \(command)")
-        // Option lines are indented two spaces; wrapped help text (which may start with an option
-        // it mentions) is indented further.
-        let options = Set(help.stdout.matches(of: /(?m)^  (?:-\w, )?(--[a-z0-9-]+)/).map { String($0.1) })
-        #expect(options.count > 1, "\(command) --help lists no options")
-        for option in options.subtracting(Self.commonOptions).sorted() {
-            // Options are letters, digits and hyphens: no regex escaping needed. `--seed` must not
-            // match inside `--seeds`.
-            let documented = section.firstMatch(of: try Regex("\(option)(?![a-z0-9-])")) != nil
-            #expect(documented, "README's keypoints \(command) section lacks \(option)")
-        }
-    }
 }
