@@ -58,6 +58,14 @@ struct CommandLineDefinition {
         add(info.command, path: [])
         self.commands = commands
     }
+
+    /// `option` of each of `owners`' commands that has it.
+    func options(_ option: String, of owners: ReadmeDocument.Owners) -> [Option] {
+        switch owners {
+        case .anyCommand: commands.values.compactMap { $0[option] }
+        case .commands(let paths): paths.compactMap { commands[$0]?[option] }
+        }
+    }
 }
 
 /// The README documents every option of every command, in that command's section, and every
@@ -116,12 +124,7 @@ struct CommandLineDefinition {
         let (definition, readme) = try Self.load()
         #expect(readme.mentions.count > 100, "README.md: no options found; has its layout changed?")
         for mention in readme.mentions {
-            let candidates: [String]
-            switch mention.owners {
-            case .anyCommand: candidates = Array(definition.commands.keys)
-            case .commands(let paths): candidates = paths
-            }
-            let exists = candidates.contains { definition.commands[$0]?[mention.option] != nil }
+            let exists = !definition.options(mention.option, of: mention.owners).isEmpty
             #expect(
                 exists,
                 "\(Self.location(mention)): \(mention.option) is not an option of \(Self.describe(mention.owners))")
@@ -139,12 +142,7 @@ struct CommandLineDefinition {
                 ?? mention.followingProse?.firstMatch(of: /\bdefault:?\s+([0-9][0-9.]*)/).map { String($0.1) }
             guard let written, let value = Double(written.trimmingCharacters(in: CharacterSet(charactersIn: ".")))
             else { continue }
-            let paths: [String]
-            switch mention.owners {
-            case .anyCommand: paths = Array(definition.commands.keys)
-            case .commands(let owners): paths = owners
-            }
-            let defaults = paths.compactMap { definition.commands[$0]?[mention.option]?.defaultValue }
+            let defaults = definition.options(mention.option, of: mention.owners).compactMap(\.defaultValue)
             #expect(
                 defaults.contains { Double($0) == value },
                 "\(Self.location(mention)): \(mention.option) default \(written); the code's: \(defaults)")
@@ -161,12 +159,7 @@ struct CommandLineDefinition {
         var checked = 0
         for mention in readme.mentions {
             guard let value = mention.value else { continue }
-            let paths: [String]
-            switch mention.owners {
-            case .anyCommand: paths = Array(definition.commands.keys)
-            case .commands(let owners): paths = owners
-            }
-            let choices = paths.compactMap { definition.commands[$0]?[mention.option]?.choices }.filter { !$0.isEmpty }
+            let choices = definition.options(mention.option, of: mention.owners).map(\.choices).filter { !$0.isEmpty }
             guard !choices.isEmpty else { continue }
             let parts = value.replacingOccurrences(of: "\\|", with: "|").split(separator: "|").map(String.init)
             for part in parts where !part.contains(where: \.isUppercase) {
