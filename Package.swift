@@ -28,8 +28,9 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // oneDNN for the second matrix-product backend (TensorDNNL).
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
-        // setjmp/longjmp error handling of libjpeg and libpng cannot live in Swift.
-        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
+        // setjmp/longjmp error handling of libjpeg and libpng cannot live in Swift; zlib (libpng's
+        // own dependency) inflates PNG text chunks for the EXIF/XMP orientation reader.
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"], linkerSettings: [.linkedLibrary("z")]),
 
         // MARK: - Layers (one direction of dependency)
         // Utilities every layer may use and that depend on nothing but Foundation: strict JSON

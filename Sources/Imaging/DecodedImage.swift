@@ -42,11 +42,12 @@ public struct DecodedImage: Sendable, Equatable {
     /// `ImageReadOptions.allowDamaged`; otherwise such a file is an `ImageError.damaged`):
     /// parts of the picture are grey or stale, `warnings` say what the decoder saw.
     public let isDamaged: Bool
-    /// The file's EXIF Orientation tag (JPEG APP1 "Exif", PNG eXIf), read but not applied: the
+    /// The file's orientation where Pillow's `getexif()` finds it (the EXIF Orientation tag, a
+    /// PNG "Raw profile type exif" text, or XMP; see `ExifReader`), read but not applied: the
     /// pixels are in stored order, as Pillow's `Image.open` gives them. `displayedUpright()`
-    /// applies it. Nil when the file has no tag (or a malformed one, see `exifNote`).
+    /// applies it. Nil when the file has none (or a malformed one, see `exifNote`).
     public let exifOrientation: ExifOrientation?
-    /// Why an EXIF block the file holds gave no orientation (e.g. "EXIF IFD0 offset 9000 lies
+    /// Why the file's orientation metadata gave no orientation (e.g. "EXIF IFD0 offset 9000 lies
     /// outside the block of 60 bytes"); the decode itself is unaffected.
     public let exifNote: String?
 

@@ -1,21 +1,71 @@
-/// Finds the EXIF Orientation tag in a JPEG's APP1 "Exif\0\0" segments or a PNG's eXIf chunk,
-/// reading the file's bytes as Pillow does (its JPEG plugin joins several Exif segments, its PNG
-/// plugin keeps the last eXIf chunk wherever it lies, `Image.Exif` reads IFD0).
+/// Finds a photo's orientation where Pillow 13's `ImageOps.exif_transpose` finds it: the
+/// Orientation tag (0x0112) of `Image.getexif()` (PIL/Image.py), which `exif_transpose` applies
+/// when it is 2...8 (PIL/ImageOps.py). `getexif` takes it from, in this order:
 ///
-/// EXIF is outside input: every offset and count is checked against the bytes at hand before it
-/// is used, nothing is allocated from a number read, and no offset chain is followed (the tag
-/// sits in IFD0; a value too long to sit inline is read once at its offset, when wholly inside
-/// the block), so a looping or out-of-range block cannot hang or overrun.
-/// A malformed block never fails a decode: it is "no orientation", with a note saying why.
-/// Not read: orientation given only in XMP (`tiff:Orientation`) or in a PNG text chunk ("Raw
-/// profile type exif"), both of which Pillow also consults.
+/// 1. `info["exif"]`, the EXIF block: a JPEG's APP1 "Exif\0\0" segments before the first scan,
+///    joined in order (PIL/JpegImagePlugin.py `APP`); a PNG's eXIf chunk, the last one wherever
+///    it lies (PIL/PngImagePlugin.py `PngStream.chunk_eXIf`; chunks after IDAT are read by
+///    `PngImageFile.load_end`, which `exif_transpose` runs through `load()`); or a PNG tEXt chunk
+///    keyed "exif", its bytes as they are (`chunk_tEXt`). `Exif.load` drops one or two leading
+///    "Exif\0\0" and reads IFD0 (`TiffImagePlugin.ImageFileDirectory_v2.load`); an empty block
+///    holds no tags.
+/// 2. Only when the file has no `info["exif"]` at all (an empty eXIf chunk is one): a PNG text
+///    chunk "Raw profile type exif" (tEXt, zTXt or iTXt, as ImageMagick writes it:
+///    "\nexif\n  LENGTH\nHEX..."), decoded by `bytes.fromhex("".join(text.split("\n")[3:]))`:
+///    what follows the third line feed, line feeds removed, as pairs of hex digits (ASCII white
+///    space allowed before a pair, not inside one; the length line is not read; fewer than three
+///    line feeds give an empty block).
+/// 3. Only when IFD0 of that block holds no Orientation entry Pillow keeps (`0x0112 in exif`: the
+///    first entry of a type Pillow reads, with values inside the block; a value outside 1...8 or
+///    of another type is kept, and then XMP is not read): XMP, searched with the regular
+///    expression `tiff:Orientation(="|>)([0-9])`, the first match (`re.search`). This is a text
+///    search, not XML: `tiff:Orientation='6'` or white space before the digit do not match, and
+///    "0" or "9" (as in "06") is no orientation. The packet is `info["XML:com.adobe.xmp"]` (the
+///    last PNG tEXt, zTXt or iTXt chunk of that key) when it is not empty, else `info["xmp"]`:
+///    a JPEG's APP1 segment after "http://ns.adobe.com/xap/1.0/\0", the last such segment before
+///    the first scan (extended XMP, "http://ns.adobe.com/xmp/extension/", is not read), or the
+///    bytes of a PNG iTXt "XML:com.adobe.xmp" chunk (kept even when its text is not UTF-8 and the
+///    chunk is otherwise ignored, `chunk_iTXt`).
+///
+/// PNG text chunks are read as `PngStream.chunk_tEXt`, `chunk_zTXt` and `chunk_iTXt` read them:
+/// the key runs to the first NUL (a tEXt or zTXt without one is all key), an empty key is not
+/// kept, a later chunk of a key replaces an earlier one. zTXt: data zlib cannot inflate gives
+/// empty text (which, for "XML:com.adobe.xmp", lets `info["xmp"]` count again); a stream cut short
+/// gives what it inflates to. iTXt: compressed when its flag is not 0, then only with method 0
+/// (else ignored); data zlib cannot inflate (a preset dictionary included), or a language,
+/// translated key or text that is not UTF-8, make it ignored. Compressed chunks are inflated with
+/// zlib as `_safe_zlib_decompress` does (CImageCodecs `kp_inflate_zlib`), at most
+/// `ImagingLimits.textChunkBytes` each and `ImagingLimits.textBytesTotal` in all (Pillow's
+/// `MAX_TEXT_CHUNK` and `MAX_TEXT_MEMORY`, past which Pillow refuses the file); only chunks of
+/// the keys above are inflated.
+///
+/// Where Pillow raises instead, and its pipeline has no image, the reading is "no orientation"
+/// with a note: a block that is not TIFF (shorter than 8 bytes, no II/MM, no 42: "not a TIFF
+/// file"), a "Raw profile type exif" that is not hex (ValueError), a text chunk keyed "exif" or
+/// "xmp" that Pillow holds as text (zTXt or iTXt "exif", any "xmp": TypeError) where it is read,
+/// a zTXt compression method other than 0, and the limits above. (For a JPEG whose block is not
+/// TIFF, Pillow itself gives no orientation, XMP unread, unless its JFIF segment gives a dpi: its
+/// failed `getexif` during `open` is cached.)
+///
+/// Not followed: Pillow's running total of out-of-line value sizes in IFD0 ("Tag data larger than
+/// file"), an IFD0 offset below 8 (Pillow reads entries from inside the header), the header
+/// variants Pillow accepts ("MM\x2a\x00", "II\x00\x2a"), Orientation values of other types that
+/// equal 2...8 (see `orientation(inTIFF:)`), CRCs of PNG chunks (Pillow refuses a bad one before
+/// IDAT), APNG frames (Pillow stops reading chunks at the next frame) and MPO.
+///
+/// Outside input: every offset, count and length is checked against the bytes at hand before it
+/// is used, nothing is allocated from a number read (inflated text is capped, see above), and no
+/// offset chain is followed (the tag sits in IFD0; a value too long to sit inline is read once at
+/// its offset, when wholly inside the block), so a looping or out-of-range block cannot hang or
+/// overrun. A malformed block or chunk never fails a decode: it is "no orientation", with a note
+/// saying why.
 public enum ExifReader {
     /// What a file says about its orientation.
     public struct Reading: Sendable, Equatable {
-        /// The tag's value, when an EXIF block holds a valid one (1...8).
+        /// The orientation (1...8), from the EXIF block, a "Raw profile type exif" text or XMP.
         public var orientation: ExifOrientation?
-        /// Why an EXIF block that is present gave no orientation (malformed, or a value outside
-        /// 1...8); nil when there is none or it was read.
+        /// Why metadata that is present gave no orientation (malformed, a value outside 1...8, or
+        /// a file Pillow refuses); nil when there is none or an orientation was read.
         public var note: String?
 
         public init(orientation: ExifOrientation? = nil, note: String? = nil) {
@@ -33,84 +83,76 @@ public enum ExifReader {
         1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8,
     ]
 
-    /// The orientation recorded in an encoded JPEG or PNG (the format told by its magic bytes).
+    /// The orientation recorded in an encoded JPEG or PNG (the format told by its magic bytes),
+    /// found where Pillow 13 finds it (see the type's documentation).
     public static func orientation(inFile bytes: UnsafeRawBufferPointer) -> Reading {
         switch ImageCodec.detectFormat(bytes) {
-        case .jpeg: return exifBlock(inJPEG: bytes).map { orientation(inTIFF: $0) } ?? Reading()
-        case .png: return exifBlock(inPNG: bytes).map { orientation(inTIFF: $0) } ?? Reading()
+        case .jpeg: return orientation(in: metadata(inJPEG: bytes))
+        case .png: return orientation(in: metadata(inPNG: bytes))
         case nil: return Reading()
         }
     }
 
-    // MARK: - Containers
-
-    /// The TIFF block of a JPEG's APP1 "Exif\0\0" segments before the first scan, the segments
-    /// joined in order without their prefixes (as Pillow joins them); nil when there is none.
-    /// The walk stops at the first scan, at the end of the image, or where a segment's length
-    /// breaks the structure (libjpeg judges the file itself). Bytes between segments that are not
-    /// a marker (stray bytes, FF 00) are skipped, as libjpeg (with a warning) and Pillow skip them.
-    static func exifBlock(inJPEG bytes: UnsafeRawBufferPointer) -> [UInt8]? {
-        let prefix: [UInt8] = Array("Exif\0\0".utf8)
-        var block: [UInt8] = []
-        var found = false
-        var pos = 2  // after SOI
-        while pos < bytes.count {
-            guard bytes[pos] == 0xFF else {
-                pos += 1
-                continue
+    /// The orientation `Image.getexif()` gives for what the file's `info` holds: the EXIF block
+    /// (or, without one, the "Raw profile type exif" text), then XMP when IFD0 holds no
+    /// Orientation entry.
+    static func orientation(in info: Metadata) -> Reading {
+        if let refusal = info.refusal { return Reading(note: refusal) }
+        var block: [UInt8]?
+        switch info.exif {
+        case .text?:
+            return Reading(
+                note:
+                    "PNG text chunk \"exif\" is compressed or international text, which Pillow 13 cannot read as EXIF "
+                    + "(TypeError)")
+        case .bytes(let bytes)?:
+            block = bytes
+        case nil:
+            if let raw = info.rawProfile {
+                switch rawProfileBlock(raw) {
+                case .success(let bytes): block = bytes
+                case .failure(let error): return Reading(note: error.note)
+                }
             }
-            var marker = pos + 1
-            while marker < bytes.count && bytes[marker] == 0xFF { marker += 1 }  // fill bytes
-            guard marker < bytes.count else { break }
-            let code = bytes[marker]
-            if code == 0x00 {  // FF 00 is no marker
-                pos = marker + 1
-                continue
-            }
-            // Standalone markers carry no length: TEM, RSTn, SOI.
-            if code == 0x01 || (0xD0...0xD8).contains(code) {
-                pos = marker + 1
-                continue
-            }
-            if code == 0xDA || code == 0xD9 { break }  // SOS, EOI: no APP1 is read after these
-            guard bytes.count - marker >= 3 else { break }
-            let length = Int(bytes[marker + 1]) << 8 | Int(bytes[marker + 2])
-            let start = marker + 3
-            let end = marker + 1 + length
-            guard length >= 2, end <= bytes.count else { break }
-            if code == 0xE1 && end - start >= prefix.count
-                && prefix.indices.allSatisfy({ bytes[start + $0] == prefix[$0] })
-            {
-                block.append(contentsOf: bytes[(start + prefix.count)..<end])
-                found = true
-            }
-            pos = end
         }
-        return found ? block : nil
+        var exifNote: String?
+        if let block {
+            // `Exif.load` drops one or two leading "Exif\0\0"; an empty block holds no tags.
+            let tiff = withoutExifPrefixes(block)
+            if !tiff.isEmpty {
+                switch tiff.withUnsafeBytes({ tiffOutcome($0) }) {
+                case .tag(let reading): return reading
+                case .refused(let note): return Reading(note: note)
+                case .noTag(let note): exifNote = note
+                }
+            }
+        }
+        let packet: [UInt8]
+        if let text = info.xmpText, !text.isEmpty {
+            packet = text
+        } else {
+            switch info.xmp {
+            case .bytes(let bytes)? where !bytes.isEmpty: packet = bytes
+            case .text(let text)? where !text.isEmpty:
+                return Reading(
+                    note: "PNG text chunk \"xmp\" is text, which Pillow 13 cannot search for an orientation (TypeError)"
+                )
+            default: return Reading(note: exifNote)
+            }
+        }
+        guard let digit = xmpOrientationDigit(packet) else { return Reading(note: exifNote) }
+        guard let orientation = ExifOrientation(rawValue: digit) else {
+            return Reading(note: "XMP tiff:Orientation \(digit) is not one of 1...8")
+        }
+        return Reading(orientation: orientation)
     }
 
-    /// The TIFF block of a PNG's eXIf chunk (the last one, wherever it lies, as Pillow keeps the
-    /// last), without an "Exif\0\0" prefix if a writer put one; nil when there is none. The walk
-    /// stops at IEND or where a chunk's length runs past the end.
-    static func exifBlock(inPNG bytes: UnsafeRawBufferPointer) -> [UInt8]? {
-        let prefix: [UInt8] = Array("Exif\0\0".utf8)
-        var block: [UInt8]?
-        var pos = 8  // after the signature
-        while bytes.count - pos >= 12 {
-            let length = Int(readUInt32(bytes, at: pos, bigEndian: true))
-            let type = readUInt32(bytes, at: pos + 4, bigEndian: true)
-            let start = pos + 8
-            // The chunk's data and its 4-byte CRC must lie inside the file.
-            guard length <= bytes.count - start - 4 else { break }
-            if type == 0x4945_4E44 { break }  // "IEND"
-            if type == 0x6558_4966 {  // "eXIf"
-                var data = Array(bytes[start..<(start + length)])
-                if data.starts(with: prefix) { data.removeFirst(prefix.count) }
-                block = data
-            }
-            pos = start + length + 4
-        }
-        return block
+    /// `block` without one or two leading "Exif\0\0" (Pillow's `Exif.load`:
+    /// `re.sub(b"^(Exif\x00\x00){1,2}", b"", data)`).
+    static func withoutExifPrefixes(_ block: [UInt8]) -> ArraySlice<UInt8> {
+        var rest = block[...]
+        for _ in 0..<2 where rest.starts(with: exifPrefix) { rest = rest.dropFirst(exifPrefix.count) }
+        return rest
     }
 
     // MARK: - TIFF
@@ -130,27 +172,47 @@ public enum ExifReader {
     }
 
     static func orientation(inTIFF b: UnsafeRawBufferPointer) -> Reading {
+        switch tiffOutcome(b) {
+        case .tag(let reading): reading
+        case .noTag(let note): Reading(note: note)
+        case .refused(let note): Reading(note: note)
+        }
+    }
+
+    /// What Pillow's `Exif.load` makes of a TIFF block, as far as the orientation goes.
+    enum TIFFOutcome: Equatable {
+        /// IFD0 holds an Orientation entry Pillow keeps (`0x0112 in exif`): its reading, which
+        /// may be no orientation (a value outside 1...8, another type); XMP is then not read.
+        case tag(Reading)
+        /// No Orientation entry Pillow keeps, with a note when the block is damaged (IFD0 out of
+        /// range, entries cut short or skipped), where Pillow only warns: XMP is read.
+        case noTag(String?)
+        /// No TIFF header, where Pillow raises (`ImageFileDirectory_v2`: "not a TIFF file").
+        case refused(String)
+    }
+
+    static func tiffOutcome(_ b: UnsafeRawBufferPointer) -> TIFFOutcome {
         guard b.count >= 8 else {
-            return Reading(note: "EXIF block of \(b.count) bytes is shorter than a TIFF header (8)")
+            return .refused("EXIF block of \(b.count) bytes is shorter than a TIFF header (8)")
         }
         let bigEndian: Bool
         switch (b[0], b[1]) {
         case (0x49, 0x49): bigEndian = false  // "II"
         case (0x4D, 0x4D): bigEndian = true  // "MM"
         default:
-            return Reading(note: "EXIF block does not start with a TIFF byte order (II or MM)")
+            return .refused("EXIF block does not start with a TIFF byte order (II or MM)")
         }
         guard readUInt16(b, at: 2, bigEndian: bigEndian) == 42 else {
-            return Reading(note: "EXIF block's TIFF header lacks the number 42")
+            return .refused("EXIF block's TIFF header lacks the number 42")
         }
         let ifd = Int(readUInt32(b, at: 4, bigEndian: bigEndian))
         guard ifd >= 8, ifd <= b.count - 2 else {
-            return Reading(note: "EXIF IFD0 offset \(ifd) lies outside the block of \(b.count) bytes")
+            return .noTag("EXIF IFD0 offset \(ifd) lies outside the block of \(b.count) bytes")
         }
         let entries = Int(readUInt16(b, at: ifd, bigEndian: bigEndian))
         // Only entries that lie wholly inside the block are read.
         let available = min(entries, (b.count - ifd - 2) / 12)
-        var skipped: Reading?
+        var skipped: String?
         for e in 0..<available {
             let at = ifd + 2 + 12 * e
             guard Int(readUInt16(b, at: at, bigEndian: bigEndian)) == orientationTag else { continue }
@@ -158,12 +220,12 @@ public enum ExifReader {
             let count = Int(readUInt32(b, at: at + 4, bigEndian: bigEndian))
             guard count > 0 else {
                 // No value: Pillow keeps nothing for it, so a later entry may still count.
-                skipped = Reading(note: "EXIF Orientation entry holds no value (count 0)")
+                skipped = "EXIF Orientation entry holds no value (count 0)"
                 continue
             }
             // Pillow skips an entry of a type it does not know, so a later entry may still count.
             guard let width = Self.tiffTypeBytes[type] else {
-                skipped = Reading(note: "EXIF Orientation entry has type \(type), which is no TIFF type")
+                skipped = "EXIF Orientation entry has type \(type), which is no TIFF type"
                 continue
             }
             // count < 2^32 and width <= 8: the product fits in Int.
@@ -172,45 +234,45 @@ public enum ExifReader {
             if bytes > 4 {
                 let offset = Int(readUInt32(b, at: at + 8, bigEndian: bigEndian))
                 guard offset <= b.count, bytes <= b.count - offset else {
-                    skipped = Reading(
-                        note: "EXIF Orientation's \(count) values at offset \(offset) run past the block of "
-                            + "\(b.count) bytes")
+                    skipped =
+                        "EXIF Orientation's \(count) values at offset \(offset) run past the block of \(b.count) bytes"
                     continue
                 }
                 valueAt = offset
             }
             // The first entry with values inside the block counts; only a SHORT or LONG turns.
             guard type == 3 || type == 4 else {
-                return Reading(note: "EXIF Orientation has type \(type) and count \(count), expected a SHORT or LONG")
+                return .tag(
+                    Reading(note: "EXIF Orientation has type \(type) and count \(count), expected a SHORT or LONG"))
             }
             let value =
                 width == 2
                 ? Int(readUInt16(b, at: valueAt, bigEndian: bigEndian))
                 : Int(readUInt32(b, at: valueAt, bigEndian: bigEndian))
             guard let orientation = ExifOrientation(rawValue: value) else {
-                return Reading(note: "EXIF Orientation \(value) is not one of 1...8")
+                return .tag(Reading(note: "EXIF Orientation \(value) is not one of 1...8"))
             }
-            return Reading(orientation: orientation)
+            return .tag(Reading(orientation: orientation))
         }
-        if let skipped { return skipped }
+        if let skipped { return .noTag(skipped) }
         if available < entries {
-            return Reading(
-                note: "EXIF IFD0 claims \(entries) entries, \(available) fit in the block; no Orientation among them")
+            return .noTag(
+                "EXIF IFD0 claims \(entries) entries, \(available) fit in the block; no Orientation among them")
         }
-        return Reading()
+        return .noTag(nil)
     }
 
     // MARK: - Bytes
 
     /// - Precondition: `at + 2 <= bytes.count` (checked by the callers).
-    private static func readUInt16(_ bytes: UnsafeRawBufferPointer, at: Int, bigEndian: Bool) -> UInt16 {
+    static func readUInt16(_ bytes: UnsafeRawBufferPointer, at: Int, bigEndian: Bool) -> UInt16 {
         let a = UInt16(bytes[at])
         let b = UInt16(bytes[at + 1])
         return bigEndian ? a << 8 | b : b << 8 | a
     }
 
     /// - Precondition: `at + 4 <= bytes.count` (checked by the callers).
-    private static func readUInt32(_ bytes: UnsafeRawBufferPointer, at: Int, bigEndian: Bool) -> UInt32 {
+    static func readUInt32(_ bytes: UnsafeRawBufferPointer, at: Int, bigEndian: Bool) -> UInt32 {
         let a = UInt32(readUInt16(bytes, at: at, bigEndian: bigEndian))
         let b = UInt32(readUInt16(bytes, at: at + 2, bigEndian: bigEndian))
         return bigEndian ? a << 16 | b : b << 16 | a

@@ -12,7 +12,8 @@ import KeypointsSupport
 ///
 /// The format is detected from the first bytes, never from the file extension.
 ///
-/// EXIF orientation is read (`DecodedImage.exifOrientation`, by `ExifReader`) but not applied:
+/// The orientation (EXIF, or XMP and PNG text as Pillow reads them) is read
+/// (`DecodedImage.exifOrientation`, by `ExifReader`) but not applied:
 /// pixels come out in stored order, exactly as Pillow's `Image.open` gives them (without
 /// `ImageOps.exif_transpose`), which is what the CLIP reference pipeline sees;
 /// `DecodedImage.displayedUpright()` applies it. Embedded ICC profiles and PNG gamma are ignored,

@@ -12,4 +12,12 @@ public enum ImagingLimits {
     public static let pixels = 50_000_000
     /// Pixels per side (panoramas up to 30000 x 1666 still pass the pixel limit).
     public static let side = 30_000
+    /// Bytes one compressed PNG text chunk (zTXt, compressed iTXt) may inflate to when
+    /// `ExifReader` reads it: Pillow 13's `PngImagePlugin.MAX_TEXT_CHUNK` (1 MiB), past which
+    /// Pillow refuses the file ("Decompressed data too large").
+    public static let textChunkBytes = 1 << 20
+    /// Text bytes `ExifReader` reads from one PNG in all (tEXt values and what compressed chunks
+    /// inflate to): Pillow 13's `MAX_TEXT_MEMORY` (64 MiB), past which Pillow refuses the file.
+    /// Bounds the inflation work of a file made of many small compressed chunks.
+    public static let textBytesTotal = 64 << 20
 }

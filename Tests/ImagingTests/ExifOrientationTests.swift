@@ -216,13 +216,26 @@ struct ExifOrientationTests {
 
 enum ExifFixtures {
     /// Version written by make_exif_fixtures.py; bump both together.
-    static let version = 2
+    static let version = 3
 
     struct Manifest: Decodable {
         var version: Int
         var pillow: String
         var images: [Image]
         var tiffBlocks: [TIFFBlock]
+        var metadata: [MetadataFile]
+    }
+
+    /// A file with its orientation outside (or besides) the EXIF block, and what Pillow's
+    /// `exif_transpose` does with it.
+    struct MetadataFile: Decodable {
+        var file: String
+        /// The orientation exif_transpose applied (2...8), nil when it left the pixels as they are.
+        var orientation: Int?
+        /// `getexif().get(0x0112)` when an int (1 included, which turns nothing).
+        var tag: Int?
+        /// The exception Pillow raised (opening, loading or in exif_transpose), if any.
+        var pillowError: String?
     }
 
     /// A TIFF block and the orientation Pillow reads from it (nil: none it would apply).

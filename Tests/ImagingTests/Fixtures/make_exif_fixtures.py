@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Writes Tests/ImagingTests/Fixtures/exif: tiny photos carrying an EXIF Orientation tag, and what
 Pillow's ImageOps.exif_transpose makes of each (the reference for ExifOrientationTests and the
---exif-transpose CLI tests).
+--exif-transpose CLI tests); and photos whose orientation sits elsewhere (XMP, PNG text chunks,
+both EXIF and XMP, malformed), with the orientation exif_transpose applies to each (ExifMetadataTests).
 
 Run from the repository root:  python3 Tests/ImagingTests/Fixtures/make_exif_fixtures.py
 Needs Pillow (pip install pillow; made with 13.0.0). Deterministic: same Pillow, same bytes.
 """
 import json
 import struct
+import zlib
 from pathlib import Path
 
 import PIL
@@ -15,7 +17,7 @@ from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent / "exif"
 BIRD = Path(__file__).resolve().parents[2] / "CLIPTests/Fixtures/images/bird.jpg"
-VERSION = 2
+VERSION = 3
 
 
 def pattern(width, height, mode="RGB"):
@@ -119,6 +121,214 @@ def record_tiff(name, entries, extra):
     return {"name": name, "block": block.hex(), "orientation": applied}
 
 
+# --------------------------------------------------------------------------------------------
+# Orientation outside the EXIF block (version 3): XMP, PNG text chunks, several sources at once.
+
+XMP_PREFIX = b"http://ns.adobe.com/xap/1.0/\0"
+
+
+def xmp_packet(orientation, element=False):
+    """An XMP packet as cameras and Adobe software write it, with tiff:Orientation as an
+    attribute or as an element."""
+    if element:
+        tag = f'><tiff:Orientation>{orientation}</tiff:Orientation></rdf:Description>'
+    else:
+        tag = f' tiff:Orientation="{orientation}"/>'
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+        'xmlns:tiff="http://ns.adobe.com/tiff/1.0/"' + tag + "</rdf:RDF></x:xmpmeta>\n"
+        '<?xpacket end="w"?>'
+    ).encode("utf-8")
+
+
+def raw_profile(block):
+    """ImageMagick's "Raw profile type exif" text: newline, "exif", the length in 8 columns,
+    then the hex of "Exif\\0\\0" + block in lines of 72 digits."""
+    data = b"Exif\0\0" + block
+    digits = data.hex()
+    lines = [digits[i : i + 72] for i in range(0, len(digits), 72)]
+    return ("\nexif\n" + f"{len(data):8}\n" + "\n".join(lines) + "\n").encode("ascii")
+
+
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def text(key, value):
+    return png_chunk(b"tEXt", key + b"\0" + value)
+
+
+def ztext(key, value, method=0, raw=None):
+    return png_chunk(b"zTXt", key + b"\0" + bytes([method]) + (zlib.compress(value) if raw is None else raw))
+
+
+def itext(key, value, compressed=False, method=0, raw=None):
+    body = zlib.compress(value) if compressed and raw is None else (value if raw is None else raw)
+    return png_chunk(b"iTXt", key + b"\0" + bytes([1 if compressed else 0, method]) + b"\0\0" + body)
+
+
+def png_with(before=b"", after=b"", exif=None):
+    """The 7x4 pattern as Pillow writes a PNG (with an eXIf chunk of `exif` if given), with
+    hand-made chunks put before the first IDAT and after the last."""
+    import io
+
+    buf = io.BytesIO()
+    kw = {"exif": exif} if exif is not None else {}
+    pattern(7, 4).save(buf, "PNG", **kw)
+    data = buf.getvalue()
+    idat = data.index(b"IDAT") - 4
+    iend = data.index(b"IEND") - 4
+    return data[:idat] + before + data[idat:iend] + after + data[iend:]
+
+
+def jpeg_with(segments, **save):
+    """The 7x4 pattern as Pillow writes a JPEG (quality 95, 4:4:4, `save` options such as xmp=
+    or exif=), with hand-made APP segments (marker, payload) put right after its first segment."""
+    import io
+
+    buf = io.BytesIO()
+    pattern(7, 4).save(buf, "JPEG", quality=95, subsampling=0, **save)
+    data = buf.getvalue()
+    first = 4 + struct.unpack(">H", data[4:6])[0]
+    extra = b"".join(b"\xff" + bytes([m]) + struct.pack(">H", len(p) + 2) + p for m, p in segments)
+    return data[:first] + extra + data[first:]
+
+
+def metadata_cases():
+    """File name -> bytes. Pillow writes the image, XMP in JPEG (save(xmp=)) and PNG text chunks
+    (PngInfo); the rest is put in by hand where Pillow has no writer for it."""
+    from PIL import PngImagePlugin
+
+    def pnginfo(*adds):
+        info = PngImagePlugin.PngInfo()
+        for method, args, kwargs in adds:
+            getattr(info, method)(*args, **kwargs)
+        return info
+
+    def pillow_png(info, exif=None):
+        import io
+
+        buf = io.BytesIO()
+        kw = {"exif": exif} if exif is not None else {}
+        pattern(7, 4).save(buf, "PNG", pnginfo=info, **kw)
+        return buf.getvalue()
+
+    key = b"XML:com.adobe.xmp"
+    bad_ifd = tiff(3)[:4] + struct.pack("<I", 0xFFF0) + tiff(3)[8:]  # IFD0 offset past the block
+    not_tiff = b"XX" + tiff(3)[2:]
+    other_tag = ifd_block([(0x010F, 2, 4, b"abc\0")])  # IFD0 with Make only
+    big = xmp_packet(6) + b" " * (1 << 20)  # inflates past MAX_TEXT_CHUNK
+    with_dict = zlib.compressobj(zdict=b"tiff:Orientation")
+    preset = with_dict.compress(xmp_packet(6)) + with_dict.flush()
+    return {
+        # JPEG APP1 XMP
+        "xmp-6.jpg": jpeg_with([], xmp=xmp_packet(6)),
+        "xmp-element-8.jpg": jpeg_with([], xmp=xmp_packet(8, element=True)),
+        "xmp-last-segment-3.jpg": jpeg_with([(0xE1, XMP_PREFIX + xmp_packet(6)), (0xE1, XMP_PREFIX + xmp_packet(3))]),
+        "xmp-first-match-5.jpg": jpeg_with(
+            [(0xE1, XMP_PREFIX + b'<a tiff:Orientation="x" tiff:Orientation="5" tiff:Orientation="7"/>')]
+        ),
+        "xmp-first-match-0.jpg": jpeg_with([(0xE1, XMP_PREFIX + b'<a tiff:Orientation="06" tiff:Orientation="6"/>')]),
+        "xmp-single-quotes.jpg": jpeg_with([(0xE1, XMP_PREFIX + b"<a tiff:Orientation='6'/>")]),
+        "xmp-space.jpg": jpeg_with([(0xE1, XMP_PREFIX + b"<tiff:Orientation> 6</tiff:Orientation>")]),
+        "xmp-9.jpg": jpeg_with([(0xE1, XMP_PREFIX + b'<a tiff:Orientation="9"/>')]),
+        "xmp-1.jpg": jpeg_with([], xmp=xmp_packet(1)),
+        "xmp-extension.jpg": jpeg_with([(0xE1, b"http://ns.adobe.com/xmp/extension/\0" + xmp_packet(6))]),
+        "xmp-no-nul.jpg": jpeg_with([(0xE1, XMP_PREFIX[:-1] + xmp_packet(6))]),
+        "xmp-truncated-packet-7.jpg": jpeg_with([(0xE1, XMP_PREFIX + xmp_packet(7)[:300])]),
+        # JPEG EXIF and XMP together
+        "exif-3-xmp-6.jpg": jpeg_with([], exif=pillow_exif(3), xmp=xmp_packet(6)),
+        "exif-other-tag-xmp-5.jpg": jpeg_with([(0xE1, b"Exif\0\0" + other_tag), (0xE1, XMP_PREFIX + xmp_packet(5))]),
+        "exif-9-xmp-6.jpg": jpeg_with([(0xE1, b"Exif\0\0" + tiff(9)), (0xE1, XMP_PREFIX + xmp_packet(6))]),
+        "exif-bad-ifd-xmp-6.jpg": jpeg_with([(0xE1, b"Exif\0\0" + bad_ifd), (0xE1, XMP_PREFIX + xmp_packet(6))]),
+        "exif-not-tiff-xmp-6.jpg": jpeg_with([(0xE1, b"Exif\0\0" + not_tiff), (0xE1, XMP_PREFIX + xmp_packet(6))]),
+        "exif-empty-xmp-2.jpg": jpeg_with([(0xE1, b"Exif\0\0"), (0xE1, XMP_PREFIX + xmp_packet(2))]),
+        "exif-double-prefix-6.jpg": jpeg_with([(0xE1, b"Exif\0\0Exif\0\0" + tiff(6))]),
+        "exif-triple-prefix.jpg": jpeg_with([(0xE1, b"Exif\0\0Exif\0\0Exif\0\0" + tiff(6))]),
+        # PNG XMP in text chunks
+        "xmp-itxt-6.png": pillow_png(pnginfo(("add_itxt", (key, xmp_packet(6).decode()), {}))),
+        "xmp-itxt-compressed-7.png": pillow_png(pnginfo(("add_itxt", (key, xmp_packet(7).decode()), {"zip": True}))),
+        "xmp-text-2.png": pillow_png(pnginfo(("add_text", (key, xmp_packet(2).decode("latin-1")), {}))),
+        "xmp-ztxt-4.png": pillow_png(pnginfo(("add_text", (key, xmp_packet(4).decode("latin-1")), {"zip": True}))),
+        "xmp-itxt-after-idat-5.png": png_with(after=itext(key, xmp_packet(5))),
+        "xmp-last-chunk-8.png": png_with(itext(key, xmp_packet(6)), text(key, xmp_packet(8))),
+        "xmp-itxt-not-utf8-6.png": png_with(itext(key, xmp_packet(6) + b"\xff")),
+        "xmp-itxt-not-utf8-text-3.png": png_with(itext(key, xmp_packet(6) + b"\xff") + text(key, xmp_packet(3))),
+        "xmp-empty-text-keeps-itxt-8.png": png_with(itext(key, xmp_packet(8)) + text(key, b"")),
+        "xmp-ztxt-bad-zlib.png": png_with(ztext(key, b"", raw=b"not zlib data")),
+        "xmp-ztxt-bad-zlib-keeps-itxt-8.png": png_with(itext(key, xmp_packet(8)) + ztext(key, b"", raw=b"junk")),
+        "xmp-ztxt-cut-short-6.png": png_with(ztext(key, b"", raw=zlib.compress(xmp_packet(6))[:-6])),
+        "xmp-ztxt-too-large.png": png_with(ztext(key, big)),
+        "xmp-ztxt-method-1.png": png_with(ztext(key, xmp_packet(6), method=1)),
+        "xmp-itxt-method-1.png": png_with(itext(key, xmp_packet(6), compressed=True, method=1)),
+        "xmp-itxt-bad-zlib.png": png_with(itext(key, b"", compressed=True, raw=b"junk")),
+        "xmp-itxt-preset-dictionary.png": png_with(itext(key, b"", compressed=True, raw=preset)),
+        "xmp-key-text.png": png_with(text(b"xmp", xmp_packet(6))),
+        # 65 zTXt chunks of 1 MiB of text each: past MAX_TEXT_MEMORY (64 MiB)
+        "xmp-text-memory.png": png_with(ztext(key, xmp_packet(6).ljust(1 << 20)) * 65),
+        # PNG "Raw profile type exif" and text keyed "exif"
+        "raw-profile-6.png": png_with(text(b"Raw profile type exif", raw_profile(tiff(6)))),
+        "raw-profile-ztxt-8.png": pillow_png(
+            pnginfo(("add_text", ("Raw profile type exif", raw_profile(tiff(8, True)).decode()), {"zip": True}))
+        ),
+        "raw-profile-itxt-after-idat-5.png": png_with(after=itext(b"Raw profile type exif", raw_profile(tiff(5)))),
+        "raw-profile-spaces-7.png": png_with(
+            text(b"Raw profile type exif", b"\nexif\n  x\n\t" + b" ".join(
+                (b"Exif\0\0" + tiff(7)).hex()[i : i + 2].encode() for i in range(0, 2 * len(tiff(7)) + 12, 2)))
+        ),
+        "raw-profile-not-hex.png": png_with(text(b"Raw profile type exif", b"\nexif\n   20\n45786966zz")),
+        "raw-profile-odd-digits.png": png_with(text(b"Raw profile type exif", raw_profile(tiff(6))[:-2])),
+        "raw-profile-two-lines.png": png_with(text(b"Raw profile type exif", b"\nexif 4578696600004949")),
+        "raw-profile-3-xmp-6.png": png_with(text(b"Raw profile type exif", raw_profile(tiff(3))) + itext(key, xmp_packet(6))),
+        "raw-profile-no-tag-xmp-6.png": png_with(
+            text(b"Raw profile type exif", raw_profile(other_tag)) + itext(key, xmp_packet(6))),
+        "exif-chunk-5-raw-profile-3.png": png_with(text(b"Raw profile type exif", raw_profile(tiff(3))), exif=pillow_exif(5)),
+        "exif-empty-chunk-raw-profile-6.png": png_with(
+            png_chunk(b"eXIf", b"") + text(b"Raw profile type exif", raw_profile(tiff(6)))),
+        "exif-text-6.png": png_with(text(b"exif", b"Exif\0\0" + tiff(6))),
+        "exif-ztxt.png": png_with(ztext(b"exif", b"Exif\0\0" + tiff(6))),
+        # PNG EXIF and XMP together
+        "exif-chunk-3-xmp-6.png": png_with(itext(key, xmp_packet(6)), exif=pillow_exif(3)),
+        "exif-chunk-9-xmp-6.png": png_with(png_chunk(b"eXIf", tiff(9)) + itext(key, xmp_packet(6))),
+        "exif-chunk-bad-ifd-xmp-6.png": png_with(png_chunk(b"eXIf", bad_ifd) + itext(key, xmp_packet(6))),
+        "exif-chunk-not-tiff-xmp-6.png": png_with(png_chunk(b"eXIf", not_tiff) + itext(key, xmp_packet(6))),
+        "broken-chunk-type-xmp.png": png_with(after=png_chunk(b"a-b!", b"") + itext(key, xmp_packet(6))),
+    }
+
+
+def record_metadata(name, data):
+    """What Pillow 13 does with one file: the orientation exif_transpose applies (found by
+    comparing its pixels with each transposition of the opened image), or the error it raises."""
+    import io
+
+    (ROOT / name).write_bytes(data)
+    entry = {"file": name, "orientation": None, "tag": None, "pillowError": None}
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            shown = ImageOps.exif_transpose(im)
+            tag = im.getexif().get(0x0112)
+            entry["tag"] = tag if type(tag) is int else None
+            methods = {
+                2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
+            }
+            same = [n for n, m in methods.items() if im.transpose(m).tobytes() == shown.tobytes()
+                    and im.transpose(m).size == shown.size]
+            if shown.tobytes() != im.tobytes() or shown.size != im.size:
+                assert len(same) == 1, (name, same)
+                entry["orientation"] = same[0]
+    except Exception as error:  # the reference pipeline has no image here
+        import re
+
+        message = re.sub(r" at 0x[0-9a-f]+", "", str(error))  # no object addresses: same run, same bytes
+        entry["pillowError"] = f"{type(error).__name__}: {message}"[:200]
+    return entry
+
+
 def main():
     ROOT.mkdir(exist_ok=True)
     images = []
@@ -163,7 +373,12 @@ def main():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow warns of the malformed entries, as designed
         blocks = [record_tiff(name, *case) for name, case in tiff_cases().items()]
-    manifest = {"version": VERSION, "pillow": PIL.__version__, "images": images, "tiffBlocks": blocks}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        metadata = [record_metadata(name, data) for name, data in metadata_cases().items()]
+    manifest = {
+        "version": VERSION, "pillow": PIL.__version__, "images": images, "tiffBlocks": blocks, "metadata": metadata,
+    }
     (ROOT / "expected.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 
