@@ -131,25 +131,44 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         }
     }
 
-    /// The EXIF orientation reader (`ExifReader`, run on every decoded photo): the input as a
-    /// TIFF block, as a JPEG APP1 "Exif" segment and as a PNG eXIf chunk around it, and as a
-    /// whole file (seeds that are JPEGs or PNGs walk their real markers and chunks). What it
-    /// finds is applied to a small image, as `--exif-transpose` does.
+    /// The orientation reader (`ExifReader`, run on every decoded photo): the input as a TIFF
+    /// block, as a JPEG APP1 "Exif" segment and as a PNG eXIf chunk around it; as a JPEG APP1 XMP
+    /// segment; as the data of a PNG tEXt, zTXt and iTXt chunk (key and all), and as the text of
+    /// an iTXt "XML:com.adobe.xmp" and a tEXt "Raw profile type exif" chunk beside an XMP one;
+    /// and as a whole file (seeds that are JPEGs or PNGs walk their real markers and chunks). What
+    /// it finds is applied to a small image, as `--exif-transpose` does.
     private func runExif(_ data: Data) {
         let block = [UInt8](data)
-        let exif = Array("Exif\0\0".utf8)
-        // One APP1 segment holds at most 65533 bytes after its length.
-        let segment = exif + block.prefix(65_533 - exif.count)
-        let length = segment.count + 2
-        let jpeg: [UInt8] =
-            [0xFF, 0xD8, 0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + segment + [0xFF, 0xDA]
-        let count = UInt32(block.count)
-        let png: [UInt8] =
-            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-            + [UInt8(count >> 24), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF)]
-            + Array("eXIf".utf8) + block + [0, 0, 0, 0]
+        func jpeg(app1 prefix: String) -> [UInt8] {
+            // One APP1 segment holds at most 65533 bytes after its length.
+            let segment = Array(prefix.utf8) + block.prefix(65_533 - prefix.utf8.count)
+            let length = segment.count + 2
+            return [0xFF, 0xD8, 0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + segment + [0xFF, 0xDA]
+        }
+        func png(_ chunks: [(type: String, data: [UInt8])]) -> [UInt8] {
+            var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+            for chunk in chunks {
+                let count = UInt32(chunk.data.count)
+                file += [
+                    UInt8(count >> 24), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF),
+                ]
+                file += Array(chunk.type.utf8) + chunk.data + [0, 0, 0, 0]  // CRCs are not read
+            }
+            return file + [0, 0, 0, 0] + Array("IEND".utf8) + [0xAE, 0x42, 0x60, 0x82]
+        }
+        let xmpKey = Array("XML:com.adobe.xmp".utf8)
+        let files: [[UInt8]] = [
+            jpeg(app1: "Exif\0\0"), png([("eXIf", block)]), block,
+            jpeg(app1: "http://ns.adobe.com/xap/1.0/\0"),
+            png([("tEXt", block)]), png([("zTXt", block)]), png([("iTXt", block)]),
+            png([("iTXt", xmpKey + [0, 0, 0, 0, 0] + block)]),
+            png([
+                ("tEXt", Array("Raw profile type exif".utf8) + [0] + block),
+                ("tEXt", xmpKey + [0] + Array(#"tiff:Orientation="6""#.utf8)),
+            ]),
+        ]
         var readings = [ExifReader.orientation(inTIFF: block)]
-        for file in [jpeg, png, block] { readings.append(file.withUnsafeBytes { ExifReader.orientation(inFile: $0) }) }
+        for file in files { readings.append(file.withUnsafeBytes { ExifReader.orientation(inFile: $0) }) }
         let image = RGBImage(width: 3, height: 2, pixels: (0..<18).map { UInt8($0) })
         for reading in readings {
             if let orientation = reading.orientation { _ = image.displayed(orientation) }
