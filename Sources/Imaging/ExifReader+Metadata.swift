@@ -192,7 +192,9 @@ extension ExifReader {
     }
 
     /// zTXt (`PngStream.chunk_zTXt`): key, NUL, compression method (0), zlib data. Data zlib
-    /// cannot inflate gives empty text. Only chunks of the keys `getexif` reads are inflated.
+    /// cannot inflate gives empty text. Every chunk is inflated, whatever its key (an empty one
+    /// too), and the text of every non-empty key counts against `textBytesTotal`, as Pillow
+    /// inflates and counts them: a chunk of another key can make Pillow refuse the file.
     private static func readCompressedText(
         _ data: UnsafeRawBufferPointer, into info: inout Metadata, textBytes: inout Int
     ) {
@@ -202,7 +204,6 @@ extension ExifReader {
             info.refusal = "PNG zTXt chunk has compression method \(method); Pillow 13 refuses the file (SyntaxError)"
             return
         }
-        guard !key.isEmpty, let known = TextKey(key) else { return }
         let text: [UInt8]
         switch inflate(UnsafeRawBufferPointer(rebasing: rest.dropFirst())) {
         case .text(let inflated): text = inflated
@@ -211,7 +212,8 @@ extension ExifReader {
             info.refusal = tooLarge("zTXt")
             return
         }
-        guard spend(text.count, &textBytes, &info) else { return }
+        // Latin-1 text: one character per byte.
+        guard !key.isEmpty, spend(text.count, &textBytes, &info), let known = TextKey(key) else { return }
         info.store(known, text, asText: true)
     }
 
@@ -219,7 +221,9 @@ extension ExifReader {
     /// translated key, NUL, text (zlib data when the flag is not 0). A chunk without its NULs, of
     /// an unknown method, whose data zlib cannot inflate, or whose language, translated key or
     /// text is not UTF-8, is ignored; the bytes of an "XML:com.adobe.xmp" one are kept as
-    /// `info["xmp"]` before the UTF-8 check.
+    /// `info["xmp"]` before the UTF-8 check. As in Pillow, a compressed chunk of any key is
+    /// inflated, and the text of any key counts against `textBytesTotal` in characters (Python's
+    /// `len` of the decoded text), not in bytes.
     private static func readInternationalText(
         _ data: UnsafeRawBufferPointer, into info: inout Metadata, textBytes: inout Int
     ) {
@@ -231,7 +235,6 @@ extension ExifReader {
         let (language, afterLanguage) = splitAtNul(UnsafeRawBufferPointer(rebasing: rest.dropFirst(2)))
         guard rest.dropFirst(2).contains(0), afterLanguage.contains(0) else { return }
         let (translatedKey, value) = splitAtNul(afterLanguage)
-        guard let known = TextKey(key) else { return }
         let text: [UInt8]
         if compressed {
             guard method == 0 else { return }
@@ -245,10 +248,11 @@ extension ExifReader {
         } else {
             text = Array(value)
         }
+        let known = TextKey(key)
         if known == .xmpPacket { info.xmp = .bytes(text) }
-        guard isUTF8(language), isUTF8(translatedKey), isUTF8(text), spend(text.count, &textBytes, &info) else {
-            return
-        }
+        guard isUTF8(language), isUTF8(translatedKey), let characters = utf8Characters(text),
+            spend(characters, &textBytes, &info), let known
+        else { return }
         info.store(known, text, asText: true)
     }
 
@@ -261,6 +265,12 @@ extension ExifReader {
     /// defines it (no surrogates, no overlong forms), as Swift validates it.
     private static func isUTF8(_ bytes: some Collection<UInt8>) -> Bool {
         String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    /// The number of characters (Unicode scalars, Python's `len` of a `str`) of strict UTF-8
+    /// `bytes`; nil when they are not UTF-8.
+    private static func utf8Characters(_ bytes: [UInt8]) -> Int? {
+        String(validating: bytes, as: UTF8.self)?.unicodeScalars.count
     }
 
     enum Inflated: Equatable {

@@ -36,8 +36,9 @@
 /// translated key or text that is not UTF-8, make it ignored. Compressed chunks are inflated with
 /// zlib as `_safe_zlib_decompress` does (CImageCodecs `kp_inflate_zlib`), at most
 /// `ImagingLimits.textChunkBytes` each and `ImagingLimits.textBytesTotal` in all (Pillow's
-/// `MAX_TEXT_CHUNK` and `MAX_TEXT_MEMORY`, past which Pillow refuses the file); only chunks of
-/// the keys above are inflated.
+/// `MAX_TEXT_CHUNK` and `MAX_TEXT_MEMORY`, past which Pillow refuses the file); chunks of every
+/// key are inflated and counted (iTXt text in characters), as Pillow does, since one of another
+/// key can make Pillow refuse the file.
 ///
 /// Where Pillow raises instead, and its pipeline has no image, the reading is "no orientation"
 /// with a note: a block that is not TIFF (shorter than 8 bytes, no II/MM, no 42: "not a TIFF

@@ -16,8 +16,9 @@ public enum ImagingLimits {
     /// `ExifReader` reads it: Pillow 13's `PngImagePlugin.MAX_TEXT_CHUNK` (1 MiB), past which
     /// Pillow refuses the file ("Decompressed data too large").
     public static let textChunkBytes = 1 << 20
-    /// Text bytes `ExifReader` reads from one PNG in all (tEXt values and what compressed chunks
-    /// inflate to): Pillow 13's `MAX_TEXT_MEMORY` (64 MiB), past which Pillow refuses the file.
+    /// Text `ExifReader` reads from one PNG in all, of every key (tEXt values and what zTXt
+    /// chunks inflate to in bytes, iTXt text in characters, as Pillow counts them): Pillow 13's
+    /// `MAX_TEXT_MEMORY` (64 MiB), past which Pillow refuses the file.
     /// Bounds the inflation work of a file made of many small compressed chunks.
     public static let textBytesTotal = 64 << 20
 }

@@ -268,6 +268,16 @@ def metadata_cases():
         "xmp-key-text.png": png_with(text(b"xmp", xmp_packet(6))),
         # 65 zTXt chunks of 1 MiB of text each: past MAX_TEXT_MEMORY (64 MiB)
         "xmp-text-memory.png": png_with(ztext(key, xmp_packet(6).ljust(1 << 20)) * 65),
+        # Chunks of keys getexif does not read are inflated and counted all the same (PngStream
+        # inflates every zTXt and compressed iTXt, and counts every key's text): Pillow refuses these
+        "other-key-ztxt-too-large-xmp.png": png_with(itext(key, xmp_packet(6)) + ztext(b"Comment", big)),
+        "empty-key-ztxt-too-large-xmp.png": png_with(itext(key, xmp_packet(6)) + ztext(b"", big)),
+        "other-key-itxt-too-large-xmp.png": png_with(itext(key, xmp_packet(6)) + itext(b"Comment", big, compressed=True)),
+        "other-key-text-memory-xmp.png": png_with(itext(key, xmp_packet(6)) + ztext(b"Comment", b" " * (1 << 20)) * 65),
+        # ... and counts an iTXt's text in characters (len of the str): 65 chunks of 2^19 "é", 65 MiB
+        # of UTF-8 but 32.5 Mi characters, are within MAX_TEXT_MEMORY
+        "other-key-itxt-characters-xmp-6.png": png_with(
+            itext(key, xmp_packet(6)) + itext(b"Comment", "\u00e9".encode() * (1 << 19), compressed=True) * 65),
         # PNG "Raw profile type exif" and text keyed "exif"
         "raw-profile-6.png": png_with(text(b"Raw profile type exif", raw_profile(tiff(6)))),
         "raw-profile-ztxt-8.png": pillow_png(
