@@ -7,7 +7,11 @@ import Foundation
 /// - In fenced code blocks (not ```swift), an option belongs to the `keypoints CMD` before it on
 ///   its line, or on the line it continues (a line ending in `\`, or an indented synopsis line).
 ///   A shell separator (`|` between commands, `&&`, `;`, `>`, a `#` comment) ends a command, and a
-///   quoted argument is a value unless it holds a `keypoints` command itself (`sbatch --wrap "…"`).
+///   quoted argument is a value unless it holds a `keypoints` command itself (`sbatch --wrap "…"`)
+///   or is a shell variable's value starting with an option (`PAPER="--grid dense30 --fit crop"`,
+///   given to commands as `$PAPER`), whose options belong to the section's commands (or any).
+///   `keypoints WORD` with a WORD that is no command owns the options after it as command WORD,
+///   so they fail the existence check instead of going unread (a renamed command).
 ///   Lines of other tools (`swift test --filter`, `sbatch --array`, `git`, scripts) hold no
 ///   `keypoints CMD`, so their options are not read.
 /// - An inline code span is read the same way; one starting with a command's name (`eval
@@ -141,7 +145,8 @@ struct ReadmeDocument {
             }
             let continues = carried != nil && (backslash || line.first?.isWhitespace == true)
             let words = Shell.tokens(line, comments: true)
-            let result = Shell.options(words, initial: continues ? carried : nil, commandPaths: commandPaths)
+            let result = Shell.options(
+                words, initial: continues ? carried : nil, commandPaths: commandPaths, variableOwners: sectionOwners)
             for option in result.options {
                 found.append(
                     Mention(
@@ -267,11 +272,30 @@ enum Shell {
         let value: String?
     }
 
+    /// Whether `words[n]` starts a command: the first word, or after a separator, a `$` prompt or
+    /// a variable assignment (`KEYPOINTS_THREADS=2 keypoints ...`).
+    static func startsCommand(_ words: [Token], at n: Int) -> Bool {
+        guard n > 0 else { return true }
+        switch words[n - 1] {
+        case .separator: return true
+        case .word(let w): return w == "$" || w.contains("=")
+        case .quoted: return false
+        }
+    }
+
+    /// Whether `words[n]` is an option.
+    static func isOption(_ words: [Token], at n: Int) -> Bool {
+        guard n < words.count, case .word(let w) = words[n] else { return false }
+        return w.hasPrefix("-")
+    }
+
     /// The options in `words` with their owners: after `keypoints CMD` that command's, before any
-    /// the `initial` owners' (nil: another tool's, not read); a separator ends a command. `open`
-    /// is the owner still in force at the end.
+    /// the `initial` owners' (nil: another tool's, not read); a separator ends a command. A quoted
+    /// variable value starting with an option (`PAPER="--grid dense30"`) is read with
+    /// `variableOwners` when given. `open` is the owner still in force at the end.
     static func options(
-        _ words: [Token], initial: ReadmeDocument.Owners?, commandPaths: [String]
+        _ words: [Token], initial: ReadmeDocument.Owners?, commandPaths: [String],
+        variableOwners: ReadmeDocument.Owners? = nil
     ) -> (options: [Option], open: ReadmeDocument.Owners?) {
         var owners = initial
         var found: [Option] = []
@@ -284,6 +308,12 @@ enum Shell {
             case .quoted(let text):
                 if text.contains("keypoints ") {
                     found += options(tokens(text, comments: false), initial: nil, commandPaths: commandPaths).options
+                } else if let variableOwners, n > 0, case .word(let name) = words[n - 1], name.hasSuffix("="),
+                    text.hasPrefix("--")
+                {
+                    found +=
+                        options(tokens(text, comments: false), initial: variableOwners, commandPaths: commandPaths)
+                        .options
                 }
             case .word(let word):
                 if word == "keypoints" || word.hasSuffix("/keypoints") {
@@ -291,7 +321,16 @@ enum Shell {
                         owners = .commands([path])
                         n += count
                     } else if n + 1 < words.count, case .word(let next) = words[n + 1], !next.hasPrefix("-") {
-                        owners = nil  // not a command (`keypoints locallize`, a misspelling shown)
+                        // Not a command: a misspelling shown (`keypoints locallize`), the word in
+                        // a sentence (output: "keypoints are in the stored frame"), or a renamed
+                        // command, whose options are its own (which no definition has) when it
+                        // starts the command line or an option follows it.
+                        if Self.startsCommand(words, at: n) || Self.isOption(words, at: n + 2) {
+                            owners = .commands([next])
+                            n += 1
+                        } else {
+                            owners = nil
+                        }
                     } else {
                         owners = .commands([""])
                     }
