@@ -8,6 +8,8 @@ README "`keypoints bench`" documents them) and OUT_DIR/pytorch.json (examples/py
 --json). Prints the machine, one row per (run, precision/library) with images/s, the same run's
 raw product rate and the fraction of it reached, the profile of every --profile run by operation
 class, PyTorch's figures, and issue 11's targets (judged only on a CPU with AMX, where they apply).
+A run that failed (NAME.stderr without NAME.json) is listed at the top, and a target whose run
+failed or gave no figure is "not measured", not left out.
 Standard library only.
 """
 
@@ -52,12 +54,16 @@ def main():
     info = info_path.read_text()
     runs = load(folder)
     pytorch = runs.pop("pytorch", None)
+    # amx_session.sh keeps NAME.stderr of every run and NAME.json only of those that succeeded.
+    failed = sorted(p.stem for p in folder.glob("*.stderr") if not (folder / f"{p.stem}.json").is_file())
     amx = (info_value(info, "amx_bf16 cpus") or "0") != "0"
 
     print(f"# keypoints bench session: {info_value(info, 'cpu')}\n")
     print("```")
     print(info.rstrip())
     print("```\n")
+    if failed:
+        print("Runs that failed, so absent below (see OUT_DIR/NAME.stderr): " + ", ".join(failed) + "\n")
 
     print("| run | model | batch | precision | library/attention | images/s | GFLOP/s | raw product GFLOP/s "
           "| of raw | ceiling images/s | texts/s |")
@@ -108,6 +114,16 @@ def main():
               "that nothing gets slower, which needs a before/after pair of runs).")
         return
     rows = []
+
+    def not_measured(what, needed, run):
+        if run in failed:
+            why = f"run failed, see {run}.stderr"
+        elif run in runs:
+            why = f"{run}.json holds no such figures"
+        else:
+            why = "not run"
+        rows.append((what, f"not measured ({why})", needed, None))
+
     big = [p for name, doc in runs.items() if name.startswith("big-bf16")
            for p in doc.get("precisions", []) if p.get("precision") == "bf16"]
     if big:
@@ -116,18 +132,26 @@ def main():
                      f"{100 * best['image_fraction_of_gemm']:.0f}% ({best['attention']})",
                      f">= {100 * TARGET_FRACTION_OF_GEMM:.0f}%",
                      best["image_fraction_of_gemm"] >= TARGET_FRACTION_OF_GEMM))
+    else:
+        not_measured("ViT-L/14-336 b8 bf16, fraction of bf16 GEMM (best setting)",
+                     f">= {100 * TARGET_FRACTION_OF_GEMM:.0f}%",
+                     next((n for n in failed if n.startswith("big-bf16")), "big-bf16-all-heads-workers"))
     small = [p for p in (runs.get("small") or {}).get("precisions", []) if p.get("precision") == "bf16"]
     if small:
         v = small[0]["image"]["items_per_s"]
         rows.append(("ViT-B/32 b64 bf16 images/s", fmt(v), f">= {TARGET_SMALL_IMAGES_PER_S:.0f}",
                      v >= TARGET_SMALL_IMAGES_PER_S))
+    else:
+        not_measured("ViT-B/32 b64 bf16 images/s", f">= {TARGET_SMALL_IMAGES_PER_S:.0f}", "small")
     for p, loc in localize:
         rows.append((f"localize 15 keypoints, fast.json ({p.get('precision')})", f"{loc['fast_seconds']:.1f} s",
                      f"<= {TARGET_LOCALIZE_SECONDS:.0f} s", loc["fast_seconds"] <= TARGET_LOCALIZE_SECONDS))
+    if not localize:
+        not_measured("localize 15 keypoints, fast.json", f"<= {TARGET_LOCALIZE_SECONDS:.0f} s", "localize")
     print("| target | measured | needed | met |")
     print("|---|---|---|---|")
     for what, measured, needed, met in rows:
-        print(f"| {what} | {measured} | {needed} | {'yes' if met else 'no'} |")
+        print(f"| {what} | {measured} | {needed} | {'-' if met is None else 'yes' if met else 'no'} |")
 
 
 if __name__ == "__main__":
