@@ -15,6 +15,7 @@ import Testing
         "CLIPImageProcessor": "a transformers class",
         "ViTModel": "a transformers class",
         "Image.open": "Pillow",
+        "Image.getexif()": "Pillow",
         "Sendable": "the Swift standard library",
         "SystemRandomNumberGenerator": "the Swift standard library",
     ]
