@@ -238,22 +238,29 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     /// A model folder's tokenizer files: the input holds vocab.json, merges.txt and a prompt,
-    /// separated by NUL bytes (the prompt may hold more). The folder is loaded as `CLIPBundle`
-    /// loads it, and the merges alone (OpenAI's derived vocabulary); each tokenizer then encodes
-    /// the prompt, and the folder's decodes the ids.
+    /// separated by NUL bytes (the prompt may hold more, and is cut to `tokenizerPromptBytes`).
+    /// The folder is loaded as `CLIPBundle` loads it, and the merges alone (OpenAI's derived
+    /// vocabulary); each tokenizer then encodes the prompt, and the folder's decodes the ids.
     private func runTokenizerFiles(_ data: Data, scratch: URL) throws {
         let folder = scratch.appendingPathComponent("tokenizer", isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let parts = data.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
         let merges = try write(parts.count > 1 ? Data(parts[1]) : Data(), "merges.txt", in: folder)
         _ = try write(Data(parts[0]), "vocab.json", in: folder)
-        let prompt = parts.count > 2 ? String(decoding: parts[2], as: UTF8.self) : ""
+        let prompt = parts.count > 2 ? String(decoding: parts[2].prefix(Self.tokenizerPromptBytes), as: UTF8.self) : ""
         // (The prompt's clean-up and word split are the `prompt` target's: here it tokenizes once
         // per tokenizer, with these files' merges.)
         if let derived = try? CLIPTokenizer(mergesURL: merges) { _ = try derived.tokenize(prompt) }
         let tokenizer = try CLIPTokenizer(modelDirectory: folder)
         _ = tokenizer.decode(try tokenizer.tokenize(prompt), skipSpecialTokens: false)
     }
+
+    /// The part of a `tokenizer-files` input's prompt that is tokenized: more than CLIP's 77
+    /// tokens and than the seeds' longest word (300 letters). Cleaning a prompt costs ~20 µs a
+    /// byte under AddressSanitizer, so an input whose vocab.json gained a NUL byte (the rest of
+    /// the input, kilobytes, then being the prompt) took up to a second; long prompts and words over
+    /// `CLIPTokenizer.maximumWordBytes` are the `prompt` target's.
+    static let tokenizerPromptBytes = 512
 
     /// Encodes `text` as the text tower's input (truncated and not), and decodes the ids.
     private static func exercise(_ tokenizer: CLIPTokenizer, text: String) {
