@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The measurements issue 11 (bf16 on AMX) asks for, in one command, on the machine at hand:
 #
-#   Benchmarks/amx_session.sh [OUT_DIR]          # default OUT_DIR: bench-<host>-<date>
+#   Benchmarks/amx_session.sh [OUT_DIR]          # default OUT_DIR: ./bench-<host>-<date>
 #
 # Writes OUT_DIR/<run>.json (each `keypoints bench --json` document), OUT_DIR/<run>.stderr,
 # OUT_DIR/info.txt (`keypoints info`, CPU flags, load) and OUT_DIR/summary.md (the tables of
@@ -18,17 +18,26 @@
 # About 25-40 min on 2 cores. Run it on an otherwise idle machine: every figure is compared with
 # the raw product rate measured in the same run, but a busy neighbour moves both unevenly.
 #
-# Environment: KEYPOINTS (an executable; default: build and use .build/release/keypoints),
+# Environment: KEYPOINTS (an executable, a path relative to the current folder; default: build
+# and use .build/release/keypoints),
 # BENCH_SECONDS (minimum seconds per workload, default 5), QUICK=1 (ViT-B/32 at small batches
 # and 1 s per workload, for checking the script itself: its figures answer nothing).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
+# OUT_DIR and a KEYPOINTS path are the caller's (relative to the folder it runs this from); the
+# script itself works from the repository root (examples/, grids/).
 out=${1:-bench-$(hostname -s)-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
+if [[ -n ${KEYPOINTS:-} && $KEYPOINTS == */* && $KEYPOINTS != /* ]]; then KEYPOINTS=$PWD/$KEYPOINTS; fi
+cd "$(dirname "$0")/.."
+
 if [[ -z ${KEYPOINTS:-} ]]; then
     swift build -c release --product keypoints >&2
-    KEYPOINTS=.build/release/keypoints
+    KEYPOINTS=$PWD/.build/release/keypoints
+fi
+if ! command -v "$KEYPOINTS" > /dev/null; then
+    echo "amx_session.sh: KEYPOINTS=$KEYPOINTS is not an executable" >&2
+    exit 1
 fi
 seconds=${BENCH_SECONDS:-5}
 big=ViT-L/14-336 big_batch=8 small=ViT-B/32 small_batch=64 localize_batch=32
@@ -38,6 +47,7 @@ fi
 
 amx=$(grep -c amx_bf16 /proc/cpuinfo || true)
 avx512bf16=$(grep -c avx512_bf16 /proc/cpuinfo || true)
+info_status=0
 {
     echo "date: $(date -u +%FT%TZ)"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
@@ -46,8 +56,13 @@ avx512bf16=$(grep -c avx512_bf16 /proc/cpuinfo || true)
     echo "avx512_bf16 cpus: $avx512bf16"
     echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "keypoints: $("$KEYPOINTS" --version)"
-    "$KEYPOINTS" info
+    "$KEYPOINTS" info || info_status=$?
 } > "$out/info.txt" 2>&1
+if ((info_status != 0)); then
+    cat "$out/info.txt" >&2
+    echo "amx_session.sh: keypoints info failed (exit $info_status)" >&2
+    exit 1
+fi
 bf16=0
 grep -q 'bf16 unavailable' "$out/info.txt" || bf16=1
 
