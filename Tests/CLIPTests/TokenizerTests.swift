@@ -381,6 +381,20 @@ struct TokenizerTests {
         #expect(try tokenizer.tokenize(manyWords).count == CLIPTokenizer.defaultContextLength)
     }
 
+    /// ftfy unescapes one level of nested HTML entities per pass and repeats until nothing
+    /// changes; each pass rescans the line, so deep nesting made cleaning quadratic (fuzzing: an
+    /// 8 KB prompt of "&amp;amp;..." ran for minutes). Up to `ftfyMaximumPasses` levels the result
+    /// is ftfy's ("&"); deeper nesting stops after that many passes.
+    @Test func nestedEntitiesStopAfterTheBoundedPasses() {
+        let passes = TextCleaning.ftfyMaximumPasses
+        func fixed(_ depth: Int) -> String {
+            String(scalars: TextCleaning.fixText(Array(("&" + String(repeating: "amp;", count: depth)).unicodeScalars)))
+        }
+        #expect(fixed(passes - 1) == "&")
+        #expect(fixed(2000) == "&" + String(repeating: "amp;", count: 2000 - passes))
+        #expect(passes <= 64, "each pass rescans the line: the bound keeps cleaning linear")
+    }
+
     @Test func decodeRestoresUTF8() throws {
         let tokenizer = try Self.openAI.get()
         let text = "café 日本語 🐦"
