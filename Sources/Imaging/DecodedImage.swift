@@ -47,6 +47,8 @@ public struct DecodedImage: Sendable, Equatable {
     /// pixels are in stored order, as Pillow's `Image.open` gives them. `displayedUpright()`
     /// applies it. Nil when the file has none (or a malformed one, see `exifNote`).
     public let exifOrientation: ExifOrientation?
+    /// Where `exifOrientation` was found (EXIF tag, PNG raw profile or XMP); nil without one.
+    public let exifOrientationSource: ExifReader.Reading.Source?
     /// Why the file's orientation metadata gave no orientation (e.g. "EXIF IFD0 offset 9000 lies
     /// outside the block of 60 bytes"); the decode itself is unaffected.
     public let exifNote: String?
@@ -75,13 +77,15 @@ public struct DecodedImage: Sendable, Equatable {
         self.warnings = []
         self.isDamaged = false
         self.exifOrientation = nil
+        self.exifOrientationSource = nil
         self.exifNote = nil
     }
 
     init(
         rgb: RGBImage, alpha: [UInt8]?, cmyk: [UInt8]?, colorModel: ColorModel, bitDepth: Int,
         hasTransparencyChunk: Bool, isProgressive: Bool, warnings: [String], isDamaged: Bool = false,
-        exifOrientation: ExifOrientation? = nil, exifNote: String? = nil
+        exifOrientation: ExifOrientation? = nil, exifOrientationSource: ExifReader.Reading.Source? = nil,
+        exifNote: String? = nil
     ) {
         self.rgb = rgb
         self.alpha = alpha
@@ -93,6 +97,7 @@ public struct DecodedImage: Sendable, Equatable {
         self.warnings = warnings
         self.isDamaged = isDamaged
         self.exifOrientation = exifOrientation
+        self.exifOrientationSource = exifOrientation == nil ? nil : exifOrientationSource
         self.exifNote = exifNote
     }
 
@@ -117,7 +122,7 @@ public struct DecodedImage: Sendable, Equatable {
             cmyk: cmyk.map { cut($0, channels: 4) }, colorModel: colorModel,
             bitDepth: bitDepth, hasTransparencyChunk: hasTransparencyChunk,
             isProgressive: isProgressive, warnings: warnings, isDamaged: isDamaged,
-            exifOrientation: exifOrientation, exifNote: exifNote)
+            exifOrientation: exifOrientation, exifOrientationSource: exifOrientationSource, exifNote: exifNote)
     }
 }
 
@@ -127,6 +132,7 @@ extension DecodedImage {
         DecodedImage(
             rgb: rgb, alpha: alpha, cmyk: cmyk, colorModel: colorModel, bitDepth: bitDepth,
             hasTransparencyChunk: hasTransparencyChunk, isProgressive: isProgressive, warnings: warnings,
-            isDamaged: isDamaged, exifOrientation: exif.orientation, exifNote: exif.note)
+            isDamaged: isDamaged, exifOrientation: exif.orientation,
+            exifOrientationSource: exif.source, exifNote: exif.note)
     }
 }

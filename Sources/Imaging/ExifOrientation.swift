@@ -119,11 +119,13 @@ extension DecodedImage {
 
 extension DecodedImage {
     /// What a user should hear when this image's EXIF orientation is left unapplied: "EXIF
-    /// orientation 6 (rotated 90° clockwise) ignored: `consequence`", or nil when the file has no
-    /// tag or an upright one.
+    /// orientation 6 (rotated 90° clockwise) ignored: `consequence`", naming where the value was
+    /// found ("XMP tiff:Orientation 6 ...", `ExifReader.Reading.Source.label`), or nil when the
+    /// file has no orientation or an upright one.
     public func exifIgnoredMessage(_ consequence: String) -> String? {
         guard let orientation = exifOrientation, orientation != .upright else { return nil }
-        return "EXIF orientation \(orientation.rawValue) (\(orientation.name)) ignored: \(consequence)"
+        let source = (exifOrientationSource ?? .exif).label
+        return "\(source) \(orientation.rawValue) (\(orientation.name)) ignored: \(consequence)"
     }
 
     /// What a user should hear when the file's EXIF block could not be read (`exifNote`), or nil.

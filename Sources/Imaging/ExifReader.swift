@@ -68,10 +68,34 @@ public enum ExifReader {
         /// Why metadata that is present gave no orientation (malformed, a value outside 1...8, or
         /// a file Pillow refuses); nil when there is none or an orientation was read.
         public var note: String?
+        /// Where `orientation` was found; nil when there is none.
+        public var source: Source?
 
-        public init(orientation: ExifOrientation? = nil, note: String? = nil) {
+        /// Where a file's orientation was found, in Pillow's order of precedence.
+        public enum Source: Sendable, Equatable {
+            /// The EXIF block's Orientation tag (JPEG APP1 "Exif", PNG eXIf, or PNG tEXt "exif").
+            case exif
+            /// The EXIF block hex-encoded in a PNG text chunk "Raw profile type exif".
+            case rawProfile
+            /// The `tiff:Orientation` of an XMP packet.
+            case xmp
+
+            /// How messages name the value, before its number: "EXIF orientation" (as before
+            /// sources were told apart), "PNG raw profile EXIF orientation", "XMP tiff:Orientation".
+            public var label: String {
+                switch self {
+                case .exif: "EXIF orientation"
+                case .rawProfile: "PNG raw profile EXIF orientation"
+                case .xmp: "XMP tiff:Orientation"
+                }
+            }
+        }
+
+        /// - Parameter source: where `orientation` was found (kept only with an orientation).
+        public init(orientation: ExifOrientation? = nil, source: Source = .exif, note: String? = nil) {
             self.orientation = orientation
             self.note = note
+            self.source = orientation == nil ? nil : source
         }
     }
 
@@ -100,6 +124,7 @@ public enum ExifReader {
     static func orientation(in info: Metadata) -> Reading {
         if let refusal = info.refusal { return Reading(note: refusal) }
         var block: [UInt8]?
+        var blockSource = Reading.Source.exif
         switch info.exif {
         case .text?:
             return Reading(
@@ -111,7 +136,9 @@ public enum ExifReader {
         case nil:
             if let raw = info.rawProfile {
                 switch rawProfileBlock(raw) {
-                case .success(let bytes): block = bytes
+                case .success(let bytes):
+                    block = bytes
+                    blockSource = .rawProfile
                 case .failure(let error): return Reading(note: error.note)
                 }
             }
@@ -122,7 +149,9 @@ public enum ExifReader {
             let tiff = withoutExifPrefixes(block)
             if !tiff.isEmpty {
                 switch tiff.withUnsafeBytes({ tiffOutcome($0) }) {
-                case .tag(let reading): return reading
+                case .tag(var reading):
+                    if reading.orientation != nil { reading.source = blockSource }
+                    return reading
                 case .refused(let note): return Reading(note: note)
                 case .noTag(let note): exifNote = note
                 }
@@ -145,7 +174,7 @@ public enum ExifReader {
         guard let orientation = ExifOrientation(rawValue: digit) else {
             return Reading(note: "XMP tiff:Orientation \(digit) is not one of 1...8")
         }
-        return Reading(orientation: orientation)
+        return Reading(orientation: orientation, source: .xmp)
     }
 
     /// `block` without one or two leading "Exif\0\0" (Pillow's `Exif.load`:

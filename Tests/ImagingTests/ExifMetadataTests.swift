@@ -33,6 +33,32 @@ struct ExifMetadataTests {
         }
     }
 
+    /// A warning about an orientation left unapplied names where the value was found, so a user
+    /// whose photo has no EXIF tag is not told it has one (before, every source said "EXIF
+    /// orientation N"). Sources and values as expected.json records them (Pillow 13).
+    @Test(
+        "the ignored-orientation warning names the orientation's source",
+        arguments: [
+            ("orientation-6.jpg", "EXIF orientation 6 (rotated 90° clockwise) ignored: c"),
+            ("exif-text-6.png", "EXIF orientation 6 (rotated 90° clockwise) ignored: c"),
+            (
+                "exif-chunk-5-raw-profile-3.png",
+                "EXIF orientation 5 (mirrored and rotated 90° counter-clockwise) ignored: c"
+            ),
+            ("exif-3-xmp-6.jpg", "EXIF orientation 3 (rotated 180°) ignored: c"),
+            ("raw-profile-6.png", "PNG raw profile EXIF orientation 6 (rotated 90° clockwise) ignored: c"),
+            ("raw-profile-3-xmp-6.png", "PNG raw profile EXIF orientation 3 (rotated 180°) ignored: c"),
+            ("xmp-6.jpg", "XMP tiff:Orientation 6 (rotated 90° clockwise) ignored: c"),
+            ("xmp-itxt-6.png", "XMP tiff:Orientation 6 (rotated 90° clockwise) ignored: c"),
+            ("raw-profile-no-tag-xmp-6.png", "XMP tiff:Orientation 6 (rotated 90° clockwise) ignored: c"),
+        ])
+    func ignoredMessageNamesTheSource(file: String, message: String) throws {
+        let decoded = try ImageCodec.decode(contentsOf: ExifFixtures.url(file))
+        #expect(decoded.exifIgnoredMessage("c") == message, "\(file)")
+        // Turned upright, the photo has no orientation left, and so no source.
+        #expect(decoded.displayedUpright().exifOrientationSource == nil, "\(file)")
+    }
+
     @Test("XMP: the first match of tiff:Orientation(=\"|>)([0-9]), as Pillow's re.search")
     func xmpSearch() {
         let cases: [(String, Int?)] = [
