@@ -133,7 +133,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var maskOptions: MaskOptions
     @OptionGroup(title: "Ablations (the paper's switches)") var ablation: PromptOptions
     @OptionGroup var compute: ComputeOptions
-    @OptionGroup(title: "Confidence intervals") var confidence: ConfidenceOptions
+    @OptionGroup(title: "Confidence intervals") var confidence: ConfidenceOptions<EvalCommand>
 
     func validate() throws {
         if let split, !dataset.splits.contains(split) {
@@ -496,3 +496,8 @@ struct EvalCommand: ParsableCommand {
 
 extension DatasetKind: ExpressibleByArgument {}
 extension DatasetSplit: ExpressibleByArgument {}
+
+extension EvalCommand: ConfidenceIntervalsScope {
+    /// `eval` has no --compare: its intervals are those of the report it prints at its end.
+    static var confidenceIntervalsCover: String { "every PCK figure of the report printed at the end" }
+}

@@ -72,7 +72,7 @@ struct ReportCommand: ParsableCommand {
             "With --compare: print the comparison table as CSV (rows overall, categories, keypoints; one column per run); with localize files: one row per photo and keypoint."
     )
     var csv = false
-    @OptionGroup(title: "Confidence intervals") var confidence: ConfidenceOptions
+    @OptionGroup(title: "Confidence intervals") var confidence: ConfidenceOptions<ReportCommand>
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one results file") }
@@ -273,5 +273,11 @@ struct ReportCommand: ParsableCommand {
             if let p = r.pck { label += String(format: ": PCK@%g %.1f%%, %d keypoints", alpha, 100 * p, r.keypoints) }
             return label
         }
+    }
+}
+
+extension ReportCommand: ConfidenceIntervalsScope {
+    static var confidenceIntervalsCover: String {
+        "every PCK figure (and, with --compare, on each run's paired difference to the first)"
     }
 }

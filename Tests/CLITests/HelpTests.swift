@@ -90,6 +90,19 @@ import Testing
         for (command, _) in Self.expectations { #expect(r.stdout.contains(command), "root help lacks \(command)") }
     }
 
+    /// --ci is shared by report and eval; only report has --compare, so only its --ci help
+    /// mentions it (eval's said "with --compare" too).
+    @Test func ciHelpMentionsCompareOnlyWhereThereIsOne() throws {
+        let eval = try CLIRunner.run(["eval", "--help"])
+        let report = try CLIRunner.run(["report", "--help"])
+        #expect(eval.status == 0 && report.status == 0, "\(eval.stderr)\(report.stderr)")
+        let evalHelp = eval.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let reportHelp = report.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(evalHelp.contains("--ci Confidence intervals on every PCK figure"), "\(evalHelp)")
+        #expect(!evalHelp.contains("--compare"), "\(evalHelp)")
+        #expect(reportHelp.contains("with --compare, on each run's paired difference to the first"), "\(reportHelp)")
+    }
+
     /// --mask is shared by localize and eval; a PNG mask is localize's alone, and eval's help says so.
     @Test func evalHelpOffersMaskFilesToLocalizeOnly() throws {
         let r = try CLIRunner.run(["eval", "--help"])

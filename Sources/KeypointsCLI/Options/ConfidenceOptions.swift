@@ -1,15 +1,22 @@
 import ArgumentParser
 import Evaluation
 
+/// A command offering `--ci` (`ConfidenceOptions`).
+protocol ConfidenceIntervalsScope {
+    /// What `--ci` puts intervals on, completing "Confidence intervals on ...".
+    static var confidenceIntervalsCover: String { get }
+}
+
 /// `--ci [--ci-level L] [--ci-resamples N] [--ci-seed S] [--ci-unstratified]`, shared by `report` and `eval`:
 /// percentile bootstrap confidence intervals on the PCK figures (`PCKBootstrap`). The
 /// sub-options carry the `--ci-` prefix, as `--visualize-threshold` carries `--visualize`'s,
-/// and because `eval --seed` already seeds the random method.
-struct ConfidenceOptions: ParsableArguments {
+/// and because `eval --seed` already seeds the random method. `Command` says what the intervals
+/// cover there, so `--ci`'s help mentions --compare only where there is one (`report`).
+struct ConfidenceOptions<Command: ConfidenceIntervalsScope>: ParsableArguments {
     @Flag(
         name: .customLong("ci"),
         help:
-            "Confidence intervals on every PCK figure (and, with --compare, on each run's paired difference to the first): percentile bootstrap over images, stratified by category."
+            "Confidence intervals on \(Command.confidenceIntervalsCover): percentile bootstrap over images, stratified by category."
     )
     var enabled = false
     // `.unconditional` on numbers (as --alpha): "--ci-level -1" reaches the range error.
@@ -40,7 +47,7 @@ struct ConfidenceOptions: ParsableArguments {
     var unstratified = false
 
     /// The resamples' seed when --ci-seed is not given.
-    static let defaultSeed: UInt64 = 0
+    static var defaultSeed: UInt64 { 0 }
 
     /// `--ci-seed`'s value: an integer in 0...UInt64.max; anything else (e.g. -1) is refused
     /// naming the option and the range, which ArgumentParser's own UInt64 parsing does not say.
