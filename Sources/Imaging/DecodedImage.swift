@@ -42,16 +42,19 @@ public struct DecodedImage: Sendable, Equatable {
     /// `ImageReadOptions.allowDamaged`; otherwise such a file is an `ImageError.damaged`):
     /// parts of the picture are grey or stale, `warnings` say what the decoder saw.
     public let isDamaged: Bool
-    /// The file's orientation where Pillow's `getexif()` finds it (the EXIF Orientation tag, a
-    /// PNG "Raw profile type exif" text, or XMP; see `ExifReader`), read but not applied: the
-    /// pixels are in stored order, as Pillow's `Image.open` gives them. `displayedUpright()`
-    /// applies it. Nil when the file has none (or a malformed one, see `exifNote`).
-    public let exifOrientation: ExifOrientation?
+    /// What `ExifReader` found in the file: the orientation where Pillow's `getexif()` finds it
+    /// (the EXIF Orientation tag, a PNG "Raw profile type exif" text, or XMP), where it was found,
+    /// and why metadata that is present gave none. Read but not applied: the pixels are in stored
+    /// order, as Pillow's `Image.open` gives them. `displayedUpright()` applies it.
+    public let exif: ExifReader.Reading
+    /// The file's orientation (`exif.orientation`). Nil when the file has none (or a malformed
+    /// one, see `exifNote`).
+    public var exifOrientation: ExifOrientation? { exif.orientation }
     /// Where `exifOrientation` was found (EXIF tag, PNG raw profile or XMP); nil without one.
-    public let exifOrientationSource: ExifReader.Reading.Source?
+    public var exifOrientationSource: ExifReader.Reading.Source? { exif.source }
     /// Why the file's orientation metadata gave no orientation (e.g. "EXIF IFD0 offset 9000 lies
     /// outside the block of 60 bytes"); the decode itself is unaffected.
-    public let exifNote: String?
+    public var exifNote: String? { exif.note }
 
     public var width: Int { rgb.width }
     public var height: Int { rgb.height }
@@ -76,16 +79,13 @@ public struct DecodedImage: Sendable, Equatable {
         self.isProgressive = false
         self.warnings = []
         self.isDamaged = false
-        self.exifOrientation = nil
-        self.exifOrientationSource = nil
-        self.exifNote = nil
+        self.exif = ExifReader.Reading()
     }
 
     init(
         rgb: RGBImage, alpha: [UInt8]?, cmyk: [UInt8]?, colorModel: ColorModel, bitDepth: Int,
         hasTransparencyChunk: Bool, isProgressive: Bool, warnings: [String], isDamaged: Bool = false,
-        exifOrientation: ExifOrientation? = nil, exifOrientationSource: ExifReader.Reading.Source? = nil,
-        exifNote: String? = nil
+        exif: ExifReader.Reading = ExifReader.Reading()
     ) {
         self.rgb = rgb
         self.alpha = alpha
@@ -96,9 +96,7 @@ public struct DecodedImage: Sendable, Equatable {
         self.isProgressive = isProgressive
         self.warnings = warnings
         self.isDamaged = isDamaged
-        self.exifOrientation = exifOrientation
-        self.exifOrientationSource = exifOrientation == nil ? nil : exifOrientationSource
-        self.exifNote = exifNote
+        self.exif = exif
     }
 
     /// The pixels inside a rectangle, like Pillow's `im.crop((x, y, x + width, y + height))`:
@@ -122,7 +120,7 @@ public struct DecodedImage: Sendable, Equatable {
             cmyk: cmyk.map { cut($0, channels: 4) }, colorModel: colorModel,
             bitDepth: bitDepth, hasTransparencyChunk: hasTransparencyChunk,
             isProgressive: isProgressive, warnings: warnings, isDamaged: isDamaged,
-            exifOrientation: exifOrientation, exifOrientationSource: exifOrientationSource, exifNote: exifNote)
+            exif: exif)
     }
 }
 
@@ -132,7 +130,6 @@ extension DecodedImage {
         DecodedImage(
             rgb: rgb, alpha: alpha, cmyk: cmyk, colorModel: colorModel, bitDepth: bitDepth,
             hasTransparencyChunk: hasTransparencyChunk, isProgressive: isProgressive, warnings: warnings,
-            isDamaged: isDamaged, exifOrientation: exif.orientation,
-            exifOrientationSource: exif.source, exifNote: exif.note)
+            isDamaged: isDamaged, exif: exif)
     }
 }

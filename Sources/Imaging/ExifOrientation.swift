@@ -113,7 +113,7 @@ extension DecodedImage {
             cmyk: cmyk.map { orientation.displayed($0, width: w, height: h, channels: 4) },
             colorModel: colorModel, bitDepth: bitDepth, hasTransparencyChunk: hasTransparencyChunk,
             isProgressive: isProgressive, warnings: warnings, isDamaged: isDamaged,
-            exifOrientation: nil, exifNote: exifNote)
+            exif: ExifReader.Reading(note: exifNote))
     }
 }
 
