@@ -14,6 +14,10 @@ final class InterruptNote: @unchecked Sendable {
         signal(SIGINT, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
+            // An image record being appended now is finished first and no other starts, so the
+            // count is what the file holds at exit (counting first and exiting after let a record
+            // land between the two: "holds 0" of a file that held 1).
+            DurableLineFile.haltAppends()
             let saved = Self.countRecords(in: DataFiles.fileURL(resultsFile))
             FileHandle.standardError.write(
                 Data(

@@ -85,8 +85,22 @@ public final class DurableLineFile {
         guard ftruncate(fd, off_t(length)) == 0, fsync(fd) == 0 else { throw .failed(Self.errorText()) }
     }
 
+    /// Held by every `append` for its write and fsync, across all files of the process, so that
+    /// `haltAppends()` can wait for the line being written and keep any other from starting.
+    private static let appendGate = NSLock()
+
+    /// Waits for an `append` in progress (of any file of this process) to finish, durably, and
+    /// blocks every later one for good: after it returns the files on disk stop changing, so what
+    /// a Ctrl-C handler counts in them is what they hold when the process exits. Call it only on
+    /// the way out (an `exit` follows).
+    public static func haltAppends() {
+        appendGate.lock()
+    }
+
     /// Appends `line` and a newline, durably. `line` must not contain a newline.
     public func append(line: Data) throws(Failure) {
+        Self.appendGate.lock()
+        defer { Self.appendGate.unlock() }
         var data = line
         data.append(0x0A)
         var failure: Failure?

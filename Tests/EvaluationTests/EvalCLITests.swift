@@ -179,27 +179,33 @@ extension KeypointsExecutable {
     }
 
     /// Issue 14: Ctrl-C during `eval --out` says how many images are saved and that rerunning
-    /// resumes, and exits 130.
+    /// resumes, and exits 130. Interrupted at four moments (within the first, second and third
+    /// image, and near an image's end), the count is what the file holds: the handler lets a
+    /// record being appended finish and no later one start before it counts (it once counted
+    /// first, and a record landing before the exit made it say "holds 0" of a file holding 1).
     @Test func sigintSaysHowToResume() throws {
         guard KeypointsExecutable.available() else { return }
         let folder = try Fixtures.temporaryFolder()
-        let out = folder.appendingPathComponent("interrupted.jsonl").path
-        let p = KeypointsExecutable.processInRepository(
-            cubArguments + ["--out", out],
-            environment: [RandomPredictor.delayEnvironmentVariable: "400"])
-        let err = Pipe()
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = err
-        try p.run()
-        usleep(600_000)  // the first of 3 images (400 ms each) is done
-        kill(p.processIdentifier, SIGINT)
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 130)
-        let saved = try ResultFile.read(URL(fileURLWithPath: out)).images.count
-        #expect(
-            text.contains("interrupted: \(out) holds \(saved) finished image(s); run the same command again to resume"),
-            "\(text)")
+        for (round, delay) in [600, 350, 1_000, 800].enumerated() {
+            let out = folder.appendingPathComponent("interrupted-\(round).jsonl").path
+            let p = KeypointsExecutable.processInRepository(
+                cubArguments + ["--out", out],
+                environment: [RandomPredictor.delayEnvironmentVariable: "400"])
+            let err = Pipe()
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = err
+            try p.run()
+            usleep(useconds_t(delay) * 1_000)  // 3 images of 400 ms each after start-up
+            kill(p.processIdentifier, SIGINT)
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 130, "after \(delay) ms: \(text)")
+            let saved = try ResultFile.read(URL(fileURLWithPath: out)).images.count
+            #expect(
+                text.contains(
+                    "interrupted: \(out) holds \(saved) finished image(s); run the same command again to resume"),
+                "after \(delay) ms: \(text)")
+        }
     }
 
     /// Kills `keypoints eval` with SIGKILL at random moments, restarts it each time, and checks
