@@ -21,9 +21,10 @@ import Testing
         return abs(a - b) <= 1e-15 * max(1, abs(b))
     }
 
+    /// A JSON interval `{"low", "high", "method"}` with these bounds, of the percentile bootstrap.
     func near(_ a: Any?, low: Double, high: Double) -> Bool {
-        guard let ci = a as? [String: Double], ci.count == 2 else { return false }
-        return near(ci["low"], low) && near(ci["high"], high)
+        guard let ci = a as? [String: Any], ci.count == 3, ci["method"] as? String == "bootstrap" else { return false }
+        return near(ci["low"] as? Double, low) && near(ci["high"] as? Double, high)
     }
 
     func jsonObject(_ r: KeypointsExecutable.Result) throws -> [String: Any] {
@@ -82,18 +83,25 @@ import Testing
         let breast = try #require((json["per_keypoint"] as? [String: Any])?["breast"] as? [String: Any])
         #expect(near(breast["ci"], low: 0.0229819749216301, high: 0.09090909090909091))
         #expect(near(breast["pck"] as? Double, 5.0 / 88) && breast["count"] as? Int == 88)
-        // per_category_keypoint: every entry with keypoints gains its "ci", the rest is as it was.
+        // per_category_keypoint: every entry with keypoints gains its "ci", the rest is as it was;
+        // a cell of 0% or 100% (most, in a random baseline on two images per category) has the
+        // exact binomial interval over its images (at most 2: upper bound 1 - 0.025^(1/2) or more).
         let cells = try #require(json["per_category_keypoint"] as? [String: [String: [String: Any]]])
         let plainCells = try #require(plain["per_category_keypoint"] as? [String: [String: [String: Any]]])
         #expect(cells.keys.sorted() == plainCells.keys.sorted() && cells.count == 50)
         for (category, row) in cells {
             for (name, entry) in row {
                 var without = entry
-                let ci = without.removeValue(forKey: "ci") as? [String: Double]
+                let ci = without.removeValue(forKey: "ci") as? [String: Any]
                 #expect(
                     (without as NSDictionary) == (plainCells[category]?[name] as NSDictionary?), "\(category) \(name)")
                 let (count, pck) = (entry["count"] as? Int ?? 0, entry["pck"] as? Double)
-                #expect(count > 0 ? (ci?["low"] ?? 1) <= pck ?? 0 && pck ?? 1 <= (ci?["high"] ?? 0) : ci == nil)
+                let (low, high) = (ci?["low"] as? Double, ci?["high"] as? Double)
+                #expect(count > 0 ? (low ?? 1) <= pck ?? 0 && pck ?? 1 <= (high ?? 0) : ci == nil)
+                guard count > 0, let pck else { continue }
+                let exact = pck == 0 || pck == 1
+                #expect(ci?["method"] as? String == (exact ? "exact-binomial" : "bootstrap"), "\(category) \(name)")
+                if exact { #expect((high ?? 0) - (low ?? 0) >= 1 - sqrt(0.025), "\(category) \(name)") }
             }
         }
         // The report decodes with the library's type, intervals included.
@@ -107,10 +115,18 @@ import Testing
         let table = try run(["report", "--compare", Self.random, Self.box, "--ci"])
         #expect(table.status == 0, "\(table.stderr)")
         let lines = table.stdout.split(separator: "\n").map(String.init)
-        #expect(lines[1].hasSuffix("random (mask none)  random (mask box)              [2]-[1]"))
+        #expect(lines[1].hasSuffix("random (mask none)   random (mask box)               [2]-[1]"))
+        // Categories at 0% have an exact binomial interval (^), so the unmarked ones leave the
+        // marker's column blank.
         #expect(
-            lines[2].hasPrefix("all ") && lines[2].hasSuffix("1.8% [1.3, 2.4]    3.9% [3.2, 4.7]    +2.1 [1.2, 3.0] *"))
-        #expect(lines.contains { $0.hasPrefix("left wing ") && $0.hasSuffix("+0.0 [0.0, 0.0]  ") })
+            lines[2].hasPrefix("all ")
+                && lines[2].hasSuffix("1.8% [1.3, 2.4]     3.9% [3.2, 4.7]     +2.1 [1.2, 3.0]  *"), "\(lines[2])")
+        let albatross = lines.first { $0.hasPrefix("category 001.Black_footed_Albatross ") }
+        #expect(albatross?.contains("0.0% [0.0, 84.2]^") == true, "\(String(describing: albatross))")
+        // Both runs score every image alike on the left wing: 0 in every resample, marked `=`.
+        #expect(lines.contains { $0.hasPrefix("left wing ") && $0.hasSuffix("+0.0 [0.0, 0.0]=  ") })
+        #expect(lines.contains { $0.hasPrefix("^ 95% exact binomial (Clopper-Pearson) interval") })
+        #expect(lines.contains { $0.hasPrefix("= every resample gave the same value") })
         #expect(
             table.stdout.contains(
                 "[2]-[1]: run 2 minus run 1 in percentage points, paired over the 100 images both scored\n"))
@@ -122,9 +138,13 @@ import Testing
             csv[0]
                 == "row,name,random (mask none),random (mask box),random (mask none) ci_low,random (mask none) ci_high,"
                 + "random (mask box) ci_low,random (mask box) ci_high,random (mask box) - random (mask none),"
-                + "random (mask box) - random (mask none) ci_low,random (mask box) - random (mask none) ci_high")
+                + "random (mask box) - random (mask none) ci_low,random (mask box) - random (mask none) ci_high,"
+                + "random (mask none) ci_method,random (mask box) ci_method,"
+                + "random (mask box) - random (mask none) ci_method")
         #expect(
-            csv[1] == "overall,all,0.018277,0.039164,0.012941,0.024159,0.031523,0.047039,0.020888,0.012184,0.029880")
+            csv[1]
+                == "overall,all,0.018277,0.039164,0.012941,0.024159,0.031523,0.047039,0.020888,0.012184,0.029880,"
+                + "bootstrap,bootstrap,bootstrap")
         #expect(csv[2].hasPrefix("mean_per_category,categories,0.017471,0.038005,"))
         let plainCSV = try run(["report", "--compare", "--csv", Self.random, Self.box]).stdout
         #expect(plainCSV.hasPrefix("row,name,random (mask none),random (mask box)\noverall,all,0.018277,0.039164\n"))
@@ -140,7 +160,7 @@ import Testing
         #expect((json["mean_per_category_ci"] as? [Any])?.count == 2 && json["bootstrap"] != nil)
         let rows = try #require(json["rows"] as? [[String: Any]])
         let overallValues = try #require(rows.first?["values"] as? [[String: Any]])
-        #expect(overallValues.allSatisfy { $0["ci"] is [String: Double] })
+        #expect(overallValues.allSatisfy { ($0["ci"] as? [String: Any])?["method"] as? String == "bootstrap" })
         let plain = try jsonObject(try run(["report", "--compare", "--json", Self.random, Self.box]))
         #expect(plain["differences"] == nil && plain["bootstrap"] == nil && plain["mean_per_category_ci"] == nil)
 
@@ -161,8 +181,9 @@ import Testing
                 let cell = try #require(cells[category]?[keypoint], "\(category) \(keypoint)")
                 let other = try #require(boxed[category]?[keypoint])
                 #expect(near(cell["difference"] as? Double, other - pck), "\(category) \(keypoint)")
-                let ci = try #require(cell["ci"] as? [String: Double])
-                let (low, high) = (try #require(ci["low"]), try #require(ci["high"]))
+                let ci = try #require(cell["ci"] as? [String: Any])
+                #expect(ci["method"] as? String == "bootstrap", "\(category) \(keypoint)")
+                let (low, high) = (try #require(ci["low"] as? Double), try #require(ci["high"] as? Double))
                 #expect(low <= high && cell["excludes_zero"] as? Bool == (low > 0 || high < 0))
                 if low > 0 || high < 0 { excluding += 1 }
             }
@@ -275,17 +296,22 @@ import Testing
         ])
         let evalJSON = try jsonObject(eval)
         #expect((evalJSON["bootstrap"] as? [String: Any])?["resamples"] as? Int == 200)
-        // Three images, each its own category: every resample is the data itself, and stderr says why.
-        #expect(evalJSON["pck_ci"] as? [String: Double] == ["low": 0, "high": 0])
+        // Three images, each its own category: every resample is the data itself, and stderr says
+        // why. No keypoint is right: the exact binomial interval over the 3 images, [0, 1 -
+        // 0.025^(1/3)] = [0, 0.7076].
+        let evalCI = try #require(evalJSON["pck_ci"] as? [String: Any])
+        #expect(evalCI["low"] as? Double == 0 && evalCI["method"] as? String == "exact-binomial")
+        #expect(abs((evalCI["high"] as? Double ?? 0) - (1 - pow(0.025, 1.0 / 3))) < 1e-12, "\(evalCI)")
         #expect(eval.stderr.contains("3 of 3 categories have fewer than 10 images (fewest: 1)"))
         let report = try jsonObject(try run(["report", out, "--json", "--ci", "--ci-resamples", "200"]))
         #expect((report["per_keypoint"] as? NSDictionary) == (evalJSON["per_keypoint"] as? NSDictionary))
         let table = try run([
             "eval", "--dataset", "cub", "--root", Fixtures.cub.path, "--split", "all", "--method", "random", "--ci",
         ])
-        #expect(table.stdout.contains("overall:   0.00% [0.00, 0.00]   0 of 31 keypoints correct, 3 images\n"))
+        #expect(table.stdout.contains("overall:   0.00% [0.00, 70.76]^   0 of 31 keypoints correct, 3 images\n"))
 
-        // Above, every interval is [0, 0], so the equality could not tell a dropped option. At
+        // Above, every interval is exact binomial (no resample can move it), so the equality
+        // could not tell a dropped option. At
         // alpha 0.5 (17 of 31 correct) drawn across categories the intervals vary with the seed
         // and the stratification, so eval must pass on all of --ci's sub-options to match report.
         let options = [
@@ -300,8 +326,10 @@ import Testing
                 ]
                     + options))
         let wideReport = try jsonObject(try run(["report", wide] + options))
-        let overall = try #require(wideEval["pck_ci"] as? [String: Double])
-        #expect(try #require(overall["low"]) < (try #require(overall["high"])), "a spread to compare: \(overall)")
+        let overall = try #require(wideEval["pck_ci"] as? [String: Any])
+        #expect(
+            try #require(overall["low"] as? Double) < (try #require(overall["high"] as? Double)),
+            "a spread to compare: \(overall)")
         for key in [
             "pck_ci", "mean_per_category_ci", "per_keypoint", "per_category", "per_category_keypoint", "bootstrap",
         ] {

@@ -137,13 +137,19 @@ import Testing
         #expect(a.overall != nil && a.overall != c.overall)
     }
 
-    @Test func allCorrectGivesOneHundredPercentExactly() throws {
+    /// Every keypoint right: every resample is 100%, so each figure's interval is the exact
+    /// binomial one over the images holding its keypoints (20 for the pooled figures and the
+    /// keypoints, 10 per category), not [1, 1]; PCKExactIntervalTests checks the bounds.
+    @Test func allCorrectGivesTheExactBinomialInterval() throws {
         let records = (0..<20).map { Self.image("\($0)", $0 % 2 == 0 ? "A" : "B", [true, true, true]) }
         let r = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings())
-        let one = ConfidenceInterval(low: 1, high: 1)
-        #expect(r.overall == one && r.meanPerCategory == one)
-        #expect(r.perCategory == ["A": one, "B": one])
-        #expect(r.perKeypoint == ["k0": one, "k1": one, "k2": one])
+        func exact(_ images: Int) -> ConfidenceInterval {
+            PCKBootstrap.exactBinomial(allCorrect: true, trials: images, level: 0.95)
+        }
+        #expect(r.overall == exact(20) && r.meanPerCategory == exact(20))
+        #expect(r.perCategory == ["A": exact(10), "B": exact(10)])
+        #expect(r.perKeypoint == ["k0": exact(20), "k1": exact(20), "k2": exact(20)])
+        #expect(exact(20).method == .exactBinomial && exact(20).low < 1)
     }
 
     /// Every interval holds its figure's estimate, and the report's point values are the
@@ -167,23 +173,24 @@ import Testing
     /// keypoints. If every resample keeps 6 images of A and 4 of B, the pooled PCK is 18/30 in
     /// every resample, so its interval is [0.6, 0.6]; drawing the 10 images unstratified would
     /// move it (P(6 of A in 10 draws) is 0.25). The mean of categories is (1 + 0) / 2 throughout.
+    /// Both are marked `everyResampleEqual`; A and B themselves (100% and 0%) are exact binomial.
     @Test func stratificationKeepsEachCategorysImageCount() throws {
         let records =
             (0..<6).map { Self.image("a\($0)", "A", [true, true, true]) }
             + (0..<4).map { Self.image("b\($0)", "B", [false, false, false]) }
         let r = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings())
-        #expect(r.overall == ConfidenceInterval(low: 0.6, high: 0.6))
-        #expect(r.meanPerCategory == ConfidenceInterval(low: 0.5, high: 0.5))
-        #expect(r.perCategory["A"] == ConfidenceInterval(low: 1, high: 1))
-        #expect(r.perCategory["B"] == ConfidenceInterval(low: 0, high: 0))
+        #expect(r.overall == ConfidenceInterval(low: 0.6, high: 0.6, everyResampleEqual: true))
+        #expect(r.meanPerCategory == ConfidenceInterval(low: 0.5, high: 0.5, everyResampleEqual: true))
+        #expect(r.perCategory["A"] == PCKBootstrap.exactBinomial(allCorrect: true, trials: 6, level: 0.95))
+        #expect(r.perCategory["B"] == PCKBootstrap.exactBinomial(allCorrect: false, trials: 4, level: 0.95))
         let table = PCKClusterTable(runs: [records], alpha: 0.1)
         #expect(table.categories == ["A", "B"] && table.strata.map(\.count) == [6, 4])
         // Drawn together, the share of A's images varies, and with it the pooled PCK.
         let loose = try PCKBootstrap.intervals(
             records: records, alpha: 0.1, settings: BootstrapSettings(stratified: false))
         let overall = try #require(loose.overall)
-        #expect(overall.low < 0.6 && overall.high > 0.6)
-        #expect(loose.perCategory["A"] == ConfidenceInterval(low: 1, high: 1))
+        #expect(overall.low < 0.6 && overall.high > 0.6 && !overall.everyResampleEqual)
+        #expect(loose.perCategory["A"] == PCKBootstrap.exactBinomial(allCorrect: true, trials: 6, level: 0.95))
     }
 
     /// The Swift intervals equal an independent implementation's (make_reference.py: the same
@@ -235,7 +242,8 @@ import Testing
     /// documented draws, level 0.9, 1000 resamples, seed 42; see PROVENANCE.md), the category x
     /// keypoint cells included: one run, stratified and not, and the paired difference (its
     /// cells as well). A cell interval taken from its category's or its keypoint's figure, or
-    /// drawn from other resamples, differs from the replica's.
+    /// drawn from other resamples, differs from the replica's. The one-run cells of 0% or 100%
+    /// (the replica's "exact_binomial") have the script's scipy Clopper-Pearson interval.
     @Test func matchesTheReferenceFile() throws {
         let url = Fixtures.folder.appendingPathComponent("bootstrap/reference.json")
         let reference = try #require(
@@ -263,11 +271,18 @@ import Testing
             return out
         }
         let records = Self.referenceData(run: 0)
+        // The figures of 0 or 1 on the data, whose intervals the script takes from scipy's beta quantiles.
+        let exact = try #require(reference["exact_binomial"] as? [String], "exact_binomial in \(url.path)")
+        #expect(exact == ["cell A k3", "cell B k3", "cell C k3"])
         for (key, stratified) in [("one_run", true), ("one_run_not_stratified", false)] {
             let settings = try BootstrapSettings(level: 0.9, resamples: 1000, seed: 42, stratified: stratified)
             let swift = byName(try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: settings))
             let python = try expected(key)
             #expect(Set(swift.keys) == Set(python.keys), "\(key)")
+            for (name, ci) in swift {
+                #expect(
+                    ci?.method == (exact.contains(name) ? .exactBinomial : .bootstrap), "\(key) \(name): method")
+            }
             #expect(python.keys.filter { $0.hasPrefix("cell ") }.count == 12, "\(key): cells in the reference")
             for (name, bounds) in python { near(swift[name] ?? nil, bounds, "\(key) \(name)") }
         }
@@ -292,9 +307,10 @@ import Testing
     static let referenceTolerance = 1e-12
 
     /// The category x keypoint intervals are each cell's own: in category A the keypoint k0 is
-    /// always correct and k1 never, B the other way round, so each of these cells' interval is
-    /// [1, 1] or [0, 0], while category B and the keypoints k0 and k1 (pooled over A and B) are
-    /// half correct in every resample ([0.5, 0.5]) and category A spreads (its k2). Copying a
+    /// always correct and k1 never, B the other way round, so each of these cells is 100% or 0%
+    /// (the exact binomial interval over its 12 images), while category B and the keypoints k0
+    /// and k1 (pooled over A and B) are half correct in every resample ([0.5, 0.5], marked
+    /// every resample equal) and category A spreads (its k2). Copying a
     /// cell's interval from its category or keypoint fails here; the one cell of a keypoint
     /// (k2, only in A) has the keypoint's interval; the cells land on the report's
     /// `per_category_keypoint` entries (JSON `"ci"`).
@@ -306,8 +322,8 @@ import Testing
             records.append(Self.image("b\(j)", "B", [false, true]))
         }
         let i = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings())
-        let one = ConfidenceInterval(low: 1, high: 1)
-        let zero = ConfidenceInterval(low: 0, high: 0)
+        let one = PCKBootstrap.exactBinomial(allCorrect: true, trials: 12, level: 0.95)
+        let zero = PCKBootstrap.exactBinomial(allCorrect: false, trials: 12, level: 0.95)
         #expect(i.perCategoryKeypoint["A"]?["k0"] == one && i.perCategoryKeypoint["A"]?["k1"] == zero)
         #expect(i.perCategoryKeypoint["B"]?["k0"] == zero && i.perCategoryKeypoint["B"]?["k1"] == one)
         // k2 only in category A (half of its 6 are right): a cell of its own, spread; none in B.
@@ -315,7 +331,7 @@ import Testing
         #expect(k2.low < 0.5 && 0.5 < k2.high)
         #expect(i.perCategoryKeypoint["B"]?["k2"] == nil && i.perCategoryKeypoint["B"]?.count == 2)
         #expect(i.perKeypoint["k2"] == k2)
-        let half = ConfidenceInterval(low: 0.5, high: 0.5)
+        let half = ConfidenceInterval(low: 0.5, high: 0.5, everyResampleEqual: true)
         #expect(i.perCategory["B"] == half && i.perKeypoint["k0"] == half && i.perKeypoint["k1"] == half)
         let a = try #require(i.perCategory["A"])
         #expect(a.low < a.high)
@@ -331,7 +347,8 @@ import Testing
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let text = String(decoding: try encoder.encode(report), as: UTF8.self)
-        #expect(text.contains(#""per_category_keypoint":{"A":{"k0":{"ci":{"high":1,"low":1},"correct":12,"count":12"#))
+        let cell = #""per_category_keypoint":{"A":{"k0":{"ci":{"high":1,"low":\#(one.low),"method":"exact-binomial"},"#
+        #expect(text.contains(cell + #""correct":12,"count":12"#), "\(text)")
     }
 
     /// Cells whose values do not fit beside the figures' (figures and cells x resamples over the
@@ -564,7 +581,9 @@ import Testing
     @Test func aRunComparedWithItselfDiffersByZero() throws {
         let records = Self.referenceData(run: 0)
         let d = try PCKBootstrap.difference(baseline: records, run: records, alpha: 0.1, settings: Self.settings())
-        let zero = PCKDifference.Estimate(difference: 0, ci: ConfidenceInterval(low: 0, high: 0))
+        // 0 in every resample: the bootstrap's [0, 0], marked as showing no spread.
+        let zero = PCKDifference.Estimate(
+            difference: 0, ci: ConfidenceInterval(low: 0, high: 0, everyResampleEqual: true))
         #expect(d.sharedImages == records.count)
         #expect(d.overall == zero && d.meanPerCategory == zero)
         #expect(d.perCategory.count == 3 && d.perCategory.values.allSatisfy { $0 == zero })
@@ -671,9 +690,10 @@ import Testing
         #expect(
             csv[0]
                 == "row,name,one,two,three,one ci_low,one ci_high,two ci_low,two ci_high,three ci_low,three ci_high,two - one,two - one ci_low,two - one ci_high,three - one,three - one ci_low,three - one ci_high"
+                + ",one ci_method,two ci_method,three ci_method,two - one ci_method,three - one ci_method"
         )
         #expect(csv.count == 1 + 9)
-        #expect(csv.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 17 })
+        #expect(csv.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 22 })
         #expect(plain.csv().split(separator: "\n").first == "row,name,one,two,three")
     }
 }

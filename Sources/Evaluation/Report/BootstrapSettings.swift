@@ -96,26 +96,104 @@ public struct BootstrapSettings: Sendable, Equatable, Codable {
     }
 }
 
-/// A percentile bootstrap interval of a PCK figure or of a difference between two runs'
-/// figures, as fractions (JSON `{"low", "high"}`).
+/// A confidence interval of a PCK figure or of a difference between two runs' figures, as
+/// fractions: a percentile bootstrap interval (`PCKBootstrap`), or, for a figure of exactly 0 or
+/// 1, whose resamples cannot move it, the exact binomial one (`PCKBootstrap.exactBinomial`).
+///
+/// JSON `{"low", "high", "method": "bootstrap" | "exact-binomial"}`, with `"every_resample_equal":
+/// true` on a bootstrap interval whose resamples all gave the same value (absent otherwise).
 public struct ConfidenceInterval: Codable, Sendable, Equatable {
+    /// How the bounds were found.
+    public enum Method: String, Codable, Sendable, Equatable {
+        /// Percentiles of the figure over the resamples.
+        case bootstrap
+        /// Clopper-Pearson, over the images that hold the figure's keypoints.
+        case exactBinomial = "exact-binomial"
+    }
+
     public var low: Double
     public var high: Double
+    public var method: Method
+    /// A bootstrap interval whose resamples all gave the same value (a difference between runs
+    /// that score every image alike; a pooled figure of all-right and all-wrong categories,
+    /// stratified): its zero width shows no spread in these images, not certainty.
+    public var everyResampleEqual: Bool
 
-    public init(low: Double, high: Double) {
+    public init(low: Double, high: Double, method: Method = .bootstrap, everyResampleEqual: Bool = false) {
         self.low = low
         self.high = high
+        self.method = method
+        self.everyResampleEqual = everyResampleEqual
     }
 
     /// Whether the interval lies wholly above or wholly below 0 (for a difference: the runs
     /// differ at the interval's level).
     public var excludesZero: Bool { low > 0 || high < 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case low, high, method
+        case everyResampleEqual = "every_resample_equal"
+    }
+
+    /// Reads `low` and `high`; `method` defaults to bootstrap and `every_resample_equal` to
+    /// false (intervals written before they existed).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        low = try c.decode(Double.self, forKey: .low)
+        high = try c.decode(Double.self, forKey: .high)
+        method = try c.decodeIfPresent(Method.self, forKey: .method) ?? .bootstrap
+        everyResampleEqual = try c.decodeIfPresent(Bool.self, forKey: .everyResampleEqual) ?? false
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(low, forKey: .low)
+        try c.encode(high, forKey: .high)
+        try c.encode(method, forKey: .method)
+        if everyResampleEqual { try c.encode(true, forKey: .everyResampleEqual) }
+    }
 }
 
 extension ConfidenceInterval {
-    /// "[29.80, 34.90]": the bounds in percent with `decimals` decimals.
+    /// "[29.80, 34.90]": the bounds in percent with `decimals` decimals, followed by the
+    /// interval's `marker` (nothing for an ordinary bootstrap interval).
     public static func bracketed(_ ci: ConfidenceInterval, decimals: Int) -> String {
         let number = "%.\(decimals)f"
-        return String(format: "[\(number), \(number)]", 100 * ci.low, 100 * ci.high)
+        return String(format: "[\(number), \(number)]", 100 * ci.low, 100 * ci.high) + ci.marker
+    }
+
+    /// Marks, in a table, an interval that is not an ordinary percentile bootstrap one: `^` exact
+    /// binomial, `=` every resample equal; explained by `footnotes`.
+    public var marker: String {
+        if method == .exactBinomial { return Self.exactMarker }
+        return everyResampleEqual ? Self.equalMarker : ""
+    }
+
+    /// The interval's kind in a CSV column: `bootstrap`, `exact-binomial`, or
+    /// `bootstrap-every-resample-equal`.
+    public var csvMethod: String {
+        method.rawValue + (method == .bootstrap && everyResampleEqual ? "-every-resample-equal" : "")
+    }
+
+    static let exactMarker = "^"
+    static let equalMarker = "="
+
+    /// The lines under a table explaining the markers of `intervals` (one per marker used, in
+    /// the order `^`, `=`; none when every interval is an ordinary bootstrap one).
+    public static func footnotes(_ intervals: [ConfidenceInterval?], level: Double) -> [String] {
+        var lines: [String] = []
+        if intervals.contains(where: { $0?.method == .exactBinomial }) {
+            lines.append(
+                exactMarker + " " + String(format: "%g", 100 * level)
+                    + "% exact binomial (Clopper-Pearson) interval over the images that hold the figure's "
+                    + "keypoints: at 0% or 100% every resample gives the same figure, so the bootstrap has no "
+                    + "spread to show")
+        }
+        if intervals.contains(where: { $0?.method == .bootstrap && $0?.everyResampleEqual == true }) {
+            lines.append(
+                equalMarker + " every resample gave the same value (for a difference: the runs score the "
+                    + "images alike on it): the bootstrap shows no spread in these images, which is not certainty")
+        }
+        return lines
     }
 }

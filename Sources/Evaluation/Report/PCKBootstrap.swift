@@ -1,3 +1,4 @@
+import Foundation
 import KeypointsSupport
 
 /// Percentile bootstrap confidence intervals for the PCK figures of a report (overall, mean of
@@ -16,6 +17,21 @@ import KeypointsSupport
 /// interpolation between order statistics, numpy's default `percentile`). A resample in which a
 /// figure has no keypoint (only images without that keypoint were drawn) does not count for that
 /// figure.
+///
+/// A figure of exactly 0 or 1 on the data (every one of its keypoints wrong, or every one right:
+/// common for a category x keypoint cell, a single keypoint or a small test set) is the same in
+/// every resample, so the percentiles would give [0, 0] or [1, 1], a certainty the data do not
+/// support. Such a figure gets the exact (Clopper-Pearson) binomial interval at the same level
+/// instead (`exactBinomial`, `ConfidenceInterval.Method.exactBinomial`), with n the images
+/// (clusters, as drawn) that hold the figure's keypoints and x = 0 or n: [0, 1 - ((1 - level) /
+/// 2)^(1/n)] or [((1 - level) / 2)^(1/n), 1]. It counts images, not keypoints, because an
+/// image's keypoints move together: 10 images of 15 right keypoints each are not 150
+/// independent successes, and counting them so would make the interval too narrow; images are
+/// the conservative count (10 of 10 right: [69.15%, 100%] at 95%). Paired differences keep their
+/// bootstrap interval; any bootstrap interval whose resamples all gave the same value (two runs
+/// that score every shared image alike on a figure: a difference of 0 in every resample) is
+/// marked `ConfidenceInterval.everyResampleEqual`, since its zero width shows no spread, not
+/// certainty.
 ///
 /// Without stratification (`BootstrapSettings.stratified` false) a resample draws as many images
 /// as there are from all of them; a category may then be missing from a resample, which does
@@ -84,6 +100,19 @@ public enum PCKBootstrap {
                 let estimates = row.compactMapValues(\.estimate)
                 return estimates.isEmpty ? nil : estimates
             })
+    }
+
+    /// The exact (Clopper-Pearson) interval at `level` of a proportion observed as 0 of `trials`
+    /// (`allCorrect` false) or `trials` of `trials` (true): [0, 1 - ((1 - level) / 2)^(1/n)] or
+    /// [((1 - level) / 2)^(1/n), 1], n = `trials` (at least 1). The closed form of the beta
+    /// quantiles at the ends: Beta(1, n)'s `1 - (1 - level) / 2` quantile and Beta(n, 1)'s
+    /// `(1 - level) / 2` one.
+    public static func exactBinomial(allCorrect: Bool, trials: Int, level: Double) -> ConfidenceInterval {
+        precondition(trials > 0, "an exact binomial interval needs at least one trial")
+        let bound = pow((1 - level) / 2, 1 / Double(trials))
+        return allCorrect
+            ? ConfidenceInterval(low: bound, high: 1, method: .exactBinomial)
+            : ConfidenceInterval(low: 0, high: 1 - bound, method: .exactBinomial)
     }
 
     /// Below this many images, resampling a category keeps (n - 1) / n of its variance, under

@@ -270,7 +270,52 @@ struct PCKClusterTable {
                     Self.figure(column(main + j - chunkCells.lowerBound), point: cellPoints[j], tails: tails))
             }
         }
-        return (figures, cellFigures)
+        guard !paired else { return (figures, cellFigures) }
+        // A figure of 0 or 1 is that in every resample: the exact binomial interval instead.
+        let held = photosHolding()
+        return (
+            zip(figures, held.figures).map { Self.exactWhereCertain($0, photos: $1, level: settings.level) },
+            zip(cellFigures, held.cells).map { Self.exactWhereCertain($0, photos: $1, level: settings.level) }
+        )
+    }
+
+    /// `figure` with the exact binomial interval over `photos` trials
+    /// (`PCKBootstrap.exactBinomial`) when its estimate is exactly 0 or 1; unchanged otherwise.
+    static func exactWhereCertain(_ figure: Figure, photos: Int, level: Double) -> Figure {
+        guard let point = figure.point, point == 0 || point == 1, photos > 0 else { return figure }
+        return Figure(
+            point: point, interval: PCKBootstrap.exactBinomial(allCorrect: point == 1, trials: photos, level: level))
+    }
+
+    /// Per figure (overall, mean, categories, keypoints) and per cell, the photos that hold at
+    /// least one of its keypoints in the first run: the trials of its exact binomial interval.
+    /// The mean of categories counts every photo with keypoints, as the overall figure does.
+    func photosHolding() -> (figures: [Int], cells: [Int]) {
+        var figures = [Int](repeating: 0, count: figureCount)
+        var cells = [Int](repeating: 0, count: cellCount)
+        guard let run = runs.first else { return (figures, cells) }
+        // The last photo counted for each cell and keypoint, so a photo counts once for each.
+        var lastCell = [Int](repeating: -1, count: cellCount)
+        var lastKeypoint = [Int](repeating: -1, count: keypoints.count)
+        for (c, stratum) in strata.enumerated() {
+            for i in stratum where run.entryStart[i] < run.entryStart[i + 1] {
+                figures[Self.overallFigure] += 1
+                figures[Self.meanFigure] += 1
+                figures[2 + c] += 1
+                for e in run.entries[run.entryStart[i]..<run.entryStart[i + 1]] {
+                    if lastCell[e.cell] != i {
+                        lastCell[e.cell] = i
+                        cells[e.cell] += 1
+                    }
+                    let k = cellKeypoint[e.cell]
+                    if lastKeypoint[k] != i {
+                        lastKeypoint[k] = i
+                        figures[2 + categories.count + k] += 1
+                    }
+                }
+            }
+        }
+        return (figures, cells)
     }
 
     /// Resamples whose values `resample` gathers before writing them out: 32 x 8 bytes, four
@@ -311,21 +356,26 @@ struct PCKClusterTable {
     }
 
     /// A figure from its point estimate (NaN: none) and its resampled values `column` (NaN
-    /// where undefined; reordered): the percentile interval of the defined ones.
+    /// where undefined; reordered): the percentile interval of the defined ones, marked
+    /// `everyResampleEqual` when they are all the same value.
     static func figure(
         _ column: UnsafeMutableBufferPointer<Double>, point: Double, tails: (low: Double, high: Double)
     ) -> Figure {
         let point = point.isNaN ? nil : point
         var defined = 0
+        var (smallest, largest) = (Double.infinity, -Double.infinity)
         for b in column.indices where !column[b].isNaN {
-            column[defined] = column[b]
+            let v = column[b]
+            column[defined] = v
             defined += 1
+            smallest = min(smallest, v)
+            largest = max(largest, v)
         }
         guard defined > 0 else { return Figure(point: point, interval: nil) }
-        return Figure(
-            point: point,
-            interval: PCKBootstrap.interval(
-                selecting: UnsafeMutableBufferPointer(rebasing: column[0..<defined]), tails: tails))
+        var interval = PCKBootstrap.interval(
+            selecting: UnsafeMutableBufferPointer(rebasing: column[0..<defined]), tails: tails)
+        interval.everyResampleEqual = smallest == largest
+        return Figure(point: point, interval: interval)
     }
 
     /// Value `i` of run 0 (of `stride` per run), or run 1's minus run 0's; NaN when undefined in either.

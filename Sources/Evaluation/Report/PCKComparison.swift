@@ -11,7 +11,8 @@ import KeypointsSupport
 /// "reports": [PCKReport]}`. In the table and the CSV the mean is the row after "all"
 /// (`mean_per_category,categories,...` in the CSV).
 ///
-/// With confidence intervals (`bootstrapped`): every value has its `"ci"`, and the JSON adds
+/// With confidence intervals (`bootstrapped`): every value has its `"ci"` (`ConfidenceInterval`:
+/// `{"low", "high", "method"}`, exact binomial for a run's figure of 0 or 1), and the JSON adds
 /// `"bootstrap"` (as `PCKReport`'s), `"mean_per_category_ci"` (per run, with several categories)
 /// and `"differences"`: per run after the first, `{"run": i, "baseline": 0, "shared_images": N,
 /// "rows": [{"kind", "name", "difference", "ci", "excludes_zero"}]}` (positions in `runs`;
@@ -200,7 +201,9 @@ public struct PCKComparison: Codable, Sendable, Equatable {
     /// A text table: rows as above, one PCK column per run (percent, "-" where absent). With
     /// intervals each value has its interval in brackets, and a column per run after the first
     /// holds its paired difference to the first in percentage points with its interval, marked
-    /// `*` when the interval excludes 0.
+    /// `*` when the interval excludes 0. An interval marked `^` (exact binomial) or `=` (every
+    /// resample equal) is explained by a footnote under the legend
+    /// (`ConfidenceInterval.footnotes`).
     public func table() -> String {
         // Names and labels come from results files: display-safe before their widths are taken.
         let names = rows.map {
@@ -213,17 +216,27 @@ public struct PCKComparison: Codable, Sendable, Equatable {
                 : (left
                     ? s + String(repeating: " ", count: w - s.count) : String(repeating: " ", count: w - s.count) + s)
         }
+        // Every interval of the table, for the footnotes; when one has a marker, the others
+        // leave its column blank, so that the brackets stay aligned (without, the table is as
+        // before markers existed).
+        let differences = self.differences ?? []
+        let shown =
+            rows.flatMap { $0.values.map { $0?.ci } } + (meanPerCategoryCI ?? [])
+            + differences.flatMap { $0.rows.map(\.ci) }
+        let marked = shown.contains { $0?.marker.isEmpty == false }
+        func bracket(_ ci: ConfidenceInterval?) -> String {
+            let text = ci.map { ConfidenceInterval.bracketed($0, decimals: 1) } ?? "[-]"
+            return marked && (ci?.marker ?? "").isEmpty ? text + " " : text
+        }
         func cell(_ value: Double?, _ ci: ConfidenceInterval?) -> String {
             guard let value else { return "-" }
             let figure = String(format: "%.1f%%", 100 * value)
             guard bootstrap != nil else { return figure }
-            return figure + " " + (ci.map { ConfidenceInterval.bracketed($0, decimals: 1) } ?? "[-]")
+            return figure + " " + bracket(ci)
         }
         func differenceCell(_ row: PairedDifference.Row) -> String {
             guard let d = row.difference else { return "-" }
-            return String(format: "%+.1f", 100 * d) + " "
-                + (row.ci.map { ConfidenceInterval.bracketed($0, decimals: 1) } ?? "[-]")
-                + (row.excludesZero == true ? " *" : "  ")
+            return String(format: "%+.1f", 100 * d) + " " + bracket(row.ci) + (row.excludesZero == true ? " *" : "  ")
         }
         // Table lines in order: overall, the mean (with several categories), the other rows.
         var lines: [(name: String, cells: [String])] = []
@@ -234,7 +247,6 @@ public struct PCKComparison: Codable, Sendable, Equatable {
                     (Self.meanLabel, meanPerCategory.indices.map { cell(meanPerCategory[$0], meanPerCategoryCI?[$0]) }))
             }
         }
-        let differences = self.differences ?? []
         // A difference gets a column when it has a row for every line (always, unless decoded).
         let columns = differences.filter { $0.rows.count == lines.count }
         for d in columns {
@@ -264,6 +276,7 @@ public struct PCKComparison: Codable, Sendable, Equatable {
         }
         if let bootstrap {
             out += bootstrap.legend + (differences.isEmpty ? "" : "; * the difference's interval excludes 0") + "\n"
+            for line in ConfidenceInterval.footnotes(shown, level: bootstrap.level) { out += line + "\n" }
         }
         return out
     }
@@ -279,7 +292,9 @@ public struct PCKComparison: Codable, Sendable, Equatable {
 
     /// CSV: `row,name,<label>...` with PCK as a fraction (empty where absent). With intervals,
     /// after those columns: `<label> ci_low,<label> ci_high` per run, then per run after the
-    /// first `<label> - <first label>` (the paired difference) and its `ci_low`, `ci_high`.
+    /// first `<label> - <first label>` (the paired difference) and its `ci_low`, `ci_high`; then,
+    /// last (the columns before keep their places), each of those intervals' `ci_method` in the
+    /// same order (`csvMethod`: bootstrap, exact-binomial or bootstrap-every-resample-equal).
     public func csv() -> String {
         let field = CSVField.escaped
         func number(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
@@ -291,6 +306,8 @@ public struct PCKComparison: Codable, Sendable, Equatable {
                 let name = "\(runs[d.run].label) - \(runs[d.baseline].label)"
                 header += [name, "\(name) ci_low", "\(name) ci_high"]
             }
+            header += runs.map { "\($0.label) ci_method" }
+            header += differences.map { "\(runs[$0.run].label) - \(runs[$0.baseline].label) ci_method" }
         }
         var out = header.map(field).joined(separator: ",") + "\n"
         var line = 0
@@ -298,10 +315,12 @@ public struct PCKComparison: Codable, Sendable, Equatable {
             var fields = [field(kind), field(name)] + values.map(number)
             if bootstrap != nil {
                 fields += intervals.flatMap { [number($0?.low), number($0?.high)] }
-                for d in differences {
+                let differenceIntervals = differences.map { line < $0.rows.count ? $0.rows[line].ci : nil }
+                for (d, ci) in zip(differences, differenceIntervals) {
                     let row = line < d.rows.count ? d.rows[line] : nil
-                    fields += [number(row?.difference), number(row?.ci?.low), number(row?.ci?.high)]
+                    fields += [number(row?.difference), number(ci?.low), number(ci?.high)]
                 }
+                fields += (intervals + differenceIntervals).map { $0?.csvMethod ?? "" }
             }
             out += fields.joined(separator: ",") + "\n"
             line += 1

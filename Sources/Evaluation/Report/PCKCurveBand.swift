@@ -3,8 +3,10 @@ import KeypointsSupport
 /// A pointwise bootstrap band around a PCK-against-alpha curve: at each of the curve's alphas,
 /// the `level` percentile interval of PCK at that alpha over the resamples of `PCKBootstrap`
 /// (the same draws as the report's intervals for the same settings, so at the report's alpha
-/// the band is the overall PCK's interval). Pointwise: each alpha's interval on its own, not a
-/// band that holds the whole curve at that level.
+/// the band is the overall PCK's interval). Where the curve is 0 or 1 (the smallest and largest
+/// alphas, often) the band is the exact binomial interval over the images with keypoints, as
+/// the overall PCK's would be (`PCKBootstrap.exactBinomial`). Pointwise: each alpha's interval
+/// on its own, not a band that holds the whole curve at that level.
 public struct CurveBand: Sendable, Equatable {
     /// Two-sided level of each interval, in (0, 1).
     public var level: Double
@@ -59,6 +61,20 @@ extension PCKClusterTable {
         // Scratch of one resample: draw counts per photo, keypoints per first-correct alpha.
         var weights = [Int](repeating: 0, count: imageCount)
         var histogram = [Int](repeating: 0, count: alphas.count + 1)
+        // The curve on the data, and the photos with keypoints: where the curve is 0 or 1 its
+        // band is the exact binomial interval over those photos (`exactWhereCertain`), as the
+        // report's figures are.
+        var points = [Double](repeating: .nan, count: alphas.count)
+        if let total = run.entryStart.last, total > 0 {
+            var firstCorrect = [Int](repeating: 0, count: alphas.count + 1)
+            for bin in entryBin { firstCorrect[bin] += 1 }
+            var correct = 0
+            for a in alphas.indices {
+                correct += firstCorrect[a]
+                points[a] = Double(correct) / Double(total)
+            }
+        }
+        let photos = photosHolding().figures[Self.overallFigure]
         var out: [ConfidenceInterval?] = []
         for first in stride(from: 0, to: alphas.count, by: perPass) {
             let chunk = first..<min(alphas.count, first + perPass)
@@ -85,10 +101,9 @@ extension PCKClusterTable {
             values.withUnsafeMutableBufferPointer { values in
                 for a in chunk {
                     let column = (a - first) * resamples..<(a - first + 1) * resamples
-                    out.append(
-                        Self.figure(
-                            UnsafeMutableBufferPointer(rebasing: values[column]), point: .nan, tails: settings.tails
-                        ).interval)
+                    let figure = Self.figure(
+                        UnsafeMutableBufferPointer(rebasing: values[column]), point: points[a], tails: settings.tails)
+                    out.append(Self.exactWhereCertain(figure, photos: photos, level: settings.level).interval)
                 }
             }
         }

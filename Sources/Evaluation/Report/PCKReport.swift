@@ -7,8 +7,9 @@ public struct PCKEntry: Codable, Sendable, Equatable {
     public var pck: Double?
     public var count: Int
     public var correct: Int
-    /// The bootstrap interval of `pck` (`PCKBootstrap`), when the report has intervals and the
-    /// entry has keypoints; JSON `"ci": {"low", "high"}`, absent otherwise.
+    /// The interval of `pck` (`PCKBootstrap`: bootstrap, or exact binomial at 0 or 1), when the
+    /// report has intervals and the entry has keypoints; JSON `"ci": {"low", "high", "method"}`,
+    /// absent otherwise.
     public var ci: ConfidenceInterval?
 
     public init(count: Int, correct: Int) {
@@ -38,8 +39,9 @@ public struct PCKEntry: Codable, Sendable, Equatable {
 /// the per-category PCKs (the paper's "mean of 6 animals" for SPair), over categories that have
 /// keypoints. With confidence intervals (`addingIntervals`) the JSON also has `"bootstrap":
 /// {"level", "resamples", "seed", "unit": "image", "stratified_by": "category"}`, `"pck_ci"` and
-/// `"mean_per_category_ci"` (`{"low", "high"}` or null) and a `"ci"` in every entry of
-/// `per_category`, `per_keypoint` and `per_category_keypoint` with keypoints.
+/// `"mean_per_category_ci"` (`{"low", "high", "method"}` or null; `ConfidenceInterval`) and a
+/// `"ci"` in every entry of `per_category`, `per_keypoint` and `per_category_keypoint` with
+/// keypoints.
 public struct PCKReport: Codable, Sendable, Equatable {
     public var dataset: String
     public var method: String
@@ -185,8 +187,9 @@ public struct PCKReport: Codable, Sendable, Equatable {
             skippedFiles: skipped, unnamedKeypoints: unnamed, passes: passes, seconds: seconds, settings: settings)
     }
 
-    /// This report with percentile bootstrap intervals (`PCKBootstrap.intervals`) on its overall
-    /// PCK, its mean of categories and every category, keypoint and category x keypoint entry.
+    /// This report with percentile bootstrap intervals (`PCKBootstrap.intervals`; exact binomial
+    /// ones for figures of 0 or 1) on its overall PCK, its mean of categories and every
+    /// category, keypoint and category x keypoint entry.
     /// - Parameter records: the records the report was computed from.
     /// - Throws: `EvaluationError.bootstrapSetting` when the report has too many figures for
     ///   `settings.resamples` (`BootstrapSettings.maxValues`).
@@ -219,9 +222,12 @@ public struct PCKReport: Codable, Sendable, Equatable {
     ///   (CUB has 200 classes); the JSON output always has all of them.
     public func table(maxRows: Int = 60) -> String {
         func pct(_ v: Double?) -> String { v.map { String(format: "%6.2f%%", 100 * $0) } ?? "     -" }
-        // With intervals: " [29.80, 34.90]" after a figure, in percent as the figure.
+        // With intervals: " [29.80, 34.90]" after a figure, in percent as the figure, with its
+        // marker; the intervals printed, for the footnotes explaining the markers.
+        var shown: [ConfidenceInterval?] = []
         func interval(_ ci: ConfidenceInterval?) -> String {
             guard bootstrap != nil else { return "" }
+            shown.append(ci)
             return ci.map { " " + ConfidenceInterval.bracketed($0, decimals: 2) } ?? " [-]"
         }
         let a = String(format: "%g", alpha)
@@ -272,6 +278,7 @@ public struct PCKReport: Codable, Sendable, Equatable {
         }
         section("category", perCategory)
         section("keypoint", perKeypoint)
+        if let bootstrap { lines += ConfidenceInterval.footnotes(shown, level: bootstrap.level) }
         if !skippedFiles.isEmpty {
             lines.append("")
             lines.append("skipped images (\(skippedFiles.count)):")

@@ -14,6 +14,10 @@ reference.json beside this script (read by PCKBootstrapTests.matchesTheReference
    images in that order as one stratum), figures computed
    from scratch per resample with Python integers and numpy.percentile (linear): the Swift
    intervals must equal these to rounding.
+   A figure of one run that is exactly 0 or 1 on the data gets instead the exact binomial
+   (Clopper-Pearson) interval over the images holding its keypoints, from scipy.stats.beta's
+   quantiles (`clopper_pearson`; the Swift code uses the closed form); their names are
+   reference.json's "exact_binomial" (the same for stratified and not: the data decide).
 2. `numpy_rng`: the same cluster bootstrap with numpy's own generator and 200,000 resamples:
    a statistically independent check (the Swift intervals at 1000 resamples should be within
    Monte Carlo error, about half a percentage point, of these).
@@ -95,6 +99,30 @@ def interval(values, level):
     return np.percentile(values, 100 * tail), np.percentile(values, 100 * (1 - tail))
 
 
+def photos_holding(images, keypoints, categories, cells):
+    """Per figure (as `figures` orders them), the images holding at least one of its keypoints:
+    the trials of its exact binomial interval (the mean counts every image with keypoints)."""
+    held = {}
+    for cat, _, kps in images:
+        if not kps:
+            continue
+        keys = {"all", ("c", cat)} | {("k", k) for k, _ in kps} | {("ck", cat, k) for k, _ in kps}
+        for key in keys:
+            held[key] = held.get(key, 0) + 1
+    return ([held.get("all", 0), held.get("all", 0)] + [held.get(("c", c), 0) for c in categories]
+            + [held.get(("k", k), 0) for k in keypoints] + [held.get(("ck",) + c, 0) for c in cells])
+
+
+def clopper_pearson(x, n, level):
+    """The exact binomial interval of x successes in n trials, from scipy's beta quantiles (not
+    the closed form the Swift code uses)."""
+    from scipy.stats import beta
+    a = 1 - level
+    low = 0.0 if x == 0 else beta.ppf(a / 2, x, n - x + 1)
+    high = 1.0 if x == n else beta.ppf(1 - a / 2, x + 1, n - x)
+    return low, high
+
+
 def replica(runs, seed, resamples, level, stratified=True):
     base, categories, keypoints, strata, cells = layout(runs[0])
     if not stratified:
@@ -110,6 +138,21 @@ def replica(runs, seed, resamples, level, stratified=True):
         f = [figures(imgs, w, keypoints, categories, cells) for imgs in ordered]
         draws.append(f[0] if len(f) == 1 else [b - a for a, b in zip(f[0], f[1])])
     return {n: interval([d[i] for d in draws], level) for i, n in enumerate(names(categories, keypoints, cells))}
+
+
+def exact_where_certain(images, intervals, level):
+    """`intervals` (one run's) with the exact binomial interval over its images for every figure
+    of exactly 0 or 1 on the data, and the names of those figures."""
+    base, categories, keypoints, _, cells = layout(images)
+    point = figures(base, [1] * len(base), keypoints, categories, cells)
+    held = photos_holding(base, keypoints, categories, cells)
+    out = dict(intervals)
+    exact = []
+    for i, n in enumerate(names(categories, keypoints, cells)):
+        if point[i] in (0, 1):
+            out[n] = clopper_pearson(held[i] * point[i], held[i], level)
+            exact.append(n)
+    return out, exact
 
 
 def numpy_rng(runs, seed, resamples, level):
@@ -133,11 +176,14 @@ if __name__ == "__main__":
     for title, key, runs in [("one run", "one_run", [dataset(0)]),
                              ("run 1 minus run 0", "paired", [dataset(0), dataset(1)])]:
         exact = replica(runs, seed=42, resamples=1000, level=0.9)
+        if len(runs) == 1:
+            exact, reference["exact_binomial"] = exact_where_certain(runs[0], exact, level=0.9)
         reference[key] = {name: [float(lo), float(hi)] for name, (lo, hi) in exact.items()}
         for name, (lo, hi) in exact.items():
             print(f"replica {title}: {name}: [{float(lo)!r}, {float(hi)!r}]")
         if len(runs) == 1:
             loose = replica(runs, seed=42, resamples=1000, level=0.9, stratified=False)
+            loose, _ = exact_where_certain(runs[0], loose, level=0.9)
             reference["one_run_not_stratified"] = {name: [float(lo), float(hi)] for name, (lo, hi) in loose.items()}
             for name, (lo, hi) in loose.items():
                 print(f"replica {title}, not stratified: {name}: [{float(lo)!r}, {float(hi)!r}]")
