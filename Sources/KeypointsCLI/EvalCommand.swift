@@ -261,6 +261,10 @@ struct EvalCommand: ParsableCommand {
         for (k, v) in runner.searchMask?.settings ?? [:] { extra[k] = v }
         if let template = ablation.templateSetting { extra["template"] = template }
         let settings = try runner.settings(for: predictor, extra: extra)
+        // Ctrl-C is reported from before the file's header is written: a header on disk means the
+        // handler is live (EvalCLITests.sigintSaysHowToResume waits for it).
+        let interrupt = out.map { InterruptNote(resultsFile: $0) }
+        defer { interrupt?.cancel() }
         let store: ResultStore
         if let out, let opened {
             let url = DataFiles.fileURL(out)
@@ -285,8 +289,6 @@ struct EvalCommand: ParsableCommand {
         }
         defer { store.close() }
 
-        let interrupt = out.map { InterruptNote(resultsFile: $0) }
-        defer { interrupt?.cancel() }
         let reporter = ProgressReporter(bar: ProgressBar(alpha: alpha))
         let report = try runner.run(predictor: &predictor, store: store) { progress in
             for note in progress.lastNotes + progress.lastWarnings { Console.warning("\(progress.lastID): \(note)") }

@@ -388,6 +388,9 @@ struct LocalizeCommand: ParsableCommand {
         let store = plan.store
         defer { store?.close() }
         let run = try load(plan)
+        // Ctrl-C is reported from before the file's header is written (as in eval).
+        let interrupt = plan.out.map { InterruptNote(resultsFile: $0, items: "photo") }
+        defer { interrupt?.cancel() }
         if let store, let out = plan.out {
             try store.start(
                 settings: try runSettings(
@@ -399,8 +402,6 @@ struct LocalizeCommand: ParsableCommand {
                 )
             }
         }
-        let interrupt = plan.out.map { InterruptNote(resultsFile: $0, items: "photo") }
-        defer { interrupt?.cancel() }
 
         let answers = try localizePhotos(plan, run: run, store: store)
         Console.endProgress()

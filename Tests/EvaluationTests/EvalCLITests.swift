@@ -35,9 +35,12 @@ extension KeypointsExecutable {
 }
 
 @Suite(.serialized) struct EvalCLITests {
-    let cubArguments = [
-        "eval", "--dataset", "cub", "--root", Fixtures.cub.path, "--split", "all", "--method", "random",
-    ]
+    var cubArguments: [String] { cubArguments(root: Fixtures.cub) }
+
+    /// `eval` of the random method over all images of the CUB dataset at `root`.
+    func cubArguments(root: URL) -> [String] {
+        ["eval", "--dataset", "cub", "--root", root.path, "--split", "all", "--method", "random"]
+    }
 
     func report(_ r: KeypointsExecutable.Result) throws -> PCKReport {
         #expect(r.status == 0, "stderr: \(r.stderr)")
@@ -183,29 +186,60 @@ extension KeypointsExecutable {
     /// image, and near an image's end), the count is what the file holds: the handler lets a
     /// record being appended finish and no later one start before it counts (it once counted
     /// first, and a record landing before the exit made it say "holds 0" of a file holding 1).
+    ///
+    /// The moments are events seen in the file, not times since the start (a start takes
+    /// hundreds of ms on a busy machine: a Ctrl-C before the handler was live ended the run
+    /// silently or went unseen): the header, written once the handler is live, and then image
+    /// records. 15 images of 400 ms leave the run seconds of work after each, so it cannot end
+    /// before the signal lands, however long the test is held up in between.
     @Test func sigintSaysHowToResume() throws {
         guard KeypointsExecutable.available() else { return }
         let folder = try Fixtures.temporaryFolder()
-        for (round, delay) in [600, 350, 1_000, 800].enumerated() {
+        let data = try Fixtures.cubCopies(5)
+        // (records to wait for, then ms to wait): the first, second and third image, and 380 ms
+        // into the second of 400 ms, near its end.
+        for (round, (records, pause)) in [(0, 0), (1, 0), (2, 0), (1, 380)].enumerated() {
             let out = folder.appendingPathComponent("interrupted-\(round).jsonl").path
             let p = KeypointsExecutable.processInRepository(
-                cubArguments + ["--out", out],
+                cubArguments(root: data.root) + ["--out", out],
                 environment: [RandomPredictor.delayEnvironmentVariable: "400"])
             let err = Pipe()
             p.standardOutput = FileHandle.nullDevice
             p.standardError = err
             try p.run()
-            usleep(useconds_t(delay) * 1_000)  // 3 images of 400 ms each after start-up
+            let seen = Self.waitForRecords(records, in: out, of: p)
+            usleep(useconds_t(pause) * 1_000)
             kill(p.processIdentifier, SIGINT)
             let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             p.waitUntilExit()
-            #expect(p.terminationStatus == 130, "after \(delay) ms: \(text)")
+            let moment = "after \(records) record(s) and \(pause) ms"
+            #expect(seen, "\(moment): the run ended first: \(text)")
+            #expect(p.terminationStatus == 130, "\(moment): \(text)")
             let saved = try ResultFile.read(URL(fileURLWithPath: out)).images.count
+            #expect(saved >= records && saved < data.ids.count, "\(moment): \(saved) saved")
             #expect(
                 text.contains(
                     "interrupted: \(out) holds \(saved) finished image(s); run the same command again to resume"),
-                "after \(delay) ms: \(text)")
+                "\(moment): \(text)")
         }
+    }
+
+    /// Waits until the results file at `path` holds its header and `images` image records
+    /// (polled every 2 ms); false if `process` ended first.
+    static func waitForRecords(_ images: Int, in path: String, of process: Process) -> Bool {
+        while process.isRunning {
+            if let data = FileManager.default.contents(atPath: path) {
+                let lines = String(decoding: data, as: UTF8.self).split(
+                    separator: "\n", omittingEmptySubsequences: false)
+                // Complete lines only: the last piece is what follows the last newline.
+                let complete = lines.dropLast()
+                if !complete.isEmpty && complete.filter({ $0.contains("\"type\":\"image\"") }).count >= images {
+                    return true
+                }
+            }
+            usleep(2_000)
+        }
+        return false
     }
 
     /// Kills `keypoints eval` with SIGKILL at random moments, restarts it each time, and checks

@@ -74,6 +74,36 @@ enum Fixtures {
         return target
     }
 
+    /// The CUB fixture with each of its 3 images listed `copies` times under new ids (the id plus
+    /// 100000 per copy, as .ci/slurm-integration.sh does; the image files are copied, as eval
+    /// refuses links out of the dataset): a run long enough that a test interrupting it at a
+    /// moment it observed cannot see it end first, however long the test is held up in between.
+    static func cubCopies(_ copies: Int) throws -> (root: URL, ids: [String]) {
+        let root = try temporaryFolder().appendingPathComponent("CUB_200_2011")
+        let fm = FileManager.default
+        try fm.createDirectory(at: root.appendingPathComponent("parts"), withIntermediateDirectories: true)
+        for name in ["images", "classes.txt", "parts/parts.txt"] {
+            try fm.copyItem(at: cub.appendingPathComponent(name), to: root.appendingPathComponent(name))
+        }
+        var ids: [String] = []
+        for name in [
+            "images.txt", "image_class_labels.txt", "train_test_split.txt", "bounding_boxes.txt", "parts/part_locs.txt",
+        ] {
+            let lines = try String(contentsOf: cub.appendingPathComponent(name), encoding: .utf8)
+                .split(separator: "\n").map { $0.split(separator: " ", maxSplits: 1).map(String.init) }
+            var text = ""
+            for copy in 0..<copies {
+                for fields in lines {
+                    let id = String(try #require(Int(fields[0])) + 100_000 * copy)
+                    text += "\(id) \(fields[1])\n"
+                    if name == "images.txt" { ids.append(id) }
+                }
+            }
+            try text.write(to: root.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        return (root, ids)
+    }
+
     /// Rewrites a text file with `transform` applied to its lines.
     static func edit(_ url: URL, _ transform: (inout [String]) -> Void) throws {
         var lines = try String(contentsOf: url, encoding: .utf8).components(separatedBy: "\n")
