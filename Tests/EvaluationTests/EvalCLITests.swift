@@ -248,40 +248,46 @@ extension KeypointsExecutable {
         guard KeypointsExecutable.available() else { return }
         let folder = try Fixtures.temporaryFolder()
         let out = folder.appendingPathComponent("killed.jsonl").path
-        let reference = try report(try KeypointsExecutable.runInRepository(cubArguments + ["--json"]))
-        // 150 ms per image (3 images): kills land before, between and after images.
+        // 21 images of 150 ms: kills land before, between and after images, and the first one,
+        // 20-350 ms after the run wrote its header, seconds before the run could end.
+        let data = try Fixtures.cubCopies(7)
+        let arguments = cubArguments(root: data.root)
+        let reference = try report(try KeypointsExecutable.runInRepository(arguments + ["--json"]))
         let slow = [RandomPredictor.delayEnvironmentVariable: "150"]
         var generator = SystemRandomNumberGenerator()
         var kills = 0
         for attempt in 0..<4 {
-            let p = KeypointsExecutable.processInRepository(cubArguments + ["--out", out], environment: slow)
+            let p = KeypointsExecutable.processInRepository(arguments + ["--out", out], environment: slow)
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
-            // The first kill lands before the 3 x 150 ms of work can end; later ones anywhere.
+            if attempt == 0 {
+                #expect(Self.waitForRecords(0, in: out, of: p), "the first run ended before writing its header")
+            }
+            // The first kill lands within the first run; later ones anywhere.
             usleep(UInt32.random(in: attempt == 0 ? 20_000...350_000 : 20_000...500_000, using: &generator))
             if p.isRunning {
                 kill(p.processIdentifier, SIGKILL)
                 kills += 1
             }
             p.waitUntilExit()
-            if attempt == 0, FileManager.default.fileExists(atPath: out) {
+            if attempt == 0 {
                 #expect(
-                    try ResultFile.read(URL(fileURLWithPath: out)).images.count < 3, "the first run was not interrupted"
-                )
+                    try ResultFile.read(URL(fileURLWithPath: out)).images.count < data.ids.count,
+                    "the first run was not interrupted")
             }
         }
         #expect(kills >= 1)
-        let final = try report(try KeypointsExecutable.runInRepository(cubArguments + ["--out", out, "--json"]))
+        let final = try report(try KeypointsExecutable.runInRepository(arguments + ["--out", out, "--json"]))
         #expect(
             final.pck == reference.pck && final.images == reference.images && final.keypoints == reference.keypoints)
         #expect(final.perKeypoint == reference.perKeypoint && final.perCategory == reference.perCategory)
         let file = try ResultFile.read(URL(fileURLWithPath: out))
         #expect(file.tornTail == nil)
         // Each image once (duplicates throw on read).
-        #expect(file.images.map(\.value.id).sorted() == ["1291", "1768", "953"])
+        #expect(file.images.map(\.value.id).sorted() == data.ids.sorted())
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
-        #expect(lines.filter { $0.contains("\"type\":\"image\"") }.count == 3)
+        #expect(lines.filter { $0.contains("\"type\":\"image\"") }.count == data.ids.count)
         #expect(lines.filter { $0.contains("\"type\":\"header\"") }.count == 1)
         print("survivesSIGKILL: \(kills) kills, \(file.sessions.count) sessions")
     }
