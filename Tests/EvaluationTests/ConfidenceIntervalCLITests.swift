@@ -210,7 +210,7 @@ import Testing
             parsed.paths.filter { $0["class"] == "band" }.map { $0["fill"] } == parsed.polylines.map { $0["stroke"] })
         #expect(parsed.paths.filter { $0["class"] == "band" }.count == 2)
         #expect(parsed.drawn.filter { $0 != "axes" } == ["band", "band", "curve", "curve"])
-        #expect(parsed.texts.contains("shaded: pointwise 80% bootstrap interval over images"))
+        #expect(parsed.texts.contains("shaded: pointwise 80% interval over images"))
         let plain = String(decoding: try figure("p.svg", []), as: UTF8.self)
         #expect(!plain.contains("band") && !plain.contains("shaded"))
         #expect(try figure("b.png", ["--ci"]) != (try figure("p.png", [])))

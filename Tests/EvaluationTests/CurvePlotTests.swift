@@ -99,7 +99,7 @@ import Testing
         #expect(stretches[0].hasPrefix("96,120.5 L ") && stretches[0].hasSuffix("L 96,346.5 Z"))
         #expect(stretches[0].contains("591.04,120.5 L 591.04,346.5"))
         #expect(stretches[1].hasPrefix("640.96,120.5 L ") && stretches[1].hasSuffix("L 640.96,346.5 Z"))
-        #expect(parsed.texts.contains("shaded: pointwise 90% bootstrap interval over images"))
+        #expect(parsed.texts.contains("shaded: pointwise 90% interval over images"))
 
         var plain = Self.series()
         plain[0].band = nil

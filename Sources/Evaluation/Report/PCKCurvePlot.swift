@@ -54,9 +54,10 @@ public enum PCKCurvePlot {
     /// 80% white on the palette's colours).
     public static let bandOpacity = 0.2
 
-    /// The legend's line for bands: "shaded: pointwise 95% bootstrap interval over images".
+    /// The legend's line for bands: "shaded: pointwise 95% interval over images" (a bootstrap
+    /// interval, exact binomial where the curve is 0% or 100%: the legend does not name a method).
     public static func bandNote(level: Double) -> String {
-        "shaded: pointwise " + String(format: "%g", 100 * level) + "% bootstrap interval over images"
+        "shaded: pointwise " + String(format: "%g", 100 * level) + "% interval over images"
     }
 
     /// The level of the first series with a band: the legend's note (nil: no band).
