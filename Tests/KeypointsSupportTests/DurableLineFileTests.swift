@@ -65,23 +65,32 @@ import Testing
 
     @Test func aLockTakenByAChildBeingStartedDoesNotRefuseTheNextOpen() throws {
         // While another thread starts child processes, each child holds a copy of the lock until
-        // it calls exec; closing and reopening must still succeed every time.
+        // it calls exec; closing and reopening must still succeed every time. The children are
+        // started once the cycles have begun, and the cycles go on until the last child has
+        // ended: a test held up before its first cycle once saw the 40 children come and go
+        // without it and ran none ("cycles > 0" failed).
         let url = try temporaryFile()
+        let cyclesBegun = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var started = 0
         let spawning = DispatchGroup()
         DispatchQueue.global().async(group: spawning) {
+            cyclesBegun.wait()
             for _ in 0..<40 {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: "/bin/true")
                 guard (try? p.run()) != nil else { return }
+                started += 1
                 p.waitUntilExit()
             }
         }
         var cycles = 0
-        while spawning.wait(timeout: .now()) == .timedOut {
+        repeat {
+            if cycles == 0 { cyclesBegun.signal() }
             let file = try DurableLineFile.open(url)
             file.close()
             cycles += 1
-        }
+        } while spawning.wait(timeout: .now()) == .timedOut
+        #expect(started == 40, "children started: \(started)")
         #expect(cycles > 0)
     }
 
