@@ -28,9 +28,11 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         /// On the first request for the path, send the headers (full Content-Length) and this
         /// many body bytes, then close the connection.
         var closeAfterFirst: [String: Int] = [:]
-        /// On the first request, send this many body bytes and then nothing for `stallSeconds`.
+        /// On the first request, send this many body bytes and then nothing until the client
+        /// hangs up (or `stallSeconds` pass, then close): the stall ends on the client's timeout,
+        /// however late that fires, not at a time chosen here.
         var stallAfterFirst: [String: Int] = [:]
-        var stallSeconds: Double = 3
+        var stallSeconds: Double = 30
         /// Answer 200 with the whole file even when a Range is asked for.
         var ignoreRange: Set<String> = []
         /// Answer like the hub for an LFS file: 302 to `/cdn<path>` with `X-Linked-Etag: "<sha>"`
@@ -179,11 +181,19 @@ final class LoopbackHTTPServer: @unchecked Sendable {
             sendHead(fd, status: status, headers: headers)
             sendAll(fd, body.prefix(n))
             let until = Date().addingTimeInterval(faults.stallSeconds)
-            while Date() < until && !isStopped { usleep(20_000) }
+            while Date() < until && !isStopped && !Self.peerClosed(fd) { usleep(20_000) }
             return
         }
         sendHead(fd, status: status, headers: headers)
         sendAll(fd, body)
+    }
+
+    /// True once the client has closed the connection (end of file, or an error other than "no
+    /// data yet", on a peek that takes nothing).
+    private static func peerClosed(_ fd: Int32) -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
     }
 
     /// "bytes=N-" or "bytes=N-M" -> (N, min(M, size-1)); nil when N is past the end.
