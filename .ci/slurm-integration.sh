@@ -4,7 +4,7 @@
 # Installs Debian's slurm-wlm (which brings munge) when missing, starts munged, slurmctld and
 # slurmd with a configuration written here (in a temporary folder, on private ports and a
 # private munge socket), submits examples/slurm/eval-array.sbatch as a 3-task array over a
-# CUB sample (the committed fixture images, each listed 3 times under new ids: 9 images) with
+# CUB sample (the committed fixture images, each listed 10 times under new ids: 30 images) with
 # the committed tiny random CLIP, cancels one task with scancel after its first image and
 # requeues it, waits with sbatch --wait (bounded by a timeout), merges with merge.sbatch
 # (keypoints report) and checks that the merged PCK table equals an unsharded run's and that
@@ -84,13 +84,17 @@ fail() {
     exit 1
 }
 
-# --- data: the committed CUB sample, each image listed 3 times (9 images, 3 per task) -----------
+# --- data: the committed CUB sample, each image listed 10 times (30 images, 10 per task) ---------
+# 10 per task, so that the task cancelled after its first image has 9 left (2-3 s on 2 busy cores
+# at 0.25-0.35 s each): with 3 per task, a scancel held up 1 s found the task COMPLETED.
+images_per_task=10
+images=$((3 * images_per_task))
 sample=$repo/Tests/EvaluationTests/Fixtures/cub/CUB_200_2011
 data=$work/CUB_200_2011
 mkdir -p "$data/parts"
 cp -R "$sample/images" "$data/images"
 cp "$sample/classes.txt" "$sample/parts/parts.txt" "$data/" && mv "$data/parts.txt" "$data/parts/parts.txt"
-for copy in 0 1 2; do
+for copy in $(seq 0 $((images_per_task - 1))); do
     offset=$((copy * 100000))
     for f in images.txt image_class_labels.txt train_test_split.txt bounding_boxes.txt parts/part_locs.txt; do
         awk -v o="$offset" '{ $1 = $1 + o; print }' "$sample/$f" >> "$data/$f"
@@ -176,7 +180,10 @@ remaining() { echo $((deadline - $(date +%s))); }
 timeout "$(remaining)" sbatch --wait --parsable --chdir="$work/logs" --array=0-2 --cpus-per-task=1 --mem=500 \
     "$examples/eval-array.sbatch" cub "$data" "$work/results" "${eval_options[@]}" > "$work/array.id" 2> "$work/array.err" &
 waiter=$!
-for _ in $(seq 100); do [[ -s $work/array.id ]] && break; sleep 0.1; done
+until [[ -s $work/array.id ]]; do
+    [[ $(remaining) -gt 0 ]] || break
+    sleep 0.1
+done
 job=$(head -n 1 "$work/array.id" 2>/dev/null | cut -d';' -f1)
 [[ -n $job ]] || fail "sbatch gave no job id: $(cat "$work/array.err")"
 say "array job $job submitted"
@@ -190,15 +197,16 @@ until [[ $(images_in "$victim_file") -ge 1 ]]; do
 done
 before=$(images_in "$victim_file")
 scancel "${job}_$victim" || fail "scancel ${job}_$victim"
-for _ in $(seq 100); do
+# Until the task has ended (a COMPLETED one never becomes CANCELLED), bounded by the deadline.
+while true; do
     state=$(scontrol show job "${job}_$victim" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
-    [[ $state == CANCELLED ]] && break
+    [[ $state =~ ^(CANCELLED|COMPLETED|FAILED|TIMEOUT)$ || $(remaining) -le 0 ]] && break
     sleep 0.1
 done
 [[ $state == CANCELLED ]] || fail "task ${job}_$victim is $state after scancel, expected CANCELLED"
 after_cancel=$(images_in "$victim_file")
-say "cancelled task $victim with $after_cancel of 3 images recorded (had $before when cancelled)"
-[[ $after_cancel -lt 3 ]] || fail "task $victim had finished before scancel; the test needs slower images"
+say "cancelled task $victim with $after_cancel of $images_per_task images recorded (had $before when cancelled)"
+[[ $after_cancel -lt $images_per_task ]] || fail "task $victim had finished before scancel; the test needs slower images"
 scontrol requeue "${job}_$victim" || fail "scontrol requeue ${job}_$victim"
 say "requeued task $victim"
 
@@ -247,7 +255,7 @@ grep -Eq '^overall: +[0-9.]+% +[1-9]' "$work/merged-0.5.txt" || fail "no correct
 ids=$(cat "$work"/results/results-*.jsonl | grep '"type":"image"' | grep -o '"id":"[^"]*"' | sort)
 total=$(wc -l <<< "$ids")
 unique=$(uniq <<< "$ids" | wc -l)
-[[ $total -eq 9 && $unique -eq 9 ]] || fail "expected 9 distinct image records, found $total records of $unique images"
+[[ $total -eq $images && $unique -eq $images ]] || fail "expected $images distinct image records, found $total records of $unique images"
 records() { cat "$@" | grep '"type":"image"' | sed -E -e 's/"seconds":[^,]*,//' -e 's/"score":[^,}]*//g' | sort; }
 diff <(records "$work/all.jsonl") <(records "$work"/results/results-*.jsonl) > "$work/diff.txt" \
     || fail "the shards' image records differ from the unsharded run's: $(head -c 600 "$work/diff.txt")"
@@ -314,5 +322,5 @@ diff <(without_seconds "$work/localize-reference.csv") <(without_seconds "$work/
 say "submit.sh localize: predictions.csv equals the unsharded localize --csv ($(($(date +%s) - submit_localize_started))s)"
 
 elapsed=$(($(date +%s) - started))
-say "merged report equals the unsharded run; 9 images once each; task $victim cancelled and requeued; localize array's predictions.csv equals an unsharded localize --csv; submit.sh chains (eval, localize) ok; ${elapsed}s"
+say "merged report equals the unsharded run; $images images once each; task $victim cancelled and requeued; localize array's predictions.csv equals an unsharded localize --csv; submit.sh chains (eval, localize) ok; ${elapsed}s"
 echo "slurm: 1 passed, 0 failed"
