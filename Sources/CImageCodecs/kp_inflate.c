@@ -51,3 +51,15 @@ int kp_inflate_zlib(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_c
     inflateEnd(&zs);
     return status;
 }
+
+uint32_t kp_crc32(uint32_t crc, const uint8_t *data, size_t len) {
+    uLong value = crc;
+    while (len > 0) {
+        // zlib takes at most UINT_MAX bytes a call.
+        uInt chunk = len > UINT_MAX ? UINT_MAX : (uInt)len;
+        value = crc32(value, data, chunk);
+        data += chunk;
+        len -= chunk;
+    }
+    return (uint32_t)value;
+}

@@ -65,15 +65,20 @@ extension ExifReader {
 
     /// `info["exif"]` and `info["xmp"]` of a JPEG, from its APP1 segments before the first scan:
     /// the "Exif\0\0" segments joined in order (the first whole, later ones without the prefix),
-    /// the last XMP segment after its prefix. The walk stops at the first scan, at the end of the
-    /// image, or where a segment's length breaks the structure (libjpeg judges the file itself).
-    /// Bytes between segments that are not a marker (stray bytes, FF 00) are skipped, as libjpeg
-    /// (with a warning) and Pillow skip them.
+    /// the last XMP segment after its prefix. The markers are walked as `JpegImageFile._open`
+    /// walks them, up to the first SOS: a byte that is not 0xFF, and FF 00, are skipped (libjpeg
+    /// skips them too, with a warning), fill bytes (FF FF) run on to the marker; RSTn, JPG (C8)
+    /// and JPGn (F0...FD) carry no length; a length below 2 covers no bytes (the walk goes on
+    /// after it, as in libjpeg). Where Pillow or libjpeg refuse the file, the metadata holds a
+    /// refusal: a marker Pillow does not know (TEM and 01...BF: "no marker found"), a segment
+    /// running past the end ("Truncated File Read"), a second SOI or an EOI before the first scan
+    /// (libjpeg, which Pillow's load runs: no image).
     static func metadata(inJPEG bytes: UnsafeRawBufferPointer) -> Metadata {
         var exif: [UInt8]?
         var xmp: Range<Int>?
+        var refusal: String?
         var pos = 2  // after SOI
-        while pos < bytes.count {
+        walk: while pos < bytes.count {
             guard bytes[pos] == 0xFF else {
                 pos += 1
                 continue
@@ -82,21 +87,40 @@ extension ExifReader {
             while marker < bytes.count && bytes[marker] == 0xFF { marker += 1 }  // fill bytes
             guard marker < bytes.count else { break }
             let code = bytes[marker]
-            if code == 0x00 {  // FF 00 is no marker
+            switch code {
+            case 0x00:  // FF 00 is no marker
                 pos = marker + 1
-                continue
-            }
-            // Standalone markers carry no length: TEM, RSTn, SOI.
-            if code == 0x01 || (0xD0...0xD8).contains(code) {
+                continue walk
+            case 0xD8, 0xD9:
+                refusal =
+                    "JPEG has \(code == 0xD8 ? "a second SOI" : "an EOI") marker before its first scan; libjpeg finds "
+                    + "no image (Pillow 13 fails to load it)"
+                break walk
+            case 0xC8, 0xD0...0xD7, 0xF0...0xFD:  // no length: JPG, RSTn, JPGn
                 pos = marker + 1
-                continue
+                continue walk
+            case 0x01...0xBF:
+                refusal =
+                    "JPEG marker \(markerName(code)) is not one Pillow 13 reads (SyntaxError: "
+                    + "no marker found)"
+                break walk
+            default: break
             }
-            if code == 0xDA || code == 0xD9 { break }  // SOS, EOI: no APP1 is read after these
-            guard bytes.count - marker >= 3 else { break }
+            guard bytes.count - marker >= 3 else {
+                refusal = "JPEG segment length is cut short by the end of the file; Pillow 13 refuses the file"
+                break
+            }
             let length = Int(bytes[marker + 1]) << 8 | Int(bytes[marker + 2])
             let start = marker + 3
-            let end = marker + 1 + length
-            guard length >= 2, end <= bytes.count else { break }
+            // A length below 2 covers no bytes, not even its own.
+            let end = max(start, marker + 1 + length)
+            guard end <= bytes.count else {
+                refusal =
+                    "JPEG segment \(markerName(code)) of \(length) bytes runs past the end of "
+                    + "the file; Pillow 13 refuses the file (Truncated File Read)"
+                break
+            }
+            if code == 0xDA { break }  // SOS: no APP1 is read after it
             let segment = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
             if code == 0xE1 && segment.starts(with: exifPrefix) {
                 if exif == nil {
@@ -109,7 +133,14 @@ extension ExifReader {
             }
             pos = end
         }
-        return Metadata(exif: exif.map { .bytes($0) }, xmp: xmp.map { .bytes(Array(bytes[$0])) })
+        return Metadata(
+            exif: exif.map { .bytes($0) }, xmp: xmp.map { .bytes(Array(bytes[$0])) }, refusal: refusal)
+    }
+
+    /// "FF01", "FFE1": a marker as two hex bytes.
+    private static func markerName(_ code: UInt8) -> String {
+        let digits = String(code, radix: 16, uppercase: true)
+        return "FF" + (digits.count < 2 ? "0" : "") + digits
     }
 
     /// The TIFF block of a JPEG's APP1 "Exif" segments, as `Exif.load` reads it; nil when there
@@ -121,14 +152,20 @@ extension ExifReader {
 
     // MARK: - PNG
 
-    /// `info` of a PNG for the keys `getexif` reads, from all chunks up to IEND (Pillow reads
-    /// those after IDAT in `load_end`, which `exif_transpose` runs): eXIf (the last one), tEXt,
-    /// zTXt and iTXt. The walk stops at IEND, at a chunk type that is not four letters, digits or
-    /// '_' (Pillow: "broken PNG file"), where a chunk's length runs past the end, or where Pillow
-    /// refuses the file. CRCs are not checked.
+    /// `info` of a PNG for the keys `getexif` reads (eXIf, the last one; tEXt, zTXt and iTXt),
+    /// from its chunks as `PngImageFile` reads them: `_open` up to the first image data (IDAT,
+    /// or an fdAT), checking each chunk's CRC (a wrong one: Pillow refuses the file); then
+    /// `load_end`, which `exif_transpose` runs, on to IEND without checking CRCs, and for an
+    /// animated PNG only up to the next frame (its fcTL). The walk stops at IEND, at a chunk type
+    /// that is not four letters, digits or '_' (Pillow: "broken PNG file"), where a chunk's
+    /// length runs past the end, or where Pillow refuses the file: a wrong CRC before the image
+    /// data, the APNG chunks' own checks (`APNGState`), the text limits.
     static func metadata(inPNG bytes: UnsafeRawBufferPointer) -> Metadata {
         var info = Metadata()
         var textBytes = 0
+        var apng = APNGState()
+        /// Whether `_open` has met the image data: from there on, `load_end` reads the chunks.
+        var loadEnd = false
         var pos = 8  // after the signature
         while bytes.count - pos >= 12 {
             let length = Int(readUInt32(bytes, at: pos, bigEndian: true))
@@ -138,18 +175,133 @@ extension ExifReader {
             guard (pos + 4..<start).allSatisfy({ isChunkTypeByte(bytes[$0]) }) else { break }
             let type = readUInt32(bytes, at: pos + 4, bigEndian: true)
             let data = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
+            let opening = !loadEnd
             switch type {
             case 0x4945_4E44: return info  // "IEND"
+            case 0x6663_544C where loadEnd && apng.animated: return info  // "fcTL": the next frame
             case 0x6558_4966: info.exif = .bytes(exifPrefix + Array(data))  // "eXIf"
             case 0x7445_5874: readText(data, into: &info, textBytes: &textBytes)  // "tEXt"
             case 0x7A54_5874: readCompressedText(data, into: &info, textBytes: &textBytes)  // "zTXt"
             case 0x6954_5874: readInternationalText(data, into: &info, textBytes: &textBytes)  // "iTXt"
+            case 0x4948_4452: info.refusal = apng.header(data)  // "IHDR"
+            case 0x6163_544C: info.refusal = apng.animationControl(data, opening: opening)  // "acTL"
+            case 0x6663_544C: info.refusal = apng.frameControl(data)  // "fcTL"
+            case 0x6664_4154:  // "fdAT"
+                info.refusal = apng.frameData(data)
+                if opening { loadEnd = apng.imageDataStarts() }
+            case 0x4944_4154 where opening: loadEnd = apng.imageDataStarts()  // "IDAT"
             default: break
             }
             if info.refusal != nil { return info }
+            // `_open` checks the CRC of every chunk before the one that starts the image data.
+            if opening && !loadEnd {
+                let typeAndData = UnsafeRawBufferPointer(rebasing: bytes[(pos + 4)..<(start + length)])
+                guard chunkCRC(typeAndData) == readUInt32(bytes, at: start + length, bigEndian: true) else {
+                    let name = String(decoding: bytes[(pos + 4)..<start], as: UTF8.self)
+                    info.refusal = "PNG chunk \(name) has a wrong CRC before the image data; Pillow 13 refuses the file"
+                    return info
+                }
+            }
             pos = start + length + 4
         }
         return info
+    }
+
+    /// A PNG chunk's CRC: zlib's CRC-32 of its type and data (`typeAndData`), as Pillow's
+    /// `ChunkStream.crc` computes it.
+    static func chunkCRC(_ typeAndData: UnsafeRawBufferPointer) -> UInt32 {
+        kp_crc32(0, typeAndData.baseAddress?.assumingMemoryBound(to: UInt8.self), typeAndData.count)
+    }
+
+    /// What Pillow's `PngStream` keeps of the APNG chunks (acTL, fcTL, fdAT) and IHDR, and the
+    /// checks it makes of them wherever it reads them (before the image data and in
+    /// `load_end`): a truncated IHDR, acTL (under 8 bytes), fcTL (26) or fdAT (4) ("ValueError"),
+    /// fcTL and fdAT sequence numbers that do not run 0, 1, 2..., and a frame outside the image
+    /// ("SyntaxError").
+    struct APNGState {
+        var width = 0
+        var height = 0
+        /// `im_n_frames`: acTL's frame count (1...2^31); a second acTL clears it.
+        var frames: Int?
+        /// `_seq_num`: the last fcTL or fdAT sequence number.
+        var sequence: Int?
+        /// Whether an fcTL came before the image data (`"bbox" in im_info`): the IDAT is then
+        /// the first frame, not a default image shown before the animation.
+        var frameBeforeImage = false
+        /// `is_animated`, settled when the image data starts: more than one frame (acTL's count,
+        /// plus one for a default image).
+        var animated = false
+
+        mutating func header(_ data: UnsafeRawBufferPointer) -> String? {
+            guard data.count >= 13 else {
+                return "PNG IHDR chunk of \(data.count) bytes is truncated (Pillow 13: ValueError)"
+            }
+            width = Int(readUInt32(data, at: 0, bigEndian: true))
+            height = Int(readUInt32(data, at: 4, bigEndian: true))
+            return nil
+        }
+
+        /// acTL; after the image data only its length is checked (the count changes nothing).
+        mutating func animationControl(_ data: UnsafeRawBufferPointer, opening: Bool) -> String? {
+            guard data.count >= 8 else {
+                return "APNG acTL chunk of \(data.count) bytes is truncated (Pillow 13: ValueError)"
+            }
+            guard opening else { return nil }
+            if frames != nil {
+                frames = nil  // Pillow: "Invalid APNG, will use default PNG image if possible"
+            } else {
+                let count = Int(readUInt32(data, at: 0, bigEndian: true))
+                if count != 0 && count <= 0x8000_0000 { frames = count }
+            }
+            return nil
+        }
+
+        mutating func frameControl(_ data: UnsafeRawBufferPointer) -> String? {
+            guard data.count >= 26 else {
+                return "APNG fcTL chunk of \(data.count) bytes is truncated (Pillow 13: ValueError)"
+            }
+            if let error = follow(Int(readUInt32(data, at: 0, bigEndian: true)), first: true) { return error }
+            let frameWidth = Int(readUInt32(data, at: 4, bigEndian: true))
+            let frameHeight = Int(readUInt32(data, at: 8, bigEndian: true))
+            let x = Int(readUInt32(data, at: 12, bigEndian: true))
+            let y = Int(readUInt32(data, at: 16, bigEndian: true))
+            // Each term < 2^32: the sums fit in Int.
+            guard x + frameWidth <= width && y + frameHeight <= height else {
+                return
+                    "APNG frame \(frameWidth)x\(frameHeight) at (\(x), \(y)) lies outside the \(width)x\(height) image "
+                    + "(Pillow 13: SyntaxError)"
+            }
+            frameBeforeImage = true
+            return nil
+        }
+
+        mutating func frameData(_ data: UnsafeRawBufferPointer) -> String? {
+            guard data.count >= 4 else {
+                return "APNG fdAT chunk of \(data.count) bytes is truncated (Pillow 13: ValueError)"
+            }
+            return follow(Int(readUInt32(data, at: 0, bigEndian: true)), first: false)
+        }
+
+        /// Takes sequence number `number`: the first fcTL's must be 0, each later one the last
+        /// plus one (an fdAT's first too, so one before any fcTL is refused).
+        private mutating func follow(_ number: Int, first: Bool) -> String? {
+            let expected = sequence.map { $0 + 1 } ?? (first ? 0 : nil)
+            guard number == expected else {
+                return
+                    "APNG sequence number \(number) where \(expected.map(String.init) ?? "an fcTL") was due (Pillow 13: "
+                    + "SyntaxError, frame sequence errors)"
+            }
+            sequence = number
+            return nil
+        }
+
+        /// The image data starts (Pillow's `chunk_IDAT` in `_open`): settles `animated`, and
+        /// returns true (`_open` is done, `load_end` reads on).
+        mutating func imageDataStarts() -> Bool {
+            let defaultImage = frames != nil && !frameBeforeImage
+            animated = (frames ?? 1) + (defaultImage ? 1 : 0) > 1
+            return true
+        }
     }
 
     /// The TIFF block of a PNG's eXIf chunk (the last one, wherever it lies), without one

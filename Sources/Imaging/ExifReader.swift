@@ -40,22 +40,34 @@
 /// key are inflated and counted (iTXt text in characters), as Pillow does, since one of another
 /// key can make Pillow refuse the file.
 ///
-/// Where Pillow raises instead, and its pipeline has no image, the reading is "no orientation"
-/// with a note: a block that is not TIFF (shorter than 8 bytes, no II/MM, no 42: "not a TIFF
-/// file"), a "Raw profile type exif" that is not hex (ValueError), a text chunk keyed "exif" or
-/// "xmp" that Pillow holds as text (zTXt or iTXt "exif", any "xmp": TypeError) where it is read,
-/// a zTXt compression method other than 0, and the limits above. (For a JPEG whose block is not
-/// TIFF, Pillow itself gives no orientation, XMP unread, unless its JFIF segment gives a dpi: its
-/// failed `getexif` during `open` is cached.)
+/// The file's structure is walked as Pillow walks it (`metadata(inJPEG:)`, `metadata(inPNG:)`):
+/// JPEG markers up to the first scan as `JpegImageFile._open` reads them (an MPO is read as its
+/// first frame, as Pillow opens it); PNG chunks as `PngImageFile._open` and `load_end` read them,
+/// with CRCs checked before the image data only, and an animated PNG (APNG) read only up to the
+/// fcTL after its first image's data. IFD0 is read as `ImageFileDirectory_v2.load` reads it (`ifd0Outcome`):
+/// from any offset (one inside the header too), with the running total of out-of-line value
+/// sizes held against the block's length, and stopping where a value cannot be read; the header
+/// variants Pillow accepts ("MM*\0", "II\0*", and "MM\0+", read as classic TIFF) are read.
 ///
-/// Not followed: Pillow's running total of out-of-line value sizes in IFD0 ("Tag data larger than
-/// file"), an IFD0 offset below 8 (Pillow reads entries from inside the header), the header
-/// variants Pillow accepts ("MM\x2a\x00", "II\x00\x2a"), Orientation values of other types that
-/// equal 2...8 (see `orientation(inTIFF:)`), CRCs of PNG chunks (Pillow refuses a bad one before
-/// IDAT), APNG frames (Pillow stops reading chunks at the next frame) and MPO.
+/// Where Pillow raises instead, and its pipeline has no image, the reading is "no orientation"
+/// with a note: a block that is not TIFF (shorter than 8 bytes, no II/MM, a header Pillow does not
+/// accept, a little-endian BigTIFF: "not a TIFF file", struct.error), a "Raw profile type exif"
+/// that is not hex (ValueError), a text chunk keyed "exif" or "xmp" that Pillow holds as text
+/// (zTXt or iTXt "exif", any "xmp": TypeError) where it is read, a zTXt compression method other
+/// than 0, the limits above, a PNG chunk with a wrong CRC before the image data, APNG chunks
+/// Pillow's checks refuse (truncated, out of sequence, a frame outside the image), and JPEG
+/// markers Pillow does not know (TEM, 01...BF), segments running past the end, and a second SOI
+/// or an EOI before the first scan (libjpeg finds no image). (For a JPEG whose block is not TIFF,
+/// Pillow itself gives no orientation, XMP unread, unless its JFIF segment gives a dpi: its failed
+/// `getexif` during `open` is cached.)
+///
+/// Not followed: Orientation values of other types that equal 2...8 (see `orientation(inTIFF:)`),
+/// and the checks Pillow makes of other chunks and segments (IHDR beyond its length, PLTE, tRNS,
+/// gAMA, pHYs, iCCP; SOF, DQT), which libpng and libjpeg make of the image too.
 ///
 /// Outside input: every offset, count and length is checked against the bytes at hand before it
-/// is used, nothing is allocated from a number read (inflated text is capped, see above), and no
+/// is used, nothing is allocated from a number read (inflated text is capped, see above; the set
+/// of IFD0 tags kept grows with the entries present, under 2^16), and no
 /// offset chain is followed (the tag sits in IFD0; a value too long to sit inline is read once at
 /// its offset, when wholly inside the block), so a looping or out-of-range block cannot hang or
 /// overrun. A malformed block or chunk never fails a decode: it is "no orientation", with a note
@@ -189,13 +201,14 @@ public enum ExifReader {
 
     /// The Orientation tag of a TIFF block's first IFD ("II" or "MM" header, then the IFD0
     /// offset; entries of 12 bytes), read as Pillow 13 reads it (checked against Pillow's own
-    /// answers in ExifOrientationTests): the first Orientation entry with at least one value
-    /// counts, a later one is ignored; the value is a SHORT or a LONG, and when the entry holds
-    /// several (count > 1) the first is used, read inline or, when the values do not fit in the
-    /// entry's 4 bytes, at the offset the entry gives. An entry whose values lie outside the
-    /// block, or of a type number TIFF does not define, is skipped with a note, as Pillow skips
-    /// it ("Tag data larger than file"). Other
-    /// value types give no orientation (Pillow turns RATIONAL, FLOAT and signed types that
+    /// answers in ExifOrientationTests and ExifMetadataTests): the first Orientation entry Pillow
+    /// keeps counts, a later one is ignored; the value is a SHORT or a LONG, and when the entry
+    /// holds several (count > 1) the first is used, read inline or, when the values do not fit in
+    /// the entry's 4 bytes, at the offset the entry gives. An entry of a type number TIFF does
+    /// not define, or whose out-of-line values bring IFD0's running total past the block's length
+    /// ("Tag data larger than file"), is skipped with a note, as Pillow skips it; a value that
+    /// does not lie wholly inside the block ends IFD0 there, as in Pillow (see `ifd0Outcome`).
+    /// Other value types give no orientation (Pillow turns RATIONAL, FLOAT and signed types that
     /// happen to equal 2...8 too; cameras write SHORT).
     public static func orientation(inTIFF block: [UInt8]) -> Reading {
         block.withUnsafeBytes { orientation(inTIFF: $0) }
@@ -222,55 +235,91 @@ public enum ExifReader {
     }
 
     static func tiffOutcome(_ b: UnsafeRawBufferPointer) -> TIFFOutcome {
+        // `Exif.load` reads an 8-byte header; `ImageFileDirectory_v2` accepts the prefixes of
+        // `TiffImagePlugin.PREFIXES` and takes the byte order from the first two bytes.
         guard b.count >= 8 else {
             return .refused("EXIF block of \(b.count) bytes is shorter than a TIFF header (8)")
         }
         let bigEndian: Bool
-        switch (b[0], b[1]) {
-        case (0x49, 0x49): bigEndian = false  // "II"
-        case (0x4D, 0x4D): bigEndian = true  // "MM"
+        switch (b[0], b[1], b[2], b[3]) {
+        // "MM\0*", and "MM*\0" and "MM\0+", which Pillow accepts and reads as classic TIFF.
+        case (0x4D, 0x4D, 0x00, 0x2A), (0x4D, 0x4D, 0x2A, 0x00), (0x4D, 0x4D, 0x00, 0x2B): bigEndian = true
+        // "II*\0", and "II\0*", which Pillow accepts.
+        case (0x49, 0x49, 0x2A, 0x00), (0x49, 0x49, 0x00, 0x2A): bigEndian = false
+        case (0x49, 0x49, 0x2B, 0x00):
+            return .refused("EXIF block is a BigTIFF (II+), whose header Pillow 13 cannot read (struct.error)")
+        case (0x49, 0x49, _, _), (0x4D, 0x4D, _, _):
+            return .refused("EXIF block's TIFF header lacks the number 42 (not a TIFF file)")
         default:
             return .refused("EXIF block does not start with a TIFF byte order (II or MM)")
         }
-        guard readUInt16(b, at: 2, bigEndian: bigEndian) == 42 else {
-            return .refused("EXIF block's TIFF header lacks the number 42")
-        }
-        let ifd = Int(readUInt32(b, at: 4, bigEndian: bigEndian))
-        guard ifd >= 8, ifd <= b.count - 2 else {
+        return ifd0Outcome(b, at: Int(readUInt32(b, at: 4, bigEndian: bigEndian)), bigEndian: bigEndian)
+    }
+
+    /// IFD0 read as `ImageFileDirectory_v2.load` reads it, from `ifd` (any offset: one inside
+    /// the header reads its bytes as entries), entry by entry, until the first Orientation entry
+    /// Pillow keeps. Pillow keeps the first entry of each tag and skips later ones; skips an
+    /// entry of an unknown type or with no value; adds the size of each value too long to sit
+    /// inline to a running total, and skips the entry once that total passes the block's length
+    /// (so overlapping values count each time, and every later out-of-line value is skipped
+    /// too); and stops reading IFD0 where such a value does not lie wholly inside the block
+    /// ("Truncated File Read") or an entry is cut short.
+    static func ifd0Outcome(_ b: UnsafeRawBufferPointer, at ifd: Int, bigEndian: Bool) -> TIFFOutcome {
+        guard ifd <= b.count - 2 else {
             return .noTag("EXIF IFD0 offset \(ifd) lies outside the block of \(b.count) bytes")
         }
         let entries = Int(readUInt16(b, at: ifd, bigEndian: bigEndian))
-        // Only entries that lie wholly inside the block are read.
-        let available = min(entries, (b.count - ifd - 2) / 12)
+        var kept = Set<UInt16>()  // Pillow's `_tagdata` keys; at most `entries` (< 2^16)
+        var total = 0  // at most 2^16 entries * (2^32 - 1) * 8 bytes: fits in Int
         var skipped: String?
-        for e in 0..<available {
+        for e in 0..<entries {
             let at = ifd + 2 + 12 * e
-            guard Int(readUInt16(b, at: at, bigEndian: bigEndian)) == orientationTag else { continue }
-            let type = readUInt16(b, at: at + 2, bigEndian: bigEndian)
-            let count = Int(readUInt32(b, at: at + 4, bigEndian: bigEndian))
-            guard count > 0 else {
-                // No value: Pillow keeps nothing for it, so a later entry may still count.
-                skipped = "EXIF Orientation entry holds no value (count 0)"
-                continue
+            guard b.count - at >= 12 else {
+                return .noTag(
+                    skipped
+                        ?? "EXIF IFD0 claims \(entries) entries, \(e) fit in the block; no Orientation among them")
             }
+            let tag = readUInt16(b, at: at, bigEndian: bigEndian)
+            let isOrientation = Int(tag) == orientationTag
+            guard !kept.contains(tag) else { continue }
+            let type = readUInt16(b, at: at + 2, bigEndian: bigEndian)
             // Pillow skips an entry of a type it does not know, so a later entry may still count.
             guard let width = Self.tiffTypeBytes[type] else {
-                skipped = "EXIF Orientation entry has type \(type), which is no TIFF type"
+                if isOrientation { skipped = "EXIF Orientation entry has type \(type), which is no TIFF type" }
                 continue
             }
+            let count = Int(readUInt32(b, at: at + 4, bigEndian: bigEndian))
             // count < 2^32 and width <= 8: the product fits in Int.
             let bytes = count * width
             var valueAt = at + 8
             if bytes > 4 {
                 let offset = Int(readUInt32(b, at: at + 8, bigEndian: bigEndian))
-                guard offset <= b.count, bytes <= b.count - offset else {
-                    skipped =
-                        "EXIF Orientation's \(count) values at offset \(offset) run past the block of \(b.count) bytes"
+                total += bytes
+                guard total <= b.count else {
+                    if isOrientation {
+                        skipped =
+                            "EXIF Orientation skipped: out-of-line values of IFD0 up to it total \(total) bytes, more "
+                            + "than the block's \(b.count) (Pillow: \"Tag data larger than file\")"
+                    }
                     continue
+                }
+                guard offset <= b.count, bytes <= b.count - offset else {
+                    let what = isOrientation ? "Orientation's" : "tag 0x" + String(tag, radix: 16) + "'s"
+                    return .noTag(
+                        skipped
+                            ?? "EXIF \(what) \(count) values at offset \(offset) run past the block of \(b.count) "
+                            + "bytes; Pillow stops reading IFD0 there")
                 }
                 valueAt = offset
             }
-            // The first entry with values inside the block counts; only a SHORT or LONG turns.
+            guard bytes > 0 else {
+                // No value: Pillow keeps nothing for it, so a later entry may still count.
+                if isOrientation { skipped = "EXIF Orientation entry holds no value (count 0)" }
+                continue
+            }
+            kept.insert(tag)
+            guard isOrientation else { continue }
+            // The first entry Pillow keeps counts; only a SHORT or LONG turns.
             guard type == 3 || type == 4 else {
                 return .tag(
                     Reading(note: "EXIF Orientation has type \(type) and count \(count), expected a SHORT or LONG"))
@@ -284,12 +333,7 @@ public enum ExifReader {
             }
             return .tag(Reading(orientation: orientation))
         }
-        if let skipped { return .noTag(skipped) }
-        if available < entries {
-            return .noTag(
-                "EXIF IFD0 claims \(entries) entries, \(available) fit in the block; no Orientation among them")
-        }
-        return .noTag(nil)
+        return .noTag(skipped)
     }
 
     // MARK: - Bytes

@@ -93,9 +93,12 @@ struct ExifOrientationTests {
         let cases: [(String, [UInt8], String)] = [
             ("empty", [], "shorter than a TIFF header"),
             ("no byte order", [0x58, 0x58, 42, 0, 8, 0, 0, 0], "byte order"),
-            ("no 42", Self.tiff(magic: 43, ifd: Self.ifd(value: 6)), "lacks the number 42"),
+            ("no 42", Self.tiff(magic: 41, ifd: Self.ifd(value: 6)), "lacks the number 42"),
+            // Pillow reads the BigTIFF IFD offset past its 8-byte header: struct.error.
+            ("BigTIFF", Self.tiff(magic: 43, ifd: Self.ifd(value: 6)), "BigTIFF (II+)"),
             ("IFD0 past the end", Self.tiff(ifdOffset: 9000, ifd: Self.ifd(value: 6)), "offset 9000 lies outside"),
-            ("IFD0 inside the header", Self.tiff(ifdOffset: 2, ifd: Self.ifd(value: 6)), "offset 2 lies outside"),
+            // Pillow reads IFD0 from offset 2: 42 entries, the second one cut short by the end.
+            ("IFD0 inside the header", Self.tiff(ifdOffset: 2, ifd: Self.ifd(value: 6)), "42 entries, 1 fit"),
             ("IFD0 at 2^32 - 1", Self.tiff(ifdOffset: .max, ifd: Self.ifd(value: 6)), "lies outside"),
             ("entry cut short", Array(Self.tiff(ifd: Self.ifd(value: 6)).prefix(20)), "1 entries, 0 fit"),
             (
@@ -180,7 +183,8 @@ struct ExifOrientationTests {
             let length = payload.count + 8
             return [0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + Array("Exif\0\0".utf8) + payload
         }
-        let jpeg = [0xFF, 0xD8] + app1(Array(block.prefix(10))) + app1(Array(block.dropFirst(10))) + [0xFF, 0xDA]
+        let jpeg =
+            [0xFF, 0xD8] + app1(Array(block.prefix(10))) + app1(Array(block.dropFirst(10))) + [0xFF, 0xDA, 0x00, 0x02]
         let joined = jpeg.withUnsafeBytes { ExifReader.exifBlock(inJPEG: $0) }
         #expect(joined == block)
         #expect(jpeg.withUnsafeBytes { ExifReader.orientation(inFile: $0) }.orientation == .rotated180)
@@ -204,7 +208,7 @@ struct ExifOrientationTests {
                 0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02, 0x12, 0xFF, 0x00, 0xFF, 0xFF, 0xE1, UInt8(length >> 8),
                 UInt8(length & 0xFF),
             ]
-            + Array("Exif\0\0".utf8) + block + [0xFF, 0xDA]
+            + Array("Exif\0\0".utf8) + block + [0xFF, 0xDA, 0x00, 0x02]
         #expect(jpeg.withUnsafeBytes { ExifReader.orientation(inFile: $0) }.orientation == .rotated180)
     }
 
@@ -216,7 +220,7 @@ struct ExifOrientationTests {
 
 enum ExifFixtures {
     /// Version written by make_exif_fixtures.py; bump both together.
-    static let version = 3
+    static let version = 4
 
     struct Manifest: Decodable {
         var version: Int
@@ -236,6 +240,9 @@ enum ExifFixtures {
         var tag: Int?
         /// The exception Pillow raised (opening, loading or in exif_transpose), if any.
         var pillowError: String?
+        /// True for a file that holds no image libjpeg can decode (cut short before its first
+        /// scan, or a second SOI): the decode fails, in Pillow as here.
+        var noImage: Bool?
     }
 
     /// A TIFF block and the orientation Pillow reads from it (nil: none it would apply).

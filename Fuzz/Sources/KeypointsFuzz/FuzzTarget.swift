@@ -1,11 +1,12 @@
 import CLIP
 import Evaluation
 import Foundation
-import Imaging
 import KeypointsSupport
 import Localization
 
-// The HTTP header parsers are internal to ModelStore (the harness is a debug build, testable).
+// The HTTP header parsers are internal to ModelStore, the PNG chunk CRC to Imaging (the harness
+// is a debug build, testable).
+@testable import Imaging
 @testable import ModelStore
 
 /// One parser of outside input, fed one fuzzer input at a time. Errors are the expected outcome
@@ -147,7 +148,9 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             // One APP1 segment holds at most 65533 bytes after its length.
             let segment = Array(prefix.utf8) + block.prefix(65_533 - prefix.utf8.count)
             let length = segment.count + 2
-            return [0xFF, 0xD8, 0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + segment + [0xFF, 0xDA]
+            // An SOS segment (empty) ends the walk, as a scan does.
+            return [0xFF, 0xD8, 0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + segment
+                + [0xFF, 0xDA, 0x00, 0x02]
         }
         func png(_ chunks: [(type: String, data: [UInt8])]) -> [UInt8] {
             var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
@@ -156,7 +159,10 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 file += [
                     UInt8(count >> 24), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF),
                 ]
-                file += Array(chunk.type.utf8) + chunk.data + [0, 0, 0, 0]  // CRCs are not read
+                // Right CRCs: a wrong one before the image data makes the reader refuse the file.
+                let typeAndData = Array(chunk.type.utf8) + chunk.data
+                let crc = typeAndData.withUnsafeBytes { ExifReader.chunkCRC($0) }
+                file += typeAndData + [24, 16, 8, 0].map { UInt8((crc >> $0) & 0xFF) }
             }
             return file + [0, 0, 0, 0] + Array("IEND".utf8) + [0xAE, 0x42, 0x60, 0x82]
         }

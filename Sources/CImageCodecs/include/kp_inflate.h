@@ -1,6 +1,7 @@
 // kp_inflate: zlib inflation of PNG text chunks (zTXt, compressed iTXt) for ExifReader, with the
 // outcomes Python's zlib.decompressobj().decompress(data, max_length) gives (Pillow's
-// PngImagePlugin._safe_zlib_decompress), so the Swift side can follow Pillow exactly.
+// PngImagePlugin._safe_zlib_decompress), so the Swift side can follow Pillow exactly; and zlib's
+// CRC-32, with which Pillow checks the chunks before a PNG's image data.
 
 #ifndef KP_INFLATE_H
 #define KP_INFLATE_H
@@ -25,6 +26,10 @@ typedef enum {
 /// `in[0..<in_len]` into `out[0..<out_cap]`, writing at most `out_cap` bytes; `*out_len` is the
 /// count written (also on error, though then meaningless).
 int kp_inflate_zlib(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/// zlib's CRC-32 (the PNG chunk checksum) of `data[0..<len]`, continuing from `crc` (0 to start),
+/// as Python's `zlib.crc32(data, crc)` (Pillow's `_crc32`).
+uint32_t kp_crc32(uint32_t crc, const uint8_t *data, size_t len);
 
 #ifdef __cplusplus
 }

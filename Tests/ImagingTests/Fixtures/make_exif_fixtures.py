@@ -4,8 +4,12 @@ Pillow's ImageOps.exif_transpose makes of each (the reference for ExifOrientatio
 --exif-transpose CLI tests); and photos whose orientation sits elsewhere (XMP, PNG text chunks,
 both EXIF and XMP, malformed), with the orientation exif_transpose applies to each (ExifMetadataTests).
 
+Version 4 adds edge_cases(): TIFF blocks whose out-of-line values outgrow the block or cannot be
+read, IFD0 offsets inside the header, the TIFF headers Pillow accepts besides II*\0 and MM\0*,
+PNG chunks with wrong CRCs, APNG frames, MPO, and JPEG marker oddities.
+
 Run from the repository root:  python3 Tests/ImagingTests/Fixtures/make_exif_fixtures.py
-Needs Pillow (pip install pillow; made with 13.0.0). Deterministic: same Pillow, same bytes.
+Needs Pillow (pip install pillow==13.0.0; made with 13.0.0). Deterministic: same Pillow, same bytes.
 """
 import json
 import struct
@@ -17,7 +21,7 @@ from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent / "exif"
 BIRD = Path(__file__).resolve().parents[2] / "CLIPTests/Fixtures/images/bird.jpg"
-VERSION = 3
+VERSION = 4
 
 
 def pattern(width, height, mode="RGB"):
@@ -308,6 +312,262 @@ def metadata_cases():
     }
 
 
+# --------------------------------------------------------------------------------------------
+# Edge cases (version 4): how far Pillow 13 reads a TIFF block, which TIFF headers it accepts,
+# and which PNG and JPEG structures stop or refuse the file before the orientation is read.
+
+
+def raw_block(head, ifd_offset, body, big_endian=False):
+    """A TIFF block made by hand: 4 header bytes, the IFD0 offset, then `body` from offset 8."""
+    return head + struct.pack(">I" if big_endian else "<I", ifd_offset) + body
+
+
+def entry(tag, value_type, count, value, big_endian=False):
+    """One 12-byte IFD entry; `value` is 4 bytes, or an int written as a 4-byte offset."""
+    e = ">" if big_endian else "<"
+    if isinstance(value, int):
+        value = struct.pack(e + "I", value)
+    return struct.pack(e + "HHI", tag, value_type, count) + value
+
+
+def ifd_at_8(entries, extra=b"", big_endian=False, head=None):
+    """A block with IFD0 at offset 8 holding `entries` (12-byte strings), then `extra`."""
+    e = ">" if big_endian else "<"
+    head = head or ((b"MM\0*" if big_endian else b"II*\0") + struct.pack(e + "I", 8))
+    return head + struct.pack(e + "H", len(entries)) + b"".join(entries) + struct.pack(e + "I", 0) + extra
+
+
+def values_at(n_entries):
+    """Where out-of-line values start in an ifd_at_8 block of `n_entries` entries."""
+    return 8 + 2 + 12 * n_entries + 4
+
+
+def short3(v):
+    return struct.pack("<HHH", v, 1, 1)
+
+
+def tiff_edge_blocks():
+    """TIFF blocks for ImageFileDirectory_v2.load's bookkeeping (put in a PNG eXIf chunk, where
+    Pillow's errors surface): the running total of out-of-line value sizes is held against the
+    block's length ("Tag data larger than file": the entry is skipped, the total kept), a value
+    Pillow cannot read in full ends IFD0 there (OSError "Truncated File Read", caught in load()),
+    an unknown type or a repeated tag is skipped before it is counted, and IFD0 may start
+    anywhere, the header included."""
+    make, model = 0x010F, 0x0110
+    at2 = values_at(2)
+    return {
+        # Make claims 4096 bytes (more than the block): skipped, yet counted, so the Orientation
+        # after it, whose 6 bytes lie inside the block, is skipped too.
+        "tiff-total-past-size.png": ifd_at_8(
+            [entry(make, 2, 4096, at2 + 6), entry(0x0112, 3, 3, at2)], short3(6) + b"abc\0"),
+        "tiff-total-within-size-6.png": ifd_at_8(
+            [entry(make, 2, 4, at2 + 6), entry(0x0112, 3, 3, at2)], short3(6) + b"abc\0"),
+        # Two entries point at the same 64 bytes: overlapping values are counted each time.
+        "tiff-overlapping-values.png": ifd_at_8(
+            [entry(make, 2, 64, values_at(3) + 6), entry(model, 2, 64, values_at(3) + 6),
+             entry(0x0112, 3, 3, values_at(3))], short3(6) + b"x" * 64),
+        "tiff-overlapping-values-one-6.png": ifd_at_8(
+            [entry(make, 2, 64, at2 + 6), entry(0x0112, 3, 3, at2)], short3(6) + b"x" * 64),
+        # A value past the end of the block (within the total): reading it fails and IFD0 ends.
+        "tiff-value-past-end-stops.png": ifd_at_8([entry(make, 2, 10, 5000), entry(0x0112, 3, 1, short(6))]),
+        "tiff-value-cut-short-stops.png": ifd_at_8(
+            [entry(0x0112, 3, 3, at2), entry(0x0112, 3, 1, short(5))], struct.pack("<HH", 6, 1)),
+        # Skipped by the total, not read: the next entry counts.
+        "tiff-past-total-then-inline-6.png": ifd_at_8([entry(make, 2, 100000, 0), entry(0x0112, 3, 1, short(6))]),
+        # An unknown type is skipped before it is counted.
+        "tiff-unknown-type-not-counted-6.png": ifd_at_8(
+            [entry(make, 99, 100000, 0), entry(0x0112, 3, 3, at2)], short3(6)),
+        # A repeated tag is skipped before it is counted.
+        "tiff-repeated-tag-not-counted-6.png": ifd_at_8(
+            [entry(make, 2, 4, b"abc\0"), entry(make, 2, 100000, 0), entry(0x0112, 3, 3, values_at(3))],
+            short3(6)),
+        # IFD0 inside the header: at 2 (II: 42 entries, the first from the offset's bytes, of
+        # type 0; the second at 16), at 0 (0x4949 entries, the second at 14), at 4 (MM: 0).
+        "tiff-ifd-offset-2-6.png": raw_block(b"II*\0", 2, b"\0" * 8 + entry(0x0112, 3, 1, short(6))),
+        "tiff-ifd-offset-0-8.png": raw_block(b"II*\0", 0, b"\0" * 6 + entry(0x0112, 3, 1, short(8)) + b"\0" * 4),
+        "tiff-ifd-offset-4-mm.png": raw_block(b"MM\0*", 4, entry(0x0112, 3, 1, b"\0\6\0\0", True), True),
+        "tiff-ifd-offset-9000.png": raw_block(b"II*\0", 9000, entry(0x0112, 3, 1, short(6))),
+        # Headers: Pillow accepts MM*\0 and II\0* (byte order from the first two bytes) and
+        # MM\0+ (read as classic TIFF: only II+\0 sets BigTIFF), refuses the rest.
+        "tiff-header-mm-2a00-6.png": ifd_at_8(
+            [entry(0x0112, 3, 1, b"\0\6\0\0", True)], big_endian=True, head=b"MM*\0\0\0\0\x08"),
+        "tiff-header-ii-002a-3.png": ifd_at_8([entry(0x0112, 3, 1, short(3))], head=b"II\0*\x08\0\0\0"),
+        "tiff-header-mm-002b-5.png": ifd_at_8(
+            [entry(0x0112, 3, 1, b"\0\5\0\0", True)], big_endian=True, head=b"MM\0+\0\0\0\x08"),
+        "tiff-header-ii-2b00.png": b"II+\0\x08\0\0\0\x10\0\0\0\0\0\0\0" + struct.pack("<Q", 1)
+        + struct.pack("<HHQ", 0x0112, 3, 1) + struct.pack("<HHHH", 6, 0, 0, 0) + b"\0" * 8,
+        "tiff-header-mm-2b00.png": ifd_at_8(
+            [entry(0x0112, 3, 1, b"\0\6\0\0", True)], big_endian=True, head=b"MM+\0\0\0\0\x08"),
+        "tiff-header-ii-002b.png": ifd_at_8([entry(0x0112, 3, 1, short(6))], head=b"II\0+\x08\0\0\0"),
+        "tiff-header-im.png": ifd_at_8([entry(0x0112, 3, 1, short(6))], head=b"IM*\0\x08\0\0\0"),
+        "tiff-header-6-bytes.png": b"II*\0\x08\0",
+    }
+
+
+def short(v):
+    return struct.pack("<HH", v, 0)
+
+
+def png_parts():
+    """The 7x4 pattern as Pillow writes a PNG: its IHDR chunk, the IDAT chunks, and IEND."""
+    import io
+
+    buf = io.BytesIO()
+    pattern(7, 4).save(buf, "PNG")
+    data = buf.getvalue()
+    idat = data.index(b"IDAT") - 4
+    iend = data.index(b"IEND") - 4
+    return data[8:idat], data[idat:iend], data[iend:]
+
+
+def bad_crc(chunk):
+    """`chunk` with its CRC inverted."""
+    return chunk[:-4] + bytes(b ^ 0xFF for b in chunk[-4:])
+
+
+def actl(frames, plays=0):
+    return png_chunk(b"acTL", struct.pack(">II", frames, plays))
+
+
+def fctl(seq, width=7, height=4, x=0, y=0):
+    return png_chunk(b"fcTL", struct.pack(">IIIIIHHBB", seq, width, height, x, y, 1, 10, 0, 0))
+
+
+def fdat(seq, idat):
+    """The frame data of an IDAT chunk (`idat`, the whole chunk) as an fdAT chunk."""
+    length = struct.unpack(">I", idat[:4])[0]
+    return png_chunk(b"fdAT", struct.pack(">I", seq) + idat[8 : 8 + length])
+
+
+def png_structure_cases():
+    """PNG chunks Pillow checks or stops at: CRCs (checked up to the first IDAT, in _open; after
+    it, load_end skips them), APNG (after the first frame's data, load_end stops at the next
+    fcTL when the image is animated; fcTL, fdAT and acTL are checked where they are read)."""
+    head, idat, end = png_parts()
+    sig = b"\x89PNG\r\n\x1a\n"
+    exif6 = png_chunk(b"eXIf", tiff(6))
+    key = b"XML:com.adobe.xmp"
+    apng = lambda *chunks: sig + head + b"".join(chunks) + end
+    return {
+        "crc-exif-before-idat.png": sig + head + bad_crc(exif6) + idat + end,
+        "crc-exif-after-idat-6.png": sig + head + idat + bad_crc(exif6) + end,
+        "crc-xmp-before-idat.png": sig + head + bad_crc(itext(key, xmp_packet(6))) + idat + end,
+        "crc-private-chunk-before-idat.png": sig + head + exif6 + bad_crc(png_chunk(b"prIv", b"x")) + idat + end,
+        "crc-private-chunk-after-idat-6.png": sig + head + exif6 + idat + bad_crc(png_chunk(b"prIv", b"x")) + end,
+        # Pillow's own APNG: eXIf before the frames.
+        "apng-pillow-6.png": None,
+        "apng-exif-after-frame-0-6.png": apng(actl(2), fctl(0), idat, exif6, fctl(1), fdat(2, idat)),
+        "apng-exif-between-frames.png": apng(actl(2), fctl(0), idat, fctl(1), exif6, fdat(2, idat)),
+        "apng-exif-at-end.png": apng(actl(2), fctl(0), idat, fctl(1), fdat(2, idat), exif6),
+        "apng-xmp-at-end.png": apng(actl(2), fctl(0), idat, fctl(1), fdat(2, idat), itext(key, xmp_packet(6))),
+        # The IDAT as a default image, not a frame: frames follow it.
+        "apng-default-image-exif-after-fctl.png": apng(actl(1), idat, fctl(0), exif6, fdat(1, idat)),
+        "apng-default-image-exif-before-fctl-6.png": apng(actl(1), idat, exif6, fctl(0), fdat(1, idat)),
+        # Not animated: one frame, no valid acTL, or two acTL chunks; load_end reads on.
+        "apng-one-frame-exif-at-end-6.png": apng(actl(1), fctl(0), idat, exif6),
+        "apng-zero-frames-exif-at-end-6.png": apng(actl(0), fctl(0), idat, fctl(1), fdat(2, idat), exif6),
+        "apng-two-actl-exif-at-end-6.png": apng(actl(2), actl(2), fctl(0), idat, fctl(1), fdat(2, idat), exif6),
+        "apng-no-actl-exif-at-end-6.png": apng(fctl(0), idat, fctl(1), fdat(2, idat), exif6),
+        # Checked where read: refused.
+        "apng-fctl-sequence-error.png": apng(actl(2), fctl(1), idat, exif6),
+        "apng-fctl-outside-image.png": apng(actl(2), fctl(0, width=8), idat, exif6),
+        "apng-fctl-truncated.png": apng(actl(2), png_chunk(b"fcTL", b"\0" * 20), idat, exif6),
+        "apng-actl-truncated.png": apng(png_chunk(b"acTL", b"\0\0\0\2"), fctl(0), idat, exif6),
+        "apng-not-animated-fctl-sequence-error.png": apng(fctl(0), idat, fctl(5), fdat(6, idat), exif6),
+        "apng-not-animated-fdat-sequence-error.png": apng(fctl(0), idat, fdat(7, idat), exif6),
+        "apng-not-animated-fdat-truncated.png": apng(fctl(0), idat, png_chunk(b"fdAT", b"\0\0"), exif6),
+        "apng-animated-fctl-error-after-frame.png": apng(actl(2), fctl(0), idat, fctl(7), fdat(8, idat), exif6),
+    }
+
+
+def jpeg_parts(**save):
+    """The 7x4 pattern as Pillow writes a JPEG: SOI, its APP0 segment, and the rest."""
+    import io
+
+    buf = io.BytesIO()
+    pattern(7, 4).save(buf, "JPEG", quality=95, subsampling=0, **save)
+    data = buf.getvalue()
+    first = 4 + struct.unpack(">H", data[4:6])[0]
+    return data[:first], data[first:]
+
+
+def segment(marker, payload):
+    return b"\xff" + bytes([marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def jpeg_structure_cases():
+    """JPEG markers as JpegImageFile._open walks them: fill bytes, standalone markers (RSTn,
+    SOI, EOI, JPG, JPGn carry no length), markers Pillow does not know (TEM and 0x02...0xBF:
+    "no marker found"), lengths below 2 (nothing read, the walk goes on after the length), a
+    segment running past the end ("Truncated File Read"), and APP1 after the first scan."""
+    start, rest = jpeg_parts()
+    app1 = segment(0xE1, b"Exif\0\0" + tiff(6))
+    eoi = rest.rindex(b"\xff\xd9")
+    import io
+
+    a, b = pattern(7, 4), pattern(7, 4).transpose(Image.Transpose.ROTATE_180)
+    buf = io.BytesIO()
+    a.save(buf, "MPO", save_all=True, append_images=[b], quality=95, exif=pillow_exif(6))
+    # Pillow writes the first frame's EXIF into both: the second frame's says 3.
+    m = buf.getvalue()
+    six, three = pillow_exif(6).tobytes(), pillow_exif(3).tobytes()
+    second = m.index(six, m.index(six) + 1)
+    m = m[:second] + three + m[second + len(six) :]
+    buf = io.BytesIO()
+    a.save(buf, "MPO", save_all=True, append_images=[b], quality=95)
+    plain = buf.getvalue()
+    frame2 = plain.index(b"\xff\xd8", plain.index(b"\xff\xd9")) + 2
+    second_only = plain[:frame2] + segment(0xE1, b"Exif\0\0" + tiff(8)) + plain[frame2:]
+    app2 = m.index(b"\xff\xe2")
+    app2_end = app2 + 2 + struct.unpack(">H", m[app2 + 2 : app2 + 4])[0]
+    app1_at = m.index(b"\xff\xe1")
+    app1_end = app1_at + 2 + struct.unpack(">H", m[app1_at + 2 : app1_at + 4])[0]
+    return {
+        "jpeg-fill-bytes-6.jpg": start + b"\xff\xff\xff" + app1[1:] + rest,
+        "jpeg-rst-before-app1-6.jpg": start + b"\xff\xd0\xff\xd7" + app1 + rest,
+        # A second SOI, or an EOI before the first scan: libjpeg refuses the file (Pillow's load).
+        "jpeg-soi-before-app1.jpg": start + b"\xff\xd8" + app1 + rest,
+        "jpeg-eoi-before-app1.jpg": start + b"\xff\xd9" + app1 + rest,
+        "jpeg-tem-before-app1.jpg": start + b"\xff\x01" + app1 + rest,
+        "jpeg-app0-length-0-exif-6.jpg": start + b"\xff\xe0\0\0" + app1 + rest,
+        "jpeg-app0-length-1-exif-6.jpg": start + b"\xff\xe0\0\1" + app1 + rest,
+        "jpeg-app1-empty-exif-6.jpg": start + b"\xff\xe1\0\2" + app1 + rest,
+        "jpeg-app1-after-sos.jpg": start + rest[:eoi] + app1 + rest[eoi:],
+        "jpeg-app1-past-the-end.jpg": start + app1 + b"\xff\xe1\x10\0" + b"Exif\0\0" + tiff(3),
+        "jpeg-length-cut.jpg": start + app1 + b"\xff\xe1\x10",
+        # MPO (Pillow's writer: APP1 Exif and APP2 MPF in each frame): only the first frame's
+        # segments before its scan are read.
+        "mpo-6.jpg": m,
+        "mpo-second-frame-only.jpg": second_only,
+        # The first frame's APP2 MPF before its APP1, and a second APP1 Exif after both.
+        "mpo-app2-first-6.jpg": m[:app1_at] + m[app2:app2_end] + m[app1_at:app1_end] + m[app2_end:],
+    }
+
+
+def edge_cases():
+    """File name -> (bytes, whether the file holds a decodable image)."""
+    cases = {name: (png_with(png_chunk(b"eXIf", block)), True) for name, block in tiff_edge_blocks().items()}
+    # The same blocks through a JPEG's APP1 segment, where JpegImageFile catches getexif's errors
+    # (unless a JFIF density gives the dpi, which Pillow's writer does not).
+    for name in ["tiff-header-mm-2a00-6.png", "tiff-header-ii-2b00.png", "tiff-ifd-offset-2-6.png"]:
+        block = tiff_edge_blocks()[name]
+        cases[name.replace(".png", ".jpg")] = (jpeg_with([(0xE1, b"Exif\0\0" + block)]), True)
+    for name, data in png_structure_cases().items():
+        if data is None:
+            import io
+
+            buf = io.BytesIO()
+            pattern(7, 4).save(buf, "PNG", save_all=True, append_images=[pattern(7, 4).transpose(
+                Image.Transpose.ROTATE_180)], exif=pillow_exif(6))
+            data = buf.getvalue()
+        cases[name] = (data, True)
+    for name, data in jpeg_structure_cases().items():
+        no_image = ("jpeg-app1-past-the-end.jpg", "jpeg-length-cut.jpg", "jpeg-soi-before-app1.jpg",
+                    "jpeg-eoi-before-app1.jpg")
+        cases[name] = (data, name not in no_image)
+    return cases
+
+
 def record_metadata(name, data):
     """What Pillow 13 does with one file: the orientation exif_transpose applies (found by
     comparing its pixels with each transposition of the opened image), or the error it raises."""
@@ -386,6 +646,10 @@ def main():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         metadata = [record_metadata(name, data) for name, data in metadata_cases().items()]
+        for name, (data, image) in edge_cases().items():
+            metadata.append(record_metadata(name, data))
+            if not image:
+                metadata[-1]["noImage"] = True
     manifest = {
         "version": VERSION, "pillow": PIL.__version__, "images": images, "tiffBlocks": blocks, "metadata": metadata,
     }
