@@ -83,12 +83,13 @@ public enum ExifReader {
         /// Where `orientation` was found; nil when there is none.
         public var source: Source?
 
-        /// Where a file's orientation was found, in Pillow's order of precedence.
-        public enum Source: Sendable, Equatable {
+        /// Where a file's orientation was found, in Pillow's order of precedence. The raw values
+        /// are what JSON outputs write (`"exif_transposed_source"`): stable lowercase names.
+        public enum Source: String, Sendable, Equatable, Codable, CaseIterable {
             /// The EXIF block's Orientation tag (JPEG APP1 "Exif", PNG eXIf, or PNG tEXt "exif").
             case exif
             /// The EXIF block hex-encoded in a PNG text chunk "Raw profile type exif".
-            case rawProfile
+            case rawProfile = "raw_profile"
             /// The `tiff:Orientation` of an XMP packet.
             case xmp
 

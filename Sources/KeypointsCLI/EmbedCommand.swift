@@ -42,9 +42,12 @@ struct EmbedCommand: ParsableCommand {
             let embedding: [Float]
             /// The EXIF orientation applied (`--exif-transpose`), absent when used as stored.
             let exifTransposed: Int?
+            /// Where it was found ("exif", "raw_profile", "xmp"), absent with it.
+            let exifTransposedSource: ExifReader.Reading.Source?
             enum CodingKeys: String, CodingKey {
                 case path, embedding
                 case exifTransposed = "exif_transposed"
+                case exifTransposedSource = "exif_transposed_source"
             }
         }
         struct Text: Encodable {
@@ -82,7 +85,8 @@ struct EmbedCommand: ParsableCommand {
         let output = Output(
             images: images.indices.map {
                 Output.Image(
-                    path: images[$0], embedding: row(imageEmbeddings, $0), exifTransposed: photos[$0].applied?.rawValue)
+                    path: images[$0], embedding: row(imageEmbeddings, $0), exifTransposed: photos[$0].applied?.rawValue,
+                    exifTransposedSource: photos[$0].appliedSource)
             },
             texts: texts.indices.map { Output.Text(text: texts[$0], embedding: row(textEmbeddings, $0)) },
             similarity: similarity, precision: precision)

@@ -329,6 +329,8 @@ struct LocalizeCommand: ParsableCommand {
             let path: String
             /// The EXIF orientation `--exif-transpose` applied (2...8), absent when none was.
             let exifTransposed: Int?
+            /// Where it was found ("exif", "raw_profile", "xmp"), absent with it.
+            let exifTransposedSource: ExifReader.Reading.Source?
             /// How the search mask was made (`MaskRecord`).
             let mask: MaskRecord
             let keypoints: [Keypoint]
@@ -336,6 +338,7 @@ struct LocalizeCommand: ParsableCommand {
             enum CodingKeys: String, CodingKey {
                 case path, mask, keypoints
                 case exifTransposed = "exif_transposed"
+                case exifTransposedSource = "exif_transposed_source"
             }
         }
         struct Keypoint: Encodable {
@@ -378,8 +381,8 @@ struct LocalizeCommand: ParsableCommand {
         var records: [LocalizationRecord] = []
         var computed: [ImageLocalization] = []
         var maskRecords: [MaskRecord] = []
-        /// The EXIF orientation applied to each of `computed`, if any.
-        var exifTransposed: [Int?] = []
+        /// The record of each of `computed` (for the EXIF orientation applied to it, if any).
+        var computedRecords: [LocalizationRecord] = []
     }
 
     /// The run step: loads the model, localizes the plan's pending photos (the others are
@@ -421,7 +424,7 @@ struct LocalizeCommand: ParsableCommand {
         }
         if let scores = plan.scores, !plan.scoresPerPhoto {
             try writeScores(
-                answers.computed, masks: answers.maskRecords, exifTransposed: answers.exifTransposed,
+                answers.computed, masks: answers.maskRecords, records: answers.computedRecords,
                 to: Self.scoresURL(scores, photo: ""))
         }
         try printResults(answers.records, plan: plan, options: run.options, precision: run.loaded.precision)
@@ -519,18 +522,19 @@ struct LocalizeCommand: ParsableCommand {
             var record = LocalizationRecord(result, seconds: seconds)
             if plan.photoBoxes != nil { record.box = imageOptions.box }
             record.exifTransposed = photo.applied?.rawValue
+            record.exifTransposedSource = photo.appliedSource
             try store?.append(record)
             answers.records.append(record)
             var maskRecord = mask.record
             maskRecord.applied = result.maskApplied
             if let scores = plan.scores, plan.scoresPerPhoto {
                 try writeScores(
-                    [result], masks: [maskRecord], exifTransposed: [record.exifTransposed],
+                    [result], masks: [maskRecord], records: [record],
                     to: Self.scoresURL(scores, photo: path))
             } else {
                 answers.computed.append(result)
                 answers.maskRecords.append(maskRecord)
-                answers.exifTransposed.append(record.exifTransposed)
+                answers.computedRecords.append(record)
             }
             finished += 1
             if plan.pending.count > 1 {
@@ -729,14 +733,16 @@ struct LocalizeCommand: ParsableCommand {
         }
     }
 
-    /// - Parameters: results, masks, exifTransposed: one entry per photo, in order.
+    /// - Parameters: results, masks, records: one entry per photo, in order (the records give
+    ///   the EXIF orientation applied and its source).
     func writeScores(
-        _ results: [ImageLocalization], masks: [MaskRecord], exifTransposed: [Int?], to url: URL
+        _ results: [ImageLocalization], masks: [MaskRecord], records: [LocalizationRecord], to url: URL
     ) throws {
         let doc = ScoresOutput(
-            images: zip(results, zip(masks, exifTransposed)).map { r, photo in
+            images: zip(results, zip(masks, records)).map { r, photo in
                 ScoresOutput.Image(
-                    path: r.path, exifTransposed: photo.1, mask: photo.0,
+                    path: r.path, exifTransposed: photo.1.exifTransposed,
+                    exifTransposedSource: photo.1.exifTransposedSource, mask: photo.0,
                     keypoints: r.keypoints.enumerated().map { k, kp in
                         ScoresOutput.Keypoint(name: kp.name, samples: r.search.samples(keypoint: k))
                     })

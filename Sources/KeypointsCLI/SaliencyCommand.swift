@@ -67,10 +67,13 @@ struct SaliencyCommand: ParsableCommand {
             let foregroundFraction: Double
             /// The EXIF orientation applied (`--exif-transpose`), absent when used as stored.
             let exifTransposed: Int?
+            /// Where it was found ("exif", "raw_profile", "xmp"), absent with it.
+            let exifTransposedSource: ExifReader.Reading.Source?
             enum CodingKeys: String, CodingKey {
                 case path, width, height, grid, tokens
                 case foregroundFraction = "foreground_fraction"
                 case exifTransposed = "exif_transposed"
+                case exifTransposedSource = "exif_transposed_source"
             }
         }
         let model: String
@@ -117,7 +120,8 @@ struct SaliencyCommand: ParsableCommand {
                 Output.Image(
                     path: path, width: photo.width, height: photo.height, grid: [mask.rows, mask.cols],
                     tokens: mask.tokenRows, foregroundFraction: mask.foregroundFraction,
-                    exifTransposed: decoded[index].applied?.rawValue))
+                    exifTransposed: decoded[index].applied?.rawValue,
+                    exifTransposedSource: decoded[index].appliedSource))
         }
         loaded.reportNotices()
         if json {

@@ -65,6 +65,31 @@ import Testing
         #expect((plain.json["images"] as? [[String: Any]])?.first?["exif_transposed"] == nil)
     }
 
+    /// `"exif_transposed_source"` names where the orientation applied was found, beside
+    /// `"exif_transposed"`, in `--json` and `--out`: the EXIF tag, a PNG "Raw profile type exif"
+    /// text or XMP (each fixture tagged 6, as Pillow 13 reads it in
+    /// Tests/ImagingTests/Fixtures/exif/expected.json); absent when nothing was applied.
+    @Test func localizeRecordsWhereTheOrientationWasFound() throws {
+        let photos = ["bird-6.jpg", "raw-profile-6.png", "xmp-6.jpg", "bird-6-displayed.png"].map {
+            Self.fixtures.appendingPathComponent($0).path
+        }
+        let out = try CLIRunner.tempDirectory().appendingPathComponent("r.jsonl").path
+        let r = try CLIRunner.run(
+            ["localize"] + photos + [
+                "--model", Self.model, "--keypoint", "beak", "--json", "--out", out, "--exif-transpose",
+            ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any])
+        let images = try #require(json["images"] as? [[String: Any]])
+        let records = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst().map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        for entries in [images, records] {
+            #expect(entries.map { $0["exif_transposed_source"] as? String } == ["exif", "raw_profile", "xmp", nil])
+            #expect(entries.map { $0["exif_transposed"] as? Int } == [6, 6, 6, nil])
+        }
+    }
+
     @Test func localizeOutRecordsTheTranspositionAndRefusesToMixFrames() throws {
         let dir = try CLIRunner.tempDirectory()
         let out = dir.appendingPathComponent("r.jsonl").path
@@ -105,7 +130,8 @@ import Testing
         let turned = try scores(["--exif-transpose"], file: "turned.json")
         #expect(turned.count == 2)
         #expect(turned.first?["exif_transposed"] as? Int == 6)
-        #expect(turned.last.map { $0["exif_transposed"] == nil } == true)
+        #expect(turned.first?["exif_transposed_source"] as? String == "exif")
+        #expect(turned.last.map { $0["exif_transposed"] == nil && $0["exif_transposed_source"] == nil } == true)
         // One file per photo ({name}): the same.
         _ = try scores(["--exif-transpose"], file: "{name}.json")
         #expect(try images(in: "bird-6.json").first?["exif_transposed"] as? Int == 6)
@@ -119,6 +145,7 @@ import Testing
         struct Image: Decodable {
             let embedding: [Float]
             let exif_transposed: Int?
+            let exif_transposed_source: String?
         }
         let images: [Image]
     }
@@ -139,20 +166,24 @@ import Testing
         #expect(!quiet.contains("EXIF"))
         #expect(upright.embedding == (try embed(Self.displayed)).0.embedding)
         #expect(upright.embedding != asStored.embedding)
-        #expect(upright.exif_transposed == 6)
+        #expect(upright.exif_transposed == 6 && upright.exif_transposed_source == "exif")
+        #expect(asStored.exif_transposed_source == nil)
     }
 
     @Test func saliencyWarnsByDefaultAndTransposesWithTheFlag() throws {
         let model = CLIRunner.repositoryRoot.appendingPathComponent("Tests/DINOTests/Fixtures/models/vit-p16-w36-h3")
-        func saliency(_ photo: String, _ extra: [String] = []) throws -> (tokens: [[Int]], size: [Int], stderr: String)
-        {
+        func saliency(_ photo: String, _ extra: [String] = []) throws -> (
+            tokens: [[Int]], size: [Int], stderr: String, source: String?
+        ) {
             let r = try CLIRunner.run(
                 ["saliency", photo, "--model", model.path, "--size", "64", "--json", "--precision", "fp32"] + extra)
             #expect(r.status == 0, "\(r.stderr)")
             let json = try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any]
             let image = try #require((json?["images"] as? [[String: Any]])?.first)
             return (
-                image["tokens"] as? [[Int]] ?? [], [image["width"] as? Int ?? 0, image["height"] as? Int ?? 0], r.stderr
+                image["tokens"] as? [[Int]] ?? [], [image["width"] as? Int ?? 0, image["height"] as? Int ?? 0],
+                r.stderr,
+                image["exif_transposed_source"] as? String
             )
         }
         let asStored = try saliency(Self.tagged)
@@ -162,5 +193,6 @@ import Testing
         let upright = try saliency(Self.tagged, ["--exif-transpose"])
         let displayed = try saliency(Self.displayed)
         #expect(upright.tokens == displayed.tokens && upright.size == [60, 80])
+        #expect(upright.source == "exif" && asStored.source == nil)
     }
 }

@@ -90,6 +90,31 @@ import Testing
         #expect(Self.failure(huge).contains("r.jsonl line 2: invalid record"))
     }
 
+    /// `"exif_transposed_source"` beside `"exif_transposed"`: one of the stable names read back,
+    /// an unknown name or one without the orientation refused, an older record without it read.
+    @Test func theTranspositionSourceIsReadBackAndChecked() throws {
+        func record(_ fields: String, _ path: String = "a.jpg") -> String {
+            Self.image(path).replacingOccurrences(of: #","notes":[]"#, with: #","notes":[]"# + fields)
+        }
+        for source in ["exif", "raw_profile", "xmp"] {
+            let file = try Self.parse(
+                Self.header + "\n" + record(#","exif_transposed":6,"exif_transposed_source":"\#(source)""#) + "\n")
+            #expect(file.images.first?.value.exifTransposedSource?.rawValue == source)
+            #expect(file.images.first?.value.exifTransposed == 6)
+        }
+        let old = try Self.parse(Self.header + "\n" + record(#","exif_transposed":6"#) + "\n")
+        #expect(old.images.first?.value.exifTransposed == 6 && old.images.first?.value.exifTransposedSource == nil)
+        // Not the last line, which would be taken for a torn write.
+        let unknown = record(#","exif_transposed":6,"exif_transposed_source":"EXIF""#)
+        #expect(
+            Self.failure(Self.header + "\n" + unknown + "\n" + Self.image("b.jpg") + "\n").contains(
+                "r.jsonl line 2: invalid record"))
+        let alone = record(#","exif_transposed_source":"xmp""#)
+        #expect(
+            Self.failure(Self.header + "\n" + alone + "\n").contains(
+                #"line 2: exif_transposed_source "xmp" without exif_transposed"#))
+    }
+
     /// A record's keypoint with prompts out of bounds (none, over
     /// `LocalizationLimits.promptsPerKeypoint`, both "prompt" and "prompts"), or with its score
     /// null or missing: the error names the line and the field.

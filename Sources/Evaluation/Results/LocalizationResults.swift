@@ -40,10 +40,14 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
     /// (`localize --exif-transpose`): `width`, `height` and the keypoints are then in the
     /// displayed frame. Absent when the photo was used as stored.
     public var exifTransposed: Int?
+    /// Where that orientation was found (`"exif"`, `"raw_profile"` or `"xmp"`, see
+    /// `ExifReader.Reading.Source`); present exactly when `exifTransposed` is.
+    public var exifTransposedSource: ExifReader.Reading.Source?
 
     enum CodingKeys: String, CodingKey {
         case path, file, width, height, passes, seconds, keypoints, notes, box
         case exifTransposed = "exif_transposed"
+        case exifTransposedSource = "exif_transposed_source"
     }
 
     public init(
@@ -60,6 +64,7 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
         self.notes = notes
         self.box = nil
         self.exifTransposed = nil
+        self.exifTransposedSource = nil
     }
 
     /// The record of a localization that took `seconds`.
@@ -91,6 +96,9 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
         }
         if let o = r.exifTransposed, !(2...8).contains(o) {
             return "exif_transposed \(o): expected an EXIF orientation 2...8"
+        }
+        if let source = r.exifTransposedSource, r.exifTransposed == nil {
+            return "exif_transposed_source \"\(source.rawValue)\" without exif_transposed"
         }
         if let box = r.box, !box.isFiniteAndNonEmpty {
             return "box \(box): expected finite numbers with w, h > 0"

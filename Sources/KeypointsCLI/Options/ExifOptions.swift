@@ -21,6 +21,8 @@ struct ExifOptions: ParsableArguments {
         let image: DecodedImage
         /// The orientation applied (`--exif-transpose` on a photo tagged 2...8), else nil.
         let applied: ExifOrientation?
+        /// Where `applied` was found (EXIF tag, PNG raw profile or XMP); nil when none was.
+        let appliedSource: ExifReader.Reading.Source?
     }
 
     /// `decoded` turned upright with `--exif-transpose`, else as stored.
@@ -31,8 +33,10 @@ struct ExifOptions: ParsableArguments {
     ///   - warn: print the warnings (once per photo: false when the photo was decoded before).
     func photo(_ decoded: DecodedImage, path: String, storedFrame: String, warn: Bool = true) -> Photo {
         if warn { warnings(decoded, path: path, storedFrame: storedFrame) }
-        guard let applied = orientationToApply(decoded) else { return Photo(image: decoded, applied: nil) }
-        return Photo(image: decoded.displayedUpright(), applied: applied)
+        guard let applied = orientationToApply(decoded) else {
+            return Photo(image: decoded, applied: nil, appliedSource: nil)
+        }
+        return Photo(image: decoded.displayedUpright(), applied: applied, appliedSource: decoded.exifOrientationSource)
     }
 
     /// The size `photo(decoded, ...)` has, without turning its pixels; prints its warnings.
