@@ -37,8 +37,14 @@ final class InterruptNote: @unchecked Sendable {
             exit(130)
         }
         source.resume()
-        registered.wait()
+        // Bounded: a source libdispatch fails to register (no file descriptor left for its
+        // signalfd) never calls the handler, and the run must not hang on it; Ctrl-C then keeps
+        // its default action.
+        _ = registered.wait(timeout: .now() + Self.registrationWait)
     }
+
+    /// Seconds `init` waits for the signal source's registration (milliseconds, normally).
+    static let registrationWait = 10.0
 
     /// The complete image and skipped lines of a results file, read 1 MiB at a time (a results
     /// file may hold gigabytes; only the line being scanned is kept).
