@@ -334,6 +334,17 @@ import Testing
         #expect(moved.stderr.contains("was localized in the box"), "\(moved.stderr)")
     }
 
+    /// Returns once process `pid` is stopped (state T in /proc/PID/stat), or has ended.
+    static func waitUntilStopped(_ pid: pid_t) {
+        while let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")"),
+            let state = stat[stat.index(after: close)...].split(separator: " ").first,
+            !["T", "Z", "X"].contains(state)
+        {
+            usleep(1_000)
+        }
+    }
+
     /// Ctrl-C during `localize --out`: exit 130 and the number of photos the file holds (counted
     /// by reading the file a chunk at a time); the same command then resumes the rest.
     @Test func sigintSaysHowManyPhotosAreSaved() throws {
@@ -348,13 +359,20 @@ import Testing
         p.standardOutput = FileHandle.nullDevice
         p.standardError = err
         try p.run()
-        // Wait for the first photo's record (header + one line), then interrupt.
-        for _ in 0..<600 {
-            let lines = (try? String(contentsOf: out, encoding: .utf8))?.split(separator: "\n").count ?? 0
-            if lines >= 2 { break }
-            usleep(50_000)
+        // Interrupt once the first photo's record is there (header + one line). The run is
+        // stopped (SIGSTOP) while the file is looked at and the signal sent, so the run is where
+        // the test saw it when the signal arrives, however long the test takes in between; it
+        // once went on while the test was held up, finished all 3 photos and exited 0.
+        let pid = p.processIdentifier
+        var lines = 0
+        while lines < 2 && p.isRunning {
+            kill(pid, SIGSTOP)
+            Self.waitUntilStopped(pid)
+            lines = (try? String(contentsOf: out, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            if lines >= 2 { kill(pid, SIGINT) }
+            kill(pid, SIGCONT)
+            if lines < 2 { usleep(50_000) }
         }
-        kill(p.processIdentifier, SIGINT)
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(p.terminationStatus == 130, "\(text)")
