@@ -45,7 +45,8 @@ extension KeypointsExecutable {
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var pid: pid_t = 0
-        let started = Date()
+        // Monotonic: a wall-clock step (NTP) must neither end a healthy run early nor stretch it.
+        let started = ContinuousClock.now
         let rc = posix_spawn(&pid, "/usr/bin/env", &actions, nil, &cArgs, environ)
         guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
         var status: Int32 = 0
@@ -57,13 +58,13 @@ extension KeypointsExecutable {
             let r = wait4(pid, &status, WNOHANG, &usage)
             if r == pid { break }
             if r < 0 && errno != EINTR { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-            if !timedOut && Date().timeIntervalSince(started) > timeLimit {
+            if !timedOut && Self.seconds(since: started) > timeLimit {
                 kill(pid, SIGKILL)
                 timedOut = true
             }
             usleep(5_000)
         }
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = Self.seconds(since: started)
         func value(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
         let cpuSeconds = value(usage.ru_utime) + value(usage.ru_stime)
         // WIFEXITED / WEXITSTATUS: exit code in bits 8-15 when the low 7 bits are zero.
@@ -75,6 +76,12 @@ extension KeypointsExecutable {
             status: exitStatus, stdout: text(outPath), stderr: text(errPath),
             peakResidentBytes: peakResident, seconds: seconds,
             cpuSeconds: cpuSeconds, timedOut: timedOut)
+    }
+
+    /// Seconds elapsed on the monotonic clock since `start`.
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = start.duration(to: .now).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
 
     /// VmHWM of a running process, bytes (0 once it has exited or if unreadable).
