@@ -154,31 +154,45 @@ extension ExifReader {
 
     /// `info` of a PNG for the keys `getexif` reads (eXIf, the last one; tEXt, zTXt and iTXt),
     /// from its chunks as `PngImageFile` reads them: `_open` up to the first image data (IDAT,
-    /// or an fdAT), checking each chunk's CRC (a wrong one: Pillow refuses the file); then
-    /// `load_end`, which `exif_transpose` runs, on to IEND without checking CRCs, and for an
-    /// animated PNG only up to the next frame (its fcTL). The walk stops at IEND, at a chunk type
-    /// that is not four letters, digits or '_' (Pillow: "broken PNG file"), where a chunk's
-    /// length runs past the end, or where Pillow refuses the file: a wrong CRC before the image
-    /// data, the APNG chunks' own checks (`APNGState`), the text limits.
+    /// or an fdAT), checking each chunk's CRC (a wrong one, or one cut short by the end of the
+    /// file: Pillow refuses the file); then `load_end`, which `exif_transpose` runs, on to IEND
+    /// without checking CRCs, and for an animated PNG only up to the next frame (its fcTL). The
+    /// walk stops at IEND, at a chunk type that is not four letters, digits or '_' (Pillow:
+    /// "broken PNG file"), where fewer than 8 bytes (a length and a type) are left, at image data
+    /// running past the end of the file (the decoder reads what the file holds), or where Pillow
+    /// refuses the file: any other chunk whose data runs past the end (before the image data or
+    /// after it: "Truncated File Read"), a wrong CRC before the image data, the APNG chunks' own
+    /// checks (`APNGState`), the text limits.
     static func metadata(inPNG bytes: UnsafeRawBufferPointer) -> Metadata {
         var info = Metadata()
         var textBytes = 0
         var apng = APNGState()
         /// Whether `_open` has met the image data: from there on, `load_end` reads the chunks.
         var loadEnd = false
+        /// Whether the chunk is image data: the first IDAT or fdAT and those following it with no
+        /// other chunk between, which the decoder reads (`load_read`).
+        var imageData = false
         var pos = 8  // after the signature
-        while bytes.count - pos >= 12 {
+        while bytes.count - pos >= 8 {
             let length = Int(readUInt32(bytes, at: pos, bigEndian: true))
             let start = pos + 8
-            // The chunk's data and its 4-byte CRC must lie inside the file.
-            guard length <= bytes.count - start - 4 else { break }
             guard (pos + 4..<start).allSatisfy({ isChunkTypeByte(bytes[$0]) }) else { break }
             let type = readUInt32(bytes, at: pos + 4, bigEndian: true)
-            let data = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
+            let name = String(decoding: bytes[(pos + 4)..<start], as: UTF8.self)
+            // The chunk's data as far as the file holds it: all of it unless its length runs past the end.
+            let end = start + min(length, bytes.count - start)
+            let data = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+            let whole = end - start == length
             let opening = !loadEnd
+            imageData = (type == 0x4944_4154 || type == 0x6664_4154) && (opening || imageData)  // IDAT, fdAT
             switch type {
-            case 0x4945_4E44: return info  // "IEND"
+            case 0x4945_4E44: return info  // "IEND", its data unread
             case 0x6663_544C where loadEnd && apng.animated: return info  // "fcTL": the next frame
+            case 0x4944_4154 where opening: loadEnd = apng.imageDataStarts()  // "IDAT"
+            case 0x6664_4154:  // "fdAT"
+                info.refusal = apng.frameData(data, length: length)
+                if opening { loadEnd = apng.imageDataStarts() }
+            case _ where !whole: break  // not read: see below
             case 0x6558_4966: info.exif = .bytes(exifPrefix + Array(data))  // "eXIf"
             case 0x7445_5874: readText(data, into: &info, textBytes: &textBytes)  // "tEXt"
             case 0x7A54_5874: readCompressedText(data, into: &info, textBytes: &textBytes)  // "zTXt"
@@ -186,25 +200,40 @@ extension ExifReader {
             case 0x4948_4452: info.refusal = apng.header(data)  // "IHDR"
             case 0x6163_544C: info.refusal = apng.animationControl(data, opening: opening)  // "acTL"
             case 0x6663_544C: info.refusal = apng.frameControl(data)  // "fcTL"
-            case 0x6664_4154:  // "fdAT"
-                info.refusal = apng.frameData(data)
-                if opening { loadEnd = apng.imageDataStarts() }
-            case 0x4944_4154 where opening: loadEnd = apng.imageDataStarts()  // "IDAT"
             default: break
             }
             if info.refusal != nil { return info }
+            guard whole else {
+                // Image data is read as far as the file holds it, and nothing follows it. Every
+                // other chunk's handler reads its data whole first (`ImageFile._safe_read`), in
+                // `_open` and in `load_end` alike, so Pillow refuses the file; `getexif` alone may
+                // not (it loads nothing when `_open` found an eXIf), but `exif_transpose` loads it.
+                if !imageData { info.refusal = pastTheEnd(name, length) }
+                return info
+            }
             // `_open` checks the CRC of every chunk before the one that starts the image data.
             if opening && !loadEnd {
-                let typeAndData = UnsafeRawBufferPointer(rebasing: bytes[(pos + 4)..<(start + length)])
-                guard chunkCRC(typeAndData) == readUInt32(bytes, at: start + length, bigEndian: true) else {
-                    let name = String(decoding: bytes[(pos + 4)..<start], as: UTF8.self)
+                guard bytes.count - end >= 4 else {
+                    info.refusal =
+                        "PNG chunk \(name)'s CRC is cut short by the end of the file; Pillow 13 refuses the file "
+                        + "(incomplete checksum)"
+                    return info
+                }
+                let typeAndData = UnsafeRawBufferPointer(rebasing: bytes[(pos + 4)..<end])
+                guard chunkCRC(typeAndData) == readUInt32(bytes, at: end, bigEndian: true) else {
                     info.refusal = "PNG chunk \(name) has a wrong CRC before the image data; Pillow 13 refuses the file"
                     return info
                 }
             }
-            pos = start + length + 4
+            pos = end + 4  // after the CRC (`load_end` reads it unchecked, and reads on if it is cut short)
         }
         return info
+    }
+
+    /// The note for a chunk whose data runs past the end of the file, which Pillow reads whole.
+    static func pastTheEnd(_ name: String, _ length: Int) -> String {
+        "PNG chunk \(name) of \(length) bytes runs past the end of the file; Pillow 13 refuses the file "
+            + "(Truncated File Read)"
     }
 
     /// A PNG chunk's CRC: zlib's CRC-32 of its type and data (`typeAndData`), as Pillow's
@@ -275,10 +304,13 @@ extension ExifReader {
             return nil
         }
 
-        mutating func frameData(_ data: UnsafeRawBufferPointer) -> String? {
-            guard data.count >= 4 else {
-                return "APNG fdAT chunk of \(data.count) bytes is truncated (Pillow 13: ValueError)"
+        /// fdAT of `length` bytes, of which the file holds `data`: its length is checked, then
+        /// its sequence number read (the rest is image data).
+        mutating func frameData(_ data: UnsafeRawBufferPointer, length: Int) -> String? {
+            guard length >= 4 else {
+                return "APNG fdAT chunk of \(length) bytes is truncated (Pillow 13: ValueError)"
             }
+            guard data.count >= 4 else { return ExifReader.pastTheEnd("fdAT", length) }
             return follow(Int(readUInt32(data, at: 0, bigEndian: true)), first: false)
         }
 

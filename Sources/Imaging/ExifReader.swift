@@ -54,7 +54,9 @@
 /// accept, a little-endian BigTIFF: "not a TIFF file", struct.error), a "Raw profile type exif"
 /// that is not hex (ValueError), a text chunk keyed "exif" or "xmp" that Pillow holds as text
 /// (zTXt or iTXt "exif", any "xmp": TypeError) where it is read, a zTXt compression method other
-/// than 0, the limits above, a PNG chunk with a wrong CRC before the image data, APNG chunks
+/// than 0, the limits above, a PNG chunk with a wrong CRC before the image data (or one cut short
+/// by the end of the file), a PNG chunk whose data runs past the end of the file (before the image
+/// data or after it; image data running past the end only ends the walk), APNG chunks
 /// Pillow's checks refuse (truncated, out of sequence, a frame outside the image), and JPEG
 /// markers Pillow does not know (TEM, 01...BF), segments running past the end, and a second SOI
 /// or an EOI before the first scan (libjpeg finds no image). (For a JPEG whose block is not TIFF,

@@ -46,6 +46,9 @@ struct ExifMetadataTests {
         "a refused or skipped orientation's note names the cause",
         arguments: [
             ("crc-exif-before-idat.png", "PNG chunk eXIf has a wrong CRC before the image data"),
+            ("chunk-past-the-end-before-idat.png", "PNG chunk eXIf of 4096 bytes runs past the end of the file"),
+            ("chunk-past-the-end-after-idat.png", "PNG chunk prIv of 4096 bytes runs past the end of the file"),
+            ("crc-cut-before-idat.png", "PNG chunk eXIf's CRC is cut short by the end of the file"),
             ("apng-fctl-sequence-error.png", "APNG sequence number 1 where 0 was due"),
             ("apng-fctl-outside-image.png", "APNG frame 8x4 at (0, 0) lies outside the 7x4 image"),
             ("apng-not-animated-fdat-truncated.png", "APNG fdAT chunk of 2 bytes is truncated"),

@@ -220,7 +220,7 @@ struct ExifOrientationTests {
 
 enum ExifFixtures {
     /// Version written by make_exif_fixtures.py; bump both together.
-    static let version = 4
+    static let version = 5
 
     struct Manifest: Decodable {
         var version: Int
@@ -240,8 +240,8 @@ enum ExifFixtures {
         var tag: Int?
         /// The exception Pillow raised (opening, loading or in exif_transpose), if any.
         var pillowError: String?
-        /// True for a file that holds no image libjpeg can decode (cut short before its first
-        /// scan, or a second SOI): the decode fails, in Pillow as here.
+        /// True for a file that holds no image libjpeg or libpng can decode (cut short before its
+        /// first scan or its image data, or a second SOI): the decode fails, in Pillow as here.
         var noImage: Bool?
     }
 

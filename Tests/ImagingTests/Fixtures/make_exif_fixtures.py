@@ -8,6 +8,9 @@ Version 4 adds edge_cases(): TIFF blocks whose out-of-line values outgrow the bl
 read, IFD0 offsets inside the header, the TIFF headers Pillow accepts besides II*\0 and MM\0*,
 PNG chunks with wrong CRCs, APNG frames, MPO, and JPEG marker oddities.
 
+Version 5 adds png_truncation_cases(): PNG chunks whose data or CRC run past the end of the file,
+before the image data and after it.
+
 Run from the repository root:  python3 Tests/ImagingTests/Fixtures/make_exif_fixtures.py
 Needs Pillow (pip install pillow==13.0.0; made with 13.0.0). Deterministic: same Pillow, same bytes.
 """
@@ -21,7 +24,7 @@ from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent / "exif"
 BIRD = Path(__file__).resolve().parents[2] / "CLIPTests/Fixtures/images/bird.jpg"
-VERSION = 4
+VERSION = 5
 
 
 def pattern(width, height, mode="RGB"):
@@ -480,6 +483,40 @@ def png_structure_cases():
     }
 
 
+def png_truncation_cases():
+    """File name -> (bytes, whether the file holds a decodable image): a chunk whose declared
+    length or CRC runs past the end of the file. Every chunk handler but IDAT's, IEND's and
+    fdAT's reads the data whole (ImageFile._safe_read: OSError "Truncated File Read"), in _open
+    and in load_end alike; _open also reads each CRC before the image data ("incomplete
+    checksum"), load_end does not; IEND, and the image data (which the decoder reads as far as
+    the file goes), end the walk unread."""
+    head, idat, end = png_parts()
+    sig = b"\x89PNG\r\n\x1a\n"
+    exif6 = png_chunk(b"eXIf", tiff(6))
+
+    def past_the_end(chunk, length=0x1000):
+        """`chunk` declaring `length` bytes of data, more than the file holds after it."""
+        return struct.pack(">I", length) + chunk[4:]
+
+    return {
+        # Before IDAT the chunk swallows the image data: no image (libpng finds none either).
+        "chunk-past-the-end-before-idat.png": (sig + head + exif6 + past_the_end(png_chunk(b"eXIf", tiff(3)))
+                                               + idat + end, False),
+        "crc-cut-before-idat.png": (sig + head + exif6[:-2], False),
+        # After IDAT the pixels are whole: Pillow's load_end fails; an eXIf read before it is not applied.
+        "chunk-past-the-end-after-idat.png": (sig + head + exif6 + idat + past_the_end(png_chunk(b"prIv", b"x"))
+                                              + end, True),
+        "exif-past-the-end-after-idat.png": (sig + head + idat + past_the_end(png_chunk(b"eXIf", tiff(3))) + end,
+                                             True),
+        # Not read past the end: IEND's data, a CRC after IDAT.
+        "iend-past-the-end-6.png": (sig + head + exif6 + idat + past_the_end(end), True),
+        "crc-cut-exif-after-idat-6.png": (sig + head + idat + exif6[:-2], True),
+        "crc-missing-exif-after-idat-6.png": (sig + head + idat + exif6[:-4], True),
+        # An empty eXIf (a header alone, 8 bytes) replaces the one before it.
+        "empty-exif-without-crc-after-idat.png": (sig + head + exif6 + idat + png_chunk(b"eXIf", b"")[:-4], True),
+    }
+
+
 def jpeg_parts(**save):
     """The 7x4 pattern as Pillow writes a JPEG: SOI, its APP0 segment, and the rest."""
     import io
@@ -646,7 +683,7 @@ def main():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         metadata = [record_metadata(name, data) for name, data in metadata_cases().items()]
-        for name, (data, image) in edge_cases().items():
+        for name, (data, image) in [*edge_cases().items(), *png_truncation_cases().items()]:
             metadata.append(record_metadata(name, data))
             if not image:
                 metadata[-1]["noImage"] = True
