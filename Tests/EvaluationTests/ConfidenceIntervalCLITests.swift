@@ -27,6 +27,29 @@ import Testing
         return near(ci["low"] as? Double, low) && near(ci["high"] as? Double, high)
     }
 
+    /// An exact bound from `pow` here against the library's after a JSON round trip (Foundation
+    /// may round the last digit): equal well within 1e-12.
+    static let boundTolerance = 1e-12
+
+    /// The images (photos: one category's records with one path) of a results file holding
+    /// each keypoint, per category x keypoint and per keypoint: read from its lines here, apart
+    /// from the library, as the n an exact interval must record.
+    static func imagesHolding(_ path: String) throws -> (cells: [String: [String: Int]], keypoints: [String: Int]) {
+        var cells: [String: [String: Set<String>]] = [:]
+        var keypoints: [String: Set<String>] = [:]
+        for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
+            let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard object["type"] as? String == "image", let category = object["category"] as? String,
+                let photo = object["path"] as? String, let points = object["keypoints"] as? [[String: Any]]
+            else { continue }
+            for name in points.compactMap({ $0["name"] as? String }) {
+                cells[category, default: [:]][name, default: []].insert(photo)
+                keypoints[name, default: []].insert(category + "\n" + photo)
+            }
+        }
+        return (cells.mapValues { $0.mapValues(\.count) }, keypoints.mapValues(\.count))
+    }
+
     func jsonObject(_ r: KeypointsExecutable.Result) throws -> [String: Any] {
         #expect(r.status == 0, "stderr: \(r.stderr)")
         return try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
@@ -88,6 +111,7 @@ import Testing
         // exact binomial interval over its images (at most 2: upper bound 1 - 0.025^(1/2) or more).
         let cells = try #require(json["per_category_keypoint"] as? [String: [String: [String: Any]]])
         let plainCells = try #require(plain["per_category_keypoint"] as? [String: [String: [String: Any]]])
+        let held = try Self.imagesHolding(Self.random)
         #expect(cells.keys.sorted() == plainCells.keys.sorted() && cells.count == 50)
         for (category, row) in cells {
             for (name, entry) in row {
@@ -101,9 +125,26 @@ import Testing
                 guard count > 0, let pck else { continue }
                 let exact = pck == 0 || pck == 1
                 #expect(ci?["method"] as? String == (exact ? "exact-binomial" : "bootstrap"), "\(category) \(name)")
-                if exact { #expect((high ?? 0) - (low ?? 0) >= 1 - sqrt(0.025), "\(category) \(name)") }
+                guard exact else {
+                    #expect(ci?["images"] == nil, "\(category) \(name): a bootstrap interval has no images")
+                    continue
+                }
+                #expect((high ?? 0) - (low ?? 0) >= 1 - sqrt(0.025), "\(category) \(name)")
+                // Its n, the images holding the cell's keypoint, gives the bound.
+                let images = try #require(ci?["images"] as? Int, "\(category) \(name): no images in \(ci ?? [:])")
+                #expect(images == held.cells[category]?[name], "\(category) \(name)")
+                let bound = pow(0.025, 1 / Double(images))
+                #expect(
+                    abs((pck == 1 ? low ?? 0 : 1 - (high ?? 1)) - bound) < Self.boundTolerance, "\(category) \(name)")
             }
         }
+        // The random baseline's forehead, 0 of 98 images (README): [0.00, 3.69], and n is there.
+        let forehead = try #require((json["per_keypoint"] as? [String: Any])?["forehead"] as? [String: Any])
+        let foreheadCI = try #require(forehead["ci"] as? [String: Any])
+        #expect(forehead["pck"] as? Double == 0 && foreheadCI["method"] as? String == "exact-binomial")
+        #expect(held.keypoints["forehead"] == 98 && foreheadCI["images"] as? Int == 98, "\(foreheadCI)")
+        let foreheadHigh = try #require(foreheadCI["high"] as? Double)
+        #expect(abs(foreheadHigh - (1 - pow(0.025, 1.0 / 98))) < Self.boundTolerance && foreheadHigh > 0.0368)
         // The report decodes with the library's type, intervals included.
         let report = try JSONDecoder().decode(
             PCKReport.self, from: Data(try run(["report", Self.random, "--json", "--ci"]).stdout.utf8))

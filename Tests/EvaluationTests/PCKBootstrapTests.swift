@@ -347,7 +347,9 @@ import Testing
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let text = String(decoding: try encoder.encode(report), as: UTF8.self)
-        let cell = #""per_category_keypoint":{"A":{"k0":{"ci":{"high":1,"low":\#(one.low),"method":"exact-binomial"},"#
+        // The exact interval's n (images: 12, A's images) beside its bounds.
+        let cell =
+            #""per_category_keypoint":{"A":{"k0":{"ci":{"high":1,"images":12,"low":\#(one.low),"method":"exact-binomial"},"#
         #expect(text.contains(cell + #""correct":12,"count":12"#), "\(text)")
     }
 

@@ -89,6 +89,44 @@ import Testing
         #expect(Self.near(shared.overall, 0, 1 - Self.exactBound(level: 0.9, n: 6)))
     }
 
+    /// An exact interval's JSON records its n, `"images"`: the images that hold the figure's
+    /// keypoints (a photo whose records share a path counted once), so a reader can check the
+    /// bound (0 of n at 90%: high = 1 - 0.05^(1/n)). A bootstrap interval has none; read back, a
+    /// bootstrap interval with one is refused, naming the field. Built from JSON alone, so it
+    /// fails (rather than not compiling) before `images` existed.
+    @Test func exactIntervalsRecordTheirImages() throws {
+        var records = (0..<7).map { j in
+            Self.image("\(j)", "A", j < 4 ? [false, false, false] : [false, false])
+        }
+        records[6].path = records[5].path  // one picture: 6 images, 4 of them with a k2
+        let i = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings(level: 0.9))
+        let cases: [(String, ConfidenceInterval?, Int)] = [
+            ("overall", i.overall, 6), ("mean", i.meanPerCategory, 6), ("category A", i.perCategory["A"], 6),
+            ("k0", i.perKeypoint["k0"], 6), ("k2", i.perKeypoint["k2"], 4),
+            ("cell A k2", i.perCategoryKeypoint["A"]?["k2"], 4),
+        ]
+        for (name, ci, images) in cases {
+            let object = try #require(
+                JSONSerialization.jsonObject(with: Data(try Self.json(ci).utf8)) as? [String: Any], "\(name)")
+            #expect(object["method"] as? String == "exact-binomial", "\(name)")
+            let n = try #require(object["images"] as? Int, "\(name): no \"images\" in \(object)")
+            #expect(n == images, "\(name)")
+            let high = try #require(object["high"] as? Double)
+            #expect(abs(high - (1 - Self.exactBound(level: 0.9, n: n))) < Self.closedFormTolerance, "\(name)")
+        }
+        let mixed = try PCKBootstrap.intervals(
+            records: PCKBootstrapTests.referenceData(run: 0), alpha: 0.1, settings: Self.settings())
+        #expect(try Self.json(mixed.overall).contains(#""method":"bootstrap""#))
+        #expect(try !Self.json(mixed.overall).contains("images"))
+
+        #expect(
+            try JSONDecoder().decode(ConfidenceInterval.self, from: Data(try Self.json(i.overall).utf8)) == i.overall)
+        let stray = Data(#"{"low":0.1,"high":0.2,"method":"bootstrap","images":5}"#.utf8)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(ConfidenceInterval.self, from: stray) }
+        let none = Data(#"{"low":0,"high":0.2,"method":"exact-binomial","images":0}"#.utf8)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(ConfidenceInterval.self, from: none) }
+    }
+
     /// A figure with right and wrong keypoints keeps its percentile bootstrap interval, the same
     /// numbers as before (those of matchesTheIndependentReference, level 0.9, seed 42), beside a
     /// category at 100% in the same report.

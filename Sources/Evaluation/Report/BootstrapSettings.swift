@@ -101,7 +101,8 @@ public struct BootstrapSettings: Sendable, Equatable, Codable {
 /// 1, whose resamples cannot move it, the exact binomial one (`PCKBootstrap.exactBinomial`).
 ///
 /// JSON `{"low", "high", "method": "bootstrap" | "exact-binomial"}`, with `"every_resample_equal":
-/// true` on a bootstrap interval whose resamples all gave the same value (absent otherwise).
+/// true` on a bootstrap interval whose resamples all gave the same value (absent otherwise), and
+/// `"images": n` on an exact binomial one (its trials; absent on a bootstrap interval).
 public struct ConfidenceInterval: Codable, Sendable, Equatable {
     /// How the bounds were found.
     public enum Method: String, Codable, Sendable, Equatable {
@@ -118,12 +119,22 @@ public struct ConfidenceInterval: Codable, Sendable, Equatable {
     /// that score every image alike; a pooled figure of all-right and all-wrong categories,
     /// stratified): its zero width shows no spread in these images, not certainty.
     public var everyResampleEqual: Bool
+    /// An exact binomial interval's n: the images (photos, as drawn) that hold the figure's
+    /// keypoints, from which its bound follows; nil for a bootstrap interval.
+    public var images: Int?
 
-    public init(low: Double, high: Double, method: Method = .bootstrap, everyResampleEqual: Bool = false) {
+    /// - Parameter images: an exact binomial interval's n (at least 1); nil for a bootstrap one.
+    public init(
+        low: Double, high: Double, method: Method = .bootstrap, everyResampleEqual: Bool = false, images: Int? = nil
+    ) {
+        precondition(
+            images.map { $0 > 0 && method == .exactBinomial } ?? true,
+            "images is the n (at least 1) of an exact binomial interval")
         self.low = low
         self.high = high
         self.method = method
         self.everyResampleEqual = everyResampleEqual
+        self.images = images
     }
 
     /// Whether the interval lies wholly above or wholly below 0 (for a difference: the runs
@@ -131,18 +142,32 @@ public struct ConfidenceInterval: Codable, Sendable, Equatable {
     public var excludesZero: Bool { low > 0 || high < 0 }
 
     enum CodingKeys: String, CodingKey {
-        case low, high, method
+        case low, high, method, images
         case everyResampleEqual = "every_resample_equal"
     }
 
-    /// Reads `low` and `high`; `method` defaults to bootstrap and `every_resample_equal` to
-    /// false (intervals written before they existed).
+    /// Reads `low` and `high`; `method` defaults to bootstrap, `every_resample_equal` to false
+    /// and `images` to none (intervals written before they existed).
+    /// - Throws: `DecodingError.dataCorrupted` at `images` when it is below 1 or on a bootstrap
+    ///   interval.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         low = try c.decode(Double.self, forKey: .low)
         high = try c.decode(Double.self, forKey: .high)
         method = try c.decodeIfPresent(Method.self, forKey: .method) ?? .bootstrap
         everyResampleEqual = try c.decodeIfPresent(Bool.self, forKey: .everyResampleEqual) ?? false
+        images = try c.decodeIfPresent(Int.self, forKey: .images)
+        guard let images else { return }
+        guard method == .exactBinomial else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .images, in: c,
+                debugDescription: "images \(images) on a \(method.rawValue) interval: only an exact-binomial one has n")
+        }
+        guard images >= 1 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .images, in: c,
+                debugDescription: "images \(images): an exact-binomial interval's n is at least 1")
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -151,6 +176,7 @@ public struct ConfidenceInterval: Codable, Sendable, Equatable {
         try c.encode(high, forKey: .high)
         try c.encode(method, forKey: .method)
         if everyResampleEqual { try c.encode(true, forKey: .everyResampleEqual) }
+        if method == .exactBinomial, let images { try c.encode(images, forKey: .images) }
     }
 }
 

@@ -106,13 +106,13 @@ public enum PCKBootstrap {
     /// (`allCorrect` false) or `trials` of `trials` (true): [0, 1 - ((1 - level) / 2)^(1/n)] or
     /// [((1 - level) / 2)^(1/n), 1], n = `trials` (at least 1). The closed form of the beta
     /// quantiles at the ends: Beta(1, n)'s `1 - (1 - level) / 2` quantile and Beta(n, 1)'s
-    /// `(1 - level) / 2` one.
+    /// `(1 - level) / 2` one. The interval records n (`ConfidenceInterval.images`).
     public static func exactBinomial(allCorrect: Bool, trials: Int, level: Double) -> ConfidenceInterval {
         precondition(trials > 0, "an exact binomial interval needs at least one trial")
         let bound = pow((1 - level) / 2, 1 / Double(trials))
         return allCorrect
-            ? ConfidenceInterval(low: bound, high: 1, method: .exactBinomial)
-            : ConfidenceInterval(low: 0, high: 1 - bound, method: .exactBinomial)
+            ? ConfidenceInterval(low: bound, high: 1, method: .exactBinomial, images: trials)
+            : ConfidenceInterval(low: 0, high: 1 - bound, method: .exactBinomial, images: trials)
     }
 
     /// Below this many images, resampling a category keeps (n - 1) / n of its variance, under
