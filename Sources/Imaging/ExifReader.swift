@@ -95,6 +95,22 @@ public enum ExifReader {
             /// The `tiff:Orientation` of an XMP packet.
             case xmp
 
+            /// Reads one of the raw values; any other string is refused with a message that names
+            /// it and the names expected (a results file's reader reports it with the line and
+            /// field: `exif_transposed_source: "EXIF": expected "exif", "raw_profile" or "xmp"`).
+            public init(from decoder: any Decoder) throws {
+                let name = try decoder.singleValueContainer().decode(String.self)
+                guard let source = Self(rawValue: name) else {
+                    let names = Self.allCases.map { "\"\($0.rawValue)\"" }
+                    throw DecodingError.dataCorrupted(
+                        DecodingError.Context(
+                            codingPath: decoder.codingPath,
+                            debugDescription: "\"\(name)\": expected " + names.dropLast().joined(separator: ", ")
+                                + " or " + (names.last ?? "")))
+                }
+                self = source
+            }
+
             /// How messages name the value, before its number: "EXIF orientation" (as before
             /// sources were told apart), "PNG raw profile EXIF orientation", "XMP tiff:Orientation".
             public var label: String {

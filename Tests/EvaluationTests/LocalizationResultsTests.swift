@@ -106,9 +106,12 @@ import Testing
         #expect(old.images.first?.value.exifTransposed == 6 && old.images.first?.value.exifTransposedSource == nil)
         // Not the last line, which would be taken for a torn write.
         let unknown = record(#","exif_transposed":6,"exif_transposed_source":"EXIF""#)
+        // The message names the field, the value and the names expected.
+        let unknownFailure = Self.failure(Self.header + "\n" + unknown + "\n" + Self.image("b.jpg") + "\n")
         #expect(
-            Self.failure(Self.header + "\n" + unknown + "\n" + Self.image("b.jpg") + "\n").contains(
-                "r.jsonl line 2: invalid record"))
+            unknownFailure.contains(
+                #"r.jsonl line 2: invalid record: exif_transposed_source: "EXIF": expected "exif", "raw_profile" or "xmp""#
+            ), "\(unknownFailure)")
         let alone = record(#","exif_transposed_source":"xmp""#)
         #expect(
             Self.failure(Self.header + "\n" + alone + "\n").contains(
