@@ -11,8 +11,9 @@ final class InterruptNote: @unchecked Sendable {
 
     /// - Parameter items: how the message names what the file holds ("image", "photo").
     ///
-    /// Returns once the handler is live: a Ctrl-C from then on is reported, one before it ends the
-    /// process as usual. None is ignored in between. (On Linux, libdispatch installs its own
+    /// Returns once the handler is live (or after `registrationWait`, when libdispatch never
+    /// registers it: Ctrl-C then keeps its default action): a Ctrl-C from then on is reported,
+    /// one before it ends the process as usual. None is ignored in between. (On Linux, libdispatch installs its own
     /// `sigaction` when it registers the source, on its manager thread, some time after `resume()`;
     /// setting SIG_IGN first, as kqueue-based sources need, made a Ctrl-C in that gap vanish and
     /// the run go on to its end: seen in 2 of 50 runs interrupted 1-3 ms after the handler was

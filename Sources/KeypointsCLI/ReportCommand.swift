@@ -64,7 +64,7 @@ struct ReportCommand: ParsableCommand {
     var allowMixedPrecision = false
     @Option(
         help: ArgumentHelp(
-            "Plot PCK against alpha from 0 to 0.2 (further when --alpha is larger), one line per run (with --ci over a shaded pointwise bootstrap band): PNG or SVG, chosen by the extension.",
+            "Plot PCK against alpha from 0 to 0.2 (further when --alpha is larger), one line per run (with --ci over a shaded band of pointwise intervals): PNG or SVG, chosen by the extension.",
             valueName: "file.png|file.svg"))
     var curve: String?
     @Flag(

@@ -41,7 +41,8 @@ public struct LocalizationRecord: Codable, Sendable, Equatable {
     /// displayed frame. Absent when the photo was used as stored.
     public var exifTransposed: Int?
     /// Where that orientation was found (`"exif"`, `"raw_profile"` or `"xmp"`, see
-    /// `ExifReader.Reading.Source`); present exactly when `exifTransposed` is.
+    /// `ExifReader.Reading.Source`); written with every `exifTransposed`, absent in records written
+    /// before the field existed, and refused without it.
     public var exifTransposedSource: ExifReader.Reading.Source?
 
     enum CodingKeys: String, CodingKey {
