@@ -29,12 +29,11 @@ final class InterruptNote: @unchecked Sendable {
             // An image record being appended now is finished first and no other starts, so the
             // count is what the file holds at exit (counting first and exiting after let a record
             // land between the two: "holds 0" of a file that held 1).
-            DurableLineFile.haltAppends()
+            // If the append does not end (a hung file system), the count is a lower bound.
+            let halted = DurableLineFile.haltAppends()
             let saved = Self.countRecords(in: DataFiles.fileURL(resultsFile))
-            FileHandle.standardError.write(
-                Data(
-                    "\ninterrupted: \(resultsFile.displaySafe) holds \(saved) finished \(items)(s); run the same command again to resume\n"
-                        .utf8))
+            let text = Self.message(resultsFile, saved: saved, exact: halted, items: items)
+            FileHandle.standardError.write(Data(text.utf8))
             exit(130)
         }
         source.resume()
@@ -42,6 +41,13 @@ final class InterruptNote: @unchecked Sendable {
         // signalfd) never calls the handler, and the run must not hang on it; Ctrl-C then keeps
         // its default action.
         _ = registered.wait(timeout: .now() + Self.registrationWait)
+    }
+
+    /// What Ctrl-C prints: the results file, how many records it holds ("at least" when an append
+    /// was still under way after `DurableLineFile.haltWait`), and that rerunning resumes.
+    static func message(_ resultsFile: String, saved: Int, exact: Bool, items: String) -> String {
+        "\ninterrupted: \(resultsFile.displaySafe) holds \(exact ? "" : "at least ")\(saved) finished \(items)(s); "
+            + "run the same command again to resume\n"
     }
 
     /// Seconds `init` waits for the signal source's registration (milliseconds, normally).

@@ -87,20 +87,51 @@ public final class DurableLineFile {
 
     /// Held by every `append` for its write and fsync, across all files of the process, so that
     /// `haltAppends()` can wait for the line being written and keep any other from starting.
-    private static let appendGate = NSLock()
+    static let appendGate = AppendGate()
 
     /// Waits for an `append` in progress (of any file of this process) to finish, durably, and
-    /// blocks every later one for good: after it returns the files on disk stop changing, so what
-    /// a Ctrl-C handler counts in them is what they hold when the process exits. Call it only on
-    /// the way out (an `exit` follows).
-    public static func haltAppends() {
-        appendGate.lock()
+    /// blocks every later one for good: after it returns true the files on disk stop changing, so
+    /// what a Ctrl-C handler counts in them is what they hold when the process exits. Call it only
+    /// on the way out (an `exit` follows). Returns false if the append in progress has not ended
+    /// within `timeout` seconds (an `fsync` on a hung network mount): the caller exits anyway, so
+    /// that Ctrl-C still ends the process, and that append may still be under way.
+    @discardableResult
+    public static func haltAppends(timeout: Double = haltWait) -> Bool {
+        appendGate.halt(timeout: timeout)
+    }
+
+    /// How long `haltAppends` waits for an append in progress: a write and fsync of one line take
+    /// milliseconds on a local disk; far longer means the file system is stuck.
+    public static let haltWait = 5.0
+
+    /// A lock that appends hold while they write, and that `halt` takes for good.
+    public final class AppendGate: @unchecked Sendable {
+        private let lock = NSLock()
+
+        public init() {}
+
+        /// Runs `body` (one append) holding the gate; blocks while another holds it, and forever
+        /// once the gate is halted.
+        public func during<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+            lock.lock()
+            defer { lock.unlock() }
+            return try body()
+        }
+
+        /// Takes the gate and never gives it back: true once the `during` in progress (if any)
+        /// has ended; false if it has not within `timeout` seconds (the gate is then not taken).
+        public func halt(timeout: Double) -> Bool {
+            lock.lock(before: Date(timeIntervalSinceNow: max(0, timeout)))
+        }
     }
 
     /// Appends `line` and a newline, durably. `line` must not contain a newline.
     public func append(line: Data) throws(Failure) {
-        Self.appendGate.lock()
-        defer { Self.appendGate.unlock() }
+        try Self.appendGate.during { () throws(Failure) in try write(line: line) }
+    }
+
+    /// `append`'s work: one write loop of the line and its newline, then fsync.
+    private func write(line: Data) throws(Failure) {
         var data = line
         data.append(0x0A)
         var failure: Failure?

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import KeypointsCLI
+
 /// Issue 14, "Exits and messages": each case failed (or printed raw text) before.
 @Suite struct MessagesTests {
     static var model: String { CLIRunner.clipFixtures.appendingPathComponent("models/tiny-quickgelu").path }
@@ -291,5 +293,14 @@ import Testing
         let grid = try run(["localize", Self.bird, "--model", Self.model, "--keypoint", "beak", "--grid", "fastt"])
         #expect(grid.status != 0)
         #expect(grid.stderr.contains("Error: --grid 'fastt': no file grids/fastt.json"), "\(grid.stderr)")
+    }
+
+    /// Ctrl-C's line is exact once the append in progress has ended, and a lower bound ("at
+    /// least") when it did not end within `DurableLineFile.haltWait` and the process exits anyway.
+    @Test func interruptMessageSaysAtLeastWhenAnAppendDidNotEnd() {
+        let exact = InterruptNote.message("r.jsonl", saved: 3, exact: true, items: "image")
+        #expect(exact == "\ninterrupted: r.jsonl holds 3 finished image(s); run the same command again to resume\n")
+        let bound = InterruptNote.message("r.jsonl", saved: 3, exact: false, items: "photo")
+        #expect(bound.contains("holds at least 3 finished photo(s); run the same command again to resume"), "\(bound)")
     }
 }
