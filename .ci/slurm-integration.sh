@@ -182,6 +182,7 @@ timeout "$(remaining)" sbatch --wait --parsable --chdir="$work/logs" --array=0-2
 waiter=$!
 until [[ -s $work/array.id ]]; do
     [[ $(remaining) -gt 0 ]] || break
+    kill -0 "$waiter" 2>/dev/null || break # sbatch ended without printing a job id: say why at once
     sleep 0.1
 done
 job=$(head -n 1 "$work/array.id" 2>/dev/null | cut -d';' -f1)
@@ -200,7 +201,8 @@ scancel "${job}_$victim" || fail "scancel ${job}_$victim"
 # Until the task has ended (a COMPLETED one never becomes CANCELLED), bounded by the deadline.
 while true; do
     state=$(scontrol show job "${job}_$victim" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
-    [[ $state =~ ^(CANCELLED|COMPLETED|FAILED|TIMEOUT)$ || $(remaining) -le 0 ]] && break
+    [[ $state =~ ^(CANCELLED|COMPLETED|FAILED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED)$ || $(remaining) -le 0 ]] \
+        && break
     sleep 0.1
 done
 [[ $state == CANCELLED ]] || fail "task ${job}_$victim is $state after scancel, expected CANCELLED"
