@@ -203,6 +203,22 @@ import Testing
         #expect(b.hasSuffix(",bootstrap,bootstrap,bootstrap-every-resample-equal"), "\(b)")
     }
 
+    /// A difference without a column (decoded with fewer rows than the table's lines) adds no
+    /// footnote and no blank marker column: the footnotes explain markers the table shows.
+    @Test func footnotesComeOnlyFromShownIntervals() throws {
+        let run = (0..<10).map { Self.image("b\($0)", "B", [$0 % 2 == 0, $0 % 3 == 0]) }
+        let report = PCKReport.compute(records: run, skipped: [], settings: [:], alpha: 0.1)
+        var c = try PCKComparison.bootstrapped(
+            alpha: 0.1, labels: ["one", "two"], files: [["a"], ["b"]], reports: [report, report],
+            records: [run, run], settings: Self.settings())
+        #expect(c.table().contains("= every resample gave the same value"), "\(c.table())")
+        let rows = try #require(c.differences?[0].rows)
+        c.differences?[0].rows = Array(rows.dropLast())
+        let table = c.table()
+        #expect(!table.contains("="), "\(table)")
+        #expect(!table.split(separator: "\n").contains { $0.hasSuffix("] ") }, "\(table)")
+    }
+
     /// The report's table marks an exact interval `^` and explains it in one line under the
     /// table; its JSON names the method of every interval. A report without such an interval
     /// has no footnote. The same seed gives the same output.

@@ -216,13 +216,17 @@ public struct PCKComparison: Codable, Sendable, Equatable {
                 : (left
                     ? s + String(repeating: " ", count: w - s.count) : String(repeating: " ", count: w - s.count) + s)
         }
-        // Every interval of the table, for the footnotes; when one has a marker, the others
+        // A difference gets a column when it has a row for every line (always, unless decoded):
+        // the rows, and the mean of categories after the overall row.
+        let differences = self.differences ?? []
+        let lineCount = rows.count + (meanPerCategory == nil ? 0 : rows.filter { $0.kind == "overall" }.count)
+        let columns = differences.filter { $0.rows.count == lineCount }
+        // Every interval the table shows, for the footnotes; when one has a marker, the others
         // leave its column blank, so that the brackets stay aligned (without, the table is as
         // before markers existed).
-        let differences = self.differences ?? []
         let shown =
             rows.flatMap { $0.values.map { $0?.ci } } + (meanPerCategoryCI ?? [])
-            + differences.flatMap { $0.rows.map(\.ci) }
+            + columns.flatMap { $0.rows.map(\.ci) }
         let marked = shown.contains { $0?.marker.isEmpty == false }
         func bracket(_ ci: ConfidenceInterval?) -> String {
             let text = ci.map { ConfidenceInterval.bracketed($0, decimals: 1) } ?? "[-]"
@@ -247,8 +251,7 @@ public struct PCKComparison: Codable, Sendable, Equatable {
                     (Self.meanLabel, meanPerCategory.indices.map { cell(meanPerCategory[$0], meanPerCategoryCI?[$0]) }))
             }
         }
-        // A difference gets a column when it has a row for every line (always, unless decoded).
-        let columns = differences.filter { $0.rows.count == lines.count }
+        assert(lines.count == lineCount, "PCKComparison.table: \(lines.count) lines, \(lineCount) counted")
         for d in columns {
             for (i, row) in d.rows.enumerated() { lines[i].cells.append(differenceCell(row)) }
         }
