@@ -318,12 +318,12 @@ public struct PCKComparison: Codable, Sendable, Equatable {
             var fields = [field(kind), field(name)] + values.map(number)
             if bootstrap != nil {
                 fields += intervals.flatMap { [number($0?.low), number($0?.high)] }
-                let differenceIntervals = differences.map { line < $0.rows.count ? $0.rows[line].ci : nil }
-                for (d, ci) in zip(differences, differenceIntervals) {
-                    let row = line < d.rows.count ? d.rows[line] : nil
-                    fields += [number(row?.difference), number(ci?.low), number(ci?.high)]
+                // Each difference's row for this line (nil where a decoded one has fewer rows).
+                let differenceRows = differences.map { line < $0.rows.count ? $0.rows[line] : nil }
+                for row in differenceRows {
+                    fields += [number(row?.difference), number(row?.ci?.low), number(row?.ci?.high)]
                 }
-                fields += (intervals + differenceIntervals).map { $0?.csvMethod ?? "" }
+                fields += (intervals + differenceRows.map { $0?.ci }).map { $0?.csvMethod ?? "" }
             }
             out += fields.joined(separator: ",") + "\n"
             line += 1
