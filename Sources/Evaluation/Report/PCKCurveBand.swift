@@ -47,6 +47,22 @@ extension PCKClusterTable {
         return lo
     }
 
+    /// One draw of `run`'s photos (photo i taken `weights[i]` times) tallied: `histogram[h]`
+    /// becomes the drawn keypoints whose first correct alpha is `h` (`entryBin`, `alphas.count`:
+    /// none); returns the drawn keypoints. Allocates nothing.
+    /// weights: (photos,), entryBin: (keypoint entries,) -> histogram: (alphas + 1,)
+    static func tally(_ run: Counts, entryBin: [Int], weights: [Int], into histogram: inout [Int]) -> Int {
+        for h in histogram.indices { histogram[h] = 0 }
+        var total = 0
+        for i in 0..<weights.count {
+            let weight = weights[i]
+            guard weight > 0 else { continue }
+            for e in run.entryStart[i]..<run.entryStart[i + 1] { histogram[entryBin[e]] += weight }
+            total += weight * (run.entryStart[i + 1] - run.entryStart[i])
+        }
+        return total
+    }
+
     /// The band's intervals (run 0) at `alphas` over `settings.resamples` resamples, drawn as
     /// `resample` draws them. The alphas' resampled values are held `valueBudget` at a time:
     /// alphas beyond it (a long curve at many resamples) in further passes over the same draws.
@@ -64,14 +80,14 @@ extension PCKClusterTable {
         // The curve on the data, and the photos with keypoints: where the curve is 0 or 1 its
         // band is the exact binomial interval over those photos (`exactWhereCertain`), as the
         // report's figures are.
+        // (The data is the draw of every photo once, tallied as a resample is.)
         var points = [Double](repeating: .nan, count: alphas.count)
-        if let total = run.entryStart.last, total > 0 {
-            var firstCorrect = [Int](repeating: 0, count: alphas.count + 1)
-            for bin in entryBin { firstCorrect[bin] += 1 }
+        let all = Self.tally(run, entryBin: entryBin, weights: [Int](repeating: 1, count: imageCount), into: &histogram)
+        if all > 0 {
             var correct = 0
             for a in alphas.indices {
-                correct += firstCorrect[a]
-                points[a] = Double(correct) / Double(total)
+                correct += histogram[a]
+                points[a] = Double(correct) / Double(all)
             }
         }
         let photos = photosHolding().figures[Self.overallFigure]
@@ -83,14 +99,7 @@ extension PCKClusterTable {
             var rng = SplitMix64(seed: settings.seed)
             for b in 0..<resamples {
                 drawWeights(&weights, strata: draws, &rng)
-                for h in histogram.indices { histogram[h] = 0 }
-                var total = 0
-                for i in 0..<weights.count {
-                    let weight = weights[i]
-                    guard weight > 0 else { continue }
-                    for e in run.entryStart[i]..<run.entryStart[i + 1] { histogram[entryBin[e]] += weight }
-                    total += weight * (run.entryStart[i + 1] - run.entryStart[i])
-                }
+                let total = Self.tally(run, entryBin: entryBin, weights: weights, into: &histogram)
                 guard total > 0 else { continue }
                 var correct = 0
                 for a in 0..<chunk.upperBound {
