@@ -180,8 +180,9 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         if count == 1, let n = faults.stallAfterFirst[path] {
             sendHead(fd, status: status, headers: headers)
             sendAll(fd, body.prefix(n))
-            let until = Date().addingTimeInterval(faults.stallSeconds)
-            while Date() < until && !isStopped && !Self.peerClosed(fd) { usleep(20_000) }
+            // The cap is read on the monotonic clock: a wall-clock step must not end or stretch it.
+            let until = ContinuousClock.now.advanced(by: .seconds(faults.stallSeconds))
+            while ContinuousClock.now < until && !isStopped && !Self.peerClosed(fd) { usleep(20_000) }
             return
         }
         sendHead(fd, status: status, headers: headers)
