@@ -102,17 +102,30 @@ public enum PCKBootstrap {
             })
     }
 
-    /// The exact (Clopper-Pearson) interval at `level` of a proportion observed as 0 of `trials`
-    /// (`allCorrect` false) or `trials` of `trials` (true): [0, 1 - ((1 - level) / 2)^(1/n)] or
-    /// [((1 - level) / 2)^(1/n), 1], n = `trials` (at least 1). The closed form of the beta
-    /// quantiles at the ends: Beta(1, n)'s `1 - (1 - level) / 2` quantile and Beta(n, 1)'s
-    /// `(1 - level) / 2` one. The interval records n (`ConfidenceInterval.images`).
-    public static func exactBinomial(allCorrect: Bool, trials: Int, level: Double) -> ConfidenceInterval {
+    /// The exact (Clopper-Pearson) interval at `level` of a proportion observed as `successes`
+    /// of `trials` (x of n, n at least 1): [Q((1 - level) / 2; x, n - x + 1), Q(1 - (1 - level) /
+    /// 2; x + 1, n - x)], Q the beta quantile (`BetaDistribution.quantile`), with 0 for the lower
+    /// bound at x = 0 and 1 for the upper at x = n. At the ends the quantiles have a closed form,
+    /// used there: 0 of n is [0, 1 - ((1 - level) / 2)^(1/n)] (Beta(1, n)'s CDF is 1 - (1 - p)^n),
+    /// n of n [((1 - level) / 2)^(1/n), 1] (Beta(n, 1)'s is p^n). The interval records n
+    /// (`ConfidenceInterval.images`).
+    public static func exactBinomial(successes: Int, trials: Int, level: Double) -> ConfidenceInterval {
         precondition(trials > 0, "an exact binomial interval needs at least one trial")
-        let bound = pow((1 - level) / 2, 1 / Double(trials))
-        return allCorrect
-            ? ConfidenceInterval(low: bound, high: 1, method: .exactBinomial, images: trials)
-            : ConfidenceInterval(low: 0, high: 1 - bound, method: .exactBinomial, images: trials)
+        precondition((0...trials).contains(successes), "successes \(successes) of \(trials) trials")
+        let (x, n) = (successes, trials)
+        let tail = (1 - level) / 2
+        let end = pow(tail, 1 / Double(n))
+        let low =
+            x == 0 ? 0 : x == n ? end : BetaDistribution.quantile(tail, a: Double(x), b: Double(n - x + 1))
+        let high =
+            x == n ? 1 : x == 0 ? 1 - end : BetaDistribution.quantile(1 - tail, a: Double(x + 1), b: Double(n - x))
+        return ConfidenceInterval(low: low, high: high, method: .exactBinomial, images: n)
+    }
+
+    /// `exactBinomial(successes:trials:level:)` of 0 of `trials` (`allCorrect` false) or
+    /// `trials` of `trials` (true).
+    public static func exactBinomial(allCorrect: Bool, trials: Int, level: Double) -> ConfidenceInterval {
+        exactBinomial(successes: allCorrect ? trials : 0, trials: trials, level: level)
     }
 
     /// Below this many images, resampling a category keeps (n - 1) / n of its variance, under
