@@ -20,9 +20,10 @@ struct ReportCommand: ParsableCommand {
 
             --ci adds confidence intervals: a percentile bootstrap over images (an image's \
             keypoints move together), stratified by category, seeded (--ci-seed) so a seed gives \
-            the same intervals everywhere. A figure of 0% or 100%, which no resample moves, gets \
-            the exact binomial (Clopper-Pearson) interval over the images holding its keypoints \
-            instead, marked ^. With --compare also each run's difference to the first in \
+            the same intervals everywhere. A figure that is a count over images (each holds at \
+            most one of its keypoints: a keypoint's, or a category x keypoint), or of 0% or 100% \
+            (which no resample moves), gets the exact binomial (Clopper-Pearson) interval over \
+            the images holding its keypoints instead, marked ^. With --compare also each run's difference to the first in \
             percentage points, paired over the images both scored, marked * when its interval \
             excludes 0; an interval marked = had the same value in every resample (e.g. both \
             runs score every image alike): no spread, not certainty. With --curve a shaded band \

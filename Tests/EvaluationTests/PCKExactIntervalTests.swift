@@ -5,11 +5,12 @@ import Testing
 
 @testable import Evaluation
 
-/// Figures of exactly 0% or 100%: the same in every bootstrap resample, so they get the exact
+/// Figures of exactly 0% or 100% (the same in every bootstrap resample) and figures that are
+/// counts over images (each image holding at most one of their keypoints) get the exact
 /// (Clopper-Pearson) binomial interval over the images that hold their keypoints, marked as such
 /// in the JSON, the CSV and the tables; paired differences that every resample gives alike are
-/// marked too. These tests read only `low`, `high` and the encoded output, so they build (and
-/// fail) against the code before the exact intervals.
+/// marked too. The tests of 0% and 100% read only `low`, `high` and the encoded output, so they
+/// build (and fail) against the code before the exact intervals.
 @Suite struct PCKExactIntervalTests {
     static func image(_ id: String, _ category: String, _ correct: [Bool], names: [String]? = nil) -> ImageRecord {
         PCKBootstrapTests.image(id, category, correct, names: names)
@@ -127,16 +128,17 @@ import Testing
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(ConfidenceInterval.self, from: none) }
     }
 
-    /// A figure with right and wrong keypoints keeps its percentile bootstrap interval, the same
-    /// numbers as before (those of matchesTheIndependentReference, level 0.9, seed 42), beside a
-    /// category at 100% in the same report.
+    /// A figure with right and wrong keypoints and several of them per image keeps its
+    /// percentile bootstrap interval, the same numbers as before (those of
+    /// matchesTheIndependentReference, level 0.9, seed 42), beside a category at 100% in the
+    /// same report; a keypoint's figure (one per image: k3 is 1 of 3 images) is exact.
     @Test func mixedFiguresKeepTheirBootstrapInterval() throws {
         let mixed = PCKBootstrapTests.referenceData(run: 0)
         let settings = try BootstrapSettings(level: 0.9, resamples: 1000, seed: 42)
         let i = try PCKBootstrap.intervals(records: mixed, alpha: 0.1, settings: settings)
         #expect(Self.near(i.overall, 0.3684210526315789, 0.45454545454545453))
         #expect(Self.near(i.perCategory["B"], 0.375, 0.5))
-        #expect(Self.near(i.perKeypoint["k3"], 0.0, 1.0))
+        #expect(i.perKeypoint["k3"] == PCKBootstrap.exactBinomial(successes: 1, trials: 3, level: 0.9))
         #expect(try Self.json(i.overall).contains(#""method":"bootstrap""#))
         #expect(try !Self.json(i.overall).contains("every_resample_equal"))
         // A category Z at 100% beside them: Z's interval is exact, the others' bootstrap.
@@ -145,6 +147,53 @@ import Testing
         #expect(Self.near(j.perCategory["Z"], Self.exactBound(level: 0.9, n: 5), 1))
         #expect(j.perCategory["B"] == i.perCategory["B"] && j.perCategory["B"] != nil)
         #expect(try Self.json(j.perCategory["B"]).contains(#""method":"bootstrap""#))
+    }
+
+    /// Data shaped like the committed CUB sample, where `report --ci` gave `right eye 1 / 45
+    /// [0.00, 4.76]` (bootstrap) beside `left eye 0 / 53 [0.00, 6.72]^` (exact): one success
+    /// narrower than none. 50 categories of 2 photos; every photo holds a beak (a third of them
+    /// right), photos 0-52 a left eye (none right), 55-99 a right eye (photo 60's right). Each
+    /// photo holds each named keypoint at most once, so each keypoint's figure and each cell is
+    /// a count over photos and gets the exact interval at every count: 1 of 45 is scipy's
+    /// [0.056%, 11.77%], above 0 of 45's upper bound (7.87%) and 0 of 53's (6.72%). The overall
+    /// figure and the categories (several keypoints per photo) and the mean of categories keep
+    /// the bootstrap, as does a keypoint that a photo holds twice (two people in one picture).
+    @Test func aCountOverPhotosIsExactAtEveryCount() throws {
+        let records = (0..<100).map { i in
+            let eyes = (i < 53 ? ["left eye"] : []) + (i >= 55 ? ["right eye"] : [])
+            return Self.image(
+                "\(i)", "c\(i / 2)", [i % 3 == 0] + eyes.map { $0 == "right eye" && i == 60 }, names: ["beak"] + eyes)
+        }
+        let i = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings())
+        let right = try #require(i.perKeypoint["right eye"])
+        let left = try #require(i.perKeypoint["left eye"])
+        // scipy 1.17.1: binomtest(1, 45).proportion_ci(0.95, 'exact'), i.e. beta.ppf(0.025, 1, 45)
+        // and beta.ppf(0.975, 2, 44) (clopper_pearson.json's case x 1, n 45, level 0.95).
+        let scipy = (low: 0.0005624597154022581, high: 0.11770433141829419)
+        #expect(right.method == .exactBinomial && right.images == 45, "\(right)")
+        #expect(
+            ClopperPearsonTests.relativeError(right.low, scipy.low) < ClopperPearsonTests.scipyTolerance
+                && ClopperPearsonTests.relativeError(right.high, scipy.high) < ClopperPearsonTests.scipyTolerance,
+            "\(right)")
+        let noneOf45 = PCKBootstrap.exactBinomial(allCorrect: false, trials: 45, level: 0.95)
+        #expect(right.high > noneOf45.high && right.high > left.high, "\(right) against \(noneOf45), \(left)")
+        #expect(Self.near(left, 0, 1 - Self.exactBound(level: 0.95, n: 53)) && left.images == 53)
+        #expect(try Self.json(right).contains(#""images":45"#))
+        // The beak: 34 of 100 photos; the cell of photos 60 and 61: 1 of 2.
+        #expect(i.perKeypoint["beak"] == PCKBootstrap.exactBinomial(successes: 34, trials: 100, level: 0.95))
+        #expect(
+            i.perCategoryKeypoint["c30"]?["right eye"]
+                == PCKBootstrap.exactBinomial(successes: 1, trials: 2, level: 0.95))
+        // Several keypoints per photo: the bootstrap.
+        #expect(i.overall?.method == .bootstrap && i.meanPerCategory?.method == .bootstrap)
+        #expect(i.perCategory["c0"]?.method == .bootstrap, "c0: a right beak of two, with the left eyes")
+
+        // Two records (people) per picture, each with a left eye: 10 eyes on 5 photos, 4 right.
+        var people = (0..<10).map { Self.image("p\($0)", "P", [$0 % 5 < 2], names: ["left eye"]) }
+        for j in stride(from: 1, to: 10, by: 2) { people[j].path = people[j - 1].path }
+        let crowd = try PCKBootstrap.intervals(records: people, alpha: 0.1, settings: Self.settings())
+        #expect(crowd.perKeypoint["left eye"]?.method == .bootstrap, "\(String(describing: crowd.perKeypoint))")
+        #expect(crowd.perCategoryKeypoint["P"]?["left eye"]?.method == .bootstrap)
     }
 
     /// The band of a curve that is 0 below alpha 0.05 and 1 from there (every keypoint 0.05 of
@@ -166,6 +215,43 @@ import Testing
         #expect(Self.near(band.intervals[100] ?? nil, bound, 1), "\(String(describing: band.intervals[100]))")
         let report = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings())
         #expect(band.intervals[100] == report.overall)
+    }
+
+    /// Where every image holds one keypoint (so the overall figure is a count over images), the
+    /// band is the exact binomial interval at every alpha, x the keypoints correct at that alpha,
+    /// as the report's overall figure at that alpha is; with several keypoints per image the
+    /// band between 0 and 1 stays the bootstrap's.
+    @Test func curveBandIsExactWhereTheOverallFigureIsACountOverImages() throws {
+        // Image j: one keypoint j / 200 of the box off (0 to 0.195), in category C(j % 4).
+        let records = (0..<40).map { j in
+            var r = Self.image("\(j)", "C\(j % 4)", [])
+            r.keypoints = [
+                KeypointRecord(name: "k0", gt: Point(x: 0, y: 0), pred: Point(x: Double(j) / 2, y: 0), score: nil)
+            ]
+            return r
+        }
+        let alphas = PCKCurvePlot.defaultAlphas
+        let band = PCKBootstrap.curveBand(records: records, alphas: alphas, settings: try Self.settings())
+        #expect(alphas[100] == 0.1 && alphas[50] == 0.05)
+        // At 0.1: images 0-20 right (21 of 40); at 0.05: 0-10 (11 of 40).
+        let at01 = try #require(band.intervals[100])
+        #expect(at01 == PCKBootstrap.exactBinomial(successes: 21, trials: 40, level: 0.95), "\(at01)")
+        #expect(band.intervals[50] == PCKBootstrap.exactBinomial(successes: 11, trials: 40, level: 0.95))
+        #expect(band.intervals.allSatisfy { $0?.method == .exactBinomial && $0?.images == 40 })
+        let report = try PCKBootstrap.intervals(records: records, alpha: 0.1, settings: Self.settings())
+        #expect(at01 == report.overall)
+
+        // Two keypoints per image: the overall figure is no count over images.
+        let pairs = records.map { r in
+            var r = r
+            r.keypoints.append(KeypointRecord(name: "k1", gt: Point(x: 0, y: 0), pred: Point(x: 1, y: 0), score: nil))
+            return r
+        }
+        let mixed = PCKBootstrap.curveBand(records: pairs, alphas: alphas, settings: try Self.settings())
+        #expect(mixed.intervals[100]?.method == .bootstrap)
+        #expect(
+            mixed.intervals[100]
+                == (try PCKBootstrap.intervals(records: pairs, alpha: 0.1, settings: Self.settings()).overall))
     }
 
     /// A run compared with itself: every difference is 0 in every resample. The interval stays
@@ -204,9 +290,11 @@ import Testing
     }
 
     /// A difference without a column (decoded with fewer rows than the table's lines) adds no
-    /// footnote and no blank marker column: the footnotes explain markers the table shows.
+    /// footnote and no blank marker column: the footnotes explain markers the table shows. (The
+    /// runs' own figures are bootstrap ones: two records share each picture, so no figure is a
+    /// count over pictures.)
     @Test func footnotesComeOnlyFromShownIntervals() throws {
-        let run = (0..<10).map { Self.image("b\($0)", "B", [$0 % 2 == 0, $0 % 3 == 0]) }
+        let run = Self.twoPerPicture((0..<10).map { Self.image("b\($0)", "B", [$0 % 3 == 0, $0 % 4 == 0]) })
         let report = PCKReport.compute(records: run, skipped: [], settings: [:], alpha: 0.1)
         var c = try PCKComparison.bootstrapped(
             alpha: 0.1, labels: ["one", "two"], files: [["a"], ["b"]], reports: [report, report],
@@ -245,9 +333,18 @@ import Testing
         #expect((categories["B"]?["ci"] as? [String: Any])?["method"] as? String == "bootstrap")
         #expect((object["pck_ci"] as? [String: Any])?["method"] as? String == "bootstrap")
 
-        let mixedOnly = Array(run.dropFirst(10))
+        // Records in pairs on one picture (two people): no figure is a count over pictures.
+        let mixedOnly = Self.twoPerPicture(Array(run.dropFirst(10)))
         let plain = try PCKReport.compute(records: mixedOnly, skipped: [], settings: [:], alpha: 0.1)
             .addingIntervals(records: mixedOnly, settings: Self.settings())
-        #expect(!plain.table().contains("^") && !plain.table().contains("Clopper"))
+        #expect(!plain.table().contains("^") && !plain.table().contains("Clopper"), "\(plain.table())")
+    }
+
+    /// `records` with records 2j and 2j + 1 on one picture (COCO's people): each picture holds
+    /// two of every keypoint, so a keypoint's figure is no count over pictures.
+    static func twoPerPicture(_ records: [ImageRecord]) -> [ImageRecord] {
+        var out = records
+        for j in stride(from: 1, to: out.count, by: 2) { out[j].path = out[j - 1].path }
+        return out
     }
 }

@@ -97,8 +97,10 @@ public struct BootstrapSettings: Sendable, Equatable, Codable {
 }
 
 /// A confidence interval of a PCK figure or of a difference between two runs' figures, as
-/// fractions: a percentile bootstrap interval (`PCKBootstrap`), or, for a figure of exactly 0 or
-/// 1, whose resamples cannot move it, the exact binomial one (`PCKBootstrap.exactBinomial`).
+/// fractions: a percentile bootstrap interval (`PCKBootstrap`), or the exact binomial one
+/// (`PCKBootstrap.exactBinomial`) for a figure that is a count over images (each image holds at
+/// most one of its keypoints: a keypoint's figure or a cell, one run's) or is exactly 0 or 1,
+/// which no resample moves.
 ///
 /// JSON `{"low", "high", "method": "bootstrap" | "exact-binomial"}`, with `"every_resample_equal":
 /// true` on a bootstrap interval whose resamples all gave the same value (absent otherwise), and
@@ -108,7 +110,8 @@ public struct ConfidenceInterval: Codable, Sendable, Equatable {
     public enum Method: String, Codable, Sendable, Equatable {
         /// Percentiles of the figure over the resamples.
         case bootstrap
-        /// Clopper-Pearson, over the images that hold the figure's keypoints.
+        /// Clopper-Pearson, x of n: n the images that hold the figure's keypoints, x its correct
+        /// keypoints where each image holds at most one of them, else 0 or n (a figure of 0 or 1).
         case exactBinomial = "exact-binomial"
     }
 
@@ -212,8 +215,8 @@ extension ConfidenceInterval {
             lines.append(
                 exactMarker + " " + String(format: "%g", 100 * level)
                     + "% exact binomial (Clopper-Pearson) interval over the images that hold the figure's "
-                    + "keypoints: at 0% or 100% every resample gives the same figure, so the bootstrap has no "
-                    + "spread to show")
+                    + "keypoints: where each image holds at most one of them the figure is a count over "
+                    + "images; at 0% or 100% the bootstrap has no spread to show")
         }
         if intervals.contains(where: { $0?.method == .bootstrap && $0?.everyResampleEqual == true }) {
             lines.append(

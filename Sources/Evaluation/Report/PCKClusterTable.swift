@@ -271,47 +271,79 @@ struct PCKClusterTable {
             }
         }
         guard !paired else { return (figures, cellFigures) }
-        // A figure of 0 or 1 is that in every resample: the exact binomial interval instead.
-        let held = photosHolding()
+        // A binomial count over photos, or a figure of 0 or 1: the exact binomial interval instead.
+        let held = holdings()
         return (
-            zip(figures, held.figures).map { Self.exactWhereCertain($0, photos: $1, level: settings.level) },
-            zip(cellFigures, held.cells).map { Self.exactWhereCertain($0, photos: $1, level: settings.level) }
+            figures.indices.map { f in
+                Self.exactWhereBinomial(
+                    figures[f], held.figures[f], level: settings.level, countOverPhotos: f != Self.meanFigure)
+            },
+            zip(cellFigures, held.cells).map {
+                Self.exactWhereBinomial($0, $1, level: settings.level, countOverPhotos: true)
+            }
         )
     }
 
-    /// `figure` with the exact binomial interval over `photos` trials
-    /// (`PCKBootstrap.exactBinomial`) when its estimate is exactly 0 or 1; unchanged otherwise.
-    static func exactWhereCertain(_ figure: Figure, photos: Int, level: Double) -> Figure {
-        guard let point = figure.point, point == 0 || point == 1, photos > 0 else { return figure }
-        return Figure(
-            point: point, interval: PCKBootstrap.exactBinomial(allCorrect: point == 1, trials: photos, level: level))
+    /// A figure's keypoints on the data (the first run), the correct ones among them, and the
+    /// photos that hold at least one of them: the n of its exact binomial interval.
+    struct Holding: Equatable {
+        var photos = 0
+        var keypoints = 0
+        var correct = 0
+
+        /// Every photo holds at most one of the figure's keypoints (a keypoint's figure or a cell
+        /// where each photo has each named keypoint once: CUB, SPair-71k, FaceSynthetics), so the
+        /// figure is `correct` successes in `photos` independent trials, the photos being drawn
+        /// independently.
+        var onePerPhoto: Bool { keypoints == photos }
     }
 
-    /// Per figure (overall, mean, categories, keypoints) and per cell, the photos that hold at
-    /// least one of its keypoints in the first run: the trials of its exact binomial interval.
-    /// The mean of categories counts every photo with keypoints, as the overall figure does.
-    func photosHolding() -> (figures: [Int], cells: [Int]) {
-        var figures = [Int](repeating: 0, count: figureCount)
-        var cells = [Int](repeating: 0, count: cellCount)
+    /// `figure` with the exact binomial interval (`PCKBootstrap.exactBinomial`) over the photos
+    /// holding its keypoints where the figure is a count over them: everywhere when
+    /// `countOverPhotos` and every photo holds at most one of its keypoints (x = its correct
+    /// keypoints, n = its photos); else only when its estimate is exactly 0 or 1 (x = 0 or n),
+    /// where the bootstrap has no spread to show. Unchanged otherwise. The mean of categories,
+    /// an average of proportions, is no count: `countOverPhotos` false.
+    static func exactWhereBinomial(_ figure: Figure, _ held: Holding, level: Double, countOverPhotos: Bool) -> Figure {
+        guard let point = figure.point, held.photos > 0 else { return figure }
+        let successes: Int
+        if countOverPhotos && held.onePerPhoto {
+            successes = held.correct
+        } else if point == 0 || point == 1 {
+            successes = point == 1 ? held.photos : 0
+        } else {
+            return figure
+        }
+        return Figure(
+            point: point, interval: PCKBootstrap.exactBinomial(successes: successes, trials: held.photos, level: level))
+    }
+
+    /// Per figure (overall, mean, categories, keypoints) and per cell, its `Holding` in the first
+    /// run: the photos that hold at least one of its keypoints, its keypoints and the correct
+    /// ones. The mean of categories counts as the overall figure does.
+    func holdings() -> (figures: [Holding], cells: [Holding]) {
+        var figures = [Holding](repeating: Holding(), count: figureCount)
+        var cells = [Holding](repeating: Holding(), count: cellCount)
         guard let run = runs.first else { return (figures, cells) }
         // The last photo counted for each cell and keypoint, so a photo counts once for each.
         var lastCell = [Int](repeating: -1, count: cellCount)
         var lastKeypoint = [Int](repeating: -1, count: keypoints.count)
+        func add(_ h: inout Holding, _ e: Entry, photo newPhoto: Bool) {
+            h.keypoints += 1
+            h.correct += e.correct
+            if newPhoto { h.photos += 1 }
+        }
         for (c, stratum) in strata.enumerated() {
             for i in stratum where run.entryStart[i] < run.entryStart[i + 1] {
-                figures[Self.overallFigure] += 1
-                figures[Self.meanFigure] += 1
-                figures[2 + c] += 1
-                for e in run.entries[run.entryStart[i]..<run.entryStart[i + 1]] {
-                    if lastCell[e.cell] != i {
-                        lastCell[e.cell] = i
-                        cells[e.cell] += 1
-                    }
+                for (n, e) in run.entries[run.entryStart[i]..<run.entryStart[i + 1]].enumerated() {
+                    add(&figures[Self.overallFigure], e, photo: n == 0)
+                    add(&figures[Self.meanFigure], e, photo: n == 0)
+                    add(&figures[2 + c], e, photo: n == 0)
+                    add(&cells[e.cell], e, photo: lastCell[e.cell] != i)
+                    lastCell[e.cell] = i
                     let k = cellKeypoint[e.cell]
-                    if lastKeypoint[k] != i {
-                        lastKeypoint[k] = i
-                        figures[2 + categories.count + k] += 1
-                    }
+                    add(&figures[2 + categories.count + k], e, photo: lastKeypoint[k] != i)
+                    lastKeypoint[k] = i
                 }
             }
         }

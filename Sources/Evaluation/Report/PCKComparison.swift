@@ -12,7 +12,8 @@ import KeypointsSupport
 /// (`mean_per_category,categories,...` in the CSV).
 ///
 /// With confidence intervals (`bootstrapped`): every value has its `"ci"` (`ConfidenceInterval`:
-/// `{"low", "high", "method"}`, exact binomial for a run's figure of 0 or 1), and the JSON adds
+/// `{"low", "high", "method"}`, exact binomial for a run's figure that is a count over images
+/// or 0 or 1), and the JSON adds
 /// `"bootstrap"` (as `PCKReport`'s), `"mean_per_category_ci"` (per run, with several categories)
 /// and `"differences"`: per run after the first, `{"run": i, "baseline": 0, "shared_images": N,
 /// "rows": [{"kind", "name", "difference", "ci", "excludes_zero"}]}` (positions in `runs`;

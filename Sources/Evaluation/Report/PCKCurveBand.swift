@@ -5,8 +5,11 @@ import KeypointsSupport
 /// (the same draws as the report's intervals for the same settings, so at the report's alpha
 /// the band is the overall PCK's interval). Where the curve is 0 or 1 (the smallest and largest
 /// alphas, often) the band is the exact binomial interval over the images with keypoints, as
-/// the overall PCK's would be (`PCKBootstrap.exactBinomial`). Pointwise: each alpha's interval
-/// on its own, not a band that holds the whole curve at that level.
+/// the overall PCK's would be (`PCKBootstrap.exactBinomial`); and at every alpha where each
+/// image holds at most one keypoint in all (the overall figure is then a count over images,
+/// exact in the report too; never with several keypoints per image, where the band between 0
+/// and 1 is the bootstrap's). Pointwise: each alpha's interval on its own, not a band that holds
+/// the whole curve at that level.
 public struct CurveBand: Sendable, Equatable {
     /// Two-sided level of each interval, in (0, 1).
     public var level: Double
@@ -77,20 +80,22 @@ extension PCKClusterTable {
         // Scratch of one resample: draw counts per photo, keypoints per first-correct alpha.
         var weights = [Int](repeating: 0, count: imageCount)
         var histogram = [Int](repeating: 0, count: alphas.count + 1)
-        // The curve on the data, and the photos with keypoints: where the curve is 0 or 1 its
-        // band is the exact binomial interval over those photos (`exactWhereCertain`), as the
-        // report's figures are.
+        // The curve on the data (and its correct keypoints at each alpha), and the photos with
+        // keypoints: where the overall figure is a count over those photos (each holds at most
+        // one keypoint), and anywhere the curve is 0 or 1, its band is the exact binomial
+        // interval over them (`exactWhereBinomial`), as the report's overall figure's is.
         // (The data is the draw of every photo once, tallied as a resample is.)
         var points = [Double](repeating: .nan, count: alphas.count)
+        var held = [Holding](repeating: holdings().figures[Self.overallFigure], count: alphas.count)
         let all = Self.tally(run, entryBin: entryBin, weights: [Int](repeating: 1, count: imageCount), into: &histogram)
         if all > 0 {
             var correct = 0
             for a in alphas.indices {
                 correct += histogram[a]
                 points[a] = Double(correct) / Double(all)
+                held[a].correct = correct
             }
         }
-        let photos = photosHolding().figures[Self.overallFigure]
         var out: [ConfidenceInterval?] = []
         for first in stride(from: 0, to: alphas.count, by: perPass) {
             let chunk = first..<min(alphas.count, first + perPass)
@@ -112,7 +117,8 @@ extension PCKClusterTable {
                     let column = (a - first) * resamples..<(a - first + 1) * resamples
                     let figure = Self.figure(
                         UnsafeMutableBufferPointer(rebasing: values[column]), point: points[a], tails: settings.tails)
-                    out.append(Self.exactWhereCertain(figure, photos: photos, level: settings.level).interval)
+                    out.append(
+                        Self.exactWhereBinomial(figure, held[a], level: settings.level, countOverPhotos: true).interval)
                 }
             }
         }

@@ -55,7 +55,8 @@ public enum PCKCurvePlot {
     public static let bandOpacity = 0.2
 
     /// The legend's line for bands: "shaded: pointwise 95% interval over images" (a bootstrap
-    /// interval, exact binomial where the curve is 0% or 100%: the legend does not name a method).
+    /// interval, exact binomial where the curve is 0% or 100% or each image holds one keypoint:
+    /// the legend does not name a method).
     public static func bandNote(level: Double) -> String {
         "shaded: pointwise " + String(format: "%g", 100 * level) + "% interval over images"
     }

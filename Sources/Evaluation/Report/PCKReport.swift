@@ -7,7 +7,8 @@ public struct PCKEntry: Codable, Sendable, Equatable {
     public var pck: Double?
     public var count: Int
     public var correct: Int
-    /// The interval of `pck` (`PCKBootstrap`: bootstrap, or exact binomial at 0 or 1), when the
+    /// The interval of `pck` (`PCKBootstrap`: bootstrap, or exact binomial for a count over
+    /// images or at 0 or 1), when the
     /// report has intervals and the entry has keypoints; JSON `"ci": {"low", "high", "method"}`,
     /// absent otherwise.
     public var ci: ConfidenceInterval?
@@ -188,7 +189,8 @@ public struct PCKReport: Codable, Sendable, Equatable {
     }
 
     /// This report with percentile bootstrap intervals (`PCKBootstrap.intervals`; exact binomial
-    /// ones for figures of 0 or 1) on its overall PCK, its mean of categories and every
+    /// ones for figures that are counts over images, or 0 or 1) on its overall PCK, its mean of
+    /// categories and every
     /// category, keypoint and category x keypoint entry.
     /// - Parameter records: the records the report was computed from.
     /// - Throws: `EvaluationError.bootstrapSetting` when the report has too many figures for

@@ -8,7 +8,8 @@ protocol ConfidenceIntervalsScope {
 }
 
 /// `--ci [--ci-level L] [--ci-resamples N] [--ci-seed S] [--ci-unstratified]`, shared by `report` and `eval`:
-/// percentile bootstrap confidence intervals on the PCK figures (`PCKBootstrap`). The
+/// percentile bootstrap confidence intervals on the PCK figures, exact binomial ones where a
+/// figure is a count over images or 0% or 100% (`PCKBootstrap`). The
 /// sub-options carry the `--ci-` prefix, as `--visualize-threshold` carries `--visualize`'s,
 /// and because `eval --seed` already seeds the random method. `Command` says what the intervals
 /// cover there, so `--ci`'s help mentions --compare only where there is one (`report`).
@@ -16,7 +17,7 @@ struct ConfidenceOptions<Command: ConfidenceIntervalsScope>: ParsableArguments {
     @Flag(
         name: .customLong("ci"),
         help:
-            "Confidence intervals on \(Command.confidenceIntervalsCover): percentile bootstrap over images, stratified by category."
+            "Confidence intervals on \(Command.confidenceIntervalsCover): percentile bootstrap over images, stratified by category; exact binomial where a figure is a count over images or 0% or 100%."
     )
     var enabled = false
     // `.unconditional` on numbers (as --alpha): "--ci-level -1" reaches the range error.

@@ -14,10 +14,13 @@ reference.json beside this script (read by PCKBootstrapTests.matchesTheReference
    images in that order as one stratum), figures computed
    from scratch per resample with Python integers and numpy.percentile (linear): the Swift
    intervals must equal these to rounding.
-   A figure of one run that is exactly 0 or 1 on the data gets instead the exact binomial
-   (Clopper-Pearson) interval over the images holding its keypoints, from scipy.stats.beta's
-   quantiles (`clopper_pearson`; the Swift code uses the closed form); their names are
-   reference.json's "exact_binomial" (the same for stratified and not: the data decide).
+   A figure of one run that is a binomial count over images (every image holding at most one
+   of its keypoints: here every keypoint's figure and every cell; never the mean of categories),
+   or exactly 0 or 1 on the data, gets instead the exact binomial (Clopper-Pearson) interval
+   over the images holding its keypoints, x its correct keypoints (0 or n at 0 or 1), from
+   scipy.stats.beta's quantiles (`clopper_pearson`; the Swift code has its own beta quantile,
+   and the closed form at 0 and n); their names are reference.json's "exact_binomial" (the
+   same for stratified and not: the data decide).
 2. `numpy_rng`: the same cluster bootstrap with numpy's own generator and 200,000 resamples:
    a statistically independent check (the Swift intervals at 1000 resamples should be within
    Monte Carlo error, about half a percentage point, of these).
@@ -113,6 +116,21 @@ def photos_holding(images, keypoints, categories, cells):
             + [held.get(("k", k), 0) for k in keypoints] + [held.get(("ck",) + c, 0) for c in cells])
 
 
+def keypoint_counts(images, keypoints, categories, cells):
+    """Per figure (as `figures` orders them, the mean as the overall figure), its keypoints and
+    its correct ones: (counts, corrects)."""
+    count = {}
+    correct = {}
+    for cat, _, kps in images:
+        for name, ok in kps:
+            for key in ("all", ("c", cat), ("k", name), ("ck", cat, name)):
+                count[key] = count.get(key, 0) + 1
+                correct[key] = correct.get(key, 0) + ok
+    keys = (["all", "all"] + [("c", c) for c in categories] + [("k", k) for k in keypoints]
+            + [("ck",) + c for c in cells])
+    return [count.get(k, 0) for k in keys], [correct.get(k, 0) for k in keys]
+
+
 def clopper_pearson(x, n, level):
     """The exact binomial interval of x successes in n trials, from scipy's beta quantiles (not
     the closed form the Swift code uses)."""
@@ -140,18 +158,27 @@ def replica(runs, seed, resamples, level, stratified=True):
     return {n: interval([d[i] for d in draws], level) for i, n in enumerate(names(categories, keypoints, cells))}
 
 
-def exact_where_certain(images, intervals, level):
+def exact_where_binomial(images, intervals, level):
     """`intervals` (one run's) with the exact binomial interval over its images for every figure
-    of exactly 0 or 1 on the data, and the names of those figures."""
+    that is a count over images (as many keypoints as images holding them: x = its correct
+    ones; not the mean of categories) or exactly 0 or 1 on the data (x = 0 or n), and the names
+    of those figures."""
     base, categories, keypoints, _, cells = layout(images)
     point = figures(base, [1] * len(base), keypoints, categories, cells)
     held = photos_holding(base, keypoints, categories, cells)
+    count, correct = keypoint_counts(base, keypoints, categories, cells)
     out = dict(intervals)
     exact = []
     for i, n in enumerate(names(categories, keypoints, cells)):
-        if point[i] in (0, 1):
+        if held[i] == 0:
+            continue
+        if n != "mean" and count[i] == held[i]:
+            out[n] = clopper_pearson(correct[i], held[i], level)
+        elif point[i] in (0, 1):
             out[n] = clopper_pearson(held[i] * point[i], held[i], level)
-            exact.append(n)
+        else:
+            continue
+        exact.append(n)
     return out, exact
 
 
@@ -177,13 +204,13 @@ if __name__ == "__main__":
                              ("run 1 minus run 0", "paired", [dataset(0), dataset(1)])]:
         exact = replica(runs, seed=42, resamples=1000, level=0.9)
         if len(runs) == 1:
-            exact, reference["exact_binomial"] = exact_where_certain(runs[0], exact, level=0.9)
+            exact, reference["exact_binomial"] = exact_where_binomial(runs[0], exact, level=0.9)
         reference[key] = {name: [float(lo), float(hi)] for name, (lo, hi) in exact.items()}
         for name, (lo, hi) in exact.items():
             print(f"replica {title}: {name}: [{float(lo)!r}, {float(hi)!r}]")
         if len(runs) == 1:
             loose = replica(runs, seed=42, resamples=1000, level=0.9, stratified=False)
-            loose, _ = exact_where_certain(runs[0], loose, level=0.9)
+            loose, _ = exact_where_binomial(runs[0], loose, level=0.9)
             reference["one_run_not_stratified"] = {name: [float(lo), float(hi)] for name, (lo, hi) in loose.items()}
             for name, (lo, hi) in loose.items():
                 print(f"replica {title}, not stratified: {name}: [{float(lo)!r}, {float(hi)!r}]")
