@@ -359,67 +359,134 @@ static void kp_png_warning_fn(png_structp png, png_const_charp message) {
 }
 
 // MARK: - PNG decoding
+//
+// Which broken files are decoded follows Pillow 13 (PIL/PngImagePlugin.py `load_read` and
+// `load_end`, PIL/ImageFile.py `load`, src/libImaging/ZipDecode.c), which the CLIP reference
+// preprocessing opens images with:
+// - Pillow feeds its zlib decoder the IDAT chunks' data as far as the file holds it (a chunk whose
+//   length runs past the end of the file gives what is left) and stops at the image's last row
+//   (all seven passes of an interlaced one). What follows is not needed: the rest of the zlib
+//   stream (its end code and Adler-32, unless they came in the same 64 KiB read as the last row),
+//   the rest of that chunk, its CRC, IEND. A file cut short or broken there is decoded; here,
+//   libpng's error after the last row is a warning (kp_png_read_rows).
+// - IDAT CRCs are never checked (a wrong one is a warning here: PNG_CRC_WARN_USE once the chunks
+//   before the image data, whose CRCs Pillow does check, are read).
+// - A file that ends before the last row (or whose stream is damaged before it) is refused, by
+//   Pillow ("image file is truncated", "broken data stream") and here.
+// - After the last row, Pillow's load_end walks the chunks to IEND (stopping at a header cut
+//   short or a type that is not one) and reads each whole: an IDAT there cut by the end of the
+//   file makes it refuse the file ("Truncated File Read"), and here too (kp_png_source
+//   `rows_done_at`), whether libpng reads it or not. (Other chunks cut short there are
+//   metadata: they never fail the decode, see ExifReader.)
+// Deliberate difference (README, "PNG image data"): a complete zlib stream that ends before the
+// last row is refused here (Pillow leaves the missing rows black).
+
+/// Pillow's ImageFile.MAXBLOCK: the most IDAT data it hands its decoder at once (never past a
+/// chunk's end). libpng reads IDAT data in pieces of this size too, so a wrong Adler-32 is seen
+/// with the last row exactly when Pillow sees it.
+#define KP_PNG_IDAT_READ_SIZE 65536
+
+/// What kp_png_read_header finds, for the rows phase.
+typedef struct {
+    png_uint_32 width;
+    png_uint_32 height;
+    int interlaced;
+    int channels;  ///< after the transforms: 3 (RGB) or 4 (RGBA)
+} kp_png_layout;
+
+/// Whether libpng has delivered every row: it is then past the last row of the last pass
+/// (png_read_finish_row moves the row number to the height, or the pass to 7 when interlaced,
+/// before reading what follows the rows).
+static int kp_png_rows_complete(png_structp png, const kp_png_layout *layout) {
+    return layout->interlaced ? png_get_current_pass_number(png) >= 7
+                              : png_get_current_row_number(png) >= layout->height;
+}
 
 typedef struct {
     const uint8_t *data;
     size_t len;
     size_t pos;
+    /// Offset of an IDAT chunk whose data runs past the end of the file (its length field), or
+    /// SIZE_MAX. The field is read as `cut_length`, the data the file holds (Pillow reads that much).
+    size_t cut_length_at;
+    uint8_t cut_length[4];
+    /// Set for the rows phase: the image whose rows are read.
+    const kp_png_layout *layout;
+    /// `pos` at the first read once every row is read (inside or at the end of the data of the
+    /// IDAT chunk holding the last row), or SIZE_MAX.
+    size_t rows_done_at;
 } kp_png_source;
+
+/// Whether 4 bytes are a chunk type as Pillow's `is_cid` has it (letters, digits or '_').
+static int kp_png_is_chunk_type(const uint8_t *type) {
+    for (int i = 0; i < 4; i++) {
+        const uint8_t c = type[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/// Walks the chunks after the signature to IEND (or a type that is not one) and sets
+/// `cut_length_at` when the file ends inside the data of an IDAT chunk (the last chunk it holds).
+static void kp_png_find_cut_idat(kp_png_source *src) {
+    src->cut_length_at = SIZE_MAX;
+    size_t pos = 8;
+    while (src->len - pos >= 8) {
+        const uint8_t *p = src->data + pos;
+        const size_t length = ((size_t)p[0] << 24) | ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
+        const size_t left = src->len - pos - 8;  // after the length and type
+        if (memcmp(p + 4, "IEND", 4) == 0 || !kp_png_is_chunk_type(p + 4)) {
+            return;  // Pillow's load_end stops there too ("broken PNG file" is not raised after the rows)
+        }
+        if (length > left) {
+            if (memcmp(p + 4, "IDAT", 4) == 0) {
+                src->cut_length_at = pos;
+                // left < len <= 128 MiB (ImagingLimits.fileBytes; at most SIZE_MAX anyway): fits.
+                src->cut_length[0] = (uint8_t)(left >> 24);
+                src->cut_length[1] = (uint8_t)(left >> 16);
+                src->cut_length[2] = (uint8_t)(left >> 8);
+                src->cut_length[3] = (uint8_t)left;
+            }
+            return;
+        }
+        if (left - length < 4) {
+            return;  // its CRC is cut short: the last chunk
+        }
+        pos += 8 + length + 4;
+    }
+}
 
 static void kp_png_read_fn(png_structp png, png_bytep dst, png_size_t count) {
     kp_png_source *src = (kp_png_source *)png_get_io_ptr(png);
+    if (src->rows_done_at == SIZE_MAX && src->layout != NULL && kp_png_rows_complete(png, src->layout)) {
+        src->rows_done_at = src->pos;
+    }
     if (count > src->len - src->pos) {
         png_error(png, "unexpected end of data (truncated file?)");
     }
     memcpy(dst, src->data + src->pos, count);
+    for (size_t i = 0; src->cut_length_at != SIZE_MAX && i < 4; i++) {
+        const size_t at = src->cut_length_at + i;
+        if (at >= src->pos && at - src->pos < count) {
+            dst[at - src->pos] = src->cut_length[i];
+        }
+    }
     src->pos += count;
 }
 
-int kp_decode_png(const uint8_t *data, size_t len, kp_limits limits, kp_image *out, char *err, size_t errlen) {
-    if (out == NULL) {
-        kp_set_error(err, errlen, "kp_decode_png: no output struct");
-        return KP_ERR_ARGUMENT;
-    }
-    memset(out, 0, sizeof *out);
-    if (data == NULL || len < 8 || png_sig_cmp(data, 0, 8) != 0) {
-        kp_set_error(err, errlen, "not a PNG signature");
-        return KP_ERR_DECODE;
-    }
-
-    kp_png_context ctx;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.status = KP_ERR_DECODE;
-    ctx.image = out;
-    kp_png_source source = {data, len, 0};
-
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, kp_png_error_fn,
-                                             kp_png_warning_fn);
-    if (png == NULL) {
-        kp_set_error(err, errlen, "png_create_read_struct failed");
-        return KP_ERR_NOMEM;
-    }
-    png_infop info = png_create_info_struct(png);
-    if (info == NULL) {
-        png_destroy_read_struct(&png, NULL, NULL);
-        kp_set_error(err, errlen, "png_create_info_struct failed");
-        return KP_ERR_NOMEM;
-    }
-    // Assigned after setjmp, so volatile (their values must survive the longjmp).
-    uint8_t *volatile pixels = NULL;
-    png_bytep *volatile rows = NULL;
-
+/// Phase 1 of kp_decode_png: the chunks up to the image data (CRCs checked, as Pillow checks
+/// them), the size limits, the transforms to 8-bit RGB or RGBA. Its own setjmp: the caller has none.
+/// - Returns: KP_OK, or the error's status with its message in `ctx`.
+static int kp_png_read_header(png_structp png, png_infop info, kp_png_context *ctx, kp_limits limits,
+                              kp_image *out, kp_png_layout *layout) {
     if (setjmp(png_jmpbuf(png))) {
-        kp_set_error(err, errlen, "%s", ctx.message);
-        png_destroy_read_struct(&png, &info, NULL);
-        free(pixels);
-        free(rows);
-        kp_image_free(out);
-        return ctx.status;
+        return ctx->status;
     }
-
-    png_set_read_fn(png, &source, kp_png_read_fn);
     // Our own limits below give a clearer message than libpng's (1,000,000 px by default).
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+    png_set_benign_errors(png, 1);  // warnings (a release build's default), e.g. after the last row
     png_read_info(png, info);
 
     png_uint_32 width32 = 0, height32 = 0;
@@ -430,7 +497,7 @@ int kp_decode_png(const uint8_t *data, size_t len, kp_limits limits, kp_image *o
         snprintf(message, sizeof message,
                  "image is %ux%u, over the limit of %lld px per side or %lld pixels",
                  (unsigned)width32, (unsigned)height32, limits.max_side, limits.max_pixels);
-        ctx.status = KP_ERR_TOO_LARGE;
+        ctx->status = KP_ERR_TOO_LARGE;
         png_error(png, message);
     }
     const int has_trns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
@@ -466,49 +533,144 @@ int kp_decode_png(const uint8_t *data, size_t len, kp_limits limits, kp_image *o
     (void)png_set_interlace_handling(png);
     png_read_update_info(png, info);
 
-    const int width = (int)width32;
-    const int height = (int)height32;
-    const int channels = png_get_channels(png, info);
+    layout->width = width32;
+    layout->height = height32;
+    layout->interlaced = interlace != PNG_INTERLACE_NONE;
+    layout->channels = png_get_channels(png, info);
     const size_t rowbytes = png_get_rowbytes(png, info);
-    if ((channels != 3 && channels != 4) || rowbytes != (size_t)width * (size_t)channels) {
+    if ((layout->channels != 3 && layout->channels != 4) || rowbytes != (size_t)width32 * (size_t)layout->channels) {
         png_error(png, "unexpected row layout after transforms");
     }
-    const size_t npix = (size_t)width * (size_t)height;
-    pixels = (uint8_t *)malloc(npix * (size_t)channels);
-    rows = (png_bytep *)malloc((size_t)height * sizeof(png_bytep));
-    if (pixels == NULL || rows == NULL) {
-        ctx.status = KP_ERR_NOMEM;
-        png_error(png, "out of memory");
-    }
-    for (int y = 0; y < height; y++) {
-        rows[y] = pixels + (size_t)y * rowbytes;
+    // From here on libpng reads image data only (the first IDAT's header is read): Pillow checks
+    // no CRC there, and reads it in pieces of its MAXBLOCK.
+    png_set_crc_action(png, PNG_CRC_WARN_USE, PNG_CRC_NO_CHANGE);
+    png_set_compression_buffer_size(png, KP_PNG_IDAT_READ_SIZE);
+    return KP_OK;
+}
+
+/// Phase 2 of kp_decode_png: the rows. An error once every row is read (libpng then reads on
+/// to the end of the zlib stream and the chunk's CRC) is a warning, as Pillow never reads there;
+/// one before says how far the rows got. Its own setjmp: the caller has none.
+/// - Returns: KP_OK, or the error's status with its message in `ctx`.
+static int kp_png_read_rows(png_structp png, kp_png_context *ctx, png_bytep *rows, const kp_png_layout *layout) {
+    if (setjmp(png_jmpbuf(png))) {
+        char note[sizeof ctx->message + 96];
+        if (kp_png_rows_complete(png, layout)) {
+            snprintf(note, sizeof note, "PNG broken after its last row: %s (ignored, as in Pillow 13: every row is read)",
+                     ctx->message);
+            kp_append_warning(ctx->image, note);
+            return KP_OK;
+        }
+        if (layout->interlaced) {
+            snprintf(note, sizeof note, "%s in Adam7 pass %d of 7", ctx->message,
+                     png_get_current_pass_number(png) + 1);
+        } else {
+            snprintf(note, sizeof note, "%s after %u of %u rows", ctx->message,
+                     (unsigned)png_get_current_row_number(png), (unsigned)layout->height);
+        }
+        snprintf(ctx->message, sizeof ctx->message, "%s", note);
+        return ctx->status;
     }
     png_read_image(png, rows);
-    // No png_read_end: chunks after the image data do not change the pixels.
+    return KP_OK;
+}
 
-    out->width = width;
-    out->height = height;
-    if (channels == 3) {
-        out->rgb = pixels;
-        pixels = NULL;
-    } else {
-        out->rgb = (uint8_t *)malloc(npix * 3);
-        out->alpha = (uint8_t *)malloc(npix);
-        if (out->rgb == NULL || out->alpha == NULL) {
-            ctx.status = KP_ERR_NOMEM;
-            png_error(png, "out of memory");
-        }
-        for (size_t i = 0; i < npix; i++) {
-            out->rgb[3 * i + 0] = pixels[4 * i + 0];
-            out->rgb[3 * i + 1] = pixels[4 * i + 1];
-            out->rgb[3 * i + 2] = pixels[4 * i + 2];
-            out->alpha[i] = pixels[4 * i + 3];
+int kp_decode_png(const uint8_t *data, size_t len, kp_limits limits, kp_image *out, char *err, size_t errlen) {
+    if (out == NULL) {
+        kp_set_error(err, errlen, "kp_decode_png: no output struct");
+        return KP_ERR_ARGUMENT;
+    }
+    memset(out, 0, sizeof *out);
+    if (data == NULL || len < 8 || png_sig_cmp(data, 0, 8) != 0) {
+        kp_set_error(err, errlen, "not a PNG signature");
+        return KP_ERR_DECODE;
+    }
+
+    kp_png_context ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.status = KP_ERR_DECODE;
+    ctx.image = out;
+    kp_png_source source = {data, len, 0, SIZE_MAX, {0, 0, 0, 0}, NULL, SIZE_MAX};
+    kp_png_find_cut_idat(&source);
+
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, kp_png_error_fn,
+                                             kp_png_warning_fn);
+    if (png == NULL) {
+        kp_set_error(err, errlen, "png_create_read_struct failed");
+        return KP_ERR_NOMEM;
+    }
+    png_infop info = png_create_info_struct(png);
+    if (info == NULL) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        kp_set_error(err, errlen, "png_create_info_struct failed");
+        return KP_ERR_NOMEM;
+    }
+    png_set_read_fn(png, &source, kp_png_read_fn);
+
+    // The phases hold the setjmp; no libpng call that may fail is made here (their jmp_buf is
+    // gone once they return).
+    kp_png_layout layout;
+    memset(&layout, 0, sizeof layout);
+    uint8_t *pixels = NULL;
+    png_bytep *rows = NULL;
+    int status = kp_png_read_header(png, info, &ctx, limits, out, &layout);
+    const size_t npix = (size_t)layout.width * (size_t)layout.height;
+    const size_t rowbytes = (size_t)layout.width * (size_t)layout.channels;
+    if (status == KP_OK) {
+        pixels = (uint8_t *)malloc(npix * (size_t)layout.channels);
+        rows = (png_bytep *)malloc((size_t)layout.height * sizeof(png_bytep));
+        if (pixels == NULL || rows == NULL) {
+            status = KP_ERR_NOMEM;
+            snprintf(ctx.message, sizeof ctx.message, "out of memory");
+        } else {
+            for (png_uint_32 y = 0; y < layout.height; y++) {
+                rows[y] = pixels + (size_t)y * rowbytes;
+            }
+            source.layout = &layout;
+            status = kp_png_read_rows(png, &ctx, rows, &layout);
+            // No png_read_end: chunks after the image data do not change the pixels.
         }
     }
+    // An IDAT after the one holding the last row, cut by the end of the file (read by libpng or
+    // not): Pillow's load_end reads it whole and refuses the file.
+    if (status == KP_OK && source.cut_length_at != SIZE_MAX && source.cut_length_at >= source.rows_done_at) {
+        status = KP_ERR_DECODE;
+        snprintf(ctx.message, sizeof ctx.message,
+                 "an IDAT chunk after the last row (at byte %zu) runs past the end of the file "
+                 "(Pillow 13 refuses the file: Truncated File Read)",
+                 source.cut_length_at);
+    }
     png_destroy_read_struct(&png, &info, NULL);
-    free(pixels);
     free(rows);
-    return KP_OK;
+
+    if (status == KP_OK) {
+        out->width = (int)layout.width;
+        out->height = (int)layout.height;
+        if (layout.channels == 3) {
+            out->rgb = pixels;
+            pixels = NULL;
+        } else {
+            out->rgb = (uint8_t *)malloc(npix * 3);
+            out->alpha = (uint8_t *)malloc(npix);
+            if (out->rgb == NULL || out->alpha == NULL) {
+                status = KP_ERR_NOMEM;
+                snprintf(ctx.message, sizeof ctx.message, "out of memory");
+            } else {
+                for (size_t i = 0; i < npix; i++) {
+                    out->rgb[3 * i + 0] = pixels[4 * i + 0];
+                    out->rgb[3 * i + 1] = pixels[4 * i + 1];
+                    out->rgb[3 * i + 2] = pixels[4 * i + 2];
+                    out->alpha[i] = pixels[4 * i + 3];
+                }
+            }
+        }
+    }
+    free(pixels);
+    if (status != KP_OK) {
+        kp_set_error(err, errlen, "%s", ctx.message);
+        kp_image_free(out);
+    }
+    return status;
 }
 
 // MARK: - PNG encoding

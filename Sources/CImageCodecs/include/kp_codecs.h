@@ -93,6 +93,11 @@ int kp_decode_jpeg(const uint8_t *data, size_t len, kp_limits limits, kp_image *
 /// Decodes a PNG of any colour type and bit depth to 8-bit RGB plus an optional alpha plane.
 /// 16-bit samples keep their high byte (as Pillow does); 1/2/4-bit grey is scaled to 0...255;
 /// palette entries are looked up; tRNS becomes the alpha plane.
+/// Broken files are read as Pillow 13 reads them (kp_codecs.c, "PNG decoding"): once every row is
+/// read, what follows (the rest of the zlib stream and of its IDAT chunk, the CRC, IEND) may be
+/// cut short or broken (a warning says what libpng saw); IDAT CRCs are not checked (a wrong one is
+/// a warning); a file that ends before the last row, or a further IDAT after it cut by the end
+/// of the file, is an error (the first saying how far the rows got).
 int kp_decode_png(const uint8_t *data, size_t len, kp_limits limits, kp_image *out, char *err, size_t errlen);
 
 /// Releases the buffers of an image filled by kp_decode_*; safe on a zeroed struct.
