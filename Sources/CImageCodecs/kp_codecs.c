@@ -391,8 +391,18 @@ typedef struct {
     png_uint_32 width;
     png_uint_32 height;
     int interlaced;
-    int channels;  ///< after the transforms: 3 (RGB) or 4 (RGBA)
+    /// After the transforms: 3 (RGB) or 4 (RGBA) bytes per pixel; for 16-bit grey (`grey16`),
+    /// 1 (grey) or 2 (grey + tRNS alpha) big-endian 16-bit samples.
+    int channels;
+    /// 16-bit grey, read as 16-bit samples: Pillow opens it as "I;16", whose convert("RGB")
+    /// clips each sample to 255 (kp_png_to_rgb).
+    int grey16;
 } kp_png_layout;
+
+/// Bytes per pixel of the rows libpng delivers for a layout.
+static size_t kp_png_pixel_bytes(const kp_png_layout *layout) {
+    return (size_t)layout->channels * (layout->grey16 ? 2 : 1);
+}
 
 /// Whether libpng has delivered every row: it is then past the last row of the last pass
 /// (png_read_finish_row moves the row number to the height, or the pass to 7 when interlaced,
@@ -524,12 +534,18 @@ static int kp_png_read_header(png_structp png, png_infop info, kp_png_context *c
     if (has_trns) {
         png_set_tRNS_to_alpha(png);
     }
-    if (bit_depth == 16) {
-        png_set_strip_16(png);  // keep the high byte, as Pillow's "RGB;16B" unpacker does
+    // 16-bit grey stays 16-bit (kp_png_to_rgb clips it as Pillow converts "I;16"); the other
+    // 16-bit types keep each sample's high byte, as Pillow's "RGB;16B", "RGBA;16B" and "LA;16B"
+    // unpackers do.
+    layout->grey16 = color_type == PNG_COLOR_TYPE_GRAY && bit_depth == 16;
+    if (bit_depth == 16 && !layout->grey16) {
+        png_set_strip_16(png);
     }
-    if (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_GRAY_ALPHA) {
+    if ((color_type == PNG_COLOR_TYPE_GRAY && !layout->grey16) || color_type == PNG_COLOR_TYPE_GRAY_ALPHA) {
         png_set_gray_to_rgb(png);
     }
+    // No png_set_gamma, png_set_alpha_mode or png_set_shift: gAMA, cHRM, sRGB, iCCP and sBIT
+    // change no sample, as in Pillow's convert.
     (void)png_set_interlace_handling(png);
     png_read_update_info(png, info);
 
@@ -538,7 +554,9 @@ static int kp_png_read_header(png_structp png, png_infop info, kp_png_context *c
     layout->interlaced = interlace != PNG_INTERLACE_NONE;
     layout->channels = png_get_channels(png, info);
     const size_t rowbytes = png_get_rowbytes(png, info);
-    if ((layout->channels != 3 && layout->channels != 4) || rowbytes != (size_t)width32 * (size_t)layout->channels) {
+    const int channels_ok = layout->grey16 ? (layout->channels == 1 || layout->channels == 2)
+                                           : (layout->channels == 3 || layout->channels == 4);
+    if (!channels_ok || rowbytes != (size_t)width32 * kp_png_pixel_bytes(layout)) {
         png_error(png, "unexpected row layout after transforms");
     }
     // From here on libpng reads image data only (the first IDAT's header is read): Pillow checks
@@ -572,6 +590,41 @@ static int kp_png_read_rows(png_structp png, kp_png_context *ctx, png_bytep *row
         return ctx->status;
     }
     png_read_image(png, rows);
+    return KP_OK;
+}
+
+/// Splits the rows libpng delivered into `out`'s RGB and alpha planes (allocated here).
+/// 16-bit grey becomes min(sample, 255), as Pillow's convert("RGB") of "I;16" gives it
+/// (src/libImaging/Convert.c `I16_RGB`: 300 -> 255, not the high byte 1); its tRNS alpha
+/// (0 or 65535) keeps the high byte.
+/// - Returns: KP_OK, or KP_ERR_NOMEM.
+static int kp_png_to_rgb(const uint8_t *pixels, const kp_png_layout *layout, kp_image *out) {
+    const size_t npix = (size_t)layout->width * (size_t)layout->height;
+    const int has_alpha = layout->grey16 ? layout->channels == 2 : layout->channels == 4;
+    out->rgb = (uint8_t *)malloc(npix * 3);
+    out->alpha = has_alpha ? (uint8_t *)malloc(npix) : NULL;
+    if (out->rgb == NULL || (has_alpha && out->alpha == NULL)) {
+        return KP_ERR_NOMEM;
+    }
+    const size_t stride = kp_png_pixel_bytes(layout);
+    for (size_t i = 0; i < npix; i++) {
+        const uint8_t *p = pixels + i * stride;
+        if (layout->grey16) {
+            const unsigned sample = ((unsigned)p[0] << 8) | p[1];
+            const uint8_t grey = (uint8_t)(sample > 255 ? 255 : sample);
+            out->rgb[3 * i + 0] = out->rgb[3 * i + 1] = out->rgb[3 * i + 2] = grey;
+            if (has_alpha) {
+                out->alpha[i] = p[2];
+            }
+        } else {
+            out->rgb[3 * i + 0] = p[0];
+            out->rgb[3 * i + 1] = p[1];
+            out->rgb[3 * i + 2] = p[2];
+            if (has_alpha) {
+                out->alpha[i] = p[3];
+            }
+        }
+    }
     return KP_OK;
 }
 
@@ -615,9 +668,9 @@ int kp_decode_png(const uint8_t *data, size_t len, kp_limits limits, kp_image *o
     png_bytep *rows = NULL;
     int status = kp_png_read_header(png, info, &ctx, limits, out, &layout);
     const size_t npix = (size_t)layout.width * (size_t)layout.height;
-    const size_t rowbytes = (size_t)layout.width * (size_t)layout.channels;
+    const size_t rowbytes = (size_t)layout.width * kp_png_pixel_bytes(&layout);
     if (status == KP_OK) {
-        pixels = (uint8_t *)malloc(npix * (size_t)layout.channels);
+        pixels = (uint8_t *)malloc(npix * kp_png_pixel_bytes(&layout));
         rows = (png_bytep *)malloc((size_t)layout.height * sizeof(png_bytep));
         if (pixels == NULL || rows == NULL) {
             status = KP_ERR_NOMEM;
@@ -646,23 +699,12 @@ int kp_decode_png(const uint8_t *data, size_t len, kp_limits limits, kp_image *o
     if (status == KP_OK) {
         out->width = (int)layout.width;
         out->height = (int)layout.height;
-        if (layout.channels == 3) {
+        if (layout.channels == 3 && !layout.grey16) {
             out->rgb = pixels;
             pixels = NULL;
-        } else {
-            out->rgb = (uint8_t *)malloc(npix * 3);
-            out->alpha = (uint8_t *)malloc(npix);
-            if (out->rgb == NULL || out->alpha == NULL) {
-                status = KP_ERR_NOMEM;
-                snprintf(ctx.message, sizeof ctx.message, "out of memory");
-            } else {
-                for (size_t i = 0; i < npix; i++) {
-                    out->rgb[3 * i + 0] = pixels[4 * i + 0];
-                    out->rgb[3 * i + 1] = pixels[4 * i + 1];
-                    out->rgb[3 * i + 2] = pixels[4 * i + 2];
-                    out->alpha[i] = pixels[4 * i + 3];
-                }
-            }
+        } else if (kp_png_to_rgb(pixels, &layout, out) != KP_OK) {
+            status = KP_ERR_NOMEM;
+            snprintf(ctx.message, sizeof ctx.message, "out of memory");
         }
     }
     free(pixels);

@@ -22,8 +22,9 @@ public struct DecodedImage: Sendable, Equatable {
         case cmyk
     }
 
-    /// The pixels as 8-bit RGB (grey expanded, palette looked up, CMYK converted, 16 bit reduced
-    /// to the high byte).
+    /// The pixels as 8-bit RGB, as Pillow's `Image.open(f).convert("RGB")` gives them: grey
+    /// expanded, palette looked up, CMYK converted, 16-bit RGB, RGBA and grey + alpha reduced to
+    /// each sample's high byte, 16-bit grey ("I;16") clipped to 255.
     public let rgb: RGBImage
     /// One byte per pixel (255 = opaque) when the file has an alpha channel or a tRNS chunk.
     public let alpha: [UInt8]?

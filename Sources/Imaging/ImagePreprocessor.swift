@@ -12,8 +12,10 @@
 /// - palette and 1-bit PNGs: nearest neighbour (Pillow ignores the filter for modes "P" and "1");
 /// - CMYK JPEGs: bicubic on the ink channels, converted to RGB after the crop.
 ///
-/// Known divergence: a 16-bit greyscale PNG is Pillow mode "I;16", whose conversion to RGB
-/// saturates values above 255; here it is treated as 8-bit grey (high byte).
+/// Known divergence: a 16-bit greyscale PNG is Pillow mode "I;16". Its pixels are decoded as
+/// Pillow's convert("RGB") gives them (each sample clipped to 255), which is what Hugging Face's
+/// CLIPImageProcessor resizes (it converts first); OpenAI CLIP resizes the "I;16" samples before
+/// converting, so near the clip its canvas can differ from this one (resampling of clipped values).
 public struct ImagePreprocessor: Sendable {
     /// Side of the square output (CLIP's n_px).
     public let size: Int

@@ -20,7 +20,7 @@ struct PNGTruncationTests {
 
     @Test("each file decodes to Pillow's pixels, or is refused where Pillow raises")
     func decodesWherePillowDoes() throws {
-        let manifest = try PNGTruncationFixtures.manifest()
+        let manifest = try PillowVerdictFixtures.pngTruncation.manifest()
         #expect(manifest.images.count >= 150)
         // Both verdicts occur, and each deliberate difference is in the fixtures.
         #expect(
@@ -29,7 +29,7 @@ struct PNGTruncationTests {
         let whole = Dictionary(
             uniqueKeysWithValues: manifest.images.filter { $0.case == "whole" }.map { ($0.kind, $0) })
         for entry in manifest.images {
-            let url = PNGTruncationFixtures.url(entry.file)
+            let url = PillowVerdictFixtures.pngTruncation.url(entry.file)
             let pillowDecodes = entry.pillowError == nil
             let decodes = Self.deliberate[entry.case] ?? pillowDecodes
             if let deliberate = Self.deliberate[entry.case] {
@@ -38,17 +38,7 @@ struct PNGTruncationTests {
                 )
             }
             guard decodes else {
-                do {
-                    let image = try ImageCodec.decode(contentsOf: url)
-                    Issue.record(
-                        "\(entry.file): decoded to \(image.width)x\(image.height); Pillow: \(entry.pillowError ?? "")")
-                } catch {
-                    guard case .decodeFailed = error else {
-                        Issue.record("\(entry.file): \(error), expected decodeFailed")
-                        continue
-                    }
-                    #expect(error.description.hasPrefix("\(url.path): cannot decode PNG: "), "\(entry.file): \(error)")
-                }
+                PillowVerdictFixtures.expectRefused(url, entry: entry)
                 continue
             }
             // Pillow's pixels; where it refuses, those of the whole file (the rows are the same).
@@ -86,7 +76,7 @@ struct PNGTruncationTests {
             ("gray8-stored-8k-adler-wrong-after-8k.png", "IDAT: incorrect data check after 4 of 5 rows"),
         ])
     func refusalMessages(file: String, message: String) throws {
-        let url = PNGTruncationFixtures.url(file)
+        let url = PillowVerdictFixtures.pngTruncation.url(file)
         let error = #expect(throws: ImageError.self) { try ImageCodec.decode(contentsOf: url) }
         #expect(
             error?.description.hasPrefix("\(url.path): cannot decode PNG: ") == true, "\(String(describing: error))")
@@ -108,50 +98,22 @@ struct PNGTruncationTests {
             ("rgb8-adler-wrong-own-idat.png", "IDAT: incorrect data check"),
         ])
     func warnings(file: String, warning: String) throws {
-        let decoded = try ImageCodec.decode(contentsOf: PNGTruncationFixtures.url(file))
+        let decoded = try ImageCodec.decode(contentsOf: PillowVerdictFixtures.pngTruncation.url(file))
         #expect(decoded.warnings.contains { $0.contains(warning) }, "\(file): \(decoded.warnings)")
     }
 
     @Test("a whole file has no warning")
     func wholeFilesAreQuiet() throws {
-        for entry in try PNGTruncationFixtures.manifest().images
+        for entry in try PillowVerdictFixtures.pngTruncation.manifest().images
         where entry.case == "whole" || entry.case == "multi-whole" {
-            let decoded = try ImageCodec.decode(contentsOf: PNGTruncationFixtures.url(entry.file))
+            let decoded = try ImageCodec.decode(contentsOf: PillowVerdictFixtures.pngTruncation.url(entry.file))
             #expect(decoded.warnings.isEmpty, "\(entry.file): \(decoded.warnings)")
         }
     }
 }
 
-enum PNGTruncationFixtures {
-    static let manifestVersion = 1
-
-    struct Manifest: Decodable {
-        var version: Int
-        var pillow: String
-        var images: [Entry]
-    }
-
-    struct Entry: Decodable {
-        var file: String
-        var kind: String
-        var `case`: String
-        var width: Int
-        var height: Int
-        var pillowError: String?
-        var rgbSHA256: String?
-        var alphaSHA256: String?
-    }
-
-    static var root: URL { Bundle.module.resourceURL!.appendingPathComponent("Fixtures/png_truncation") }
-
-    static func url(_ name: String) -> URL { root.appendingPathComponent(name) }
-
-    static func manifest() throws -> Manifest {
-        let m = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url("expected.json")))
-        try #require(
-            m.version == manifestVersion,
-            "png_truncation/expected.json version \(m.version) != \(manifestVersion): re-run make_png_truncation_fixtures.py"
-        )
-        return m
-    }
+extension PillowVerdictFixtures {
+    /// Fixtures/png_truncation.
+    static let pngTruncation = PillowVerdictFixtures(
+        folder: "png_truncation", script: "make_png_truncation_fixtures.py", version: 1)
 }

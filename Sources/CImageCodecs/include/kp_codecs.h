@@ -91,8 +91,11 @@ typedef struct {
 int kp_decode_jpeg(const uint8_t *data, size_t len, kp_limits limits, kp_image *out, char *err, size_t errlen);
 
 /// Decodes a PNG of any colour type and bit depth to 8-bit RGB plus an optional alpha plane.
-/// 16-bit samples keep their high byte (as Pillow does); 1/2/4-bit grey is scaled to 0...255;
-/// palette entries are looked up; tRNS becomes the alpha plane.
+/// The RGB is what Pillow 13's `Image.open(f).convert("RGB")` gives: 16-bit RGB, RGBA and grey +
+/// alpha keep each sample's high byte; 16-bit grey (Pillow "I;16") is clipped to 255 (300 -> 255);
+/// 1/2/4-bit grey is scaled to 0...255; palette entries are looked up (an index past the end of
+/// the palette is black); gAMA, cHRM, sRGB, iCCP and sBIT are not applied; tRNS becomes the
+/// alpha plane.
 /// Broken files are read as Pillow 13 reads them (kp_codecs.c, "PNG decoding"): once every row is
 /// read, what follows (the rest of the zlib stream and of its IDAT chunk, the CRC, IEND) may be
 /// cut short or broken (a warning says what libpng saw); IDAT CRCs are not checked (a wrong one is

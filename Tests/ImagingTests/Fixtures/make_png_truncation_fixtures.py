@@ -195,10 +195,11 @@ def digest(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def record(kind, case, data, width=WIDTH, height=HEIGHT):
-    """Pillow's verdict on one file: the digests of the pixels it decodes, or its error."""
+def record(kind, case, data, width=WIDTH, height=HEIGHT, root=ROOT):
+    """Writes `root`/KIND-CASE.png and gives Pillow's verdict on it: the mode `Image.open` gives
+    and the digests of the pixels it decodes, or its error (also used by make_png_mode_fixtures.py)."""
     name = f"{kind}-{case}.png"
-    (ROOT / name).write_bytes(data)
+    (root / name).write_bytes(data)
     entry = {
         "file": name, "kind": kind, "case": case, "width": width, "height": height,
         "pillowError": None, "rgbSHA256": None, "alphaSHA256": None,
