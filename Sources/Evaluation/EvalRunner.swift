@@ -276,16 +276,11 @@ public struct EvalRunner {
             )
         }
         let (x0, y0, w, h) = (covered.x, covered.y, covered.width, covered.height)
-        let rgb = decoded.rgb.cropped(x: x0, y: y0, width: w, height: h)
-        var alpha: [UInt8]? = nil
-        if let a = decoded.alpha {
-            var out = [UInt8](repeating: 0, count: w * h)
-            for row in 0..<h { for col in 0..<w { out[row * w + col] = a[(y0 + row) * decoded.width + x0 + col] } }
-            alpha = out
-        }
+        // The crop keeps what the file held beyond RGB (colour model, ink, alpha, warnings, EXIF),
+        // as the whole photo of a box dataset does.
         return .success(
             LoadedImage(
-                image: DecodedImage(rgb: rgb, alpha: alpha), originalWidth: decoded.width,
+                image: decoded.cropped(x: x0, y: y0, width: w, height: h), originalWidth: decoded.width,
                 originalHeight: decoded.height,
                 crop: Box(x: Double(x0), y: Double(y0), width: Double(w), height: Double(h)), notes: notes,
                 warnings: exifWarnings(decoded)))

@@ -71,6 +71,23 @@ struct SpyPredictor: KeypointPredictor {
         }
     }
 
+    /// The crop of a crop item is the decoded photo's crop whole: its colour model, alpha and
+    /// warnings stay (a palette PNG with tRNS stays a palette image, not an RGBA one).
+    @Test func cropKeepsWhatTheFileHeldBeyondRGB() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ImagingTests/Fixtures/png_modes/pal8-trns.png")
+        let item = EvalItem(
+            id: "p", category: "c", imagePath: file.lastPathComponent, imageURL: file,
+            box: Box(x: 3, y: 2, width: 9, height: 11), region: .crop,
+            keypoints: [GroundTruthKeypoint(id: 0, name: "k", prompt: "k", x: 5, y: 5)])
+        let decoded = try ImageCodec.decode(contentsOf: file)
+        #expect(decoded.colorModel == .palette && decoded.alpha != nil)
+        let loaded = try EvalRunner.loadImage(item).get()
+        let same = loaded.image == decoded.cropped(x: 3, y: 2, width: 9, height: 11)
+        #expect(same, "not the decoded photo's crop")
+        #expect(loaded.image.colorModel == .palette && loaded.image.hasTransparencyChunk)
+    }
+
     /// A crop item whose box has no area is skipped saying so, not as a box outside the image:
     /// `Box.pixels` gives such a box no pixels, wherever it lies (the old crop kept one). A box
     /// past the image's edge is still "outside". (SPair's reader refuses a bndbox with x2 <= x1
