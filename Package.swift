@@ -70,7 +70,7 @@ let package = Package(
             exclude: [
                 "Fixtures/make_preprocess_golden.py", "Fixtures/make_candidate_crop_golden.py",
                 "Fixtures/make_exif_fixtures.py", "Fixtures/make_png_truncation_fixtures.py",
-                "Fixtures/make_png_mode_fixtures.py",
+                "Fixtures/make_png_mode_fixtures.py", "Fixtures/make_grey16_canvas_fixtures.py",
             ],
             resources: [.copy("Fixtures")]
         ),

@@ -65,6 +65,7 @@ void kp_image_free(kp_image *image) {
     free(image->rgb);
     free(image->alpha);
     free(image->cmyk);
+    free(image->grey16);
     memset(image, 0, sizeof *image);
 }
 
@@ -596,14 +597,16 @@ static int kp_png_read_rows(png_structp png, kp_png_context *ctx, png_bytep *row
 /// Splits the rows libpng delivered into `out`'s RGB and alpha planes (allocated here).
 /// 16-bit grey becomes min(sample, 255), as Pillow's convert("RGB") of "I;16" gives it
 /// (src/libImaging/Convert.c `I16_RGB`: 300 -> 255, not the high byte 1); its tRNS alpha
-/// (0 or 65535) keeps the high byte.
+/// (0 or 65535) keeps the high byte; its samples are also kept whole in `out->grey16` (allocated
+/// here), which the CLIP canvas resizes before clipping, as Pillow resizes "I;16".
 /// - Returns: KP_OK, or KP_ERR_NOMEM.
 static int kp_png_to_rgb(const uint8_t *pixels, const kp_png_layout *layout, kp_image *out) {
     const size_t npix = (size_t)layout->width * (size_t)layout->height;
     const int has_alpha = layout->grey16 ? layout->channels == 2 : layout->channels == 4;
     out->rgb = (uint8_t *)malloc(npix * 3);
     out->alpha = has_alpha ? (uint8_t *)malloc(npix) : NULL;
-    if (out->rgb == NULL || (has_alpha && out->alpha == NULL)) {
+    out->grey16 = layout->grey16 ? (uint16_t *)malloc(npix * sizeof(uint16_t)) : NULL;
+    if (out->rgb == NULL || (has_alpha && out->alpha == NULL) || (layout->grey16 && out->grey16 == NULL)) {
         return KP_ERR_NOMEM;
     }
     const size_t stride = kp_png_pixel_bytes(layout);
@@ -611,6 +614,7 @@ static int kp_png_to_rgb(const uint8_t *pixels, const kp_png_layout *layout, kp_
         const uint8_t *p = pixels + i * stride;
         if (layout->grey16) {
             const unsigned sample = ((unsigned)p[0] << 8) | p[1];
+            out->grey16[i] = (uint16_t)sample;
             const uint8_t grey = (uint8_t)(sample > 255 ? 255 : sample);
             out->rgb[3 * i + 0] = out->rgb[3 * i + 1] = out->rgb[3 * i + 2] = grey;
             if (has_alpha) {

@@ -2,7 +2,7 @@
 ///
 /// The extra fields let `ImagePreprocessor` resample exactly the way Pillow does for the mode
 /// `Image.open` would give the same file (premultiplied alpha for RGBA/LA, nearest neighbour for
-/// palette and 1-bit images, CMYK space for CMYK JPEGs).
+/// palette and 1-bit images, CMYK space for CMYK JPEGs, 16-bit samples for 16-bit grey PNGs).
 public struct DecodedImage: Sendable, Equatable {
     /// Colour model of the source file; the Pillow mode is given per case.
     public enum ColorModel: String, Sendable, Equatable, CaseIterable {
@@ -30,6 +30,10 @@ public struct DecodedImage: Sendable, Equatable {
     public let alpha: [UInt8]?
     /// C, M, Y, K ink per pixel (0 = no ink) for CMYK JPEGs, else nil.
     public let cmyk: [UInt8]?
+    /// The 16-bit samples of a 16-bit grey PNG (Pillow "I;16"), one per pixel, else nil. OpenAI
+    /// CLIP resizes these (Pillow's 16-bit bicubic) before `convert("RGB")` clips them to 255,
+    /// so `ImagePreprocessor` resamples them; `rgb` holds them clipped.
+    public let grey16: [UInt16]?
     public let colorModel: ColorModel
     /// Bits per sample in the file: 8 for JPEG; 1, 2, 4, 8 or 16 for PNG.
     public let bitDepth: Int
@@ -74,6 +78,7 @@ public struct DecodedImage: Sendable, Equatable {
         self.rgb = rgb
         self.alpha = alpha
         self.cmyk = nil
+        self.grey16 = nil
         self.colorModel = alpha == nil ? .rgb : .rgba
         self.bitDepth = 8
         self.hasTransparencyChunk = false
@@ -84,13 +89,19 @@ public struct DecodedImage: Sendable, Equatable {
     }
 
     init(
-        rgb: RGBImage, alpha: [UInt8]?, cmyk: [UInt8]?, colorModel: ColorModel, bitDepth: Int,
-        hasTransparencyChunk: Bool, isProgressive: Bool, warnings: [String], isDamaged: Bool = false,
+        rgb: RGBImage, alpha: [UInt8]?, cmyk: [UInt8]?, grey16: [UInt16]?, colorModel: ColorModel,
+        bitDepth: Int, hasTransparencyChunk: Bool, isProgressive: Bool, warnings: [String], isDamaged: Bool = false,
         exif: ExifReader.Reading = ExifReader.Reading()
     ) {
+        if let grey16 {
+            precondition(
+                grey16.count == rgb.width * rgb.height,
+                "DecodedImage: grey16 has \(grey16.count) samples for \(rgb.width)x\(rgb.height)")
+        }
         self.rgb = rgb
         self.alpha = alpha
         self.cmyk = cmyk
+        self.grey16 = grey16
         self.colorModel = colorModel
         self.bitDepth = bitDepth
         self.hasTransparencyChunk = hasTransparencyChunk
@@ -101,13 +112,13 @@ public struct DecodedImage: Sendable, Equatable {
     }
 
     /// The pixels inside a rectangle, like Pillow's `im.crop((x, y, x + width, y + height))`:
-    /// colour, alpha and CMYK planes are cut alike and the source details are kept, so the crop
+    /// colour, alpha, CMYK and 16-bit grey planes are cut alike and the source details are kept, so the crop
     /// is preprocessed the way Pillow would preprocess it.
     /// - Precondition: the rectangle is non-empty and lies inside the image.
     public func cropped(x: Int, y: Int, width: Int, height: Int) -> DecodedImage {
         let rgb = self.rgb.cropped(x: x, y: y, width: width, height: height)
-        func cut(_ plane: [UInt8], channels: Int) -> [UInt8] {
-            var out = [UInt8](repeating: 0, count: width * height * channels)
+        func cut<Sample: FixedWidthInteger>(_ plane: [Sample], channels: Int) -> [Sample] {
+            var out = [Sample](repeating: 0, count: width * height * channels)
             for row in 0..<height {
                 let from = ((y + row) * self.width + x) * channels
                 out.replaceSubrange(
@@ -118,7 +129,8 @@ public struct DecodedImage: Sendable, Equatable {
         }
         return DecodedImage(
             rgb: rgb, alpha: alpha.map { cut($0, channels: 1) },
-            cmyk: cmyk.map { cut($0, channels: 4) }, colorModel: colorModel,
+            cmyk: cmyk.map { cut($0, channels: 4) }, grey16: grey16.map { cut($0, channels: 1) },
+            colorModel: colorModel,
             bitDepth: bitDepth, hasTransparencyChunk: hasTransparencyChunk,
             isProgressive: isProgressive, warnings: warnings, isDamaged: isDamaged,
             exif: exif)
@@ -129,7 +141,7 @@ extension DecodedImage {
     /// The same image with what `ExifReader` found in its file.
     func with(exif: ExifReader.Reading) -> DecodedImage {
         DecodedImage(
-            rgb: rgb, alpha: alpha, cmyk: cmyk, colorModel: colorModel, bitDepth: bitDepth,
+            rgb: rgb, alpha: alpha, cmyk: cmyk, grey16: grey16, colorModel: colorModel, bitDepth: bitDepth,
             hasTransparencyChunk: hasTransparencyChunk, isProgressive: isProgressive, warnings: warnings,
             isDamaged: isDamaged, exif: exif)
     }

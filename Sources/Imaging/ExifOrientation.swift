@@ -67,10 +67,22 @@ public enum ExifOrientation: Int, Sendable, Equatable, CaseIterable {
     /// displayed frame (a lossless permutation of whole pixels).
     /// - Precondition: `plane.count == width * height * channels`.
     public func displayed(_ plane: [UInt8], width: Int, height: Int, channels: Int) -> [UInt8] {
+        displayedPlane(plane, width: width, height: height, channels: channels)
+    }
+
+    /// A plane of `channels` 16-bit samples per pixel (a 16-bit grey PNG's `grey16`), rearranged
+    /// into the displayed frame like `displayed(_:width:height:channels:)`.
+    public func displayed(_ plane: [UInt16], width: Int, height: Int, channels: Int) -> [UInt16] {
+        displayedPlane(plane, width: width, height: height, channels: channels)
+    }
+
+    private func displayedPlane<Sample: FixedWidthInteger>(
+        _ plane: [Sample], width: Int, height: Int, channels: Int
+    ) -> [Sample] {
         precondition(plane.count == width * height * channels, "ExifOrientation: plane size")
         if self == .upright { return plane }
         let size = displayedSize(width: width, height: height)
-        var out = [UInt8](repeating: 0, count: plane.count)
+        var out = [Sample](repeating: 0, count: plane.count)
         plane.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer { target in
                 var o = 0
@@ -100,7 +112,7 @@ extension RGBImage {
 
 extension DecodedImage {
     /// The image turned to how a viewer shows it, as Pillow's `ImageOps.exif_transpose`: the
-    /// colour, alpha and CMYK planes alike, the source details kept (so it is preprocessed as
+    /// colour, alpha, CMYK and 16-bit grey planes alike, the source details kept (so it is preprocessed as
     /// Pillow would preprocess the transposed image), and `exifOrientation` dropped as Pillow
     /// drops the tag. Without an orientation, or upright, the image itself.
     public func displayedUpright() -> DecodedImage {
@@ -111,6 +123,7 @@ extension DecodedImage {
             rgb: rgb.displayed(orientation),
             alpha: alpha.map { orientation.displayed($0, width: w, height: h, channels: 1) },
             cmyk: cmyk.map { orientation.displayed($0, width: w, height: h, channels: 4) },
+            grey16: grey16.map { orientation.displayed($0, width: w, height: h, channels: 1) },
             colorModel: colorModel, bitDepth: bitDepth, hasTransparencyChunk: hasTransparencyChunk,
             isProgressive: isProgressive, warnings: warnings, isDamaged: isDamaged,
             exif: ExifReader.Reading(note: exifNote))

@@ -125,6 +125,7 @@ public enum ImageCodec {
             pixels: Array(UnsafeBufferPointer(start: image.rgb, count: count * 3)))
         let alpha = image.alpha.map { Array(UnsafeBufferPointer(start: $0, count: count)) }
         let cmyk = image.cmyk.map { Array(UnsafeBufferPointer(start: $0, count: count * 4)) }
+        let grey16 = image.grey16.map { Array(UnsafeBufferPointer(start: $0, count: count)) }
         let model: DecodedImage.ColorModel
         switch Int(image.color_model) {
         case Int(KP_MODEL_GRAY.rawValue): model = .gray
@@ -141,7 +142,7 @@ public enum ImageCodec {
             return text.isEmpty ? [] : text.split(separator: "\n").map(String.init)
         }
         return DecodedImage(
-            rgb: rgb, alpha: alpha, cmyk: cmyk, colorModel: model,
+            rgb: rgb, alpha: alpha, cmyk: cmyk, grey16: grey16, colorModel: model,
             bitDepth: Int(image.bit_depth), hasTransparencyChunk: image.has_trns != 0,
             isProgressive: image.progressive != 0, warnings: warnings, isDamaged: image.damaged != 0)
     }

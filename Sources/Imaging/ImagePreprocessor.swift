@@ -10,12 +10,9 @@
 /// - RGB and greyscale: bicubic with antialiasing (`Resample.bicubic`);
 /// - RGBA and grey+alpha: premultiplied bicubic; the alpha is dropped after the crop;
 /// - palette and 1-bit PNGs: nearest neighbour (Pillow ignores the filter for modes "P" and "1");
-/// - CMYK JPEGs: bicubic on the ink channels, converted to RGB after the crop.
-///
-/// Known divergence: a 16-bit greyscale PNG is Pillow mode "I;16". Its pixels are decoded as
-/// Pillow's convert("RGB") gives them (each sample clipped to 255), which is what Hugging Face's
-/// CLIPImageProcessor resizes (it converts first); OpenAI CLIP resizes the "I;16" samples before
-/// converting, so near the clip its canvas can differ from this one (resampling of clipped values).
+/// - CMYK JPEGs: bicubic on the ink channels, converted to RGB after the crop;
+/// - 16-bit grey PNGs ("I;16"): Pillow's 16-bit bicubic on the 16-bit samples
+///   (`Resample.bicubic16`), each clipped to 255 after the crop, as convert("RGB") does.
 public struct ImagePreprocessor: Sendable {
     /// Side of the square output (CLIP's n_px).
     public let size: Int
@@ -108,11 +105,18 @@ public struct ImagePreprocessor: Sendable {
                     outWidth: rw, outHeight: rh, window: window)
             }
         case .gray, .rgb:
-            // Greyscale: Pillow resamples "L" per channel, identical to resampling R = G = B.
-            // A tRNS colour on "L"/"RGB" is dropped by convert("RGB"), so the alpha is ignored.
-            pixels = Resample.bicubic(
-                image.rgb.pixels, width: w, height: h, channels: 3,
-                outWidth: rw, outHeight: rh, window: window)
+            // A tRNS colour on "L"/"I;16"/"RGB" is dropped by convert("RGB"): the alpha is ignored.
+            if let grey16 = image.grey16 {
+                // "I;16": Pillow's 16-bit bicubic, then convert("RGB") clips to 255 after the crop.
+                let resized = Resample.bicubic16(
+                    grey16, width: w, height: h, outWidth: rw, outHeight: rh, window: window)
+                pixels = Self.grey16ToRGB(resized)
+            } else {
+                // Greyscale: Pillow resamples "L" per channel, identical to resampling R = G = B.
+                pixels = Resample.bicubic(
+                    image.rgb.pixels, width: w, height: h, channels: 3,
+                    outWidth: rw, outHeight: rh, window: window)
+            }
         }
         return RGBImage(width: size, height: size, pixels: pixels)
     }
@@ -230,6 +234,19 @@ public struct ImagePreprocessor: Sendable {
             rgb[3 * i] = rgba[4 * i]
             rgb[3 * i + 1] = rgba[4 * i + 1]
             rgb[3 * i + 2] = rgba[4 * i + 2]
+        }
+        return rgb
+    }
+
+    /// "I;16" -> "RGB" (Convert.c `I16_RGB`): each sample clipped to 255 (300 -> 255), as grey.
+    /// (N) -> (N, 3).
+    static func grey16ToRGB(_ samples: [UInt16]) -> [UInt8] {
+        var rgb = [UInt8](repeating: 0, count: samples.count * 3)
+        for (i, v) in samples.enumerated() {
+            let grey = UInt8(min(v, 255))
+            rgb[3 * i] = grey
+            rgb[3 * i + 1] = grey
+            rgb[3 * i + 2] = grey
         }
         return rgb
     }

@@ -1,6 +1,7 @@
 // Port of https://github.com/python-pillow/Pillow/blob/13.0.0/src/libImaging/Resample.c (8-bit
 // path of ImagingResample with the BICUBIC filter: precompute_coeffs, normalize_coeffs_8bpc,
-// ImagingResampleHorizontal/Vertical_8bpc, ImagingResampleInner) and of ImagingScaleAffine in
+// ImagingResampleHorizontal/Vertical_8bpc, ImagingResampleInner; and the 16-bit "I;16" path,
+// _ImagingResampleHorizontal/Vertical_16bpc) and of ImagingScaleAffine in
 // src/libImaging/Geometry.c (nearest). Own code; the arithmetic is kept identical on purpose.
 
 /// Image resizing that reproduces Pillow (`Image.resize`) exactly.
@@ -154,17 +155,32 @@ public enum Resample {
     /// Taps to map `inSize` samples onto `outSize` with the bicubic filter, for the full extent
     /// (Pillow's box = (0, inSize)).
     static func bicubicTaps(inSize: Int, outSize: Int) -> Taps {
+        let coefficients = bicubicCoefficients(inSize: inSize, outSize: outSize)
+        let fixedOne = Double(Int32(1) << precisionBits)
+        // normalize_coeffs_8bpc: round half away from zero into 22-bit fixed point.
+        let weights = coefficients.weights.map { k in
+            k < 0 ? Int32(-0.5 + k * fixedOne) : Int32(0.5 + k * fixedOne)
+        }
+        return Taps(stride: coefficients.stride, first: coefficients.first, count: coefficients.count, weights: weights)
+    }
+
+    /// Pillow's precompute_coeffs for the bicubic filter over the full extent: output `o` reads
+    /// `count[o]` inputs from `first[o]` with the double weights
+    /// `weights[o * stride ..< o * stride + count[o]]` (normalised to sum 1; the rest are 0).
+    /// The 8-bit path rounds them to fixed point (`bicubicTaps`), the 16-bit path uses them as
+    /// they are (`bicubic16`).
+    static func bicubicCoefficients(
+        inSize: Int, outSize: Int
+    ) -> (stride: Int, first: [Int], count: [Int], weights: [Double]) {
         let filterSupport = 2.0
         let scale = Double(inSize) / Double(outSize)
         let filterScale = scale < 1.0 ? 1.0 : scale
         let support = filterSupport * filterScale
         let stride = Int(support.rounded(.up)) * 2 + 1
-        let fixedOne = Double(Int32(1) << precisionBits)
 
         var first = [Int](repeating: 0, count: outSize)
         var count = [Int](repeating: 0, count: outSize)
-        var weights = [Int32](repeating: 0, count: outSize * stride)
-        var k = [Double](repeating: 0, count: stride)
+        var weights = [Double](repeating: 0, count: outSize * stride)
         for xx in 0..<outSize {
             let center = (Double(xx) + 0.5) * scale
             let ss = 1.0 / filterScale
@@ -177,20 +193,16 @@ public enum Resample {
             var ww = 0.0
             for x in 0..<xmax {
                 let w = cubic((Double(x + xmin) - center + 0.5) * ss)
-                k[x] = w
+                weights[xx * stride + x] = w
                 ww += w
             }
             for x in 0..<xmax where ww != 0.0 {
-                k[x] /= ww
-            }
-            for x in 0..<xmax {
-                let v = k[x] * fixedOne
-                weights[xx * stride + x] = k[x] < 0 ? Int32(-0.5 + v) : Int32(0.5 + v)
+                weights[xx * stride + x] /= ww
             }
             first[xx] = xmin
             count[xx] = xmax
         }
-        return Taps(stride: stride, first: first, count: count, weights: weights)
+        return (stride, first, count, weights)
     }
 
     // MARK: - Two-pass resampling (ImagingResampleInner)
@@ -432,6 +444,120 @@ public enum Resample {
             rgb[3 * i + 2] = rgba[4 * i + 2]
             alpha[i] = rgba[4 * i + 3]
         }
+    }
+
+    // MARK: - 16-bit grey ("I;16": _ImagingResampleHorizontal_16bpc / _ImagingResampleVertical_16bpc)
+
+    /// Pillow's `CLIP16(ROUND_UP(ss))`: round half away from zero, truncate to an int, clamp to
+    /// 0...65535 (bicubic overshoot below 0 is 0, above 65535 is 65535).
+    @inline(__always)
+    static func clip16(_ ss: Double) -> UInt16 {
+        let v = Int(ss >= 0.0 ? ss + 0.5 : ss - 0.5)
+        return v <= 0 ? 0 : (v < 65536 ? UInt16(v) : 65535)
+    }
+
+    /// Bicubic resampling of 16-bit grey samples as Pillow 13 resizes an "I;16" image
+    /// (`im.resize((outWidth, outHeight), Image.BICUBIC)`), computing only `window` of the output.
+    ///
+    /// Shapes: src (height, width) -> result (window.height, window.width), row-major.
+    ///
+    /// Semantics (src/libImaging/Resample.c, 16bpc): each output sample of a pass is
+    /// Σ_{i < count} sample[first + i] · k[i], summed in double in tap order from 0.0 with the
+    /// double coefficients of precompute_coeffs (`bicubicCoefficients`; no fixed point, unlike the
+    /// 8-bit path), then `clip16` (ROUND_UP, CLIP16). The clamp follows each pass, so the second
+    /// pass reads clamped values. Pass order as in the 8-bit path: horizontal then vertical, except
+    /// vertical first when the height shrinks by more than twice as many pixels as the width. An
+    /// axis whose size is unchanged is not resampled; an unchanged size is a copy.
+    ///
+    /// Computing a window reads, in the first pass, only the source rows (horizontal first) or
+    /// columns (vertical first) the window's outputs depend on; it gives the bytes of the full
+    /// resize cropped (Grey16CanvasTests compares it with a full-image reference).
+    static func bicubic16(
+        _ src: [UInt16], width: Int, height: Int, outWidth: Int, outHeight: Int, window: Window
+    ) -> [UInt16] {
+        precondition(src.count == width * height, "Resample.bicubic16: buffer size mismatch")
+        precondition(
+            window.x >= 0 && window.y >= 0 && window.width > 0 && window.height > 0
+                && window.x + window.width <= outWidth && window.y + window.height <= outHeight,
+            "Resample.bicubic16: window \(window) outside \(outWidth)x\(outHeight)")
+        let columns = window.x..<(window.x + window.width)
+        let rows = window.y..<(window.y + window.height)
+        let horizontal = outWidth != width ? bicubicCoefficients(inSize: width, outSize: outWidth) : nil
+        let vertical = outHeight != height ? bicubicCoefficients(inSize: height, outSize: outHeight) : nil
+        let source = Plane16(samples: src, width: width, firstColumn: 0, firstRow: 0)
+        let verticalFirst = (height - outHeight) > 0 && (height - outHeight) > (width - outWidth) * 2
+        if verticalFirst, let vertical, let horizontal {
+            let needed =
+                horizontal.first[
+                    columns.lowerBound]..<(horizontal.first[columns.upperBound - 1]
+                + horizontal.count[columns.upperBound - 1])
+            let mid = pass16(source, vertical, alongRows: false, rows: rows, columns: needed)
+            return pass16(mid, horizontal, alongRows: true, rows: rows, columns: columns).samples
+        }
+        let needed =
+            vertical.map { $0.first[rows.lowerBound]..<($0.first[rows.upperBound - 1] + $0.count[rows.upperBound - 1]) }
+            ?? rows
+        let mid =
+            horizontal.map { pass16(source, $0, alongRows: true, rows: needed, columns: columns) }
+            ?? source.cropped(rows: needed, columns: columns)
+        guard let vertical else { return mid.samples }
+        return pass16(mid, vertical, alongRows: false, rows: rows, columns: columns).samples
+    }
+
+    /// A rectangle of 16-bit samples: `samples` holds rows of `width`; its sample (0, 0) is
+    /// (firstColumn, firstRow) of the image it was cut from.
+    struct Plane16 {
+        var samples: [UInt16]
+        var width: Int
+        var firstColumn: Int
+        var firstRow: Int
+
+        /// src (R, W) -> (rows.count, columns.count); rows/columns in image coordinates.
+        func cropped(rows: Range<Int>, columns: Range<Int>) -> Plane16 {
+            var out = [UInt16](repeating: 0, count: rows.count * columns.count)
+            var o = 0
+            for y in rows {
+                let from = (y - firstRow) * width + columns.lowerBound - firstColumn
+                for i in 0..<columns.count { out[o + i] = samples[from + i] }
+                o += columns.count
+            }
+            return Plane16(
+                samples: out, width: columns.count, firstColumn: columns.lowerBound, firstRow: rows.lowerBound)
+        }
+    }
+
+    /// One pass of Pillow's 16bpc resample over some output rows and columns (image coordinates
+    /// of the pass's output): along rows (horizontal, the coefficients index output columns) or
+    /// along columns (vertical, they index output rows).
+    /// src (R, W) -> (rows.count, columns.count).
+    static func pass16(
+        _ src: Plane16, _ c: (stride: Int, first: [Int], count: [Int], weights: [Double]),
+        alongRows: Bool, rows: Range<Int>, columns: Range<Int>
+    ) -> Plane16 {
+        var out = [UInt16](repeating: 0, count: rows.count * columns.count)
+        src.samples.withUnsafeBufferPointer { s in
+            c.weights.withUnsafeBufferPointer { k in
+                var o = 0
+                for y in rows {
+                    for x in columns {
+                        let tap = alongRows ? x : y
+                        // First sample read and the step between taps, in `s`.
+                        let start =
+                            alongRows
+                            ? (y - src.firstRow) * src.width + c.first[tap] - src.firstColumn
+                            : (c.first[tap] - src.firstRow) * src.width + x - src.firstColumn
+                        let step = alongRows ? 1 : src.width
+                        var ss = 0.0
+                        for i in 0..<c.count[tap] {
+                            ss += Double(s[start + i * step]) * k[tap * c.stride + i]
+                        }
+                        out[o] = clip16(ss)
+                        o += 1
+                    }
+                }
+            }
+        }
+        return Plane16(samples: out, width: columns.count, firstColumn: columns.lowerBound, firstRow: rows.lowerBound)
     }
 
     // MARK: - Nearest neighbour (ImagingScaleAffine)

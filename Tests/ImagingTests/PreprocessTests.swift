@@ -89,28 +89,34 @@ struct PreprocessTests {
 
     @Test("resize + centre crop equals Pillow + torchvision for every fixture")
     func canvasMatchesPillow() throws {
-        let manifest = try PreprocessFixtures.manifest()
-        #expect(manifest.preprocess.count >= 15)
-        for entry in manifest.preprocess {
-            let source = try ImageCodec.decode(contentsOf: PreprocessFixtures.url(entry.source))
-            let expected = try ImageCodec.decode(contentsOf: PreprocessFixtures.url(entry.expected)).rgb
-            let resized = ImagePreprocessor.resizedSize(
-                width: source.width, height: source.height,
-                shorterSide: entry.nPx)
-            #expect([resized.width, resized.height] == entry.resized, "\(entry.source) n=\(entry.nPx)")
-            let origin = ImagePreprocessor.centerCropOrigin(
-                width: resized.width, height: resized.height,
-                crop: entry.nPx)
-            #expect([origin.x, origin.y] == entry.cropOrigin, "\(entry.source) n=\(entry.nPx)")
+        try Self.expectCanvasesMatch(PreprocessFixtures.manifest().preprocess, atLeast: 15, folder: "preprocess")
+    }
 
-            let pre = ImagePreprocessor(size: entry.nPx, mean: Self.clipMean, std: Self.clipStd)
-            let canvas = pre.resizedAndCropped(source)
-            #expect(canvas.width == entry.nPx && canvas.height == entry.nPx)
-            let diff = maxDifference(canvas.pixels, expected.pixels)
-            #expect(
-                diff <= Self.canvasTolerance,
-                "\(entry.source) (Pillow \(entry.pillowMode)) n=\(entry.nPx): max diff \(diff)")
+    /// Checks the canvas cases of a fixture folder (at least `minimum` of them): torchvision's
+    /// resized size and crop origin, and each canvas byte for byte (within `canvasTolerance`)
+    /// against Pillow's.
+    static func expectCanvasesMatch(_ cases: [PreprocessFixtures.Case], atLeast minimum: Int, folder: String) throws {
+        #expect(cases.count >= minimum, "\(folder): \(cases.count) cases")
+        for entry in cases {
+            try expectCanvasMatches(entry, folder: folder)
         }
+    }
+
+    private static func expectCanvasMatches(_ entry: PreprocessFixtures.Case, folder: String) throws {
+        let source = try ImageCodec.decode(contentsOf: PreprocessFixtures.url(entry.source, folder: folder))
+        let expected = try ImageCodec.decode(contentsOf: PreprocessFixtures.url(entry.expected, folder: folder)).rgb
+        let label = "\(entry.source) (Pillow \(entry.pillowMode)) n=\(entry.nPx)"
+        let resized = ImagePreprocessor.resizedSize(width: source.width, height: source.height, shorterSide: entry.nPx)
+        #expect([resized.width, resized.height] == entry.resized, "\(label)")
+        let origin = ImagePreprocessor.centerCropOrigin(width: resized.width, height: resized.height, crop: entry.nPx)
+        #expect([origin.x, origin.y] == entry.cropOrigin, "\(label)")
+
+        let pre = ImagePreprocessor(size: entry.nPx, mean: clipMean, std: clipStd)
+        let canvas = pre.resizedAndCropped(source)
+        #expect(canvas.width == entry.nPx && canvas.height == entry.nPx)
+        let diff = maxDifference(canvas.pixels, expected.pixels)
+        let differing = zip(canvas.pixels, expected.pixels).filter { $0 != $1 }.count
+        #expect(diff <= canvasTolerance, "\(label): max diff \(diff), \(differing) bytes differ")
     }
 
     @Test("torchvision geometry: int() of the long side, round-half-to-even crop offsets")
@@ -193,6 +199,9 @@ enum PreprocessFixtures {
         var resized: [Int]
         var cropOrigin: [Int]
         var expected: String
+        /// grey16_canvas only: SHA-256 of Pillow's 16-bit crop before convert("RGB"), as
+        /// little-endian uint16 samples.
+        var crop16SHA256: String?
     }
 
     struct ResizeCase: Decodable {
@@ -204,15 +213,23 @@ enum PreprocessFixtures {
         var expected: String
     }
 
-    static func url(_ name: String) -> URL {
-        Bundle.module.resourceURL!.appendingPathComponent("Fixtures/preprocess").appendingPathComponent(name)
+    static func url(_ name: String, folder: String = "preprocess") -> URL {
+        Bundle.module.resourceURL!.appendingPathComponent("Fixtures/\(folder)").appendingPathComponent(name)
     }
 
     static func manifest() throws -> Manifest {
-        let m = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url("manifest.json")))
-        try #require(
-            m.version == manifestVersion,
-            "preprocess/manifest.json version \(m.version) != \(manifestVersion): re-run make_preprocess_golden.py")
-        return m
+        try manifest(Manifest.self, folder: "preprocess", script: "make_preprocess_golden.py", version: manifestVersion)
+    }
+
+    /// The "version" field every manifest has.
+    private struct Versioned: Decodable { var version: Int }
+
+    /// The manifest.json of a fixture folder, refused (asking to re-run `script`) unless its
+    /// "version" is `version`.
+    static func manifest<M: Decodable>(_ type: M.Type, folder: String, script: String, version: Int) throws -> M {
+        let data = try Data(contentsOf: url("manifest.json", folder: folder))
+        let found = try JSONDecoder().decode(Versioned.self, from: data).version
+        try #require(found == version, "\(folder)/manifest.json version \(found) != \(version): re-run \(script)")
+        return try JSONDecoder().decode(type, from: data)
     }
 }

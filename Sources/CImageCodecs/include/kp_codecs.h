@@ -65,6 +65,9 @@ typedef struct {
     /// height * width * 4 bytes of C M Y K ink (0 = no ink, Adobe inversion undone), JPEG CMYK only,
     /// else NULL. Pillow resamples CMYK images in this space before converting to RGB.
     uint8_t *cmyk;
+    /// height * width 16-bit samples (native byte order), 16-bit grey PNG only (Pillow "I;16"),
+    /// else NULL. OpenAI CLIP resizes these before convert("RGB") clips them into `rgb`.
+    uint16_t *grey16;
     /// One of kp_color_model.
     int color_model;
     /// Bits per sample in the file (1, 2, 4, 8 or 16).
@@ -92,7 +95,8 @@ int kp_decode_jpeg(const uint8_t *data, size_t len, kp_limits limits, kp_image *
 
 /// Decodes a PNG of any colour type and bit depth to 8-bit RGB plus an optional alpha plane.
 /// The RGB is what Pillow 13's `Image.open(f).convert("RGB")` gives: 16-bit RGB, RGBA and grey +
-/// alpha keep each sample's high byte; 16-bit grey (Pillow "I;16") is clipped to 255 (300 -> 255);
+/// alpha keep each sample's high byte; 16-bit grey (Pillow "I;16") is clipped to 255 (300 -> 255)
+/// and its samples are also kept whole in `grey16`;
 /// 1/2/4-bit grey is scaled to 0...255; palette entries are looked up (an index past the end of
 /// the palette is black); gAMA, cHRM, sRGB, iCCP and sBIT are not applied; tRNS becomes the
 /// alpha plane.
