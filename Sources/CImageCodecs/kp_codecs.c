@@ -393,12 +393,48 @@ typedef struct {
     png_uint_32 height;
     int interlaced;
     /// After the transforms: 3 (RGB) or 4 (RGBA) bytes per pixel; for 16-bit grey (`grey16`),
-    /// 1 (grey) or 2 (grey + tRNS alpha) big-endian 16-bit samples.
+    /// 1 big-endian 16-bit sample; for palette images (`palette`), 1 index byte.
     int channels;
     /// 16-bit grey, read as 16-bit samples: Pillow opens it as "I;16", whose convert("RGB")
     /// clips each sample to 255 (kp_png_to_rgb).
     int grey16;
+    /// Palette image read as indices, looked up in kp_png_to_rgb (`plte`, `trns`), as Pillow's
+    /// "P" convert does.
+    int palette;
+    png_color plte[256];
+    int num_plte;
+    /// Alpha per palette index from the tRNS chunk (Pillow keeps one longer than the palette,
+    /// which libpng drops); indices from `num_trns` on are opaque. `has_trns`: a tRNS was found.
+    uint8_t trns[256];
+    int num_trns;
+    int has_trns;
+    /// Grey or RGB tRNS key as Pillow compares it with the converted RGB pixel (convert_transparent:
+    /// each channel equal to the key's raw sample; for "1" a nonzero key is 255): `key_active`
+    /// when the file has one.
+    int key_active;
+    unsigned key[3];
 } kp_png_layout;
+
+/// The data of the last tRNS chunk before the first IDAT (Pillow's chunk_tRNS keeps the last
+/// one read), or NULL; its length in `*length`. Walks the chunks as kp_png_find_cut_idat does.
+static const uint8_t *kp_png_find_trns(const uint8_t *data, size_t len, size_t *length) {
+    const uint8_t *found = NULL;
+    size_t pos = 8;
+    while (len - pos >= 8) {
+        const uint8_t *p = data + pos;
+        const size_t n = ((size_t)p[0] << 24) | ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
+        if (memcmp(p + 4, "IDAT", 4) == 0 || memcmp(p + 4, "IEND", 4) == 0 || n > len - pos - 8
+            || len - pos - 8 - n < 4) {
+            break;
+        }
+        if (memcmp(p + 4, "tRNS", 4) == 0) {
+            found = p + 8;
+            *length = n;
+        }
+        pos += 8 + n + 4;
+    }
+    return found;
+}
 
 /// Bytes per pixel of the rows libpng delivers for a layout.
 static size_t kp_png_pixel_bytes(const kp_png_layout *layout) {
@@ -526,14 +562,47 @@ static int kp_png_read_header(png_structp png, png_infop info, kp_png_context *c
         default: png_error(png, "unknown PNG colour type");
     }
 
-    if (color_type == PNG_COLOR_TYPE_PALETTE) {
-        png_set_palette_to_rgb(png);
+    // tRNS gives the alpha Pillow's convert("RGBA") gives (kp_png_to_rgb), not libpng's: a
+    // palette is looked up here with its whole tRNS (libpng drops one longer than the palette),
+    // and a grey or RGB key is compared with the converted pixel (a 2-bit key of 3 matches no
+    // pixel scaled to 0, 85, 170, 255; a 16-bit RGB key matches only through the high bytes).
+    layout->palette = color_type == PNG_COLOR_TYPE_PALETTE;
+    if (layout->palette) {
+        png_colorp plte = NULL;
+        int num_plte = 0;
+        if (png_get_PLTE(png, info, &plte, &num_plte) == 0) {
+            png_error(png, "palette image without a PLTE chunk");
+        }
+        layout->num_plte = num_plte > 256 ? 256 : num_plte;
+        memcpy(layout->plte, plte, (size_t)layout->num_plte * sizeof(png_color));
+        const kp_png_source *src = (const kp_png_source *)png_get_io_ptr(png);
+        size_t trns_length = 0;
+        const uint8_t *trns = kp_png_find_trns(src->data, src->len, &trns_length);
+        if (trns != NULL && (has_trns || trns_length > (size_t)num_plte)) {
+            layout->has_trns = 1;
+            layout->num_trns = trns_length > 256 ? 256 : (int)trns_length;
+            memcpy(layout->trns, trns, (size_t)layout->num_trns);
+            out->has_trns = 1;
+        }
+        if (bit_depth < 8) {
+            png_set_packing(png);  // one index per byte
+        }
+    } else if (has_trns && (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_RGB)) {
+        png_color_16p color = NULL;
+        if (png_get_tRNS(png, info, NULL, NULL, &color) != 0 && color != NULL) {
+            layout->key_active = 1;
+            if (color_type == PNG_COLOR_TYPE_GRAY) {
+                const unsigned grey = bit_depth == 1 ? (color->gray != 0 ? 255u : 0u) : color->gray;
+                layout->key[0] = layout->key[1] = layout->key[2] = grey;
+            } else {
+                layout->key[0] = color->red;
+                layout->key[1] = color->green;
+                layout->key[2] = color->blue;
+            }
+        }
     }
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) {
         png_set_expand_gray_1_2_4_to_8(png);  // scales 1/2/4-bit values to 0...255
-    }
-    if (has_trns) {
-        png_set_tRNS_to_alpha(png);
     }
     // 16-bit grey stays 16-bit (kp_png_to_rgb clips it as Pillow converts "I;16"); the other
     // 16-bit types keep each sample's high byte, as Pillow's "RGB;16B", "RGBA;16B" and "LA;16B"
@@ -555,8 +624,8 @@ static int kp_png_read_header(png_structp png, png_infop info, kp_png_context *c
     layout->interlaced = interlace != PNG_INTERLACE_NONE;
     layout->channels = png_get_channels(png, info);
     const size_t rowbytes = png_get_rowbytes(png, info);
-    const int channels_ok = layout->grey16 ? (layout->channels == 1 || layout->channels == 2)
-                                           : (layout->channels == 3 || layout->channels == 4);
+    const int channels_ok = (layout->grey16 || layout->palette) ? layout->channels == 1
+                                                                : (layout->channels == 3 || layout->channels == 4);
     if (!channels_ok || rowbytes != (size_t)width32 * kp_png_pixel_bytes(layout)) {
         png_error(png, "unexpected row layout after transforms");
     }
@@ -596,13 +665,15 @@ static int kp_png_read_rows(png_structp png, kp_png_context *ctx, png_bytep *row
 
 /// Splits the rows libpng delivered into `out`'s RGB and alpha planes (allocated here).
 /// 16-bit grey becomes min(sample, 255), as Pillow's convert("RGB") of "I;16" gives it
-/// (src/libImaging/Convert.c `I16_RGB`: 300 -> 255, not the high byte 1); its tRNS alpha
-/// (0 or 65535) keeps the high byte; its samples are also kept whole in `out->grey16` (allocated
-/// here), which the CLIP canvas resizes before clipping, as Pillow resizes "I;16".
+/// (src/libImaging/Convert.c `I16_RGB`: 300 -> 255, not the high byte 1); its samples are also
+/// kept whole in `out->grey16` (allocated here), which the CLIP canvas resizes before clipping,
+/// as Pillow resizes "I;16". Palette indices are looked up (an index past the palette is black).
+/// The alpha of a tRNS chunk is Pillow's convert("RGBA") alpha: a palette index's tRNS entry
+/// (opaque past its end); 0 where a grey or RGB pixel, as converted, equals the key, else 255.
 /// - Returns: KP_OK, or KP_ERR_NOMEM.
 static int kp_png_to_rgb(const uint8_t *pixels, const kp_png_layout *layout, kp_image *out) {
     const size_t npix = (size_t)layout->width * (size_t)layout->height;
-    const int has_alpha = layout->grey16 ? layout->channels == 2 : layout->channels == 4;
+    const int has_alpha = layout->has_trns || layout->key_active || (!layout->grey16 && layout->channels == 4);
     out->rgb = (uint8_t *)malloc(npix * 3);
     out->alpha = has_alpha ? (uint8_t *)malloc(npix) : NULL;
     out->grey16 = layout->grey16 ? (uint16_t *)malloc(npix * sizeof(uint16_t)) : NULL;
@@ -612,21 +683,31 @@ static int kp_png_to_rgb(const uint8_t *pixels, const kp_png_layout *layout, kp_
     const size_t stride = kp_png_pixel_bytes(layout);
     for (size_t i = 0; i < npix; i++) {
         const uint8_t *p = pixels + i * stride;
+        uint8_t *rgb = out->rgb + 3 * i;
         if (layout->grey16) {
             const unsigned sample = ((unsigned)p[0] << 8) | p[1];
             out->grey16[i] = (uint16_t)sample;
-            const uint8_t grey = (uint8_t)(sample > 255 ? 255 : sample);
-            out->rgb[3 * i + 0] = out->rgb[3 * i + 1] = out->rgb[3 * i + 2] = grey;
+            rgb[0] = rgb[1] = rgb[2] = (uint8_t)(sample > 255 ? 255 : sample);
+        } else if (layout->palette) {
+            const int index = p[0];
+            const png_color entry = index < layout->num_plte ? layout->plte[index] : (png_color){0, 0, 0};
+            rgb[0] = entry.red;
+            rgb[1] = entry.green;
+            rgb[2] = entry.blue;
             if (has_alpha) {
-                out->alpha[i] = p[2];
+                out->alpha[i] = index < layout->num_trns ? layout->trns[index] : 255;
             }
         } else {
-            out->rgb[3 * i + 0] = p[0];
-            out->rgb[3 * i + 1] = p[1];
-            out->rgb[3 * i + 2] = p[2];
-            if (has_alpha) {
+            rgb[0] = p[0];
+            rgb[1] = p[1];
+            rgb[2] = p[2];
+            if (layout->channels == 4) {
                 out->alpha[i] = p[3];
             }
+        }
+        if (layout->key_active) {
+            const int match = rgb[0] == layout->key[0] && rgb[1] == layout->key[1] && rgb[2] == layout->key[2];
+            out->alpha[i] = match ? 0 : 255;
         }
     }
     return KP_OK;
@@ -703,7 +784,7 @@ int kp_decode_png(const uint8_t *data, size_t len, kp_limits limits, kp_image *o
     if (status == KP_OK) {
         out->width = (int)layout.width;
         out->height = (int)layout.height;
-        if (layout.channels == 3 && !layout.grey16) {
+        if (layout.channels == 3 && !layout.grey16 && !layout.palette && !layout.key_active) {
             out->rgb = pixels;
             pixels = NULL;
         } else if (kp_png_to_rgb(pixels, &layout, out) != KP_OK) {

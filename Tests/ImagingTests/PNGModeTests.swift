@@ -47,6 +47,22 @@ struct PNGModeTests {
         }
     }
 
+    @Test("each file's alpha is Pillow's convert(\"RGBA\") alpha (opaque where the decoder gives none)")
+    func alphaEqualsPillow() throws {
+        // The alpha plane is what a --mask file's pixels are tested with (PixelMask(maskImage:)).
+        let manifest = try PillowVerdictFixtures.pngModes.manifest()
+        let withAlpha = manifest.images.filter { $0.rgbSHA256 != nil && $0.alphaSHA256 != nil }
+        #expect(withAlpha.count >= 60)
+        for entry in withAlpha {
+            let decoded = try ImageCodec.decode(contentsOf: PillowVerdictFixtures.pngModes.url(entry.file))
+            let alpha = decoded.alpha ?? [UInt8](repeating: 255, count: decoded.width * decoded.height)
+            let transparent = alpha.filter { $0 < 255 }.count
+            #expect(
+                SHA256Hasher.hash(Data(alpha)) == entry.alphaSHA256,
+                "\(entry.file): alpha differs from Pillow's convert(\"RGBA\") (\(transparent) pixels below 255 here)")
+        }
+    }
+
     @Test("16-bit grey is clipped to 255 as Pillow converts \"I;16\", not cut to its high byte")
     func sixteenBitGreyClips() throws {
         // gray16-whole.png: its first 256 samples are 0...255, then 255, 256, 257, 300, 511, 512, 0x00FF,

@@ -98,8 +98,10 @@ int kp_decode_jpeg(const uint8_t *data, size_t len, kp_limits limits, kp_image *
 /// alpha keep each sample's high byte; 16-bit grey (Pillow "I;16") is clipped to 255 (300 -> 255)
 /// and its samples are also kept whole in `grey16`;
 /// 1/2/4-bit grey is scaled to 0...255; palette entries are looked up (an index past the end of
-/// the palette is black); gAMA, cHRM, sRGB, iCCP and sBIT are not applied; tRNS becomes the
-/// alpha plane.
+/// the palette is black); gAMA, cHRM, sRGB, iCCP and sBIT are not applied. A tRNS chunk gives
+/// the alpha plane of Pillow's `convert("RGBA")`: a palette index's entry (opaque past its end;
+/// kept when longer than the palette), or 0 where a grey or RGB pixel, as converted, equals the
+/// key's raw samples.
 /// Broken files are read as Pillow 13 reads them (kp_codecs.c, "PNG decoding"): once every row is
 /// read, what follows (the rest of the zlib stream and of its IDAT chunk, the CRC, IEND) may be
 /// cut short or broken (a warning says what libpng saw); IDAT CRCs are not checked (a wrong one is
