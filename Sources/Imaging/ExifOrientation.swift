@@ -63,20 +63,11 @@ public enum ExifOrientation: Int, Sendable, Equatable, CaseIterable {
         }
     }
 
-    /// A plane of `channels` bytes per pixel, stored `width` x `height`, rearranged into the
-    /// displayed frame (a lossless permutation of whole pixels).
+    /// A plane of `channels` samples per pixel (bytes, or a 16-bit grey PNG's `grey16`), stored
+    /// `width` x `height`, rearranged into the displayed frame (a lossless permutation of whole
+    /// pixels).
     /// - Precondition: `plane.count == width * height * channels`.
-    public func displayed(_ plane: [UInt8], width: Int, height: Int, channels: Int) -> [UInt8] {
-        displayedPlane(plane, width: width, height: height, channels: channels)
-    }
-
-    /// A plane of `channels` 16-bit samples per pixel (a 16-bit grey PNG's `grey16`), rearranged
-    /// into the displayed frame like `displayed(_:width:height:channels:)`.
-    public func displayed(_ plane: [UInt16], width: Int, height: Int, channels: Int) -> [UInt16] {
-        displayedPlane(plane, width: width, height: height, channels: channels)
-    }
-
-    private func displayedPlane<Sample: FixedWidthInteger>(
+    public func displayed<Sample: FixedWidthInteger>(
         _ plane: [Sample], width: Int, height: Int, channels: Int
     ) -> [Sample] {
         precondition(plane.count == width * height * channels, "ExifOrientation: plane size")
