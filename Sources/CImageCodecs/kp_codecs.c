@@ -415,27 +415,6 @@ typedef struct {
     unsigned key[3];
 } kp_png_layout;
 
-/// The data of the last tRNS chunk before the first IDAT (Pillow's chunk_tRNS keeps the last
-/// one read), or NULL; its length in `*length`. Walks the chunks as kp_png_find_cut_idat does.
-static const uint8_t *kp_png_find_trns(const uint8_t *data, size_t len, size_t *length) {
-    const uint8_t *found = NULL;
-    size_t pos = 8;
-    while (len - pos >= 8) {
-        const uint8_t *p = data + pos;
-        const size_t n = ((size_t)p[0] << 24) | ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
-        if (memcmp(p + 4, "IDAT", 4) == 0 || memcmp(p + 4, "IEND", 4) == 0 || n > len - pos - 8
-            || len - pos - 8 - n < 4) {
-            break;
-        }
-        if (memcmp(p + 4, "tRNS", 4) == 0) {
-            found = p + 8;
-            *length = n;
-        }
-        pos += 8 + n + 4;
-    }
-    return found;
-}
-
 /// Bytes per pixel of the rows libpng delivers for a layout.
 static size_t kp_png_pixel_bytes(const kp_png_layout *layout) {
     return (size_t)layout->channels * (layout->grey16 ? 2 : 1);
@@ -462,6 +441,10 @@ typedef struct {
     /// `pos` at the first read once every row is read (inside or at the end of the data of the
     /// IDAT chunk holding the last row), or SIZE_MAX.
     size_t rows_done_at;
+    /// The data of the last tRNS chunk before the first IDAT (Pillow's chunk_tRNS keeps the last
+    /// one read), or NULL; `trns_length` bytes.
+    const uint8_t *trns;
+    size_t trns_length;
 } kp_png_source;
 
 /// Whether 4 bytes are a chunk type as Pillow's `is_cid` has it (letters, digits or '_').
@@ -475,10 +458,15 @@ static int kp_png_is_chunk_type(const uint8_t *type) {
     return 1;
 }
 
-/// Walks the chunks after the signature to IEND (or a type that is not one) and sets
-/// `cut_length_at` when the file ends inside the data of an IDAT chunk (the last chunk it holds).
-static void kp_png_find_cut_idat(kp_png_source *src) {
+/// Walks the chunks after the signature to IEND (or a type that is not one) once, before libpng
+/// reads the file: sets `cut_length_at` when the file ends inside the data of an IDAT chunk (the
+/// last chunk it holds), and `trns` to the last tRNS chunk before the first IDAT. (libpng refuses
+/// a chunk type that is not one before the image data, so stopping there loses no tRNS it uses.)
+static void kp_png_scan_chunks(kp_png_source *src) {
     src->cut_length_at = SIZE_MAX;
+    src->trns = NULL;
+    src->trns_length = 0;
+    int before_idat = 1;
     size_t pos = 8;
     while (src->len - pos >= 8) {
         const uint8_t *p = src->data + pos;
@@ -486,6 +474,12 @@ static void kp_png_find_cut_idat(kp_png_source *src) {
         const size_t left = src->len - pos - 8;  // after the length and type
         if (memcmp(p + 4, "IEND", 4) == 0 || !kp_png_is_chunk_type(p + 4)) {
             return;  // Pillow's load_end stops there too ("broken PNG file" is not raised after the rows)
+        }
+        if (memcmp(p + 4, "IDAT", 4) == 0) {
+            before_idat = 0;
+        } else if (before_idat && memcmp(p + 4, "tRNS", 4) == 0 && length <= left && left - length >= 4) {
+            src->trns = p + 8;
+            src->trns_length = length;
         }
         if (length > left) {
             if (memcmp(p + 4, "IDAT", 4) == 0) {
@@ -576,12 +570,10 @@ static int kp_png_read_header(png_structp png, png_infop info, kp_png_context *c
         layout->num_plte = num_plte > 256 ? 256 : num_plte;
         memcpy(layout->plte, plte, (size_t)layout->num_plte * sizeof(png_color));
         const kp_png_source *src = (const kp_png_source *)png_get_io_ptr(png);
-        size_t trns_length = 0;
-        const uint8_t *trns = kp_png_find_trns(src->data, src->len, &trns_length);
-        if (trns != NULL && (has_trns || trns_length > (size_t)num_plte)) {
+        if (src->trns != NULL && (has_trns || src->trns_length > (size_t)num_plte)) {
             layout->has_trns = 1;
-            layout->num_trns = trns_length > 256 ? 256 : (int)trns_length;
-            memcpy(layout->trns, trns, (size_t)layout->num_trns);
+            layout->num_trns = src->trns_length > 256 ? 256 : (int)src->trns_length;
+            memcpy(layout->trns, src->trns, (size_t)layout->num_trns);
             out->has_trns = 1;
         }
         if (bit_depth < 8) {
@@ -728,8 +720,8 @@ int kp_decode_png(const uint8_t *data, size_t len, kp_limits limits, kp_image *o
     memset(&ctx, 0, sizeof ctx);
     ctx.status = KP_ERR_DECODE;
     ctx.image = out;
-    kp_png_source source = {data, len, 0, SIZE_MAX, {0, 0, 0, 0}, NULL, SIZE_MAX};
-    kp_png_find_cut_idat(&source);
+    kp_png_source source = {data, len, 0, SIZE_MAX, {0, 0, 0, 0}, NULL, SIZE_MAX, NULL, 0};
+    kp_png_scan_chunks(&source);
 
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, kp_png_error_fn,
                                              kp_png_warning_fn);
